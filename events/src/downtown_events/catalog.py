@@ -1,0 +1,257 @@
+"""Events of the catalog service: merchants, their offers, photos and stock.
+
+Published on ``<town>.catalog.events``, keyed by the aggregate id (``merchant_id`` for
+merchant events, ``offer_id`` for offer events). Money is integer cents, never float.
+Offer events repeat ``merchant_id`` so a consumer need not remember which merchant an
+offer belongs to.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from downtown_events.contract import IntegrationEvent, registry
+
+Currency = Literal["EUR"]
+OfferKind = Literal["product", "service"]
+
+
+class ValueObject(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Address(ValueObject):
+    street: str = Field(min_length=1, max_length=200)
+    postal_code: str = Field(min_length=3, max_length=10)
+    city: str = Field(min_length=1, max_length=100)
+
+
+class TimeWindow(ValueObject):
+    """An interval on one weekday (0 = Monday), e.g. opening hours or bookable hours."""
+
+    weekday: int = Field(ge=0, le=6)
+    opens: time
+    closes: time
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> TimeWindow:
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
+        return self
+
+
+class PhotoVariant(ValueObject):
+    name: str
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    content_type: str
+
+
+class CatalogEvent(IntegrationEvent):
+    service: ClassVar[str] = "catalog"
+
+
+class MerchantProfile(ValueObject):
+    """Who a merchant is and how to reach them; repeated whole when it changes."""
+
+    name: str = Field(min_length=1, max_length=120)
+    category: str = Field(min_length=1, max_length=60)
+    address: Address
+    phone: str = Field(min_length=3, max_length=40)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    video_consultation_url: HttpUrl | None = None
+    offers_delivery: bool = False
+    offers_pickup: bool = True
+    sells_vouchers: bool = False
+
+
+# --- merchant --------------------------------------------------------------------------
+
+
+def _split_one_line_address(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 stored the address as one line, "Hauptstraße 1, 48624 Schöppingen"."""
+    line = str(data.get("address", ""))
+    street, _, rest = line.partition(",")
+    postal_code, _, city = rest.strip().partition(" ")
+    profile = {key: value for key, value in data.items() if key not in {"address", "merchant_id"}}
+    profile["address"] = {
+        "street": street.strip() or line,
+        "postal_code": postal_code or "00000",
+        "city": city.strip() or "unknown",
+    }
+    return {"merchant_id": data["merchant_id"], "profile": profile, "opening_hours": []}
+
+
+class MerchantRegisteredV1(CatalogEvent):
+    """Superseded: one-line address and no opening hours. Kept so v1 records stay readable."""
+
+    event_name: ClassVar[str] = "MerchantRegistered"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+    name: str
+    category: str
+    address: str
+    phone: str
+    email: str
+
+
+registry.register_old(MerchantRegisteredV1, _split_one_line_address)
+
+
+@registry.register
+class MerchantRegistered(CatalogEvent):
+    event_name: ClassVar[str] = "MerchantRegistered"
+    schema_version: ClassVar[int] = 2
+    merchant_id: UUID
+    profile: MerchantProfile
+    opening_hours: list[TimeWindow] = Field(default_factory=list)
+
+
+@registry.register
+class MerchantProfileChanged(CatalogEvent):
+    event_name: ClassVar[str] = "MerchantProfileChanged"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+    profile: MerchantProfile
+
+
+@registry.register
+class OpeningHoursChanged(CatalogEvent):
+    event_name: ClassVar[str] = "OpeningHoursChanged"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+    opening_hours: list[TimeWindow]
+
+
+@registry.register
+class MerchantClosed(CatalogEvent):
+    """The merchant closed the shop for now (holiday, illness); the listing stays visible."""
+
+    event_name: ClassVar[str] = "MerchantClosed"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+    note: str = Field(default="", max_length=200)
+
+
+@registry.register
+class MerchantReopened(CatalogEvent):
+    event_name: ClassVar[str] = "MerchantReopened"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+
+
+@registry.register
+class MerchantSuspended(CatalogEvent):
+    """The town's association took the merchant off the high street."""
+
+    event_name: ClassVar[str] = "MerchantSuspended"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@registry.register
+class MerchantReinstated(CatalogEvent):
+    event_name: ClassVar[str] = "MerchantReinstated"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+
+
+# --- offer -----------------------------------------------------------------------------
+
+
+@registry.register
+class OfferListed(CatalogEvent):
+    """A product (with optional stock; ``None`` = not counted) or a bookable service."""
+
+    event_name: ClassVar[str] = "OfferListed"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    merchant_id: UUID
+    kind: OfferKind
+    title: str = Field(max_length=120)
+    description: str = Field(default="", max_length=4000)
+    category: str = Field(default="", max_length=60)
+    price_cents: int = Field(ge=0)
+    currency: Currency = "EUR"
+    stock: int | None = Field(default=None, ge=0)
+    duration_minutes: int | None = Field(default=None, gt=0)
+    weekly_availability: list[TimeWindow] = Field(default_factory=list)
+
+
+@registry.register
+class OfferDetailsChanged(CatalogEvent):
+    event_name: ClassVar[str] = "OfferDetailsChanged"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    merchant_id: UUID
+    title: str = Field(max_length=120)
+    description: str = Field(default="", max_length=4000)
+    category: str = Field(default="", max_length=60)
+
+
+@registry.register
+class OfferPriceChanged(CatalogEvent):
+    event_name: ClassVar[str] = "OfferPriceChanged"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    merchant_id: UUID
+    price_cents: int = Field(ge=0)
+    previous_price_cents: int = Field(ge=0)
+    currency: Currency = "EUR"
+
+
+@registry.register
+class OfferPhotoAdded(CatalogEvent):
+    """A photo, stored content-addressed: ``photo_id`` is the SHA-256 of the cleaned image."""
+
+    event_name: ClassVar[str] = "OfferPhotoAdded"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    merchant_id: UUID
+    photo_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    variants: list[PhotoVariant]
+
+
+@registry.register
+class OfferStockAdjusted(CatalogEvent):
+    event_name: ClassVar[str] = "OfferStockAdjusted"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    merchant_id: UUID
+    delta: int
+    stock: int = Field(ge=0)
+    reason: str = Field(default="", max_length=200)
+
+
+@registry.register
+class OfferWithdrawn(CatalogEvent):
+    event_name: ClassVar[str] = "OfferWithdrawn"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    merchant_id: UUID
+    kind: OfferKind
+    reason: str = Field(default="", max_length=200)
+
+
+MERCHANT_EVENTS = (
+    MerchantRegistered,
+    MerchantProfileChanged,
+    OpeningHoursChanged,
+    MerchantClosed,
+    MerchantReopened,
+    MerchantSuspended,
+    MerchantReinstated,
+)
+OFFER_EVENTS = (
+    OfferListed,
+    OfferDetailsChanged,
+    OfferPriceChanged,
+    OfferPhotoAdded,
+    OfferStockAdjusted,
+    OfferWithdrawn,
+)

@@ -1,0 +1,104 @@
+"""The envelope around every event on Kafka: CloudEvents 1.0, Kafka protocol binding, binary mode.
+
+Attributes travel as ``ce_*`` headers, the data is the record value (JSON), and the key is
+the aggregate id, so one aggregate's events share a partition and stay in order. Two
+extension attributes are Downtown's own: ``ce_town`` (which instance wrote it) and
+``ce_streamversion`` (the event's position in its aggregate's stream, which lets a
+consumer drop duplicates and notice gaps). W3C ``traceparent``/``tracestate`` ride along
+as plain headers, as the OpenTelemetry Kafka conventions do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from downtown_events.contract import IntegrationEvent, registry
+
+Headers = Sequence[tuple[str, bytes]]
+
+_ATTRIBUTE_HEADERS = {
+    "ce_id": "id",
+    "ce_source": "source",
+    "ce_type": "type",
+    "ce_specversion": "specversion",
+    "ce_subject": "subject",
+    "ce_time": "time",
+    "content-type": "datacontenttype",
+    "ce_town": "town",
+    "ce_streamversion": "streamversion",
+    "traceparent": "traceparent",
+    "tracestate": "tracestate",
+}
+
+
+class InvalidEnvelope(ValueError):
+    """A Kafka record that is not a well-formed Downtown CloudEvent; the reason says why."""
+
+
+class CloudEvent(BaseModel):
+    """One event as it travels: attributes plus the JSON data, not yet decoded to a model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    specversion: str = "1.0"
+    subject: str = Field(min_length=1)
+    time: datetime
+    datacontenttype: str = "application/json"
+    town: str = Field(min_length=1)
+    streamversion: int = Field(ge=1)
+    traceparent: str | None = None
+    tracestate: str | None = None
+    data: bytes
+
+    def to_kafka(self) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+        """Key, value and headers of the Kafka record in binary content mode."""
+        headers = []
+        for header, attribute in _ATTRIBUTE_HEADERS.items():
+            value = getattr(self, attribute)
+            if value is None:
+                continue
+            text = value.isoformat() if isinstance(value, datetime) else str(value)
+            headers.append((header, text.encode()))
+        return self.subject.encode(), self.data, headers
+
+    @classmethod
+    def from_kafka(cls, key: bytes | None, value: bytes | None, headers: Headers) -> CloudEvent:
+        """Read a record back; anything malformed raises :class:`InvalidEnvelope`."""
+        attributes: dict[str, Any] = {}
+        for header, raw in headers:
+            attribute = _ATTRIBUTE_HEADERS.get(header)
+            if attribute is not None:
+                try:
+                    attributes[attribute] = raw.decode()
+                except UnicodeDecodeError:
+                    raise InvalidEnvelope(f"header {header} is not UTF-8") from None
+        if value is None:
+            raise InvalidEnvelope("record has no value (data)")
+        if attributes.get("specversion") != "1.0":
+            raise InvalidEnvelope(f"ce_specversion must be 1.0, got {attributes.get('specversion')!r}")
+        if attributes.get("datacontenttype", "application/json") != "application/json":
+            raise InvalidEnvelope(f"unsupported content-type {attributes['datacontenttype']!r}")
+        attributes.setdefault("subject", key.decode(errors="replace") if key else "")
+        try:
+            return cls(data=value, **attributes)
+        except ValidationError as error:
+            missing = ", ".join(str(e["loc"][0]) for e in error.errors())
+            raise InvalidEnvelope(f"bad or missing CloudEvents attributes: {missing}") from error
+
+    def decode(self) -> IntegrationEvent:
+        """The data as the newest model of its type (upcast from older versions)."""
+        try:
+            data = json.loads(self.data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise InvalidEnvelope(f"data is not JSON: {error}") from error
+        if not isinstance(data, dict):
+            raise InvalidEnvelope("data must be a JSON object")
+        return registry.decode_ce_type(self.type, data)

@@ -1,0 +1,281 @@
+"""Idempotent consumption: at-least-once delivery made effectively-once.
+
+:class:`TrackingConsumer` takes a batch of Kafka records from any transport (the faust
+worker, or plain aiokafka in a rebuild) and:
+
+1. decodes each record; one that is not a valid Downtown CloudEvent of this town goes to
+   the dead-letter topic with the reason and its origin in headers, and is not retried;
+2. in **one** database transaction: drops events already applied (their stream version is
+   ``<=`` the one in ``tracking``), lets the handler apply the rest, and records the new
+   stream versions and partition offsets;
+3. returns only after that commit, so the transport acknowledges (commits the Kafka
+   offset) only what is durably applied.
+
+A database outage is retried with backoff, never skipped. An event whose handling fails
+for another reason (a bug, data the handler cannot take) is isolated by retrying the batch
+one event at a time, and the failing one is dead-lettered with the error; the rest flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import psycopg
+from aiokafka import AIOKafkaProducer
+from opentelemetry.trace import SpanKind
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from downtown_events.contract import IntegrationEvent, InvalidEventData, UnknownEventType
+from downtown_events.envelope import CloudEvent, InvalidEnvelope
+from downtown_events.runtime import telemetry
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (psycopg.OperationalError, PoolTimeout)
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    """A record as any transport hands it over."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """A decoded event with where it came from; ``event`` is the newest model version."""
+
+    record: KafkaRecord
+    envelope: CloudEvent
+    event: IntegrationEvent
+
+    @property
+    def stream_id(self) -> str:
+        return self.envelope.subject
+
+    @property
+    def stream_version(self) -> int:
+        return self.envelope.streamversion
+
+
+class EventHandler(Protocol):
+    """Applies new events inside the consumer's transaction; must not commit or swallow."""
+
+    consumer_name: str
+
+    async def handle(self, conn: AsyncConnection, events: Sequence[ReceivedEvent]) -> None: ...
+
+
+class DeadLetters(Protocol):
+    async def send(self, record: KafkaRecord, reason: str) -> None: ...
+
+
+class KafkaDeadLetters:
+    """Dead-letter records keep the original key, value and headers, plus why and whence."""
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str, consumer_name: str, service: str) -> None:
+        self._producer = producer
+        self._topic = topic
+        self._consumer_name = consumer_name
+        self._service = service
+
+    async def send(self, record: KafkaRecord, reason: str) -> None:
+        headers = [
+            *record.headers,
+            ("dlq_reason", reason[:2000].encode()),
+            ("dlq_origin_topic", record.topic.encode()),
+            ("dlq_origin_partition", str(record.partition).encode()),
+            ("dlq_origin_offset", str(record.offset).encode()),
+            ("dlq_consumer", self._consumer_name.encode()),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        await self._producer.send_and_wait(self._topic, value=record.value, key=record.key, headers=headers)
+        telemetry.events_dead_lettered.add(1, {"service": self._service, "consumer": self._consumer_name})
+        log.warning("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
+
+
+def decode_record(record: KafkaRecord, town: str) -> ReceivedEvent:
+    """Raise :class:`InvalidEnvelope` (or a decoding error) for anything not ours to apply."""
+    envelope = CloudEvent.from_kafka(record.key, record.value, record.headers)
+    if envelope.town != town:
+        raise InvalidEnvelope(f"event of town {envelope.town!r} on a topic of town {town!r}")
+    return ReceivedEvent(record, envelope, envelope.decode())
+
+
+_LOCK_TRACKING = """
+SELECT stream_id, version FROM tracking
+WHERE consumer = %s AND stream_id = ANY(%s) FOR UPDATE
+"""
+_SAVE_TRACKING = """
+INSERT INTO tracking (consumer, stream_id, version)
+SELECT %s, s, v FROM unnest(%s::text[], %s::int[]) AS x(s, v)
+ON CONFLICT (consumer, stream_id) DO UPDATE SET version = EXCLUDED.version
+"""
+_SAVE_OFFSETS = """
+INSERT INTO tracking_offsets (consumer, topic, partition, next_offset)
+SELECT %s, t, p, o FROM unnest(%s::text[], %s::int[], %s::bigint[]) AS x(t, p, o)
+ON CONFLICT (consumer, topic, partition) DO UPDATE
+SET next_offset = GREATEST(tracking_offsets.next_offset, EXCLUDED.next_offset)
+"""
+
+
+def next_offsets(records: Sequence[KafkaRecord]) -> dict[tuple[str, int], int]:
+    offsets: dict[tuple[str, int], int] = {}
+    for record in records:
+        key = (record.topic, record.partition)
+        offsets[key] = max(offsets.get(key, 0), record.offset + 1)
+    return offsets
+
+
+async def apply_tracked(
+    conn: AsyncConnection,
+    handler: EventHandler,
+    events: Sequence[ReceivedEvent],
+    records: Sequence[KafkaRecord],
+) -> int:
+    """Within the caller's transaction: apply the events not yet applied, record progress.
+
+    Returns how many events were new. A version at or below the recorded one is a
+    duplicate; one that skips ahead means the relay will publish the missing events and
+    this one again, so it is left for then.
+    """
+    streams = sorted({event.stream_id for event in events})
+    rows = await (await conn.execute(_LOCK_TRACKING, (handler.consumer_name, streams))).fetchall()
+    applied = {row_value(row, "stream_id", 0): row_value(row, "version", 1) for row in rows}
+    fresh: list[ReceivedEvent] = []
+    for event in events:
+        last = applied.get(event.stream_id, 0)
+        if event.stream_version == last + 1:
+            fresh.append(event)
+            applied[event.stream_id] = event.stream_version
+        elif event.stream_version > last + 1:
+            log.warning("%s v%d arrived before v%d; waiting for the relay to resend", event.stream_id,
+                        event.stream_version, last + 1)
+    if fresh:
+        await handler.handle(conn, fresh)
+        changed = {event.stream_id: applied[event.stream_id] for event in fresh}
+        await conn.execute(_SAVE_TRACKING, (handler.consumer_name, list(changed), list(changed.values())))
+    offsets = next_offsets(records)
+    if offsets:
+        await conn.execute(
+            _SAVE_OFFSETS,
+            (
+                handler.consumer_name,
+                [topic for topic, _ in offsets],
+                [partition for _, partition in offsets],
+                list(offsets.values()),
+            ),
+        )
+    return len(fresh)
+
+
+def row_value(row: object, name: str, index: int) -> object:
+    """Rows come as dicts from pooled connections and as tuples from plain ones."""
+    return row[name] if isinstance(row, dict) else row[index]  # type: ignore[index]
+
+
+class TrackingConsumer:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        handler: EventHandler,
+        dead_letters: DeadLetters,
+        *,
+        town: str,
+        service: str,
+        max_backoff_seconds: float = 30.0,
+    ) -> None:
+        self._pool = pool
+        self._handler = handler
+        self._dead_letters = dead_letters
+        self._town = town
+        self._service = service
+        self._max_backoff = max_backoff_seconds
+
+    async def process(self, records: Sequence[KafkaRecord]) -> None:
+        """Apply a batch durably; return only when every record is applied or dead-lettered."""
+        events: list[ReceivedEvent] = []
+        for record in records:
+            try:
+                events.append(decode_record(record, self._town))
+            except (InvalidEnvelope, UnknownEventType, InvalidEventData) as error:
+                await self._retry_transient(lambda r=record, e=error: self._dead_letters.send(r, str(e)))
+        try:
+            await self._retry_transient(lambda: self._apply(events, records))
+        except Exception:
+            if len(records) == 1:
+                raise
+            log.exception("batch of %d failed; isolating the failing event", len(records))
+            await self._apply_one_by_one(events, records)
+
+    async def _apply_one_by_one(self, events: list[ReceivedEvent], records: Sequence[KafkaRecord]) -> None:
+        by_offset = {(e.record.topic, e.record.partition, e.record.offset): e for e in events}
+        for record in records:
+            event = by_offset.get((record.topic, record.partition, record.offset))
+            single = [event] if event else []
+            try:
+                await self._retry_transient(lambda s=single, r=record: self._apply(s, [r]))
+            except Exception as error:
+                await self._retry_transient(lambda r=record, e=error: self._dead_letters.send(r, f"handler failed: {e!r}"))
+                await self._retry_transient(lambda r=record: self._apply([], [r]))
+
+    async def _apply(self, events: Sequence[ReceivedEvent], records: Sequence[KafkaRecord]) -> None:
+        with telemetry.tracer.start_as_current_span(f"{self._handler.consumer_name} apply") as batch_span:
+            batch_span.set_attribute("downtown.batch_size", len(records))
+            for event in events:
+                self._record_consume_span(event)
+            async with self._pool.connection() as conn, conn.transaction():
+                fresh = await apply_tracked(conn, self._handler, events, records)
+        telemetry.events_consumed.add(
+            fresh, {"service": self._service, "consumer": self._handler.consumer_name}
+        )
+
+    def _record_consume_span(self, event: ReceivedEvent) -> None:
+        """A consumer span per event, child of the span that appended it (across Kafka)."""
+        parent = telemetry.context_from_headers(
+            {k: v for k, v in (("traceparent", event.envelope.traceparent),
+                               ("tracestate", event.envelope.tracestate)) if v}
+        )
+        with telemetry.tracer.start_as_current_span(
+            f"{event.record.topic} process", context=parent, kind=SpanKind.CONSUMER
+        ) as span:
+            span.set_attribute("messaging.system", "kafka")
+            span.set_attribute("messaging.message.id", event.envelope.id)
+            span.set_attribute("messaging.consumer.group.name", self._handler.consumer_name)
+            span.set_attribute("messaging.kafka.offset", event.record.offset)
+
+    async def _retry_transient(self, action: "ActionFactory") -> None:
+        delay = 0.2
+        while True:
+            try:
+                await action()
+                return
+            except TRANSIENT_ERRORS as error:
+                log.warning("transient failure (%r); retrying in %.1fs", error, delay)
+            except Exception as error:  # Kafka errors for dead letters are transient too
+                if not _is_kafka_error(error):
+                    raise
+                log.warning("Kafka unavailable (%r); retrying in %.1fs", error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max_backoff)
+
+
+class ActionFactory(Protocol):
+    def __call__(self) -> "asyncio.Future[None] | object": ...
+
+
+def _is_kafka_error(error: Exception) -> bool:
+    from aiokafka.errors import KafkaError
+
+    return isinstance(error, KafkaError)

@@ -1,0 +1,54 @@
+"""Kafka plumbing shared by every process: a safe producer and the town's topics.
+
+aiokafka's producer defaults are unsafe for an event log (acks=1, not idempotent), so
+every producer in Downtown comes from :func:`reliable_producer`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from downtown_events.topics import dead_letter_topic, events_topic
+
+log = logging.getLogger(__name__)
+
+UNLIMITED_RETENTION = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+
+
+def reliable_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
+    """Idempotent, acks=all: a retried send never duplicates or reorders within a partition."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=30_000,
+    )
+
+
+async def ensure_topics(
+    bootstrap: str, town: str, service: str, *, partitions: int, replication: int = 1
+) -> list[str]:
+    """Create ``<town>.<service>.events`` and ``.dlq`` if missing (unlimited retention)."""
+    names = [events_topic(town, service), dead_letter_topic(town, service)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{town}-{service}-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(name, partitions, replication, topic_configs=UNLIMITED_RETENTION) for name in missing]
+                )
+            except TopicAlreadyExistsError:
+                log.info("topics created concurrently by another process: %s", missing)
+        return missing
+    finally:
+        await admin.close()

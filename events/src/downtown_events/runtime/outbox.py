@@ -1,0 +1,133 @@
+"""The outbox relay: publishes what the event store committed, in stream order, at least once.
+
+Only one relay per town and service publishes at a time (a PostgreSQL advisory lock);
+others wait as hot standbys. The loop: take the oldest outbox rows, send them with the
+idempotent producer, and delete the rows Kafka acknowledged. A crash anywhere leaves the
+unacknowledged rows in the outbox, so the next relay sends them again: nothing is lost,
+and a duplicate carries the same ``ce_id`` and stream version, which consumers drop.
+
+If one record of a batch fails, only the rows *before* it are deleted; everything from
+it onwards is sent again, so a stream's events reach Kafka again in order after any
+that overtook it (consumers ignore a version that skips ahead, see ``consumer.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaProducer
+from opentelemetry.trace import SpanKind
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from downtown_events.runtime import telemetry
+from downtown_events.runtime.store import OUTBOX_CHANNEL, StoredEvent, decode_row
+from downtown_events.topics import event_source, events_topic
+
+log = logging.getLogger(__name__)
+
+_PENDING = """
+SELECT e.stream_id, e.version, e.position, e.event_id, e.event_type, e.schema_version,
+       e.data, e.metadata, e.recorded_at
+FROM outbox o JOIN events e ON e.position = o.position
+ORDER BY o.position LIMIT %s
+"""
+
+AfterSend = Callable[[list[StoredEvent]], Awaitable[None]]
+
+
+async def _no_hook(_: list[StoredEvent]) -> None:
+    return None
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        producer: AIOKafkaProducer,
+        *,
+        town: str,
+        service: str,
+        batch_size: int = 1000,
+        idle_poll_seconds: float = 1.0,
+        after_send: AfterSend = _no_hook,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._town = town
+        self._service = service
+        self._topic = events_topic(town, service)
+        self._source = event_source(town, service)
+        self._batch_size = batch_size
+        self._idle_poll_seconds = idle_poll_seconds
+        self._after_send = after_send  # a seam for crash tests: runs between send and delete
+        self._lock_key = int.from_bytes(hashlib.sha256(self._topic.encode()).digest()[:8], "big", signed=True)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of the oldest unpublished events; return how many went out."""
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(_PENDING, (self._batch_size,))).fetchall()
+            if not rows:
+                return 0
+            stored = [decode_row(row) for row in rows]
+            delivered = await self._send(stored)
+            await self._after_send(stored[:delivered])
+            if delivered:
+                positions = [event.position for event in stored[:delivered]]
+                await conn.execute("DELETE FROM outbox WHERE position = ANY(%s)", (positions,))
+                telemetry.events_published.add(delivered, {"service": self._service, "town": self._town})
+            if delivered < len(stored):
+                raise RuntimeError(f"Kafka refused record {delivered + 1} of {len(stored)}; will retry")
+            return delivered
+
+    async def _send(self, stored: list[StoredEvent]) -> int:
+        """Send all records, wait for every acknowledgement; return the delivered prefix length."""
+        futures = []
+        for event in stored:
+            envelope = event.to_cloud_event(self._town, self._source)
+            key, value, headers = envelope.to_kafka()
+            parent = telemetry.context_from_headers(event.metadata)
+            with telemetry.tracer.start_as_current_span(
+                f"{self._topic} publish", context=parent, kind=SpanKind.PRODUCER
+            ) as span:
+                span.set_attribute("messaging.system", "kafka")
+                span.set_attribute("messaging.destination.name", self._topic)
+                span.set_attribute("messaging.message.id", envelope.id)
+                futures.append(await self._producer.send(self._topic, value=value, key=key, headers=headers))
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        for index, result in enumerate(results):
+            if isinstance(result, BaseException):
+                log.warning("publishing %s failed: %r", stored[index].event_id, result)
+                return index
+        return len(stored)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set, woken by NOTIFY from appends or every idle poll."""
+        async with await AsyncConnection.connect(self._pool.conninfo, autocommit=True) as listener:
+            await self._become_leader(listener, stop)
+            await listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            log.info("outbox relay publishing to %s", self._topic)
+            while not stop.is_set():
+                try:
+                    while await self.publish_pending() == self._batch_size:
+                        pass
+                except Exception:
+                    log.exception("outbox relay batch failed; retrying")
+                    await asyncio.sleep(1)
+                await self._wait_for_notify(listener, stop)
+
+    async def _become_leader(self, conn: AsyncConnection, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            row = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,))).fetchone()
+            if row and row[0]:
+                return
+            log.info("another relay publishes %s; standing by", self._topic)
+            await asyncio.sleep(2)
+
+    async def _wait_for_notify(self, conn: AsyncConnection, stop: asyncio.Event) -> None:
+        gen = conn.notifies(timeout=self._idle_poll_seconds, stop_after=1)
+        async for _ in gen:
+            pass

@@ -1,0 +1,34 @@
+"""Settings every Downtown process reads, from ``DOWNTOWN_*`` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from downtown_events.topics import check_town
+
+
+class RuntimeSettings(BaseSettings):
+    """One town's instance of one service: where its database and broker are.
+
+    Locally ``make run`` points these at the stack it starts; on Kubernetes the
+    deployment sets them (``DOWNTOWN_KAFKA_BOOTSTRAP``, ``DOWNTOWN_DATABASE_URL``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DOWNTOWN_", extra="ignore")
+
+    town: str
+    database_url: str
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    topic_partitions: int = Field(default=6, ge=1)
+    topic_replication: int = Field(default=1, ge=1)
+    environment: Literal["development", "production"] = "development"
+    log_level: str = "INFO"
+    database_pool_size: int = Field(default=10, ge=1)
+
+    @field_validator("town")
+    @classmethod
+    def _town_is_a_slug(cls, town: str) -> str:
+        return check_town(town)

@@ -1,0 +1,166 @@
+"""The event store: append-only streams in PostgreSQL, with the outbox in the same statement.
+
+One ``INSERT … RETURNING`` inside a CTE writes the events *and* their outbox rows, so they
+commit together (never a dual write) in a single round trip. Concurrency is the
+database's job: the unique key on ``(stream_id, version)`` turns a concurrent writer into
+a :class:`ConcurrencyConflict`; there is no read-then-check.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+from opentelemetry.trace import SpanKind
+from psycopg_pool import AsyncConnectionPool
+
+from downtown_events.contract import IntegrationEvent, registry
+from downtown_events.envelope import CloudEvent
+from downtown_events.runtime import telemetry
+
+OUTBOX_CHANNEL = "downtown_outbox"
+
+
+class ConcurrencyConflict(Exception):
+    """Someone else appended to the stream first; reload and decide again."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(f"stream {stream_id} is no longer at version {expected_version}")
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as recorded: its place in the stream and the log, and its metadata."""
+
+    stream_id: str
+    version: int
+    position: int
+    event_id: UUID
+    event: IntegrationEvent
+    recorded_at: datetime
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def to_cloud_event(self, town: str, source: str) -> CloudEvent:
+        """The envelope under which the outbox relay publishes this event."""
+        return CloudEvent(
+            id=str(self.event_id),
+            source=source,
+            type=type(self.event).ce_type(),
+            subject=self.stream_id,
+            time=self.recorded_at,
+            town=town,
+            streamversion=self.version,
+            traceparent=self.metadata.get("traceparent"),
+            tracestate=self.metadata.get("tracestate"),
+            data=self.event.model_dump_json().encode(),
+        )
+
+
+class EventStore(ABC):
+    """Append-only streams of events with optimistic concurrency.
+
+    Guarantees: an append is all-or-nothing; after ``append(s, n, events)`` the stream
+    ``s`` holds versions ``n+1 … n+len(events)`` or the call raised
+    :class:`ConcurrencyConflict` and nothing was written; every appended event will be
+    published (the outbox), in stream order.
+    """
+
+    @abstractmethod
+    async def append(
+        self, stream_id: str, expected_version: int, events: Sequence[IntegrationEvent]
+    ) -> list[StoredEvent]: ...
+
+    @abstractmethod
+    async def read(self, stream_id: str) -> list[StoredEvent]: ...
+
+
+_APPEND = """
+WITH new_events AS (
+    INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
+    SELECT %(stream_id)s, x.version, x.event_id, x.event_type, x.schema_version, x.data::jsonb,
+           %(metadata)s::jsonb, %(recorded_at)s
+    FROM unnest(%(versions)s::int[], %(event_ids)s::uuid[], %(types)s::text[],
+                %(schema_versions)s::int2[], %(data)s::text[])
+         AS x(version, event_id, event_type, schema_version, data)
+    WHERE %(expected_version)s = 0 OR EXISTS (
+        SELECT 1 FROM events WHERE stream_id = %(stream_id)s AND version = %(expected_version)s)
+    RETURNING position
+), queued AS (
+    INSERT INTO outbox (position) SELECT position FROM new_events
+)
+SELECT position, pg_notify('downtown_outbox', '') FROM new_events ORDER BY position
+"""
+
+_READ = """
+SELECT stream_id, version, position, event_id, event_type, schema_version, data, metadata, recorded_at
+FROM events WHERE stream_id = %s ORDER BY version
+"""
+
+
+def decode_row(row: dict[str, Any]) -> StoredEvent:
+    """A row of ``events`` as a :class:`StoredEvent`, upcast to the newest model."""
+    return StoredEvent(
+        stream_id=row["stream_id"],
+        version=row["version"],
+        position=row["position"],
+        event_id=row["event_id"],
+        event=registry.decode(row["event_type"], row["schema_version"], row["data"]),
+        recorded_at=row["recorded_at"],
+        metadata=row["metadata"],
+    )
+
+
+class PostgresEventStore(EventStore):
+    def __init__(self, pool: AsyncConnectionPool, *, service: str) -> None:
+        self._pool = pool
+        self._service = service
+
+    async def append(
+        self, stream_id: str, expected_version: int, events: Sequence[IntegrationEvent]
+    ) -> list[StoredEvent]:
+        if not events:
+            return []
+        metadata = telemetry.current_trace_headers()
+        recorded_at = datetime.now(UTC)
+        event_ids = [uuid4() for _ in events]
+        versions = list(range(expected_version + 1, expected_version + 1 + len(events)))
+        params = {
+            "stream_id": stream_id,
+            "expected_version": expected_version,
+            "metadata": json.dumps(metadata),
+            "recorded_at": recorded_at,
+            "versions": versions,
+            "event_ids": event_ids,
+            "types": [type(event).type_name() for event in events],
+            "schema_versions": [type(event).schema_version for event in events],
+            "data": [event.model_dump_json() for event in events],
+        }
+        with telemetry.tracer.start_as_current_span("event_store.append", kind=SpanKind.INTERNAL) as span:
+            span.set_attribute("downtown.stream_id", stream_id)
+            span.set_attribute("downtown.event_count", len(events))
+            try:
+                async with self._pool.connection() as conn:
+                    rows = await (await conn.execute(_APPEND, params, prepare=True)).fetchall()
+            except psycopg.errors.UniqueViolation:
+                raise ConcurrencyConflict(stream_id, expected_version) from None
+        if len(rows) != len(events):
+            raise ConcurrencyConflict(stream_id, expected_version)
+        for event in events:
+            telemetry.events_appended.add(1, {"service": self._service, "type": type(event).type_name()})
+        return [
+            StoredEvent(stream_id, version, row["position"], event_id, event, recorded_at, metadata)
+            for version, event_id, event, row in zip(versions, event_ids, events, rows, strict=True)
+        ]
+
+    async def read(self, stream_id: str) -> list[StoredEvent]:
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(_READ, (stream_id,), prepare=True)).fetchall()
+        return [decode_row(row) for row in rows]
