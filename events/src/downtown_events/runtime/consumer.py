@@ -150,6 +150,8 @@ async def apply_tracked(
     duplicate; one that skips ahead means the relay will publish the missing events and
     this one again, so it is left for then.
     """
+    # Serialises this consumer's batches with a projection swap (see rebuild.py).
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (handler.consumer_name,))
     streams = sorted({event.stream_id for event in events})
     rows = await (await conn.execute(_LOCK_TRACKING, (handler.consumer_name, streams))).fetchall()
     applied = {row_value(row, "stream_id", 0): row_value(row, "version", 1) for row in rows}

@@ -1,0 +1,60 @@
+# Downtown: the two commands are `make run` and `make test`. Everything else is a piece of them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .downtown/venv/bin
+PYTEST := $(VENV)/python -m pytest -p no:cacheprovider
+STACK := bash deploy/local/stack.sh
+SERVICES := bash deploy/local/services.sh
+
+.PHONY: help run stop status test lint unit integration e2e bench rebuild stack logs clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run:  ## set up everything, start Kafka, PostgreSQL and two demo towns, seed them, print where to look
+	@$(STACK) up
+	@$(SERVICES) start
+
+stop:  ## stop the services, Kafka and PostgreSQL (data is kept in .downtown/)
+	@$(SERVICES) stop
+	@$(STACK) down
+
+status:  ## what runs
+	@$(STACK) status
+	@$(SERVICES) status
+
+stack:  ## only the infrastructure: venv, Kafka, PostgreSQL
+	@$(STACK) up
+
+test: stack  ## set up, then lint and run every test (unit, integration, end-to-end)
+	@$(MAKE) --no-print-directory lint
+	$(PYTEST) -q -m "not integration and not e2e" events/tests services/catalog/tests/unit
+	$(PYTEST) -q -m "integration or e2e" --durations=8
+
+unit:  ## fast tests of pure code (no broker or database)
+	$(PYTEST) -q -m "not integration and not e2e" events/tests services/catalog/tests/unit
+
+integration: stack  ## tests against the real broker and database
+	$(PYTEST) -q -m integration
+
+e2e: stack  ## tests that drive running service processes over HTTP
+	$(PYTEST) -q -m e2e
+
+lint:  ## ruff, mypy, and the architecture rules (no service imports another; domain does no I/O)
+	$(VENV)/ruff check events services tests bench deploy
+	$(VENV)/ruff format --check events services tests bench deploy
+	$(VENV)/mypy events/src services/catalog/catalog
+	$(VENV)/lint-imports --config .importlinter
+
+bench: stack  ## benchmarks: event store, projection rebuild, photo-to-searchable, vs the eventsourcing library
+	@$(VENV)/pip install -q -r requirements/bench.txt
+	$(VENV)/python -m bench
+
+rebuild:  ## rebuild a projection of a running town: make rebuild TOWN=schoeppingen PROJECTION=town_catalog
+	@eval "$$($(SERVICES) env $(TOWN) | sed 's/^/export /')" && $(VENV)/downtown-projections rebuild --service catalog --projection $(PROJECTION)
+
+logs:  ## follow the services' logs
+	tail -F .downtown/logs/*-catalog-*.log
+
+clean: stop  ## stop and delete all local state (.downtown/)
+	rm -rf .downtown

@@ -1,0 +1,165 @@
+"""A service's worker: one faust app whose agents feed :class:`TrackingConsumer` s.
+
+Why faust here and how its traps are avoided (see ``docs/decisions.md``):
+
+- agents read in batches with ``take_events`` (per-event agents are ~10x slower);
+- ``concurrency=1`` per agent: higher concurrency commits past in-flight messages;
+- faust acks a batch when the agent asks for the next one, and would also ack a batch
+  whose agent raised. The agent therefore never raises: ``TrackingConsumer.process``
+  returns only after the batch is committed to PostgreSQL (retrying outages) or
+  dead-lettered, so an ack always follows the durable effect;
+- records are taken raw (bytes) and decoded by the runtime, so a poison message reaches
+  the dead-letter topic instead of faust's decoder.
+
+The worker also serves ``/healthz/live`` and ``/healthz/ready`` on its faust web port,
+and runs the service's outbox relay as a long-lived task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import faust
+
+from downtown_events.runtime import telemetry
+from downtown_events.runtime.consumer import KafkaRecord, TrackingConsumer
+from downtown_events.runtime.health import Readiness
+
+log = logging.getLogger(__name__)
+
+
+T = TypeVar("T")
+
+
+def once(factory: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """Build a resource on first use, inside faust's event loop (pools and producers
+    must be created in the loop that uses them), and share it afterwards."""
+    lock = asyncio.Lock()
+    built: list[T] = []
+
+    async def get() -> T:
+        async with lock:
+            if not built:
+                built.append(await factory())
+        return built[0]
+
+    return get
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One agent: which topic it reads, into which consumer (built lazily, see :func:`once`)."""
+
+    topic: str
+    consumer: Callable[[], Awaitable[TrackingConsumer]]
+    name: str
+    batch_size: int = 1000
+    batch_within_seconds: float = 0.05
+
+
+def build_worker_app(
+    *,
+    app_id: str,
+    bootstrap: str,
+    web_port: int,
+    subscriptions: Sequence[Subscription],
+    readiness: Callable[[], Awaitable[Readiness]],
+    background: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = (),
+    replication: int = 1,
+) -> faust.App:
+    app = faust.App(
+        app_id,
+        broker=[f"kafka://{host}" for host in bootstrap.split(",")],
+        store="memory://",
+        value_serializer="raw",
+        key_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        topic_disable_leader=True,
+        topic_replication_factor=replication,
+        topic_allow_declare=False,
+        web_enabled=True,
+        web_port=web_port,
+        web_bind="0.0.0.0",
+        stream_wait_empty=False,
+    )
+    for subscription in subscriptions:
+        _add_agent(app, subscription)
+    _add_health_pages(app, readiness)
+    stop = asyncio.Event()
+    for task in background:
+        _add_background(app, task, stop)
+    return app
+
+
+def _add_agent(app: faust.App, subscription: Subscription) -> None:
+    topic = app.topic(subscription.topic, key_type=bytes, value_type=bytes, key_serializer="raw",
+                      value_serializer="raw")
+
+    async def agent(stream: faust.StreamT[Any]) -> None:
+        async for events in stream.take_events(subscription.batch_size, within=subscription.batch_within_seconds):
+            records = [_record(event.message) for event in events]
+            consumer = await subscription.consumer()
+            await consumer.process(records)
+            _report_lag(app, subscription.name, events[-1].message)
+
+    app.agent(topic, name=subscription.name, concurrency=1)(agent)
+
+
+def _record(message: Any) -> KafkaRecord:
+    return KafkaRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=list(message.headers or []),
+    )
+
+
+def _report_lag(app: faust.App, consumer: str, message: Any) -> None:
+    highwater = app.consumer.highwater(message.tp)
+    if highwater is not None:
+        telemetry.consumer_lag.set(
+            max(highwater - message.offset - 1, 0),
+            {"consumer": consumer, "topic": message.topic, "partition": message.partition},
+        )
+
+
+def _add_health_pages(app: faust.App, readiness: Callable[[], Awaitable[Readiness]]) -> None:
+    @app.page("/healthz/live")
+    async def live(web: Any, request: Any) -> Any:
+        return web.json({"status": "live"})
+
+    @app.page("/healthz/ready")
+    async def ready(web: Any, request: Any) -> Any:
+        ok, checks = await (await readiness()).check()
+        return web.json({"status": "ready" if ok else "not ready", "checks": checks}, status=200 if ok else 503)
+
+
+def _add_background(app: faust.App, task: Callable[[asyncio.Event], Awaitable[None]], stop: asyncio.Event) -> None:
+    async def run() -> None:
+        while not stop.is_set():
+            try:
+                await task(stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task %s crashed; restarting in 2s", getattr(task, "__name__", task))
+                await asyncio.sleep(2)
+
+    app.task(run)
+
+    @app.on_shutdown.connect
+    async def _stop(*_: Any, **__: Any) -> None:
+        stop.set()
+
+
+def run_worker(app: faust.App, log_level: str = "info") -> None:
+    """Run until SIGTERM/SIGINT, the way Kubernetes stops a pod."""
+    worker = faust.Worker(app, loglevel=log_level.lower(), quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
+

@@ -1,0 +1,64 @@
+"""Liveness and readiness, as Kubernetes probes them.
+
+Live: the process answers. Ready: its database answers, every migration is applied, and
+the Kafka broker answers a metadata request. Each check reports its own result so an
+operator sees *which* dependency is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiokafka import AIOKafkaClient
+from psycopg_pool import AsyncConnectionPool
+
+from downtown_events.runtime.database import pending_migrations
+
+Check = Callable[[], Awaitable[None]]
+
+
+async def _database(pool: AsyncConnectionPool) -> None:
+    async with pool.connection(timeout=2) as conn:
+        await conn.execute("SELECT 1")
+
+
+async def _broker(bootstrap: str) -> None:
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+    try:
+        await asyncio.wait_for(client.bootstrap(), timeout=3)
+    finally:
+        await client.close()
+
+
+class Readiness:
+    def __init__(self, pool: AsyncConnectionPool, database_url: str, bootstrap: str, migrations: list[Path]) -> None:
+        self._pool = pool
+        self._database_url = database_url
+        self._bootstrap = bootstrap
+        self._migrations = migrations
+        self._migrated = False
+
+    async def _schema(self) -> None:
+        if self._migrated:  # migrations only ever get applied, so one success is enough
+            return
+        pending = await asyncio.to_thread(pending_migrations, self._database_url, *self._migrations)
+        if pending:
+            raise RuntimeError(f"pending migrations: {', '.join(pending)}")
+        self._migrated = True
+
+    async def check(self) -> tuple[bool, dict[str, str]]:
+        checks: dict[str, Check] = {
+            "database": lambda: _database(self._pool),
+            "migrations": self._schema,
+            "kafka": lambda: _broker(self._bootstrap),
+        }
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as error:  # a probe reports, it never raises
+                results[name] = f"failing: {error!r}"
+        return all(value == "ok" for value in results.values()), results

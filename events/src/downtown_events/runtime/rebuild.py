@@ -1,0 +1,203 @@
+"""Rebuild a projection from offset zero beside the live one, compare, and swap it in.
+
+1. Fresh ``<table>__rebuild`` tables; the topic is read from the beginning with plain
+   aiokafka (no consumer group, nothing committed) up to the end offsets seen at start.
+2. Wait until the live projection has read at least as far, then take the consumer's
+   lock (the live worker takes the same lock for every batch, so it pauses), bring the
+   rebuild to exactly the live offsets, and compare row counts and content checksums.
+3. If they match (or ``force``), swap in one transaction: live tables become ``__old``
+   and are dropped, rebuild tables take the live names, tracking rows move over. The
+   live worker resumes on the new tables; readers never see a missing table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+
+from downtown_events.contract import InvalidEventData, UnknownEventType
+from downtown_events.envelope import InvalidEnvelope
+from downtown_events.runtime.consumer import KafkaRecord, ReceivedEvent, apply_tracked, decode_record, row_value
+from downtown_events.runtime.projection import LIVE, REBUILD, Projection, ProjectionWriter, table_checksums
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+Offsets = dict[int, int]
+
+
+@dataclass
+class RebuildReport:
+    projection: str
+    events_read: int = 0
+    undecodable: int = 0
+    seconds: float = 0.0
+    live: dict[str, tuple[int, str]] = field(default_factory=dict)
+    rebuilt: dict[str, tuple[int, str]] = field(default_factory=dict)
+    swapped: bool = False
+    note: str = ""
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events_read / self.seconds if self.seconds else 0.0
+
+    @property
+    def matches(self) -> bool:
+        return bool(self.rebuilt) and self.live == self.rebuilt
+
+
+class ProjectionRebuild:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        projection: Projection,
+        *,
+        town: str,
+        topic: str,
+        bootstrap: str,
+        batch_size: int = 5000,
+    ) -> None:
+        self._pool = pool
+        self._projection = projection
+        self._town = town
+        self._topic = topic
+        self._bootstrap = bootstrap
+        self._batch_size = batch_size
+        self._live = ProjectionWriter(projection, LIVE)
+        self._writer = ProjectionWriter(projection, REBUILD, consumer_name=projection.consumer_name + "@rebuild")
+        self._report = RebuildReport(projection.name)
+        self._reader = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+            auto_offset_reset="earliest", fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=16 * 1024 * 1024,
+        )
+        self._position: Offsets = {}
+
+    async def run(self, *, swap: bool = True, force: bool = False, progress: Progress | None = None,
+                  live_wait_seconds: float = 60.0) -> RebuildReport:
+        started = time.perf_counter()
+        await self._reader.start()
+        try:
+            partitions = [TopicPartition(self._topic, p) for p in sorted(self._reader.partitions_for_topic(self._topic) or [])]
+            if not partitions:
+                raise RuntimeError(f"topic {self._topic} does not exist")
+            self._reader.assign(partitions)
+            await self._reader.seek_to_beginning(*partitions)
+            self._position = {tp.partition: 0 for tp in partitions}
+            await self._reset_tables()
+            end = {tp.partition: offset for tp, offset in (await self._reader.end_offsets(partitions)).items()}
+            await self._read_until(end, progress)
+            self._report.seconds = time.perf_counter() - started
+            await self._compare_and_swap(swap=swap, force=force, live_wait_seconds=live_wait_seconds)
+        finally:
+            await self._reader.stop()
+        return self._report
+
+    async def _reset_tables(self) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            for table in self._projection.tables:
+                await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(REBUILD(table))))
+            await self._writer.create_tables(conn)
+            await self._live.create_tables(conn)
+            for tracking in ("tracking", "tracking_offsets"):
+                await conn.execute(
+                    sql.SQL("DELETE FROM {} WHERE consumer = %s").format(sql.Identifier(tracking)),
+                    (self._writer.consumer_name,),
+                )
+
+    async def _read_until(self, end: Offsets, progress: Progress | None, conn: AsyncConnection | None = None) -> None:
+        total = sum(end.values())
+        for partition, offset in end.items():  # partitions already there need no reading
+            if self._position.get(partition, 0) >= offset:
+                self._reader.pause(TopicPartition(self._topic, partition))
+        while any(self._position.get(p, 0) < offset for p, offset in end.items()):
+            fetched = await self._reader.getmany(timeout_ms=500, max_records=self._batch_size)
+            records: list[KafkaRecord] = []
+            for tp, messages in fetched.items():
+                limit = end.get(tp.partition, 0)
+                for message in messages:
+                    if message.offset >= limit:
+                        break
+                    records.append(KafkaRecord(tp.topic, tp.partition, message.offset, message.key,
+                                               message.value, list(message.headers)))
+                if messages and messages[-1].offset + 1 >= limit:
+                    self._reader.pause(tp)
+            if records:
+                await self._apply(records, conn)
+            if progress:
+                progress(sum(min(self._position.get(p, 0), o) for p, o in end.items()), total)
+
+    async def _apply(self, records: list[KafkaRecord], conn: AsyncConnection | None) -> None:
+        events: list[ReceivedEvent] = []
+        for record in records:
+            try:
+                events.append(decode_record(record, self._town))
+            except (InvalidEnvelope, UnknownEventType, InvalidEventData):
+                self._report.undecodable += 1  # the live consumer already dead-lettered it
+        if conn is None:
+            async with self._pool.connection() as own, own.transaction():
+                await apply_tracked(own, self._writer, events, records)
+        else:
+            await apply_tracked(conn, self._writer, events, records)
+        for record in records:
+            self._position[record.partition] = max(self._position.get(record.partition, 0), record.offset + 1)
+        self._report.events_read += len(records)
+
+    async def _live_offsets(self, conn: AsyncConnection) -> Offsets:
+        rows = await (await conn.execute(
+            "SELECT partition, next_offset FROM tracking_offsets WHERE consumer = %s AND topic = %s",
+            (self._live.consumer_name, self._topic),
+        )).fetchall()
+        return {int(row_value(row, "partition", 0)): int(row_value(row, "next_offset", 1)) for row in rows}
+
+    async def _compare_and_swap(self, *, swap: bool, force: bool, live_wait_seconds: float) -> None:
+        deadline = time.monotonic() + live_wait_seconds
+        while True:
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._live.consumer_name,))
+                live = await self._live_offsets(conn)
+                behind = {p: o for p, o in self._position.items() if live.get(p, 0) < o}
+                if not behind:
+                    for partition in live:
+                        self._reader.resume(TopicPartition(self._topic, partition))
+                    await self._read_until(live, None, conn)
+                    self._report.live = await table_checksums(conn, self._projection, LIVE)
+                    self._report.rebuilt = await table_checksums(conn, self._projection, REBUILD)
+                    if swap and (self._report.matches or force):
+                        await self._swap(conn)
+                    return
+            if time.monotonic() > deadline:
+                self._report.note = f"live projection is behind the rebuild on partitions {sorted(behind)}"
+                if force and swap:
+                    async with self._pool.connection() as conn, conn.transaction():
+                        await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._live.consumer_name,))
+                        await self._swap(conn)
+                return
+            await asyncio.sleep(0.5)
+
+    async def _swap(self, conn: AsyncConnection) -> None:
+        for table in self._projection.tables:
+            live, rebuilt, old = LIVE(table), REBUILD(table), LIVE(table) + "__old"
+            await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(old)))
+            await conn.execute(sql.SQL("ALTER TABLE IF EXISTS {} RENAME TO {}").format(sql.Identifier(live), sql.Identifier(old)))
+            await conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(rebuilt), sql.Identifier(live)))
+            await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(old)))
+            await conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                sql.Identifier(f"{rebuilt}_pkey"), sql.Identifier(f"{live}_pkey")))
+            for index in range(len(table.indexes)):
+                await conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                    sql.Identifier(f"{rebuilt}_i{index}"), sql.Identifier(f"{live}_i{index}")))
+        for tracking in ("tracking", "tracking_offsets"):
+            await conn.execute(sql.SQL("DELETE FROM {} WHERE consumer = %s").format(sql.Identifier(tracking)),
+                               (self._live.consumer_name,))
+            await conn.execute(sql.SQL("UPDATE {} SET consumer = %s WHERE consumer = %s").format(sql.Identifier(tracking)),
+                               (self._live.consumer_name, self._writer.consumer_name))
+        self._report.swapped = True
+
+

@@ -1,0 +1,52 @@
+"""FastAPI dependencies: the container, the caller, a read connection, the idempotency key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from psycopg import AsyncConnection
+
+from catalog.adapters.tokens import InvalidToken
+from catalog.app.handlers import CatalogHandlers, Principal
+from catalog.bootstrap import ApiContainer
+
+
+def get_container(request: Request) -> ApiContainer:
+    container: ApiContainer = request.app.state.container
+    return container
+
+
+Container = Annotated[ApiContainer, Depends(get_container)]
+
+
+def get_handlers(container: Container) -> CatalogHandlers:
+    return container.handlers
+
+
+Handlers = Annotated[CatalogHandlers, Depends(get_handlers)]
+
+
+def get_principal(container: Container, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise InvalidToken("send 'Authorization: Bearer <token>' (your merchant token or the association's)")
+    return container.tokens.principal(token.strip())
+
+
+Caller = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_read_connection(container: Container) -> AsyncIterator[AsyncConnection]:
+    async with container.pool.connection() as conn:
+        yield conn
+
+
+ReadDb = Annotated[AsyncConnection, Depends(get_read_connection)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=8, max_length=200,
+           description="Send the same key when retrying: the request then creates nothing twice."),
+]

@@ -1,0 +1,116 @@
+"""A merchant's own offers: "snap, price, online" in one multipart request, and changes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+
+from catalog.adapters.photos import PhotoTooLarge
+from catalog.api.deps import Caller, Container, Handlers, IdempotencyKey
+from catalog.api.schemas import DetailsIn, OfferOut, PriceIn, ServiceListingIn, StockAdjustmentIn, WithdrawalIn
+from catalog.domain.commands import (
+    AddPhoto,
+    AdjustStock,
+    ChangeOfferDetails,
+    ChangePrice,
+    ListProduct,
+    ListService,
+    WithdrawOffer,
+)
+from catalog.domain.money import parse_price
+from catalog.domain.offer import OfferDetails
+
+router = APIRouter(prefix="/offers", tags=["offers"])
+
+Photo = Annotated[UploadFile, File(description="A phone photo: JPEG, PNG, WebP or HEIC")]
+
+
+async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
+    """Read at most ``max_bytes`` (+1 to notice more) so a huge upload is refused early."""
+    data = await upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PhotoTooLarge(f"the photo is larger than {max_bytes // (1024 * 1024)} MB; send a smaller one")
+    return data
+
+
+@router.post("/products", status_code=status.HTTP_201_CREATED, response_model=OfferOut)
+async def list_product(
+    caller: Caller,
+    handlers: Handlers,
+    container: Container,
+    response: Response,
+    photo: Photo,
+    price: Annotated[str, Form(examples=["12,90"], description="Euros; decimal comma or point")],
+    title: Annotated[str, Form(max_length=120)] = "",
+    description: Annotated[str, Form(max_length=4000)] = "",
+    category: Annotated[str, Form(max_length=60)] = "",
+    stock: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> OfferOut:
+    """Snap, price, online: one photo and a price are enough; the rest is optional."""
+    data = await read_upload(photo, container.settings.max_photo_bytes)
+    details = OfferDetails(title=title.strip() or default_title(photo.filename), description=description,
+                           category=category)
+    command = ListProduct(details, parse_price(price), data, stock, idempotency_key)
+    offer, created = await handlers.list_product(caller, command)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return OfferOut.of(offer)
+
+
+def default_title(filename: str | None) -> str:
+    """Phones name photos IMG_1234.HEIC; such a name is no title, so say what it is."""
+    stem = (filename or "").rsplit(".", 1)[0].replace("_", " ").strip()
+    looks_generated = not stem or stem.upper().startswith(("IMG", "DSC", "PXL", "PHOTO"))
+    return "Neues Angebot" if looks_generated else stem[:120]
+
+
+@router.post("/services", status_code=status.HTTP_201_CREATED, response_model=OfferOut)
+async def list_service(
+    body: ServiceListingIn, caller: Caller, handlers: Handlers, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> OfferOut:
+    """A bookable service: a duration and the weekly hours in which it can be booked."""
+    details = OfferDetails(body.title, body.description, body.category)
+    command = ListService(details, parse_price(body.price), body.duration_minutes, tuple(body.weekly_availability),
+                          idempotency_key)
+    offer, created = await handlers.list_service(caller, command)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return OfferOut.of(offer)
+
+
+@router.get("/mine/{offer_id}", response_model=OfferOut)
+async def my_offer(offer_id: UUID, caller: Caller, handlers: Handlers) -> OfferOut:
+    """The offer as the merchant last changed it (the write side, always current)."""
+    return OfferOut.of(await handlers.offer(caller, offer_id))
+
+
+@router.put("/{offer_id}/price", response_model=OfferOut)
+async def change_price(offer_id: UUID, body: PriceIn, caller: Caller, handlers: Handlers) -> OfferOut:
+    return OfferOut.of(await handlers.change_price(caller, ChangePrice(offer_id, parse_price(body.price))))
+
+
+@router.put("/{offer_id}/details", response_model=OfferOut)
+async def change_details(offer_id: UUID, body: DetailsIn, caller: Caller, handlers: Handlers) -> OfferOut:
+    details = OfferDetails(body.title, body.description, body.category)
+    return OfferOut.of(await handlers.change_offer_details(caller, ChangeOfferDetails(offer_id, details)))
+
+
+@router.post("/{offer_id}/photos", response_model=OfferOut)
+async def add_photo(offer_id: UUID, photo: Photo, caller: Caller, handlers: Handlers,
+                    container: Container) -> OfferOut:
+    data = await read_upload(photo, container.settings.max_photo_bytes)
+    return OfferOut.of(await handlers.add_photo(caller, AddPhoto(offer_id, data)))
+
+
+@router.post("/{offer_id}/stock-adjustments", response_model=OfferOut)
+async def adjust_stock(offer_id: UUID, body: StockAdjustmentIn, caller: Caller, handlers: Handlers) -> OfferOut:
+    return OfferOut.of(await handlers.adjust_stock(caller, AdjustStock(offer_id, body.delta, body.reason)))
+
+
+@router.post("/{offer_id}/withdrawal", response_model=OfferOut)
+async def withdraw_offer(offer_id: UUID, body: WithdrawalIn, caller: Caller, handlers: Handlers) -> OfferOut:
+    return OfferOut.of(await handlers.withdraw_offer(caller, WithdrawOffer(offer_id, body.reason)))

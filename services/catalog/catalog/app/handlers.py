@@ -1,0 +1,217 @@
+"""The catalog's use cases: load an aggregate, let the domain decide, append what it decided.
+
+Every handler follows the same three steps through :meth:`CatalogHandlers._execute`, which
+also retries a :class:`ConcurrencyConflict` by reloading and deciding again. Who may do
+what is checked here from the :class:`Principal`; the rules themselves live in the domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from downtown_events.catalog import PhotoVariant
+from downtown_events.contract import IntegrationEvent
+from downtown_events.runtime.store import ConcurrencyConflict, EventStore
+
+from catalog.domain import merchant as merchants
+from catalog.domain import offer as offers
+from catalog.domain.commands import (
+    AddPhoto,
+    AdjustStock,
+    ChangeOfferDetails,
+    ChangeOpeningHours,
+    ChangePrice,
+    ChangeProfile,
+    CloseShop,
+    ListProduct,
+    ListService,
+    RegisterMerchant,
+    SuspendMerchant,
+    WithdrawOffer,
+)
+from catalog.domain.errors import AlreadyExists, NotAllowed
+from catalog.domain.merchant import Merchant
+from catalog.domain.offer import Offer
+
+S = TypeVar("S", Merchant, Offer)
+CONFLICT_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, already authenticated for this town."""
+
+    role: Literal["merchant", "association"]
+    merchant_id: UUID | None = None
+
+    def merchant(self) -> UUID:
+        if self.role != "merchant" or self.merchant_id is None:
+            raise NotAllowed("only a merchant may do this; use your merchant token")
+        return self.merchant_id
+
+    def association(self) -> None:
+        if self.role != "association":
+            raise NotAllowed("only the town's association may do this")
+
+
+class PhotoStorage(Protocol):
+    """Checks, cleans, resizes and stores a photo; raises a ``PhotoRejected`` if unusable."""
+
+    async def store(self, data: bytes) -> tuple[str, list[PhotoVariant]]: ...
+
+
+def created_id(scope: str, idempotency_key: str | None) -> UUID:
+    """A new aggregate's id; derived from the idempotency key, so a retried request
+    addresses the same stream and cannot create a second merchant or offer."""
+    return uuid5(NAMESPACE_URL, f"downtown:{scope}:{idempotency_key}") if idempotency_key else uuid4()
+
+
+class CatalogHandlers:
+    def __init__(self, store: EventStore, photos: PhotoStorage) -> None:
+        self._store = store
+        self._photos = photos
+
+    # --- merchants ---------------------------------------------------------------------
+
+    async def register_merchant(self, command: RegisterMerchant) -> tuple[Merchant, bool]:
+        """Returns the merchant and whether it was created now (False: an idempotent retry)."""
+        merchant_id = created_id("merchant", command.idempotency_key)
+        try:
+            merchant = await self._execute(
+                str(merchant_id), merchants.replay,
+                lambda state: merchants.register(state, merchant_id, command.profile, command.opening_hours),
+            )
+        except AlreadyExists:
+            if command.idempotency_key is None:
+                raise
+            return await self.merchant(merchant_id), False
+        return merchant, True
+
+    async def merchant(self, merchant_id: UUID) -> Merchant:
+        state = merchants.replay(event.event for event in await self._store.read(str(merchant_id)))
+        return merchants.ensure_exists(state)
+
+    async def change_profile(self, principal: Principal, command: ChangeProfile) -> Merchant:
+        return await self._merchant_change(principal.merchant(), lambda s: merchants.change_profile(s, command.profile))
+
+    async def change_opening_hours(self, principal: Principal, command: ChangeOpeningHours) -> Merchant:
+        return await self._merchant_change(
+            principal.merchant(), lambda s: merchants.change_opening_hours(s, command.opening_hours)
+        )
+
+    async def close_shop(self, principal: Principal, command: CloseShop) -> Merchant:
+        return await self._merchant_change(principal.merchant(), lambda s: merchants.close(s, command.note))
+
+    async def reopen_shop(self, principal: Principal) -> Merchant:
+        return await self._merchant_change(principal.merchant(), merchants.reopen)
+
+    async def suspend_merchant(self, principal: Principal, command: SuspendMerchant) -> Merchant:
+        principal.association()
+        return await self._merchant_change(command.merchant_id, lambda s: merchants.suspend(s, command.reason))
+
+    async def reinstate_merchant(self, principal: Principal, merchant_id: UUID) -> Merchant:
+        principal.association()
+        return await self._merchant_change(merchant_id, merchants.reinstate)
+
+    async def _merchant_change(
+        self, merchant_id: UUID, decide: Callable[[Merchant | None], list[IntegrationEvent]]
+    ) -> Merchant:
+        return await self._execute(str(merchant_id), merchants.replay, decide)
+
+    # --- offers ------------------------------------------------------------------------
+
+    async def list_product(self, principal: Principal, command: ListProduct) -> tuple[Offer, bool]:
+        """List a product and its photo in one append: both or neither become visible."""
+        merchant = merchants.ensure_may_sell(await self._optional_merchant(principal.merchant()))
+        offer_id = created_id(f"offer:{merchant.merchant_id}", command.idempotency_key)
+        photo_id, variants = await self._photos.store(command.photo)
+
+        def decide(state: Offer | None) -> list[IntegrationEvent]:
+            listed = offers.list_product(state, merchant, offer_id, command.details, command.price_cents,
+                                         command.stock)
+            with_listing = offers.evolve(None, listed[0])
+            return [*listed, *offers.add_photo(with_listing, merchant.merchant_id, photo_id, variants)]
+
+        return await self._create_offer(offer_id, merchant.merchant_id, command.idempotency_key, decide)
+
+    async def list_service(self, principal: Principal, command: ListService) -> tuple[Offer, bool]:
+        merchant = merchants.ensure_may_sell(await self._optional_merchant(principal.merchant()))
+        offer_id = created_id(f"offer:{merchant.merchant_id}", command.idempotency_key)
+        return await self._create_offer(
+            offer_id, merchant.merchant_id, command.idempotency_key,
+            lambda state: offers.list_service(state, merchant, offer_id, command.details, command.price_cents,
+                                              command.duration_minutes, command.availability),
+        )
+
+    async def offer(self, principal: Principal, offer_id: UUID) -> Offer:
+        state = offers.replay(event.event for event in await self._store.read(str(offer_id)))
+        return offers.owned_by(state, principal.merchant())
+
+    async def change_price(self, principal: Principal, command: ChangePrice) -> Offer:
+        return await self._offer_change(principal, command.offer_id,
+                                        lambda s, m: offers.change_price(s, m, command.price_cents))
+
+    async def change_offer_details(self, principal: Principal, command: ChangeOfferDetails) -> Offer:
+        return await self._offer_change(principal, command.offer_id,
+                                        lambda s, m: offers.change_details(s, m, command.details))
+
+    async def add_photo(self, principal: Principal, command: AddPhoto) -> Offer:
+        await self.offer(principal, command.offer_id)  # refuse strangers before processing their upload
+        photo_id, variants = await self._photos.store(command.photo)
+        return await self._offer_change(principal, command.offer_id,
+                                        lambda s, m: offers.add_photo(s, m, photo_id, variants))
+
+    async def adjust_stock(self, principal: Principal, command: AdjustStock) -> Offer:
+        return await self._offer_change(principal, command.offer_id,
+                                        lambda s, m: offers.adjust_stock(s, m, command.delta, command.reason))
+
+    async def withdraw_offer(self, principal: Principal, command: WithdrawOffer) -> Offer:
+        return await self._offer_change(principal, command.offer_id,
+                                        lambda s, m: offers.withdraw(s, m, command.reason))
+
+    async def _offer_change(
+        self, principal: Principal, offer_id: UUID,
+        decide: Callable[[Offer | None, UUID], list[IntegrationEvent]],
+    ) -> Offer:
+        merchant_id = principal.merchant()
+        merchants.ensure_may_sell(await self._optional_merchant(merchant_id))
+        return await self._execute(str(offer_id), offers.replay, lambda state: decide(state, merchant_id))
+
+    async def _create_offer(
+        self, offer_id: UUID, merchant_id: UUID, idempotency_key: str | None,
+        decide: Callable[[Offer | None], list[IntegrationEvent]],
+    ) -> tuple[Offer, bool]:
+        try:
+            return await self._execute(str(offer_id), offers.replay, decide), True
+        except AlreadyExists:
+            if idempotency_key is None:
+                raise
+            state = offers.replay(event.event for event in await self._store.read(str(offer_id)))
+            return offers.owned_by(state, merchant_id), False
+
+    async def _optional_merchant(self, merchant_id: UUID) -> Merchant | None:
+        return merchants.replay(event.event for event in await self._store.read(str(merchant_id)))
+
+    # --- the one way a command becomes events ------------------------------------------
+
+    async def _execute(
+        self,
+        stream_id: str,
+        replay: Callable[[Sequence[IntegrationEvent]], S | None],
+        decide: Callable[[S | None], list[IntegrationEvent]],
+    ) -> S:
+        for _ in range(CONFLICT_RETRIES):
+            history = [event.event for event in await self._store.read(stream_id)]
+            state = replay(history)
+            new_events = decide(state)
+            try:
+                await self._store.append(stream_id, len(history), new_events)
+            except ConcurrencyConflict:
+                continue
+            after = replay([*history, *new_events])
+            assert after is not None, "a decision always leaves an aggregate behind"
+            return after
+        raise ConcurrencyConflict(stream_id, -1)

@@ -1,0 +1,49 @@
+"""The composition root: every process of the catalog is wired here, and only here.
+
+Tests call the same functions with their own settings, so what runs in a test is what
+runs in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg_pool import AsyncConnectionPool
+
+from downtown_events.runtime.database import open_pool
+from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.store import PostgresEventStore
+
+from catalog.adapters.photo_storage import FilePhotoStorage
+from catalog.adapters.tokens import TokenService
+from catalog.app.handlers import CatalogHandlers
+from catalog.settings import SERVICE, CatalogSettings
+
+SERVICE_MIGRATIONS: list[Path] = []  # the catalog's write side needs only the runtime's tables
+
+
+@dataclass
+class ApiContainer:
+    settings: CatalogSettings
+    pool: AsyncConnectionPool
+    handlers: CatalogHandlers
+    tokens: TokenService
+    photos: FilePhotoStorage
+    readiness: Readiness
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def build_api(settings: CatalogSettings) -> ApiContainer:
+    pool = await open_pool(settings.database_url, max_size=settings.database_pool_size, name=f"{SERVICE}-api")
+    photos = FilePhotoStorage(settings.town_photo_dir, max_bytes=settings.max_photo_bytes)
+    return ApiContainer(
+        settings=settings,
+        pool=pool,
+        handlers=CatalogHandlers(PostgresEventStore(pool, service=SERVICE), photos),
+        tokens=TokenService(settings.town, settings.token_secret, settings.association_token),
+        photos=photos,
+        readiness=Readiness(pool, settings.database_url, settings.kafka_bootstrap, SERVICE_MIGRATIONS),
+    )

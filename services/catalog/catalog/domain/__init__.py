@@ -1,0 +1,5 @@
+"""The catalog's business rules, pure: state is a fold of events, commands decide events.
+
+No I/O and no framework here: only the standard library, pydantic and the event
+contracts (themselves pure pydantic), so every rule is tested in microseconds.
+"""

@@ -1,0 +1,87 @@
+"""What merchants and the association ask the catalog to do (imperative names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from downtown_events.catalog import MerchantProfile, TimeWindow
+
+from catalog.domain.offer import OfferDetails
+
+
+@dataclass(frozen=True)
+class RegisterMerchant:
+    profile: MerchantProfile
+    opening_hours: tuple[TimeWindow, ...] = ()
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeProfile:
+    profile: MerchantProfile
+
+
+@dataclass(frozen=True)
+class ChangeOpeningHours:
+    opening_hours: tuple[TimeWindow, ...]
+
+
+@dataclass(frozen=True)
+class CloseShop:
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SuspendMerchant:
+    merchant_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class ListProduct:
+    details: OfferDetails
+    price_cents: int
+    photo: bytes
+    stock: int | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ListService:
+    details: OfferDetails
+    price_cents: int
+    duration_minutes: int
+    availability: tuple[TimeWindow, ...] = field(default_factory=tuple)
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangePrice:
+    offer_id: UUID
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class ChangeOfferDetails:
+    offer_id: UUID
+    details: OfferDetails
+
+
+@dataclass(frozen=True)
+class AddPhoto:
+    offer_id: UUID
+    photo: bytes
+
+
+@dataclass(frozen=True)
+class AdjustStock:
+    offer_id: UUID
+    delta: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class WithdrawOffer:
+    offer_id: UUID
+    reason: str = ""

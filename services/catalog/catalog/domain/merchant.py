@@ -1,0 +1,136 @@
+"""The merchant: a shop or service provider of the town, and what it may do.
+
+State is a fold of the merchant's events (:func:`evolve`); each decision function checks
+the rules against the state and returns the events to append, changing nothing itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import reduce
+from uuid import UUID
+
+from downtown_events.catalog import (
+    MerchantClosed,
+    MerchantProfile,
+    MerchantProfileChanged,
+    MerchantRegistered,
+    MerchantReinstated,
+    MerchantReopened,
+    MerchantSuspended,
+    OpeningHoursChanged,
+    TimeWindow,
+)
+from downtown_events.contract import IntegrationEvent
+
+from catalog.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound
+
+
+@dataclass(frozen=True)
+class Merchant:
+    merchant_id: UUID
+    profile: MerchantProfile
+    opening_hours: tuple[TimeWindow, ...] = ()
+    closed: bool = False
+    suspended: bool = False
+    version: int = 0
+
+
+def evolve(state: Merchant | None, event: IntegrationEvent) -> Merchant:
+    """The merchant after one more of its events."""
+    if isinstance(event, MerchantRegistered):
+        return Merchant(event.merchant_id, event.profile, tuple(event.opening_hours), version=1)
+    if state is None:
+        raise ValueError(f"{type(event).__name__} before MerchantRegistered")
+    state = replace(state, version=state.version + 1)
+    match event:
+        case MerchantProfileChanged(profile=profile):
+            return replace(state, profile=profile)
+        case OpeningHoursChanged(opening_hours=hours):
+            return replace(state, opening_hours=tuple(hours))
+        case MerchantClosed():
+            return replace(state, closed=True)
+        case MerchantReopened():
+            return replace(state, closed=False)
+        case MerchantSuspended():
+            return replace(state, suspended=True)
+        case MerchantReinstated():
+            return replace(state, suspended=False)
+    return state
+
+
+def replay(events: Iterable[IntegrationEvent]) -> Merchant | None:
+    return reduce(evolve, events, None)  # type: ignore[arg-type]
+
+
+def ensure_exists(state: Merchant | None) -> Merchant:
+    if state is None:
+        raise NotFound("no such merchant")
+    return state
+
+
+def register(
+    state: Merchant | None, merchant_id: UUID, profile: MerchantProfile, opening_hours: Sequence[TimeWindow]
+) -> list[IntegrationEvent]:
+    if state is not None:
+        raise AlreadyExists("this merchant is already registered")
+    _check_hours(opening_hours)
+    return [MerchantRegistered(merchant_id=merchant_id, profile=profile, opening_hours=list(opening_hours))]
+
+
+def change_profile(state: Merchant | None, profile: MerchantProfile) -> list[IntegrationEvent]:
+    merchant = ensure_exists(state)
+    if profile == merchant.profile:
+        return []
+    return [MerchantProfileChanged(merchant_id=merchant.merchant_id, profile=profile)]
+
+
+def change_opening_hours(state: Merchant | None, hours: Sequence[TimeWindow]) -> list[IntegrationEvent]:
+    merchant = ensure_exists(state)
+    _check_hours(hours)
+    if tuple(hours) == merchant.opening_hours:
+        return []
+    return [OpeningHoursChanged(merchant_id=merchant.merchant_id, opening_hours=list(hours))]
+
+
+def close(state: Merchant | None, note: str) -> list[IntegrationEvent]:
+    merchant = ensure_exists(state)
+    if merchant.closed:
+        return []
+    return [MerchantClosed(merchant_id=merchant.merchant_id, note=note)]
+
+
+def reopen(state: Merchant | None) -> list[IntegrationEvent]:
+    merchant = ensure_exists(state)
+    return [MerchantReopened(merchant_id=merchant.merchant_id)] if merchant.closed else []
+
+
+def suspend(state: Merchant | None, reason: str) -> list[IntegrationEvent]:
+    """The association's decision; repeating it changes nothing."""
+    merchant = ensure_exists(state)
+    if merchant.suspended:
+        return []
+    return [MerchantSuspended(merchant_id=merchant.merchant_id, reason=reason)]
+
+
+def reinstate(state: Merchant | None) -> list[IntegrationEvent]:
+    merchant = ensure_exists(state)
+    return [MerchantReinstated(merchant_id=merchant.merchant_id)] if merchant.suspended else []
+
+
+def ensure_may_sell(state: Merchant | None) -> Merchant:
+    """Offers may be listed or changed only by a registered, not suspended merchant."""
+    merchant = ensure_exists(state)
+    if merchant.suspended:
+        raise NotAllowed("the town's association has suspended this merchant; contact them to be reinstated")
+    return merchant
+
+
+def _check_hours(hours: Sequence[TimeWindow]) -> None:
+    by_day: dict[int, list[TimeWindow]] = {}
+    for window in sorted(hours, key=lambda w: (w.weekday, w.opens)):
+        previous = by_day.setdefault(window.weekday, [])
+        if previous and previous[-1].closes > window.opens:
+            raise InvalidChange(f"opening hours overlap on weekday {window.weekday}")
+        previous.append(window)

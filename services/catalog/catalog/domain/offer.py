@@ -1,0 +1,172 @@
+"""An offer: a product (price, optional stock, photos) or a bookable service (duration, hours)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import reduce
+from uuid import UUID
+
+from downtown_events.catalog import (
+    OfferDetailsChanged,
+    OfferKind,
+    OfferListed,
+    OfferPhotoAdded,
+    OfferPriceChanged,
+    OfferStockAdjusted,
+    OfferWithdrawn,
+    PhotoVariant,
+    TimeWindow,
+)
+from downtown_events.contract import IntegrationEvent
+
+from catalog.domain.errors import AlreadyExists, InvalidChange, NotFound
+from catalog.domain.merchant import Merchant
+
+MAX_PHOTOS = 10
+
+
+@dataclass(frozen=True)
+class Offer:
+    offer_id: UUID
+    merchant_id: UUID
+    kind: OfferKind
+    title: str
+    price_cents: int
+    stock: int | None = None
+    photos: tuple[str, ...] = ()
+    withdrawn: bool = False
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class OfferDetails:
+    title: str
+    description: str = ""
+    category: str = ""
+
+
+def evolve(state: Offer | None, event: IntegrationEvent) -> Offer:
+    if isinstance(event, OfferListed):
+        return Offer(event.offer_id, event.merchant_id, event.kind, event.title, event.price_cents, event.stock,
+                     version=1)
+    if state is None:
+        raise ValueError(f"{type(event).__name__} before OfferListed")
+    state = replace(state, version=state.version + 1)
+    match event:
+        case OfferDetailsChanged(title=title):
+            return replace(state, title=title)
+        case OfferPriceChanged(price_cents=price):
+            return replace(state, price_cents=price)
+        case OfferPhotoAdded(photo_id=photo_id):
+            return replace(state, photos=(*state.photos, photo_id))
+        case OfferStockAdjusted(stock=stock):
+            return replace(state, stock=stock)
+        case OfferWithdrawn():
+            return replace(state, withdrawn=True)
+    return state
+
+
+def replay(events: Iterable[IntegrationEvent]) -> Offer | None:
+    return reduce(evolve, events, None)  # type: ignore[arg-type]
+
+
+def owned_by(state: Offer | None, merchant_id: UUID) -> Offer:
+    """The offer, if it exists and belongs to the merchant; others' offers look absent."""
+    if state is None or state.merchant_id != merchant_id:
+        raise NotFound("no such offer among your offers")
+    return state
+
+
+def _active(state: Offer | None, merchant_id: UUID) -> Offer:
+    offer = owned_by(state, merchant_id)
+    if offer.withdrawn:
+        raise InvalidChange("the offer was withdrawn; list it again instead")
+    return offer
+
+
+def list_product(
+    state: Offer | None,
+    merchant: Merchant,
+    offer_id: UUID,
+    details: OfferDetails,
+    price_cents: int,
+    stock: int | None,
+) -> list[IntegrationEvent]:
+    if state is not None:
+        raise AlreadyExists("this offer was listed before")
+    if stock is not None and stock < 0:
+        raise InvalidChange("stock cannot be negative")
+    return [
+        OfferListed(offer_id=offer_id, merchant_id=merchant.merchant_id, kind="product", title=details.title,
+                    description=details.description, category=details.category or merchant.profile.category,
+                    price_cents=price_cents, stock=stock)
+    ]
+
+
+def list_service(
+    state: Offer | None,
+    merchant: Merchant,
+    offer_id: UUID,
+    details: OfferDetails,
+    price_cents: int,
+    duration_minutes: int,
+    availability: Sequence[TimeWindow],
+) -> list[IntegrationEvent]:
+    if state is not None:
+        raise AlreadyExists("this offer was listed before")
+    if not availability:
+        raise InvalidChange("a bookable service needs at least one weekly time window")
+    if duration_minutes <= 0 or duration_minutes > 24 * 60:
+        raise InvalidChange("duration must be between 1 minute and 24 hours")
+    return [
+        OfferListed(offer_id=offer_id, merchant_id=merchant.merchant_id, kind="service", title=details.title,
+                    description=details.description, category=details.category or merchant.profile.category,
+                    price_cents=price_cents, duration_minutes=duration_minutes,
+                    weekly_availability=list(availability))
+    ]
+
+
+def change_details(state: Offer | None, merchant_id: UUID, details: OfferDetails) -> list[IntegrationEvent]:
+    offer = _active(state, merchant_id)
+    return [OfferDetailsChanged(offer_id=offer.offer_id, merchant_id=merchant_id, title=details.title,
+                                description=details.description, category=details.category)]
+
+
+def change_price(state: Offer | None, merchant_id: UUID, price_cents: int) -> list[IntegrationEvent]:
+    offer = _active(state, merchant_id)
+    if price_cents == offer.price_cents:
+        return []
+    return [OfferPriceChanged(offer_id=offer.offer_id, merchant_id=merchant_id, price_cents=price_cents,
+                              previous_price_cents=offer.price_cents)]
+
+
+def add_photo(state: Offer | None, merchant_id: UUID, photo_id: str,
+              variants: Sequence[PhotoVariant]) -> list[IntegrationEvent]:
+    offer = _active(state, merchant_id)
+    if photo_id in offer.photos:
+        return []
+    if len(offer.photos) >= MAX_PHOTOS:
+        raise InvalidChange(f"an offer can have at most {MAX_PHOTOS} photos")
+    return [OfferPhotoAdded(offer_id=offer.offer_id, merchant_id=merchant_id, photo_id=photo_id,
+                            variants=list(variants))]
+
+
+def adjust_stock(state: Offer | None, merchant_id: UUID, delta: int, reason: str) -> list[IntegrationEvent]:
+    offer = _active(state, merchant_id)
+    if offer.kind != "product":
+        raise InvalidChange("services have no stock; change their availability instead")
+    current = offer.stock or 0
+    if current + delta < 0:
+        raise InvalidChange(f"only {current} in stock; cannot remove {-delta}")
+    if delta == 0:
+        return []
+    return [OfferStockAdjusted(offer_id=offer.offer_id, merchant_id=merchant_id, delta=delta,
+                               stock=current + delta, reason=reason)]
+
+
+def withdraw(state: Offer | None, merchant_id: UUID, reason: str) -> list[IntegrationEvent]:
+    offer = owned_by(state, merchant_id)
+    if offer.withdrawn:
+        return []
+    return [OfferWithdrawn(offer_id=offer.offer_id, merchant_id=merchant_id, kind=offer.kind, reason=reason)]

@@ -1,0 +1,8 @@
+"""The catalog's read models, registered under the ``downtown.projections`` entry point."""
+
+from catalog.projections.town_catalog import TownCatalog
+from catalog.projections.town_directory import TownDirectory
+
+PROJECTIONS = [TownCatalog(), TownDirectory()]
+
+__all__ = ["PROJECTIONS", "TownCatalog", "TownDirectory"]

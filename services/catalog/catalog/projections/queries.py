@@ -1,0 +1,186 @@
+"""Read-side queries behind the catalog API, over the town_catalog and town_directory tables.
+
+User text never becomes SQL: search words are turned into a tsquery string in Python and
+passed as a parameter, and every optional filter is a fixed SQL fragment with a named
+parameter. Suspended merchants, and their offers, are invisible here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection, sql
+
+from catalog.domain.opening_hours import is_open
+
+Row = dict[str, Any]
+_WORD = re.compile(r"\w+")
+_MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of offers and how many offers match in all."""
+
+    total: int
+    items: list[Row]
+
+
+def prefix_tsquery(text: str | None) -> str | None:
+    """``"Käse, Schok"`` -> ``"Käse:* & Schok:*"``: every word, as a prefix, must match.
+
+    ``\\w`` keeps umlauts and ß inside words and drops every tsquery operator, so the
+    result is always a valid query; ``None`` when there is no word to search for.
+    """
+    words = _WORD.findall(text or "")
+    return " & ".join(f"{word}:*" for word in words) if words else None
+
+
+_OFFER_COLUMNS = sql.SQL("""
+    o.offer_id, o.merchant_id, o.kind, o.title, o.description, o.category, o.price_cents, o.currency,
+    o.stock, o.duration_minutes, o.weekly_availability, o.photo_id, o.photo_variants, o.listed_at,
+    o.updated_at, m.name AS merchant_name, m.status AS merchant_status,
+    m.offers_delivery AS merchant_offers_delivery, m.offers_pickup AS merchant_offers_pickup
+""")
+_OFFERS_FROM = sql.SQL("catalog_offers o JOIN catalog_merchants m ON m.merchant_id = o.merchant_id")
+# An all-stop-word query ("die der") has no nodes; it then filters nothing rather than everything.
+_TEXT_MATCH = sql.SQL("(numnode(q.query) = 0 OR o.search @@ q.query OR m.search @@ q.query)")
+_FILTERS = {
+    "category": sql.SQL("o.category = %(category)s"),
+    "merchant_id": sql.SQL("o.merchant_id = %(merchant_id)s"),
+    "delivery": sql.SQL("m.offers_delivery = %(delivery)s"),
+    "pickup": sql.SQL("m.offers_pickup = %(pickup)s"),
+    "min_price_cents": sql.SQL("o.price_cents >= %(min_price_cents)s"),
+    "max_price_cents": sql.SQL("o.price_cents <= %(max_price_cents)s"),
+    "kind": sql.SQL("o.kind = %(kind)s"),
+}
+
+
+async def search_offers(
+    conn: AsyncConnection[Row],
+    *,
+    text: str | None = None,
+    category: str | None = None,
+    merchant_id: UUID | None = None,
+    delivery: bool | None = None,
+    pickup: bool | None = None,
+    min_price_cents: int | None = None,
+    max_price_cents: int | None = None,
+    kind: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchPage:
+    """Offers matching every given filter; with text, best match first (title > category >
+    description, a merchant-name match counting too), otherwise newest first."""
+    if not 1 <= limit <= _MAX_LIMIT or offset < 0:
+        raise ValueError(f"limit must be 1..{_MAX_LIMIT} and offset >= 0")
+    params: dict[str, Any] = {
+        "category": category,
+        "merchant_id": merchant_id,
+        "delivery": delivery,
+        "pickup": pickup,
+        "min_price_cents": min_price_cents,
+        "max_price_cents": max_price_cents,
+        "kind": kind,
+    }
+    where = [sql.SQL("NOT m.suspended")] + [_FILTERS[name] for name, value in params.items() if value is not None]
+    params.update(tsquery=prefix_tsquery(text), limit=limit, offset=offset)
+    source: sql.Composable = _OFFERS_FROM
+    rank: sql.Composable = sql.SQL("0")
+    order: sql.Composable = sql.SQL("o.listed_at DESC, o.offer_id")
+    if params["tsquery"] is not None:
+        source = sql.SQL("{} CROSS JOIN to_tsquery('german', %(tsquery)s) AS q(query)").format(_OFFERS_FROM)
+        where.append(_TEXT_MATCH)
+        rank = sql.SQL("ts_rank(o.search, q.query) + ts_rank(m.search, q.query)")
+        order = sql.SQL("rank DESC, {}").format(order)
+    condition = sql.SQL(" AND ").join(where)
+    count = sql.SQL("SELECT count(*) AS total FROM {} WHERE {}").format(source, condition)
+    page = sql.SQL("SELECT {}, {} AS rank FROM {} WHERE {} ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s").format(
+        _OFFER_COLUMNS, rank, source, condition, order
+    )
+    total_row = await (await conn.execute(count, params)).fetchone()
+    items = await (await conn.execute(page, params)).fetchall()
+    return SearchPage(total=int(total_row["total"]) if total_row else 0, items=[_without_rank(i) for i in items])
+
+
+def _without_rank(row: Row) -> Row:
+    return {key: value for key, value in row.items() if key != "rank"}
+
+
+async def get_offer(conn: AsyncConnection[Row], offer_id: UUID) -> Row | None:
+    """One offer with its merchant's name and flags; ``None`` if unknown, withdrawn or suspended."""
+    query = sql.SQL("SELECT {} FROM {} WHERE o.offer_id = %(offer_id)s AND NOT m.suspended").format(
+        _OFFER_COLUMNS, _OFFERS_FROM
+    )
+    return await (await conn.execute(query, {"offer_id": offer_id})).fetchone()
+
+
+# --- directory -------------------------------------------------------------------------
+
+_DIRECTORY_OFFERS = {
+    "delivery": sql.SQL("offers_delivery"),
+    "pickup": sql.SQL("offers_pickup"),
+    "vouchers": sql.SQL("sells_vouchers"),
+    "services": sql.SQL("services > 0"),
+}
+# registered_at is null while only offer events of a merchant have arrived (see town_directory).
+_VISIBLE = sql.SQL("NOT suspended AND registered_at IS NOT NULL")
+
+
+async def directory(
+    conn: AsyncConnection[Row],
+    *,
+    category: str | None = None,
+    offers: str | None = None,
+    open_now: bool | None = None,
+    now_local: datetime,
+) -> list[Row]:
+    """Merchants by name, each with ``open_now`` at ``now_local`` and a short ``availability``.
+
+    ``offers`` keeps merchants that deliver, offer pickup, sell vouchers or list services.
+    """
+    where = [_VISIBLE]
+    if category is not None:
+        where.append(sql.SQL("category = %(category)s"))
+    if offers is not None:
+        if offers not in _DIRECTORY_OFFERS:
+            raise ValueError(f"offers must be one of {sorted(_DIRECTORY_OFFERS)}, not {offers!r}")
+        where.append(_DIRECTORY_OFFERS[offers])
+    query = sql.SQL("SELECT * FROM directory_merchants WHERE {} ORDER BY name, merchant_id").format(
+        sql.SQL(" AND ").join(where)
+    )
+    rows = await (await conn.execute(query, {"category": category})).fetchall()
+    entries = [_entry(row, now_local) for row in rows]
+    return [entry for entry in entries if open_now is None or entry["open_now"] is open_now]
+
+
+async def get_directory_entry(conn: AsyncConnection[Row], merchant_id: UUID, now_local: datetime) -> Row | None:
+    """One merchant's directory entry, or ``None`` if unknown or suspended."""
+    query = sql.SQL("SELECT * FROM directory_merchants WHERE merchant_id = %(merchant_id)s AND {}").format(_VISIBLE)
+    row = await (await conn.execute(query, {"merchant_id": merchant_id})).fetchone()
+    return None if row is None else _entry(row, now_local)
+
+
+def _entry(row: Row, now_local: datetime) -> Row:
+    return {
+        **row,
+        "open_now": not row["closed"] and is_open(row["opening_hours"], now_local),
+        "availability": availability(row),
+    }
+
+
+def availability(row: Row) -> str:
+    """A short note on how customers can get something from the merchant."""
+    if row["closed"]:
+        return f"temporarily closed: {row['closed_note']}" if row["closed_note"] else "temporarily closed"
+    if row["offers_delivery"] and row["offers_pickup"]:
+        return "delivery and pickup"
+    if row["offers_delivery"]:
+        return "delivery only"
+    if row["offers_pickup"]:
+        return "pickup only"
+    return "vouchers only" if row["sells_vouchers"] else "in store only"

@@ -1,0 +1,206 @@
+"""The town catalog: every listed offer, searchable in German, beside its merchant's flags.
+
+Two tables, each fed by one stream kind, so no cross-partition ordering is assumed:
+``catalog_offers`` only by offer events (keyed by offer, in stream order) and
+``catalog_merchants`` only by merchant events. The search query joins them.
+
+Photos: an offer shows one photo, the latest added (the first one until another comes);
+earlier photos are not kept here because the catalog only ever shows one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from downtown_events.catalog import (
+    MerchantClosed,
+    MerchantProfile,
+    MerchantProfileChanged,
+    MerchantRegistered,
+    MerchantReinstated,
+    MerchantReopened,
+    MerchantSuspended,
+    OfferDetailsChanged,
+    OfferListed,
+    OfferPhotoAdded,
+    OfferPriceChanged,
+    OfferStockAdjusted,
+    OfferWithdrawn,
+)
+from downtown_events.runtime.consumer import ReceivedEvent
+from downtown_events.runtime.projection import Projection, Row, RowSet, Table
+
+OFFERS = Table(
+    name="catalog_offers",
+    key="offer_id",
+    columns={
+        "offer_id": "uuid",
+        "merchant_id": "uuid",
+        "kind": "text",
+        "title": "text",
+        "description": "text",
+        "category": "text",
+        "price_cents": "integer",
+        "currency": "text",
+        "stock": "integer",
+        "duration_minutes": "integer",
+        "weekly_availability": "jsonb",
+        "photo_id": "text",
+        "photo_variants": "jsonb",
+        "listed_at": "timestamptz",
+        "updated_at": "timestamptz",
+    },
+    extra_columns={
+        "search": "tsvector GENERATED ALWAYS AS ("
+        "setweight(to_tsvector('german', coalesce(title, '')), 'A') || "
+        "setweight(to_tsvector('german', coalesce(category, '')), 'B') || "
+        "setweight(to_tsvector('german', coalesce(description, '')), 'C')) STORED",
+    },
+    indexes=(
+        "{table} USING gin (search)",
+        "{table} (merchant_id)",
+        "{table} (category)",
+        "{table} (price_cents)",
+    ),
+)
+
+MERCHANTS = Table(
+    name="catalog_merchants",
+    key="merchant_id",
+    columns={
+        "merchant_id": "uuid",
+        "name": "text",
+        "category": "text",
+        "city": "text",
+        "status": "text",
+        "closed": "boolean",
+        "suspended": "boolean",
+        "offers_delivery": "boolean",
+        "offers_pickup": "boolean",
+        "sells_vouchers": "boolean",
+    },
+    extra_columns={
+        "search": "tsvector GENERATED ALWAYS AS ("
+        "setweight(to_tsvector('german', coalesce(name, '')), 'A') || "
+        "setweight(to_tsvector('german', coalesce(category, '')), 'B')) STORED",
+    },
+    indexes=("{table} USING gin (search)",),
+)
+
+_MERCHANT_EVENTS = (
+    MerchantRegistered,
+    MerchantProfileChanged,
+    MerchantClosed,
+    MerchantReopened,
+    MerchantSuspended,
+    MerchantReinstated,
+)
+_OFFER_EVENTS = (
+    OfferListed,
+    OfferDetailsChanged,
+    OfferPriceChanged,
+    OfferPhotoAdded,
+    OfferStockAdjusted,
+    OfferWithdrawn,
+)
+
+
+class TownCatalog(Projection):
+    """Offers and the merchant facts a customer filters them by (status, delivery, pickup)."""
+
+    name = "town_catalog"
+    tables = (OFFERS, MERCHANTS)
+
+    def touches(self, event: ReceivedEvent) -> Iterable[tuple[Table, Any]]:
+        data = event.event
+        if isinstance(data, _OFFER_EVENTS):
+            return [(OFFERS, data.offer_id)]
+        if isinstance(data, _MERCHANT_EVENTS):
+            return [(MERCHANTS, data.merchant_id)]
+        return []
+
+    def evolve(self, rows: RowSet, event: ReceivedEvent) -> None:
+        data = event.event
+        if isinstance(data, OfferListed):
+            rows.put(OFFERS, _listed_offer(data, event))
+        elif isinstance(data, OfferWithdrawn):
+            rows.delete(OFFERS, data.offer_id)
+        elif isinstance(data, _OFFER_EVENTS):
+            _change_offer(rows, data, event)
+        elif isinstance(data, MerchantRegistered):
+            rows.put(MERCHANTS, _merchant(data.merchant_id, data.profile, closed=False, suspended=False))
+        elif isinstance(data, _MERCHANT_EVENTS):
+            _change_merchant(rows, data)
+
+
+def _listed_offer(data: OfferListed, event: ReceivedEvent) -> Row:
+    return {
+        "offer_id": data.offer_id,
+        "merchant_id": data.merchant_id,
+        "kind": data.kind,
+        "title": data.title,
+        "description": data.description,
+        "category": data.category,
+        "price_cents": data.price_cents,
+        "currency": data.currency,
+        "stock": data.stock,
+        "duration_minutes": data.duration_minutes,
+        "weekly_availability": [window.model_dump(mode="json") for window in data.weekly_availability],
+        "photo_id": None,
+        "photo_variants": None,
+        "listed_at": event.envelope.time,
+        "updated_at": event.envelope.time,
+    }
+
+
+def _change_offer(rows: RowSet, data: Any, event: ReceivedEvent) -> None:
+    row = rows.get(OFFERS, data.offer_id)
+    if row is None:  # consumers apply a stream in order, so only a listed offer changes
+        return
+    if isinstance(data, OfferDetailsChanged):
+        row.update(title=data.title, description=data.description, category=data.category)
+    elif isinstance(data, OfferPriceChanged):
+        row.update(price_cents=data.price_cents, currency=data.currency)
+    elif isinstance(data, OfferPhotoAdded):
+        row.update(photo_id=data.photo_id, photo_variants=[v.model_dump(mode="json") for v in data.variants])
+    elif isinstance(data, OfferStockAdjusted):
+        row.update(stock=data.stock)  # the event carries the resulting stock: no arithmetic to drift
+    row["updated_at"] = event.envelope.time
+    rows.put(OFFERS, row)
+
+
+def _merchant(merchant_id: Any, profile: MerchantProfile, *, closed: bool, suspended: bool) -> Row:
+    return {
+        "merchant_id": merchant_id,
+        "name": profile.name,
+        "category": profile.category,
+        "city": profile.address.city,
+        "status": _status(closed=closed, suspended=suspended),
+        "closed": closed,
+        "suspended": suspended,
+        "offers_delivery": profile.offers_delivery,
+        "offers_pickup": profile.offers_pickup,
+        "sells_vouchers": profile.sells_vouchers,
+    }
+
+
+def _change_merchant(rows: RowSet, data: Any) -> None:
+    row = rows.get(MERCHANTS, data.merchant_id)
+    if row is None:  # a merchant stream starts with MerchantRegistered
+        return
+    if isinstance(data, MerchantProfileChanged):
+        row = _merchant(data.merchant_id, data.profile, closed=row["closed"], suspended=row["suspended"])
+    elif isinstance(data, MerchantClosed | MerchantReopened):
+        row["closed"] = isinstance(data, MerchantClosed)
+    elif isinstance(data, MerchantSuspended | MerchantReinstated):
+        row["suspended"] = isinstance(data, MerchantSuspended)
+    row["status"] = _status(closed=row["closed"], suspended=row["suspended"])
+    rows.put(MERCHANTS, row)
+
+
+def _status(*, closed: bool, suspended: bool) -> str:
+    """Suspension is the association's decision and outranks the merchant's own closing."""
+    if suspended:
+        return "suspended"
+    return "closed" if closed else "open"

@@ -1,0 +1,158 @@
+"""The town directory: one row per merchant with contact details, hours and offer counts.
+
+Merchant events and offer events travel on different partitions (keyed by merchant and
+by offer), so an ``OfferListed`` may be applied before its merchant's
+``MerchantRegistered``. Every change here therefore commutes: offer events only move the
+counters, a registration fills in the profile and keeps the counters, and ``updated_at``
+is the latest event time seen rather than the time of the last event applied. A row
+whose registration has not arrived yet has ``registered_at`` null and is not shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from downtown_events.catalog import (
+    MerchantClosed,
+    MerchantProfile,
+    MerchantProfileChanged,
+    MerchantRegistered,
+    MerchantReinstated,
+    MerchantReopened,
+    MerchantSuspended,
+    OfferListed,
+    OfferWithdrawn,
+    OpeningHoursChanged,
+    TimeWindow,
+)
+from downtown_events.runtime.consumer import ReceivedEvent
+from downtown_events.runtime.projection import Projection, Row, RowSet, Table
+
+MERCHANTS = Table(
+    name="directory_merchants",
+    key="merchant_id",
+    columns={
+        "merchant_id": "uuid",
+        "name": "text",
+        "category": "text",
+        "street": "text",
+        "postal_code": "text",
+        "city": "text",
+        "phone": "text",
+        "email": "text",
+        "video_consultation_url": "text",
+        "opening_hours": "jsonb",
+        "offers_delivery": "boolean",
+        "offers_pickup": "boolean",
+        "sells_vouchers": "boolean",
+        "products": "integer",
+        "services": "integer",
+        "closed": "boolean",
+        "closed_note": "text",
+        "suspended": "boolean",
+        "registered_at": "timestamptz",
+        "updated_at": "timestamptz",
+    },
+    indexes=("{table} (category)",),
+)
+
+_EVENTS = (
+    MerchantRegistered,
+    MerchantProfileChanged,
+    OpeningHoursChanged,
+    MerchantClosed,
+    MerchantReopened,
+    MerchantSuspended,
+    MerchantReinstated,
+    OfferListed,
+    OfferWithdrawn,
+)
+_COUNTERS = {"product": "products", "service": "services"}
+
+
+class TownDirectory(Projection):
+    """Who trades in town, how to reach them, when they are open and how much they offer."""
+
+    name = "town_directory"
+    tables = (MERCHANTS,)
+
+    def touches(self, event: ReceivedEvent) -> Iterable[tuple[Table, Any]]:
+        data = event.event
+        return [(MERCHANTS, data.merchant_id)] if isinstance(data, _EVENTS) else []
+
+    def evolve(self, rows: RowSet, event: ReceivedEvent) -> None:
+        data = event.event
+        if not isinstance(data, _EVENTS):
+            return
+        row = rows.get(MERCHANTS, data.merchant_id) or _unregistered(data.merchant_id)
+        if isinstance(data, MerchantRegistered):
+            row.update(_profile(data.profile), registered_at=event.envelope.time)
+            row["opening_hours"] = _hours(data.opening_hours)
+        elif isinstance(data, MerchantProfileChanged):
+            row.update(_profile(data.profile))
+        elif isinstance(data, OpeningHoursChanged):
+            row["opening_hours"] = _hours(data.opening_hours)
+        elif isinstance(data, MerchantClosed):
+            row.update(closed=True, closed_note=data.note)
+        elif isinstance(data, MerchantReopened):
+            row.update(closed=False, closed_note="")
+        elif isinstance(data, MerchantSuspended | MerchantReinstated):
+            row["suspended"] = isinstance(data, MerchantSuspended)
+        elif isinstance(data, OfferListed | OfferWithdrawn):
+            counter = _COUNTERS[data.kind]
+            row[counter] += 1 if isinstance(data, OfferListed) else -1
+        row["updated_at"] = _latest(row["updated_at"], event.envelope.time)
+        rows.put(MERCHANTS, row)
+
+
+def _unregistered(merchant_id: Any) -> Row:
+    """A row known only from offer events so far; the registration fills in the rest."""
+    return {
+        "merchant_id": merchant_id,
+        "name": None,
+        "category": None,
+        "street": None,
+        "postal_code": None,
+        "city": None,
+        "phone": None,
+        "email": None,
+        "video_consultation_url": None,
+        "opening_hours": [],
+        "offers_delivery": None,
+        "offers_pickup": None,
+        "sells_vouchers": None,
+        "products": 0,
+        "services": 0,
+        "closed": False,
+        "closed_note": "",
+        "suspended": False,
+        "registered_at": None,
+        "updated_at": None,
+    }
+
+
+def _profile(profile: MerchantProfile) -> Row:
+    url = profile.video_consultation_url
+    return {
+        "name": profile.name,
+        "category": profile.category,
+        "street": profile.address.street,
+        "postal_code": profile.address.postal_code,
+        "city": profile.address.city,
+        "phone": profile.phone,
+        "email": profile.email,
+        "video_consultation_url": None if url is None else str(url),
+        "offers_delivery": profile.offers_delivery,
+        "offers_pickup": profile.offers_pickup,
+        "sells_vouchers": profile.sells_vouchers,
+    }
+
+
+def _hours(windows: list[TimeWindow]) -> list[dict[str, Any]]:
+    return [window.model_dump(mode="json") for window in windows]
+
+
+def _latest(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current

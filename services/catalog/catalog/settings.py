@@ -1,0 +1,36 @@
+"""The catalog's settings: the runtime's (town, database, broker) plus its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from downtown_events.runtime.settings import RuntimeSettings
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me-0000000000"
+SERVICE = "catalog"
+
+
+class CatalogSettings(RuntimeSettings):
+    http_port: int = 8000
+    worker_port: int = 6066
+    public_url: str = ""
+    photo_dir: Path = Path(".downtown/photos")
+    max_photo_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    token_secret: str = DEVELOPMENT_SECRET
+    association_token: str = "association-development-token"
+    timezone: str = "Europe/Berlin"
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> CatalogSettings:
+        if self.environment == "production":
+            if self.token_secret == DEVELOPMENT_SECRET or len(self.token_secret) < 32:
+                raise ValueError("DOWNTOWN_TOKEN_SECRET must be set to a random value of 32+ characters")
+            if self.association_token == "association-development-token" or len(self.association_token) < 24:
+                raise ValueError("DOWNTOWN_ASSOCIATION_TOKEN must be set to a random value of 24+ characters")
+        return self
+
+    @property
+    def town_photo_dir(self) -> Path:
+        return self.photo_dir / self.town
