@@ -43,7 +43,7 @@ e2e: stack  ## tests that drive running service processes over HTTP
 lint:  ## ruff, mypy, and the architecture rules (no service imports another; domain does no I/O)
 	$(VENV)/ruff check events services tests bench deploy
 	$(VENV)/ruff format --check events services tests bench deploy
-	$(VENV)/mypy events/src services/catalog/catalog
+	$(VENV)/mypy -p downtown_events -p catalog
 	$(VENV)/lint-imports --config .importlinter
 
 bench: stack  ## benchmarks: event store, projection rebuild, photo-to-searchable, vs the eventsourcing library

@@ -32,8 +32,8 @@ town_env() {  # the environment of one town's processes, in the current shell
     source "$TOWNS_DIR/$town.env"
     set +a
     export DOWNTOWN_KAFKA_BOOTSTRAP="$KAFKA"
-    DOWNTOWN_DATABASE_URL=$("$BIN/python" -c 'import sys, psycopg
-print(psycopg.conninfo.make_conninfo(sys.argv[1], dbname=sys.argv[2]))' "$DATABASE_SERVER" "downtown_${town}_catalog")
+    DOWNTOWN_DATABASE_URL=$("$BIN/python" -c 'import sys, urllib.parse as u
+print(u.urlsplit(sys.argv[1])._replace(path="/" + sys.argv[2]).geturl())' "$DATABASE_SERVER" "downtown_${town}_catalog")
     export DOWNTOWN_DATABASE_URL
     export DOWNTOWN_PHOTO_DIR="$ROOT/.downtown/photos"
     export DOWNTOWN_PUBLIC_URL="http://127.0.0.1:$DOWNTOWN_HTTP_PORT"

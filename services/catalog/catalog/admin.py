@@ -12,11 +12,10 @@ import psycopg
 import typer
 from psycopg import sql
 
-from downtown_events.runtime.database import migrate
-from downtown_events.runtime.kafka import ensure_topics
-
 from catalog.bootstrap import SERVICE_MIGRATIONS
 from catalog.settings import SERVICE, CatalogSettings
+from downtown_events.runtime.database import migrate
+from downtown_events.runtime.kafka import ensure_topics
 
 cli = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
@@ -43,9 +42,15 @@ def provision(
     if create_database and create_database_if_missing(settings.database_url):
         typer.echo(f"created database for {settings.town}")
     if topics:
-        created = asyncio.run(ensure_topics(settings.kafka_bootstrap, settings.town, SERVICE,
-                                            partitions=settings.topic_partitions,
-                                            replication=settings.topic_replication))
+        created = asyncio.run(
+            ensure_topics(
+                settings.kafka_bootstrap,
+                settings.town,
+                SERVICE,
+                partitions=settings.topic_partitions,
+                replication=settings.topic_replication,
+            )
+        )
         if created:
             typer.echo(f"created topics {', '.join(created)}")
     applied = migrate(settings.database_url, *SERVICE_MIGRATIONS)

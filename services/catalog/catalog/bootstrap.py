@@ -9,16 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from psycopg_pool import AsyncConnectionPool
-
-from downtown_events.runtime.database import open_pool
-from downtown_events.runtime.health import Readiness
-from downtown_events.runtime.store import PostgresEventStore
-
 from catalog.adapters.photo_storage import FilePhotoStorage
 from catalog.adapters.tokens import TokenService
 from catalog.app.handlers import CatalogHandlers
 from catalog.settings import SERVICE, CatalogSettings
+from downtown_events.runtime.database import Pool, open_pool
+from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.store import PostgresEventStore
 
 SERVICE_MIGRATIONS: list[Path] = []  # the catalog's write side needs only the runtime's tables
 
@@ -26,7 +23,7 @@ SERVICE_MIGRATIONS: list[Path] = []  # the catalog's write side needs only the r
 @dataclass
 class ApiContainer:
     settings: CatalogSettings
-    pool: AsyncConnectionPool
+    pool: Pool
     handlers: CatalogHandlers
     tokens: TokenService
     photos: FilePhotoStorage

@@ -10,10 +10,12 @@ import asyncio
 
 import faust
 from aiokafka import AIOKafkaProducer
-from psycopg_pool import AsyncConnectionPool
 
+from catalog.bootstrap import SERVICE_MIGRATIONS
+from catalog.projections import PROJECTIONS
+from catalog.settings import SERVICE, CatalogSettings
 from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
-from downtown_events.runtime.database import open_pool
+from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.faust_worker import Subscription, build_worker_app, once, run_worker
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.kafka import reliable_producer
@@ -22,13 +24,9 @@ from downtown_events.runtime.projection import Projection, ProjectionWriter
 from downtown_events.runtime.telemetry import setup_telemetry
 from downtown_events.topics import dead_letter_topic, events_topic
 
-from catalog.bootstrap import SERVICE_MIGRATIONS
-from catalog.projections import PROJECTIONS
-from catalog.settings import SERVICE, CatalogSettings
-
 
 def build_worker(settings: CatalogSettings) -> faust.App:
-    async def open_database() -> AsyncConnectionPool:
+    async def open_database() -> Pool:
         return await open_pool(settings.database_url, max_size=4, name=f"{SERVICE}-worker")
 
     async def start_producer() -> AIOKafkaProducer:
@@ -43,8 +41,9 @@ def build_worker(settings: CatalogSettings) -> faust.App:
             writer = ProjectionWriter(projection)
             async with (await pool()).connection() as conn:
                 await writer.create_tables(conn)
-            dead_letters = KafkaDeadLetters(await producer(), dead_letter_topic(settings.town, SERVICE),
-                                            writer.consumer_name, SERVICE)
+            dead_letters = KafkaDeadLetters(
+                await producer(), dead_letter_topic(settings.town, SERVICE), writer.consumer_name, SERVICE
+            )
             return TrackingConsumer(await pool(), writer, dead_letters, town=settings.town, service=SERVICE)
 
         return Subscription(events_topic(settings.town, SERVICE), once(build), name=projection.name)

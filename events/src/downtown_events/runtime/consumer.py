@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -28,12 +28,12 @@ from typing import Protocol
 import psycopg
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
 from downtown_events.contract import IntegrationEvent, InvalidEventData, UnknownEventType
 from downtown_events.envelope import CloudEvent, InvalidEnvelope
 from downtown_events.runtime import telemetry
+from downtown_events.runtime.database import Connection, Pool
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class EventHandler(Protocol):
 
     consumer_name: str
 
-    async def handle(self, conn: AsyncConnection, events: Sequence[ReceivedEvent]) -> None: ...
+    async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None: ...
 
 
 class DeadLetters(Protocol):
@@ -139,7 +139,7 @@ def next_offsets(records: Sequence[KafkaRecord]) -> dict[tuple[str, int], int]:
 
 
 async def apply_tracked(
-    conn: AsyncConnection,
+    conn: Connection,
     handler: EventHandler,
     events: Sequence[ReceivedEvent],
     records: Sequence[KafkaRecord],
@@ -154,7 +154,7 @@ async def apply_tracked(
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (handler.consumer_name,))
     streams = sorted({event.stream_id for event in events})
     rows = await (await conn.execute(_LOCK_TRACKING, (handler.consumer_name, streams))).fetchall()
-    applied = {row_value(row, "stream_id", 0): row_value(row, "version", 1) for row in rows}
+    applied: dict[str, int] = {row["stream_id"]: row["version"] for row in rows}
     fresh: list[ReceivedEvent] = []
     for event in events:
         last = applied.get(event.stream_id, 0)
@@ -162,8 +162,12 @@ async def apply_tracked(
             fresh.append(event)
             applied[event.stream_id] = event.stream_version
         elif event.stream_version > last + 1:
-            log.warning("%s v%d arrived before v%d; waiting for the relay to resend", event.stream_id,
-                        event.stream_version, last + 1)
+            log.warning(
+                "%s v%d arrived before v%d; waiting for the relay to resend",
+                event.stream_id,
+                event.stream_version,
+                last + 1,
+            )
     if fresh:
         await handler.handle(conn, fresh)
         changed = {event.stream_id: applied[event.stream_id] for event in fresh}
@@ -182,15 +186,10 @@ async def apply_tracked(
     return len(fresh)
 
 
-def row_value(row: object, name: str, index: int) -> object:
-    """Rows come as dicts from pooled connections and as tuples from plain ones."""
-    return row[name] if isinstance(row, dict) else row[index]  # type: ignore[index]
-
-
 class TrackingConsumer:
     def __init__(
         self,
-        pool: AsyncConnectionPool,
+        pool: Pool,
         handler: EventHandler,
         dead_letters: DeadLetters,
         *,
@@ -229,7 +228,9 @@ class TrackingConsumer:
             try:
                 await self._retry_transient(lambda s=single, r=record: self._apply(s, [r]))
             except Exception as error:
-                await self._retry_transient(lambda r=record, e=error: self._dead_letters.send(r, f"handler failed: {e!r}"))
+                await self._retry_transient(
+                    lambda r=record, e=error: self._dead_letters.send(r, f"handler failed: {e!r}")
+                )
                 await self._retry_transient(lambda r=record: self._apply([], [r]))
 
     async def _apply(self, events: Sequence[ReceivedEvent], records: Sequence[KafkaRecord]) -> None:
@@ -239,15 +240,16 @@ class TrackingConsumer:
                 self._record_consume_span(event)
             async with self._pool.connection() as conn, conn.transaction():
                 fresh = await apply_tracked(conn, self._handler, events, records)
-        telemetry.events_consumed.add(
-            fresh, {"service": self._service, "consumer": self._handler.consumer_name}
-        )
+        telemetry.events_consumed.add(fresh, {"service": self._service, "consumer": self._handler.consumer_name})
 
     def _record_consume_span(self, event: ReceivedEvent) -> None:
         """A consumer span per event, child of the span that appended it (across Kafka)."""
         parent = telemetry.context_from_headers(
-            {k: v for k, v in (("traceparent", event.envelope.traceparent),
-                               ("tracestate", event.envelope.tracestate)) if v}
+            {
+                k: v
+                for k, v in (("traceparent", event.envelope.traceparent), ("tracestate", event.envelope.tracestate))
+                if v
+            }
         )
         with telemetry.tracer.start_as_current_span(
             f"{event.record.topic} process", context=parent, kind=SpanKind.CONSUMER
@@ -257,7 +259,7 @@ class TrackingConsumer:
             span.set_attribute("messaging.consumer.group.name", self._handler.consumer_name)
             span.set_attribute("messaging.kafka.offset", event.record.offset)
 
-    async def _retry_transient(self, action: "ActionFactory") -> None:
+    async def _retry_transient(self, action: Callable[[], Awaitable[None]]) -> None:
         delay = 0.2
         while True:
             try:
@@ -271,10 +273,6 @@ class TrackingConsumer:
                 log.warning("Kafka unavailable (%r); retrying in %.1fs", error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_backoff)
-
-
-class ActionFactory(Protocol):
-    def __call__(self) -> "asyncio.Future[None] | object": ...
 
 
 def _is_kafka_error(error: Exception) -> bool:

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from psycopg.rows import dict_row
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from yoyo import get_backend, read_migrations
+
+Connection = AsyncConnection[DictRow]
+"""Every connection of the runtime returns rows as dicts."""
+Pool = AsyncConnectionPool[Connection]
 
 RUNTIME_MIGRATIONS = Path(str(resources.files("downtown_events.runtime") / "migrations"))
 
 
-async def open_pool(database_url: str, *, max_size: int = 10, name: str = "downtown") -> AsyncConnectionPool:
+async def open_pool(database_url: str, *, max_size: int = 10, name: str = "downtown") -> Pool:
     """An open pool of autocommit connections; callers open transactions explicitly."""
+    kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
     pool = AsyncConnectionPool(
         database_url,
+        connection_class=Connection,
         min_size=1,
         max_size=max_size,
         name=name,
         open=False,
-        kwargs={"autocommit": True, "row_factory": dict_row},
+        kwargs=kwargs,
     )
     await pool.open(wait=True, timeout=30)
     return pool

@@ -96,11 +96,14 @@ def build_worker_app(
 
 
 def _add_agent(app: faust.App, subscription: Subscription) -> None:
-    topic = app.topic(subscription.topic, key_type=bytes, value_type=bytes, key_serializer="raw",
-                      value_serializer="raw")
+    topic = app.topic(
+        subscription.topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
 
     async def agent(stream: faust.StreamT[Any]) -> None:
-        async for events in stream.take_events(subscription.batch_size, within=subscription.batch_within_seconds):
+        async for events in stream.take_events(  # type: ignore[attr-defined]  # missing from faust's stubs
+            subscription.batch_size, within=subscription.batch_within_seconds
+        ):
             records = [_record(event.message) for event in events]
             consumer = await subscription.consumer()
             await consumer.process(records)
@@ -153,7 +156,7 @@ def _add_background(app: faust.App, task: Callable[[asyncio.Event], Awaitable[No
 
     app.task(run)
 
-    @app.on_shutdown.connect
+    @app.on_before_shutdown.connect
     async def _stop(*_: Any, **__: Any) -> None:
         stop.set()
 
@@ -162,4 +165,3 @@ def run_worker(app: faust.App, log_level: str = "info") -> None:
     """Run until SIGTERM/SIGINT, the way Kubernetes stops a pod."""
     worker = faust.Worker(app, loglevel=log_level.lower(), quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
-

@@ -12,14 +12,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiokafka import AIOKafkaClient
-from psycopg_pool import AsyncConnectionPool
 
-from downtown_events.runtime.database import pending_migrations
+from downtown_events.runtime.database import Pool, pending_migrations
 
 Check = Callable[[], Awaitable[None]]
 
 
-async def _database(pool: AsyncConnectionPool) -> None:
+async def _database(pool: Pool) -> None:
     async with pool.connection(timeout=2) as conn:
         await conn.execute("SELECT 1")
 
@@ -33,7 +32,7 @@ async def _broker(bootstrap: str) -> None:
 
 
 class Readiness:
-    def __init__(self, pool: AsyncConnectionPool, database_url: str, bootstrap: str, migrations: list[Path]) -> None:
+    def __init__(self, pool: Pool, database_url: str, bootstrap: str, migrations: list[Path]) -> None:
         self._pool = pool
         self._database_url = database_url
         self._bootstrap = bootstrap

@@ -32,9 +32,7 @@ def reliable_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
     )
 
 
-async def ensure_topics(
-    bootstrap: str, town: str, service: str, *, partitions: int, replication: int = 1
-) -> list[str]:
+async def ensure_topics(bootstrap: str, town: str, service: str, *, partitions: int, replication: int = 1) -> list[str]:
     """Create ``<town>.<service>.events`` and ``.dlq`` if missing (unlimited retention)."""
     names = [events_topic(town, service), dead_letter_topic(town, service)]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{town}-{service}-admin")
@@ -52,3 +50,18 @@ async def ensure_topics(
         return missing
     finally:
         await admin.close()
+
+
+async def topic_partitions(bootstrap: str, topic: str) -> list[int]:
+    """The partition numbers of ``topic``; empty if it does not exist.
+
+    A consumer without a subscription has no metadata for a topic it only ``assign``s,
+    so readers that start from offset zero ask here first.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="downtown-metadata")
+    await admin.start()
+    try:
+        (description,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(partition["partition"] for partition in description.get("partitions", []))

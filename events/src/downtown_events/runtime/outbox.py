@@ -20,10 +20,9 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
 from downtown_events.runtime import telemetry
+from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.store import OUTBOX_CHANNEL, StoredEvent, decode_row
 from downtown_events.topics import event_source, events_topic
 
@@ -46,7 +45,7 @@ async def _no_hook(_: list[StoredEvent]) -> None:
 class OutboxRelay:
     def __init__(
         self,
-        pool: AsyncConnectionPool,
+        pool: Pool,
         producer: AIOKafkaProducer,
         *,
         town: str,
@@ -106,28 +105,35 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set, woken by NOTIFY from appends or every idle poll."""
-        async with await AsyncConnection.connect(self._pool.conninfo, autocommit=True) as listener:
-            await self._become_leader(listener, stop)
-            await listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
-            log.info("outbox relay publishing to %s", self._topic)
-            while not stop.is_set():
-                try:
-                    while await self.publish_pending() == self._batch_size:
-                        pass
-                except Exception:
-                    log.exception("outbox relay batch failed; retrying")
-                    await asyncio.sleep(1)
-                await self._wait_for_notify(listener, stop)
-
-    async def _become_leader(self, conn: AsyncConnection, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            row = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,))).fetchone()
-            if row and row[0]:
+        async with self._pool.connection() as listener:
+            if not await self._become_leader(listener, stop):
                 return
+            try:
+                await listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                log.info("outbox relay publishing to %s", self._topic)
+                while not stop.is_set():
+                    try:
+                        while await self.publish_pending() == self._batch_size:
+                            pass
+                    except Exception:
+                        log.exception("outbox relay batch failed; retrying")
+                        await asyncio.sleep(1)
+                    await self._wait_for_notify(listener)
+            finally:  # the connection goes back to the pool: leave it as we found it
+                await listener.execute(f"UNLISTEN {OUTBOX_CHANNEL}")
+                await listener.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key,))
+
+    async def _become_leader(self, conn: Connection, stop: asyncio.Event) -> bool:
+        while not stop.is_set():
+            query = "SELECT pg_try_advisory_lock(%s) AS leader"
+            row = await (await conn.execute(query, (self._lock_key,))).fetchone()
+            if row and row["leader"]:
+                return True
             log.info("another relay publishes %s; standing by", self._topic)
             await asyncio.sleep(2)
+        return False
 
-    async def _wait_for_notify(self, conn: AsyncConnection, stop: asyncio.Event) -> None:
+    async def _wait_for_notify(self, conn: Connection) -> None:
         gen = conn.notifies(timeout=self._idle_poll_seconds, stop_after=1)
         async for _ in gen:
             pass

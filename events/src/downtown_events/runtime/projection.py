@@ -17,14 +17,16 @@ tables or a rebuild's tables beside them (``<table>__rebuild``).
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from psycopg import AsyncConnection, sql
+from psycopg import sql
 
 from downtown_events.runtime.consumer import ReceivedEvent
+from downtown_events.runtime.database import Connection
 
 Row = dict[str, Any]
 REBUILD_SUFFIX = "__rebuild"
@@ -47,6 +49,9 @@ class Table:
     @property
     def column_names(self) -> list[str]:
         return list(self.columns)
+
+    def __hash__(self) -> int:  # tables are looked up by name; the column dicts are not hashable
+        return hash(self.name)
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,9 @@ class Projection(ABC):
 
 
 def _sql_array_type(sql_type: str) -> str:
-    return "text" if sql_type.startswith("jsonb") else sql_type.split()[0]
+    """The element type for ``unnest``: the column type without constraints; jsonb travels as text."""
+    base = re.split(r"\s+(?:NOT\s+NULL|NULL|DEFAULT|CHECK|REFERENCES)\b", sql_type, flags=re.IGNORECASE)[0]
+    return "text" if base.startswith("jsonb") else base
 
 
 class ProjectionWriter:
@@ -124,18 +131,18 @@ class ProjectionWriter:
         self.names = names
         self.consumer_name = consumer_name or projection.consumer_name + names.suffix
 
-    async def create_tables(self, conn: AsyncConnection) -> None:
+    async def create_tables(self, conn: Connection) -> None:
         for table in self.projection.tables:
             name = self.names(table)
             columns = [f"{column} {sql_type}" for column, sql_type in table.columns.items()]
             columns += [f"{column} {definition}" for column, definition in table.extra_columns.items()]
             columns.append(f"PRIMARY KEY ({table.key})")
-            await conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(columns)})".encode())  # type: ignore[arg-type]
+            await conn.execute(sql.SQL(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(columns)})"))
             for index, body in enumerate(table.indexes):
                 index_sql = f"CREATE INDEX IF NOT EXISTS {name}_i{index} ON {body.format(table=name)}"
-                await conn.execute(index_sql.encode())  # type: ignore[arg-type]
+                await conn.execute(sql.SQL(index_sql))
 
-    async def handle(self, conn: AsyncConnection, events: Sequence[ReceivedEvent]) -> None:
+    async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None:
         wanted: dict[Table, set[str]] = {}
         for event in events:
             for table, key in self.projection.touches(event):
@@ -146,7 +153,7 @@ class ProjectionWriter:
         self.projection.fold(rows, events)
         await self._write(conn, rows)
 
-    async def _load(self, conn: AsyncConnection, wanted: Mapping[Table, set[str]]) -> dict[tuple[str, Any], Row]:
+    async def _load(self, conn: Connection, wanted: Mapping[Table, set[str]]) -> dict[tuple[str, Any], Row]:
         loaded: dict[tuple[str, Any], Row] = {}
         for table, keys in wanted.items():
             query = sql.SQL("SELECT {cols} FROM {table} WHERE {key}::text = ANY(%s)").format(
@@ -155,12 +162,11 @@ class ProjectionWriter:
                 key=sql.Identifier(table.key),
             )
             cursor = await conn.execute(query, (list(keys),))
-            for values in await cursor.fetchall():
-                row = dict(zip(table.column_names, _values(values, table), strict=True))
+            for row in await cursor.fetchall():
                 loaded[(table.name, str(row[table.key]))] = row
         return loaded
 
-    async def _write(self, conn: AsyncConnection, rows: RowSet) -> None:
+    async def _write(self, conn: Connection, rows: RowSet) -> None:
         for table in self.projection.tables:
             changed = [key for (name, key) in rows.changed if name == table.name]
             upserts = [row for key in changed if (row := rows.current(table, key)) is not None]
@@ -174,12 +180,6 @@ class ProjectionWriter:
                 )
             if upserts:
                 await conn.execute(_upsert_statement(table, self.names(table)), _columns_of(table, upserts))
-
-
-def _values(values: object, table: Table) -> list[Any]:
-    if isinstance(values, dict):
-        return [values[column] for column in table.column_names]
-    return list(values)  # type: ignore[call-overload]
 
 
 def _columns_of(table: Table, rows: Sequence[Row]) -> list[list[Any]]:
@@ -218,18 +218,19 @@ def _upsert_statement(table: Table, physical_name: str) -> sql.Composed:
     )
 
 
-async def table_checksums(conn: AsyncConnection, projection: Projection, names: TableNames) -> dict[str, tuple[int, str]]:
+async def table_checksums(conn: Connection, projection: Projection, names: TableNames) -> dict[str, tuple[int, str]]:
     """Row count and an order-independent content hash of each table's written columns."""
     result = {}
     for table in projection.tables:
         query = sql.SQL(
-            "SELECT count(*), coalesce(md5(string_agg(md5(({cols})::text), '' ORDER BY {key}::text)), '') FROM {table}"
+            "SELECT count(*) AS count, "
+            "coalesce(md5(string_agg(md5(({cols})::text), '' ORDER BY {key}::text)), '') AS checksum FROM {table}"
         ).format(
             cols=sql.SQL("ROW({})").format(sql.SQL(", ").join(map(sql.Identifier, table.column_names))),
             key=sql.Identifier(table.key),
             table=sql.Identifier(names(table)),
         )
         row = await (await conn.execute(query)).fetchone()
-        values = list(row.values()) if isinstance(row, dict) else list(row or (0, ""))
-        result[table.name] = (int(values[0]), str(values[1]))
+        assert row is not None, "an aggregate query always returns a row"
+        result[table.name] = (int(row["count"]), str(row["checksum"]))
     return result

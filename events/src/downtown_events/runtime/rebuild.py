@@ -19,12 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from psycopg import AsyncConnection, sql
-from psycopg_pool import AsyncConnectionPool
+from psycopg import sql
 
 from downtown_events.contract import InvalidEventData, UnknownEventType
 from downtown_events.envelope import InvalidEnvelope
-from downtown_events.runtime.consumer import KafkaRecord, ReceivedEvent, apply_tracked, decode_record, row_value
+from downtown_events.runtime.consumer import KafkaRecord, ReceivedEvent, apply_tracked, decode_record
+from downtown_events.runtime.database import Connection, Pool
+from downtown_events.runtime.kafka import topic_partitions
 from downtown_events.runtime.projection import LIVE, REBUILD, Projection, ProjectionWriter, table_checksums
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class RebuildReport:
 class ProjectionRebuild:
     def __init__(
         self,
-        pool: AsyncConnectionPool,
+        pool: Pool,
         projection: Projection,
         *,
         town: str,
@@ -73,18 +74,27 @@ class ProjectionRebuild:
         self._writer = ProjectionWriter(projection, REBUILD, consumer_name=projection.consumer_name + "@rebuild")
         self._report = RebuildReport(projection.name)
         self._reader = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-            auto_offset_reset="earliest", fetch_max_bytes=64 * 1024 * 1024,
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
+            fetch_max_bytes=64 * 1024 * 1024,
             max_partition_fetch_bytes=16 * 1024 * 1024,
         )
         self._position: Offsets = {}
 
-    async def run(self, *, swap: bool = True, force: bool = False, progress: Progress | None = None,
-                  live_wait_seconds: float = 60.0) -> RebuildReport:
+    async def run(
+        self,
+        *,
+        swap: bool = True,
+        force: bool = False,
+        progress: Progress | None = None,
+        live_wait_seconds: float = 60.0,
+    ) -> RebuildReport:
         started = time.perf_counter()
         await self._reader.start()
         try:
-            partitions = [TopicPartition(self._topic, p) for p in sorted(self._reader.partitions_for_topic(self._topic) or [])]
+            partitions = [TopicPartition(self._topic, p) for p in await topic_partitions(self._bootstrap, self._topic)]
             if not partitions:
                 raise RuntimeError(f"topic {self._topic} does not exist")
             self._reader.assign(partitions)
@@ -111,7 +121,7 @@ class ProjectionRebuild:
                     (self._writer.consumer_name,),
                 )
 
-    async def _read_until(self, end: Offsets, progress: Progress | None, conn: AsyncConnection | None = None) -> None:
+    async def _read_until(self, end: Offsets, progress: Progress | None, conn: Connection | None = None) -> None:
         total = sum(end.values())
         for partition, offset in end.items():  # partitions already there need no reading
             if self._position.get(partition, 0) >= offset:
@@ -124,8 +134,11 @@ class ProjectionRebuild:
                 for message in messages:
                     if message.offset >= limit:
                         break
-                    records.append(KafkaRecord(tp.topic, tp.partition, message.offset, message.key,
-                                               message.value, list(message.headers)))
+                    records.append(
+                        KafkaRecord(
+                            tp.topic, tp.partition, message.offset, message.key, message.value, list(message.headers)
+                        )
+                    )
                 if messages and messages[-1].offset + 1 >= limit:
                     self._reader.pause(tp)
             if records:
@@ -133,7 +146,7 @@ class ProjectionRebuild:
             if progress:
                 progress(sum(min(self._position.get(p, 0), o) for p, o in end.items()), total)
 
-    async def _apply(self, records: list[KafkaRecord], conn: AsyncConnection | None) -> None:
+    async def _apply(self, records: list[KafkaRecord], conn: Connection | None) -> None:
         events: list[ReceivedEvent] = []
         for record in records:
             try:
@@ -149,12 +162,14 @@ class ProjectionRebuild:
             self._position[record.partition] = max(self._position.get(record.partition, 0), record.offset + 1)
         self._report.events_read += len(records)
 
-    async def _live_offsets(self, conn: AsyncConnection) -> Offsets:
-        rows = await (await conn.execute(
-            "SELECT partition, next_offset FROM tracking_offsets WHERE consumer = %s AND topic = %s",
-            (self._live.consumer_name, self._topic),
-        )).fetchall()
-        return {int(row_value(row, "partition", 0)): int(row_value(row, "next_offset", 1)) for row in rows}
+    async def _live_offsets(self, conn: Connection) -> Offsets:
+        rows = await (
+            await conn.execute(
+                "SELECT partition, next_offset FROM tracking_offsets WHERE consumer = %s AND topic = %s",
+                (self._live.consumer_name, self._topic),
+            )
+        ).fetchall()
+        return {int(row["partition"]): int(row["next_offset"]) for row in rows}
 
     async def _compare_and_swap(self, *, swap: bool, force: bool, live_wait_seconds: float) -> None:
         deadline = time.monotonic() + live_wait_seconds
@@ -181,23 +196,35 @@ class ProjectionRebuild:
                 return
             await asyncio.sleep(0.5)
 
-    async def _swap(self, conn: AsyncConnection) -> None:
+    async def _swap(self, conn: Connection) -> None:
         for table in self._projection.tables:
             live, rebuilt, old = LIVE(table), REBUILD(table), LIVE(table) + "__old"
             await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(old)))
-            await conn.execute(sql.SQL("ALTER TABLE IF EXISTS {} RENAME TO {}").format(sql.Identifier(live), sql.Identifier(old)))
-            await conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(rebuilt), sql.Identifier(live)))
+            await conn.execute(
+                sql.SQL("ALTER TABLE IF EXISTS {} RENAME TO {}").format(sql.Identifier(live), sql.Identifier(old))
+            )
+            await conn.execute(
+                sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(rebuilt), sql.Identifier(live))
+            )
             await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(old)))
-            await conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(
-                sql.Identifier(f"{rebuilt}_pkey"), sql.Identifier(f"{live}_pkey")))
+            await conn.execute(
+                sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                    sql.Identifier(f"{rebuilt}_pkey"), sql.Identifier(f"{live}_pkey")
+                )
+            )
             for index in range(len(table.indexes)):
-                await conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(
-                    sql.Identifier(f"{rebuilt}_i{index}"), sql.Identifier(f"{live}_i{index}")))
+                await conn.execute(
+                    sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                        sql.Identifier(f"{rebuilt}_i{index}"), sql.Identifier(f"{live}_i{index}")
+                    )
+                )
         for tracking in ("tracking", "tracking_offsets"):
-            await conn.execute(sql.SQL("DELETE FROM {} WHERE consumer = %s").format(sql.Identifier(tracking)),
-                               (self._live.consumer_name,))
-            await conn.execute(sql.SQL("UPDATE {} SET consumer = %s WHERE consumer = %s").format(sql.Identifier(tracking)),
-                               (self._live.consumer_name, self._writer.consumer_name))
+            await conn.execute(
+                sql.SQL("DELETE FROM {} WHERE consumer = %s").format(sql.Identifier(tracking)),
+                (self._live.consumer_name,),
+            )
+            await conn.execute(
+                sql.SQL("UPDATE {} SET consumer = %s WHERE consumer = %s").format(sql.Identifier(tracking)),
+                (self._live.consumer_name, self._writer.consumer_name),
+            )
         self._report.swapped = True
-
-

@@ -57,17 +57,24 @@ def rebuild(
     raise typer.Exit(0 if report.matches or (force and report.swapped) else 1)
 
 
-async def _rebuild(settings: RuntimeSettings, service: str, projection: Projection, *, swap: bool,
-                   force: bool) -> RebuildReport:
+async def _rebuild(
+    settings: RuntimeSettings, service: str, projection: Projection, *, swap: bool, force: bool
+) -> RebuildReport:
     pool = await open_pool(settings.database_url, max_size=2, name="rebuild")
     try:
-        job = ProjectionRebuild(pool, projection, town=settings.town, topic=events_topic(settings.town, service),
-                                bootstrap=settings.kafka_bootstrap)
+        job = ProjectionRebuild(
+            pool,
+            projection,
+            town=settings.town,
+            topic=events_topic(settings.town, service),
+            bootstrap=settings.kafka_bootstrap,
+        )
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console) as bar:
             task = bar.add_task(f"rebuilding {projection.name} ({settings.town})", total=None)
-            return await job.run(swap=swap, force=force,
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+            return await job.run(
+                swap=swap, force=force, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
     finally:
         await pool.close()
 

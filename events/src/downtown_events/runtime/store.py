@@ -18,11 +18,11 @@ from uuid import UUID, uuid4
 
 import psycopg
 from opentelemetry.trace import SpanKind
-from psycopg_pool import AsyncConnectionPool
 
 from downtown_events.contract import IntegrationEvent, registry
 from downtown_events.envelope import CloudEvent
 from downtown_events.runtime import telemetry
+from downtown_events.runtime.database import Pool
 
 OUTBOX_CHANNEL = "downtown_outbox"
 
@@ -119,7 +119,7 @@ def decode_row(row: dict[str, Any]) -> StoredEvent:
 
 
 class PostgresEventStore(EventStore):
-    def __init__(self, pool: AsyncConnectionPool, *, service: str) -> None:
+    def __init__(self, pool: Pool, *, service: str) -> None:
         self._pool = pool
         self._service = service
 

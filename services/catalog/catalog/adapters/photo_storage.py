@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from downtown_events.catalog import PhotoVariant
-
 from catalog.adapters.photos import PhotoStore, process_photo
+from downtown_events.catalog import PhotoVariant
 
 
 class FilePhotoStorage:

@@ -69,7 +69,7 @@ class ProcessedPhoto:
     variants: list[tuple[PhotoVariant, bytes]]
 
 
-def process_photo(data: bytes, *, max_bytes: int = 15 * 1024 * 1024, max_pixels: int = 40_000_000) -> ProcessedPhoto:
+def process_photo(data: bytes, *, max_bytes: int = 15 * 1024 * 1024, max_pixels: int = 60_000_000) -> ProcessedPhoto:
     """Decode, check, orient, clean and resize an uploaded photo into its JPEG variants.
 
     Pure CPU work with no shared state touched, so callers can run it in a worker thread.
@@ -98,14 +98,14 @@ def _decode(data: bytes, *, max_pixels: int) -> Image.Image:
     """Open the upload twice: once to check header and structure, once to decode the pixels.
 
     Pillow's own decompression-bomb guard is a process-wide setting (``Image.MAX_IMAGE_PIXELS``)
-    that other code may rely on, so the stricter ``max_pixels`` limit is checked here instead,
+    that other code may rely on, so this service's own ``max_pixels`` limit is checked here instead,
     from the header, before any pixel is decompressed.
     """
     try:
         with _open(data, max_pixels=max_pixels) as probe:
             probe.verify()
         with _open(data, max_pixels=max_pixels) as image:
-            # JPEG can decode straight at a fraction of its size, much cheaper for a 48 MP phone photo.
+            # JPEG can decode straight at a fraction of its size, much cheaper for a phone-camera photo.
             image.draft(None, variant_size(image.size, VARIANTS["large"]))
             image.load()
             return _to_srgb(ImageOps.exif_transpose(image))

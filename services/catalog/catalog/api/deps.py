@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from psycopg import AsyncConnection
 
 from catalog.adapters.tokens import InvalidToken
 from catalog.app.handlers import CatalogHandlers, Principal
 from catalog.bootstrap import ApiContainer
+from downtown_events.runtime.database import Connection
 
 
 def get_container(request: Request) -> ApiContainer:
@@ -38,15 +38,19 @@ def get_principal(container: Container, authorization: Annotated[str | None, Hea
 Caller = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_read_connection(container: Container) -> AsyncIterator[AsyncConnection]:
+async def get_read_connection(container: Container) -> AsyncIterator[Connection]:
     async with container.pool.connection() as conn:
         yield conn
 
 
-ReadDb = Annotated[AsyncConnection, Depends(get_read_connection)]
+ReadDb = Annotated[Connection, Depends(get_read_connection)]
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", min_length=8, max_length=200,
-           description="Send the same key when retrying: the request then creates nothing twice."),
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=200,
+        description="Send the same key when retrying: the request then creates nothing twice.",
+    ),
 ]

@@ -13,11 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from downtown_events.runtime.store import ConcurrencyConflict
-
 from catalog.adapters.photos import PhotoRejected, PhotoTooLarge
 from catalog.adapters.tokens import InvalidToken
 from catalog.domain.errors import AlreadyExists, DomainError, InvalidChange, NotAllowed, NotFound
+from downtown_events.runtime.store import ConcurrencyConflict
 
 PROBLEM_JSON = "application/problem+json"
 

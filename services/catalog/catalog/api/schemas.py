@@ -8,11 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from downtown_events.catalog import Address, MerchantProfile, TimeWindow
-
 from catalog.domain.merchant import Merchant
 from catalog.domain.money import format_price
 from catalog.domain.offer import Offer
+from downtown_events.catalog import Address, MerchantProfile, TimeWindow
 
 
 class Request(BaseModel):
@@ -60,9 +59,14 @@ class MerchantOut(BaseModel):
 
     @classmethod
     def of(cls, merchant: Merchant) -> MerchantOut:
-        return cls(merchant_id=merchant.merchant_id, profile=merchant.profile,
-                   opening_hours=list(merchant.opening_hours), closed=merchant.closed,
-                   suspended=merchant.suspended, version=merchant.version)
+        return cls(
+            merchant_id=merchant.merchant_id,
+            profile=merchant.profile,
+            opening_hours=list(merchant.opening_hours),
+            closed=merchant.closed,
+            suspended=merchant.suspended,
+            version=merchant.version,
+        )
 
 
 class MerchantWithToken(BaseModel):
@@ -112,10 +116,18 @@ class OfferOut(BaseModel):
 
     @classmethod
     def of(cls, offer: Offer) -> OfferOut:
-        return cls(offer_id=offer.offer_id, merchant_id=offer.merchant_id, kind=offer.kind, title=offer.title,
-                   price_cents=offer.price_cents, price=format_price(offer.price_cents), stock=offer.stock,
-                   photos=[f"/photos/{photo}/medium.jpg" for photo in offer.photos], withdrawn=offer.withdrawn,
-                   version=offer.version)
+        return cls(
+            offer_id=offer.offer_id,
+            merchant_id=offer.merchant_id,
+            kind=offer.kind,
+            title=offer.title,
+            price_cents=offer.price_cents,
+            price=format_price(offer.price_cents),
+            stock=offer.stock,
+            photos=[f"/photos/{photo}/medium.jpg" for photo in offer.photos],
+            withdrawn=offer.withdrawn,
+            version=offer.version,
+        )
 
 
 class CatalogItem(BaseModel):
@@ -145,8 +157,10 @@ class CatalogItem(BaseModel):
         photo_id = row.get("photo_id")
         photo = None
         if photo_id:
-            photo = {variant["name"]: f"/photos/{photo_id}/{variant['name']}.jpg"
-                     for variant in row.get("photo_variants") or []}
+            photo = {
+                variant["name"]: f"/photos/{photo_id}/{variant['name']}.jpg"
+                for variant in row.get("photo_variants") or []
+            }
         return cls.model_validate({**row, "price": format_price(row["price_cents"]), "photo": photo})
 
 

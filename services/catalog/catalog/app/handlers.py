@@ -12,10 +12,6 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from downtown_events.catalog import PhotoVariant
-from downtown_events.contract import IntegrationEvent
-from downtown_events.runtime.store import ConcurrencyConflict, EventStore
-
 from catalog.domain import merchant as merchants
 from catalog.domain import offer as offers
 from catalog.domain.commands import (
@@ -35,6 +31,9 @@ from catalog.domain.commands import (
 from catalog.domain.errors import AlreadyExists, NotAllowed
 from catalog.domain.merchant import Merchant
 from catalog.domain.offer import Offer
+from downtown_events.catalog import PhotoVariant
+from downtown_events.contract import IntegrationEvent
+from downtown_events.runtime.store import ConcurrencyConflict, EventStore
 
 S = TypeVar("S", Merchant, Offer)
 CONFLICT_RETRIES = 3
@@ -81,7 +80,8 @@ class CatalogHandlers:
         merchant_id = created_id("merchant", command.idempotency_key)
         try:
             merchant = await self._execute(
-                str(merchant_id), merchants.replay,
+                str(merchant_id),
+                merchants.replay,
                 lambda state: merchants.register(state, merchant_id, command.profile, command.opening_hours),
             )
         except AlreadyExists:
@@ -130,8 +130,7 @@ class CatalogHandlers:
         photo_id, variants = await self._photos.store(command.photo)
 
         def decide(state: Offer | None) -> list[IntegrationEvent]:
-            listed = offers.list_product(state, merchant, offer_id, command.details, command.price_cents,
-                                         command.stock)
+            listed = offers.list_product(state, merchant, offer_id, command.details, command.price_cents, command.stock)
             with_listing = offers.evolve(None, listed[0])
             return [*listed, *offers.add_photo(with_listing, merchant.merchant_id, photo_id, variants)]
 
@@ -141,9 +140,18 @@ class CatalogHandlers:
         merchant = merchants.ensure_may_sell(await self._optional_merchant(principal.merchant()))
         offer_id = created_id(f"offer:{merchant.merchant_id}", command.idempotency_key)
         return await self._create_offer(
-            offer_id, merchant.merchant_id, command.idempotency_key,
-            lambda state: offers.list_service(state, merchant, offer_id, command.details, command.price_cents,
-                                              command.duration_minutes, command.availability),
+            offer_id,
+            merchant.merchant_id,
+            command.idempotency_key,
+            lambda state: offers.list_service(
+                state,
+                merchant,
+                offer_id,
+                command.details,
+                command.price_cents,
+                command.duration_minutes,
+                command.availability,
+            ),
         )
 
     async def offer(self, principal: Principal, offer_id: UUID) -> Offer:
@@ -151,29 +159,34 @@ class CatalogHandlers:
         return offers.owned_by(state, principal.merchant())
 
     async def change_price(self, principal: Principal, command: ChangePrice) -> Offer:
-        return await self._offer_change(principal, command.offer_id,
-                                        lambda s, m: offers.change_price(s, m, command.price_cents))
+        return await self._offer_change(
+            principal, command.offer_id, lambda s, m: offers.change_price(s, m, command.price_cents)
+        )
 
     async def change_offer_details(self, principal: Principal, command: ChangeOfferDetails) -> Offer:
-        return await self._offer_change(principal, command.offer_id,
-                                        lambda s, m: offers.change_details(s, m, command.details))
+        return await self._offer_change(
+            principal, command.offer_id, lambda s, m: offers.change_details(s, m, command.details)
+        )
 
     async def add_photo(self, principal: Principal, command: AddPhoto) -> Offer:
         await self.offer(principal, command.offer_id)  # refuse strangers before processing their upload
         photo_id, variants = await self._photos.store(command.photo)
-        return await self._offer_change(principal, command.offer_id,
-                                        lambda s, m: offers.add_photo(s, m, photo_id, variants))
+        return await self._offer_change(
+            principal, command.offer_id, lambda s, m: offers.add_photo(s, m, photo_id, variants)
+        )
 
     async def adjust_stock(self, principal: Principal, command: AdjustStock) -> Offer:
-        return await self._offer_change(principal, command.offer_id,
-                                        lambda s, m: offers.adjust_stock(s, m, command.delta, command.reason))
+        return await self._offer_change(
+            principal, command.offer_id, lambda s, m: offers.adjust_stock(s, m, command.delta, command.reason)
+        )
 
     async def withdraw_offer(self, principal: Principal, command: WithdrawOffer) -> Offer:
-        return await self._offer_change(principal, command.offer_id,
-                                        lambda s, m: offers.withdraw(s, m, command.reason))
+        return await self._offer_change(principal, command.offer_id, lambda s, m: offers.withdraw(s, m, command.reason))
 
     async def _offer_change(
-        self, principal: Principal, offer_id: UUID,
+        self,
+        principal: Principal,
+        offer_id: UUID,
         decide: Callable[[Offer | None, UUID], list[IntegrationEvent]],
     ) -> Offer:
         merchant_id = principal.merchant()
@@ -181,7 +194,10 @@ class CatalogHandlers:
         return await self._execute(str(offer_id), offers.replay, lambda state: decide(state, merchant_id))
 
     async def _create_offer(
-        self, offer_id: UUID, merchant_id: UUID, idempotency_key: str | None,
+        self,
+        offer_id: UUID,
+        merchant_id: UUID,
+        idempotency_key: str | None,
         decide: Callable[[Offer | None], list[IntegrationEvent]],
     ) -> tuple[Offer, bool]:
         try:
@@ -204,9 +220,9 @@ class CatalogHandlers:
         decide: Callable[[S | None], list[IntegrationEvent]],
     ) -> S:
         for _ in range(CONFLICT_RETRIES):
-            history = [event.event for event in await self._store.read(stream_id)]
+            history: list[IntegrationEvent] = [event.event for event in await self._store.read(stream_id)]
             state = replay(history)
-            new_events = decide(state)
+            new_events: list[IntegrationEvent] = decide(state)
             try:
                 await self._store.append(stream_id, len(history), new_events)
             except ConcurrencyConflict:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from downtown_events.catalog import MerchantProfile, TimeWindow
-
 from catalog.domain.offer import OfferDetails
+from downtown_events.catalog import MerchantProfile, TimeWindow
 
 
 @dataclass(frozen=True)

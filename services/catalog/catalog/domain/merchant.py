@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from functools import reduce
 from uuid import UUID
 
+from catalog.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound
 from downtown_events.catalog import (
     MerchantClosed,
     MerchantProfile,
@@ -23,8 +24,6 @@ from downtown_events.catalog import (
     TimeWindow,
 )
 from downtown_events.contract import IntegrationEvent
-
-from catalog.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def evolve(state: Merchant | None, event: IntegrationEvent) -> Merchant:
 
 
 def replay(events: Iterable[IntegrationEvent]) -> Merchant | None:
-    return reduce(evolve, events, None)  # type: ignore[arg-type]
+    return reduce(evolve, events, None)
 
 
 def ensure_exists(state: Merchant | None) -> Merchant:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from functools import reduce
 from uuid import UUID
 
+from catalog.domain.errors import AlreadyExists, InvalidChange, NotFound
+from catalog.domain.merchant import Merchant
 from downtown_events.catalog import (
     OfferDetailsChanged,
     OfferKind,
@@ -19,9 +21,6 @@ from downtown_events.catalog import (
     TimeWindow,
 )
 from downtown_events.contract import IntegrationEvent
-
-from catalog.domain.errors import AlreadyExists, InvalidChange, NotFound
-from catalog.domain.merchant import Merchant
 
 MAX_PHOTOS = 10
 
@@ -48,8 +47,9 @@ class OfferDetails:
 
 def evolve(state: Offer | None, event: IntegrationEvent) -> Offer:
     if isinstance(event, OfferListed):
-        return Offer(event.offer_id, event.merchant_id, event.kind, event.title, event.price_cents, event.stock,
-                     version=1)
+        return Offer(
+            event.offer_id, event.merchant_id, event.kind, event.title, event.price_cents, event.stock, version=1
+        )
     if state is None:
         raise ValueError(f"{type(event).__name__} before OfferListed")
     state = replace(state, version=state.version + 1)
@@ -68,7 +68,7 @@ def evolve(state: Offer | None, event: IntegrationEvent) -> Offer:
 
 
 def replay(events: Iterable[IntegrationEvent]) -> Offer | None:
-    return reduce(evolve, events, None)  # type: ignore[arg-type]
+    return reduce(evolve, events, None)
 
 
 def owned_by(state: Offer | None, merchant_id: UUID) -> Offer:
@@ -98,9 +98,16 @@ def list_product(
     if stock is not None and stock < 0:
         raise InvalidChange("stock cannot be negative")
     return [
-        OfferListed(offer_id=offer_id, merchant_id=merchant.merchant_id, kind="product", title=details.title,
-                    description=details.description, category=details.category or merchant.profile.category,
-                    price_cents=price_cents, stock=stock)
+        OfferListed(
+            offer_id=offer_id,
+            merchant_id=merchant.merchant_id,
+            kind="product",
+            title=details.title,
+            description=details.description,
+            category=details.category or merchant.profile.category,
+            price_cents=price_cents,
+            stock=stock,
+        )
     ]
 
 
@@ -120,36 +127,58 @@ def list_service(
     if duration_minutes <= 0 or duration_minutes > 24 * 60:
         raise InvalidChange("duration must be between 1 minute and 24 hours")
     return [
-        OfferListed(offer_id=offer_id, merchant_id=merchant.merchant_id, kind="service", title=details.title,
-                    description=details.description, category=details.category or merchant.profile.category,
-                    price_cents=price_cents, duration_minutes=duration_minutes,
-                    weekly_availability=list(availability))
+        OfferListed(
+            offer_id=offer_id,
+            merchant_id=merchant.merchant_id,
+            kind="service",
+            title=details.title,
+            description=details.description,
+            category=details.category or merchant.profile.category,
+            price_cents=price_cents,
+            duration_minutes=duration_minutes,
+            weekly_availability=list(availability),
+        )
     ]
 
 
 def change_details(state: Offer | None, merchant_id: UUID, details: OfferDetails) -> list[IntegrationEvent]:
     offer = _active(state, merchant_id)
-    return [OfferDetailsChanged(offer_id=offer.offer_id, merchant_id=merchant_id, title=details.title,
-                                description=details.description, category=details.category)]
+    return [
+        OfferDetailsChanged(
+            offer_id=offer.offer_id,
+            merchant_id=merchant_id,
+            title=details.title,
+            description=details.description,
+            category=details.category,
+        )
+    ]
 
 
 def change_price(state: Offer | None, merchant_id: UUID, price_cents: int) -> list[IntegrationEvent]:
     offer = _active(state, merchant_id)
     if price_cents == offer.price_cents:
         return []
-    return [OfferPriceChanged(offer_id=offer.offer_id, merchant_id=merchant_id, price_cents=price_cents,
-                              previous_price_cents=offer.price_cents)]
+    return [
+        OfferPriceChanged(
+            offer_id=offer.offer_id,
+            merchant_id=merchant_id,
+            price_cents=price_cents,
+            previous_price_cents=offer.price_cents,
+        )
+    ]
 
 
-def add_photo(state: Offer | None, merchant_id: UUID, photo_id: str,
-              variants: Sequence[PhotoVariant]) -> list[IntegrationEvent]:
+def add_photo(
+    state: Offer | None, merchant_id: UUID, photo_id: str, variants: Sequence[PhotoVariant]
+) -> list[IntegrationEvent]:
     offer = _active(state, merchant_id)
     if photo_id in offer.photos:
         return []
     if len(offer.photos) >= MAX_PHOTOS:
         raise InvalidChange(f"an offer can have at most {MAX_PHOTOS} photos")
-    return [OfferPhotoAdded(offer_id=offer.offer_id, merchant_id=merchant_id, photo_id=photo_id,
-                            variants=list(variants))]
+    return [
+        OfferPhotoAdded(offer_id=offer.offer_id, merchant_id=merchant_id, photo_id=photo_id, variants=list(variants))
+    ]
 
 
 def adjust_stock(state: Offer | None, merchant_id: UUID, delta: int, reason: str) -> list[IntegrationEvent]:
@@ -161,8 +190,11 @@ def adjust_stock(state: Offer | None, merchant_id: UUID, delta: int, reason: str
         raise InvalidChange(f"only {current} in stock; cannot remove {-delta}")
     if delta == 0:
         return []
-    return [OfferStockAdjusted(offer_id=offer.offer_id, merchant_id=merchant_id, delta=delta,
-                               stock=current + delta, reason=reason)]
+    return [
+        OfferStockAdjusted(
+            offer_id=offer.offer_id, merchant_id=merchant_id, delta=delta, stock=current + delta, reason=reason
+        )
+    ]
 
 
 def withdraw(state: Offer | None, merchant_id: UUID, reason: str) -> list[IntegrationEvent]:

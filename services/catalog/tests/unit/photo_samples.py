@@ -39,6 +39,8 @@ GPS_XMP = (
     b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="52,31.2N" '
     b'exif:GPSLongitude="13,24.6E"/></rdf:RDF></x:xmpmeta>'
 )
+# Some apps also leave the place in a JPEG comment.
+GPS_COMMENT = b"Shot at 52.52N 13.41E"
 
 
 def sample_photo(
@@ -53,7 +55,7 @@ def sample_photo(
 ) -> bytes:
     """Encode a recognisable picture (gradient, shapes, optional caption) as ``kind``.
 
-    ``gps`` adds a phone's EXIF (make, model, time, GPS position) and, for JPEG, matching XMP;
+    ``gps`` adds a phone's EXIF (make, model, time, GPS position) and, for JPEG, matching XMP and a comment;
     ``orientation`` writes the EXIF orientation tag as a phone held upright would (6 = rotate 90°
     clockwise to display). PNG gets a transparent border so alpha handling is exercised.
     """
@@ -62,7 +64,7 @@ def sample_photo(
     if gps or orientation != 1:
         options["exif"] = _phone_exif(gps=gps, orientation=orientation).tobytes()
     if gps and kind in ("jpeg", "mpo"):
-        options["xmp"] = GPS_XMP
+        options.update(xmp=GPS_XMP, comment=GPS_COMMENT)
     if kind in ("jpeg", "mpo", "webp", "heic"):
         options["quality"] = 90
     if kind == "mpo":
@@ -73,7 +75,9 @@ def sample_photo(
     return buffer.getvalue()
 
 
-def draw_picture(width: int, height: int, *, seed: int = 0, text: str | None = None, alpha: bool = False) -> Image.Image:
+def draw_picture(
+    width: int, height: int, *, seed: int = 0, text: str | None = None, alpha: bool = False
+) -> Image.Image:
     """A gradient with a few shapes on it; the same seed always draws the same picture."""
     rng = random.Random(seed)
     start, end = _colour(rng), _colour(rng)
@@ -82,12 +86,17 @@ def draw_picture(width: int, height: int, *, seed: int = 0, text: str | None = N
     draw = ImageDraw.Draw(image)
     for _ in range(6):
         x0, y0 = rng.randrange(width), rng.randrange(height)
-        x1, y1 = x0 + rng.randrange(width // 8 + 1, width // 3 + 2), y0 + rng.randrange(height // 8 + 1, height // 3 + 2)
+        x1, y1 = (
+            x0 + rng.randrange(width // 8 + 1, width // 3 + 2),
+            y0 + rng.randrange(height // 8 + 1, height // 3 + 2),
+        )
         shape = rng.choice((draw.ellipse, draw.rectangle))
         shape((x0, y0, x1, y1), fill=_colour(rng), outline=(255, 255, 255), width=max(1, width // 200))
     if text:
         font = ImageFont.load_default(size=max(10, height // 10))
-        draw.text((width // 20, height // 20), text, fill=(255, 255, 255), font=font, stroke_width=2, stroke_fill=(0, 0, 0))
+        draw.text(
+            (width // 20, height // 20), text, fill=(255, 255, 255), font=font, stroke_width=2, stroke_fill=(0, 0, 0)
+        )
     if not alpha:
         return image
     # A transparent frame around an opaque middle, like a product cut out of its background.
@@ -107,7 +116,9 @@ def decompression_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
     row = b"\x00" * (1 + (width + 7) // 8)  # filter byte "none", then the packed black pixels
     compressor = zlib.compressobj(9)
     rows_per_chunk = max(1, 1_000_000 // len(row))
-    chunks = [compressor.compress(row * min(rows_per_chunk, height - done)) for done in range(0, height, rows_per_chunk)]
+    chunks = [
+        compressor.compress(row * min(rows_per_chunk, height - done)) for done in range(0, height, rows_per_chunk)
+    ]
     idat = b"".join(chunks) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale, no interlace
     return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")

@@ -26,7 +26,10 @@ router = APIRouter(prefix="/merchants", tags=["merchants"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MerchantWithToken)
 async def register_merchant(
-    body: MerchantRegistration, handlers: Handlers, container: Container, response: Response,
+    body: MerchantRegistration,
+    handlers: Handlers,
+    container: Container,
+    response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> MerchantWithToken:
     """Register a shop or service provider; the answer carries its merchant token."""

@@ -51,8 +51,9 @@ async def list_product(
 ) -> OfferOut:
     """Snap, price, online: one photo and a price are enough; the rest is optional."""
     data = await read_upload(photo, container.settings.max_photo_bytes)
-    details = OfferDetails(title=title.strip() or default_title(photo.filename), description=description,
-                           category=category)
+    details = OfferDetails(
+        title=title.strip() or default_title(photo.filename), description=description, category=category
+    )
     command = ListProduct(details, parse_price(price), data, stock, idempotency_key)
     offer, created = await handlers.list_product(caller, command)
     if not created:
@@ -69,13 +70,17 @@ def default_title(filename: str | None) -> str:
 
 @router.post("/services", status_code=status.HTTP_201_CREATED, response_model=OfferOut)
 async def list_service(
-    body: ServiceListingIn, caller: Caller, handlers: Handlers, response: Response,
+    body: ServiceListingIn,
+    caller: Caller,
+    handlers: Handlers,
+    response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> OfferOut:
     """A bookable service: a duration and the weekly hours in which it can be booked."""
     details = OfferDetails(body.title, body.description, body.category)
-    command = ListService(details, parse_price(body.price), body.duration_minutes, tuple(body.weekly_availability),
-                          idempotency_key)
+    command = ListService(
+        details, parse_price(body.price), body.duration_minutes, tuple(body.weekly_availability), idempotency_key
+    )
     offer, created = await handlers.list_service(caller, command)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -100,8 +105,7 @@ async def change_details(offer_id: UUID, body: DetailsIn, caller: Caller, handle
 
 
 @router.post("/{offer_id}/photos", response_model=OfferOut)
-async def add_photo(offer_id: UUID, photo: Photo, caller: Caller, handlers: Handlers,
-                    container: Container) -> OfferOut:
+async def add_photo(offer_id: UUID, photo: Photo, caller: Caller, handlers: Handlers, container: Container) -> OfferOut:
     data = await read_upload(photo, container.settings.max_photo_bytes)
     return OfferOut.of(await handlers.add_photo(caller, AddPhoto(offer_id, data)))
 

@@ -34,9 +34,17 @@ async def search_catalog(
 ) -> SearchResults:
     """Search the town's offers in German ("Weine" finds "Wein"), with filters."""
     page = await queries.search_offers(
-        db, text=q, category=category, merchant_id=merchant, kind=kind, delivery=delivery, pickup=pickup,
+        db,
+        text=q,
+        category=category,
+        merchant_id=merchant,
+        kind=kind,
+        delivery=delivery,
+        pickup=pickup,
         min_price_cents=parse_price(min_price) if min_price else None,
-        max_price_cents=parse_price(max_price) if max_price else None, limit=limit, offset=offset,
+        max_price_cents=parse_price(max_price) if max_price else None,
+        limit=limit,
+        offset=offset,
     )
     return SearchResults(total=page.total, items=[CatalogItem.of(item) for item in page.items])
 
@@ -62,8 +70,9 @@ async def directory(
     open_now: bool | None = None,
 ) -> list[DirectoryEntry]:
     """Who is in town, open now or not, reachable how, offering what."""
-    rows = await queries.directory(db, category=category, offers=offers, open_now=open_now,
-                                   now_local=local_now(container))
+    rows = await queries.directory(
+        db, category=category, offers=offers, open_now=open_now, now_local=local_now(container)
+    )
     return [DirectoryEntry.model_validate(row) for row in rows]
 
 

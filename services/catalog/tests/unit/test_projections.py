@@ -1,0 +1,439 @@
+"""The catalog's read-model policies, folded over plain rows without a database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from itertools import count
+from uuid import UUID, uuid4
+
+from catalog.projections import PROJECTIONS, TownCatalog, TownDirectory
+from catalog.projections.town_catalog import MERCHANTS as CATALOG_MERCHANTS
+from catalog.projections.town_catalog import OFFERS
+from catalog.projections.town_directory import MERCHANTS as DIRECTORY
+from downtown_events.catalog import (
+    Address,
+    MerchantClosed,
+    MerchantProfile,
+    MerchantProfileChanged,
+    MerchantRegistered,
+    MerchantReinstated,
+    MerchantReopened,
+    MerchantSuspended,
+    OfferDetailsChanged,
+    OfferListed,
+    OfferPhotoAdded,
+    OfferPriceChanged,
+    OfferStockAdjusted,
+    OfferWithdrawn,
+    OpeningHoursChanged,
+    PhotoVariant,
+    TimeWindow,
+)
+from downtown_events.contract import IntegrationEvent
+from downtown_events.envelope import CloudEvent
+from downtown_events.runtime.consumer import KafkaRecord, ReceivedEvent
+from downtown_events.runtime.projection import Projection, RowSet
+
+START = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+_offsets = count()
+
+
+class Stream:
+    """Numbers the events of one aggregate and stamps them a minute apart."""
+
+    def __init__(self, aggregate_id: UUID, start: datetime = START) -> None:
+        self.aggregate_id = aggregate_id
+        self.version = 0
+        self.time = start
+
+    def __call__(self, event: IntegrationEvent) -> ReceivedEvent:
+        self.version += 1
+        self.time += timedelta(minutes=1)
+        return received(event, subject=str(self.aggregate_id), version=self.version, at=self.time)
+
+
+def received(event: IntegrationEvent, *, subject: str, version: int, at: datetime) -> ReceivedEvent:
+    envelope = CloudEvent(
+        id=str(uuid4()),
+        source="/catalog",
+        type=event.ce_type(),
+        subject=subject,
+        time=at,
+        town="testtown",
+        streamversion=version,
+        data=event.model_dump_json().encode(),
+    )
+    key, value, headers = envelope.to_kafka()
+    record = KafkaRecord("testtown.catalog.events", 0, next(_offsets), key, value, headers)
+    return ReceivedEvent(record, envelope, event)
+
+
+def profile(name: str = "Käserei Holt", **changes: object) -> MerchantProfile:
+    fields: dict[str, object] = {
+        "name": name,
+        "category": "Lebensmittel",
+        "address": Address(street="Hauptstraße 1", postal_code="48624", city="Schöppingen"),
+        "phone": "02555 1234",
+        "email": "info@kaeserei.example",
+        "offers_delivery": True,
+        **changes,
+    }
+    return MerchantProfile.model_validate(fields)
+
+
+def fold(projection: Projection, events: Sequence[ReceivedEvent], rows: RowSet | None = None) -> RowSet:
+    return projection.fold(rows or RowSet(), events)
+
+
+MONDAY = TimeWindow(weekday=0, opens=time(9), closes=time(18))
+PHOTO = "ab" * 32
+VARIANTS = [PhotoVariant(name="thumb", width=200, height=150, content_type="image/webp")]
+
+
+def test_projections_are_registered() -> None:
+    assert [p.name for p in PROJECTIONS] == ["town_catalog", "town_directory"]
+
+
+# --- town_catalog: offers --------------------------------------------------------------
+
+
+def test_listed_product_becomes_a_catalog_row() -> None:
+    merchant_id, offer_id = uuid4(), uuid4()
+    offer = Stream(offer_id)
+    listed = offer(
+        OfferListed(
+            offer_id=offer_id,
+            merchant_id=merchant_id,
+            kind="product",
+            title="Bergkäse",
+            description="12 Monate gereift",
+            category="Käse",
+            price_cents=450,
+            stock=10,
+        )
+    )
+
+    row = fold(TownCatalog(), [listed]).get(OFFERS, offer_id)
+
+    assert row == {
+        "offer_id": offer_id,
+        "merchant_id": merchant_id,
+        "kind": "product",
+        "title": "Bergkäse",
+        "description": "12 Monate gereift",
+        "category": "Käse",
+        "price_cents": 450,
+        "currency": "EUR",
+        "stock": 10,
+        "duration_minutes": None,
+        "weekly_availability": [],
+        "photo_id": None,
+        "photo_variants": None,
+        "listed_at": listed.envelope.time,
+        "updated_at": listed.envelope.time,
+    }
+
+
+def test_service_keeps_duration_and_bookable_hours_as_json() -> None:
+    offer_id = uuid4()
+    listed = Stream(offer_id)(
+        OfferListed(
+            offer_id=offer_id,
+            merchant_id=uuid4(),
+            kind="service",
+            title="Haarschnitt",
+            price_cents=2500,
+            duration_minutes=30,
+            weekly_availability=[MONDAY],
+        )
+    )
+
+    row = fold(TownCatalog(), [listed]).get(OFFERS, offer_id)
+
+    assert row is not None
+    assert row["kind"] == "service"
+    assert row["duration_minutes"] == 30
+    assert row["stock"] is None
+    assert row["weekly_availability"] == [{"weekday": 0, "opens": "09:00:00", "closes": "18:00:00"}]
+
+
+def test_offer_changes_update_the_row_and_its_time() -> None:
+    merchant_id, offer_id = uuid4(), uuid4()
+    offer = Stream(offer_id)
+    events = [
+        offer(OfferListed(offer_id=offer_id, merchant_id=merchant_id, kind="product", title="Käse", price_cents=450)),
+        offer(OfferPriceChanged(offer_id=offer_id, merchant_id=merchant_id, price_cents=399, previous_price_cents=450)),
+        offer(
+            OfferDetailsChanged(
+                offer_id=offer_id, merchant_id=merchant_id, title="Bergkäse", description="würzig", category="Käse"
+            )
+        ),
+        offer(OfferStockAdjusted(offer_id=offer_id, merchant_id=merchant_id, delta=5, stock=5, reason="Lieferung")),
+    ]
+
+    row = fold(TownCatalog(), events).get(OFFERS, offer_id)
+
+    assert row is not None
+    assert (row["title"], row["description"], row["category"]) == ("Bergkäse", "würzig", "Käse")
+    assert (row["price_cents"], row["stock"]) == (399, 5)
+    assert row["listed_at"] == events[0].envelope.time
+    assert row["updated_at"] == events[-1].envelope.time
+
+
+def test_the_latest_photo_is_the_offers_photo() -> None:
+    merchant_id, offer_id = uuid4(), uuid4()
+    offer = Stream(offer_id)
+    second = [PhotoVariant(name="large", width=1600, height=1200, content_type="image/jpeg")]
+    events = [
+        offer(OfferListed(offer_id=offer_id, merchant_id=merchant_id, kind="product", title="Käse", price_cents=1)),
+        offer(OfferPhotoAdded(offer_id=offer_id, merchant_id=merchant_id, photo_id=PHOTO, variants=VARIANTS)),
+    ]
+    rows = fold(TownCatalog(), events)
+    first = rows.get(OFFERS, offer_id)
+    assert first is not None
+    assert first["photo_id"] == PHOTO
+    assert first["photo_variants"] == [{"name": "thumb", "width": 200, "height": 150, "content_type": "image/webp"}]
+
+    added = offer(OfferPhotoAdded(offer_id=offer_id, merchant_id=merchant_id, photo_id="cd" * 32, variants=second))
+    latest = fold(TownCatalog(), [added], rows).get(OFFERS, offer_id)
+
+    assert latest is not None
+    assert latest["photo_id"] == "cd" * 32
+    assert [v["name"] for v in latest["photo_variants"]] == ["large"]
+
+
+def test_withdrawn_offer_is_deleted() -> None:
+    merchant_id, offer_id = uuid4(), uuid4()
+    offer = Stream(offer_id)
+    events = [
+        offer(OfferListed(offer_id=offer_id, merchant_id=merchant_id, kind="product", title="Käse", price_cents=1)),
+        offer(OfferWithdrawn(offer_id=offer_id, merchant_id=merchant_id, kind="product", reason="ausverkauft")),
+    ]
+
+    rows = fold(TownCatalog(), events)
+
+    assert rows.get(OFFERS, offer_id) is None
+    assert (OFFERS.name, str(offer_id)) in rows.changed  # so the writer deletes it
+
+
+def test_change_to_an_unknown_offer_changes_nothing() -> None:
+    offer_id = uuid4()
+    event = Stream(offer_id)(
+        OfferPriceChanged(offer_id=offer_id, merchant_id=uuid4(), price_cents=1, previous_price_cents=2)
+    )
+
+    rows = fold(TownCatalog(), [event])
+
+    assert rows.get(OFFERS, offer_id) is None
+    assert not rows.changed
+
+
+def test_catalog_touches_offer_rows_for_offer_events_and_merchant_rows_for_merchant_events() -> None:
+    merchant_id, offer_id = uuid4(), uuid4()
+    listed = Stream(offer_id)(
+        OfferListed(offer_id=offer_id, merchant_id=merchant_id, kind="product", title="Käse", price_cents=1)
+    )
+    registered = Stream(merchant_id)(MerchantRegistered(merchant_id=merchant_id, profile=profile()))
+    hours = Stream(merchant_id)(OpeningHoursChanged(merchant_id=merchant_id, opening_hours=[MONDAY]))
+
+    assert list(TownCatalog().touches(listed)) == [(OFFERS, offer_id)]
+    assert list(TownCatalog().touches(registered)) == [(CATALOG_MERCHANTS, merchant_id)]
+    assert list(TownCatalog().touches(hours)) == []
+
+
+# --- town_catalog: merchants -----------------------------------------------------------
+
+
+def test_registered_merchant_is_open_with_its_flags() -> None:
+    merchant_id = uuid4()
+    event = Stream(merchant_id)(MerchantRegistered(merchant_id=merchant_id, profile=profile(sells_vouchers=True)))
+
+    row = fold(TownCatalog(), [event]).get(CATALOG_MERCHANTS, merchant_id)
+
+    assert row == {
+        "merchant_id": merchant_id,
+        "name": "Käserei Holt",
+        "category": "Lebensmittel",
+        "city": "Schöppingen",
+        "status": "open",
+        "closed": False,
+        "suspended": False,
+        "offers_delivery": True,
+        "offers_pickup": True,
+        "sells_vouchers": True,
+    }
+
+
+def test_suspension_outranks_closing_and_both_are_remembered() -> None:
+    merchant_id = uuid4()
+    merchant = Stream(merchant_id)
+    steps = [
+        (MerchantRegistered(merchant_id=merchant_id, profile=profile()), "open"),
+        (MerchantClosed(merchant_id=merchant_id, note="Urlaub"), "closed"),
+        (MerchantSuspended(merchant_id=merchant_id, reason="Beschwerden"), "suspended"),
+        (MerchantReopened(merchant_id=merchant_id), "suspended"),
+        (MerchantClosed(merchant_id=merchant_id, note="Krank"), "suspended"),
+        (MerchantReinstated(merchant_id=merchant_id), "closed"),
+        (MerchantReopened(merchant_id=merchant_id), "open"),
+    ]
+    rows = RowSet()
+    for event, status in steps:
+        fold(TownCatalog(), [merchant(event)], rows)
+        row = rows.get(CATALOG_MERCHANTS, merchant_id)
+        assert row is not None
+        assert row["status"] == status, type(event).__name__
+
+
+def test_profile_change_keeps_closed_and_suspended() -> None:
+    merchant_id = uuid4()
+    merchant = Stream(merchant_id)
+    events = [
+        merchant(MerchantRegistered(merchant_id=merchant_id, profile=profile())),
+        merchant(MerchantClosed(merchant_id=merchant_id)),
+        merchant(MerchantProfileChanged(merchant_id=merchant_id, profile=profile("Käse Holt", offers_pickup=False))),
+    ]
+
+    row = fold(TownCatalog(), events).get(CATALOG_MERCHANTS, merchant_id)
+
+    assert row is not None
+    assert (row["name"], row["offers_pickup"], row["closed"], row["status"]) == ("Käse Holt", False, True, "closed")
+
+
+# --- town_directory --------------------------------------------------------------------
+
+
+def listed(merchant_id: UUID, kind: str = "product", *, at: datetime = START) -> tuple[UUID, ReceivedEvent]:
+    offer_id = uuid4()
+    event = OfferListed.model_validate(
+        {"offer_id": offer_id, "merchant_id": merchant_id, "kind": kind, "title": "Angebot", "price_cents": 100}
+    )
+    return offer_id, Stream(offer_id, at)(event)
+
+
+def withdrawn(merchant_id: UUID, offer_id: UUID, kind: str = "product") -> ReceivedEvent:
+    event = OfferWithdrawn.model_validate({"offer_id": offer_id, "merchant_id": merchant_id, "kind": kind})
+    return received(event, subject=str(offer_id), version=2, at=START + timedelta(hours=1))
+
+
+def test_directory_entry_has_contact_details_and_opening_hours() -> None:
+    merchant_id = uuid4()
+    details = profile(video_consultation_url="https://video.example/holt")
+    event = Stream(merchant_id)(MerchantRegistered(merchant_id=merchant_id, profile=details, opening_hours=[MONDAY]))
+
+    row = fold(TownDirectory(), [event]).get(DIRECTORY, merchant_id)
+
+    assert row == {
+        "merchant_id": merchant_id,
+        "name": "Käserei Holt",
+        "category": "Lebensmittel",
+        "street": "Hauptstraße 1",
+        "postal_code": "48624",
+        "city": "Schöppingen",
+        "phone": "02555 1234",
+        "email": "info@kaeserei.example",
+        "video_consultation_url": "https://video.example/holt",
+        "opening_hours": [{"weekday": 0, "opens": "09:00:00", "closes": "18:00:00"}],
+        "offers_delivery": True,
+        "offers_pickup": True,
+        "sells_vouchers": False,
+        "products": 0,
+        "services": 0,
+        "closed": False,
+        "closed_note": "",
+        "suspended": False,
+        "registered_at": event.envelope.time,
+        "updated_at": event.envelope.time,
+    }
+
+
+def test_directory_counts_listed_offers_per_kind() -> None:
+    merchant_id = uuid4()
+    registered = Stream(merchant_id)(MerchantRegistered(merchant_id=merchant_id, profile=profile()))
+    first, listed_first = listed(merchant_id)
+    _, listed_second = listed(merchant_id)
+    _, listed_service = listed(merchant_id, "service")
+
+    rows = fold(
+        TownDirectory(), [registered, listed_first, listed_second, listed_service, withdrawn(merchant_id, first)]
+    )
+
+    row = rows.get(DIRECTORY, merchant_id)
+    assert row is not None
+    assert (row["products"], row["services"]) == (1, 1)
+
+
+def test_offers_applied_before_the_registration_are_still_counted() -> None:
+    """Offer and merchant events travel on different partitions; either may come first."""
+    merchant_id = uuid4()
+    _, early_offer = listed(merchant_id, at=START + timedelta(days=1))
+    registered = Stream(merchant_id)(MerchantRegistered(merchant_id=merchant_id, profile=profile()))
+
+    offer_first = fold(TownDirectory(), [early_offer]).get(DIRECTORY, merchant_id)
+    assert offer_first is not None
+    assert offer_first["registered_at"] is None
+
+    one_order = fold(TownDirectory(), [early_offer, registered]).get(DIRECTORY, merchant_id)
+    other_order = fold(TownDirectory(), [registered, early_offer]).get(DIRECTORY, merchant_id)
+    assert one_order == other_order
+    assert one_order is not None
+    assert (one_order["name"], one_order["products"]) == ("Käserei Holt", 1)
+    assert one_order["updated_at"] == early_offer.envelope.time
+
+
+def test_directory_follows_closing_suspension_and_new_hours() -> None:
+    merchant_id = uuid4()
+    merchant = Stream(merchant_id)
+    rows = fold(
+        TownDirectory(),
+        [
+            merchant(MerchantRegistered(merchant_id=merchant_id, profile=profile())),
+            merchant(MerchantClosed(merchant_id=merchant_id, note="Betriebsferien bis 15.8.")),
+            merchant(MerchantSuspended(merchant_id=merchant_id, reason="Prüfung")),
+            merchant(OpeningHoursChanged(merchant_id=merchant_id, opening_hours=[MONDAY])),
+        ],
+    )
+    row = rows.get(DIRECTORY, merchant_id)
+    assert row is not None
+    assert (row["closed"], row["closed_note"], row["suspended"]) == (True, "Betriebsferien bis 15.8.", True)
+    assert row["opening_hours"] == [{"weekday": 0, "opens": "09:00:00", "closes": "18:00:00"}]
+
+    fold(TownDirectory(), [merchant(MerchantReopened(merchant_id=merchant_id))], rows)
+    fold(TownDirectory(), [merchant(MerchantReinstated(merchant_id=merchant_id))], rows)
+
+    row = rows.get(DIRECTORY, merchant_id)
+    assert row is not None
+    assert (row["closed"], row["closed_note"], row["suspended"]) == (False, "", False)
+    assert row["updated_at"] == merchant.time
+
+
+def test_directory_ignores_offer_changes_that_do_not_move_counts() -> None:
+    offer_id = uuid4()
+    event = Stream(offer_id)(
+        OfferPriceChanged(offer_id=offer_id, merchant_id=uuid4(), price_cents=1, previous_price_cents=2)
+    )
+
+    assert list(TownDirectory().touches(event)) == []
+    assert not fold(TownDirectory(), [event]).changed
+
+
+def test_folding_the_same_events_twice_gives_the_same_rows() -> None:
+    """A rebuild must reproduce the live tables: nothing may depend on the clock."""
+    merchant_id = uuid4()
+    merchant = Stream(merchant_id)
+    offer_id, listed_offer = listed(merchant_id)
+    events = [
+        merchant(MerchantRegistered(merchant_id=merchant_id, profile=profile(), opening_hours=[MONDAY])),
+        listed_offer,
+        received(
+            OfferPhotoAdded(offer_id=offer_id, merchant_id=merchant_id, photo_id=PHOTO, variants=VARIANTS),
+            subject=str(offer_id),
+            version=2,
+            at=START + timedelta(hours=2),
+        ),
+    ]
+    for projection in PROJECTIONS:
+        first, second = fold(projection, events), fold(projection, events)
+        for table in projection.tables:
+            for key in (merchant_id, offer_id):
+                assert first.get(table, key) == second.get(table, key)
