@@ -23,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Protocol
 
 import psycopg
@@ -186,6 +187,14 @@ async def apply_tracked(
     return len(fresh)
 
 
+class _Skipping:
+    def __init__(self, consumer_name: str) -> None:
+        self.consumer_name = consumer_name
+
+    async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None:
+        return None
+
+
 class TrackingConsumer:
     def __init__(
         self,
@@ -211,27 +220,29 @@ class TrackingConsumer:
             try:
                 events.append(decode_record(record, self._town))
             except (InvalidEnvelope, UnknownEventType, InvalidEventData) as error:
-                await self._retry_transient(lambda r=record, e=error: self._dead_letters.send(r, str(e)))
+                await self._retry_transient(partial(self._dead_letters.send, record, str(error)))
         try:
-            await self._retry_transient(lambda: self._apply(events, records))
+            await self._retry_transient(partial(self._apply, events, records))
         except Exception:
-            if len(records) == 1:
-                raise
-            log.exception("batch of %d failed; isolating the failing event", len(records))
+            log.exception("applying a batch of %d failed; isolating the failing event", len(records))
             await self._apply_one_by_one(events, records)
 
     async def _apply_one_by_one(self, events: list[ReceivedEvent], records: Sequence[KafkaRecord]) -> None:
+        """Each record in its own transaction; one the handler cannot take is dead-lettered
+        and recorded as processed, so it neither blocks the partition nor comes back."""
         by_offset = {(e.record.topic, e.record.partition, e.record.offset): e for e in events}
         for record in records:
             event = by_offset.get((record.topic, record.partition, record.offset))
-            single = [event] if event else []
             try:
-                await self._retry_transient(lambda s=single, r=record: self._apply(s, [r]))
+                await self._retry_transient(partial(self._apply, [event] if event else [], [record]))
             except Exception as error:
-                await self._retry_transient(
-                    lambda r=record, e=error: self._dead_letters.send(r, f"handler failed: {e!r}")
-                )
-                await self._retry_transient(lambda r=record: self._apply([], [r]))
+                await self._retry_transient(partial(self._dead_letters.send, record, f"handler failed: {error!r}"))
+                await self._retry_transient(partial(self._skip, [event] if event else [], [record]))
+
+    async def _skip(self, events: Sequence[ReceivedEvent], records: Sequence[KafkaRecord]) -> None:
+        """Record a dead-lettered event as processed, so its stream's later events still flow."""
+        async with self._pool.connection() as conn, conn.transaction():
+            await apply_tracked(conn, _Skipping(self._handler.consumer_name), events, records)
 
     async def _apply(self, events: Sequence[ReceivedEvent], records: Sequence[KafkaRecord]) -> None:
         with telemetry.tracer.start_as_current_span(f"{self._handler.consumer_name} apply") as batch_span:

@@ -1,0 +1,194 @@
+"""The idempotent consumer against the real broker and database.
+
+Records come the production way: appended to the event store, published by the relay,
+read back from Kafka. The handler writes one row per event it is given, so a duplicate
+that slipped through would show as a second row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from uuid import uuid4
+
+import psycopg
+import pytest
+from aiokafka import AIOKafkaProducer
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from conftest import read_topic
+from downtown_events.catalog import OfferListed, OfferPriceChanged
+from downtown_events.runtime import telemetry
+from downtown_events.runtime.consumer import KafkaDeadLetters, KafkaRecord, ReceivedEvent, TrackingConsumer
+from downtown_events.runtime.database import Connection, Pool
+from downtown_events.runtime.kafka import ensure_topics, reliable_producer
+from downtown_events.runtime.outbox import OutboxRelay
+from downtown_events.runtime.store import PostgresEventStore
+from downtown_events.topics import dead_letter_topic, events_topic
+
+
+class RecordingHandler:
+    """Writes a row per applied event; can be told to fail like a database or a bug would."""
+
+    consumer_name = "test-recorder"
+
+    def __init__(self) -> None:
+        self.outages_left = 0
+
+    async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None:
+        if self.outages_left:
+            self.outages_left -= 1
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        for event in events:
+            if getattr(event.event, "title", "") == "boom":
+                raise ValueError("this handler cannot take a title of 'boom'")
+            await conn.execute(
+                "INSERT INTO applied (event_id, stream_id, version) VALUES (%s, %s, %s)",
+                (event.envelope.id, event.stream_id, event.stream_version),
+            )
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    started = reliable_producer(kafka_bootstrap, client_id="test")
+    await started.start()
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
+async def setup(pool: Pool, town: str, kafka_bootstrap: str) -> None:
+    await ensure_topics(kafka_bootstrap, town, "catalog", partitions=3)
+    async with pool.connection() as conn:
+        await conn.execute("CREATE TABLE applied (event_id text, stream_id text, version int)")
+
+
+def consumer_for(pool: Pool, handler: RecordingHandler, producer: AIOKafkaProducer, town: str) -> TrackingConsumer:
+    dead_letters = KafkaDeadLetters(producer, dead_letter_topic(town, "catalog"), handler.consumer_name, "catalog")
+    return TrackingConsumer(pool, handler, dead_letters, town=town, service="catalog", max_backoff_seconds=0.2)
+
+
+async def publish_offers(
+    pool: Pool, producer: AIOKafkaProducer, town: str, titles: list[str], kafka_bootstrap: str
+) -> list[KafkaRecord]:
+    """Append one offer per title (listed, then repriced), relay them, read them back."""
+    store = PostgresEventStore(pool, service="catalog")
+    for title in titles:
+        listed = OfferListed(offer_id=uuid4(), merchant_id=uuid4(), kind="product", title=title, price_cents=100)
+        repriced = OfferPriceChanged(
+            offer_id=listed.offer_id, merchant_id=listed.merchant_id, price_cents=90, previous_price_cents=100
+        )
+        await store.append(str(listed.offer_id), 0, [listed, repriced])
+    await OutboxRelay(pool, producer, town=town, service="catalog").publish_pending()
+    records = await read_topic(kafka_bootstrap, events_topic(town, "catalog"), count=2 * len(titles))
+    return sorted(
+        (KafkaRecord(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers)) for r in records),
+        key=lambda r: (r.partition, r.offset),
+    )
+
+
+async def applied_rows(pool: Pool) -> list[tuple[str, int]]:
+    async with pool.connection() as conn:
+        rows = await (await conn.execute("SELECT stream_id, version FROM applied ORDER BY 1, 2")).fetchall()
+    return [(row["stream_id"], row["version"]) for row in rows]
+
+
+@pytest.mark.usefixtures("setup")
+async def test_redelivered_and_relay_duplicated_events_change_nothing(
+    pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str
+) -> None:
+    records = await publish_offers(pool, producer, town, ["Wein", "Käse"], kafka_bootstrap)
+    consumer = consumer_for(pool, RecordingHandler(), producer, town)
+
+    await consumer.process(records)
+    once = await applied_rows(pool)
+    await consumer.process(records)  # Kafka redelivers after a crash before the offset commit
+    copies = [KafkaRecord(r.topic, r.partition, r.offset + 1000, r.key, r.value, r.headers) for r in records]
+    await consumer.process(copies)  # the relay published them twice: new offsets, same events
+
+    assert len(once) == 4
+    assert await applied_rows(pool) == once
+
+
+@pytest.mark.usefixtures("setup")
+async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_rest_flows(
+    pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str
+) -> None:
+    good = await publish_offers(pool, producer, town, ["Brot"], kafka_bootstrap)
+    topic = events_topic(town, "catalog")
+    poison = [
+        KafkaRecord(topic, 0, 9001, b"k", b"\x00not json", list(good[0].headers)),
+        KafkaRecord(topic, 0, 9002, b"k", b"{}", [("ce_specversion", b"1.0")]),
+        KafkaRecord(
+            topic,
+            0,
+            9003,
+            b"k",
+            good[0].value,
+            [(k, b"elsewhere" if k == "ce_town" else v) for k, v in good[0].headers],
+        ),
+    ]
+    await consumer_for(pool, RecordingHandler(), producer, town).process([good[0], *poison, good[1]])
+
+    assert len(await applied_rows(pool)) == 2
+    dead = await read_topic(kafka_bootstrap, dead_letter_topic(town, "catalog"), count=3)
+    reasons = [dict(r.headers) for r in dead]
+    assert len(dead) == 3
+    assert b"not JSON" in reasons[0]["dlq_reason"]
+    assert b"missing CloudEvents attributes" in reasons[1]["dlq_reason"]
+    assert b"town 'elsewhere'" in reasons[2]["dlq_reason"]
+    assert [h["dlq_origin_offset"] for h in reasons] == [b"9001", b"9002", b"9003"]
+    assert all(h["dlq_origin_topic"] == topic.encode() and h["dlq_consumer"] == b"test-recorder" for h in reasons)
+    assert dead[0].value == b"\x00not json"  # the original bytes, for whoever repairs it
+
+
+@pytest.mark.usefixtures("setup")
+async def test_a_database_outage_is_retried_until_the_batch_is_applied(
+    pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str
+) -> None:
+    records = await publish_offers(pool, producer, town, ["Honig"], kafka_bootstrap)
+    handler = RecordingHandler()
+    handler.outages_left = 3
+
+    await consumer_for(pool, handler, producer, town).process(records)
+
+    assert handler.outages_left == 0
+    assert len(await applied_rows(pool)) == 2
+
+
+@pytest.mark.usefixtures("setup")
+async def test_an_event_the_handler_cannot_take_is_dead_lettered_alone(
+    pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str
+) -> None:
+    records = await publish_offers(pool, producer, town, ["Tee", "boom", "Kaffee"], kafka_bootstrap)
+
+    await consumer_for(pool, RecordingHandler(), producer, town).process(records)
+
+    applied = await applied_rows(pool)
+    assert len(applied) == 5  # everything except the 'boom' listing; its later price change still flows
+    dead = await read_topic(kafka_bootstrap, dead_letter_topic(town, "catalog"), count=1)
+    assert b"cannot take a title of 'boom'" in dict(dead[0].headers)["dlq_reason"]
+
+
+@pytest.fixture(scope="session")
+def spans() -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    telemetry.setup_telemetry("test", "test", extra_span_processors=[SimpleSpanProcessor(exporter)])
+    return exporter
+
+
+@pytest.mark.usefixtures("setup")
+async def test_one_trace_follows_an_event_from_the_request_through_kafka_into_the_consumer(
+    pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str, spans: InMemorySpanExporter
+) -> None:
+    with telemetry.tracer.start_as_current_span("POST /offers/products", kind=SpanKind.SERVER) as request:
+        trace_id = request.get_span_context().trace_id
+        records = await publish_offers(pool, producer, town, ["Schokolade"], kafka_bootstrap)
+    await consumer_for(pool, RecordingHandler(), producer, town).process(records)
+
+    assert all(dict(r.headers)["traceparent"].decode().split("-")[1] == f"{trace_id:032x}" for r in records)
+    consumed = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CONSUMER and s.name.startswith(town)]
+    published = [s for s in spans.get_finished_spans() if s.kind == SpanKind.PRODUCER and s.name.startswith(town)]
+    assert len(consumed) == 2 and len(published) == 2
+    assert {s.context.trace_id for s in consumed + published} == {trace_id}
