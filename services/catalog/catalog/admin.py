@@ -13,9 +13,11 @@ import typer
 from psycopg import sql
 
 from catalog.bootstrap import SERVICE_MIGRATIONS
+from catalog.projections import PROJECTIONS
 from catalog.settings import SERVICE, CatalogSettings
-from downtown_events.runtime.database import migrate
+from downtown_events.runtime.database import migrate, open_pool
 from downtown_events.runtime.kafka import ensure_topics
+from downtown_events.runtime.projection import ProjectionWriter
 
 cli = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 
@@ -54,7 +56,19 @@ def provision(
         if created:
             typer.echo(f"created topics {', '.join(created)}")
     applied = migrate(settings.database_url, *SERVICE_MIGRATIONS)
+    asyncio.run(create_read_tables(settings.database_url))
     typer.echo(f"{settings.town}: catalog ready ({len(applied)} migrations applied now)")
+
+
+async def create_read_tables(database_url: str) -> None:
+    """The projections' tables exist before the API answers its first search."""
+    pool = await open_pool(database_url, max_size=1, name=f"{SERVICE}-admin")
+    try:
+        async with pool.connection() as conn:
+            for projection in PROJECTIONS:
+                await ProjectionWriter(projection).create_tables(conn)
+    finally:
+        await pool.close()
 
 
 @cli.command("migrate")

@@ -88,6 +88,7 @@ def build_worker_app(
     )
     for subscription in subscriptions:
         _add_agent(app, subscription)
+        app.task(subscription.consumer)  # build consumers (and their tables) at start, not on the first event
     _add_health_pages(app, readiness)
     stop = asyncio.Event()
     for task in background:

@@ -6,11 +6,13 @@ an append is all or nothing.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from starlette.exceptions import HTTPException
 
 from catalog.adapters.photos import PhotoRejected, PhotoTooLarge
@@ -19,6 +21,7 @@ from catalog.domain.errors import AlreadyExists, DomainError, InvalidChange, Not
 from downtown_events.runtime.store import ConcurrencyConflict
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -72,7 +75,20 @@ async def _http_error(_: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, "Request failed", str(error.detail))
 
 
+async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=error)
+    trace_id = format(trace.get_current_span().get_span_context().trace_id, "032x")
+    return problem(
+        500,
+        "Internal error",
+        "Something failed on our side; please try again. If it keeps "
+        f"failing, tell the platform team this trace id: {trace_id}",
+        trace_id=trace_id,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(PhotoRejected, _photo_rejected)

@@ -44,7 +44,7 @@ _OFFER_COLUMNS = sql.SQL("""
     o.offer_id, o.merchant_id, o.kind, o.title, o.description, o.category, o.price_cents, o.currency,
     o.stock, o.duration_minutes, o.weekly_availability, o.photo_id, o.photo_variants, o.listed_at,
     o.updated_at, m.name AS merchant_name, m.status AS merchant_status,
-    m.offers_delivery AS merchant_offers_delivery, m.offers_pickup AS merchant_offers_pickup
+    m.offers_delivery, m.offers_pickup
 """)
 _OFFERS_FROM = sql.SQL("catalog_offers o JOIN catalog_merchants m ON m.merchant_id = o.merchant_id")
 # An all-stop-word query ("die der") has no nodes; it then filters nothing rather than everything.

@@ -230,7 +230,7 @@ async def test_items_carry_merchant_and_photo(conn: Conn) -> None:
     [item] = (await search_offers(conn, text="Käse")).items
 
     assert item["merchant_name"] == "Käserei Holt"
-    assert (item["merchant_offers_delivery"], item["merchant_offers_pickup"]) == (False, True)
+    assert (item["offers_delivery"], item["offers_pickup"]) == (False, True)
     assert item["photo_id"] == PHOTO
     assert item["photo_variants"] == [_VARIANT.model_dump(mode="json")]
     assert (item["price_cents"], item["stock"]) == (690, 12)
