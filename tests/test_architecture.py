@@ -1,0 +1,44 @@
+"""Rules of the shape that no single service can check alone.
+
+The four services share nothing but ``events/``: no service imports another's package.
+(Layering inside a service and the purity of ``domain/`` are checked by import-linter,
+see ``.importlinter``; both run in ``make lint``.)
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = sorted(path.name for path in (ROOT / "services").iterdir() if (path / "pyproject.toml").exists())
+
+
+def imported_packages(source: Path) -> set[str]:
+    tree = ast.parse(source.read_text(), filename=str(source))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_imports_no_other_service(service: str) -> None:
+    others = {name for name in SERVICES if name != service} | {"services"}
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_packages(path) & others)
+        for path in (ROOT / "services" / service).rglob("*.py")
+        if imported_packages(path) & others
+    }
+    assert offenders == {}
+
+
+def test_the_event_contracts_need_only_pydantic() -> None:
+    pyproject = (ROOT / "events" / "pyproject.toml").read_text()
+    dependencies = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert [line.strip().strip('",') for line in dependencies.splitlines() if line.strip()] == ["pydantic>=2.7,<3"]
