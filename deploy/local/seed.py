@@ -539,8 +539,11 @@ def town_for(town_id: str) -> Town:
 # --- photos -------------------------------------------------------------------------------
 
 
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+def font(size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's own scalable font (needs Pillow built with FreeType, as the wheels are)."""
+    typeface = ImageFont.load_default(size=size)
+    assert isinstance(typeface, ImageFont.FreeTypeFont), "Pillow lacks FreeType"
+    return typeface
 
 
 def shade(colour: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
@@ -565,11 +568,13 @@ def glyphs(text: str) -> list[tuple[str, str | None]]:
     return out
 
 
-def text_width(draw: ImageDraw.ImageDraw, text: str, typeface: Any) -> float:
+def text_width(draw: ImageDraw.ImageDraw, text: str, typeface: ImageFont.FreeTypeFont) -> float:
     return draw.textlength("".join(base for base, _ in glyphs(text)), font=typeface)
 
 
-def draw_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, typeface: Any, fill: Any) -> None:
+def draw_text(
+    draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, typeface: ImageFont.FreeTypeFont, fill: Any
+) -> None:
     x, y = xy
     pairs = glyphs(text)
     plain = "".join(base for base, _ in pairs)
@@ -586,9 +591,7 @@ def draw_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, typ
         if accent == "diaeresis":
             radius = max(1.5, size * 0.05)
             for dx in (-width * 0.22, width * 0.22):
-                draw.ellipse(
-                    (centre + dx - radius, mark_y - radius, centre + dx + radius, mark_y + radius), fill=fill
-                )
+                draw.ellipse((centre + dx - radius, mark_y - radius, centre + dx + radius, mark_y + radius), fill=fill)
         else:
             lean = size * 0.08 if accent == "acute" else -size * 0.08
             line = [(centre - lean, mark_y + size * 0.05), (centre + lean, mark_y - size * 0.08)]
@@ -707,12 +710,14 @@ def draw_cheese(image: Image.Image, product: Product, rng: random.Random) -> Non
     draw.polygon(top_face, fill=shade(paste, 1.12))
     draw.polygon(side_face, fill=rind)
     for _ in range(9):  # holes in the cut face
-        x, y, r = rng.randint(320, 720), rng.randint(590, 680), rng.randint(8, 24)
+        x, r = rng.randint(320, 720), rng.randint(8, 22)
+        upper, lower = 470 + (x - 260) * 90 // 500, 640 + (x - 260) * 80 // 500
+        y = rng.randint(upper + r + 10, lower - r - 10)
         draw.ellipse((x - r, y - r, x + r, y + r), fill=shade(paste, 0.8))
     tag = (150, 150, 560, 300)
     draw.rounded_rectangle(tag, radius=12, fill=(250, 248, 240), outline=(60, 60, 60), width=3)
     centred_text(draw, (tag[0] + 20, tag[1] + 12, tag[2] - 20, tag[3] - 60), product.title, 36, (30, 30, 30))
-    draw_text(draw, (tag[0] + 20, tag[3] - 50), f"{product.price} € / 100 g", font(34), (160, 20, 20))
+    draw_text(draw, (tag[0] + 20, tag[3] - 50), f"{product.price} €", font(34), (160, 20, 20))
 
 
 def draw_generic(image: Image.Image, product: Product, rng: random.Random) -> None:
