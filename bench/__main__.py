@@ -1,0 +1,55 @@
+"""``python -m bench [append] [rebuild] [latency] [--events N]``: run, print a summary, save it as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import append, latency, rebuild
+from bench.report import Figure, say, summary_table, write_json
+
+BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
+    "append": append.run,
+    "rebuild": rebuild.run,
+    "latency": latency.run,
+}
+RESULTS = Path(".downtown/bench-results.json")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("benchmarks", nargs="*", choices=[*BENCHMARKS, []], help="which to run (default: all)")
+    parser.add_argument("--events", type=int, default=200_000, help="events published for the rebuild (b)")
+    parser.add_argument("--appends", type=int, default=3_000, help="single-event appends (a, d); a tenth of 100")
+    parser.add_argument("--offers", type=int, default=60, help="offers listed for the latency (c)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON summary goes")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse(sys.argv[1:] if argv is None else argv)
+    selected = options.benchmarks or list(BENCHMARKS)
+    figures: list[Figure] = []
+    failures: dict[str, str] = {}
+    started = time.perf_counter()
+    for name in selected:
+        say(f"=== {name} ===")
+        try:
+            figures += BENCHMARKS[name](options)
+        except Exception as error:  # one broken benchmark must not hide the others' figures
+            traceback.print_exc()
+            failures[name] = f"{type(error).__name__}: {error}"
+    print()
+    print(f"Summary ({time.perf_counter() - started:.0f} s; ratios are against baselines measured in this run)")
+    print(summary_table(figures, failures))
+    write_json(options.results, figures, failures, sys.argv)
+    print(f"\nwritten to {options.results}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
