@@ -22,12 +22,16 @@ RESULTS = Path(".downtown/bench-results.json")
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("benchmarks", nargs="*", choices=[*BENCHMARKS, []], help="which to run (default: all)")
+    parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK", help=f"any of {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--events", type=int, default=200_000, help="events published for the rebuild (b)")
     parser.add_argument("--appends", type=int, default=3_000, help="single-event appends (a, d); a tenth of 100")
     parser.add_argument("--offers", type=int, default=60, help="offers listed for the latency (c)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON summary goes")
-    return parser.parse_args(argv)
+    options = parser.parse_args(argv)
+    unknown = [name for name in options.benchmarks if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    return options
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,8 +46,8 @@ class Figure:
     def formatted(self) -> str:
         if self.unit in {"events/s", "rows/s"}:
             return f"{self.value:,.0f}"
-        if self.unit == "s":
-            return f"{self.value:.3f}"
+        if self.unit == "ms":
+            return f"{self.value:,.1f}"
         return f"{self.value:.2f}"
 
 

@@ -125,7 +125,7 @@ print_guide() {
             echo "    search        curl '$api/catalog?q=wein'"
             echo "    directory     curl '$api/directory?open_now=true'"
             echo "    register      curl -X POST $api/merchants -H 'Content-Type: application/json' \\"
-            echo "                    -d '{\"name\":\"Mein Laden\",\"category\":\"Geschenke\",\"address\":{\"street\":\"Markt 1\",\"postal_code\":\"48624\",\"city\":\"$DOWNTOWN_TOWN_NAME\"},\"phone\":\"0255 1\",\"email\":\"laden@example.de\"}'"
+            echo "                    -d '{\"name\":\"Mein Laden\",\"category\":\"Geschenke\",\"address\":{\"street\":\"Markt 1\",\"postal_code\":\"$DOWNTOWN_TOWN_POSTAL_CODE\",\"city\":\"$DOWNTOWN_TOWN_NAME\"},\"phone\":\"0255 1\",\"email\":\"laden@example.de\"}'"
             echo "    list product  curl -X POST $api/offers/products -H 'Authorization: Bearer <token>' \\"
             echo "                    -F photo=@bottle.jpg -F price=12,90 -F title='Riesling 2023'"
             echo "    worker health $(printf 'http://127.0.0.1:%s/healthz/ready' "$DOWNTOWN_WORKER_PORT")"

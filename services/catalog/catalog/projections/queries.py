@@ -183,4 +183,6 @@ def availability(row: Row) -> str:
         return "delivery only"
     if row["offers_pickup"]:
         return "pickup only"
+    if row["services"]:
+        return "bookable services"
     return "vouchers only" if row["sells_vouchers"] else "in store only"
