@@ -22,7 +22,9 @@ RESULTS = Path(".downtown/bench-results.json")
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK", help=f"any of {', '.join(BENCHMARKS)} (default: all)")
+    parser.add_argument(
+        "benchmarks", nargs="*", metavar="BENCHMARK", help=f"any of {', '.join(BENCHMARKS)} (default: all)"
+    )
     parser.add_argument("--events", type=int, default=200_000, help="events published for the rebuild (b)")
     parser.add_argument("--appends", type=int, default=3_000, help="single-event appends (a, d); a tenth of 100")
     parser.add_argument("--offers", type=int, default=60, help="offers listed for the latency (c)")
@@ -45,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             figures += BENCHMARKS[name](options)
         except Exception as error:  # one broken benchmark must not hide the others' figures
-            traceback.print_exc()
+            traceback.print_exc(file=sys.stdout)
             failures[name] = f"{type(error).__name__}: {error}"
     print()
     print(f"Summary ({time.perf_counter() - started:.0f} s; ratios are against baselines measured in this run)")

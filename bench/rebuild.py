@@ -70,14 +70,18 @@ def catalog_history(count: int, rng: random.Random) -> Iterator[tuple[uuid.UUID,
         offer.version += 1
         if rng.random() < 0.5:
             previous, offer.price_cents = offer.price_cents, max(50, offer.price_cents + rng.randrange(-200, 201))
-            yield offer.offer_id, offer.version, samples.price_changed(
-                offer.offer_id, offer.merchant_id, offer.price_cents, previous
+            yield (
+                offer.offer_id,
+                offer.version,
+                samples.price_changed(offer.offer_id, offer.merchant_id, offer.price_cents, previous),
             )
         else:
             delta = 10 if offer.stock == 0 else rng.choice([-1, -1, -2, 5])
             offer.stock = max(0, offer.stock + delta)
-            yield offer.offer_id, offer.version, samples.stock_adjusted(
-                offer.offer_id, offer.merchant_id, offer.stock, delta
+            yield (
+                offer.offer_id,
+                offer.version,
+                samples.stock_adjusted(offer.offer_id, offer.merchant_id, offer.stock, delta),
             )
 
 

@@ -164,5 +164,6 @@ def _add_background(app: faust.App, task: Callable[[asyncio.Event], Awaitable[No
 
 def run_worker(app: faust.App, log_level: str = "info") -> None:
     """Run until SIGTERM/SIGINT, the way Kubernetes stops a pod."""
-    worker = faust.Worker(app, loglevel=log_level.lower(), quiet=True, redirect_stdouts=False)
+    # override_logging=False keeps the JSON logs (with trace ids) set up by telemetry.
+    worker = faust.Worker(app, loglevel=log_level.lower(), quiet=True, redirect_stdouts=False, override_logging=False)
     worker.execute_from_commandline()
