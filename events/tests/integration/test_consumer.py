@@ -192,3 +192,23 @@ async def test_one_trace_follows_an_event_from_the_request_through_kafka_into_th
     published = [s for s in spans.get_finished_spans() if s.kind == SpanKind.PRODUCER and s.name.startswith(town)]
     assert len(consumed) == 2 and len(published) == 2
     assert {s.context.trace_id for s in consumed + published} == {trace_id}
+
+
+def with_headers(record: KafkaRecord, **changes: bytes) -> KafkaRecord:
+    headers = [(key, changes.get(key, value)) for key, value in record.headers]
+    return KafkaRecord(record.topic, record.partition, record.offset + 500, record.key, record.value, headers)
+
+
+@pytest.mark.usefixtures("setup")
+async def test_an_event_this_reader_cannot_decode_is_dead_lettered_and_its_stream_flows_on(
+    pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str
+) -> None:
+    listed, repriced = await publish_offers(pool, producer, town, ["Senf"], kafka_bootstrap)
+    from_the_future = with_headers(repriced, ce_type=b"downtown.catalog.OfferPriceChanged.v7")
+    later = with_headers(repriced, ce_streamversion=b"3", ce_id=str(uuid4()).encode())
+
+    await consumer_for(pool, RecordingHandler(), producer, town).process([listed, from_the_future, later])
+
+    assert [version for _, version in await applied_rows(pool)] == [1, 3]
+    dead = await read_topic(kafka_bootstrap, dead_letter_topic(town, "catalog"), count=1)
+    assert b"no version 7" in dict(dead[0].headers)["dlq_reason"]

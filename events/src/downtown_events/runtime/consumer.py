@@ -106,12 +106,34 @@ class KafkaDeadLetters:
         log.warning("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
 
 
-def decode_record(record: KafkaRecord, town: str) -> ReceivedEvent:
-    """Raise :class:`InvalidEnvelope` (or a decoding error) for anything not ours to apply."""
+@dataclass(frozen=True)
+class UnreadableEvent:
+    """An event of this town whose envelope is sound but whose data this reader cannot
+    decode (an unknown type or version, invalid data). It is dead-lettered and counted as
+    processed, so the later events of its stream still flow."""
+
+    record: KafkaRecord
+    envelope: CloudEvent
+    reason: str
+
+    @property
+    def stream_id(self) -> str:
+        return self.envelope.subject
+
+    @property
+    def stream_version(self) -> int:
+        return self.envelope.streamversion
+
+
+def decode_record(record: KafkaRecord, town: str) -> ReceivedEvent | UnreadableEvent:
+    """Raise :class:`InvalidEnvelope` for a record that is not a Downtown event of ``town``."""
     envelope = CloudEvent.from_kafka(record.key, record.value, record.headers)
     if envelope.town != town:
         raise InvalidEnvelope(f"event of town {envelope.town!r} on a topic of town {town!r}")
-    return ReceivedEvent(record, envelope, envelope.decode())
+    try:
+        return ReceivedEvent(record, envelope, envelope.decode())
+    except (InvalidEnvelope, UnknownEventType, InvalidEventData) as error:
+        return UnreadableEvent(record, envelope, str(error))
 
 
 _LOCK_TRACKING = """
@@ -142,7 +164,7 @@ def next_offsets(records: Sequence[KafkaRecord]) -> dict[tuple[str, int], int]:
 async def apply_tracked(
     conn: Connection,
     handler: EventHandler,
-    events: Sequence[ReceivedEvent],
+    events: Sequence[ReceivedEvent | UnreadableEvent],
     records: Sequence[KafkaRecord],
 ) -> int:
     """Within the caller's transaction: apply the events not yet applied, record progress.
@@ -156,7 +178,7 @@ async def apply_tracked(
     streams = sorted({event.stream_id for event in events})
     rows = await (await conn.execute(_LOCK_TRACKING, (handler.consumer_name, streams))).fetchall()
     applied: dict[str, int] = {row["stream_id"]: row["version"] for row in rows}
-    fresh: list[ReceivedEvent] = []
+    fresh: list[ReceivedEvent | UnreadableEvent] = []
     for event in events:
         last = applied.get(event.stream_id, 0)
         if event.stream_version == last + 1:
@@ -170,7 +192,9 @@ async def apply_tracked(
                 last + 1,
             )
     if fresh:
-        await handler.handle(conn, fresh)
+        readable = [event for event in fresh if isinstance(event, ReceivedEvent)]
+        if readable:
+            await handler.handle(conn, readable)
         changed = {event.stream_id: applied[event.stream_id] for event in fresh}
         await conn.execute(_SAVE_TRACKING, (handler.consumer_name, list(changed), list(changed.values())))
     offsets = next_offsets(records)
@@ -215,19 +239,25 @@ class TrackingConsumer:
 
     async def process(self, records: Sequence[KafkaRecord]) -> None:
         """Apply a batch durably; return only when every record is applied or dead-lettered."""
-        events: list[ReceivedEvent] = []
+        events: list[ReceivedEvent | UnreadableEvent] = []
         for record in records:
             try:
-                events.append(decode_record(record, self._town))
-            except (InvalidEnvelope, UnknownEventType, InvalidEventData) as error:
+                event = decode_record(record, self._town)
+            except InvalidEnvelope as error:
                 await self._retry_transient(partial(self._dead_letters.send, record, str(error)))
+                continue
+            if isinstance(event, UnreadableEvent):
+                await self._retry_transient(partial(self._dead_letters.send, record, event.reason))
+            events.append(event)
         try:
             await self._retry_transient(partial(self._apply, events, records))
         except Exception:
             log.exception("applying a batch of %d failed; isolating the failing event", len(records))
             await self._apply_one_by_one(events, records)
 
-    async def _apply_one_by_one(self, events: list[ReceivedEvent], records: Sequence[KafkaRecord]) -> None:
+    async def _apply_one_by_one(
+        self, events: list[ReceivedEvent | UnreadableEvent], records: Sequence[KafkaRecord]
+    ) -> None:
         """Each record in its own transaction; one the handler cannot take is dead-lettered
         and recorded as processed, so it neither blocks the partition nor comes back."""
         by_offset = {(e.record.topic, e.record.partition, e.record.offset): e for e in events}
@@ -239,16 +269,17 @@ class TrackingConsumer:
                 await self._retry_transient(partial(self._dead_letters.send, record, f"handler failed: {error!r}"))
                 await self._retry_transient(partial(self._skip, [event] if event else [], [record]))
 
-    async def _skip(self, events: Sequence[ReceivedEvent], records: Sequence[KafkaRecord]) -> None:
+    async def _skip(self, events: Sequence[ReceivedEvent | UnreadableEvent], records: Sequence[KafkaRecord]) -> None:
         """Record a dead-lettered event as processed, so its stream's later events still flow."""
         async with self._pool.connection() as conn, conn.transaction():
             await apply_tracked(conn, _Skipping(self._handler.consumer_name), events, records)
 
-    async def _apply(self, events: Sequence[ReceivedEvent], records: Sequence[KafkaRecord]) -> None:
+    async def _apply(self, events: Sequence[ReceivedEvent | UnreadableEvent], records: Sequence[KafkaRecord]) -> None:
         with telemetry.tracer.start_as_current_span(f"{self._handler.consumer_name} apply") as batch_span:
             batch_span.set_attribute("downtown.batch_size", len(records))
             for event in events:
-                self._record_consume_span(event)
+                if isinstance(event, ReceivedEvent):
+                    self._record_consume_span(event)
             async with self._pool.connection() as conn, conn.transaction():
                 fresh = await apply_tracked(conn, self._handler, events, records)
         telemetry.events_consumed.add(fresh, {"service": self._service, "consumer": self._handler.consumer_name})

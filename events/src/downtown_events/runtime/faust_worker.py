@@ -105,12 +105,28 @@ def _add_agent(app: faust.App, subscription: Subscription) -> None:
         async for events in stream.take_events(  # type: ignore[attr-defined]  # missing from faust's stubs
             subscription.batch_size, within=subscription.batch_within_seconds
         ):
-            records = [_record(event.message) for event in events]
-            consumer = await subscription.consumer()
-            await consumer.process(records)
+            await _process_until_done(subscription, [_record(event.message) for event in events])
             _report_lag(app, subscription.name, events[-1].message)
 
     app.agent(topic, name=subscription.name, concurrency=1)(agent)
+
+
+async def _process_until_done(subscription: Subscription, records: list[KafkaRecord]) -> None:
+    """The agent's safety net: faust acks a batch once the agent moves on *or raises*, so
+    nothing may escape here. Whatever fails unexpectedly (the database gone at start-up,
+    a bug) is logged and the same batch is tried again, never skipped."""
+    delay = 0.5
+    while True:
+        try:
+            consumer = await subscription.consumer()
+            await consumer.process(records)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s could not process a batch; retrying in %.1fs", subscription.name, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
 
 def _record(message: Any) -> KafkaRecord:

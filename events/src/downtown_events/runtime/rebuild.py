@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from psycopg import sql
 
-from downtown_events.contract import InvalidEventData, UnknownEventType
 from downtown_events.envelope import InvalidEnvelope
-from downtown_events.runtime.consumer import KafkaRecord, ReceivedEvent, apply_tracked, decode_record
+from downtown_events.runtime.consumer import KafkaRecord, ReceivedEvent, UnreadableEvent, apply_tracked, decode_record
 from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.kafka import topic_partitions
 from downtown_events.runtime.projection import LIVE, REBUILD, Projection, ProjectionWriter, table_checksums
@@ -147,12 +146,15 @@ class ProjectionRebuild:
                 progress(sum(min(self._position.get(p, 0), o) for p, o in end.items()), total)
 
     async def _apply(self, records: list[KafkaRecord], conn: Connection | None) -> None:
-        events: list[ReceivedEvent] = []
-        for record in records:
+        events: list[ReceivedEvent | UnreadableEvent] = []
+        for record in records:  # the live consumer already dead-lettered what cannot be read
             try:
-                events.append(decode_record(record, self._town))
-            except (InvalidEnvelope, UnknownEventType, InvalidEventData):
-                self._report.undecodable += 1  # the live consumer already dead-lettered it
+                event = decode_record(record, self._town)
+            except InvalidEnvelope:
+                self._report.undecodable += 1
+                continue
+            self._report.undecodable += isinstance(event, UnreadableEvent)
+            events.append(event)
         if conn is None:
             async with self._pool.connection() as own, own.transaction():
                 await apply_tracked(own, self._writer, events, records)
