@@ -45,6 +45,16 @@ class OfferDetails:
     category: str = ""
 
 
+def title_or_default(title: str, photo_filename: str | None) -> str:
+    """Snap and price is enough: without a title, the photo's name serves, unless it is a
+    phone's generated one (IMG_1234.HEIC), which says nothing to a customer."""
+    if title.strip():
+        return title.strip()
+    stem = (photo_filename or "").rsplit(".", 1)[0].replace("_", " ").strip()
+    looks_generated = not stem or stem.upper().startswith(("IMG", "DSC", "PXL", "PHOTO"))
+    return "Neues Angebot" if looks_generated else stem[:120]
+
+
 def evolve(state: Offer | None, event: IntegrationEvent) -> Offer:
     if isinstance(event, OfferListed):
         return Offer(

@@ -115,3 +115,16 @@ def test_nonsense_prices_are_refused(typed: str) -> None:
 
 def test_prices_are_shown_the_german_way() -> None:
     assert format_price(1290) == "12,90 €" and format_price(5) == "0,05 €"
+
+
+@pytest.mark.parametrize(
+    ("title", "filename", "expected"),
+    [
+        ("  Riesling ", "IMG_0042.HEIC", "Riesling"),
+        ("", "IMG_0042.HEIC", "Neues Angebot"),
+        ("", "Bergkäse_am_Stück.jpg", "Bergkäse am Stück"),
+        ("", None, "Neues Angebot"),
+    ],
+)
+def test_a_listing_without_a_title_gets_a_sensible_one(title: str, filename: str | None, expected: str) -> None:
+    assert offer.title_or_default(title, filename) == expected

@@ -61,13 +61,6 @@ async def list_product(
     return OfferOut.of(offer)
 
 
-def default_title(filename: str | None) -> str:
-    """Phones name photos IMG_1234.HEIC; such a name is no title, so say what it is."""
-    stem = (filename or "").rsplit(".", 1)[0].replace("_", " ").strip()
-    looks_generated = not stem or stem.upper().startswith(("IMG", "DSC", "PXL", "PHOTO"))
-    return "Neues Angebot" if looks_generated else stem[:120]
-
-
 @router.post("/services", status_code=status.HTTP_201_CREATED, response_model=OfferOut)
 async def list_service(
     body: ServiceListingIn,
