@@ -52,7 +52,7 @@ async def list_product(
     """Snap, price, online: one photo and a price are enough; the rest is optional."""
     data = await read_upload(photo, container.settings.max_photo_bytes)
     details = OfferDetails(
-        title=title.strip() or default_title(photo.filename), description=description, category=category
+        title=title_or_default(title, photo.filename), description=description, category=category
     )
     command = ListProduct(details, parse_price(price), data, stock, idempotency_key)
     offer, created = await handlers.list_product(caller, command)
