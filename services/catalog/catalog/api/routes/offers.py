@@ -20,7 +20,7 @@ from catalog.domain.commands import (
     WithdrawOffer,
 )
 from catalog.domain.money import parse_price
-from catalog.domain.offer import OfferDetails
+from catalog.domain.offer import OfferDetails, title_or_default
 
 router = APIRouter(prefix="/offers", tags=["offers"])
 
