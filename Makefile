@@ -41,8 +41,8 @@ e2e: stack  ## tests that drive running service processes over HTTP
 	$(PYTEST) -q -m e2e
 
 lint:  ## ruff, mypy, and the architecture rules (no service imports another; domain does no I/O)
-	$(VENV)/ruff check events services tests bench deploy
-	$(VENV)/ruff format --check events services tests bench deploy
+	$(VENV)/ruff check events services tests bench deploy conftest.py
+	$(VENV)/ruff format --check events services tests bench deploy conftest.py
 	$(VENV)/mypy -p downtown_events -p catalog
 	$(VENV)/lint-imports --config .importlinter
 

@@ -51,9 +51,7 @@ async def list_product(
 ) -> OfferOut:
     """Snap, price, online: one photo and a price are enough; the rest is optional."""
     data = await read_upload(photo, container.settings.max_photo_bytes)
-    details = OfferDetails(
-        title=title_or_default(title, photo.filename), description=description, category=category
-    )
+    details = OfferDetails(title=title_or_default(title, photo.filename), description=description, category=category)
     command = ListProduct(details, parse_price(price), data, stock, idempotency_key)
     offer, created = await handlers.list_product(caller, command)
     if not created:
