@@ -6,6 +6,7 @@ them: register, list a product with a phone photo, find it by a German search.
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from io import BytesIO
@@ -53,6 +54,17 @@ def list_product(
         data={"price": price, "title": title},
         timeout=30,
     )
+
+
+def announce_huge_upload(catalog: CatalogInstance, auth: dict[str, str]) -> bytes:
+    """Announce a 1 GB body and send none of it: the answer must come from the headers alone."""
+    host, port = catalog.api.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(
+            f"POST /offers/products HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth['Authorization']}\r\n"
+            "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 1000000000\r\n\r\n".encode()
+        )
+        return connection.recv(4096)
 
 
 def search(catalog: CatalogInstance, **params: Any) -> dict[str, Any]:
@@ -119,6 +131,7 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(catalog: CatalogInstance
         f"{catalog.api}/offers/{offer['offer_id']}/stock-adjustments", json={"delta": -5}, headers=auth
     )
 
+    assert b"413" in announce_huge_upload(catalog, auth).split(b"\r\n", 1)[0]
     assert no_price.status_code == 422 and no_price.json()["errors"][0]["field"] == "price"
     assert no_price.headers["content-type"] == "application/problem+json"
     assert not_a_photo.status_code == 422 and "JPEG, PNG, WebP or HEIC" in not_a_photo.json()["detail"]
