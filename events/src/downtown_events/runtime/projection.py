@@ -116,6 +116,13 @@ class Projection(ABC):
         return rows
 
 
+def _typed_keys(table: Table) -> sql.Composable:
+    """The key list cast to the key column's own type: compared as text, or planned
+    generically once psycopg prepares the statement, the primary key index goes unused
+    and every batch scans the whole table."""
+    return sql.SQL("%s::{}[]").format(sql.SQL(_sql_array_type(table.columns[table.key])))
+
+
 def _sql_array_type(sql_type: str) -> str:
     """The element type for ``unnest``: the column type without constraints; jsonb travels as text."""
     base = re.split(r"\s+(?:NOT\s+NULL|NULL|DEFAULT|CHECK|REFERENCES)\b", sql_type, flags=re.IGNORECASE)[0]
@@ -156,10 +163,11 @@ class ProjectionWriter:
     async def _load(self, conn: Connection, wanted: Mapping[Table, set[str]]) -> dict[tuple[str, Any], Row]:
         loaded: dict[tuple[str, Any], Row] = {}
         for table, keys in wanted.items():
-            query = sql.SQL("SELECT {cols} FROM {table} WHERE {key}::text = ANY(%s)").format(
+            query = sql.SQL("SELECT {cols} FROM {table} WHERE {key} = ANY({keys})").format(
                 cols=sql.SQL(", ").join(map(sql.Identifier, table.column_names)),
                 table=sql.Identifier(self.names(table)),
                 key=sql.Identifier(table.key),
+                keys=_typed_keys(table),
             )
             cursor = await conn.execute(query, (list(keys),))
             for row in await cursor.fetchall():
@@ -173,8 +181,8 @@ class ProjectionWriter:
             deletes = [key for key in changed if rows.current(table, key) is None]
             if deletes:
                 await conn.execute(
-                    sql.SQL("DELETE FROM {table} WHERE {key}::text = ANY(%s)").format(
-                        table=sql.Identifier(self.names(table)), key=sql.Identifier(table.key)
+                    sql.SQL("DELETE FROM {table} WHERE {key} = ANY({keys})").format(
+                        table=sql.Identifier(self.names(table)), key=sql.Identifier(table.key), keys=_typed_keys(table)
                     ),
                     (deletes,),
                 )
