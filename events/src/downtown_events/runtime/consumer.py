@@ -125,7 +125,10 @@ class UnreadableEvent:
         return self.envelope.streamversion
 
 
-def decode_record(record: KafkaRecord, town: str) -> ReceivedEvent | UnreadableEvent:
+Decoded = ReceivedEvent | UnreadableEvent
+
+
+def decode_record(record: KafkaRecord, town: str) -> Decoded:
     """Raise :class:`InvalidEnvelope` for a record that is not a Downtown event of ``town``."""
     envelope = CloudEvent.from_kafka(record.key, record.value, record.headers)
     if envelope.town != town:
@@ -161,24 +164,13 @@ def next_offsets(records: Sequence[KafkaRecord]) -> dict[tuple[str, int], int]:
     return offsets
 
 
-async def apply_tracked(
-    conn: Connection,
-    handler: EventHandler,
-    events: Sequence[ReceivedEvent | UnreadableEvent],
-    records: Sequence[KafkaRecord],
-) -> int:
-    """Within the caller's transaction: apply the events not yet applied, record progress.
+def select_fresh(events: Sequence[Decoded], applied: dict[str, int]) -> list[Decoded]:
+    """The events next in their streams, in order, advancing ``applied`` (stream -> version).
 
-    Returns how many events were new. A version at or below the recorded one is a
-    duplicate; one that skips ahead means the relay will publish the missing events and
-    this one again, so it is left for then.
+    A version at or below the applied one is a duplicate; one that skips ahead means the
+    relay will publish the missing events and this one again, so it is left for then.
     """
-    # Serialises this consumer's batches with a projection swap (see rebuild.py).
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (handler.consumer_name,))
-    streams = sorted({event.stream_id for event in events})
-    rows = await (await conn.execute(_LOCK_TRACKING, (handler.consumer_name, streams))).fetchall()
-    applied: dict[str, int] = {row["stream_id"]: row["version"] for row in rows}
-    fresh: list[ReceivedEvent | UnreadableEvent] = []
+    fresh: list[Decoded] = []
     for event in events:
         last = applied.get(event.stream_id, 0)
         if event.stream_version == last + 1:
@@ -191,23 +183,41 @@ async def apply_tracked(
                 event.stream_version,
                 last + 1,
             )
-    if fresh:
-        readable = [event for event in fresh if isinstance(event, ReceivedEvent)]
-        if readable:
-            await handler.handle(conn, readable)
-        changed = {event.stream_id: applied[event.stream_id] for event in fresh}
-        await conn.execute(_SAVE_TRACKING, (handler.consumer_name, list(changed), list(changed.values())))
-    offsets = next_offsets(records)
+    return fresh
+
+
+async def save_progress(
+    conn: Connection, consumer_name: str, versions: dict[str, int], offsets: dict[tuple[str, int], int]
+) -> None:
+    """Record applied stream versions and next partition offsets (in the effect's transaction)."""
+    if versions:
+        await conn.execute(_SAVE_TRACKING, (consumer_name, list(versions), list(versions.values())))
     if offsets:
-        await conn.execute(
-            _SAVE_OFFSETS,
-            (
-                handler.consumer_name,
-                [topic for topic, _ in offsets],
-                [partition for _, partition in offsets],
-                list(offsets.values()),
-            ),
-        )
+        topics, partitions = [topic for topic, _ in offsets], [partition for _, partition in offsets]
+        await conn.execute(_SAVE_OFFSETS, (consumer_name, topics, partitions, list(offsets.values())))
+
+
+async def apply_tracked(
+    conn: Connection,
+    handler: EventHandler,
+    events: Sequence[Decoded],
+    records: Sequence[KafkaRecord],
+) -> int:
+    """Within the caller's transaction: apply the events not yet applied, record progress.
+
+    Returns how many events were new.
+    """
+    # Serialises this consumer's batches with a projection swap (see rebuild.py).
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (handler.consumer_name,))
+    streams = sorted({event.stream_id for event in events})
+    rows = await (await conn.execute(_LOCK_TRACKING, (handler.consumer_name, streams))).fetchall()
+    applied: dict[str, int] = {row["stream_id"]: row["version"] for row in rows}
+    fresh = select_fresh(events, applied)
+    readable = [event for event in fresh if isinstance(event, ReceivedEvent)]
+    if readable:
+        await handler.handle(conn, readable)
+    changed = {event.stream_id: applied[event.stream_id] for event in fresh}
+    await save_progress(conn, handler.consumer_name, changed, next_offsets(records))
     return len(fresh)
 
 
@@ -239,7 +249,7 @@ class TrackingConsumer:
 
     async def process(self, records: Sequence[KafkaRecord]) -> None:
         """Apply a batch durably; return only when every record is applied or dead-lettered."""
-        events: list[ReceivedEvent | UnreadableEvent] = []
+        events: list[Decoded] = []
         for record in records:
             try:
                 event = decode_record(record, self._town)
@@ -255,9 +265,7 @@ class TrackingConsumer:
             log.exception("applying a batch of %d failed; isolating the failing event", len(records))
             await self._apply_one_by_one(events, records)
 
-    async def _apply_one_by_one(
-        self, events: list[ReceivedEvent | UnreadableEvent], records: Sequence[KafkaRecord]
-    ) -> None:
+    async def _apply_one_by_one(self, events: list[Decoded], records: Sequence[KafkaRecord]) -> None:
         """Each record in its own transaction; one the handler cannot take is dead-lettered
         and recorded as processed, so it neither blocks the partition nor comes back."""
         by_offset = {(e.record.topic, e.record.partition, e.record.offset): e for e in events}
@@ -269,12 +277,12 @@ class TrackingConsumer:
                 await self._retry_transient(partial(self._dead_letters.send, record, f"handler failed: {error!r}"))
                 await self._retry_transient(partial(self._skip, [event] if event else [], [record]))
 
-    async def _skip(self, events: Sequence[ReceivedEvent | UnreadableEvent], records: Sequence[KafkaRecord]) -> None:
+    async def _skip(self, events: Sequence[Decoded], records: Sequence[KafkaRecord]) -> None:
         """Record a dead-lettered event as processed, so its stream's later events still flow."""
         async with self._pool.connection() as conn, conn.transaction():
             await apply_tracked(conn, _Skipping(self._handler.consumer_name), events, records)
 
-    async def _apply(self, events: Sequence[ReceivedEvent | UnreadableEvent], records: Sequence[KafkaRecord]) -> None:
+    async def _apply(self, events: Sequence[Decoded], records: Sequence[KafkaRecord]) -> None:
         with telemetry.tracer.start_as_current_span(f"{self._handler.consumer_name} apply") as batch_span:
             batch_span.set_attribute("downtown.batch_size", len(records))
             for event in events:

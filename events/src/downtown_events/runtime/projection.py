@@ -138,13 +138,20 @@ class ProjectionWriter:
         self.names = names
         self.consumer_name = consumer_name or projection.consumer_name + names.suffix
 
-    async def create_tables(self, conn: Connection) -> None:
+    async def create_tables(self, conn: Connection, *, indexes: bool = True) -> None:
+        """Create the tables if missing; a bulk load creates the secondary indexes afterwards."""
         for table in self.projection.tables:
             name = self.names(table)
             columns = [f"{column} {sql_type}" for column, sql_type in table.columns.items()]
             columns += [f"{column} {definition}" for column, definition in table.extra_columns.items()]
             columns.append(f"PRIMARY KEY ({table.key})")
             await conn.execute(sql.SQL(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(columns)})"))
+        if indexes:
+            await self.create_indexes(conn)
+
+    async def create_indexes(self, conn: Connection) -> None:
+        for table in self.projection.tables:
+            name = self.names(table)
             for index, body in enumerate(table.indexes):
                 index_sql = f"CREATE INDEX IF NOT EXISTS {name}_i{index} ON {body.format(table=name)}"
                 await conn.execute(sql.SQL(index_sql))
@@ -158,7 +165,7 @@ class ProjectionWriter:
             return
         rows = RowSet(await self._load(conn, wanted))
         self.projection.fold(rows, events)
-        await self._write(conn, rows)
+        await self.write(conn, rows)
 
     async def _load(self, conn: Connection, wanted: Mapping[Table, set[str]]) -> dict[tuple[str, Any], Row]:
         loaded: dict[tuple[str, Any], Row] = {}
@@ -174,20 +181,25 @@ class ProjectionWriter:
                 loaded[(table.name, str(row[table.key]))] = row
         return loaded
 
-    async def _write(self, conn: Connection, rows: RowSet) -> None:
+    async def write(self, conn: Connection, rows: RowSet, *, chunk: int = 20_000) -> None:
+        """Write the changed rows: one delete and one upsert per table and chunk of rows."""
         for table in self.projection.tables:
             changed = [key for (name, key) in rows.changed if name == table.name]
-            upserts = [row for key in changed if (row := rows.current(table, key)) is not None]
-            deletes = [key for key in changed if rows.current(table, key) is None]
-            if deletes:
-                await conn.execute(
-                    sql.SQL("DELETE FROM {table} WHERE {key} = ANY({keys})").format(
-                        table=sql.Identifier(self.names(table)), key=sql.Identifier(table.key), keys=_typed_keys(table)
-                    ),
-                    (deletes,),
-                )
-            if upserts:
-                await conn.execute(_upsert_statement(table, self.names(table)), _columns_of(table, upserts))
+            for start in range(0, len(changed), chunk):
+                await self._write_table(conn, table, rows, changed[start : start + chunk])
+
+    async def _write_table(self, conn: Connection, table: Table, rows: RowSet, changed: list[Any]) -> None:
+        upserts = [row for key in changed if (row := rows.current(table, key)) is not None]
+        deletes = [key for key in changed if rows.current(table, key) is None]
+        if deletes:
+            await conn.execute(
+                sql.SQL("DELETE FROM {table} WHERE {key} = ANY({keys})").format(
+                    table=sql.Identifier(self.names(table)), key=sql.Identifier(table.key), keys=_typed_keys(table)
+                ),
+                (deletes,),
+            )
+        if upserts:
+            await conn.execute(_upsert_statement(table, self.names(table)), _columns_of(table, upserts))
 
 
 def _columns_of(table: Table, rows: Sequence[Row]) -> list[list[Any]]:
