@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from downtown_events import CloudEvent, InvalidEnvelope, UnknownEventType, registry
+from downtown_events import CloudEvent, InvalidEnvelope, InvalidEventData, UnknownEventType, registry
 from downtown_events.catalog import MerchantRegistered, OfferListed
 
 V1_MERCHANT = {
@@ -108,5 +108,22 @@ def test_malformed_records_are_refused_with_the_reason(mutate, reason: str) -> N
 
 def test_data_that_is_not_json_is_refused_on_decode() -> None:
     key, _, headers = _envelope().to_kafka()
-    with pytest.raises(InvalidEnvelope, match="not JSON"):
+    with pytest.raises(InvalidEventData, match="not JSON"):
         CloudEvent.from_kafka(key, b"\x00garbage", headers).decode()
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "reason"),
+    [("ce_time", b"yesterday", "time"), ("ce_streamversion", b"0", "streamversion"), ("ce_id", b"", "id")],
+)
+def test_attributes_with_bad_values_are_refused(header: str, value: bytes, reason: str) -> None:
+    key, data, headers = _envelope().to_kafka()
+    with pytest.raises(InvalidEnvelope, match=reason):
+        CloudEvent.from_kafka(key, data, [(k, value if k == header else v) for k, v in headers])
+
+
+def test_an_old_version_on_the_wire_is_upcast_too() -> None:
+    envelope = _envelope().model_copy(
+        update={"type": "downtown.catalog.MerchantRegistered.v1", "data": json.dumps(V1_MERCHANT).encode()}
+    )
+    assert isinstance(envelope.decode(), MerchantRegistered)
