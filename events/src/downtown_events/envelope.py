@@ -11,10 +11,9 @@ as plain headers, as the OpenTelemetry Kafka conventions do.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from downtown_events.contract import IntegrationEvent, registry
 
@@ -42,23 +41,26 @@ class InvalidEnvelope(ValueError):
     """A Kafka record that is not a well-formed Downtown CloudEvent; the reason says why."""
 
 
-class CloudEvent(BaseModel):
-    """One event as it travels: attributes plus the JSON data, not yet decoded to a model."""
+@dataclass(frozen=True, slots=True)
+class CloudEvent:
+    """One event as it travels: attributes plus the JSON data, not yet decoded to a model.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass rather than a pydantic model: every consumer builds one per record,
+    and :meth:`from_kafka` checks the attributes itself.
+    """
 
-    id: str = Field(min_length=1)
-    source: str = Field(min_length=1)
-    type: str = Field(min_length=1)
-    specversion: str = "1.0"
-    subject: str = Field(min_length=1)
+    id: str
+    source: str
+    type: str
+    subject: str
     time: datetime
+    town: str
+    streamversion: int
+    data: bytes
+    specversion: str = "1.0"
     datacontenttype: str = "application/json"
-    town: str = Field(min_length=1)
-    streamversion: int = Field(ge=1)
     traceparent: str | None = None
     tracestate: str | None = None
-    data: bytes
 
     def to_kafka(self) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
         """Key, value and headers of the Kafka record in binary content mode."""
@@ -104,9 +106,7 @@ class CloudEvent(BaseModel):
             raise InvalidEnvelope(f"bad or missing CloudEvents attributes: time or streamversion ({error})") from None
         if attributes["streamversion"] < 1:
             raise InvalidEnvelope("bad or missing CloudEvents attributes: streamversion must be >= 1")
-        attributes.setdefault("traceparent", None)
-        attributes.setdefault("tracestate", None)
-        return cls.model_construct(data=value, **attributes)
+        return cls(data=value, **attributes)
 
     def decode(self) -> IntegrationEvent:
         """The data as the newest model of its type (upcast from older versions)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -123,7 +124,7 @@ def test_attributes_with_bad_values_are_refused(header: str, value: bytes, reaso
 
 
 def test_an_old_version_on_the_wire_is_upcast_too() -> None:
-    envelope = _envelope().model_copy(
-        update={"type": "downtown.catalog.MerchantRegistered.v1", "data": json.dumps(V1_MERCHANT).encode()}
+    envelope = replace(
+        _envelope(), type="downtown.catalog.MerchantRegistered.v1", data=json.dumps(V1_MERCHANT).encode()
     )
     assert isinstance(envelope.decode(), MerchantRegistered)

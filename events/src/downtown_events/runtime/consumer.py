@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import psycopg
 from aiokafka import AIOKafkaProducer
@@ -41,9 +41,8 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (psycopg.OperationalError, PoolTimeout)
 
 
-@dataclass(frozen=True)
-class KafkaRecord:
-    """A record as any transport hands it over."""
+class KafkaRecord(NamedTuple):
+    """A record as any transport hands it over (a tuple: rebuilds make millions of them)."""
 
     topic: str
     partition: int
