@@ -12,24 +12,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
 import string
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from bench.report import Figure, Target, percentile, say
-from bench.scratch import KAFKA, delete_topics, random_town, scratch_database
+from bench.scratch import delete_topics, random_town, scratch_database
+from tests.support.local_stack import CatalogInstance, running_catalog
 
 BENCHMARK = "latency"
 POLL_SECONDS = 0.01
@@ -46,84 +40,6 @@ REGISTRATION = {
     "offers_pickup": True,
     "opening_hours": [{"weekday": d, "opens": "09:00", "closes": "18:30"} for d in range(6)],
 }
-
-
-@dataclass
-class Instance:
-    api: str
-    worker: str
-    logs: Path
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def log_tails(self) -> str:
-        return "\n".join(
-            f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}" for path in self.logs.glob("*.log")
-        )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_ready(url: str, instance: Instance, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if any(process.poll() is not None for process in instance.processes):
-            raise RuntimeError(f"a catalog process exited early\n{instance.log_tails()}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} not ready after {seconds:.0f} s\n{instance.log_tails()}")
-
-
-@contextmanager
-def running_catalog(town: str, database_url: str, workdir: Path) -> Iterator[Instance]:
-    """Provision the town and run its API and worker (in ``workdir``, where faust keeps its data)."""
-    bin_dir = Path(sys.executable).parent
-    api_port, worker_port = _free_port(), _free_port()
-    env = {
-        **os.environ,
-        "DOWNTOWN_TOWN": town,
-        "DOWNTOWN_DATABASE_URL": database_url,
-        "DOWNTOWN_KAFKA_BOOTSTRAP": KAFKA,
-        "DOWNTOWN_HTTP_PORT": str(api_port),
-        "DOWNTOWN_WORKER_PORT": str(worker_port),
-        "DOWNTOWN_PHOTO_DIR": str(workdir / "photos"),
-        "DOWNTOWN_TOKEN_SECRET": f"bench-secret-{uuid.uuid4().hex}{uuid.uuid4().hex}",
-        "DOWNTOWN_ASSOCIATION_TOKEN": f"bench-association-{uuid.uuid4().hex}",
-    }
-    provision = subprocess.run(
-        [bin_dir / "catalog-admin", "provision"], env=env, cwd=workdir, capture_output=True, text=True
-    )
-    if provision.returncode != 0:
-        raise RuntimeError(f"catalog-admin provision failed:\n{provision.stdout}{provision.stderr}")
-    instance = Instance(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{worker_port}", workdir)
-    try:
-        for name in ("catalog-api", "catalog-worker"):
-            log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 - the process owns it until the end
-            instance.processes.append(
-                subprocess.Popen([bin_dir / name], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
-            )
-        _wait_ready(f"{instance.api}/healthz/ready", instance)
-        _wait_ready(f"{instance.worker}/healthz/ready", instance)
-        yield instance
-    finally:
-        instance.stop()
 
 
 def _photos(count: int) -> list[bytes]:
@@ -159,7 +75,7 @@ def _list_and_find(client: httpx.Client, auth: dict[str, str], photo: bytes, wor
     raise RuntimeError(f"offer {offer_id} not searchable after {GIVE_UP_SECONDS:.0f} s")
 
 
-def measure(instance: Instance, offers: int) -> tuple[list[float], list[float]]:
+def measure(instance: CatalogInstance, offers: int) -> tuple[list[float], list[float]]:
     say(f"  drawing {offers + 1} photos (1200x900 JPEG)")
     photos = _photos(offers + 1)
     rng = random.Random()

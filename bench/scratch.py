@@ -3,38 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
-import psycopg
 from aiokafka.admin import AIOKafkaAdminClient
-from psycopg import sql
 
-KAFKA = os.environ.get("DOWNTOWN_BENCH_KAFKA", "127.0.0.1:19092")
-DATABASE_SERVER = os.environ.get("DOWNTOWN_BENCH_DATABASE_SERVER", "postgresql://downtown@127.0.0.1:15432/postgres")
-
-
-def random_town() -> str:
-    return f"bench{uuid.uuid4().hex[:10]}"
-
-
-def with_database(server_url: str, name: str) -> str:
-    return urlsplit(server_url)._replace(path=f"/{name}").geturl()
+from tests.support import local_stack
+from tests.support.local_stack import KAFKA
 
 
 @contextlib.contextmanager
 def scratch_database() -> Iterator[str]:
     """``CREATE DATABASE bench_<hex>`` on the server; dropped (connections and all) at the end."""
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(DATABASE_SERVER, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(DATABASE_SERVER, name)
-    finally:
-        with psycopg.connect(DATABASE_SERVER, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with local_stack.scratch_database("bench") as url:
+        yield url
+
+
+def random_town() -> str:
+    return local_stack.random_town("bench")
 
 
 async def delete_topics(town: str) -> None:

@@ -10,15 +10,17 @@ import httpx
 import pytest
 from photo_samples import sample_photo
 
-from conftest import CatalogInstance, Databases, random_town, start_catalog
+from conftest import Databases
+from tests.support.local_stack import CatalogInstance, random_town, start_catalog
 
 
 @pytest.fixture(scope="module")
 def two_towns(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CatalogInstance, ...]]:
     tmp = Path(tmp_path_factory.mktemp("towns"))
-    first = start_catalog(databases, random_town(), tmp)
+    towns = random_town(), random_town()
+    first = start_catalog(towns[0], databases.create(towns[0], "catalog"), tmp)
     try:
-        second = start_catalog(databases, random_town(), tmp)
+        second = start_catalog(towns[1], databases.create(towns[1], "catalog"), tmp)
     except Exception:
         first.stop()
         raise

@@ -16,7 +16,7 @@ import httpx
 from photo_samples import not_an_image, sample_photo
 from PIL import Image
 
-from conftest import CatalogInstance
+from tests.support.local_stack import CatalogInstance
 
 REGISTRATION = {
     "name": "Weinhandlung Böckmann",

@@ -16,7 +16,7 @@ import httpx
 import psycopg
 from photo_samples import sample_photo
 
-from conftest import CatalogInstance
+from tests.support.local_stack import CatalogInstance
 
 
 def wait_for(catalog: CatalogInstance, word: str, total: int) -> None:

@@ -1,0 +1,159 @@
+"""Throw-away towns on the local stack: databases, and catalog processes run as in production.
+
+Used by the test fixtures (``conftest.py``) and by ``bench/``. Everything gets a random town
+id, so nothing here touches ``make run``'s demo towns or another test's data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import psycopg
+from psycopg import sql
+
+KAFKA = os.environ.get("DOWNTOWN_TEST_KAFKA", "127.0.0.1:19092")
+DATABASE_SERVER = os.environ.get("DOWNTOWN_TEST_DATABASE_SERVER", "postgresql://downtown@127.0.0.1:15432/postgres")
+
+
+def random_town(prefix: str = "t") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def with_database(server_url: str, name: str) -> str:
+    return urlsplit(server_url)._replace(path=f"/{name}").geturl()
+
+
+def create_database(name: str) -> str:
+    with psycopg.connect(DATABASE_SERVER, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(DATABASE_SERVER, name)
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(DATABASE_SERVER, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str = "scratch") -> Iterator[str]:
+    """A new, empty database, dropped (connections and all) at the end."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = create_database(name)
+    try:
+        yield url
+    finally:
+        drop_database(name)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class CatalogInstance:
+    """One town's catalog, running as it does in production: API and worker processes."""
+
+    town: str
+    api: str
+    worker: str
+    association_token: str
+    env: dict[str, str]
+    logs: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def log_tails(self) -> str:
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}" for path in self.logs.glob("*.log")
+        )
+
+
+def _wait_ready(url: str, instance: CatalogInstance, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in instance.processes):
+            raise RuntimeError(f"a catalog process exited early\n{instance.log_tails()}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready after {seconds:.0f} s\n{instance.log_tails()}")
+
+
+def start_catalog(town: str, database_url: str, workdir: Path) -> CatalogInstance:
+    """Provision the town (topics, migrations, read tables) and start its API and worker.
+
+    ``workdir`` holds the logs, the photos and faust's data folder.
+    """
+    bin_dir = Path(sys.executable).parent
+    api_port, worker_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DOWNTOWN_TOWN": town,
+        "DOWNTOWN_DATABASE_URL": database_url,
+        "DOWNTOWN_KAFKA_BOOTSTRAP": KAFKA,
+        "DOWNTOWN_HTTP_PORT": str(api_port),
+        "DOWNTOWN_WORKER_PORT": str(worker_port),
+        "DOWNTOWN_PHOTO_DIR": str(workdir / "photos"),
+        "DOWNTOWN_TOKEN_SECRET": f"local-secret-{town}-{uuid.uuid4().hex}",
+        "DOWNTOWN_ASSOCIATION_TOKEN": f"association-{town}-{uuid.uuid4().hex}",
+        "DOWNTOWN_TOPIC_PARTITIONS": "3",
+    }
+    provision = subprocess.run(
+        [bin_dir / "catalog-admin", "provision"], env=env, cwd=workdir, capture_output=True, text=True
+    )
+    if provision.returncode != 0:
+        raise RuntimeError(f"catalog-admin provision failed:\n{provision.stdout}{provision.stderr}")
+    instance = CatalogInstance(
+        town,
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{worker_port}",
+        env["DOWNTOWN_ASSOCIATION_TOKEN"],
+        env,
+        workdir,
+    )
+    try:
+        for name in ("catalog-api", "catalog-worker"):
+            log = open(workdir / f"{town}-{name}.log", "wb")  # noqa: SIM115 - the process owns it until the end
+            instance.processes.append(
+                subprocess.Popen([bin_dir / name], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+            )
+        _wait_ready(f"{instance.api}/healthz/ready", instance)
+        _wait_ready(f"{instance.worker}/healthz/ready", instance)
+    except BaseException:
+        instance.stop()
+        raise
+    return instance
+
+
+@contextlib.contextmanager
+def running_catalog(town: str, database_url: str, workdir: Path) -> Iterator[CatalogInstance]:
+    instance = start_catalog(town, database_url, workdir)
+    try:
+        yield instance
+    finally:
+        instance.stop()
