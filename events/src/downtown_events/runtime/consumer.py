@@ -53,12 +53,11 @@ class KafkaRecord(NamedTuple):
 
 
 @dataclass(frozen=True)
-class ReceivedEvent:
-    """A decoded event with where it came from; ``event`` is the newest model version."""
+class _Delivered:
+    """A record with a sound envelope: which stream it belongs to and where in it."""
 
     record: KafkaRecord
     envelope: CloudEvent
-    event: IntegrationEvent
 
     @property
     def stream_id(self) -> str:
@@ -67,6 +66,13 @@ class ReceivedEvent:
     @property
     def stream_version(self) -> int:
         return self.envelope.streamversion
+
+
+@dataclass(frozen=True)
+class ReceivedEvent(_Delivered):
+    """A decoded event with where it came from; ``event`` is the newest model version."""
+
+    event: IntegrationEvent
 
 
 class EventHandler(Protocol):
@@ -106,22 +112,12 @@ class KafkaDeadLetters:
 
 
 @dataclass(frozen=True)
-class UnreadableEvent:
+class UnreadableEvent(_Delivered):
     """An event of this town whose envelope is sound but whose data this reader cannot
     decode (an unknown type or version, invalid data). It is dead-lettered and counted as
     processed, so the later events of its stream still flow."""
 
-    record: KafkaRecord
-    envelope: CloudEvent
     reason: str
-
-    @property
-    def stream_id(self) -> str:
-        return self.envelope.subject
-
-    @property
-    def stream_version(self) -> int:
-        return self.envelope.streamversion
 
 
 Decoded = ReceivedEvent | UnreadableEvent
