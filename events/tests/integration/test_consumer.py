@@ -8,11 +8,13 @@ that slipped through would show as a second row.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from uuid import uuid4
 
 import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -171,16 +173,41 @@ async def test_an_event_the_handler_cannot_take_is_dead_lettered_alone(
     assert b"cannot take a title of 'boom'" in dict(dead[0].headers)["dlq_reason"]
 
 
+@dataclass
+class Captured:
+    spans: InMemorySpanExporter
+    metrics: InMemoryMetricReader
+
+    def counter(self, name: str, **attributes: str) -> int:
+        data = self.metrics.get_metrics_data()
+        assert data is not None
+        return sum(
+            int(point.value)
+            for resource in data.resource_metrics
+            for scope in resource.scope_metrics
+            for metric in scope.metrics
+            if metric.name == name
+            for point in metric.data.data_points  # type: ignore[union-attr]
+            if all(point.attributes.get(key) == value for key, value in attributes.items())
+        )
+
+
 @pytest.fixture(scope="session")
-def spans() -> InMemorySpanExporter:
-    exporter = InMemorySpanExporter()
-    telemetry.setup_telemetry("test", "test", extra_span_processors=[SimpleSpanProcessor(exporter)])
-    return exporter
+def captured() -> Captured:
+    """Telemetry set up once for the test process, recording in memory."""
+    capture = Captured(InMemorySpanExporter(), InMemoryMetricReader())
+    telemetry.setup_telemetry(
+        "test",
+        "test",
+        extra_span_processors=[SimpleSpanProcessor(capture.spans)],
+        extra_metric_readers=[capture.metrics],
+    )
+    return capture
 
 
 @pytest.mark.usefixtures("setup")
 async def test_one_trace_follows_an_event_from_the_request_through_kafka_into_the_consumer(
-    pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str, spans: InMemorySpanExporter
+    pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str, captured: Captured
 ) -> None:
     with telemetry.tracer.start_as_current_span("POST /offers/products", kind=SpanKind.SERVER) as request:
         trace_id = request.get_span_context().trace_id
@@ -188,8 +215,9 @@ async def test_one_trace_follows_an_event_from_the_request_through_kafka_into_th
     await consumer_for(pool, RecordingHandler(), producer, town).process(records)
 
     assert all(dict(r.headers)["traceparent"].decode().split("-")[1] == f"{trace_id:032x}" for r in records)
-    consumed = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CONSUMER and s.name.startswith(town)]
-    published = [s for s in spans.get_finished_spans() if s.kind == SpanKind.PRODUCER and s.name.startswith(town)]
+    finished = captured.spans.get_finished_spans()
+    consumed = [s for s in finished if s.kind == SpanKind.CONSUMER and s.name.startswith(town)]
+    published = [s for s in finished if s.kind == SpanKind.PRODUCER and s.name.startswith(town)]
     assert len(consumed) == 2 and len(published) == 2
     assert {s.context.trace_id for s in consumed + published} == {trace_id}
 
@@ -212,3 +240,21 @@ async def test_an_event_this_reader_cannot_decode_is_dead_lettered_and_its_strea
     assert [version for _, version in await applied_rows(pool)] == [1, 3]
     dead = await read_topic(kafka_bootstrap, dead_letter_topic(town, "catalog"), count=1)
     assert b"no version 7" in dict(dead[0].headers)["dlq_reason"]
+
+
+@pytest.mark.usefixtures("setup")
+async def test_appended_published_consumed_and_dead_lettered_events_are_counted(
+    pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str, captured: Captured
+) -> None:
+    before = {name: captured.counter(f"downtown.events.{name}") for name in ("appended", "published")}
+    handler = RecordingHandler()
+    handler.consumer_name = f"counted-{town}"
+    records = await publish_offers(pool, producer, town, ["Kerze"], kafka_bootstrap)
+    poison = KafkaRecord(records[0].topic, 0, 999, b"k", b"{}", [("ce_specversion", b"1.0")])
+
+    await consumer_for(pool, handler, producer, town).process([*records, poison])
+
+    assert captured.counter("downtown.events.appended") - before["appended"] == 2
+    assert captured.counter("downtown.events.published") - before["published"] == 2
+    assert captured.counter("downtown.events.consumed", consumer=handler.consumer_name) == 2
+    assert captured.counter("downtown.events.dead_lettered", consumer=handler.consumer_name) == 1

@@ -78,6 +78,7 @@ def setup_telemetry(
     *,
     log_level: str = "INFO",
     extra_span_processors: Iterable[SpanProcessor] = (),
+    extra_metric_readers: Iterable[MetricReader] = (),
 ) -> None:
     """Install tracer and meter providers and JSON logging; later calls do nothing."""
     global _configured
@@ -92,7 +93,10 @@ def setup_telemetry(
             tracer_provider.add_span_processor(processor)
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(
-        MeterProvider(resource=resource, metric_readers=_metric_readers(_exporter_choice("metrics")))
+        MeterProvider(
+            resource=resource,
+            metric_readers=[*_metric_readers(_exporter_choice("metrics")), *extra_metric_readers],
+        )
     )
     configure_logging(service, town, log_level)
 
