@@ -36,7 +36,6 @@ town_env() {  # the environment of one town's processes, in the current shell
 print(u.urlsplit(sys.argv[1])._replace(path="/" + sys.argv[2]).geturl())' "$DATABASE_SERVER" "downtown_${town}_catalog")
     export DOWNTOWN_DATABASE_URL
     export DOWNTOWN_PHOTO_DIR="$ROOT/.downtown/photos"
-    export DOWNTOWN_PUBLIC_URL="http://127.0.0.1:$DOWNTOWN_HTTP_PORT"
 }
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

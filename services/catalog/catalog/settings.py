@@ -15,7 +15,6 @@ SERVICE = "catalog"
 class CatalogSettings(RuntimeSettings):
     http_port: int = 8000
     worker_port: int = 6066
-    public_url: str = ""
     photo_dir: Path = Path(".downtown/photos")
     max_photo_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
     token_secret: str = DEVELOPMENT_SECRET
