@@ -199,40 +199,28 @@ class ProjectionWriter:
                 (deletes,),
             )
         if upserts:
-            await conn.execute(_upsert_statement(table, self.names(table)), _columns_of(table, upserts))
+            await conn.execute(_upsert_statement(table, self.names(table)), (_rows_json(table, upserts),))
 
 
-def _columns_of(table: Table, rows: Sequence[Row]) -> list[list[Any]]:
-    columns = []
-    for column, sql_type in table.columns.items():
-        if sql_type.startswith("jsonb"):
-            columns.append([None if row.get(column) is None else json.dumps(row[column]) for row in rows])
-        else:
-            columns.append([row.get(column) for row in rows])
-    return columns
+def _rows_json(table: Table, rows: Sequence[Row]) -> str:
+    """The rows as one JSON array (UUIDs and timestamps as strings, jsonb columns nested)."""
+    names = table.column_names
+    return json.dumps([{column: row.get(column) for column in names} for row in rows], default=str)
 
 
 def _upsert_statement(table: Table, physical_name: str) -> sql.Composed:
-    """``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE``: one statement per batch."""
+    """``INSERT … SELECT FROM json_populate_recordset … ON CONFLICT DO UPDATE``: one statement
+    per batch, the rows travelling as one JSON parameter typed by the table's own row type."""
     names = table.column_names
-    arrays = sql.SQL(", ").join(
-        sql.SQL("%s::{}[]").format(sql.SQL(_sql_array_type(table.columns[column]))) for column in names
-    )
-    selected = sql.SQL(", ").join(
-        sql.SQL("{}::jsonb").format(sql.Identifier(c)) if table.columns[c].startswith("jsonb") else sql.Identifier(c)
-        for c in names
-    )
     updates = sql.SQL(", ").join(
         sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in names if c != table.key
     )
     return sql.SQL(
-        "INSERT INTO {table} ({cols}) SELECT {selected} FROM unnest({arrays}) AS x({cols}) "
+        "INSERT INTO {table} ({cols}) SELECT {cols} FROM json_populate_recordset(NULL::{table}, %s::json) "
         "ON CONFLICT ({key}) DO UPDATE SET {updates}"
     ).format(
         table=sql.Identifier(physical_name),
         cols=sql.SQL(", ").join(map(sql.Identifier, names)),
-        selected=selected,
-        arrays=arrays,
         key=sql.Identifier(table.key),
         updates=updates,
     )
