@@ -188,14 +188,11 @@ class ProjectionRebuild:
             records: list[KafkaRecord] = []
             for tp, messages in fetched.items():
                 limit = end.get(tp.partition, 0)
-                for message in messages:
-                    if message.offset >= limit:
-                        break
-                    records.append(
-                        KafkaRecord(
-                            tp.topic, tp.partition, message.offset, message.key, message.value, list(message.headers)
-                        )
-                    )
+                records += [
+                    KafkaRecord(tp.topic, tp.partition, message.offset, message.key, message.value, message.headers)
+                    for message in messages
+                    if message.offset < limit
+                ]
                 if messages and messages[-1].offset + 1 >= limit:
                     self._reader.pause(tp)
             if records:
@@ -217,8 +214,8 @@ class ProjectionRebuild:
             self._bulk.add(events, records)
         else:
             await apply_tracked(conn, self._writer, events, records)
-        for record in records:
-            self._position[record.partition] = max(self._position.get(record.partition, 0), record.offset + 1)
+        for (_, partition), offset in next_offsets(records).items():
+            self._position[partition] = max(self._position.get(partition, 0), offset)
         self._report.events_read += len(records)
 
     async def _live_offsets(self, conn: Connection) -> Offsets:
