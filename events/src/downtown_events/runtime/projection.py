@@ -91,6 +91,17 @@ class RowSet:
     def current(self, table: Table, key: Any) -> Row | None:
         return self._rows.get((table.name, str(key)))
 
+    def shards(self, count: int) -> list[RowSet]:
+        """Views of the same rows with the changes split ``count`` ways, to write in parallel."""
+        changed = sorted(self.changed)
+        shards = []
+        for index in range(count):
+            shard = RowSet()
+            shard._rows = self._rows
+            shard.changed = set(changed[index::count])
+            shards.append(shard)
+        return shards
+
 
 class Projection(ABC):
     """A read model's policy. Subclasses set ``name``, ``tables`` and the two methods."""

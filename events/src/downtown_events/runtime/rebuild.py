@@ -99,10 +99,19 @@ class BulkFold:
         for key, offset in next_offsets(records).items():
             self._offsets[key] = max(self._offsets.get(key, 0), offset)
 
-    async def write(self, conn: Connection, writer: ProjectionWriter) -> None:
-        await writer.write(conn, self._rows)
-        await save_progress(conn, writer.consumer_name, self._versions, self._offsets)
-        await writer.create_indexes(conn)
+    async def write(self, pool: Pool, writer: ProjectionWriter, *, parallel: int = 2) -> None:
+        """Rows on ``parallel`` connections at once (PostgreSQL computes the search vectors on
+        as many cores), then the progress and the indexes. The rebuild tables stay private
+        until the swap, so a failure part-way leaves nothing anyone reads."""
+
+        async def write_shard(shard: RowSet) -> None:
+            async with pool.connection() as conn, conn.transaction():
+                await writer.write(conn, shard)
+
+        await asyncio.gather(*(write_shard(shard) for shard in self._rows.shards(parallel)))
+        async with pool.connection() as conn, conn.transaction():
+            await save_progress(conn, writer.consumer_name, self._versions, self._offsets)
+            await writer.create_indexes(conn)
         self._rows = RowSet()
 
 
@@ -158,8 +167,7 @@ class ProjectionRebuild:
             end = {tp.partition: offset for tp, offset in (await self._reader.end_offsets(partitions)).items()}
             with _cyclic_gc_paused():
                 await self._read_until(end, progress)
-            async with self._pool.connection() as conn, conn.transaction():
-                await self._bulk.write(conn, self._writer)
+            await self._bulk.write(self._pool, self._writer)
             self._report.seconds = time.perf_counter() - started
             await self._compare_and_swap(swap=swap, force=force, live_wait_seconds=live_wait_seconds)
         finally:
