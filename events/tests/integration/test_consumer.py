@@ -22,10 +22,11 @@ from opentelemetry.trace import SpanKind
 from conftest import read_topic
 from downtown_events.catalog import OfferListed, OfferPriceChanged
 from downtown_events.runtime import telemetry
-from downtown_events.runtime.consumer import KafkaDeadLetters, KafkaRecord, ReceivedEvent, TrackingConsumer
+from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
 from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
 from downtown_events.runtime.outbox import OutboxRelay
+from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
 from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.topics import dead_letter_topic, events_topic
 

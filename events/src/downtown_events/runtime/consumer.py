@@ -21,66 +21,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 import psycopg
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
 from psycopg_pool import PoolTimeout
 
-from downtown_events.contract import IntegrationEvent, InvalidEventData, UnknownEventType
-from downtown_events.envelope import CloudEvent, InvalidEnvelope
+from downtown_events.envelope import InvalidEnvelope
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection, Pool
+from downtown_events.runtime.records import Decoded, KafkaRecord, ReceivedEvent, UnreadableEvent, decode_record
+from downtown_events.runtime.tracking import EventHandler, apply_tracked
 
 log = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (psycopg.OperationalError, PoolTimeout)
-
-
-class KafkaRecord(NamedTuple):
-    """A record as any transport hands it over (a tuple: rebuilds make millions of them)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
-@dataclass(frozen=True)
-class _Delivered:
-    """A record with a sound envelope: which stream it belongs to and where in it."""
-
-    record: KafkaRecord
-    envelope: CloudEvent
-
-    @property
-    def stream_id(self) -> str:
-        return self.envelope.subject
-
-    @property
-    def stream_version(self) -> int:
-        return self.envelope.streamversion
-
-
-@dataclass(frozen=True)
-class ReceivedEvent(_Delivered):
-    """A decoded event with where it came from; ``event`` is the newest model version."""
-
-    event: IntegrationEvent
-
-
-class EventHandler(Protocol):
-    """Applies new events inside the consumer's transaction; must not commit or swallow."""
-
-    consumer_name: str
-
-    async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None: ...
 
 
 class DeadLetters(Protocol):
@@ -109,111 +67,6 @@ class KafkaDeadLetters:
         await self._producer.send_and_wait(self._topic, value=record.value, key=record.key, headers=headers)
         telemetry.events_dead_lettered.add(1, {"service": self._service, "consumer": self._consumer_name})
         log.warning("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
-
-
-@dataclass(frozen=True)
-class UnreadableEvent(_Delivered):
-    """An event of this town whose envelope is sound but whose data this reader cannot
-    decode (an unknown type or version, invalid data). It is dead-lettered and counted as
-    processed, so the later events of its stream still flow."""
-
-    reason: str
-
-
-Decoded = ReceivedEvent | UnreadableEvent
-
-
-def decode_record(record: KafkaRecord, town: str) -> Decoded:
-    """Raise :class:`InvalidEnvelope` for a record that is not a Downtown event of ``town``."""
-    envelope = CloudEvent.from_kafka(record.key, record.value, record.headers)
-    if envelope.town != town:
-        raise InvalidEnvelope(f"event of town {envelope.town!r} on a topic of town {town!r}")
-    try:
-        return ReceivedEvent(record, envelope, envelope.decode())
-    except (InvalidEnvelope, UnknownEventType, InvalidEventData) as error:
-        return UnreadableEvent(record, envelope, str(error))
-
-
-_LOCK_TRACKING = """
-SELECT stream_id, version FROM tracking
-WHERE consumer = %s AND stream_id = ANY(%s) FOR UPDATE
-"""
-_SAVE_TRACKING = """
-INSERT INTO tracking (consumer, stream_id, version)
-SELECT %s, s, v FROM unnest(%s::text[], %s::int[]) AS x(s, v)
-ON CONFLICT (consumer, stream_id) DO UPDATE SET version = EXCLUDED.version
-"""
-_SAVE_OFFSETS = """
-INSERT INTO tracking_offsets (consumer, topic, partition, next_offset)
-SELECT %s, t, p, o FROM unnest(%s::text[], %s::int[], %s::bigint[]) AS x(t, p, o)
-ON CONFLICT (consumer, topic, partition) DO UPDATE
-SET next_offset = GREATEST(tracking_offsets.next_offset, EXCLUDED.next_offset)
-"""
-
-
-def next_offsets(records: Sequence[KafkaRecord]) -> dict[tuple[str, int], int]:
-    offsets: dict[tuple[str, int], int] = {}
-    for record in records:
-        key = (record.topic, record.partition)
-        offsets[key] = max(offsets.get(key, 0), record.offset + 1)
-    return offsets
-
-
-def select_fresh(events: Sequence[Decoded], applied: dict[str, int]) -> list[Decoded]:
-    """The events next in their streams, in order, advancing ``applied`` (stream -> version).
-
-    A version at or below the applied one is a duplicate; one that skips ahead means the
-    relay will publish the missing events and this one again, so it is left for then.
-    """
-    fresh: list[Decoded] = []
-    for event in events:
-        last = applied.get(event.stream_id, 0)
-        if event.stream_version == last + 1:
-            fresh.append(event)
-            applied[event.stream_id] = event.stream_version
-        elif event.stream_version > last + 1:
-            log.warning(
-                "%s v%d arrived before v%d; waiting for the relay to resend",
-                event.stream_id,
-                event.stream_version,
-                last + 1,
-            )
-    return fresh
-
-
-async def save_progress(
-    conn: Connection, consumer_name: str, versions: dict[str, int], offsets: dict[tuple[str, int], int]
-) -> None:
-    """Record applied stream versions and next partition offsets (in the effect's transaction)."""
-    if versions:
-        await conn.execute(_SAVE_TRACKING, (consumer_name, list(versions), list(versions.values())))
-    if offsets:
-        topics, partitions = [topic for topic, _ in offsets], [partition for _, partition in offsets]
-        await conn.execute(_SAVE_OFFSETS, (consumer_name, topics, partitions, list(offsets.values())))
-
-
-async def apply_tracked(
-    conn: Connection,
-    handler: EventHandler,
-    events: Sequence[Decoded],
-    records: Sequence[KafkaRecord],
-) -> int:
-    """Within the caller's transaction: apply the events not yet applied, record progress.
-
-    Returns how many events were new.
-    """
-    # Serialises this consumer's batches with a projection swap (see rebuild.py).
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (handler.consumer_name,))
-    streams = sorted({event.stream_id for event in events})
-    rows = await (await conn.execute(_LOCK_TRACKING, (handler.consumer_name, streams))).fetchall()
-    applied: dict[str, int] = {row["stream_id"]: row["version"] for row in rows}
-    fresh = select_fresh(events, applied)
-    readable = [event for event in fresh if isinstance(event, ReceivedEvent)]
-    if readable:
-        await handler.handle(conn, readable)
-    changed = {event.stream_id: applied[event.stream_id] for event in fresh}
-    await save_progress(conn, handler.consumer_name, changed, next_offsets(records))
-    return len(fresh)
 
 
 class _Skipping:

@@ -26,8 +26,9 @@ from typing import Any, TypeVar
 import faust
 
 from downtown_events.runtime import telemetry
-from downtown_events.runtime.consumer import KafkaRecord, TrackingConsumer
+from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.records import KafkaRecord
 
 log = logging.getLogger(__name__)
 

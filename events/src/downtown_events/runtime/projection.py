@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 
 from psycopg import sql
 
-from downtown_events.runtime.consumer import ReceivedEvent
 from downtown_events.runtime.database import Connection
+from downtown_events.runtime.records import ReceivedEvent
 
 Row = dict[str, Any]
 REBUILD_SUFFIX = "__rebuild"

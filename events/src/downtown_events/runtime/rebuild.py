@@ -24,20 +24,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from psycopg import sql
 
 from downtown_events.envelope import InvalidEnvelope
-from downtown_events.runtime.consumer import (
-    Decoded,
-    KafkaRecord,
-    ReceivedEvent,
-    UnreadableEvent,
-    apply_tracked,
-    decode_record,
-    next_offsets,
-    save_progress,
-    select_fresh,
-)
 from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.kafka import topic_partitions
 from downtown_events.runtime.projection import LIVE, REBUILD, Projection, ProjectionWriter, RowSet, table_checksums
+from downtown_events.runtime.records import Decoded, KafkaRecord, ReceivedEvent, UnreadableEvent, decode_record
+from downtown_events.runtime.tracking import apply_tracked, next_offsets, save_progress, select_fresh
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]

@@ -28,8 +28,8 @@ from downtown_events.catalog import (
     OfferStockAdjusted,
     OfferWithdrawn,
 )
-from downtown_events.runtime.consumer import ReceivedEvent
 from downtown_events.runtime.projection import Projection, Row, RowSet, Table
+from downtown_events.runtime.records import ReceivedEvent
 
 OFFERS = Table(
     name="catalog_offers",

@@ -27,8 +27,8 @@ from downtown_events.catalog import (
     OpeningHoursChanged,
     TimeWindow,
 )
-from downtown_events.runtime.consumer import ReceivedEvent
 from downtown_events.runtime.projection import Projection, Row, RowSet, Table
+from downtown_events.runtime.records import ReceivedEvent
 
 MERCHANTS = Table(
     name="directory_merchants",

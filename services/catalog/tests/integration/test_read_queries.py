@@ -35,8 +35,8 @@ from downtown_events.catalog import (
 )
 from downtown_events.contract import IntegrationEvent
 from downtown_events.envelope import CloudEvent
-from downtown_events.runtime.consumer import KafkaRecord, ReceivedEvent
 from downtown_events.runtime.projection import LIVE, REBUILD, ProjectionWriter, table_checksums
+from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
 
 Conn = AsyncConnection[Any]  # dict rows here; the runtime annotates plain AsyncConnection
 

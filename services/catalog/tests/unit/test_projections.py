@@ -32,8 +32,8 @@ from downtown_events.catalog import (
 )
 from downtown_events.contract import IntegrationEvent
 from downtown_events.envelope import CloudEvent
-from downtown_events.runtime.consumer import KafkaRecord, ReceivedEvent
 from downtown_events.runtime.projection import Projection, RowSet
+from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
 
 START = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 _offsets = count()
