@@ -104,7 +104,9 @@ def _wait_ready(url: str, instance: CatalogInstance, seconds: float = 90) -> Non
     raise RuntimeError(f"{url} not ready after {seconds:.0f} s\n{instance.log_tails()}")
 
 
-def start_catalog(town: str, database_url: str, workdir: Path) -> CatalogInstance:
+def start_catalog(
+    town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+) -> CatalogInstance:
     """Provision the town (topics, migrations, read tables) and start its API and worker.
 
     ``workdir`` holds the logs, the photos and faust's data folder.
@@ -122,6 +124,7 @@ def start_catalog(town: str, database_url: str, workdir: Path) -> CatalogInstanc
         "DOWNTOWN_TOKEN_SECRET": f"local-secret-{town}-{uuid.uuid4().hex}",
         "DOWNTOWN_ASSOCIATION_TOKEN": f"association-{town}-{uuid.uuid4().hex}",
         "DOWNTOWN_TOPIC_PARTITIONS": "3",
+        **(extra_env or {}),
     }
     provision = subprocess.run(
         [bin_dir / "catalog-admin", "provision"], env=env, cwd=workdir, capture_output=True, text=True
@@ -151,8 +154,10 @@ def start_catalog(town: str, database_url: str, workdir: Path) -> CatalogInstanc
 
 
 @contextlib.contextmanager
-def running_catalog(town: str, database_url: str, workdir: Path) -> Iterator[CatalogInstance]:
-    instance = start_catalog(town, database_url, workdir)
+def running_catalog(
+    town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[CatalogInstance]:
+    instance = start_catalog(town, database_url, workdir, extra_env)
     try:
         yield instance
     finally:
