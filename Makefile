@@ -45,6 +45,7 @@ lint:  ## ruff, mypy, and the architecture rules (no service imports another; do
 	$(VENV)/ruff format --check events services tests bench deploy conftest.py
 	$(VENV)/mypy -p downtown_events -p catalog
 	$(VENV)/lint-imports --config .importlinter
+	$(PYTEST) -q tests/test_architecture.py
 
 bench: stack  ## benchmarks: event store, projection rebuild, photo-to-searchable, vs the eventsourcing library
 	@$(VENV)/pip install -q -r requirements/bench.txt
