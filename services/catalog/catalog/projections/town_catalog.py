@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from downtown_events.catalog import (
+    MERCHANT_EVENTS,
+    OFFER_EVENTS,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -27,6 +29,7 @@ from downtown_events.catalog import (
     OfferPriceChanged,
     OfferStockAdjusted,
     OfferWithdrawn,
+    OpeningHoursChanged,
 )
 from downtown_events.runtime.projection import Projection, Row, RowSet, Table
 from downtown_events.runtime.records import ReceivedEvent
@@ -88,22 +91,9 @@ MERCHANTS = Table(
     indexes=("{table} USING gin (search)",),
 )
 
-_MERCHANT_EVENTS = (
-    MerchantRegistered,
-    MerchantProfileChanged,
-    MerchantClosed,
-    MerchantReopened,
-    MerchantSuspended,
-    MerchantReinstated,
-)
-_OFFER_EVENTS = (
-    OfferListed,
-    OfferDetailsChanged,
-    OfferPriceChanged,
-    OfferPhotoAdded,
-    OfferStockAdjusted,
-    OfferWithdrawn,
-)
+# Opening hours are the directory's business, not the catalog's.
+_MERCHANT_EVENTS = tuple(kind for kind in MERCHANT_EVENTS if kind is not OpeningHoursChanged)
+_OFFER_EVENTS = OFFER_EVENTS
 
 
 class TownCatalog(Projection):

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from downtown_events.catalog import (
+    MERCHANT_EVENTS,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -58,17 +59,7 @@ MERCHANTS = Table(
     indexes=("{table} (category)",),
 )
 
-_EVENTS = (
-    MerchantRegistered,
-    MerchantProfileChanged,
-    OpeningHoursChanged,
-    MerchantClosed,
-    MerchantReopened,
-    MerchantSuspended,
-    MerchantReinstated,
-    OfferListed,
-    OfferWithdrawn,
-)
+_EVENTS = (*MERCHANT_EVENTS, OfferListed, OfferWithdrawn)
 _COUNTERS = {"product": "products", "service": "services"}
 
 
