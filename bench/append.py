@@ -48,15 +48,15 @@ CREATE TABLE IF NOT EXISTS plain_events (
     event_id        uuid        NOT NULL,
     event_type      text        NOT NULL,
     schema_version  smallint    NOT NULL,
-    data            jsonb       NOT NULL,
-    metadata        jsonb       NOT NULL DEFAULT '{}',
+    data            json        NOT NULL,
+    metadata        json        NOT NULL DEFAULT '{}',
     recorded_at     timestamptz NOT NULL,
     PRIMARY KEY (stream_id, version)
 )
 """
 _PLAIN_INSERT = """
 INSERT INTO plain_events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
-VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)
+VALUES (%s, %s, %s, %s, %s, %s::json, %s::json, %s)
 """
 
 

@@ -86,9 +86,9 @@ _APPEND = """
 WITH new_events AS (
     INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
     SELECT %(stream_id)s, x.version, x.event_id, x.event_type, x.schema_version, x.data,
-           %(metadata)s::jsonb, %(recorded_at)s
+           %(metadata)s::json, %(recorded_at)s
     FROM json_to_recordset(%(batch)s::json)
-         AS x(version int, event_id uuid, event_type text, schema_version int2, data jsonb)
+         AS x(version int, event_id uuid, event_type text, schema_version int2, data json)
     WHERE %(expected_version)s = 0 OR EXISTS (
         SELECT 1 FROM events WHERE stream_id = %(stream_id)s AND version = %(expected_version)s)
     RETURNING position

@@ -4,6 +4,8 @@
 -- optimistic-concurrency guard: a second writer of the same version gets a unique
 -- violation, never a lost update. position is global and increasing; it can have gaps
 -- (rolled-back transactions) and is not a commit-order guarantee across streams.
+-- data and metadata are json, not jsonb: kept exactly as written (the log is forever), and
+-- cheaper to insert; nothing queries inside them, readers decode them in the service.
 CREATE TABLE events (
     position        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     stream_id       text        NOT NULL,
@@ -11,8 +13,8 @@ CREATE TABLE events (
     event_id        uuid        NOT NULL,
     event_type      text        NOT NULL,
     schema_version  smallint    NOT NULL,
-    data            jsonb       NOT NULL,
-    metadata        jsonb       NOT NULL DEFAULT '{}',
+    data            json        NOT NULL,
+    metadata        json        NOT NULL DEFAULT '{}',
     recorded_at     timestamptz NOT NULL,
     CONSTRAINT events_stream_version UNIQUE (stream_id, version)
 );
