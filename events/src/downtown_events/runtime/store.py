@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -160,8 +161,8 @@ class PostgresEventStore(EventStore):
                 raise ConcurrencyConflict(stream_id, expected_version) from None
         if len(rows) != len(events):
             raise ConcurrencyConflict(stream_id, expected_version)
-        for event in events:
-            telemetry.events_appended.add(1, {"service": self._service, "type": type(event).type_name()})
+        for type_name, count in Counter(type(event).type_name() for event in events).items():
+            telemetry.events_appended.add(count, {"service": self._service, "type": type_name})
         return [
             StoredEvent(stream_id, version, row["position"], event_id, event, recorded_at, metadata)
             for version, event_id, event, row in zip(versions, event_ids, events, rows, strict=True)
