@@ -72,12 +72,25 @@ class CatalogInstance:
     association_token: str
     env: dict[str, str]
     logs: Path
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def launch(self, name: str) -> None:
+        """Start (or start again) one of the town's processes: catalog-api or catalog-worker."""
+        log = open(self.logs / f"{self.town}-{name}.log", "ab")  # noqa: SIM115 - the process owns it until the end
+        command = [Path(sys.executable).parent / name]
+        self.processes[name] = subprocess.Popen(
+            command, env=self.env, cwd=self.logs, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown hook runs, as when a node dies."""
+        self.processes[name].kill()
+        self.processes[name].wait()
 
     def stop(self) -> None:
-        for process in self.processes:
+        for process in self.processes.values():
             process.terminate()
-        for process in self.processes:
+        for process in self.processes.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -90,10 +103,15 @@ class CatalogInstance:
         )
 
 
+def wait_ready(instance: CatalogInstance) -> None:
+    _wait_ready(f"{instance.api}/healthz/ready", instance)
+    _wait_ready(f"{instance.worker}/healthz/ready", instance)
+
+
 def _wait_ready(url: str, instance: CatalogInstance, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if any(process.poll() is not None for process in instance.processes):
+        if any(process.poll() is not None for process in instance.processes.values()):
             raise RuntimeError(f"a catalog process exited early\n{instance.log_tails()}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
@@ -141,12 +159,8 @@ def start_catalog(
     )
     try:
         for name in ("catalog-api", "catalog-worker"):
-            log = open(workdir / f"{town}-{name}.log", "wb")  # noqa: SIM115 - the process owns it until the end
-            instance.processes.append(
-                subprocess.Popen([bin_dir / name], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
-            )
-        _wait_ready(f"{instance.api}/healthz/ready", instance)
-        _wait_ready(f"{instance.worker}/healthz/ready", instance)
+            instance.launch(name)
+        wait_ready(instance)
     except BaseException:
         instance.stop()
         raise
