@@ -108,6 +108,11 @@ class CloudEvent:
             raise InvalidEnvelope("bad or missing CloudEvents attributes: streamversion must be >= 1")
         return cls(data=value, **attributes)
 
+    def trace_headers(self) -> dict[str, str]:
+        """The W3C trace context the event carries, to continue its trace."""
+        headers = {"traceparent": self.traceparent, "tracestate": self.tracestate}
+        return {name: value for name, value in headers.items() if value}
+
     def decode(self) -> IntegrationEvent:
         """The data as the newest model of its type (upcast from older versions)."""
         return registry.decode_json(self.type, self.data)

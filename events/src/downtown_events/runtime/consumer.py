@@ -27,6 +27,7 @@ from typing import Protocol
 
 import psycopg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
 from psycopg_pool import PoolTimeout
 
@@ -38,7 +39,8 @@ from downtown_events.runtime.tracking import EventHandler, apply_tracked
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS = (psycopg.OperationalError, PoolTimeout)
+TRANSIENT_ERRORS = (psycopg.OperationalError, PoolTimeout, KafkaError)
+"""The database or the broker is away: wait and try the same thing again, never skip."""
 
 
 class DeadLetters(Protocol):
@@ -142,13 +144,7 @@ class TrackingConsumer:
 
     def _record_consume_span(self, event: ReceivedEvent) -> None:
         """A consumer span per event, child of the span that appended it (across Kafka)."""
-        parent = telemetry.context_from_headers(
-            {
-                k: v
-                for k, v in (("traceparent", event.envelope.traceparent), ("tracestate", event.envelope.tracestate))
-                if v
-            }
-        )
+        parent = telemetry.context_from_headers(event.envelope.trace_headers())
         with telemetry.tracer.start_as_current_span(
             f"{event.record.topic} process", context=parent, kind=SpanKind.CONSUMER
         ) as span:
@@ -165,15 +161,5 @@ class TrackingConsumer:
                 return
             except TRANSIENT_ERRORS as error:
                 log.warning("transient failure (%r); retrying in %.1fs", error, delay)
-            except Exception as error:  # Kafka errors for dead letters are transient too
-                if not _is_kafka_error(error):
-                    raise
-                log.warning("Kafka unavailable (%r); retrying in %.1fs", error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_backoff)
-
-
-def _is_kafka_error(error: Exception) -> bool:
-    from aiokafka.errors import KafkaError
-
-    return isinstance(error, KafkaError)
