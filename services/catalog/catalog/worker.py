@@ -16,7 +16,7 @@ from catalog.projections import PROJECTIONS
 from catalog.settings import SERVICE, CatalogSettings
 from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
 from downtown_events.runtime.database import Pool, open_pool
-from downtown_events.runtime.faust_worker import Subscription, build_worker_app, once, run_worker
+from downtown_events.runtime.faust_worker import Lazy, Subscription, build_worker_app, run_worker
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.kafka import reliable_producer
 from downtown_events.runtime.outbox import OutboxRelay
@@ -34,7 +34,8 @@ def build_worker(settings: CatalogSettings) -> faust.App:
         await producer.start()
         return producer
 
-    pool, producer = once(open_database), once(start_producer)
+    pool = Lazy(open_database, close=lambda opened: opened.close())
+    producer = Lazy(start_producer, close=lambda started: started.stop())
 
     def consumer_for(projection: Projection) -> Subscription:
         async def build() -> TrackingConsumer:
@@ -46,7 +47,7 @@ def build_worker(settings: CatalogSettings) -> faust.App:
             )
             return TrackingConsumer(await pool(), writer, dead_letters, town=settings.town, service=SERVICE)
 
-        return Subscription(events_topic(settings.town, SERVICE), once(build), name=projection.name)
+        return Subscription(events_topic(settings.town, SERVICE), Lazy(build), name=projection.name)
 
     async def relay(stop: asyncio.Event) -> None:
         await OutboxRelay(await pool(), await producer(), town=settings.town, service=SERVICE).run(stop)
@@ -59,8 +60,9 @@ def build_worker(settings: CatalogSettings) -> faust.App:
         bootstrap=settings.kafka_bootstrap,
         web_port=settings.worker_port,
         subscriptions=[consumer_for(projection) for projection in PROJECTIONS],
-        readiness=once(readiness),
+        readiness=Lazy(readiness),
         background=[relay],
+        resources=[producer, pool],
         replication=settings.topic_replication,
     )
 

@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import faust
 
@@ -36,24 +36,30 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def once(factory: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
-    """Build a resource on first use, inside faust's event loop (pools and producers
-    must be created in the loop that uses them), and share it afterwards."""
-    lock = asyncio.Lock()
-    built: list[T] = []
+class Lazy(Generic[T]):
+    """A resource built on first use, inside faust's event loop (pools and producers must
+    be created in the loop that uses them), shared afterwards, and closed at shutdown."""
 
-    async def get() -> T:
-        async with lock:
-            if not built:
-                built.append(await factory())
-        return built[0]
+    def __init__(self, build: Callable[[], Awaitable[T]], close: Callable[[T], Awaitable[None]] | None = None) -> None:
+        self._build = build
+        self._close = close
+        self._lock = asyncio.Lock()
+        self._built: list[T] = []
 
-    return get
+    async def __call__(self) -> T:
+        async with self._lock:
+            if not self._built:
+                self._built.append(await self._build())
+        return self._built[0]
+
+    async def close(self) -> None:
+        if self._built and self._close is not None:
+            await self._close(self._built.pop())
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """One agent: which topic it reads, into which consumer (built lazily, see :func:`once`)."""
+    """One agent: which topic it reads, into which consumer (built lazily, see :class:`Lazy`)."""
 
     topic: str
     consumer: Callable[[], Awaitable[TrackingConsumer]]
@@ -70,8 +76,10 @@ def build_worker_app(
     subscriptions: Sequence[Subscription],
     readiness: Callable[[], Awaitable[Readiness]],
     background: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = (),
+    resources: Sequence[Lazy[Any]] = (),
     replication: int = 1,
 ) -> faust.App:
+    """The worker app; ``resources`` are closed, in order, when it shuts down."""
     app = faust.App(
         app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
@@ -94,6 +102,13 @@ def build_worker_app(
     stop = asyncio.Event()
     for task in background:
         _add_background(app, task, stop)
+
+    @app.on_before_shutdown.connect
+    async def _shut_down(*_: Any, **__: Any) -> None:
+        stop.set()
+        for resource in resources:
+            await resource.close()
+
     return app
 
 
@@ -173,10 +188,6 @@ def _add_background(app: faust.App, task: Callable[[asyncio.Event], Awaitable[No
                 await asyncio.sleep(2)
 
     app.task(run)
-
-    @app.on_before_shutdown.connect
-    async def _stop(*_: Any, **__: Any) -> None:
-        stop.set()
 
 
 def run_worker(app: faust.App, log_level: str = "info") -> None:
