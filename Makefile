@@ -28,11 +28,11 @@ stack:  ## only the infrastructure: venv, Kafka, PostgreSQL
 
 test: stack  ## set up, then lint and run every test (unit, integration, end-to-end)
 	@$(MAKE) --no-print-directory lint
-	$(PYTEST) -q -m "not integration and not e2e" events/tests services/catalog/tests/unit
+	$(PYTEST) -q -m "not integration and not e2e" events/tests services/catalog/tests/unit tests/test_k8s_manifests.py
 	$(PYTEST) -q -m "integration or e2e" --durations=8
 
 unit:  ## fast tests of pure code (no broker or database)
-	$(PYTEST) -q -m "not integration and not e2e" events/tests services/catalog/tests/unit
+	$(PYTEST) -q -m "not integration and not e2e" events/tests services/catalog/tests/unit tests/test_k8s_manifests.py
 
 integration: stack  ## tests against the real broker and database
 	$(PYTEST) -q -m integration

@@ -36,6 +36,7 @@ town_env() {  # the environment of one town's processes, in the current shell
 print(u.urlsplit(sys.argv[1])._replace(path="/" + sys.argv[2]).geturl())' "$DATABASE_SERVER" "downtown_${town}_catalog")
     export DOWNTOWN_DATABASE_URL
     export DOWNTOWN_PHOTO_DIR="$ROOT/.downtown/photos"
+    export DOWNTOWN_WORKER_DATA_DIR="$ROOT/.downtown/worker-data"
 }
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -139,6 +139,7 @@ def start_catalog(
         "DOWNTOWN_HTTP_PORT": str(api_port),
         "DOWNTOWN_WORKER_PORT": str(worker_port),
         "DOWNTOWN_PHOTO_DIR": str(workdir / "photos"),
+        "DOWNTOWN_WORKER_DATA_DIR": str(workdir / "worker-data"),
         "DOWNTOWN_TOKEN_SECRET": f"local-secret-{town}-{uuid.uuid4().hex}",
         "DOWNTOWN_ASSOCIATION_TOKEN": f"association-{town}-{uuid.uuid4().hex}",
         "DOWNTOWN_TOPIC_PARTITIONS": "3",

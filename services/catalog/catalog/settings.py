@@ -16,6 +16,7 @@ class CatalogSettings(RuntimeSettings):
     http_port: int = 8000
     worker_port: int = 6066
     photo_dir: Path = Path(".downtown/photos")
+    worker_data_dir: Path = Path(".downtown/worker-data")
     max_photo_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
     token_secret: str = DEVELOPMENT_SECRET
     association_token: str = "association-development-token"

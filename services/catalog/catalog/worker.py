@@ -59,6 +59,7 @@ def build_worker(settings: CatalogSettings) -> faust.App:
         app_id=f"{settings.town}.{SERVICE}.worker",
         bootstrap=settings.kafka_bootstrap,
         web_port=settings.worker_port,
+        data_dir=settings.worker_data_dir,
         subscriptions=[consumer_for(projection) for projection in PROJECTIONS],
         readiness=Lazy(readiness),
         background=[relay],

@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import faust
@@ -73,6 +74,7 @@ def build_worker_app(
     app_id: str,
     bootstrap: str,
     web_port: int,
+    data_dir: Path,
     subscriptions: Sequence[Subscription],
     readiness: Callable[[], Awaitable[Readiness]],
     background: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = (),
@@ -80,6 +82,7 @@ def build_worker_app(
     replication: int = 1,
 ) -> faust.App:
     """The worker app; ``resources`` are closed, in order, when it shuts down."""
+    data_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
     app = faust.App(
         app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
@@ -94,6 +97,7 @@ def build_worker_app(
         web_port=web_port,
         web_bind="0.0.0.0",
         stream_wait_empty=False,
+        datadir=str(data_dir / app_id),  # faust's own files; it would use the working directory
     )
     for subscription in subscriptions:
         _add_agent(app, subscription)
