@@ -46,8 +46,8 @@ def _exporter_choice(signal: str) -> str:
     explicit = os.environ.get(f"OTEL_{signal.upper()}_EXPORTER")
     if explicit:
         return explicit.split(",")[0].strip().lower()
-    endpoint_set = "OTEL_EXPORTER_OTLP_ENDPOINT" in os.environ or (
-        f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT" in os.environ
+    endpoint_set = bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
     )
     return "otlp" if endpoint_set else "none"
 
