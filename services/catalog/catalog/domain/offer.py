@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import reduce
+from typing import Any
 from uuid import UUID
 
 from catalog.domain.errors import AlreadyExists, InvalidChange, NotFound
@@ -103,22 +104,9 @@ def list_product(
     price_cents: int,
     stock: int | None,
 ) -> list[IntegrationEvent]:
-    if state is not None:
-        raise AlreadyExists("this offer was listed before")
     if stock is not None and stock < 0:
         raise InvalidChange("stock cannot be negative")
-    return [
-        OfferListed(
-            offer_id=offer_id,
-            merchant_id=merchant.merchant_id,
-            kind="product",
-            title=details.title,
-            description=details.description,
-            category=details.category or merchant.profile.category,
-            price_cents=price_cents,
-            stock=stock,
-        )
-    ]
+    return _listing(state, merchant, offer_id, details, price_cents, kind="product", stock=stock)
 
 
 def list_service(
@@ -130,23 +118,43 @@ def list_service(
     duration_minutes: int,
     availability: Sequence[TimeWindow],
 ) -> list[IntegrationEvent]:
-    if state is not None:
-        raise AlreadyExists("this offer was listed before")
     if not availability:
         raise InvalidChange("a bookable service needs at least one weekly time window")
     if duration_minutes <= 0 or duration_minutes > 24 * 60:
         raise InvalidChange("duration must be between 1 minute and 24 hours")
+    return _listing(
+        state,
+        merchant,
+        offer_id,
+        details,
+        price_cents,
+        kind="service",
+        duration_minutes=duration_minutes,
+        weekly_availability=list(availability),
+    )
+
+
+def _listing(
+    state: Offer | None,
+    merchant: Merchant,
+    offer_id: UUID,
+    details: OfferDetails,
+    price_cents: int,
+    **kind_specific: Any,
+) -> list[IntegrationEvent]:
+    """What products and services share: a new stream, the merchant's category as default."""
+    if state is not None:
+        raise AlreadyExists("this offer was listed before")
+    category = details.category or merchant.profile.category
     return [
         OfferListed(
             offer_id=offer_id,
             merchant_id=merchant.merchant_id,
-            kind="service",
             title=details.title,
             description=details.description,
-            category=details.category or merchant.profile.category,
+            category=category,
             price_cents=price_cents,
-            duration_minutes=duration_minutes,
-            weekly_availability=list(availability),
+            **kind_specific,
         )
     ]
 
