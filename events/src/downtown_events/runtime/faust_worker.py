@@ -97,6 +97,9 @@ def build_worker_app(
         web_port=web_port,
         web_bind="0.0.0.0",
         stream_wait_empty=False,
+        # A worker that dies without leaving the group (SIGKILL, a lost node) holds its
+        # partitions until its session expires: 10 s, not faust's 60 s.
+        broker_session_timeout=10.0,
         datadir=str(data_dir / app_id),  # faust's own files; it would use the working directory
     )
     for subscription in subscriptions:
