@@ -160,3 +160,23 @@ async def test_killing_the_relay_mid_stream_loses_and_reorders_nothing(
     for versions in seen.values():  # first sightings of each version arrive in stream order
         first_seen = list(dict.fromkeys(versions))
         assert first_seen == sorted(first_seen)
+
+
+def test_the_standalone_relay_has_a_readiness_check(database_url: str, town: str, kafka_bootstrap: str) -> None:
+    relay = os.path.join(os.path.dirname(sys.executable), "downtown-relay")
+    env = {
+        **os.environ,
+        "DOWNTOWN_TOWN": town,
+        "DOWNTOWN_DATABASE_URL": database_url,
+        "DOWNTOWN_KAFKA_BOOTSTRAP": kafka_bootstrap,
+    }
+    ready = subprocess.run([relay, "--service", "catalog", "--check"], env=env, capture_output=True, text=True)
+    no_broker = subprocess.run(
+        [relay, "--service", "catalog", "--check"],
+        capture_output=True,
+        text=True,
+        env={**env, "DOWNTOWN_KAFKA_BOOTSTRAP": "127.0.0.1:9"},
+    )
+
+    assert ready.returncode == 0 and '"status": "ready"' in ready.stdout
+    assert no_broker.returncode == 1 and '"kafka": "failing' in no_broker.stdout

@@ -1,17 +1,20 @@
 """``downtown-relay``: run a service's outbox relay on its own (the worker also runs one).
 
-Several may run; one publishes, the others stand by (advisory lock).
+Several may run; one publishes, the others stand by (advisory lock). ``--check`` is its
+readiness probe (database, the runtime's migrations, broker): exit 0 when ready.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 
 import typer
 
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import open_pool
+from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.kafka import reliable_producer
 from downtown_events.runtime.outbox import OutboxRelay
 from downtown_events.runtime.settings import RuntimeSettings
@@ -32,8 +35,23 @@ async def run_relay(settings: RuntimeSettings, service: str) -> None:
         await pool.close()
 
 
-def main(service: str = typer.Option(..., help="the service whose outbox to relay")) -> None:
+async def check_ready(settings: RuntimeSettings) -> bool:
+    pool = await open_pool(settings.database_url, max_size=1, name="relay-check")
+    try:
+        ready, checks = await Readiness(pool, settings.database_url, settings.kafka_bootstrap, []).check()
+    finally:
+        await pool.close()
+    typer.echo(json.dumps({"status": "ready" if ready else "not ready", "checks": checks}))
+    return ready
+
+
+def main(
+    service: str = typer.Option(..., help="the service whose outbox to relay"),
+    check: bool = typer.Option(False, "--check", help="only check readiness (for a probe) and exit"),
+) -> None:
     settings = RuntimeSettings()  # type: ignore[call-arg]
+    if check:
+        raise typer.Exit(0 if asyncio.run(check_ready(settings)) else 1)
     telemetry.setup_telemetry(f"{service}-relay", settings.town, log_level=settings.log_level)
     asyncio.run(run_relay(settings, service))
 
