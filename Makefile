@@ -6,7 +6,7 @@ PYTEST := $(VENV)/python -m pytest -p no:cacheprovider
 STACK := bash deploy/local/stack.sh
 SERVICES := bash deploy/local/services.sh
 
-.PHONY: help run stop status test lint unit integration e2e bench rebuild stack logs clean
+.PHONY: help run stop status test lint unit integration e2e bench rebuild schemas stack logs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ bench: stack  ## benchmarks: event store, projection rebuild, photo-to-searchabl
 
 rebuild:  ## rebuild a projection of a running town: make rebuild TOWN=schoeppingen PROJECTION=town_catalog
 	@eval "$$($(SERVICES) env $(TOWN) | sed 's/^/export /')" && $(VENV)/downtown-projections rebuild --service catalog --projection $(PROJECTION)
+
+schemas:  ## regenerate the published JSON Schemas and AsyncAPI document (events/schemas, events/asyncapi.json)
+	$(VENV)/python -m downtown_events.schemas events
 
 logs:  ## follow the services' logs
 	tail -F .downtown/logs/*-catalog-*.log

@@ -1,0 +1,49 @@
+"""The published contract (events/schemas, events/asyncapi.json) against the models.
+
+A change that would break a reader of a published version fails here; a compatible change
+only asks for the published files to be regenerated (``make schemas``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from downtown_events.schemas import asyncapi, breaking_changes, event_schemas
+
+EVENTS = Path(__file__).resolve().parents[2]
+PUBLISHED = {path.stem: json.loads(path.read_text()) for path in (EVENTS / "schemas").glob("*.json")}
+
+
+@pytest.mark.parametrize("ce_type", sorted(PUBLISHED))
+def test_no_published_event_version_is_broken(ce_type: str) -> None:
+    current = event_schemas()
+    assert ce_type in current, f"{ce_type} was published; old versions must stay readable (keep the model)"
+    assert breaking_changes(PUBLISHED[ce_type], current[ce_type]) == []
+
+
+def test_the_published_files_are_up_to_date() -> None:
+    stale = [ce_type for ce_type, schema in event_schemas().items() if PUBLISHED.get(ce_type) != schema]
+    assert stale == [], f"run `make schemas` and commit: {stale}"
+    assert json.loads((EVENTS / "asyncapi.json").read_text()) == asyncapi()
+
+
+def test_breaking_changes_are_named() -> None:
+    old = {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}}, "required": ["a"]}
+    new = {"properties": {"a": {"type": "integer"}, "c": {"type": "string"}}, "required": ["a", "c"]}
+    assert breaking_changes(old, new) == [
+        "property 'a' changed from string to integer",
+        "property 'b' was removed",
+        "property 'c' became required",
+    ]
+    widened = {"properties": {**old["properties"], "d": {"type": "string"}}, "required": ["a"]}
+    assert breaking_changes(old, widened) == []
+
+
+def test_asyncapi_lists_every_event_version_on_its_topic() -> None:
+    document = asyncapi()
+    refs = document["channels"]["{town}.catalog.events"]["subscribe"]["message"]["oneOf"]
+    assert len(refs) == len(event_schemas()) == len(document["components"]["messages"])
+    assert "downtown.catalog.MerchantRegistered.v1" in document["components"]["messages"]
