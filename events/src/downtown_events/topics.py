@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 TOWN_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-SERVICES = ("catalog", "ordering", "vouchers", "dispatch")
 
 
 def check_town(town: str) -> str:

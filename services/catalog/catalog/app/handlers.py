@@ -91,8 +91,7 @@ class CatalogHandlers:
         return merchant, True
 
     async def merchant(self, merchant_id: UUID) -> Merchant:
-        state = merchants.replay(event.event for event in await self._store.read(str(merchant_id)))
-        return merchants.ensure_exists(state)
+        return merchants.ensure_exists(await self._optional_merchant(merchant_id))
 
     async def change_profile(self, principal: Principal, command: ChangeProfile) -> Merchant:
         return await self._merchant_change(principal.merchant(), lambda s: merchants.change_profile(s, command.profile))
@@ -155,8 +154,7 @@ class CatalogHandlers:
         )
 
     async def offer(self, principal: Principal, offer_id: UUID) -> Offer:
-        state = offers.replay(event.event for event in await self._store.read(str(offer_id)))
-        return offers.owned_by(state, principal.merchant())
+        return offers.owned_by(await self._optional_offer(offer_id), principal.merchant())
 
     async def change_price(self, principal: Principal, command: ChangePrice) -> Offer:
         return await self._offer_change(
@@ -205,11 +203,13 @@ class CatalogHandlers:
         except AlreadyExists:
             if idempotency_key is None:
                 raise
-            state = offers.replay(event.event for event in await self._store.read(str(offer_id)))
-            return offers.owned_by(state, merchant_id), False
+            return offers.owned_by(await self._optional_offer(offer_id), merchant_id), False
 
     async def _optional_merchant(self, merchant_id: UUID) -> Merchant | None:
         return merchants.replay(event.event for event in await self._store.read(str(merchant_id)))
+
+    async def _optional_offer(self, offer_id: UUID) -> Offer | None:
+        return offers.replay(event.event for event in await self._store.read(str(offer_id)))
 
     # --- the one way a command becomes events ------------------------------------------
 
