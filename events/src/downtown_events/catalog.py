@@ -12,7 +12,7 @@ from datetime import time
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from downtown_events.contract import IntegrationEvent, registry
 
@@ -31,11 +31,21 @@ class Address(ValueObject):
 
 
 class TimeWindow(ValueObject):
-    """An interval on one weekday (0 = Monday), e.g. opening hours or bookable hours."""
+    """An interval on one weekday (0 = Monday), e.g. opening hours or bookable hours.
+
+    Times are the town's wall-clock time. Early writers accepted a zone ("09:00:00Z"); such
+    events stay in the log, so reading drops the zone rather than refusing them or letting
+    them be compared with zone-less times (which Python refuses).
+    """
 
     weekday: int = Field(ge=0, le=6)
     opens: time
     closes: time
+
+    @field_validator("opens", "closes")
+    @classmethod
+    def _wall_clock(cls, moment: time) -> time:
+        return moment.replace(tzinfo=None)
 
     @model_validator(mode="after")
     def _opens_before_closes(self) -> TimeWindow:

@@ -128,3 +128,12 @@ def test_an_old_version_on_the_wire_is_upcast_too() -> None:
         _envelope(), type="downtown.catalog.MerchantRegistered.v1", data=json.dumps(V1_MERCHANT).encode()
     )
     assert isinstance(envelope.decode(), MerchantRegistered)
+
+
+def test_hours_written_with_a_time_zone_are_read_as_wall_clock_times() -> None:
+    """Early writers accepted "00:00:00Z"; such events must load and compare with the rest."""
+    from downtown_events.catalog import TimeWindow
+
+    zoned = TimeWindow.model_validate({"weekday": 0, "opens": "00:00:00Z", "closes": "10:00"})
+    plain = TimeWindow.model_validate({"weekday": 0, "opens": "00:00", "closes": "10:00"})
+    assert zoned == plain and zoned.opens.tzinfo is None

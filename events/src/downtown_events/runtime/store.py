@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -71,12 +71,17 @@ class EventStore(ABC):
     Guarantees: an append is all-or-nothing; after ``append(s, n, events)`` the stream
     ``s`` holds versions ``n+1 … n+len(events)`` or the call raised
     :class:`ConcurrencyConflict` and nothing was written; every appended event will be
-    published (the outbox), in stream order.
+    published (the outbox), in stream order. ``metadata`` (e.g. the fingerprint of the
+    request that caused the events) is stored with each event and never published.
     """
 
     @abstractmethod
     async def append(
-        self, stream_id: str, expected_version: int, events: Sequence[IntegrationEvent]
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[IntegrationEvent],
+        metadata: Mapping[str, str] | None = None,
     ) -> list[StoredEvent]: ...
 
     @abstractmethod
@@ -136,11 +141,15 @@ class PostgresEventStore(EventStore):
         self._service = service
 
     async def append(
-        self, stream_id: str, expected_version: int, events: Sequence[IntegrationEvent]
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[IntegrationEvent],
+        metadata: Mapping[str, str] | None = None,
     ) -> list[StoredEvent]:
         if not events:
             return []
-        metadata = telemetry.current_trace_headers()
+        metadata = {**(metadata or {}), **telemetry.current_trace_headers()}
         recorded_at = datetime.now(UTC)
         event_ids = [uuid4() for _ in events]
         versions = list(range(expected_version + 1, expected_version + 1 + len(events)))

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from starlette.middleware.base import RequestResponseEndpoint
 
-from catalog.api.problems import install_problem_handlers, problem
+from catalog.api.problems import install_problem_handlers
 from catalog.api.routes import health, merchants, offers, photos, town
 from catalog.bootstrap import build_api
 from catalog.settings import CatalogSettings
+from downtown_events.runtime.body_limit import BodySizeLimit, RouteLimit
+
+JSON_BODY_LIMIT = 64 * 1024  # the largest JSON a route takes (a service's description) is ~17 KB
 
 
 def create_app(settings: CatalogSettings) -> FastAPI:
@@ -32,22 +34,19 @@ def create_app(settings: CatalogSettings) -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    limit = settings.max_photo_bytes + 1024 * 1024  # a photo plus the form's other fields
-
-    @app.middleware("http")
-    async def refuse_oversized_bodies(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        """Refuse a huge upload from its Content-Length, before it is spooled to disk."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            return problem(
-                413,
-                "Request too large",
-                f"send at most {limit // (1024 * 1024)} MB; "
-                "photos larger than that should be resized on the phone first",
-            )
-        return await call_next(request)
-
+    # Outermost, so nothing parses, spools or authenticates a body past its limit.
+    app.add_middleware(BodySizeLimit, default_bytes=JSON_BODY_LIMIT, routes=photo_upload_limits(settings))
     for module in (merchants, offers, town, photos, health):
         app.include_router(module.router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
     return app
+
+
+def photo_upload_limits(settings: CatalogSettings) -> list[RouteLimit]:
+    """The multipart routes that carry a photo may be as large as a photo plus the form."""
+    limit = settings.max_photo_bytes + 64 * 1024
+    hint = "photos larger than that should be resized on the phone first"
+    return [
+        RouteLimit("POST", "/offers/products", limit, hint),
+        RouteLimit("POST", "/offers/[^/]+/photos", limit, hint),
+    ]

@@ -51,6 +51,8 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=8,
         max_length=200,
-        description="Send the same key when retrying: the request then creates nothing twice.",
+        pattern=r"^[!-~]+$",
+        description="A new random key (e.g. a UUID) per request; send the same key when retrying the same "
+        "request: it then creates nothing twice. Reusing a key for a different request is refused (422).",
     ),
 ]

@@ -2,28 +2,62 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime, time
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
 from catalog.domain.merchant import Merchant
 from catalog.domain.money import format_price
 from catalog.domain.offer import Offer
-from downtown_events.catalog import Address, MerchantProfile, TimeWindow
+from downtown_events.catalog import MerchantProfile, TimeWindow
+from downtown_events.text import MultiLine, SingleLine
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _local(moment: time) -> time:
+    if moment.tzinfo is not None:
+        raise ValueError("give the local time of the town without a time zone, e.g. 09:00")
+    return moment
+
+
+LocalTime = Annotated[time, AfterValidator(_local)]
+
+
+class TimeWindowIn(TimeWindow):
+    """Opening or bookable hours as the town's wall-clock time: a zone would make them
+    incomparable with the others (and a shop's hours do not move with the client's zone)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    opens: LocalTime = Field(examples=["09:00"])
+    closes: LocalTime = Field(examples=["18:30"])
+
+
+def windows(items: Sequence[TimeWindow]) -> tuple[TimeWindow, ...]:
+    """As the contract's own type, so that they compare equal to the hours already stored."""
+    return tuple(TimeWindow(weekday=item.weekday, opens=item.opens, closes=item.closes) for item in items)
+
+
+class AddressIn(Request):
+    street: SingleLine = Field(min_length=1, max_length=200, examples=["Hauptstraße 12"])
+    postal_code: SingleLine = Field(min_length=3, max_length=10, examples=["48624"])
+    city: SingleLine = Field(min_length=1, max_length=100, examples=["Schöppingen"])
+
+
 class ProfileIn(Request):
-    name: str = Field(min_length=1, max_length=120, examples=["Weinhandlung Böckmann"])
-    category: str = Field(min_length=1, max_length=60, examples=["Wein & Spirituosen"])
-    address: Address
-    phone: str = Field(min_length=3, max_length=40, examples=["+49 2555 1234"])
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, examples=["info@boeckmann.de"])
+    name: SingleLine = Field(min_length=1, max_length=120, examples=["Weinhandlung Böckmann"])
+    category: SingleLine = Field(min_length=1, max_length=60, examples=["Wein & Spirituosen"])
+    address: AddressIn
+    phone: SingleLine = Field(
+        min_length=3, max_length=40, pattern=r"^\+?[0-9][0-9 ()/.\-]*$", examples=["+49 2555 1234"]
+    )
+    email: SingleLine = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, examples=["info@boeckmann.de"])
     video_consultation_url: HttpUrl | None = None
     offers_delivery: bool = False
     offers_pickup: bool = True
@@ -34,19 +68,19 @@ class ProfileIn(Request):
 
 
 class MerchantRegistration(ProfileIn):
-    opening_hours: list[TimeWindow] = Field(default_factory=list, max_length=50)
+    opening_hours: list[TimeWindowIn] = Field(default_factory=list, max_length=50)
 
 
 class OpeningHoursIn(Request):
-    opening_hours: list[TimeWindow] = Field(max_length=50)
+    opening_hours: list[TimeWindowIn] = Field(max_length=50)
 
 
 class ClosingIn(Request):
-    note: str = Field(default="", max_length=200, examples=["Urlaub bis 3. Januar"])
+    note: SingleLine = Field(default="", max_length=200, examples=["Urlaub bis 3. Januar"])
 
 
 class SuspensionIn(Request):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: SingleLine = Field(min_length=1, max_length=500)
 
 
 class MerchantOut(BaseModel):
@@ -71,35 +105,48 @@ class MerchantOut(BaseModel):
 
 class MerchantWithToken(BaseModel):
     merchant: MerchantOut
-    token: str = Field(description="Bearer token for this merchant's later calls; keep it secret.")
+    token: str | None = Field(
+        description="Bearer token for this merchant's later calls; keep it secret. Only the answer that "
+        "registers the merchant carries it: a repeated request (same Idempotency-Key) gets null, "
+        "and a lost token is replaced by the town's association."
+    )
+
+
+class MerchantToken(BaseModel):
+    token: str = Field(description="A fresh bearer token for the merchant; hand it over in person or by phone.")
+
+
+Price = Annotated[
+    SingleLine, Field(max_length=30, examples=["12,90"], description="Euros: 12,90 or 12.90 (or 1.234,50)")
+]
 
 
 class ServiceListingIn(Request):
-    title: str = Field(min_length=1, max_length=120, examples=["Englisch-Nachhilfe (60 min)"])
-    description: str = Field(default="", max_length=4000)
-    category: str = Field(default="", max_length=60)
-    price: str = Field(examples=["35,00"], description="Euros, decimal comma or point")
+    title: SingleLine = Field(min_length=1, max_length=120, examples=["Englisch-Nachhilfe (60 min)"])
+    description: MultiLine = Field(default="", max_length=4000)
+    category: SingleLine = Field(default="", max_length=60)
+    price: Price
     duration_minutes: int = Field(gt=0, le=24 * 60)
-    weekly_availability: list[TimeWindow] = Field(min_length=1, max_length=50)
+    weekly_availability: list[TimeWindowIn] = Field(min_length=1, max_length=50)
 
 
 class PriceIn(Request):
-    price: str = Field(examples=["12,90"])
+    price: Price
 
 
 class DetailsIn(Request):
-    title: str = Field(min_length=1, max_length=120)
-    description: str = Field(default="", max_length=4000)
-    category: str = Field(default="", max_length=60)
+    title: SingleLine = Field(min_length=1, max_length=120)
+    description: MultiLine = Field(default="", max_length=4000)
+    category: SingleLine = Field(default="", max_length=60)
 
 
 class StockAdjustmentIn(Request):
     delta: int = Field(ge=-100_000, le=100_000, description="positive: goods in; negative: goods out")
-    reason: str = Field(default="", max_length=200)
+    reason: SingleLine = Field(default="", max_length=200)
 
 
 class WithdrawalIn(Request):
-    reason: str = Field(default="", max_length=200)
+    reason: SingleLine = Field(default="", max_length=200)
 
 
 class OfferOut(BaseModel):

@@ -3,15 +3,18 @@
 Every handler follows the same three steps through :meth:`CatalogHandlers._execute`, which
 also retries a :class:`ConcurrencyConflict` by reloading and deciding again. Who may do
 what is checked here from the :class:`Principal`; the rules themselves live in the domain.
+Creating handlers honour idempotency keys (see :mod:`catalog.app.idempotency`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID
 
+from catalog.app.idempotency import FINGERPRINT, created_id, ensure_same_request, fingerprint
 from catalog.domain import merchant as merchants
 from catalog.domain import offer as offers
 from catalog.domain.commands import (
@@ -33,7 +36,7 @@ from catalog.domain.merchant import Merchant
 from catalog.domain.offer import Offer
 from downtown_events.catalog import PhotoVariant
 from downtown_events.contract import IntegrationEvent
-from downtown_events.runtime.store import ConcurrencyConflict, EventStore
+from downtown_events.runtime.store import ConcurrencyConflict, EventStore, StoredEvent
 
 S = TypeVar("S", Merchant, Offer)
 CONFLICT_RETRIES = 3
@@ -57,15 +60,13 @@ class Principal:
 
 
 class PhotoStorage(Protocol):
-    """Checks, cleans, resizes and stores a photo; raises a ``PhotoRejected`` if unusable."""
+    """Checks, cleans, resizes and stores a photo; raises a ``PhotoRejected`` if unusable.
 
-    async def store(self, data: bytes) -> tuple[str, list[PhotoVariant]]: ...
+    ``stored(data)`` yields the photo's id and variants; if the block raises, the files it
+    stored are removed again, so a failed request leaves nothing behind.
+    """
 
-
-def created_id(scope: str, idempotency_key: str | None) -> UUID:
-    """A new aggregate's id; derived from the idempotency key, so a retried request
-    addresses the same stream and cannot create a second merchant or offer."""
-    return uuid5(NAMESPACE_URL, f"downtown:{scope}:{idempotency_key}") if idempotency_key else uuid4()
+    def stored(self, data: bytes) -> AbstractAsyncContextManager[tuple[str, list[PhotoVariant]]]: ...
 
 
 class CatalogHandlers:
@@ -76,18 +77,21 @@ class CatalogHandlers:
     # --- merchants ---------------------------------------------------------------------
 
     async def register_merchant(self, command: RegisterMerchant) -> tuple[Merchant, bool]:
-        """Returns the merchant and whether it was created now (False: an idempotent retry)."""
+        """Returns the merchant and whether it was created now (False: a replay, which must
+        not be answered with the merchant's token)."""
         merchant_id = created_id("merchant", command.idempotency_key)
+        request = fingerprint(command)
         try:
             merchant = await self._execute(
                 str(merchant_id),
                 merchants.replay,
                 lambda state: merchants.register(state, merchant_id, command.profile, command.opening_hours),
+                request,
             )
         except AlreadyExists:
             if command.idempotency_key is None:
                 raise
-            return await self.merchant(merchant_id), False
+            return merchants.ensure_exists(await self._replayed(str(merchant_id), request, merchants.replay)), False
         return merchant, True
 
     async def merchant(self, merchant_id: UUID) -> Merchant:
@@ -115,6 +119,11 @@ class CatalogHandlers:
         principal.association()
         return await self._merchant_change(merchant_id, merchants.reinstate)
 
+    async def merchant_for_new_token(self, principal: Principal, merchant_id: UUID) -> Merchant:
+        """A merchant who lost the token asks the association, which knows them, for a new one."""
+        principal.association()
+        return await self.merchant(merchant_id)
+
     async def _merchant_change(
         self, merchant_id: UUID, decide: Callable[[Merchant | None], list[IntegrationEvent]]
     ) -> Merchant:
@@ -123,25 +132,34 @@ class CatalogHandlers:
     # --- offers ------------------------------------------------------------------------
 
     async def list_product(self, principal: Principal, command: ListProduct) -> tuple[Offer, bool]:
-        """List a product and its photo in one append: both or neither become visible."""
-        merchant = merchants.ensure_may_sell(await self._optional_merchant(principal.merchant()))
+        """List a product and its photo in one append: both or neither become visible, and
+        a photo stored for a listing that then fails is removed again."""
+        merchant = merchants.ensure_not_suspended(await self._optional_merchant(principal.merchant()))
         offer_id = created_id(f"offer:{merchant.merchant_id}", command.idempotency_key)
-        photo_id, variants = await self._photos.store(command.photo)
+        request = fingerprint(command)
+        if command.idempotency_key is not None and await self._store.read(str(offer_id)):
+            # A replay: answered from the log, without processing the photo again.
+            return await self._replayed_offer(offer_id, merchant.merchant_id, request), False
 
-        def decide(state: Offer | None) -> list[IntegrationEvent]:
-            listed = offers.list_product(state, merchant, offer_id, command.details, command.price_cents, command.stock)
-            with_listing = offers.evolve(None, listed[0])
-            return [*listed, *offers.add_photo(with_listing, merchant.merchant_id, photo_id, variants)]
+        async with self._photos.stored(command.photo) as (photo_id, variants):
 
-        return await self._create_offer(offer_id, merchant.merchant_id, command.idempotency_key, decide)
+            def decide(state: Offer | None) -> list[IntegrationEvent]:
+                listed = offers.list_product(
+                    state, merchant, offer_id, command.details, command.price_cents, command.stock
+                )
+                with_listing = offers.evolve(None, listed[0])
+                return [*listed, *offers.add_photo(with_listing, merchant.merchant_id, photo_id, variants)]
+
+            return await self._create_offer(offer_id, merchant.merchant_id, command.idempotency_key, request, decide)
 
     async def list_service(self, principal: Principal, command: ListService) -> tuple[Offer, bool]:
-        merchant = merchants.ensure_may_sell(await self._optional_merchant(principal.merchant()))
+        merchant = merchants.ensure_not_suspended(await self._optional_merchant(principal.merchant()))
         offer_id = created_id(f"offer:{merchant.merchant_id}", command.idempotency_key)
         return await self._create_offer(
             offer_id,
             merchant.merchant_id,
             command.idempotency_key,
+            fingerprint(command),
             lambda state: offers.list_service(
                 state,
                 merchant,
@@ -168,10 +186,10 @@ class CatalogHandlers:
 
     async def add_photo(self, principal: Principal, command: AddPhoto) -> Offer:
         await self.offer(principal, command.offer_id)  # refuse strangers before processing their upload
-        photo_id, variants = await self._photos.store(command.photo)
-        return await self._offer_change(
-            principal, command.offer_id, lambda s, m: offers.add_photo(s, m, photo_id, variants)
-        )
+        async with self._photos.stored(command.photo) as (photo_id, variants):
+            return await self._offer_change(
+                principal, command.offer_id, lambda s, m: offers.add_photo(s, m, photo_id, variants)
+            )
 
     async def adjust_stock(self, principal: Principal, command: AdjustStock) -> Offer:
         return await self._offer_change(
@@ -188,7 +206,7 @@ class CatalogHandlers:
         decide: Callable[[Offer | None, UUID], list[IntegrationEvent]],
     ) -> Offer:
         merchant_id = principal.merchant()
-        merchants.ensure_may_sell(await self._optional_merchant(merchant_id))
+        merchants.ensure_not_suspended(await self._optional_merchant(merchant_id))
         return await self._execute(str(offer_id), offers.replay, lambda state: decide(state, merchant_id))
 
     async def _create_offer(
@@ -196,20 +214,32 @@ class CatalogHandlers:
         offer_id: UUID,
         merchant_id: UUID,
         idempotency_key: str | None,
+        request: str,
         decide: Callable[[Offer | None], list[IntegrationEvent]],
     ) -> tuple[Offer, bool]:
         try:
-            return await self._execute(str(offer_id), offers.replay, decide), True
+            return await self._execute(str(offer_id), offers.replay, decide, request), True
         except AlreadyExists:
             if idempotency_key is None:
                 raise
-            return offers.owned_by(await self._optional_offer(offer_id), merchant_id), False
+            return await self._replayed_offer(offer_id, merchant_id, request), False
+
+    async def _replayed_offer(self, offer_id: UUID, merchant_id: UUID, request: str) -> Offer:
+        return offers.owned_by(await self._replayed(str(offer_id), request, offers.replay), merchant_id)
+
+    async def _replayed(
+        self, stream_id: str, request: str, replay: Callable[[Sequence[IntegrationEvent]], S | None]
+    ) -> S | None:
+        """The aggregate a repeated creating request asked for, if it is the same request."""
+        history = await self._store.read(stream_id)
+        ensure_same_request(history, request)
+        return replay(_events(history))
 
     async def _optional_merchant(self, merchant_id: UUID) -> Merchant | None:
-        return merchants.replay(event.event for event in await self._store.read(str(merchant_id)))
+        return merchants.replay(_events(await self._store.read(str(merchant_id))))
 
     async def _optional_offer(self, offer_id: UUID) -> Offer | None:
-        return offers.replay(event.event for event in await self._store.read(str(offer_id)))
+        return offers.replay(_events(await self._store.read(str(offer_id))))
 
     # --- the one way a command becomes events ------------------------------------------
 
@@ -218,16 +248,22 @@ class CatalogHandlers:
         stream_id: str,
         replay: Callable[[Sequence[IntegrationEvent]], S | None],
         decide: Callable[[S | None], list[IntegrationEvent]],
+        request_fingerprint: str | None = None,
     ) -> S:
+        metadata = {FINGERPRINT: request_fingerprint} if request_fingerprint else None
         for _ in range(CONFLICT_RETRIES):
-            history: list[IntegrationEvent] = [event.event for event in await self._store.read(stream_id)]
+            history: list[IntegrationEvent] = _events(await self._store.read(stream_id))
             state = replay(history)
             new_events: list[IntegrationEvent] = decide(state)
             try:
-                await self._store.append(stream_id, len(history), new_events)
+                await self._store.append(stream_id, len(history), new_events, metadata)
             except ConcurrencyConflict:
                 continue
             after = replay([*history, *new_events])
             assert after is not None, "a decision always leaves an aggregate behind"
             return after
         raise ConcurrencyConflict(stream_id, -1)
+
+
+def _events(history: Sequence[StoredEvent]) -> list[IntegrationEvent]:
+    return [stored.event for stored in history]

@@ -60,7 +60,12 @@ def evolve(state: Merchant | None, event: IntegrationEvent) -> Merchant:
 
 
 def replay(events: Iterable[IntegrationEvent]) -> Merchant | None:
-    return reduce(evolve, events, None)
+    """The merchant a stream's events describe; another aggregate's stream is no merchant
+    (an offer id sent where a merchant id belongs)."""
+    history = list(events)
+    if history and not isinstance(history[0], MerchantRegistered):
+        raise NotFound("no such merchant")
+    return reduce(evolve, history, None)
 
 
 def ensure_exists(state: Merchant | None) -> Merchant:
@@ -79,14 +84,14 @@ def register(
 
 
 def change_profile(state: Merchant | None, profile: MerchantProfile) -> list[IntegrationEvent]:
-    merchant = ensure_exists(state)
+    merchant = ensure_not_suspended(state)
     if profile == merchant.profile:
         return []
     return [MerchantProfileChanged(merchant_id=merchant.merchant_id, profile=profile)]
 
 
 def change_opening_hours(state: Merchant | None, hours: Sequence[TimeWindow]) -> list[IntegrationEvent]:
-    merchant = ensure_exists(state)
+    merchant = ensure_not_suspended(state)
     _check_hours(hours)
     if tuple(hours) == merchant.opening_hours:
         return []
@@ -94,14 +99,14 @@ def change_opening_hours(state: Merchant | None, hours: Sequence[TimeWindow]) ->
 
 
 def close(state: Merchant | None, note: str) -> list[IntegrationEvent]:
-    merchant = ensure_exists(state)
+    merchant = ensure_not_suspended(state)
     if merchant.closed:
         return []
     return [MerchantClosed(merchant_id=merchant.merchant_id, note=note)]
 
 
 def reopen(state: Merchant | None) -> list[IntegrationEvent]:
-    merchant = ensure_exists(state)
+    merchant = ensure_not_suspended(state)
     return [MerchantReopened(merchant_id=merchant.merchant_id)] if merchant.closed else []
 
 
@@ -118,8 +123,9 @@ def reinstate(state: Merchant | None) -> list[IntegrationEvent]:
     return [MerchantReinstated(merchant_id=merchant.merchant_id)] if merchant.suspended else []
 
 
-def ensure_may_sell(state: Merchant | None) -> Merchant:
-    """Offers may be listed or changed only by a registered, not suspended merchant."""
+def ensure_not_suspended(state: Merchant | None) -> Merchant:
+    """A suspended merchant changes nothing of its own (profile, hours, closure, offers) until
+    the association reinstates it."""
     merchant = ensure_exists(state)
     if merchant.suspended:
         raise NotAllowed("the town's association has suspended this merchant; contact them to be reinstated")

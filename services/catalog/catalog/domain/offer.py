@@ -48,10 +48,12 @@ class OfferDetails:
 
 def title_or_default(title: str, photo_filename: str | None) -> str:
     """Snap and price is enough: without a title, the photo's name serves, unless it is a
-    phone's generated one (IMG_1234.HEIC), which says nothing to a customer."""
+    phone's generated one (IMG_1234.HEIC), which says nothing to a customer. A file name is
+    whatever the client sent, so only its printable characters are kept."""
     if title.strip():
         return title.strip()
-    stem = (photo_filename or "").rsplit(".", 1)[0].replace("_", " ").strip()
+    printable = "".join(character for character in photo_filename or "" if character.isprintable())
+    stem = printable.rsplit(".", 1)[0].replace("_", " ").strip()
     looks_generated = not stem or stem.upper().startswith(("IMG", "DSC", "PXL", "PHOTO"))
     return "Neues Angebot" if looks_generated else stem[:120]
 
@@ -79,7 +81,12 @@ def evolve(state: Offer | None, event: IntegrationEvent) -> Offer:
 
 
 def replay(events: Iterable[IntegrationEvent]) -> Offer | None:
-    return reduce(evolve, events, None)
+    """The offer a stream's events describe; another aggregate's stream is no offer
+    (a merchant id sent where an offer id belongs)."""
+    history = list(events)
+    if history and not isinstance(history[0], OfferListed):
+        raise NotFound("no such offer among your offers")
+    return reduce(evolve, history, None)
 
 
 def owned_by(state: Offer | None, merchant_id: UUID) -> Offer:

@@ -16,6 +16,7 @@ from uuid import UUID
 from psycopg import AsyncConnection, sql
 
 from catalog.domain.opening_hours import is_open
+from downtown_events.runtime.readable import each_readable
 
 Row = dict[str, Any]
 _WORD = re.compile(r"\w+")
@@ -31,13 +32,31 @@ class SearchPage:
 
 
 def prefix_tsquery(text: str | None) -> str | None:
-    """``"Käse, Schok"`` -> ``"Käse:* & Schok:*"``: every word, as a prefix, must match.
+    """``"Käse, Schok"`` -> ``"(Käse:* | kaese:*) & Schok:*"``: every word, as a prefix, must match.
 
     ``\\w`` keeps umlauts and ß inside words and drops every tsquery operator, so the
-    result is always a valid query; ``None`` when there is no word to search for.
+    result is always a valid query; ``None`` when there is no word to search for. A word
+    spelt with ae/oe/ue/ss also matches its umlaut spelling and the other way round, so a
+    customer without umlauts on the keyboard finds "Käse" by typing "Kaese".
     """
     words = _WORD.findall(text or "")
-    return " & ".join(f"{word}:*" for word in words) if words else None
+    return " & ".join(_spellings(word) for word in words) if words else None
+
+
+_TO_UMLAUTS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"), ("ss", "ß"))
+
+
+def _spellings(word: str) -> str:
+    lower = word.lower()
+    alternatives = {lower}
+    with_umlauts, without_umlauts = lower, lower
+    for plain, umlaut in _TO_UMLAUTS:
+        with_umlauts = with_umlauts.replace(plain, umlaut)
+        without_umlauts = without_umlauts.replace(umlaut, plain)
+    alternatives |= {with_umlauts, without_umlauts}
+    if len(alternatives) == 1:
+        return f"{word}:*"
+    return "(" + " | ".join(f"{spelling}:*" for spelling in sorted(alternatives)) + ")"
 
 
 _OFFER_COLUMNS = sql.SQL("""
@@ -154,7 +173,7 @@ async def directory(
         sql.SQL(" AND ").join(where)
     )
     rows = await (await conn.execute(query, {"category": category})).fetchall()
-    entries = [_entry(row, now_local) for row in rows]
+    entries = each_readable(rows, lambda row: _entry(row, now_local), key="merchant_id")
     return [entry for entry in entries if open_now is None or entry["open_now"] is open_now]
 
 

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
 
 from catalog.app.handlers import CatalogHandlers, Principal
-from catalog.domain.commands import ChangePrice, ListProduct, RegisterMerchant, SuspendMerchant
-from catalog.domain.errors import NotAllowed
+from catalog.app.idempotency import IdempotencyKeyReused
+from catalog.domain.commands import (
+    ChangePrice,
+    ChangeProfile,
+    CloseShop,
+    ListProduct,
+    RegisterMerchant,
+    SuspendMerchant,
+)
+from catalog.domain.errors import InvalidChange, NotAllowed, NotFound
 from catalog.domain.offer import OfferDetails
 from downtown_events.catalog import Address, MerchantProfile, PhotoVariant
 from downtown_events.contract import IntegrationEvent
@@ -34,14 +44,18 @@ class InMemoryEventStore(EventStore):
         self.conflicts_to_simulate = 0
 
     async def append(
-        self, stream_id: str, expected_version: int, events: Sequence[IntegrationEvent]
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[IntegrationEvent],
+        metadata: Mapping[str, str] | None = None,
     ) -> list[StoredEvent]:
         stream = self.streams[stream_id]
         if self.conflicts_to_simulate or len(stream) != expected_version:
             self.conflicts_to_simulate = max(self.conflicts_to_simulate - 1, 0)
             raise ConcurrencyConflict(stream_id, expected_version)
         stored = [
-            StoredEvent(stream_id, expected_version + n + 1, 0, uuid4(), event, datetime.now(UTC))
+            StoredEvent(stream_id, expected_version + n + 1, 0, uuid4(), event, datetime.now(UTC), dict(metadata or {}))
             for n, event in enumerate(events)
         ]
         stream.extend(stored)
@@ -52,8 +66,20 @@ class InMemoryEventStore(EventStore):
 
 
 class FakePhotos:
-    async def store(self, data: bytes) -> tuple[str, list[PhotoVariant]]:
-        return "a" * 64, [PhotoVariant(name="thumb", width=320, height=240, content_type="image/jpeg")]
+    """Records which photos were kept and which were removed because the request failed."""
+
+    def __init__(self) -> None:
+        self.kept: list[bytes] = []
+        self.removed: list[bytes] = []
+
+    @asynccontextmanager
+    async def stored(self, data: bytes) -> AsyncIterator[tuple[str, list[PhotoVariant]]]:
+        try:
+            yield "a" * 64, [PhotoVariant(name="thumb", width=320, height=240, content_type="image/jpeg")]
+        except BaseException:
+            self.removed.append(data)
+            raise
+        self.kept.append(data)
 
 
 @pytest.fixture
@@ -62,8 +88,13 @@ def store() -> InMemoryEventStore:
 
 
 @pytest.fixture
-def handlers(store: InMemoryEventStore) -> CatalogHandlers:
-    return CatalogHandlers(store, FakePhotos())
+def photos() -> FakePhotos:
+    return FakePhotos()
+
+
+@pytest.fixture
+def handlers(store: InMemoryEventStore, photos: FakePhotos) -> CatalogHandlers:
+    return CatalogHandlers(store, photos)
 
 
 async def new_merchant(handlers: CatalogHandlers) -> Principal:
@@ -116,3 +147,67 @@ async def test_roles_are_enforced(handlers: CatalogHandlers) -> None:
     await handlers.suspend_merchant(association, SuspendMerchant(caller.merchant(), "Beschwerden"))
     with pytest.raises(NotAllowed, match="suspended"):
         await handlers.list_product(caller, listing())
+
+
+async def test_the_same_key_with_a_different_registration_is_refused(handlers: CatalogHandlers) -> None:
+    await handlers.register_merchant(RegisterMerchant(PROFILE, idempotency_key="key-12345678"))
+    other = PROFILE.model_copy(update={"name": "Someone Else"})
+    with pytest.raises(IdempotencyKeyReused, match="different request"):
+        await handlers.register_merchant(RegisterMerchant(other, idempotency_key="key-12345678"))
+
+
+async def test_the_same_key_with_a_different_listing_is_refused_and_its_photo_not_kept(
+    handlers: CatalogHandlers, photos: FakePhotos
+) -> None:
+    caller = await new_merchant(handlers)
+    await handlers.list_product(caller, listing("listing-0001"))
+    with pytest.raises(IdempotencyKeyReused):
+        await handlers.list_product(caller, replace(listing("listing-0001"), price_cents=1))
+    with pytest.raises(IdempotencyKeyReused):
+        await handlers.list_product(caller, replace(listing("listing-0001"), photo=b"another photo"))
+    assert photos.kept == [b"photo"]
+
+
+async def test_a_replayed_listing_does_not_process_its_photo_again(
+    handlers: CatalogHandlers, photos: FakePhotos
+) -> None:
+    caller = await new_merchant(handlers)
+    await handlers.list_product(caller, listing("listing-0001"))
+    await handlers.list_product(caller, listing("listing-0001"))
+    assert photos.kept == [b"photo"]
+
+
+async def test_a_listing_that_fails_removes_the_photo_it_stored(handlers: CatalogHandlers, photos: FakePhotos) -> None:
+    caller = await new_merchant(handlers)
+    with pytest.raises(InvalidChange):
+        await handlers.list_product(caller, replace(listing(), stock=-1))
+    assert photos.removed == [b"photo"] and photos.kept == []
+
+
+async def test_a_suspended_merchant_changes_nothing_of_its_own(handlers: CatalogHandlers) -> None:
+    caller = await new_merchant(handlers)
+    await handlers.suspend_merchant(Principal(role="association"), SuspendMerchant(caller.merchant(), "Beschwerden"))
+    with pytest.raises(NotAllowed, match="suspended"):
+        await handlers.change_profile(caller, ChangeProfile(PROFILE.model_copy(update={"name": "Neu"})))
+    with pytest.raises(NotAllowed, match="suspended"):
+        await handlers.close_shop(caller, CloseShop("Urlaub"))
+
+
+async def test_an_id_of_the_wrong_kind_is_not_found(handlers: CatalogHandlers) -> None:
+    caller = await new_merchant(handlers)
+    listed, _ = await handlers.list_product(caller, listing())
+    association = Principal(role="association")
+    with pytest.raises(NotFound, match="offer"):
+        await handlers.change_price(caller, ChangePrice(caller.merchant(), 100))
+    with pytest.raises(NotFound, match="merchant"):
+        await handlers.suspend_merchant(association, SuspendMerchant(listed.offer_id, "weil"))
+    with pytest.raises(NotFound, match="merchant"):
+        await handlers.merchant_for_new_token(association, listed.offer_id)
+
+
+async def test_only_the_association_gets_a_new_token_for_a_merchant(handlers: CatalogHandlers) -> None:
+    caller = await new_merchant(handlers)
+    with pytest.raises(NotAllowed, match="association"):
+        await handlers.merchant_for_new_token(caller, caller.merchant())
+    merchant = await handlers.merchant_for_new_token(Principal(role="association"), caller.merchant())
+    assert merchant.merchant_id == caller.merchant()

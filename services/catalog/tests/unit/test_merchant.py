@@ -88,7 +88,7 @@ def test_a_suspended_merchant_may_not_sell_until_reinstated() -> None:
     state = merchant.evolve(state, suspended)
     assert isinstance(suspended, MerchantSuspended)
     with pytest.raises(NotAllowed, match="association"):
-        merchant.ensure_may_sell(state)
+        merchant.ensure_not_suspended(state)
     (reinstated,) = merchant.reinstate(state)
     assert isinstance(reinstated, MerchantReinstated)
-    assert merchant.ensure_may_sell(merchant.evolve(state, reinstated)).merchant_id == MERCHANT_ID
+    assert merchant.ensure_not_suspended(merchant.evolve(state, reinstated)).merchant_id == MERCHANT_ID

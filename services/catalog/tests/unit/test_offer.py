@@ -9,7 +9,6 @@ import pytest
 
 from catalog.domain import merchant, offer
 from catalog.domain.errors import AlreadyExists, InvalidChange, NotFound
-from catalog.domain.money import format_price, parse_price
 from catalog.domain.offer import OfferDetails
 from downtown_events.catalog import (
     Address,
@@ -98,23 +97,6 @@ def test_the_same_photo_is_added_once_and_at_most_ten_photos() -> None:
     assert offer.add_photo(state, SELLER.merchant_id, f"{0:064x}", VARIANTS) == []
     with pytest.raises(InvalidChange, match="at most 10"):
         offer.add_photo(state, SELLER.merchant_id, "f" * 64, VARIANTS)
-
-
-@pytest.mark.parametrize(
-    ("typed", "cents"), [("12,90", 1290), ("12.9", 1290), ("7", 700), ("0,99 €", 99), ("1 250,00", 125000)]
-)
-def test_prices_are_parsed_to_exact_cents(typed: str, cents: int) -> None:
-    assert parse_price(typed) == cents
-
-
-@pytest.mark.parametrize("typed", ["", "zwölf", "-3", "1,999", "1e3", "99999999"])
-def test_nonsense_prices_are_refused(typed: str) -> None:
-    with pytest.raises(InvalidChange):
-        parse_price(typed)
-
-
-def test_prices_are_shown_the_german_way() -> None:
-    assert format_price(1290) == "12,90 €" and format_price(5) == "0,05 €"
 
 
 @pytest.mark.parametrize(

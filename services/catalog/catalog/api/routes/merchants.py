@@ -14,10 +14,12 @@ from catalog.api.schemas import (
     ClosingIn,
     MerchantOut,
     MerchantRegistration,
+    MerchantToken,
     MerchantWithToken,
     OpeningHoursIn,
     ProfileIn,
     SuspensionIn,
+    windows,
 )
 from catalog.domain.commands import ChangeOpeningHours, ChangeProfile, CloseShop, RegisterMerchant, SuspendMerchant
 
@@ -32,11 +34,16 @@ async def register_merchant(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> MerchantWithToken:
-    """Register a shop or service provider; the answer carries its merchant token."""
-    command = RegisterMerchant(body.to_profile(), tuple(body.opening_hours), idempotency_key)
+    """Register a shop or service provider; the answer (201) carries its merchant token.
+
+    Repeating the request with the same `Idempotency-Key` answers 200 with the merchant but
+    no token: a token goes only to whoever registered. The same key with a different body
+    is refused (422)."""
+    command = RegisterMerchant(body.to_profile(), windows(body.opening_hours), idempotency_key)
     merchant, created = await handlers.register_merchant(command)
     if not created:
         response.status_code = status.HTTP_200_OK
+        return MerchantWithToken(merchant=MerchantOut.of(merchant), token=None)
     token = container.tokens.issue_merchant_token(merchant.merchant_id)
     return MerchantWithToken(merchant=MerchantOut.of(merchant), token=token)
 
@@ -53,7 +60,7 @@ async def change_profile(body: ProfileIn, caller: Caller, handlers: Handlers) ->
 
 @router.put("/me/opening-hours", response_model=MerchantOut)
 async def change_opening_hours(body: OpeningHoursIn, caller: Caller, handlers: Handlers) -> MerchantOut:
-    command = ChangeOpeningHours(tuple(body.opening_hours))
+    command = ChangeOpeningHours(windows(body.opening_hours))
     return MerchantOut.of(await handlers.change_opening_hours(caller, command))
 
 
@@ -77,3 +84,13 @@ async def suspend_merchant(merchant_id: UUID, body: SuspensionIn, caller: Caller
 @router.delete("/{merchant_id}/suspension", response_model=MerchantOut)
 async def reinstate_merchant(merchant_id: UUID, caller: Caller, handlers: Handlers) -> MerchantOut:
     return MerchantOut.of(await handlers.reinstate_merchant(caller, merchant_id))
+
+
+@router.post("/{merchant_id}/tokens", status_code=status.HTTP_201_CREATED, response_model=MerchantToken)
+async def issue_merchant_token(
+    merchant_id: UUID, caller: Caller, handlers: Handlers, container: Container
+) -> MerchantToken:
+    """A new token for a merchant who lost theirs (association token only): the association
+    knows its members and hands it over in person or by phone."""
+    merchant = await handlers.merchant_for_new_token(caller, merchant_id)
+    return MerchantToken(token=container.tokens.issue_merchant_token(merchant.merchant_id))

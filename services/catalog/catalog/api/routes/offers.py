@@ -9,7 +9,16 @@ from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from catalog.adapters.photos import PhotoTooLarge
 from catalog.api.deps import Caller, Container, Handlers, IdempotencyKey
-from catalog.api.schemas import DetailsIn, OfferOut, PriceIn, ServiceListingIn, StockAdjustmentIn, WithdrawalIn
+from catalog.api.schemas import (
+    DetailsIn,
+    OfferOut,
+    Price,
+    PriceIn,
+    ServiceListingIn,
+    StockAdjustmentIn,
+    WithdrawalIn,
+    windows,
+)
 from catalog.domain.commands import (
     AddPhoto,
     AdjustStock,
@@ -21,6 +30,7 @@ from catalog.domain.commands import (
 )
 from catalog.domain.money import parse_price
 from catalog.domain.offer import OfferDetails, title_or_default
+from downtown_events.text import MultiLine, SingleLine
 
 router = APIRouter(prefix="/offers", tags=["offers"])
 
@@ -42,10 +52,10 @@ async def list_product(
     container: Container,
     response: Response,
     photo: Photo,
-    price: Annotated[str, Form(examples=["12,90"], description="Euros; decimal comma or point")],
-    title: Annotated[str, Form(max_length=120)] = "",
-    description: Annotated[str, Form(max_length=4000)] = "",
-    category: Annotated[str, Form(max_length=60)] = "",
+    price: Annotated[Price, Form()],
+    title: Annotated[SingleLine, Form(max_length=120)] = "",
+    description: Annotated[MultiLine, Form(max_length=4000)] = "",
+    category: Annotated[SingleLine, Form(max_length=60)] = "",
     stock: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> OfferOut:
@@ -70,7 +80,7 @@ async def list_service(
     """A bookable service: a duration and the weekly hours in which it can be booked."""
     details = OfferDetails(body.title, body.description, body.category)
     command = ListService(
-        details, parse_price(body.price), body.duration_minutes, tuple(body.weekly_availability), idempotency_key
+        details, parse_price(body.price), body.duration_minutes, windows(body.weekly_availability), idempotency_key
     )
     offer, created = await handlers.list_service(caller, command)
     if not created:

@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 
 from catalog.api.deps import Container, ReadDb
-from catalog.api.schemas import CatalogItem, DirectoryEntry, SearchResults
+from catalog.api.schemas import CatalogItem, DirectoryEntry, Price, SearchResults
 from catalog.domain.errors import NotFound
 from catalog.domain.money import parse_price
 from catalog.projections import queries
+from downtown_events.runtime.readable import each_readable
+from downtown_events.text import SingleLine
 
 router = APIRouter(tags=["town"])
 
@@ -21,14 +23,14 @@ router = APIRouter(tags=["town"])
 @router.get("/catalog", response_model=SearchResults)
 async def search_catalog(
     db: ReadDb,
-    q: Annotated[str | None, Query(max_length=200, description="Words; the last may be unfinished")] = None,
-    category: Annotated[str | None, Query(max_length=60)] = None,
+    q: Annotated[SingleLine | None, Query(max_length=200, description="Words; the last may be unfinished")] = None,
+    category: Annotated[SingleLine | None, Query(max_length=60)] = None,
     merchant: UUID | None = None,
     kind: Literal["product", "service"] | None = None,
     delivery: bool | None = None,
     pickup: bool | None = None,
-    min_price: Annotated[str | None, Query(examples=["5,00"])] = None,
-    max_price: Annotated[str | None, Query(examples=["20"])] = None,
+    min_price: Annotated[Price | None, Query()] = None,
+    max_price: Annotated[Price | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> SearchResults:
@@ -46,7 +48,7 @@ async def search_catalog(
         limit=limit,
         offset=offset,
     )
-    return SearchResults(total=page.total, items=[CatalogItem.of(item) for item in page.items])
+    return SearchResults(total=page.total, items=each_readable(page.items, CatalogItem.of, key="offer_id"))
 
 
 @router.get("/catalog/{offer_id}", response_model=CatalogItem)
@@ -65,7 +67,7 @@ def local_now(container: Container) -> datetime:
 async def directory(
     db: ReadDb,
     container: Container,
-    category: Annotated[str | None, Query(max_length=60)] = None,
+    category: Annotated[SingleLine | None, Query(max_length=60)] = None,
     offers: Literal["delivery", "pickup", "vouchers", "services"] | None = None,
     open_now: bool | None = None,
 ) -> list[DirectoryEntry]:
@@ -73,7 +75,7 @@ async def directory(
     rows = await queries.directory(
         db, category=category, offers=offers, open_now=open_now, now_local=local_now(container)
     )
-    return [DirectoryEntry.model_validate(row) for row in rows]
+    return each_readable(rows, DirectoryEntry.model_validate, key="merchant_id")
 
 
 @router.get("/directory/{merchant_id}", response_model=DirectoryEntry)

@@ -1,0 +1,76 @@
+"""Text as people type it, made safe to store, search, print and publish.
+
+Every text a client sends ends up in an event that is kept forever, in a read model that
+every customer's list is built from, and on a topic that integrators parse. So text is
+checked on the way in: control characters (NUL above all, which PostgreSQL refuses to
+store), the invisible direction overrides that make "gpj.exe" read as "exe.jpg", lone
+surrogates and unassigned noncharacters are refused with a reason; surrounding
+whitespace is trimmed and the text put in Unicode NFC form, so "Käse" typed on two
+keyboards is the same word. Only multi-line text keeps line breaks and tabs.
+
+Use :data:`SingleLine` and :data:`MultiLine` in request schemas, together with the
+usual ``Field(min_length=…, max_length=…)``: lengths are checked after trimming, so a
+title of blanks is too short.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+
+# Direction overrides and isolates (Trojan Source, CVE-2021-42574) and the marks that
+# steer them; ordinary right-to-left text needs none of them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_LINE_BREAKS = frozenset("\n\t")
+# Trimmed from both ends: blanks and line breaks. Not str.strip()'s default, which also
+# swallows the separator controls U+001C-U+001F that must be refused rather than hidden.
+_TRIMMED = " \t\n\r" + "".join(
+    chr(code) for code in range(0x80, 0x3001) if unicodedata.category(chr(code)) in {"Zs", "Zl", "Zp"}
+)
+
+
+def _normalised(value: Any) -> Any:
+    """Trimmed and in NFC; line endings as ``\\n``. Non-strings are left to the type check."""
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip(_TRIMMED)
+
+
+def _refusal(character: str) -> str | None:
+    """Why ``character`` may not be part of a text, or None if it may."""
+    if character in _BIDI_CONTROLS:
+        return f"an invisible direction control U+{ord(character):04X}"
+    category = unicodedata.category(character)
+    if category == "Cc":
+        return "a NUL character" if character == "\x00" else f"a control character U+{ord(character):04X}"
+    if category == "Cs":
+        return f"an unpaired surrogate U+{ord(character):04X}"
+    if category == "Cn" and (0xFDD0 <= ord(character) <= 0xFDEF or ord(character) & 0xFFFE == 0xFFFE):
+        return f"a noncharacter U+{ord(character):04X}"
+    return None
+
+
+def _check(value: str, allowed: frozenset[str]) -> str:
+    for character in value:
+        if character in allowed:
+            continue
+        reason = _refusal(character)
+        if reason is not None:
+            raise ValueError(f"contains {reason}; remove it and send plain text")
+    return value
+
+
+def check_single_line(value: str) -> str:
+    """A name, title or note: no line breaks, tabs or other control characters."""
+    return _check(value, frozenset())
+
+
+def check_multi_line(value: str) -> str:
+    """A description: line breaks and tabs allowed, other control characters not."""
+    return _check(value, _LINE_BREAKS)
+
+
+SingleLine = Annotated[str, BeforeValidator(_normalised), AfterValidator(check_single_line)]
+MultiLine = Annotated[str, BeforeValidator(_normalised), AfterValidator(check_multi_line)]

@@ -1,0 +1,77 @@
+"""Idempotency keys: a retried request creates nothing twice, and a reused key is noticed.
+
+The key gives the new aggregate its id (decision 9), so a retry addresses the same stream
+and the event store's uniqueness refuses a second creation. What the first request asked
+for is kept as a fingerprint in the creating events' metadata (stored, never published):
+a later request with the same key and the same content is a replay and gets the
+aggregate back; one with other content reused the key and is refused, as the IETF
+Idempotency-Key draft asks (HTTP 422). A replay never carries a credential: only the
+request that created an aggregate learns its secrets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from pydantic import BaseModel
+
+from catalog.domain.errors import InvalidChange
+from downtown_events.runtime.store import StoredEvent
+
+FINGERPRINT = "request_fingerprint"
+
+
+class IdempotencyKeyReused(InvalidChange):
+    """The key was first used for a request with other content."""
+
+
+def created_id(scope: str, idempotency_key: str | None) -> UUID:
+    """A new aggregate's id; derived from the idempotency key, so a retried request
+    addresses the same stream and cannot create a second merchant or offer."""
+    return uuid5(NAMESPACE_URL, f"downtown:{scope}:{idempotency_key}") if idempotency_key else uuid4()
+
+
+def fingerprint(command: Any) -> str:
+    """SHA-256 of the command's content, without its idempotency key.
+
+    Taken from the validated command rather than the HTTP body, so the same request sent
+    with other JSON spacing or field order is still the same request; a photo counts by
+    the hash of its bytes.
+    """
+    canonical = json.dumps(_canonical(command), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def ensure_same_request(history: Sequence[StoredEvent], request_fingerprint: str) -> None:
+    """Refuse a replay whose content differs from the request that created the stream.
+
+    Streams created before fingerprints were stored have none; their replays are answered
+    (nothing secret is in the answer) rather than refused.
+    """
+    first = history[0].metadata.get(FINGERPRINT) if history else None
+    if first is not None and first != request_fingerprint:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was already used for a different request; "
+            "use a new key for a new request, or repeat the first request unchanged"
+        )
+
+
+def _canonical(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            field.name: _canonical(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if field.name != "idempotency_key"
+        }
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, bytes):
+        return hashlib.sha256(value).hexdigest()
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return value
