@@ -6,80 +6,15 @@ them: register, list a product with a phone photo, find it by a German search.
 
 from __future__ import annotations
 
-import socket
-import time
 import uuid
 from io import BytesIO
-from typing import Any
 
 import httpx
 from photo_samples import not_an_image, sample_photo
 from PIL import Image
 
+from tests.support.catalog_client import announce_huge_upload, eventually, list_product, register, search
 from tests.support.local_stack import CatalogInstance
-
-REGISTRATION = {
-    "name": "Weinhandlung Böckmann",
-    "category": "Wein & Spirituosen",
-    "address": {"street": "Hauptstraße 12", "postal_code": "48624", "city": "Schöppingen"},
-    "phone": "+49 2555 1234",
-    "email": "info@boeckmann.example",
-    "offers_delivery": True,
-    "offers_pickup": True,
-    "opening_hours": [{"weekday": d, "opens": "09:00", "closes": "18:30"} for d in range(6)],
-}
-
-
-def register(catalog: CatalogInstance, **changes: Any) -> tuple[str, dict[str, str]]:
-    response = httpx.post(f"{catalog.api}/merchants", json={**REGISTRATION, **changes})
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return body["merchant"]["merchant_id"], {"Authorization": f"Bearer {body['token']}"}
-
-
-def list_product(
-    catalog: CatalogInstance,
-    auth: dict[str, str],
-    title: str,
-    price: str = "12,90",
-    photo: bytes | None = None,
-    key: str | None = None,
-) -> httpx.Response:
-    headers = {**auth, **({"Idempotency-Key": key} if key else {})}
-    files = {"photo": ("IMG_0042.jpg", photo or sample_photo("jpeg", gps=True, text=title), "image/jpeg")}
-    return httpx.post(
-        f"{catalog.api}/offers/products",
-        headers=headers,
-        files=files,
-        data={"price": price, "title": title},
-        timeout=30,
-    )
-
-
-def announce_huge_upload(catalog: CatalogInstance, auth: dict[str, str]) -> bytes:
-    """Announce a 1 GB body and send none of it: the answer must come from the headers alone."""
-    host, port = catalog.api.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(
-            f"POST /offers/products HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth['Authorization']}\r\n"
-            "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 1000000000\r\n\r\n".encode()
-        )
-        return connection.recv(4096)
-
-
-def search(catalog: CatalogInstance, **params: Any) -> dict[str, Any]:
-    response = httpx.get(f"{catalog.api}/catalog", params=params)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def eventually(check: Any, seconds: float = 15) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
 
 
 def test_snap_price_online_and_found_by_a_german_search(catalog: CatalogInstance) -> None:

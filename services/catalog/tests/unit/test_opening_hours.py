@@ -45,3 +45,13 @@ def test_no_windows_means_never_open() -> None:
 
 def test_timezone_of_now_is_ignored_because_windows_are_wall_clock() -> None:
     assert is_open(MONDAY_MORNING, datetime(2024, 1, 1, 10, tzinfo=UTC))
+
+
+def test_windows_stored_with_a_time_zone_are_read_as_wall_clock_times() -> None:
+    """What early registrations put in the log ("00:00:00Z", mixed with plain times)."""
+    stored = [
+        {"weekday": 0, "opens": "00:00:00Z", "closes": "08:00:00"},
+        {"weekday": 0, "opens": "09:00:00+02:00", "closes": "12:00:00Z"},
+    ]
+    assert is_open(stored, at(0, 7)) and is_open(stored, at(0, 10))
+    assert not is_open(stored, at(0, 8, 30))
