@@ -34,6 +34,7 @@ from psycopg_pool import PoolTimeout
 from downtown_events.envelope import InvalidEnvelope
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection, Pool
+from downtown_events.runtime.faults import crash_point
 from downtown_events.runtime.records import Decoded, KafkaRecord, ReceivedEvent, UnreadableEvent, decode_record
 from downtown_events.runtime.tracking import EventHandler, apply_tracked
 
@@ -140,6 +141,8 @@ class TrackingConsumer:
                     self._record_consume_span(event)
             async with self._pool.connection() as conn, conn.transaction():
                 fresh = await apply_tracked(conn, self._handler, events, records)
+                crash_point("consumer.before_commit")
+            crash_point("consumer.after_commit")
         telemetry.events_consumed.add(fresh, {"service": self._service, "consumer": self._handler.consumer_name})
 
     def _record_consume_span(self, event: ReceivedEvent) -> None:

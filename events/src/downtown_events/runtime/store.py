@@ -23,7 +23,7 @@ from opentelemetry.trace import SpanKind
 from downtown_events.contract import IntegrationEvent, registry
 from downtown_events.envelope import CloudEvent
 from downtown_events.runtime import telemetry
-from downtown_events.runtime.database import Pool
+from downtown_events.runtime.database import Connection, Pool
 
 OUTBOX_CHANNEL = "downtown_outbox"
 
@@ -135,7 +135,54 @@ def decode_row(row: dict[str, Any]) -> StoredEvent:
     )
 
 
+async def append_on(
+    conn: Connection,
+    service: str,
+    stream_id: str,
+    expected_version: int,
+    events: Sequence[IntegrationEvent],
+    metadata: Mapping[str, str] | None = None,
+) -> list[StoredEvent]:
+    """Append on ``conn``: alone on an autocommit connection, or as one step of the
+    caller's transaction (then it commits or rolls back with everything else)."""
+    if not events:
+        return []
+    metadata = {**(metadata or {}), **telemetry.current_trace_headers()}
+    recorded_at = datetime.now(UTC)
+    event_ids = [uuid4() for _ in events]
+    versions = list(range(expected_version + 1, expected_version + 1 + len(events)))
+    params = {
+        "stream_id": stream_id,
+        "expected_version": expected_version,
+        "metadata": json.dumps(metadata),
+        "recorded_at": recorded_at,
+        "batch": _batch_json(versions, event_ids, events),
+    }
+    with telemetry.tracer.start_as_current_span("event_store.append", kind=SpanKind.INTERNAL) as span:
+        span.set_attribute("downtown.stream_id", stream_id)
+        span.set_attribute("downtown.event_count", len(events))
+        try:
+            rows = await (await conn.execute(_APPEND, params, prepare=True)).fetchall()
+        except psycopg.errors.UniqueViolation:
+            raise ConcurrencyConflict(stream_id, expected_version) from None
+    if len(rows) != len(events):
+        raise ConcurrencyConflict(stream_id, expected_version)
+    for type_name, count in Counter(type(event).type_name() for event in events).items():
+        telemetry.events_appended.add(count, {"service": service, "type": type_name})
+    return [
+        StoredEvent(stream_id, version, row["position"], event_id, event, recorded_at, metadata)
+        for version, event_id, event, row in zip(versions, event_ids, events, rows, strict=True)
+    ]
+
+
+async def read_on(conn: Connection, stream_id: str) -> list[StoredEvent]:
+    rows = await (await conn.execute(_READ, (stream_id,), prepare=True)).fetchall()
+    return [decode_row(row) for row in rows]
+
+
 class PostgresEventStore(EventStore):
+    """Each append is its own transaction, on a connection from the pool."""
+
     def __init__(self, pool: Pool, *, service: str) -> None:
         self._pool = pool
         self._service = service
@@ -149,35 +196,37 @@ class PostgresEventStore(EventStore):
     ) -> list[StoredEvent]:
         if not events:
             return []
-        metadata = {**(metadata or {}), **telemetry.current_trace_headers()}
-        recorded_at = datetime.now(UTC)
-        event_ids = [uuid4() for _ in events]
-        versions = list(range(expected_version + 1, expected_version + 1 + len(events)))
-        params = {
-            "stream_id": stream_id,
-            "expected_version": expected_version,
-            "metadata": json.dumps(metadata),
-            "recorded_at": recorded_at,
-            "batch": _batch_json(versions, event_ids, events),
-        }
-        with telemetry.tracer.start_as_current_span("event_store.append", kind=SpanKind.INTERNAL) as span:
-            span.set_attribute("downtown.stream_id", stream_id)
-            span.set_attribute("downtown.event_count", len(events))
-            try:
-                async with self._pool.connection() as conn:
-                    rows = await (await conn.execute(_APPEND, params, prepare=True)).fetchall()
-            except psycopg.errors.UniqueViolation:
-                raise ConcurrencyConflict(stream_id, expected_version) from None
-        if len(rows) != len(events):
-            raise ConcurrencyConflict(stream_id, expected_version)
-        for type_name, count in Counter(type(event).type_name() for event in events).items():
-            telemetry.events_appended.add(count, {"service": self._service, "type": type_name})
-        return [
-            StoredEvent(stream_id, version, row["position"], event_id, event, recorded_at, metadata)
-            for version, event_id, event, row in zip(versions, event_ids, events, rows, strict=True)
-        ]
+        async with self._pool.connection() as conn:
+            return await append_on(conn, self._service, stream_id, expected_version, events, metadata)
 
     async def read(self, stream_id: str) -> list[StoredEvent]:
         async with self._pool.connection() as conn:
-            rows = await (await conn.execute(_READ, (stream_id,), prepare=True)).fetchall()
-        return [decode_row(row) for row in rows]
+            return await read_on(conn, stream_id)
+
+
+class TransactionalEventStore(EventStore):
+    """The event store inside a transaction someone else owns: a reacting consumer's.
+
+    Its appends, their outbox rows and the consumer's tracking row commit together or not
+    at all (the unit of work). Each append runs in a savepoint, so a concurrency conflict
+    undoes only that append and the caller may reload and decide again.
+    """
+
+    def __init__(self, conn: Connection, *, service: str) -> None:
+        self._conn = conn
+        self._service = service
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[IntegrationEvent],
+        metadata: Mapping[str, str] | None = None,
+    ) -> list[StoredEvent]:
+        if not events:
+            return []
+        async with self._conn.transaction():  # a savepoint inside the consumer's transaction
+            return await append_on(self._conn, self._service, stream_id, expected_version, events, metadata)
+
+    async def read(self, stream_id: str) -> list[StoredEvent]:
+        return await read_on(self._conn, stream_id)

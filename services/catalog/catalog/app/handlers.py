@@ -1,7 +1,8 @@
 """The catalog's use cases: load an aggregate, let the domain decide, append what it decided.
 
-Every handler follows the same three steps through :meth:`CatalogHandlers._execute`, which
-also retries a :class:`ConcurrencyConflict` by reloading and deciding again. Who may do
+Every handler follows the same three steps through the runtime's command loop
+(:func:`downtown_events.runtime.commands.execute`), which also retries a concurrency
+conflict by reloading and deciding again. Who may do
 what is checked here from the :class:`Principal`; the rules themselves live in the domain.
 Creating handlers honour idempotency keys (see :mod:`catalog.app.idempotency`).
 """
@@ -36,10 +37,10 @@ from catalog.domain.merchant import Merchant
 from catalog.domain.offer import Offer
 from downtown_events.catalog import PhotoVariant
 from downtown_events.contract import IntegrationEvent
-from downtown_events.runtime.store import ConcurrencyConflict, EventStore, StoredEvent
+from downtown_events.runtime.commands import events_of, execute, load
+from downtown_events.runtime.store import EventStore
 
 S = TypeVar("S", Merchant, Offer)
-CONFLICT_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -233,15 +234,13 @@ class CatalogHandlers:
         """The aggregate a repeated creating request asked for, if it is the same request."""
         history = await self._store.read(stream_id)
         ensure_same_request(history, request)
-        return replay(_events(history))
+        return replay(events_of(history))
 
     async def _optional_merchant(self, merchant_id: UUID) -> Merchant | None:
-        return merchants.replay(_events(await self._store.read(str(merchant_id))))
+        return await load(self._store, str(merchant_id), merchants.replay)
 
     async def _optional_offer(self, offer_id: UUID) -> Offer | None:
-        return offers.replay(_events(await self._store.read(str(offer_id))))
-
-    # --- the one way a command becomes events ------------------------------------------
+        return await load(self._store, str(offer_id), offers.replay)
 
     async def _execute(
         self,
@@ -251,19 +250,4 @@ class CatalogHandlers:
         request_fingerprint: str | None = None,
     ) -> S:
         metadata = {FINGERPRINT: request_fingerprint} if request_fingerprint else None
-        for _ in range(CONFLICT_RETRIES):
-            history: list[IntegrationEvent] = _events(await self._store.read(stream_id))
-            state = replay(history)
-            new_events: list[IntegrationEvent] = decide(state)
-            try:
-                await self._store.append(stream_id, len(history), new_events, metadata)
-            except ConcurrencyConflict:
-                continue
-            after = replay([*history, *new_events])
-            assert after is not None, "a decision always leaves an aggregate behind"
-            return after
-        raise ConcurrencyConflict(stream_id, -1)
-
-
-def _events(history: Sequence[StoredEvent]) -> list[IntegrationEvent]:
-    return [stored.event for stored in history]
+        return await execute(self._store, stream_id, replay, decide, metadata=metadata)
