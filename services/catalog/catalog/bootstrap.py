@@ -35,7 +35,12 @@ class ApiContainer:
 
 async def build_api(settings: CatalogSettings) -> ApiContainer:
     pool = await open_pool(settings.database_url, max_size=settings.database_pool_size, name=f"{SERVICE}-api")
-    photos = FilePhotoStorage(settings.town_photo_dir, max_bytes=settings.max_photo_bytes)
+    photos = FilePhotoStorage(
+        settings.town_photo_dir,
+        max_bytes=settings.max_photo_bytes,
+        workers=settings.photo_workers,
+        queue=settings.photo_queue,
+    )
     return ApiContainer(
         settings=settings,
         pool=pool,

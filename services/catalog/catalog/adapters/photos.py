@@ -57,6 +57,14 @@ class PhotoTooLarge(PhotoRejected):
     """The upload has more bytes than allowed (HTTP 413)."""
 
 
+class PhotoBusy(Exception):
+    """Too many photos are being processed right now (HTTP 503); try again shortly."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many photos are being processed right now; try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
 class InvalidPhoto(PhotoRejected):
     """Not a decodable photo in an accepted format, or too many pixels to decode safely (HTTP 422)."""
 
@@ -203,7 +211,7 @@ class PhotoStore:
         self.root = root
 
     def save(self, photo: ProcessedPhoto) -> None:
-        folder = self._folder(photo.photo_id)
+        folder = self.folder(photo.photo_id)
         folder.mkdir(parents=True, exist_ok=True)
         for variant, data in photo.variants:
             target = folder / f"{variant.name}.jpg"
@@ -214,10 +222,10 @@ class PhotoStore:
         """The stored file, or None for an unknown variant, a malformed id or a missing file."""
         if variant not in VARIANTS or not _PHOTO_ID.fullmatch(photo_id):
             return None
-        candidate = self._folder(photo_id) / f"{variant}.jpg"
+        candidate = self.folder(photo_id) / f"{variant}.jpg"
         return candidate if candidate.is_file() else None
 
-    def _folder(self, photo_id: str) -> Path:
+    def folder(self, photo_id: str) -> Path:
         if not _PHOTO_ID.fullmatch(photo_id):
             raise ValueError(f"not a photo id: {photo_id!r}")
         return self.root / photo_id[:2] / photo_id

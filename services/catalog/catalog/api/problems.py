@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.exceptions import HTTPException
 
-from catalog.adapters.photos import PhotoRejected, PhotoTooLarge
+from catalog.adapters.photos import PhotoBusy, PhotoRejected, PhotoTooLarge
 from catalog.adapters.tokens import InvalidToken
 from catalog.domain.errors import AlreadyExists, DomainError, InvalidChange, NotAllowed, NotFound
 from downtown_events.runtime.store import ConcurrencyConflict
@@ -62,6 +62,13 @@ async def _photo_rejected(_: Request, error: Exception) -> JSONResponse:
     return problem(status, "Photo rejected", error.reason, errors=[{"field": "photo", "reason": error.reason}])
 
 
+async def _photo_busy(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, PhotoBusy)
+    response = problem(503, "Busy", str(error))
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 async def _invalid_token(_: Request, error: Exception) -> JSONResponse:
     return problem(401, "Not authenticated", str(error))
 
@@ -92,6 +99,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(PhotoRejected, _photo_rejected)
+    app.add_exception_handler(PhotoBusy, _photo_busy)
     app.add_exception_handler(InvalidToken, _invalid_token)
     app.add_exception_handler(ConcurrencyConflict, _conflict)
     app.add_exception_handler(HTTPException, _http_error)

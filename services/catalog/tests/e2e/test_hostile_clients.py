@@ -102,8 +102,7 @@ def chunked(total: int, prefix: bytes = b"", piece: int = 64 * 1024) -> Iterator
 
 def test_chunked_bodies_are_cut_off_at_the_limit_before_auth_or_parsing(catalog: CatalogInstance) -> None:
     photo_part = (
-        b'--x\r\nContent-Disposition: form-data; name="photo"; filename="big.jpg"\r\n'
-        b"Content-Type: image/jpeg\r\n\r\n"
+        b'--x\r\nContent-Disposition: form-data; name="photo"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
     )
     upload = httpx.post(
         f"{catalog.api}/offers/products",

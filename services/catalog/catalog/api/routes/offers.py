@@ -60,10 +60,13 @@ async def list_product(
     idempotency_key: IdempotencyKey = None,
 ) -> OfferOut:
     """Snap, price, online: one photo and a price are enough; the rest is optional."""
-    data = await read_upload(photo, container.settings.max_photo_bytes)
     details = OfferDetails(title=title_or_default(title, photo.filename), description=description, category=category)
-    command = ListProduct(details, parse_price(price), data, stock, idempotency_key)
-    offer, created = await handlers.list_product(caller, command)
+    price_cents = parse_price(price)
+    async with container.photos.admit():  # the upload is read into memory only once admitted
+        data = await read_upload(photo, container.settings.max_photo_bytes)
+        offer, created = await handlers.list_product(
+            caller, ListProduct(details, price_cents, data, stock, idempotency_key)
+        )
     if not created:
         response.status_code = status.HTTP_200_OK
     return OfferOut.of(offer)
@@ -107,8 +110,9 @@ async def change_details(offer_id: UUID, body: DetailsIn, caller: Caller, handle
 
 @router.post("/{offer_id}/photos", response_model=OfferOut)
 async def add_photo(offer_id: UUID, photo: Photo, caller: Caller, handlers: Handlers, container: Container) -> OfferOut:
-    data = await read_upload(photo, container.settings.max_photo_bytes)
-    return OfferOut.of(await handlers.add_photo(caller, AddPhoto(offer_id, data)))
+    async with container.photos.admit():
+        data = await read_upload(photo, container.settings.max_photo_bytes)
+        return OfferOut.of(await handlers.add_photo(caller, AddPhoto(offer_id, data)))
 
 
 @router.post("/{offer_id}/stock-adjustments", response_model=OfferOut)
