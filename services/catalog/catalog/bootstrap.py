@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from catalog.adapters.photo_storage import FilePhotoStorage
+from catalog.adapters.photos import PixelLimits
 from catalog.adapters.tokens import TokenService
 from catalog.app.handlers import CatalogHandlers
 from catalog.settings import SERVICE, CatalogSettings
@@ -38,6 +39,7 @@ async def build_api(settings: CatalogSettings) -> ApiContainer:
     photos = FilePhotoStorage(
         settings.town_photo_dir,
         max_bytes=settings.max_photo_bytes,
+        limits=PixelLimits(jpeg=settings.photo_max_pixels_jpeg, other=settings.photo_max_pixels_other),
         workers=settings.photo_workers,
         queue=settings.photo_queue,
     )

@@ -18,6 +18,8 @@ class CatalogSettings(RuntimeSettings):
     photo_dir: Path = Path(".downtown/photos")
     worker_data_dir: Path = Path(".downtown/worker-data")
     max_photo_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    photo_max_pixels_jpeg: int = Field(default=50_000_000, ge=1_000_000, description="JPEG decodes reduced")
+    photo_max_pixels_other: int = Field(default=24_000_000, ge=1_000_000, description="PNG, WebP, HEIC decode whole")
     photo_workers: int = Field(default=2, ge=1, description="uploads whose image work runs at once")
     photo_queue: int = Field(default=8, ge=0, description="uploads that may wait for it; more get a 503")
     token_secret: str = DEVELOPMENT_SECRET

@@ -15,16 +15,19 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from catalog.adapters.photos import PhotoBusy, PhotoStore, process_photo
+from catalog.adapters.photos import PhotoBusy, PhotoStore, PixelLimits, process_photo
 from downtown_events.catalog import PhotoVariant
 
 
 class FilePhotoStorage:
     """Runs the CPU-heavy image work in a thread so the event loop keeps serving."""
 
-    def __init__(self, root: Path, *, max_bytes: int, workers: int = 2, queue: int = 8) -> None:
+    def __init__(
+        self, root: Path, *, max_bytes: int, limits: PixelLimits = PixelLimits(), workers: int = 2, queue: int = 8
+    ) -> None:
         self.files = PhotoStore(root)
         self._max_bytes = max_bytes
+        self._limits = limits
         self._slots = asyncio.Semaphore(workers)
         self._admitted = 0
         self._capacity = workers + queue
@@ -54,7 +57,7 @@ class FilePhotoStorage:
         could lose its files (the event would then name a missing photo) — rare enough to
         accept until photos get a garbage collector instead.
         """
-        processed = await asyncio.to_thread(process_photo, data, max_bytes=self._max_bytes)
+        processed = await asyncio.to_thread(process_photo, data, max_bytes=self._max_bytes, limits=self._limits)
         async with self._exclusive(processed.photo_id):
             folder = self.files.folder(processed.photo_id)
             created = not folder.exists()

@@ -15,6 +15,7 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps
@@ -70,6 +71,24 @@ class InvalidPhoto(PhotoRejected):
 
 
 @dataclass(frozen=True)
+class PixelLimits:
+    """How many pixels a photo may declare, by what decoding it costs.
+
+    A JPEG is decoded straight at a fraction of its size (``draft``), so a 50 MP phone photo
+    costs a few MB. PNG, WebP and HEIC have no such shortcut: every pixel is decompressed
+    (3-4 bytes each, twice over while converting), and a few hundred KB can declare tens of
+    megapixels. 24 MP covers what phones save in those formats.
+    """
+
+    jpeg: int = 50_000_000
+    other: int = 24_000_000
+    REDUCED_DECODING: ClassVar[frozenset[str]] = frozenset({"JPEG", "MPO"})
+
+    def for_format(self, image_format: str | None) -> int:
+        return self.jpeg if image_format in self.REDUCED_DECODING else self.other
+
+
+@dataclass(frozen=True)
 class ProcessedPhoto:
     """A cleaned photo: ``photo_id`` is the SHA-256 hex of the "large" JPEG, variants largest first."""
 
@@ -77,7 +96,9 @@ class ProcessedPhoto:
     variants: list[tuple[PhotoVariant, bytes]]
 
 
-def process_photo(data: bytes, *, max_bytes: int = 15 * 1024 * 1024, max_pixels: int = 60_000_000) -> ProcessedPhoto:
+def process_photo(
+    data: bytes, *, max_bytes: int = 15 * 1024 * 1024, limits: PixelLimits = PixelLimits()
+) -> ProcessedPhoto:
     """Decode, check, orient, clean and resize an uploaded photo into its JPEG variants.
 
     Pure CPU work with no shared state touched, so callers can run it in a worker thread.
@@ -88,7 +109,7 @@ def process_photo(data: bytes, *, max_bytes: int = 15 * 1024 * 1024, max_pixels:
             f"the photo is {_file_size(len(data))}, the limit is {_file_size(max_bytes)}; "
             "upload a smaller photo or export it at a lower resolution"
         )
-    picture = _decode(data, max_pixels=max_pixels)
+    picture = _decode(data, limits=limits)
     variants = _encode_variants(picture)
     return ProcessedPhoto(photo_id=hashlib.sha256(variants[0][1]).hexdigest(), variants=variants)
 
@@ -102,17 +123,17 @@ def variant_size(size: tuple[int, int], longest_edge: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _decode(data: bytes, *, max_pixels: int) -> Image.Image:
+def _decode(data: bytes, *, limits: PixelLimits) -> Image.Image:
     """Open the upload twice: once to check header and structure, once to decode the pixels.
 
     Pillow's own decompression-bomb guard is a process-wide setting (``Image.MAX_IMAGE_PIXELS``)
-    that other code may rely on, so this service's own ``max_pixels`` limit is checked here instead,
+    that other code may rely on, so this service's own limits are checked here instead,
     from the header, before any pixel is decompressed.
     """
     try:
-        with _open(data, max_pixels=max_pixels) as probe:
+        with _open(data, limits=limits) as probe:
             probe.verify()
-        with _open(data, max_pixels=max_pixels) as image:
+        with _open(data, limits=limits) as image:
             # JPEG can decode straight at a fraction of its size, much cheaper for a phone-camera photo.
             image.draft(None, variant_size(image.size, VARIANTS["large"]))
             image.load()
@@ -123,7 +144,7 @@ def _decode(data: bytes, *, max_pixels: int) -> Image.Image:
         # The warning only arrives here where warnings are configured as errors.
         raise InvalidPhoto(
             "the image declares more megapixels than can be opened safely; "
-            f"the limit is {_megapixels(max_pixels)} megapixels, upload a smaller photo"
+            f"the limit is {_megapixels(limits.jpeg)} megapixels, upload a smaller photo"
         ) from exc
     except Image.UnidentifiedImageError as exc:
         raise InvalidPhoto(f"this file is not a photo in a supported format; {_ACCEPTED}") from exc
@@ -131,14 +152,17 @@ def _decode(data: bytes, *, max_pixels: int) -> Image.Image:
         raise InvalidPhoto(f"the photo is damaged or incomplete and cannot be read; {_ACCEPTED}") from exc
 
 
-def _open(data: bytes, *, max_pixels: int) -> Image.Image:
+def _open(data: bytes, *, limits: PixelLimits) -> Image.Image:
     image = Image.open(io.BytesIO(data), formats=_DECODERS)
     width, height = image.size
+    max_pixels = limits.for_format(image.format)
     if width * height > max_pixels:
         image.close()
+        reduced = image.format in PixelLimits.REDUCED_DECODING
+        advice = "upload a smaller photo" if reduced else "export it as JPEG or at a lower resolution"
         raise InvalidPhoto(
-            f"the image has {_megapixels(width * height)} megapixels, the limit is {_megapixels(max_pixels)}; "
-            "upload a smaller photo"
+            f"the image has {_megapixels(width * height)} megapixels, the limit for {image.format} is "
+            f"{_megapixels(max_pixels)}; {advice}"
         )
     return image
 

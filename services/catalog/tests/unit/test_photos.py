@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from catalog.adapters.photos import (
     PhotoRejected,
     PhotoStore,
     PhotoTooLarge,
+    PixelLimits,
     ProcessedPhoto,
     process_photo,
     variant_size,
@@ -176,9 +178,25 @@ def test_a_decompression_bomb_is_an_invalid_photo() -> None:
 
 def test_more_pixels_than_the_limit_is_an_invalid_photo() -> None:
     with pytest.raises(InvalidPhoto) as rejected:
-        process_photo(sample_photo("png", width=1200, height=900), max_pixels=1_000_000)
+        process_photo(sample_photo("png", width=1200, height=900), limits=PixelLimits(jpeg=1_000_000, other=1_000_000))
 
-    assert "image has 1.1 megapixels, the limit is 1" in rejected.value.reason
+    assert "image has 1.1 megapixels, the limit for PNG is 1; export it as JPEG" in rejected.value.reason
+
+
+def test_a_png_declaring_59_megapixels_is_refused_from_its_header() -> None:
+    """The review's bomb: 59 MP in a small PNG, once under the old 60 MP limit."""
+    started = time.perf_counter()
+    with pytest.raises(InvalidPhoto, match="limit for PNG is 24"):
+        process_photo(decompression_bomb(width=7_700, height=7_700))
+    assert time.perf_counter() - started < 1.0  # refused before any pixel is decompressed
+
+
+def test_a_jpeg_may_have_more_pixels_than_other_formats_because_it_decodes_reduced() -> None:
+    limits = PixelLimits(jpeg=2_000_000, other=1_000_000)
+    jpeg = process_photo(sample_photo("jpeg", width=1200, height=900), limits=limits)
+    assert jpeg.variants[0][0].width == 1200
+    with pytest.raises(InvalidPhoto, match="limit for WEBP"):
+        process_photo(sample_photo("webp", width=1200, height=900), limits=limits)
 
 
 @pytest.mark.parametrize(
