@@ -1,4 +1,4 @@
-"""``python -m bench [append] [rebuild] [latency] [--events N]``: run, print a summary, save it as JSON."""
+"""``python -m bench [append] [rebuild] [latency] [hostile] [--events N]``: run, print a summary, save it as JSON."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import append, latency, rebuild
+from bench import append, hostile_uploads, latency, rebuild
 from bench.report import Figure, say, summary_table, write_json
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
     "append": append.run,
     "rebuild": rebuild.run,
     "latency": latency.run,
+    "hostile": hostile_uploads.run,
 }
 RESULTS = Path(".downtown/bench-results.json")
 

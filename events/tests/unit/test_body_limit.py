@@ -116,3 +116,19 @@ async def test_an_app_that_lets_the_error_escape_still_answers_413() -> None:
     answer = Answer()
     await BodySizeLimit(careless_app, default_bytes=10)(http_scope(), chunks(b"x" * 100), answer)
     assert answer.status == 413
+
+
+async def test_the_rest_of_a_refused_body_is_read_and_discarded_before_the_answer() -> None:
+    """Answering while the client still sends makes the kernel reset the connection."""
+    consumed: list[int] = []
+    body = chunks(*[b"x" * 600] * 10)
+
+    async def counting() -> Message:
+        message = await body()
+        consumed.append(len(message.get("body", b"")))
+        return message
+
+    answer = Answer()
+    await BodySizeLimit(reading_app, default_bytes=1024)(http_scope(), counting, answer)
+    assert answer.status == 413
+    assert sum(consumed) == 6000 and consumed[-1] == 0  # read to the end, then answered

@@ -11,6 +11,8 @@ Plain ASGI (no framework import), so every service's HTTP app can be wrapped in 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -32,6 +34,10 @@ class RouteLimit:
     path: str  # a regular expression matched against the whole path
     max_bytes: int
     hint: str = ""  # what the client can do instead, e.g. resize a photo
+
+
+DRAIN_AT_LEAST = 64 * 1024 * 1024
+"""How much of a refused body is read and discarded before answering (see :func:`_drain`)."""
 
 
 class BodyTooLarge(Exception):
@@ -66,7 +72,25 @@ class BodySizeLimit:
             await self.app(scope, guard.receive, guard.send)
         except BodyTooLarge:
             if not guard.response_started:
-                await _send_too_large(send, limit)
+                await guard.refuse()
+
+
+async def _drain(receive: Receive, *, max_bytes: int, seconds: float = 5.0) -> None:
+    """Read and discard more of a refused body before answering (like nginx's lingering close).
+
+    Answering and closing while the client still sends makes the kernel reset the
+    connection, and the reset can destroy the 413 before the client reads it. So a client
+    that overshot gets its answer once its body is read; one sending without end is cut off
+    after ``max_bytes`` or ``seconds``. Nothing read is kept: memory stays flat.
+    """
+    discarded = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            while discarded < max_bytes:
+                message = await receive()
+                discarded += len(message.get("body", b""))
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    return
 
 
 class _GuardedExchange:
@@ -91,12 +115,16 @@ class _GuardedExchange:
                 raise BodyTooLarge(self._limit.max_bytes)
         return message
 
+    async def refuse(self) -> None:
+        self.response_started = True
+        await _drain(self._receive, max_bytes=max(4 * self._limit.max_bytes, DRAIN_AT_LEAST))
+        await _send_too_large(self._send, self._limit)
+
     async def send(self, message: Message) -> None:
         if self.exceeded:
             # The app reacted to a body cut short (often with a 400); the client is owed a 413.
             if message["type"] == "http.response.start" and not self.response_started:
-                self.response_started = True
-                await _send_too_large(self._send, self._limit)
+                await self.refuse()
             return
         if message["type"] == "http.response.start":
             self.response_started = True

@@ -106,7 +106,7 @@ def test_chunked_bodies_are_cut_off_at_the_limit_before_auth_or_parsing(catalog:
     )
     upload = httpx.post(
         f"{catalog.api}/offers/products",
-        content=chunked(100 * 1024 * 1024, photo_part),
+        content=chunked(60 * 1024 * 1024, photo_part),
         headers={"Content-Type": "multipart/form-data; boundary=x"},
         timeout=60,
     )
