@@ -31,6 +31,7 @@ class IntegrationEvent(BaseModel):
     service: ClassVar[str]
     event_name: ClassVar[str]
     schema_version: ClassVar[int]
+    published: ClassVar[bool] = True
 
     @classmethod
     def type_name(cls) -> str:
@@ -40,6 +41,18 @@ class IntegrationEvent(BaseModel):
     def ce_type(cls) -> str:
         """The CloudEvents ``type``: the name plus the schema version it was written in."""
         return f"{cls.type_name()}.v{cls.schema_version}"
+
+
+class PrivateEvent(IntegrationEvent):
+    """An event a service stores and replays but never publishes.
+
+    For facts that must not leave the service: a voucher code's secret, a customer's full
+    address. The event store gives it no outbox row, so the relay never sees it, and the
+    published contract (JSON Schema, AsyncAPI) leaves it out. Define private events in the
+    service, not in this package.
+    """
+
+    published: ClassVar[bool] = False
 
 
 class UnknownEventType(LookupError):

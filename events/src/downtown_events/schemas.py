@@ -56,16 +56,21 @@ def event_schema(model: type[IntegrationEvent]) -> JsonSchema:
     return schema
 
 
+def published_versions() -> list[type[IntegrationEvent]]:
+    """What integrators can read: every version of every event that is published."""
+    return [model for model in registry.all_versions() if model.published]
+
+
 def event_schemas() -> dict[str, JsonSchema]:
     """Every known version of every event type, keyed by ``ce_type``."""
-    return {model.ce_type(): event_schema(model) for model in registry.all_versions()}
+    return {model.ce_type(): event_schema(model) for model in published_versions()}
 
 
 def asyncapi() -> JsonSchema:
     """One channel per service topic (``{town}.<service>.events``), one message per event version."""
     messages: dict[str, JsonSchema] = {}
     channels: dict[str, JsonSchema] = {}
-    for model in registry.all_versions():
+    for model in published_versions():
         name = model.ce_type()
         messages[name] = {
             "name": name,

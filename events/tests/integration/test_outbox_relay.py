@@ -8,16 +8,18 @@ import signal
 import subprocess
 import sys
 from collections import defaultdict
-from uuid import uuid4
+from typing import ClassVar
+from uuid import UUID, uuid4
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from conftest import read_topic
 from downtown_events.catalog import OfferListed, OfferStockAdjusted
+from downtown_events.contract import PrivateEvent, registry
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
-from downtown_events.runtime.outbox import OutboxRelay
-from downtown_events.runtime.store import PostgresEventStore, StoredEvent
+from downtown_events.runtime.outbox import OutboxRelay, PendingEvent
+from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.topics import events_topic
 
 
@@ -73,7 +75,7 @@ async def test_a_crash_between_send_and_mark_republishes_instead_of_losing(
     events = offer_history(2)
     await PostgresEventStore(pool, service="catalog").append(str(events[0].offer_id), 0, events)
 
-    async def crash(_: list[StoredEvent]) -> None:
+    async def crash(_: list[PendingEvent]) -> None:
         raise RuntimeError("power cut after Kafka acknowledged, before the outbox was marked")
 
     producer = reliable_producer(kafka_bootstrap, client_id="test")
@@ -180,3 +182,67 @@ def test_the_standalone_relay_has_a_readiness_check(database_url: str, town: str
 
     assert ready.returncode == 0 and '"status": "ready"' in ready.stdout
     assert no_broker.returncode == 1 and '"kafka": "failing' in no_broker.stdout
+
+
+async def test_the_relay_publishes_what_was_stored_byte_for_byte_even_types_it_does_not_know(
+    pool: AsyncConnectionPool, town: str, kafka_bootstrap: str
+) -> None:
+    """A newer writer's fields and a type this relay has never heard of (a rolling upgrade)."""
+    await ensure_topics(kafka_bootstrap, town, "catalog", partitions=1)
+    newer = '{"offer_id": "%s",  "merchant_id": "%s", "kind": "product", "title": "Brot", "price_cents": 1, "new": [1]}'
+    stored = [
+        ("downtown.catalog.OfferListed", 1, newer % (uuid4(), uuid4())),
+        ("downtown.catalog.OfferTeleported", 3, '{"to":"Mars"}'),
+    ]
+    async with pool.connection() as conn:
+        for number, (event_type, version, data) in enumerate(stored):
+            await conn.execute(
+                "WITH e AS (INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,"
+                " recorded_at) VALUES (%s, 1, %s, %s, %s, %s::json, now()) RETURNING position)"
+                " INSERT INTO outbox SELECT position FROM e",
+                (f"stream-{number}", uuid4(), event_type, version, data),
+            )
+    producer = reliable_producer(kafka_bootstrap, client_id="test")
+    await producer.start()
+    try:
+        published = await OutboxRelay(pool, producer, town=town, service="catalog").publish_pending()
+    finally:
+        await producer.stop()
+
+    records = await read_topic(kafka_bootstrap, events_topic(town, "catalog"), count=2)
+    assert published == 2 and await outbox_size(pool) == 0
+    assert [(headers_of(r)["ce_type"], r.value.decode()) for r in records] == [
+        (f"{event_type}.v{version}", data) for event_type, version, data in stored
+    ]
+
+
+class OfferSecretNoted(PrivateEvent):
+    """A private event, as a service would define one (a secret that must not leave it)."""
+
+    service: ClassVar[str] = "catalog"
+    event_name: ClassVar[str] = "OfferSecretNoted"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    secret: str
+
+
+async def test_private_events_are_stored_and_replayed_but_never_published(
+    pool: AsyncConnectionPool, town: str, kafka_bootstrap: str
+) -> None:
+    await ensure_topics(kafka_bootstrap, town, "catalog", partitions=1)
+    listed, *_ = offer_history(0)
+    registry.register(OfferSecretNoted)
+    store = PostgresEventStore(pool, service="catalog")
+    secret = OfferSecretNoted(offer_id=listed.offer_id, secret="XK7-PQ2")
+    await store.append(str(listed.offer_id), 0, [listed, secret])
+    producer = reliable_producer(kafka_bootstrap, client_id="test")
+    await producer.start()
+    try:
+        published = await OutboxRelay(pool, producer, town=town, service="catalog").publish_pending()
+    finally:
+        await producer.stop()
+
+    records = await read_topic(kafka_bootstrap, events_topic(town, "catalog"), count=2, seconds=3)
+    assert published == 1 and [headers_of(r)["ce_type"] for r in records] == [OfferListed.ce_type()]
+    assert b"XK7" not in b"".join(r.value for r in records)
+    assert [stored.event for stored in await store.read(str(listed.offer_id))] == [listed, secret]

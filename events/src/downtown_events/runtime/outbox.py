@@ -9,6 +9,11 @@ and a duplicate carries the same ``ce_id`` and stream version, which consumers d
 If one record of a batch fails, only the rows *before* it are deleted; everything from
 it onwards is sent again, so a stream's events reach Kafka again in order after any
 that overtook it (consumers ignore a version that skips ahead, see ``consumer.py``).
+
+The relay publishes what was stored, byte for byte: the record value is the ``data``
+column's text and the CloudEvents type comes from the stored type and version. It never
+decodes an event, so a relay older than the writer (a rolling upgrade) neither drops
+fields it does not know nor stalls on a type it has never heard of; readers upcast.
 """
 
 from __future__ import annotations
@@ -17,28 +22,74 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
 
+from downtown_events.envelope import CloudEvent
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection, Pool
-from downtown_events.runtime.store import OUTBOX_CHANNEL, StoredEvent, decode_row
+from downtown_events.runtime.store import OUTBOX_CHANNEL
 from downtown_events.topics import event_source, events_topic
 
 log = logging.getLogger(__name__)
 
 _PENDING = """
 SELECT e.stream_id, e.version, e.position, e.event_id, e.event_type, e.schema_version,
-       e.data, e.metadata, e.recorded_at
+       e.data::text AS data, e.metadata, e.recorded_at
 FROM outbox o JOIN events e ON e.position = o.position
 ORDER BY o.position LIMIT %s
 """
 
-AfterSend = Callable[[list[StoredEvent]], Awaitable[None]]
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """A stored event awaiting publication, exactly as stored (never decoded)."""
+
+    position: int
+    stream_id: str
+    version: int
+    event_id: str
+    ce_type: str
+    data: bytes
+    recorded_at: datetime
+    metadata: dict[str, str]
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> PendingEvent:
+        return cls(
+            position=row["position"],
+            stream_id=row["stream_id"],
+            version=row["version"],
+            event_id=str(row["event_id"]),
+            ce_type=f"{row['event_type']}.v{row['schema_version']}",
+            data=row["data"].encode(),
+            recorded_at=row["recorded_at"],
+            metadata=row["metadata"] or {},
+        )
+
+    def to_cloud_event(self, town: str, source: str) -> CloudEvent:
+        return CloudEvent(
+            id=self.event_id,
+            source=source,
+            type=self.ce_type,
+            subject=self.stream_id,
+            time=self.recorded_at,
+            town=town,
+            streamversion=self.version,
+            traceparent=self.metadata.get("traceparent"),
+            tracestate=self.metadata.get("tracestate"),
+            data=self.data,
+        )
 
 
-async def _no_hook(_: list[StoredEvent]) -> None:
+AfterSend = Callable[[list[PendingEvent]], Awaitable[None]]
+
+
+async def _no_hook(_: list[PendingEvent]) -> None:
     return None
 
 
@@ -71,7 +122,7 @@ class OutboxRelay:
             rows = await (await conn.execute(_PENDING, (self._batch_size,))).fetchall()
             if not rows:
                 return 0
-            stored = [decode_row(row) for row in rows]
+            stored = [PendingEvent.of(row) for row in rows]
             delivered = await self._send(stored)
             await self._after_send(stored[:delivered])
             if delivered:
@@ -82,7 +133,7 @@ class OutboxRelay:
                 raise RuntimeError(f"Kafka refused record {delivered + 1} of {len(stored)}; will retry")
             return delivered
 
-    async def _send(self, stored: list[StoredEvent]) -> int:
+    async def _send(self, stored: list[PendingEvent]) -> int:
         """Send all records, wait for every acknowledgement; return the delivered prefix length."""
         futures = []
         for event in stored:

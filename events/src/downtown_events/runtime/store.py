@@ -21,7 +21,6 @@ import psycopg
 from opentelemetry.trace import SpanKind
 
 from downtown_events.contract import IntegrationEvent, registry
-from downtown_events.envelope import CloudEvent
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection, Pool
 
@@ -49,21 +48,6 @@ class StoredEvent:
     recorded_at: datetime
     metadata: dict[str, str] = field(default_factory=dict)
 
-    def to_cloud_event(self, town: str, source: str) -> CloudEvent:
-        """The envelope under which the outbox relay publishes this event."""
-        return CloudEvent(
-            id=str(self.event_id),
-            source=source,
-            type=type(self.event).ce_type(),
-            subject=self.stream_id,
-            time=self.recorded_at,
-            town=town,
-            streamversion=self.version,
-            traceparent=self.metadata.get("traceparent"),
-            tracestate=self.metadata.get("tracestate"),
-            data=self.event.model_dump_json().encode(),
-        )
-
 
 class EventStore(ABC):
     """Append-only streams of events with optimistic concurrency.
@@ -88,18 +72,21 @@ class EventStore(ABC):
     async def read(self, stream_id: str) -> list[StoredEvent]: ...
 
 
+# Private events (see ``PrivateEvent``) are stored like the others but get no outbox row.
 _APPEND = """
-WITH new_events AS (
+WITH batch AS (
+    SELECT * FROM json_to_recordset(%(batch)s::json)
+         AS x(version int, event_id uuid, event_type text, schema_version int2, data json, publish bool)
+), new_events AS (
     INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
-    SELECT %(stream_id)s, x.version, x.event_id, x.event_type, x.schema_version, x.data,
+    SELECT %(stream_id)s, b.version, b.event_id, b.event_type, b.schema_version, b.data,
            %(metadata)s::json, %(recorded_at)s
-    FROM json_to_recordset(%(batch)s::json)
-         AS x(version int, event_id uuid, event_type text, schema_version int2, data json)
+    FROM batch b
     WHERE %(expected_version)s = 0 OR EXISTS (
         SELECT 1 FROM events WHERE stream_id = %(stream_id)s AND version = %(expected_version)s)
-    RETURNING position
+    RETURNING position, version
 ), queued AS (
-    INSERT INTO outbox (position) SELECT position FROM new_events
+    INSERT INTO outbox (position) SELECT n.position FROM new_events n JOIN batch b USING (version) WHERE b.publish
 )
 SELECT position, pg_notify('downtown_outbox', '') FROM new_events ORDER BY position
 """
@@ -110,7 +97,8 @@ def _batch_json(versions: Sequence[int], event_ids: Sequence[UUID], events: Sequ
     about twice as fast as it parses the equivalent text arrays."""
     rows = (
         f'{{"version":{version},"event_id":"{event_id}","event_type":{json.dumps(type(event).type_name())},'
-        f'"schema_version":{type(event).schema_version},"data":{event.model_dump_json()}}}'
+        f'"schema_version":{type(event).schema_version},"publish":{"true" if event.published else "false"},'
+        f'"data":{event.model_dump_json()}}}'
         for version, event_id, event in zip(versions, event_ids, events, strict=True)
     )
     return f"[{','.join(rows)}]"
