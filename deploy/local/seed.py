@@ -4,6 +4,10 @@
 
 Idempotent: every creating POST carries an Idempotency-Key derived from the town and the
 merchant's or offer's slug, so a second run creates nothing (the API answers 200, not 201).
+A repeated registration carries no token (an idempotent replay never hands out a
+credential), so on a second run the seed asks for the merchant's token the way a merchant
+who lost theirs would: from the town's association (``--association-token``, by default
+``DOWNTOWN_ASSOCIATION_TOKEN``).
 Product photos are drawn here with Pillow, the same pixels on every run, and carry the town's
 GPS position in their EXIF so the demo can show that the catalog strips it.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import os
 import random
 import sys
 import time
@@ -816,7 +821,24 @@ def call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.R
     return response
 
 
-def seed_shop(client: httpx.Client, town_id: str, town: Town, shop: Shop) -> tuple[bool, int, int]:
+def merchant_token(client: httpx.Client, registered: httpx.Response, association_token: str) -> str:
+    """The token from a new registration, or a fresh one from the association for a replay."""
+    token = registered.json()["token"]
+    if token:
+        return str(token)
+    merchant_id = registered.json()["merchant"]["merchant_id"]
+    issued = call(
+        client,
+        "POST",
+        f"/merchants/{merchant_id}/tokens",
+        headers={"Authorization": f"Bearer {association_token}"},
+    )
+    return str(issued.json()["token"])
+
+
+def seed_shop(
+    client: httpx.Client, town_id: str, town: Town, shop: Shop, association_token: str
+) -> tuple[bool, int, int]:
     """Register ``shop``, list its offers, close it if it is on holiday: (new?, offers, new offers)."""
     registration = {
         "name": shop.name,
@@ -833,7 +855,7 @@ def seed_shop(client: httpx.Client, town_id: str, town: Town, shop: Shop) -> tup
     key = idempotency_key(town_id, "merchant", shop.slug)
     response = call(client, "POST", "/merchants", json=registration, headers={"Idempotency-Key": key})
     merchant_created = response.status_code == 201
-    auth = {"Authorization": f"Bearer {response.json()['token']}"}
+    auth = {"Authorization": f"Bearer {merchant_token(client, response, association_token)}"}
     new_offers = 0
     for offer in shop.offers:
         headers = {**auth, "Idempotency-Key": idempotency_key(town_id, "offer", shop.slug, offer.slug)}
@@ -863,14 +885,14 @@ def seed_shop(client: httpx.Client, town_id: str, town: Town, shop: Shop) -> tup
     return merchant_created, len(shop.offers), new_offers
 
 
-def seed(town_id: str, api: str) -> None:
+def seed(town_id: str, api: str, association_token: str) -> None:
     town = town_for(town_id)
     offer_count = sum(len(shop.offers) for shop in town.shops)
     print(f"seeding {town_id}: {len(town.shops)} merchants, {offer_count} offers", flush=True)
     new_merchants = new_offers = 0
     with httpx.Client(base_url=api.rstrip("/"), timeout=60) as client:
         for shop in town.shops:
-            created, offers, created_offers = seed_shop(client, town_id, town, shop)
+            created, offers, created_offers = seed_shop(client, town_id, town, shop, association_token)
             new_merchants += created
             new_offers += created_offers
             state = "new" if created else "exists"
@@ -887,9 +909,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--town", required=True, help="town id, e.g. schoeppingen or muenster")
     parser.add_argument("--api", required=True, help="the town's catalog API, e.g. http://127.0.0.1:18101")
+    parser.add_argument(
+        "--association-token",
+        default=os.environ.get("DOWNTOWN_ASSOCIATION_TOKEN"),
+        help="the town's association token (default: $DOWNTOWN_ASSOCIATION_TOKEN), for tokens on a second run",
+    )
     args = parser.parse_args(argv)
+    if not args.association_token:
+        parser.error("give --association-token or set DOWNTOWN_ASSOCIATION_TOKEN")
     try:
-        seed(args.town, args.api)
+        seed(args.town, args.api, args.association_token)
     except SeedError as error:
         print(f"seeding {args.town} failed: {error}", file=sys.stderr)
         return 1

@@ -25,11 +25,29 @@ mkdir -p "$RUN" "$LOGS"
 say() { printf '==> %s\n' "$*"; }
 towns() { for file in "$TOWNS_DIR"/*.env; do basename "$file" .env; done; }
 
+town_secrets() {  # .downtown/towns/<town>.secrets.env: made once per installation, never committed
+    local file="$ROOT/.downtown/towns/$1.secrets.env"
+    if [ ! -f "$file" ]; then
+        mkdir -p "$(dirname "$file")"
+        (
+            umask 077
+            "$BIN/python" -c 'import secrets
+print(f"DOWNTOWN_TOKEN_SECRET={secrets.token_urlsafe(32)}")
+print(f"DOWNTOWN_ASSOCIATION_TOKEN={secrets.token_urlsafe(24)}")' >"$file.tmp"
+            mv "$file.tmp" "$file"
+        )
+    fi
+    echo "$file"
+}
+
 town_env() {  # the environment of one town's processes, in the current shell
-    local town=$1
+    local town=$1 secrets_file
+    secrets_file=$(town_secrets "$town")
     set -a
     # shellcheck disable=SC1090
     source "$TOWNS_DIR/$town.env"
+    # shellcheck disable=SC1090
+    source "$secrets_file"
     set +a
     export DOWNTOWN_KAFKA_BOOTSTRAP="$KAFKA"
     DOWNTOWN_DATABASE_URL=$("$BIN/python" -c 'import sys, urllib.parse as u
@@ -130,6 +148,7 @@ print_guide() {
             echo "                    -F photo=@bottle.jpg -F price=12,90 -F title='Riesling 2023'"
             echo "    worker health $(printf 'http://127.0.0.1:%s/healthz/ready' "$DOWNTOWN_WORKER_PORT")"
             echo "    rebuild       make rebuild TOWN=$town PROJECTION=town_catalog"
+            echo "    association   token in .downtown/towns/$town.secrets.env (suspend merchants, replace lost tokens)"
         )
     done
     echo

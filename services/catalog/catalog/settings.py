@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
+from downtown_events.runtime.secrets import check_secret
 from downtown_events.runtime.settings import RuntimeSettings
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me-0000000000"
@@ -27,12 +28,10 @@ class CatalogSettings(RuntimeSettings):
     timezone: str = "Europe/Berlin"
 
     @model_validator(mode="after")
-    def _no_placeholder_secrets_in_production(self) -> CatalogSettings:
+    def _no_known_or_weak_secrets_in_production(self) -> CatalogSettings:
         if self.environment == "production":
-            if self.token_secret == DEVELOPMENT_SECRET or len(self.token_secret) < 32:
-                raise ValueError("DOWNTOWN_TOKEN_SECRET must be set to a random value of 32+ characters")
-            if self.association_token == "association-development-token" or len(self.association_token) < 24:
-                raise ValueError("DOWNTOWN_ASSOCIATION_TOKEN must be set to a random value of 24+ characters")
+            check_secret("DOWNTOWN_TOKEN_SECRET", self.token_secret, min_length=32)
+            check_secret("DOWNTOWN_ASSOCIATION_TOKEN", self.association_token, min_length=24)
         return self
 
     @property
