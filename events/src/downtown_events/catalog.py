@@ -9,10 +9,10 @@ offer belongs to.
 from __future__ import annotations
 
 from datetime import time
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, WithJsonSchema, field_validator, model_validator
 
 from downtown_events.contract import IntegrationEvent, registry
 
@@ -30,6 +30,21 @@ class Address(ValueObject):
     city: str = Field(min_length=1, max_length=100)
 
 
+WallClockTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            # JSON Schema's "time" format (RFC 3339) demands a zone, which wall-clock times do
+            # not have; a zone appears only in events written before it was refused.
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$",
+            "description": "The town's wall-clock time, HH:MM or HH:MM:SS; a zone, if present, is ignored.",
+            "examples": ["09:00:00"],
+        }
+    ),
+]
+
+
 class TimeWindow(ValueObject):
     """An interval on one weekday (0 = Monday), e.g. opening hours or bookable hours.
 
@@ -39,8 +54,8 @@ class TimeWindow(ValueObject):
     """
 
     weekday: int = Field(ge=0, le=6)
-    opens: time
-    closes: time
+    opens: WallClockTime
+    closes: WallClockTime
 
     @field_validator("opens", "closes")
     @classmethod

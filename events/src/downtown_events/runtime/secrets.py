@@ -7,15 +7,17 @@ pass their secrets through :func:`check_secret`, which refuses:
 - every secret this repository has ever contained (development defaults, the demo towns'
   values that were once committed); only their SHA-256 hashes are listed here;
 - placeholder words ("secret", "change", "password", …), which betray a value typed by hand;
-- low entropy: fewer than 8 distinct characters, or less than 100 bits by the Shannon
-  estimate (length × entropy of the character distribution). ``"a" * 32`` has 0 bits,
-  ``"abcd" * 8`` 64; ``secrets.token_urlsafe(32)`` has about 200.
+- low entropy: fewer than 8 distinct characters, less than 100 bits by the Shannon
+  estimate (length × entropy of the character distribution; ``"a" * 32`` has 0 bits,
+  ``"abcd" * 8`` 64, ``secrets.token_urlsafe(32)`` about 200), or a repeated pattern that
+  zlib squeezes to less than half (``"0123456789" * 4``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import zlib
 from collections import Counter
 
 MAKE_ONE = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
@@ -46,6 +48,12 @@ def estimated_bits(value: str) -> float:
     return per_character * len(value)
 
 
+def _deflated_size(value: str) -> int:
+    """Bytes of raw deflate (no zlib header): a repeated pattern shrinks, random text does not."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return len(compressor.compress(value.encode()) + compressor.flush())
+
+
 def check_secret(name: str, value: str, *, min_length: int) -> None:
     """Raise ``ValueError`` saying why ``value`` is unfit as the production ``name``."""
     advice = f"set {name} to a random value, e.g. from {MAKE_ONE}"
@@ -56,5 +64,6 @@ def check_secret(name: str, value: str, *, min_length: int) -> None:
     lowered = value.lower()
     if any(word in lowered for word in PLACEHOLDER_WORDS):
         raise ValueError(f"{name} looks like a placeholder typed by hand; {advice}")
-    if len(set(value)) < MIN_DISTINCT_CHARACTERS or estimated_bits(value) < MIN_ESTIMATED_BITS:
+    repetitive = _deflated_size(value) < len(value) / 2
+    if len(set(value)) < MIN_DISTINCT_CHARACTERS or estimated_bits(value) < MIN_ESTIMATED_BITS or repetitive:
         raise ValueError(f"{name} is too easy to guess (low entropy); {advice}")

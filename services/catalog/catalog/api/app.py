@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from catalog.api.openapi import install_problem_documentation
 from catalog.api.problems import install_problem_handlers
 from catalog.api.routes import health, merchants, offers, photos, town
 from catalog.bootstrap import build_api
@@ -34,6 +35,7 @@ def create_app(settings: CatalogSettings) -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    install_problem_documentation(app)
     # Outermost, so nothing parses, spools or authenticates a body past its limit.
     app.add_middleware(BodySizeLimit, default_bytes=JSON_BODY_LIMIT, routes=photo_upload_limits(settings))
     for module in (merchants, offers, town, photos, health):

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from catalog.adapters.tokens import InvalidToken
 from catalog.app.handlers import CatalogHandlers, Principal
@@ -28,11 +29,18 @@ def get_handlers(container: Container) -> CatalogHandlers:
 Handlers = Annotated[CatalogHandlers, Depends(get_handlers)]
 
 
-def get_principal(container: Container, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+bearer = HTTPBearer(
+    auto_error=False,  # a missing token is our own 401 problem, not FastAPI's 403
+    description="A merchant token (from registration) or the town association's token.",
+)
+
+
+def get_principal(
+    container: Container, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    if credentials is None or not credentials.credentials:
         raise InvalidToken("send 'Authorization: Bearer <token>' (your merchant token or the association's)")
-    return container.tokens.principal(token.strip())
+    return container.tokens.principal(credentials.credentials.strip())
 
 
 Caller = Annotated[Principal, Depends(get_principal)]

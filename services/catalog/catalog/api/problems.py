@@ -79,7 +79,9 @@ async def _conflict(_: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
-    return problem(error.status_code, "Request failed", str(error.detail))
+    response = problem(error.status_code, "Request failed", str(error.detail))
+    response.headers.update(error.headers or {})  # e.g. a 405's Allow
+    return response
 
 
 async def _unexpected(_: Request, error: Exception) -> JSONResponse:

@@ -7,7 +7,7 @@ from datetime import datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, WithJsonSchema
 
 from catalog.domain.merchant import Merchant
 from catalog.domain.money import format_price
@@ -26,7 +26,17 @@ def _local(moment: time) -> time:
     return moment
 
 
-LocalTime = Annotated[time, AfterValidator(_local)]
+LocalTime = Annotated[
+    time,
+    AfterValidator(_local),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+            "description": "The town's wall-clock time, HH:MM or HH:MM:SS, without a zone.",
+        }
+    ),
+]
 
 
 class TimeWindowIn(TimeWindow):

@@ -15,7 +15,7 @@ async def live() -> dict[str, str]:
     return {"status": "live"}
 
 
-@router.get("/ready")
+@router.get("/ready", responses={503: {"description": "Not ready: `checks` names the missing dependency"}})
 async def ready(container: Container) -> JSONResponse:
     ok, checks = await container.readiness.check()
     return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)

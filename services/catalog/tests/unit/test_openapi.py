@@ -1,0 +1,40 @@
+"""The OpenAPI document lists every problem an operation can answer, as problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from catalog.api.app import create_app
+from catalog.settings import CatalogSettings
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return create_app(CatalogSettings(town="doc-town", database_url="postgresql://localhost/x")).openapi()
+
+
+def statuses(document: dict[str, Any], method: str, path: str) -> set[str]:
+    return set(document["paths"][path][method]["responses"])
+
+
+def test_each_operation_documents_the_problems_it_can_answer(document: dict[str, Any]) -> None:
+    problems = {"400", "401", "403", "409", "413", "422"}
+    assert statuses(document, "post", "/offers/products") == {"200", "201", "503", *problems}
+    assert statuses(document, "put", "/offers/{offer_id}/price") == {"200", "404", *problems}
+    assert statuses(document, "get", "/catalog") == {"200", "422"}
+    assert statuses(document, "get", "/directory/{merchant_id}") == {"200", "404", "422"}
+
+
+def test_problems_are_problem_json_and_fastapis_own_422_schema_is_gone(document: dict[str, Any]) -> None:
+    problem = document["paths"]["/merchants"]["post"]["responses"]["422"]
+    assert problem["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert set(document["components"]["schemas"]["Problem"]["required"]) == {"title", "status", "detail"}
+
+
+def test_authenticated_operations_declare_the_bearer_scheme(document: dict[str, Any]) -> None:
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert document["paths"]["/merchants/me"]["get"]["security"] == [{"HTTPBearer": []}]
+    assert "security" not in document["paths"]["/catalog"]["get"]
