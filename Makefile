@@ -47,7 +47,7 @@ lint:  ## ruff, mypy, and the architecture rules (no service imports another; do
 	$(VENV)/lint-imports --config .importlinter
 	$(PYTEST) -q tests/test_architecture.py
 
-bench: stack  ## benchmarks: event store, projection rebuild, photo-to-searchable, vs the eventsourcing library
+bench: stack  ## benchmarks: event store, projection rebuild, photo-to-searchable, hostile uploads, vs the eventsourcing library
 	@$(VENV)/pip install -q -r requirements/bench.txt
 	$(VENV)/python -m bench
 
