@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
-from uuid import uuid4
 
 import pytest
 
@@ -24,8 +21,7 @@ from catalog.domain.commands import (
 from catalog.domain.errors import InvalidChange, NotAllowed, NotFound
 from catalog.domain.offer import OfferDetails
 from downtown_events.catalog import Address, MerchantProfile, PhotoVariant
-from downtown_events.contract import IntegrationEvent
-from downtown_events.runtime.store import ConcurrencyConflict, EventStore, StoredEvent
+from downtown_events.runtime.memory_store import InMemoryEventStore
 
 PROFILE = MerchantProfile(
     name="Blumen Hagedorn",
@@ -34,35 +30,6 @@ PROFILE = MerchantProfile(
     email="b@example.de",
     address=Address(street="Markt 4", postal_code="48143", city="Münster"),
 )
-
-
-class InMemoryEventStore(EventStore):
-    """Same guarantees as the PostgreSQL store, minus durability; can simulate a rival writer."""
-
-    def __init__(self) -> None:
-        self.streams: dict[str, list[StoredEvent]] = defaultdict(list)
-        self.conflicts_to_simulate = 0
-
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[IntegrationEvent],
-        metadata: Mapping[str, str] | None = None,
-    ) -> list[StoredEvent]:
-        stream = self.streams[stream_id]
-        if self.conflicts_to_simulate or len(stream) != expected_version:
-            self.conflicts_to_simulate = max(self.conflicts_to_simulate - 1, 0)
-            raise ConcurrencyConflict(stream_id, expected_version)
-        stored = [
-            StoredEvent(stream_id, expected_version + n + 1, 0, uuid4(), event, datetime.now(UTC), dict(metadata or {}))
-            for n, event in enumerate(events)
-        ]
-        stream.extend(stored)
-        return stored
-
-    async def read(self, stream_id: str) -> list[StoredEvent]:
-        return list(self.streams.get(stream_id, []))
 
 
 class FakePhotos:
