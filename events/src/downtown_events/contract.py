@@ -103,7 +103,10 @@ class EventRegistry:
         if version > model.schema_version or (type_name, version) not in self._versions:
             raise UnknownEventType(f"{type_name} has no version {version} known to this reader")
         while version < model.schema_version:
-            data = self._upcasters[(type_name, version)](data)
+            try:
+                data = self._upcasters[(type_name, version)](data)
+            except Exception as error:  # an old event the upcaster cannot lift is unreadable, not a crash
+                raise InvalidEventData(f"{type_name}.v{version} cannot be upcast: {error!r}") from error
             version += 1
         try:
             return model.model_validate(data)

@@ -24,6 +24,7 @@ from downtown_events.catalog import OfferListed, OfferPriceChanged
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
 from downtown_events.runtime.database import Connection, Pool
+from downtown_events.runtime.failures import ConsumerHalted
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
 from downtown_events.runtime.outbox import OutboxRelay
 from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
@@ -38,11 +39,16 @@ class RecordingHandler:
 
     def __init__(self) -> None:
         self.outages_left = 0
+        self.broken = ""  # "bug": every event fails; "schema": its table lost a column
 
     async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None:
         if self.outages_left:
             self.outages_left -= 1
             raise psycopg.OperationalError("server closed the connection unexpectedly")
+        if self.broken == "bug":
+            raise KeyError("a handler bug that every event meets")
+        if self.broken == "schema":
+            await conn.execute("INSERT INTO applied (no_such_column) VALUES (1)")
         for event in events:
             if getattr(event.event, "title", "") == "boom":
                 raise ValueError("this handler cannot take a title of 'boom'")
@@ -172,6 +178,28 @@ async def test_an_event_the_handler_cannot_take_is_dead_lettered_alone(
     assert len(applied) == 5  # everything except the 'boom' listing; its later price change still flows
     dead = await read_topic(kafka_bootstrap, dead_letter_topic(town, "catalog"), count=1)
     assert b"cannot take a title of 'boom'" in dict(dead[0].headers)["dlq_reason"]
+
+
+@pytest.mark.parametrize("broken", ["bug", "schema"])
+@pytest.mark.usefixtures("setup")
+async def test_a_fault_no_event_gets_past_halts_the_consumer_instead_of_dead_lettering_everything(
+    broken: str, pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str
+) -> None:
+    records = await publish_offers(pool, producer, town, ["Salz", "Pfeffer"], kafka_bootstrap)
+    handler = RecordingHandler()
+    handler.broken = broken
+
+    with pytest.raises(ConsumerHalted, match="no_such_column" if broken == "schema" else "handler bug"):
+        await consumer_for(pool, handler, producer, town).process(records)
+
+    assert await applied_rows(pool) == []
+    assert await read_topic(kafka_bootstrap, dead_letter_topic(town, "catalog"), count=1, seconds=2) == []
+    async with pool.connection() as conn:
+        tracked = await (await conn.execute("SELECT count(*) AS n FROM tracking")).fetchone()
+    assert tracked is not None and tracked["n"] == 0  # nothing marked as applied: the batch comes again
+    handler.broken = ""
+    await consumer_for(pool, handler, producer, town).process(records)  # fixed: the same batch applies
+    assert len(await applied_rows(pool)) == 4
 
 
 @dataclass

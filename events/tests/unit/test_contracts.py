@@ -137,3 +137,11 @@ def test_hours_written_with_a_time_zone_are_read_as_wall_clock_times() -> None:
     zoned = TimeWindow.model_validate({"weekday": 0, "opens": "00:00:00Z", "closes": "10:00"})
     plain = TimeWindow.model_validate({"weekday": 0, "opens": "00:00", "closes": "10:00"})
     assert zoned == plain and zoned.opens.tzinfo is None
+
+
+def test_an_old_event_its_upcaster_cannot_lift_is_invalid_data_not_a_crash() -> None:
+    """A v1 record lacking a field must reach the dead-letter topic, not retry forever."""
+    from downtown_events.contract import InvalidEventData, registry
+
+    with pytest.raises(InvalidEventData, match="cannot be upcast"):
+        registry.decode("downtown.catalog.MerchantRegistered", 1, {"name": "ohne Id"})

@@ -11,9 +11,13 @@ worker, or plain aiokafka in a rebuild) and:
 3. returns only after that commit, so the transport acknowledges (commits the Kafka
    offset) only what is durably applied.
 
-A database outage is retried with backoff, never skipped. An event whose handling fails
-for another reason (a bug, data the handler cannot take) is isolated by retrying the batch
-one event at a time, and the failing one is dead-lettered with the error; the rest flow.
+What a failure means is decided in ``failures.py``: a database or broker outage is
+retried with backoff, never skipped; an event whose handling fails (data the handler
+cannot take, a bug meeting one event) is isolated by retrying the batch one event at a
+time, and the failing one is dead-lettered with the error while the rest flow. A failure
+that no event can get past (the schema changed under a projection), or one that every
+event of a batch meets, halts the consumer instead (:class:`ConsumerHalted`): nothing is
+dead-lettered, the batch is retried until code or schema are fixed, and health says why.
 """
 
 from __future__ import annotations
@@ -25,23 +29,18 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Protocol
 
-import psycopg
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
-from psycopg_pool import PoolTimeout
 
 from downtown_events.envelope import InvalidEnvelope
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection, Pool
+from downtown_events.runtime.failures import ConsumerHalted, Failure, classify
 from downtown_events.runtime.faults import crash_point
 from downtown_events.runtime.records import Decoded, KafkaRecord, ReceivedEvent, UnreadableEvent, decode_record
 from downtown_events.runtime.tracking import EventHandler, apply_tracked
 
 log = logging.getLogger(__name__)
-
-TRANSIENT_ERRORS = (psycopg.OperationalError, PoolTimeout, KafkaError)
-"""The database or the broker is away: wait and try the same thing again, never skip."""
 
 
 class DeadLetters(Protocol):
@@ -112,9 +111,35 @@ class TrackingConsumer:
             events.append(event)
         try:
             await self._retry_transient(partial(self._apply, events, records))
-        except Exception:
+        except Exception as error:
+            self._halt_if(classify(error) is Failure.HALT, error)
             log.exception("applying a batch of %d failed; isolating the failing event", len(records))
+            await self._retry_transient(partial(self._halt_if_every_event_fails, events, records))
             await self._apply_one_by_one(events, records)
+
+    def _halt_if(self, condition: bool, error: BaseException) -> None:
+        if condition:
+            raise ConsumerHalted(f"{self._handler.consumer_name} halted: {error!r}") from error
+
+    async def _halt_if_every_event_fails(self, events: list[Decoded], records: Sequence[KafkaRecord]) -> None:
+        """Try each event once in a transaction that is then rolled back; if two or more
+        were tried and every one failed, the fault is not in the events: halt."""
+        tried, failures = 0, list[Exception]()
+        async with self._pool.connection() as conn:
+            await conn.execute("BEGIN")
+            try:
+                for event in events:
+                    try:
+                        async with conn.transaction():  # a savepoint per event
+                            tried += await apply_tracked(conn, self._handler, [event], [event.record])
+                    except Exception as error:
+                        self._halt_if(classify(error) is Failure.HALT, error)
+                        if classify(error) is Failure.TRANSIENT:
+                            raise
+                        tried, failures = tried + 1, [*failures, error]
+            finally:
+                await conn.execute("ROLLBACK")
+        self._halt_if(tried >= 2 and len(failures) == tried, failures[-1] if failures else RuntimeError())
 
     async def _apply_one_by_one(self, events: list[Decoded], records: Sequence[KafkaRecord]) -> None:
         """Each record in its own transaction; one the handler cannot take is dead-lettered
@@ -125,6 +150,7 @@ class TrackingConsumer:
             try:
                 await self._retry_transient(partial(self._apply, [event] if event else [], [record]))
             except Exception as error:
+                self._halt_if(classify(error) is Failure.HALT, error)
                 await self._retry_transient(partial(self._dead_letters.send, record, f"handler failed: {error!r}"))
                 await self._retry_transient(partial(self._skip, [event] if event else [], [record]))
 
@@ -162,7 +188,9 @@ class TrackingConsumer:
             try:
                 await action()
                 return
-            except TRANSIENT_ERRORS as error:
+            except Exception as error:
+                if classify(error) is not Failure.TRANSIENT:
+                    raise
                 log.warning("transient failure (%r); retrying in %.1fs", error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_backoff)

@@ -28,7 +28,8 @@ import faust
 
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.consumer import TrackingConsumer
-from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.failures import ConsumerHalted
+from downtown_events.runtime.health import Readiness, halted_consumers
 from downtown_events.runtime.records import KafkaRecord
 
 log = logging.getLogger(__name__)
@@ -143,13 +144,17 @@ async def _process_until_done(subscription: Subscription, records: list[KafkaRec
         try:
             consumer = await subscription.consumer()
             await consumer.process(records)
+            halted_consumers.pop(subscription.name, None)
             return
         except asyncio.CancelledError:
             raise
+        except ConsumerHalted as halted:
+            halted_consumers[subscription.name] = str(halted)
+            log.error("%s; retrying the same batch in %.0fs (see /healthz/ready)", halted, delay)
         except Exception:
             log.exception("%s could not process a batch; retrying in %.1fs", subscription.name, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 30.0)
 
 
 def _record(message: Any) -> KafkaRecord:

@@ -17,6 +17,15 @@ from downtown_events.runtime.database import Pool, pending_migrations
 
 Check = Callable[[], Awaitable[None]]
 
+halted_consumers: dict[str, str] = {}
+"""Consumers of this process that halted (see ``failures.py``), with why; a worker that has
+one is not ready, so the platform sees it and nothing is silently skipped."""
+
+
+async def _consumers() -> None:
+    if halted_consumers:
+        raise RuntimeError("; ".join(f"{name}: {reason}" for name, reason in sorted(halted_consumers.items())))
+
 
 async def _database(pool: Pool) -> None:
     async with pool.connection(timeout=2) as conn:
@@ -52,6 +61,7 @@ class Readiness:
             "database": lambda: _database(self._pool),
             "migrations": self._schema,
             "kafka": lambda: _broker(self._bootstrap),
+            "consumers": _consumers,
         }
         results: dict[str, str] = {}
         for name, check in checks.items():

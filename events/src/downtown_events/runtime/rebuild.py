@@ -3,7 +3,7 @@
 1. Fresh ``<table>__rebuild`` tables; the topic is read from the beginning with plain
    aiokafka (no consumer group, nothing committed) up to the end offsets seen at start.
 2. Wait until the live projection has read at least as far, then take the consumer's
-   lock (the live worker takes the same lock for every batch, so it pauses), bring the
+   lock exclusively (every live batch holds it shared, so the workers pause), bring the
    rebuild to exactly the live offsets, and compare row counts and content checksums.
 3. If they match (or ``force``), swap in one transaction: live tables become ``__old``
    and are dropped, rebuild tables take the live names, tracking rows move over. The

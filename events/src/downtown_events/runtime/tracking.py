@@ -94,8 +94,9 @@ async def apply_tracked(
 
     Returns how many events were new.
     """
-    # Serialises this consumer's batches with a projection swap (see rebuild.py).
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (handler.consumer_name,))
+    # Shared: the batches of a consumer's replicas run side by side (their partitions differ);
+    # only a projection swap takes the lock exclusively and waits them out (see rebuild.py).
+    await conn.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (handler.consumer_name,))
     streams = sorted({event.stream_id for event in events})
     rows = await (await conn.execute(_LOCK_TRACKING, (handler.consumer_name, streams))).fetchall()
     applied: dict[str, int] = {row["stream_id"]: row["version"] for row in rows}

@@ -1,0 +1,38 @@
+"""Failures are told apart by what failed (SQLSTATE), not by the Python exception class."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from aiokafka.errors import KafkaConnectionError
+from psycopg import errors
+from psycopg_pool import PoolTimeout
+
+from downtown_events.runtime.failures import Failure, classify
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        (errors.AdminShutdown(), Failure.TRANSIENT),
+        (errors.SerializationFailure(), Failure.TRANSIENT),
+        (errors.DeadlockDetected(), Failure.TRANSIENT),
+        (errors.TooManyConnections(), Failure.TRANSIENT),
+        (errors.DiskFull(), Failure.TRANSIENT),
+        (errors.LockNotAvailable(), Failure.TRANSIENT),
+        (psycopg.OperationalError("server closed the connection unexpectedly"), Failure.TRANSIENT),
+        (PoolTimeout(), Failure.TRANSIENT),
+        (KafkaConnectionError(), Failure.TRANSIENT),
+        (errors.QueryCanceled(), Failure.POISON),  # an OperationalError, yet retrying it forever helps nobody
+        (errors.ProgramLimitExceeded(), Failure.POISON),  # also an OperationalError
+        (errors.UniqueViolation(), Failure.POISON),
+        (errors.NumericValueOutOfRange(), Failure.POISON),
+        (ValueError("a handler met data it cannot take"), Failure.POISON),
+        (errors.UndefinedColumn(), Failure.HALT),  # a projection's table changed under it
+        (errors.UndefinedTable(), Failure.HALT),
+        (errors.InsufficientPrivilege(), Failure.HALT),
+        (errors.FeatureNotSupported(), Failure.HALT),
+    ],
+)
+def test_each_failure_gets_its_treatment(error: BaseException, failure: Failure) -> None:
+    assert classify(error) is failure
