@@ -287,3 +287,27 @@ async def test_appended_published_consumed_and_dead_lettered_events_are_counted(
     assert captured.counter("downtown.events.published") - before["published"] == 2
     assert captured.counter("downtown.events.consumed", consumer=handler.consumer_name) == 2
     assert captured.counter("downtown.events.dead_lettered", consumer=handler.consumer_name) == 1
+
+
+@pytest.mark.usefixtures("setup")
+async def test_a_version_that_skips_ahead_is_parked_until_the_gap_closes_never_dropped(
+    pool: Pool, producer: AIOKafkaProducer, town: str, kafka_bootstrap: str
+) -> None:
+    """As after partitions were added: a stream's v2 arrives (and is acknowledged) before v1."""
+    listed, repriced = await publish_offers(pool, producer, town, ["Senf"], kafka_bootstrap)
+    consumer = consumer_for(pool, RecordingHandler(), producer, town)
+
+    await consumer.process([repriced])
+    async with pool.connection() as conn:
+        waiting = await (await conn.execute("SELECT stream_id, version FROM parked_events")).fetchall()
+    assert await applied_rows(pool) == []
+    assert [(row["stream_id"], row["version"]) for row in waiting] == [(listed.key.decode(), 2)]
+
+    await consumer.process([listed])
+
+    assert await applied_rows(pool) == [(listed.key.decode(), 1), (listed.key.decode(), 2)]
+    async with pool.connection() as conn:
+        left = await (await conn.execute("SELECT count(*) AS n FROM parked_events")).fetchone()
+    assert left is not None and left["n"] == 0
+    await consumer.process([repriced])  # the relay's resend of v2 later changes nothing
+    assert len(await applied_rows(pool)) == 2

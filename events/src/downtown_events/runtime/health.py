@@ -22,6 +22,22 @@ halted_consumers: dict[str, str] = {}
 one is not ready, so the platform sees it and nothing is silently skipped."""
 
 
+PARKED_TOO_LONG_SECONDS = 300
+
+
+async def _parked(pool: Pool) -> None:
+    """Events waiting a while for earlier versions mean a version was lost on the way."""
+    async with pool.connection(timeout=2) as conn:
+        query = (
+            "SELECT consumer, count(*) AS n, extract(epoch FROM now() - min(parked_at)) AS age "
+            "FROM parked_events GROUP BY consumer HAVING min(parked_at) < now() - make_interval(secs => %s)"
+        )
+        rows = await (await conn.execute(query, (PARKED_TOO_LONG_SECONDS,))).fetchall()
+    if rows:
+        waiting = ", ".join(f"{row['consumer']}: {row['n']} for {row['age']:.0f}s" for row in rows)
+        raise RuntimeError(f"events parked, waiting for earlier versions: {waiting}")
+
+
 async def _consumers() -> None:
     if halted_consumers:
         raise RuntimeError("; ".join(f"{name}: {reason}" for name, reason in sorted(halted_consumers.items())))
@@ -62,6 +78,7 @@ class Readiness:
             "migrations": self._schema,
             "kafka": lambda: _broker(self._bootstrap),
             "consumers": _consumers,
+            "parked": lambda: _parked(self._pool),
         }
         results: dict[str, str] = {}
         for name, check in checks.items():

@@ -28,7 +28,14 @@ from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.kafka import topic_partitions
 from downtown_events.runtime.projection import LIVE, REBUILD, Projection, ProjectionWriter, RowSet, table_checksums
 from downtown_events.runtime.records import Decoded, KafkaRecord, ReceivedEvent, UnreadableEvent, decode_record
-from downtown_events.runtime.tracking import apply_tracked, next_offsets, save_progress, select_fresh
+from downtown_events.runtime.tracking import (
+    Parked,
+    apply_tracked,
+    next_offsets,
+    save_parked,
+    save_progress,
+    select_fresh,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -82,10 +89,11 @@ class BulkFold:
         self._projection = projection
         self._rows = RowSet()
         self._versions: dict[str, int] = {}
+        self._parked: Parked = {}
         self._offsets: dict[tuple[str, int], int] = {}
 
     def add(self, events: Sequence[Decoded], records: Sequence[KafkaRecord]) -> None:
-        fresh = select_fresh(events, self._versions)
+        fresh = select_fresh(events, self._versions, self._parked)
         self._projection.fold(self._rows, [event for event in fresh if isinstance(event, ReceivedEvent)])
         for key, offset in next_offsets(records).items():
             self._offsets[key] = max(self._offsets.get(key, 0), offset)
@@ -102,6 +110,7 @@ class BulkFold:
         await asyncio.gather(*(write_shard(shard) for shard in self._rows.shards(parallel)))
         async with pool.connection() as conn, conn.transaction():
             await save_progress(conn, writer.consumer_name, self._versions, self._offsets)
+            await save_parked(conn, writer.consumer_name, self._parked, set())
             await writer.create_indexes(conn)
         self._rows = RowSet()
 
@@ -171,7 +180,7 @@ class ProjectionRebuild:
                 await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(REBUILD(table))))
             await self._writer.create_tables(conn, indexes=False)  # built after the bulk load
             await self._live.create_tables(conn)
-            for tracking in ("tracking", "tracking_offsets"):
+            for tracking in ("tracking", "tracking_offsets", "parked_events"):
                 await conn.execute(
                     sql.SQL("DELETE FROM {} WHERE consumer = %s").format(sql.Identifier(tracking)),
                     (self._writer.consumer_name,),
@@ -273,7 +282,7 @@ class ProjectionRebuild:
                         sql.Identifier(f"{rebuilt}_i{index}"), sql.Identifier(f"{live}_i{index}")
                     )
                 )
-        for tracking in ("tracking", "tracking_offsets"):
+        for tracking in ("tracking", "tracking_offsets", "parked_events"):
             await conn.execute(
                 sql.SQL("DELETE FROM {} WHERE consumer = %s").format(sql.Identifier(tracking)),
                 (self._live.consumer_name,),

@@ -65,6 +65,15 @@ def decode_record(record: KafkaRecord, town: str) -> Decoded:
     envelope = CloudEvent.from_kafka(record.key, record.value, record.headers)
     if envelope.town != town:
         raise InvalidEnvelope(f"event of town {envelope.town!r} on a topic of town {town!r}")
+    return _decoded(record, envelope)
+
+
+def decode_parked(record: KafkaRecord) -> Decoded:
+    """A record that passed :func:`decode_record` once and was parked, read back."""
+    return _decoded(record, CloudEvent.from_kafka(record.key, record.value, record.headers))
+
+
+def _decoded(record: KafkaRecord, envelope: CloudEvent) -> Decoded:
     try:
         return ReceivedEvent(record, envelope, envelope.decode())
     except (InvalidEnvelope, UnknownEventType, InvalidEventData) as error:

@@ -36,6 +36,7 @@ events_appended = meter.create_counter("downtown.events.appended", unit="{event}
 events_published = meter.create_counter("downtown.events.published", unit="{event}")
 events_consumed = meter.create_counter("downtown.events.consumed", unit="{event}")
 events_dead_lettered = meter.create_counter("downtown.events.dead_lettered", unit="{event}")
+events_parked = meter.create_counter("downtown.events.parked", unit="{event}")
 consumer_lag = meter.create_gauge("downtown.consumer.lag", unit="{message}")
 
 _propagator = TraceContextTextMapPropagator()

@@ -1,9 +1,10 @@
 """Tracking: what a consumer has applied, recorded in the same transaction as the effect.
 
 Per consumer and stream, the last applied version (``tracking``): a redelivered or
-duplicated event has a version at or below it and is dropped; one that skips ahead waits
-for the relay to publish what is missing. Per consumer and partition, the next offset
-(``tracking_offsets``): for lag, and to line a rebuild up with the live projection.
+duplicated event has a version at or below it and is dropped; one that skips ahead is
+*parked* (``parked_events``) until the versions before it are applied, and then applied in
+the same transaction as the one that closed the gap. Per consumer and partition, the next
+offset (``tracking_offsets``): for lag, and to line a rebuild up with the live projection.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
+from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection
-from downtown_events.runtime.records import Decoded, KafkaRecord, ReceivedEvent
+from downtown_events.runtime.records import Decoded, KafkaRecord, ReceivedEvent, decode_parked
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +53,39 @@ def next_offsets(records: Sequence[KafkaRecord]) -> dict[tuple[str, int], int]:
     return offsets
 
 
-def select_fresh(events: Sequence[Decoded], applied: dict[str, int]) -> list[Decoded]:
+Parked = dict[str, dict[int, Decoded]]
+"""Events waiting for earlier versions: stream -> version -> event."""
+
+
+def select_fresh(events: Sequence[Decoded], applied: dict[str, int], parked: Parked | None = None) -> list[Decoded]:
     """The events next in their streams, in order, advancing ``applied`` (stream -> version).
 
-    A version at or below the applied one is a duplicate; one that skips ahead means the
-    relay will publish the missing events and this one again, so it is left for then.
+    A version at or below the applied one is a duplicate. One that skips ahead goes to
+    ``parked``; when the version before it is applied, it follows, in order.
     """
+    waiting: Parked = {} if parked is None else parked
     fresh: list[Decoded] = []
     for event in events:
         last = applied.get(event.stream_id, 0)
         if event.stream_version == last + 1:
             fresh.append(event)
             applied[event.stream_id] = event.stream_version
+            fresh.extend(_released(waiting, applied, event.stream_id))
         elif event.stream_version > last + 1:
-            log.warning(
-                "%s v%d arrived before v%d; waiting for the relay to resend",
-                event.stream_id,
-                event.stream_version,
-                last + 1,
-            )
+            log.warning("%s v%d arrived before v%d; parked", event.stream_id, event.stream_version, last + 1)
+            waiting.setdefault(event.stream_id, {})[event.stream_version] = event
     return fresh
+
+
+def _released(parked: Parked, applied: dict[str, int], stream_id: str) -> list[Decoded]:
+    waiting = parked.get(stream_id, {})
+    released = []
+    while applied[stream_id] + 1 in waiting:
+        released.append(waiting.pop(applied[stream_id] + 1))
+        applied[stream_id] += 1
+    for version in [v for v in waiting if v <= applied[stream_id]]:
+        del waiting[version]  # already applied by another way (a redelivery)
+    return released
 
 
 async def save_progress(
@@ -100,10 +115,63 @@ async def apply_tracked(
     streams = sorted({event.stream_id for event in events})
     rows = await (await conn.execute(_LOCK_TRACKING, (handler.consumer_name, streams))).fetchall()
     applied: dict[str, int] = {row["stream_id"]: row["version"] for row in rows}
-    fresh = select_fresh(events, applied)
+    parked = await load_parked(conn, handler.consumer_name, streams)
+    before = _keys(parked)
+    fresh = select_fresh(events, applied, parked)
     readable = [event for event in fresh if isinstance(event, ReceivedEvent)]
     if readable:
         await handler.handle(conn, readable)
     changed = {event.stream_id: applied[event.stream_id] for event in fresh}
     await save_progress(conn, handler.consumer_name, changed, next_offsets(records))
+    await save_parked(conn, handler.consumer_name, parked, before)
     return len(fresh)
+
+
+def _keys(parked: Parked) -> set[tuple[str, int]]:
+    return {(stream, version) for stream, waiting in parked.items() for version in waiting}
+
+
+_LOAD_PARKED = """
+SELECT topic, "partition", "offset", key, value, header_names, header_values FROM parked_events
+WHERE consumer = %s AND stream_id = ANY(%s) FOR UPDATE
+"""
+_PARK = """
+INSERT INTO parked_events
+    (consumer, stream_id, version, topic, "partition", "offset", key, value, header_names, header_values)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
+"""
+
+
+async def load_parked(conn: Connection, consumer_name: str, streams: list[str]) -> Parked:
+    rows = await (await conn.execute(_LOAD_PARKED, (consumer_name, streams))).fetchall()
+    parked: Parked = {}
+    for row in rows:
+        record = KafkaRecord(
+            row["topic"],
+            row["partition"],
+            row["offset"],
+            row["key"],
+            row["value"],
+            list(zip(row["header_names"], row["header_values"], strict=True)),
+        )
+        event = decode_parked(record)
+        parked.setdefault(event.stream_id, {})[event.stream_version] = event
+    return parked
+
+
+async def save_parked(conn: Connection, consumer_name: str, parked: Parked, before: set[tuple[str, int]]) -> None:
+    """Park what newly waits, forget what was applied or turned out to be a duplicate."""
+    now = _keys(parked)
+    gone = before - now
+    if gone:
+        await conn.execute(
+            "DELETE FROM parked_events WHERE consumer = %s AND (stream_id, version) IN "
+            "(SELECT * FROM unnest(%s::text[], %s::int[]))",
+            (consumer_name, [stream for stream, _ in gone], [version for _, version in gone]),
+        )
+    for stream, version in sorted(now - before):
+        record = parked[stream][version].record
+        names, values = [name for name, _ in record.headers], [value for _, value in record.headers]
+        where = (record.topic, record.partition, record.offset)
+        await conn.execute(_PARK, (consumer_name, stream, version, *where, record.key, record.value, names, values))
+        telemetry.events_parked.add(1, {"consumer": consumer_name})
