@@ -23,6 +23,7 @@ import httpx
 
 from bench.report import Figure, Target, percentile, say
 from bench.scratch import delete_topics, random_town, scratch_database
+from tests.support.catalog_client import REGISTRATION as CLIENT_REGISTRATION
 from tests.support.local_stack import CatalogInstance, running_catalog
 
 BENCHMARK = "latency"
@@ -30,16 +31,7 @@ POLL_SECONDS = 0.01
 GIVE_UP_SECONDS = 30.0
 PHOTO_SAMPLES = Path(__file__).resolve().parent.parent / "services" / "catalog" / "tests" / "unit"
 
-REGISTRATION = {
-    "name": "Kerzenzieherei Bench",
-    "category": "Kunsthandwerk",
-    "address": {"street": "Hauptstraße 12", "postal_code": "48624", "city": "Schöppingen"},
-    "phone": "+49 2555 1234",
-    "email": "info@kerzen.example",
-    "offers_delivery": True,
-    "offers_pickup": True,
-    "opening_hours": [{"weekday": d, "opens": "09:00", "closes": "18:30"} for d in range(6)],
-}
+REGISTRATION = {**CLIENT_REGISTRATION, "name": "Kerzenzieherei Bench", "category": "Kunsthandwerk"}
 
 
 def _photos(count: int) -> list[bytes]:

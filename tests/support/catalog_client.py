@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import httpx
-from photo_samples import sample_photo
 
 from tests.support.local_stack import CatalogInstance
 
@@ -38,6 +37,8 @@ def list_product(
     photo: bytes | None = None,
     key: str | None = None,
 ) -> httpx.Response:
+    from photo_samples import sample_photo  # on the tests' path; imported here so bench/ can use this module
+
     headers = {**auth, **({"Idempotency-Key": key} if key else {})}
     files = {"photo": ("IMG_0042.jpg", photo or sample_photo("jpeg", gps=True, text=title), "image/jpeg")}
     return httpx.post(

@@ -35,6 +35,16 @@ def headers_of(record) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {key: value.decode() for key, value in record.headers}
 
 
+async def publish_once(pool: AsyncConnectionPool, town: str, kafka_bootstrap: str) -> int:
+    """One relay batch with a producer of its own; how many records went out."""
+    producer = reliable_producer(kafka_bootstrap, client_id="test")
+    await producer.start()
+    try:
+        return await OutboxRelay(pool, producer, town=town, service="catalog").publish_pending()
+    finally:
+        await producer.stop()
+
+
 async def outbox_size(pool: AsyncConnectionPool) -> int:
     async with pool.connection() as conn:
         row = await (await conn.execute("SELECT count(*) AS n FROM outbox")).fetchone()
@@ -49,12 +59,7 @@ async def test_the_relay_publishes_each_stream_in_order_and_empties_the_outbox(
     streams = [offer_history(4) for _ in range(5)]
     for events in streams:
         await store.append(str(events[0].offer_id), 0, events)
-    producer = reliable_producer(kafka_bootstrap, client_id="test")
-    await producer.start()
-    try:
-        published = await OutboxRelay(pool, producer, town=town, service="catalog").publish_pending()
-    finally:
-        await producer.stop()
+    published = await publish_once(pool, town, kafka_bootstrap)
 
     records = await read_topic(kafka_bootstrap, events_topic(town, "catalog"), count=25)
     assert published == 25 and len(records) == 25
@@ -202,12 +207,7 @@ async def test_the_relay_publishes_what_was_stored_byte_for_byte_even_types_it_d
                 " INSERT INTO outbox SELECT position FROM e",
                 (f"stream-{number}", uuid4(), event_type, version, data),
             )
-    producer = reliable_producer(kafka_bootstrap, client_id="test")
-    await producer.start()
-    try:
-        published = await OutboxRelay(pool, producer, town=town, service="catalog").publish_pending()
-    finally:
-        await producer.stop()
+    published = await publish_once(pool, town, kafka_bootstrap)
 
     records = await read_topic(kafka_bootstrap, events_topic(town, "catalog"), count=2)
     assert published == 2 and await outbox_size(pool) == 0
@@ -235,12 +235,7 @@ async def test_private_events_are_stored_and_replayed_but_never_published(
     store = PostgresEventStore(pool, service="catalog")
     secret = OfferSecretNoted(offer_id=listed.offer_id, secret="XK7-PQ2")
     await store.append(str(listed.offer_id), 0, [listed, secret])
-    producer = reliable_producer(kafka_bootstrap, client_id="test")
-    await producer.start()
-    try:
-        published = await OutboxRelay(pool, producer, town=town, service="catalog").publish_pending()
-    finally:
-        await producer.stop()
+    published = await publish_once(pool, town, kafka_bootstrap)
 
     records = await read_topic(kafka_bootstrap, events_topic(town, "catalog"), count=2, seconds=3)
     assert published == 1 and [headers_of(r)["ce_type"] for r in records] == [OfferListed.ce_type()]

@@ -192,3 +192,9 @@ def test_a_customer_without_umlauts_finds_kaese(catalog: CatalogInstance) -> Non
     assert list_product(catalog, auth, "Würziger Käse aus Heumilch").status_code == 201
     assert eventually(lambda: search(catalog, q="Kaese Heumilch")["total"]) == 1
     assert search(catalog, q="Wuerziger")["total"] == 1
+
+
+def test_a_method_a_route_does_not_take_gets_405_with_allow(catalog: CatalogInstance) -> None:
+    response = httpx.patch(f"{catalog.api}/catalog")
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert response.headers["content-type"] == "application/problem+json"
