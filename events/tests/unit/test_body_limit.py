@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from downtown_events.runtime.body_limit import BodySizeLimit, Message, Receive, RouteLimit, Scope, Send
+from downtown_events.runtime.http.body_limit import BodySizeLimit, Message, Receive, RouteLimit, Scope, Send
 
 
 def http_scope(

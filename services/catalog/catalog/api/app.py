@@ -1,21 +1,20 @@
-"""The catalog's HTTP API for one town."""
+"""The catalog's HTTP API for one town, on the runtime's service kit."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from fastapi import FastAPI, Request
 
-from catalog.api.openapi import install_problem_documentation
-from catalog.api.problems import install_problem_handlers
-from catalog.api.routes import health, merchants, offers, photos, town
+from catalog.api.deps import get_container
+from catalog.api.problems import CATALOG_PROBLEMS
+from catalog.api.routes import merchants, offers, photos, town
 from catalog.bootstrap import build_api
 from catalog.settings import CatalogSettings
-from downtown_events.runtime.body_limit import BodySizeLimit, RouteLimit
-
-JSON_BODY_LIMIT = 64 * 1024  # the largest JSON a route takes (a service's description) is ~17 KB
+from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.http.app import create_service_app
+from downtown_events.runtime.http.body_limit import RouteLimit
 
 
 def create_app(settings: CatalogSettings) -> FastAPI:
@@ -27,21 +26,19 @@ def create_app(settings: CatalogSettings) -> FastAPI:
         finally:
             await app.state.container.close()
 
-    app = FastAPI(
+    def readiness(request: Request) -> Readiness:
+        return get_container(request).readiness
+
+    return create_service_app(
         title=f"Downtown catalog — {settings.town}",
         description="Merchants, their offers and the town catalog and directory. "
         "Merchant calls need `Authorization: Bearer <merchant token>` (from registration).",
-        version="0.1.0",
         lifespan=lifespan,
+        routers=[module.router for module in (merchants, offers, town, photos)],
+        readiness=readiness,
+        problems=CATALOG_PROBLEMS,
+        body_limits=photo_upload_limits(settings),
     )
-    install_problem_handlers(app)
-    install_problem_documentation(app)
-    # Outermost, so nothing parses, spools or authenticates a body past its limit.
-    app.add_middleware(BodySizeLimit, default_bytes=JSON_BODY_LIMIT, routes=photo_upload_limits(settings))
-    for module in (merchants, offers, town, photos, health):
-        app.include_router(module.router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
-    return app
 
 
 def photo_upload_limits(settings: CatalogSettings) -> list[RouteLimit]:

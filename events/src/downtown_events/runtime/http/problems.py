@@ -1,0 +1,103 @@
+"""Errors as RFC 9457 problem details: a status, a title, and a reason a person can act on.
+
+The kit maps what every service meets (invalid requests, unknown routes and methods, a
+concurrent change, the unexpected); a service adds :class:`ProblemRule` s for its own
+errors (its domain's refusals, a rejected upload, a bad token). The detail is the
+exception's ``reason`` attribute if it has one, else its message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from starlette.exceptions import HTTPException
+
+from downtown_events.runtime.store import ConcurrencyConflict
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+@dataclass(frozen=True)
+class ProblemRule:
+    """Answer ``error`` (and its subclasses) with ``status`` and ``title``.
+
+    ``headers`` adds response headers from the error (``Retry-After``); ``field`` names the
+    request field a 4xx is about, for clients that show it next to the input.
+    """
+
+    error: type[Exception]
+    status: int
+    title: str
+    headers: Callable[[Any], dict[str, str]] = field(default=lambda _: {})
+    field: str | None = None
+
+    def answer(self, error: Exception) -> JSONResponse:
+        detail = str(getattr(error, "reason", None) or error)
+        extra = {"errors": [{"field": self.field, "reason": detail}]} if self.field else {}
+        response = problem(self.status, self.title, detail, **extra)
+        response.headers.update(self.headers(error))
+        return response
+
+
+def install_problem_handlers(app: FastAPI, rules: Sequence[ProblemRule] = ()) -> None:
+    """The kit's handlers, then the service's; the most specific exception class wins."""
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(ConcurrencyConflict, _conflict)
+    for rule in rules:
+        app.add_exception_handler(rule.error, _handler(rule))
+
+
+def _handler(rule: ProblemRule) -> Callable[[Request, Exception], Any]:
+    async def handle(_: Request, error: Exception) -> JSONResponse:
+        return rule.answer(error)
+
+    return handle
+
+
+async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {"field": ".".join(str(part) for part in e["loc"] if part != "body"), "reason": e["msg"]}
+        for e in error.errors()
+    ]
+    summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    return problem(422, "Invalid request", summary, errors=errors)
+
+
+async def _conflict(_: Request, error: Exception) -> JSONResponse:
+    return problem(409, "Concurrent change", f"{error}; reload and try again")
+
+
+async def _http_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    response = problem(error.status_code, "Request failed", str(error.detail))
+    response.headers.update(error.headers or {})  # e.g. a 405's Allow
+    return response
+
+
+async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=error)
+    trace_id = format(trace.get_current_span().get_span_context().trace_id, "032x")
+    return problem(
+        500,
+        "Internal error",
+        "Something failed on our side; please try again. If it keeps "
+        f"failing, tell the platform team this trace id: {trace_id}",
+        trace_id=trace_id,
+    )
