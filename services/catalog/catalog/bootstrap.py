@@ -13,12 +13,15 @@ from catalog.adapters.photo_storage import FilePhotoStorage
 from catalog.adapters.photos import PixelLimits
 from catalog.adapters.tokens import TokenService
 from catalog.app.handlers import CatalogHandlers
+from catalog.projections import PROJECTIONS
 from catalog.settings import SERVICE, CatalogSettings
 from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.service import ServiceDefinition
 from downtown_events.runtime.store import PostgresEventStore
 
 SERVICE_MIGRATIONS: list[Path] = []  # the catalog's write side needs only the runtime's tables
+CATALOG = ServiceDefinition(SERVICE, projections=PROJECTIONS, migrations=SERVICE_MIGRATIONS)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The catalog's settings: the runtime's (town, database, broker) plus its own."""
+"""The catalog's settings: every service's (town, database, broker, ports) plus its own."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from downtown_events.runtime.secrets import check_secret
-from downtown_events.runtime.settings import RuntimeSettings
+from downtown_events.runtime.settings import ServiceSettings
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me-0000000000"
 SERVICE = "catalog"
 
 
-class CatalogSettings(RuntimeSettings):
-    http_port: int = 8000
-    worker_port: int = 6066
+class CatalogSettings(ServiceSettings):
     photo_dir: Path = Path(".downtown/photos")
-    worker_data_dir: Path = Path(".downtown/worker-data")
     max_photo_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
     photo_max_pixels_jpeg: int = Field(default=50_000_000, ge=1_000_000, description="JPEG decodes reduced")
     photo_max_pixels_other: int = Field(default=24_000_000, ge=1_000_000, description="PNG, WebP, HEIC decode whole")

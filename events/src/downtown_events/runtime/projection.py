@@ -108,6 +108,8 @@ class Projection(ABC):
 
     name: ClassVar[str]
     tables: ClassVar[tuple[Table, ...]]
+    sources: ClassVar[tuple[str, ...]] = ()
+    """The services whose topics it reads (``<town>.<service>.events``); empty: its own."""
 
     @property
     def consumer_name(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -32,3 +33,11 @@ class RuntimeSettings(BaseSettings):
     @classmethod
     def _town_is_a_slug(cls, town: str) -> str:
         return check_town(town)
+
+
+class ServiceSettings(RuntimeSettings):
+    """What every service's processes read besides the runtime's: their ports and folders."""
+
+    http_port: int = 8000
+    worker_port: int = 6066
+    worker_data_dir: Path = Path(".downtown/worker-data")

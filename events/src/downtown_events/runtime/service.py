@@ -1,0 +1,172 @@
+"""The service kit's processes: a service declares what it is, the kit runs its worker and
+its set-up, the same way for every service.
+
+A :class:`ServiceDefinition` names the service, its projections (read models fed from
+topics), its reactions (process managers), and its migrations. From it come the worker
+(one faust app: an agent per projection and reaction, the outbox relay, health pages) and
+the admin commands (``provision``, ``migrate``). A service's ``worker.py`` and
+``admin.py`` only read its settings and call these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faust
+import psycopg
+import typer
+from aiokafka import AIOKafkaProducer
+from psycopg import sql
+
+from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
+from downtown_events.runtime.database import Pool, migrate, open_pool
+from downtown_events.runtime.faust_worker import Lazy, Subscription, build_worker_app
+from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.kafka import ensure_topics, reliable_producer
+from downtown_events.runtime.outbox import OutboxRelay
+from downtown_events.runtime.process_manager import ProcessManager
+from downtown_events.runtime.projection import Projection, ProjectionWriter
+from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.tracking import EventHandler
+from downtown_events.topics import dead_letter_topic, events_topic
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A process manager and the services whose topics it reacts to."""
+
+    manager: ProcessManager
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    projections: Sequence[Projection] = ()
+    reactions: Sequence[Reaction] = ()
+    migrations: Sequence[Path] = field(default_factory=list)
+
+    def topics_of(self, town: str, sources: Sequence[str]) -> list[str]:
+        return [events_topic(town, source) for source in (sources or (self.name,))]
+
+
+def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust.App:
+    """The service's worker for one town: projections, reactions, the outbox relay."""
+
+    async def open_database() -> Pool:
+        return await open_pool(settings.database_url, max_size=4, name=f"{service.name}-worker")
+
+    async def start_producer() -> AIOKafkaProducer:
+        producer = reliable_producer(settings.kafka_bootstrap, client_id=f"{settings.town}-{service.name}-worker")
+        await producer.start()
+        return producer
+
+    pool = Lazy(open_database, close=lambda opened: opened.close())
+    producer = Lazy(start_producer, close=lambda started: started.stop())
+
+    def subscriptions(name: str, handler: EventHandler, sources: Sequence[str]) -> list[Subscription]:
+        """One agent per topic read; they share one consumer (one tracking, one lock)."""
+
+        async def build() -> TrackingConsumer:
+            if isinstance(handler, ProjectionWriter):
+                async with (await pool()).connection() as conn:
+                    await handler.create_tables(conn)
+            topic = dead_letter_topic(settings.town, service.name)
+            dead_letters = KafkaDeadLetters(await producer(), topic, handler.consumer_name, service.name)
+            return TrackingConsumer(await pool(), handler, dead_letters, town=settings.town, service=service.name)
+
+        consumer = Lazy(build)
+        topics = service.topics_of(settings.town, sources)
+        return [Subscription(topic, consumer, name=f"{name}@{topic}" if len(topics) > 1 else name) for topic in topics]
+
+    agents: list[Subscription] = []
+    for projection in service.projections:
+        agents += subscriptions(projection.name, ProjectionWriter(projection), projection.sources)
+    for reaction in service.reactions:
+        agents += subscriptions(reaction.manager.consumer_name, reaction.manager, reaction.sources)
+
+    async def relay(stop: asyncio.Event) -> None:
+        await OutboxRelay(await pool(), await producer(), town=settings.town, service=service.name).run(stop)
+
+    async def readiness() -> Readiness:
+        return Readiness(await pool(), settings.database_url, settings.kafka_bootstrap, list(service.migrations))
+
+    return build_worker_app(
+        app_id=f"{settings.town}.{service.name}.worker",
+        bootstrap=settings.kafka_bootstrap,
+        web_port=settings.worker_port,
+        data_dir=settings.worker_data_dir,
+        subscriptions=agents,
+        readiness=Lazy(readiness),
+        background=[relay],
+        resources=[producer, pool],
+        replication=settings.topic_replication,
+    )
+
+
+def admin_cli(service: ServiceDefinition, load_settings: Callable[[], ServiceSettings]) -> typer.Typer:
+    """``<service>-admin provision | migrate``: prepare a town's instance; safe to repeat.
+
+    Locally ``make run`` calls ``provision --create-database``; on Kubernetes an init
+    container runs ``provision --no-topics`` (database and topics exist as resources).
+    """
+    cli = typer.Typer(help=admin_cli.__doc__, no_args_is_help=True, add_completion=False)
+
+    @cli.command()
+    def provision(
+        create_database: bool = typer.Option(False, help="create the database if missing (local development)"),
+        topics: bool = typer.Option(True, help="create the town's topics if missing"),
+    ) -> None:
+        """Make the town's instance ready to run."""
+        settings = load_settings()
+        if create_database and create_database_if_missing(settings.database_url):
+            typer.echo(f"created database for {settings.town}")
+        if topics:
+            created = asyncio.run(
+                ensure_topics(
+                    settings.kafka_bootstrap,
+                    settings.town,
+                    service.name,
+                    partitions=settings.topic_partitions,
+                    replication=settings.topic_replication,
+                )
+            )
+            if created:
+                typer.echo(f"created topics {', '.join(created)}")
+        applied = migrate(settings.database_url, *service.migrations)
+        asyncio.run(create_read_tables(service, settings.database_url))
+        typer.echo(f"{settings.town}: {service.name} ready ({len(applied)} migrations applied now)")
+
+    @cli.command("migrate")
+    def migrate_only() -> None:
+        """Apply pending schema migrations only."""
+        applied = migrate(load_settings().database_url, *service.migrations)
+        typer.echo(f"{len(applied)} migrations applied")
+
+    return cli
+
+
+def create_database_if_missing(database_url: str) -> bool:
+    """Connects to the server's ``postgres`` database to create the service's own."""
+    info = psycopg.conninfo.conninfo_to_dict(database_url)
+    name = str(info["dbname"])
+    maintenance = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return True
+
+
+async def create_read_tables(service: ServiceDefinition, database_url: str) -> None:
+    """The projections' tables exist before the API answers its first query."""
+    pool = await open_pool(database_url, max_size=1, name=f"{service.name}-admin")
+    try:
+        async with pool.connection() as conn:
+            for projection in service.projections:
+                await ProjectionWriter(projection).create_tables(conn)
+    finally:
+        await pool.close()
