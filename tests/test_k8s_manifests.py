@@ -191,7 +191,7 @@ def test_processes_get_the_towns_settings(town: str) -> None:
             assert env["DOWNTOWN_DATABASE_URL"] == {
                 "secretKeyRef": {"name": f"{cluster['metadata']['name']}-app", "key": "uri"}
             }
-            for name in ("DOWNTOWN_TOKEN_SECRET", "DOWNTOWN_ASSOCIATION_TOKEN"):
+            for name in ("DOWNTOWN_TOKEN_SIGNING_KEY", "DOWNTOWN_ASSOCIATION_TOKEN"):
                 assert env[name]["secretKeyRef"]["name"] == "catalog-secrets"
             assert env["DOWNTOWN_KAFKA_BOOTSTRAP"]
             assert all(isinstance(value, str) for value in config(town).values()), "ConfigMap values are strings"

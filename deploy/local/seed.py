@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import json
 import os
 import random
 import sys
@@ -24,6 +25,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -821,23 +823,40 @@ def call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.R
     return response
 
 
-def merchant_token(client: httpx.Client, registered: httpx.Response, association_token: str) -> str:
-    """The token from a new registration, or a fresh one from the association for a replay."""
-    token = registered.json()["token"]
-    if token:
-        return str(token)
+class TokenCache:
+    """The demo merchants' tokens, kept between runs in ``.downtown/towns/<town>.seed-tokens.json``
+    (readable by the owner only), so a second run does not replace them every time."""
+
+    def __init__(self, town_id: str) -> None:
+        self.path = Path(".downtown/towns") / f"{town_id}.seed-tokens.json"
+        self.tokens: dict[str, str] = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.touch(mode=0o600)
+        self.path.write_text(json.dumps(self.tokens, indent=1))
+
+
+def merchant_token(client: httpx.Client, registered: httpx.Response, association_token: str, cache: TokenCache) -> str:
+    """The token from a new registration; for a replay, the one kept from an earlier run if it
+    still works, else a fresh one from the association (which voids the older ones)."""
     merchant_id = registered.json()["merchant"]["merchant_id"]
+    token = registered.json()["token"] or cache.tokens.get(merchant_id)
+    if token and client.get("/merchants/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200:
+        cache.tokens[merchant_id] = token
+        return str(token)
     issued = call(
         client,
         "POST",
         f"/merchants/{merchant_id}/tokens",
         headers={"Authorization": f"Bearer {association_token}"},
     )
-    return str(issued.json()["token"])
+    cache.tokens[merchant_id] = issued.json()["token"]
+    return str(cache.tokens[merchant_id])
 
 
 def seed_shop(
-    client: httpx.Client, town_id: str, town: Town, shop: Shop, association_token: str
+    client: httpx.Client, town_id: str, town: Town, shop: Shop, association_token: str, cache: TokenCache
 ) -> tuple[bool, int, int]:
     """Register ``shop``, list its offers, close it if it is on holiday: (new?, offers, new offers)."""
     registration = {
@@ -855,7 +874,7 @@ def seed_shop(
     key = idempotency_key(town_id, "merchant", shop.slug)
     response = call(client, "POST", "/merchants", json=registration, headers={"Idempotency-Key": key})
     merchant_created = response.status_code == 201
-    auth = {"Authorization": f"Bearer {merchant_token(client, response, association_token)}"}
+    auth = {"Authorization": f"Bearer {merchant_token(client, response, association_token, cache)}"}
     new_offers = 0
     for offer in shop.offers:
         headers = {**auth, "Idempotency-Key": idempotency_key(town_id, "offer", shop.slug, offer.slug)}
@@ -890,9 +909,11 @@ def seed(town_id: str, api: str, association_token: str) -> None:
     offer_count = sum(len(shop.offers) for shop in town.shops)
     print(f"seeding {town_id}: {len(town.shops)} merchants, {offer_count} offers", flush=True)
     new_merchants = new_offers = 0
+    cache = TokenCache(town_id)
     with httpx.Client(base_url=api.rstrip("/"), timeout=60) as client:
         for shop in town.shops:
-            created, offers, created_offers = seed_shop(client, town_id, town, shop, association_token)
+            created, offers, created_offers = seed_shop(client, town_id, town, shop, association_token, cache)
+            cache.save()
             new_merchants += created
             new_offers += created_offers
             state = "new" if created else "exists"

@@ -27,16 +27,18 @@ towns() { for file in "$TOWNS_DIR"/*.env; do basename "$file" .env; done; }
 
 town_secrets() {  # .downtown/towns/<town>.secrets.env: made once per installation, never committed
     local file="$ROOT/.downtown/towns/$1.secrets.env"
-    if [ ! -f "$file" ]; then
-        mkdir -p "$(dirname "$file")"
-        (
-            umask 077
-            "$BIN/python" -c 'import secrets
-print(f"DOWNTOWN_TOKEN_SECRET={secrets.token_urlsafe(32)}")
-print(f"DOWNTOWN_ASSOCIATION_TOKEN={secrets.token_urlsafe(24)}")' >"$file.tmp"
-            mv "$file.tmp" "$file"
-        )
-    fi
+    mkdir -p "$(dirname "$file")"
+    (
+        umask 077
+        touch "$file"
+        if ! grep -q '^DOWNTOWN_TOKEN_SIGNING_KEY=' "$file"; then
+            "$BIN/python" -c 'from downtown_events.runtime.identity import new_signing_key
+print(f"DOWNTOWN_TOKEN_SIGNING_KEY={new_signing_key()}")' >>"$file"
+        fi
+        if ! grep -q '^DOWNTOWN_ASSOCIATION_TOKEN=' "$file"; then
+            "$BIN/python" -c 'import secrets; print(f"DOWNTOWN_ASSOCIATION_TOKEN={secrets.token_urlsafe(24)}")' >>"$file"
+        fi
+    )
     echo "$file"
 }
 

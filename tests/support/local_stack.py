@@ -22,6 +22,8 @@ import httpx
 import psycopg
 from psycopg import sql
 
+from downtown_events.runtime.identity import new_signing_key
+
 KAFKA = os.environ.get("DOWNTOWN_TEST_KAFKA", "127.0.0.1:19092")
 DATABASE_SERVER = os.environ.get("DOWNTOWN_TEST_DATABASE_SERVER", "postgresql://downtown@127.0.0.1:15432/postgres")
 
@@ -140,7 +142,7 @@ def start_catalog(
         "DOWNTOWN_WORKER_PORT": str(worker_port),
         "DOWNTOWN_PHOTO_DIR": str(workdir / "photos"),
         "DOWNTOWN_WORKER_DATA_DIR": str(workdir / "worker-data"),
-        "DOWNTOWN_TOKEN_SECRET": f"local-secret-{town}-{uuid.uuid4().hex}",
+        "DOWNTOWN_TOKEN_SIGNING_KEY": new_signing_key(),
         "DOWNTOWN_ASSOCIATION_TOKEN": f"association-{town}-{uuid.uuid4().hex}",
         "DOWNTOWN_TOPIC_PARTITIONS": "3",
         **(extra_env or {}),

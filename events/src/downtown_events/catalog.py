@@ -12,7 +12,16 @@ from datetime import time
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from downtown_events.contract import IntegrationEvent, registry
 
@@ -186,6 +195,17 @@ class MerchantReinstated(CatalogEvent):
     merchant_id: UUID
 
 
+@registry.register
+class MerchantTokensRevoked(CatalogEvent):
+    """Every token of the merchant issued before ``revoked_at`` is void, in every service:
+    the association replaced a lost or stolen one."""
+
+    event_name: ClassVar[str] = "MerchantTokensRevoked"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+    revoked_at: AwareDatetime
+
+
 # --- offer -----------------------------------------------------------------------------
 
 
@@ -271,6 +291,7 @@ MERCHANT_EVENTS = (
     MerchantReopened,
     MerchantSuspended,
     MerchantReinstated,
+    MerchantTokensRevoked,
 )
 OFFER_EVENTS = (
     OfferListed,

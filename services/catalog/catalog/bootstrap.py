@@ -11,12 +11,13 @@ from pathlib import Path
 
 from catalog.adapters.photo_storage import FilePhotoStorage
 from catalog.adapters.photos import PixelLimits
-from catalog.adapters.tokens import TokenService
+from catalog.adapters.tokens import CatalogTokens
 from catalog.app.handlers import CatalogHandlers
 from catalog.projections import PROJECTIONS
 from catalog.settings import SERVICE, CatalogSettings
 from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.identity import trusted_keys
 from downtown_events.runtime.service import ServiceDefinition
 from downtown_events.runtime.store import PostgresEventStore
 
@@ -29,7 +30,7 @@ class ApiContainer:
     settings: CatalogSettings
     pool: Pool
     handlers: CatalogHandlers
-    tokens: TokenService
+    tokens: CatalogTokens
     photos: FilePhotoStorage
     readiness: Readiness
 
@@ -50,7 +51,14 @@ async def build_api(settings: CatalogSettings) -> ApiContainer:
         settings=settings,
         pool=pool,
         handlers=CatalogHandlers(PostgresEventStore(pool, service=SERVICE), photos),
-        tokens=TokenService(settings.town, settings.token_secret, settings.association_token),
+        tokens=CatalogTokens(
+            town=settings.town,
+            signing_key=settings.token_signing_key,
+            key_id=settings.token_key_id,
+            trusted=trusted_keys(settings.trusted_token_keys),
+            association_token=settings.association_token,
+            merchant_token_days=settings.merchant_token_days,
+        ),
         photos=photos,
         readiness=Readiness(pool, settings.database_url, settings.kafka_bootstrap, SERVICE_MIGRATIONS),
     )

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
+from downtown_events.runtime.identity import new_signing_key, public_key_of, trusted_keys
 from downtown_events.runtime.secrets import check_secret
 from downtown_events.runtime.settings import ServiceSettings
 
-DEVELOPMENT_SECRET = "development-only-secret-change-me-0000000000"
 SERVICE = "catalog"
 
 
@@ -20,15 +20,24 @@ class CatalogSettings(ServiceSettings):
     photo_max_pixels_other: int = Field(default=24_000_000, ge=1_000_000, description="PNG, WebP, HEIC decode whole")
     photo_workers: int = Field(default=2, ge=1, description="uploads whose image work runs at once")
     photo_queue: int = Field(default=8, ge=0, description="uploads that may wait for it; more get a 503")
-    token_secret: str = DEVELOPMENT_SECRET
+    token_signing_key: str = Field(
+        default="", description="Ed25519 private key (base64url) for merchant tokens; empty in development: a new one"
+    )
+    token_key_id: str = "catalog-1"
+    trusted_token_keys: str = Field(default="", description='JSON {"<kid>": "<issuer>:<public key>"} of other issuers')
+    merchant_token_days: int = Field(default=30, ge=1, le=365)
     association_token: str = "association-development-token"
     timezone: str = "Europe/Berlin"
 
     @model_validator(mode="after")
     def _no_known_or_weak_secrets_in_production(self) -> CatalogSettings:
         if self.environment == "production":
-            check_secret("DOWNTOWN_TOKEN_SECRET", self.token_secret, min_length=32)
+            check_secret("DOWNTOWN_TOKEN_SIGNING_KEY", self.token_signing_key, min_length=43)
             check_secret("DOWNTOWN_ASSOCIATION_TOKEN", self.association_token, min_length=24)
+        elif not self.token_signing_key:  # development: tokens last as long as the process
+            self.token_signing_key = new_signing_key()
+        public_key_of(self.token_signing_key)  # a malformed key fails at start
+        trusted_keys(self.trusted_token_keys)
         return self
 
     @property

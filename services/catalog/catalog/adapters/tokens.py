@@ -1,45 +1,59 @@
-"""Bearer tokens: signed merchant tokens (JWT, HS256) and the association's configured token.
+"""Bearer tokens: merchant tokens the catalog mints (Ed25519 JWTs, see runtime/identity),
+and the association's configured token.
 
-A merchant token names the town and the merchant; it is only accepted by the instance of
-the town that signed it, with that town's secret, so a token of one town is worthless in
-another.
+A merchant token names the town, the merchant and its expiry; every service of the town
+trusts the catalog's public key, so all of them accept it, and none but the catalog can
+mint one. Whether the merchant has since revoked its older tokens is the handlers' check.
 """
 
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-import jwt
-
 from catalog.app.handlers import Principal
+from downtown_events.runtime.identity import InvalidToken, TokenIssuer, TokenVerifier
+
+ISSUER = "catalog"
 
 
-class InvalidToken(Exception):
-    """Missing, malformed, forged or foreign token; the reason says which."""
+@dataclass(frozen=True)
+class Authenticated:
+    principal: Principal
+    issued_at: datetime | None  # for merchant tokens: checked against the merchant's revocations
 
 
-class TokenService:
-    def __init__(self, town: str, secret: str, association_token: str) -> None:
-        self._town = town
-        self._secret = secret
+class CatalogTokens:
+    def __init__(
+        self,
+        *,
+        town: str,
+        signing_key: str,
+        key_id: str,
+        trusted: dict[str, tuple[str, str]],
+        association_token: str,
+        merchant_token_days: int,
+    ) -> None:
+        self._issuer = TokenIssuer(town=town, issuer=ISSUER, key_id=key_id, signing_key=signing_key)
+        own_kid, own_key = self._issuer.public_key
+        self._verifier = TokenVerifier(town=town, trusted={**trusted, own_kid: own_key})
         self._association_token = association_token
+        self._lifetime = merchant_token_days * 86_400
 
     def issue_merchant_token(self, merchant_id: UUID) -> str:
-        claims = {"sub": str(merchant_id), "town": self._town, "role": "merchant", "iat": datetime.now(UTC)}
-        return jwt.encode(claims, self._secret, algorithm="HS256")
+        return self._issuer.issue(subject=str(merchant_id), role="merchant", lifetime_seconds=self._lifetime)
 
-    def principal(self, token: str) -> Principal:
+    def authenticate(self, token: str) -> Authenticated:
         if hmac.compare_digest(token.encode(), self._association_token.encode()):
-            return Principal(role="association")
+            return Authenticated(Principal(role="association"), None)
+        verified = self._verifier.verify(token)
+        if verified.issuer != ISSUER or verified.role != "merchant":
+            raise InvalidToken("this is not a merchant token of this town's catalog")
         try:
-            claims = jwt.decode(token, self._secret, algorithms=["HS256"], options={"require": ["sub", "town"]})
-        except jwt.PyJWTError as error:
-            raise InvalidToken(f"token rejected: {error}") from None
-        if claims.get("town") != self._town or claims.get("role") != "merchant":
-            raise InvalidToken("this token is not for this town")
-        try:
-            return Principal(role="merchant", merchant_id=UUID(claims["sub"]))
+            merchant_id = UUID(verified.subject)
         except ValueError:
             raise InvalidToken("token subject is not a merchant id") from None
+        issued_at = datetime.fromtimestamp(verified.issued_at, UTC)
+        return Authenticated(Principal(role="merchant", merchant_id=merchant_id), issued_at)

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from catalog.adapters.tokens import InvalidToken
 from catalog.app.handlers import CatalogHandlers, Principal
 from catalog.bootstrap import ApiContainer
 from downtown_events.runtime.database import Connection
+from downtown_events.runtime.identity import InvalidToken
 
 
 def get_container(request: Request) -> ApiContainer:
@@ -35,12 +35,15 @@ bearer = HTTPBearer(
 )
 
 
-def get_principal(
+async def get_principal(
     container: Container, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise InvalidToken("send 'Authorization: Bearer <token>' (your merchant token or the association's)")
-    return container.tokens.principal(credentials.credentials.strip())
+    authenticated = container.tokens.authenticate(credentials.credentials.strip())
+    if authenticated.issued_at is not None:
+        await container.handlers.ensure_token_not_revoked(authenticated.principal, authenticated.issued_at)
+    return authenticated.principal
 
 
 Caller = Annotated[Principal, Depends(get_principal)]

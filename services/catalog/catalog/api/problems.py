@@ -7,9 +7,9 @@ an append is all or nothing.
 from __future__ import annotations
 
 from catalog.adapters.photos import PhotoBusy, PhotoRejected, PhotoTooLarge
-from catalog.adapters.tokens import InvalidToken
-from catalog.domain.errors import AlreadyExists, DomainError, InvalidChange, NotAllowed, NotFound
+from catalog.domain.errors import AlreadyExists, DomainError, InvalidChange, NotAllowed, NotFound, TokenRevoked
 from downtown_events.runtime.http.problems import ProblemRule
+from downtown_events.runtime.identity import InvalidToken
 
 CATALOG_PROBLEMS = [
     ProblemRule(DomainError, 400, "Bad request"),
@@ -21,4 +21,5 @@ CATALOG_PROBLEMS = [
     ProblemRule(PhotoTooLarge, 413, "Photo rejected", field="photo"),
     ProblemRule(PhotoBusy, 503, "Busy", headers=lambda busy: {"Retry-After": str(busy.retry_after)}),
     ProblemRule(InvalidToken, 401, "Not authenticated"),
+    ProblemRule(TokenRevoked, 401, "Not authenticated"),
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol, TypeVar
 from uuid import UUID
 
@@ -32,7 +33,7 @@ from catalog.domain.commands import (
     SuspendMerchant,
     WithdrawOffer,
 )
-from catalog.domain.errors import AlreadyExists, NotAllowed
+from catalog.domain.errors import AlreadyExists, NotAllowed, TokenRevoked
 from catalog.domain.merchant import Merchant
 from catalog.domain.offer import Offer
 from downtown_events.catalog import PhotoVariant
@@ -120,10 +121,16 @@ class CatalogHandlers:
         principal.association()
         return await self._merchant_change(merchant_id, merchants.reinstate)
 
-    async def merchant_for_new_token(self, principal: Principal, merchant_id: UUID) -> Merchant:
-        """A merchant who lost the token asks the association, which knows them, for a new one."""
+    async def replace_merchant_tokens(self, principal: Principal, merchant_id: UUID, now: datetime) -> Merchant:
+        """A merchant who lost a token asks the association, which knows them, for a new one;
+        every token issued before ``now`` stops working, in every service."""
         principal.association()
-        return await self.merchant(merchant_id)
+        return await self._merchant_change(merchant_id, lambda s: merchants.revoke_tokens(s, now))
+
+    async def ensure_token_not_revoked(self, principal: Principal, issued_at: datetime) -> None:
+        merchant = await self._optional_merchant(principal.merchant())
+        if merchant is None or not merchants.accepts_token_issued_at(merchant, issued_at):
+            raise TokenRevoked("this token was replaced by a newer one; use that, or ask the association")
 
     async def _merchant_change(
         self, merchant_id: UUID, decide: Callable[[Merchant | None], list[IntegrationEvent]]

@@ -23,3 +23,7 @@ class InvalidChange(DomainError):
 
 class AlreadyExists(DomainError):
     """The aggregate was created before (with the same idempotency key, or id)."""
+
+
+class TokenRevoked(DomainError):
+    """The token was issued before the merchant's tokens were revoked (HTTP 401)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import reduce
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from downtown_events.catalog import (
     MerchantReinstated,
     MerchantReopened,
     MerchantSuspended,
+    MerchantTokensRevoked,
     OpeningHoursChanged,
     TimeWindow,
 )
@@ -33,6 +35,7 @@ class Merchant:
     opening_hours: tuple[TimeWindow, ...] = ()
     closed: bool = False
     suspended: bool = False
+    tokens_valid_after: datetime | None = None
     version: int = 0
 
 
@@ -56,6 +59,8 @@ def evolve(state: Merchant | None, event: IntegrationEvent) -> Merchant:
             return replace(state, suspended=True)
         case MerchantReinstated():
             return replace(state, suspended=False)
+        case MerchantTokensRevoked(revoked_at=revoked_at):
+            return replace(state, tokens_valid_after=revoked_at)
     return state
 
 
@@ -121,6 +126,16 @@ def suspend(state: Merchant | None, reason: str) -> list[IntegrationEvent]:
 def reinstate(state: Merchant | None) -> list[IntegrationEvent]:
     merchant = ensure_exists(state)
     return [MerchantReinstated(merchant_id=merchant.merchant_id)] if merchant.suspended else []
+
+
+def revoke_tokens(state: Merchant | None, at: datetime) -> list[IntegrationEvent]:
+    """Void every token issued before ``at`` (the association replaces a lost one)."""
+    merchant = ensure_exists(state)
+    return [MerchantTokensRevoked(merchant_id=merchant.merchant_id, revoked_at=at)]
+
+
+def accepts_token_issued_at(merchant: Merchant, issued_at: datetime) -> bool:
+    return merchant.tokens_valid_after is None or issued_at >= merchant.tokens_valid_after
 
 
 def ensure_not_suspended(state: Merchant | None) -> Merchant:

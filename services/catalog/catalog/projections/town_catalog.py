@@ -23,6 +23,7 @@ from downtown_events.catalog import (
     MerchantReinstated,
     MerchantReopened,
     MerchantSuspended,
+    MerchantTokensRevoked,
     OfferDetailsChanged,
     OfferListed,
     OfferPhotoAdded,
@@ -92,7 +93,7 @@ MERCHANTS = Table(
 )
 
 # Opening hours are the directory's business, not the catalog's.
-_MERCHANT_EVENTS = tuple(kind for kind in MERCHANT_EVENTS if kind is not OpeningHoursChanged)
+_MERCHANT_EVENTS = tuple(kind for kind in MERCHANT_EVENTS if kind not in {OpeningHoursChanged, MerchantTokensRevoked})
 _OFFER_EVENTS = OFFER_EVENTS
 
 

@@ -23,6 +23,7 @@ from downtown_events.catalog import (
     MerchantReinstated,
     MerchantReopened,
     MerchantSuspended,
+    MerchantTokensRevoked,
     OfferListed,
     OfferWithdrawn,
     OpeningHoursChanged,
@@ -59,7 +60,7 @@ MERCHANTS = Table(
     indexes=("{table} (category)",),
 )
 
-_EVENTS = (*MERCHANT_EVENTS, OfferListed, OfferWithdrawn)
+_EVENTS = (*(kind for kind in MERCHANT_EVENTS if kind is not MerchantTokensRevoked), OfferListed, OfferWithdrawn)
 _COUNTERS = {"product": "products", "service": "services"}
 
 

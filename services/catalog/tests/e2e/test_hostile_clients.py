@@ -198,3 +198,18 @@ def test_a_method_a_route_does_not_take_gets_405_with_allow(catalog: CatalogInst
     response = httpx.patch(f"{catalog.api}/catalog")
     assert response.status_code == 405 and response.headers["allow"] == "GET"
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_replaced_token_stops_working_and_a_merchant_renews_its_own(catalog: CatalogInstance) -> None:
+    merchant_id, lost = register(catalog, name="Schlüsseldienst Petersen")
+    replaced = httpx.post(f"{catalog.api}/merchants/{merchant_id}/tokens", headers=association(catalog))
+    new = {"Authorization": f"Bearer {replaced.json()['token']}"}
+
+    old_answer = httpx.get(f"{catalog.api}/merchants/me", headers=lost)
+    renewed = httpx.post(f"{catalog.api}/merchants/me/token", headers=new)
+
+    assert old_answer.status_code == 401 and "replaced" in old_answer.json()["detail"]
+    assert httpx.get(f"{catalog.api}/merchants/me", headers=new).status_code == 200
+    assert renewed.status_code == 200
+    renewed_auth = {"Authorization": f"Bearer {renewed.json()['token']}"}
+    assert httpx.get(f"{catalog.api}/merchants/me", headers=renewed_auth).status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,7 +19,7 @@ from catalog.domain.commands import (
     RegisterMerchant,
     SuspendMerchant,
 )
-from catalog.domain.errors import InvalidChange, NotAllowed, NotFound
+from catalog.domain.errors import InvalidChange, NotAllowed, NotFound, TokenRevoked
 from catalog.domain.offer import OfferDetails
 from downtown_events.catalog import Address, MerchantProfile, PhotoVariant
 from downtown_events.runtime.memory_store import InMemoryEventStore
@@ -169,12 +170,17 @@ async def test_an_id_of_the_wrong_kind_is_not_found(handlers: CatalogHandlers) -
     with pytest.raises(NotFound, match="merchant"):
         await handlers.suspend_merchant(association, SuspendMerchant(listed.offer_id, "weil"))
     with pytest.raises(NotFound, match="merchant"):
-        await handlers.merchant_for_new_token(association, listed.offer_id)
+        await handlers.replace_merchant_tokens(association, listed.offer_id, datetime.now(UTC))
 
 
-async def test_only_the_association_gets_a_new_token_for_a_merchant(handlers: CatalogHandlers) -> None:
+async def test_only_the_association_replaces_a_merchants_tokens_and_older_ones_stop_working(
+    handlers: CatalogHandlers,
+) -> None:
     caller = await new_merchant(handlers)
+    issued_before = datetime.now(UTC)
     with pytest.raises(NotAllowed, match="association"):
-        await handlers.merchant_for_new_token(caller, caller.merchant())
-    merchant = await handlers.merchant_for_new_token(Principal(role="association"), caller.merchant())
-    assert merchant.merchant_id == caller.merchant()
+        await handlers.replace_merchant_tokens(caller, caller.merchant(), datetime.now(UTC))
+    await handlers.replace_merchant_tokens(Principal(role="association"), caller.merchant(), datetime.now(UTC))
+    with pytest.raises(TokenRevoked):
+        await handlers.ensure_token_not_revoked(caller, issued_before)
+    await handlers.ensure_token_not_revoked(caller, datetime.now(UTC))

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from catalog.settings import CatalogSettings
+from downtown_events.runtime.identity import new_signing_key
 
 BASE = {"town": "schoeppingen", "database_url": "postgresql://localhost/x"}
 
@@ -16,9 +17,14 @@ def test_development_runs_with_the_development_defaults() -> None:
     CatalogSettings(**BASE)  # type: ignore[arg-type]
 
 
-def test_production_refuses_the_development_defaults() -> None:
-    with pytest.raises(ValidationError, match="DOWNTOWN_TOKEN_SECRET is a published"):
+def test_production_refuses_to_run_without_a_signing_key() -> None:
+    with pytest.raises(ValidationError, match="DOWNTOWN_TOKEN_SIGNING_KEY must have at least"):
         CatalogSettings(**BASE, environment="production")  # type: ignore[arg-type]
+
+
+def test_production_refuses_the_development_association_token() -> None:
+    with pytest.raises(ValidationError, match="DOWNTOWN_ASSOCIATION_TOKEN is a published"):
+        CatalogSettings(**BASE, environment="production", token_signing_key=new_signing_key())  # type: ignore[arg-type]
 
 
 def test_production_refuses_a_formerly_committed_demo_token() -> None:
@@ -26,7 +32,7 @@ def test_production_refuses_a_formerly_committed_demo_token() -> None:
         CatalogSettings(
             **BASE,  # type: ignore[arg-type]
             environment="production",
-            token_secret=secrets.token_urlsafe(32),
+            token_signing_key=new_signing_key(),
             association_token="association-schoeppingen-local-demo",
         )
 
@@ -35,7 +41,7 @@ def test_production_accepts_random_secrets() -> None:
     settings = CatalogSettings(
         **BASE,  # type: ignore[arg-type]
         environment="production",
-        token_secret=secrets.token_urlsafe(32),
+        token_signing_key=new_signing_key(),
         association_token=secrets.token_urlsafe(24),
     )
     assert settings.environment == "production"

@@ -5,6 +5,7 @@ The association's suspension lives here too: it is a change of a merchant.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
@@ -91,6 +92,14 @@ async def issue_merchant_token(
     merchant_id: UUID, caller: Caller, handlers: Handlers, container: Container
 ) -> MerchantToken:
     """A new token for a merchant who lost theirs (association token only): the association
-    knows its members and hands it over in person or by phone."""
-    merchant = await handlers.merchant_for_new_token(caller, merchant_id)
+    knows its members and hands it over in person or by phone. Every earlier token of the
+    merchant stops working, in every service of the town."""
+    merchant = await handlers.replace_merchant_tokens(caller, merchant_id, datetime.now(UTC))
+    return MerchantToken(token=container.tokens.issue_merchant_token(merchant.merchant_id))
+
+
+@router.post("/me/token", response_model=MerchantToken)
+async def renew_my_token(caller: Caller, handlers: Handlers, container: Container) -> MerchantToken:
+    """A fresh token before the current one expires (tokens last `merchant_token_days`)."""
+    merchant = await handlers.merchant(caller.merchant())
     return MerchantToken(token=container.tokens.issue_merchant_token(merchant.merchant_id))

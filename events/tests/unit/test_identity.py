@@ -1,0 +1,62 @@
+"""Tokens every service of a town can verify and only their issuer can mint."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from downtown_events.runtime.identity import (
+    InvalidToken,
+    TokenIssuer,
+    TokenVerifier,
+    new_signing_key,
+    trusted_keys,
+)
+
+CATALOG_KEY = new_signing_key()
+catalog = TokenIssuer(town="schoeppingen", issuer="catalog", key_id="catalog-1", signing_key=CATALOG_KEY)
+kid, entry = catalog.public_key
+vouchers = TokenVerifier(town="schoeppingen", trusted={kid: entry})  # holds the public key only
+
+
+def test_another_service_verifies_what_the_issuer_minted() -> None:
+    verified = vouchers.verify(catalog.issue(subject="m-1", role="merchant", lifetime_seconds=60))
+    assert (verified.issuer, verified.subject, verified.role) == ("catalog", "m-1", "merchant")
+    assert verified.expires_at > time.time()
+
+
+def test_a_token_signed_by_any_other_key_is_refused_even_under_a_trusted_key_id() -> None:
+    forger = TokenIssuer(town="schoeppingen", issuer="catalog", key_id="catalog-1", signing_key=new_signing_key())
+    with pytest.raises(InvalidToken, match="Signature verification failed"):
+        vouchers.verify(forger.issue(subject="m-1", role="merchant", lifetime_seconds=60))
+
+
+def test_a_key_is_trusted_for_its_own_issuer_only() -> None:
+    impostor = TokenIssuer(town="schoeppingen", issuer="vouchers", key_id="catalog-1", signing_key=CATALOG_KEY)
+    with pytest.raises(InvalidToken, match="issuer"):
+        vouchers.verify(impostor.issue(subject="m-1", role="merchant", lifetime_seconds=60))
+
+
+def test_expired_foreign_unknown_and_unsigned_tokens_are_refused() -> None:
+    other_town = TokenIssuer(town="muenster", issuer="catalog", key_id="catalog-1", signing_key=CATALOG_KEY)
+    unknown_key = TokenIssuer(town="schoeppingen", issuer="catalog", key_id="k9", signing_key=CATALOG_KEY)
+    unsigned = jwt.encode({"sub": "m-1", "iss": "catalog"}, key=None, algorithm="none", headers={"kid": "catalog-1"})
+    cases = {
+        "expired": catalog.issue(subject="m-1", role="merchant", lifetime_seconds=-10),
+        "not for this town": other_town.issue(subject="m-1", role="merchant", lifetime_seconds=60),
+        "does not trust": unknown_key.issue(subject="m-1", role="merchant", lifetime_seconds=60),
+        "token rejected": unsigned,
+    }
+    for reason, token in cases.items():
+        with pytest.raises(InvalidToken, match=reason):
+            vouchers.verify(token)
+
+
+def test_trusted_keys_come_from_settings_and_bad_ones_fail_at_start() -> None:
+    assert trusted_keys(f'{{"{kid}": "catalog:{entry[1]}"}}') == {kid: entry}
+    with pytest.raises(ValueError, match="issuer:public key"):
+        trusted_keys('{"k": "no-issuer"}')
+    with pytest.raises(ValueError, match="32 bytes"):
+        trusted_keys('{"k": "catalog:c2hvcnQ"}')
