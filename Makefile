@@ -32,6 +32,7 @@ test: stack  ## set up, then lint and run every test (unit, integration, end-to-
 	$(PYTEST) -q -m "integration or e2e" --durations=8
 
 unit:  ## fast tests of pure code (no broker or database)
+	@$(STACK) asyncapi
 	$(PYTEST) -q -m "not integration and not e2e" events/tests services/catalog/tests/unit tests/test_k8s_manifests.py
 
 integration: stack  ## tests against the real broker and database

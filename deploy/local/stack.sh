@@ -6,6 +6,7 @@
 #   bash deploy/local/stack.sh python    # .downtown/venv, pip install -r requirements/dev.txt when they changed
 #   bash deploy/local/stack.sh kafka     # Kafka (version pinned in deploy/local/kafka/pom.xml) on 127.0.0.1:19092
 #   bash deploy/local/stack.sh postgres  # PostgreSQL on 127.0.0.1:15432, user downtown, no password
+#   bash deploy/local/stack.sh asyncapi  # the official AsyncAPI parser (npm, pinned) that make test runs
 #   bash deploy/local/stack.sh down      # stop Kafka and PostgreSQL (data is kept)
 #   bash deploy/local/stack.sh status    # one line each for python, kafka, postgres
 #   bash deploy/local/stack.sh psql [ARGS...]   # psql as downtown, database postgres by default
@@ -584,6 +585,29 @@ cmd_psql() {
     exec env PGHOST="$PG_HOST" PGPORT="$PG_PORT" PGUSER="$PG_USER" PGDATABASE="$PG_DB" "$psql" "$@"
 }
 
+# ---------------------------------------------------------------------------- asyncapi
+
+ASYNCAPI_SRC="$ROOT/deploy/local/asyncapi"
+ASYNCAPI_DIR="$STATE/asyncapi"
+
+cmd_asyncapi() {  # the AsyncAPI initiative's parser, pinned by package-lock.json, in .downtown/asyncapi
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        say "asyncapi: installing Node.js and npm (apt)"
+        apt_install nodejs npm
+    fi
+    local stamp
+    stamp=$(cat "$ASYNCAPI_SRC/package-lock.json" "$ASYNCAPI_SRC/validate.mjs" | sha256_of)
+    if [ -f "$ASYNCAPI_DIR/.stamp" ] && [ "$(cat "$ASYNCAPI_DIR/.stamp")" = "$stamp" ]; then
+        return
+    fi
+    say "asyncapi: installing the pinned parser into .downtown/asyncapi (npm ci)"
+    mkdir -p "$ASYNCAPI_DIR" "$LOGS"
+    cp "$ASYNCAPI_SRC/package.json" "$ASYNCAPI_SRC/package-lock.json" "$ASYNCAPI_SRC/validate.mjs" "$ASYNCAPI_DIR/"
+    (cd "$ASYNCAPI_DIR" && npm ci --no-audit --no-fund --ignore-scripts >"$LOGS/npm.log" 2>&1) ||
+        die "npm ci failed; see .downtown/logs/npm.log"
+    echo "$stamp" >"$ASYNCAPI_DIR/.stamp"
+}
+
 # ---------------------------------------------------------------------------- main
 
 usage() {
@@ -596,12 +620,14 @@ main() {
     case "$cmd" in
     up)
         cmd_python
+        cmd_asyncapi
         cmd_kafka
         cmd_postgres
         ;;
     python) cmd_python ;;
     kafka) cmd_kafka ;;
     postgres) cmd_postgres ;;
+    asyncapi) cmd_asyncapi ;;
     down)
         kafka_stop
         pg_stop

@@ -51,6 +51,7 @@ CLOUDEVENT_HEADERS: JsonSchema = {
 
 def event_schema(model: type[IntegrationEvent]) -> JsonSchema:
     schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"urn:downtown:schema:{model.ce_type()}"
     schema["title"] = model.ce_type()
     return schema
@@ -67,32 +68,44 @@ def event_schemas() -> dict[str, JsonSchema]:
 
 
 def asyncapi() -> JsonSchema:
-    """One channel per service topic (``{town}.<service>.events``), one message per event version."""
+    """An AsyncAPI 3.0 document: one channel per service topic (``{town}.<service>.events``),
+    one message per event version, every schema under ``components/schemas`` (the models'
+    ``$defs`` hoisted there, so every ``$ref`` resolves inside the document)."""
+    schemas: dict[str, JsonSchema] = {}
     messages: dict[str, JsonSchema] = {}
     channels: dict[str, JsonSchema] = {}
+    operations: dict[str, JsonSchema] = {}
     for model in published_versions():
-        name = model.ce_type()
-        messages[name] = {
-            "name": name,
+        message_id = model.ce_type()
+        schemas[message_id] = _hoisted(event_schema(model), schemas)
+        messages[message_id] = {
+            "name": message_id,
             "title": f"{model.event_name} (schema version {model.schema_version})",
             "summary": (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else "",
             "contentType": "application/json",
             "headers": CLOUDEVENT_HEADERS,
-            "payload": event_schema(model),
+            "payload": {"$ref": f"#/components/schemas/{message_id}"},
             "bindings": {"kafka": {"key": {"type": "string", "description": "aggregate id"}}},
         }
+        channel_id = f"{model.service}Events"
         channel = channels.setdefault(
-            f"{{town}}.{model.service}.events",
+            channel_id,
             {
+                "address": f"{{town}}.{model.service}.events",
                 "description": f"Every event of the {model.service} service of one town, in order per aggregate "
                 "(CloudEvents 1.0 Kafka binding, binary mode). Retention is unlimited.",
                 "parameters": {"town": {"description": "the town's id, e.g. schoeppingen"}},
-                "subscribe": {"message": {"oneOf": []}},
+                "messages": {},
             },
         )
-        channel["subscribe"]["message"]["oneOf"].append({"$ref": f"#/components/messages/{name}"})
+        channel["messages"][message_id] = {"$ref": f"#/components/messages/{message_id}"}
+        operation = operations.setdefault(
+            f"publish{model.service.capitalize()}Events",
+            {"action": "send", "channel": {"$ref": f"#/channels/{channel_id}"}, "messages": []},
+        )
+        operation["messages"].append({"$ref": f"#/channels/{channel_id}/messages/{message_id}"})
     return {
-        "asyncapi": "2.6.0",
+        "asyncapi": "3.0.0",
         "info": {
             "title": "Downtown events",
             "version": "1",
@@ -100,8 +113,30 @@ def asyncapi() -> JsonSchema:
         },
         "defaultContentType": "application/json",
         "channels": channels,
-        "components": {"messages": messages},
+        "operations": operations,
+        "components": {"schemas": schemas, "messages": messages},
     }
+
+
+def _hoisted(schema: JsonSchema, components: dict[str, JsonSchema]) -> JsonSchema:
+    """``schema`` with its ``$defs`` moved into ``components`` and refs pointing there."""
+    definitions = schema.pop("$defs", {})
+    for name, definition in definitions.items():
+        rewritten = _rewrite_refs(definition)
+        if components.setdefault(name, rewritten) != rewritten:
+            raise ValueError(f"two events define {name!r} differently; give one of the models another name")
+    return _rewrite_refs(schema)
+
+
+def _rewrite_refs(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: value.replace("#/$defs/", "#/components/schemas/") if key == "$ref" else _rewrite_refs(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rewrite_refs(item) for item in node]
+    return node
 
 
 def _properties(schema: JsonSchema) -> dict[str, Any]:
@@ -113,19 +148,49 @@ def breaking_changes(published: JsonSchema, current: JsonSchema) -> list[str]:
 
     Within one schema version, old readers must keep finding every property they knew, of
     the same type, and new readers must still accept old data: so no property may vanish or
-    change its type, and no property may become required. Anything else needs a new version
-    and an upcaster.
+    change its type, and no property may become required, at any depth (nested objects are
+    followed through their ``$ref`` into ``$defs``). Anything else needs a new version and
+    an upcaster.
     """
+    return _object_changes(published, current, published, current, "", set())
+
+
+def _object_changes(
+    old: JsonSchema, new: JsonSchema, old_doc: JsonSchema, new_doc: JsonSchema, path: str, seen: set[str]
+) -> list[str]:
+    old, new = _resolved(old, old_doc), _resolved(new, new_doc)
     problems = []
-    old, new = _properties(published), _properties(current)
-    for name, old_property in old.items():
-        if name not in new:
-            problems.append(f"property {name!r} was removed")
-        elif _shape(old_property) != _shape(new[name]):
-            problems.append(f"property {name!r} changed from {_shape(old_property)} to {_shape(new[name])}")
-    for name in sorted(set(current.get("required", [])) - set(published.get("required", []))):
-        problems.append(f"property {name!r} became required")
+    old_properties, new_properties = _properties(old), _properties(new)
+    for name, old_property in old_properties.items():
+        where = f"{path}{name}"
+        if name not in new_properties:
+            problems.append(f"property {where!r} was removed")
+        elif _shape(old_property) != _shape(new_properties[name]):
+            problems.append(f"property {where!r} changed from {_shape(old_property)} to {_shape(new_properties[name])}")
+        elif where not in seen:
+            inner_old, inner_new = _inner(old_property), _inner(new_properties[name])
+            if inner_old is not None and inner_new is not None:
+                problems += _object_changes(inner_old, inner_new, old_doc, new_doc, f"{where}.", {*seen, where})
+    for name in sorted(set(new.get("required", [])) - set(old.get("required", []))):
+        problems.append(f"property {f'{path}{name}'!r} became required")
     return problems
+
+
+def _resolved(schema: JsonSchema, document: JsonSchema) -> JsonSchema:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return dict(document.get("$defs", {}).get(ref.rsplit("/", 1)[-1], {}))
+    return schema
+
+
+def _inner(schema: JsonSchema) -> JsonSchema | None:
+    """The object schema a property holds (itself, its array items, its non-null option)."""
+    if "anyOf" in schema:
+        options = [option for option in schema["anyOf"] if option.get("type") != "null"]
+        return _inner(options[0]) if len(options) == 1 else None
+    if schema.get("type") == "array":
+        return _inner(schema.get("items", {}))
+    return schema if "$ref" in schema or "properties" in schema else None
 
 
 def _shape(schema: JsonSchema) -> str:

@@ -44,6 +44,47 @@ def test_breaking_changes_are_named() -> None:
 
 def test_asyncapi_lists_every_event_version_on_its_topic() -> None:
     document = asyncapi()
-    refs = document["channels"]["{town}.catalog.events"]["subscribe"]["message"]["oneOf"]
-    assert len(refs) == len(event_schemas()) == len(document["components"]["messages"])
+    channel = document["channels"]["catalogEvents"]
+    assert channel["address"] == "{town}.catalog.events"
+    assert len(channel["messages"]) == len(event_schemas()) == len(document["components"]["messages"])
     assert "downtown.catalog.MerchantRegistered.v1" in document["components"]["messages"]
+    assert document["operations"]["publishCatalogEvents"]["action"] == "send"
+
+
+def test_every_ref_in_the_asyncapi_document_resolves_inside_it() -> None:
+    document = asyncapi()
+
+    def refs(node: object) -> list[str]:
+        if isinstance(node, dict):
+            return [v for k, v in node.items() if k == "$ref"] + [r for v in node.values() for r in refs(v)]
+        if isinstance(node, list):
+            return [r for item in node for r in refs(item)]
+        return []
+
+    for ref in refs(document):
+        target: object = document
+        for part in ref.removeprefix("#/").split("/"):
+            assert isinstance(target, dict) and part in target, f"{ref} does not resolve"
+            target = target[part]
+
+
+def test_changes_inside_nested_objects_are_found_through_their_definitions() -> None:
+    """Removing Address.city from a published event must fail the gate (it once passed)."""
+    published = event_schemas()["downtown.catalog.MerchantRegistered.v2"]
+    address = published["$defs"]["Address"]
+    without_city = {
+        **published,
+        "$defs": {
+            **published["$defs"],
+            "Address": {
+                **address,
+                "properties": {k: v for k, v in address["properties"].items() if k != "city"},
+                "required": [name for name in address["required"] if name != "city"],
+            },
+        },
+    }
+    stricter_hours = json.loads(json.dumps(published))
+    stricter_hours["$defs"]["TimeWindow"]["required"].append("note")
+    assert breaking_changes(published, without_city) == ["property 'profile.address.city' was removed"]
+    assert breaking_changes(published, stricter_hours) == ["property 'opening_hours.note' became required"]
+    assert breaking_changes(published, published) == []
