@@ -1,4 +1,4 @@
-"""``python -m bench [append] [rebuild] [latency] [hostile] [--events N]``: run, print a summary, save it as JSON."""
+"""``python -m bench [BENCHMARK ...] [--events N]``: run, print a summary, save it as JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import append, hostile_uploads, latency, rebuild
+from bench import append, hostile_uploads, latency, rebuild, relay
 from bench.report import Figure, say, summary_table, write_json
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
     "rebuild": rebuild.run,
     "latency": latency.run,
     "hostile": hostile_uploads.run,
+    "relay": relay.run,
 }
 RESULTS = Path(".downtown/bench-results.json")
 
@@ -29,6 +30,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=200_000, help="events published for the rebuild (b)")
     parser.add_argument("--appends", type=int, default=3_000, help="single-event appends (a, d); a tenth of 100")
     parser.add_argument("--offers", type=int, default=60, help="offers listed for the latency (c)")
+    parser.add_argument("--relay-events", type=int, default=50_000, help="events the relay publishes")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON summary goes")
     options = parser.parse_args(argv)
     unknown = [name for name in options.benchmarks if name not in BENCHMARKS]

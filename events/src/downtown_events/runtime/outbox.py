@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 _PENDING = """
 SELECT e.stream_id, e.version, e.position, e.event_id, e.event_type, e.schema_version,
-       e.data::text AS data, e.metadata, e.recorded_at
+       e.data::text AS data, e.metadata->>'traceparent' AS traceparent,
+       e.metadata->>'tracestate' AS tracestate, e.recorded_at
 FROM outbox o JOIN events e ON e.position = o.position
 ORDER BY o.position LIMIT %s
 """
@@ -56,7 +57,8 @@ class PendingEvent:
     ce_type: str
     data: bytes
     recorded_at: datetime
-    metadata: dict[str, str]
+    traceparent: str | None
+    tracestate: str | None
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> PendingEvent:
@@ -68,7 +70,8 @@ class PendingEvent:
             ce_type=f"{row['event_type']}.v{row['schema_version']}",
             data=row["data"].encode(),
             recorded_at=row["recorded_at"],
-            metadata=row["metadata"] or {},
+            traceparent=row["traceparent"],
+            tracestate=row["tracestate"],
         )
 
     def to_cloud_event(self, town: str, source: str) -> CloudEvent:
@@ -80,8 +83,8 @@ class PendingEvent:
             time=self.recorded_at,
             town=town,
             streamversion=self.version,
-            traceparent=self.metadata.get("traceparent"),
-            tracestate=self.metadata.get("tracestate"),
+            traceparent=self.traceparent,
+            tracestate=self.tracestate,
             data=self.data,
         )
 
@@ -136,17 +139,26 @@ class OutboxRelay:
     async def _send(self, stored: list[PendingEvent]) -> int:
         """Send all records, wait for every acknowledgement; return the delivered prefix length."""
         futures = []
+        span_name = f"{self._topic} publish"
         for event in stored:
             envelope = event.to_cloud_event(self._town, self._source)
             key, value, headers = envelope.to_kafka()
-            parent = telemetry.context_from_headers(event.metadata)
-            with telemetry.tracer.start_as_current_span(
-                f"{self._topic} publish", context=parent, kind=SpanKind.PRODUCER
-            ) as span:
-                span.set_attribute("messaging.system", "kafka")
-                span.set_attribute("messaging.destination.name", self._topic)
-                span.set_attribute("messaging.message.id", envelope.id)
+            # A producer span in the event's own trace (the request that wrote it); started and
+            # ended directly, without making it current, as nothing runs inside it.
+            span = telemetry.tracer.start_span(
+                span_name,
+                context=telemetry.context_from_headers(envelope.trace_headers()),
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": self._topic,
+                    "messaging.message.id": envelope.id,
+                },
+            )
+            try:
                 futures.append(await self._producer.send(self._topic, value=value, key=key, headers=headers))
+            finally:
+                span.end()
         results = await asyncio.gather(*futures, return_exceptions=True)
         for index, result in enumerate(results):
             if isinstance(result, BaseException):
