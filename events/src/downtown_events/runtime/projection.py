@@ -154,20 +154,31 @@ class ProjectionWriter:
     async def create_tables(self, conn: Connection, *, indexes: bool = True) -> None:
         """Create the tables if missing; a bulk load creates the secondary indexes afterwards."""
         for table in self.projection.tables:
-            name = self.names(table)
-            columns = [f"{column} {sql_type}" for column, sql_type in table.columns.items()]
-            columns += [f"{column} {definition}" for column, definition in table.extra_columns.items()]
-            columns.append(f"PRIMARY KEY ({table.key})")
-            await conn.execute(sql.SQL(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(columns)})"))
+            # Names are quoted as in reads and writes; types and generated-column definitions
+            # are the projection's own SQL (declared in code, never from input).
+            columns = [
+                sql.SQL("{} {}").format(sql.Identifier(column), sql.SQL(definition))
+                for column, definition in {**table.columns, **table.extra_columns}.items()
+            ]
+            columns.append(sql.SQL("PRIMARY KEY ({})").format(sql.Identifier(table.key)))
+            await conn.execute(
+                sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
+                    sql.Identifier(self.names(table)), sql.SQL(", ").join(columns)
+                )
+            )
         if indexes:
             await self.create_indexes(conn)
 
     async def create_indexes(self, conn: Connection) -> None:
         for table in self.projection.tables:
             name = self.names(table)
+            quoted = sql.Identifier(name).as_string(conn)
             for index, body in enumerate(table.indexes):
-                index_sql = f"CREATE INDEX IF NOT EXISTS {name}_i{index} ON {body.format(table=name)}"
-                await conn.execute(sql.SQL(index_sql))
+                await conn.execute(
+                    sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}").format(
+                        sql.Identifier(f"{name}_i{index}"), sql.SQL(body.format(table=quoted))
+                    )
+                )
 
     async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None:
         wanted: dict[Table, set[str]] = {}

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from psycopg import sql
 
@@ -74,6 +75,10 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+SWAP_LOCK_TIMEOUT = "200ms"  # how long searches may queue behind one swap attempt
+SWAP_LOCK_ATTEMPTS = 60  # a second apart
 
 
 class BulkFold:
@@ -203,6 +208,8 @@ class ProjectionRebuild:
                 ]
                 if messages and messages[-1].offset + 1 >= limit:
                     self._reader.pause(tp)
+                    if messages[-1].offset >= limit:  # fetched past the end: read those again later
+                        self._reader.seek(tp, limit)
             if records:
                 await self._apply(records, conn)
             if progress:
@@ -236,29 +243,55 @@ class ProjectionRebuild:
         return {int(row["partition"]): int(row["next_offset"]) for row in rows}
 
     async def _compare_and_swap(self, *, swap: bool, force: bool, live_wait_seconds: float) -> None:
+        """Catch up to the live consumer under its lock, compare, swap if they match (or
+        ``force``). A live consumer that is behind the rebuild is waited for; past the
+        deadline the swap is refused, forced or not: swapping would move the live
+        projection back in time."""
         deadline = time.monotonic() + live_wait_seconds
+        lock_attempts = 0
         while True:
-            async with self._pool.connection() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._live.consumer_name,))
-                live = await self._live_offsets(conn)
-                behind = {p: o for p, o in self._position.items() if live.get(p, 0) < o}
-                if not behind:
-                    for partition in live:
-                        self._reader.resume(TopicPartition(self._topic, partition))
-                    await self._read_until(live, None, conn)
-                    self._report.live = await table_checksums(conn, self._projection, LIVE)
-                    self._report.rebuilt = await table_checksums(conn, self._projection, REBUILD)
-                    if swap and (self._report.matches or force):
-                        await self._swap(conn)
+            caught_up_to = dict(self._position)
+            try:
+                async with self._pool.connection() as conn, conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._live.consumer_name,))
+                    live = await self._live_offsets(conn)
+                    behind = {p: o for p, o in self._position.items() if live.get(p, 0) < o}
+                    if not behind:
+                        for partition in live:
+                            self._reader.resume(TopicPartition(self._topic, partition))
+                        await self._read_until(live, None, conn)
+                        self._report.live = await table_checksums(conn, self._projection, LIVE)
+                        self._report.rebuilt = await table_checksums(conn, self._projection, REBUILD)
+                        if swap and (self._report.matches or force):
+                            # A reader holding the tables would make every later reader queue
+                            # behind the swap's exclusive lock: give up quickly and try again.
+                            await conn.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                            await self._swap(conn)
+                        return
+            except psycopg.errors.LockNotAvailable:
+                self._rewind(caught_up_to)  # what was read in the rolled-back transaction is read again
+                lock_attempts += 1
+                if lock_attempts >= SWAP_LOCK_ATTEMPTS:
+                    self._report.note = (
+                        f"the swap could not lock the live tables in {SWAP_LOCK_ATTEMPTS} attempts "
+                        "(long-running reads hold them); nothing was changed, run the rebuild again later"
+                    )
                     return
+                log.info("the swap waited %s for readers of the live tables; trying again", SWAP_LOCK_TIMEOUT)
+                await asyncio.sleep(1)
+                continue
             if time.monotonic() > deadline:
-                self._report.note = f"live projection is behind the rebuild on partitions {sorted(behind)}"
-                if force and swap:
-                    async with self._pool.connection() as conn, conn.transaction():
-                        await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._live.consumer_name,))
-                        await self._swap(conn)
+                self._report.note = (
+                    f"live projection is behind the rebuild on partitions {sorted(behind)}; "
+                    "not swapped (a swap would move it back in time), run the rebuild again"
+                )
                 return
             await asyncio.sleep(0.5)
+
+    def _rewind(self, position: Offsets) -> None:
+        self._position = dict(position)
+        for partition, offset in position.items():
+            self._reader.seek(TopicPartition(self._topic, partition), offset)
 
     async def _swap(self, conn: Connection) -> None:
         for table in self._projection.tables:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -50,10 +51,12 @@ def fill(catalog: CatalogInstance, word: str, count: int) -> None:
     wait_for(catalog, word, count)
 
 
+REBUILD_COMMAND = [str(Path(sys.executable).parent / "downtown-projections"), "rebuild"]
+
+
 def rebuild(catalog: CatalogInstance, projection: str, *flags: str) -> subprocess.CompletedProcess[str]:
-    cli = Path(sys.executable).parent / "downtown-projections"
     return subprocess.run(
-        [cli, "rebuild", "--service", "catalog", "--projection", projection, *flags],
+        [*REBUILD_COMMAND, "--service", "catalog", "--projection", projection, *flags],
         env=catalog.env,
         capture_output=True,
         text=True,
@@ -87,3 +90,67 @@ def test_a_damaged_live_projection_is_detected_and_repaired_by_a_forced_rebuild(
     assert repaired.returncode == 0 and "swapped: yes" in repaired.stderr
     items = httpx.get(f"{catalog.api}/catalog", params={"q": "Pflaumenmus"}).json()["items"]
     assert sorted(item["price_cents"] for item in items) == [200, 300]
+
+
+def test_a_swap_waits_for_a_long_reader_without_queueing_other_readers_behind_it(catalog: CatalogInstance) -> None:
+    fill(catalog, "Quittengelee", 2)
+    url = catalog.env["DOWNTOWN_DATABASE_URL"]
+    with psycopg.connect(url) as long_reader:
+        long_reader.execute("SELECT count(*) FROM catalog_offers").fetchone()  # holds its lock until commit
+        swapping = subprocess.Popen(
+            [*REBUILD_COMMAND, "--service", "catalog", "--projection", "town_catalog"],
+            env=catalog.env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        waits = []
+        for _ in range(25):  # 5 s of other customers searching while the swap waits
+            with psycopg.connect(url, autocommit=True) as reader:
+                started = time.monotonic()
+                reader.execute("SET statement_timeout = '1s'")
+                reader.execute("SELECT count(*) FROM catalog_offers").fetchone()
+                waits.append(time.monotonic() - started)
+            time.sleep(0.2)
+        long_reader.commit()
+    _, report = swapping.communicate(timeout=120)
+
+    assert max(waits) < 1.0  # never queued behind the swap's exclusive lock for long
+    assert swapping.returncode == 0 and "swapped: yes" in report, report
+
+
+def test_a_swap_under_a_live_worker_at_full_speed_loses_nothing(catalog: CatalogInstance) -> None:
+    fill(catalog, "Holunder", 2)
+    stop = threading.Event()
+    writer = threading.Thread(target=keep_listing, args=(catalog, "Stachelbeere", stop))
+    writer.start()
+    try:
+        time.sleep(1)
+        swapped = rebuild(catalog, "town_catalog")
+    finally:
+        stop.set()
+        writer.join()
+    listed = keep_listing.listed  # type: ignore[attr-defined]
+
+    assert swapped.returncode == 0 and "swapped: yes" in swapped.stderr, swapped.stderr
+    wait_for(catalog, "Stachelbeere", listed)  # the live worker carried on in the swapped-in tables
+    again = rebuild(catalog, "town_catalog")
+    assert again.returncode == 0 and "checksum match: yes" in again.stderr, again.stderr
+
+
+def keep_listing(catalog: CatalogInstance, word: str, stop: threading.Event) -> None:
+    """A merchant listing offers as fast as the API takes them, until told to stop."""
+    registration = {
+        "name": f"Laden {word}",
+        "category": "Obst",
+        "phone": "0251 1",
+        "email": "x@example.de",
+        "address": {"street": "Markt 2", "postal_code": "48143", "city": "Münster"},
+    }
+    auth = {"Authorization": f"Bearer {httpx.post(f'{catalog.api}/merchants', json=registration).json()['token']}"}
+    keep_listing.listed = 0  # type: ignore[attr-defined]
+    with httpx.Client(base_url=catalog.api, headers=auth, timeout=30) as client:
+        while not stop.is_set():
+            body = {"title": f"{word} {keep_listing.listed}", "price": "3", "duration_minutes": 30}  # type: ignore[attr-defined]
+            body["weekly_availability"] = [{"weekday": 1, "opens": "09:00", "closes": "12:00"}]
+            assert client.post("/offers/services", json=body).status_code == 201
+            keep_listing.listed += 1  # type: ignore[attr-defined]
