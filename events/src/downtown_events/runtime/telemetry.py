@@ -1,10 +1,14 @@
 """OpenTelemetry for every Downtown process: set up once, exported only when asked.
 
-Exporters follow the standard variables: ``OTEL_TRACES_EXPORTER`` / ``OTEL_METRICS_EXPORTER``
-(``otlp``, ``console`` or ``none``; ``otlp`` is assumed when an ``OTEL_EXPORTER_OTLP_*``
-endpoint is set) and the OTLP exporter's own ``OTEL_EXPORTER_OTLP_*`` settings. With none
-set, nothing leaves the process, yet spans still exist, so trace ids reach the logs and
-travel in Kafka headers (W3C ``traceparent``) from the HTTP request to every consumer.
+The SDK reads its own configuration: exporters are the ones ``OTEL_TRACES_EXPORTER`` /
+``OTEL_METRICS_EXPORTER`` name (a comma-separated list), found through the SDK's exporter
+entry points as ``opentelemetry-instrument`` finds them (``otlp`` means OTLP over HTTP, the
+one installed), each configured by its own ``OTEL_EXPORTER_*`` variables; the resource by
+``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES``, sampling by ``OTEL_TRACES_SAMPLER``,
+batching by ``OTEL_BSP_*``. One difference, on purpose: with no exporter named and no OTLP
+endpoint set, nothing leaves the process (the SDK would try localhost:4318). Spans still
+exist, so trace ids reach the logs and travel in Kafka headers (W3C ``traceparent``) from
+the HTTP request to every consumer.
 """
 
 from __future__ import annotations
@@ -15,18 +19,16 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
+from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import (
-    ConsoleMetricExporter,
-    MetricReader,
-    PeriodicExportingMetricReader,
-)
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 tracer = trace.get_tracer("downtown")
@@ -43,34 +45,31 @@ _propagator = TraceContextTextMapPropagator()
 _configured = False
 
 
-def _exporter_choice(signal: str) -> str:
+def _exporter_names(signal: str) -> list[str]:
     explicit = os.environ.get(f"OTEL_{signal.upper()}_EXPORTER")
     if explicit:
-        return explicit.split(",")[0].strip().lower()
+        return [name.strip().lower() for name in explicit.split(",") if name.strip().lower() != "none"]
     endpoint_set = bool(
         os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
     )
-    return "otlp" if endpoint_set else "none"
+    return ["otlp"] if endpoint_set else []
 
 
-def _span_processor(choice: str) -> SpanProcessor | None:
-    if choice == "console":
-        return BatchSpanProcessor(ConsoleSpanExporter())
-    if choice == "otlp":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+def _exporters(signal: str) -> list[Any]:
+    """Instances of the exporters named for ``signal``, from the SDK's entry points."""
+    available = {entry.name: entry for entry in entry_points(group=f"opentelemetry_{signal}_exporter")}
+    exporters = []
+    for name in _exporter_names(signal):
+        entry = available.get(_ALIASES.get(name, name))
+        if entry is None:
+            raise ValueError(
+                f"OTEL_{signal.upper()}_EXPORTER names {name!r}; installed: {', '.join(sorted(available))}"
+            )
+        exporters.append(entry.load()())
+    return exporters
 
-        return BatchSpanProcessor(OTLPSpanExporter())
-    return None
 
-
-def _metric_readers(choice: str) -> list[MetricReader]:
-    if choice == "console":
-        return [PeriodicExportingMetricReader(ConsoleMetricExporter())]
-    if choice == "otlp":
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-
-        return [PeriodicExportingMetricReader(OTLPMetricExporter())]
-    return []
+_ALIASES = {"otlp": "otlp_proto_http"}  # the OTLP exporter this runtime installs
 
 
 def setup_telemetry(
@@ -86,17 +85,20 @@ def setup_telemetry(
     if _configured:
         return
     _configured = True
-    resource = Resource.create({"service.name": f"downtown-{service}", "downtown.town": town})
+    resource = Resource.create({"service.name": f"downtown-{service}", "downtown.town": town}).merge(
+        Resource.create()  # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, when set, win
+    )
     tracer_provider = TracerProvider(resource=resource)
-    processors = [_span_processor(_exporter_choice("traces")), *extra_span_processors]
-    for processor in processors:
-        if processor is not None:
-            tracer_provider.add_span_processor(processor)
+    for processor in [*(BatchSpanProcessor(exporter) for exporter in _exporters("traces")), *extra_span_processors]:
+        tracer_provider.add_span_processor(processor)
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(
         MeterProvider(
             resource=resource,
-            metric_readers=[*_metric_readers(_exporter_choice("metrics")), *extra_metric_readers],
+            metric_readers=[
+                *(PeriodicExportingMetricReader(exporter) for exporter in _exporters("metrics")),
+                *extra_metric_readers,
+            ],
         )
     )
     configure_logging(service, town, log_level)
