@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .downtown/venv/bin
 PYTEST := $(VENV)/python -m pytest -p no:cacheprovider
+SERVICE_NAMES := $(notdir $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)))
+UNIT_TESTS := events/tests $(foreach s,$(SERVICE_NAMES),services/$(s)/tests/unit) tests/test_k8s_manifests.py
 STACK := bash deploy/local/stack.sh
 SERVICES := bash deploy/local/services.sh
 
@@ -28,12 +30,12 @@ stack:  ## only the infrastructure: venv, Kafka, PostgreSQL
 
 test: stack  ## set up, then lint and run every test (unit, integration, end-to-end)
 	@$(MAKE) --no-print-directory lint
-	$(PYTEST) -q -m "not integration and not e2e" events/tests services/catalog/tests/unit tests/test_k8s_manifests.py
+	$(PYTEST) -q -m "not integration and not e2e" $(UNIT_TESTS)
 	$(PYTEST) -q -m "integration or e2e" --durations=8
 
 unit:  ## fast tests of pure code (no broker or database)
 	@$(STACK) asyncapi
-	$(PYTEST) -q -m "not integration and not e2e" events/tests services/catalog/tests/unit tests/test_k8s_manifests.py
+	$(PYTEST) -q -m "not integration and not e2e" $(UNIT_TESTS)
 
 integration: stack  ## tests against the real broker and database
 	$(PYTEST) -q -m integration
@@ -44,7 +46,7 @@ e2e: stack  ## tests that drive running service processes over HTTP
 lint:  ## ruff, mypy, and the architecture rules (no service imports another; domain does no I/O)
 	$(VENV)/ruff check events services tests bench deploy conftest.py
 	$(VENV)/ruff format --check events services tests bench deploy conftest.py
-	$(VENV)/mypy -p downtown_events -p catalog
+	$(VENV)/mypy -p downtown_events $(foreach s,$(SERVICE_NAMES),-p $(s))
 	$(VENV)/lint-imports --config .importlinter
 	$(PYTEST) -q tests/test_architecture.py
 
@@ -59,7 +61,7 @@ schemas:  ## regenerate the published JSON Schemas and AsyncAPI document (events
 	$(VENV)/python -m downtown_events.schemas events
 
 logs:  ## follow the services' logs
-	tail -F .downtown/logs/*-catalog-*.log
+	tail -F .downtown/logs/*.log
 
 clean: stop  ## stop and delete all local state (.downtown/)
 	rm -rf .downtown

@@ -2,12 +2,13 @@
 
 The four services share nothing but ``events/``: no service imports another's package.
 (Layering inside a service and the purity of ``domain/`` are checked by import-linter,
-see ``.importlinter``; both run in ``make lint``.)
+see ``.importlinter``; both run in ``make lint``, and every service must be listed there.)
 """
 
 from __future__ import annotations
 
 import ast
+import configparser
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,14 @@ def test_the_event_contracts_need_only_pydantic() -> None:
     pyproject = (ROOT / "events" / "pyproject.toml").read_text()
     dependencies = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
     assert [line.strip().strip('",') for line in dependencies.splitlines() if line.strip()] == ["pydantic>=2.7,<3"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_is_held_to_the_import_rules(service: str) -> None:
+    """A new service must be added to .importlinter: pure domain, layers pointing inwards."""
+    rules = configparser.ConfigParser()
+    rules.read(ROOT / ".importlinter")
+    assert service in rules["importlinter"]["root_packages"].split()
+    assert f"{service}.domain" in rules["importlinter:contract:domain-is-pure"]["source_modules"].split()
+    layers = rules[f"importlinter:contract:{service}-layers"]["layers"]
+    assert layers.split()[-1] == f"{service}.domain"
