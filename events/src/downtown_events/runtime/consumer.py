@@ -72,6 +72,8 @@ class KafkaDeadLetters:
 
 
 class _Skipping:
+    reads = None
+
     def __init__(self, consumer_name: str) -> None:
         self.consumer_name = consumer_name
 
@@ -102,7 +104,7 @@ class TrackingConsumer:
         events: list[Decoded] = []
         for record in records:
             try:
-                event = decode_record(record, self._town)
+                event = decode_record(record, self._town, getattr(self._handler, "reads", None))
             except InvalidEnvelope as error:
                 await self._retry_transient(partial(self._dead_letters.send, record, str(error)))
                 continue

@@ -35,6 +35,7 @@ class ProcessManager:
         self, name: str, *, service: str, reacts_to: tuple[type[IntegrationEvent], ...], react: Reaction
     ) -> None:
         self.consumer_name = f"process:{name}"
+        self.reads = frozenset(kind.type_name() for kind in reacts_to)
         self._service = service
         self._reacts_to = reacts_to
         self._react = react

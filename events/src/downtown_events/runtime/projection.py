@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from psycopg import sql
 
+from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.database import Connection
 from downtown_events.runtime.records import ReceivedEvent
 
@@ -108,8 +109,14 @@ class Projection(ABC):
 
     name: ClassVar[str]
     tables: ClassVar[tuple[Table, ...]]
+    event_types: ClassVar[tuple[type[IntegrationEvent], ...] | None] = None
+    """The events it reads; the consumer decodes no other (None: every event)."""
     sources: ClassVar[tuple[str, ...]] = ()
     """The services whose topics it reads (``<town>.<service>.events``); empty: its own."""
+
+    @classmethod
+    def reads(cls) -> frozenset[str] | None:
+        return None if cls.event_types is None else frozenset(kind.type_name() for kind in cls.event_types)
 
     @property
     def consumer_name(self) -> str:
@@ -150,6 +157,7 @@ class ProjectionWriter:
         self.projection = projection
         self.names = names
         self.consumer_name = consumer_name or projection.consumer_name + names.suffix
+        self.reads = projection.reads()
 
     async def create_tables(self, conn: Connection, *, indexes: bool = True) -> None:
         """Create the tables if missing; a bulk load creates the secondary indexes afterwards."""

@@ -138,6 +138,7 @@ class ProjectionRebuild:
         self._bootstrap = bootstrap
         self._batch_size = batch_size
         self._live = ProjectionWriter(projection, LIVE)
+        self._reads = projection.reads()
         self._writer = ProjectionWriter(projection, REBUILD, consumer_name=projection.consumer_name + "@rebuild")
         self._report = RebuildReport(projection.name)
         self._reader = AIOKafkaConsumer(
@@ -219,7 +220,7 @@ class ProjectionRebuild:
         events: list[Decoded] = []
         for record in records:  # the live consumer already dead-lettered what cannot be read
             try:
-                event = decode_record(record, self._town)
+                event = decode_record(record, self._town, self._reads)
             except InvalidEnvelope:
                 self._report.undecodable += 1
                 continue

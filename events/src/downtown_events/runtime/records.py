@@ -6,7 +6,7 @@ their messages into :class:`KafkaRecord` and decode them here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -57,14 +57,26 @@ class UnreadableEvent(_Delivered):
     reason: str
 
 
-Decoded = ReceivedEvent | UnreadableEvent
+@dataclass(frozen=True)
+class SkippedEvent(_Delivered):
+    """An event of a type the consumer does not read: its data is never decoded, but its
+    stream version counts as applied, so the stream's later events still flow."""
 
 
-def decode_record(record: KafkaRecord, town: str) -> Decoded:
-    """Raise :class:`InvalidEnvelope` for a record that is not a Downtown event of ``town``."""
+Decoded = ReceivedEvent | UnreadableEvent | SkippedEvent
+
+
+def decode_record(record: KafkaRecord, town: str, reads: Container[str] | None = None) -> Decoded:
+    """Raise :class:`InvalidEnvelope` for a record that is not a Downtown event of ``town``.
+
+    ``reads`` (event type names, without version) lets a consumer skip decoding the data
+    of every other type: the envelope alone says where the event belongs.
+    """
     envelope = CloudEvent.from_kafka(record.key, record.value, record.headers)
     if envelope.town != town:
         raise InvalidEnvelope(f"event of town {envelope.town!r} on a topic of town {town!r}")
+    if reads is not None and envelope.type.rpartition(".v")[0] not in reads:
+        return SkippedEvent(record, envelope)
     return _decoded(record, envelope)
 
 

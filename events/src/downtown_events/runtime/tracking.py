@@ -21,9 +21,16 @@ log = logging.getLogger(__name__)
 
 
 class EventHandler(Protocol):
-    """Applies new events inside the consumer's transaction; must not commit or swallow."""
+    """Applies new events inside the consumer's transaction; must not commit or swallow.
+
+    ``reads`` names the event types it handles (``downtown.catalog.OfferListed``), so the
+    consumer decodes no other; None: every type.
+    """
 
     consumer_name: str
+
+    @property
+    def reads(self) -> frozenset[str] | None: ...
 
     async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None: ...
 

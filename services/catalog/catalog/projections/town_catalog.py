@@ -101,6 +101,7 @@ class TownCatalog(Projection):
     """Offers and the merchant facts a customer filters them by (status, delivery, pickup)."""
 
     name = "town_catalog"
+    event_types = (*_OFFER_EVENTS, *_MERCHANT_EVENTS)
     tables = (OFFERS, MERCHANTS)
 
     def touches(self, event: ReceivedEvent) -> Iterable[tuple[Table, Any]]:

@@ -68,6 +68,7 @@ class TownDirectory(Projection):
     """Who trades in town, how to reach them, when they are open and how much they offer."""
 
     name = "town_directory"
+    event_types = _EVENTS
     tables = (MERCHANTS,)
 
     def touches(self, event: ReceivedEvent) -> Iterable[tuple[Table, Any]]:
