@@ -77,7 +77,8 @@ def select_fresh(events: Sequence[Decoded], applied: dict[str, int], parked: Par
         if event.stream_version == last + 1:
             fresh.append(event)
             applied[event.stream_id] = event.stream_version
-            fresh.extend(_released(waiting, applied, event.stream_id))
+            if waiting and event.stream_id in waiting:  # rare: only after a gap
+                fresh.extend(_released(waiting, applied, event.stream_id))
         elif event.stream_version > last + 1:
             log.warning("%s v%d arrived before v%d; parked", event.stream_id, event.stream_version, last + 1)
             waiting.setdefault(event.stream_id, {})[event.stream_version] = event
