@@ -17,6 +17,7 @@ import httpx
 import psycopg
 from photo_samples import sample_photo
 
+from tests.support.catalog_client import register
 from tests.support.local_stack import CatalogInstance
 
 
@@ -28,15 +29,7 @@ def wait_for(catalog: CatalogInstance, word: str, total: int) -> None:
 
 
 def fill(catalog: CatalogInstance, word: str, count: int) -> None:
-    registration = {
-        "name": f"Laden {word}",
-        "category": "Feinkost",
-        "phone": "0251 1",
-        "email": "x@example.de",
-        "address": {"street": "Markt 2", "postal_code": "48143", "city": "Münster"},
-    }
-    answer = httpx.post(f"{catalog.api}/merchants", json=registration).json()
-    auth = {"Authorization": f"Bearer {answer['token']}"}
+    _, auth = register(catalog, name=f"Laden {word}")
     photo = sample_photo("jpeg", width=400, height=300)
     for n in range(count):
         response = httpx.post(
@@ -139,14 +132,7 @@ def test_a_swap_under_a_live_worker_at_full_speed_loses_nothing(catalog: Catalog
 
 def keep_listing(catalog: CatalogInstance, word: str, stop: threading.Event) -> None:
     """A merchant listing offers as fast as the API takes them, until told to stop."""
-    registration = {
-        "name": f"Laden {word}",
-        "category": "Obst",
-        "phone": "0251 1",
-        "email": "x@example.de",
-        "address": {"street": "Markt 2", "postal_code": "48143", "city": "Münster"},
-    }
-    auth = {"Authorization": f"Bearer {httpx.post(f'{catalog.api}/merchants', json=registration).json()['token']}"}
+    _, auth = register(catalog, name=f"Laden {word}")
     keep_listing.listed = 0  # type: ignore[attr-defined]
     with httpx.Client(base_url=catalog.api, headers=auth, timeout=30) as client:
         while not stop.is_set():
