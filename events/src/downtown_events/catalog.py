@@ -24,8 +24,10 @@ from pydantic import (
 )
 
 from downtown_events.contract import IntegrationEvent, registry
+from downtown_events.text import EventEmail, EventLine, EventText
 
 Currency = Literal["EUR"]
+EMAIL_PATTERN = r"^[^@\s\u0000-\u001f\u007f]+@[^@\s\u0000-\u001f\u007f]+\.[^@\s\u0000-\u001f\u007f]+$"
 OfferKind = Literal["product", "service"]
 
 
@@ -34,9 +36,9 @@ class ValueObject(BaseModel):
 
 
 class Address(ValueObject):
-    street: str = Field(min_length=1, max_length=200)
-    postal_code: str = Field(min_length=3, max_length=10)
-    city: str = Field(min_length=1, max_length=100)
+    street: EventLine = Field(min_length=1, max_length=200)
+    postal_code: EventLine = Field(min_length=3, max_length=10)
+    city: EventLine = Field(min_length=1, max_length=100)
 
 
 WallClockTime = Annotated[
@@ -92,11 +94,11 @@ class CatalogEvent(IntegrationEvent):
 class MerchantProfile(ValueObject):
     """Who a merchant is and how to reach them; repeated whole when it changes."""
 
-    name: str = Field(min_length=1, max_length=120)
-    category: str = Field(min_length=1, max_length=60)
+    name: EventLine = Field(min_length=1, max_length=120)
+    category: EventLine = Field(min_length=1, max_length=60)
     address: Address
-    phone: str = Field(min_length=3, max_length=40)
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    phone: EventLine = Field(min_length=3, max_length=40)
+    email: EventEmail = Field(pattern=EMAIL_PATTERN, max_length=254)
     video_consultation_url: HttpUrl | None = None
     offers_delivery: bool = False
     offers_pickup: bool = True
@@ -168,7 +170,7 @@ class MerchantClosed(CatalogEvent):
     event_name: ClassVar[str] = "MerchantClosed"
     schema_version: ClassVar[int] = 1
     merchant_id: UUID
-    note: str = Field(default="", max_length=200)
+    note: EventLine = Field(default="", max_length=200)
 
 
 @registry.register
@@ -185,7 +187,7 @@ class MerchantSuspended(CatalogEvent):
     event_name: ClassVar[str] = "MerchantSuspended"
     schema_version: ClassVar[int] = 1
     merchant_id: UUID
-    reason: str = Field(min_length=1, max_length=500)
+    reason: EventLine = Field(min_length=1, max_length=500)
 
 
 @registry.register
@@ -218,9 +220,9 @@ class OfferListed(CatalogEvent):
     offer_id: UUID
     merchant_id: UUID
     kind: OfferKind
-    title: str = Field(max_length=120)
-    description: str = Field(default="", max_length=4000)
-    category: str = Field(default="", max_length=60)
+    title: EventLine = Field(max_length=120)
+    description: EventText = Field(default="", max_length=4000)
+    category: EventLine = Field(default="", max_length=60)
     price_cents: int = Field(ge=0)
     currency: Currency = "EUR"
     stock: int | None = Field(default=None, ge=0)
@@ -234,9 +236,9 @@ class OfferDetailsChanged(CatalogEvent):
     schema_version: ClassVar[int] = 1
     offer_id: UUID
     merchant_id: UUID
-    title: str = Field(max_length=120)
-    description: str = Field(default="", max_length=4000)
-    category: str = Field(default="", max_length=60)
+    title: EventLine = Field(max_length=120)
+    description: EventText = Field(default="", max_length=4000)
+    category: EventLine = Field(default="", max_length=60)
 
 
 @registry.register
@@ -270,7 +272,7 @@ class OfferStockAdjusted(CatalogEvent):
     merchant_id: UUID
     delta: int
     stock: int = Field(ge=0)
-    reason: str = Field(default="", max_length=200)
+    reason: EventLine = Field(default="", max_length=200)
 
 
 @registry.register
@@ -280,7 +282,7 @@ class OfferWithdrawn(CatalogEvent):
     offer_id: UUID
     merchant_id: UUID
     kind: OfferKind
-    reason: str = Field(default="", max_length=200)
+    reason: EventLine = Field(default="", max_length=200)
 
 
 MERCHANT_EVENTS = (

@@ -15,10 +15,11 @@ title of blanks is too short.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 
 # Direction overrides and isolates (Trojan Source, CVE-2021-42574) and the marks that
 # steer them; ordinary right-to-left text needs none of them.
@@ -74,3 +75,34 @@ def check_multi_line(value: str) -> str:
 
 SingleLine = Annotated[str, BeforeValidator(_normalised), AfterValidator(check_single_line)]
 MultiLine = Annotated[str, BeforeValidator(_normalised), AfterValidator(check_multi_line)]
+
+
+# --- in events: what readers may rely on, and tolerance for what the log already holds -----
+
+_LINE_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # keeps tab and line feed
+LINE_PATTERN = r"^[^\u0000-\u001f\u007f]*$"
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b-\u001f\u007f]*$"
+
+
+def _without(controls: re.Pattern[str]) -> Any:
+    def drop(value: Any) -> Any:
+        return controls.sub("", value) if isinstance(value, str) else value
+
+    return drop
+
+
+EventLine = Annotated[
+    str, BeforeValidator(_without(_LINE_CONTROLS)), Field(json_schema_extra={"pattern": LINE_PATTERN})
+]
+"""A one-line text field of a published event. The schema promises no control characters
+(what the API accepts); reading drops any that events written before the API refused them
+still carry, so every reader of the contract sees the same text."""
+
+EventText = Annotated[
+    str, BeforeValidator(_without(_TEXT_CONTROLS)), Field(json_schema_extra={"pattern": TEXT_PATTERN})
+]
+"""A multi-line text field of a published event (tabs and line feeds allowed)."""
+
+EventEmail = Annotated[str, BeforeValidator(_without(_LINE_CONTROLS))]
+"""An e-mail address in an event; its pattern goes on the field, so it is checked too."""

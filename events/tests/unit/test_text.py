@@ -53,3 +53,24 @@ def test_a_description_keeps_its_lines_and_refuses_other_controls() -> None:
 def test_letters_of_every_script_and_emoji_are_welcome() -> None:
     title = "مرحبا 😀‍👩 Ωμέγα"
     assert Form(title=title).title == title
+
+
+def test_event_text_promises_no_controls_and_reads_old_events_without_them() -> None:
+    """What the API accepts is what the published schema promises; older events that still
+    carry a control character (an e-mail with \\x04) read without it."""
+    from downtown_events.catalog import Address, MerchantProfile
+
+    profile = MerchantProfile.model_validate(
+        {
+            "name": "Laden\x1e",
+            "category": "Wein",
+            "address": {"street": "Markt 1", "postal_code": "48624", "city": "Schöppingen"},
+            "phone": "0255 1",
+            "email": "info\x04@laden.de",
+        }
+    )
+    assert (profile.name, profile.email) == ("Laden", "info@laden.de")
+    schema = MerchantProfile.model_json_schema()
+    assert schema["properties"]["name"]["pattern"] == "^[^\\u0000-\\u001f\\u007f]*$"
+    assert "\\u0000-\\u001f" in schema["properties"]["email"]["pattern"]
+    assert Address.model_json_schema()["properties"]["city"]["pattern"].startswith("^[^\\u0000")
