@@ -311,3 +311,23 @@ async def test_a_version_that_skips_ahead_is_parked_until_the_gap_closes_never_d
     assert left is not None and left["n"] == 0
     await consumer.process([repriced])  # the relay's resend of v2 later changes nothing
     assert len(await applied_rows(pool)) == 2
+
+
+async def test_database_statements_get_spans_in_the_trace(pool: Pool, captured: Captured) -> None:
+    """The psycopg instrumentation, installed by setup_telemetry before the pool connects."""
+    from downtown_events.runtime.database import open_pool
+
+    traced_pool = await open_pool(pool.conninfo, max_size=1, name="traced")  # connects after set-up
+    try:
+        with telemetry.tracer.start_as_current_span("request") as request:
+            store = PostgresEventStore(traced_pool, service="catalog")
+            await store.read("no-such-stream")
+    finally:
+        await traced_pool.close()
+    trace_id = request.get_span_context().trace_id
+    database = [
+        s
+        for s in captured.spans.get_finished_spans()
+        if s.context.trace_id == trace_id and (s.attributes or {}).get("db.system") == "postgresql"
+    ]
+    assert database and "SELECT" in str((database[0].attributes or {}).get("db.statement", ""))

@@ -8,7 +8,8 @@ one installed), each configured by its own ``OTEL_EXPORTER_*`` variables; the re
 batching by ``OTEL_BSP_*``. One difference, on purpose: with no exporter named and no OTLP
 endpoint set, nothing leaves the process (the SDK would try localhost:4318). Spans still
 exist, so trace ids reach the logs and travel in Kafka headers (W3C ``traceparent``) from
-the HTTP request to every consumer.
+the HTTP request to every consumer. PostgreSQL statements get spans of their own
+(``opentelemetry-instrumentation-psycopg``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.context import Context
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -101,6 +103,8 @@ def setup_telemetry(
             ],
         )
     )
+    # Database spans: every statement, with its SQL text (parameters are never recorded).
+    PsycopgInstrumentor().instrument(enable_commenter=False)
     configure_logging(service, town, log_level)
 
 
