@@ -144,7 +144,7 @@ async def raw_read(topic: str) -> tuple[int, float]:
 async def rebuild(database_url: str, projection: Projection, town: str, topic: str) -> RebuildReport:
     pool = await open_pool(database_url, max_size=4, name="bench-rebuild")
     try:
-        job = ProjectionRebuild(pool, projection, town=town, topic=topic, bootstrap=KAFKA)
+        job = ProjectionRebuild(pool, projection, town=town, topics=[topic], bootstrap=KAFKA)
         report = await job.run(swap=False, live_wait_seconds=0, progress=Throttled(f"{projection.name} rebuilt"))
         async with pool.connection() as conn:
             for table in projection.tables:

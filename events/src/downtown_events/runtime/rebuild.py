@@ -40,7 +40,8 @@ from downtown_events.runtime.tracking import (
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
-Offsets = dict[int, int]
+Offsets = dict[TopicPartition, int]
+"""Next offset per partition of every topic the projection reads."""
 
 
 @dataclass
@@ -127,14 +128,14 @@ class ProjectionRebuild:
         projection: Projection,
         *,
         town: str,
-        topic: str,
+        topics: Sequence[str],
         bootstrap: str,
         batch_size: int = 5000,
     ) -> None:
         self._pool = pool
         self._projection = projection
         self._town = town
-        self._topic = topic
+        self._topics = list(topics)
         self._bootstrap = bootstrap
         self._batch_size = batch_size
         self._live = ProjectionWriter(projection, LIVE)
@@ -163,14 +164,17 @@ class ProjectionRebuild:
         started = time.perf_counter()
         await self._reader.start()
         try:
-            partitions = [TopicPartition(self._topic, p) for p in await topic_partitions(self._bootstrap, self._topic)]
-            if not partitions:
-                raise RuntimeError(f"topic {self._topic} does not exist")
+            partitions = []
+            for topic in self._topics:
+                found = [TopicPartition(topic, p) for p in await topic_partitions(self._bootstrap, topic)]
+                if not found:
+                    raise RuntimeError(f"topic {topic} does not exist")
+                partitions += found
             self._reader.assign(partitions)
             await self._reader.seek_to_beginning(*partitions)
-            self._position = {tp.partition: 0 for tp in partitions}
+            self._position = {tp: 0 for tp in partitions}
             await self._reset_tables()
-            end = {tp.partition: offset for tp, offset in (await self._reader.end_offsets(partitions)).items()}
+            end = dict(await self._reader.end_offsets(partitions))
             with _cyclic_gc_paused():
                 await self._read_until(end, progress)
             await self._bulk.write(self._pool, self._writer)
@@ -196,12 +200,12 @@ class ProjectionRebuild:
         total = sum(end.values())
         for partition, offset in end.items():  # partitions already there need no reading
             if self._position.get(partition, 0) >= offset:
-                self._reader.pause(TopicPartition(self._topic, partition))
+                self._reader.pause(partition)
         while any(self._position.get(p, 0) < offset for p, offset in end.items()):
             fetched = await self._reader.getmany(timeout_ms=500, max_records=self._batch_size)
             records: list[KafkaRecord] = []
             for tp, messages in fetched.items():
-                limit = end.get(tp.partition, 0)
+                limit = end.get(tp, 0)
                 records += [
                     KafkaRecord(tp.topic, tp.partition, message.offset, message.key, message.value, message.headers)
                     for message in messages
@@ -230,18 +234,19 @@ class ProjectionRebuild:
             self._bulk.add(events, records)
         else:
             await apply_tracked(conn, self._writer, events, records)
-        for (_, partition), offset in next_offsets(records).items():
-            self._position[partition] = max(self._position.get(partition, 0), offset)
+        for (topic, partition), offset in next_offsets(records).items():
+            key = TopicPartition(topic, partition)
+            self._position[key] = max(self._position.get(key, 0), offset)
         self._report.events_read += len(records)
 
     async def _live_offsets(self, conn: Connection) -> Offsets:
         rows = await (
             await conn.execute(
-                "SELECT partition, next_offset FROM tracking_offsets WHERE consumer = %s AND topic = %s",
-                (self._live.consumer_name, self._topic),
+                "SELECT topic, partition, next_offset FROM tracking_offsets WHERE consumer = %s AND topic = ANY(%s)",
+                (self._live.consumer_name, self._topics),
             )
         ).fetchall()
-        return {int(row["partition"]): int(row["next_offset"]) for row in rows}
+        return {TopicPartition(row["topic"], int(row["partition"])): int(row["next_offset"]) for row in rows}
 
     async def _compare_and_swap(self, *, swap: bool, force: bool, live_wait_seconds: float) -> None:
         """Catch up to the live consumer under its lock, compare, swap if they match (or
@@ -259,7 +264,7 @@ class ProjectionRebuild:
                     behind = {p: o for p, o in self._position.items() if live.get(p, 0) < o}
                     if not behind:
                         for partition in live:
-                            self._reader.resume(TopicPartition(self._topic, partition))
+                            self._reader.resume(partition)
                         await self._read_until(live, None, conn)
                         self._report.live = await table_checksums(conn, self._projection, LIVE)
                         self._report.rebuilt = await table_checksums(conn, self._projection, REBUILD)
@@ -292,7 +297,7 @@ class ProjectionRebuild:
     def _rewind(self, position: Offsets) -> None:
         self._position = dict(position)
         for partition, offset in position.items():
-            self._reader.seek(TopicPartition(self._topic, partition), offset)
+            self._reader.seek(partition, offset)
 
     async def _swap(self, conn: Connection) -> None:
         for table in self._projection.tables:

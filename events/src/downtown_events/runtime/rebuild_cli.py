@@ -66,7 +66,7 @@ async def _rebuild(
             pool,
             projection,
             town=settings.town,
-            topic=events_topic(settings.town, service),
+            topics=[events_topic(settings.town, source) for source in (projection.sources or (service,))],
             bootstrap=settings.kafka_bootstrap,
         )
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
