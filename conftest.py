@@ -20,7 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 from downtown_events.runtime.kafka import topic_partitions
 from tests.support.local_stack import (
     KAFKA,
-    CatalogInstance,
+    ServiceInstance,
     create_database,
     drop_database,
     random_town,
@@ -120,7 +120,7 @@ async def read_topic(
 
 
 @pytest.fixture(scope="module")
-def catalog(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CatalogInstance]:
+def catalog(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceInstance]:
     """A running catalog for a random town, shared by the tests of one module."""
     town = random_town()
     with running_catalog(town, databases.create(town, "catalog"), tmp_path_factory.mktemp("catalog")) as instance:

@@ -24,7 +24,7 @@ import httpx
 from bench.report import Figure, Target, percentile, say
 from bench.scratch import delete_topics, random_town, scratch_database
 from tests.support.catalog_client import REGISTRATION as CLIENT_REGISTRATION
-from tests.support.local_stack import CatalogInstance, running_catalog
+from tests.support.local_stack import ServiceInstance, running_catalog
 
 BENCHMARK = "latency"
 POLL_SECONDS = 0.01
@@ -67,7 +67,7 @@ def _list_and_find(client: httpx.Client, auth: dict[str, str], photo: bytes, wor
     raise RuntimeError(f"offer {offer_id} not searchable after {GIVE_UP_SECONDS:.0f} s")
 
 
-def measure(instance: CatalogInstance, offers: int) -> tuple[list[float], list[float]]:
+def measure(instance: ServiceInstance, offers: int) -> tuple[list[float], list[float]]:
     say(f"  drawing {offers + 1} photos (1200x900 JPEG)")
     photos = _photos(offers + 1)
     rng = random.Random()

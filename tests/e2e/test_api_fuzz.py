@@ -15,14 +15,14 @@ from catalog.api.app import create_app
 from catalog.settings import CatalogSettings
 from tests.support.catalog_client import REGISTRATION
 from tests.support.fuzzing import FuzzTarget, fuzz_operation, operations
-from tests.support.local_stack import CatalogInstance
+from tests.support.local_stack import ServiceInstance
 
 ASSOCIATION_OPERATIONS = ("/merchants/{merchant_id}/",)
 DOCUMENT = create_app(CatalogSettings(town="fuzz", database_url="postgresql://localhost/unused")).openapi()
 
 
 @pytest.fixture(scope="module")
-def catalog_target(catalog: CatalogInstance) -> FuzzTarget:
+def catalog_target(catalog: ServiceInstance) -> FuzzTarget:
     registered = httpx.post(f"{catalog.api}/merchants", json={**REGISTRATION, "name": "Fuzz & Söhne"})
     assert registered.status_code == 201, registered.text
     merchant = {"Authorization": f"Bearer {registered.json()['token']}"}

@@ -11,16 +11,16 @@ import pytest
 from photo_samples import sample_photo
 
 from conftest import Databases
-from tests.support.local_stack import CatalogInstance, random_town, start_catalog
+from tests.support.local_stack import ServiceInstance, random_town, start_service
 
 
 @pytest.fixture(scope="module")
-def two_towns(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CatalogInstance, ...]]:
+def two_towns(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServiceInstance, ...]]:
     tmp = Path(tmp_path_factory.mktemp("towns"))
     towns = random_town(), random_town()
-    first = start_catalog(towns[0], databases.create(towns[0], "catalog"), tmp)
+    first = start_service("catalog", towns[0], databases.create(towns[0], "catalog"), tmp)
     try:
-        second = start_catalog(towns[1], databases.create(towns[1], "catalog"), tmp)
+        second = start_service("catalog", towns[1], databases.create(towns[1], "catalog"), tmp)
     except Exception:
         first.stop()
         raise
@@ -30,7 +30,7 @@ def two_towns(databases: Databases, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def test_a_town_sees_only_its_own_offers_and_accepts_only_its_own_tokens(
-    two_towns: tuple[CatalogInstance, CatalogInstance],
+    two_towns: tuple[ServiceInstance, ServiceInstance],
 ) -> None:
     town_a, town_b = two_towns
     registration = {

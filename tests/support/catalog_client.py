@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.local_stack import CatalogInstance
+from tests.support.local_stack import ServiceInstance
 
 REGISTRATION = {
     "name": "Weinhandlung Böckmann",
@@ -22,7 +22,7 @@ REGISTRATION = {
 }
 
 
-def register(catalog: CatalogInstance, **changes: Any) -> tuple[str, dict[str, str]]:
+def register(catalog: ServiceInstance, **changes: Any) -> tuple[str, dict[str, str]]:
     response = httpx.post(f"{catalog.api}/merchants", json={**REGISTRATION, **changes})
     assert response.status_code == 201, response.text
     body = response.json()
@@ -30,7 +30,7 @@ def register(catalog: CatalogInstance, **changes: Any) -> tuple[str, dict[str, s
 
 
 def list_product(
-    catalog: CatalogInstance,
+    catalog: ServiceInstance,
     auth: dict[str, str],
     title: str,
     price: str = "12,90",
@@ -50,7 +50,7 @@ def list_product(
     )
 
 
-def announce_huge_upload(catalog: CatalogInstance, auth: dict[str, str]) -> bytes:
+def announce_huge_upload(catalog: ServiceInstance, auth: dict[str, str]) -> bytes:
     """Announce a 1 GB body and send none of it: the answer must come from the headers alone."""
     host, port = catalog.api.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as connection:
@@ -61,7 +61,7 @@ def announce_huge_upload(catalog: CatalogInstance, auth: dict[str, str]) -> byte
         return connection.recv(4096)
 
 
-def search(catalog: CatalogInstance, **params: Any) -> dict[str, Any]:
+def search(catalog: ServiceInstance, **params: Any) -> dict[str, Any]:
     response = httpx.get(f"{catalog.api}/catalog", params=params)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]

@@ -1,4 +1,4 @@
-"""Throw-away towns on the local stack: databases, and catalog processes run as in production.
+"""Throw-away towns on the local stack: databases, and service processes run as in production.
 
 Used by the test fixtures (``conftest.py``) and by ``bench/``. Everything gets a random town
 id, so nothing here touches ``make run``'s demo towns or another test's data.
@@ -65,9 +65,10 @@ def free_port() -> int:
 
 
 @dataclass
-class CatalogInstance:
-    """One town's catalog, running as it does in production: API and worker processes."""
+class ServiceInstance:
+    """One town's instance of a service, running as in production: API and worker processes."""
 
+    service: str
     town: str
     api: str
     worker: str
@@ -77,7 +78,7 @@ class CatalogInstance:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def launch(self, name: str) -> None:
-        """Start (or start again) one of the town's processes: catalog-api or catalog-worker."""
+        """Start (or start again) one of the town's processes, e.g. catalog-api or catalog-worker."""
         log = open(self.logs / f"{self.town}-{name}.log", "ab")  # noqa: SIM115 - the process owns it until the end
         command = [Path(sys.executable).parent / name]
         self.processes[name] = subprocess.Popen(
@@ -105,16 +106,16 @@ class CatalogInstance:
         )
 
 
-def wait_ready(instance: CatalogInstance) -> None:
+def wait_ready(instance: ServiceInstance) -> None:
     _wait_ready(f"{instance.api}/healthz/ready", instance)
     _wait_ready(f"{instance.worker}/healthz/ready", instance)
 
 
-def _wait_ready(url: str, instance: CatalogInstance, seconds: float = 90) -> None:
+def _wait_ready(url: str, instance: ServiceInstance, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if any(process.poll() is not None for process in instance.processes.values()):
-            raise RuntimeError(f"a catalog process exited early\n{instance.log_tails()}")
+            raise RuntimeError(f"a {instance.service} process exited early\n{instance.log_tails()}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
@@ -124,12 +125,12 @@ def _wait_ready(url: str, instance: CatalogInstance, seconds: float = 90) -> Non
     raise RuntimeError(f"{url} not ready after {seconds:.0f} s\n{instance.log_tails()}")
 
 
-def start_catalog(
-    town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
-) -> CatalogInstance:
-    """Provision the town (topics, migrations, read tables) and start its API and worker.
+def start_service(
+    service: str, town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+) -> ServiceInstance:
+    """Provision the town's instance (topics, migrations, read tables) and start its API and worker.
 
-    ``workdir`` holds the logs, the photos and faust's data folder.
+    ``workdir`` holds the logs, faust's data folder and whatever files the service keeps.
     """
     bin_dir = Path(sys.executable).parent
     api_port, worker_port = free_port(), free_port()
@@ -148,11 +149,12 @@ def start_catalog(
         **(extra_env or {}),
     }
     provision = subprocess.run(
-        [bin_dir / "catalog-admin", "provision"], env=env, cwd=workdir, capture_output=True, text=True
+        [bin_dir / f"{service}-admin", "provision"], env=env, cwd=workdir, capture_output=True, text=True
     )
     if provision.returncode != 0:
-        raise RuntimeError(f"catalog-admin provision failed:\n{provision.stdout}{provision.stderr}")
-    instance = CatalogInstance(
+        raise RuntimeError(f"{service}-admin provision failed:\n{provision.stdout}{provision.stderr}")
+    instance = ServiceInstance(
+        service,
         town,
         f"http://127.0.0.1:{api_port}",
         f"http://127.0.0.1:{worker_port}",
@@ -161,7 +163,7 @@ def start_catalog(
         workdir,
     )
     try:
-        for name in ("catalog-api", "catalog-worker"):
+        for name in (f"{service}-api", f"{service}-worker"):
             instance.launch(name)
         wait_ready(instance)
     except BaseException:
@@ -171,11 +173,17 @@ def start_catalog(
 
 
 @contextlib.contextmanager
-def running_catalog(
-    town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
-) -> Iterator[CatalogInstance]:
-    instance = start_catalog(town, database_url, workdir, extra_env)
+def running_service(
+    service: str, town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[ServiceInstance]:
+    instance = start_service(service, town, database_url, workdir, extra_env)
     try:
         yield instance
     finally:
         instance.stop()
+
+
+def running_catalog(
+    town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+) -> contextlib.AbstractContextManager[ServiceInstance]:
+    return running_service("catalog", town, database_url, workdir, extra_env)

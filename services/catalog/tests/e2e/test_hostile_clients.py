@@ -15,18 +15,18 @@ import psycopg
 from photo_samples import sample_photo
 
 from tests.support.catalog_client import REGISTRATION, eventually, list_product, register, search
-from tests.support.local_stack import CatalogInstance
+from tests.support.local_stack import ServiceInstance
 
 
-def association(catalog: CatalogInstance) -> dict[str, str]:
+def association(catalog: ServiceInstance) -> dict[str, str]:
     return {"Authorization": f"Bearer {catalog.association_token}"}
 
 
-def photo_files(catalog: CatalogInstance) -> set[Path]:
+def photo_files(catalog: ServiceInstance) -> set[Path]:
     return {path for path in (catalog.logs / "photos").rglob("*") if path.is_file()}
 
 
-def test_a_replayed_registration_never_hands_out_the_merchants_token(catalog: CatalogInstance) -> None:
+def test_a_replayed_registration_never_hands_out_the_merchants_token(catalog: ServiceInstance) -> None:
     key = f"register-{uuid.uuid4()}"
     body = {**REGISTRATION, "name": "Uhrmacher Brinkmann"}
     first = httpx.post(f"{catalog.api}/merchants", json=body, headers={"Idempotency-Key": key})
@@ -42,7 +42,7 @@ def test_a_replayed_registration_never_hands_out_the_merchants_token(catalog: Ca
     assert "token" not in takeover.text.replace("Idempotency-Key", "")
 
 
-def test_the_association_replaces_a_lost_token_and_nobody_else_can(catalog: CatalogInstance) -> None:
+def test_the_association_replaces_a_lost_token_and_nobody_else_can(catalog: ServiceInstance) -> None:
     merchant_id, auth = register(catalog, name="Vergesslich & Söhne")
     by_merchant = httpx.post(f"{catalog.api}/merchants/{merchant_id}/tokens", headers=auth)
     anonymous = httpx.post(f"{catalog.api}/merchants/{merchant_id}/tokens")
@@ -53,7 +53,7 @@ def test_the_association_replaces_a_lost_token_and_nobody_else_can(catalog: Cata
     assert me.status_code == 200 and me.json()["merchant_id"] == merchant_id
 
 
-def test_a_listing_key_reused_for_another_photo_is_refused_and_leaves_no_file(catalog: CatalogInstance) -> None:
+def test_a_listing_key_reused_for_another_photo_is_refused_and_leaves_no_file(catalog: ServiceInstance) -> None:
     _, auth = register(catalog, name="Fotostudio Licht")
     key = f"listing-{uuid.uuid4()}"
     assert list_product(catalog, auth, "Porträt", key=key).status_code == 201
@@ -65,7 +65,7 @@ def test_a_listing_key_reused_for_another_photo_is_refused_and_leaves_no_file(ca
     assert photo_files(catalog) == before
 
 
-def test_opening_hours_with_a_time_zone_are_refused(catalog: CatalogInstance) -> None:
+def test_opening_hours_with_a_time_zone_are_refused(catalog: ServiceInstance) -> None:
     zoned = [{"weekday": 0, "opens": "00:00:00Z", "closes": "10:00"}]
     mixed = [{"weekday": 0, "opens": "08:00:00+02:00", "closes": "10:00"}]
     for hours in (zoned, mixed):
@@ -74,7 +74,7 @@ def test_opening_hours_with_a_time_zone_are_refused(catalog: CatalogInstance) ->
         assert "time zone" in response.json()["detail"]
 
 
-def test_zoned_hours_already_in_the_read_model_do_not_take_the_directory_down(catalog: CatalogInstance) -> None:
+def test_zoned_hours_already_in_the_read_model_do_not_take_the_directory_down(catalog: ServiceInstance) -> None:
     """A town that accepted "00:00:00Z" before the fix still holds it in its read model."""
     merchant_id, _ = register(catalog, name="Nachtcafé Eule")
     assert eventually(lambda: httpx.get(f"{catalog.api}/directory/{merchant_id}").status_code == 200)
@@ -100,7 +100,7 @@ def chunked(total: int, prefix: bytes = b"", piece: int = 64 * 1024) -> Iterator
         sent += piece
 
 
-def test_chunked_bodies_are_cut_off_at_the_limit_before_auth_or_parsing(catalog: CatalogInstance) -> None:
+def test_chunked_bodies_are_cut_off_at_the_limit_before_auth_or_parsing(catalog: ServiceInstance) -> None:
     photo_part = (
         b'--x\r\nContent-Disposition: form-data; name="photo"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
     )
@@ -120,7 +120,7 @@ def test_chunked_bodies_are_cut_off_at_the_limit_before_auth_or_parsing(catalog:
     assert json_body.status_code == 413 and "64 KB" in json_body.json()["detail"]
 
 
-def test_nul_and_control_characters_are_a_422_not_a_500(catalog: CatalogInstance) -> None:
+def test_nul_and_control_characters_are_a_422_not_a_500(catalog: ServiceInstance) -> None:
     _, auth = register(catalog, name="Kontrollfreak GmbH")
     nul_name = httpx.post(f"{catalog.api}/merchants", json={**REGISTRATION, "name": "Laden\u0000"})
     nul_street = httpx.post(
@@ -143,7 +143,7 @@ def test_nul_and_control_characters_are_a_422_not_a_500(catalog: CatalogInstance
 REGISTRATION_HOURS = {"weekday": 1, "opens": "09:00", "closes": "12:00"}
 
 
-def test_an_id_of_the_wrong_kind_is_a_404(catalog: CatalogInstance) -> None:
+def test_an_id_of_the_wrong_kind_is_a_404(catalog: ServiceInstance) -> None:
     merchant_id, auth = register(catalog, name="Verwechslung KG")
     offer_id = list_product(catalog, auth, "Original").json()["offer_id"]
 
@@ -160,7 +160,7 @@ def test_an_id_of_the_wrong_kind_is_a_404(catalog: CatalogInstance) -> None:
     assert token_for_an_offer.status_code == 404
 
 
-def test_prices_are_read_strictly(catalog: CatalogInstance) -> None:
+def test_prices_are_read_strictly(catalog: ServiceInstance) -> None:
     _, auth = register(catalog, name="Preisfehler & Co")
     spaced = list_product(catalog, auth, "Tippfehler", price="12 90")
     arabic = list_product(catalog, auth, "Fremde Ziffern", price="١٢")
@@ -173,7 +173,7 @@ def test_prices_are_read_strictly(catalog: CatalogInstance) -> None:
     assert grouped.status_code == 201 and grouped.json()["price_cents"] == 123450
 
 
-def test_a_suspended_merchant_cannot_change_its_profile_hours_or_closure(catalog: CatalogInstance) -> None:
+def test_a_suspended_merchant_cannot_change_its_profile_hours_or_closure(catalog: ServiceInstance) -> None:
     merchant_id, auth = register(catalog, name="Gesperrt OHG")
     httpx.post(
         f"{catalog.api}/merchants/{merchant_id}/suspension", json={"reason": "Betrug"}, headers=association(catalog)
@@ -187,20 +187,20 @@ def test_a_suspended_merchant_cannot_change_its_profile_hours_or_closure(catalog
     assert (profile.status_code, hours.status_code, closure.status_code) == (403, 403, 403)
 
 
-def test_a_customer_without_umlauts_finds_kaese(catalog: CatalogInstance) -> None:
+def test_a_customer_without_umlauts_finds_kaese(catalog: ServiceInstance) -> None:
     _, auth = register(catalog, name="Hofkäserei Lütke")
     assert list_product(catalog, auth, "Würziger Käse aus Heumilch").status_code == 201
     assert eventually(lambda: search(catalog, q="Kaese Heumilch")["total"]) == 1
     assert search(catalog, q="Wuerziger")["total"] == 1
 
 
-def test_a_method_a_route_does_not_take_gets_405_with_allow(catalog: CatalogInstance) -> None:
+def test_a_method_a_route_does_not_take_gets_405_with_allow(catalog: ServiceInstance) -> None:
     response = httpx.patch(f"{catalog.api}/catalog")
     assert response.status_code == 405 and response.headers["allow"] == "GET"
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_a_replaced_token_stops_working_and_a_merchant_renews_its_own(catalog: CatalogInstance) -> None:
+def test_a_replaced_token_stops_working_and_a_merchant_renews_its_own(catalog: ServiceInstance) -> None:
     merchant_id, lost = register(catalog, name="Schlüsseldienst Petersen")
     replaced = httpx.post(f"{catalog.api}/merchants/{merchant_id}/tokens", headers=association(catalog))
     new = {"Authorization": f"Bearer {replaced.json()['token']}"}

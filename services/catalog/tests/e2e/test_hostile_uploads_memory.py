@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from tests.support.catalog_client import register
-from tests.support.local_stack import CatalogInstance
+from tests.support.local_stack import ServiceInstance
 from tests.support.upload_burst import CUT_OFF, burst, hostile_payloads, memory_kib
 
 API_MANIFEST = Path(__file__).resolve().parents[4] / "deploy" / "k8s" / "base" / "api.yaml"
@@ -29,7 +29,7 @@ def memory_limit_mib() -> int:
     raise AssertionError(f"no memory limit in Mi found in {API_MANIFEST}")
 
 
-def test_a_burst_of_bombs_and_endless_uploads_stays_under_the_memory_limit(catalog: CatalogInstance) -> None:
+def test_a_burst_of_bombs_and_endless_uploads_stays_under_the_memory_limit(catalog: ServiceInstance) -> None:
     _, auth = register(catalog, name="Bombenleger GmbH")
     api_pid = catalog.processes["catalog-api"].pid
     before = memory_kib(api_pid)

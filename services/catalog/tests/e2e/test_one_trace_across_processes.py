@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from conftest import Databases
-from tests.support.local_stack import CatalogInstance, random_town, running_catalog
+from tests.support.local_stack import ServiceInstance, random_town, running_catalog
 
 REGISTRATION = {
     "name": "Uhrmacher Terbrack",
@@ -26,7 +26,7 @@ REGISTRATION = {
 
 
 @pytest.fixture(scope="module")
-def traced_catalog(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CatalogInstance]:
+def traced_catalog(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceInstance]:
     """A catalog whose processes print their spans (the standard OTEL_* switches)."""
     town = random_town()
     console = {"OTEL_TRACES_EXPORTER": "console", "OTEL_BSP_SCHEDULE_DELAY": "100"}
@@ -40,7 +40,7 @@ def span_names_with_trace(log: Path, trace_id: str) -> set[str]:
     return {name for name, found in spans if found == trace_id}
 
 
-def test_the_client_trace_id_reaches_the_workers_projection_span(traced_catalog: CatalogInstance) -> None:
+def test_the_client_trace_id_reaches_the_workers_projection_span(traced_catalog: ServiceInstance) -> None:
     trace_id = uuid.uuid4().hex
     headers = {"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"}
 

@@ -14,10 +14,10 @@ from photo_samples import not_an_image, sample_photo
 from PIL import Image
 
 from tests.support.catalog_client import announce_huge_upload, eventually, list_product, register, search
-from tests.support.local_stack import CatalogInstance
+from tests.support.local_stack import ServiceInstance
 
 
-def test_snap_price_online_and_found_by_a_german_search(catalog: CatalogInstance) -> None:
+def test_snap_price_online_and_found_by_a_german_search(catalog: ServiceInstance) -> None:
     merchant_id, auth = register(catalog)
     listed = list_product(catalog, auth, "Wein vom Weingut Müller", price="12,90")
     assert listed.status_code == 201, listed.text
@@ -38,7 +38,7 @@ def test_snap_price_online_and_found_by_a_german_search(catalog: CatalogInstance
     assert directory["availability"] == "delivery and pickup" and directory["products"] == 1
 
 
-def test_a_retried_listing_with_the_same_idempotency_key_lists_once(catalog: CatalogInstance) -> None:
+def test_a_retried_listing_with_the_same_idempotency_key_lists_once(catalog: ServiceInstance) -> None:
     _, auth = register(catalog, name="Käserei Hölscher")
     key = f"listing-{uuid.uuid4()}"
 
@@ -50,7 +50,7 @@ def test_a_retried_listing_with_the_same_idempotency_key_lists_once(catalog: Cat
     assert eventually(lambda: search(catalog, q="Bergkäse")["total"]) == 1
 
 
-def test_bad_input_gets_a_clear_4xx_and_changes_nothing(catalog: CatalogInstance) -> None:
+def test_bad_input_gets_a_clear_4xx_and_changes_nothing(catalog: ServiceInstance) -> None:
     _, auth = register(catalog, name="Buchhandlung Lesezeichen")
     _, stranger = register(catalog, name="Fremder Laden")
     offer = list_product(catalog, auth, "Krimi aus dem Münsterland", price="9,99").json()
@@ -80,7 +80,7 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(catalog: CatalogInstance
     assert search(catalog, q="Kaputt")["total"] == 0 and search(catalog, q="Teuer")["total"] == 0
 
 
-def test_the_association_suspends_a_merchant_and_its_offers_leave_the_catalog(catalog: CatalogInstance) -> None:
+def test_the_association_suspends_a_merchant_and_its_offers_leave_the_catalog(catalog: ServiceInstance) -> None:
     merchant_id, auth = register(catalog, name="Schwarzmarkt Meier")
     list_product(catalog, auth, "Zweifelhafte Uhren")
     assert eventually(lambda: search(catalog, q="Uhren")["total"]) == 1

@@ -12,7 +12,7 @@ import pytest
 from photo_samples import sample_photo
 
 from conftest import Databases
-from tests.support.local_stack import CatalogInstance, random_town, running_catalog, wait_ready
+from tests.support.local_stack import ServiceInstance, random_town, running_catalog, wait_ready
 
 LISTINGS = 40
 REGISTRATION = {
@@ -25,13 +25,13 @@ REGISTRATION = {
 
 
 @pytest.fixture
-def fresh_catalog(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CatalogInstance]:
+def fresh_catalog(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceInstance]:
     town = random_town()
     with running_catalog(town, databases.create(town, "catalog"), tmp_path_factory.mktemp("crash")) as instance:
         yield instance
 
 
-def test_a_killed_worker_resumes_without_losing_or_repeating_events(fresh_catalog: CatalogInstance) -> None:
+def test_a_killed_worker_resumes_without_losing_or_repeating_events(fresh_catalog: ServiceInstance) -> None:
     api = fresh_catalog.api
     answer = httpx.post(f"{api}/merchants", json=REGISTRATION).json()
     auth = {"Authorization": f"Bearer {answer['token']}"}

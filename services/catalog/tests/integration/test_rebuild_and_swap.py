@@ -18,17 +18,17 @@ import psycopg
 from photo_samples import sample_photo
 
 from tests.support.catalog_client import register
-from tests.support.local_stack import CatalogInstance
+from tests.support.local_stack import ServiceInstance
 
 
-def wait_for(catalog: CatalogInstance, word: str, total: int) -> None:
+def wait_for(catalog: ServiceInstance, word: str, total: int) -> None:
     deadline = time.monotonic() + 20
     while httpx.get(f"{catalog.api}/catalog", params={"q": word}).json()["total"] != total:
         assert time.monotonic() < deadline, f"search for {word!r} never reached {total}"
         time.sleep(0.05)
 
 
-def fill(catalog: CatalogInstance, word: str, count: int) -> None:
+def fill(catalog: ServiceInstance, word: str, count: int) -> None:
     _, auth = register(catalog, name=f"Laden {word}")
     photo = sample_photo("jpeg", width=400, height=300)
     for n in range(count):
@@ -47,7 +47,7 @@ def fill(catalog: CatalogInstance, word: str, count: int) -> None:
 REBUILD_COMMAND = [str(Path(sys.executable).parent / "downtown-projections"), "rebuild"]
 
 
-def rebuild(catalog: CatalogInstance, projection: str, *flags: str) -> subprocess.CompletedProcess[str]:
+def rebuild(catalog: ServiceInstance, projection: str, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*REBUILD_COMMAND, "--service", "catalog", "--projection", projection, *flags],
         env=catalog.env,
@@ -57,7 +57,7 @@ def rebuild(catalog: CatalogInstance, projection: str, *flags: str) -> subproces
     )
 
 
-def test_a_rebuilt_projection_equals_the_live_one_and_takes_over_without_downtime(catalog: CatalogInstance) -> None:
+def test_a_rebuilt_projection_equals_the_live_one_and_takes_over_without_downtime(catalog: ServiceInstance) -> None:
     fill(catalog, "Marmelade", 12)
 
     for projection in ("town_catalog", "town_directory"):
@@ -71,7 +71,7 @@ def test_a_rebuilt_projection_equals_the_live_one_and_takes_over_without_downtim
     assert again.returncode == 0 and "checksum match: yes" in again.stderr, again.stderr
 
 
-def test_a_damaged_live_projection_is_detected_and_repaired_by_a_forced_rebuild(catalog: CatalogInstance) -> None:
+def test_a_damaged_live_projection_is_detected_and_repaired_by_a_forced_rebuild(catalog: ServiceInstance) -> None:
     fill(catalog, "Pflaumenmus", 2)
     with psycopg.connect(catalog.env["DOWNTOWN_DATABASE_URL"], autocommit=True) as conn:
         conn.execute("UPDATE catalog_offers SET price_cents = 1 WHERE title LIKE 'Pflaumenmus%'")
@@ -85,7 +85,7 @@ def test_a_damaged_live_projection_is_detected_and_repaired_by_a_forced_rebuild(
     assert sorted(item["price_cents"] for item in items) == [200, 300]
 
 
-def test_a_swap_waits_for_a_long_reader_without_queueing_other_readers_behind_it(catalog: CatalogInstance) -> None:
+def test_a_swap_waits_for_a_long_reader_without_queueing_other_readers_behind_it(catalog: ServiceInstance) -> None:
     fill(catalog, "Quittengelee", 2)
     url = catalog.env["DOWNTOWN_DATABASE_URL"]
     with psycopg.connect(url) as long_reader:
@@ -111,7 +111,7 @@ def test_a_swap_waits_for_a_long_reader_without_queueing_other_readers_behind_it
     assert swapping.returncode == 0 and "swapped: yes" in report, report
 
 
-def test_a_swap_under_a_live_worker_at_full_speed_loses_nothing(catalog: CatalogInstance) -> None:
+def test_a_swap_under_a_live_worker_at_full_speed_loses_nothing(catalog: ServiceInstance) -> None:
     fill(catalog, "Holunder", 2)
     stop = threading.Event()
     writer = threading.Thread(target=keep_listing, args=(catalog, "Stachelbeere", stop))
@@ -130,7 +130,7 @@ def test_a_swap_under_a_live_worker_at_full_speed_loses_nothing(catalog: Catalog
     assert again.returncode == 0 and "checksum match: yes" in again.stderr, again.stderr
 
 
-def keep_listing(catalog: CatalogInstance, word: str, stop: threading.Event) -> None:
+def keep_listing(catalog: ServiceInstance, word: str, stop: threading.Event) -> None:
     """A merchant listing offers as fast as the API takes them, until told to stop."""
     _, auth = register(catalog, name=f"Laden {word}")
     keep_listing.listed = 0  # type: ignore[attr-defined]
