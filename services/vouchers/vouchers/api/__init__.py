@@ -1,0 +1,1 @@
+"""The vouchers HTTP API."""

@@ -1,0 +1,1 @@
+"""The vouchers use cases: command handlers and process managers."""

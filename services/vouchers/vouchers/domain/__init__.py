@@ -1,0 +1,1 @@
+"""Pure voucher rules: programmes, purchases, vouchers, campaigns. No I/O, no framework."""

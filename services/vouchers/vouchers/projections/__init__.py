@@ -1,0 +1,1 @@
+"""The vouchers read models, rebuilt from the log."""
