@@ -5,7 +5,7 @@ town's topics. The services' event-sourcing runtime lives in :mod:`downtown_even
 and needs the ``[runtime]`` extra.
 """
 
-from downtown_events import catalog
+from downtown_events import catalog, vouchers
 from downtown_events.contract import (
     EventRegistry,
     IntegrationEvent,
@@ -28,4 +28,5 @@ __all__ = [
     "event_source",
     "events_topic",
     "registry",
+    "vouchers",
 ]

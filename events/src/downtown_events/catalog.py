@@ -14,8 +14,6 @@ from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     HttpUrl,
     WithJsonSchema,
@@ -23,16 +21,12 @@ from pydantic import (
     model_validator,
 )
 
-from downtown_events.contract import IntegrationEvent, registry
+from downtown_events.contract import IntegrationEvent, ValueObject, registry
 from downtown_events.text import EventEmail, EventLine, EventText
 
 Currency = Literal["EUR"]
 EMAIL_PATTERN = r"^[^@\s\u0000-\u001f\u007f]+@[^@\s\u0000-\u001f\u007f]+\.[^@\s\u0000-\u001f\u007f]+$"
 OfferKind = Literal["product", "service"]
-
-
-class ValueObject(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class Address(ValueObject):

@@ -19,6 +19,12 @@ JsonObject = dict[str, Any]
 Upcaster = Callable[[JsonObject], JsonObject]
 
 
+class ValueObject(BaseModel):
+    """A part of an event (an address, a time window): immutable, tolerant of new fields."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
 class IntegrationEvent(BaseModel):
     """Base of every published event: immutable, validated, with a stable type name.
 

@@ -42,13 +42,18 @@ def test_breaking_changes_are_named() -> None:
     assert breaking_changes(old, widened) == []
 
 
-def test_asyncapi_lists_every_event_version_on_its_topic() -> None:
+def test_asyncapi_lists_every_event_version_on_its_service_topic() -> None:
     document = asyncapi()
-    channel = document["channels"]["catalogEvents"]
-    assert channel["address"] == "{town}.catalog.events"
-    assert len(channel["messages"]) == len(event_schemas()) == len(document["components"]["messages"])
+    on_channels = 0
+    for service in ("catalog", "vouchers"):
+        channel = document["channels"][f"{service}Events"]
+        assert channel["address"] == f"{{town}}.{service}.events"
+        assert all(message.startswith(f"downtown.{service}.") for message in channel["messages"])
+        assert document["operations"][f"publish{service.capitalize()}Events"]["action"] == "send"
+        on_channels += len(channel["messages"])
+    assert on_channels == len(event_schemas()) == len(document["components"]["messages"])
     assert "downtown.catalog.MerchantRegistered.v1" in document["components"]["messages"]
-    assert document["operations"]["publishCatalogEvents"]["action"] == "send"
+    assert "downtown.vouchers.VoucherRedeemed.v1" in document["components"]["messages"]
 
 
 def test_every_ref_in_the_asyncapi_document_resolves_inside_it() -> None:
