@@ -87,6 +87,9 @@ class RivalFirst(EventStore):
     async def read(self, stream_id):  # type: ignore[no-untyped-def]
         return await self._inner.read(stream_id)
 
+    def unit_of_work(self):  # type: ignore[no-untyped-def]
+        return self._inner.unit_of_work()
+
 
 async def test_the_command_loop_decides_again_after_a_rival_wrote_first(store: EventStore) -> None:
     first = listed()
@@ -103,3 +106,25 @@ async def test_the_command_loop_decides_again_after_a_rival_wrote_first(store: E
     assert decided_on == [1, 2]  # decided again on the rival's version
     assert version == 3
     assert [type(e.event).__name__ for e in await store.read(stream)] == ["OfferListed", *["OfferPriceChanged"] * 2]
+
+
+async def test_a_unit_of_work_commits_every_stream_or_none(store: EventStore) -> None:
+    first, second = listed(), listed()
+
+    class Refused(Exception):
+        pass
+
+    with pytest.raises(Refused):
+        async with store.unit_of_work() as unit:
+            await unit.append(str(first.offer_id), 0, [first])
+            await unit.append(str(second.offer_id), 0, [second])
+            raise Refused
+    assert await store.read(str(first.offer_id)) == [] and await store.read(str(second.offer_id)) == []
+
+    async with store.unit_of_work() as unit:
+        await unit.append(str(first.offer_id), 0, [first])
+        with pytest.raises(ConcurrencyConflict):  # undoes only itself
+            await unit.append(str(first.offer_id), 0, [repriced(first, 1)])
+        await unit.append(str(second.offer_id), 0, [second])
+    assert [e.event for e in await store.read(str(first.offer_id))] == [first]
+    assert [e.event for e in await store.read(str(second.offer_id))] == [second]

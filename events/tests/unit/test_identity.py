@@ -60,3 +60,29 @@ def test_trusted_keys_come_from_settings_and_bad_ones_fail_at_start() -> None:
         trusted_keys('{"k": "no-issuer"}')
     with pytest.raises(ValueError, match="32 bytes"):
         trusted_keys('{"k": "catalog:c2hvcnQ"}')
+
+
+def test_the_town_authenticator_knows_merchants_by_the_catalogs_key_and_the_association_by_its_token() -> None:
+    from uuid import uuid4
+
+    from downtown_events.runtime.principal import Principal, TownAuthenticator
+
+    vouchers_key = new_signing_key()
+    vouchers_issuer = TokenIssuer(town="schoeppingen", issuer="vouchers", key_id="vouchers-1", signing_key=vouchers_key)
+    v_kid, v_entry = vouchers_issuer.public_key
+    authenticator = TownAuthenticator(
+        town="schoeppingen", trusted={kid: entry, v_kid: v_entry}, association_token="a" * 32
+    )
+    merchant_id = uuid4()
+    principal = authenticator.authenticate(
+        catalog.issue(subject=str(merchant_id), role="merchant", lifetime_seconds=60)
+    )
+    assert principal.merchant() == merchant_id and principal.issued_at is not None
+    assert authenticator.authenticate("a" * 32) == Principal(role="association")
+    # A key trusted for its own service's tokens cannot mint merchants.
+    with pytest.raises(InvalidToken, match="not accepted here"):
+        authenticator.authenticate(
+            vouchers_issuer.issue(subject=str(merchant_id), role="merchant", lifetime_seconds=60)
+        )
+    with pytest.raises(InvalidToken, match="Bearer"):
+        authenticator.authenticate("")

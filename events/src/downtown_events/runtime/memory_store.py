@@ -11,7 +11,8 @@ PostgreSQL. ``outbox`` lists what would be published (private events never are),
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from itertools import count
 from uuid import uuid4
@@ -53,3 +54,15 @@ class InMemoryEventStore(EventStore):
 
     async def read(self, stream_id: str) -> list[StoredEvent]:
         return list(self.streams.get(stream_id, []))
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[EventStore]:
+        streams = {stream_id: list(events) for stream_id, events in self.streams.items()}
+        outbox = list(self.outbox)
+        try:
+            yield self
+        except BaseException:
+            self.streams.clear()
+            self.streams.update(streams)
+            self.outbox[:] = outbox
+            raise

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -70,6 +71,13 @@ class EventStore(ABC):
 
     @abstractmethod
     async def read(self, stream_id: str) -> list[StoredEvent]: ...
+
+    @abstractmethod
+    def unit_of_work(self) -> AbstractAsyncContextManager[EventStore]:
+        """A store whose appends, to any number of streams, commit together when the block
+        ends, or none of them if it raises (a sale issuing ten vouchers and settling its
+        campaign bonus). A conflict inside still undoes only that append, so the command
+        loop may reload and decide again within the unit."""
 
 
 # Private events (see ``PrivateEvent``) are stored like the others but get no outbox row.
@@ -191,6 +199,11 @@ class PostgresEventStore(EventStore):
         async with self._pool.connection() as conn:
             return await read_on(conn, stream_id)
 
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[EventStore]:
+        async with self._pool.connection() as conn, conn.transaction():
+            yield TransactionalEventStore(conn, service=self._service)
+
 
 class TransactionalEventStore(EventStore):
     """The event store inside a transaction someone else owns: a reacting consumer's.
@@ -218,3 +231,8 @@ class TransactionalEventStore(EventStore):
 
     async def read(self, stream_id: str) -> list[StoredEvent]:
         return await read_on(self._conn, stream_id)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[EventStore]:
+        async with self._conn.transaction():  # a savepoint: the owner's transaction decides in the end
+            yield self

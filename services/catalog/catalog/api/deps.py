@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 
-from catalog.app.handlers import CatalogHandlers, Principal
+from catalog.app.handlers import CatalogHandlers
 from catalog.bootstrap import ApiContainer
 from downtown_events.runtime.database import Connection
-from downtown_events.runtime.identity import InvalidToken
+from downtown_events.runtime.http.auth import bearer, bearer_token
+from downtown_events.runtime.principal import Principal
 
 
 def get_container(request: Request) -> ApiContainer:
@@ -29,21 +30,13 @@ def get_handlers(container: Container) -> CatalogHandlers:
 Handlers = Annotated[CatalogHandlers, Depends(get_handlers)]
 
 
-bearer = HTTPBearer(
-    auto_error=False,  # a missing token is our own 401 problem, not FastAPI's 403
-    description="A merchant token (from registration) or the town association's token.",
-)
-
-
 async def get_principal(
     container: Container, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    if credentials is None or not credentials.credentials:
-        raise InvalidToken("send 'Authorization: Bearer <token>' (your merchant token or the association's)")
-    authenticated = container.tokens.authenticate(credentials.credentials.strip())
-    if authenticated.issued_at is not None:
-        await container.handlers.ensure_token_not_revoked(authenticated.principal, authenticated.issued_at)
-    return authenticated.principal
+    principal = container.tokens.authenticate(bearer_token(credentials))
+    if principal.issued_at is not None:
+        await container.handlers.ensure_token_not_revoked(principal, principal.issued_at)
+    return principal
 
 
 Caller = Annotated[Principal, Depends(get_principal)]

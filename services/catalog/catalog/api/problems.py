@@ -9,7 +9,6 @@ from __future__ import annotations
 from catalog.adapters.photos import PhotoBusy, PhotoRejected, PhotoTooLarge
 from catalog.domain.errors import AlreadyExists, DomainError, InvalidChange, NotAllowed, NotFound, TokenRevoked
 from downtown_events.runtime.http.problems import ProblemRule
-from downtown_events.runtime.identity import InvalidToken
 
 CATALOG_PROBLEMS = [
     ProblemRule(DomainError, 400, "Bad request"),
@@ -20,6 +19,5 @@ CATALOG_PROBLEMS = [
     ProblemRule(PhotoRejected, 422, "Photo rejected", field="photo"),
     ProblemRule(PhotoTooLarge, 413, "Photo rejected", field="photo"),
     ProblemRule(PhotoBusy, 503, "Busy", headers=lambda busy: {"Retry-After": str(busy.retry_after)}),
-    ProblemRule(InvalidToken, 401, "Not authenticated"),
     ProblemRule(TokenRevoked, 401, "Not authenticated"),
 ]

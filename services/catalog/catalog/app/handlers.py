@@ -4,19 +4,17 @@ Every handler follows the same three steps through the runtime's command loop
 (:func:`downtown_events.runtime.commands.execute`), which also retries a concurrency
 conflict by reloading and deciding again. Who may do
 what is checked here from the :class:`Principal`; the rules themselves live in the domain.
-Creating handlers honour idempotency keys (see :mod:`catalog.app.idempotency`).
+Creating handlers honour idempotency keys (see :mod:`downtown_events.runtime.idempotency`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol, TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
-from catalog.app.idempotency import FINGERPRINT, created_id, ensure_same_request, fingerprint
 from catalog.domain import merchant as merchants
 from catalog.domain import offer as offers
 from catalog.domain.commands import (
@@ -33,32 +31,17 @@ from catalog.domain.commands import (
     SuspendMerchant,
     WithdrawOffer,
 )
-from catalog.domain.errors import AlreadyExists, NotAllowed, TokenRevoked
+from catalog.domain.errors import AlreadyExists, TokenRevoked
 from catalog.domain.merchant import Merchant
 from catalog.domain.offer import Offer
 from downtown_events.catalog import PhotoVariant
 from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.commands import events_of, execute, load
+from downtown_events.runtime.idempotency import created_id, ensure_same_request, fingerprint, fingerprint_metadata
+from downtown_events.runtime.principal import Principal
 from downtown_events.runtime.store import EventStore
 
 S = TypeVar("S", Merchant, Offer)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling, already authenticated for this town."""
-
-    role: Literal["merchant", "association"]
-    merchant_id: UUID | None = None
-
-    def merchant(self) -> UUID:
-        if self.role != "merchant" or self.merchant_id is None:
-            raise NotAllowed("only a merchant may do this; use your merchant token")
-        return self.merchant_id
-
-    def association(self) -> None:
-        if self.role != "association":
-            raise NotAllowed("only the town's association may do this")
 
 
 class PhotoStorage(Protocol):
@@ -256,5 +239,4 @@ class CatalogHandlers:
         decide: Callable[[S | None], list[IntegrationEvent]],
         request_fingerprint: str | None = None,
     ) -> S:
-        metadata = {FINGERPRINT: request_fingerprint} if request_fingerprint else None
-        return await execute(self._store, stream_id, replay, decide, metadata=metadata)
+        return await execute(self._store, stream_id, replay, decide, metadata=fingerprint_metadata(request_fingerprint))

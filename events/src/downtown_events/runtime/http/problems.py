@@ -1,7 +1,8 @@
 """Errors as RFC 9457 problem details: a status, a title, and a reason a person can act on.
 
 The kit maps what every service meets (invalid requests, unknown routes and methods, a
-concurrent change, the unexpected); a service adds :class:`ProblemRule` s for its own
+missing or bad token, a caller without permission, a reused idempotency key, a concurrent
+change, the unexpected); a service adds :class:`ProblemRule` s for its own
 errors (its domain's refusals, a rejected upload, a bad token). The detail is the
 exception's ``reason`` attribute if it has one, else its message.
 """
@@ -19,6 +20,9 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.exceptions import HTTPException
 
+from downtown_events.runtime.idempotency import IdempotencyKeyReused
+from downtown_events.runtime.identity import InvalidToken
+from downtown_events.runtime.principal import NotPermitted
 from downtown_events.runtime.store import ConcurrencyConflict
 
 PROBLEM_JSON = "application/problem+json"
@@ -53,13 +57,20 @@ class ProblemRule:
         return response
 
 
+KIT_PROBLEMS = (
+    ProblemRule(InvalidToken, 401, "Not authenticated"),
+    ProblemRule(NotPermitted, 403, "Not allowed"),
+    ProblemRule(IdempotencyKeyReused, 422, "Idempotency-Key reused"),
+)
+
+
 def install_problem_handlers(app: FastAPI, rules: Sequence[ProblemRule] = ()) -> None:
     """The kit's handlers, then the service's; the most specific exception class wins."""
     app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(ConcurrencyConflict, _conflict)
-    for rule in rules:
+    for rule in (*KIT_PROBLEMS, *rules):
         app.add_exception_handler(rule.error, _handler(rule))
 
 

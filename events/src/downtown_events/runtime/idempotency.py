@@ -1,6 +1,7 @@
 """Idempotency keys: a retried request creates nothing twice, and a reused key is noticed.
 
-The key gives the new aggregate its id (decision 9), so a retry addresses the same stream
+Every service's creating POSTs use this, by the IETF Idempotency-Key draft. The key gives
+the new aggregate its id (decision 9), so a retry addresses the same stream
 and the event store's uniqueness refuses a second creation. What the first request asked
 for is kept as a fingerprint in the creating events' metadata (stored, never published):
 a later request with the same key and the same content is a replay and gets the
@@ -20,19 +21,23 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from pydantic import BaseModel
 
-from catalog.domain.errors import InvalidChange
 from downtown_events.runtime.store import StoredEvent
 
 FINGERPRINT = "request_fingerprint"
 
 
-class IdempotencyKeyReused(InvalidChange):
-    """The key was first used for a request with other content."""
+class IdempotencyKeyReused(Exception):
+    """The key was first used for a request with other content (HTTP 422 in every service)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def created_id(scope: str, idempotency_key: str | None) -> UUID:
     """A new aggregate's id; derived from the idempotency key, so a retried request
-    addresses the same stream and cannot create a second merchant or offer."""
+    addresses the same stream and cannot create a second merchant, offer or purchase.
+    ``scope`` keeps keys of different callers or kinds apart (``offer:<merchant id>``)."""
     return uuid5(NAMESPACE_URL, f"downtown:{scope}:{idempotency_key}") if idempotency_key else uuid4()
 
 
@@ -45,6 +50,11 @@ def fingerprint(command: Any) -> str:
     """
     canonical = json.dumps(_canonical(command), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def fingerprint_metadata(request_fingerprint: str | None) -> dict[str, str] | None:
+    """The metadata a creating append stores, so a later replay can be recognised."""
+    return {FINGERPRINT: request_fingerprint} if request_fingerprint else None
 
 
 def ensure_same_request(history: Sequence[StoredEvent], request_fingerprint: str) -> None:

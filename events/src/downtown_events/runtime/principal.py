@@ -1,0 +1,82 @@
+"""Who is calling: one principal type and one way to authenticate a bearer token, in every service.
+
+A town's callers hold one of two kinds of credential:
+
+- a **signed token** (an Ed25519 JWT, see :mod:`downtown_events.runtime.identity`) minted by
+  the service that owns that kind of caller — the catalog mints merchant tokens — and
+  verified by every service of the town with the issuer's public key;
+- the **association's token**, a secret configured per town, compared in constant time.
+
+Revocation is the issuer's business, told to the others as an event (the catalog's
+``MerchantTokensRevoked``); each service checks ``issued_at`` against what it has seen, so
+:class:`Principal` carries it.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import UUID
+
+from downtown_events.runtime.identity import InvalidToken, TokenVerifier
+
+Role = Literal["merchant", "association"]
+ROLE_ISSUERS: dict[str, str] = {"merchant": "catalog"}
+"""Which service may mint a token of each role: a merchant token signed by any other
+service's key is refused, even though that key is trusted for its own tokens."""
+
+
+class NotPermitted(Exception):
+    """The caller is authenticated but may not do this (HTTP 403 in every service)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller of this town."""
+
+    role: Role
+    subject: UUID | None = None
+    issued_at: datetime | None = None
+
+    @property
+    def merchant_id(self) -> UUID | None:
+        return self.subject if self.role == "merchant" else None
+
+    def merchant(self) -> UUID:
+        """The caller's merchant id; anyone else is refused."""
+        if self.role != "merchant" or self.subject is None:
+            raise NotPermitted("only a merchant may do this; use your merchant token")
+        return self.subject
+
+    def association(self) -> None:
+        if self.role != "association":
+            raise NotPermitted("only the town's association may do this")
+
+
+class TownAuthenticator:
+    """Turns a bearer token into a :class:`Principal` of this town, or raises
+    :class:`~downtown_events.runtime.identity.InvalidToken` saying why not."""
+
+    def __init__(self, *, town: str, trusted: dict[str, tuple[str, str]], association_token: str) -> None:
+        self._verifier = TokenVerifier(town=town, trusted=trusted)
+        self._association_token = association_token.encode()
+
+    def authenticate(self, token: str) -> Principal:
+        if not token:
+            raise InvalidToken("send 'Authorization: Bearer <token>' (a merchant token or the association's)")
+        if hmac.compare_digest(token.encode(), self._association_token):
+            return Principal(role="association")
+        verified = self._verifier.verify(token)
+        if verified.role not in ROLE_ISSUERS or ROLE_ISSUERS[verified.role] != verified.issuer:
+            raise InvalidToken(f"a {verified.role or 'role-less'} token from {verified.issuer} is not accepted here")
+        try:
+            subject = UUID(verified.subject)
+        except ValueError:
+            raise InvalidToken("token subject is not an id") from None
+        return Principal(role="merchant", subject=subject, issued_at=datetime.fromtimestamp(verified.issued_at, UTC))
