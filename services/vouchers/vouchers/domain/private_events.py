@@ -1,0 +1,86 @@
+"""Events the vouchers service stores and replays but never publishes.
+
+They hold what integrators must not see: the buyer's e-mail and identity, the codes (sealed
+for the buyer, and their keyed hashes), gift recipients and messages. Each is appended in the
+same decision as the public event it belongs to. Registered like the public ones because
+reading the event store needs every type that is in it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from downtown_events.catalog import EMAIL_PATTERN
+from downtown_events.contract import PrivateEvent, ValueObject, registry
+from downtown_events.text import EventEmail, EventLine, EventText
+
+CodeHash = Annotated[str, Field(pattern=r"^[0-9a-f]{32,128}$")]
+"""A keyed hash of a voucher code, lower-case hex (see ``vouchers.domain.codes``)."""
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+OpaqueRef = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[0-9A-Za-z_-]+$")]
+"""A keyed hash standing for a person (hex or URL-safe base64): comparable, not reversible."""
+Base64Text = Annotated[str, Field(min_length=1, max_length=400_000, pattern=r"^[0-9A-Za-z+/_=-]+$")]
+
+
+class VouchersPrivateEvent(PrivateEvent):
+    service: ClassVar[str] = "vouchers"
+
+
+class Gift(ValueObject):
+    """A voucher given away: printed on its card and in the e-mail, never published."""
+
+    voucher_id: UUID
+    recipient_name: EventLine = Field(min_length=1, max_length=120)
+    message: EventText = Field(default="", max_length=1000)
+
+
+@registry.register
+class PurchaseSecretsSealed(VouchersPrivateEvent):
+    """Who bought, and the codes of the vouchers they bought, sealed so that only the
+    buyer's access token opens them (appended with ``PurchaseStarted``)."""
+
+    event_name: ClassVar[str] = "PurchaseSecretsSealed"
+    schema_version: ClassVar[int] = 1
+    purchase_id: UUID
+    buyer_email: EventEmail = Field(pattern=EMAIL_PATTERN, max_length=254)
+    buyer_ref: OpaqueRef
+    access_token_hash: Sha256Hex
+    sealed_codes: Base64Text
+    code_hashes: dict[UUID, CodeHash] = Field(min_length=1, max_length=500)
+    gifts: list[Gift] = Field(default_factory=list, max_length=500)
+
+
+@registry.register
+class PurchaseCodesDelivered(VouchersPrivateEvent):
+    """The buyer fetched the codes; they are not shown in full again."""
+
+    event_name: ClassVar[str] = "PurchaseCodesDelivered"
+    schema_version: ClassVar[int] = 1
+    purchase_id: UUID
+    delivered_at: AwareDatetime
+
+
+@registry.register
+class VoucherCodeAssigned(VouchersPrivateEvent):
+    """The keyed hash of the voucher's code, by which a code typed at a counter finds its
+    voucher (appended with ``VoucherIssued``)."""
+
+    event_name: ClassVar[str] = "VoucherCodeAssigned"
+    schema_version: ClassVar[int] = 1
+    voucher_id: UUID
+    code_hash: CodeHash
+
+
+@registry.register
+class CampaignBuyerRecorded(VouchersPrivateEvent):
+    """Whose purchase a bonus reservation is for, so the per-buyer cap holds across
+    purchases (appended with ``CampaignBonusReserved``)."""
+
+    event_name: ClassVar[str] = "CampaignBuyerRecorded"
+    schema_version: ClassVar[int] = 1
+    campaign_id: UUID
+    purchase_id: UUID
+    buyer_ref: OpaqueRef
