@@ -36,6 +36,7 @@ from downtown_events.runtime.database import migrate, open_pool
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer, topic_partitions
 from downtown_events.runtime.projection import REBUILD, Projection
 from downtown_events.runtime.rebuild import ProjectionRebuild, RebuildReport
+from downtown_events.runtime.rebuild_sources import KafkaTopics
 from downtown_events.topics import event_source, events_topic
 
 BENCHMARK = "rebuild"
@@ -144,7 +145,7 @@ async def raw_read(topic: str) -> tuple[int, float]:
 async def rebuild(database_url: str, projection: Projection, town: str, topic: str) -> RebuildReport:
     pool = await open_pool(database_url, max_size=4, name="bench-rebuild")
     try:
-        job = ProjectionRebuild(pool, projection, town=town, topics=[topic], bootstrap=KAFKA)
+        job = ProjectionRebuild(pool, projection, town=town, source=KafkaTopics([topic], KAFKA))
         report = await job.run(swap=False, live_wait_seconds=0, progress=Throttled(f"{projection.name} rebuilt"))
         async with pool.connection() as conn:
             for table in projection.tables:

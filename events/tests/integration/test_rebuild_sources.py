@@ -14,6 +14,7 @@ from downtown_events.envelope import CloudEvent
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
 from downtown_events.runtime.projection import REBUILD, Projection, RowSet, Table
 from downtown_events.runtime.rebuild import ProjectionRebuild
+from downtown_events.runtime.rebuild_sources import KafkaTopics
 from downtown_events.runtime.records import ReceivedEvent
 from downtown_events.topics import event_source, events_topic
 
@@ -60,7 +61,7 @@ async def test_a_rebuild_reads_every_topic_its_projection_declares(
     offers = {await publish_listing(town, service): events_topic(town, service) for service in sources}
 
     topics = [events_topic(town, service) for service in sources]
-    job = ProjectionRebuild(pool, ListingsSeen(), town=town, topics=topics, bootstrap=kafka_bootstrap)
+    job = ProjectionRebuild(pool, ListingsSeen(), town=town, source=KafkaTopics(topics, kafka_bootstrap))
     report = await job.run(swap=False, live_wait_seconds=0)
 
     async with pool.connection() as conn:

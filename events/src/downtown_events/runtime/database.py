@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,11 @@ async def open_pool(database_url: str, *, max_size: int = 10, name: str = "downt
     )
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+def advisory_key(name: str) -> int:
+    """A PostgreSQL advisory lock key for a name (the relay of a topic, the feed of a consumer)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def _yoyo_url(database_url: str) -> str:

@@ -19,7 +19,6 @@ fields it does not know nor stalls on a type it has never heard of; readers upca
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from opentelemetry.trace import SpanKind
 
 from downtown_events.envelope import CloudEvent
 from downtown_events.runtime import telemetry
-from downtown_events.runtime.database import Connection, Pool
+from downtown_events.runtime.database import Connection, Pool, advisory_key
 from downtown_events.runtime.store import OUTBOX_CHANNEL
 from downtown_events.topics import event_source, events_topic
 
@@ -117,7 +116,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_poll_seconds = idle_poll_seconds
         self._after_send = after_send  # a seam for crash tests: runs between send and delete
-        self._lock_key = int.from_bytes(hashlib.sha256(self._topic.encode()).digest()[:8], "big", signed=True)
+        self._lock_key = advisory_key(self._topic)
 
     async def publish_pending(self) -> int:
         """Publish one batch of the oldest unpublished events; return how many went out."""

@@ -113,6 +113,9 @@ class Projection(ABC):
     """The events it reads; the consumer decodes no other (None: every event)."""
     sources: ClassVar[tuple[str, ...]] = ()
     """The services whose topics it reads (``<town>.<service>.events``); empty: its own."""
+    from_store: ClassVar[bool] = False
+    """Fed from the service's own store instead of topics: for a projection that reads
+    private events, which are never published (see ``store_feed``)."""
 
     @classmethod
     def reads(cls) -> frozenset[str] | None:

@@ -1,7 +1,8 @@
 """Rebuild a projection from offset zero beside the live one, compare, and swap it in.
 
-1. Fresh ``<table>__rebuild`` tables; the topic is read from the beginning with plain
-   aiokafka (no consumer group, nothing committed) up to the end offsets seen at start.
+1. Fresh ``<table>__rebuild`` tables; the log is read from the beginning up to where it
+   ended at the start (see ``rebuild_sources``: the projection's topics with plain
+   aiokafka, or, for a projection of private events, the service's own store).
 2. Wait until the live projection has read at least as far, then take the consumer's
    lock exclusively (every live batch holds it shared, so the workers pause), bring the
    rebuild to exactly the live offsets, and compare row counts and content checksums.
@@ -16,18 +17,17 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from psycopg import sql
 
 from downtown_events.envelope import InvalidEnvelope
 from downtown_events.runtime.database import Connection, Pool
-from downtown_events.runtime.kafka import topic_partitions
 from downtown_events.runtime.projection import LIVE, REBUILD, Projection, ProjectionWriter, RowSet, table_checksums
+from downtown_events.runtime.rebuild_sources import LogSource, Progress
 from downtown_events.runtime.records import Decoded, KafkaRecord, ReceivedEvent, UnreadableEvent, decode_record
 from downtown_events.runtime.tracking import (
     Parked,
@@ -39,9 +39,6 @@ from downtown_events.runtime.tracking import (
 )
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]
-Offsets = dict[TopicPartition, int]
-"""Next offset per partition of every topic the projection reads."""
 
 
 @dataclass
@@ -78,6 +75,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+TRACKING_TABLES = ("tracking", "tracking_offsets", "parked_events")
 SWAP_LOCK_TIMEOUT = "200ms"  # how long searches may queue behind one swap attempt
 SWAP_LOCK_ATTEMPTS = 60  # a second apart
 
@@ -122,35 +120,15 @@ class BulkFold:
 
 
 class ProjectionRebuild:
-    def __init__(
-        self,
-        pool: Pool,
-        projection: Projection,
-        *,
-        town: str,
-        topics: Sequence[str],
-        bootstrap: str,
-        batch_size: int = 5000,
-    ) -> None:
+    def __init__(self, pool: Pool, projection: Projection, *, town: str, source: LogSource) -> None:
         self._pool = pool
         self._projection = projection
         self._town = town
-        self._topics = list(topics)
-        self._bootstrap = bootstrap
-        self._batch_size = batch_size
+        self._source = source
         self._live = ProjectionWriter(projection, LIVE)
         self._reads = projection.reads()
         self._writer = ProjectionWriter(projection, REBUILD, consumer_name=projection.consumer_name + "@rebuild")
         self._report = RebuildReport(projection.name)
-        self._reader = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
-            enable_auto_commit=False,
-            group_id=None,
-            auto_offset_reset="earliest",
-            fetch_max_bytes=64 * 1024 * 1024,
-            max_partition_fetch_bytes=16 * 1024 * 1024,
-        )
-        self._position: Offsets = {}
         self._bulk = BulkFold(projection)
 
     async def run(
@@ -162,26 +140,16 @@ class ProjectionRebuild:
         live_wait_seconds: float = 60.0,
     ) -> RebuildReport:
         started = time.perf_counter()
-        await self._reader.start()
+        await self._source.open()
         try:
-            partitions = []
-            for topic in self._topics:
-                found = [TopicPartition(topic, p) for p in await topic_partitions(self._bootstrap, topic)]
-                if not found:
-                    raise RuntimeError(f"topic {topic} does not exist")
-                partitions += found
-            self._reader.assign(partitions)
-            await self._reader.seek_to_beginning(*partitions)
-            self._position = {tp: 0 for tp in partitions}
             await self._reset_tables()
-            end = dict(await self._reader.end_offsets(partitions))
             with _cyclic_gc_paused():
-                await self._read_until(end, progress)
+                await self._source.read_to_end(self._apply, progress)
             await self._bulk.write(self._pool, self._writer)
             self._report.seconds = time.perf_counter() - started
             await self._compare_and_swap(swap=swap, force=force, live_wait_seconds=live_wait_seconds)
         finally:
-            await self._reader.stop()
+            await self._source.close()
         return self._report
 
     async def _reset_tables(self) -> None:
@@ -190,37 +158,14 @@ class ProjectionRebuild:
                 await conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(REBUILD(table))))
             await self._writer.create_tables(conn, indexes=False)  # built after the bulk load
             await self._live.create_tables(conn)
-            for tracking in ("tracking", "tracking_offsets", "parked_events"):
+            for tracking in TRACKING_TABLES:
                 await conn.execute(
                     sql.SQL("DELETE FROM {} WHERE consumer = %s").format(sql.Identifier(tracking)),
                     (self._writer.consumer_name,),
                 )
 
-    async def _read_until(self, end: Offsets, progress: Progress | None, conn: Connection | None = None) -> None:
-        total = sum(end.values())
-        for partition, offset in end.items():  # partitions already there need no reading
-            if self._position.get(partition, 0) >= offset:
-                self._reader.pause(partition)
-        while any(self._position.get(p, 0) < offset for p, offset in end.items()):
-            fetched = await self._reader.getmany(timeout_ms=500, max_records=self._batch_size)
-            records: list[KafkaRecord] = []
-            for tp, messages in fetched.items():
-                limit = end.get(tp, 0)
-                records += [
-                    KafkaRecord(tp.topic, tp.partition, message.offset, message.key, message.value, message.headers)
-                    for message in messages
-                    if message.offset < limit
-                ]
-                if messages and messages[-1].offset + 1 >= limit:
-                    self._reader.pause(tp)
-                    if messages[-1].offset >= limit:  # fetched past the end: read those again later
-                        self._reader.seek(tp, limit)
-            if records:
-                await self._apply(records, conn)
-            if progress:
-                progress(sum(min(self._position.get(p, 0), o) for p, o in end.items()), total)
-
     async def _apply(self, records: list[KafkaRecord], conn: Connection | None) -> None:
+        """Fold a batch: in memory during the bulk phase, tracked on ``conn`` under the lock."""
         events: list[Decoded] = []
         for record in records:  # the live consumer already dead-lettered what cannot be read
             try:
@@ -234,19 +179,7 @@ class ProjectionRebuild:
             self._bulk.add(events, records)
         else:
             await apply_tracked(conn, self._writer, events, records)
-        for (topic, partition), offset in next_offsets(records).items():
-            key = TopicPartition(topic, partition)
-            self._position[key] = max(self._position.get(key, 0), offset)
         self._report.events_read += len(records)
-
-    async def _live_offsets(self, conn: Connection) -> Offsets:
-        rows = await (
-            await conn.execute(
-                "SELECT topic, partition, next_offset FROM tracking_offsets WHERE consumer = %s AND topic = ANY(%s)",
-                (self._live.consumer_name, self._topics),
-            )
-        ).fetchall()
-        return {TopicPartition(row["topic"], int(row["partition"])): int(row["next_offset"]) for row in rows}
 
     async def _compare_and_swap(self, *, swap: bool, force: bool, live_wait_seconds: float) -> None:
         """Catch up to the live consumer under its lock, compare, swap if they match (or
@@ -256,16 +189,13 @@ class ProjectionRebuild:
         deadline = time.monotonic() + live_wait_seconds
         lock_attempts = 0
         while True:
-            caught_up_to = dict(self._position)
+            caught_up_to = self._source.mark()
             try:
                 async with self._pool.connection() as conn, conn.transaction():
                     await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._live.consumer_name,))
-                    live = await self._live_offsets(conn)
-                    behind = {p: o for p, o in self._position.items() if live.get(p, 0) < o}
-                    if not behind:
-                        for partition in live:
-                            self._reader.resume(partition)
-                        await self._read_until(live, None, conn)
+                    behind = await self._source.live_behind(conn, self._live.consumer_name)
+                    if behind is None:
+                        await self._source.catch_up(conn, self._live.consumer_name, self._apply)
                         self._report.live = await table_checksums(conn, self._projection, LIVE)
                         self._report.rebuilt = await table_checksums(conn, self._projection, REBUILD)
                         if swap and (self._report.matches or force):
@@ -275,7 +205,7 @@ class ProjectionRebuild:
                             await self._swap(conn)
                         return
             except psycopg.errors.LockNotAvailable:
-                self._rewind(caught_up_to)  # what was read in the rolled-back transaction is read again
+                self._source.rewind(caught_up_to)  # what was read in the rolled-back transaction is read again
                 lock_attempts += 1
                 if lock_attempts >= SWAP_LOCK_ATTEMPTS:
                     self._report.note = (
@@ -288,16 +218,11 @@ class ProjectionRebuild:
                 continue
             if time.monotonic() > deadline:
                 self._report.note = (
-                    f"live projection is behind the rebuild on partitions {sorted(behind)}; "
+                    f"live projection is behind the rebuild on {behind}; "
                     "not swapped (a swap would move it back in time), run the rebuild again"
                 )
                 return
             await asyncio.sleep(0.5)
-
-    def _rewind(self, position: Offsets) -> None:
-        self._position = dict(position)
-        for partition, offset in position.items():
-            self._reader.seek(partition, offset)
 
     async def _swap(self, conn: Connection) -> None:
         for table in self._projection.tables:
@@ -321,7 +246,8 @@ class ProjectionRebuild:
                         sql.Identifier(f"{rebuilt}_i{index}"), sql.Identifier(f"{live}_i{index}")
                     )
                 )
-        for tracking in ("tracking", "tracking_offsets", "parked_events"):
+        # The live store checkpoint stays: the rebuild caught up to exactly it.
+        for tracking in TRACKING_TABLES:
             await conn.execute(
                 sql.SQL("DELETE FROM {} WHERE consumer = %s").format(sql.Identifier(tracking)),
                 (self._live.consumer_name,),

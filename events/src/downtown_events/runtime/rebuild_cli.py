@@ -18,8 +18,8 @@ from rich.table import Table as RichTable
 from downtown_events.runtime.database import open_pool
 from downtown_events.runtime.projection import Projection
 from downtown_events.runtime.rebuild import ProjectionRebuild, RebuildReport
+from downtown_events.runtime.rebuild_sources import source_of
 from downtown_events.runtime.settings import RuntimeSettings
-from downtown_events.topics import events_topic
 
 cli = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -62,13 +62,10 @@ async def _rebuild(
 ) -> RebuildReport:
     pool = await open_pool(settings.database_url, max_size=2, name="rebuild")
     try:
-        job = ProjectionRebuild(
-            pool,
-            projection,
-            town=settings.town,
-            topics=[events_topic(settings.town, source) for source in (projection.sources or (service,))],
-            bootstrap=settings.kafka_bootstrap,
+        source = source_of(
+            projection, pool=pool, town=settings.town, service=service, bootstrap=settings.kafka_bootstrap
         )
+        job = ProjectionRebuild(pool, projection, town=settings.town, source=source)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console) as bar:
             task = bar.add_task(f"rebuilding {projection.name} ({settings.town})", total=None)

@@ -2,16 +2,17 @@
 its set-up, the same way for every service.
 
 A :class:`ServiceDefinition` names the service, its projections (read models fed from
-topics), its reactions (process managers), and its migrations. From it come the worker
-(one faust app: an agent per projection and reaction, the outbox relay, health pages) and
-the admin commands (``provision``, ``migrate``). A service's ``worker.py`` and
-``admin.py`` only read its settings and call these.
+topics, or from the service's own store for those that read private events), its
+reactions (process managers), and its migrations. From it come the worker (one faust
+app: an agent per projection and reaction, a store feed per private projection, the
+outbox relay, health pages) and the admin commands (``provision``, ``migrate``). A
+service's ``worker.py`` and ``admin.py`` only read its settings and call these.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from downtown_events.runtime.outbox import OutboxRelay
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.projection import Projection, ProjectionWriter
 from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader
 from downtown_events.runtime.tracking import EventHandler
 from downtown_events.topics import dead_letter_topic, events_topic
 
@@ -82,9 +84,28 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         topics = service.topics_of(settings.town, sources)
         return [Subscription(topic, consumer, name=f"{name}@{topic}" if len(topics) > 1 else name) for topic in topics]
 
+    def store_feed(writer: ProjectionWriter) -> Callable[[asyncio.Event], Awaitable[None]]:
+        """A projection of private events reads the service's own store, not a topic."""
+
+        async def feed(stop: asyncio.Event) -> None:
+            opened = await pool()
+            async with opened.connection() as conn:
+                await writer.create_tables(conn)
+            dead_letters = StoreDeadLetters(opened, writer.consumer_name)
+            consumer = TrackingConsumer(opened, writer, dead_letters, town=settings.town, service=service.name)
+            reader = StoreReader(town=settings.town, service=service.name)
+            await StoreFeed(opened, consumer, writer.consumer_name, reader).run(stop)
+
+        feed.__name__ = f"store feed of {writer.consumer_name}"
+        return feed
+
     agents: list[Subscription] = []
+    feeds: list[Callable[[asyncio.Event], Awaitable[None]]] = []
     for projection in service.projections:
-        agents += subscriptions(projection.name, ProjectionWriter(projection), projection.sources)
+        if projection.from_store:
+            feeds.append(store_feed(ProjectionWriter(projection)))
+        else:
+            agents += subscriptions(projection.name, ProjectionWriter(projection), projection.sources)
     for reaction in service.reactions:
         agents += subscriptions(reaction.manager.consumer_name, reaction.manager, reaction.sources)
 
@@ -101,7 +122,7 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         data_dir=settings.worker_data_dir,
         subscriptions=agents,
         readiness=Lazy(readiness),
-        background=[relay],
+        background=[relay, *feeds],
         resources=[producer, pool],
         replication=settings.topic_replication,
     )

@@ -1,0 +1,163 @@
+"""A projection of private events: fed from the service's own store, rebuilt from it, never published."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any, ClassVar
+from uuid import uuid4
+
+from psycopg_pool import AsyncConnectionPool
+
+from downtown_events.contract import PrivateEvent, registry
+from downtown_events.runtime.consumer import TrackingConsumer
+from downtown_events.runtime.projection import LIVE, Projection, ProjectionWriter, RowSet, Table, table_checksums
+from downtown_events.runtime.rebuild import ProjectionRebuild
+from downtown_events.runtime.rebuild_sources import ServiceStore
+from downtown_events.runtime.records import ReceivedEvent
+from downtown_events.runtime.store import PostgresEventStore
+from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader, checkpoint
+
+SERVICE = "testing"
+
+
+@registry.register
+class SecretNoted(PrivateEvent):
+    service: ClassVar[str] = SERVICE
+    event_name: ClassVar[str] = "SecretNoted"
+    schema_version: ClassVar[int] = 1
+    holder_id: str
+    secret_hash: str
+
+
+SECRETS = Table(name="secret_lookup", key="secret_hash", columns={"secret_hash": "text", "holder_id": "text"})
+
+
+class SecretLookup(Projection):
+    name = "secret_lookup"
+    tables = (SECRETS,)
+    event_types = (SecretNoted,)
+    from_store = True
+
+    def touches(self, event: ReceivedEvent) -> Iterable[tuple[Table, Any]]:
+        return [(SECRETS, event.event.secret_hash)] if isinstance(event.event, SecretNoted) else []
+
+    def evolve(self, rows: RowSet, event: ReceivedEvent) -> None:
+        if isinstance(event.event, SecretNoted):
+            rows.put(SECRETS, {"secret_hash": event.event.secret_hash, "holder_id": event.event.holder_id})
+
+
+def feed_for(pool: AsyncConnectionPool, town: str) -> StoreFeed:
+    writer = ProjectionWriter(SecretLookup())
+    dead_letters = StoreDeadLetters(pool, writer.consumer_name)
+    consumer = TrackingConsumer(pool, writer, dead_letters, town=town, service=SERVICE)
+    return StoreFeed(pool, consumer, writer.consumer_name, StoreReader(town=town, service=SERVICE))
+
+
+async def note(store: PostgresEventStore, holder: str, secret: str, version: int = 0) -> None:
+    await store.append(holder, version, [SecretNoted(holder_id=holder, secret_hash=secret)])
+
+
+async def lookup(pool: AsyncConnectionPool) -> dict[str, str]:
+    async with pool.connection() as conn:
+        rows = await (await conn.execute("SELECT secret_hash, holder_id FROM secret_lookup")).fetchall()
+    return {row["secret_hash"]: row["holder_id"] for row in rows}
+
+
+async def create_tables(pool: AsyncConnectionPool) -> None:
+    async with pool.connection() as conn:
+        await ProjectionWriter(SecretLookup()).create_tables(conn)
+
+
+async def test_private_events_feed_a_projection_and_never_reach_the_outbox(
+    pool: AsyncConnectionPool, town: str
+) -> None:
+    store = PostgresEventStore(pool, service=SERVICE)
+    await create_tables(pool)
+    for n in range(5):
+        await note(store, f"holder-{n}", f"hash-{n}")
+
+    feed = feed_for(pool, town)
+    assert await feed.feed_once() == 5
+    assert await feed.feed_once() == 0
+
+    assert await lookup(pool) == {f"hash-{n}": f"holder-{n}" for n in range(5)}
+    async with pool.connection() as conn:
+        outbox = await (await conn.execute("SELECT count(*) AS n FROM outbox")).fetchone()
+    assert outbox is not None and outbox["n"] == 0
+
+
+async def test_an_event_committed_later_below_the_cursor_is_not_missed(pool: AsyncConnectionPool, town: str) -> None:
+    """A transaction that took its position first but commits last: the feed waits for it."""
+    store = PostgresEventStore(pool, service=SERVICE)
+    await create_tables(pool)
+    feed = feed_for(pool, town)
+    async with pool.connection() as slow, slow.transaction():
+        await store_in(slow, "slow-holder", "slow-hash")  # takes the lower position, stays open
+        await note(store, "quick-holder", "quick-hash")  # commits first, with a higher position
+        assert await feed.feed_once() == 0  # neither is final yet: the slow transaction is open
+    assert await feed.feed_once() == 2
+    assert await lookup(pool) == {"slow-hash": "slow-holder", "quick-hash": "quick-holder"}
+
+
+async def store_in(conn: Any, holder: str, secret: str) -> None:
+    from downtown_events.runtime.store import TransactionalEventStore
+
+    await TransactionalEventStore(conn, service=SERVICE).append(
+        holder, 0, [SecretNoted(holder_id=holder, secret_hash=secret)]
+    )
+
+
+async def test_an_unreadable_private_event_is_set_aside_in_the_database_and_the_feed_goes_on(
+    pool: AsyncConnectionPool, town: str
+) -> None:
+    store = PostgresEventStore(pool, service=SERVICE)
+    await create_tables(pool)
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data, recorded_at) "
+            "VALUES ('broken', 1, %s, 'downtown.testing.SecretNoted', 1, '{\"holder_id\": 7}', now())",
+            (uuid4(),),
+        )
+    await note(store, "fine", "fine-hash")
+
+    feed = feed_for(pool, town)
+    while await feed.feed_once():
+        pass
+
+    assert await lookup(pool) == {"fine-hash": "fine"}
+    async with pool.connection() as conn:
+        dead = await (await conn.execute("SELECT reason FROM store_dead_letters")).fetchall()
+    assert len(dead) == 1 and "holder_id" in dead[0]["reason"]
+
+
+async def test_a_store_fed_projection_is_rebuilt_from_the_store_compared_and_swapped(
+    pool: AsyncConnectionPool, town: str
+) -> None:
+    store = PostgresEventStore(pool, service=SERVICE)
+    await create_tables(pool)
+    for n in range(50):
+        await note(store, f"h{n}", f"s{n}")
+    feed = feed_for(pool, town)
+    while await feed.feed_once():
+        pass
+
+    async def keep_writing() -> None:
+        for n in range(50, 80):
+            await note(store, f"h{n}", f"s{n}")
+            while await feed.feed_once():
+                pass
+            await asyncio.sleep(0.005)
+
+    writing = asyncio.create_task(keep_writing())
+    job = ProjectionRebuild(pool, SecretLookup(), town=town, source=ServiceStore(pool, town=town, service=SERVICE))
+    report = await job.run(swap=True, live_wait_seconds=10)
+    await writing
+    while await feed.feed_once():
+        pass
+
+    assert report.matches and report.swapped, report
+    assert await lookup(pool) == {f"s{n}": f"h{n}" for n in range(80)}
+    async with pool.connection() as conn:
+        assert (await table_checksums(conn, SecretLookup(), LIVE))["secret_lookup"][0] == 80
+        assert await checkpoint(conn, "projection:secret_lookup") != (0, 0)
