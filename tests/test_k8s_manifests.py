@@ -2,7 +2,9 @@
 
 Custom resources (Strimzi, CloudNativePG) are validated against the JSON Schemas in
 ``../shared/k8s-schemas`` in strict mode (unknown fields fail, as with kubeconform -strict);
-built-in kinds are checked for the rules below by hand. No cluster is needed.
+built-in kinds are checked for the rules below by hand. Every service a town's values list
+is checked the same way; what each service alone may hold (its secrets, the catalog's photo
+volume) is spelled out here. No cluster is needed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ SCHEMAS = ROOT.parent / "shared" / "k8s-schemas"
 RENDER = ROOT / "deploy" / "k8s" / "render.py"
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 CLUSTER_SCOPED = {"Namespace"}
+EXPECTED_SERVICES = ["catalog", "vouchers"]
+# Secrets only that service's pods may hold (from <service>-secrets); every service gets the town's.
+OWN_SECRETS = {
+    "catalog": {"DOWNTOWN_TOKEN_SIGNING_KEY"},
+    "vouchers": {"DOWNTOWN_CODE_HASH_KEY", "DOWNTOWN_PAYMENT_WEBHOOK_SECRET"},
+}
+TOWN_SECRETS = {"DOWNTOWN_ASSOCIATION_TOKEN", "DOWNTOWN_TRUSTED_TOKEN_KEYS"}
+# What each service's processes must be given (besides DOWNTOWN_TOWN and DOWNTOWN_DATABASE_URL).
+REQUIRED_ENV = {
+    "catalog": {"DOWNTOWN_PHOTO_DIR"},
+    "vouchers": {"DOWNTOWN_KAFKA_BOOTSTRAP", "DOWNTOWN_HTTP_PORT", "DOWNTOWN_WORKER_PORT"},
+}
 
 
 def load_renderer() -> ModuleType:
@@ -47,6 +61,19 @@ def rendered(town: str) -> tuple[Manifest, ...]:
     return tuple(renderer.render(town))
 
 
+@cache
+def values_of(town: str) -> dict[str, dict[str, Any]]:
+    """Each service's own values, as render.py computes them."""
+    return renderer.service_values(renderer.load_values(town))
+
+
+def services_of(town: str) -> list[str]:
+    return list(values_of(town))
+
+
+TOWN_SERVICES = [(town, service) for town in TOWNS for service in services_of(town)]
+
+
 def of_kind(town: str, kind: str) -> list[Manifest]:
     return [doc for doc in rendered(town) if doc["kind"] == kind]
 
@@ -56,8 +83,12 @@ def one(town: str, kind: str, name: str) -> Manifest:
     return doc
 
 
-def config(town: str) -> dict[str, str]:
-    return one(town, "ConfigMap", "catalog-config")["data"]
+def config(town: str, service: str) -> dict[str, str]:
+    return one(town, "ConfigMap", f"{service}-config")["data"]
+
+
+def workloads_of(town: str, service: str) -> list[Manifest]:
+    return [one(town, "Deployment", f"{service}-api"), one(town, "Deployment", f"{service}-worker")]
 
 
 def containers(pod_spec: Manifest) -> Iterator[tuple[Manifest, bool]]:
@@ -66,6 +97,12 @@ def containers(pod_spec: Manifest) -> Iterator[tuple[Manifest, bool]]:
         yield container, True
     for container in pod_spec["containers"]:
         yield container, False
+
+
+def service_containers(town: str, service: str) -> Iterator[tuple[str, Manifest]]:
+    for workload in workloads_of(town, service):
+        for container, _ in containers(workload["spec"]["template"]["spec"]):
+            yield f"{workload['metadata']['name']}/{container['name']}", container
 
 
 def env_of(container: Manifest, town: str) -> dict[str, Any]:
@@ -107,6 +144,14 @@ def test_there_are_towns() -> None:
 
 
 @pytest.mark.parametrize("town", TOWNS)
+def test_every_town_runs_every_service_in_order(town: str) -> None:
+    assert services_of(town) == EXPECTED_SERVICES
+    for service in services_of(town):
+        assert one(town, "Deployment", f"{service}-api")
+        assert one(town, "Deployment", f"{service}-worker")
+
+
+@pytest.mark.parametrize("town", TOWNS)
 def test_town_renders_completely(town: str) -> None:
     docs = rendered(town)
     assert docs[0]["kind"] == "Namespace"
@@ -119,7 +164,39 @@ def test_town_renders_completely(town: str) -> None:
         assert {"apiVersion", "kind", "metadata"} <= doc.keys()
         if doc["kind"] not in CLUSTER_SCOPED:
             assert doc["metadata"].get("namespace"), f"{doc['kind']} {doc['metadata']['name']} has no namespace"
+        assert doc["metadata"]["labels"]["downtown.town"] == town, f"{doc['kind']} {doc['metadata']['name']}"
     assert not of_kind(town, "Secret"), "secrets are made by hand or by the operators, never rendered"
+
+
+@pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
+def test_each_service_has_its_own_named_and_labelled_objects(town: str, service: str) -> None:
+    expected = {
+        ("Deployment", f"{service}-api"),
+        ("Service", f"{service}-api"),
+        ("PodDisruptionBudget", f"{service}-api"),
+        ("Ingress", f"{service}-api"),
+        ("Deployment", f"{service}-worker"),
+        ("ConfigMap", f"{service}-config"),
+        ("Cluster", f"{town}-{service}-db"),
+        ("KafkaTopic", f"{town}.{service}.events"),
+        ("KafkaTopic", f"{town}.{service}.dlq"),
+        ("KafkaUser", f"{town}-{service}"),
+        ("NetworkPolicy", f"{service}-database"),
+        ("NetworkPolicy", f"{service}-api-from-ingress-controller"),
+    }
+    if service == "catalog":
+        expected.add(("PersistentVolumeClaim", "catalog-photos"))
+    labelled = {
+        (doc["kind"], doc["metadata"]["name"])
+        for doc in rendered(town)
+        if doc["metadata"]["labels"].get("downtown.service") == service
+    }
+    assert labelled == expected
+    for workload in workloads_of(town, service):
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert labels["downtown.service"] == service
+        assert labels["downtown.town"] == town
+        assert labels["app.kubernetes.io/name"] == workload["metadata"]["name"]
 
 
 @pytest.mark.parametrize("town", TOWNS)
@@ -129,6 +206,7 @@ def test_custom_resources_match_their_schemas(town: str) -> None:
     custom = [doc for doc in rendered(town) if "." in doc["apiVersion"].split("/")[0]]
     custom = [doc for doc in custom if not doc["apiVersion"].split("/")[0].endswith(".k8s.io")]
     assert {doc["kind"] for doc in custom} == {"KafkaTopic", "KafkaUser", "Cluster"}
+    assert len(custom) == 4 * len(services_of(town)), "two topics, a user and a database per service"
     for doc in custom:
         errors = [
             f"{'.'.join(map(str, error.absolute_path))}: {error.message}"
@@ -145,22 +223,22 @@ def test_strict_schemas_reject_unknown_fields() -> None:
     assert not jsonschema.Draft7Validator(schema_for(topic["apiVersion"], "KafkaTopic")).is_valid(topic)
 
 
-@pytest.mark.parametrize("town", TOWNS)
-def test_every_container_is_probed_limited_and_unprivileged(town: str) -> None:
-    settings = config(town)
+@pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
+def test_every_container_is_probed_limited_and_unprivileged(town: str, service: str) -> None:
+    settings = config(town, service)
     probe_ports = {
-        "catalog-api": int(settings["DOWNTOWN_HTTP_PORT"]),
-        "catalog-worker": int(settings["DOWNTOWN_WORKER_PORT"]),
+        f"{service}-api": int(settings["DOWNTOWN_HTTP_PORT"]),
+        f"{service}-worker": int(settings["DOWNTOWN_WORKER_PORT"]),
     }
-    workloads = [doc for doc in rendered(town) if doc["kind"] in WORKLOADS]
-    assert {doc["metadata"]["name"] for doc in workloads} == set(probe_ports)
-    for workload in workloads:
+    image = values_of(town)[service]["image"]
+    assert image.startswith(f"ghcr.io/downtown/{service}:")
+    for workload in workloads_of(town, service):
         pod = workload["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod.get("automountServiceAccountToken") is False
         for container, is_init in containers(pod):
             where = f"{workload['metadata']['name']}/{container['name']}"
-            assert container["image"] == "ghcr.io/downtown/catalog:0.1.0", where
+            assert container["image"] == image, where
             resources = container.get("resources", {})
             assert {"cpu", "memory"} <= resources.get("requests", {}).keys(), where
             assert "memory" in resources.get("limits", {}), where
@@ -170,46 +248,113 @@ def test_every_container_is_probed_limited_and_unprivileged(town: str) -> None:
             assert security["allowPrivilegeEscalation"] is False, where
             assert security["capabilities"]["drop"] == ["ALL"], where
             if is_init:
-                assert container["command"] == ["catalog-admin", "provision", "--no-topics"], where
+                assert container["command"] == [f"{service}-admin", "provision", "--no-topics"], where
                 continue
+            assert container["command"] == [workload["metadata"]["name"]], where
             ports = {port["name"]: port["containerPort"] for port in container["ports"]}
             for probe, path in (("livenessProbe", "/healthz/live"), ("readinessProbe", "/healthz/ready")):
                 check = container[probe]["httpGet"]
                 assert check["path"] == path, where
                 assert ports.get(check["port"], check["port"]) == probe_ports[workload["metadata"]["name"]], where
+    assert {doc["metadata"]["name"] for doc in rendered(town) if doc["kind"] in WORKLOADS} == {
+        f"{name}-{process}" for name in services_of(town) for process in ("api", "worker")
+    }
+
+
+@pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
+def test_processes_get_the_towns_settings(town: str, service: str) -> None:
+    cluster = one(town, "Cluster", f"{town}-{service}-db")
+    assert cluster["spec"]["bootstrap"]["initdb"] == {"database": service, "owner": service}
+    for where, container in service_containers(town, service):
+        env = env_of(container, town)
+        assert env["DOWNTOWN_TOWN"] == town, where
+        assert env["DOWNTOWN_ENVIRONMENT"] == "production", where
+        assert env["DOWNTOWN_DATABASE_URL"] == {"secretKeyRef": {"name": f"{town}-{service}-db-app", "key": "uri"}}
+        assert env["DOWNTOWN_KAFKA_BOOTSTRAP"], where
+        assert REQUIRED_ENV.get(service, set()) <= env.keys(), where
+        for name in TOWN_SECRETS:
+            assert env[name]["secretKeyRef"]["name"] == "town-secrets", where
+        for name in OWN_SECRETS.get(service, set()):
+            assert env[name]["secretKeyRef"]["name"] == f"{service}-secrets", where
+    assert all(isinstance(value, str) for value in config(town, service).values()), "ConfigMap values are strings"
+
+
+@pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
+def test_secrets_reach_only_their_service(town: str, service: str) -> None:
+    allowed = {"town-secrets", f"{service}-secrets", f"{town}-{service}-db-app"}
+    others = {name for other, names in OWN_SECRETS.items() if other != service for name in names}
+    for where, container in service_containers(town, service):
+        assert all("secretRef" not in source for source in container.get("envFrom", [])), where
+        referenced = {
+            entry["valueFrom"]["secretKeyRef"]["name"]
+            for entry in container.get("env", [])
+            if "secretKeyRef" in entry.get("valueFrom", {})
+        }
+        assert referenced <= allowed, where
+        assert not others & env_of(container, town).keys(), f"{where} holds another service's secret"
+    for name in config(town, service):
+        assert not any(word in name for word in ("KEY", "TOKEN", "SECRET", "PASSWORD")), f"{name} in a ConfigMap"
 
 
 @pytest.mark.parametrize("town", TOWNS)
-def test_processes_get_the_towns_settings(town: str) -> None:
-    [cluster] = of_kind(town, "Cluster")
-    assert cluster["spec"]["bootstrap"]["initdb"] == {"database": "catalog", "owner": "catalog"}
-    for workload in (one(town, "Deployment", "catalog-api"), one(town, "Deployment", "catalog-worker")):
-        for container, _ in containers(workload["spec"]["template"]["spec"]):
-            env = env_of(container, town)
-            assert env["DOWNTOWN_TOWN"] == town
-            assert env["DOWNTOWN_ENVIRONMENT"] == "production"
-            assert env["DOWNTOWN_DATABASE_URL"] == {
-                "secretKeyRef": {"name": f"{cluster['metadata']['name']}-app", "key": "uri"}
-            }
-            for name in ("DOWNTOWN_TOKEN_SIGNING_KEY", "DOWNTOWN_ASSOCIATION_TOKEN"):
-                assert env[name]["secretKeyRef"]["name"] == "catalog-secrets"
-            assert env["DOWNTOWN_KAFKA_BOOTSTRAP"]
-            assert all(isinstance(value, str) for value in config(town).values()), "ConfigMap values are strings"
+def test_no_catalog_signing_key_outside_the_catalog(town: str) -> None:
+    holders = {
+        where
+        for service in services_of(town)
+        for where, container in service_containers(town, service)
+        if "DOWNTOWN_TOKEN_SIGNING_KEY" in env_of(container, town)
+        or any(
+            entry.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == "catalog-secrets"
+            for entry in container.get("env", [])
+        )
+    }
+    assert holders == {
+        "catalog-api/provision",
+        "catalog-api/api",
+        "catalog-worker/provision",
+        "catalog-worker/worker",
+    }
+    vouchers = {where for where, _ in service_containers(town, "vouchers")}
+    assert vouchers and not vouchers & holders
 
 
 @pytest.mark.parametrize("town", TOWNS)
-def test_api_stores_photos_on_a_shared_volume(town: str) -> None:
+def test_only_the_catalog_stores_photos_on_a_shared_volume(town: str) -> None:
     claim = one(town, "PersistentVolumeClaim", "catalog-photos")
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert [doc["metadata"]["name"] for doc in of_kind(town, "PersistentVolumeClaim")] == ["catalog-photos"]
     pod = one(town, "Deployment", "catalog-api")["spec"]["template"]["spec"]
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
     [api] = pod["containers"]
     mounts = {mount["mountPath"]: mount["name"] for mount in api["volumeMounts"]}
-    photos = mounts[config(town)["DOWNTOWN_PHOTO_DIR"]]
+    photos = mounts[config(town, "catalog")["DOWNTOWN_PHOTO_DIR"]]
     assert volumes[photos]["persistentVolumeClaim"]["claimName"] == "catalog-photos"
-    assert one(town, "Service", "catalog-api")["spec"]["selector"] == pod_labels(town, "catalog-api")
-    budget = one(town, "PodDisruptionBudget", "catalog-api")
-    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels(town, "catalog-api").items()
+    for service in services_of(town):
+        if service != "catalog":
+            assert "DOWNTOWN_PHOTO_DIR" not in config(town, service)
+            for workload in workloads_of(town, service):
+                assert all("persistentVolumeClaim" not in v for v in workload["spec"]["template"]["spec"]["volumes"])
+
+
+@pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
+def test_api_is_served_and_budgeted(town: str, service: str) -> None:
+    name = f"{service}-api"
+    assert one(town, "Service", name)["spec"]["selector"] == pod_labels(town, name)
+    budget = one(town, "PodDisruptionBudget", name)
+    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels(town, name).items()
+    ingress = one(town, "Ingress", name)
+    [rule] = ingress["spec"]["rules"]
+    assert rule["host"] == values_of(town)[service]["hostname"]
+    assert ingress["spec"]["tls"] == [{"hosts": [rule["host"]], "secretName": f"{service}-tls"}]
+    [path] = rule["http"]["paths"]
+    assert path["path"] == "/" and path["backend"]["service"]["name"] == name
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_each_service_has_its_own_host(town: str) -> None:
+    hosts = [rule["host"] for ingress in of_kind(town, "Ingress") for rule in ingress["spec"]["rules"]]
+    assert len(hosts) == len(services_of(town)) == len(set(hosts))
+    assert one(town, "Ingress", "catalog-api")["spec"]["rules"][0]["host"] == f"{town}.downtown.example"
 
 
 def pod_labels(town: str, deployment: str) -> dict[str, str]:
@@ -219,46 +364,137 @@ def pod_labels(town: str, deployment: str) -> dict[str, str]:
     return {key: value for key, value in labels.items() if key in workload["spec"]["selector"]["matchLabels"]}
 
 
-@pytest.mark.parametrize("town", TOWNS)
-def test_worker_has_a_writable_working_directory(town: str) -> None:
-    pod = one(town, "Deployment", "catalog-worker")["spec"]["template"]["spec"]
+@pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
+def test_worker_has_a_writable_working_directory(town: str, service: str) -> None:
+    pod = one(town, "Deployment", f"{service}-worker")["spec"]["template"]["spec"]
     [worker] = pod["containers"]
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
     mounts = {mount["mountPath"]: mount["name"] for mount in worker["volumeMounts"]}
     assert "emptyDir" in volumes[mounts[worker["workingDir"]]]
 
 
-@pytest.mark.parametrize("town", TOWNS)
-def test_worker_replicas_within_partitions(town: str) -> None:
-    worker = one(town, "Deployment", "catalog-worker")
-    events = one(town, "KafkaTopic", f"{town}.catalog.events")
+@pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
+def test_worker_replicas_within_partitions(town: str, service: str) -> None:
+    worker = one(town, "Deployment", f"{service}-worker")
+    events = one(town, "KafkaTopic", f"{town}.{service}.events")
     assert 1 <= worker["spec"]["replicas"] <= events["spec"]["partitions"]
-    assert events["spec"]["partitions"] == int(config(town)["DOWNTOWN_TOPIC_PARTITIONS"])
+    assert events["spec"]["partitions"] == int(config(town, service)["DOWNTOWN_TOPIC_PARTITIONS"])
 
 
 @pytest.mark.parametrize("town", TOWNS)
-def test_kafka_names_and_acls_are_the_towns(town: str) -> None:
+def test_kafka_names_and_acls_are_the_towns_and_the_services(town: str) -> None:
     topics = {doc["spec"]["topicName"]: doc for doc in of_kind(town, "KafkaTopic")}
-    assert set(topics) == {f"{town}.catalog.events", f"{town}.catalog.dlq"}
+    assert set(topics) == {f"{town}.{service}.{kind}" for service in services_of(town) for kind in ("events", "dlq")}
     for name, topic in topics.items():
         assert topic["metadata"]["name"] == name
         assert topic["spec"]["partitions"] == 6
         assert topic["spec"]["config"]["retention.ms"] == -1
+        assert topic["spec"]["config"]["retention.bytes"] == -1
         assert topic["spec"]["config"]["cleanup.policy"] == "delete"
         assert topic["spec"]["config"]["min.insync.replicas"] <= topic["spec"]["replicas"]
-    [user] = of_kind(town, "KafkaUser")
-    assert user["metadata"]["name"].startswith(f"{town}-")
-    assert user["spec"]["authentication"]["type"] in {"scram-sha-512", "tls"}
-    acls = user["spec"]["authorization"]["acls"]
-    assert {acl["resource"]["type"] for acl in acls} == {"topic", "group"}
-    for acl in acls:
-        assert acl.get("type", "allow") == "allow"
-        assert acl["resource"]["patternType"] == "prefix"
-        assert acl["resource"]["name"] == f"{town}."
-        assert set(acl["operations"]) <= {"Read", "Write", "Describe"}
-    # The worker's consumer group is its faust app id, <town>.catalog.worker: under the prefix.
-    for doc in of_kind(town, "KafkaTopic") + of_kind(town, "KafkaUser"):
-        assert doc["metadata"]["labels"]["downtown.town"] == town
+    users = {doc["metadata"]["name"]: doc for doc in of_kind(town, "KafkaUser")}
+    assert set(users) == {f"{town}-{service}" for service in services_of(town)}
+    for service in services_of(town):
+        user = users[f"{town}-{service}"]
+        assert user["spec"]["authentication"]["type"] in {"scram-sha-512", "tls"}
+        acls = user["spec"]["authorization"]["acls"]
+        assert {acl["resource"]["type"] for acl in acls} == {"topic", "group"}
+        own_prefix = f"{town}.{service}."  # the faust app id (consumer group) is <town>.<service>.worker
+        reads = set()
+        for acl in acls:
+            assert acl.get("type", "allow") == "allow"
+            assert set(acl["operations"]) <= {"Read", "Write", "Describe"}
+            if acl["resource"]["patternType"] == "prefix":
+                assert acl["resource"]["name"] == own_prefix
+            else:  # another service's events: read, never write
+                assert acl["resource"]["patternType"] == "literal" and acl["resource"]["type"] == "topic"
+                assert set(acl["operations"]) <= {"Read", "Describe"}
+                reads.add(acl["resource"]["name"])
+        assert reads == {f"{town}.{source}.events" for source in values_of(town)[service]["reads"]}
+        assert reads <= set(topics)
+    assert f"{town}.catalog.events" in {
+        acl["resource"]["name"] for acl in users[f"{town}-vouchers"]["spec"]["authorization"]["acls"]
+    }, "vouchers reads the catalog's merchants"
+
+
+# --- network policies, evaluated as Kubernetes does (matchLabels only) ----------------------
+
+
+def selects(selector: Manifest, labels: dict[str, str]) -> bool:
+    assert set(selector) <= {"matchLabels"}, "only matchLabels selectors are evaluated here"
+    return selector.get("matchLabels", {}).items() <= labels.items()
+
+
+def admits(town: str, target: dict[str, str], source: dict[str, str], source_namespace: str, port: int) -> bool:
+    """Whether a pod labelled ``source`` in ``source_namespace`` may connect to ``port`` of a pod
+    labelled ``target`` in the town's namespace."""
+    namespace = f"downtown-{town}"
+    policies = [
+        policy
+        for policy in of_kind(town, "NetworkPolicy")
+        if "Ingress" in policy["spec"]["policyTypes"] and selects(policy["spec"]["podSelector"], target)
+    ]
+    if not policies:
+        return True  # a pod no policy selects is not isolated
+    for policy in policies:
+        for rule in policy["spec"].get("ingress", []):
+            if rule.get("ports") and port not in {entry["port"] for entry in rule["ports"]}:
+                continue
+            for peer in rule.get("from", [{"namespaceSelector": {}}]):
+                if "namespaceSelector" in peer:
+                    if not selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": source_namespace}):
+                        continue
+                elif source_namespace != namespace:
+                    continue  # a podSelector alone selects pods of the policy's namespace only
+                if selects(peer.get("podSelector", {}), source):
+                    return True
+    return False
+
+
+def pods_of(town: str) -> dict[str, dict[str, str]]:
+    """Every kind of pod in the town's namespace: the Deployments' and the database instances."""
+    pods = {
+        doc["metadata"]["name"]: doc["spec"]["template"]["metadata"]["labels"] for doc in of_kind(town, "Deployment")
+    }
+    for cluster in of_kind(town, "Cluster"):
+        name = cluster["metadata"]["name"]
+        pods[name] = {"cnpg.io/cluster": name, "cnpg.io/podRole": "instance"}
+    return pods
+
+
+@pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
+def test_network_policies_isolate_each_database(town: str, service: str) -> None:
+    namespace = f"downtown-{town}"
+    database = f"{town}-{service}-db"
+    target = pods_of(town)[database]
+    for name, labels in pods_of(town).items():
+        own = name == database or labels.get("downtown.service") == service
+        assert admits(town, target, labels, namespace, 5432) == own, f"{name} -> {database}"
+        # The same labels in another namespace (another town) get nowhere.
+        for elsewhere in ("downtown-elsewhere", "kafka", "ingress-nginx"):
+            assert not admits(town, target, labels, elsewhere, 5432), f"{elsewhere}/{name} -> {database}"
+    operator = values_of(town)[service]["database"]["operator_namespace"]
+    assert admits(town, target, {}, operator, 8000), "the CloudNativePG operator reaches the instances"
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_no_service_reaches_another_services_pods(town: str) -> None:
+    namespace = f"downtown-{town}"
+    pods = pods_of(town)
+
+    def service_of(labels: dict[str, str]) -> str:
+        return labels.get("downtown.service") or labels["cnpg.io/cluster"].removeprefix(f"{town}-").removesuffix("-db")
+
+    for target_name, target in pods.items():
+        for source_name, source in pods.items():
+            if service_of(target) != service_of(source):
+                for port in (8000, 6066, 5432):
+                    assert not admits(town, target, source, namespace, port), f"{source_name} -> {target_name}:{port}"
+    for service in services_of(town):
+        api = pods[f"{service}-api"]
+        assert admits(town, api, {}, values_of(town)[service]["ingress"]["controller_namespace"], 8000)
+        assert not admits(town, api, {}, "downtown-elsewhere", 8000)
+        assert not admits(town, pods[f"{service}-worker"], {}, "ingress-nginx", 6066)
 
 
 @pytest.mark.parametrize("town", TOWNS)
@@ -295,7 +531,7 @@ def test_towns_share_no_names() -> None:
             for user in of_kind(town, "KafkaUser")
             for acl in user["spec"]["authorization"]["acls"]
         }
-        found |= {one(town, "Ingress", "catalog-api")["spec"]["rules"][0]["host"]}
+        found |= {rule["host"] for ingress in of_kind(town, "Ingress") for rule in ingress["spec"]["rules"]}
         return found - {"kafka"}  # the Kafka cluster's namespace is shared on purpose
 
     for index, town in enumerate(TOWNS):
@@ -303,6 +539,7 @@ def test_towns_share_no_names() -> None:
             assert names(town) & names(other) == set(), f"{town} and {other}"
             for name in names(town):
                 assert not name.startswith(f"{other}.") and not name.startswith(f"{other}-")
+                assert f".{other}." not in name
 
 
 def test_render_cli_prints_a_yaml_stream(capsys: pytest.CaptureFixture[str]) -> None:
@@ -310,6 +547,7 @@ def test_render_cli_prints_a_yaml_stream(capsys: pytest.CaptureFixture[str]) -> 
     output = capsys.readouterr().out
     assert output.startswith("---\napiVersion: v1\nkind: Namespace\n")
     assert output.count("\n---\n") == len(rendered(TOWNS[0])) - 1
+    assert "&id" not in output and "*id" not in output, "no YAML anchors or aliases"
 
 
 def test_render_refuses_unknown_towns_and_placeholders(capsys: pytest.CaptureFixture[str]) -> None:
@@ -321,3 +559,38 @@ def test_render_refuses_unknown_towns_and_placeholders(capsys: pytest.CaptureFix
         renderer.substitute("host: ${hostname}", {"hostname": "a: b"})
     with pytest.raises(renderer.RenderError, match="plain value"):
         renderer.substitute("class: ${photos.storage_class}", {"photos": {"storage_class": None}})
+
+
+LOAD_VALUES = renderer.load_values
+
+
+def overridden(monkeypatch: pytest.MonkeyPatch, town: str, override: dict[str, Any]) -> None:
+    """Render ``town`` as if its town.yaml also said ``override``."""
+    values = renderer.merge(LOAD_VALUES(town), override)
+    monkeypatch.setattr(renderer, "load_values", lambda _: values)
+
+
+def test_render_needs_a_host_per_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": {"hostname": None}}})
+    with pytest.raises(renderer.RenderError, match=r"api.yaml for vouchers: placeholder \$\{hostname\}"):
+        renderer.render(TOWNS[0])
+    catalog_host = values_of(TOWNS[0])["catalog"]["hostname"]
+    overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": {"hostname": catalog_host}}})
+    with pytest.raises(renderer.RenderError, match="share the hostname"):
+        renderer.render(TOWNS[0])
+
+
+def test_a_town_may_leave_a_service_out_unless_another_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": None}})
+    docs = renderer.render(TOWNS[0])
+    assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == "vouchers"]
+    assert any(doc["metadata"]["name"] == "catalog-api" for doc in docs)
+    overridden(monkeypatch, TOWNS[0], {"services": {"catalog": None}})
+    with pytest.raises(renderer.RenderError, match="vouchers reads 'catalog'"):
+        renderer.render(TOWNS[0])
+
+
+def test_render_refuses_odd_secret_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": {"secrets": ["code-hash-key"]}}})
+    with pytest.raises(renderer.RenderError, match="must match"):
+        renderer.render(TOWNS[0])

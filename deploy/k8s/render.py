@@ -5,19 +5,29 @@ The manifests are the YAML files in ``base/`` with placeholders ``${dotted.key}`
 
 1. values = ``base/values.yaml`` merged key by key with ``towns/<town>/town.yaml``; the key
    ``town`` must equal the folder's name and be a town id (``^[a-z][a-z0-9-]{1,39}$``).
-2. In every other ``base/*.yaml`` each ``${dotted.key}`` is replaced, as text, by that value
-   before YAML parsing (so ``replicas: ${api.replicas}`` becomes a number and
-   ``"${kafka.partitions}"`` stays a string). A missing key, a null value, or a value with
-   characters outside ``[A-Za-z0-9._:/@,=+-]`` is an error.
-3. The town's ``env:`` entries are added to the ConfigMap ``catalog-config``.
+2. ``base/town/*.yaml`` is rendered once with the values. Then for every service under
+   ``services`` (in that order; a town sets one to ``null`` to leave it out) its own values
+   are the top-level values with its entry merged over them, plus ``service`` (its name), and
+   ``base/*.yaml`` and ``base/<service>/*.yaml`` are rendered with them.
+3. Rendering a file replaces each ``${dotted.key}``, as text, by that value before YAML
+   parsing (so ``replicas: ${api.replicas}`` becomes a number and ``"${kafka.partitions}"``
+   stays a string). A missing key, a null value, or a value with characters outside
+   ``[A-Za-z0-9._:/@,=+-]`` is an error.
+4. Four additions per service, from its values (the lists and maps text cannot express):
+   ``env`` goes into the ConfigMap ``<service>-config``; every container of its Deployments
+   gets each of ``town_secrets`` from the Secret ``town-secrets`` and each of ``secrets`` from
+   ``<service>-secrets`` (key: the name without ``DOWNTOWN_``, lower case, ``_`` → ``-``);
+   ``api.claims`` (claim: path) are mounted into the API container; and its KafkaUser
+   ``<town>-<service>`` may Read/Describe ``<town>.<other>.events`` for each of ``reads``.
 
-The output is one multi-document YAML stream (Namespace first) for ``kubectl apply -f -``.
-Needs Python 3.11+ and PyYAML.
+Two services may not share a hostname. The output is one multi-document YAML stream
+(Namespace first) for ``kubectl apply -f -``. Needs Python 3.11+ and PyYAML.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import re
 import sys
 from pathlib import Path
@@ -29,9 +39,11 @@ HERE = Path(__file__).resolve().parent
 BASE = HERE / "base"
 TOWNS = HERE / "towns"
 VALUES_FILE = "values.yaml"
-CONFIG_MAP = "catalog-config"
+TOWN_SECRET = "town-secrets"
 
 TOWN_ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]{1,19}$")
+VARIABLE = re.compile(r"^DOWNTOWN_[A-Z0-9_]+$")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9._:/@,=+-]+$")
 KIND_ORDER = ["Namespace", "KafkaTopic", "KafkaUser", "Cluster", "ConfigMap", "PersistentVolumeClaim"]
@@ -66,6 +78,19 @@ def load_values(town: str) -> dict[str, Any]:
     return values
 
 
+def service_values(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each service's own values (step 2), in the order ``services`` lists them."""
+    top = {key: value for key, value in values.items() if key != "services"}
+    own: dict[str, dict[str, Any]] = {}
+    for name, entry in (values.get("services") or {}).items():
+        if entry is None:
+            continue
+        if not SERVICE_NAME.match(name) or not isinstance(entry, dict):
+            raise RenderError(f"services.{name}: a service is a lowercase name with a map of values")
+        own[name] = merge(top, entry) | {"service": name}
+    return own
+
+
 def lookup(values: dict[str, Any], key: str) -> str:
     value: Any = values
     for part in key.split("."):
@@ -74,6 +99,10 @@ def lookup(values: dict[str, Any], key: str) -> str:
         value = value[part]
     if value is None or isinstance(value, dict | list):
         raise RenderError(f"placeholder ${{{key}}} needs a plain value, got {value!r}")
+    return plain(key, value)
+
+
+def plain(key: str, value: Any) -> str:
     text = str(value).lower() if isinstance(value, bool) else str(value)
     if not SAFE_VALUE.match(text):
         raise RenderError(f"value of ${{{key}}} has characters render.py does not substitute: {text!r}")
@@ -84,18 +113,83 @@ def substitute(text: str, values: dict[str, Any]) -> str:
     return PLACEHOLDER.sub(lambda match: lookup(values, match.group(1)), text)
 
 
+def render_files(paths: list[Path], values: dict[str, Any]) -> list[dict[str, Any]]:
+    documents: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            documents += [doc for doc in yaml.safe_load_all(substitute(path.read_text(), values)) if doc]
+        except RenderError as error:
+            where = f" for {values['service']}" if "service" in values else ""
+            raise RenderError(f"{path.relative_to(HERE)}{where}: {error}") from None
+    return documents
+
+
+def secret_env(names: list[str], secret: str) -> list[dict[str, Any]]:
+    for name in names:
+        if not VARIABLE.match(name):
+            raise RenderError(f"secret variable {name!r} must match {VARIABLE.pattern}")
+    return [
+        {
+            "name": name,
+            "valueFrom": {
+                "secretKeyRef": {"name": secret, "key": name.removeprefix("DOWNTOWN_").lower().replace("_", "-")}
+            },
+        }
+        for name in names
+    ]
+
+
+def add_service_parts(docs: list[dict[str, Any]], own: dict[str, Any], services: list[str]) -> None:
+    """Step 4 for one service's documents."""
+    service, town = own["service"], own["town"]
+    env = {str(key): str(value) for key, value in (own.get("env") or {}).items()}
+    secrets = secret_env(own.get("town_secrets") or [], TOWN_SECRET)
+    secrets += secret_env(own.get("secrets") or [], f"{service}-secrets")
+    claims = {
+        plain("api.claims", name): plain("api.claims", path) for name, path in own["api"].get("claims", {}).items()
+    }
+    reads = own.get("reads") or []
+    for source in reads:
+        if source not in services:
+            raise RenderError(f"{service} reads {source!r}, which the town does not run ({', '.join(services)})")
+    for doc in docs:
+        kind, name = doc["kind"], doc["metadata"]["name"]
+        if kind == "ConfigMap" and name == f"{service}-config":
+            doc["data"].update(env)
+        elif kind == "Deployment":
+            pod = doc["spec"]["template"]["spec"]
+            for container in pod.get("initContainers", []) + pod["containers"]:
+                container.setdefault("env", []).extend(copy.deepcopy(secrets))  # copies: no YAML aliases
+            if name == f"{service}-api":
+                pod["volumes"] += [{"name": claim, "persistentVolumeClaim": {"claimName": claim}} for claim in claims]
+                for container in pod["containers"]:
+                    container["volumeMounts"] += [{"name": claim, "mountPath": path} for claim, path in claims.items()]
+        elif kind == "KafkaUser" and name == f"{town}-{service}":
+            doc["spec"]["authorization"]["acls"] += [
+                {
+                    "resource": {"type": "topic", "name": f"{town}.{source}.events", "patternType": "literal"},
+                    "operations": ["Read", "Describe"],
+                    "host": "*",
+                }
+                for source in reads
+            ]
+
+
 def render(town: str) -> list[dict[str, Any]]:
     """The town's manifests, in apply order."""
     values = load_values(town)
-    documents: list[dict[str, Any]] = []
-    for path in sorted(BASE.glob("*.yaml")):
-        if path.name == VALUES_FILE:
-            continue
-        documents += [doc for doc in yaml.safe_load_all(substitute(path.read_text(), values)) if doc]
-    env = values.get("env") or {}
-    for doc in documents:
-        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == CONFIG_MAP:
-            doc["data"].update({str(name): str(value) for name, value in env.items()})
+    documents = render_files(sorted((BASE / "town").glob("*.yaml")), values)
+    services = service_values(values)
+    hosts: dict[str, str] = {}
+    for service, own in services.items():
+        paths = [path for path in sorted(BASE.glob("*.yaml")) if path.name != VALUES_FILE]
+        docs = render_files(paths + sorted((BASE / service).glob("*.yaml")), own)
+        add_service_parts(docs, own, list(services))
+        host = lookup(own, "hostname")
+        if host in hosts:
+            raise RenderError(f"{service} and {hosts[host]} share the hostname {host}; each service needs its own")
+        hosts[host] = service
+        documents += docs
     rank = {kind: index for index, kind in enumerate(KIND_ORDER)}
     return sorted(documents, key=lambda doc: rank.get(doc["kind"], len(KIND_ORDER)))
 
