@@ -10,7 +10,8 @@ listed route by route (a new route is documented the moment it exists):
   (``Retry-After``) for one taking a file upload;
 - 401 and 403 for an operation that needs a bearer token;
 - 404 for an operation with a path parameter;
-- 409 for an operation that changes something (a concurrent change, or an existing one).
+- 409 for an operation that changes something (a concurrent change, or an existing one);
+- 429 (``Retry-After``) for an operation marked throttled (``openapi_extra=THROTTLED``).
 
 A creating operation (201) that takes an ``Idempotency-Key`` also answers 200 to a
 repeated request, with what the first one created.
@@ -26,6 +27,9 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
 PROBLEM_JSON = "application/problem+json"
+_THROTTLED_MARK = "x-downtown-throttled"
+THROTTLED: dict[str, Any] = {_THROTTLED_MARK: True}
+"""``openapi_extra`` of a route that counts tries (answers 429)."""
 _CHANGES = {"post", "put", "patch", "delete"}
 _TITLES = {
     400: "The body could not be read: not UTF-8 JSON, or a broken multipart form",
@@ -35,6 +39,7 @@ _TITLES = {
     409: "A concurrent change, or it exists already",
     413: "The body is larger than this operation accepts",
     422: "The request is not valid; `errors` names each field and why",
+    429: "Too many tries; try again after `Retry-After` seconds",
     503: "Busy; try again after `Retry-After` seconds",
 }
 
@@ -98,6 +103,7 @@ _RULES: list[tuple[Callable[[str, dict[str, Any]], bool], tuple[int, ...]]] = [
     (lambda method, op: bool(op.get("security")), (401, 403)),
     (lambda method, op: any(p.get("in") == "path" for p in op.get("parameters", [])), (404,)),
     (lambda method, op: method in _CHANGES, (409,)),
+    (lambda method, op: bool(op.get(_THROTTLED_MARK)), (429,)),
 ]
 
 
@@ -110,7 +116,7 @@ def _problem_response(status: int) -> dict[str, Any]:
         "description": _TITLES[status],
         "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
-    if status == 503:
+    if status in (429, 503):
         response["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}

@@ -24,6 +24,7 @@ from downtown_events.runtime.idempotency import IdempotencyKeyReused
 from downtown_events.runtime.identity import InvalidToken
 from downtown_events.runtime.principal import NotPermitted
 from downtown_events.runtime.store import ConcurrencyConflict
+from downtown_events.runtime.throttle import Throttled
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ KIT_PROBLEMS = (
     ProblemRule(InvalidToken, 401, "Not authenticated"),
     ProblemRule(NotPermitted, 403, "Not allowed"),
     ProblemRule(IdempotencyKeyReused, 422, "Idempotency-Key reused"),
+    ProblemRule(Throttled, 429, "Too many tries", headers=lambda error: {"Retry-After": str(error.retry_after)}),
 )
 
 
