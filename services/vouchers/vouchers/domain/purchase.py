@@ -1,0 +1,236 @@
+"""A purchase: a buyer orders vouchers, pays (or not), and fetches the codes once.
+
+Nothing is issued before the purchase is paid; an unpaid one expires and gives its campaign
+bonus back. The buyer's identity and the codes travel in a private event appended with the
+public ``PurchaseStarted`` (see :mod:`vouchers.domain.private_events`).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import reduce
+from typing import Literal
+from uuid import UUID
+
+from downtown_events.contract import IntegrationEvent
+from downtown_events.vouchers import (
+    PaymentMethod,
+    PurchaseChannel,
+    PurchaseExpiredUnpaid,
+    PurchaseItem,
+    PurchasePaid,
+    PurchaseStarted,
+)
+from vouchers.domain.campaign import Campaign
+from vouchers.domain.errors import (
+    AlreadyExists,
+    AlreadyPaid,
+    CodesAlreadyDelivered,
+    InvalidChange,
+    NotFound,
+    checked,
+    euros,
+)
+from vouchers.domain.merchant_standing import MerchantStanding
+from vouchers.domain.private_events import Gift, PurchaseCodesDelivered, PurchaseSecretsSealed
+from vouchers.domain.programme import Programme
+from vouchers.domain.purchase_items import check_items
+
+PurchaseStatus = Literal["pending", "paid", "expired"]
+
+
+@dataclass(frozen=True)
+class BuyerSecrets:
+    """What the app layer made for the buyer: the keyed reference standing for them, the hash
+    of their access token, the codes sealed under it, and each code's keyed hash."""
+
+    buyer_email: str = field(repr=False)
+    buyer_ref: str = field(repr=False)
+    access_token_hash: str = field(repr=False)
+    sealed_codes: str = field(repr=False)
+    code_hashes: Mapping[UUID, str] = field(repr=False)
+    gifts: Sequence[Gift] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class Purchase:
+    purchase_id: UUID
+    channel: PurchaseChannel
+    items: tuple[PurchaseItem, ...]
+    total_cents: int
+    expires_at: datetime
+    merchant_id: UUID | None = None
+    status: PurchaseStatus = "pending"
+    payment_reference: str | None = None
+    secrets: BuyerSecrets | None = field(default=None, repr=False)
+    codes_delivered: bool = False
+    version: int = 0
+
+    def code_hash(self, voucher_id: UUID) -> str:
+        """The keyed hash of the code sold for ``voucher_id`` (for issuing the voucher)."""
+        if self.secrets is None or voucher_id not in self.secrets.code_hashes:
+            raise NotFound("this purchase sold no such voucher")
+        return self.secrets.code_hashes[voucher_id]
+
+
+def evolve(state: Purchase | None, event: IntegrationEvent) -> Purchase:
+    if isinstance(event, PurchaseStarted):
+        return Purchase(
+            event.purchase_id, event.channel, tuple(event.items), event.total_cents, event.expires_at,
+            event.merchant_id, version=1,
+        )  # fmt: skip
+    if state is None:
+        raise ValueError(f"{type(event).__name__} before PurchaseStarted")
+    state = replace(state, version=state.version + 1)
+    match event:
+        case PurchaseSecretsSealed():
+            secrets = BuyerSecrets(
+                event.buyer_email, event.buyer_ref, event.access_token_hash, event.sealed_codes,
+                event.code_hashes, tuple(event.gifts),
+            )  # fmt: skip
+            return replace(state, secrets=secrets)
+        case PurchasePaid(reference=reference):
+            return replace(state, status="paid", payment_reference=reference)
+        case PurchaseExpiredUnpaid():
+            return replace(state, status="expired")
+        case PurchaseCodesDelivered():
+            return replace(state, codes_delivered=True)
+    return state
+
+
+def replay(events: Iterable[IntegrationEvent]) -> Purchase | None:
+    history = list(events)
+    if history and not isinstance(history[0], PurchaseStarted):
+        raise NotFound("no such purchase")
+    return reduce(evolve, history, None)
+
+
+def ensure_exists(state: Purchase | None) -> Purchase:
+    if state is None:
+        raise NotFound("no such purchase")
+    return state
+
+
+def start(
+    state: Purchase | None,
+    *,
+    purchase_id: UUID,
+    channel: PurchaseChannel,
+    items: Sequence[PurchaseItem],
+    secrets: BuyerSecrets,
+    expires_at: datetime,
+    now: datetime,
+    programmes: Mapping[UUID, Programme],
+    merchants: Mapping[UUID, MerchantStanding],
+    seller: MerchantStanding | None = None,
+    campaigns: Mapping[UUID, Campaign] | None = None,
+) -> list[IntegrationEvent]:
+    """Every item is sold by an open programme, for an amount it sells, by merchants allowed
+    to sell; ``merchants`` holds the standing of each merchant programme's merchant,
+    ``seller`` the merchant selling at the counter, and ``campaigns`` each campaign named by
+    an item as it is after reserving this purchase's bonus (see ``campaign.reserve``)."""
+    if state is not None:
+        raise AlreadyExists("this purchase was started before")
+    if expires_at <= now:
+        raise InvalidChange("an unpaid purchase must stay payable for a while; expires_at lies in the past")
+    if (channel == "counter") != (seller is not None):
+        raise InvalidChange("a counter sale, and only a counter sale, names the merchant selling")
+    check_items(items, secrets, programmes, merchants, seller, campaigns or {}, purchase_id)
+    return started_events(purchase_id, channel, items, secrets, expires_at, seller)
+
+
+def started_events(
+    purchase_id: UUID,
+    channel: PurchaseChannel,
+    items: Sequence[PurchaseItem],
+    secrets: BuyerSecrets,
+    expires_at: datetime,
+    seller: MerchantStanding | None,
+) -> list[IntegrationEvent]:
+    """The public ``PurchaseStarted`` and, with it, the private secrets of the purchase."""
+    started = checked(
+        PurchaseStarted,
+        purchase_id=purchase_id,
+        channel=channel,
+        items=list(items),
+        total_cents=sum(item.amount_cents for item in items),
+        expires_at=expires_at,
+        merchant_id=seller.merchant_id if seller is not None else None,
+    )
+    sealed = checked(
+        PurchaseSecretsSealed,
+        purchase_id=purchase_id,
+        buyer_email=secrets.buyer_email,
+        buyer_ref=secrets.buyer_ref,
+        access_token_hash=secrets.access_token_hash,
+        sealed_codes=secrets.sealed_codes,
+        code_hashes=dict(secrets.code_hashes),
+        gifts=list(secrets.gifts),
+    )
+    return [started, sealed]
+
+
+def pay(
+    state: Purchase | None, *, method: PaymentMethod, reference: str, amount_cents: int, merchant_id: UUID | None = None
+) -> list[IntegrationEvent]:
+    """The money arrived. A provider retrying its callback decides nothing; a second payment
+    under another reference is refused, so it is refunded rather than silently kept. A
+    purchase still pending after ``expires_at`` (its expiry not yet recorded) is paid: the
+    money is real and its bonus is still reserved."""
+    purchase = ensure_exists(state)
+    if purchase.status == "paid":
+        if reference == purchase.payment_reference:
+            return []
+        raise AlreadyPaid("this purchase was paid before under another payment reference; refund this payment")
+    if purchase.status == "expired":
+        raise InvalidChange("this purchase expired unpaid; refund the payment and start a new purchase")
+    if amount_cents != purchase.total_cents:
+        raise InvalidChange(
+            f"the payment of {euros(amount_cents)} does not match the total {euros(purchase.total_cents)}"
+        )
+    if method == "cash" and merchant_id is None:
+        raise InvalidChange("cash is taken by a merchant at the counter; name the merchant")
+    paid = checked(
+        PurchasePaid,
+        purchase_id=purchase.purchase_id,
+        method=method,
+        reference=reference,
+        amount_cents=amount_cents,
+        merchant_id=merchant_id,
+    )
+    return [paid]
+
+
+def expire_unpaid(state: Purchase | None, *, now: datetime) -> list[IntegrationEvent]:
+    """The expiry job: a purchase not paid in time ends; once ended (paid or expired) it
+    decides nothing, so the job may run as often as it likes."""
+    purchase = ensure_exists(state)
+    if purchase.status != "pending":
+        return []
+    if now < purchase.expires_at:
+        raise InvalidChange(f"this purchase may still be paid until {purchase.expires_at.isoformat()}")
+    return [PurchaseExpiredUnpaid(purchase_id=purchase.purchase_id)]
+
+
+def ensure_buyer(state: Purchase | None, access_token_hash: str) -> Purchase:
+    """Only the bearer of the buyer's access token sees the purchase; to anyone else it
+    does not exist. Compared in constant time."""
+    purchase = ensure_exists(state)
+    expected = purchase.secrets.access_token_hash if purchase.secrets is not None else ""
+    if not expected or not hmac.compare_digest(expected, access_token_hash):
+        raise NotFound("no such purchase")
+    return purchase
+
+
+def deliver_codes(state: Purchase | None, *, access_token_hash: str, now: datetime) -> list[IntegrationEvent]:
+    """The buyer fetches the codes of a paid purchase, in full, once: a link forwarded or
+    a browser history replayed later shows balances, not codes."""
+    purchase = ensure_buyer(state, access_token_hash)
+    if purchase.status != "paid":
+        raise InvalidChange("the codes are ready once the purchase is paid")
+    if purchase.codes_delivered:
+        raise CodesAlreadyDelivered("the codes of this purchase were shown once already; they are not shown again")
+    return [PurchaseCodesDelivered(purchase_id=purchase.purchase_id, delivered_at=now)]

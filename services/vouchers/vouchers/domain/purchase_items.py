@@ -1,0 +1,95 @@
+"""What makes the items of a purchase sellable: open programmes, amounts they sell, merchants
+allowed to sell, one code per voucher, and bonuses the campaigns have reserved for them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from downtown_events.vouchers import PurchaseItem
+from vouchers.domain.campaign import Campaign
+from vouchers.domain.errors import InvalidChange, NotAllowed, euros
+from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_sell
+from vouchers.domain.programme import Programme, check_amount, ensure_selling
+
+if TYPE_CHECKING:
+    from vouchers.domain.purchase import BuyerSecrets
+
+MAX_ITEMS = 500
+
+
+def check_items(
+    items: Sequence[PurchaseItem],
+    secrets: BuyerSecrets,
+    programmes: Mapping[UUID, Programme],
+    merchants: Mapping[UUID, MerchantStanding],
+    seller: MerchantStanding | None,
+    campaigns: Mapping[UUID, Campaign],
+    purchase_id: UUID,
+) -> None:
+    if not items:
+        raise InvalidChange("a purchase needs at least one voucher")
+    if len(items) > MAX_ITEMS:
+        raise InvalidChange(f"a purchase holds at most {MAX_ITEMS} vouchers; split it")
+    ids = [item.voucher_id for item in items]
+    if len(set(ids)) != len(ids):
+        raise InvalidChange("each voucher of a purchase needs its own id")
+    if set(secrets.code_hashes) != set(ids):
+        raise InvalidChange("every voucher of the purchase needs exactly one code")
+    gift_ids = [gift.voucher_id for gift in secrets.gifts]
+    if len(set(gift_ids)) != len(gift_ids) or set(gift_ids) != {item.voucher_id for item in items if item.gift}:
+        raise InvalidChange("every voucher marked as a gift needs one recipient, and only those do")
+    if seller is not None:
+        ensure_may_sell(seller)
+    for item in items:
+        _check_item(item, programmes, merchants, seller)
+    check_bonuses(items, campaigns, purchase_id)
+
+
+def _check_item(
+    item: PurchaseItem,
+    programmes: Mapping[UUID, Programme],
+    merchants: Mapping[UUID, MerchantStanding],
+    seller: MerchantStanding | None,
+) -> None:
+    programme = ensure_selling(programmes.get(item.programme_id))
+    check_amount(programme, item.amount_cents)
+    if programme.merchant_id is None:
+        return
+    ensure_may_sell(merchants.get(programme.merchant_id) or MerchantStanding.unknown(programme.merchant_id))
+    if seller is not None and seller.merchant_id != programme.merchant_id:
+        raise NotAllowed("a merchant sells its own vouchers and town vouchers, not another merchant's")
+
+
+def check_bonuses(items: Sequence[PurchaseItem], campaigns: Mapping[UUID, Campaign], purchase_id: UUID) -> None:
+    """A bonus on a voucher is money the town promised: it must be what the campaign reserved
+    for this purchase, item by item, or the budget and the vouchers would disagree."""
+    by_campaign: dict[UUID, list[PurchaseItem]] = {}
+    for item in items:
+        if item.campaign_id is not None:
+            by_campaign.setdefault(item.campaign_id, []).append(item)
+        elif item.bonus_cents:
+            raise InvalidChange("a bonus comes from a campaign; name it")
+    for campaign_id, campaign_items in by_campaign.items():
+        campaign = campaigns.get(campaign_id)
+        if campaign is None or any(item.programme_id != campaign.programme_id for item in campaign_items):
+            raise InvalidChange("a voucher's campaign must be a campaign of its programme")
+        reservation = campaign.reservations.get(purchase_id)
+        reserved = reservation.bonus_cents if reservation is not None and reservation.status == "reserved" else 0
+        given = sum(item.bonus_cents for item in campaign_items)
+        if given != reserved:
+            raise InvalidChange(
+                f"the vouchers carry {euros(given)} of bonus; the campaign reserved {euros(reserved)} for them"
+            )
+        if any(item.bonus_cents * 100 > item.amount_cents * campaign.bonus_percent for item in campaign_items):
+            raise InvalidChange(f"a voucher's bonus exceeds the campaign's {campaign.bonus_percent} % of its amount")
+
+
+def campaign_bonuses(items: Sequence[PurchaseItem]) -> dict[UUID, int]:
+    """Bonus per campaign of a purchase: what to grant when it is paid, release when it expires."""
+    totals: dict[UUID, int] = {}
+    for item in items:
+        if item.campaign_id is not None and item.bonus_cents:
+            totals[item.campaign_id] = totals.get(item.campaign_id, 0) + item.bonus_cents
+    return totals

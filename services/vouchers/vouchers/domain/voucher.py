@@ -1,0 +1,225 @@
+"""A voucher: money to spend at a merchant (merchant voucher) or at every member of a town
+programme (town voucher), in parts, until it expires.
+
+The balance has two parts, the buyer's money and a campaign's bonus, kept apart because the
+town pays for the bonus: redemptions spend the buyer's money first, credits back (refunds)
+return the bonus first, and what is left at expiry is breakage in both parts. Every balance
+change is its own event, carrying the balance after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import reduce
+from uuid import UUID
+
+from downtown_events.contract import IntegrationEvent
+from downtown_events.vouchers import (
+    ProgrammeKind,
+    VoucherExpired,
+    VoucherIssued,
+    VoucherRedeemed,
+    VoucherRedemptionReversed,
+    VoucherRefunded,
+)
+from vouchers.domain.errors import AlreadyExists, InvalidChange, NotFound
+from vouchers.domain.private_events import VoucherCodeAssigned
+from vouchers.domain.programme import Programme, expiry_date
+from vouchers.domain.purchase import Purchase
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """A payment with the voucher, and what of it was later credited back."""
+
+    redemption_id: UUID
+    merchant_id: UUID
+    amount_cents: int
+    paid_part_cents: int
+    bonus_part_cents: int
+    order_id: UUID | None = None
+    refunded_paid_cents: int = 0
+    refunded_bonus_cents: int = 0
+    reversed: bool = False
+
+    @property
+    def open_paid_cents(self) -> int:
+        """The buyer's money of it not yet credited back."""
+        return 0 if self.reversed else self.paid_part_cents - self.refunded_paid_cents
+
+    @property
+    def open_bonus_cents(self) -> int:
+        return 0 if self.reversed else self.bonus_part_cents - self.refunded_bonus_cents
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund_id: UUID
+    redemption_id: UUID
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class Voucher:
+    voucher_id: UUID
+    purchase_id: UUID
+    programme_id: UUID
+    kind: ProgrammeKind
+    merchant_id: UUID | None
+    value_cents: int
+    paid_cents: int
+    bonus_cents: int
+    campaign_id: UUID | None
+    expires_on: date
+    paid_balance_cents: int
+    bonus_balance_cents: int
+    code_hash: str = field(default="", repr=False)
+    redemptions: Mapping[UUID, Redemption] = field(default_factory=dict)
+    refunds: Mapping[UUID, Refund] = field(default_factory=dict)
+    redeemed_cents: int = 0
+    reversed_cents: int = 0
+    refunded_cents: int = 0
+    breakage_cents: int = 0
+    version: int = 0
+
+    @property
+    def balance_cents(self) -> int:
+        return self.paid_balance_cents + self.bonus_balance_cents
+
+    def valid_on(self, today: date) -> bool:
+        """Redeemable through ``expires_on``, that day included."""
+        return today <= self.expires_on
+
+
+def evolve(state: Voucher | None, event: IntegrationEvent) -> Voucher:
+    if isinstance(event, VoucherIssued):
+        return _issued(event)
+    if state is None:
+        raise ValueError(f"{type(event).__name__} before VoucherIssued")
+    state = replace(state, version=state.version + 1)
+    match event:
+        case VoucherCodeAssigned(code_hash=code_hash):
+            return replace(state, code_hash=code_hash)
+        case VoucherRedeemed():
+            spent = Redemption(
+                event.redemption_id, event.merchant_id, event.amount_cents, event.paid_part_cents,
+                event.bonus_part_cents, event.order_id,
+            )  # fmt: skip
+            state = _moved(state, -event.paid_part_cents, -event.bonus_part_cents)
+            return replace(state, redemptions={**state.redemptions, spent.redemption_id: spent},
+                           redeemed_cents=state.redeemed_cents + event.amount_cents)  # fmt: skip
+        case VoucherRedemptionReversed():
+            undone = replace(state.redemptions[event.redemption_id], reversed=True)
+            state = _moved(state, event.paid_part_cents, event.bonus_part_cents)
+            return replace(state, redemptions={**state.redemptions, undone.redemption_id: undone},
+                           reversed_cents=state.reversed_cents + event.amount_cents)  # fmt: skip
+        case VoucherRefunded():
+            return _refunded(state, event)
+        case VoucherExpired():
+            state = _moved(state, -event.paid_breakage_cents, -event.bonus_breakage_cents)
+            return replace(state, breakage_cents=state.breakage_cents + event.breakage_cents)
+    return state
+
+
+def _issued(event: VoucherIssued) -> Voucher:
+    return Voucher(
+        event.voucher_id, event.purchase_id, event.programme_id, event.kind, event.merchant_id, event.value_cents,
+        event.paid_cents, event.bonus_cents, event.campaign_id, event.expires_on,
+        paid_balance_cents=event.paid_cents, bonus_balance_cents=event.bonus_cents, version=1,
+    )  # fmt: skip
+
+
+def _moved(state: Voucher, paid_cents: int, bonus_cents: int) -> Voucher:
+    return replace(
+        state,
+        paid_balance_cents=state.paid_balance_cents + paid_cents,
+        bonus_balance_cents=state.bonus_balance_cents + bonus_cents,
+    )
+
+
+def _refunded(state: Voucher, event: VoucherRefunded) -> Voucher:
+    redemption = state.redemptions[event.redemption_id]
+    redemption = replace(
+        redemption,
+        refunded_paid_cents=redemption.refunded_paid_cents + event.paid_part_cents,
+        refunded_bonus_cents=redemption.refunded_bonus_cents + event.bonus_part_cents,
+    )
+    state = _moved(state, event.paid_part_cents, event.bonus_part_cents)
+    return replace(
+        state,
+        redemptions={**state.redemptions, redemption.redemption_id: redemption},
+        refunds={**state.refunds, event.refund_id: Refund(event.refund_id, event.redemption_id, event.amount_cents)},
+        refunded_cents=state.refunded_cents + event.amount_cents,
+    )
+
+
+def replay(events: Iterable[IntegrationEvent]) -> Voucher | None:
+    history = list(events)
+    if history and not isinstance(history[0], VoucherIssued):
+        raise NotFound("no such voucher")
+    return reduce(evolve, history, None)
+
+
+def ensure_exists(state: Voucher | None) -> Voucher:
+    if state is None:
+        raise NotFound("no such voucher")
+    return state
+
+
+def issue(
+    state: Voucher | None, *, purchase: Purchase, voucher_id: UUID, programme: Programme, today: date
+) -> list[IntegrationEvent]:
+    """A paid purchase's item becomes a voucher, valid by its programme's policy from
+    ``today`` (the day of payment), with its code's keyed hash. Issuing it again for the
+    same purchase (a redelivered ``PurchasePaid``) decides nothing."""
+    if state is not None:
+        if state.purchase_id == purchase.purchase_id:
+            return []
+        raise AlreadyExists("a voucher with this id exists already")
+    if purchase.status != "paid":
+        raise InvalidChange("vouchers are issued once their purchase is paid")
+    item = next((item for item in purchase.items if item.voucher_id == voucher_id), None)
+    if item is None:
+        raise NotFound("this purchase sold no such voucher")
+    if item.programme_id != programme.programme_id:
+        raise InvalidChange("the voucher must be issued by the programme it was sold in")
+    issued = VoucherIssued(
+        voucher_id=voucher_id,
+        purchase_id=purchase.purchase_id,
+        programme_id=programme.programme_id,
+        kind=programme.kind,
+        merchant_id=programme.merchant_id,
+        value_cents=item.amount_cents + item.bonus_cents,
+        paid_cents=item.amount_cents,
+        bonus_cents=item.bonus_cents,
+        campaign_id=item.campaign_id,
+        expires_on=expiry_date(programme.terms.validity, today),
+        vat_classification=programme.terms.vat_classification,
+    )
+    return [issued, VoucherCodeAssigned(voucher_id=voucher_id, code_hash=purchase.code_hash(voucher_id))]
+
+
+def expire(state: Voucher | None, *, today: date) -> list[IntegrationEvent]:
+    """The expiry job, on the day after the last valid day or later: what is left becomes
+    breakage. An empty or already expired voucher decides nothing."""
+    voucher = ensure_exists(state)
+    if voucher.valid_on(today):
+        raise InvalidChange(f"this voucher is valid through {voucher.expires_on.isoformat()}; it expires after that")
+    return breakage(voucher, today)
+
+
+def breakage(voucher: Voucher, today: date) -> list[IntegrationEvent]:
+    """What is left on a voucher past its validity, as breakage split into its parts."""
+    if voucher.balance_cents == 0:
+        return []
+    return [
+        VoucherExpired(
+            voucher_id=voucher.voucher_id,
+            expired_on=today,
+            breakage_cents=voucher.balance_cents,
+            paid_breakage_cents=voucher.paid_balance_cents,
+            bonus_breakage_cents=voucher.bonus_balance_cents,
+        )
+    ]
