@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 from uuid import uuid4
 
 from psycopg_pool import AsyncConnectionPool
 
-from downtown_events.contract import PrivateEvent, registry
 from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.projection import LIVE, Projection, ProjectionWriter, RowSet, Table, table_checksums
 from downtown_events.runtime.rebuild import ProjectionRebuild
@@ -17,18 +16,7 @@ from downtown_events.runtime.rebuild_sources import ServiceStore
 from downtown_events.runtime.records import ReceivedEvent
 from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader, checkpoint
-
-SERVICE = "testing"
-
-
-@registry.register
-class SecretNoted(PrivateEvent):
-    service: ClassVar[str] = SERVICE
-    event_name: ClassVar[str] = "SecretNoted"
-    schema_version: ClassVar[int] = 1
-    holder_id: str
-    secret_hash: str
-
+from tests.support.private_events import SERVICE, SecretNoted
 
 SECRETS = Table(name="secret_lookup", key="secret_hash", columns={"secret_hash": "text", "holder_id": "text"})
 

@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import faust
 import psycopg
@@ -26,7 +27,9 @@ from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
 from downtown_events.runtime.database import Pool, migrate, open_pool
 from downtown_events.runtime.faust_worker import Lazy, Subscription, build_worker_app
 from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.jobs import ScheduledJob, run_once, scheduled
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
+from downtown_events.runtime.ledger import InvalidLog, export_log, import_log
 from downtown_events.runtime.outbox import OutboxRelay
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.projection import Projection, ProjectionWriter
@@ -34,6 +37,8 @@ from downtown_events.runtime.settings import ServiceSettings
 from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader
 from downtown_events.runtime.tracking import EventHandler
 from downtown_events.topics import dead_letter_topic, events_topic
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class ServiceDefinition:
     projections: Sequence[Projection] = ()
     reactions: Sequence[Reaction] = ()
     migrations: Sequence[Path] = field(default_factory=list)
+    jobs: Sequence[ScheduledJob] = ()
 
     def topics_of(self, town: str, sources: Sequence[str]) -> list[str]:
         return [events_topic(town, source) for source in (sources or (self.name,))]
@@ -122,7 +128,7 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         data_dir=settings.worker_data_dir,
         subscriptions=agents,
         readiness=Lazy(readiness),
-        background=[relay, *feeds],
+        background=[relay, *feeds, *(scheduled(job, pool, settings) for job in service.jobs)],
         resources=[producer, pool],
         replication=settings.topic_replication,
     )
@@ -167,7 +173,53 @@ def admin_cli(service: ServiceDefinition, load_settings: Callable[[], ServiceSet
         applied = migrate(load_settings().database_url, *service.migrations)
         typer.echo(f"{len(applied)} migrations applied")
 
+    @cli.command("run-job")
+    def run_job(name: str = typer.Argument(..., help=", ".join(job.name for job in service.jobs) or "none")) -> None:
+        """Run one round of a scheduled job now (the worker runs them on their interval)."""
+        jobs = {job.name: job for job in service.jobs}
+        if name not in jobs:
+            raise typer.BadParameter(f"{service.name} has no job {name!r}; jobs: {', '.join(jobs) or 'none'}")
+        settings = load_settings()
+        done = asyncio.run(_with_pool(settings, service, lambda pool: run_once(jobs[name], pool, settings)))
+        typer.echo("another replica is running it right now" if done is None else f"{name}: {done} done")
+
+    @cli.command("export-log")
+    def export(path: Path = typer.Argument(..., help="file to write (it holds private events: keep it safe)")) -> None:
+        """Write the whole event log to a file, for another instance to import (a change of operator)."""
+        settings = load_settings()
+        with path.open("w", encoding="utf-8") as out:
+            summary = asyncio.run(
+                _with_pool(
+                    settings, service, lambda pool: export_log(pool, out, service=service.name, town=settings.town)
+                )
+            )
+        typer.echo(f"exported {summary.events} events of {settings.town}'s {service.name} (sha256 {summary.sha256})")
+
+    @cli.command("import-log")
+    def import_(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="a file from export-log")) -> None:
+        """Load an exported log into this (empty, provisioned) instance; it then publishes and projects it."""
+        settings = load_settings()
+        with path.open(encoding="utf-8") as lines:
+            try:
+                summary = asyncio.run(
+                    _with_pool(settings, service, lambda pool: import_log(pool, iter(lines), service=service.name))
+                )
+            except InvalidLog as error:
+                typer.echo(f"nothing imported: {error}", err=True)
+                raise typer.Exit(1) from None
+        typer.echo(
+            f"imported {summary.events} events (from {summary.town}); the worker now publishes and projects them"
+        )
+
     return cli
+
+
+async def _with_pool(settings: ServiceSettings, service: ServiceDefinition, work: Callable[[Pool], Awaitable[T]]) -> T:
+    pool = await open_pool(settings.database_url, max_size=2, name=f"{service.name}-admin")
+    try:
+        return await work(pool)
+    finally:
+        await pool.close()
 
 
 def create_database_if_missing(database_url: str) -> bool:
