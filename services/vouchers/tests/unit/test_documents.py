@@ -199,6 +199,13 @@ def test_the_widest_text_in_every_field_still_fits_one_page(widest: str) -> None
     assert str(printed.voucher_id) in page_text(page)
 
 
+def test_a_message_of_the_longest_length_the_service_accepts_is_printed_whole() -> None:
+    message = " ".join(f"Gruß{number:03d}" for number in range(125))[:1000]
+    (page,) = pages(voucher_pdf([voucher(message=message)]))
+
+    assert " ".join(page_text(page).split()).count("Gruß") == 125
+
+
 def test_a_long_message_is_cut_and_wraps_inside_the_page() -> None:
     words = " ".join(f"Wort{number}" for number in range(2000))
     (page,) = pages(voucher_pdf([voucher(message=words)]))

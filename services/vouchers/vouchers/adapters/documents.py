@@ -57,10 +57,11 @@ QR_SIZE = 56 * mm
 """Printed edge of the QR code with its quiet zone: the symbol itself (25 modules of 33) is over
 4 cm wide, which a phone reads from arm's length."""
 
-# Cut lengths for user text: generous for real names, bounded so that a page never overflows.
+# Cut lengths for user text: what the service accepts (a gift's recipient and message, see
+# ``vouchers.domain.private_events.Gift``) is printed in full; anything longer is cut.
 NAME_LIMIT = 120
 PLACE_LIMIT = 200
-MESSAGE_LIMIT = 600
+MESSAGE_LIMIT = 1000
 MESSAGE_LINES = 8
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
