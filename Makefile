@@ -54,8 +54,9 @@ bench: stack  ## benchmarks: event store, projection rebuild, photo-to-searchabl
 	@$(VENV)/pip install -q -r requirements/bench.txt
 	$(VENV)/python -m bench
 
-rebuild:  ## rebuild a projection of a running town: make rebuild TOWN=schoeppingen PROJECTION=town_catalog
-	@eval "$$($(SERVICES) env $(TOWN) | sed 's/^/export /')" && $(VENV)/downtown-projections rebuild --service catalog --projection $(PROJECTION)
+rebuild: SERVICE ?= catalog
+rebuild:  ## rebuild a projection of a running town: make rebuild TOWN=schoeppingen [SERVICE=catalog] PROJECTION=town_catalog
+	@eval "$$($(SERVICES) env $(TOWN) $(SERVICE) | sed 's/^/export /')" && $(VENV)/downtown-projections rebuild --service $(SERVICE) --projection $(PROJECTION)
 
 schemas:  ## regenerate the published JSON Schemas and AsyncAPI document (events/schemas, events/asyncapi.json)
 	$(VENV)/python -m downtown_events.schemas events

@@ -2,14 +2,42 @@
 # Start, stop and show Downtown's services for the demo towns (deploy/local/towns/*.env).
 # The stack (Kafka, PostgreSQL, venv) must be up first: `bash deploy/local/stack.sh up`.
 #
-#   bash deploy/local/services.sh start   # provision, start API + worker per town, seed, print where to look
-#   bash deploy/local/services.sh stop    # stop every service process started here
+#   bash deploy/local/services.sh start               # per town and service: provision, start API + worker;
+#                                                     # then seed each town, print where to look
+#   bash deploy/local/services.sh stop                # stop every service process started here
 #   bash deploy/local/services.sh status
+#   bash deploy/local/services.sh env TOWN [SERVICE]  # one service's environment (default catalog), shell-quoted
 #
-# Each town is a separate instance: its own database (downtown_<town>_catalog), topic
-# prefix (<town>.catalog.*), ports and secrets. DOWNTOWN_KAFKA_BOOTSTRAP and
-# DOWNTOWN_DATABASE_URL (a server URL; the town's database name is filled in) point the
-# services at an existing broker and PostgreSQL instead of the local ones.
+# Services start in the order of SERVICES below, each town's catalog first (vouchers reads its
+# topic). A service is started when services/<name>/pyproject.toml exists and its console
+# scripts <name>-api, -worker and -admin are installed in .downtown/venv and load; a service
+# whose package exists but whose code does not load yet is skipped with a one-line note.
+#
+# Per town and service: its own database downtown_<town>_<service>, topics <town>.<service>.*,
+# ports (the town file's DOWNTOWN_PORT_BASE + the service's place in SERVICES for the API,
+# + 10 more for the worker's health: catalog 18101/18111 in Schöppingen), worker data dir
+# .downtown/worker-data/<service>, logs .downtown/logs/<town>-<service>-{api,worker}.log.
+#
+# Secrets: .downtown/towns/<town>.secrets.env, made once per installation (mode 600, never
+# committed). A line NAME=value reaches every service of the town (the association token);
+# <service>__NAME=value reaches only that service, as NAME (the catalog's token signing key,
+# vouchers' code hash key and payment webhook secret). Every service but the catalog also
+# gets DOWNTOWN_TRUSTED_TOKEN_KEYS, the catalog's public key, to verify merchant tokens.
+#
+# Seeding, per town, in start order: deploy/local/seed/<service>.py, if it exists, runs as
+#   .downtown/venv/bin/python -P deploy/local/seed/<service>.py --town <town>
+# (-P: its folder is not on sys.path, so seed/vouchers.py does not shadow the vouchers package)
+# with DOWNTOWN_TOWN, DOWNTOWN_ASSOCIATION_TOKEN and DOWNTOWN_<SERVICE>_API (e.g.
+# DOWNTOWN_CATALOG_API=http://127.0.0.1:18101) set for every running service of the town. It
+# must be idempotent (make run seeds on every run); a failing seed fails make run.
+#
+# Guide: after the API docs and worker health of each running service, the printed guide
+# shows the lines of deploy/local/guide/<service>.txt, if it exists ('#' lines are skipped),
+# with {api} {worker} {town} {town_name} {postal_code} and {<service>_api} filled in.
+#
+# DOWNTOWN_KAFKA_BOOTSTRAP and DOWNTOWN_DATABASE_URL (a server URL; each database name is
+# filled in) point the services at an existing broker and PostgreSQL instead of the local
+# ones. No other DOWNTOWN_* variable of the caller reaches a service except DOWNTOWN_LOG_LEVEL.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,42 +50,171 @@ KAFKA=${DOWNTOWN_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
 DATABASE_SERVER=${DOWNTOWN_DATABASE_URL:-postgresql://downtown@127.0.0.1:15432/postgres}
 mkdir -p "$RUN" "$LOGS"
 
+SERVICES=(catalog vouchers ordering dispatch)  # start order; a service's place (from 1) sets its ports
+declare -A OWN_SECRETS=(                       # secrets only that service's processes see
+    [catalog]="DOWNTOWN_TOKEN_SIGNING_KEY"
+    [vouchers]="DOWNTOWN_CODE_HASH_KEY DOWNTOWN_PAYMENT_WEBHOOK_SECRET"
+)
+TOWN_SECRETS=(DOWNTOWN_ASSOCIATION_TOKEN)      # the town's: every service sees them
+CATALOG_KEY_ID=catalog-1                       # the catalog's default token_key_id
+
 say() { printf '==> %s\n' "$*"; }
 towns() { for file in "$TOWNS_DIR"/*.env; do basename "$file" .env; done; }
 
-town_secrets() {  # .downtown/towns/<town>.secrets.env: made once per installation, never committed
-    local file="$ROOT/.downtown/towns/$1.secrets.env"
+# --- which services run here --------------------------------------------------------------
+
+RUNNABLE=()       # filled by find_services: the services to start, in start order
+declare -A SKIPPED=()  # service -> why it is not started
+
+find_services() {
+    local service reason
+    RUNNABLE=()
+    for service in "${SERVICES[@]}"; do
+        [ -f "services/$service/pyproject.toml" ] || continue  # not built yet: nothing to say
+        if [ ! -x "$BIN/$service-api" ]; then
+            reason="$service-api is not installed in .downtown/venv (bash deploy/local/stack.sh python)"
+        else
+            reason=$(scripts_load "$service")
+        fi
+        if [ -z "$reason" ]; then
+            RUNNABLE+=("$service")
+        else
+            SKIPPED[$service]=$reason
+        fi
+    done
+}
+
+scripts_load() {  # prints why the service's console scripts do not load; nothing when they do
+    "$BIN/python" - "$1" <<'EOF'
+import sys
+from importlib.metadata import entry_points
+
+service = sys.argv[1]
+scripts = {script.name: script for script in entry_points(group="console_scripts")}
+for name in (f"{service}-api", f"{service}-worker", f"{service}-admin"):
+    try:
+        scripts[name].load()
+    except Exception as error:  # noqa: BLE001 - any reason is a reason not to start it
+        print(f"{name} does not load yet ({type(error).__name__}: {error})")
+        break
+EOF
+}
+
+note_skipped() {
+    local service
+    for service in "${!SKIPPED[@]}"; do say "$service: not started, ${SKIPPED[$service]}"; done
+}
+
+# --- secrets --------------------------------------------------------------------------------
+
+secrets_file() { echo "$ROOT/.downtown/towns/$1.secrets.env"; }
+
+ensure_secrets() {  # town: make what is missing, once per installation; migrate older files in place
+    local file service name
+    file=$(secrets_file "$1")
     mkdir -p "$(dirname "$file")"
     (
         umask 077
-        touch "$file"
-        if ! grep -q '^DOWNTOWN_TOKEN_SIGNING_KEY=' "$file"; then
-            "$BIN/python" -c 'from downtown_events.runtime.identity import new_signing_key
-print(f"DOWNTOWN_TOKEN_SIGNING_KEY={new_signing_key()}")' >>"$file"
+        if [ ! -e "$file" ]; then
+            printf '# %s\n' "Demo town $1's secrets, made by deploy/local/services.sh; never commit them." \
+                "NAME=value reaches every service of the town; <service>__NAME=value only that service." >"$file"
         fi
-        if ! grep -q '^DOWNTOWN_ASSOCIATION_TOKEN=' "$file"; then
-            "$BIN/python" -c 'import secrets; print(f"DOWNTOWN_ASSOCIATION_TOKEN={secrets.token_urlsafe(24)}")' >>"$file"
+        # Before each service had its own secrets, the catalog's signing key had no prefix.
+        if grep -q '^DOWNTOWN_TOKEN_SIGNING_KEY=' "$file"; then
+            sed -i 's/^DOWNTOWN_TOKEN_SIGNING_KEY=/catalog__DOWNTOWN_TOKEN_SIGNING_KEY=/' "$file"
         fi
+        chmod 600 "$file"
+        for name in "${TOWN_SECRETS[@]}"; do add_secret "$file" "$name"; done
+        for service in "${SERVICES[@]}"; do
+            for name in ${OWN_SECRETS[$service]:-}; do add_secret "$file" "${service}__$name"; done
+        done
     )
-    echo "$file"
 }
 
-town_env() {  # the environment of one town's processes, in the current shell
-    local town=$1 secrets_file
-    secrets_file=$(town_secrets "$town")
-    set -a
-    # shellcheck disable=SC1090
-    source "$TOWNS_DIR/$town.env"
-    # shellcheck disable=SC1090
-    source "$secrets_file"
-    set +a
-    export DOWNTOWN_KAFKA_BOOTSTRAP="$KAFKA"
-    DOWNTOWN_DATABASE_URL=$("$BIN/python" -c 'import sys, urllib.parse as u
-print(u.urlsplit(sys.argv[1])._replace(path="/" + sys.argv[2]).geturl())' "$DATABASE_SERVER" "downtown_${town}_catalog")
-    export DOWNTOWN_DATABASE_URL
-    export DOWNTOWN_PHOTO_DIR="$ROOT/.downtown/photos"
-    export DOWNTOWN_WORKER_DATA_DIR="$ROOT/.downtown/worker-data"
+add_secret() {  # file, key: append key=<a new value> unless the file has the key
+    local file=$1 key=$2
+    grep -q "^$key=" "$file" && return 0
+    printf '%s=%s\n' "$key" "$(new_secret "${key##*__}")" >>"$file"
 }
+
+new_secret() {  # variable name: a fresh value for it
+    case $1 in
+        DOWNTOWN_TOKEN_SIGNING_KEY)
+            "$BIN/python" -c 'from downtown_events.runtime.identity import new_signing_key; print(new_signing_key())' ;;
+        DOWNTOWN_ASSOCIATION_TOKEN) "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(24))' ;;
+        *) "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))' ;;
+    esac
+}
+
+secret() {  # town, key: its value in the town's secrets file
+    sed -n "s/^$2=//p" "$(secrets_file "$1")" | tail -n 1
+}
+
+catalog_public_keys() {  # town: DOWNTOWN_TRUSTED_TOKEN_KEYS for the services that verify merchant tokens
+    "$BIN/python" -c 'import json, sys
+from downtown_events.runtime.identity import public_key_of
+print(json.dumps({sys.argv[1]: "catalog:" + public_key_of(sys.argv[2])}))' \
+        "$CATALOG_KEY_ID" "$(secret "$1" catalog__DOWNTOWN_TOKEN_SIGNING_KEY)"
+}
+
+# --- one service's environment --------------------------------------------------------------
+
+load_town() {  # town: its file's variables (DOWNTOWN_TOWN_NAME, DOWNTOWN_PORT_BASE, ...), not exported
+    # shellcheck disable=SC1090
+    source "$TOWNS_DIR/$1.env"
+}
+
+place_of() {  # service: its place in SERVICES, from 1
+    local index
+    for index in "${!SERVICES[@]}"; do
+        if [ "${SERVICES[$index]}" = "$1" ]; then
+            echo $((index + 1))
+            return 0
+        fi
+    done
+    echo "!! unknown service $1 (services: ${SERVICES[*]})" >&2
+    return 1
+}
+
+api_port() { (load_town "$1" && echo $((DOWNTOWN_PORT_BASE + $(place_of "$2")))); }
+worker_port() { (load_town "$1" && echo $((DOWNTOWN_PORT_BASE + 10 + $(place_of "$2")))); }
+
+database_url() {  # database name: DATABASE_SERVER with that database
+    "$BIN/python" -c 'import sys, urllib.parse as u
+print(u.urlsplit(sys.argv[1])._replace(path="/" + sys.argv[2]).geturl())' "$DATABASE_SERVER" "$1"
+}
+
+service_env() {  # town, service: export exactly what that service's processes may see (call in a subshell)
+    local town=$1 service=$2 name value
+    for name in $(compgen -e); do
+        case $name in DOWNTOWN_LOG_LEVEL) ;; DOWNTOWN_*) unset "$name" ;; esac
+    done
+    load_town "$town"
+    export DOWNTOWN_TOWN="$town"
+    export DOWNTOWN_KAFKA_BOOTSTRAP="$KAFKA"
+    DOWNTOWN_DATABASE_URL=$(database_url "downtown_${town}_${service}")
+    export DOWNTOWN_DATABASE_URL
+    DOWNTOWN_HTTP_PORT=$(api_port "$town" "$service")
+    DOWNTOWN_WORKER_PORT=$(worker_port "$town" "$service")
+    export DOWNTOWN_HTTP_PORT DOWNTOWN_WORKER_PORT
+    export DOWNTOWN_WORKER_DATA_DIR="$ROOT/.downtown/worker-data/$service"
+    for name in "${TOWN_SECRETS[@]}"; do
+        value=$(secret "$town" "$name")
+        export "$name=$value"
+    done
+    for name in ${OWN_SECRETS[$service]:-}; do
+        value=$(secret "$town" "${service}__$name")
+        export "$name=$value"
+    done
+    if [ "$service" = catalog ]; then
+        export DOWNTOWN_PHOTO_DIR="$ROOT/.downtown/photos"
+    else
+        DOWNTOWN_TRUSTED_TOKEN_KEYS=$(catalog_public_keys "$town")
+        export DOWNTOWN_TRUSTED_TOKEN_KEYS
+    fi
+}
+
+# --- processes ------------------------------------------------------------------------------
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -88,18 +245,42 @@ wait_ready() {  # name, url
     return 1
 }
 
+start_service() {  # town, service: provision, start API and worker, wait until both are ready
+    local town=$1 service=$2
+    (
+        service_env "$town" "$service"
+        say "$town: $service: provisioning database, topics and migrations"
+        "$BIN/$service-admin" provision --create-database
+        start_process "$town-$service-api" "$BIN/$service-api"
+        start_process "$town-$service-worker" "$BIN/$service-worker"
+        wait_ready "$town-$service-api" "http://127.0.0.1:$DOWNTOWN_HTTP_PORT/healthz/ready"
+        wait_ready "$town-$service-worker" "http://127.0.0.1:$DOWNTOWN_WORKER_PORT/healthz/ready"
+    )
+}
+
+seed_town() {  # town: run each running service's seed script, in start order
+    local town=$1 service
+    local -a given=(DOWNTOWN_TOWN="$town" DOWNTOWN_ASSOCIATION_TOKEN="$(secret "$town" DOWNTOWN_ASSOCIATION_TOKEN)")
+    for service in "${RUNNABLE[@]}"; do
+        given+=("DOWNTOWN_${service^^}_API=http://127.0.0.1:$(api_port "$town" "$service")")
+    done
+    for service in "${RUNNABLE[@]}"; do
+        if [ -f "deploy/local/seed/$service.py" ]; then
+            env "${given[@]}" "$BIN/python" -P "deploy/local/seed/$service.py" --town "$town"
+        fi
+    done
+}
+
 start() {
+    local town service
+    find_services
+    note_skipped
     for town in $(towns); do
-        (
-            town_env "$town"
-            say "$town: provisioning database, topics and migrations"
-            "$BIN/catalog-admin" provision --create-database
-            start_process "$town-catalog-api" "$BIN/catalog-api"
-            start_process "$town-catalog-worker" "$BIN/catalog-worker"
-            wait_ready "$town-catalog-api" "http://127.0.0.1:$DOWNTOWN_HTTP_PORT/healthz/ready"
-            wait_ready "$town-catalog-worker" "http://127.0.0.1:$DOWNTOWN_WORKER_PORT/healthz/ready"
-            "$BIN/python" deploy/local/seed.py --town "$town" --api "http://127.0.0.1:$DOWNTOWN_HTTP_PORT"
-        )
+        ensure_secrets "$town"
+        for service in "${RUNNABLE[@]}"; do
+            start_service "$town" "$service"
+        done
+        seed_town "$town"
     done
     print_guide
 }
@@ -121,36 +302,61 @@ stop() {
 }
 
 status() {
+    local town service process
     for town in $(towns); do
-        for process in catalog-api catalog-worker; do
-            if running "$RUN/$town-$process.pid"; then
-                echo "$town-$process: running (pid $(cat "$RUN/$town-$process.pid"))"
-            else
-                echo "$town-$process: stopped"
-            fi
+        for service in "${SERVICES[@]}"; do
+            [ -f "services/$service/pyproject.toml" ] || continue
+            for process in "$service-api" "$service-worker"; do
+                if running "$RUN/$town-$process.pid"; then
+                    echo "$town-$process: running (pid $(cat "$RUN/$town-$process.pid"))"
+                else
+                    echo "$town-$process: stopped"
+                fi
+            done
         done
     done
 }
 
+# --- the guide printed at the end of `make run` ---------------------------------------------
+
+guide_lines() {  # town, service: deploy/local/guide/<service>.txt with its placeholders filled in
+    local town=$1 service=$2 line other
+    local file="deploy/local/guide/$service.txt"
+    [ -f "$file" ] || return 0
+    load_town "$town"
+    while IFS= read -r line; do
+        [[ $line == \#* ]] && continue
+        line=${line//"{api}"/"http://127.0.0.1:$(api_port "$town" "$service")"}
+        line=${line//"{worker}"/"http://127.0.0.1:$(worker_port "$town" "$service")"}
+        line=${line//"{town}"/"$town"}
+        line=${line//"{town_name}"/"$DOWNTOWN_TOWN_NAME"}
+        line=${line//"{postal_code}"/"$DOWNTOWN_TOWN_POSTAL_CODE"}
+        for other in "${RUNNABLE[@]}"; do
+            line=${line//"{${other}_api}"/"http://127.0.0.1:$(api_port "$town" "$other")"}
+        done
+        echo "      $line"
+    done <"$file"
+}
+
 print_guide() {
+    local town service
     echo
     echo "Downtown is running. Per town:"
     for town in $(towns); do
         (
-            town_env "$town"
-            local api="http://127.0.0.1:$DOWNTOWN_HTTP_PORT"
+            load_town "$town"
             echo
             echo "  $DOWNTOWN_TOWN_NAME ($town)"
-            echo "    API docs      $api/docs"
-            echo "    search        curl '$api/catalog?q=wein'"
-            echo "    directory     curl '$api/directory?open_now=true'"
-            echo "    register      curl -X POST $api/merchants -H 'Content-Type: application/json' \\"
-            echo "                    -d '{\"name\":\"Mein Laden\",\"category\":\"Geschenke\",\"address\":{\"street\":\"Markt 1\",\"postal_code\":\"$DOWNTOWN_TOWN_POSTAL_CODE\",\"city\":\"$DOWNTOWN_TOWN_NAME\"},\"phone\":\"0255 1\",\"email\":\"laden@example.de\"}'"
-            echo "    list product  curl -X POST $api/offers/products -H 'Authorization: Bearer <token>' \\"
-            echo "                    -F photo=@bottle.jpg -F price=12,90 -F title='Riesling 2023'"
-            echo "    worker health $(printf 'http://127.0.0.1:%s/healthz/ready' "$DOWNTOWN_WORKER_PORT")"
-            echo "    rebuild       make rebuild TOWN=$town PROJECTION=town_catalog"
-            echo "    association   token in .downtown/towns/$town.secrets.env (suspend merchants, replace lost tokens)"
+            echo "    association token in .downtown/towns/$town.secrets.env (suspend merchants, replace lost tokens)"
+            for service in "${RUNNABLE[@]}"; do
+                echo "    $service"
+                echo "      API docs      http://127.0.0.1:$(api_port "$town" "$service")/docs"
+                echo "      worker health http://127.0.0.1:$(worker_port "$town" "$service")/healthz/ready"
+                guide_lines "$town" "$service"
+            done
+            for service in "${!SKIPPED[@]}"; do
+                echo "    $service: not started, ${SKIPPED[$service]}"
+            done
         )
     done
     echo
@@ -161,6 +367,14 @@ case "${1:-}" in
     start) start ;;
     stop) stop ;;
     status) status ;;
-    env) town_env "${2:?town}"; env | grep '^DOWNTOWN_' ;;
-    *) echo "usage: $0 start|stop|status|env TOWN" >&2; exit 2 ;;
+    env)
+        town=${2:?usage: $0 env TOWN [SERVICE]}
+        service=${3:-catalog}
+        place_of "$service" >/dev/null
+        [ -f "$TOWNS_DIR/$town.env" ] || { echo "!! unknown town $town (towns: $(towns | xargs))" >&2; exit 2; }
+        ensure_secrets "$town"
+        service_env "$town" "$service"
+        for name in $(compgen -e | grep '^DOWNTOWN_' | sort); do printf '%s=%q\n' "$name" "${!name}"; done
+        ;;
+    *) echo "usage: $0 start|stop|status|env TOWN [SERVICE]" >&2; exit 2 ;;
 esac

@@ -1,6 +1,9 @@
 """Seed one town's catalog with demo merchants and offers, through the catalog's HTTP API.
 
-    .downtown/venv/bin/python deploy/local/seed.py --town schoeppingen --api http://127.0.0.1:18101
+    .downtown/venv/bin/python deploy/local/seed/catalog.py --town schoeppingen --api http://127.0.0.1:18101
+
+``make run`` runs it for every town (see deploy/local/services.sh), giving the API as
+``DOWNTOWN_CATALOG_API`` instead of ``--api``.
 
 Idempotent: every creating POST carries an Idempotency-Key derived from the town and the
 merchant's or offer's slug, so a second run creates nothing (the API answers 200, not 201).
@@ -929,13 +932,19 @@ def seed(town_id: str, api: str, association_token: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--town", required=True, help="town id, e.g. schoeppingen or muenster")
-    parser.add_argument("--api", required=True, help="the town's catalog API, e.g. http://127.0.0.1:18101")
+    parser.add_argument(
+        "--api",
+        default=os.environ.get("DOWNTOWN_CATALOG_API"),
+        help="the town's catalog API, e.g. http://127.0.0.1:18101 (default: $DOWNTOWN_CATALOG_API)",
+    )
     parser.add_argument(
         "--association-token",
         default=os.environ.get("DOWNTOWN_ASSOCIATION_TOKEN"),
         help="the town's association token (default: $DOWNTOWN_ASSOCIATION_TOKEN), for tokens on a second run",
     )
     args = parser.parse_args(argv)
+    if not args.api:
+        parser.error("give --api or set DOWNTOWN_CATALOG_API")
     if not args.association_token:
         parser.error("give --association-token or set DOWNTOWN_ASSOCIATION_TOKEN")
     try:
