@@ -15,7 +15,7 @@ from downtown_events.runtime.rebuild import ProjectionRebuild
 from downtown_events.runtime.rebuild_sources import ServiceStore
 from downtown_events.runtime.records import ReceivedEvent
 from downtown_events.runtime.store import PostgresEventStore
-from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader, checkpoint
+from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader, checkpoint, checkpointing
 from tests.support.private_events import SERVICE, SecretNoted
 
 SECRETS = Table(name="secret_lookup", key="secret_hash", columns={"secret_hash": "text", "holder_id": "text"})
@@ -38,7 +38,9 @@ class SecretLookup(Projection):
 def feed_for(pool: AsyncConnectionPool, town: str) -> StoreFeed:
     writer = ProjectionWriter(SecretLookup())
     dead_letters = StoreDeadLetters(pool, writer.consumer_name)
-    consumer = TrackingConsumer(pool, writer, dead_letters, town=town, service=SERVICE)
+    consumer = TrackingConsumer(
+        pool, writer, dead_letters, town=town, service=SERVICE, progress=checkpointing(writer.consumer_name)
+    )
     return StoreFeed(pool, consumer, writer.consumer_name, StoreReader(town=town, service=SERVICE))
 
 

@@ -81,6 +81,10 @@ class _Skipping:
         return None
 
 
+Progress = Callable[[Connection, Sequence[KafkaRecord]], Awaitable[None]]
+"""Records how far a transport has read, in the transaction that applies what it read."""
+
+
 class TrackingConsumer:
     def __init__(
         self,
@@ -91,6 +95,7 @@ class TrackingConsumer:
         town: str,
         service: str,
         max_backoff_seconds: float = 30.0,
+        progress: Progress | None = None,
     ) -> None:
         self._pool = pool
         self._handler = handler
@@ -98,6 +103,7 @@ class TrackingConsumer:
         self._town = town
         self._service = service
         self._max_backoff = max_backoff_seconds
+        self._progress = progress
 
     async def process(self, records: Sequence[KafkaRecord]) -> None:
         """Apply a batch durably; return only when every record is applied or dead-lettered."""
@@ -160,6 +166,8 @@ class TrackingConsumer:
         """Record a dead-lettered event as processed, so its stream's later events still flow."""
         async with self._pool.connection() as conn, conn.transaction():
             await apply_tracked(conn, _Skipping(self._handler.consumer_name), events, records)
+            if self._progress:
+                await self._progress(conn, records)
 
     async def _apply(self, events: Sequence[Decoded], records: Sequence[KafkaRecord]) -> None:
         with telemetry.tracer.start_as_current_span(f"{self._handler.consumer_name} apply") as batch_span:
@@ -169,6 +177,8 @@ class TrackingConsumer:
                     self._record_consume_span(event)
             async with self._pool.connection() as conn, conn.transaction():
                 fresh = await apply_tracked(conn, self._handler, events, records)
+                if self._progress:
+                    await self._progress(conn, records)
                 crash_point("consumer.before_commit")
             crash_point("consumer.after_commit")
         telemetry.events_consumed.add(fresh, {"service": self._service, "consumer": self._handler.consumer_name})

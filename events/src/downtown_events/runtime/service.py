@@ -34,7 +34,7 @@ from downtown_events.runtime.outbox import OutboxRelay
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.projection import Projection, ProjectionWriter
 from downtown_events.runtime.settings import ServiceSettings
-from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader
+from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader, checkpointing
 from downtown_events.runtime.tracking import EventHandler
 from downtown_events.topics import dead_letter_topic, events_topic
 
@@ -98,7 +98,14 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
             async with opened.connection() as conn:
                 await writer.create_tables(conn)
             dead_letters = StoreDeadLetters(opened, writer.consumer_name)
-            consumer = TrackingConsumer(opened, writer, dead_letters, town=settings.town, service=service.name)
+            consumer = TrackingConsumer(
+                opened,
+                writer,
+                dead_letters,
+                town=settings.town,
+                service=service.name,
+                progress=checkpointing(writer.consumer_name),
+            )
             reader = StoreReader(town=settings.town, service=service.name)
             await StoreFeed(opened, consumer, writer.consumer_name, reader).run(stop)
 

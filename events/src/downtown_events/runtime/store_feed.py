@@ -11,8 +11,9 @@ Completeness: positions commit out of order, so the feed reads only the events o
 transactions that have ended (``tx_id`` below the snapshot's ``xmin``), in ``(tx_id,
 position)`` order, and remembers the last pair it read (``store_checkpoints``). A stream's
 versions may still come out of order (a transaction's id is fixed at its first write);
-tracking parks and releases them as it does for Kafka. The checkpoint is saved after the
-batch commits: a crash in between reads the batch again, and tracking drops it.
+tracking parks and releases them as it does for Kafka. The checkpoint is saved in the
+transaction that applies the batch (as Kafka offsets are), so the read model and the
+cursor never disagree — which the rebuild relies on when it catches up to the live one.
 
 Whatever the consumer cannot decode or apply goes to ``store_dead_letters``, never to the
 dead-letter topic: a private event must not leave the service.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,10 @@ log = logging.getLogger(__name__)
 StorePosition = tuple[int, int]
 """(tx_id, position) of the last event read; (0, 0) before the first."""
 START: StorePosition = (0, 0)
+
+
+STORE_TX_HEADER = "downtown_store_tx"
+"""The record header that carries the writing transaction's id (the cursor's first half)."""
 
 
 def store_topic(town: str, service: str) -> str:
@@ -105,7 +111,13 @@ class StoreReader:
 
     def _record(self, row: dict[str, Any]) -> KafkaRecord:
         key, value, headers = PendingEvent.of(row).to_cloud_event(self._town, self._source).to_kafka()
+        headers.append((STORE_TX_HEADER, row["tx_id"].encode()))
         return KafkaRecord(self.topic, 0, int(row["position"]), key, value, headers)
+
+
+def position_of(record: KafkaRecord) -> StorePosition:
+    tx_id = next(value for name, value in record.headers if name == STORE_TX_HEADER)
+    return int(tx_id), record.offset
 
 
 async def checkpoint(conn: Connection, consumer_name: str) -> StorePosition:
@@ -116,6 +128,17 @@ async def checkpoint(conn: Connection, consumer_name: str) -> StorePosition:
 async def save_checkpoint(conn: Connection, consumer_name: str, position: StorePosition) -> None:
     """Move the cursor forward (never back: a slower replica's late save changes nothing)."""
     await conn.execute(_SAVE_CHECKPOINT, (consumer_name, str(position[0]), position[1]))
+
+
+def checkpointing(consumer_name: str) -> Callable[[Connection, Sequence[KafkaRecord]], Awaitable[None]]:
+    """The store feed's progress, for :class:`TrackingConsumer`: the cursor after the last
+    record applied, saved in the same transaction."""
+
+    async def save(conn: Connection, records: Sequence[KafkaRecord]) -> None:
+        if records:
+            await save_checkpoint(conn, consumer_name, position_of(records[-1]))
+
+    return save
 
 
 class StoreDeadLetters:
@@ -138,7 +161,8 @@ class StoreDeadLetters:
 
 class StoreFeed:
     """Feeds one consumer from the store until stopped; one replica at a time (an advisory
-    lock), woken by the appends' NOTIFY or every ``idle_poll_seconds``."""
+    lock), woken by the appends' NOTIFY or every ``idle_poll_seconds``. The consumer must
+    save the cursor as it applies (``progress=checkpointing(consumer_name)``)."""
 
     def __init__(
         self,
@@ -161,9 +185,7 @@ class StoreFeed:
         async with self._pool.connection() as conn:
             batch = await self._reader.read(conn, await checkpoint(conn, self._consumer_name))
         if batch.records:
-            await self._consumer.process(batch.records)
-            async with self._pool.connection() as conn:
-                await save_checkpoint(conn, self._consumer_name, batch.last)
+            await self._consumer.process(batch.records)  # saves the checkpoint as it applies
         return len(batch.records)
 
     async def run(self, stop: asyncio.Event) -> None:
