@@ -79,9 +79,15 @@ def _fold(state: Campaign | None, events: Sequence[IntegrationEvent]) -> Campaig
         if not isinstance(first, CampaignStarted):
             raise ValueError(f"{type(first).__name__} before CampaignStarted")
         state = Campaign(
-            first.campaign_id, first.programme_id, first.name, first.bonus_percent, first.budget_cents,
-            first.per_buyer_cap_cents, first.ends_at, version=1,
-        )  # fmt: skip
+            first.campaign_id,
+            first.programme_id,
+            first.name,
+            first.bonus_percent,
+            first.budget_cents,
+            first.per_buyer_cap_cents,
+            first.ends_at,
+            version=1,
+        )
     reservations, totals = dict(state.reservations), dict(state.buyer_totals)
     reserved, granted, ended = state.reserved_cents, state.granted_cents, state.ended
     for event in events:

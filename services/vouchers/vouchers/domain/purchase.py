@@ -79,18 +79,27 @@ class Purchase:
 def evolve(state: Purchase | None, event: IntegrationEvent) -> Purchase:
     if isinstance(event, PurchaseStarted):
         return Purchase(
-            event.purchase_id, event.channel, tuple(event.items), event.total_cents, event.expires_at,
-            event.merchant_id, version=1,
-        )  # fmt: skip
+            event.purchase_id,
+            event.channel,
+            tuple(event.items),
+            event.total_cents,
+            event.expires_at,
+            event.merchant_id,
+            version=1,
+        )
     if state is None:
         raise ValueError(f"{type(event).__name__} before PurchaseStarted")
     state = replace(state, version=state.version + 1)
     match event:
         case PurchaseSecretsSealed():
             secrets = BuyerSecrets(
-                event.buyer_email, event.buyer_ref, event.access_token_hash, event.sealed_codes,
-                event.code_hashes, tuple(event.gifts),
-            )  # fmt: skip
+                event.buyer_email,
+                event.buyer_ref,
+                event.access_token_hash,
+                event.sealed_codes,
+                event.code_hashes,
+                tuple(event.gifts),
+            )
             return replace(state, secrets=secrets)
         case PurchasePaid(reference=reference):
             return replace(state, status="paid", payment_reference=reference)

@@ -104,17 +104,27 @@ def evolve(state: Voucher | None, event: IntegrationEvent) -> Voucher:
             return replace(state, code_hash=code_hash)
         case VoucherRedeemed():
             spent = Redemption(
-                event.redemption_id, event.merchant_id, event.amount_cents, event.paid_part_cents,
-                event.bonus_part_cents, event.order_id,
-            )  # fmt: skip
+                event.redemption_id,
+                event.merchant_id,
+                event.amount_cents,
+                event.paid_part_cents,
+                event.bonus_part_cents,
+                event.order_id,
+            )
             state = _moved(state, -event.paid_part_cents, -event.bonus_part_cents)
-            return replace(state, redemptions={**state.redemptions, spent.redemption_id: spent},
-                           redeemed_cents=state.redeemed_cents + event.amount_cents)  # fmt: skip
+            return replace(
+                state,
+                redemptions={**state.redemptions, spent.redemption_id: spent},
+                redeemed_cents=state.redeemed_cents + event.amount_cents,
+            )
         case VoucherRedemptionReversed():
             undone = replace(state.redemptions[event.redemption_id], reversed=True)
             state = _moved(state, event.paid_part_cents, event.bonus_part_cents)
-            return replace(state, redemptions={**state.redemptions, undone.redemption_id: undone},
-                           reversed_cents=state.reversed_cents + event.amount_cents)  # fmt: skip
+            return replace(
+                state,
+                redemptions={**state.redemptions, undone.redemption_id: undone},
+                reversed_cents=state.reversed_cents + event.amount_cents,
+            )
         case VoucherRefunded():
             return _refunded(state, event)
         case VoucherExpired():
@@ -125,10 +135,20 @@ def evolve(state: Voucher | None, event: IntegrationEvent) -> Voucher:
 
 def _issued(event: VoucherIssued) -> Voucher:
     return Voucher(
-        event.voucher_id, event.purchase_id, event.programme_id, event.kind, event.merchant_id, event.value_cents,
-        event.paid_cents, event.bonus_cents, event.campaign_id, event.expires_on,
-        paid_balance_cents=event.paid_cents, bonus_balance_cents=event.bonus_cents, version=1,
-    )  # fmt: skip
+        event.voucher_id,
+        event.purchase_id,
+        event.programme_id,
+        event.kind,
+        event.merchant_id,
+        event.value_cents,
+        event.paid_cents,
+        event.bonus_cents,
+        event.campaign_id,
+        event.expires_on,
+        paid_balance_cents=event.paid_cents,
+        bonus_balance_cents=event.bonus_cents,
+        version=1,
+    )
 
 
 def _moved(state: Voucher, paid_cents: int, bonus_cents: int) -> Voucher:
