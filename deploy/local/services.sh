@@ -191,7 +191,10 @@ service_env() {  # town, service: export exactly what that service's processes m
     for name in $(compgen -e); do
         case $name in DOWNTOWN_LOG_LEVEL) ;; DOWNTOWN_*) unset "$name" ;; esac
     done
+    set -a  # the town file's settings (DOWNTOWN_TOWN_NAME, ...) reach every service, but not the port base
     load_town "$town"
+    set +a
+    export -n DOWNTOWN_PORT_BASE
     export DOWNTOWN_TOWN="$town"
     export DOWNTOWN_KAFKA_BOOTSTRAP="$KAFKA"
     DOWNTOWN_DATABASE_URL=$(database_url "downtown_${town}_${service}")
