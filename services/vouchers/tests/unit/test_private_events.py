@@ -1,0 +1,75 @@
+"""Private events: stored and read back through the registry, never part of the published contract."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from pydantic import ValidationError
+
+from downtown_events.contract import registry
+from downtown_events.schemas import published_versions
+from vouchers.domain.private_events import (
+    CampaignBuyerRecorded,
+    Gift,
+    PurchaseCodesDelivered,
+    PurchaseSecretsSealed,
+    VoucherCodeAssigned,
+)
+
+VOUCHER_ID = uuid4()
+
+
+def sealed(**overrides: object) -> PurchaseSecretsSealed:
+    fields: dict[str, object] = dict(
+        purchase_id=uuid4(),
+        buyer_email="anna@example.de",
+        buyer_ref="r" * 64,
+        access_token_hash="a" * 64,
+        sealed_codes="c2VhbGVkIGNvZGVz",
+        code_hashes={VOUCHER_ID: secrets.token_hex(32)},
+        gifts=[Gift(voucher_id=VOUCHER_ID, recipient_name="Oma Hilde", message="Alles Gute\nzum Geburtstag!")],
+    )
+    return PurchaseSecretsSealed(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        sealed(),
+        PurchaseCodesDelivered(purchase_id=uuid4(), delivered_at=datetime(2026, 3, 5, tzinfo=UTC)),
+        VoucherCodeAssigned(voucher_id=uuid4(), code_hash=secrets.token_hex(32)),
+        CampaignBuyerRecorded(campaign_id=uuid4(), purchase_id=uuid4(), buyer_ref="r" * 64),
+    ],
+)
+def test_private_events_read_back_from_the_store_but_are_never_published(event: PurchaseSecretsSealed) -> None:
+    assert not event.published and event.type_name().startswith("downtown.vouchers.")
+    stored = event.model_dump(mode="json")
+    assert registry.decode(event.type_name(), event.schema_version, stored) == event
+    assert type(event) not in published_versions()
+
+
+def test_the_buyers_email_is_checked_like_the_catalogs() -> None:
+    for address in ("anna", "anna@example", "an na@example.de", "anna@@example.de", " anna@example.de"):
+        with pytest.raises(ValidationError):
+            sealed(buyer_email=address)
+    with pytest.raises(ValidationError):
+        sealed(buyer_email="a" * 250 + "@b.de")
+    assert sealed(buyer_email="a\x00@b.de").buyer_email == "a@b.de"  # read tolerantly, as every event text
+
+
+def test_hashes_are_lower_case_hex_and_texts_have_limits() -> None:
+    with pytest.raises(ValidationError):
+        sealed(access_token_hash="A" * 64)
+    with pytest.raises(ValidationError):
+        VoucherCodeAssigned(voucher_id=uuid4(), code_hash="not-a-hash")
+    with pytest.raises(ValidationError):
+        sealed(code_hashes={})
+    with pytest.raises(ValidationError):
+        Gift(voucher_id=VOUCHER_ID, recipient_name="x" * 121)
+    with pytest.raises(ValidationError):
+        Gift(voucher_id=VOUCHER_ID, recipient_name="Tom", message="x" * 1001)
+    with pytest.raises(ValidationError):
+        sealed(sealed_codes="not base64!")
