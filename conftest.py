@@ -20,11 +20,13 @@ from psycopg_pool import AsyncConnectionPool
 from downtown_events.runtime.kafka import topic_partitions
 from tests.support.local_stack import (
     KAFKA,
+    RunningTown,
     ServiceInstance,
     create_database,
     drop_database,
     random_town,
     running_catalog,
+    start_town,
 )
 
 
@@ -125,3 +127,16 @@ def catalog(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> I
     town = random_town()
     with running_catalog(town, databases.create(town, "catalog"), tmp_path_factory.mktemp("catalog")) as instance:
         yield instance
+
+
+@pytest.fixture(scope="module")
+def catalog_and_vouchers(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTown]:
+    """A random town running catalog and vouchers as separate processes, shared by one module."""
+    town = random_town()
+    running = start_town(
+        town, ["catalog", "vouchers"], lambda service: databases.create(town, service), tmp_path_factory.mktemp("town")
+    )
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -7,13 +7,15 @@ id, so nothing here touches ``make run``'s demo towns or another test's data.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,7 +24,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from downtown_events.runtime.identity import new_signing_key
+from downtown_events.runtime.identity import new_signing_key, public_key_of
 
 KAFKA = os.environ.get("DOWNTOWN_TEST_KAFKA", "127.0.0.1:19092")
 DATABASE_SERVER = os.environ.get("DOWNTOWN_TEST_DATABASE_SERVER", "postgresql://downtown@127.0.0.1:15432/postgres")
@@ -125,6 +127,19 @@ def _wait_ready(url: str, instance: ServiceInstance, seconds: float = 90) -> Non
     raise RuntimeError(f"{url} not ready after {seconds:.0f} s\n{instance.log_tails()}")
 
 
+SERVICE_SECRETS: dict[str, Callable[[Path], dict[str, str]]] = {
+    "catalog": lambda workdir: {
+        "DOWNTOWN_TOKEN_SIGNING_KEY": new_signing_key(),
+        "DOWNTOWN_PHOTO_DIR": str(workdir / "photos"),
+    },
+    "vouchers": lambda workdir: {
+        "DOWNTOWN_CODE_HASH_KEY": secrets.token_urlsafe(32),
+        "DOWNTOWN_PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+    },
+}
+"""What only that service of a test town gets: its own secrets and folders."""
+
+
 def start_service(
     service: str, town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
 ) -> ServiceInstance:
@@ -141,11 +156,10 @@ def start_service(
         "DOWNTOWN_KAFKA_BOOTSTRAP": KAFKA,
         "DOWNTOWN_HTTP_PORT": str(api_port),
         "DOWNTOWN_WORKER_PORT": str(worker_port),
-        "DOWNTOWN_PHOTO_DIR": str(workdir / "photos"),
         "DOWNTOWN_WORKER_DATA_DIR": str(workdir / "worker-data"),
-        "DOWNTOWN_TOKEN_SIGNING_KEY": new_signing_key(),
         "DOWNTOWN_ASSOCIATION_TOKEN": f"association-{town}-{uuid.uuid4().hex}",
         "DOWNTOWN_TOPIC_PARTITIONS": "3",
+        **SERVICE_SECRETS.get(service, dict)(workdir),
         **(extra_env or {}),
     }
     provision = subprocess.run(
@@ -187,3 +201,44 @@ def running_catalog(
     town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
 ) -> contextlib.AbstractContextManager[ServiceInstance]:
     return running_service("catalog", town, database_url, workdir, extra_env)
+
+
+@dataclass
+class RunningTown:
+    """Several services of one test town, as separate processes that share only the town's
+    secrets (the association's token, the catalog's public key) and Kafka."""
+
+    town: str
+    association_token: str
+    services: dict[str, ServiceInstance]
+
+    def __getitem__(self, service: str) -> ServiceInstance:
+        return self.services[service]
+
+    def stop(self) -> None:
+        for instance in reversed(list(self.services.values())):
+            instance.stop()
+
+
+def start_town(town: str, services: list[str], database_url: Callable[[str], str], workdir: Path) -> RunningTown:
+    """Start ``services`` in order (catalog first: the others read its topic) for one town.
+
+    ``database_url(service)`` gives each service its own fresh database.
+    """
+    association = f"association-{town}-{uuid.uuid4().hex}"
+    catalog_key = new_signing_key()
+    shared = {
+        "DOWNTOWN_ASSOCIATION_TOKEN": association,
+        "DOWNTOWN_TRUSTED_TOKEN_KEYS": json.dumps({"catalog-1": f"catalog:{public_key_of(catalog_key)}"}),
+    }
+    running = RunningTown(town, association, {})
+    try:
+        for service in services:
+            folder = workdir / service
+            folder.mkdir(parents=True, exist_ok=True)
+            own = {"DOWNTOWN_TOKEN_SIGNING_KEY": catalog_key} if service == "catalog" else {}
+            running.services[service] = start_service(service, town, database_url(service), folder, {**shared, **own})
+    except BaseException:
+        running.stop()
+        raise
+    return running

@@ -24,10 +24,7 @@ class CatalogSettings(ServiceSettings):
         default="", description="Ed25519 private key (base64url) for merchant tokens; empty in development: a new one"
     )
     token_key_id: str = "catalog-1"
-    trusted_token_keys: str = Field(default="", description='JSON {"<kid>": "<issuer>:<public key>"} of other issuers')
     merchant_token_days: int = Field(default=30, ge=1, le=365)
-    association_token: str = "association-development-token"
-    timezone: str = "Europe/Berlin"
 
     @model_validator(mode="after")
     def _no_known_or_weak_secrets_in_production(self) -> CatalogSettings:

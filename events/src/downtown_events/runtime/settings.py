@@ -36,8 +36,18 @@ class RuntimeSettings(BaseSettings):
 
 
 class ServiceSettings(RuntimeSettings):
-    """What every service's processes read besides the runtime's: their ports and folders."""
+    """What every service's processes read besides the runtime's: their ports and folders,
+    and what the town's services share (its name and time zone, the association's token,
+    the public keys of the services that mint tokens)."""
 
     http_port: int = 8000
     worker_port: int = 6066
     worker_data_dir: Path = Path(".downtown/worker-data")
+    town_name: str = Field(default="", description="the town's name as people write it; default: the town id")
+    timezone: str = "Europe/Berlin"
+    association_token: str = "association-development-token"
+    trusted_token_keys: str = Field(default="", description='JSON {"<kid>": "<issuer>:<public key>"} of issuers')
+
+    @property
+    def display_name(self) -> str:
+        return self.town_name or self.town
