@@ -18,6 +18,7 @@ from downtown_events.vouchers import (
     ProgrammeTerms,
 )
 from vouchers.domain import campaign, programme
+from vouchers.domain.bonus import offer_bonus, reserved_bonuses
 from vouchers.domain.errors import AlreadyExists, InvalidChange, NotFound
 from vouchers.domain.private_events import CampaignBuyerRecorded
 
@@ -96,7 +97,7 @@ def test_a_reservation_holds_floor_percent_of_each_item_and_records_the_buyer_pr
     assert events[0].published and not events[1].published
     state = apply(state, events)
     assert (state.reserved_cents, state.remaining_cents, state.buyer_totals[ANNA]) == (699, 10_000 - 699, 699)
-    assert campaign.reserved_bonuses(state, purchase_id=purchase_id, amounts_cents=[2500, 999]) == [500, 199]
+    assert reserved_bonuses(state, purchase_id=purchase_id, amounts_cents=[2500, 999]) == [500, 199]
 
 
 def test_a_retried_reservation_holds_nothing_more() -> None:
@@ -106,21 +107,21 @@ def test_a_retried_reservation_holds_nothing_more() -> None:
 
 def test_the_last_of_the_budget_gives_a_partial_bonus_then_none() -> None:
     state, _ = reserve(started(budget=1_500, cap=1_500), ANNA, 5000)  # 1000 of 1500
-    assert campaign.offer_bonus(state, buyer_ref=BERND, amounts_cents=[5000, 2500], now=NOW) == [500, 0]
+    assert offer_bonus(state, buyer_ref=BERND, amounts_cents=[5000, 2500], now=NOW) == [500, 0]
     state, partial = reserve(state, BERND, 5000, 2500)
     assert state.reservations[partial].bonus_cents == 500 and state.remaining_cents == 0
-    assert campaign.reserved_bonuses(state, purchase_id=partial, amounts_cents=[5000, 2500]) == [500, 0]
+    assert reserved_bonuses(state, purchase_id=partial, amounts_cents=[5000, 2500]) == [500, 0]
     state, nothing = reserve(state, "c" * 64, 5000)
     assert nothing not in state.reservations and state.reserved_cents == 1_500
 
 
 def test_a_buyer_gets_no_more_than_the_cap_across_purchases() -> None:
     state, _ = reserve(started(cap=1_200), ANNA, 5000)  # 1000
-    assert campaign.offer_bonus(state, buyer_ref=ANNA, amounts_cents=[5000], now=NOW) == [200]
+    assert offer_bonus(state, buyer_ref=ANNA, amounts_cents=[5000], now=NOW) == [200]
     state, _ = reserve(state, ANNA, 5000)
     assert state.buyer_totals[ANNA] == 1_200
     assert campaign.reserve(state, purchase_id=uuid4(), buyer_ref=ANNA, amounts_cents=[5000], now=NOW) == []
-    assert campaign.offer_bonus(state, buyer_ref=BERND, amounts_cents=[5000], now=NOW) == [1000]
+    assert offer_bonus(state, buyer_ref=BERND, amounts_cents=[5000], now=NOW) == [1000]
 
 
 def test_no_reservation_after_the_deadline_or_once_ended_early() -> None:
@@ -132,7 +133,7 @@ def test_no_reservation_after_the_deadline_or_once_ended_early() -> None:
     (ended,) = campaign.end(state, reason="Budget anders verwendet", now=NOW)
     assert isinstance(ended, CampaignEnded)
     state = campaign.evolve(state, ended)
-    assert not campaign.is_running(state, NOW)
+    assert not state.running_at(NOW)
     assert campaign.reserve(state, purchase_id=uuid4(), buyer_ref=ANNA, amounts_cents=[5000], now=NOW) == []
     assert campaign.end(state, now=NOW) == []
     assert campaign.end(started(), now=ENDS) == []  # past its deadline it has ended by itself
@@ -157,7 +158,7 @@ def test_a_reservation_made_before_an_early_end_is_still_granted() -> None:
 
 def test_releasing_returns_the_bonus_to_the_budget_and_to_the_buyers_cap() -> None:
     state, purchase_id = reserve(started(budget=1_000, cap=1_000), ANNA, 5000)
-    assert campaign.offer_bonus(state, buyer_ref=ANNA, amounts_cents=[5000], now=NOW) == [0]
+    assert offer_bonus(state, buyer_ref=ANNA, amounts_cents=[5000], now=NOW) == [0]
     (released,) = campaign.release(state, purchase_id=purchase_id)
     assert isinstance(released, CampaignBonusReleased) and released.bonus_cents == 1000
     state = campaign.evolve(state, released)
@@ -165,7 +166,7 @@ def test_releasing_returns_the_bonus_to_the_budget_and_to_the_buyers_cap() -> No
     assert campaign.release(state, purchase_id=purchase_id) == []
     with pytest.raises(InvalidChange, match="released"):
         campaign.grant(state, purchase_id=purchase_id)
-    assert campaign.offer_bonus(state, buyer_ref=ANNA, amounts_cents=[5000], now=NOW) == [1000]
+    assert offer_bonus(state, buyer_ref=ANNA, amounts_cents=[5000], now=NOW) == [1000]
 
 
 def test_granting_or_releasing_an_unknown_reservation_is_refused() -> None:

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from downtown_events.contract import IntegrationEvent
 from downtown_events.vouchers import BalanceChange, ProgrammeTerms, VoucherIssued
 from vouchers.domain import campaign, programme, voucher
+from vouchers.domain.balance import expire, redeem, refund, reverse_redemption
 from vouchers.domain.errors import DomainError
 from vouchers.domain.merchant_standing import MerchantStanding
-from vouchers.domain.redemption import redeem, refund, reverse_redemption
 
 LAST_DAY = date(2029, 12, 31)
 MERCHANTS = [MerchantStanding(uuid4(), f"Laden {n}", "active") for n in range(2)]
@@ -119,7 +119,7 @@ def decide(
                 today=today,
             )
         case ("expire",):
-            return voucher.expire(state, today=today)
+            return expire(state, today=today)
     return []
 
 

@@ -19,6 +19,7 @@ from downtown_events.vouchers import (
     VoucherIssued,
 )
 from vouchers.domain import programme, purchase, voucher
+from vouchers.domain.balance import expire
 from vouchers.domain.errors import AlreadyExists, InvalidChange, NotFound
 from vouchers.domain.merchant_standing import MerchantStanding
 from vouchers.domain.private_events import VoucherCodeAssigned
@@ -142,8 +143,8 @@ def test_a_voucher_is_valid_through_its_last_day_and_expires_the_day_after() -> 
     state = issued(expires_on=date(2029, 12, 31))
     assert state.valid_on(date(2029, 12, 31)) and not state.valid_on(date(2030, 1, 1))
     with pytest.raises(InvalidChange, match="valid through 2029-12-31"):
-        voucher.expire(state, today=date(2029, 12, 31))
-    (expired,) = voucher.expire(state, today=date(2030, 1, 1))
+        expire(state, today=date(2029, 12, 31))
+    (expired,) = expire(state, today=date(2030, 1, 1))
     assert expired == VoucherExpired(
         voucher_id=state.voucher_id,
         expired_on=date(2030, 1, 1),
@@ -153,7 +154,7 @@ def test_a_voucher_is_valid_through_its_last_day_and_expires_the_day_after() -> 
     )
     state = voucher.evolve(state, expired)
     assert (state.balance_cents, state.breakage_cents) == (0, 3600)
-    assert voucher.expire(state, today=date(2030, 1, 2)) == []  # the job may run again
+    assert expire(state, today=date(2030, 1, 2)) == []  # the job may run again
 
 
 def test_an_empty_voucher_expires_without_an_event() -> None:
@@ -168,11 +169,11 @@ def test_an_empty_voucher_expires_without_an_event() -> None:
             bonus_breakage_cents=500,
         ),
     )
-    assert voucher.expire(state, today=date(2031, 1, 1)) == []
+    assert expire(state, today=date(2031, 1, 1)) == []
 
 
 def test_an_unknown_voucher_or_another_stream_is_not_found() -> None:
     with pytest.raises(NotFound):
-        voucher.expire(None, today=TODAY)
+        expire(None, today=TODAY)
     with pytest.raises(NotFound):
         voucher.replay([VoucherCodeAssigned(voucher_id=uuid4(), code_hash=CODE_HASH)])

@@ -23,6 +23,7 @@ from downtown_events.vouchers import (
     CampaignEnded,
     CampaignStarted,
 )
+from vouchers.domain.bonus import offer_bonus
 from vouchers.domain.errors import AlreadyExists, InvalidChange, NotFound, checked
 from vouchers.domain.private_events import CampaignBuyerRecorded
 from vouchers.domain.programme import Programme, ensure_selling
@@ -57,6 +58,10 @@ class Campaign:
     @property
     def remaining_cents(self) -> int:
         return self.budget_cents - self.reserved_cents - self.granted_cents
+
+    def running_at(self, now: datetime) -> bool:
+        """A campaign promises bonus until the association ends it or its deadline passes."""
+        return not self.ended and now < self.ends_at
 
 
 def evolve(state: Campaign | None, event: IntegrationEvent) -> Campaign:
@@ -126,11 +131,6 @@ def ensure_exists(state: Campaign | None) -> Campaign:
     return state
 
 
-def is_running(campaign: Campaign, now: datetime) -> bool:
-    """A campaign promises bonus until the association ends it or its deadline passes."""
-    return not campaign.ended and now < campaign.ends_at
-
-
 def start(
     state: Campaign | None,
     *,
@@ -168,29 +168,9 @@ def end(state: Campaign | None, *, reason: str = "", now: datetime) -> list[Inte
     """Ended early by the association; a campaign past its deadline has ended by itself.
     Reservations made before stay valid and are granted when their purchases are paid."""
     campaign = ensure_exists(state)
-    if not is_running(campaign, now):
+    if not campaign.running_at(now):
         return []
     return [checked(CampaignEnded, campaign_id=campaign.campaign_id, reason=reason)]
-
-
-def split_bonus(available_cents: int, amounts_cents: Sequence[int], bonus_percent: int) -> list[int]:
-    """Each item's bonus, floor(amount × percent / 100), in item order until ``available``
-    runs out: the item that meets the limit gets what is left, those after it none."""
-    bonuses = []
-    for amount in amounts_cents:
-        bonus = min(amount * bonus_percent // 100, available_cents)
-        available_cents -= bonus
-        bonuses.append(bonus)
-    return bonuses
-
-
-def offer_bonus(campaign: Campaign, *, buyer_ref: str, amounts_cents: Sequence[int], now: datetime) -> list[int]:
-    """What the campaign would add to each item now: within the remaining budget and what
-    is left of this buyer's cap; partial or zero when either is (nearly) used up."""
-    if not is_running(campaign, now):
-        return [0] * len(amounts_cents)
-    left_for_buyer = campaign.per_buyer_cap_cents - campaign.buyer_totals.get(buyer_ref, 0)
-    return split_bonus(max(0, min(campaign.remaining_cents, left_for_buyer)), amounts_cents, campaign.bonus_percent)
 
 
 def reserve(
@@ -198,7 +178,7 @@ def reserve(
 ) -> list[IntegrationEvent]:
     """Hold the bonus for a purchase about to start; nothing when there is none to give (a
     purchase without bonus is still a purchase). A retry for the same purchase holds nothing
-    more. Afterwards :func:`reserved_bonuses` gives the items' bonuses."""
+    more. Afterwards :func:`vouchers.domain.bonus.reserved_bonuses` gives the items' bonuses."""
     campaign = ensure_exists(state)
     if purchase_id in campaign.reservations:
         return []
@@ -209,14 +189,6 @@ def reserve(
         CampaignBonusReserved(campaign_id=campaign.campaign_id, purchase_id=purchase_id, bonus_cents=total),
         checked(CampaignBuyerRecorded, campaign_id=campaign.campaign_id, purchase_id=purchase_id, buyer_ref=buyer_ref),
     ]
-
-
-def reserved_bonuses(campaign: Campaign, *, purchase_id: UUID, amounts_cents: Sequence[int]) -> list[int]:
-    """The items' bonuses a reservation stands for: the same split :func:`reserve` made,
-    since splitting its total over the same amounts gives the same parts."""
-    reservation = campaign.reservations.get(purchase_id)
-    total = reservation.bonus_cents if reservation is not None else 0
-    return split_bonus(total, amounts_cents, campaign.bonus_percent)
 
 
 def grant(state: Campaign | None, *, purchase_id: UUID) -> list[IntegrationEvent]:

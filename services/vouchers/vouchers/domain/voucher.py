@@ -219,27 +219,3 @@ def issue(
         vat_classification=programme.terms.vat_classification,
     )
     return [issued, VoucherCodeAssigned(voucher_id=voucher_id, code_hash=purchase.code_hash(voucher_id))]
-
-
-def expire(state: Voucher | None, *, today: date) -> list[IntegrationEvent]:
-    """The expiry job, on the day after the last valid day or later: what is left becomes
-    breakage. An empty or already expired voucher decides nothing."""
-    voucher = ensure_exists(state)
-    if voucher.valid_on(today):
-        raise InvalidChange(f"this voucher is valid through {voucher.expires_on.isoformat()}; it expires after that")
-    return breakage(voucher, today)
-
-
-def breakage(voucher: Voucher, today: date) -> list[IntegrationEvent]:
-    """What is left on a voucher past its validity, as breakage split into its parts."""
-    if voucher.balance_cents == 0:
-        return []
-    return [
-        VoucherExpired(
-            voucher_id=voucher.voucher_id,
-            expired_on=today,
-            breakage_cents=voucher.balance_cents,
-            paid_breakage_cents=voucher.paid_balance_cents,
-            bonus_breakage_cents=voucher.bonus_balance_cents,
-        )
-    ]

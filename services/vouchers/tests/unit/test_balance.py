@@ -17,6 +17,7 @@ from downtown_events.vouchers import (
     VoucherRefunded,
 )
 from vouchers.domain import voucher
+from vouchers.domain.balance import expire, redeem, refund, reverse_redemption
 from vouchers.domain.errors import (
     InsufficientBalance,
     InvalidChange,
@@ -27,7 +28,6 @@ from vouchers.domain.errors import (
     VoucherHasExpired,
 )
 from vouchers.domain.merchant_standing import MerchantStanding
-from vouchers.domain.redemption import redeem, refund, reverse_redemption
 
 TODAY = date(2027, 5, 1)
 LAST_DAY = date(2029, 12, 31)
@@ -281,7 +281,7 @@ def test_only_the_redeeming_merchant_sees_its_redemption() -> None:
 def test_money_credited_to_an_expired_voucher_becomes_breakage_at_once() -> None:
     state, redemption_id = spend(issued(paid=3000, bonus=600), 3300)  # 3000 paid, 300 bonus; 300 bonus left
     after = date(2030, 1, 1)
-    state = apply(state, voucher.expire(state, today=after))
+    state = apply(state, expire(state, today=after))
     assert (state.balance_cents, state.breakage_cents) == (0, 300)
     credit, breakage = refund(state, refund_id=uuid4(), redemption_id=redemption_id, amount_cents=500, today=after)
     assert isinstance(credit, VoucherRefunded) and credit.balance_after_cents == 500
@@ -308,7 +308,4 @@ def test_a_credit_past_validity_before_the_expiry_job_turns_the_whole_balance_in
         state, refund_id=uuid4(), redemption_id=redemption_id, amount_cents=100, today=date(2030, 1, 5)
     )
     assert isinstance(credit, VoucherRefunded) and isinstance(breakage, VoucherExpired)
-    assert (
-        breakage.breakage_cents == 700
-        and voucher.expire(apply(state, [credit, breakage]), today=date(2030, 1, 6)) == []
-    )
+    assert breakage.breakage_cents == 700 and expire(apply(state, [credit, breakage]), today=date(2030, 1, 6)) == []

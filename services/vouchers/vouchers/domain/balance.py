@@ -1,9 +1,10 @@
-"""Spending a voucher and crediting it back: the decisions on a :class:`Voucher`'s balance.
+"""What changes a :class:`Voucher`'s balance: redeeming it, reversing or refunding a
+redemption, and its expiry.
 
 Each request names its own id (``redemption_id``, ``refund_id``), so a retried request
-decides nothing and a reused id with other content is refused. Money credited back to a
-voucher past its validity becomes breakage in the same decision, so the liability the
-events add up to never counts money nobody can spend.
+decides nothing and a reused id with other content is refused. What is left at expiry is
+breakage, and money credited back to a voucher past its validity becomes breakage in the
+same decision, so the liability the events add up to never counts money nobody can spend.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from datetime import date
 from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
-from downtown_events.vouchers import RedemptionChannel, VoucherRedeemed, VoucherRedemptionReversed, VoucherRefunded
+from downtown_events.vouchers import (
+    RedemptionChannel,
+    VoucherExpired,
+    VoucherRedeemed,
+    VoucherRedemptionReversed,
+    VoucherRefunded,
+)
 from vouchers.domain.errors import (
     InsufficientBalance,
     InvalidChange,
@@ -24,7 +31,7 @@ from vouchers.domain.errors import (
     euros,
 )
 from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_redeem
-from vouchers.domain.voucher import Redemption, Voucher, breakage, ensure_exists, evolve
+from vouchers.domain.voucher import Redemption, Voucher, ensure_exists, evolve
 
 
 def redeem(
@@ -164,3 +171,27 @@ def _credited(voucher: Voucher, credit: IntegrationEvent, today: date) -> list[I
     if voucher.valid_on(today):
         return [credit]
     return [credit, *breakage(evolve(voucher, credit), today)]
+
+
+def expire(state: Voucher | None, *, today: date) -> list[IntegrationEvent]:
+    """The expiry job, on the day after the last valid day or later: what is left becomes
+    breakage. An empty or already expired voucher decides nothing."""
+    voucher = ensure_exists(state)
+    if voucher.valid_on(today):
+        raise InvalidChange(f"this voucher is valid through {voucher.expires_on.isoformat()}; it expires after that")
+    return breakage(voucher, today)
+
+
+def breakage(voucher: Voucher, today: date) -> list[IntegrationEvent]:
+    """What is left on a voucher past its validity, as breakage split into its parts."""
+    if voucher.balance_cents == 0:
+        return []
+    return [
+        VoucherExpired(
+            voucher_id=voucher.voucher_id,
+            expired_on=today,
+            breakage_cents=voucher.balance_cents,
+            paid_breakage_cents=voucher.paid_balance_cents,
+            bonus_breakage_cents=voucher.bonus_balance_cents,
+        )
+    ]
