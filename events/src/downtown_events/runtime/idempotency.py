@@ -15,13 +15,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from pydantic import BaseModel
 
-from downtown_events.runtime.store import StoredEvent
+from downtown_events.contract import IntegrationEvent
+from downtown_events.runtime.commands import execute
+from downtown_events.runtime.store import EventStore, StoredEvent
+
+S = TypeVar("S")
 
 FINGERPRINT = "request_fingerprint"
 
@@ -69,6 +73,34 @@ def ensure_same_request(history: Sequence[StoredEvent], request_fingerprint: str
             "this Idempotency-Key was already used for a different request; "
             "use a new key for a new request, or repeat the first request unchanged"
         )
+
+
+async def create_once(
+    store: EventStore,
+    stream_id: str,
+    replay: Callable[[Sequence[IntegrationEvent]], S | None],
+    decide: Callable[[S | None], Sequence[IntegrationEvent]],
+    *,
+    command: Any,
+    idempotency_key: str | None,
+    exists: type[Exception],
+) -> tuple[S, bool]:
+    """Create the aggregate ``stream_id`` (whose id came from :func:`created_id`), or, when
+    the decision says it ``exists`` already and the request is a replay of the one that
+    created it, return that one. The flag says whether it was created now: a replay must
+    not be answered with whatever secret the creation handed out."""
+    request = fingerprint(command)
+    try:
+        return await execute(store, stream_id, replay, decide, metadata=fingerprint_metadata(request)), True
+    except exists:
+        if idempotency_key is None:
+            raise
+        history = await store.read(stream_id)
+        ensure_same_request(history, request)
+        replayed = replay([stored.event for stored in history])
+        if replayed is None:
+            raise
+        return replayed, False
 
 
 def _canonical(value: Any) -> Any:

@@ -37,7 +37,13 @@ from catalog.domain.offer import Offer
 from downtown_events.catalog import PhotoVariant
 from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.commands import events_of, execute, load
-from downtown_events.runtime.idempotency import created_id, ensure_same_request, fingerprint, fingerprint_metadata
+from downtown_events.runtime.idempotency import (
+    create_once,
+    created_id,
+    ensure_same_request,
+    fingerprint,
+    fingerprint_metadata,
+)
 from downtown_events.runtime.principal import Principal
 from downtown_events.runtime.store import EventStore
 
@@ -65,19 +71,15 @@ class CatalogHandlers:
         """Returns the merchant and whether it was created now (False: a replay, which must
         not be answered with the merchant's token)."""
         merchant_id = created_id("merchant", command.idempotency_key)
-        request = fingerprint(command)
-        try:
-            merchant = await self._execute(
-                str(merchant_id),
-                merchants.replay,
-                lambda state: merchants.register(state, merchant_id, command.profile, command.opening_hours),
-                request,
-            )
-        except AlreadyExists:
-            if command.idempotency_key is None:
-                raise
-            return merchants.ensure_exists(await self._replayed(str(merchant_id), request, merchants.replay)), False
-        return merchant, True
+        return await create_once(
+            self._store,
+            str(merchant_id),
+            merchants.replay,
+            lambda state: merchants.register(state, merchant_id, command.profile, command.opening_hours),
+            command=command,
+            idempotency_key=command.idempotency_key,
+            exists=AlreadyExists,
+        )
 
     async def merchant(self, merchant_id: UUID) -> Merchant:
         return merchants.ensure_exists(await self._optional_merchant(merchant_id))
@@ -127,10 +129,9 @@ class CatalogHandlers:
         a photo stored for a listing that then fails is removed again."""
         merchant = merchants.ensure_not_suspended(await self._optional_merchant(principal.merchant()))
         offer_id = created_id(f"offer:{merchant.merchant_id}", command.idempotency_key)
-        request = fingerprint(command)
         if command.idempotency_key is not None and await self._store.read(str(offer_id)):
             # A replay: answered from the log, without processing the photo again.
-            return await self._replayed_offer(offer_id, merchant.merchant_id, request), False
+            return await self._replayed_offer(offer_id, merchant.merchant_id, fingerprint(command)), False
 
         async with self._photos.stored(command.photo) as (photo_id, variants):
 
@@ -141,7 +142,7 @@ class CatalogHandlers:
                 with_listing = offers.evolve(None, listed[0])
                 return [*listed, *offers.add_photo(with_listing, merchant.merchant_id, photo_id, variants)]
 
-            return await self._create_offer(offer_id, merchant.merchant_id, command.idempotency_key, request, decide)
+            return await self._create_offer(offer_id, merchant.merchant_id, command, decide)
 
     async def list_service(self, principal: Principal, command: ListService) -> tuple[Offer, bool]:
         merchant = merchants.ensure_not_suspended(await self._optional_merchant(principal.merchant()))
@@ -149,8 +150,7 @@ class CatalogHandlers:
         return await self._create_offer(
             offer_id,
             merchant.merchant_id,
-            command.idempotency_key,
-            fingerprint(command),
+            command,
             lambda state: offers.list_service(
                 state,
                 merchant,
@@ -204,16 +204,19 @@ class CatalogHandlers:
         self,
         offer_id: UUID,
         merchant_id: UUID,
-        idempotency_key: str | None,
-        request: str,
+        command: ListProduct | ListService,
         decide: Callable[[Offer | None], list[IntegrationEvent]],
     ) -> tuple[Offer, bool]:
-        try:
-            return await self._execute(str(offer_id), offers.replay, decide, request), True
-        except AlreadyExists:
-            if idempotency_key is None:
-                raise
-            return await self._replayed_offer(offer_id, merchant_id, request), False
+        offer, created = await create_once(
+            self._store,
+            str(offer_id),
+            offers.replay,
+            decide,
+            command=command,
+            idempotency_key=command.idempotency_key,
+            exists=AlreadyExists,
+        )
+        return (offer if created else offers.owned_by(offer, merchant_id)), created
 
     async def _replayed_offer(self, offer_id: UUID, merchant_id: UUID, request: str) -> Offer:
         return offers.owned_by(await self._replayed(str(offer_id), request, offers.replay), merchant_id)

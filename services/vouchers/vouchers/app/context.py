@@ -1,0 +1,68 @@
+"""What every vouchers use case works with: the store, the read models it consults, the
+town's code-hash key, and the clock (in the town's time zone, for "today")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TypeVar
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from downtown_events.contract import IntegrationEvent
+from downtown_events.runtime.commands import load
+from downtown_events.runtime.store import EventStore
+from vouchers.domain import campaign as campaigns
+from vouchers.domain import membership as memberships
+from vouchers.domain import programme as programmes
+from vouchers.domain import purchase as purchases
+from vouchers.domain import voucher as vouchers
+from vouchers.domain.campaign import Campaign
+from vouchers.domain.membership import Membership
+from vouchers.domain.programme import Programme
+from vouchers.domain.purchase import Purchase
+from vouchers.domain.voucher import Voucher
+
+S = TypeVar("S")
+Replay = Callable[[Sequence[IntegrationEvent]], "S | None"]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Context:
+    store: EventStore
+    code_key: bytes
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
+    clock: Callable[[], datetime] = _utc_now
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """The town's calendar day: a voucher valid through 31 December is valid until
+        midnight in the town, not in UTC."""
+        return self.clock().astimezone(self.timezone).date()
+
+
+async def programme_of(store: EventStore, programme_id: UUID) -> Programme | None:
+    return await load(store, str(programme_id), programmes.replay)
+
+
+async def purchase_of(store: EventStore, purchase_id: UUID) -> Purchase | None:
+    return await load(store, str(purchase_id), purchases.replay)
+
+
+async def voucher_of(store: EventStore, voucher_id: UUID) -> Voucher | None:
+    return await load(store, str(voucher_id), vouchers.replay)
+
+
+async def campaign_of(store: EventStore, campaign_id: UUID) -> Campaign | None:
+    return await load(store, str(campaign_id), campaigns.replay)
+
+
+async def membership_of(store: EventStore, programme_id: UUID, merchant_id: UUID) -> Membership | None:
+    return await load(store, str(memberships.membership_id(programme_id, merchant_id)), memberships.replay)
