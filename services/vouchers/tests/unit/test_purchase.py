@@ -33,7 +33,7 @@ from vouchers.domain.errors import (
 from vouchers.domain.merchant_standing import MerchantStanding
 from vouchers.domain.private_events import Gift, PurchaseCodesDelivered, PurchaseSecretsSealed
 from vouchers.domain.purchase import BuyerSecrets
-from vouchers.domain.purchase_items import campaign_bonuses
+from vouchers.domain.sale import campaign_bonuses
 
 NOW = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
 EXPIRES = NOW + timedelta(minutes=30)

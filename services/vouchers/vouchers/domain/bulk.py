@@ -13,8 +13,8 @@ from downtown_events.vouchers import PurchaseItem
 from vouchers.domain import purchase as purchases
 from vouchers.domain.errors import AlreadyExists, InvalidChange
 from vouchers.domain.programme import Programme, ensure_selling
-from vouchers.domain.purchase import BuyerSecrets, Purchase
-from vouchers.domain.purchase_items import check_items
+from vouchers.domain.purchase import Purchase
+from vouchers.domain.sale import BuyerSecrets, check_items, started_events
 
 
 def bulk_issue(
@@ -41,7 +41,7 @@ def bulk_issue(
     ]
     check_items(items, secrets, {programme.programme_id: programme}, {}, None, {}, purchase_id)
     # Paid at once, so the purchase never waits: its payment deadline is the moment itself.
-    started = purchases.started_events(purchase_id, "bulk", items, secrets, now, None)
+    started = started_events(purchase_id, "bulk", items, secrets, now, None)
     total = sum(item.amount_cents for item in items)
     paid = purchases.pay(purchases.replay(started), method="association", reference=reference, amount_cents=total)
     return [*started, *paid]

@@ -35,24 +35,11 @@ from vouchers.domain.errors import (
     euros,
 )
 from vouchers.domain.merchant_standing import MerchantStanding
-from vouchers.domain.private_events import Gift, PurchaseCodesDelivered, PurchaseSecretsSealed
+from vouchers.domain.private_events import PurchaseCodesDelivered, PurchaseSecretsSealed
 from vouchers.domain.programme import Programme
-from vouchers.domain.purchase_items import check_items
+from vouchers.domain.sale import BuyerSecrets, check_items, started_events
 
 PurchaseStatus = Literal["pending", "paid", "expired"]
-
-
-@dataclass(frozen=True)
-class BuyerSecrets:
-    """What the app layer made for the buyer: the keyed reference standing for them, the hash
-    of their access token, the codes sealed under it, and each code's keyed hash."""
-
-    buyer_email: str = field(repr=False)
-    buyer_ref: str = field(repr=False)
-    access_token_hash: str = field(repr=False)
-    sealed_codes: str = field(repr=False)
-    code_hashes: Mapping[UUID, str] = field(repr=False)
-    gifts: Sequence[Gift] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -149,37 +136,6 @@ def start(
         raise InvalidChange("a counter sale, and only a counter sale, names the merchant selling")
     check_items(items, secrets, programmes, merchants, seller, campaigns or {}, purchase_id)
     return started_events(purchase_id, channel, items, secrets, expires_at, seller)
-
-
-def started_events(
-    purchase_id: UUID,
-    channel: PurchaseChannel,
-    items: Sequence[PurchaseItem],
-    secrets: BuyerSecrets,
-    expires_at: datetime,
-    seller: MerchantStanding | None,
-) -> list[IntegrationEvent]:
-    """The public ``PurchaseStarted`` and, with it, the private secrets of the purchase."""
-    started = checked(
-        PurchaseStarted,
-        purchase_id=purchase_id,
-        channel=channel,
-        items=list(items),
-        total_cents=sum(item.amount_cents for item in items),
-        expires_at=expires_at,
-        merchant_id=seller.merchant_id if seller is not None else None,
-    )
-    sealed = checked(
-        PurchaseSecretsSealed,
-        purchase_id=purchase_id,
-        buyer_email=secrets.buyer_email,
-        buyer_ref=secrets.buyer_ref,
-        access_token_hash=secrets.access_token_hash,
-        sealed_codes=secrets.sealed_codes,
-        code_hashes=dict(secrets.code_hashes),
-        gifts=list(secrets.gifts),
-    )
-    return [started, sealed]
 
 
 def pay(

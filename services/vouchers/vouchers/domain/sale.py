@@ -1,22 +1,37 @@
-"""What makes the items of a purchase sellable: open programmes, amounts they sell, merchants
-allowed to sell, one code per voucher, and bonuses the campaigns have reserved for them."""
+"""What a sale is made of: the buyer's secrets, items that are sellable (open programmes,
+amounts they sell, merchants allowed to sell, one code per voucher, bonuses the campaigns
+reserved for them), and the events that start it. Shared by a buyer's purchase and the
+association's bulk issue."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
-from downtown_events.vouchers import PurchaseItem
+from downtown_events.contract import IntegrationEvent
+from downtown_events.vouchers import PurchaseChannel, PurchaseItem, PurchaseStarted
 from vouchers.domain.campaign import Campaign
-from vouchers.domain.errors import InvalidChange, NotAllowed, euros
+from vouchers.domain.errors import InvalidChange, NotAllowed, checked, euros
 from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_sell
+from vouchers.domain.private_events import Gift, PurchaseSecretsSealed
 from vouchers.domain.programme import Programme, check_amount, ensure_selling
 
-if TYPE_CHECKING:
-    from vouchers.domain.purchase import BuyerSecrets
-
 MAX_ITEMS = 500
+
+
+@dataclass(frozen=True)
+class BuyerSecrets:
+    """What the app layer made for the buyer: the keyed reference standing for them, the hash
+    of their access token, the codes sealed under it, and each code's keyed hash."""
+
+    buyer_email: str = field(repr=False)
+    buyer_ref: str = field(repr=False)
+    access_token_hash: str = field(repr=False)
+    sealed_codes: str = field(repr=False)
+    code_hashes: Mapping[UUID, str] = field(repr=False)
+    gifts: Sequence[Gift] = field(default=(), repr=False)
 
 
 def check_items(
@@ -93,3 +108,34 @@ def campaign_bonuses(items: Sequence[PurchaseItem]) -> dict[UUID, int]:
         if item.campaign_id is not None and item.bonus_cents:
             totals[item.campaign_id] = totals.get(item.campaign_id, 0) + item.bonus_cents
     return totals
+
+
+def started_events(
+    purchase_id: UUID,
+    channel: PurchaseChannel,
+    items: Sequence[PurchaseItem],
+    secrets: BuyerSecrets,
+    expires_at: datetime,
+    seller: MerchantStanding | None,
+) -> list[IntegrationEvent]:
+    """The public ``PurchaseStarted`` and, with it, the private secrets of the purchase."""
+    started = checked(
+        PurchaseStarted,
+        purchase_id=purchase_id,
+        channel=channel,
+        items=list(items),
+        total_cents=sum(item.amount_cents for item in items),
+        expires_at=expires_at,
+        merchant_id=seller.merchant_id if seller is not None else None,
+    )
+    sealed = checked(
+        PurchaseSecretsSealed,
+        purchase_id=purchase_id,
+        buyer_email=secrets.buyer_email,
+        buyer_ref=secrets.buyer_ref,
+        access_token_hash=secrets.access_token_hash,
+        sealed_codes=secrets.sealed_codes,
+        code_hashes=dict(secrets.code_hashes),
+        gifts=list(secrets.gifts),
+    )
+    return [started, sealed]
