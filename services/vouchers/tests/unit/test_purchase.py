@@ -250,6 +250,9 @@ def test_cash_is_taken_by_a_named_merchant() -> None:
         purchase.pay(state, method="cash", reference="", amount_cents=2500)
     (event,) = purchase.pay(state, method="cash", reference="", amount_cents=2500, merchant_id=SHOP.merchant_id)
     assert isinstance(event, PurchasePaid) and event.merchant_id == SHOP.merchant_id
+    counter = purchase.replay(start([item()], channel="counter", seller=SHOP))
+    with pytest.raises(NotAllowed, match="merchant who made it"):
+        purchase.pay(counter, method="cash", reference="", amount_cents=2500, merchant_id=OTHER_SHOP.merchant_id)
 
 
 def test_an_unpaid_purchase_expires_at_its_deadline_not_before_and_only_once() -> None:

@@ -51,11 +51,7 @@ def redeem(
     voucher = ensure_exists(state)
     earlier = voucher.redemptions.get(redemption_id)
     if earlier is not None:
-        if (earlier.merchant_id, earlier.amount_cents, earlier.order_id) == (
-            merchant.merchant_id,
-            amount_cents,
-            order_id,
-        ):
+        if earlier.asks_the_same(merchant.merchant_id, amount_cents, order_id):
             return []
         raise RequestIdReused("this redemption id was used for another redemption; send a new id")
     if amount_cents <= 0:

@@ -30,6 +30,7 @@ from vouchers.domain.errors import (
     AlreadyPaid,
     CodesAlreadyDelivered,
     InvalidChange,
+    NotAllowed,
     NotFound,
     checked,
     euros,
@@ -158,6 +159,8 @@ def pay(
         )
     if method == "cash" and merchant_id is None:
         raise InvalidChange("cash is taken by a merchant at the counter; name the merchant")
+    if None not in (merchant_id, purchase.merchant_id) and merchant_id != purchase.merchant_id:
+        raise NotAllowed("a counter sale is paid at the counter of the merchant who made it")
     paid = checked(
         PurchasePaid,
         purchase_id=purchase.purchase_id,
@@ -185,7 +188,7 @@ def ensure_buyer(state: Purchase | None, access_token_hash: str) -> Purchase:
     does not exist. Compared in constant time."""
     purchase = ensure_exists(state)
     expected = purchase.secrets.access_token_hash if purchase.secrets is not None else ""
-    if not expected or not hmac.compare_digest(expected, access_token_hash):
+    if not expected or not hmac.compare_digest(expected.encode(), access_token_hash.encode()):
         raise NotFound("no such purchase")
     return purchase
 

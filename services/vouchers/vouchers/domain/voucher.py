@@ -53,6 +53,10 @@ class Redemption:
     def open_bonus_cents(self) -> int:
         return 0 if self.reversed else self.bonus_part_cents - self.refunded_bonus_cents
 
+    def asks_the_same(self, merchant_id: UUID, amount_cents: int, order_id: UUID | None) -> bool:
+        """Whether a request under this redemption's id is a retry of it."""
+        return (self.merchant_id, self.amount_cents, self.order_id) == (merchant_id, amount_cents, order_id)
+
 
 @dataclass(frozen=True)
 class Refund:
