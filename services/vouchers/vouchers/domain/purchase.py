@@ -39,6 +39,7 @@ from vouchers.domain.merchant_standing import MerchantStanding
 from vouchers.domain.private_events import PurchaseCodesDelivered, PurchaseSecretsSealed
 from vouchers.domain.programme import Programme
 from vouchers.domain.sale import BuyerSecrets, check_items, started_events
+from vouchers.domain.sale import campaign_bonuses as campaign_bonuses  # what to grant or release, per campaign
 
 PurchaseStatus = Literal["pending", "paid", "expired"]
 
