@@ -321,7 +321,8 @@ class VoucherRefunded(BalanceChange):
 @registry.register
 class VoucherExpired(VouchersEvent):
     """The validity ran out with money left: that remainder is breakage (the buyer's part
-    and the bonus part apart). Recorded once, by the scheduled expiry job."""
+    and the bonus part apart). Recorded by the scheduled expiry job, and again for money
+    credited back to a voucher after it expired (it cannot be spent: breakage at once)."""
 
     event_name: ClassVar[str] = "VoucherExpired"
     schema_version: ClassVar[int] = 1

@@ -24,47 +24,43 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from vouchers.app.ports import SealBroken
+
 _INFO = b"downtown voucher codes v1"
 
 
-class SealBroken(ValueError):
-    """The token does not open these codes (wrong token, or altered data)."""
+class AesGcmSeal:
+    """The :class:`~vouchers.app.ports.CodeSeal` of the vouchers service."""
 
+    def __init__(self, buyer_key: bytes) -> None:
+        self._buyer_key = buyer_key
 
-def new_access_token() -> str:
-    """256 random bits, URL-safe: the buyer's key to the purchase and its codes."""
-    return secrets.token_urlsafe(32)
+    def new_access_token(self) -> str:
+        """256 random bits, URL-safe: the buyer's key to the purchase and its codes."""
+        return secrets.token_urlsafe(32)
 
+    def token_hash(self, token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    def seal(self, token: str, purchase_id: UUID, codes: dict[UUID, str]) -> str:
+        """The codes (voucher id -> canonical code) encrypted for the holder of ``token``."""
+        nonce = os.urandom(12)
+        plain = json.dumps({str(voucher): code for voucher, code in codes.items()}).encode()
+        sealed = AESGCM(_key(token, purchase_id)).encrypt(nonce, plain, purchase_id.bytes)
+        return base64.urlsafe_b64encode(nonce + sealed).decode()
 
+    def unseal(self, token: str, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
+        try:
+            raw = base64.urlsafe_b64decode(sealed)
+            plain = AESGCM(_key(token, purchase_id)).decrypt(raw[:12], raw[12:], purchase_id.bytes)
+        except (InvalidTag, ValueError) as error:
+            raise SealBroken("these codes cannot be opened with this token") from error
+        return {UUID(voucher): code for voucher, code in json.loads(plain).items()}
 
-def token_matches(token: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(token_hash(token), stored_hash)
+    def buyer_ref(self, email: str) -> str:
+        """Stands for a buyer across purchases (a campaign's per-buyer cap) without naming them."""
+        return hmac.new(self._buyer_key, b"buyer:" + email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def _key(token: str, purchase_id: UUID) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=purchase_id.bytes, info=_INFO).derive(token.encode())
-
-
-def seal(token: str, purchase_id: UUID, codes: dict[UUID, str]) -> str:
-    """The codes (voucher id -> canonical code) encrypted for the holder of ``token``."""
-    nonce = os.urandom(12)
-    plain = json.dumps({str(voucher): code for voucher, code in codes.items()}).encode()
-    sealed = AESGCM(_key(token, purchase_id)).encrypt(nonce, plain, purchase_id.bytes)
-    return base64.urlsafe_b64encode(nonce + sealed).decode()
-
-
-def unseal(token: str, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
-    try:
-        raw = base64.urlsafe_b64decode(sealed)
-        plain = AESGCM(_key(token, purchase_id)).decrypt(raw[:12], raw[12:], purchase_id.bytes)
-    except (InvalidTag, ValueError) as error:
-        raise SealBroken("these codes cannot be opened with this token") from error
-    return {UUID(voucher): code for voucher, code in json.loads(plain).items()}
-
-
-def buyer_ref(key: bytes, email: str) -> str:
-    """Stands for a buyer across purchases (a campaign's per-buyer cap) without naming them."""
-    return hmac.new(key, b"buyer:" + email.strip().lower().encode(), hashlib.sha256).hexdigest()

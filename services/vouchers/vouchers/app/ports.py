@@ -3,7 +3,7 @@ adapters implement over PostgreSQL (and tests in memory)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -29,3 +29,31 @@ class CampaignFinder(Protocol):
     campaign's own stream decides)."""
 
     async def running_for(self, programme_id: UUID, now: datetime) -> list[UUID]: ...
+
+
+class Deadlines(Protocol):
+    """What the scheduled expiry job looks at (candidates: each aggregate decides)."""
+
+    async def vouchers_past_validity(self, today: date, limit: int) -> list[UUID]: ...
+
+    async def purchases_past_payment(self, now: datetime, limit: int) -> list[UUID]: ...
+
+
+class SealBroken(ValueError):
+    """The token does not open these codes (a wrong token, or altered data)."""
+
+
+class CodeSeal(Protocol):
+    """Keeps codes for the buyer alone: sealed under a key only their access token gives."""
+
+    def new_access_token(self) -> str: ...
+
+    def token_hash(self, token: str) -> str: ...
+
+    def seal(self, token: str, purchase_id: UUID, codes: dict[UUID, str]) -> str: ...
+
+    def unseal(self, token: str, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
+        """Raises :class:`SealBroken` when the token does not open them."""
+
+    def buyer_ref(self, email: str) -> str:
+        """An opaque keyed reference standing for the buyer (for per-buyer caps)."""

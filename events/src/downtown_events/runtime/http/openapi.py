@@ -11,7 +11,9 @@ listed route by route (a new route is documented the moment it exists):
 - 401 and 403 for an operation that needs a bearer token;
 - 404 for an operation with a path parameter;
 - 409 for an operation that changes something (a concurrent change, or an existing one);
-- 429 (``Retry-After``) for an operation marked throttled (``openapi_extra=THROTTLED``).
+- what a route declares beyond that with ``openapi_extra=also_answers(…)``: 429
+  (``Retry-After``) for one that counts tries, 410 for what is shown once, 503 for what
+  depends on another service's news having arrived.
 
 A creating operation (201) that takes an ``Idempotency-Key`` also answers 200 to a
 repeated request, with what the first one created.
@@ -27,9 +29,17 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
 PROBLEM_JSON = "application/problem+json"
-_THROTTLED_MARK = "x-downtown-throttled"
-THROTTLED: dict[str, Any] = {_THROTTLED_MARK: True}
-"""``openapi_extra`` of a route that counts tries (answers 429)."""
+_EXTRA_MARK = "x-downtown-problems"
+
+
+def also_answers(*statuses: int) -> dict[str, Any]:
+    """``openapi_extra`` of a route that answers these problems too (429, 410, 503)."""
+    unknown = set(statuses) - set(_TITLES)
+    if unknown:
+        raise ValueError(f"no problem title for {sorted(unknown)}")
+    return {_EXTRA_MARK: list(statuses)}
+
+
 _CHANGES = {"post", "put", "patch", "delete"}
 _TITLES = {
     400: "The body could not be read: not UTF-8 JSON, or a broken multipart form",
@@ -38,9 +48,10 @@ _TITLES = {
     404: "No such resource (or not the caller's to see)",
     409: "A concurrent change, or it exists already",
     413: "The body is larger than this operation accepts",
+    410: "Gone: it was shown once and is not shown again",
     422: "The request is not valid; `errors` names each field and why",
     429: "Too many tries; try again after `Retry-After` seconds",
-    503: "Busy; try again after `Retry-After` seconds",
+    503: "Busy, or not known here yet; try again after `Retry-After` seconds",
 }
 
 
@@ -103,12 +114,12 @@ _RULES: list[tuple[Callable[[str, dict[str, Any]], bool], tuple[int, ...]]] = [
     (lambda method, op: bool(op.get("security")), (401, 403)),
     (lambda method, op: any(p.get("in") == "path" for p in op.get("parameters", [])), (404,)),
     (lambda method, op: method in _CHANGES, (409,)),
-    (lambda method, op: bool(op.get(_THROTTLED_MARK)), (429,)),
 ]
 
 
 def _statuses(method: str, operation: dict[str, Any]) -> set[int]:
-    return {status for applies, statuses in _RULES if applies(method, operation) for status in statuses}
+    derived = {status for applies, statuses in _RULES if applies(method, operation) for status in statuses}
+    return derived | set(operation.pop(_EXTRA_MARK, []))
 
 
 def _problem_response(status: int) -> dict[str, Any]:

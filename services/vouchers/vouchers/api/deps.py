@@ -1,0 +1,105 @@
+"""FastAPI dependencies: the container, the caller, the purchase's bearer, a read connection."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from downtown_events.runtime.database import Connection
+from downtown_events.runtime.http.auth import bearer, bearer_token
+from downtown_events.runtime.identity import InvalidToken
+from downtown_events.runtime.principal import Principal
+from vouchers.bootstrap import ApiContainer, Handlers
+
+
+def get_container(request: Request) -> ApiContainer:
+    container: ApiContainer = request.app.state.container
+    return container
+
+
+Container = Annotated[ApiContainer, Depends(get_container)]
+
+
+def get_handlers(container: Container) -> Handlers:
+    return container.handlers
+
+
+AppHandlers = Annotated[Handlers, Depends(get_handlers)]
+
+
+async def get_principal(
+    container: Container, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    """A merchant token (the catalog's, verified with its public key) or the association's;
+    a merchant token issued before the merchant's tokens were revoked is refused."""
+    principal = container.authenticator.authenticate(bearer_token(credentials))
+    if principal.role == "merchant" and principal.issued_at is not None:
+        valid_after = await container.handlers.merchants.tokens_valid_after(principal.merchant())
+        if valid_after is not None and principal.issued_at <= valid_after:
+            raise InvalidToken("this token was replaced by a newer one; use that, or ask the association")
+    return principal
+
+
+Caller = Annotated[Principal, Depends(get_principal)]
+
+purchase_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="PurchaseToken",
+    description="The purchase's access token, given once in the answer that started the purchase.",
+)
+
+
+def get_purchase_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(purchase_bearer)]) -> str:
+    if credentials is None or not credentials.credentials.strip():
+        raise InvalidToken("send 'Authorization: Bearer <access token>' (given when the purchase started)")
+    token = credentials.credentials.strip()
+    if len(token) > 200:
+        raise InvalidToken("that is not an access token")
+    return token
+
+
+PurchaseToken = Annotated[str, Depends(get_purchase_token)]
+
+
+async def get_read_connection(container: Container) -> AsyncIterator[Connection]:
+    async with container.pool.connection() as conn:
+        yield conn
+
+
+ReadDb = Annotated[Connection, Depends(get_read_connection)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=200,
+        pattern=r"^[!-~]+$",
+        description="A new random key (e.g. a UUID) per request; send the same key when retrying the same "
+        "request: it then creates nothing twice. Reusing a key for a different request is refused (422).",
+    ),
+]
+RequiredIdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=200,
+        pattern=r"^[!-~]+$",
+        description="Required: a new random key (e.g. a UUID) per redemption; a retry with the same key "
+        "redeems once and answers with the first result.",
+    ),
+]
+
+
+def request_id(key: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"downtown:request:{key}")
+
+
+def client_address(request: Request) -> str:
+    """Who is trying, for throttling: the client's address as the proxy reports it."""
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,35 @@
+"""The vouchers' own errors as problems (the kit maps the rest: see runtime/http/problems).
+
+Nothing is written when any of these is raised: handlers decide before they append, and a
+unit of work is all or nothing.
+"""
+
+from __future__ import annotations
+
+from downtown_events.runtime.http.problems import ProblemRule
+from vouchers.adapters.payment_webhook import InvalidSignature, ReplayedCallback
+from vouchers.app.ports import SealBroken
+from vouchers.domain.codes import InvalidCode
+from vouchers.domain.errors import (
+    AlreadyExists,
+    CodesAlreadyDelivered,
+    DomainError,
+    InvalidChange,
+    NotAllowed,
+    NotFound,
+    NotYetKnown,
+)
+
+VOUCHERS_PROBLEMS = [
+    ProblemRule(DomainError, 400, "Bad request"),
+    ProblemRule(NotFound, 404, "Not found"),
+    ProblemRule(NotAllowed, 403, "Not allowed"),
+    ProblemRule(CodesAlreadyDelivered, 410, "Shown once already"),
+    ProblemRule(AlreadyExists, 409, "Already exists"),
+    ProblemRule(InvalidChange, 422, "Refused"),
+    ProblemRule(NotYetKnown, 503, "Not known yet", headers=lambda _: {"Retry-After": "2"}),
+    ProblemRule(InvalidCode, 422, "Not a voucher code", field="code"),
+    ProblemRule(SealBroken, 404, "Not found"),
+    ProblemRule(InvalidSignature, 401, "Not authenticated"),
+    ProblemRule(ReplayedCallback, 409, "Replayed callback"),
+]

@@ -1,0 +1,129 @@
+"""The association's (and a merchant's own) view of the ledger: liability, figures, settlement.
+
+Every figure here is a sum over the read models, rebuilt from the log with the runtime's
+rebuild: the town can prove each balance from its own event log.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response
+
+from downtown_events.runtime.principal import NotPermitted
+from vouchers.adapters.documents import SettlementLine, SettlementStatement, settlement_csv, settlement_pdf
+from vouchers.api.deps import AppHandlers, Caller, Container, ReadDb
+from vouchers.domain.errors import InvalidChange
+from vouchers.projections import queries
+
+router = APIRouter(tags=["reports"])
+Day = Annotated[date, Query(description="a day of the town's calendar, e.g. 2026-12-01")]
+Rows = list[dict[str, Any]]
+
+
+def _period(start: date, end: date, container: Container) -> queries.Period:
+    if end < start:
+        raise InvalidChange("the period ends before it starts")
+    if (end - start).days > 366:
+        raise InvalidChange("a period is at most a year long")
+    return queries.Period(start, end, ZoneInfo(container.settings.timezone))
+
+
+@router.get("/liability")
+async def liability(caller: Caller, db: ReadDb) -> Rows:
+    """Outstanding balances per programme and merchant (the buyer's money and bonus apart);
+    a merchant sees its own merchant vouchers."""
+    merchant = None if caller.role == "association" else caller.merchant()
+    return await queries.liability(db, merchant)
+
+
+@router.get("/figures")
+async def figures(
+    start: Day,
+    end: Day,
+    caller: Caller,
+    db: ReadDb,
+    container: Container,
+    bucket: Literal["hour", "day", "month"] = "day",
+) -> Rows:
+    """Sales, redemptions, reversals, refunds, breakage and bonus over time, per programme."""
+    caller.association()
+    return await queries.figures(db, _period(start, end, container), bucket=bucket)
+
+
+@router.get("/settlements")
+async def settlements(start: Day, end: Day, caller: Caller, db: ReadDb, container: Container) -> Rows:
+    """What the association owes each merchant for town vouchers redeemed in the period."""
+    caller.association()
+    return await queries.settlement_summary(db, _period(start, end, container))
+
+
+async def _statement(
+    programme_id: UUID, merchant_id: UUID, start: date, end: date, caller: Caller, db: ReadDb, container: Container
+) -> SettlementStatement:
+    if caller.role != "association" and caller.merchant() != merchant_id:
+        raise NotPermitted("a merchant sees its own settlement statements")
+    programme = await container.handlers.programmes.programme(programme_id)
+    if programme.kind != "town":
+        raise InvalidChange("settlement statements are for town vouchers; a merchant keeps its own vouchers' money")
+    merchant = await container.handlers.merchants.standing(merchant_id)
+    period = _period(start, end, container)
+    rows = await queries.settlement_lines(db, merchant_id, programme_id, period)
+    timezone = period.timezone
+    lines = [
+        SettlementLine(
+            redeemed_at=(row["redeemed_at"] or row["first_at"]).astimezone(timezone).replace(tzinfo=None),
+            voucher_id=row["voucher_id"],
+            redemption_id=row["redemption_id"],
+            amount_cents=int(row["amount_cents"]),
+            reversed_cents=int(row["reversed_cents"]),
+        )
+        for row in rows
+    ]
+    return SettlementStatement(
+        town_name=container.settings.display_name,
+        programme_name=programme.terms.name,
+        merchant_name=merchant.name or str(merchant_id),
+        merchant_id=merchant_id,
+        period_start=start,
+        period_end=end,
+        lines=lines,
+    )
+
+
+@router.get("/settlements/{programme_id}/{merchant_id}.csv", responses={200: {"content": {"text/csv": {}}}})
+async def settlement_as_csv(
+    programme_id: UUID, merchant_id: UUID, start: Day, end: Day, caller: Caller, db: ReadDb, container: Container
+) -> Response:
+    """One merchant's settlement statement for a town programme, as a spreadsheet."""
+    statement = await _statement(programme_id, merchant_id, start, end, caller, db, container)
+    name = f"abrechnung-{merchant_id}-{start}-{end}.csv"
+    return Response(
+        settlement_csv(statement).encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/settlements/{programme_id}/{merchant_id}.pdf", responses={200: {"content": {"application/pdf": {}}}})
+async def settlement_as_pdf(
+    programme_id: UUID, merchant_id: UUID, start: Day, end: Day, caller: Caller, db: ReadDb, container: Container
+) -> Response:
+    """The same statement as a PDF the association pays from."""
+    statement = await _statement(programme_id, merchant_id, start, end, caller, db, container)
+    name = f"abrechnung-{merchant_id}-{start}-{end}.pdf"
+    return Response(
+        settlement_pdf(statement),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/vouchers/{voucher_id}/history")
+async def voucher_history(voucher_id: UUID, caller: Caller, handlers: AppHandlers, db: ReadDb) -> Rows:
+    """Every change of one voucher, from the ledger (the same caller rules as the voucher)."""
+    await handlers.redemptions.voucher(caller, voucher_id)
+    return await queries.history(db, voucher_id)

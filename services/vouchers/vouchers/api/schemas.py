@@ -1,0 +1,349 @@
+"""Request and response bodies of the vouchers API (never the domain objects themselves).
+
+Money is integer cents (``amount_cents: 2500`` is 25,00 €): a fraction of a cent, a float or
+a negative amount is refused before anything else happens.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+
+from downtown_events.catalog import EMAIL_PATTERN
+from downtown_events.text import MultiLine, SingleLine
+from downtown_events.vouchers import AmountRange, ProgrammeKind, ProgrammeTerms, ValidityPolicy
+from vouchers.domain.campaign import Campaign
+from vouchers.domain.membership import Membership
+from vouchers.domain.programme import Programme
+from vouchers.domain.purchase import Purchase
+from vouchers.domain.voucher import Voucher
+
+Cents = Annotated[StrictInt, Field(gt=0, le=100_000_000, description="an amount in cents, e.g. 2500 = 25,00 €")]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- programmes -------------------------------------------------------------------------
+
+
+class AmountRangeIn(Request):
+    min_cents: Cents
+    max_cents: Cents
+
+
+class ValidityIn(Request):
+    years: int = Field(default=3, ge=1, le=30)
+    to_end_of_year: bool = True
+
+
+class TermsIn(Request):
+    name: SingleLine = Field(min_length=1, max_length=120, examples=["Schöppinger Stadtgutschein"])
+    denominations_cents: list[Cents] = Field(default_factory=list, max_length=20, examples=[[1000, 2500, 5000]])
+    free_amount: AmountRangeIn | None = None
+    validity: ValidityIn = Field(default_factory=ValidityIn)
+
+    def to_terms(self) -> ProgrammeTerms:
+        free = AmountRange(**self.free_amount.model_dump()) if self.free_amount else None
+        return ProgrammeTerms(
+            name=self.name,
+            denominations_cents=sorted(set(self.denominations_cents)),
+            free_amount=free,
+            validity=ValidityPolicy(**self.validity.model_dump()),
+        )
+
+
+class ProgrammeIn(TermsIn):
+    kind: ProgrammeKind = Field(
+        description="`merchant`: your own vouchers (merchant token); `town`: a town voucher (association token)"
+    )
+
+
+class ClosingIn(Request):
+    reason: SingleLine = Field(default="", max_length=500)
+
+
+class MembershipIn(Request):
+    merchant_id: UUID | None = Field(default=None, description="the association joins a merchant; a merchant itself")
+
+
+class ProgrammeOut(BaseModel):
+    programme_id: UUID
+    kind: ProgrammeKind
+    merchant_id: UUID | None
+    terms: ProgrammeTerms
+    open: bool
+    vat_note: str = "Mehrzweck-Gutschein (§ 3 Abs. 15 UStG): die Umsatzsteuer entsteht bei der Einlösung."
+
+    @classmethod
+    def of(cls, programme: Programme) -> ProgrammeOut:
+        return cls(
+            programme_id=programme.programme_id,
+            kind=programme.kind,
+            merchant_id=programme.merchant_id,
+            terms=programme.terms,
+            open=not programme.closed,
+        )
+
+
+class MembershipOut(BaseModel):
+    programme_id: UUID
+    merchant_id: UUID
+    accepts: bool
+
+    @classmethod
+    def of(cls, membership: Membership) -> MembershipOut:
+        return cls(programme_id=membership.programme_id, merchant_id=membership.merchant_id, accepts=membership.joined)
+
+
+# --- campaigns --------------------------------------------------------------------------
+
+
+class CampaignIn(Request):
+    programme_id: UUID
+    name: SingleLine = Field(min_length=1, max_length=120, examples=["Heimat shoppen: 20 % obendrauf"])
+    bonus_percent: int = Field(ge=1, le=100)
+    budget_cents: Cents
+    per_buyer_cap_cents: Cents
+    ends_at: AwareDatetime
+
+
+class CampaignOut(BaseModel):
+    campaign_id: UUID
+    programme_id: UUID
+    name: str
+    bonus_percent: int
+    budget_cents: int
+    reserved_cents: int
+    granted_cents: int
+    remaining_cents: int
+    per_buyer_cap_cents: int
+    ends_at: datetime
+    ended: bool
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignOut:
+        return cls(
+            campaign_id=campaign.campaign_id,
+            programme_id=campaign.programme_id,
+            name=campaign.name,
+            bonus_percent=campaign.bonus_percent,
+            budget_cents=campaign.budget_cents,
+            reserved_cents=campaign.reserved_cents,
+            granted_cents=campaign.granted_cents,
+            remaining_cents=campaign.remaining_cents,
+            per_buyer_cap_cents=campaign.per_buyer_cap_cents,
+            ends_at=campaign.ends_at,
+            ended=campaign.ended,
+        )
+
+
+# --- purchases --------------------------------------------------------------------------
+
+
+class GiftIn(Request):
+    recipient_name: SingleLine = Field(min_length=1, max_length=120)
+    message: MultiLine = Field(default="", max_length=1000)
+
+
+class VoucherWanted(Request):
+    programme_id: UUID
+    amount_cents: Cents
+    gift: GiftIn | None = None
+
+
+class PurchaseIn(Request):
+    email: SingleLine = Field(pattern=EMAIL_PATTERN, max_length=254, examples=["anna@example.de"])
+    vouchers: list[VoucherWanted] = Field(min_length=1, max_length=50)
+
+
+class CounterSaleIn(PurchaseIn):
+    reference: SingleLine = Field(default="", max_length=200, description="your till receipt number, if any")
+
+
+class BulkIssueIn(Request):
+    programme_id: UUID
+    amount_cents: Cents
+    count: int = Field(ge=1, le=5000)
+    reference: SingleLine = Field(min_length=1, max_length=200, examples=["Gewinnspiel Stadtfest 2026"])
+    contact_email: SingleLine = Field(pattern=EMAIL_PATTERN, max_length=254)
+
+
+class PaymentIn(Request):
+    method: Literal["bank_transfer", "cash"] = Field(
+        description="`bank_transfer` seen by the association, or `cash` taken by a merchant at its counter"
+    )
+    reference: SingleLine = Field(min_length=1, max_length=200)
+    amount_cents: Cents
+
+
+class ProviderPaymentIn(Request):
+    """The payment provider's callback body, signed in the `Downtown-Signature` header."""
+
+    purchase_id: UUID
+    reference: SingleLine = Field(min_length=1, max_length=200)
+    amount_cents: Cents
+
+
+class ItemOut(BaseModel):
+    voucher_id: UUID
+    programme_id: UUID
+    amount_cents: int
+    bonus_cents: int
+    gift: bool
+
+
+class PurchaseOut(BaseModel):
+    purchase_id: UUID
+    channel: str
+    status: Literal["pending", "paid", "expired"]
+    total_cents: int
+    bonus_cents: int
+    pay_by: datetime
+    items: list[ItemOut]
+    codes_delivered: bool
+
+    @classmethod
+    def of(cls, purchase: Purchase) -> PurchaseOut:
+        return cls(
+            purchase_id=purchase.purchase_id,
+            channel=purchase.channel,
+            status=purchase.status,
+            total_cents=purchase.total_cents,
+            bonus_cents=sum(item.bonus_cents for item in purchase.items),
+            pay_by=purchase.expires_at,
+            items=[
+                ItemOut(
+                    voucher_id=item.voucher_id,
+                    programme_id=item.programme_id,
+                    amount_cents=item.amount_cents,
+                    bonus_cents=item.bonus_cents,
+                    gift=item.gift,
+                )
+                for item in purchase.items
+            ],
+            codes_delivered=purchase.codes_delivered,
+        )
+
+
+class StartedPurchaseOut(BaseModel):
+    purchase: PurchaseOut
+    access_token: str | None = Field(
+        description="Keep it: it opens the purchase and, once paid, its codes (shown once). "
+        "Only the request that started the purchase gets it; a repeated request gets null."
+    )
+
+
+class VoucherSeen(BaseModel):
+    """A voucher as its buyer sees it after the codes were shown: the code masked."""
+
+    voucher_id: UUID
+    code: str
+    value_cents: int
+    balance_cents: int
+    expires_on: date
+
+
+class BuyerView(BaseModel):
+    purchase: PurchaseOut
+    vouchers: list[VoucherSeen]
+
+
+# --- vouchers ---------------------------------------------------------------------------
+
+
+class CodeIn(Request):
+    code: str = Field(min_length=1, max_length=64, examples=["7KQM-X2PA-5HJN-R8WT-CE3D"])
+
+
+class RedemptionIn(CodeIn):
+    amount_cents: Cents
+    channel: Literal["counter", "online"] = "counter"
+
+
+class ReversalIn(Request):
+    reason: SingleLine = Field(default="", max_length=500)
+
+
+class RefundIn(Request):
+    redemption_id: UUID
+    amount_cents: Cents
+    reason: SingleLine = Field(default="", max_length=500)
+
+
+class BalanceOut(BaseModel):
+    voucher_id: UUID
+    kind: ProgrammeKind
+    merchant_id: UUID | None
+    balance_cents: int
+    value_cents: int
+    expires_on: date
+    expired: bool
+
+    @classmethod
+    def of(cls, voucher: Voucher, today: date) -> BalanceOut:
+        return cls(
+            voucher_id=voucher.voucher_id,
+            kind=voucher.kind,
+            merchant_id=voucher.merchant_id,
+            balance_cents=voucher.balance_cents,
+            value_cents=voucher.value_cents,
+            expires_on=voucher.expires_on,
+            expired=not voucher.valid_on(today),
+        )
+
+
+class RedemptionOut(BaseModel):
+    redemption_id: UUID
+    voucher_id: UUID
+    merchant_id: UUID
+    amount_cents: int
+    paid_part_cents: int
+    bonus_part_cents: int
+    voucher_balance_cents: int = Field(description="what the voucher holds now")
+    reversed: bool
+
+
+class VoucherOut(BalanceOut):
+    programme_id: UUID
+    purchase_id: UUID
+    paid_cents: int
+    bonus_cents: int
+    redeemed_cents: int
+    reversed_cents: int
+    refunded_cents: int
+    breakage_cents: int
+    redemptions: list[RedemptionOut]
+
+    @classmethod
+    def of_voucher(cls, voucher: Voucher, today: date) -> VoucherOut:
+        return cls(
+            **BalanceOut.of(voucher, today).model_dump(),
+            programme_id=voucher.programme_id,
+            purchase_id=voucher.purchase_id,
+            paid_cents=voucher.paid_cents,
+            bonus_cents=voucher.bonus_cents,
+            redeemed_cents=voucher.redeemed_cents,
+            reversed_cents=voucher.reversed_cents,
+            refunded_cents=voucher.refunded_cents,
+            breakage_cents=voucher.breakage_cents,
+            redemptions=[redemption_out(voucher, r.redemption_id) for r in voucher.redemptions.values()],
+        )
+
+
+def redemption_out(voucher: Voucher, redemption_id: UUID) -> RedemptionOut:
+    redemption = voucher.redemptions[redemption_id]
+    return RedemptionOut(
+        redemption_id=redemption.redemption_id,
+        voucher_id=voucher.voucher_id,
+        merchant_id=redemption.merchant_id,
+        amount_cents=redemption.amount_cents,
+        paid_part_cents=redemption.paid_part_cents,
+        bonus_part_cents=redemption.bonus_part_cents,
+        voucher_balance_cents=voucher.balance_cents,
+        reversed=redemption.reversed,
+    )

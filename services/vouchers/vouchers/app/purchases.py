@@ -1,0 +1,358 @@
+"""Buying vouchers: a purchase starts, is paid (or expires), and its vouchers are issued.
+
+A purchase and everything it moves commit together, in one unit of work: the campaign
+bonus it reserves with the purchase; the payment with every voucher it issues and every
+bonus it grants. Codes are drawn when the purchase starts and sealed for the buyer's
+access token (see :mod:`vouchers.adapters.sealing`); only a paid purchase issues them, and
+only the buyer, once, sees them in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from uuid import UUID, uuid5
+
+from downtown_events.runtime.commands import execute
+from downtown_events.runtime.idempotency import created_id, ensure_same_request, fingerprint, fingerprint_metadata
+from downtown_events.runtime.principal import NotPermitted, Principal
+from downtown_events.runtime.store import EventStore
+from downtown_events.vouchers import PurchaseItem
+from vouchers.app.context import Context, programme_of, purchase_of, voucher_of
+from vouchers.app.ports import CampaignFinder, CodeSeal, MerchantDirectory
+from vouchers.domain import bulk
+from vouchers.domain import campaign as campaigns
+from vouchers.domain import programme as programmes
+from vouchers.domain import purchase as purchases
+from vouchers.domain import voucher as vouchers
+from vouchers.domain.campaign import Campaign
+from vouchers.domain.codes import VoucherCode, code_hash, new_code
+from vouchers.domain.commands import BulkIssue, ConfirmPayment, StartPurchase
+from vouchers.domain.errors import InvalidChange
+from vouchers.domain.merchant_standing import MerchantStanding
+from vouchers.domain.private_events import Gift
+from vouchers.domain.programme import Programme
+from vouchers.domain.purchase import BuyerSecrets, Purchase, campaign_bonuses
+
+CAMPAIGN_RETRIES = 50  # every purchase of a campaign's programme writes to the campaign's stream
+
+
+@dataclass(frozen=True)
+class StartedPurchase:
+    """``access_token`` only for the request that started it: a replay gets none."""
+
+    purchase: Purchase
+    access_token: str | None
+    created: bool
+
+
+class PurchaseHandlers:
+    def __init__(
+        self,
+        context: Context,
+        merchants: MerchantDirectory,
+        campaigns: CampaignFinder,
+        seal: CodeSeal,
+        *,
+        unpaid_hours: int,
+        max_vouchers: int,
+        max_bulk: int,
+    ) -> None:
+        self._context = context
+        self._store = context.store
+        self._merchants = merchants
+        self._campaigns = campaigns
+        self._seal = seal
+        self._unpaid = timedelta(hours=unpaid_hours)
+        self._max_vouchers = max_vouchers
+        self._max_bulk = max_bulk
+
+    # --- starting -----------------------------------------------------------------------
+
+    async def start_purchase(self, command: StartPurchase) -> StartedPurchase:
+        """A buyer online (no account: an e-mail address) orders vouchers; they pay later."""
+        if command.channel != "online":
+            raise InvalidChange("online purchases only here; a merchant sells at the counter")
+        return await self._start(command, seller=None, pay_cash=None)
+
+    async def sell_at_counter(self, principal: Principal, command: StartPurchase, reference: str) -> StartedPurchase:
+        """A merchant sells vouchers at the counter and takes the money there: started and
+        paid in cash at once, so the buyer leaves with the printed vouchers."""
+        seller = await self._merchants.standing(principal.merchant())
+        return await self._start(
+            replace(command, channel="counter", seller_merchant_id=seller.merchant_id), seller, reference
+        )
+
+    async def _start(
+        self, command: StartPurchase, seller: MerchantStanding | None, pay_cash: str | None
+    ) -> StartedPurchase:
+        if not 1 <= len(command.items) <= self._max_vouchers:
+            raise InvalidChange(f"a purchase holds 1 to {self._max_vouchers} vouchers")
+        scope = f"purchase:{seller.merchant_id if seller else 'online'}"
+        purchase_id = created_id(scope, command.idempotency_key)
+        request = fingerprint(command)
+        if command.idempotency_key is not None and (history := await self._store.read(str(purchase_id))):
+            ensure_same_request(history, request)  # a replay: answered without the access token
+            return StartedPurchase(purchases.ensure_exists(purchases.replay([e.event for e in history])), None, False)
+        catalogue = await self._programmes({item.programme_id for item in command.items})
+        merchants = await self._merchants_of(catalogue.values())
+        voucher_ids = [uuid5(purchase_id, str(index)) for index in range(len(command.items))]
+        token = self._seal.new_access_token()
+        secrets = self._secrets(command, purchase_id, voucher_ids, token)
+        items = [
+            PurchaseItem(
+                voucher_id=voucher_id,
+                programme_id=wanted.programme_id,
+                amount_cents=wanted.amount_cents,
+                gift=wanted.gift_recipient is not None,
+            )
+            for voucher_id, wanted in zip(voucher_ids, command.items, strict=True)
+        ]
+        now = self._context.now()
+        async with self._store.unit_of_work() as unit:
+            items, bonus_campaigns = await self._reserve_bonuses(unit, purchase_id, items, secrets.buyer_ref)
+            purchase = await execute(
+                unit,
+                str(purchase_id),
+                purchases.replay,
+                lambda state: purchases.start(
+                    state,
+                    purchase_id=purchase_id,
+                    channel=command.channel,
+                    items=items,
+                    secrets=secrets,
+                    expires_at=now + self._unpaid,
+                    now=now,
+                    programmes=catalogue,
+                    merchants=merchants,
+                    seller=seller,
+                    campaigns=bonus_campaigns,
+                ),
+                metadata=fingerprint_metadata(request),
+            )
+            if pay_cash is not None and seller is not None:
+                payment = ConfirmPayment(purchase_id, "cash", pay_cash, purchase.total_cents, seller.merchant_id)
+                purchase = await self._pay_and_issue(unit, payment)
+        return StartedPurchase(purchase, token, True)
+
+    def _secrets(self, command: StartPurchase, purchase_id: UUID, voucher_ids: list[UUID], token: str) -> BuyerSecrets:
+        codes: dict[UUID, VoucherCode] = {voucher_id: new_code() for voucher_id in voucher_ids}
+        gifts = [
+            Gift(voucher_id=voucher_id, recipient_name=wanted.gift_recipient, message=wanted.gift_message)
+            for voucher_id, wanted in zip(voucher_ids, command.items, strict=True)
+            if wanted.gift_recipient is not None
+        ]
+        return BuyerSecrets(
+            buyer_email=command.buyer_email,
+            buyer_ref=self._seal.buyer_ref(command.buyer_email),
+            access_token_hash=self._seal.token_hash(token),
+            sealed_codes=self._seal.seal(token, purchase_id, {vid: code.canonical for vid, code in codes.items()}),
+            code_hashes={vid: code_hash(self._context.code_key, code) for vid, code in codes.items()},
+            gifts=gifts,
+        )
+
+    async def _reserve_bonuses(
+        self, unit: EventStore, purchase_id: UUID, items: list[PurchaseItem], buyer_ref: str
+    ) -> tuple[list[PurchaseItem], dict[UUID, Campaign]]:
+        """For each programme with a running campaign, hold its bonus for these items."""
+        now = self._context.now()
+        reserved: dict[UUID, Campaign] = {}
+        for programme_id in sorted({item.programme_id for item in items}):
+            for campaign_id in await self._campaigns.running_for(programme_id, now):
+                positions = [i for i, item in enumerate(items) if item.programme_id == programme_id]
+                amounts = [items[i].amount_cents for i in positions]
+                campaign = await execute(
+                    unit,
+                    str(campaign_id),
+                    campaigns.replay,
+                    lambda state, amounts=amounts: campaigns.reserve(  # type: ignore[misc]
+                        state, purchase_id=purchase_id, buyer_ref=buyer_ref, amounts_cents=amounts, now=now
+                    ),
+                    retries=CAMPAIGN_RETRIES,
+                )
+                if purchase_id not in campaign.reservations:
+                    continue  # nothing left to give (budget, cap, deadline): try the next campaign
+                bonuses = campaigns.reserved_bonuses(campaign, purchase_id=purchase_id, amounts_cents=amounts)
+                for position, bonus in zip(positions, bonuses, strict=True):
+                    items[position] = items[position].model_copy(
+                        update={"bonus_cents": bonus, "campaign_id": campaign_id}
+                    )
+                reserved[campaign_id] = campaign
+                break  # one campaign per programme and purchase
+        return items, reserved
+
+    async def _programmes(self, programme_ids: set[UUID]) -> dict[UUID, Programme]:
+        found = {}
+        for programme_id in programme_ids:
+            found[programme_id] = programmes.ensure_exists(await programme_of(self._store, programme_id))
+        return found
+
+    async def _merchants_of(self, sold: Iterable[Programme]) -> dict[UUID, MerchantStanding]:
+        merchants = {}
+        for programme in sold:
+            if programme.merchant_id is not None:
+                merchants[programme.merchant_id] = await self._merchants.standing(programme.merchant_id)
+        return merchants
+
+    # --- paying and issuing -------------------------------------------------------------
+
+    async def confirm_payment(self, principal: Principal | None, command: ConfirmPayment) -> Purchase:
+        """The money arrived: the purchase is paid and its vouchers are issued, together.
+        ``principal`` None means the payment provider's signed callback (checked at the edge)."""
+        await self._ensure_may_confirm(principal, command)
+        async with self._store.unit_of_work() as unit:
+            return await self._pay_and_issue(unit, command)
+
+    async def _ensure_may_confirm(self, principal: Principal | None, command: ConfirmPayment) -> None:
+        if principal is None:
+            if command.method != "provider":
+                raise NotPermitted("the payment provider confirms provider payments only")
+            return
+        if principal.role == "association":
+            if command.method != "bank_transfer":
+                raise NotPermitted("the association confirms bank transfers; cash is taken by a merchant")
+            return
+        merchant_id = principal.merchant()
+        if command.method != "cash" or command.merchant_id != merchant_id:
+            raise NotPermitted("a merchant confirms cash it took at its own counter")
+        purchase = purchases.ensure_exists(await purchase_of(self._store, command.purchase_id))
+        for programme in (await self._programmes({item.programme_id for item in purchase.items})).values():
+            if programme.kind == "merchant" and programme.merchant_id != merchant_id:
+                raise NotPermitted("this purchase holds another merchant's vouchers; that merchant takes the money")
+
+    async def _pay_and_issue(self, unit: EventStore, command: ConfirmPayment) -> Purchase:
+        purchase = await execute(
+            unit,
+            str(command.purchase_id),
+            purchases.replay,
+            lambda state: purchases.pay(
+                state,
+                method=command.method,
+                reference=command.reference,
+                amount_cents=command.amount_cents,
+                merchant_id=command.merchant_id,
+            ),
+        )
+        await self._issue(unit, purchase)
+        return purchase
+
+    async def _issue(self, unit: EventStore, purchase: Purchase) -> None:
+        """Every voucher of the paid purchase and every bonus it holds; again decides nothing."""
+        today = self._context.today()
+        catalogue = await self._programmes({item.programme_id for item in purchase.items})
+        for item in purchase.items:
+            programme = catalogue[item.programme_id]
+            await execute(
+                unit,
+                str(item.voucher_id),
+                vouchers.replay,
+                lambda state, item=item, programme=programme: vouchers.issue(  # type: ignore[misc]
+                    state, purchase=purchase, voucher_id=item.voucher_id, programme=programme, today=today
+                ),
+            )
+        for campaign_id in campaign_bonuses(purchase.items):
+            await execute(
+                unit,
+                str(campaign_id),
+                campaigns.replay,
+                lambda state: campaigns.grant(state, purchase_id=purchase.purchase_id),
+                retries=CAMPAIGN_RETRIES,
+            )
+
+    async def expire_unpaid(self, purchase_id: UUID) -> bool:
+        """The expiry job: an unpaid purchase past its time ends and gives its bonus back."""
+        now = self._context.now()
+        async with self._store.unit_of_work() as unit:
+            before = purchases.ensure_exists(await purchase_of(unit, purchase_id))
+            after = await execute(
+                unit, str(purchase_id), purchases.replay, lambda state: purchases.expire_unpaid(state, now=now)
+            )
+            for campaign_id in campaign_bonuses(after.items):
+                await execute(
+                    unit,
+                    str(campaign_id),
+                    campaigns.replay,
+                    lambda state: campaigns.release(state, purchase_id=purchase_id),
+                    retries=CAMPAIGN_RETRIES,
+                )
+        return before.status == "pending" and after.status == "expired"
+
+    # --- the association's bulk issue --------------------------------------------------
+
+    async def bulk_issue(self, principal: Principal, command: BulkIssue) -> StartedPurchase:
+        principal.association()
+        if not 1 <= command.count <= self._max_bulk:
+            raise InvalidChange(f"a bulk issue makes 1 to {self._max_bulk} vouchers")
+        purchase_id = created_id("bulk", command.idempotency_key)
+        request = fingerprint(command)
+        if command.idempotency_key is not None and (history := await self._store.read(str(purchase_id))):
+            ensure_same_request(history, request)
+            return StartedPurchase(purchases.ensure_exists(purchases.replay([e.event for e in history])), None, False)
+        programme = programmes.ensure_exists(await programme_of(self._store, command.programme_id))
+        voucher_ids = [uuid5(purchase_id, str(index)) for index in range(command.count)]
+        token = self._seal.new_access_token()
+        wanted = StartPurchase((), buyer_email=command.contact_email)
+        secrets = self._secrets(wanted, purchase_id, voucher_ids, token)
+        now = self._context.now()
+        async with self._store.unit_of_work() as unit:
+            purchase = await execute(
+                unit,
+                str(purchase_id),
+                purchases.replay,
+                lambda state: bulk.bulk_issue(
+                    state,
+                    purchase_id=purchase_id,
+                    programme=programme,
+                    amount_cents=command.amount_cents,
+                    voucher_ids=voucher_ids,
+                    secrets=secrets,
+                    reference=command.reference,
+                    now=now,
+                ),
+                metadata=fingerprint_metadata(request),
+            )
+            await self._issue(unit, purchase)
+        return StartedPurchase(purchase, token, True)
+
+    # --- what the buyer sees ------------------------------------------------------------
+
+    async def purchase_for_buyer(self, purchase_id: UUID, access_token: str) -> Purchase:
+        purchase = await purchase_of(self._store, purchase_id)
+        return purchases.ensure_buyer(purchase, self._seal.token_hash(access_token))
+
+    async def codes_for_buyer(self, purchase_id: UUID, access_token: str) -> dict[UUID, VoucherCode]:
+        """The purchase's codes, in full; the caller records :meth:`mark_delivered` once
+        the document holding them is made."""
+        purchase = await self.purchase_for_buyer(purchase_id, access_token)
+        purchases.deliver_codes(
+            purchase, access_token_hash=self._seal.token_hash(access_token), now=self._context.now()
+        )
+        assert purchase.secrets is not None, "ensure_buyer found the buyer's secrets"
+        sealed = self._seal.unseal(access_token, purchase_id, purchase.secrets.sealed_codes)
+        return {voucher_id: VoucherCode(code) for voucher_id, code in sealed.items()}
+
+    async def mark_delivered(self, purchase_id: UUID, access_token: str) -> None:
+        token_hash = self._seal.token_hash(access_token)
+        now = self._context.now()
+        await execute(
+            self._store,
+            str(purchase_id),
+            purchases.replay,
+            lambda state: purchases.deliver_codes(state, access_token_hash=token_hash, now=now),
+        )
+
+    async def masked_codes(self, purchase_id: UUID, access_token: str) -> dict[UUID, str]:
+        """What the buyer's status page shows of each code: enough to tell them apart."""
+        purchase = await self.purchase_for_buyer(purchase_id, access_token)
+        assert purchase.secrets is not None, "ensure_buyer found the buyer's secrets"
+        sealed = self._seal.unseal(access_token, purchase_id, purchase.secrets.sealed_codes)
+        return {voucher_id: VoucherCode(code).masked for voucher_id, code in sealed.items()}
+
+    async def issued_vouchers(self, purchase: Purchase) -> list[vouchers.Voucher]:
+        found = []
+        for item in purchase.items:
+            voucher = await voucher_of(self._store, item.voucher_id)
+            if voucher is not None:
+                found.append(voucher)
+        return found

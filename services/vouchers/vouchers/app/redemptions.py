@@ -1,0 +1,163 @@
+"""Spending vouchers: redemption at a merchant, reversal, refund, expiry, and the balance.
+
+A voucher is found by its code's keyed hash (the code itself is never stored). Fifty
+redemptions of one voucher racing each other all go through the voucher's one stream:
+each decides on the balance it read and appends at the version it read; the losers of
+each round read again and decide again, so the balance never goes below zero and no
+redemption is lost.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from downtown_events.contract import IntegrationEvent
+from downtown_events.runtime.commands import execute
+from downtown_events.runtime.principal import Principal
+from vouchers.app.context import Context, membership_of, voucher_of
+from vouchers.app.ports import CodeIndex, MerchantDirectory
+from vouchers.domain import balance
+from vouchers.domain import membership as memberships
+from vouchers.domain import voucher as vouchers
+from vouchers.domain.codes import InvalidCode, VoucherCode, code_hash, parse_code
+from vouchers.domain.commands import RedeemVoucher, RefundVoucher, ReverseRedemption
+from vouchers.domain.errors import NotFound
+from vouchers.domain.voucher import Redemption, Voucher
+
+HOT_STREAM_RETRIES = 200  # a voucher's stream may have many writers at once (a race at a counter, a saga)
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    voucher: Voucher
+    redemption: Redemption
+    created: bool  # False: a retried request, answered with the first one's result
+
+
+def redemption_id_of(merchant_id: UUID, request_id: UUID) -> UUID:
+    """One request id of one merchant is one redemption, however often it is sent."""
+    return uuid5(NAMESPACE_URL, f"downtown:redemption:{merchant_id}:{request_id}")
+
+
+class RedemptionHandlers:
+    def __init__(self, context: Context, merchants: MerchantDirectory, codes: CodeIndex) -> None:
+        self._context = context
+        self._store = context.store
+        self._merchants = merchants
+        self._codes = codes
+
+    async def find(self, code_text: str) -> Voucher:
+        """The voucher a typed or scanned code belongs to; a malformed code is refused with
+        its reason before any lookup, an unknown one is :class:`NotFound`."""
+        return await self._voucher_by_code(parse_code(code_text))
+
+    async def look_up(self, code_text: str) -> Voucher:
+        """For the public balance look-up, which must not help a guesser: a malformed code, a
+        mistyped one and an unknown one all end in the same :class:`NotFound`, after the
+        same index lookup (a malformed code is looked up by a hash no code can have)."""
+        try:
+            digest: str | None = code_hash(self._context.code_key, parse_code(code_text))
+        except InvalidCode:
+            digest = None
+        probe = digest or hmac.new(self._context.code_key, b"not a code:" + code_text.encode(), "sha256").hexdigest()
+        voucher_id = await self._codes.voucher_for(probe)
+        voucher = await voucher_of(self._store, voucher_id) if digest and voucher_id else None
+        if voucher is None:
+            raise NotFound("no voucher matches this code; check it and try again")
+        return voucher
+
+    async def _voucher_by_code(self, code: VoucherCode) -> Voucher:
+        voucher_id = await self._codes.voucher_for(code_hash(self._context.code_key, code))
+        voucher = await voucher_of(self._store, voucher_id) if voucher_id is not None else None
+        if voucher is None:
+            raise NotFound("no voucher has this code; check it, or ask whoever sold it")
+        return voucher
+
+    async def redeem(self, principal: Principal, command: RedeemVoucher) -> Redeemed:
+        merchant = await self._merchants.standing(principal.merchant())
+        found = await self.find(command.code)
+        accepts = found.kind == "town" and memberships.accepts(
+            await membership_of(self._store, found.programme_id, merchant.merchant_id)
+        )
+        redemption_id = redemption_id_of(merchant.merchant_id, command.request_id)
+        today = self._context.today()
+        before: list[bool] = []
+
+        def decide(state: Voucher | None) -> list[IntegrationEvent]:
+            before[:] = [state is not None and redemption_id in state.redemptions]
+            return balance.redeem(
+                state,
+                redemption_id=redemption_id,
+                merchant=merchant,
+                amount_cents=command.amount_cents,
+                today=today,
+                merchant_accepts=accepts,
+                channel=command.channel,
+                order_id=command.order_id,
+            )
+
+        voucher = await execute(self._store, str(found.voucher_id), vouchers.replay, decide, retries=HOT_STREAM_RETRIES)
+        return Redeemed(voucher, voucher.redemptions[redemption_id], created=not before[0])
+
+    async def reverse(self, principal: Principal, command: ReverseRedemption) -> Voucher:
+        """The merchant who redeemed, or the association, undoes a redemption as a whole."""
+        merchant_id = None if principal.role == "association" else principal.merchant()
+        today = self._context.today()
+        return await execute(
+            self._store,
+            str(command.voucher_id),
+            vouchers.replay,
+            lambda state: balance.reverse_redemption(
+                state, redemption_id=command.redemption_id, today=today, reason=command.reason, merchant_id=merchant_id
+            ),
+            retries=HOT_STREAM_RETRIES,
+        )
+
+    async def refund(self, principal: Principal, command: RefundVoucher) -> Voucher:
+        """The merchant who redeemed credits part of it back (goods returned)."""
+        merchant_id = principal.merchant()
+        today = self._context.today()
+        return await execute(
+            self._store,
+            str(command.voucher_id),
+            vouchers.replay,
+            lambda state: balance.refund(
+                state,
+                refund_id=command.refund_id,
+                redemption_id=command.redemption_id,
+                amount_cents=command.amount_cents,
+                today=today,
+                reason=command.reason,
+                merchant_id=merchant_id,
+            ),
+            retries=HOT_STREAM_RETRIES,
+        )
+
+    async def expire(self, voucher_id: UUID) -> bool:
+        """The expiry job: a voucher past its validity records what is left as breakage."""
+        today = self._context.today()
+        before = vouchers.ensure_exists(await voucher_of(self._store, voucher_id))
+        after = await execute(
+            self._store,
+            str(voucher_id),
+            vouchers.replay,
+            lambda state: balance.expire(state, today=today),
+            retries=HOT_STREAM_RETRIES,
+        )
+        return after.version > before.version
+
+    async def voucher(self, principal: Principal, voucher_id: UUID) -> Voucher:
+        """The association sees every voucher; a merchant its own merchant vouchers and the
+        town vouchers it redeemed."""
+        voucher = vouchers.ensure_exists(await voucher_of(self._store, voucher_id))
+        if principal.role == "association":
+            return voucher
+        merchant_id = principal.merchant()
+        mine = voucher.merchant_id == merchant_id or any(
+            redemption.merchant_id == merchant_id for redemption in voucher.redemptions.values()
+        )
+        if not mine:
+            raise NotFound("no such voucher")
+        return voucher

@@ -1,0 +1,117 @@
+"""The composition root: every process of the vouchers service is wired here, and only here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from downtown_events.runtime.database import Pool, open_pool
+from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.identity import trusted_keys
+from downtown_events.runtime.jobs import ScheduledJob
+from downtown_events.runtime.principal import TownAuthenticator
+from downtown_events.runtime.service import ServiceDefinition
+from downtown_events.runtime.store import PostgresEventStore
+from downtown_events.runtime.throttle import Throttle
+from vouchers.adapters.payment_webhook import PaymentWebhook
+from vouchers.adapters.sealing import AesGcmSeal
+from vouchers.app.context import Context
+from vouchers.app.jobs import expire_due
+from vouchers.app.programmes import ProgrammeHandlers
+from vouchers.app.purchases import PurchaseHandlers
+from vouchers.app.redemptions import RedemptionHandlers
+from vouchers.projections import PROJECTIONS
+from vouchers.projections.read_models import (
+    PostgresCampaignFinder,
+    PostgresCodeIndex,
+    PostgresDeadlines,
+    PostgresMerchantDirectory,
+)
+from vouchers.settings import SERVICE, VouchersSettings
+
+MIGRATIONS = [Path(__file__).parent / "migrations"]
+
+
+@dataclass
+class Handlers:
+    context: Context
+    programmes: ProgrammeHandlers
+    purchases: PurchaseHandlers
+    redemptions: RedemptionHandlers
+    merchants: PostgresMerchantDirectory
+
+
+def build_handlers(pool: Pool, settings: VouchersSettings) -> Handlers:
+    context = Context(
+        PostgresEventStore(pool, service=SERVICE),
+        code_key=settings.code_hash_key.encode(),
+        timezone=ZoneInfo(settings.timezone),
+    )
+    merchants = PostgresMerchantDirectory(pool)
+    purchases = PurchaseHandlers(
+        context,
+        merchants,
+        PostgresCampaignFinder(pool),
+        AesGcmSeal(settings.code_hash_key.encode()),
+        unpaid_hours=settings.unpaid_purchase_hours,
+        max_vouchers=settings.max_vouchers_per_purchase,
+        max_bulk=settings.max_bulk_issue,
+    )
+    return Handlers(
+        context,
+        ProgrammeHandlers(context, merchants),
+        purchases,
+        RedemptionHandlers(context, merchants, PostgresCodeIndex(pool)),
+        merchants,
+    )
+
+
+async def expire_job(pool: Pool, settings: VouchersSettings) -> int:
+    handlers = build_handlers(pool, settings)
+    return await expire_due(handlers.context, handlers.purchases, handlers.redemptions, PostgresDeadlines(pool))
+
+
+def vouchers_service(expiry_seconds: float = 3600.0) -> ServiceDefinition:
+    return ServiceDefinition(
+        SERVICE,
+        projections=PROJECTIONS,
+        migrations=MIGRATIONS,
+        jobs=[ScheduledJob("expire", expiry_seconds, expire_job)],
+    )
+
+
+VOUCHERS = vouchers_service()
+
+
+@dataclass
+class ApiContainer:
+    settings: VouchersSettings
+    pool: Pool
+    handlers: Handlers
+    authenticator: TownAuthenticator
+    throttle: Throttle
+    webhook: PaymentWebhook
+    readiness: Readiness
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def build_api(settings: VouchersSettings) -> ApiContainer:
+    pool = await open_pool(settings.database_url, max_size=settings.database_pool_size, name=f"{SERVICE}-api")
+    return ApiContainer(
+        settings=settings,
+        pool=pool,
+        handlers=build_handlers(pool, settings),
+        authenticator=TownAuthenticator(
+            town=settings.town,
+            trusted=trusted_keys(settings.trusted_token_keys),
+            association_token=settings.association_token,
+        ),
+        throttle=Throttle(pool),
+        webhook=PaymentWebhook(
+            pool, settings.payment_webhook_secret, tolerance_seconds=settings.webhook_tolerance_seconds
+        ),
+        readiness=Readiness(pool, settings.database_url, settings.kafka_bootstrap, MIGRATIONS),
+    )
