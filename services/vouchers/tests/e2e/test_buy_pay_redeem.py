@@ -1,0 +1,57 @@
+"""A town voucher's whole life over HTTP, catalog and vouchers as separate processes: bought,
+paid through the provider's signed callback, printed (its QR code read back), redeemed in
+two parts at a member shop, balance zero."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support.local_stack import RunningTown
+from tests.support.vouchers_client import (
+    buy,
+    buyer,
+    codes_in_pdf,
+    join,
+    merchant,
+    provider_pays,
+    redeem,
+    town_programme,
+    wait_for_code,
+)
+
+
+def test_buy_pay_print_redeem_part_check_redeem_rest(catalog_and_vouchers: RunningTown) -> None:
+    town = catalog_and_vouchers
+    vouchers = town["vouchers"]
+    programme_id = town_programme(town)
+    _, shop = merchant(town)
+    join(town, programme_id, shop)
+
+    started = buy(town, programme_id, 2500)
+    purchase, token = started["purchase"], started["access_token"]
+    assert purchase["status"] == "pending" and token
+
+    paid = provider_pays(vouchers, purchase)
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["status"] == "paid"
+
+    pdf = httpx.get(f"{vouchers.api}/purchases/{purchase['purchase_id']}/vouchers.pdf", headers=buyer(token))
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    (code,) = codes_in_pdf(pdf.content)
+    again = httpx.get(f"{vouchers.api}/purchases/{purchase['purchase_id']}/vouchers.pdf", headers=buyer(token))
+    assert again.status_code == 410  # shown once
+
+    assert wait_for_code(vouchers, code)["balance_cents"] == 2500
+    first = redeem(vouchers, shop, code, 1000)
+    assert first.status_code == 201, first.text
+    assert first.json()["voucher_balance_cents"] == 1500
+    assert wait_for_code(vouchers, code)["balance_cents"] == 1500
+
+    rest = redeem(vouchers, shop, code, 1500)
+    assert rest.status_code == 201, rest.text
+    assert wait_for_code(vouchers, code)["balance_cents"] == 0
+    too_much = redeem(vouchers, shop, code, 1)
+    assert too_much.status_code == 422 and "balance" in too_much.json()["detail"]
+
+    view = httpx.get(f"{vouchers.api}/purchases/{purchase['purchase_id']}", headers=buyer(token)).json()
+    assert view["vouchers"][0]["balance_cents"] == 0 and view["vouchers"][0]["code"].startswith("••••")
