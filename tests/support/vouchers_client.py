@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -65,6 +68,14 @@ def buy(town: RunningTown, programme_id: str, *amounts: int, email: str = "anna@
 
 
 def provider_pays(vouchers: ServiceInstance, purchase: dict[str, Any], reference: str | None = None) -> httpx.Response:
+    body, headers = provider_callback(vouchers, purchase, reference)
+    return httpx.post(f"{vouchers.api}/payments/provider", content=body, headers=headers)
+
+
+def provider_callback(
+    vouchers: ServiceInstance, purchase: dict[str, Any], reference: str | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of the payment provider's signed callback for ``purchase``."""
     from vouchers.adapters.payment_webhook import sign
 
     body = json.dumps(
@@ -75,11 +86,7 @@ def provider_pays(vouchers: ServiceInstance, purchase: dict[str, Any], reference
         }
     ).encode()
     signature = sign(vouchers.env["DOWNTOWN_PAYMENT_WEBHOOK_SECRET"], int(time.time()), body)
-    return httpx.post(
-        f"{vouchers.api}/payments/provider",
-        content=body,
-        headers={"Content-Type": "application/json", "Downtown-Signature": signature},
-    )
+    return body, {"Content-Type": "application/json", "Downtown-Signature": signature}
 
 
 def buyer(token: str) -> dict[str, str]:
@@ -121,3 +128,149 @@ def wait_for_code(vouchers: ServiceInstance, code: str, seconds: float = 20.0) -
             return dict(response.json())
         assert time.monotonic() < deadline, response.text
         time.sleep(0.1)
+
+
+# --- more of a town's vouchers, for the integration tests ------------------------------
+
+
+def wait_until(check: Any, *, seconds: float = 20.0, every: float = 0.1, what: str = "the condition") -> Any:
+    """``check()``'s first truthy result; fails naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"{what} did not happen within {seconds:.0f} s (last: {result!r})"
+        time.sleep(every)
+
+
+def rows(vouchers: ServiceInstance, query: str, params: Any = ()) -> list[dict[str, Any]]:
+    """Rows of the instance's own database (its read models and event store), for checks."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(vouchers.env["DOWNTOWN_DATABASE_URL"], autocommit=True, row_factory=dict_row) as conn:
+        return list(conn.execute(query, params).fetchall())
+
+
+def event_types(vouchers: ServiceInstance, stream_id: str) -> list[str]:
+    """The names of a stream's stored events, in order (``downtown.vouchers.VoucherRedeemed`` -> VoucherRedeemed)."""
+    found = rows(vouchers, "SELECT event_type FROM events WHERE stream_id = %s ORDER BY version", (str(stream_id),))
+    return [row["event_type"].rsplit(".", 1)[-1] for row in found]
+
+
+def wait_for_codes(vouchers: ServiceInstance, voucher_ids: list[str], seconds: float = 20.0) -> None:
+    """The code lookup (fed from the store) knows these vouchers' codes, so they can be redeemed."""
+    wanted = {str(voucher_id) for voucher_id in voucher_ids}
+
+    def indexed() -> bool:
+        found = rows(
+            vouchers,
+            "SELECT voucher_id::text AS id FROM voucher_codes WHERE voucher_id::text = ANY(%s)",
+            (list(wanted),),
+        )
+        return {row["id"] for row in found} == wanted
+
+    wait_until(indexed, seconds=seconds, what=f"indexing the codes of {len(wanted)} vouchers")
+
+
+def codes_of(vouchers: ServiceInstance, purchase_id: str, token: str) -> dict[str, str]:
+    """A paid purchase's codes (voucher id -> code), fetched once as the CSV export."""
+    import csv
+
+    response = httpx.get(f"{vouchers.api}/purchases/{purchase_id}/codes.csv", headers=buyer(token))
+    assert response.status_code == 200, response.text
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    return {line[0]: line[1] for line in lines[1:]}
+
+
+def paid_vouchers(
+    town: RunningTown, programme_id: str, *amounts: int, email: str = "anna@example.de"
+) -> list[tuple[str, str]]:
+    """Vouchers bought online, paid by the provider, their codes fetched and indexed: (voucher id, code)."""
+    vouchers = town["vouchers"]
+    started = buy(town, programme_id, *amounts, email=email)
+    paid = provider_pays(vouchers, started["purchase"])
+    assert paid.status_code == 200, paid.text
+    codes = codes_of(vouchers, started["purchase"]["purchase_id"], started["access_token"])
+    ids = [item["voucher_id"] for item in started["purchase"]["items"]]
+    wait_for_codes(vouchers, ids)
+    return [(voucher_id, codes[voucher_id]) for voucher_id in ids]
+
+
+def voucher(vouchers: ServiceInstance, auth: dict[str, str], voucher_id: str) -> dict[str, Any]:
+    response = httpx.get(f"{vouchers.api}/vouchers/{voucher_id}", headers=auth)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def reverse(vouchers: ServiceInstance, auth: dict[str, str], voucher_id: str, redemption_id: str) -> httpx.Response:
+    return httpx.post(
+        f"{vouchers.api}/vouchers/{voucher_id}/redemptions/{redemption_id}/reversal",
+        json={"reason": "Tippfehler"},
+        headers=auth,
+    )
+
+
+def refund(
+    vouchers: ServiceInstance, auth: dict[str, str], voucher_id: str, redemption_id: str, cents: int, **headers: str
+) -> httpx.Response:
+    return httpx.post(
+        f"{vouchers.api}/vouchers/{voucher_id}/refunds",
+        json={"redemption_id": redemption_id, "amount_cents": cents, "reason": "Ware zurück"},
+        headers={**auth, **(headers or key())},
+    )
+
+
+def campaign(
+    town: RunningTown, programme_id: str, *, percent: int, budget: int, cap: int, days: int = 30
+) -> dict[str, Any]:
+    """A campaign of the association, once the vouchers' sales read model lists it (purchases find it there)."""
+    from datetime import UTC, datetime, timedelta
+
+    vouchers = town["vouchers"]
+    body = {
+        "programme_id": programme_id,
+        "name": "Heimat shoppen",
+        "bonus_percent": percent,
+        "budget_cents": budget,
+        "per_buyer_cap_cents": cap,
+        "ends_at": (datetime.now(UTC) + timedelta(days=days)).isoformat(),
+    }
+    response = httpx.post(f"{vouchers.api}/campaigns", json=body, headers={**association(town), **key()})
+    assert response.status_code == 201, response.text
+    started = dict(response.json())
+    query = "SELECT 1 FROM voucher_campaigns WHERE campaign_id = %s"
+    wait_until(lambda: rows(vouchers, query, (started["campaign_id"],)), what="the campaign reaching the read model")
+    return started
+
+
+def merchant_programme(town: RunningTown, auth: dict[str, str], *denominations: int) -> str:
+    body = {"kind": "merchant", "name": "Hausgutschein", "denominations_cents": list(denominations or (1000, 2500))}
+    vouchers = town["vouchers"]
+    response = until(lambda: httpx.post(f"{vouchers.api}/programmes", json=body, headers={**auth, **key()}))
+    assert response.status_code == 201, response.text
+    return str(response.json()["programme_id"])
+
+
+def sell_at_counter(town: RunningTown, auth: dict[str, str], programme_id: str, *amounts: int) -> httpx.Response:
+    body = {
+        "email": "kunde@example.de",
+        "reference": "Bon 4711",
+        "vouchers": [{"programme_id": programme_id, "amount_cents": amount} for amount in amounts],
+    }
+    vouchers = town["vouchers"]
+    return httpx.post(f"{vouchers.api}/counter-sales", json=body, headers={**auth, **key()})
+
+
+def admin(instance: ServiceInstance, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``<service>-admin ARGS`` with the instance's settings, as an operator runs it."""
+    command = [str(Path(sys.executable).parent / f"{instance.service}-admin"), *args]
+    return subprocess.run(command, env=instance.env, cwd=instance.logs, capture_output=True, text=True, timeout=timeout)
+
+
+def rebuild(instance: ServiceInstance, projection: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    """``downtown-projections rebuild`` of one of the instance's projections."""
+    command = [str(Path(sys.executable).parent / "downtown-projections"), "rebuild"]
+    command += ["--service", instance.service, "--projection", projection, *flags]
+    return subprocess.run(command, env=instance.env, capture_output=True, text=True, timeout=120)

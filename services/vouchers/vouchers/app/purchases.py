@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid5
 
 from downtown_events.runtime.commands import execute
@@ -110,8 +110,13 @@ class PurchaseHandlers:
             for voucher_id, wanted in zip(voucher_ids, command.items, strict=True)
         ]
         now = self._context.now()
+        # Read models first: a unit of work holds its connection, and one more per request
+        # would exhaust the pool under a rush of purchases (each waiting for a second one).
+        candidates = {pid: await self._campaigns.running_for(pid, now) for pid in sorted(catalogue)}
         async with self._store.unit_of_work() as unit:
-            items, bonus_campaigns = await self._reserve_bonuses(unit, purchase_id, items, secrets.buyer_ref)
+            items, bonus_campaigns = await self._reserve_bonuses(
+                unit, purchase_id, items, secrets.buyer_ref, candidates, now
+            )
             purchase = await execute(
                 unit,
                 str(purchase_id),
@@ -153,13 +158,19 @@ class PurchaseHandlers:
         )
 
     async def _reserve_bonuses(
-        self, unit: EventStore, purchase_id: UUID, items: list[PurchaseItem], buyer_ref: str
+        self,
+        unit: EventStore,
+        purchase_id: UUID,
+        items: list[PurchaseItem],
+        buyer_ref: str,
+        candidates: dict[UUID, list[UUID]],
+        now: datetime,
     ) -> tuple[list[PurchaseItem], dict[UUID, Campaign]]:
-        """For each programme with a running campaign, hold its bonus for these items."""
-        now = self._context.now()
+        """For each programme with a running campaign (``candidates``, from the read model),
+        hold its bonus for these items."""
         reserved: dict[UUID, Campaign] = {}
         for programme_id in sorted({item.programme_id for item in items}):
-            for campaign_id in await self._campaigns.running_for(programme_id, now):
+            for campaign_id in candidates.get(programme_id, []):
                 positions = [i for i, item in enumerate(items) if item.programme_id == programme_id]
                 amounts = [items[i].amount_cents for i in positions]
                 campaign = await execute(
@@ -182,10 +193,11 @@ class PurchaseHandlers:
                 break  # one campaign per programme and purchase
         return items, reserved
 
-    async def _programmes(self, programme_ids: set[UUID]) -> dict[UUID, Programme]:
+    async def _programmes(self, programme_ids: set[UUID], store: EventStore | None = None) -> dict[UUID, Programme]:
+        """The programmes, read through ``store`` (a unit of work reads on its own connection)."""
         found = {}
         for programme_id in programme_ids:
-            found[programme_id] = programmes.ensure_exists(await programme_of(self._store, programme_id))
+            found[programme_id] = programmes.ensure_exists(await programme_of(store or self._store, programme_id))
         return found
 
     async def _merchants_of(self, sold: Iterable[Programme]) -> dict[UUID, MerchantStanding]:
@@ -240,7 +252,7 @@ class PurchaseHandlers:
     async def _issue(self, unit: EventStore, purchase: Purchase) -> None:
         """Every voucher of the paid purchase and every bonus it holds; again decides nothing."""
         today = self._context.today()
-        catalogue = await self._programmes({item.programme_id for item in purchase.items})
+        catalogue = await self._programmes({item.programme_id for item in purchase.items}, unit)
         for item in purchase.items:
             programme = catalogue[item.programme_id]
             await execute(
