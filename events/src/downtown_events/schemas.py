@@ -41,7 +41,10 @@ CLOUDEVENT_HEADERS: JsonSchema = {
         "ce_subject": {"type": "string", "description": "aggregate id, also the record key"},
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_town": {"type": "string"},
-        "ce_streamversion": {"type": "string", "description": "position in the aggregate's stream, from 1"},
+        "ce_streamversion": {
+            "type": "string",
+            "description": "position among the published events of the aggregate's stream, from 1, without gaps",
+        },
         "content-type": {"const": "application/json"},
         "traceparent": {"type": "string", "description": "W3C trace context"},
         "tracestate": {"type": "string"},

@@ -15,7 +15,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from conftest import read_topic
-from downtown_events.catalog import OfferListed, OfferStockAdjusted
+from downtown_events.catalog import OfferListed, OfferPriceChanged, OfferStockAdjusted
 from downtown_events.contract import PrivateEvent, registry
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
 from downtown_events.runtime.outbox import OutboxRelay, PendingEvent
@@ -241,3 +241,35 @@ async def test_private_events_are_stored_and_replayed_but_never_published(
     assert published == 1 and [headers_of(r)["ce_type"] for r in records] == [OfferListed.ce_type()]
     assert b"XK7" not in b"".join(r.value for r in records)
     assert [stored.event for stored in await store.read(str(listed.offer_id))] == [listed, secret]
+
+
+async def test_private_events_leave_no_hole_in_the_published_stream_versions(
+    pool: AsyncConnectionPool, town: str, kafka_bootstrap: str
+) -> None:
+    """A stream of public, private, public events is published as versions 1 and 2: a topic
+    consumer must never wait for a version that is never published."""
+    from tests.support.private_events import SecretNoted
+
+    await ensure_topics(kafka_bootstrap, town, "catalog", partitions=1)
+    store = PostgresEventStore(pool, service="catalog")
+    listed = OfferListed(offer_id=uuid4(), merchant_id=uuid4(), kind="product", title="Tee", price_cents=1)
+    stream = str(listed.offer_id)
+    await store.append(stream, 0, [listed, SecretNoted(holder_id="h", secret_hash="s")])
+    changed = OfferPriceChanged(
+        offer_id=listed.offer_id, merchant_id=listed.merchant_id, price_cents=2, previous_price_cents=1
+    )
+    await store.append(stream, 2, [changed])
+
+    producer = reliable_producer(kafka_bootstrap, client_id="test-relay")
+    await producer.start()
+    try:
+        relay = OutboxRelay(pool, producer, town=town, service="catalog")
+        assert await relay.publish_pending() == 2
+    finally:
+        await producer.stop()
+    records = await read_topic(kafka_bootstrap, events_topic(town, "catalog"), count=2)
+    headers = [dict(record.headers) for record in records]
+    assert [(h["ce_type"], h["ce_streamversion"]) for h in headers] == [
+        (b"downtown.catalog.OfferListed.v1", b"1"),
+        (b"downtown.catalog.OfferPriceChanged.v1", b"2"),
+    ]

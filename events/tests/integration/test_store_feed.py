@@ -44,6 +44,19 @@ def feed_for(pool: AsyncConnectionPool, town: str) -> StoreFeed:
     return StoreFeed(pool, consumer, writer.consumer_name, StoreReader(town=town, service=SERVICE))
 
 
+async def feed_all(feed: StoreFeed, expected: int, seconds: float = 15.0) -> int:
+    """Feed until ``expected`` events were applied. The feed waits while any transaction on the
+    server is writing (other tests run beside this one), so it may take a few rounds."""
+    fed = 0
+    deadline = asyncio.get_running_loop().time() + seconds
+    while fed < expected and asyncio.get_running_loop().time() < deadline:
+        applied = await feed.feed_once()
+        if not applied:
+            await asyncio.sleep(0.05)
+        fed += applied
+    return fed
+
+
 async def note(store: PostgresEventStore, holder: str, secret: str, version: int = 0) -> None:
     await store.append(holder, version, [SecretNoted(holder_id=holder, secret_hash=secret)])
 
@@ -68,7 +81,7 @@ async def test_private_events_feed_a_projection_and_never_reach_the_outbox(
         await note(store, f"holder-{n}", f"hash-{n}")
 
     feed = feed_for(pool, town)
-    assert await feed.feed_once() == 5
+    assert await feed_all(feed, 5) == 5
     assert await feed.feed_once() == 0
 
     assert await lookup(pool) == {f"hash-{n}": f"holder-{n}" for n in range(5)}
@@ -86,7 +99,7 @@ async def test_an_event_committed_later_below_the_cursor_is_not_missed(pool: Asy
         await store_in(slow, "slow-holder", "slow-hash")  # takes the lower position, stays open
         await note(store, "quick-holder", "quick-hash")  # commits first, with a higher position
         assert await feed.feed_once() == 0  # neither is final yet: the slow transaction is open
-    assert await feed.feed_once() == 2
+    assert await feed_all(feed, 2) == 2
     assert await lookup(pool) == {"slow-hash": "slow-holder", "quick-hash": "quick-holder"}
 
 
@@ -112,8 +125,7 @@ async def test_an_unreadable_private_event_is_set_aside_in_the_database_and_the_
     await note(store, "fine", "fine-hash")
 
     feed = feed_for(pool, town)
-    while await feed.feed_once():
-        pass
+    assert await feed_all(feed, 2) == 2
 
     assert await lookup(pool) == {"fine-hash": "fine"}
     async with pool.connection() as conn:
@@ -129,22 +141,17 @@ async def test_a_store_fed_projection_is_rebuilt_from_the_store_compared_and_swa
     for n in range(50):
         await note(store, f"h{n}", f"s{n}")
     feed = feed_for(pool, town)
-    while await feed.feed_once():
-        pass
+    assert await feed_all(feed, 50) == 50
 
     async def keep_writing() -> None:
         for n in range(50, 80):
             await note(store, f"h{n}", f"s{n}")
-            while await feed.feed_once():
-                pass
-            await asyncio.sleep(0.005)
+            await feed_all(feed, 1)
 
     writing = asyncio.create_task(keep_writing())
     job = ProjectionRebuild(pool, SecretLookup(), town=town, source=ServiceStore(pool, town=town, service=SERVICE))
     report = await job.run(swap=True, live_wait_seconds=10)
     await writing
-    while await feed.feed_once():
-        pass
 
     assert report.matches and report.swapped, report
     assert await lookup(pool) == {f"s{n}": f"h{n}" for n in range(80)}

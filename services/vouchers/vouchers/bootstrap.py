@@ -10,10 +10,12 @@ from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import trusted_keys
 from downtown_events.runtime.jobs import ScheduledJob
+from downtown_events.runtime.live_figures import LiveFigure
 from downtown_events.runtime.principal import TownAuthenticator
 from downtown_events.runtime.service import ServiceDefinition
 from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.runtime.throttle import Throttle
+from downtown_events.vouchers import VoucherIssued, VoucherRedeemed
 from vouchers.adapters.payment_webhook import PaymentWebhook
 from vouchers.adapters.sealing import AesGcmSeal
 from vouchers.app.context import Context
@@ -72,12 +74,21 @@ async def expire_job(pool: Pool, settings: VouchersSettings) -> int:
     return await expire_due(handlers.context, handlers.purchases, handlers.redemptions, PostgresDeadlines(pool))
 
 
+LIVE_FIGURES = [
+    LiveFigure("vouchers_sold", (VoucherIssued,)),
+    LiveFigure("sold_cents", (VoucherIssued,), lambda event: getattr(event, "paid_cents", 0)),
+    LiveFigure("redeemed_cents", (VoucherRedeemed,), lambda event: getattr(event, "amount_cents", 0)),
+]
+"""The association's "today" board: per hour, live from the topic (the ledger has the audited ones)."""
+
+
 def vouchers_service(expiry_seconds: float = 3600.0) -> ServiceDefinition:
     return ServiceDefinition(
         SERVICE,
         projections=PROJECTIONS,
         migrations=MIGRATIONS,
         jobs=[ScheduledJob("expire", expiry_seconds, expire_job)],
+        live_figures=LIVE_FIGURES,
     )
 
 

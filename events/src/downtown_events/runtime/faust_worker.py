@@ -21,16 +21,20 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import faust
 
+from downtown_events.envelope import InvalidEnvelope
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.failures import ConsumerHalted
 from downtown_events.runtime.health import Readiness, halted_consumers
-from downtown_events.runtime.records import KafkaRecord
+from downtown_events.runtime.live_figures import CHANGELOG_CONFIG, KEPT, WINDOW, LiveFigure, counted_once, table_key
+from downtown_events.runtime.live_figures import page as live_figures_page
+from downtown_events.runtime.records import KafkaRecord, ReceivedEvent, decode_record
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,7 @@ def build_worker_app(
     background: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = (),
     resources: Sequence[Lazy[Any]] = (),
     replication: int = 1,
+    live: LiveFigures | None = None,
 ) -> faust.App:
     """The worker app; ``resources`` are closed, in order, when it shuts down."""
     data_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
@@ -107,6 +112,8 @@ def build_worker_app(
         _add_agent(app, subscription)
         app.task(subscription.consumer)  # build consumers (and their tables) at start, not on the first event
     _add_health_pages(app, readiness)
+    if live is not None and live.figures:
+        _add_live_figures(app, live)
     stop = asyncio.Event()
     for task in background:
         _add_background(app, task, stop)
@@ -175,6 +182,58 @@ def _report_lag(app: faust.App, consumer: str, message: Any) -> None:
             max(highwater - message.offset - 1, 0),
             {"consumer": consumer, "topic": message.topic, "partition": message.partition},
         )
+
+
+@dataclass(frozen=True)
+class LiveFigures:
+    """Figures counted live from ``topic`` (see ``live_figures``), in tables partitioned like it."""
+
+    topic: str
+    town: str
+    partitions: int
+    figures: Sequence[LiveFigure]
+
+
+def _add_live_figures(app: faust.App, live: LiveFigures) -> None:
+    """One agent counts every figure into its windowed table; ``/figures/live`` shows them."""
+    tables = {
+        figure: app.Table(
+            figure.table_name,
+            default=dict,
+            partitions=live.partitions,
+            # The app's records are raw bytes; the tables' own changelog records are JSON.
+            schema=faust.Schema(key_serializer="json", value_serializer="json"),
+            extra_topic_configs=CHANGELOG_CONFIG,
+        )
+        .tumbling(WINDOW, expires=KEPT)
+        .relative_to_stream()
+        for figure in live.figures
+    }
+    reads = frozenset().union(*(figure.reads() for figure in live.figures))
+    topic = app.topic(live.topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+
+    async def count(stream: faust.StreamT[Any]) -> None:
+        async for event in stream.events():
+            try:
+                decoded = decode_record(_record(event.message), live.town, reads)
+            except InvalidEnvelope:
+                continue  # the projections' consumers dead-letter it
+            if not isinstance(decoded, ReceivedEvent):
+                continue
+            for figure, table in tables.items():
+                if isinstance(decoded.event, figure.counts):
+                    key = table_key(figure, event.message.partition)
+                    counted = counted_once(table[key].current(), figure.amount(decoded.event), event.message.offset)
+                    if counted is not None:
+                        table[key] = counted
+
+    app.agent(topic, name="live-figures", concurrency=1)(count)
+
+    @app.page("/figures/live")
+    async def figures(web: Any, request: Any) -> Any:
+        held = [tp.partition for tp in app.assignor.assigned_actives() if tp.topic == live.topic]
+        entries = {figure: list(table.table.data.items()) for figure, table in tables.items()}
+        return web.json(live_figures_page(entries, held, datetime.now(UTC)))
 
 
 def _add_health_pages(app: faust.App, readiness: Callable[[], Awaitable[Readiness]]) -> None:

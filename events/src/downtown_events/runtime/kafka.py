@@ -7,6 +7,7 @@ every producer in Downtown comes from :func:`reliable_producer`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -32,9 +33,20 @@ def reliable_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
     )
 
 
-async def ensure_topics(bootstrap: str, town: str, service: str, *, partitions: int, replication: int = 1) -> list[str]:
-    """Create ``<town>.<service>.events`` and ``.dlq`` if missing (unlimited retention)."""
-    names = [events_topic(town, service), dead_letter_topic(town, service)]
+async def ensure_topics(
+    bootstrap: str,
+    town: str,
+    service: str,
+    *,
+    partitions: int,
+    replication: int = 1,
+    extra: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[str]:
+    """Create ``<town>.<service>.events`` and ``.dlq`` if missing (unlimited retention), and
+    the ``extra`` topics the worker needs (faust tables' changelogs) with their configs."""
+    configs = {events_topic(town, service): UNLIMITED_RETENTION, dead_letter_topic(town, service): UNLIMITED_RETENTION}
+    configs.update({name: dict(config) for name, config in (extra or {}).items()})
+    names = list(configs)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{town}-{service}-admin")
     await admin.start()
     try:
@@ -43,7 +55,7 @@ async def ensure_topics(bootstrap: str, town: str, service: str, *, partitions: 
         if missing:
             try:
                 await admin.create_topics(
-                    [NewTopic(name, partitions, replication, topic_configs=UNLIMITED_RETENTION) for name in missing]
+                    [NewTopic(name, partitions, replication, topic_configs=dict(configs[name])) for name in missing]
                 )
             except TopicAlreadyExistsError:
                 log.info("topics created concurrently by another process: %s", missing)

@@ -36,8 +36,9 @@ from downtown_events.topics import event_source, events_topic
 
 log = logging.getLogger(__name__)
 
+# A published event's stream version is its place among the stream's published events.
 _PENDING = """
-SELECT e.stream_id, e.version, e.position, e.event_id, e.event_type, e.schema_version,
+SELECT e.stream_id, e.published_version AS version, e.position, e.event_id, e.event_type, e.schema_version,
        e.data::text AS data, e.metadata->>'traceparent' AS traceparent,
        e.metadata->>'tracestate' AS tracestate, e.recorded_at
 FROM outbox o JOIN events e ON e.position = o.position

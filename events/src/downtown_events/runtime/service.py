@@ -25,11 +25,12 @@ from psycopg import sql
 
 from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
 from downtown_events.runtime.database import Pool, migrate, open_pool
-from downtown_events.runtime.faust_worker import Lazy, Subscription, build_worker_app
+from downtown_events.runtime.faust_worker import Lazy, LiveFigures, Subscription, build_worker_app
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.jobs import ScheduledJob, run_once, scheduled
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
 from downtown_events.runtime.ledger import InvalidLog, export_log, import_log
+from downtown_events.runtime.live_figures import CHANGELOG_CONFIG, LiveFigure, changelog_topic
 from downtown_events.runtime.outbox import OutboxRelay
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.projection import Projection, ProjectionWriter
@@ -56,9 +57,16 @@ class ServiceDefinition:
     reactions: Sequence[Reaction] = ()
     migrations: Sequence[Path] = field(default_factory=list)
     jobs: Sequence[ScheduledJob] = ()
+    live_figures: Sequence[LiveFigure] = ()
+    """Counted live from the service's own topic (faust windowed tables, see ``live_figures``)."""
 
     def topics_of(self, town: str, sources: Sequence[str]) -> list[str]:
         return [events_topic(town, source) for source in (sources or (self.name,))]
+
+
+def worker_app_id(town: str, service: str) -> str:
+    """The worker's faust app id, also its consumer group and its internal topics' prefix."""
+    return f"{town}.{service}.worker"
 
 
 def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust.App:
@@ -129,7 +137,7 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         return Readiness(await pool(), settings.database_url, settings.kafka_bootstrap, list(service.migrations))
 
     return build_worker_app(
-        app_id=f"{settings.town}.{service.name}.worker",
+        app_id=worker_app_id(settings.town, service.name),
         bootstrap=settings.kafka_bootstrap,
         web_port=settings.worker_port,
         data_dir=settings.worker_data_dir,
@@ -138,6 +146,9 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         background=[relay, *feeds, *(scheduled(job, pool, settings) for job in service.jobs)],
         resources=[producer, pool],
         replication=settings.topic_replication,
+        live=LiveFigures(
+            events_topic(settings.town, service.name), settings.town, settings.topic_partitions, service.live_figures
+        ),
     )
 
 
@@ -159,6 +170,7 @@ def admin_cli(service: ServiceDefinition, load_settings: Callable[[], ServiceSet
         if create_database and create_database_if_missing(settings.database_url):
             typer.echo(f"created database for {settings.town}")
         if topics:
+            app_id = worker_app_id(settings.town, service.name)
             created = asyncio.run(
                 ensure_topics(
                     settings.kafka_bootstrap,
@@ -166,6 +178,7 @@ def admin_cli(service: ServiceDefinition, load_settings: Callable[[], ServiceSet
                     service.name,
                     partitions=settings.topic_partitions,
                     replication=settings.topic_replication,
+                    extra={changelog_topic(app_id, figure): CHANGELOG_CONFIG for figure in service.live_figures},
                 )
             )
             if created:

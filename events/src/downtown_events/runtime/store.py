@@ -80,21 +80,25 @@ class EventStore(ABC):
         loop may reload and decide again within the unit."""
 
 
-# Private events (see ``PrivateEvent``) are stored like the others but get no outbox row.
+# Private events (see ``PrivateEvent``) are stored like the others but get no outbox row and
+# no published version: published events are numbered 1, 2, 3 … among themselves per stream.
 _APPEND = """
 WITH batch AS (
     SELECT * FROM json_to_recordset(%(batch)s::json)
-         AS x(version int, event_id uuid, event_type text, schema_version int2, data json, publish bool)
+         AS x(version int, event_id uuid, event_type text, schema_version int2, data json, published int)
+), before AS (
+    SELECT coalesce(max(published_version), 0) AS published FROM events WHERE stream_id = %(stream_id)s
 ), new_events AS (
-    INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at)
+    INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at,
+                        published_version)
     SELECT %(stream_id)s, b.version, b.event_id, b.event_type, b.schema_version, b.data,
-           %(metadata)s::json, %(recorded_at)s
-    FROM batch b
+           %(metadata)s::json, %(recorded_at)s, before.published + b.published
+    FROM batch b, before
     WHERE %(expected_version)s = 0 OR EXISTS (
         SELECT 1 FROM events WHERE stream_id = %(stream_id)s AND version = %(expected_version)s)
-    RETURNING position, version
+    RETURNING position, version, published_version
 ), queued AS (
-    INSERT INTO outbox (position) SELECT n.position FROM new_events n JOIN batch b USING (version) WHERE b.publish
+    INSERT INTO outbox (position) SELECT position FROM new_events WHERE published_version IS NOT NULL
 )
 SELECT position, pg_notify('downtown_outbox', '') FROM new_events ORDER BY position
 """
@@ -102,13 +106,17 @@ SELECT position, pg_notify('downtown_outbox', '') FROM new_events ORDER BY posit
 
 def _batch_json(versions: Sequence[int], event_ids: Sequence[UUID], events: Sequence[IntegrationEvent]) -> str:
     """The new events as one JSON array parameter: PostgreSQL's JSON parser takes it apart
-    about twice as fast as it parses the equivalent text arrays."""
-    rows = (
-        f'{{"version":{version},"event_id":"{event_id}","event_type":{json.dumps(type(event).type_name())},'
-        f'"schema_version":{type(event).schema_version},"publish":{"true" if event.published else "false"},'
-        f'"data":{event.model_dump_json()}}}'
-        for version, event_id, event in zip(versions, event_ids, events, strict=True)
-    )
+    about twice as fast as it parses the equivalent text arrays. ``published`` is a published
+    event's place among the batch's published events (null for a private one)."""
+    rows = []
+    published = 0
+    for version, event_id, event in zip(versions, event_ids, events, strict=True):
+        published += event.published
+        rows.append(
+            f'{{"version":{version},"event_id":"{event_id}","event_type":{json.dumps(type(event).type_name())},'
+            f'"schema_version":{type(event).schema_version},"published":{published if event.published else "null"},'
+            f'"data":{event.model_dump_json()}}}'
+        )
     return f"[{','.join(rows)}]"
 
 

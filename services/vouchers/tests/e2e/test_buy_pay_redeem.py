@@ -4,9 +4,11 @@ two parts at a member shop, balance zero."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
-from tests.support.local_stack import RunningTown
+from tests.support.local_stack import RunningTown, ServiceInstance
 from tests.support.vouchers_client import (
     buy,
     buyer,
@@ -55,3 +57,29 @@ def test_buy_pay_print_redeem_part_check_redeem_rest(catalog_and_vouchers: Runni
 
     view = httpx.get(f"{vouchers.api}/purchases/{purchase['purchase_id']}", headers=buyer(token)).json()
     assert view["vouchers"][0]["balance_cents"] == 0 and view["vouchers"][0]["code"].startswith("••••")
+
+    live = wait_for_live_figure(vouchers, "redeemed_cents", 2500)
+    assert live["vouchers_sold"][0]["value"] >= 1 and live["sold_cents"][0]["value"] >= 2500
+
+
+def wait_for_live_figure(vouchers: ServiceInstance, name: str, at_least: int) -> dict[str, list[dict[str, object]]]:
+    """The worker's faust tables count as the events stream past (this hour first)."""
+    deadline = time.monotonic() + 20
+    while True:
+        page = httpx.get(f"{vouchers.worker}/figures/live").json()
+        hours = page["figures"][name]
+        if hours and int(hours[0]["value"]) >= at_least:
+            return dict(page["figures"])
+        assert time.monotonic() < deadline, page
+        time.sleep(0.2)
+
+
+def test_live_figures_survive_a_killed_worker_through_their_changelog(catalog_and_vouchers: RunningTown) -> None:
+    from tests.support.local_stack import wait_ready
+
+    vouchers = catalog_and_vouchers["vouchers"]
+    before = wait_for_live_figure(vouchers, "vouchers_sold", 1)["vouchers_sold"][0]["value"]
+    vouchers.kill("vouchers-worker")
+    vouchers.launch("vouchers-worker")
+    wait_ready(vouchers)
+    assert wait_for_live_figure(vouchers, "vouchers_sold", int(before))["vouchers_sold"][0]["value"] == before
