@@ -168,6 +168,17 @@ def test_town_renders_completely(town: str) -> None:
     assert not of_kind(town, "Secret"), "secrets are made by hand or by the operators, never rendered"
 
 
+def live_figure_changelogs(town: str, service: str) -> set[str]:
+    """The changelog topics the service's worker needs for its live figures, as the code names them."""
+    if service != "vouchers":
+        return set()
+    from downtown_events.runtime.live_figures import changelog_topic
+    from downtown_events.runtime.service import worker_app_id
+    from vouchers.bootstrap import LIVE_FIGURES
+
+    return {changelog_topic(worker_app_id(town, service), figure) for figure in LIVE_FIGURES}
+
+
 @pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
 def test_each_service_has_its_own_named_and_labelled_objects(town: str, service: str) -> None:
     expected = {
@@ -186,6 +197,7 @@ def test_each_service_has_its_own_named_and_labelled_objects(town: str, service:
     }
     if service == "catalog":
         expected.add(("PersistentVolumeClaim", "catalog-photos"))
+    expected |= {("KafkaTopic", name.replace("_", "-")) for name in live_figure_changelogs(town, service)}
     labelled = {
         (doc["kind"], doc["metadata"]["name"])
         for doc in rendered(town)
@@ -206,7 +218,8 @@ def test_custom_resources_match_their_schemas(town: str) -> None:
     custom = [doc for doc in rendered(town) if "." in doc["apiVersion"].split("/")[0]]
     custom = [doc for doc in custom if not doc["apiVersion"].split("/")[0].endswith(".k8s.io")]
     assert {doc["kind"] for doc in custom} == {"KafkaTopic", "KafkaUser", "Cluster"}
-    assert len(custom) == 4 * len(services_of(town)), "two topics, a user and a database per service"
+    changelogs = sum(len(live_figure_changelogs(town, service)) for service in services_of(town))
+    assert len(custom) == 4 * len(services_of(town)) + changelogs, "two topics, a user, a database per service"
     for doc in custom:
         errors = [
             f"{'.'.join(map(str, error.absolute_path))}: {error.message}"
@@ -383,8 +396,16 @@ def test_worker_replicas_within_partitions(town: str, service: str) -> None:
 
 @pytest.mark.parametrize("town", TOWNS)
 def test_kafka_names_and_acls_are_the_towns_and_the_services(town: str) -> None:
-    topics = {doc["spec"]["topicName"]: doc for doc in of_kind(town, "KafkaTopic")}
+    every_topic = {doc["spec"]["topicName"]: doc for doc in of_kind(town, "KafkaTopic")}
+    changelogs = {name for service in services_of(town) for name in live_figure_changelogs(town, service)}
+    topics = {name: topic for name, topic in every_topic.items() if name not in changelogs}
     assert set(topics) == {f"{town}.{service}.{kind}" for service in services_of(town) for kind in ("events", "dlq")}
+    assert changelogs <= set(every_topic), "every live figure's changelog topic is a KafkaTopic"
+    for name in changelogs:
+        assert (
+            every_topic[name]["spec"]["partitions"] == 6
+            and "compact" in every_topic[name]["spec"]["config"]["cleanup.policy"]
+        )
     for name, topic in topics.items():
         assert topic["metadata"]["name"] == name
         assert topic["spec"]["partitions"] == 6
