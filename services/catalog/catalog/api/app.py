@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from fastapi import FastAPI
 
-from fastapi import FastAPI, Request
-
-from catalog.api.deps import get_container
 from catalog.api.problems import CATALOG_PROBLEMS
 from catalog.api.routes import merchants, offers, photos, town
 from catalog.bootstrap import build_api
 from catalog.settings import CatalogSettings
-from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.http.app import create_service_app
 from downtown_events.runtime.http.body_limit import RouteLimit
 
 
 def create_app(settings: CatalogSettings) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.container = await build_api(settings)
-        try:
-            yield
-        finally:
-            await app.state.container.close()
-
-    def readiness(request: Request) -> Readiness:
-        return get_container(request).readiness
-
     return create_service_app(
         title=f"Downtown catalog — {settings.town}",
         description="Merchants, their offers and the town catalog and directory. "
         "Merchant calls need `Authorization: Bearer <merchant token>` (from registration).",
-        lifespan=lifespan,
+        open_container=lambda: build_api(settings),
         routers=[module.router for module in (merchants, offers, town, photos)],
-        readiness=readiness,
         problems=CATALOG_PROBLEMS,
         body_limits=photo_upload_limits(settings),
     )

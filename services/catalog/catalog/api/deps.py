@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from catalog.app.handlers import CatalogHandlers
 from catalog.bootstrap import ApiContainer
 from downtown_events.runtime.database import Connection
 from downtown_events.runtime.http.auth import bearer, bearer_token
+from downtown_events.runtime.http.headers import IdempotencyKey  # noqa: F401 - re-exported for the routes
 from downtown_events.runtime.principal import Principal
 
 
@@ -48,15 +49,3 @@ async def get_read_connection(container: Container) -> AsyncIterator[Connection]
 
 
 ReadDb = Annotated[Connection, Depends(get_read_connection)]
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=200,
-        pattern=r"^[!-~]+$",
-        description="A new random key (e.g. a UUID) per request; send the same key when retrying the same "
-        "request: it then creates nothing twice. Reusing a key for a different request is refused (422).",
-    ),
-]

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from fastapi import FastAPI
 
-from fastapi import FastAPI, Request
-
-from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.http.app import create_service_app
-from vouchers.api.deps import get_container
 from vouchers.api.problems import VOUCHERS_PROBLEMS
 from vouchers.api.routes import balance, campaigns, programmes, purchases, redemptions, reports
 from vouchers.bootstrap import build_api
@@ -17,24 +12,12 @@ from vouchers.settings import VouchersSettings
 
 
 def create_app(settings: VouchersSettings) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.container = await build_api(settings)
-        try:
-            yield
-        finally:
-            await app.state.container.close()
-
-    def readiness(request: Request) -> Readiness:
-        return get_container(request).readiness
-
     return create_service_app(
         title=f"Downtown vouchers — {settings.display_name}",
         description="Merchant and town vouchers: sale, codes, redemption, campaigns, settlement. "
         "Merchants send `Authorization: Bearer <merchant token>` (the catalog's), the association its token; "
         "a buyer opens a purchase with the access token its start gave. Amounts are integer cents.",
-        lifespan=lifespan,
+        open_container=lambda: build_api(settings),
         routers=[module.router for module in (programmes, campaigns, purchases, redemptions, balance, reports)],
-        readiness=readiness,
         problems=VOUCHERS_PROBLEMS,
     )

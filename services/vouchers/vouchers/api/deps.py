@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from downtown_events.runtime.database import Connection
 from downtown_events.runtime.http.auth import bearer, bearer_token
+from downtown_events.runtime.http.headers import IdempotencyKey, RequiredIdempotencyKey  # noqa: F401 - re-exported
 from downtown_events.runtime.identity import InvalidToken
 from downtown_events.runtime.principal import Principal
 from vouchers.bootstrap import ApiContainer, Handlers
@@ -71,29 +72,6 @@ async def get_read_connection(container: Container) -> AsyncIterator[Connection]
 
 
 ReadDb = Annotated[Connection, Depends(get_read_connection)]
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=200,
-        pattern=r"^[!-~]+$",
-        description="A new random key (e.g. a UUID) per request; send the same key when retrying the same "
-        "request: it then creates nothing twice. Reusing a key for a different request is refused (422).",
-    ),
-]
-RequiredIdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=200,
-        pattern=r"^[!-~]+$",
-        description="Required: a new random key (e.g. a UUID) per redemption; a retry with the same key "
-        "redeems once and answers with the first result.",
-    ),
-]
 
 
 def request_id(key: str) -> UUID:

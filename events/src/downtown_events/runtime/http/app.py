@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import APIRouter, FastAPI, Request
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -18,18 +19,41 @@ JSON_BODY_LIMIT = 64 * 1024
 """Default body limit: generous for any JSON a person types (a 4000-character text is ~16 KB)."""
 
 
+class ServiceContainer(Protocol):
+    """What a service's API process is wired from (its ``bootstrap.ApiContainer``)."""
+
+    @property
+    def readiness(self) -> Readiness: ...
+
+    async def close(self) -> None: ...
+
+
 def create_service_app(
     *,
     title: str,
     description: str,
-    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    open_container: Callable[[], Awaitable[ServiceContainer]],
     routers: Sequence[APIRouter],
-    readiness: Callable[[Request], Readiness],
     problems: Sequence[ProblemRule] = (),
     body_limits: Sequence[RouteLimit] = (),
     default_body_limit: int = JSON_BODY_LIMIT,
     version: str = "0.1.0",
 ) -> FastAPI:
+    """The app: the container opened at start (``app.state.container``) and closed at the end,
+    the service's routers, problem details, body limits, health routes and tracing."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.container = await open_container()
+        try:
+            yield
+        finally:
+            await app.state.container.close()
+
+    def readiness(request: Request) -> Readiness:
+        container: ServiceContainer = request.app.state.container
+        return container.readiness
+
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     install_problem_handlers(app, problems)
     install_problem_documentation(app)
