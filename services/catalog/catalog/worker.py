@@ -8,12 +8,8 @@ from __future__ import annotations
 
 from catalog.bootstrap import CATALOG
 from catalog.settings import CatalogSettings
-from downtown_events.runtime.faust_worker import run_worker
-from downtown_events.runtime.service import build_worker
-from downtown_events.runtime.telemetry import setup_telemetry
+from downtown_events.runtime.service import run_service_worker
 
 
 def main() -> None:
-    settings = CatalogSettings()  # type: ignore[call-arg]
-    setup_telemetry(f"{CATALOG.name}-worker", settings.town, log_level=settings.log_level)
-    run_worker(build_worker(CATALOG, settings), settings.log_level)
+    run_service_worker(CATALOG, CatalogSettings())  # type: ignore[call-arg]

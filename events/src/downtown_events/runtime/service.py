@@ -36,6 +36,7 @@ from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.projection import Projection, ProjectionWriter
 from downtown_events.runtime.settings import ServiceSettings
 from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader, checkpointing
+from downtown_events.runtime.telemetry import setup_telemetry
 from downtown_events.runtime.tracking import EventHandler
 from downtown_events.topics import dead_letter_topic, events_topic
 
@@ -150,6 +151,12 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
             events_topic(settings.town, service.name), settings.town, settings.topic_partitions, service.live_figures
         ),
     )
+
+
+def run_service_worker(service: ServiceDefinition, settings: ServiceSettings) -> None:
+    """``<service>-worker``: telemetry, then the worker until SIGTERM."""
+    setup_telemetry(f"{service.name}-worker", settings.town, log_level=settings.log_level)
+    run_worker(build_worker(service, settings), settings.log_level)
 
 
 def admin_cli(service: ServiceDefinition, load_settings: Callable[[], ServiceSettings]) -> typer.Typer:
