@@ -25,7 +25,7 @@ from psycopg import sql
 
 from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
 from downtown_events.runtime.database import Pool, migrate, open_pool
-from downtown_events.runtime.faust_worker import Lazy, LiveFigures, Subscription, build_worker_app
+from downtown_events.runtime.faust_worker import Lazy, LiveFigures, Subscription, build_worker_app, run_worker
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.jobs import ScheduledJob, run_once, scheduled
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
