@@ -269,8 +269,10 @@ def admin(instance: ServiceInstance, *args: str, timeout: float = 120) -> subpro
     return subprocess.run(command, env=instance.env, cwd=instance.logs, capture_output=True, text=True, timeout=timeout)
 
 
-def rebuild(instance: ServiceInstance, projection: str, *flags: str) -> subprocess.CompletedProcess[str]:
-    """``downtown-projections rebuild`` of one of the instance's projections."""
+def rebuild(instance: ServiceInstance, projection: str, *flags: str) -> subprocess.Popen[str]:
+    """``downtown-projections rebuild`` of one of the instance's projections, started; its
+    report (on stderr) is one line per figure however narrow the terminal."""
     command = [str(Path(sys.executable).parent / "downtown-projections"), "rebuild"]
     command += ["--service", instance.service, "--projection", projection, *flags]
-    return subprocess.run(command, env=instance.env, capture_output=True, text=True, timeout=120)
+    env = {**instance.env, "COLUMNS": "200"}
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
