@@ -79,9 +79,12 @@ class EventRegistry:
         self._latest: dict[str, type[IntegrationEvent]] = {}
         self._versions: dict[tuple[str, int], type[IntegrationEvent]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._current: dict[str, type[IntegrationEvent] | None] = {}
+        """Per CloudEvents type: its model if that is the newest version, else None (see decode_json)."""
 
     def register(self, cls: E) -> E:
         """Class decorator: record ``cls`` as the newest version of its type."""
+        self._current.clear()
         self._versions[(cls.type_name(), cls.schema_version)] = cls
         current = self._latest.get(cls.type_name())
         if current is None or current.schema_version < cls.schema_version:
@@ -90,6 +93,7 @@ class EventRegistry:
 
     def register_old(self, cls: E, upcast_to_next: Upcaster) -> E:
         """Record a superseded version, kept for its schema, and how to lift it one step."""
+        self._current.clear()
         self._versions[(cls.type_name(), cls.schema_version)] = cls
         self._upcasters[(cls.type_name(), cls.schema_version)] = upcast_to_next
         return cls
@@ -130,22 +134,38 @@ class EventRegistry:
         Data in the newest version is parsed and validated in one step by pydantic's own
         JSON parser; only older versions take the detour through dicts and upcasters.
         """
-        type_name, version = _split_ce_type(ce_type)
-        model = self.latest(type_name)
-        if version != model.schema_version:
-            try:
-                data = json.loads(raw)
-            except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                raise InvalidEventData(f"{ce_type}: data is not JSON: {error}") from error
-            if not isinstance(data, dict):
-                raise InvalidEventData(f"{ce_type}: data must be a JSON object")
-            return self.decode(type_name, version, data)
+        try:
+            model = self._current[ce_type]
+        except KeyError:
+            model = self._current_model(ce_type)
+        if model is None:
+            return self._decode_old_json(ce_type, raw)
         try:
             return model.model_validate_json(raw)
         except ValidationError as error:
             if any(detail["type"] == "json_invalid" for detail in error.errors()):
                 raise InvalidEventData(f"{ce_type}: data is not JSON") from error
             raise InvalidEventData(f"{ce_type}: {error}") from error
+
+    def _current_model(self, ce_type: str) -> type[IntegrationEvent] | None:
+        """The model of ``ce_type`` if it is its type's newest version, else None; remembered for
+        the versions registered. Raises :class:`UnknownEventType` for a type this reader lacks."""
+        type_name, version = _split_ce_type(ce_type)
+        model = self.latest(type_name)
+        current = model if version == model.schema_version else None
+        if (type_name, version) in self._versions:
+            self._current[ce_type] = current
+        return current
+
+    def _decode_old_json(self, ce_type: str, raw: bytes) -> IntegrationEvent:
+        type_name, version = _split_ce_type(ce_type)
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise InvalidEventData(f"{ce_type}: data is not JSON: {error}") from error
+        if not isinstance(data, dict):
+            raise InvalidEventData(f"{ce_type}: data must be a JSON object")
+        return self.decode(type_name, version, data)
 
 
 def _split_ce_type(ce_type: str) -> tuple[str, int]:

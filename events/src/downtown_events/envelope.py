@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Final
 
 from downtown_events.contract import IntegrationEvent, registry
 
@@ -80,33 +80,7 @@ class CloudEvent:
         Every consumer calls this for every record, so the attributes are checked by hand
         and the model built without a second validation pass.
         """
-        attributes: dict[str, Any] = {}
-        for header, raw in headers:
-            attribute = _ATTRIBUTE_HEADERS.get(header)
-            if attribute is not None:
-                try:
-                    attributes[attribute] = raw.decode()
-                except UnicodeDecodeError:
-                    raise InvalidEnvelope(f"header {header} is not UTF-8") from None
-        if value is None:
-            raise InvalidEnvelope("record has no value (data)")
-        if attributes.get("specversion") != "1.0":
-            raise InvalidEnvelope(f"ce_specversion must be 1.0, got {attributes.get('specversion')!r}")
-        if attributes.setdefault("datacontenttype", "application/json") != "application/json":
-            raise InvalidEnvelope(f"unsupported content-type {attributes['datacontenttype']!r}")
-        if not attributes.get("subject") and key:
-            attributes["subject"] = key.decode(errors="replace")
-        missing = [name for name in _REQUIRED if not attributes.get(name)]
-        if missing:
-            raise InvalidEnvelope(f"bad or missing CloudEvents attributes: {', '.join(missing)}")
-        try:
-            attributes["time"] = datetime.fromisoformat(attributes["time"])
-            attributes["streamversion"] = int(attributes["streamversion"])
-        except ValueError as error:
-            raise InvalidEnvelope(f"bad or missing CloudEvents attributes: time or streamversion ({error})") from None
-        if attributes["streamversion"] < 1:
-            raise InvalidEnvelope("bad or missing CloudEvents attributes: streamversion must be >= 1")
-        return cls(data=value, **attributes)
+        return cls(*kafka_attributes(key, value, headers))
 
     def trace_headers(self) -> dict[str, str]:
         """The W3C trace context the event carries, to continue its trace."""
@@ -116,3 +90,57 @@ class CloudEvent:
     def decode(self) -> IntegrationEvent:
         """The data as the newest model of its type (upcast from older versions)."""
         return registry.decode_json(self.type, self.data)
+
+
+EnvelopeFields = tuple[str, str, str, str, datetime, str, int, bytes, str, str, str | None, str | None]
+"""A :class:`CloudEvent`'s fields in declaration order: ``CloudEvent(*fields)`` is the envelope."""
+# Where kafka_attributes puts what a consumer looks at before it needs the whole envelope:
+TYPE: Final = 2
+SUBJECT: Final = 3
+TOWN: Final = 5
+STREAMVERSION: Final = 6
+
+
+def kafka_attributes(key: bytes | None, value: bytes | None, headers: Headers) -> EnvelopeFields:
+    """The checks of :meth:`CloudEvent.from_kafka`, returning the fields without building the envelope.
+
+    A rebuild reads every record of a log and looks only at where most of them belong
+    (stream and version); this is the one place that decides whether a record is a
+    well-formed envelope, for it and for every consumer alike.
+    """
+    found: dict[str, str] = {}
+    attribute_of = _ATTRIBUTE_HEADERS.get
+    for header, raw in headers:
+        attribute = attribute_of(header)
+        if attribute is not None:
+            try:
+                found[attribute] = raw.decode()
+            except UnicodeDecodeError:
+                raise InvalidEnvelope(f"header {header} is not UTF-8") from None
+    if value is None:
+        raise InvalidEnvelope("record has no value (data)")
+    specversion = found.get("specversion")
+    if specversion != "1.0":
+        raise InvalidEnvelope(f"ce_specversion must be 1.0, got {specversion!r}")
+    content_type = found.get("datacontenttype", "application/json")
+    if content_type != "application/json":
+        raise InvalidEnvelope(f"unsupported content-type {content_type!r}")
+    subject = found.get("subject")
+    if not subject and key:
+        subject = key.decode(errors="replace")
+    event_id, source, event_type = found.get("id"), found.get("source"), found.get("type")
+    time_text, town, version_text = found.get("time"), found.get("town"), found.get("streamversion")
+    if not (event_id and source and event_type and subject and time_text and town and version_text):
+        given = (event_id, source, event_type, subject, time_text, town, version_text)
+        missing = [name for name, value in zip(_REQUIRED, given, strict=True) if not value]
+        raise InvalidEnvelope(f"bad or missing CloudEvents attributes: {', '.join(missing)}")
+    try:
+        time = datetime.fromisoformat(time_text)
+        streamversion = int(version_text)
+    except ValueError as error:
+        raise InvalidEnvelope(f"bad or missing CloudEvents attributes: time or streamversion ({error})") from None
+    if streamversion < 1:
+        raise InvalidEnvelope("bad or missing CloudEvents attributes: streamversion must be >= 1")
+    traceparent, tracestate = found.get("traceparent"), found.get("tracestate")
+    return (event_id, source, event_type, subject, time, town, streamversion, value, specversion, content_type,
+            traceparent, tracestate)  # fmt: skip

@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, ClassVar
+from uuid import UUID
 
 from psycopg import sql
 
@@ -70,27 +72,70 @@ REBUILD = TableNames(REBUILD_SUFFIX)
 
 
 class RowSet:
-    """The rows a batch may read and change, keyed by (table, key): the policy's whole world."""
+    """The rows a batch may read and change, keyed by (table, key): the policy's whole world.
+
+    Keys are compared as text (``str(key)``), so a UUID from an event finds the row loaded
+    from PostgreSQL. ``read``, when set, collects every key the policy looked at (a rebuild
+    that folds partitions apart checks no row was touched from two of them).
+    """
 
     def __init__(self, rows: Mapping[tuple[str, Any], Row] | None = None) -> None:
         self._rows: dict[tuple[str, Any], Row | None] = dict(rows or {})
         self.changed: set[tuple[str, Any]] = set()
+        self.read: set[tuple[str, Any]] | None = None
+        self._uuid_texts: dict[int, str] = {}  # str(UUID) is slow and every event looks up a key
+
+    def _text(self, key: Any) -> str:
+        if type(key) is str:
+            return key
+        if type(key) is UUID:
+            text = self._uuid_texts.get(key.int)
+            if text is None:
+                text = self._uuid_texts[key.int] = str(key)
+            return text
+        return str(key)
 
     def get(self, table: Table, key: Any) -> Row | None:
-        row = self._rows.get((table.name, str(key)))
+        """A copy of the row, to change and :meth:`put` back; None if there is none."""
+        where = (table.name, self._text(key))
+        if self.read is not None:
+            self.read.add(where)
+        row = self._rows.get(where)
         return dict(row) if row is not None else None
 
     def put(self, table: Table, row: Row) -> None:
-        key = (table.name, str(row[table.key]))
+        key = (table.name, self._text(row[table.key]))
         self._rows[key] = row
         self.changed.add(key)
 
     def delete(self, table: Table, key: Any) -> None:
-        self._rows[(table.name, str(key))] = None
-        self.changed.add((table.name, str(key)))
+        where = (table.name, self._text(key))
+        self._rows[where] = None
+        self.changed.add(where)
 
     def current(self, table: Table, key: Any) -> Row | None:
-        return self._rows.get((table.name, str(key)))
+        where = (table.name, self._text(key))
+        if self.read is not None:
+            self.read.add(where)
+        return self._rows.get(where)
+
+    def row(self, table_name: str, text_key: str) -> Row | None:
+        """The row under a key as :attr:`changed` holds it (a writer's look-up, not the policy's)."""
+        return self._rows.get((table_name, text_key))
+
+    def place(self, key: tuple[str, str], row: Row | None, *, changed: bool) -> None:
+        """Set a row under a key as :attr:`changed` holds it (None: absent), e.g. one merged from
+        another process's fold."""
+        self._rows[key] = row
+        if changed:
+            self.changed.add(key)
+
+    def only(self, keys: set[tuple[str, Any]]) -> RowSet:
+        """A view of the same rows whose changes are ``keys`` (to write a part of them)."""
+        view = RowSet()
+        view._rows = self._rows
+        view.changed = keys
+        return view
 
     def shards(self, count: int) -> list[RowSet]:
         """Views of the same rows with the changes split ``count`` ways, to write in parallel."""
@@ -102,6 +147,10 @@ class RowSet:
             shard.changed = set(changed[index::count])
             shards.append(shard)
         return shards
+
+
+class CannotMerge(Exception):
+    """Rows folded in separate processes overlap and the policy does not combine them."""
 
 
 class Projection(ABC):
@@ -116,6 +165,20 @@ class Projection(ABC):
     from_store: ClassVar[bool] = False
     """Fed from the service's own store instead of topics: for a projection that reads
     private events, which are never published (see ``store_feed``)."""
+    parallel_rebuild: ClassVar[bool] = False
+    """A rebuild from topics may fold the partitions in several processes, each from empty
+    rows, and combine the results (see :meth:`merge`). Set it only on a policy whose module
+    a fresh interpreter can import and whose ``evolve`` keeps no state outside the rows."""
+
+    def merge(self, table: Table, first: Row | None, second: Row | None) -> Row | None:
+        """One row as two processes folded it, each from its own partitions (None: absent or
+        deleted), combined into what folding all of them in one process gives.
+
+        Called only for rows that events of both shares touched. The default refuses, and
+        the rebuild then folds in one process: right for a policy whose rows are each
+        touched by one stream only (and so one partition), which never gets here.
+        """
+        raise CannotMerge(f"{self.name} cannot merge {table.name} rows folded apart")
 
     @classmethod
     def reads(cls) -> frozenset[str] | None:
@@ -148,8 +211,12 @@ def _typed_keys(table: Table) -> sql.Composable:
 
 def _sql_array_type(sql_type: str) -> str:
     """The element type for ``unnest``: the column type without constraints; jsonb travels as text."""
-    base = re.split(r"\s+(?:NOT\s+NULL|NULL|DEFAULT|CHECK|REFERENCES)\b", sql_type, flags=re.IGNORECASE)[0]
+    base = _base_type(sql_type)
     return "text" if base.startswith("jsonb") else base
+
+
+def _base_type(sql_type: str) -> str:
+    return re.split(r"\s+(?:NOT\s+NULL|NULL|DEFAULT|CHECK|REFERENCES)\b", sql_type, flags=re.IGNORECASE)[0]
 
 
 class ProjectionWriter:
@@ -181,15 +248,23 @@ class ProjectionWriter:
             await self.create_indexes(conn)
 
     async def create_indexes(self, conn: Connection) -> None:
+        for statement in self.index_statements():
+            await conn.execute(statement)
+
+    def index_statements(self) -> list[sql.Composed]:
+        """``CREATE INDEX IF NOT EXISTS`` for every secondary index, one statement each."""
+        statements = []
         for table in self.projection.tables:
             name = self.names(table)
-            quoted = sql.Identifier(name).as_string(conn)
+            # The body is the projection's own SQL; only the table name is substituted, quoted.
+            quoted = sql.Identifier(name).as_string()
             for index, body in enumerate(table.indexes):
-                await conn.execute(
+                statements.append(
                     sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}").format(
                         sql.Identifier(f"{name}_i{index}"), sql.SQL(body.format(table=quoted))
                     )
                 )
+        return statements
 
     async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None:
         wanted: dict[Table, set[str]] = {}
@@ -223,6 +298,24 @@ class ProjectionWriter:
             for start in range(0, len(changed), chunk):
                 await self._write_table(conn, table, rows, changed[start : start + chunk])
 
+    async def copy(self, conn: Connection, rows: RowSet) -> None:
+        """Write the changed rows into tables nobody else writes and that hold none of them
+        yet (a rebuild's): one ``COPY`` per table instead of upserts. A row deleted along
+        the way is simply not written."""
+        for table in self.projection.tables:
+            changed = [key for (name, key) in rows.changed if name == table.name]
+            present = [row for key in changed if (row := rows.row(table.name, key)) is not None]
+            if not present:
+                continue
+            values = _copy_values(table)
+            statement = sql.SQL("COPY {table} ({cols}) FROM STDIN").format(
+                table=sql.Identifier(self.names(table)),
+                cols=sql.SQL(", ").join(map(sql.Identifier, table.column_names)),
+            )
+            async with conn.cursor().copy(statement) as copy:
+                for row in present:
+                    await copy.write_row(values(row))
+
     async def _write_table(self, conn: Connection, table: Table, rows: RowSet, changed: list[Any]) -> None:
         upserts = [row for key in changed if (row := rows.current(table, key)) is not None]
         deletes = [key for key in changed if rows.current(table, key) is None]
@@ -241,6 +334,27 @@ def _rows_json(table: Table, rows: Sequence[Row]) -> str:
     """The rows as one JSON array (UUIDs and timestamps as strings, jsonb columns nested)."""
     names = table.column_names
     return json.dumps([{column: row.get(column) for column in names} for row in rows], default=str)
+
+
+def _copy_values(table: Table) -> Callable[[Row], tuple[Any, ...]]:
+    """A row's values in column order for ``COPY``, as PostgreSQL gets them from the upsert's
+    JSON: json/jsonb columns as JSON text (``default=str``, like :func:`_rows_json`), missing
+    columns as NULL; other values go as psycopg adapts them (UUIDs, times, numbers)."""
+    names = table.column_names
+    json_at = [index for index, name in enumerate(names) if _base_type(table.columns[name]).startswith("json")]
+    pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+
+    def values(row: Row) -> tuple[Any, ...]:
+        try:
+            found = list(pick(row))
+        except KeyError:
+            found = [row.get(name) for name in names]
+        for index in json_at:
+            if found[index] is not None:
+                found[index] = json.dumps(found[index], default=str)
+        return tuple(found)
+
+    return values
 
 
 def _upsert_statement(table: Table, physical_name: str) -> sql.Composed:

@@ -16,19 +16,42 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import pickle
+import sys
 import time
+import traceback
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 import psycopg
+from aiokafka import TopicPartition
 from psycopg import sql
+from psycopg.rows import dict_row
 
-from downtown_events.envelope import InvalidEnvelope
+from downtown_events.envelope import STREAMVERSION, SUBJECT, TOWN, TYPE, CloudEvent, InvalidEnvelope, kafka_attributes
 from downtown_events.runtime.database import Connection, Pool
-from downtown_events.runtime.projection import LIVE, REBUILD, Projection, ProjectionWriter, RowSet, table_checksums
-from downtown_events.runtime.rebuild_sources import LogSource, Progress
-from downtown_events.runtime.records import Decoded, KafkaRecord, ReceivedEvent, UnreadableEvent, decode_record
+from downtown_events.runtime.projection import (
+    LIVE,
+    REBUILD,
+    CannotMerge,
+    Projection,
+    ProjectionWriter,
+    RowSet,
+    table_checksums,
+)
+from downtown_events.runtime.rebuild_sources import KafkaTopics, LogSource, Progress
+from downtown_events.runtime.records import (
+    Decoded,
+    KafkaRecord,
+    ReceivedEvent,
+    SkippedEvent,
+    UnreadableEvent,
+    decode_data,
+    decode_record,
+)
 from downtown_events.runtime.tracking import (
     Parked,
     apply_tracked,
@@ -78,50 +101,134 @@ def _cyclic_gc_paused() -> Iterator[None]:
 TRACKING_TABLES = ("tracking", "tracking_offsets", "parked_events")
 SWAP_LOCK_TIMEOUT = "200ms"  # how long searches may queue behind one swap attempt
 SWAP_LOCK_ATTEMPTS = 60  # a second apart
+PARALLEL_FROM = 100_000
+"""Below this many records a second process costs more to start than it saves."""
+HELPER_SILENCE = 120.0
+"""Seconds the helper may go without a word before it is given up for dead."""
+PATH, JOB, PROGRESS, FOLDED, WRITE, ROWS, WRITTEN, FAILED = range(8)
+"""The kinds of frames between a rebuild and its helper process."""
+_TOKEN = 4  # bytes per claim token in the claims pipe
 
 
 class BulkFold:
     """The rebuild's fast path: fold the whole log in memory, then write each row once.
 
     The rebuild tables start empty and only the rebuild writes them, so every row a
-    batch touches is already in memory: no reads, no per-batch tracking, and one upsert
-    per row in the end instead of one per event; the secondary indexes are built last.
-    The price is memory in proportion to the read model (a town's catalog, not its log).
+    batch touches is already in memory: no reads, no per-batch tracking, and one ``COPY``
+    per table in the end instead of one upsert per event; the secondary indexes are built
+    last. The price is memory in proportion to the read model (a town's catalog, not its log).
+
+    :meth:`add` does what the live consumer does to a batch (:func:`decode_record`, then
+    :func:`select_fresh`, then the policy's ``fold``) in one pass per record, building only
+    what is needed: most records of a log are of a type the projection does not read, or
+    simply next in their stream, and need neither an envelope object nor a skipped event.
     """
 
-    def __init__(self, projection: Projection) -> None:
+    def __init__(self, projection: Projection, town: str, *, watch: bool = False) -> None:
         self._projection = projection
-        self._rows = RowSet()
-        self._versions: dict[str, int] = {}
-        self._parked: Parked = {}
-        self._offsets: dict[tuple[str, int], int] = {}
+        self._town = town
+        self._reads = projection.reads()
+        self._read_types: dict[str, bool] = {}
+        self.rows = RowSet()
+        if watch:  # folded apart from other partitions: note every row looked at (see ParallelFold)
+            self.rows.read = set()
+        self.versions: dict[str, int] = {}
+        self.parked: Parked = {}
+        self.offsets: dict[tuple[str, int], int] = {}
+        self.events_read = 0
+        self.undecodable = 0
 
-    def add(self, events: Sequence[Decoded], records: Sequence[KafkaRecord]) -> None:
-        fresh = select_fresh(events, self._versions, self._parked)
-        self._projection.fold(self._rows, [event for event in fresh if isinstance(event, ReceivedEvent)])
+    def add(self, records: Sequence[KafkaRecord]) -> int:
+        """Fold a batch; returns how many of its records could not be decoded."""
+        undecodable = 0
+        town, versions, parked, read_types = self._town, self.versions, self.parked, self._read_types
+        fresh: list[ReceivedEvent] = []
+        for record in records:
+            try:
+                fields = kafka_attributes(record.key, record.value, record.headers)
+            except InvalidEnvelope:  # the live consumer dead-lettered it
+                undecodable += 1
+                continue
+            if fields[TOWN] != town:
+                undecodable += 1
+                continue
+            ce_type = fields[TYPE]
+            read = read_types.get(ce_type)
+            if read is None:
+                read = read_types[ce_type] = self._reads is None or ce_type.rpartition(".v")[0] in self._reads
+            event: Decoded | None = None
+            if read:
+                event = decode_data(record, CloudEvent(*fields))
+                if isinstance(event, UnreadableEvent):
+                    undecodable += 1
+            stream, version = fields[SUBJECT], fields[STREAMVERSION]
+            if version == versions.get(stream, 0) + 1 and not (parked and stream in parked):
+                versions[stream] = version  # next in its stream, as nearly every record of a log
+                if isinstance(event, ReceivedEvent):
+                    fresh.append(event)
+            else:  # a duplicate, a gap, or the event that closes one: as the live consumer decides
+                if event is None:
+                    event = SkippedEvent(record, CloudEvent(*fields))
+                fresh += [e for e in select_fresh([event], versions, parked) if isinstance(e, ReceivedEvent)]
+        if fresh:
+            self._projection.fold(self.rows, fresh)
         for key, offset in next_offsets(records).items():
-            self._offsets[key] = max(self._offsets.get(key, 0), offset)
+            self.offsets[key] = max(self.offsets.get(key, 0), offset)
+        self.events_read += len(records)
+        self.undecodable += undecodable
+        return undecodable
 
     async def write(self, pool: Pool, writer: ProjectionWriter, *, parallel: int = 2) -> None:
         """Rows on ``parallel`` connections at once (PostgreSQL computes the search vectors on
-        as many cores), then the progress and the indexes. The rebuild tables stay private
+        as many cores) beside the progress, then the indexes. The rebuild tables stay private
         until the swap, so a failure part-way leaves nothing anyone reads."""
 
         async def write_shard(shard: RowSet) -> None:
             async with pool.connection() as conn, conn.transaction():
-                await writer.write(conn, shard)
+                await writer.copy(conn, shard)
 
-        await asyncio.gather(*(write_shard(shard) for shard in self._rows.shards(parallel)))
+        await asyncio.gather(self.save_progress(pool, writer), *map(write_shard, self.rows.shards(parallel)))
+        await self.build_indexes(pool, writer)
+
+    async def save_progress(self, pool: Pool, writer: ProjectionWriter) -> None:
+        """The stream versions (``COPY``: the rebuild's consumer has no rows, they were cleared
+        at the start), the offsets and what is still parked."""
         async with pool.connection() as conn, conn.transaction():
-            await save_progress(conn, writer.consumer_name, self._versions, self._offsets)
-            await save_parked(conn, writer.consumer_name, self._parked, set())
-            await writer.create_indexes(conn)
-        self._rows = RowSet()
+            if self.versions:
+                async with conn.cursor().copy("COPY tracking (consumer, stream_id, version) FROM STDIN") as copy:
+                    for stream, version in self.versions.items():
+                        await copy.write_row((writer.consumer_name, stream, version))
+            await save_progress(conn, writer.consumer_name, {}, self.offsets)
+            await save_parked(conn, writer.consumer_name, self.parked, set())
+
+    async def build_indexes(self, pool: Pool, writer: ProjectionWriter) -> None:
+        """Once the rows are written: the secondary indexes, side by side on the pool's connections."""
+
+        async def build(index: sql.Composed) -> None:
+            async with pool.connection() as conn:
+                await conn.execute(index)
+
+        await asyncio.gather(*map(build, writer.index_statements()))
+        self.rows = RowSet()
 
 
 class ProjectionRebuild:
-    def __init__(self, pool: Pool, projection: Projection, *, town: str, source: LogSource) -> None:
+    """``processes``: how many processes may fold a projection that allows it
+    (``parallel_rebuild``) from topics of at least ``parallel_from`` records; see :class:`Helper`."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        projection: Projection,
+        *,
+        town: str,
+        source: LogSource,
+        processes: int | None = None,
+        parallel_from: int = PARALLEL_FROM,
+    ) -> None:
         self._pool = pool
+        self._processes = _usable_cores() if processes is None else processes
+        self._parallel_from = parallel_from
         self._projection = projection
         self._town = town
         self._source = source
@@ -129,7 +236,7 @@ class ProjectionRebuild:
         self._reads = projection.reads()
         self._writer = ProjectionWriter(projection, REBUILD, consumer_name=projection.consumer_name + "@rebuild")
         self._report = RebuildReport(projection.name)
-        self._bulk = BulkFold(projection)
+        self._bulk = BulkFold(projection, town)
 
     async def run(
         self,
@@ -140,17 +247,134 @@ class ProjectionRebuild:
         live_wait_seconds: float = 60.0,
     ) -> RebuildReport:
         started = time.perf_counter()
-        await self._source.open()
+        # Started first, so that its interpreter and imports overlap this process's setting up.
+        helper = await Helper.start() if self._may_fold_beside() else None
         try:
-            await self._reset_tables()
-            with _cyclic_gc_paused():
-                await self._source.read_to_end(self._apply, progress)
-            await self._bulk.write(self._pool, self._writer)
+            await self._source.open()
+        except BaseException:
+            if helper is not None:
+                await helper.stop()
+            raise
+        try:
+            try:
+                await self._reset_tables()
+                with _cyclic_gc_paused():
+                    await self._bulk_phase(helper, progress)
+            finally:
+                if helper is not None:
+                    await helper.stop()
             self._report.seconds = time.perf_counter() - started
             await self._compare_and_swap(swap=swap, force=force, live_wait_seconds=live_wait_seconds)
         finally:
             await self._source.close()
         return self._report
+
+    def _may_fold_beside(self) -> bool:
+        parallel = self._projection.parallel_rebuild and self._processes > 1
+        return parallel and isinstance(self._source, KafkaTopics)
+
+    async def _bulk_phase(self, helper: Helper | None, progress: Progress | None) -> None:
+        """From offset zero to where the log ends now, folded in memory, written once."""
+        source = self._source
+        if helper is not None and isinstance(source, KafkaTopics):
+            end = await source.end_offsets()
+            if sum(end.values()) >= self._parallel_from and sum(1 for offset in end.values() if offset) > 1:
+                if await self._fold_beside(helper, source, end, progress):
+                    return
+                log.warning("%s: folding in one process after all", self._projection.name)
+                await helper.stop()
+                await self._start_over(source)
+            else:
+                await helper.stop()
+        await source.read_to_end(self._apply, progress)
+        await self._bulk.write(self._pool, self._writer)
+
+    async def _start_over(self, source: KafkaTopics) -> None:
+        self._bulk = BulkFold(self._projection, self._town)
+        self._report.events_read = self._report.undecodable = 0
+        source.rewind({partition: 0 for partition in source.mark()})
+        await self._reset_tables()
+
+    async def _fold_beside(
+        self, helper: Helper, source: KafkaTopics, end: dict[TopicPartition, int], progress: Progress | None
+    ) -> bool:
+        """Fold the partitions in this process and ``helper``'s, each taking the next partition
+        as it is done with one, then combine and write. False (nothing written) if the two
+        folds cannot be combined, so the caller folds in one process after all.
+
+        Combining is exact when no stream and no row was touched from both sides: the policy
+        is pure, and each side saw its partitions in order. Rows touched from both (the
+        directory's merchant rows, counted from offers on every partition) are combined by the
+        policy's :meth:`~Projection.merge`; a policy without one is folded in one process.
+        """
+        order = sorted((partition for partition, offset in end.items() if offset), key=lambda p: -end[p])
+        conninfo = self._pool.conninfo if isinstance(self._pool.conninfo, str) else None
+        helper.hand_out(
+            order,
+            projection=self._projection,
+            town=self._town,
+            topics=source.topics,
+            bootstrap=source.bootstrap,
+            partitions=list(end),
+            end=end,
+            conninfo=conninfo,
+        )
+        self._bulk = bulk = BulkFold(self._projection, self._town, watch=True)
+        total = sum(end.values())
+
+        async def apply(records: list[KafkaRecord], conn: Connection | None) -> None:
+            await self._apply(records, conn)
+            if progress:
+                progress(bulk.events_read + helper.events_read, total)
+
+        mine: list[TopicPartition] = []
+        while (claimed := helper.claim()) is not None:
+            mine.append(order[claimed])
+            await source.read_partitions([order[claimed]], end, apply)
+        theirs = await helper.receive(FOLDED)
+        if theirs is None:  # the helper is gone: read what it did not hand back
+            for partition in order:
+                if partition not in mine:
+                    await source.read_partitions([partition], end, apply)
+            await bulk.write(self._pool, self._writer)
+            source.skip_to(end)
+            return True
+        if theirs["versions"].keys() & bulk.versions.keys():
+            return False  # a stream on both sides (the same id on two topics): one process decides its order
+        touched = bulk.rows.changed | (bulk.rows.read or set())
+        overlap = touched & theirs["touched"]
+        if overlap and type(self._projection).merge is Projection.merge:
+            return False
+        helper.send(WRITE, overlap if theirs["writes"] else overlap | theirs["changed"])
+        returned = await helper.receive(ROWS)
+        if returned is None:
+            raise RuntimeError("the rebuild's helper process ended before handing its rows back")
+        try:
+            for key, (row, changed) in returned.items():
+                if key in overlap:
+                    table = next(table for table in self._projection.tables if table.name == key[0])
+                    row = self._projection.merge(table, bulk.rows.row(*key), row)
+                bulk.rows.place(key, row, changed=changed)
+        except CannotMerge:
+            await helper.receive(WRITTEN)
+            return False
+        bulk.versions.update(theirs["versions"])
+        bulk.parked.update(theirs["parked"])
+        bulk.offsets.update(theirs["offsets"])
+        self._report.events_read += theirs["events_read"]
+        self._report.undecodable += theirs["undecodable"]
+        shards = bulk.rows.shards(1 if theirs["changed"] - returned.keys() else 2)  # is the helper writing too?
+
+        async def write(shard: RowSet) -> None:
+            async with self._pool.connection() as conn, conn.transaction():
+                await self._writer.copy(conn, shard)
+
+        await asyncio.gather(bulk.save_progress(self._pool, self._writer), *map(write, shards))
+        if await helper.receive(WRITTEN) is None:
+            raise RuntimeError("the rebuild's helper process ended before writing its rows")
+        await bulk.build_indexes(self._pool, self._writer)
+        source.skip_to(end)
+        return True
 
     async def _reset_tables(self) -> None:
         async with self._pool.connection() as conn, conn.transaction():
@@ -166,6 +390,10 @@ class ProjectionRebuild:
 
     async def _apply(self, records: list[KafkaRecord], conn: Connection | None) -> None:
         """Fold a batch: in memory during the bulk phase, tracked on ``conn`` under the lock."""
+        if conn is None:
+            self._report.undecodable += self._bulk.add(records)
+            self._report.events_read += len(records)
+            return
         events: list[Decoded] = []
         for record in records:  # the live consumer already dead-lettered what cannot be read
             try:
@@ -175,10 +403,7 @@ class ProjectionRebuild:
                 continue
             self._report.undecodable += isinstance(event, UnreadableEvent)
             events.append(event)
-        if conn is None:
-            self._bulk.add(events, records)
-        else:
-            await apply_tracked(conn, self._writer, events, records)
+        await apply_tracked(conn, self._writer, events, records)
         self._report.events_read += len(records)
 
     async def _compare_and_swap(self, *, swap: bool, force: bool, live_wait_seconds: float) -> None:
@@ -257,3 +482,213 @@ class ProjectionRebuild:
                 (self._live.consumer_name, self._writer.consumer_name),
             )
         self._report.swapped = True
+
+
+# --- a second process for the bulk phase -------------------------------------------------
+
+
+def _usable_cores() -> int:
+    try:
+        return min(2, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return min(2, os.cpu_count() or 1)
+
+
+def _write_frame(out: IO[bytes], kind: int, payload: Any) -> None:
+    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(kind.to_bytes(1, "big") + len(data).to_bytes(8, "big") + data)
+    out.flush()
+
+
+def _read_frame(source: IO[bytes]) -> tuple[int, Any]:
+    head = source.read(9)
+    if len(head) < 9:
+        raise EOFError("the other process closed the pipe")
+    return head[0], pickle.loads(source.read(int.from_bytes(head[1:], "big")))
+
+
+def _claim(claims: int) -> int | None:
+    """The next partition nobody has taken yet (an index into the shared order), or None.
+
+    The tokens were written to a pipe at once and its writing end closed: each read of one
+    token is atomic, so two processes reading it share the partitions out without a lock.
+    """
+    token = os.read(claims, _TOKEN)
+    return int.from_bytes(token, "big") if token else None
+
+
+class Helper:
+    """The second process of a rebuild's bulk phase, as the first one sees it.
+
+    A fresh interpreter (``sys.executable``, started before the log is read so that its
+    imports overlap the first process's work) that reads and folds partitions with its own
+    aiokafka reader, exactly like the first process, and talks over its stdin and stdout in
+    pickled frames. The partitions are handed out through a pipe of tokens both read from,
+    largest first, so the one that started later simply takes fewer. When both are done, the
+    first compares what each touched, asks for the rows that need combining (or for all of
+    them, when the helper cannot reach the database itself) and the helper writes the rest
+    into the rebuild tables on its own connection while the first writes its own share.
+    """
+
+    def __init__(self, process: asyncio.subprocess.Process, claims: int, hand_out: int) -> None:
+        self._process = process
+        self._claims = claims
+        self._hand_out = hand_out
+        self._frames: asyncio.Queue[tuple[int, Any] | None] = asyncio.Queue()
+        self._heard = time.monotonic()
+        self.events_read = 0
+        self._listening = asyncio.create_task(self._listen())
+
+    @classmethod
+    async def start(cls) -> Helper | None:
+        claims, hand_out = os.pipe()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                "from downtown_events.runtime.rebuild import helper_main; helper_main()",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                pass_fds=(claims,),
+            )
+        except OSError as error:
+            log.warning("no second process for the rebuild (%s); folding in one", error)
+            os.close(claims)
+            os.close(hand_out)
+            return None
+        helper = cls(process, claims, hand_out)
+        helper.send(PATH, sys.path)  # the projection's module is found where this process finds it
+        return helper
+
+    def hand_out(self, order: list[TopicPartition], **job: Any) -> None:
+        """Give the helper its job, then every partition's token."""
+        self.send(JOB, {**job, "order": order, "claims": self._claims})
+        tokens = b"".join(index.to_bytes(_TOKEN, "big") for index in range(len(order)))
+        os.write(self._hand_out, tokens)  # a partition count's worth of tokens fits a pipe's buffer
+        os.close(self._hand_out)
+        self._hand_out = -1
+
+    def claim(self) -> int | None:
+        return _claim(self._claims)
+
+    def send(self, kind: int, payload: Any) -> None:
+        assert self._process.stdin is not None
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        self._process.stdin.write(kind.to_bytes(1, "big") + len(data).to_bytes(8, "big") + data)
+
+    async def receive(self, kind: int) -> Any:
+        """The helper's next message, which must be ``kind``; None if it failed or fell silent."""
+        while True:
+            try:
+                frame = await asyncio.wait_for(self._frames.get(), timeout=5)
+            except TimeoutError:
+                if time.monotonic() - self._heard > HELPER_SILENCE:
+                    log.warning("the rebuild's helper process fell silent; carrying on without it")
+                    return None
+                continue
+            if frame is None:
+                return None
+            if frame[0] == FAILED:
+                log.warning("the rebuild's helper process failed:\n%s", frame[1])
+                return None
+            if frame[0] != kind:
+                raise RuntimeError(f"the rebuild's helper sent message {frame[0]}, expected {kind}")
+            return frame[1]
+
+    async def _listen(self) -> None:
+        stdout = self._process.stdout
+        assert stdout is not None
+        try:
+            while True:
+                head = await stdout.readexactly(9)
+                payload = pickle.loads(await stdout.readexactly(int.from_bytes(head[1:], "big")))
+                self._heard = time.monotonic()
+                if head[0] == PROGRESS:
+                    self.events_read = payload
+                else:
+                    self._frames.put_nowait((head[0], payload))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # it ended; what it did not send is done here
+        except Exception:
+            log.exception("the rebuild's helper process sent what cannot be read")
+        finally:
+            self._frames.put_nowait(None)
+
+    async def stop(self) -> None:
+        if self._claims < 0:
+            return
+        if self._hand_out >= 0:
+            os.close(self._hand_out)
+            self._hand_out = -1
+        os.close(self._claims)
+        self._claims = -1
+        if self._process.returncode is None:
+            with suppress(ProcessLookupError):
+                self._process.kill()
+        await self._process.wait()
+        self._listening.cancel()
+
+
+def helper_main() -> None:
+    """The helper process (see :class:`Helper`): stdin and stdout carry frames, logs go to stderr."""
+    frames = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # whatever prints goes to stderr, not into the frames
+    inbox = sys.stdin.buffer
+    try:
+        _, path = _read_frame(inbox)
+        sys.path[:] = path
+        _, job = _read_frame(inbox)
+        with _cyclic_gc_paused():
+            asyncio.run(_help(job, inbox, frames))
+    except EOFError:  # the first process gave up on this one
+        sys.exit(0)
+    except BaseException:
+        with suppress(OSError):
+            _write_frame(frames, FAILED, traceback.format_exc())
+        sys.exit(1)
+
+
+async def _help(job: dict[str, Any], inbox: IO[bytes], frames: IO[bytes]) -> None:
+    projection: Projection = job["projection"]
+    source = KafkaTopics(job["topics"], job["bootstrap"], partitions=job["partitions"])
+    bulk = BulkFold(projection, job["town"], watch=True)
+
+    async def apply(records: list[KafkaRecord], conn: Connection | None) -> None:
+        bulk.add(records)
+        _write_frame(frames, PROGRESS, bulk.events_read)
+
+    connecting = asyncio.create_task(_connect(job["conninfo"]))  # meanwhile, off the critical path
+    await source.open()
+    try:
+        while (claimed := _claim(job["claims"])) is not None:
+            await source.read_partitions([job["order"][claimed]], job["end"], apply)
+    finally:
+        await source.close()
+    connection = await connecting
+    rows = bulk.rows
+    touched = rows.changed | (rows.read or set())
+    summary = {"versions": bulk.versions, "parked": bulk.parked, "offsets": bulk.offsets, "touched": touched}
+    summary |= {"changed": rows.changed, "events_read": bulk.events_read, "undecodable": bulk.undecodable}
+    _write_frame(frames, FOLDED, summary | {"writes": connection is not None})
+    kind, wanted = _read_frame(inbox)
+    if kind != WRITE:
+        return
+    _write_frame(frames, ROWS, {key: (rows.row(*key), key in rows.changed) for key in wanted})
+    rest = rows.changed - wanted
+    if connection is not None:
+        async with connection as conn:
+            if rest:
+                async with conn.transaction():
+                    await ProjectionWriter(projection, REBUILD).copy(conn, rows.only(rest))
+    _write_frame(frames, WRITTEN, True)
+
+
+async def _connect(conninfo: str | None) -> Connection | None:
+    """The helper's own connection to write its rows, or None: then it hands them all back."""
+    if conninfo is None:
+        return None
+    try:
+        return await psycopg.AsyncConnection.connect(conninfo, autocommit=True, row_factory=dict_row)
+    except psycopg.Error as error:
+        log.warning("the rebuild's helper cannot reach the database (%s); its rows go to the first process", error)
+        return None

@@ -52,10 +52,18 @@ class KafkaTopics:
     """The topics a projection reads, every partition from offset 0, with plain aiokafka
     (no consumer group, nothing committed)."""
 
-    def __init__(self, topics: Sequence[str], bootstrap: str, *, batch_size: int = 5000) -> None:
+    def __init__(
+        self,
+        topics: Sequence[str],
+        bootstrap: str,
+        *,
+        batch_size: int = 5000,
+        partitions: Sequence[TopicPartition] | None = None,
+    ) -> None:
         self._topics = list(topics)
         self._bootstrap = bootstrap
         self._batch_size = batch_size
+        self._known_partitions = None if partitions is None else list(partitions)
         self._reader = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             enable_auto_commit=False,
@@ -66,14 +74,24 @@ class KafkaTopics:
         )
         self._position: Offsets = {}
 
+    @property
+    def topics(self) -> list[str]:
+        return list(self._topics)
+
+    @property
+    def bootstrap(self) -> str:
+        return self._bootstrap
+
     async def open(self) -> None:
         await self._reader.start()
-        partitions = []
-        for topic in self._topics:
-            found = [TopicPartition(topic, p) for p in await topic_partitions(self._bootstrap, topic)]
-            if not found:
-                raise RuntimeError(f"topic {topic} does not exist")
-            partitions += found
+        partitions = self._known_partitions
+        if partitions is None:
+            partitions = []
+            for topic in self._topics:
+                found = [TopicPartition(topic, p) for p in await topic_partitions(self._bootstrap, topic)]
+                if not found:
+                    raise RuntimeError(f"topic {topic} does not exist")
+                partitions += found
         self._reader.assign(partitions)
         await self._reader.seek_to_beginning(*partitions)
         self._position = {tp: 0 for tp in partitions}
@@ -82,8 +100,22 @@ class KafkaTopics:
         await self._reader.stop()
 
     async def read_to_end(self, apply: Apply, progress: Progress | None) -> None:
-        end = dict(await self._reader.end_offsets(list(self._position)))
-        await self._read_until(end, apply, progress, None)
+        await self._read_until(await self.end_offsets(), apply, progress, None)
+
+    async def end_offsets(self) -> Offsets:
+        """Where every partition ends now."""
+        return dict(await self._reader.end_offsets(list(self._position)))
+
+    async def read_partitions(
+        self, partitions: Sequence[TopicPartition], end: Offsets, apply: Apply, progress: Progress | None = None
+    ) -> None:
+        """Only ``partitions``, from where the reader is to ``end``; the others stay where they are."""
+        self._reader.pause(*self._position)
+        await self._read_until({partition: end[partition] for partition in partitions}, apply, progress, None)
+
+    def skip_to(self, offsets: Offsets) -> None:
+        """Carry on from ``offsets``: what lies before them was read elsewhere (another process)."""
+        self.rewind({**self._position, **offsets})
 
     async def live_behind(self, conn: Connection, live_consumer: str) -> str | None:
         live = await self._live_offsets(conn, live_consumer)
@@ -91,10 +123,7 @@ class KafkaTopics:
         return f"partitions {', '.join(behind)}" if behind else None
 
     async def catch_up(self, conn: Connection, live_consumer: str, apply: Apply) -> None:
-        live = await self._live_offsets(conn, live_consumer)
-        for partition in live:
-            self._reader.resume(partition)
-        await self._read_until(live, apply, None, conn)
+        await self._read_until(await self._live_offsets(conn, live_consumer), apply, None, conn)
 
     def mark(self) -> Offsets:
         return dict(self._position)
@@ -109,6 +138,8 @@ class KafkaTopics:
         for partition, offset in end.items():  # partitions already there need no reading
             if self._position.get(partition, 0) >= offset:
                 self._reader.pause(partition)
+            else:
+                self._reader.resume(partition)
         while any(self._position.get(p, 0) < offset for p, offset in end.items()):
             fetched = await self._reader.getmany(timeout_ms=500, max_records=self._batch_size)
             records: list[KafkaRecord] = []

@@ -77,15 +77,16 @@ def decode_record(record: KafkaRecord, town: str, reads: Container[str] | None =
         raise InvalidEnvelope(f"event of town {envelope.town!r} on a topic of town {town!r}")
     if reads is not None and envelope.type.rpartition(".v")[0] not in reads:
         return SkippedEvent(record, envelope)
-    return _decoded(record, envelope)
+    return decode_data(record, envelope)
 
 
 def decode_parked(record: KafkaRecord) -> Decoded:
     """A record that passed :func:`decode_record` once and was parked, read back."""
-    return _decoded(record, CloudEvent.from_kafka(record.key, record.value, record.headers))
+    return decode_data(record, CloudEvent.from_kafka(record.key, record.value, record.headers))
 
 
-def _decoded(record: KafkaRecord, envelope: CloudEvent) -> Decoded:
+def decode_data(record: KafkaRecord, envelope: CloudEvent) -> ReceivedEvent | UnreadableEvent:
+    """The data of a record whose envelope is sound: the event, or why it cannot be read."""
     try:
         return ReceivedEvent(record, envelope, envelope.decode())
     except (InvalidEnvelope, UnknownEventType, InvalidEventData) as error:

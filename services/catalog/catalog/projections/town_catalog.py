@@ -103,6 +103,7 @@ class TownCatalog(Projection):
     name = "town_catalog"
     event_types = (*_OFFER_EVENTS, *_MERCHANT_EVENTS)
     tables = (OFFERS, MERCHANTS)
+    parallel_rebuild = True  # every row is its own stream's (keyed by it), so partitions fold apart
 
     def touches(self, event: ReceivedEvent) -> Iterable[tuple[Table, Any]]:
         data = event.event

@@ -70,6 +70,22 @@ class TownDirectory(Projection):
     name = "town_directory"
     event_types = _EVENTS
     tables = (MERCHANTS,)
+    parallel_rebuild = True  # see merge
+
+    def merge(self, table: Table, first: Row | None, second: Row | None) -> Row | None:
+        """A merchant's row as folded from two sets of partitions. Only the side holding the
+        merchant's own stream has merchant events; the other saw only offers, which move
+        the counters and the time. So counters add up, the time is the later one, and every
+        other column is whichever side's differs from a row no merchant event has touched."""
+        if first is None or second is None:
+            return second if first is None else first
+        untouched = _unregistered(first["merchant_id"])
+        merged = {column: value if value != untouched[column] else second[column] for column, value in first.items()}
+        for counter in _COUNTERS.values():
+            merged[counter] = first[counter] + second[counter]
+        if second["updated_at"] is not None:
+            merged["updated_at"] = _latest(first["updated_at"], second["updated_at"])
+        return merged
 
     def touches(self, event: ReceivedEvent) -> Iterable[tuple[Table, Any]]:
         data = event.event
