@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import append, hostile_uploads, latency, rebuild, relay
+from bench import append, hostile_uploads, latency, rebuild, redemptions, relay
 from bench.report import Figure, say, summary_table, write_json
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
     "latency": latency.run,
     "hostile": hostile_uploads.run,
     "relay": relay.run,
+    "redemptions": redemptions.run,
 }
 RESULTS = Path(".downtown/bench-results.json")
 
@@ -31,6 +32,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--appends", type=int, default=3_000, help="single-event appends (a, d); a tenth of 100")
     parser.add_argument("--offers", type=int, default=60, help="offers listed for the latency (c)")
     parser.add_argument("--relay-events", type=int, default=50_000, help="events the relay publishes")
+    parser.add_argument("--vouchers", type=int, default=2_000, help="vouchers the redemptions spread over")
+    parser.add_argument("--redemptions", type=int, default=3_000, help="redemptions across them, per round")
+    parser.add_argument("--hot-redemptions", type=int, default=300, help="redemptions of one hot voucher, per round")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON summary goes")
     options = parser.parse_args(argv)
     unknown = [name for name in options.benchmarks if name not in BENCHMARKS]
