@@ -54,7 +54,7 @@ CODE_PATTERN = re.compile(r"\b[2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){4}\b")
 DENOMINATIONS_CENTS = [1000, 2500, 5000]
 FREE_AMOUNT = {"min_cents": 500, "max_cents": 20000}
 MERCHANT_DENOMINATIONS_CENTS = [1500, 3000, 5000]
-CAMPAIGN = {
+CAMPAIGN: dict[str, Any] = {
     "name": "Heimat shoppen: 20 % obendrauf",
     "bonus_percent": 20,
     "budget_cents": 100_000,
@@ -187,7 +187,8 @@ class Kept:
         self.data.setdefault("sales", {})
 
     def sale(self, name: str) -> dict[str, Any]:
-        return self.data["sales"].setdefault(name, {})  # type: ignore[no-any-return]
+        sales: dict[str, dict[str, Any]] = self.data["sales"]
+        return sales.setdefault(name, {})
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -409,7 +410,7 @@ class Seeder:
         """Start the town's bonus campaign; True if it started now."""
         ends_at = campaign_ends_at(self.kept)
         body = {**CAMPAIGN, "programme_id": programme_id, "ends_at": ends_at}
-        headers = {**self.association, **self.key("campaign", CAMPAIGN["name"])}
+        headers = {**self.association, **self.key("campaign", str(CAMPAIGN["name"]))}
         response = self.post("/campaigns", body, headers, ok=(422,))
         if response.status_code == 422 and "already used" in detail(response):
             # Started by an earlier run whose record of the end date is lost: it runs as it is.
