@@ -2,7 +2,8 @@
 
 Liability, figures and settlement statements are sums over per-voucher rows (see
 ``ledger``), so they are right whatever order the streams were applied in. A period is
-``[start, end]`` in whole days of the town's time zone.
+``[start, end]`` in whole days of the town's time zone. Sums are cast back to ``bigint``:
+PostgreSQL sums ``bigint`` as ``numeric``, which would reach the API's clients as strings.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ async def liability(conn: AsyncConnection[Row], merchant_id: UUID | None = None)
     query = f"""
         SELECT b.programme_id, p.name AS programme_name, b.kind, b.merchant_id, m.name AS merchant_name,
                count(*) FILTER (WHERE b.balance_cents > 0) AS vouchers,
-               coalesce(sum(b.balance_cents), 0) AS outstanding_cents,
-               coalesce(sum(b.paid_balance_cents), 0) AS paid_outstanding_cents,
-               coalesce(sum(b.bonus_balance_cents), 0) AS bonus_outstanding_cents
+               coalesce(sum(b.balance_cents), 0)::bigint AS outstanding_cents,
+               coalesce(sum(b.paid_balance_cents), 0)::bigint AS paid_outstanding_cents,
+               coalesce(sum(b.bonus_balance_cents), 0)::bigint AS bonus_outstanding_cents
         FROM {BALANCES.name} b
         LEFT JOIN {PROGRAMMES.name} p USING (programme_id)
         LEFT JOIN {MERCHANTS.name} m ON m.merchant_id = b.merchant_id
@@ -62,14 +63,14 @@ async def figures(conn: AsyncConnection[Row], period: Period, *, bucket: str = "
     start, end = period.bounds()
     query = f"""
         SELECT date_trunc(%(bucket)s, h.at AT TIME ZONE %(zone)s) AS bucket, h.programme_id,
-               sum(h.amount_cents) FILTER (WHERE h.kind = 'issued') AS sold_cents,
-               sum(h.paid_part_cents) FILTER (WHERE h.kind = 'issued') AS sold_paid_cents,
-               sum(h.bonus_part_cents) FILTER (WHERE h.kind = 'issued') AS bonus_granted_cents,
+               (sum(h.amount_cents) FILTER (WHERE h.kind = 'issued'))::bigint AS sold_cents,
+               (sum(h.paid_part_cents) FILTER (WHERE h.kind = 'issued'))::bigint AS sold_paid_cents,
+               (sum(h.bonus_part_cents) FILTER (WHERE h.kind = 'issued'))::bigint AS bonus_granted_cents,
                count(*) FILTER (WHERE h.kind = 'issued') AS vouchers_sold,
-               sum(h.amount_cents) FILTER (WHERE h.kind = 'redeemed') AS redeemed_cents,
-               sum(h.amount_cents) FILTER (WHERE h.kind = 'reversed') AS reversed_cents,
-               sum(h.amount_cents) FILTER (WHERE h.kind = 'refunded') AS refunded_cents,
-               sum(h.amount_cents) FILTER (WHERE h.kind = 'expired') AS breakage_cents
+               (sum(h.amount_cents) FILTER (WHERE h.kind = 'redeemed'))::bigint AS redeemed_cents,
+               (sum(h.amount_cents) FILTER (WHERE h.kind = 'reversed'))::bigint AS reversed_cents,
+               (sum(h.amount_cents) FILTER (WHERE h.kind = 'refunded'))::bigint AS refunded_cents,
+               (sum(h.amount_cents) FILTER (WHERE h.kind = 'expired'))::bigint AS breakage_cents
         FROM {HISTORY.name} h
         WHERE h.at >= %(start)s AND h.at < %(end)s
         GROUP BY 1, 2 ORDER BY 1, 2
@@ -93,8 +94,8 @@ async def settlement_lines(
         )
         SELECT redemption_id, voucher_id,
                min(at) FILTER (WHERE kind = 'redeemed') AS redeemed_at, min(at) AS first_at,
-               coalesce(sum(amount_cents) FILTER (WHERE kind = 'redeemed'), 0) AS amount_cents,
-               coalesce(sum(amount_cents) FILTER (WHERE kind <> 'redeemed'), 0) AS reversed_cents
+               coalesce(sum(amount_cents) FILTER (WHERE kind = 'redeemed'), 0)::bigint AS amount_cents,
+               coalesce(sum(amount_cents) FILTER (WHERE kind <> 'redeemed'), 0)::bigint AS reversed_cents
         FROM moves GROUP BY redemption_id, voucher_id ORDER BY min(at), redemption_id
     """
     params = {"merchant": merchant_id, "programme": programme_id, "start": start, "end": end}
@@ -106,8 +107,8 @@ async def settlement_summary(conn: AsyncConnection[Row], period: Period) -> list
     start, end = period.bounds()
     query = f"""
         SELECT h.programme_id, p.name AS programme_name, h.merchant_id, m.name AS merchant_name,
-               coalesce(sum(h.amount_cents) FILTER (WHERE h.kind = 'redeemed'), 0) AS redeemed_cents,
-               coalesce(sum(h.amount_cents) FILTER (WHERE h.kind IN ('reversed', 'refunded')), 0) AS reversed_cents,
+               coalesce(sum(h.amount_cents) FILTER (WHERE h.kind = 'redeemed'), 0)::bigint AS redeemed_cents,
+               coalesce(sum(h.amount_cents) FILTER (WHERE h.kind IN ('reversed', 'refunded')), 0)::bigint AS reversed_cents,
                count(*) FILTER (WHERE h.kind = 'redeemed') AS redemptions
         FROM {HISTORY.name} h
         LEFT JOIN {PROGRAMMES.name} p USING (programme_id)
