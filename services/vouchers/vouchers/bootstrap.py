@@ -17,6 +17,7 @@ from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.vouchers import VoucherIssued, VoucherRedeemed
 from vouchers.adapters.payment_webhook import PaymentWebhook
+from vouchers.adapters.request_keys import PostgresRequestKeys
 from vouchers.adapters.sealing import AesGcmSeal
 from vouchers.app.context import Context
 from vouchers.app.jobs import expire_due
@@ -64,7 +65,7 @@ def build_handlers(pool: Pool, settings: VouchersSettings) -> Handlers:
         context,
         ProgrammeHandlers(context, merchants),
         purchases,
-        RedemptionHandlers(context, merchants, PostgresCodeIndex(pool)),
+        RedemptionHandlers(context, merchants, PostgresCodeIndex(pool), request_keys=PostgresRequestKeys(pool)),
         merchants,
     )
 

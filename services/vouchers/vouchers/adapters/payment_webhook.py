@@ -14,11 +14,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import re
 from datetime import datetime
 
 from downtown_events.runtime.database import Pool
 
 SIGNATURE_HEADER = "Downtown-Signature"
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() takes "١٢٣" and "²"
+_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class InvalidSignature(Exception):
@@ -53,16 +56,19 @@ class PaymentWebhook:
         """The signature, if the header signs ``body`` with our secret recently enough."""
         if not header:
             raise InvalidSignature(f"send the provider's {SIGNATURE_HEADER} header")
-        parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
-        if not parts.get("t", "").isdigit() or not parts.get("v1"):
-            raise InvalidSignature(f"{SIGNATURE_HEADER} must be 't=<unix seconds>,v1=<hex>'")
+        parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
+        if not _TIMESTAMP.fullmatch(parts.get("t", "")) or not _DIGEST.fullmatch(parts.get("v1", "")):
+            raise InvalidSignature(f"{SIGNATURE_HEADER} must be 't=<unix seconds>,v1=<64 hex digits>'")
         timestamp = int(parts["t"])
         expected = sign(self._secret, timestamp, body).split("v1=", 1)[1]
-        if not hmac.compare_digest(expected, parts["v1"]):
+        # Bytes, not text: compare_digest refuses non-ASCII text with a TypeError (a 500).
+        if not hmac.compare_digest(expected.encode(), parts["v1"].lower().encode()):
             raise InvalidSignature("the signature does not match this body")
-        if abs(now.timestamp() - timestamp) > self._tolerance:
+        if now.timestamp() - timestamp > self._tolerance:
             raise InvalidSignature(f"the signature is older than {self._tolerance} s; the provider must sign anew")
-        return parts["v1"]
+        if timestamp - now.timestamp() > self._tolerance:
+            raise InvalidSignature(f"the signature is dated more than {self._tolerance} s ahead of this server's clock")
+        return parts["v1"].lower()
 
     async def take_once(self, signature: str) -> None:
         """Record the callback as taken; a second delivery of it is :class:`ReplayedCallback`."""

@@ -6,11 +6,23 @@ a negative amount is refused before anything else happens.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from downtown_events.catalog import EMAIL_PATTERN
 from downtown_events.text import MultiLine, SingleLine
@@ -22,6 +34,21 @@ from vouchers.domain.purchase import Purchase
 from vouchers.domain.voucher import Voucher
 
 Cents = Annotated[StrictInt, Field(gt=0, le=100_000_000, description="an amount in cents, e.g. 2500 = 25,00 €")]
+_EMAIL = re.compile(EMAIL_PATTERN)
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise PydanticCustomError("email", "this is not an e-mail address; write it like anna@example.de")
+    return value
+
+
+Email = Annotated[
+    SingleLine,
+    AfterValidator(_email),
+    Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}, examples=["anna@example.de"]),
+]
+"""An e-mail address, refused with a sentence a person understands (not the pattern)."""
 
 
 class Request(BaseModel):
@@ -35,17 +62,32 @@ class AmountRangeIn(Request):
     min_cents: Cents
     max_cents: Cents
 
+    @model_validator(mode="after")
+    def _ordered(self) -> AmountRangeIn:
+        if self.min_cents > self.max_cents:
+            raise PydanticCustomError("amount_range", "min_cents must not exceed max_cents")
+        return self
+
 
 class ValidityIn(Request):
-    years: int = Field(default=3, ge=1, le=30)
+    years: StrictInt = Field(default=3, ge=1, le=30)
     to_end_of_year: bool = True
 
 
 class TermsIn(Request):
     name: SingleLine = Field(min_length=1, max_length=120, examples=["Schöppinger Stadtgutschein"])
     denominations_cents: list[Cents] = Field(default_factory=list, max_length=20, examples=[[1000, 2500, 5000]])
-    free_amount: AmountRangeIn | None = None
+    free_amount: AmountRangeIn | None = Field(default=None, validate_default=True)
     validity: ValidityIn = Field(default_factory=ValidityIn)
+
+    @field_validator("free_amount")
+    @classmethod
+    def _sells_something(cls, free: AmountRangeIn | None, info: ValidationInfo) -> AmountRangeIn | None:
+        if free is None and info.data.get("denominations_cents") == []:
+            raise PydanticCustomError(
+                "nothing_sold", "a programme sells something: give denominations_cents, a free_amount, or both"
+            )
+        return free
 
     def to_terms(self) -> ProgrammeTerms:
         free = AmountRange(**self.free_amount.model_dump()) if self.free_amount else None
@@ -106,7 +148,7 @@ class MembershipOut(BaseModel):
 class CampaignIn(Request):
     programme_id: UUID
     name: SingleLine = Field(min_length=1, max_length=120, examples=["Heimat shoppen: 20 % obendrauf"])
-    bonus_percent: int = Field(ge=1, le=100)
+    bonus_percent: StrictInt = Field(ge=1, le=100)
     budget_cents: Cents
     per_buyer_cap_cents: Cents
     ends_at: AwareDatetime
@@ -157,7 +199,7 @@ class VoucherWanted(Request):
 
 
 class PurchaseIn(Request):
-    email: SingleLine = Field(pattern=EMAIL_PATTERN, max_length=254, examples=["anna@example.de"])
+    email: Email
     vouchers: list[VoucherWanted] = Field(min_length=1, max_length=50)
 
 
@@ -168,9 +210,9 @@ class CounterSaleIn(PurchaseIn):
 class BulkIssueIn(Request):
     programme_id: UUID
     amount_cents: Cents
-    count: int = Field(ge=1, le=5000)
+    count: StrictInt = Field(ge=1, le=5000)
     reference: SingleLine = Field(min_length=1, max_length=200, examples=["Gewinnspiel Stadtfest 2026"])
-    contact_email: SingleLine = Field(pattern=EMAIL_PATTERN, max_length=254)
+    contact_email: Email
 
 
 class PaymentIn(Request):

@@ -24,6 +24,14 @@ class CodeIndex(Protocol):
     async def voucher_for(self, code_hash: str) -> UUID | None: ...
 
 
+class RequestKeys(Protocol):
+    """What each Idempotency-Key was first used for, whichever voucher the request named: a
+    voucher's stream recognises a retry on that voucher only."""
+
+    async def claim(self, scope: str, key: str, fingerprint: str, what: str) -> None:
+        """Record the key's first use; raises ``IdempotencyKeyReused`` for other content."""
+
+
 class CampaignFinder(Protocol):
     """The campaigns that may add a bonus to a programme's vouchers now (candidates: the
     campaign's own stream decides)."""

@@ -9,7 +9,9 @@ redemption is lost.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -17,7 +19,7 @@ from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.commands import execute
 from downtown_events.runtime.principal import Principal
 from vouchers.app.context import Context, membership_of, voucher_of
-from vouchers.app.ports import CodeIndex, MerchantDirectory
+from vouchers.app.ports import CodeIndex, MerchantDirectory, RequestKeys
 from vouchers.domain import balance
 from vouchers.domain import membership as memberships
 from vouchers.domain import voucher as vouchers
@@ -42,11 +44,26 @@ def redemption_id_of(merchant_id: UUID, request_id: UUID) -> UUID:
 
 
 class RedemptionHandlers:
-    def __init__(self, context: Context, merchants: MerchantDirectory, codes: CodeIndex) -> None:
+    def __init__(
+        self,
+        context: Context,
+        merchants: MerchantDirectory,
+        codes: CodeIndex,
+        *,
+        request_keys: RequestKeys | None = None,
+    ) -> None:
         self._context = context
         self._store = context.store
         self._merchants = merchants
         self._codes = codes
+        self._request_keys = request_keys
+
+    async def _claim(self, scope: str, request_id: UUID, what: str, *content: object) -> None:
+        """The request's key, for this content only: the same key sent with another code (so
+        to another voucher's stream, which has not seen it) is refused, not redeemed twice."""
+        if self._request_keys is not None:
+            digest = hashlib.sha256(json.dumps([str(part) for part in content]).encode()).hexdigest()
+            await self._request_keys.claim(scope, str(request_id), digest, what)
 
     async def find(self, code_text: str) -> Voucher:
         """The voucher a typed or scanned code belongs to; a malformed code is refused with
@@ -78,6 +95,15 @@ class RedemptionHandlers:
     async def redeem(self, principal: Principal, command: RedeemVoucher) -> Redeemed:
         merchant = await self._merchants.standing(principal.merchant())
         found = await self.find(command.code)
+        await self._claim(
+            f"redemption:{merchant.merchant_id}",
+            command.request_id,
+            "redemption",
+            found.voucher_id,
+            command.amount_cents,
+            command.channel,
+            command.order_id,
+        )
         accepts = found.kind == "town" and memberships.accepts(
             await membership_of(self._store, found.programme_id, merchant.merchant_id)
         )
@@ -118,6 +144,15 @@ class RedemptionHandlers:
     async def refund(self, principal: Principal, command: RefundVoucher) -> Voucher:
         """The merchant who redeemed credits part of it back (goods returned)."""
         merchant_id = principal.merchant()
+        await self._claim(
+            f"refund:{merchant_id}",
+            command.refund_id,
+            "refund",
+            command.voucher_id,
+            command.redemption_id,
+            command.amount_cents,
+            command.reason,
+        )
         today = self._context.today()
         return await execute(
             self._store,

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
+from downtown_events.runtime.http.openapi import also_answers
 from vouchers.api.deps import AppHandlers, Caller, IdempotencyKey
 from vouchers.api.schemas import CampaignIn, CampaignOut, ClosingIn
 from vouchers.domain.commands import EndCampaign, StartCampaign
@@ -13,7 +14,7 @@ from vouchers.domain.commands import EndCampaign, StartCampaign
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CampaignOut)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CampaignOut, openapi_extra=also_answers(404))
 async def start_campaign(
     body: CampaignIn, caller: Caller, handlers: AppHandlers, response: Response, idempotency_key: IdempotencyKey = None
 ) -> CampaignOut:

@@ -32,7 +32,9 @@ from vouchers.domain.commands import BulkIssue, ConfirmPayment, RequestedVoucher
 
 router = APIRouter(tags=["purchases"])
 ONCE = also_answers(410)
-WAITS_FOR_CATALOG = also_answers(503)
+# The body names programmes (404 when there is none), whose merchants the vouchers service may
+# not know yet (503) or the association may have suspended (403).
+SELLS = also_answers(403, 404, 503)
 PDF: dict[int | str, dict[str, Any]] = {
     "200": {"content": {"application/pdf": {}}, "description": "the printable vouchers, one per page"}
 }
@@ -58,7 +60,7 @@ def _command(body: PurchaseIn, idempotency_key: str | None) -> StartPurchase:
     "/purchases",
     status_code=status.HTTP_201_CREATED,
     response_model=StartedPurchaseOut,
-    openapi_extra=WAITS_FOR_CATALOG,
+    openapi_extra=SELLS,
 )
 async def start_purchase(
     body: PurchaseIn, handlers: AppHandlers, response: Response, idempotency_key: IdempotencyKey = None
@@ -75,7 +77,7 @@ async def start_purchase(
     "/counter-sales",
     status_code=status.HTTP_201_CREATED,
     response_model=StartedPurchaseOut,
-    openapi_extra=WAITS_FOR_CATALOG,
+    openapi_extra=SELLS,
 )
 async def sell_at_counter(
     body: CounterSaleIn,
@@ -92,7 +94,12 @@ async def sell_at_counter(
     return StartedPurchaseOut(purchase=PurchaseOut.of(started.purchase), access_token=started.access_token)
 
 
-@router.post("/bulk-issues", status_code=status.HTTP_201_CREATED, response_model=StartedPurchaseOut)
+@router.post(
+    "/bulk-issues",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StartedPurchaseOut,
+    openapi_extra=also_answers(404),
+)
 async def bulk_issue(
     body: BulkIssueIn, caller: Caller, handlers: AppHandlers, response: Response, idempotency_key: IdempotencyKey = None
 ) -> StartedPurchaseOut:
@@ -156,7 +163,7 @@ async def confirm_payment(purchase_id: UUID, body: PaymentIn, caller: Caller, ha
 
 
 SIGNED_BODY = {
-    **also_answers(401),
+    **also_answers(401, 404),
     "requestBody": {
         "required": True,
         "content": {"application/json": {"schema": ProviderPaymentIn.model_json_schema()}},

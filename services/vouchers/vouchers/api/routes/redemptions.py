@@ -24,7 +24,7 @@ router = APIRouter(tags=["redemptions"])
     "/redemptions",
     status_code=status.HTTP_201_CREATED,
     response_model=RedemptionOut,
-    openapi_extra=also_answers(429, 503),
+    openapi_extra=also_answers(404, 429, 503),
 )
 async def redeem(
     body: RedemptionIn,

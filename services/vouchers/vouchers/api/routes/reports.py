@@ -20,11 +20,17 @@ from vouchers.domain.errors import InvalidChange
 from vouchers.projections import queries
 
 router = APIRouter(tags=["reports"])
-Day = Annotated[date, Query(description="a day of the town's calendar, e.g. 2026-12-01")]
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+Day = Annotated[
+    date, Query(description=f"a day of the town's calendar, e.g. 2026-12-01 (from {FIRST_DAY} to {LAST_DAY})")
+]
 Rows = list[dict[str, Any]]
 
 
 def _period(start: date, end: date, container: Container) -> queries.Period:
+    if not FIRST_DAY <= start <= LAST_DAY or not FIRST_DAY <= end <= LAST_DAY:
+        # 9999-12-31 has no midnight after it: the period's bounds would overflow (a 500).
+        raise InvalidChange(f"a period lies between {FIRST_DAY} and {LAST_DAY}")
     if end < start:
         raise InvalidChange("the period ends before it starts")
     if (end - start).days > 366:
