@@ -30,7 +30,7 @@ from vouchers.domain.campaign import Campaign
 from vouchers.domain.codes import VoucherCode, code_hash, new_code
 from vouchers.domain.commands import BulkIssue, ConfirmPayment, StartPurchase
 from vouchers.domain.errors import InvalidChange
-from vouchers.domain.merchant_standing import MerchantStanding
+from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_sell
 from vouchers.domain.private_events import Gift
 from vouchers.domain.programme import Programme
 from vouchers.domain.purchase import BuyerSecrets, Purchase, campaign_bonuses
@@ -228,6 +228,8 @@ class PurchaseHandlers:
         merchant_id = principal.merchant()
         if command.method != "cash" or command.merchant_id != merchant_id:
             raise NotPermitted("a merchant confirms cash it took at its own counter")
+        # Taking money for vouchers is selling them: a merchant the association suspended may not.
+        ensure_may_sell(await self._merchants.standing(merchant_id))
         purchase = purchases.ensure_exists(await purchase_of(self._store, command.purchase_id))
         for programme in (await self._programmes({item.programme_id for item in purchase.items})).values():
             if programme.kind == "merchant" and programme.merchant_id != merchant_id:
