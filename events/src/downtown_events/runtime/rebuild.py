@@ -24,6 +24,8 @@ import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import IO, Any
 
 import psycopg
@@ -55,7 +57,6 @@ from downtown_events.runtime.records import (
 from downtown_events.runtime.tracking import (
     Parked,
     apply_tracked,
-    next_offsets,
     save_parked,
     save_progress,
     select_fresh,
@@ -108,6 +109,7 @@ HELPER_SILENCE = 120.0
 PATH, JOB, PROGRESS, FOLDED, WRITE, ROWS, WRITTEN, FAILED = range(8)
 """The kinds of frames between a rebuild and its helper process."""
 _TOKEN = 4  # bytes per claim token in the claims pipe
+_PARTITION, _OFFSET = itemgetter(0, 1), itemgetter(2)  # of a KafkaRecord
 
 
 class BulkFold:
@@ -172,7 +174,8 @@ class BulkFold:
                 fresh += [e for e in select_fresh([event], versions, parked) if isinstance(e, ReceivedEvent)]
         if fresh:
             self._projection.fold(self.rows, fresh)
-        for key, offset in next_offsets(records).items():
+        for key, same in groupby(records, _PARTITION):  # a source hands over a partition's records together
+            offset = max(map(_OFFSET, same)) + 1
             self.offsets[key] = max(self.offsets.get(key, 0), offset)
         self.events_read += len(records)
         self.undecodable += undecodable

@@ -10,6 +10,7 @@ cursor for the store (see ``store_feed``).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from operator import itemgetter
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -46,6 +47,13 @@ class LogSource(Protocol):
         """Where the rebuild is now, to :meth:`rewind` to when a swap attempt is rolled back."""
 
     def rewind(self, mark: Any) -> None: ...
+
+
+def _record(fields: tuple[str, int, int, bytes | None, bytes | None, Sequence[tuple[str, bytes]]]) -> KafkaRecord:
+    return tuple.__new__(KafkaRecord, fields)  # a rebuild makes millions: without the namedtuple's __new__
+
+
+_OFFSET = itemgetter(2)
 
 
 class KafkaTopics:
@@ -143,22 +151,26 @@ class KafkaTopics:
         while any(self._position.get(p, 0) < offset for p, offset in end.items()):
             fetched = await self._reader.getmany(timeout_ms=500, max_records=self._batch_size)
             records: list[KafkaRecord] = []
+            reached: Offsets = {}
             for tp, messages in fetched.items():
                 limit = end.get(tp, 0)
-                records += [
-                    KafkaRecord(tp.topic, tp.partition, message.offset, message.key, message.value, message.headers)
+                topic, partition = tp.topic, tp.partition
+                wanted = [
+                    _record((topic, partition, message.offset, message.key, message.value, message.headers))
                     for message in messages
                     if message.offset < limit
                 ]
+                if wanted:
+                    reached[tp] = max(map(_OFFSET, wanted)) + 1
+                    records += wanted
                 if messages and messages[-1].offset + 1 >= limit:
                     self._reader.pause(tp)
                     if messages[-1].offset >= limit:  # fetched past the end: read those again later
                         self._reader.seek(tp, limit)
             if records:
                 await apply(records, conn)
-                for record in records:
-                    key = TopicPartition(record.topic, record.partition)
-                    self._position[key] = max(self._position.get(key, 0), record.offset + 1)
+                for tp, offset in reached.items():
+                    self._position[tp] = max(self._position.get(tp, 0), offset)
             if progress:
                 progress(sum(min(self._position.get(p, 0), o) for p, o in end.items()), total)
 

@@ -10,7 +10,7 @@ earlier photos are not kept here because the catalog only ever shows one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from downtown_events.catalog import (
@@ -115,7 +115,9 @@ class TownCatalog(Projection):
 
     def evolve(self, rows: RowSet, event: ReceivedEvent) -> None:
         data = event.event
-        if isinstance(data, OfferListed):
+        if type(data) in _OFFER_CHANGES:  # most of a log: prices, stock, photos, details
+            _change_offer(rows, data, event)
+        elif isinstance(data, OfferListed):
             rows.put(OFFERS, _listed_offer(data, event))
         elif isinstance(data, OfferWithdrawn):
             rows.delete(OFFERS, data.offer_id)
@@ -151,16 +153,39 @@ def _change_offer(rows: RowSet, data: Any, event: ReceivedEvent) -> None:
     row = rows.get(OFFERS, data.offer_id)
     if row is None:  # consumers apply a stream in order, so only a listed offer changes
         return
-    if isinstance(data, OfferDetailsChanged):
-        row.update(title=data.title, description=data.description, category=data.category)
-    elif isinstance(data, OfferPriceChanged):
-        row.update(price_cents=data.price_cents, currency=data.currency)
-    elif isinstance(data, OfferPhotoAdded):
-        row.update(photo_id=data.photo_id, photo_variants=[v.model_dump(mode="json") for v in data.variants])
-    elif isinstance(data, OfferStockAdjusted):
-        row.update(stock=data.stock)  # the event carries the resulting stock: no arithmetic to drift
+    change = _OFFER_CHANGES.get(type(data)) or next(
+        (change for kind, change in _OFFER_CHANGES.items() if isinstance(data, kind)), None
+    )
+    if change is not None:
+        change(row, data)
     row["updated_at"] = event.envelope.time
     rows.put(OFFERS, row)
+
+
+def _details_changed(row: Row, data: OfferDetailsChanged) -> None:
+    row.update(title=data.title, description=data.description, category=data.category)
+
+
+def _price_changed(row: Row, data: OfferPriceChanged) -> None:
+    row["price_cents"] = data.price_cents
+    row["currency"] = data.currency
+
+
+def _photo_added(row: Row, data: OfferPhotoAdded) -> None:
+    row.update(photo_id=data.photo_id, photo_variants=[v.model_dump(mode="json") for v in data.variants])
+
+
+def _stock_adjusted(row: Row, data: OfferStockAdjusted) -> None:
+    row["stock"] = data.stock  # the event carries the resulting stock: no arithmetic to drift
+
+
+_OFFER_CHANGES: dict[type, Callable[[Row, Any], None]] = {
+    OfferDetailsChanged: _details_changed,
+    OfferPriceChanged: _price_changed,
+    OfferPhotoAdded: _photo_added,
+    OfferStockAdjusted: _stock_adjusted,
+}
+"""How each change of a listed offer changes its row (looked up by the event's type)."""
 
 
 def _merchant(merchant_id: Any, profile: MerchantProfile, *, closed: bool, suspended: bool) -> Row:

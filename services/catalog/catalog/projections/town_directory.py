@@ -96,7 +96,10 @@ class TownDirectory(Projection):
         if not isinstance(data, _EVENTS):
             return
         row = rows.get(MERCHANTS, data.merchant_id) or _unregistered(data.merchant_id)
-        if isinstance(data, MerchantRegistered):
+        if isinstance(data, OfferListed | OfferWithdrawn):  # the classes are disjoint: the order is free
+            counter = _COUNTERS[data.kind]
+            row[counter] += 1 if isinstance(data, OfferListed) else -1
+        elif isinstance(data, MerchantRegistered):
             row.update(_profile(data.profile), registered_at=event.envelope.time)
             row["opening_hours"] = _hours(data.opening_hours)
         elif isinstance(data, MerchantProfileChanged):
@@ -109,9 +112,6 @@ class TownDirectory(Projection):
             row.update(closed=False, closed_note="")
         elif isinstance(data, MerchantSuspended | MerchantReinstated):
             row["suspended"] = isinstance(data, MerchantSuspended)
-        elif isinstance(data, OfferListed | OfferWithdrawn):
-            counter = _COUNTERS[data.kind]
-            row[counter] += 1 if isinstance(data, OfferListed) else -1
         row["updated_at"] = _latest(row["updated_at"], event.envelope.time)
         rows.put(MERCHANTS, row)
 
