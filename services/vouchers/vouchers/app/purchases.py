@@ -99,7 +99,12 @@ class PurchaseHandlers:
         merchants = await self._merchants_of(catalogue.values())
         voucher_ids = [uuid5(purchase_id, str(index)) for index in range(len(command.items))]
         token = self._seal.new_access_token()
-        secrets = self._secrets(command, purchase_id, voucher_ids, token)
+        gifts = [
+            Gift(voucher_id=voucher_id, recipient_name=wanted.gift_recipient, message=wanted.gift_message)
+            for voucher_id, wanted in zip(voucher_ids, command.items, strict=True)
+            if wanted.gift_recipient is not None
+        ]
+        secrets = self._secrets(command.buyer_email, purchase_id, voucher_ids, token, gifts)
         items = [
             PurchaseItem(
                 voucher_id=voucher_id,
@@ -141,16 +146,13 @@ class PurchaseHandlers:
                 purchase = await self._pay_and_issue(unit, payment)
         return StartedPurchase(purchase, token, True)
 
-    def _secrets(self, command: StartPurchase, purchase_id: UUID, voucher_ids: list[UUID], token: str) -> BuyerSecrets:
+    def _secrets(
+        self, buyer_email: str, purchase_id: UUID, voucher_ids: list[UUID], token: str, gifts: list[Gift]
+    ) -> BuyerSecrets:
         codes: dict[UUID, VoucherCode] = {voucher_id: new_code() for voucher_id in voucher_ids}
-        gifts = [
-            Gift(voucher_id=voucher_id, recipient_name=wanted.gift_recipient, message=wanted.gift_message)
-            for voucher_id, wanted in zip(voucher_ids, command.items, strict=True)
-            if wanted.gift_recipient is not None
-        ]
         return BuyerSecrets(
-            buyer_email=command.buyer_email,
-            buyer_ref=self._seal.buyer_ref(command.buyer_email),
+            buyer_email=buyer_email,
+            buyer_ref=self._seal.buyer_ref(buyer_email),
             access_token_hash=self._seal.token_hash(token),
             sealed_codes=self._seal.seal(token, purchase_id, {vid: code.canonical for vid, code in codes.items()}),
             code_hashes={vid: code_hash(self._context.code_key, code) for vid, code in codes.items()},
@@ -306,8 +308,7 @@ class PurchaseHandlers:
         programme = programmes.ensure_exists(await programme_of(self._store, command.programme_id))
         voucher_ids = [uuid5(purchase_id, str(index)) for index in range(command.count)]
         token = self._seal.new_access_token()
-        wanted = StartPurchase((), buyer_email=command.contact_email)
-        secrets = self._secrets(wanted, purchase_id, voucher_ids, token)
+        secrets = self._secrets(command.contact_email, purchase_id, voucher_ids, token, gifts=[])
         now = self._context.now()
         async with self._store.unit_of_work() as unit:
             purchase = await execute(

@@ -108,7 +108,8 @@ async def settlement_summary(conn: AsyncConnection[Row], period: Period) -> list
     query = f"""
         SELECT h.programme_id, p.name AS programme_name, h.merchant_id, m.name AS merchant_name,
                coalesce(sum(h.amount_cents) FILTER (WHERE h.kind = 'redeemed'), 0)::bigint AS redeemed_cents,
-               coalesce(sum(h.amount_cents) FILTER (WHERE h.kind IN ('reversed', 'refunded')), 0)::bigint AS reversed_cents,
+               coalesce(sum(h.amount_cents) FILTER (WHERE h.kind IN ('reversed', 'refunded')), 0)::bigint
+                   AS reversed_cents,
                count(*) FILTER (WHERE h.kind = 'redeemed') AS redemptions
         FROM {HISTORY.name} h
         LEFT JOIN {PROGRAMMES.name} p USING (programme_id)

@@ -1,0 +1,530 @@
+"""The vouchers' use cases over the runtime's in-memory event store and small fakes of the
+ports: who may do what, counter sales, bulk issues, codes shown once, replays without
+credentials, redemptions under contention, one unit of work, the expiry round."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from downtown_events.runtime.idempotency import IdempotencyKeyReused
+from downtown_events.runtime.memory_store import InMemoryEventStore
+from downtown_events.runtime.principal import NotPermitted, Principal
+from downtown_events.vouchers import ProgrammeTerms, ValidityPolicy
+from vouchers.app.context import Context, campaign_of, purchase_of, voucher_of
+from vouchers.app.jobs import expire_due
+from vouchers.app.ports import SealBroken
+from vouchers.app.programmes import ProgrammeHandlers
+from vouchers.app.purchases import PurchaseHandlers
+from vouchers.app.redemptions import RedemptionHandlers
+from vouchers.domain import campaign as campaigns
+from vouchers.domain.codes import code_hash, parse_code
+from vouchers.domain.commands import (
+    BulkIssue,
+    ChangeProgramme,
+    ConfirmPayment,
+    JoinProgramme,
+    OpenProgramme,
+    RedeemVoucher,
+    RequestedVoucher,
+    ReverseRedemption,
+    StartCampaign,
+    StartPurchase,
+)
+from vouchers.domain.errors import (
+    CodesAlreadyDelivered,
+    InsufficientBalance,
+    InvalidChange,
+    NotAllowed,
+    NotFound,
+    NotYetKnown,
+)
+from vouchers.domain.merchant_standing import MerchantStanding, MerchantStatus
+from vouchers.domain.private_events import VoucherCodeAssigned
+
+START = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
+ASSOCIATION = Principal(role="association")
+TERMS = ProgrammeTerms(name="Stadtgutschein", denominations_cents=[1000, 2500, 5000])
+
+
+# --- fakes of the ports ------------------------------------------------------------------
+
+
+@dataclass
+class Clock:
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Merchants:
+    """The merchant replica (MerchantDirectory) as the catalog's events would leave it."""
+
+    standings: dict[UUID, MerchantStanding] = field(default_factory=dict)
+
+    def add(self, name: str, status: MerchantStatus = "active") -> Principal:
+        merchant_id = uuid4()
+        self.standings[merchant_id] = MerchantStanding(merchant_id, name, status)
+        return Principal(role="merchant", subject=merchant_id)
+
+    def set(self, principal: Principal, status: MerchantStatus) -> None:
+        standing = self.standings[principal.merchant()]
+        self.standings[standing.merchant_id] = MerchantStanding(standing.merchant_id, standing.name, status)
+
+    async def standing(self, merchant_id: UUID) -> MerchantStanding:
+        return self.standings.get(merchant_id) or MerchantStanding.unknown(merchant_id)
+
+    async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None:
+        return None
+
+
+@dataclass
+class StoreCodes:
+    """The code lookup (CodeIndex), read straight from the store's private events."""
+
+    store: InMemoryEventStore
+
+    async def voucher_for(self, code_hash: str) -> UUID | None:
+        for stream in self.store.streams.values():
+            for stored in stream:
+                if isinstance(stored.event, VoucherCodeAssigned) and stored.event.code_hash == code_hash:
+                    return stored.event.voucher_id
+        return None
+
+
+@dataclass
+class StoreCampaigns:
+    """The running campaigns of a programme (CampaignFinder), from the store."""
+
+    store: InMemoryEventStore
+
+    async def running_for(self, programme_id: UUID, now: datetime) -> list[UUID]:
+        found = []
+        for stream_id, stream in self.store.streams.items():
+            if stream and type(stream[0].event).__name__ == "CampaignStarted":
+                campaign = campaigns.replay([stored.event for stored in stream])
+                if campaign and campaign.programme_id == programme_id and campaign.running_at(now):
+                    found.append(UUID(stream_id))
+        return found
+
+
+class PlainSeal:
+    """A CodeSeal that only checks the token (the real one encrypts: see adapters/sealing)."""
+
+    def __init__(self) -> None:
+        self.tokens_made = 0
+
+    def new_access_token(self) -> str:
+        self.tokens_made += 1
+        return uuid4().hex
+
+    def token_hash(self, token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def seal(self, token: str, purchase_id: UUID, codes: dict[UUID, str]) -> str:
+        plain = {"for": self.token_hash(token), "codes": {str(k): v for k, v in codes.items()}}
+        return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode()
+
+    def unseal(self, token: str, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
+        plain = json.loads(base64.urlsafe_b64decode(sealed))
+        if plain["for"] != self.token_hash(token):
+            raise SealBroken("not this token")
+        return {UUID(k): v for k, v in plain["codes"].items()}
+
+    def buyer_ref(self, email: str) -> str:
+        return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+@dataclass
+class Deadlines:
+    """What the expiry job's read models would list: here, whatever the test names."""
+
+    vouchers: list[UUID] = field(default_factory=list)
+    purchases: list[UUID] = field(default_factory=list)
+
+    async def vouchers_past_validity(self, today: date, limit: int) -> list[UUID]:
+        return self.vouchers[:limit]
+
+    async def purchases_past_payment(self, now: datetime, limit: int) -> list[UUID]:
+        return self.purchases[:limit]
+
+
+@dataclass
+class World:
+    store: InMemoryEventStore
+    clock: Clock
+    context: Context
+    merchants: Merchants
+    seal: PlainSeal
+    programmes: ProgrammeHandlers
+    purchases: PurchaseHandlers
+    redemptions: RedemptionHandlers
+
+    async def town_programme(self, validity: ValidityPolicy | None = None) -> UUID:
+        terms = TERMS if validity is None else TERMS.model_copy(update={"validity": validity})
+        programme, _ = await self.programmes.open_programme(ASSOCIATION, OpenProgramme("town", terms))
+        return programme.programme_id
+
+    async def member(self, programme_id: UUID, name: str = "Café am Markt") -> Principal:
+        shop = self.merchants.add(name)
+        await self.programmes.join(shop, JoinProgramme(programme_id, shop.merchant()))
+        return shop
+
+    async def paid(self, programme_id: UUID, *amounts: int, email: str = "anna@example.de") -> list[tuple[UUID, str]]:
+        """Bought online, paid by the provider, codes fetched: (voucher id, code) per voucher."""
+        wanted = tuple(RequestedVoucher(programme_id, cents) for cents in amounts)
+        started = await self.purchases.start_purchase(StartPurchase(wanted, buyer_email=email))
+        purchase_id = started.purchase.purchase_id
+        total = started.purchase.total_cents
+        await self.purchases.confirm_payment(None, ConfirmPayment(purchase_id, "provider", f"p-{purchase_id}", total))
+        assert started.access_token is not None
+        codes = await self.purchases.codes_for_buyer(purchase_id, started.access_token)
+        return [(item.voucher_id, codes[item.voucher_id].display) for item in started.purchase.items]
+
+    def types(self, stream_id: UUID) -> list[str]:
+        return [type(stored.event).__name__ for stored in self.store.streams.get(str(stream_id), [])]
+
+
+@pytest.fixture
+def world() -> World:
+    store = InMemoryEventStore()
+    clock = Clock()
+    context = Context(store, code_key=b"unit-test-code-hash-key", clock=clock)
+    merchants = Merchants()
+    seal = PlainSeal()
+    purchases = PurchaseHandlers(
+        context, merchants, StoreCampaigns(store), seal, unpaid_hours=72, max_vouchers=20, max_bulk=50
+    )
+    return World(
+        store,
+        clock,
+        context,
+        merchants,
+        seal,
+        ProgrammeHandlers(context, merchants),
+        purchases,
+        RedemptionHandlers(context, merchants, StoreCodes(store)),
+    )
+
+
+def nothing_written(world: World) -> Iterator[None]:
+    before = {stream_id: len(events) for stream_id, events in world.store.streams.items() if events}
+    yield
+    after = {stream_id: len(events) for stream_id, events in world.store.streams.items() if events}
+    assert after == before
+
+
+# --- who may do what ---------------------------------------------------------------------
+
+
+async def test_the_association_opens_town_programmes_and_a_merchant_its_own(world: World) -> None:
+    shop = world.merchants.add("Weinhandlung")
+    other = world.merchants.add("Blumen Meyer")
+
+    with pytest.raises(NotPermitted):
+        await world.programmes.open_programme(shop, OpenProgramme("town", TERMS))
+    with pytest.raises(NotPermitted):
+        await world.programmes.open_programme(ASSOCIATION, OpenProgramme("merchant", TERMS))
+    own, created = await world.programmes.open_programme(shop, OpenProgramme("merchant", TERMS))
+    changed = TERMS.model_copy(update={"denominations_cents": [2000]})
+    with pytest.raises(NotPermitted):
+        await world.programmes.change_programme(other, ChangeProgramme(own.programme_id, changed))
+    town = await world.town_programme()
+    with pytest.raises(NotPermitted):
+        await world.programmes.change_programme(shop, ChangeProgramme(town, changed))
+
+    assert created and own.merchant_id == shop.merchant_id and own.kind == "merchant"
+    assert (await world.programmes.change_programme(shop, ChangeProgramme(own.programme_id, changed))).version == 2
+    assert (await world.programmes.change_programme(ASSOCIATION, ChangeProgramme(town, changed))).version == 2
+
+
+async def test_only_the_association_starts_campaigns_and_bulk_issues(world: World) -> None:
+    town = await world.town_programme()
+    shop = world.merchants.add("Weinhandlung")
+    campaign = StartCampaign(town, "Heimat shoppen", 20, 10_000, 1_000, START + timedelta(days=30))
+    bulk = BulkIssue(town, 1_000, 3, "Stadtfest", "orga@example.de")
+
+    with pytest.raises(NotPermitted):
+        await world.programmes.start_campaign(shop, campaign)
+    with pytest.raises(NotPermitted):
+        await world.purchases.bulk_issue(shop, bulk)
+
+    assert world.types(town) == ["ProgrammeOpened"] and len(world.store.streams) == 1
+
+
+async def test_a_merchant_joins_for_itself_and_the_association_for_anyone(world: World) -> None:
+    town = await world.town_programme()
+    shop, other = world.merchants.add("Weinhandlung"), world.merchants.add("Blumen Meyer")
+
+    with pytest.raises(NotPermitted):
+        await world.programmes.join(shop, JoinProgramme(town, other.merchant()))
+    joined = await world.programmes.join(ASSOCIATION, JoinProgramme(town, other.merchant()))
+
+    assert joined.merchant_id == other.merchant_id and joined.joined
+
+
+async def test_who_may_confirm_which_payment(world: World) -> None:
+    town = await world.town_programme()
+    shop = world.merchants.add("Weinhandlung")
+    started = await world.purchases.start_purchase(StartPurchase((RequestedVoucher(town, 2_500),), "a@example.de"))
+    purchase_id = started.purchase.purchase_id
+
+    refusals = [
+        (None, ConfirmPayment(purchase_id, "cash", "bar", 2_500, shop.merchant())),  # unsigned cash
+        (ASSOCIATION, ConfirmPayment(purchase_id, "cash", "bar", 2_500, shop.merchant())),
+        (shop, ConfirmPayment(purchase_id, "bank_transfer", "SEPA-1", 2_500)),
+        (shop, ConfirmPayment(purchase_id, "cash", "bar", 2_500, uuid4())),  # cash taken elsewhere
+    ]
+    for principal, payment in refusals:
+        with pytest.raises(NotPermitted):
+            await world.purchases.confirm_payment(principal, payment)
+    assert world.types(purchase_id) == ["PurchaseStarted", "PurchaseSecretsSealed"]
+
+    paid = await world.purchases.confirm_payment(
+        ASSOCIATION, ConfirmPayment(purchase_id, "bank_transfer", "S-1", 2_500)
+    )
+    assert paid.status == "paid" and world.types(started.purchase.items[0].voucher_id)[0] == "VoucherIssued"
+
+
+async def test_redeeming_needs_a_merchant_in_good_standing_that_accepts_the_voucher(world: World) -> None:
+    town = await world.town_programme()
+    member = await world.member(town)
+    stranger = world.merchants.add("Nicht dabei")
+    ((voucher_id, code),) = await world.paid(town, 2_500)
+    unknown = Principal(role="merchant", subject=uuid4())
+
+    with pytest.raises(NotPermitted):
+        await world.redemptions.redeem(ASSOCIATION, RedeemVoucher(code, 100, uuid4()))
+    with pytest.raises(NotAllowed, match="not joined"):
+        await world.redemptions.redeem(stranger, RedeemVoucher(code, 100, uuid4()))
+    with pytest.raises(NotYetKnown):
+        await world.redemptions.redeem(unknown, RedeemVoucher(code, 100, uuid4()))
+    world.merchants.set(member, "suspended")
+    with pytest.raises(NotAllowed, match="suspended"):
+        await world.redemptions.redeem(member, RedeemVoucher(code, 100, uuid4()))
+    world.merchants.set(member, "closed")  # a shut shop still takes vouchers
+    redeemed = await world.redemptions.redeem(member, RedeemVoucher(code, 100, uuid4()))
+
+    assert redeemed.created and redeemed.voucher.balance_cents == 2_400
+    assert world.types(voucher_id).count("VoucherRedeemed") == 1
+
+
+async def test_a_redemption_is_reversed_by_its_merchant_or_the_association_and_seen_by_them(world: World) -> None:
+    town = await world.town_programme()
+    shop, other = await world.member(town), await world.member(town, "Blumen Meyer")
+    ((voucher_id, code),) = await world.paid(town, 2_500)
+    redeemed = await world.redemptions.redeem(shop, RedeemVoucher(code, 1_000, uuid4()))
+    reversal = ReverseRedemption(voucher_id, redeemed.redemption.redemption_id, "Tippfehler")
+
+    with pytest.raises(NotFound):
+        await world.redemptions.reverse(other, reversal)
+    with pytest.raises(NotFound):
+        await world.redemptions.voucher(other, voucher_id)
+
+    assert (await world.redemptions.voucher(shop, voucher_id)).balance_cents == 1_500
+    assert (await world.redemptions.reverse(ASSOCIATION, reversal)).balance_cents == 2_500
+    assert (await world.redemptions.reverse(shop, reversal)).balance_cents == 2_500  # twice: nothing more
+    assert world.types(voucher_id).count("VoucherRedemptionReversed") == 1
+
+
+# --- purchases: replays, counter sales, bulk issues, codes once ------------------------
+
+
+async def test_a_replayed_purchase_gets_no_access_token_and_a_reused_key_is_refused(world: World) -> None:
+    town = await world.town_programme()
+    wanted = StartPurchase((RequestedVoucher(town, 2_500),), "anna@example.de", idempotency_key="kauf-0001")
+
+    first = await world.purchases.start_purchase(wanted)
+    replay = await world.purchases.start_purchase(wanted)
+    with pytest.raises(IdempotencyKeyReused):
+        await world.purchases.start_purchase(
+            StartPurchase((RequestedVoucher(town, 1_000),), "anna@example.de", idempotency_key="kauf-0001")
+        )
+
+    assert first.created and first.access_token
+    assert not replay.created and replay.access_token is None
+    assert replay.purchase == first.purchase and world.seal.tokens_made == 1
+    assert world.types(first.purchase.purchase_id) == ["PurchaseStarted", "PurchaseSecretsSealed"]
+
+
+async def test_a_counter_sale_is_paid_in_cash_and_issued_at_once(world: World) -> None:
+    shop = world.merchants.add("Weinhandlung")
+    own, _ = await world.programmes.open_programme(shop, OpenProgramme("merchant", TERMS))
+    town = await world.town_programme()
+    sale = StartPurchase(
+        (RequestedVoucher(own.programme_id, 2_500), RequestedVoucher(town, 1_000)),
+        "k@example.de",
+        idempotency_key="bon-4711",
+    )
+
+    sold = await world.purchases.sell_at_counter(shop, sale, "Bon 4711")
+    again = await world.purchases.sell_at_counter(shop, sale, "Bon 4711")
+
+    purchase = sold.purchase
+    assert (purchase.channel, purchase.status, purchase.merchant_id) == ("counter", "paid", shop.merchant_id)
+    assert purchase.payment_reference == "Bon 4711" and purchase.total_cents == 3_500
+    issued = [await voucher_of(world.store, item.voucher_id) for item in purchase.items]
+    assert [(v.value_cents, v.merchant_id) for v in issued if v] == [(2_500, shop.merchant_id), (1_000, None)]
+    assert not again.created and again.access_token is None and again.purchase.status == "paid"
+    assert world.types(purchase.purchase_id) == ["PurchaseStarted", "PurchaseSecretsSealed", "PurchasePaid"]
+    assert sold.access_token is not None
+    assert len(await world.purchases.codes_for_buyer(purchase.purchase_id, sold.access_token)) == 2
+
+
+async def test_a_merchant_sells_no_other_merchants_vouchers_and_not_while_suspended(world: World) -> None:
+    shop, other = world.merchants.add("Weinhandlung"), world.merchants.add("Blumen Meyer")
+    theirs, _ = await world.programmes.open_programme(other, OpenProgramme("merchant", TERMS))
+    town = await world.town_programme()
+
+    with pytest.raises(NotAllowed, match="another merchant"):
+        await world.purchases.sell_at_counter(
+            shop, StartPurchase((RequestedVoucher(theirs.programme_id, 1_000),), "k@example.de"), ""
+        )
+    world.merchants.set(shop, "suspended")
+    with pytest.raises(NotAllowed, match="suspended"):
+        await world.purchases.sell_at_counter(shop, StartPurchase((RequestedVoucher(town, 1_000),), "k@example.de"), "")
+    world.merchants.set(other, "suspended")
+    with pytest.raises(NotAllowed, match="suspended"):
+        await world.purchases.start_purchase(
+            StartPurchase((RequestedVoucher(theirs.programme_id, 1_000),), "k@example.de")
+        )
+
+    assert {world.types(UUID(s))[0] for s in world.store.streams} == {"ProgrammeOpened"}
+
+
+async def test_a_bulk_issue_makes_paid_town_vouchers_without_bonus_and_its_replay_makes_none(world: World) -> None:
+    town = await world.town_programme()
+    await world.programmes.start_campaign(
+        ASSOCIATION, StartCampaign(town, "Aktion", 20, 10_000, 1_000, START + timedelta(days=9))
+    )
+    bulk = BulkIssue(town, 1_000, 5, "Gewinnspiel Stadtfest", "orga@example.de", idempotency_key="bulk-0001")
+
+    issued = await world.purchases.bulk_issue(ASSOCIATION, bulk)
+    replay = await world.purchases.bulk_issue(ASSOCIATION, bulk)
+
+    purchase = issued.purchase
+    assert (purchase.channel, purchase.status, purchase.total_cents, len(purchase.items)) == ("bulk", "paid", 5_000, 5)
+    vouchers = [await voucher_of(world.store, item.voucher_id) for item in purchase.items]
+    assert [(v.value_cents, v.bonus_cents, v.kind) for v in vouchers if v] == [(1_000, 0, "town")] * 5
+    assert issued.access_token is not None and not replay.created and replay.access_token is None
+    codes = await world.purchases.codes_for_buyer(purchase.purchase_id, issued.access_token)
+    assert len({code.canonical for code in codes.values()}) == 5
+    assert sum(1 for s in world.store.streams.values() if type(s[0].event).__name__ == "PurchaseStarted") == 1
+    own, _ = await world.programmes.open_programme(
+        world.merchants.add("Weinhandlung"), OpenProgramme("merchant", TERMS)
+    )
+    with pytest.raises(InvalidChange, match="town vouchers"):
+        await world.purchases.bulk_issue(ASSOCIATION, BulkIssue(own.programme_id, 1_000, 2, "x", "orga@example.de"))
+    with pytest.raises(InvalidChange, match="1 to 50"):
+        await world.purchases.bulk_issue(ASSOCIATION, BulkIssue(town, 1_000, 51, "x", "orga@example.de"))
+
+
+async def test_codes_are_shown_to_the_buyer_once_and_then_only_masked(world: World) -> None:
+    town = await world.town_programme()
+    started = await world.purchases.start_purchase(StartPurchase((RequestedVoucher(town, 2_500),), "anna@example.de"))
+    purchase_id, token = started.purchase.purchase_id, started.access_token
+    assert token is not None
+
+    with pytest.raises(InvalidChange, match="once the purchase is paid"):
+        await world.purchases.codes_for_buyer(purchase_id, token)
+    await world.purchases.confirm_payment(None, ConfirmPayment(purchase_id, "provider", "p-1", 2_500))
+    with pytest.raises(NotFound):
+        await world.purchases.codes_for_buyer(purchase_id, "not-the-token")
+    codes = await world.purchases.codes_for_buyer(purchase_id, token)
+    await world.purchases.mark_delivered(purchase_id, token)
+    with pytest.raises(CodesAlreadyDelivered):
+        await world.purchases.codes_for_buyer(purchase_id, token)
+    with pytest.raises(CodesAlreadyDelivered):
+        await world.purchases.mark_delivered(purchase_id, token)
+
+    ((voucher_id, code),) = codes.items()
+    masked = await world.purchases.masked_codes(purchase_id, token)
+    assert masked[voucher_id] == code.masked and masked[voucher_id].startswith("••••")
+    assert (await world.redemptions.find(code.display)).voucher_id == voucher_id
+    voucher = await voucher_of(world.store, voucher_id)
+    assert voucher is not None and voucher.code_hash == code_hash(world.context.code_key, parse_code(code.display))
+    assert world.types(purchase_id).count("PurchaseCodesDelivered") == 1
+
+
+# --- one unit of work, contention, retries ----------------------------------------------
+
+
+async def test_a_refused_purchase_holds_no_campaign_bonus(world: World) -> None:
+    town = await world.town_programme()
+    campaign, _ = await world.programmes.start_campaign(
+        ASSOCIATION, StartCampaign(town, "Aktion", 20, 10_000, 1_000, START + timedelta(days=9))
+    )
+    not_sold = StartPurchase((RequestedVoucher(town, 2_500), RequestedVoucher(town, 1_234)), "anna@example.de")
+
+    with pytest.raises(InvalidChange, match=r"not sold for 12\.34"):
+        await world.purchases.start_purchase(not_sold)  # the bonus was reserved in the same unit, then undone
+
+    after = await campaign_of(world.store, campaign.campaign_id)
+    assert after is not None and (after.reserved_cents, after.version) == (0, 1)
+    bought = await world.purchases.start_purchase(StartPurchase((RequestedVoucher(town, 2_500),), "anna@example.de"))
+    assert bought.purchase.items[0].bonus_cents == 500
+
+
+async def test_a_redemption_decides_again_on_conflicts_and_a_retry_redeems_once(world: World) -> None:
+    town = await world.town_programme()
+    shop = await world.member(town)
+    ((voucher_id, code),) = await world.paid(town, 1_000)
+    request = RedeemVoucher(code, 600, uuid4())
+
+    world.store.conflicts_to_simulate = 20  # rival writers win twenty rounds
+    first = await world.redemptions.redeem(shop, request)
+    retried = await world.redemptions.redeem(shop, request)
+    with pytest.raises(InsufficientBalance, match=r"4\.00 €"):
+        await world.redemptions.redeem(shop, RedeemVoucher(code, 600, uuid4()))
+
+    assert first.created and not retried.created
+    assert retried.redemption == first.redemption and retried.voucher.balance_cents == 400
+    assert world.types(voucher_id).count("VoucherRedeemed") == 1
+
+
+# --- the expiry round, with the clock moved on --------------------------------------------
+
+
+async def test_the_expiry_round_records_breakage_once_and_releases_unpaid_bonus(world: World) -> None:
+    town = await world.town_programme(ValidityPolicy(years=1, to_end_of_year=False))
+    campaign, _ = await world.programmes.start_campaign(
+        ASSOCIATION, StartCampaign(town, "Aktion", 10, 10_000, 1_000, START + timedelta(days=9))
+    )
+    shop = await world.member(town)
+    ((voucher_id, code),) = await world.paid(town, 5_000, email="paid@example.de")
+    await world.redemptions.redeem(shop, RedeemVoucher(code, 1_000, uuid4()))
+    unpaid = await world.purchases.start_purchase(StartPurchase((RequestedVoucher(town, 2_500),), "late@example.de"))
+    fresh = await world.paid(town, 1_000, email="fresh@example.de")
+    deadlines = Deadlines(vouchers=[voucher_id, fresh[0][0]], purchases=[unpaid.purchase.purchase_id])
+
+    assert await expire_due(world.context, world.purchases, world.redemptions, deadlines) == 0  # nothing due yet
+    world.clock.now = START + timedelta(days=3)
+    assert await expire_due(world.context, world.purchases, world.redemptions, deadlines) == 1  # the unpaid one
+    world.clock.now = START + timedelta(days=366)
+    fresh_voucher = await voucher_of(world.store, fresh[0][0])
+    assert fresh_voucher is not None and fresh_voucher.valid_on(world.context.today()) is False
+    deadlines.vouchers = [voucher_id]
+    done = await expire_due(world.context, world.purchases, world.redemptions, deadlines)
+    again = await expire_due(world.context, world.purchases, world.redemptions, deadlines)
+
+    assert (done, again) == (1, 0)
+    expired = await voucher_of(world.store, voucher_id)
+    assert expired is not None and (expired.balance_cents, expired.breakage_cents) == (0, 4_500)
+    (breakage,) = [s.event for s in world.store.streams[str(voucher_id)] if type(s.event).__name__ == "VoucherExpired"]
+    assert (breakage.paid_breakage_cents, breakage.bonus_breakage_cents) == (4_000, 500)  # type: ignore[attr-defined]
+    lapsed = await purchase_of(world.store, unpaid.purchase.purchase_id)
+    budget = await campaign_of(world.store, campaign.campaign_id)
+    assert lapsed is not None and lapsed.status == "expired"
+    assert budget is not None and (budget.reserved_cents, budget.granted_cents) == (0, 600)
+    assert world.types(campaign.campaign_id).count("CampaignBonusReleased") == 1
+    with pytest.raises(InvalidChange, match="expired unpaid"):
+        await world.purchases.confirm_payment(None, ConfirmPayment(unpaid.purchase.purchase_id, "provider", "p", 2_500))
