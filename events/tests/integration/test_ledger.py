@@ -15,7 +15,10 @@ from downtown_events.runtime.ledger import InvalidLog, export_log, import_log
 from downtown_events.runtime.store import PostgresEventStore
 from tests.support.private_events import SecretNoted
 
-EVENTS_TEXT = "SELECT stream_id, version, event_id, event_type, data::text AS data, metadata::text AS m FROM events"
+EVENTS_TEXT = (
+    "SELECT stream_id, version, published_version, event_id, event_type, data::text AS data, metadata::text AS m "
+    "FROM events"
+)
 
 
 async def fill(pool: AsyncConnectionPool) -> None:

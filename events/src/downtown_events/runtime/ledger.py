@@ -78,11 +78,13 @@ async def import_log(pool: Pool, lines: Iterator[str], *, service: str) -> LogSu
     digest = hashlib.sha256()
     count = 0
     versions: dict[str, int] = {}
-    types: set[str] = set()
+    published: dict[str, int] = {}
     async with pool.connection() as conn, conn.transaction():
         if await (await conn.execute("SELECT 1 FROM events LIMIT 1")).fetchone():
             raise InvalidLog("this instance's store is not empty; import into a freshly provisioned one")
-        columns = "stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at"
+        columns = (
+            "stream_id, version, event_id, event_type, schema_version, data, metadata, recorded_at, published_version"
+        )
         async with conn.cursor().copy(f"COPY events ({columns}) FROM STDIN") as copy:
             for line in lines:
                 record = _json(line, "event")
@@ -90,27 +92,28 @@ async def import_log(pool: Pool, lines: Iterator[str], *, service: str) -> LogSu
                     _check_trailer(record, count, digest.hexdigest())
                     break
                 digest.update(line.rstrip("\n").encode())
-                await copy.write_row(_checked_row(record, versions, types))
+                await copy.write_row(_checked_row(record, versions, published))
                 count += 1
             else:
                 raise InvalidLog("the log has no trailer: the file is truncated")
-        published = [name for name in types if registry.latest(name).published]
         await conn.execute(
-            "INSERT INTO outbox (position) SELECT position FROM events WHERE event_type = ANY(%s)", (published,)
+            "INSERT INTO outbox (position) SELECT position FROM events WHERE published_version IS NOT NULL"
         )
         await conn.execute(f"NOTIFY {OUTBOX_CHANNEL}")
     return LogSummary(service, str(header.get("town", "")), count, digest.hexdigest())
 
 
-def _checked_row(record: dict[str, Any], versions: dict[str, int], types: set[str]) -> tuple[Any, ...]:
-    """The COPY row of one event line, after checking it continues its stream and is readable."""
+def _checked_row(record: dict[str, Any], versions: dict[str, int], published: dict[str, int]) -> tuple[Any, ...]:
+    """The COPY row of one event line, after checking it continues its stream and is readable;
+    a published event is numbered among its stream's published events, as an append does."""
     try:
         stream, version, event_type = str(record["stream_id"]), int(record["version"]), str(record["event_type"])
         if version != versions.get(stream, 0) + 1:
             raise InvalidLog(f"stream {stream} jumps to version {version}")
-        registry.latest(event_type)  # an instance that cannot read an event must not take it
+        model = registry.latest(event_type)  # an instance that cannot read an event must not take it
         versions[stream] = version
-        types.add(event_type)
+        if model.published:
+            published[stream] = published.get(stream, 0) + 1
         return (
             stream,
             version,
@@ -120,6 +123,7 @@ def _checked_row(record: dict[str, Any], versions: dict[str, int], types: set[st
             _json_text(record["data"]),
             _json_text(record["metadata"]),
             datetime.fromisoformat(record["recorded_at"]),
+            published[stream] if model.published else None,
         )
     except (KeyError, TypeError, ValueError, UnknownEventType) as error:
         if isinstance(error, InvalidLog):
