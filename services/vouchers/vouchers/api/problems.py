@@ -17,12 +17,14 @@ from vouchers.domain.errors import (
     InvalidChange,
     NotAllowed,
     NotFound,
+    NotTheBuyer,
     NotYetKnown,
 )
 
 VOUCHERS_PROBLEMS = [
     ProblemRule(DomainError, 400, "Bad request"),
     ProblemRule(NotFound, 404, "Not found"),
+    ProblemRule(NotTheBuyer, 401, "Not authenticated"),
     ProblemRule(NotAllowed, 403, "Not allowed"),
     ProblemRule(CodesAlreadyDelivered, 410, "Shown once already"),
     ProblemRule(AlreadyExists, 409, "Already exists"),

@@ -21,6 +21,11 @@ class NotFound(DomainError):
     """The programme, purchase, voucher or redemption does not exist (or is not the caller's)."""
 
 
+class NotTheBuyer(NotFound):
+    """The access token does not open this purchase, or there is no such purchase: the
+    bearer is told the same either way (HTTP 401), so a token opens nothing but its own."""
+
+
 class NotAllowed(DomainError):
     """The caller may not do this here (a suspended merchant, another merchant's voucher)."""
 

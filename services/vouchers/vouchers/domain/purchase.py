@@ -32,6 +32,7 @@ from vouchers.domain.errors import (
     InvalidChange,
     NotAllowed,
     NotFound,
+    NotTheBuyer,
     checked,
     euros,
 )
@@ -187,11 +188,10 @@ def expire_unpaid(state: Purchase | None, *, now: datetime) -> list[IntegrationE
 def ensure_buyer(state: Purchase | None, access_token_hash: str) -> Purchase:
     """Only the bearer of the buyer's access token sees the purchase; to anyone else it
     does not exist. Compared in constant time."""
-    purchase = ensure_exists(state)
-    expected = purchase.secrets.access_token_hash if purchase.secrets is not None else ""
-    if not expected or not hmac.compare_digest(expected.encode(), access_token_hash.encode()):
-        raise NotFound("no such purchase")
-    return purchase
+    expected = state.secrets.access_token_hash if state is not None and state.secrets is not None else ""
+    if state is None or not expected or not hmac.compare_digest(expected.encode(), access_token_hash.encode()):
+        raise NotTheBuyer("this access token does not open a purchase of this id; use the one its start gave")
+    return state
 
 
 def deliver_codes(state: Purchase | None, *, access_token_hash: str, now: datetime) -> list[IntegrationEvent]:
