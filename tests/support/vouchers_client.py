@@ -263,6 +263,23 @@ def sell_at_counter(town: RunningTown, auth: dict[str, str], programme_id: str, 
     return httpx.post(f"{vouchers.api}/counter-sales", json=body, headers={**auth, **key()})
 
 
+def bulk_issue(town: RunningTown, programme_id: str, cents: int, count: int) -> dict[str, str]:
+    """The association's bulk issue of town vouchers, paid by itself: voucher id -> code (the CSV, fetched once)."""
+    vouchers = town["vouchers"]
+    body = {
+        "programme_id": programme_id,
+        "amount_cents": cents,
+        "count": count,
+        "reference": "Gewinnspiel Stadtfest",
+        "contact_email": "orga@example.de",
+    }
+    response = httpx.post(f"{vouchers.api}/bulk-issues", json=body, headers={**association(town), **key()})
+    assert response.status_code == 201, response.text
+    started = response.json()
+    assert started["purchase"]["status"] == "paid" and len(started["purchase"]["items"]) == count
+    return codes_of(vouchers, started["purchase"]["purchase_id"], started["access_token"])
+
+
 def admin(instance: ServiceInstance, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``<service>-admin ARGS`` with the instance's settings, as an operator runs it."""
     command = [str(Path(sys.executable).parent / f"{instance.service}-admin"), *args]

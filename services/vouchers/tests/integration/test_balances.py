@@ -43,7 +43,7 @@ def test_a_retried_redemption_redeems_once_and_answers_the_first_result(vouchers
     assert first.status_code == 201, first.text
     assert retried.status_code == 200 and retried.json() == first.json()
     assert first.json()["voucher_balance_cents"] == 1_500
-    assert other_amount.status_code == 422 and "redemption id" in other_amount.json()["detail"]
+    assert other_amount.status_code == 422 and "already used" in other_amount.json()["detail"]
     assert other_case.status_code == 200 and other_case.json() == first.json()
     assert event_types(vouchers, voucher_id).count("VoucherRedeemed") == 1
     assert voucher(vouchers, association(vouchers_town), voucher_id)["balance_cents"] == 1_500
@@ -120,3 +120,18 @@ def _parts(vouchers: Any, voucher_id: str, *, entries: int) -> tuple[int, int]:
     )
     row = wait_until(lambda: rows(vouchers, query, (voucher_id, entries)), what="the ledger catching up")[0]
     return row["paid_balance_cents"], row["bonus_balance_cents"]
+
+
+def test_the_same_key_with_another_vouchers_code_is_refused(vouchers_town: RunningTown) -> None:
+    vouchers = vouchers_town["vouchers"]
+    programme_id = town_programme(vouchers_town, name="Zwei Codes")
+    _, shop = merchant(vouchers_town, name="Kiosk Zwei")
+    join(vouchers_town, programme_id, shop)
+    (_, first_code), (second, second_code) = paid_vouchers(vouchers_town, programme_id, 1_000, 1_000)
+    same = key()
+
+    assert redeem(vouchers, shop, first_code, 500, headers=same).status_code == 201
+    other_code = redeem(vouchers, shop, second_code, 500, headers=same)
+
+    assert other_code.status_code == 422 and "already used" in other_code.json()["detail"], other_code.text
+    assert voucher(vouchers, association(vouchers_town), second)["balance_cents"] == 1_000

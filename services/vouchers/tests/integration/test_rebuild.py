@@ -13,6 +13,7 @@ import httpx
 from tests.support.local_stack import RunningTown, ServiceInstance
 from tests.support.vouchers_client import (
     association,
+    bulk_issue,
     campaign,
     join,
     merchant,
@@ -22,6 +23,7 @@ from tests.support.vouchers_client import (
     reverse,
     rows,
     town_programme,
+    wait_for_codes,
     wait_until,
 )
 
@@ -45,6 +47,9 @@ def test_every_projection_rebuilt_from_the_log_equals_the_live_one_and_is_swappe
     redeemed = redeem(vouchers, shop, code, 700).json()
     assert reverse(vouchers, shop, second, redeemed["redemption_id"]).status_code == 200
     redeem(vouchers, shop, code, 400)
+    prizes = bulk_issue(vouchers_town, programme_id, 1_000, 3)
+    wait_for_codes(vouchers, list(prizes))
+    assert redeem(vouchers, shop, next(iter(prizes.values())), 1_000).status_code == 201
     suspension = f"{catalog.api}/merchants/{merchant_id}/suspension"
     assert httpx.post(suspension, json={"reason": "Prüfung"}, headers=association(vouchers_town)).status_code == 200
     wait_until(lambda: _ledger_entries(vouchers, second) == 4, what="the ledger")
