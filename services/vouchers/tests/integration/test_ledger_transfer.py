@@ -41,8 +41,15 @@ from vouchers.domain.private_events import (
 
 PRIVATE = [event.type_name() for event in (PurchaseSecretsSealed, PurchaseCodesDelivered, VoucherCodeAssigned)]
 PRIVATE.append(CampaignBuyerRecorded.type_name())
-PROJECTED = ("voucher_balances", "voucher_history", "voucher_codes", "voucher_programmes", "voucher_campaigns")
-PROJECTED += ("voucher_memberships", "voucher_purchases")
+PROJECTED = (
+    "voucher_balances",
+    "voucher_history",
+    "voucher_codes",
+    "voucher_programmes",
+    "voucher_campaigns",
+    "voucher_memberships",
+    "voucher_purchases",
+)
 
 
 def fill(town: RunningTown) -> list[tuple[str, str]]:

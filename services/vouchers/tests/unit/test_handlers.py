@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
@@ -214,13 +213,6 @@ def world() -> World:
         purchases,
         RedemptionHandlers(context, merchants, StoreCodes(store)),
     )
-
-
-def nothing_written(world: World) -> Iterator[None]:
-    before = {stream_id: len(events) for stream_id, events in world.store.streams.items() if events}
-    yield
-    after = {stream_id: len(events) for stream_id, events in world.store.streams.items() if events}
-    assert after == before
 
 
 # --- who may do what ---------------------------------------------------------------------
