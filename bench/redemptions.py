@@ -5,13 +5,15 @@ one member merchant and the vouchers are made with the service's own use cases
 (``ProgrammeHandlers``, ``PurchaseHandlers`` buying and paying), so every voucher has the streams
 the service writes. Then ``CONCURRENCY`` redeemers at once, in one event loop:
 
-- **ours**: :meth:`RedemptionHandlers.redeem` over a :class:`PostgresEventStore`, as the
-  API calls it, with the **real read models** it consults: the merchant replica
+- **ours**: :meth:`RedemptionHandlers.redeem` over a :class:`PostgresEventStore`, wired by
+  ``vouchers.bootstrap.build_handlers`` as the API's are, with the **real read models** it
+  consults: the merchant replica
   (``voucher_merchants``, a row written with the projection's own writer) and the code
   lookup (``voucher_codes``, filled from each voucher's private ``VoucherCodeAssigned``
   event, as the ``code_lookup`` projection does). So one redemption is: the merchant's
-  row, the code's row, the voucher's stream, the membership's stream, the voucher's stream
-  again, and the append (event + outbox) — and, on a conflict, the stream again;
+  row, the code's row, the voucher's stream, the claim of its request key, the membership's
+  stream, the voucher's stream again, and the append (event + outbox) — and, on a conflict,
+  the stream again;
 - **plain**: ``UPDATE balances SET cents = cents - x WHERE id = … AND cents >= x``, one
   autocommitted statement per redemption, on the same server with the same pool size.
 
@@ -36,17 +38,16 @@ from uuid import UUID
 
 import vouchers
 from bench.report import Figure, Target, rate, say
-from bench.scratch import scratch_database
+from bench.scratch import random_town, scratch_database
 from downtown_events.runtime.database import Pool, migrate, open_pool
 from downtown_events.runtime.principal import Principal
 from downtown_events.runtime.projection import ProjectionWriter, RowSet
 from downtown_events.runtime.store import ConcurrencyConflict, PostgresEventStore
 from downtown_events.vouchers import AmountRange, ProgrammeTerms
-from vouchers.adapters.sealing import AesGcmSeal
-from vouchers.app.context import Context
 from vouchers.app.programmes import ProgrammeHandlers
 from vouchers.app.purchases import PurchaseHandlers
 from vouchers.app.redemptions import RedemptionHandlers
+from vouchers.bootstrap import build_handlers
 from vouchers.domain.commands import (
     ConfirmPayment,
     JoinProgramme,
@@ -60,7 +61,7 @@ from vouchers.domain.private_events import VoucherCodeAssigned
 from vouchers.projections import PROJECTIONS
 from vouchers.projections.code_lookup import CODES, CodeLookup
 from vouchers.projections.merchants import MERCHANTS, MerchantReplica
-from vouchers.projections.read_models import PostgresCampaignFinder, PostgresCodeIndex, PostgresMerchantDirectory
+from vouchers.settings import VouchersSettings
 
 BENCHMARK = "redemptions"
 CONCURRENCY = 16
@@ -121,22 +122,18 @@ class Town:
     merchant: Principal
 
 
-async def _town(pool: Pool) -> Town:
-    key = uuid.uuid4().hex.encode()
-    store = PostgresEventStore(pool, service="vouchers")
-    context = Context(store, code_key=key)
-    merchants = PostgresMerchantDirectory(pool)
-    purchases = PurchaseHandlers(
-        context,
-        merchants,
-        PostgresCampaignFinder(pool),
-        AesGcmSeal(key),
-        unpaid_hours=72,
-        max_vouchers=PURCHASE_SIZE,
-        max_bulk=PURCHASE_SIZE,
+async def _town(pool: Pool, database_url: str) -> Town:
+    """The handlers exactly as the API wires them (``build_handlers``), a member merchant."""
+    settings = VouchersSettings(
+        town=random_town(),
+        database_url=database_url,
+        code_hash_key=uuid.uuid4().hex,
+        max_vouchers_per_purchase=PURCHASE_SIZE,
     )
-    programmes = ProgrammeHandlers(context, merchants)
-    redemptions = RedemptionHandlers(context, merchants, PostgresCodeIndex(pool))
+    handlers = build_handlers(pool, settings)
+    store = handlers.context.store
+    assert isinstance(store, PostgresEventStore)
+    programmes, purchases, redemptions = handlers.programmes, handlers.purchases, handlers.redemptions
     async with pool.connection() as conn:
         for projection in PROJECTIONS:
             await ProjectionWriter(projection).create_tables(conn)
@@ -222,7 +219,7 @@ async def _measure(database_url: str, options: argparse.Namespace) -> dict[str, 
     try:
         async with pool.connection() as conn:
             await conn.execute(_BALANCES)
-        town = await _town(pool)
+        town = await _town(pool, database_url)
         say(f"redemptions: issuing {options.vouchers:,} vouchers of {VOUCHER_CENTS // 100} € and the warm-up's")
         many_codes = await _issue(town, options.vouchers, VOUCHER_CENTS)
         many_ids = await _balances(pool, 1, options.vouchers, VOUCHER_CENTS)
