@@ -12,8 +12,9 @@ stay pure: ``replay`` folds events into state, ``decide`` returns the new events
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from downtown_events.contract import IntegrationEvent
@@ -42,24 +43,57 @@ async def execute(
     *,
     metadata: Mapping[str, str] | None = None,
     retries: int = CONFLICT_RETRIES,
+    history: Sequence[StoredEvent] | None = None,
 ) -> S:
     """Decide on the current state and append; on a conflict, reload and decide again.
 
     Returns the aggregate after the new events. ``metadata`` is stored with them (never
     published). A decision that returns no events appends nothing. ``retries`` is how
-    many times to decide at most: raise it for streams many writers share.
+    many times to decide at most: raise it for streams many writers share. ``history`` is
+    the stream as the caller has just read it, to decide on first instead of reading again.
     """
+    known = events_of(history) if history is not None else None
     for attempt in range(retries):
         if attempt:
             await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * min(attempt, 25)))
-        history = events_of(await store.read(stream_id))
-        new_events = list(decide(replay(history)))
+        events = known if known is not None and not attempt else events_of(await store.read(stream_id))
+        new_events = list(decide(replay(events)))
         try:
-            await store.append(stream_id, len(history), new_events, metadata)
+            await store.append(stream_id, len(events), new_events, metadata)
         except ConcurrencyConflict:
             continue
-        after = replay([*history, *new_events])
+        after = replay([*events, *new_events])
         if after is None:
             raise ValueError(f"deciding on {stream_id} left no aggregate behind")
         return after
     raise ConcurrencyConflict(stream_id, -1)
+
+
+class StreamLocks:
+    """Lets one process's writers of a hot stream take turns instead of racing.
+
+    Optimistic concurrency keeps a stream right whatever happens; but when many requests in
+    one API process write the same stream at once (a voucher redeemed at several tills), each
+    win costs the others a wasted read and decision. Holding a lock per stream while
+    executing lets them go one after another in this process; other processes still meet
+    the store's conflict check, and the command loop still retries.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def held(self, stream_id: str) -> AsyncIterator[bool]:
+        """Yields whether another writer of this process went first (what was read before
+        waiting is stale then)."""
+        lock = self._locks.setdefault(stream_id, asyncio.Lock())
+        self._waiting[stream_id] = self._waiting.get(stream_id, 0) + 1
+        try:
+            waited = lock.locked()
+            async with lock:
+                yield waited
+        finally:
+            self._waiting[stream_id] -= 1
+            if not self._waiting[stream_id]:  # nobody else wants it: forget it
+                del self._waiting[stream_id], self._locks[stream_id]

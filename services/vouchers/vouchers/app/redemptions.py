@@ -9,6 +9,7 @@ redemption is lost.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -16,8 +17,9 @@ from dataclasses import dataclass
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from downtown_events.contract import IntegrationEvent
-from downtown_events.runtime.commands import execute
+from downtown_events.runtime.commands import StreamLocks, events_of, execute
 from downtown_events.runtime.principal import Principal
+from downtown_events.runtime.store import StoredEvent
 from vouchers.app.context import Context, membership_of, voucher_of
 from vouchers.app.ports import CodeIndex, MerchantDirectory, RequestKeys
 from vouchers.domain import balance
@@ -57,6 +59,7 @@ class RedemptionHandlers:
         self._merchants = merchants
         self._codes = codes
         self._request_keys = request_keys
+        self._hot = StreamLocks()  # this process's redemptions of one voucher take turns
 
     async def _claim(self, scope: str, request_id: UUID, what: str, *content: object) -> None:
         """The request's key, for this content only: the same key sent with another code (so
@@ -86,15 +89,22 @@ class RedemptionHandlers:
         return voucher
 
     async def _voucher_by_code(self, code: VoucherCode) -> Voucher:
+        return (await self._stream_by_code(code))[0]
+
+    async def _stream_by_code(self, code: VoucherCode) -> tuple[Voucher, list[StoredEvent]]:
+        """The voucher and its stream as read (a redemption decides on it without reading again)."""
         voucher_id = await self._codes.voucher_for(code_hash(self._context.code_key, code))
-        voucher = await voucher_of(self._store, voucher_id) if voucher_id is not None else None
+        history = await self._store.read(str(voucher_id)) if voucher_id is not None else []
+        voucher = vouchers.replay(events_of(history))
         if voucher is None:
             raise NotFound("no voucher has this code; check it, or ask whoever sold it")
-        return voucher
+        return voucher, history
 
     async def redeem(self, principal: Principal, command: RedeemVoucher) -> Redeemed:
-        merchant = await self._merchants.standing(principal.merchant())
-        found = await self.find(command.code)
+        code = parse_code(command.code)  # a typo is refused before any lookup
+        merchant, (found, history) = await asyncio.gather(
+            self._merchants.standing(principal.merchant()), self._stream_by_code(code)
+        )
         await self._claim(
             f"redemption:{merchant.merchant_id}",
             command.request_id,
@@ -124,7 +134,15 @@ class RedemptionHandlers:
                 order_id=command.order_id,
             )
 
-        voucher = await execute(self._store, str(found.voucher_id), vouchers.replay, decide, retries=HOT_STREAM_RETRIES)
+        async with self._hot.held(str(found.voucher_id)) as waited:
+            voucher = await execute(
+                self._store,
+                str(found.voucher_id),
+                vouchers.replay,
+                decide,
+                retries=HOT_STREAM_RETRIES,
+                history=None if waited else history,
+            )
         return Redeemed(voucher, voucher.redemptions[redemption_id], created=not before[0])
 
     async def reverse(self, principal: Principal, command: ReverseRedemption) -> Voucher:
