@@ -316,6 +316,20 @@ class ProjectionWriter:
                 for row in present:
                     await copy.write_row(values(row))
 
+    async def remove(self, conn: Connection, keys: Iterable[tuple[str, Any]]) -> None:
+        """Delete the rows under ``keys`` (as :attr:`RowSet.changed` holds them), one statement per table."""
+        wanted: dict[str, list[Any]] = {}
+        for name, key in keys:
+            wanted.setdefault(name, []).append(key)
+        for table in self.projection.tables:
+            if wanted.get(table.name):
+                await conn.execute(
+                    sql.SQL("DELETE FROM {table} WHERE {key} = ANY({keys})").format(
+                        table=sql.Identifier(self.names(table)), key=sql.Identifier(table.key), keys=_typed_keys(table)
+                    ),
+                    (wanted[table.name],),
+                )
+
     async def _write_table(self, conn: Connection, table: Table, rows: RowSet, changed: list[Any]) -> None:
         upserts = [row for key in changed if (row := rows.current(table, key)) is not None]
         deletes = [key for key in changed if rows.current(table, key) is None]

@@ -106,8 +106,9 @@ PARALLEL_FROM = 100_000
 """Below this many records a second process costs more to start than it saves."""
 HELPER_SILENCE = 120.0
 """Seconds the helper may go without a word before it is given up for dead."""
-PATH, JOB, PROGRESS, FOLDED, WRITE, ROWS, WRITTEN, FAILED = range(8)
+PATH, JOB, PROGRESS, FOLDED, WRITE, ABORT, ROWS, WRITTEN, FAILED = range(9)
 """The kinds of frames between a rebuild and its helper process."""
+GONE = "the helper process is gone"
 _TOKEN = 4  # bytes per claim token in the claims pipe
 _PARTITION, _OFFSET = itemgetter(0, 1), itemgetter(2)  # of a KafkaRecord
 
@@ -197,10 +198,7 @@ class BulkFold:
         """The stream versions (``COPY``: the rebuild's consumer has no rows, they were cleared
         at the start), the offsets and what is still parked."""
         async with pool.connection() as conn, conn.transaction():
-            if self.versions:
-                async with conn.cursor().copy("COPY tracking (consumer, stream_id, version) FROM STDIN") as copy:
-                    for stream, version in self.versions.items():
-                        await copy.write_row((writer.consumer_name, stream, version))
+            await copy_versions(conn, writer.consumer_name, self.versions)
             await save_progress(conn, writer.consumer_name, {}, self.offsets)
             await save_parked(conn, writer.consumer_name, self.parked, set())
 
@@ -213,6 +211,18 @@ class BulkFold:
 
         await asyncio.gather(*map(build, writer.index_statements()))
         self.rows = RowSet()
+
+
+async def copy_versions(conn: Connection, consumer_name: str, versions: dict[str, int]) -> None:
+    """The stream versions of a rebuild's consumer, which has none yet (cleared at the start)."""
+    if versions:
+        async with conn.cursor().copy("COPY tracking (consumer, stream_id, version) FROM STDIN") as copy:
+            for stream, version in versions.items():
+                await copy.write_row((consumer_name, stream, version))
+
+
+class _Undo(Exception):
+    """Roll back what a process wrote of its share: the folds cannot be combined as they are."""
 
 
 class ProjectionRebuild:
@@ -280,7 +290,7 @@ class ProjectionRebuild:
         """From offset zero to where the log ends now, folded in memory, written once."""
         source = self._source
         if helper is not None and isinstance(source, KafkaTopics):
-            end = await source.end_offsets()
+            end = source.end_offsets
             if sum(end.values()) >= self._parallel_from and sum(1 for offset in end.values() if offset) > 1:
                 if await self._fold_beside(helper, source, end, progress):
                     return
@@ -321,6 +331,8 @@ class ProjectionRebuild:
             partitions=list(end),
             end=end,
             conninfo=conninfo,
+            consumer=self._writer.consumer_name,
+            merges=type(self._projection).merge is not Projection.merge,
         )
         self._bulk = bulk = BulkFold(self._projection, self._town, watch=True)
         total = sum(end.values())
@@ -334,50 +346,93 @@ class ProjectionRebuild:
         while (claimed := helper.claim()) is not None:
             mine.append(order[claimed])
             await source.read_partitions([order[claimed]], end, apply)
-        theirs = await helper.receive(FOLDED)
-        if theirs is None:  # the helper is gone: read what it did not hand back
+        try:
+            await self._combine(helper, bulk)
+        except _Undo as undone:
+            if str(undone) != GONE:
+                log.warning("%s: %s", self._projection.name, undone)
+                return False
+            # The helper is gone before its share was safely written: read that share here instead.
+            log.warning("%s: the rebuild's helper process is gone; reading its partitions here", self._projection.name)
+            await helper.stop()
+            await self._reset_tables()  # whatever it may have written
             for partition in order:
                 if partition not in mine:
                     await source.read_partitions([partition], end, apply)
             await bulk.write(self._pool, self._writer)
-            source.skip_to(end)
-            return True
-        if theirs["versions"].keys() & bulk.versions.keys():
-            return False  # a stream on both sides (the same id on two topics): one process decides its order
-        touched = bulk.rows.changed | (bulk.rows.read or set())
-        overlap = touched & theirs["touched"]
-        if overlap and type(self._projection).merge is Projection.merge:
-            return False
-        helper.send(WRITE, overlap if theirs["writes"] else overlap | theirs["changed"])
-        returned = await helper.receive(ROWS)
-        if returned is None:
-            raise RuntimeError("the rebuild's helper process ended before handing its rows back")
-        try:
-            for key, (row, changed) in returned.items():
-                if key in overlap:
-                    table = next(table for table in self._projection.tables if table.name == key[0])
-                    row = self._projection.merge(table, bulk.rows.row(*key), row)
-                bulk.rows.place(key, row, changed=changed)
-        except CannotMerge:
-            await helper.receive(WRITTEN)
-            return False
-        bulk.versions.update(theirs["versions"])
-        bulk.parked.update(theirs["parked"])
-        bulk.offsets.update(theirs["offsets"])
-        self._report.events_read += theirs["events_read"]
-        self._report.undecodable += theirs["undecodable"]
-        shards = bulk.rows.shards(1 if theirs["changed"] - returned.keys() else 2)  # is the helper writing too?
-
-        async def write(shard: RowSet) -> None:
-            async with self._pool.connection() as conn, conn.transaction():
-                await self._writer.copy(conn, shard)
-
-        await asyncio.gather(bulk.save_progress(self._pool, self._writer), *map(write, shards))
-        if await helper.receive(WRITTEN) is None:
-            raise RuntimeError("the rebuild's helper process ended before writing its rows")
-        await bulk.build_indexes(self._pool, self._writer)
+        else:
+            await bulk.build_indexes(self._pool, self._writer)
         source.skip_to(end)
         return True
+
+    async def _combine(self, helper: Helper, bulk: BulkFold) -> None:
+        """Write this process's share in a transaction begun as soon as its fold is done, and
+        have the helper write its own; replace the rows both sides touched by their merge;
+        commit. Raises :class:`_Undo` with both transactions rolled back if that cannot be done.
+
+        Whoever finishes folding first writes while the other still folds. A policy whose rows
+        are never touched from both sides has the helper write before the verdict too; one that
+        merges has the helper wait for it, so that a row is never written by both transactions.
+        """
+        writer = self._writer
+        async with self._pool.connection() as conn, conn.transaction():
+            copying = asyncio.create_task(self._copy_share(conn, bulk))
+            try:
+                theirs = await helper.receive(FOLDED)
+                overlap, wanted = self._verdict(helper, bulk, theirs)
+                helper.send(WRITE, wanted)
+            except BaseException:
+                with suppress(psycopg.Error):  # e.g. a deadlock with the helper's own writes, now moot
+                    await copying
+                raise
+            await copying
+            returned = await helper.receive(ROWS)
+            if returned is None:
+                raise _Undo(GONE)
+            tables = {table.name: table for table in self._projection.tables}
+            try:
+                for key, (row, changed) in returned.items():
+                    if key in overlap:
+                        row = self._projection.merge(tables[key[0]], bulk.rows.row(*key), row)
+                    bulk.rows.place(key, row, changed=changed)
+            except CannotMerge as error:  # the helper commits its share: the caller starts over
+                await helper.receive(WRITTEN)
+                raise _Undo(str(error)) from error
+            await writer.remove(conn, overlap & bulk.rows.changed)  # written above as this side folded them
+            await writer.copy(conn, bulk.rows.only(returned.keys() & bulk.rows.changed))
+            if not theirs["writes"]:
+                await copy_versions(conn, writer.consumer_name, theirs["versions"])
+            bulk.versions.update(theirs["versions"])
+            bulk.parked.update(theirs["parked"])
+            bulk.offsets.update(theirs["offsets"])
+            await save_progress(conn, writer.consumer_name, {}, bulk.offsets)
+            await save_parked(conn, writer.consumer_name, bulk.parked, set())
+            if await helper.receive(WRITTEN) is None:
+                raise _Undo(GONE)
+        self._report.events_read += theirs["events_read"]
+        self._report.undecodable += theirs["undecodable"]
+
+    def _verdict(
+        self, helper: Helper, bulk: BulkFold, theirs: dict[str, Any] | None
+    ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        """The rows both sides touched, and the rows the helper is to hand back (those, or all of
+        its rows if it cannot write); :class:`_Undo` if the folds cannot be combined."""
+        if theirs is None:
+            raise _Undo(GONE)
+        reason = None
+        overlap = (bulk.rows.changed | (bulk.rows.read or set())) & theirs["touched"]
+        if theirs["versions"].keys() & bulk.versions.keys():
+            reason = "a stream was read on both sides (the same id on two topics)"
+        elif overlap and not theirs["merges"]:
+            reason = "rows were touched from both sides and the policy does not merge them"
+        if reason:
+            helper.send(ABORT, None)  # now: the helper rolls back, which may be what this side's writes wait for
+            raise _Undo(reason)
+        return overlap, overlap if theirs["writes"] else overlap | theirs["changed"]
+
+    async def _copy_share(self, conn: Connection, bulk: BulkFold) -> None:
+        await self._writer.copy(conn, bulk.rows)
+        await copy_versions(conn, self._writer.consumer_name, bulk.versions)
 
     async def _reset_tables(self) -> None:
         async with self._pool.connection() as conn, conn.transaction():
@@ -539,6 +594,7 @@ class Helper:
         self._hand_out = hand_out
         self._frames: asyncio.Queue[tuple[int, Any] | None] = asyncio.Queue()
         self._heard = time.monotonic()
+        self._working = False
         self.events_read = 0
         self._listening = asyncio.create_task(self._listen())
 
@@ -566,6 +622,7 @@ class Helper:
     def hand_out(self, order: list[TopicPartition], **job: Any) -> None:
         """Give the helper its job, then every partition's token."""
         self.send(JOB, {**job, "order": order, "claims": self._claims})
+        self._working = True
         tokens = b"".join(index.to_bytes(_TOKEN, "big") for index in range(len(order)))
         os.write(self._hand_out, tokens)  # a partition count's worth of tokens fits a pipe's buffer
         os.close(self._hand_out)
@@ -625,7 +682,14 @@ class Helper:
             self._hand_out = -1
         os.close(self._claims)
         self._claims = -1
-        if self._process.returncode is None:
+        if self._process.returncode is None and self._working:  # ask it to roll back what it wrote
+            with suppress(ConnectionError, RuntimeError):
+                self.send(ABORT, None)
+                assert self._process.stdin is not None
+                self._process.stdin.close()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._process.wait(), timeout=2)
+        if self._process.returncode is None:  # (its database session, if any, ends with it)
             with suppress(ProcessLookupError):
                 self._process.kill()
         await self._process.wait()
@@ -672,17 +736,32 @@ async def _help(job: dict[str, Any], inbox: IO[bytes], frames: IO[bytes]) -> Non
     touched = rows.changed | (rows.read or set())
     summary = {"versions": bulk.versions, "parked": bulk.parked, "offsets": bulk.offsets, "touched": touched}
     summary |= {"changed": rows.changed, "events_read": bulk.events_read, "undecodable": bulk.undecodable}
-    _write_frame(frames, FOLDED, summary | {"writes": connection is not None})
-    kind, wanted = _read_frame(inbox)
-    if kind != WRITE:
+    merges = job["merges"]
+    _write_frame(frames, FOLDED, summary | {"writes": connection is not None, "merges": merges})
+    if connection is None:  # the first process writes it all
+        kind, wanted = _read_frame(inbox)
+        if kind == WRITE:
+            _write_frame(frames, ROWS, {key: (rows.row(*key), key in rows.changed) for key in wanted})
+            _write_frame(frames, WRITTEN, True)
         return
-    _write_frame(frames, ROWS, {key: (rows.row(*key), key in rows.changed) for key in wanted})
-    rest = rows.changed - wanted
-    if connection is not None:
-        async with connection as conn:
-            if rest:
-                async with conn.transaction():
-                    await ProjectionWriter(projection, REBUILD).copy(conn, rows.only(rest))
+    writer = ProjectionWriter(projection, REBUILD, consumer_name=job["consumer"])
+    async with connection as conn:
+        try:
+            async with conn.transaction():
+                if not merges:  # no row is combined: write before the verdict, maybe while the other folds
+                    await writer.copy(conn, rows)
+                    await copy_versions(conn, writer.consumer_name, bulk.versions)
+                kind, wanted = _read_frame(inbox)
+                if kind != WRITE:
+                    raise _Undo("told to")
+                if not merges:
+                    await writer.remove(conn, wanted & rows.changed)
+                _write_frame(frames, ROWS, {key: (rows.row(*key), key in rows.changed) for key in wanted})
+                if merges:  # the rows the first process does not combine
+                    await writer.copy(conn, rows.only(rows.changed - wanted))
+                    await copy_versions(conn, writer.consumer_name, bulk.versions)
+        except _Undo:
+            return
     _write_frame(frames, WRITTEN, True)
 
 

@@ -81,6 +81,7 @@ class KafkaTopics:
             max_partition_fetch_bytes=16 * 1024 * 1024,
         )
         self._position: Offsets = {}
+        self._end: Offsets = {}
 
     @property
     def topics(self) -> list[str]:
@@ -101,6 +102,8 @@ class KafkaTopics:
                     raise RuntimeError(f"topic {topic} does not exist")
                 partitions += found
         self._reader.assign(partitions)
+        self._reader.pause(*partitions)  # nothing is fetched before a read asks for its partitions
+        self._end = dict(await self._reader.end_offsets(partitions))
         await self._reader.seek_to_beginning(*partitions)
         self._position = {tp: 0 for tp in partitions}
 
@@ -108,11 +111,12 @@ class KafkaTopics:
         await self._reader.stop()
 
     async def read_to_end(self, apply: Apply, progress: Progress | None) -> None:
-        await self._read_until(await self.end_offsets(), apply, progress, None)
+        await self._read_until(self.end_offsets, apply, progress, None)
 
-    async def end_offsets(self) -> Offsets:
-        """Where every partition ends now."""
-        return dict(await self._reader.end_offsets(list(self._position)))
+    @property
+    def end_offsets(self) -> Offsets:
+        """Where every partition ended when the source was opened: what the bulk phase reads to."""
+        return dict(self._end)
 
     async def read_partitions(
         self, partitions: Sequence[TopicPartition], end: Offsets, apply: Apply, progress: Progress | None = None
