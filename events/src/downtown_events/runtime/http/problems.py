@@ -83,12 +83,18 @@ def _handler(rule: ProblemRule) -> Callable[[Request, Exception], Any]:
     return handle
 
 
+def _field_problem(error: dict[str, Any]) -> dict[str, str]:
+    """One entry of a 422's ``errors``: the field (``body`` for the body as a whole) and why."""
+    if error["type"] == "json_invalid":  # its loc ends with the character position, not a field
+        reason = error.get("ctx", {}).get("error") or "unreadable"
+        return {"field": "body", "reason": f"the body is not valid JSON ({reason} at character {error['loc'][-1]})"}
+    field = ".".join(str(part) for part in error["loc"] if part != "body") or "body"
+    return {"field": field, "reason": str(error["msg"]).removeprefix("Value error, ")}
+
+
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    errors = [
-        {"field": ".".join(str(part) for part in e["loc"] if part != "body"), "reason": e["msg"]}
-        for e in error.errors()
-    ]
+    errors = [_field_problem(e) for e in error.errors()]
     summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
     return problem(422, "Invalid request", summary, errors=errors)
 
