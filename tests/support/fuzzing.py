@@ -7,13 +7,17 @@ A service's fuzz test parametrises over :func:`operations` (taken from its app's
 so each operation is its own test) and calls :func:`fuzz_operation` against a running
 instance. Runs are bounded and derandomised, so CI sees the same inputs every time;
 ``DOWNTOWN_FUZZ_EXAMPLES`` raises the count per operation for a deeper local run.
+
+A random id is answered 404 before any interesting code runs, so a target may name real
+values (``FuzzTarget.known``): half of the generated cases then carry one of them wherever a
+path, query or body field of that name is, and reach the code behind the look-up.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import schemathesis
@@ -52,6 +56,8 @@ class FuzzTarget:
 
     base_url: str
     credentials: Callable[[schemathesis.APIOperation], dict[str, str]]
+    known: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    """Real values by parameter or field name (``programme_id``: ids that exist)."""
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str]]:
@@ -65,6 +71,9 @@ def fuzz_operation(target: FuzzTarget, method: str, path: str) -> None:
     operation = schema[path][method]
     headers = target.credentials(operation)
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+    if target.known:
+        drawn = st.tuples(cases, st.booleans(), st.integers(min_value=0, max_value=1023))
+        cases = drawn.map(lambda draw: _with_known(draw[0], target.known, draw[2]) if draw[1] else draw[0])
 
     @settings(
         max_examples=EXAMPLES,
@@ -78,3 +87,25 @@ def fuzz_operation(target: FuzzTarget, method: str, path: str) -> None:
         case.call_and_validate(base_url=target.base_url, headers=headers, checks=CHECKS, timeout=30)
 
     check()
+
+
+def _with_known(case: schemathesis.Case, known: Mapping[str, Sequence[Any]], pick: int) -> schemathesis.Case:
+    """The case with a real value wherever a parameter or body field is named like one."""
+    for parameters in (case.path_parameters, case.query):
+        for name in list(parameters or {}):
+            if name in known:
+                parameters[name] = known[name][pick % len(known[name])]
+    _replace_fields(case.body, known, pick)
+    return case
+
+
+def _replace_fields(value: Any, known: Mapping[str, Sequence[Any]], pick: int) -> None:
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            if name in known:
+                value[name] = known[name][pick % len(known[name])]
+            else:
+                _replace_fields(inner, known, pick)
+    elif isinstance(value, list):
+        for inner in value:
+            _replace_fields(inner, known, pick)
