@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import multiprocessing
+import multiprocessing.process
 import os
 import pickle
-import sys
+import signal
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -102,13 +104,14 @@ def _cyclic_gc_paused() -> Iterator[None]:
 TRACKING_TABLES = ("tracking", "tracking_offsets", "parked_events")
 SWAP_LOCK_TIMEOUT = "200ms"  # how long searches may queue behind one swap attempt
 SWAP_LOCK_ATTEMPTS = 60  # a second apart
-PARALLEL_FROM = 100_000
-"""Below this many records a second process costs more to start than it saves."""
+PARALLEL_FROM = 10_000
+"""Below this many records a second process saves less than it costs to start and combine."""
 HELPER_SILENCE = 120.0
 """Seconds the helper may go without a word before it is given up for dead."""
-PATH, JOB, PROGRESS, FOLDED, WRITE, ABORT, ROWS, WRITTEN, FAILED = range(9)
+PROGRESS, FOLDED, WRITE, ABORT, ROWS, WRITTEN, FAILED = range(7)
 """The kinds of frames between a rebuild and its helper process."""
 GONE = "the helper process is gone"
+_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 _TOKEN = 4  # bytes per claim token in the claims pipe
 _PARTITION, _OFFSET = itemgetter(0, 1), itemgetter(2)  # of a KafkaRecord
 
@@ -260,45 +263,28 @@ class ProjectionRebuild:
         live_wait_seconds: float = 60.0,
     ) -> RebuildReport:
         started = time.perf_counter()
-        # Started first, so that its interpreter and imports overlap this process's setting up.
-        helper = await Helper.start() if self._may_fold_beside() else None
+        await self._source.open()
         try:
-            await self._source.open()
-        except BaseException:
-            if helper is not None:
-                await helper.stop()
-            raise
-        try:
-            try:
-                await self._reset_tables()
-                with _cyclic_gc_paused():
-                    await self._bulk_phase(helper, progress)
-            finally:
-                if helper is not None:
-                    await helper.stop()
+            await self._reset_tables()
+            with _cyclic_gc_paused():
+                await self._bulk_phase(progress)
             self._report.seconds = time.perf_counter() - started
             await self._compare_and_swap(swap=swap, force=force, live_wait_seconds=live_wait_seconds)
         finally:
             await self._source.close()
         return self._report
 
-    def _may_fold_beside(self) -> bool:
-        parallel = self._projection.parallel_rebuild and self._processes > 1
-        return parallel and isinstance(self._source, KafkaTopics)
-
-    async def _bulk_phase(self, helper: Helper | None, progress: Progress | None) -> None:
-        """From offset zero to where the log ends now, folded in memory, written once."""
+    async def _bulk_phase(self, progress: Progress | None) -> None:
+        """From offset zero to where the log ended at the start, folded in memory, written once."""
         source = self._source
-        if helper is not None and isinstance(source, KafkaTopics):
+        parallel = self._projection.parallel_rebuild and self._processes > 1 and _CAN_FORK
+        if parallel and isinstance(source, KafkaTopics):
             end = source.end_offsets
             if sum(end.values()) >= self._parallel_from and sum(1 for offset in end.values() if offset) > 1:
-                if await self._fold_beside(helper, source, end, progress):
+                if await self._fold_beside(source, end, progress):
                     return
                 log.warning("%s: folding in one process after all", self._projection.name)
-                await helper.stop()
                 await self._start_over(source)
-            else:
-                await helper.stop()
         await source.read_to_end(self._apply, progress)
         await self._bulk.write(self._pool, self._writer)
 
@@ -309,7 +295,7 @@ class ProjectionRebuild:
         await self._reset_tables()
 
     async def _fold_beside(
-        self, helper: Helper, source: KafkaTopics, end: dict[TopicPartition, int], progress: Progress | None
+        self, source: KafkaTopics, end: dict[TopicPartition, int], progress: Progress | None
     ) -> bool:
         """Fold the partitions in this process and ``helper``'s, each taking the next partition
         as it is done with one, then combine and write. False (nothing written) if the two
@@ -322,7 +308,7 @@ class ProjectionRebuild:
         """
         order = sorted((partition for partition, offset in end.items() if offset), key=lambda p: -end[p])
         conninfo = self._pool.conninfo if isinstance(self._pool.conninfo, str) else None
-        helper.hand_out(
+        helper = await Helper.start(
             order,
             projection=self._projection,
             town=self._town,
@@ -334,6 +320,21 @@ class ProjectionRebuild:
             consumer=self._writer.consumer_name,
             merges=type(self._projection).merge is not Projection.merge,
         )
+        if helper is None:
+            return False
+        try:
+            return await self._fold_with(helper, source, end, order, progress)
+        finally:
+            await helper.stop()
+
+    async def _fold_with(
+        self,
+        helper: Helper,
+        source: KafkaTopics,
+        end: dict[TopicPartition, int],
+        order: list[TopicPartition],
+        progress: Progress | None,
+    ) -> bool:
         self._bulk = bulk = BulkFold(self._projection, self._town, watch=True)
         total = sum(end.values())
 
@@ -578,63 +579,73 @@ def _claim(claims: int) -> int | None:
 class Helper:
     """The second process of a rebuild's bulk phase, as the first one sees it.
 
-    A fresh interpreter (``sys.executable``, started before the log is read so that its
-    imports overlap the first process's work) that reads and folds partitions with its own
-    aiokafka reader, exactly like the first process, and talks over its stdin and stdout in
-    pickled frames. The partitions are handed out through a pipe of tokens both read from,
-    largest first, so the one that started later simply takes fewer. When both are done, the
-    first compares what each touched, asks for the rows that need combining (or for all of
-    them, when the helper cannot reach the database itself) and the helper writes the rest
-    into the rebuild tables on its own connection while the first writes its own share.
+    A fork of this process (so it starts in milliseconds, with every module imported and
+    the policy object as it is) that reads and folds partitions with its own aiokafka
+    reader, exactly like the first process, and talks over two pipes in pickled frames. It
+    never touches what it inherited of this process's connections or event loop, and ends
+    without running this process's clean-ups. The partitions are handed out through a pipe
+    of tokens both processes read from, largest first, so whoever is faster takes more. When
+    both are done, the first compares what each touched, asks for the rows that need
+    combining (or for all of them, if the helper cannot reach the database itself), and each
+    writes its own share (see :meth:`ProjectionRebuild._combine`).
     """
 
-    def __init__(self, process: asyncio.subprocess.Process, claims: int, hand_out: int) -> None:
+    def __init__(
+        self,
+        process: multiprocessing.process.BaseProcess,
+        claims: int,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
         self._process = process
         self._claims = claims
-        self._hand_out = hand_out
+        self._writer = writer
         self._frames: asyncio.Queue[tuple[int, Any] | None] = asyncio.Queue()
         self._heard = time.monotonic()
-        self._working = False
         self.events_read = 0
-        self._listening = asyncio.create_task(self._listen())
+        self._listening = asyncio.create_task(self._listen(reader))
 
     @classmethod
-    async def start(cls) -> Helper | None:
-        claims, hand_out = os.pipe()
+    async def start(cls, order: list[TopicPartition], **job: Any) -> Helper | None:
+        """Fork the helper with its job (``order``: the partitions the tokens stand for); None
+        where processes cannot be forked."""
         try:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-c",
-                "from downtown_events.runtime.rebuild import helper_main; helper_main()",
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                pass_fds=(claims,),
-            )
+            context = multiprocessing.get_context("fork")
+        except ValueError:
+            return None
+        claims, hand_out = os.pipe()
+        os.write(hand_out, b"".join(index.to_bytes(_TOKEN, "big") for index in range(len(order))))
+        os.close(hand_out)  # before the fork: when the tokens are gone, both readers see the end
+        inbox, to_helper = os.pipe()
+        from_helper, outbox = os.pipe()
+        job = {**job, "order": order, "claims": claims}
+        process = context.Process(
+            target=_helper_process, args=(job, inbox, outbox, (to_helper, from_helper)), name="rebuild-helper"
+        )
+        try:
+            process.start()
         except OSError as error:
             log.warning("no second process for the rebuild (%s); folding in one", error)
-            os.close(claims)
-            os.close(hand_out)
+            for fd in (claims, to_helper, from_helper):
+                os.close(fd)
             return None
-        helper = cls(process, claims, hand_out)
-        helper.send(PATH, sys.path)  # the projection's module is found where this process finds it
-        return helper
-
-    def hand_out(self, order: list[TopicPartition], **job: Any) -> None:
-        """Give the helper its job, then every partition's token."""
-        self.send(JOB, {**job, "order": order, "claims": self._claims})
-        self._working = True
-        tokens = b"".join(index.to_bytes(_TOKEN, "big") for index in range(len(order)))
-        os.write(self._hand_out, tokens)  # a partition count's worth of tokens fits a pipe's buffer
-        os.close(self._hand_out)
-        self._hand_out = -1
+        finally:
+            os.close(inbox)
+            os.close(outbox)
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(from_helper, "rb", 0))
+        transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, os.fdopen(to_helper, "wb", 0)
+        )
+        return cls(process, claims, reader, asyncio.StreamWriter(transport, protocol, None, loop))
 
     def claim(self) -> int | None:
         return _claim(self._claims)
 
     def send(self, kind: int, payload: Any) -> None:
-        assert self._process.stdin is not None
         data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-        self._process.stdin.write(kind.to_bytes(1, "big") + len(data).to_bytes(8, "big") + data)
+        self._writer.write(kind.to_bytes(1, "big") + len(data).to_bytes(8, "big") + data)
 
     async def receive(self, kind: int) -> Any:
         """The helper's next message, which must be ``kind``; None if it failed or fell silent."""
@@ -655,13 +666,11 @@ class Helper:
                 raise RuntimeError(f"the rebuild's helper sent message {frame[0]}, expected {kind}")
             return frame[1]
 
-    async def _listen(self) -> None:
-        stdout = self._process.stdout
-        assert stdout is not None
+    async def _listen(self, reader: asyncio.StreamReader) -> None:
         try:
             while True:
-                head = await stdout.readexactly(9)
-                payload = pickle.loads(await stdout.readexactly(int.from_bytes(head[1:], "big")))
+                head = await reader.readexactly(9)
+                payload = pickle.loads(await reader.readexactly(int.from_bytes(head[1:], "big")))
                 self._heard = time.monotonic()
                 if head[0] == PROGRESS:
                     self.events_read = payload
@@ -675,44 +684,39 @@ class Helper:
             self._frames.put_nowait(None)
 
     async def stop(self) -> None:
+        """Ask the helper to roll back what it has not committed and end; make sure it does."""
         if self._claims < 0:
             return
-        if self._hand_out >= 0:
-            os.close(self._hand_out)
-            self._hand_out = -1
         os.close(self._claims)
         self._claims = -1
-        if self._process.returncode is None and self._working:  # ask it to roll back what it wrote
-            with suppress(ConnectionError, RuntimeError):
-                self.send(ABORT, None)
-                assert self._process.stdin is not None
-                self._process.stdin.close()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._process.wait(), timeout=2)
-        if self._process.returncode is None:  # (its database session, if any, ends with it)
-            with suppress(ProcessLookupError):
-                self._process.kill()
-        await self._process.wait()
-        self._listening.cancel()
+        with suppress(ConnectionError, RuntimeError):
+            self.send(ABORT, None)
+            await self._writer.drain()
+        self._writer.close()
+        with suppress(TimeoutError):  # its end closes the pipe it writes to
+            await asyncio.wait_for(asyncio.shield(self._listening), timeout=2)
+        if self._process.exitcode is None:  # (its database session, if any, ends with it)
+            self._process.kill()
+        self._process.join()  # ended or killed: nothing to wait for
+        self._process.close()
 
 
-def helper_main() -> None:
-    """The helper process (see :class:`Helper`): stdin and stdout carry frames, logs go to stderr."""
-    frames = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # whatever prints goes to stderr, not into the frames
-    inbox = sys.stdin.buffer
-    try:
-        _, path = _read_frame(inbox)
-        sys.path[:] = path
-        _, job = _read_frame(inbox)
-        with _cyclic_gc_paused():
-            asyncio.run(_help(job, inbox, frames))
-    except EOFError:  # the first process gave up on this one
-        sys.exit(0)
-    except BaseException:
-        with suppress(OSError):
-            _write_frame(frames, FAILED, traceback.format_exc())
-        sys.exit(1)
+def _helper_process(job: dict[str, Any], inbox: int, outbox: int, not_mine: tuple[int, ...]) -> None:
+    """The helper (see :class:`Helper`), just forked: its own event loop, connections and frames."""
+    for fd in not_mine:  # the first process's ends of the pipes: the helper must see their end
+        os.close(fd)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # not the first process's loop's
+    signal.set_wakeup_fd(-1)
+    with os.fdopen(outbox, "wb") as frames:
+        try:
+            with _cyclic_gc_paused(), os.fdopen(inbox, "rb") as orders:
+                asyncio.run(_help(job, orders, frames))
+        except EOFError:  # the first process gave up on this one
+            return
+        except BaseException:
+            with suppress(OSError):
+                _write_frame(frames, FAILED, traceback.format_exc())
+            raise SystemExit(1) from None
 
 
 async def _help(job: dict[str, Any], inbox: IO[bytes], frames: IO[bytes]) -> None:
