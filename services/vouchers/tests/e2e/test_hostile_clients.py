@@ -432,6 +432,26 @@ def test_a_replayed_purchase_never_hands_out_the_access_token_again(towns: Towns
         assert first.json()["access_token"] not in again.text
 
 
+def test_retries_racing_the_purchase_they_repeat_get_it_once_without_its_token(towns: Towns) -> None:
+    vouchers = towns.vouchers
+    programme_id = town_programme(towns.here, name="Heimatgutschein")
+    bonus = campaign(towns.here, programme_id, percent=10, budget=10_000, cap=5_000)["campaign_id"]
+    body, retry = purchase_body(programme_id, 2500), key()
+
+    with ThreadPoolExecutor(6) as sending:
+        answers = list(
+            sending.map(
+                lambda _: httpx.post(f"{vouchers.api}/purchases", json=body, headers=retry, timeout=30), range(6)
+            )
+        )
+
+    assert sorted(answer.status_code for answer in answers) == [200] * 5 + [201], [a.text for a in answers]
+    assert len({answer.json()["purchase"]["purchase_id"] for answer in answers}) == 1
+    assert [bool(answer.json()["access_token"]) for answer in answers].count(True) == 1
+    reserved = httpx.get(f"{vouchers.api}/campaigns/{bonus}").json()["reserved_cents"]
+    assert reserved == 250  # the losers' reservations rolled back with them
+
+
 def test_an_idempotency_key_reused_for_another_request_is_a_422_and_writes_nothing(towns: Towns, world: World) -> None:
     vouchers, shop, assoc = towns.vouchers, world.member.auth, association(towns.here)
     ((voucher_a, code_a), (voucher_b, code_b)) = paid_vouchers(towns.here, world.programme_id, 1000, 1000)

@@ -29,7 +29,7 @@ from vouchers.domain import voucher as vouchers
 from vouchers.domain.campaign import Campaign
 from vouchers.domain.codes import VoucherCode, code_hash, new_code
 from vouchers.domain.commands import BulkIssue, ConfirmPayment, StartPurchase
-from vouchers.domain.errors import InvalidChange
+from vouchers.domain.errors import AlreadyExists, InvalidChange
 from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_sell
 from vouchers.domain.private_events import Gift
 from vouchers.domain.programme import Programme
@@ -92,9 +92,8 @@ class PurchaseHandlers:
         scope = f"purchase:{seller.merchant_id if seller else 'online'}"
         purchase_id = created_id(scope, command.idempotency_key)
         request = fingerprint(command)
-        if command.idempotency_key is not None and (history := await self._store.read(str(purchase_id))):
-            ensure_same_request(history, request)  # a replay: answered without the access token
-            return StartedPurchase(purchases.ensure_exists(purchases.replay([e.event for e in history])), None, False)
+        if command.idempotency_key is not None and (replayed := await self._replayed(purchase_id, request)):
+            return replayed
         catalogue = await self._programmes({item.programme_id for item in command.items})
         merchants = await self._merchants_of(catalogue.values())
         voucher_ids = [uuid5(purchase_id, str(index)) for index in range(len(command.items))]
@@ -118,33 +117,54 @@ class PurchaseHandlers:
         # Read models first: a unit of work holds its connection, and one more per request
         # would exhaust the pool under a rush of purchases (each waiting for a second one).
         candidates = {pid: await self._campaigns.running_for(pid, now) for pid in sorted(catalogue)}
-        async with self._store.unit_of_work() as unit:
-            items, bonus_campaigns = await self._reserve_bonuses(
-                unit, purchase_id, items, secrets.buyer_ref, candidates, now
-            )
-            purchase = await execute(
-                unit,
-                str(purchase_id),
-                purchases.replay,
-                lambda state: purchases.start(
-                    state,
-                    purchase_id=purchase_id,
-                    channel=command.channel,
-                    items=items,
-                    secrets=secrets,
-                    expires_at=now + self._unpaid,
-                    now=now,
-                    programmes=catalogue,
-                    merchants=merchants,
-                    seller=seller,
-                    campaigns=bonus_campaigns,
-                ),
-                metadata=fingerprint_metadata(request),
-            )
-            if pay_cash is not None and seller is not None:
-                payment = ConfirmPayment(purchase_id, "cash", pay_cash, purchase.total_cents, seller.merchant_id)
-                purchase = await self._pay_and_issue(unit, payment)
+        try:
+            async with self._store.unit_of_work() as unit:
+                items, bonus_campaigns = await self._reserve_bonuses(
+                    unit, purchase_id, items, secrets.buyer_ref, candidates, now
+                )
+                purchase = await execute(
+                    unit,
+                    str(purchase_id),
+                    purchases.replay,
+                    lambda state: purchases.start(
+                        state,
+                        purchase_id=purchase_id,
+                        channel=command.channel,
+                        items=items,
+                        secrets=secrets,
+                        expires_at=now + self._unpaid,
+                        now=now,
+                        programmes=catalogue,
+                        merchants=merchants,
+                        seller=seller,
+                        campaigns=bonus_campaigns,
+                    ),
+                    metadata=fingerprint_metadata(request),
+                )
+                if pay_cash is not None and seller is not None:
+                    payment = ConfirmPayment(purchase_id, "cash", pay_cash, purchase.total_cents, seller.merchant_id)
+                    purchase = await self._pay_and_issue(unit, payment)
+        except AlreadyExists as error:
+            return await self._raced(error, purchase_id, request, command.idempotency_key)
         return StartedPurchase(purchase, token, True)
+
+    async def _raced(
+        self, error: AlreadyExists, purchase_id: UUID, request: str, idempotency_key: str | None
+    ) -> StartedPurchase:
+        """A retry racing the request it repeats loses the append, and its unit of work rolls
+        back (a bonus it reserved too): it is answered as the replay it is, not with a 409."""
+        if idempotency_key is not None and (replayed := await self._replayed(purchase_id, request)):
+            return replayed
+        raise error
+
+    async def _replayed(self, purchase_id: UUID, request: str) -> StartedPurchase | None:
+        """What an earlier request with the same key started, answered without the access
+        token; a request with other content under that key is refused."""
+        history = await self._store.read(str(purchase_id))
+        if not history:
+            return None
+        ensure_same_request(history, request)
+        return StartedPurchase(purchases.ensure_exists(purchases.replay([e.event for e in history])), None, False)
 
     def _secrets(
         self, buyer_email: str, purchase_id: UUID, voucher_ids: list[UUID], token: str, gifts: list[Gift]
@@ -302,32 +322,34 @@ class PurchaseHandlers:
             raise InvalidChange(f"a bulk issue makes 1 to {self._max_bulk} vouchers")
         purchase_id = created_id("bulk", command.idempotency_key)
         request = fingerprint(command)
-        if command.idempotency_key is not None and (history := await self._store.read(str(purchase_id))):
-            ensure_same_request(history, request)
-            return StartedPurchase(purchases.ensure_exists(purchases.replay([e.event for e in history])), None, False)
+        if command.idempotency_key is not None and (replayed := await self._replayed(purchase_id, request)):
+            return replayed
         programme = programmes.ensure_exists(await programme_of(self._store, command.programme_id))
         voucher_ids = [uuid5(purchase_id, str(index)) for index in range(command.count)]
         token = self._seal.new_access_token()
         secrets = self._secrets(command.contact_email, purchase_id, voucher_ids, token, gifts=[])
         now = self._context.now()
-        async with self._store.unit_of_work() as unit:
-            purchase = await execute(
-                unit,
-                str(purchase_id),
-                purchases.replay,
-                lambda state: bulk.bulk_issue(
-                    state,
-                    purchase_id=purchase_id,
-                    programme=programme,
-                    amount_cents=command.amount_cents,
-                    voucher_ids=voucher_ids,
-                    secrets=secrets,
-                    reference=command.reference,
-                    now=now,
-                ),
-                metadata=fingerprint_metadata(request),
-            )
-            await self._issue(unit, purchase)
+        try:
+            async with self._store.unit_of_work() as unit:
+                purchase = await execute(
+                    unit,
+                    str(purchase_id),
+                    purchases.replay,
+                    lambda state: bulk.bulk_issue(
+                        state,
+                        purchase_id=purchase_id,
+                        programme=programme,
+                        amount_cents=command.amount_cents,
+                        voucher_ids=voucher_ids,
+                        secrets=secrets,
+                        reference=command.reference,
+                        now=now,
+                    ),
+                    metadata=fingerprint_metadata(request),
+                )
+                await self._issue(unit, purchase)
+        except AlreadyExists as error:
+            return await self._raced(error, purchase_id, request, command.idempotency_key)
         return StartedPurchase(purchase, token, True)
 
     # --- what the buyer sees ------------------------------------------------------------
