@@ -166,9 +166,11 @@ class Projection(ABC):
     """Fed from the service's own store instead of topics: for a projection that reads
     private events, which are never published (see ``store_feed``)."""
     parallel_rebuild: ClassVar[bool] = False
-    """A rebuild from topics may fold the partitions in several processes, each from empty
-    rows, and combine the results (see :meth:`merge`). Set it only on a policy whose module
-    a fresh interpreter can import and whose ``evolve`` keeps no state outside the rows."""
+    """A rebuild from topics may fold the partitions in two processes, each from empty rows,
+    and combine the results (see :meth:`merge` and ``rebuild_fold``). Set it on a policy whose
+    ``evolve`` keeps no state outside the rows and whose rows are each touched by one stream,
+    or that merges them; where rows turn out to be touched from both, the rebuild folds in
+    one process after all, having spent the time of the attempt."""
 
     def merge(self, table: Table, first: Row | None, second: Row | None) -> Row | None:
         """One row as two processes folded it, each from its own partitions (None: absent or
