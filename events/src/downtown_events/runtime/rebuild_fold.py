@@ -21,7 +21,7 @@ import signal
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AsyncExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -277,8 +277,14 @@ async def _combine(
     are never touched from both sides has the helper write before the verdict too; one that
     merges has the helper wait for it, so that a row is never written by both transactions.
     """
-    async with pool.connection() as conn, conn.transaction():
-        copying = asyncio.create_task(_copy_share(conn, writer, bulk))
+    # Two connections, but only one where rows may have to be merged: a merged row replaces
+    # this side's own in the same transaction (in another, its insert would wait for this one).
+    width = 1 if type(projection).merge is not Projection.merge else min(2, pool.max_size)
+    async with AsyncExitStack() as stack:
+        connections = [await stack.enter_async_context(pool.connection()) for _ in range(width)]
+        for connection in connections:
+            await stack.enter_async_context(connection.transaction())
+        copying = asyncio.create_task(_write_share(connections, writer, bulk.rows, bulk.versions))
         try:
             theirs = await helper.receive(FOLDED)
             overlap, wanted = _verdict(helper, bulk, theirs)
@@ -300,6 +306,7 @@ async def _combine(
         except CannotMerge as error:  # the helper commits its share: the caller starts over
             await helper.receive(WRITTEN)
             raise _Undo(str(error)) from error
+        conn = connections[0]
         await writer.remove(conn, overlap & bulk.rows.changed)  # written above as this side folded them
         await writer.copy(conn, bulk.rows.only(returned.keys() & bulk.rows.changed))
         if not theirs["writes"]:
@@ -333,9 +340,19 @@ def _verdict(
     return overlap, overlap if theirs["writes"] else overlap | theirs["changed"]
 
 
-async def _copy_share(conn: Connection, writer: ProjectionWriter, bulk: BulkFold) -> None:
-    await writer.copy(conn, bulk.rows)
-    await copy_versions(conn, writer.consumer_name, bulk.versions)
+async def _write_share(
+    connections: Sequence[Connection], writer: ProjectionWriter, rows: RowSet, versions: dict[str, int]
+) -> None:
+    """One side's rows split over its connections (PostgreSQL computes the search vectors on
+    as many cores, using the one the other side leaves when it is done first), and its versions."""
+
+    async def write(conn: Connection, shard: RowSet, last: bool) -> None:
+        await writer.copy(conn, shard)
+        if last:
+            await copy_versions(conn, writer.consumer_name, versions)
+
+    shards = rows.shards(len(connections))
+    await asyncio.gather(*(write(c, shard, c is connections[-1]) for c, shard in zip(connections, shards, strict=True)))
 
 
 # --- the helper process -------------------------------------------------------------------
@@ -523,46 +540,54 @@ async def _help(job: dict[str, Any], inbox: IO[bytes], frames: IO[bytes]) -> Non
             await source.read_partitions([job["order"][claimed]], job["end"], apply)
     finally:
         await source.close()
-    connection = await connecting
+    connections = await connecting
     rows = bulk.rows
     touched = rows.changed | (rows.read or set())
     summary = {"versions": bulk.versions, "parked": bulk.parked, "offsets": bulk.offsets, "touched": touched}
     summary |= {"changed": rows.changed, "events_read": bulk.events_read, "undecodable": bulk.undecodable}
     merges = job["merges"]
-    _write_frame(frames, FOLDED, summary | {"writes": connection is not None, "merges": merges})
-    if connection is None:  # the first process writes it all
+    _write_frame(frames, FOLDED, summary | {"writes": connections is not None, "merges": merges})
+    if connections is None:  # the first process writes it all
         kind, wanted = _read_frame(inbox)
         if kind == WRITE:
             _write_frame(frames, ROWS, {key: (rows.row(*key), key in rows.changed) for key in wanted})
             _write_frame(frames, WRITTEN, True)
         return
     writer = ProjectionWriter(projection, REBUILD, consumer_name=job["consumer"])
-    async with connection as conn:
+    async with AsyncExitStack() as stack:
+        for connection in connections:
+            await stack.enter_async_context(connection)
         try:
-            async with conn.transaction():
+            async with AsyncExitStack() as transactions:
+                for connection in connections:
+                    await transactions.enter_async_context(connection.transaction())
                 if not merges:  # no row is combined: write before the verdict, maybe while the other folds
-                    await writer.copy(conn, rows)
-                    await copy_versions(conn, writer.consumer_name, bulk.versions)
+                    await _write_share(connections, writer, rows, bulk.versions)
                 kind, wanted = _read_frame(inbox)
-                if kind != WRITE:
+                if kind != WRITE or (wanted and not merges):  # (the latter never asked: rows written here)
                     raise _Undo("told to")
-                if not merges:
-                    await writer.remove(conn, wanted & rows.changed)
                 _write_frame(frames, ROWS, {key: (rows.row(*key), key in rows.changed) for key in wanted})
                 if merges:  # the rows the first process does not combine
-                    await writer.copy(conn, rows.only(rows.changed - wanted))
-                    await copy_versions(conn, writer.consumer_name, bulk.versions)
+                    await _write_share(connections, writer, rows.only(rows.changed - wanted), bulk.versions)
         except _Undo:
             return
     _write_frame(frames, WRITTEN, True)
 
 
-async def _connect(conninfo: str | None) -> Connection | None:
-    """The helper's own connection to write its rows, or None: then it hands them all back."""
+async def _connect(conninfo: str | None) -> list[Connection] | None:
+    """The helper's own two connections to write its rows, or None: then it hands them all back."""
     if conninfo is None:
         return None
-    try:
-        return await psycopg.AsyncConnection.connect(conninfo, autocommit=True, row_factory=dict_row)
-    except psycopg.Error as error:
-        log.warning("the rebuild's helper cannot reach the database (%s); its rows go to the first process", error)
-        return None
+    opened = await asyncio.gather(*(_connection(conninfo) for _ in range(2)), return_exceptions=True)
+    failed = [result for result in opened if isinstance(result, BaseException)]
+    if not failed:
+        return [result for result in opened if not isinstance(result, BaseException)]
+    for result in opened:
+        if not isinstance(result, BaseException):
+            await result.close()
+    log.warning("the rebuild's helper cannot reach the database (%s); its rows go to the first process", failed[0])
+    return None
+
+
+async def _connection(conninfo: str) -> Connection:
+    return await psycopg.AsyncConnection.connect(conninfo, autocommit=True, row_factory=dict_row)
