@@ -19,7 +19,8 @@ from downtown_events.runtime.idempotency import created_id, ensure_same_request,
 from downtown_events.runtime.principal import NotPermitted, Principal
 from downtown_events.runtime.store import EventStore
 from downtown_events.vouchers import PurchaseItem
-from vouchers.app.context import Context, programme_of, purchase_of, voucher_of
+from vouchers.app.buyers import BuyerAccess
+from vouchers.app.context import Context, programme_of, purchase_of
 from vouchers.app.ports import CampaignFinder, CodeSeal, MerchantDirectory
 from vouchers.domain import bulk
 from vouchers.domain import campaign as campaigns
@@ -47,7 +48,7 @@ class StartedPurchase:
     created: bool
 
 
-class PurchaseHandlers:
+class PurchaseHandlers(BuyerAccess):
     def __init__(
         self,
         context: Context,
@@ -351,45 +352,3 @@ class PurchaseHandlers:
         except AlreadyExists as error:
             return await self._raced(error, purchase_id, request, command.idempotency_key)
         return StartedPurchase(purchase, token, True)
-
-    # --- what the buyer sees ------------------------------------------------------------
-
-    async def purchase_for_buyer(self, purchase_id: UUID, access_token: str) -> Purchase:
-        purchase = await purchase_of(self._store, purchase_id)
-        return purchases.ensure_buyer(purchase, self._seal.token_hash(access_token))
-
-    async def codes_for_buyer(self, purchase_id: UUID, access_token: str) -> dict[UUID, VoucherCode]:
-        """The purchase's codes, in full; the caller records :meth:`mark_delivered` once
-        the document holding them is made."""
-        purchase = await self.purchase_for_buyer(purchase_id, access_token)
-        purchases.deliver_codes(
-            purchase, access_token_hash=self._seal.token_hash(access_token), now=self._context.now()
-        )
-        assert purchase.secrets is not None, "ensure_buyer found the buyer's secrets"
-        sealed = self._seal.unseal(access_token, purchase_id, purchase.secrets.sealed_codes)
-        return {voucher_id: VoucherCode(code) for voucher_id, code in sealed.items()}
-
-    async def mark_delivered(self, purchase_id: UUID, access_token: str) -> None:
-        token_hash = self._seal.token_hash(access_token)
-        now = self._context.now()
-        await execute(
-            self._store,
-            str(purchase_id),
-            purchases.replay,
-            lambda state: purchases.deliver_codes(state, access_token_hash=token_hash, now=now),
-        )
-
-    async def masked_codes(self, purchase_id: UUID, access_token: str) -> dict[UUID, str]:
-        """What the buyer's status page shows of each code: enough to tell them apart."""
-        purchase = await self.purchase_for_buyer(purchase_id, access_token)
-        assert purchase.secrets is not None, "ensure_buyer found the buyer's secrets"
-        sealed = self._seal.unseal(access_token, purchase_id, purchase.secrets.sealed_codes)
-        return {voucher_id: VoucherCode(code).masked for voucher_id, code in sealed.items()}
-
-    async def issued_vouchers(self, purchase: Purchase) -> list[vouchers.Voucher]:
-        found = []
-        for item in purchase.items:
-            voucher = await voucher_of(self._store, item.voucher_id)
-            if voucher is not None:
-                found.append(voucher)
-        return found

@@ -1,0 +1,42 @@
+"""The vouchers' documents: printable vouchers (PDF), settlement statements (PDF, CSV), code exports (CSV).
+
+Every text that reaches a document came from someone's keyboard (a town's name, a programme,
+a merchant, a gift message), so it is drawn as text and nothing else: escaped before it meets
+reportlab's paragraph markup, stripped of control and invisible characters, cut at a length
+that fits the page, and, in a CSV cell, kept from starting like a spreadsheet formula.
+Characters Helvetica cannot draw (emoji, Hebrew, Arabic …) come out as reportlab's ■ rather
+than breaking the document.
+
+The PDFs are built with reportlab's ``invariant`` mode (no creation time, a fixed document id):
+the same input gives the same bytes, which makes them testable and cacheable. They embed
+nothing external; Helvetica and Courier are PDF standard fonts.
+
+CSVs are what German spreadsheets open without an import dialog: ``;`` between cells, decimal
+commas without thousands separators (``1234,50``), dates as ``31.12.2029``, a header row. They
+are returned as ``str``; encode them with :data:`CSV_ENCODING`, whose byte order mark tells
+Excel that the file is UTF-8.
+"""
+
+from vouchers.adapters.documents.cards import QR_SIZE, voucher_pdf
+from vouchers.adapters.documents.model import IssuedCode, SettlementLine, SettlementStatement, VoucherDocument
+from vouchers.adapters.documents.spreadsheets import CSV_ENCODING, codes_csv
+from vouchers.adapters.documents.statements import settlement_csv, settlement_pdf
+from vouchers.adapters.documents.text import MESSAGE_LIMIT, NAME_LIMIT, PLACE_LIMIT, format_date, format_euro
+
+__all__ = [
+    "CSV_ENCODING",
+    "MESSAGE_LIMIT",
+    "NAME_LIMIT",
+    "PLACE_LIMIT",
+    "QR_SIZE",
+    "IssuedCode",
+    "SettlementLine",
+    "SettlementStatement",
+    "VoucherDocument",
+    "codes_csv",
+    "format_date",
+    "format_euro",
+    "settlement_csv",
+    "settlement_pdf",
+    "voucher_pdf",
+]

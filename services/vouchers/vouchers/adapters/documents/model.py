@@ -1,0 +1,92 @@
+"""What the service fills a document with: vouchers, settlement statements, issued codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from vouchers.domain.codes import VoucherCode
+
+
+@dataclass(frozen=True)
+class VoucherDocument:
+    """One printable voucher. ``value_cents`` includes ``bonus_cents`` (a campaign's gift)."""
+
+    voucher_id: UUID
+    code: VoucherCode
+    value_cents: int
+    town_name: str
+    programme_name: str
+    valid_at: str
+    expires_on: date
+    recipient_name: str | None = None
+    message: str | None = None
+    bonus_cents: int = 0
+
+    def __post_init__(self) -> None:
+        if self.value_cents <= 0 or not 0 <= self.bonus_cents <= self.value_cents:
+            raise ValueError("a voucher is worth more than 0 and its bonus is part of its value")
+
+
+@dataclass(frozen=True)
+class SettlementLine:
+    """One redemption at the merchant, and how much of it was reversed or refunded since."""
+
+    redeemed_at: datetime
+    voucher_id: UUID
+    redemption_id: UUID
+    amount_cents: int
+    reversed_cents: int
+
+    def __post_init__(self) -> None:
+        if self.amount_cents < 0 or self.reversed_cents < 0:
+            raise ValueError("settlement amounts are 0 or more")
+
+    @property
+    def owed_cents(self) -> int:
+        return self.amount_cents - self.reversed_cents
+
+
+@dataclass(frozen=True)
+class SettlementStatement:
+    """What the association owes one merchant for town vouchers redeemed in a period.
+
+    ``lines`` are printed in the order given; their times as given (pass the town's local time).
+    """
+
+    town_name: str
+    programme_name: str
+    merchant_name: str
+    merchant_id: UUID
+    period_start: date
+    period_end: date
+    lines: Sequence[SettlementLine]
+
+    def __post_init__(self) -> None:
+        if self.period_end < self.period_start:
+            raise ValueError("a settlement period ends on or after its start")
+
+    @property
+    def redeemed_cents(self) -> int:
+        return sum(line.amount_cents for line in self.lines)
+
+    @property
+    def reversed_cents(self) -> int:
+        return sum(line.reversed_cents for line in self.lines)
+
+    @property
+    def owed_cents(self) -> int:
+        return self.redeemed_cents - self.reversed_cents
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """One line of a bulk issue export (codes in the clear: the file is as secret as the money)."""
+
+    voucher_id: UUID
+    code: VoucherCode
+    value_cents: int
+    expires_on: date
+    programme_name: str

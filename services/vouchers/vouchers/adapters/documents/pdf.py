@@ -1,0 +1,71 @@
+"""What every PDF here shares: paragraph styles, margins, the build in reportlab's invariant mode."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    PageTemplate,
+)
+
+_MARGIN = 20 * mm
+_GREY = colors.HexColor("#555555")
+
+
+def _style(name: str, size: float, **options: Any) -> ParagraphStyle:
+    options.setdefault("leading", size * 1.25)
+    return ParagraphStyle(name, fontName=options.pop("font", "Helvetica"), fontSize=size, **options)
+
+
+# Shared by every document.
+_LABEL = _style("label", 9, textColor=_GREY)
+_H1 = _style("h1", 18, font="Helvetica-Bold", spaceAfter=4 * mm)
+
+
+def _build(story: list[Flowable], title: str, *, subject: str, running_head: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    document = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN,
+        bottomMargin=_MARGIN,
+        title=title,
+        subject=subject,
+        author="Downtown",
+        creator="Downtown vouchers",
+        lang="de-DE",
+        invariant=True,
+    )
+    frame = Frame(_MARGIN, _MARGIN, A4[0] - 2 * _MARGIN, A4[1] - 2 * _MARGIN, id="page", showBoundary=0)
+    on_page = _page_decoration(running_head) if running_head else None
+    document.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page or _nothing)])
+    document.build(story)
+    return buffer.getvalue()
+
+
+def _page_decoration(running_head: str) -> Callable[[Canvas, BaseDocTemplate], None]:
+    def decorate(canvas: Canvas, document: BaseDocTemplate) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.setFillColor(_GREY)
+        canvas.drawString(_MARGIN, A4[1] - _MARGIN / 2, running_head)
+        canvas.drawRightString(A4[0] - _MARGIN, _MARGIN / 2, f"Seite / Page {document.page}")
+        canvas.restoreState()
+
+    return decorate
+
+
+def _nothing(canvas: Canvas, document: BaseDocTemplate) -> None:
+    """Voucher pages carry nothing beyond their content."""

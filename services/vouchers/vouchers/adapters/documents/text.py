@@ -1,0 +1,53 @@
+"""User text made printable, and amounts and dates in German notation."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from xml.sax.saxutils import escape
+
+# Cut lengths for user text: what the service accepts (a gift's recipient and message, see
+# ``vouchers.domain.private_events.Gift``) is printed in full; anything longer is cut.
+NAME_LIMIT = 120
+PLACE_LIMIT = 200
+MESSAGE_LIMIT = 1000
+MESSAGE_LINES = 8
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
+def format_euro(cents: int) -> str:
+    """``1.234,50 €``, ``-3,00 €``: German notation, exact (integer cents, never a float)."""
+    return f"{_amount(cents, grouped=True)} €"
+
+
+def format_date(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def _amount(cents: int, *, grouped: bool) -> str:
+    euros, rest = divmod(abs(cents), 100)
+    whole = f"{euros:,}".replace(",", ".") if grouped else str(euros)
+    return f"{'-' if cents < 0 else ''}{whole},{rest:02d}"
+
+
+def _clean(text: str, limit: int, *, keep_newlines: bool = False) -> str:
+    """User text made drawable: NFC, no control or invisible characters, cut to ``limit``."""
+    kept = "".join(
+        character
+        for character in unicodedata.normalize("NFC", text)
+        if unicodedata.category(character) not in _UNPRINTABLE or (keep_newlines and character == "\n")
+    )
+    if keep_newlines:
+        lines = [" ".join(line.split()) for line in kept.split("\n")]
+        lines = [line for line in lines if line]
+        if len(lines) > MESSAGE_LINES:  # the lines beyond the last one allowed run on in it
+            lines = [*lines[: MESSAGE_LINES - 1], " ".join(lines[MESSAGE_LINES - 1 :])]
+        kept = "\n".join(lines)
+    else:
+        kept = " ".join(kept.split())
+    return kept if len(kept) <= limit else kept[: limit - 1].rstrip() + "…"
+
+
+def _markup(text: str, limit: int, *, keep_newlines: bool = False) -> str:
+    """User text as paragraph markup that can only ever mean that text."""
+    return escape(_clean(text, limit, keep_newlines=keep_newlines)).replace("\n", "<br/>")
