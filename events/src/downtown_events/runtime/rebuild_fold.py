@@ -18,6 +18,7 @@ import multiprocessing.process
 import os
 import pickle
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -512,6 +513,7 @@ def _helper_process(job: dict[str, Any], inbox: int, outbox: int, not_mine: tupl
         os.close(fd)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # not the first process's loop's
     signal.set_wakeup_fd(-1)
+    _own_std_streams()
     with os.fdopen(outbox, "wb") as frames:
         try:
             with cyclic_gc_paused(), os.fdopen(inbox, "rb") as orders:
@@ -522,6 +524,25 @@ def _helper_process(job: dict[str, Any], inbox: int, outbox: int, not_mine: tupl
             with suppress(OSError):
                 _write_frame(frames, FAILED, traceback.format_exc())
             raise SystemExit(1) from None
+
+
+def _own_std_streams() -> None:
+    """New ``sys.stdout``/``sys.stderr`` objects over the same files, for this process and its
+    log handlers: a thread of the first process (a progress bar, say) may have been writing
+    at the fork, and the lock of the stream's buffer it held would never be released here."""
+    for name in ("stdout", "stderr"):
+        inherited = getattr(sys, name)
+        try:
+            fd = inherited.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (a test's capture): nothing to reopen
+            continue
+        errors = "backslashreplace" if name == "stderr" else "strict"
+        fresh = open(fd, "w", buffering=1, encoding=inherited.encoding, errors=errors, closefd=False)  # noqa: SIM115
+        setattr(sys, name, fresh)
+        for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+            for handler in getattr(logger, "handlers", ()):
+                if isinstance(handler, logging.StreamHandler) and handler.stream is inherited:
+                    handler.stream = fresh  # not setStream(): it would flush the inherited one first
 
 
 async def _help(job: dict[str, Any], inbox: IO[bytes], frames: IO[bytes]) -> None:
