@@ -426,7 +426,10 @@ class Helper:
         from_helper, outbox = os.pipe()
         job = {**job, "order": order, "claims": claims}
         process = context.Process(
-            target=_helper_process, args=(job, inbox, outbox, (to_helper, from_helper)), name="rebuild-helper"
+            target=_helper_process,
+            args=(job, inbox, outbox, (to_helper, from_helper)),
+            name="rebuild-helper",
+            daemon=True,  # should this process end without stopping it, it ends too
         )
         try:
             process.start()
