@@ -92,6 +92,7 @@ class BulkFold:
         self._town = town
         self._reads = projection.reads()
         self._read_types: dict[str, bool] = {}
+        self._evolve = projection.evolve if type(projection).fold is Projection.fold else None
         self.rows = RowSet()
         if watch:  # folded apart from other partitions: note every row looked at (see fold_in_two)
             self.rows.read = set()
@@ -105,6 +106,10 @@ class BulkFold:
         """Fold a batch; returns how many of its records could not be decoded."""
         undecodable = 0
         town, versions, parked, read_types = self._town, self.versions, self.parked, self._read_types
+        # Each event is folded as soon as it is decoded, and freed: kept for the batch, they
+        # made the fold a third slower (the memory of 5,000 events no longer fits a cache).
+        # A policy with its own fold() gets the batch's events at once, as the live writer gives them.
+        evolve, rows = self._evolve, self.rows
         fresh: list[ReceivedEvent] = []
         for record in records:
             try:
@@ -128,13 +133,21 @@ class BulkFold:
             if version == versions.get(stream, 0) + 1 and not (parked and stream in parked):
                 versions[stream] = version  # next in its stream, as nearly every record of a log
                 if isinstance(event, ReceivedEvent):
-                    fresh.append(event)
+                    if evolve is not None:
+                        evolve(rows, event)
+                    else:
+                        fresh.append(event)
             else:  # a duplicate, a gap, or the event that closes one: as the live consumer decides
                 if event is None:
                     event = SkippedEvent(record, CloudEvent(*fields))
-                fresh += [e for e in select_fresh([event], versions, parked) if isinstance(e, ReceivedEvent)]
+                for released in select_fresh([event], versions, parked):
+                    if isinstance(released, ReceivedEvent):
+                        if evolve is not None:
+                            evolve(rows, released)
+                        else:
+                            fresh.append(released)
         if fresh:
-            self._projection.fold(self.rows, fresh)
+            self._projection.fold(rows, fresh)
         for key, same in groupby(records, _PARTITION):  # a source hands over a partition's records together
             offset = max(map(_OFFSET, same)) + 1
             self.offsets[key] = max(self.offsets.get(key, 0), offset)

@@ -66,11 +66,16 @@ class KafkaTopics:
         bootstrap: str,
         *,
         batch_size: int = 5000,
+        bulk_batch_size: int = 250,
         partitions: Sequence[TopicPartition] | None = None,
     ) -> None:
+        """``batch_size``: records per tracked batch (catching up under the live lock);
+        ``bulk_batch_size``: per batch of the bulk phase, folded in memory, where small
+        batches keep what is being decoded in the processor's cache (5,000 were 10% slower)."""
         self._topics = list(topics)
         self._bootstrap = bootstrap
         self._batch_size = batch_size
+        self._bulk_batch_size = bulk_batch_size
         self._known_partitions = None if partitions is None else list(partitions)
         self._reader = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -153,7 +158,8 @@ class KafkaTopics:
             else:
                 self._reader.resume(partition)
         while any(self._position.get(p, 0) < offset for p, offset in end.items()):
-            fetched = await self._reader.getmany(timeout_ms=500, max_records=self._batch_size)
+            batch_size = self._batch_size if conn is not None else self._bulk_batch_size
+            fetched = await self._reader.getmany(timeout_ms=500, max_records=batch_size)
             records: list[KafkaRecord] = []
             reached: Offsets = {}
             for tp, messages in fetched.items():
