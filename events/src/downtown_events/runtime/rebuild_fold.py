@@ -357,16 +357,17 @@ def _verdict(
 async def _write_share(
     connections: Sequence[Connection], writer: ProjectionWriter, rows: RowSet, versions: dict[str, int]
 ) -> None:
-    """One side's rows split over its connections (PostgreSQL computes the search vectors on
-    as many cores, using the one the other side leaves when it is done first), and its versions."""
+    """One side's rows and versions, each split over its connections (PostgreSQL computes the
+    search vectors on as many cores, using the one the other side leaves when it is done first)."""
+    streams = list(versions.items())
+    count = len(connections)
 
-    async def write(conn: Connection, shard: RowSet, last: bool) -> None:
+    async def write(conn: Connection, shard: RowSet, index: int) -> None:
         await writer.copy(conn, shard)
-        if last:
-            await copy_versions(conn, writer.consumer_name, versions)
+        await copy_versions(conn, writer.consumer_name, dict(streams[index::count]))
 
-    shards = rows.shards(len(connections))
-    await asyncio.gather(*(write(c, shard, c is connections[-1]) for c, shard in zip(connections, shards, strict=True)))
+    shards = rows.shards(count)
+    await asyncio.gather(*(write(conn, shards[index], index) for index, conn in enumerate(connections)))
 
 
 # --- the helper process -------------------------------------------------------------------
