@@ -258,7 +258,7 @@ async def fold_in_two(
             if str(undone) != GONE:
                 log.warning("%s: %s", projection.name, undone)
                 return None
-            # The helper is gone before its share was safely written: read that share here instead.
+            # The helper is gone before this side took anything of its fold: read its share here.
             log.warning("%s: the rebuild's helper process is gone; reading its partitions here", projection.name)
             await helper.stop()
             await reset()  # whatever it may have written
@@ -330,8 +330,8 @@ async def _combine(
         bulk.offsets.update(theirs["offsets"])
         await save_progress(conn, writer.consumer_name, {}, bulk.offsets)
         await save_parked(conn, writer.consumer_name, bulk.parked, set())
-        if await helper.receive(WRITTEN) is None:
-            raise _Undo(GONE)
+        if await helper.receive(WRITTEN) is None:  # this side's fold holds some of its share by now
+            raise _Undo("the helper process ended before it had written its share")
     return theirs
 
 
