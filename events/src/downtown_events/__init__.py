@@ -5,7 +5,7 @@ town's topics. The services' event-sourcing runtime lives in :mod:`downtown_even
 and needs the ``[runtime]`` extra.
 """
 
-from downtown_events import catalog, vouchers
+from downtown_events import catalog, ordering, vouchers
 from downtown_events.contract import (
     EventRegistry,
     IntegrationEvent,
@@ -27,6 +27,7 @@ __all__ = [
     "dead_letter_topic",
     "event_source",
     "events_topic",
+    "ordering",
     "registry",
     "vouchers",
 ]

@@ -279,6 +279,88 @@ class OfferWithdrawn(CatalogEvent):
     reason: EventLine = Field(default="", max_length=200)
 
 
+# --- reservations for orders (the catalog's part of the order saga) -------------------
+
+
+class Slot(ValueObject):
+    """A booked time of a bookable service."""
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+@registry.register
+class OfferSlotBooked(CatalogEvent):
+    """A service's time is taken by an order; no other order can hold it."""
+
+    event_name: ClassVar[str] = "OfferSlotBooked"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    merchant_id: UUID
+    order_id: UUID
+    slot: Slot
+
+
+@registry.register
+class OfferSlotReleased(CatalogEvent):
+    event_name: ClassVar[str] = "OfferSlotReleased"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    merchant_id: UUID
+    order_id: UUID
+    slot: Slot
+
+
+class ReservedLine(ValueObject):
+    offer_id: UUID
+    quantity: int = Field(ge=1)
+    slot: Slot | None = None
+
+
+ReservationRefusal = Literal["out_of_stock", "slot_taken", "offer_unavailable", "merchant_unavailable"]
+
+
+@registry.register
+class OrderReservationMade(CatalogEvent):
+    """Every line of an order is reserved (stock taken by ``OfferStockAdjusted``, slots by
+    ``OfferSlotBooked``), all or none. Keyed by ``reservation_id`` (one per order)."""
+
+    event_name: ClassVar[str] = "OrderReservationMade"
+    schema_version: ClassVar[int] = 1
+    reservation_id: UUID
+    order_id: UUID
+    merchant_id: UUID
+    lines: list[ReservedLine] = Field(min_length=1)
+
+
+@registry.register
+class OrderReservationRefused(CatalogEvent):
+    """Nothing of the order was reserved: a line could not be (``offer_id`` says which)."""
+
+    event_name: ClassVar[str] = "OrderReservationRefused"
+    schema_version: ClassVar[int] = 1
+    reservation_id: UUID
+    order_id: UUID
+    merchant_id: UUID
+    offer_id: UUID | None = None
+    reason: ReservationRefusal
+    detail: EventLine = Field(default="", max_length=500)
+
+
+@registry.register
+class OrderReservationReleased(CatalogEvent):
+    """The order ended without being fulfilled: its stock and slots are free again."""
+
+    event_name: ClassVar[str] = "OrderReservationReleased"
+    schema_version: ClassVar[int] = 1
+    reservation_id: UUID
+    order_id: UUID
+    merchant_id: UUID
+
+
+RESERVATION_EVENTS = (OrderReservationMade, OrderReservationRefused, OrderReservationReleased)
+
+
 MERCHANT_EVENTS = (
     MerchantRegistered,
     MerchantProfileChanged,

@@ -333,6 +333,24 @@ class VoucherExpired(VouchersEvent):
     bonus_breakage_cents: Cents = Field(ge=0)
 
 
+# --- paying part of an order with a voucher ---------------------------------------------
+
+
+@registry.register
+class VoucherPaymentRefused(VouchersEvent):
+    """An order asked for a voucher part its authorisation cannot cover (unknown or expired
+    authorisation, too little left, a shop that does not take the voucher). Keyed by the
+    authorisation's id; a successful payment is ``VoucherRedeemed`` with the order's id."""
+
+    event_name: ClassVar[str] = "VoucherPaymentRefused"
+    schema_version: ClassVar[int] = 1
+    authorization_id: UUID
+    order_id: UUID
+    merchant_id: UUID
+    voucher_cents: Cents = Field(ge=0)
+    reason: EventLine = Field(min_length=1, max_length=500)
+
+
 PROGRAMME_EVENTS = (ProgrammeOpened, ProgrammeChanged, ProgrammeClosed)
 MEMBERSHIP_EVENTS = (MerchantJoinedProgramme, MerchantLeftProgramme)
 CAMPAIGN_EVENTS = (CampaignStarted, CampaignBonusReserved, CampaignBonusGranted, CampaignBonusReleased, CampaignEnded)

@@ -3,7 +3,8 @@
 A town's callers hold one of two kinds of credential:
 
 - a **signed token** (an Ed25519 JWT, see :mod:`downtown_events.runtime.identity`) minted by
-  the service that owns that kind of caller — the catalog mints merchant tokens — and
+  the service that owns that kind of caller — the catalog mints merchant tokens, ordering
+  customer tokens — and
   verified by every service of the town with the issuer's public key;
 - the **association's token**, a secret configured per town, compared in constant time.
 
@@ -22,8 +23,8 @@ from uuid import UUID
 
 from downtown_events.runtime.identity import InvalidToken, TokenVerifier
 
-Role = Literal["merchant", "association"]
-ROLE_ISSUERS: dict[str, str] = {"merchant": "catalog"}
+Role = Literal["merchant", "customer", "association"]
+ROLE_ISSUERS: dict[str, str] = {"merchant": "catalog", "customer": "ordering"}
 """Which service may mint a token of each role: a merchant token signed by any other
 service's key is refused, even though that key is trusted for its own tokens."""
 
@@ -54,6 +55,16 @@ class Principal:
             raise NotPermitted("only a merchant may do this; use your merchant token")
         return self.subject
 
+    @property
+    def customer_id(self) -> UUID | None:
+        return self.subject if self.role == "customer" else None
+
+    def customer(self) -> UUID:
+        """The caller's customer account; anyone else is refused."""
+        if self.role != "customer" or self.subject is None:
+            raise NotPermitted("only a signed-in customer may do this; sign in with the link we e-mail you")
+        return self.subject
+
     def association(self) -> None:
         if self.role != "association":
             raise NotPermitted("only the town's association may do this")
@@ -79,4 +90,5 @@ class TownAuthenticator:
             subject = UUID(verified.subject)
         except ValueError:
             raise InvalidToken("token subject is not an id") from None
-        return Principal(role="merchant", subject=subject, issued_at=datetime.fromtimestamp(verified.issued_at, UTC))
+        role: Role = "merchant" if verified.role == "merchant" else "customer"
+        return Principal(role=role, subject=subject, issued_at=datetime.fromtimestamp(verified.issued_at, UTC))

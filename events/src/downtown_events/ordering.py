@@ -1,0 +1,271 @@
+"""Events of the ordering service: orders and their life cycle (the order saga).
+
+Published on ``<town>.ordering.events``, keyed by ``order_id``. A checkout splits one basket
+into one order per merchant, linked by ``checkout_id``. Money is integer cents (EUR).
+
+What integrators never see: the customer's name, e-mail, phone and full address (the
+service keeps them in private events). The order saga, by choreography:
+
+1. ``OrderPlaced`` → the catalog reserves the stock or the service slots of all its lines,
+   or none (``OrderReservationMade`` / ``OrderReservationRefused`` on the catalog's topic);
+   when a voucher pays part, vouchers redeems it (``VoucherRedeemed`` with the order id) or
+   refuses (``VoucherPaymentRefused``);
+2. the merchant accepts (``OrderAccepted``), declines, or does not answer in time;
+3. everyone agreed → ``OrderConfirmed``; any refusal → ``OrderRejected`` with the reason,
+   and the others compensate (stock released, redemption reversed);
+4. ``OrderReadyForPickup`` → ``OrderHandedOver`` (paid at the shop), or
+   ``OrderOutForDelivery`` → ``OrderDelivered`` or ``OrderDeliveryFailed`` → ``OrderFulfilled``.
+
+The customer may cancel within the grace period and until the merchant has packed
+(``OrderCancelled``); compensation follows as for a rejection. An order paid on invoice gets
+``InvoiceIssued`` with the merchant's next invoice number, without gaps.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from downtown_events.contract import IntegrationEvent, ValueObject, registry
+from downtown_events.text import EventLine
+
+Cents = int
+OfferKind = Literal["product", "service"]
+FulfilmentMethod = Literal["delivery", "pickup"]
+PaymentMethod = Literal["invoice", "at_pickup", "cash_at_door", "card_at_door", "voucher"]
+"""How the part not paid by voucher is paid (``voucher``: nothing is left to pay)."""
+PlacedBy = Literal["customer", "merchant", "association"]
+"""``merchant``/``association``: an assisted order for a customer who phoned."""
+RejectionReason = Literal[
+    "out_of_stock",
+    "slot_taken",
+    "offer_unavailable",
+    "voucher_refused",
+    "declined",
+    "timed_out",
+    "merchant_unavailable",
+]
+Canceller = Literal["customer", "merchant", "association"]
+
+
+class OrderingEvent(IntegrationEvent):
+    service: ClassVar[str] = "ordering"
+
+
+class TimeSlot(ValueObject):
+    """A time a service is booked for, or a pickup window."""
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeSlot:
+        if self.starts_at >= self.ends_at:
+            raise ValueError("a time slot must end after it starts")
+        return self
+
+
+class OrderLine(ValueObject):
+    """One offer of the order, at the price the customer agreed to at checkout."""
+
+    offer_id: UUID
+    kind: OfferKind
+    title: EventLine = Field(min_length=1, max_length=120)
+    quantity: int = Field(ge=1, le=999)
+    unit_price_cents: Cents = Field(ge=0)
+    vat_rate_percent: int = Field(ge=0, le=100, description="the rate the price includes (19 or 7 in Germany)")
+    slot: TimeSlot | None = Field(default=None, description="the booked time of a service")
+
+    @property
+    def gross_cents(self) -> int:
+        return self.quantity * self.unit_price_cents
+
+
+class Fulfilment(ValueObject):
+    """Delivery by a local courier (the fee and zone from the town's settings), or pickup in
+    front of the shop in a window the customer chose. The full delivery address is private."""
+
+    method: FulfilmentMethod
+    pickup_window: TimeSlot | None = None
+    delivery_zone: EventLine | None = Field(default=None, max_length=60, description="e.g. the postal code")
+    delivery_fee_cents: Cents = Field(default=0, ge=0)
+
+
+class Payment(ValueObject):
+    """A voucher may pay all or part (``voucher_cents``, authorised at vouchers first); the
+    rest is paid by ``method``."""
+
+    method: PaymentMethod
+    voucher_authorization_id: UUID | None = None
+    voucher_cents: Cents = Field(default=0, ge=0)
+
+
+@registry.register
+class OrderPlaced(OrderingEvent):
+    event_name: ClassVar[str] = "OrderPlaced"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    checkout_id: UUID
+    merchant_id: UUID
+    lines: list[OrderLine] = Field(min_length=1, max_length=100)
+    fulfilment: Fulfilment
+    payment: Payment
+    goods_cents: Cents = Field(ge=0)
+    total_cents: Cents = Field(ge=0, description="goods plus the delivery fee")
+    placed_by: PlacedBy = "customer"
+    merchant_answer_by: AwareDatetime
+    cancellable_until: AwareDatetime
+
+
+class OrderEvent(OrderingEvent):
+    order_id: UUID
+    merchant_id: UUID
+
+
+@registry.register
+class OrderStockReserved(OrderEvent):
+    """The catalog reserved the stock or the slots of every line (its ``OrderReservationMade``)."""
+
+    event_name: ClassVar[str] = "OrderStockReserved"
+    schema_version: ClassVar[int] = 1
+
+
+@registry.register
+class OrderVoucherRedeemed(OrderEvent):
+    """Vouchers took the voucher part of the payment (its ``VoucherRedeemed`` for this order)."""
+
+    event_name: ClassVar[str] = "OrderVoucherRedeemed"
+    schema_version: ClassVar[int] = 1
+    voucher_cents: Cents = Field(gt=0)
+    redemption_id: UUID
+
+
+@registry.register
+class OrderAccepted(OrderEvent):
+    """The merchant will fulfil it (once stock and voucher are secured, it is confirmed)."""
+
+    event_name: ClassVar[str] = "OrderAccepted"
+    schema_version: ClassVar[int] = 1
+
+
+@registry.register
+class OrderConfirmed(OrderEvent):
+    """Stock or slots reserved, voucher part redeemed, merchant accepted: the order stands."""
+
+    event_name: ClassVar[str] = "OrderConfirmed"
+    schema_version: ClassVar[int] = 1
+
+
+@registry.register
+class OrderRejected(OrderEvent):
+    """It will not happen; the catalog releases what it reserved, vouchers reverses what it
+    redeemed."""
+
+    event_name: ClassVar[str] = "OrderRejected"
+    schema_version: ClassVar[int] = 1
+    reason: RejectionReason
+    detail: EventLine = Field(default="", max_length=500)
+
+
+@registry.register
+class OrderCancelled(OrderEvent):
+    event_name: ClassVar[str] = "OrderCancelled"
+    schema_version: ClassVar[int] = 1
+    by: Canceller
+    detail: EventLine = Field(default="", max_length=500)
+
+
+@registry.register
+class OrderPacked(OrderEvent):
+    """From now on the customer can no longer cancel."""
+
+    event_name: ClassVar[str] = "OrderPacked"
+    schema_version: ClassVar[int] = 1
+
+
+@registry.register
+class OrderReadyForPickup(OrderEvent):
+    event_name: ClassVar[str] = "OrderReadyForPickup"
+    schema_version: ClassVar[int] = 1
+
+
+@registry.register
+class OrderHandedOver(OrderEvent):
+    """The customer collected it at the shop and paid what was left to pay there."""
+
+    event_name: ClassVar[str] = "OrderHandedOver"
+    schema_version: ClassVar[int] = 1
+    paid_cents: Cents = Field(ge=0)
+
+
+@registry.register
+class OrderOutForDelivery(OrderEvent):
+    event_name: ClassVar[str] = "OrderOutForDelivery"
+    schema_version: ClassVar[int] = 1
+
+
+@registry.register
+class OrderDelivered(OrderEvent):
+    event_name: ClassVar[str] = "OrderDelivered"
+    schema_version: ClassVar[int] = 1
+    paid_cents: Cents = Field(default=0, ge=0, description="taken at the door, if paid there")
+
+
+@registry.register
+class OrderDeliveryFailed(OrderEvent):
+    """Nobody there, wrong address: the goods go back to the shop, the order is rejected."""
+
+    event_name: ClassVar[str] = "OrderDeliveryFailed"
+    schema_version: ClassVar[int] = 1
+    detail: EventLine = Field(default="", max_length=500)
+
+
+@registry.register
+class OrderFulfilled(OrderEvent):
+    event_name: ClassVar[str] = "OrderFulfilled"
+    schema_version: ClassVar[int] = 1
+
+
+class VatAmount(ValueObject):
+    rate_percent: int = Field(ge=0, le=100)
+    net_cents: Cents = Field(ge=0)
+    vat_cents: Cents = Field(ge=0)
+
+
+@registry.register
+class InvoiceIssued(OrderEvent):
+    """An invoice with the particulars § 14 UStG asks for; the number is the merchant's next,
+    without gaps (numbers are taken in the same transaction as this event)."""
+
+    event_name: ClassVar[str] = "InvoiceIssued"
+    schema_version: ClassVar[int] = 1
+    invoice_number: EventLine = Field(min_length=1, max_length=40)
+    sequence: int = Field(ge=1)
+    issued_on: date
+    net_cents: Cents = Field(ge=0)
+    vat: list[VatAmount]
+    gross_cents: Cents = Field(ge=0)
+
+
+ORDER_EVENTS = (
+    OrderPlaced,
+    OrderStockReserved,
+    OrderVoucherRedeemed,
+    OrderAccepted,
+    OrderConfirmed,
+    OrderRejected,
+    OrderCancelled,
+    OrderPacked,
+    OrderReadyForPickup,
+    OrderHandedOver,
+    OrderOutForDelivery,
+    OrderDelivered,
+    OrderDeliveryFailed,
+    OrderFulfilled,
+    InvoiceIssued,
+)
+ENDINGS = (OrderRejected, OrderCancelled, OrderDeliveryFailed)
+"""After these, what the others reserved or redeemed for the order is given back."""
