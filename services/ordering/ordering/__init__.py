@@ -1,0 +1,1 @@
+"""Downtown's ordering service: baskets, checkout, orders and the order saga."""

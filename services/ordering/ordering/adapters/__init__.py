@@ -1,0 +1,1 @@
+"""What ordering talks to: PostgreSQL read models, SMTP, documents (invoices)."""

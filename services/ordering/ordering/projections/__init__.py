@@ -1,0 +1,1 @@
+"""The ordering read models, rebuilt from the log."""
