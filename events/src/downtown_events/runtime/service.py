@@ -45,10 +45,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Reaction:
-    """A process manager and the services whose topics it reacts to."""
+    """A consumer that acts on events — a process manager appending events of its own, or a
+    notifier queueing e-mails — and where it reads them: the topics of ``sources`` (empty:
+    the service's own), or the service's own store (``from_store``: private events too)."""
 
-    manager: ProcessManager
-    sources: tuple[str, ...]
+    manager: ProcessManager | EventHandler
+    sources: tuple[str, ...] = ()
+    from_store: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,26 +102,27 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         topics = service.topics_of(settings.town, sources)
         return [Subscription(topic, consumer, name=f"{name}@{topic}" if len(topics) > 1 else name) for topic in topics]
 
-    def store_feed(writer: ProjectionWriter) -> Callable[[asyncio.Event], Awaitable[None]]:
-        """A projection of private events reads the service's own store, not a topic."""
+    def store_feed(handler: EventHandler) -> Callable[[asyncio.Event], Awaitable[None]]:
+        """A consumer of private events reads the service's own store, not a topic."""
 
         async def feed(stop: asyncio.Event) -> None:
             opened = await pool()
-            async with opened.connection() as conn:
-                await writer.create_tables(conn)
-            dead_letters = StoreDeadLetters(opened, writer.consumer_name)
+            if isinstance(handler, ProjectionWriter):
+                async with opened.connection() as conn:
+                    await handler.create_tables(conn)
+            dead_letters = StoreDeadLetters(opened, handler.consumer_name)
             consumer = TrackingConsumer(
                 opened,
-                writer,
+                handler,
                 dead_letters,
                 town=settings.town,
                 service=service.name,
-                progress=checkpointing(writer.consumer_name),
+                progress=checkpointing(handler.consumer_name),
             )
             reader = StoreReader(town=settings.town, service=service.name)
-            await StoreFeed(opened, consumer, writer.consumer_name, reader).run(stop)
+            await StoreFeed(opened, consumer, handler.consumer_name, reader).run(stop)
 
-        feed.__name__ = f"store feed of {writer.consumer_name}"
+        feed.__name__ = f"store feed of {handler.consumer_name}"
         return feed
 
     agents: list[Subscription] = []
@@ -129,7 +133,10 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         else:
             agents += subscriptions(projection.name, ProjectionWriter(projection), projection.sources)
     for reaction in service.reactions:
-        agents += subscriptions(reaction.manager.consumer_name, reaction.manager, reaction.sources)
+        if reaction.from_store:
+            feeds.append(store_feed(reaction.manager))
+        else:
+            agents += subscriptions(reaction.manager.consumer_name, reaction.manager, reaction.sources)
 
     async def relay(stop: asyncio.Event) -> None:
         await OutboxRelay(await pool(), await producer(), town=settings.town, service=service.name).run(stop)
