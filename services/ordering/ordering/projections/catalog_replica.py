@@ -1,0 +1,223 @@
+"""Ordering's own replica of the town's catalog, kept from the catalog's events.
+
+Checkout prices, availability and merchant status come from here, never from a call to
+the catalog: offers (price, stock, kind, duration and weekly hours of a service, withdrawn),
+the service slots the catalog booked for orders, and merchants (name, contact, address and
+tax number for invoices, delivery and pickup, opening hours, closed, suspended, revoked
+tokens). Each row is written by one catalog stream only (an offer's, a merchant's), so
+worker replicas never contend for a row; a row may lag the catalog by a moment, and the
+catalog's reservation has the last word on stock and slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from downtown_events.catalog import (
+    MERCHANT_EVENTS,
+    MerchantClosed,
+    MerchantProfile,
+    MerchantProfileChanged,
+    MerchantRegistered,
+    MerchantReinstated,
+    MerchantReopened,
+    MerchantSuspended,
+    MerchantTokensRevoked,
+    OfferDetailsChanged,
+    OfferListed,
+    OfferPriceChanged,
+    OfferSlotBooked,
+    OfferSlotReleased,
+    OfferStockAdjusted,
+    OfferWithdrawn,
+    OpeningHoursChanged,
+)
+from downtown_events.runtime.projection import Projection, Row, RowSet, Table
+from downtown_events.runtime.records import ReceivedEvent
+
+OFFERS = Table(
+    name="ordering_offers",
+    key="offer_id",
+    columns={
+        "offer_id": "uuid",
+        "merchant_id": "uuid",
+        "kind": "text",
+        "title": "text",
+        "category": "text",
+        "price_cents": "bigint",
+        "stock": "integer",
+        "duration_minutes": "integer",
+        "weekly_availability": "jsonb",
+        "withdrawn": "boolean",
+        "updated_at": "timestamptz",
+    },
+    indexes=("{table} (merchant_id)",),
+)
+SLOTS = Table(
+    name="ordering_booked_slots",
+    key="booking_id",
+    columns={
+        "booking_id": "text",
+        "offer_id": "uuid",
+        "order_id": "uuid",
+        "starts_at": "timestamptz",
+        "ends_at": "timestamptz",
+    },
+    indexes=("{table} (offer_id, starts_at)",),
+)
+MERCHANTS = Table(
+    name="ordering_merchants",
+    key="merchant_id",
+    columns={
+        "merchant_id": "uuid",
+        "name": "text",
+        "category": "text",
+        "street": "text",
+        "postal_code": "text",
+        "city": "text",
+        "phone": "text",
+        "email": "text",
+        "tax_number": "text",
+        "video_consultation_url": "text",
+        "offers_delivery": "boolean",
+        "offers_pickup": "boolean",
+        "opening_hours": "jsonb",
+        "closed": "boolean",
+        "suspended": "boolean",
+        "tokens_valid_after": "timestamptz",
+        "updated_at": "timestamptz",
+    },
+)
+_OFFER_EVENTS = (
+    OfferListed,
+    OfferDetailsChanged,
+    OfferPriceChanged,
+    OfferStockAdjusted,
+    OfferWithdrawn,
+    OfferSlotBooked,
+    OfferSlotReleased,
+)
+_EVENTS = (*_OFFER_EVENTS, *MERCHANT_EVENTS)
+
+
+class CatalogReplica(Projection):
+    name = "catalog_replica"
+    tables = (OFFERS, SLOTS, MERCHANTS)
+    event_types = _EVENTS
+    sources = ("catalog",)
+
+    def touches(self, event: ReceivedEvent) -> Iterable[tuple[Table, Any]]:
+        data: Any = event.event
+        if isinstance(data, OfferSlotBooked | OfferSlotReleased):
+            return [(SLOTS, _booking(data))]
+        if isinstance(data, _OFFER_EVENTS):
+            return [(OFFERS, data.offer_id)]
+        if isinstance(data, MERCHANT_EVENTS):
+            return [(MERCHANTS, data.merchant_id)]
+        return []
+
+    def evolve(self, rows: RowSet, event: ReceivedEvent) -> None:
+        data: Any = event.event
+        if isinstance(data, OfferSlotBooked):
+            rows.put(
+                SLOTS,
+                {"booking_id": _booking(data), "offer_id": data.offer_id, "order_id": data.order_id}
+                | {"starts_at": data.slot.starts_at, "ends_at": data.slot.ends_at},
+            )
+        elif isinstance(data, OfferSlotReleased):
+            rows.delete(SLOTS, _booking(data))
+        elif isinstance(data, _OFFER_EVENTS):
+            _offer(rows, event)
+        elif isinstance(data, MERCHANT_EVENTS):
+            _merchant(rows, event)
+
+
+def _booking(data: Any) -> str:
+    return f"{data.offer_id}:{data.order_id}:{data.slot.starts_at.isoformat()}"
+
+
+def _offer(rows: RowSet, event: ReceivedEvent) -> None:
+    data: Any = event.event
+    if isinstance(data, OfferListed):
+        row: Row = {
+            "offer_id": data.offer_id,
+            "merchant_id": data.merchant_id,
+            "kind": data.kind,
+            "title": data.title,
+            "category": data.category,
+            "price_cents": data.price_cents,
+            "stock": data.stock,
+            "duration_minutes": data.duration_minutes,
+            "weekly_availability": [window.model_dump(mode="json") for window in data.weekly_availability],
+            "withdrawn": False,
+        }
+    elif (existing := rows.get(OFFERS, data.offer_id)) is None:
+        return  # its listing was unreadable: the offer cannot be sold from here
+    else:
+        row = existing
+        if isinstance(data, OfferDetailsChanged):
+            row.update(title=data.title, category=data.category)
+        elif isinstance(data, OfferPriceChanged):
+            row["price_cents"] = data.price_cents
+        elif isinstance(data, OfferStockAdjusted):
+            row["stock"] = data.stock
+        elif isinstance(data, OfferWithdrawn):
+            row["withdrawn"] = True
+    row["updated_at"] = event.envelope.time
+    rows.put(OFFERS, row)
+
+
+def _merchant(rows: RowSet, event: ReceivedEvent) -> None:
+    data: Any = event.event
+    row = rows.get(MERCHANTS, data.merchant_id) or _unregistered(data.merchant_id)
+    if isinstance(data, MerchantRegistered | MerchantProfileChanged):
+        row.update(_profile(data.profile))
+    if isinstance(data, MerchantRegistered | OpeningHoursChanged):
+        row["opening_hours"] = [window.model_dump(mode="json") for window in data.opening_hours]
+    elif isinstance(data, MerchantClosed | MerchantReopened):
+        row["closed"] = isinstance(data, MerchantClosed)
+    elif isinstance(data, MerchantSuspended | MerchantReinstated):
+        row["suspended"] = isinstance(data, MerchantSuspended)
+    elif isinstance(data, MerchantTokensRevoked):
+        row["tokens_valid_after"] = data.revoked_at
+    row["updated_at"] = event.envelope.time
+    rows.put(MERCHANTS, row)
+
+
+def _unregistered(merchant_id: Any) -> Row:
+    return {
+        "merchant_id": merchant_id,
+        "name": None,
+        "category": None,
+        "street": None,
+        "postal_code": None,
+        "city": None,
+        "phone": None,
+        "email": None,
+        "tax_number": None,
+        "video_consultation_url": None,
+        "offers_delivery": None,
+        "offers_pickup": None,
+        "opening_hours": [],
+        "closed": False,
+        "suspended": False,
+        "tokens_valid_after": None,
+    }
+
+
+def _profile(profile: MerchantProfile) -> Row:
+    url = profile.video_consultation_url
+    return {
+        "name": profile.name,
+        "category": profile.category,
+        "street": profile.address.street,
+        "postal_code": profile.address.postal_code,
+        "city": profile.address.city,
+        "phone": profile.phone,
+        "email": profile.email,
+        "tax_number": getattr(profile, "tax_number", None),
+        "video_consultation_url": str(url) if url else None,
+        "offers_delivery": profile.offers_delivery,
+        "offers_pickup": profile.offers_pickup,
+    }
