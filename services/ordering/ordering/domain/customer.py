@@ -1,0 +1,156 @@
+"""Customer accounts: one per e-mail address, signed in by an e-mailed one-time link.
+
+There are no passwords to leak. The app draws a link's token at random, mails it, and gives
+the domain only the token's SHA-256 and the link's expiry; signing in with the token uses the
+link up. A used or expired link, or one that never was, is refused with a reason that tells
+the customer to ask for a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from downtown_events.contract import IntegrationEvent
+from ordering.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound, SignInRefused, checked
+from ordering.domain.private_events import CustomerAccountOpened, SignInLinkIssued, SignInLinkUsed
+
+MAX_LINK_LIFETIME = timedelta(hours=1)
+MAX_OPEN_LINKS = 5
+"""Links still usable at once: enough for a slow mailbox, too few to flood it."""
+
+
+@dataclass(frozen=True)
+class SignInLink:
+    link_id: UUID
+    token_hash: str = field(repr=False)
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+    def usable_at(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True)
+class CustomerAccount:
+    account_id: UUID
+    email: str = field(repr=False)
+    opened_at: datetime
+    # Read-only by convention: a fold copies it once.
+    links: Mapping[UUID, SignInLink] = field(default_factory=dict, repr=False)
+    version: int = 0
+
+
+def normalise_email(email: str) -> str:
+    """Trimmed, in NFC and lower-case. The domain part is case-blind by RFC 5321; the local
+    part strictly is not, but no mailbox a customer uses tells ``Anna@`` from ``anna@``, and
+    two accounts for one person (one holding half their orders) would be worse."""
+    return unicodedata.normalize("NFC", email.strip()).lower()
+
+
+def account_id_for(email: str, *, key: bytes) -> UUID:
+    """The account (and its stream) for an e-mail address: the same address always finds the
+    same account, so two sign-ups at once meet the event store's concurrency check. Keyed
+    (HMAC-SHA256 under the service's secret) because the id travels in tokens and links: an
+    unkeyed hash would let whoever holds an id test guesses of the address."""
+    digest = hmac.new(key, normalise_email(email).encode(), hashlib.sha256).digest()
+    return UUID(bytes=digest[:16], version=4)
+
+
+def evolve(state: CustomerAccount | None, event: IntegrationEvent) -> CustomerAccount:
+    return _fold(state, [event])
+
+
+def replay(events: Iterable[IntegrationEvent]) -> CustomerAccount | None:
+    history = list(events)
+    if history and not isinstance(history[0], CustomerAccountOpened):
+        raise NotFound("no such customer account")
+    return _fold(None, history) if history else None
+
+
+def _fold(state: CustomerAccount | None, events: Sequence[IntegrationEvent]) -> CustomerAccount:
+    if state is None:
+        first, *events = events
+        if not isinstance(first, CustomerAccountOpened):
+            raise ValueError(f"{type(first).__name__} before CustomerAccountOpened")
+        state = CustomerAccount(first.account_id, first.email, first.opened_at, version=1)
+    links = dict(state.links)
+    for event in events:
+        match event:
+            case SignInLinkIssued():
+                links[event.link_id] = SignInLink(event.link_id, event.token_hash, event.issued_at, event.expires_at)
+            case SignInLinkUsed():
+                links[event.link_id] = replace(links[event.link_id], used_at=event.used_at)
+            case CustomerAccountOpened():
+                raise ValueError("an account is opened once")
+    return replace(state, links=links, version=state.version + len(events))
+
+
+def ensure_exists(state: CustomerAccount | None) -> CustomerAccount:
+    if state is None:
+        raise NotFound("no such customer account")
+    return state
+
+
+def request_link(
+    state: CustomerAccount | None,
+    *,
+    account_id: UUID,
+    email: str,
+    link_id: UUID,
+    token_hash: str,
+    expires_at: datetime,
+    now: datetime,
+) -> list[IntegrationEvent]:
+    """A sign-in link for the address, opening its account the first time. The same request
+    again (same link id and token) decides nothing."""
+    address = normalise_email(email)
+    events: list[IntegrationEvent] = []
+    if state is None:
+        events.append(checked(CustomerAccountOpened, account_id=account_id, email=address, opened_at=now))
+        links: Mapping[UUID, SignInLink] = {}
+    else:
+        if state.account_id != account_id or state.email != address:
+            raise InvalidChange("this account belongs to another e-mail address")
+        links = state.links
+    if link_id in links:
+        if hmac.compare_digest(links[link_id].token_hash.encode(), token_hash.encode()):
+            return []
+        raise AlreadyExists("a sign-in link with this id was issued before")
+    if not now < expires_at <= now + MAX_LINK_LIFETIME:
+        raise InvalidChange("a sign-in link must expire within the hour, and not before it is sent")
+    if sum(link.usable_at(now) for link in links.values()) >= MAX_OPEN_LINKS:
+        raise NotAllowed("several sign-in links are on their way already; use the latest e-mail or try again later")
+    issued = checked(
+        SignInLinkIssued,
+        account_id=account_id,
+        link_id=link_id,
+        token_hash=token_hash,
+        issued_at=now,
+        expires_at=expires_at,
+    )
+    return [*events, issued]
+
+
+def sign_in(state: CustomerAccount | None, *, token_hash: str, now: datetime) -> list[IntegrationEvent]:
+    """The link whose token hashes to ``token_hash`` signs the customer in, once."""
+    account = state
+    link = None
+    if account is not None:
+        given = token_hash.encode()
+        link = next(
+            (link for link in account.links.values() if hmac.compare_digest(link.token_hash.encode(), given)), None
+        )
+    if account is None or link is None:
+        raise SignInRefused("this sign-in link is not valid; request a new one")
+    if link.used_at is not None:
+        raise SignInRefused("this sign-in link was used already; request a new one")
+    if now >= link.expires_at:
+        raise SignInRefused("this sign-in link has expired; request a new one")
+    return [SignInLinkUsed(account_id=account.account_id, link_id=link.link_id, used_at=now)]

@@ -1,0 +1,126 @@
+"""Why a command was refused, in words a customer, a merchant or the association can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class DomainError(Exception):
+    """A rule of the ordering service refused the command; nothing was written."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotFound(DomainError):
+    """The basket, order, account or line does not exist (or is not the caller's)."""
+
+
+class NotAllowed(DomainError):
+    """The caller may not do this (a suspended merchant, a sign-in link that does not open)."""
+
+
+class InvalidChange(DomainError):
+    """The command contradicts the rules or the current state (quantity 0, a past window...)."""
+
+
+class AlreadyExists(DomainError):
+    """The aggregate was created before (same id)."""
+
+
+class NotYetKnown(DomainError):
+    """Ordering's replica of the catalog has not heard of it yet (a merchant registered a
+    moment ago): asking again shortly will do (HTTP 503, Retry-After)."""
+
+
+class OfferUnavailable(InvalidChange):
+    """An offer the replica does not hold (unknown, another town's) or that was withdrawn."""
+
+    def __init__(self, reason: str, offer_id: UUID) -> None:
+        super().__init__(reason)
+        self.offer_id = offer_id
+
+
+class OutOfStock(InvalidChange):
+    """More asked for than the replica knows to be left; the reason says how many are."""
+
+    def __init__(self, reason: str, offer_id: UUID, left: int) -> None:
+        super().__init__(reason)
+        self.offer_id = offer_id
+        self.left = left
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    """A basket line whose offer costs something else now than when it was put in."""
+
+    line_id: UUID
+    offer_id: UUID
+    title: str
+    old_unit_price_cents: int
+    new_unit_price_cents: int
+
+
+class PricesChanged(InvalidChange):
+    """Prices changed since the basket was filled: shown, never silently charged. The
+    customer confirms a new price by putting the line in the basket again."""
+
+    def __init__(self, changes: Sequence[PriceChange]) -> None:
+        listed = "; ".join(
+            f"{change.title}: {euros(change.old_unit_price_cents)} → {euros(change.new_unit_price_cents)}"
+            for change in changes
+        )
+        super().__init__(f"prices changed since you filled the basket ({listed}); confirm the new prices to order")
+        self.changes = tuple(changes)
+
+
+class AlreadyCheckedOut(InvalidChange):
+    """The basket became orders before; ``checkout_id`` says which checkout."""
+
+    def __init__(self, reason: str, checkout_id: UUID | None) -> None:
+        super().__init__(reason)
+        self.checkout_id = checkout_id
+
+
+class TooLate(InvalidChange):
+    """A deadline passed: the merchant's time to answer, the customer's to cancel, a link's."""
+
+
+class TooEarly(InvalidChange):
+    """A deadline has not come yet (a time-out fired before the merchant's time ran out)."""
+
+
+class Contradiction(InvalidChange):
+    """The fact contradicts what the order already knows (a decline after a confirmation, a
+    second redemption for one order): refused so that the order never moves backwards."""
+
+
+class SignInRefused(NotAllowed):
+    """A sign-in link that is unknown, used or expired: the reason says which, so the
+    customer knows to ask for a new one."""
+
+
+def euros(cents: int) -> str:
+    """An amount for a reason text: 1250 -> '12.50 €'."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d} €"
+
+
+def checked(model: type[M], **fields: Any) -> M:
+    """The event, or an :class:`InvalidChange` naming what the contract refused (a title too
+    long, an e-mail address that is none), rather than pydantic's error escaping the domain."""
+    try:
+        return model(**fields)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in detail['loc']) or 'value'}: {detail['msg']}" for detail in error.errors()
+        )
+        raise InvalidChange(problems) from None

@@ -1,0 +1,105 @@
+"""What ordering knows of the catalog and of its town, as checkout asks it.
+
+The app layer fills these from ordering's own replica of the catalog (a read model kept
+from the catalog's events: no synchronous call to another service) and from the town's
+settings. An offer or merchant the replica does not hold is simply absent from the mappings
+checkout is given: unknown, or another town's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta, tzinfo
+from uuid import UUID
+
+from downtown_events.catalog import TimeWindow
+from downtown_events.ordering import OfferKind, TimeSlot
+
+STANDARD_VAT_PERCENT = 19
+"""Germany's standard rate (§ 12 Abs. 1 UStG); the reduced one (7 %) is configured per category."""
+
+
+@dataclass(frozen=True)
+class OfferFacts:
+    """An offer as the replica knows it now. ``stock`` None: not counted (made to order, a
+    service). A service has a duration and weekly bookable hours."""
+
+    offer_id: UUID
+    merchant_id: UUID
+    kind: OfferKind
+    title: str
+    price_cents: int
+    stock: int | None = None
+    withdrawn: bool = False
+    category: str = ""
+    duration_minutes: int | None = None
+    weekly_availability: tuple[TimeWindow, ...] = ()
+    video_consultation: bool = False
+    """A service held by video (the merchant offers video consultations): it gets a meeting link."""
+
+
+@dataclass(frozen=True)
+class MerchantFacts:
+    """A merchant as the replica knows it now, and the VAT rates its offers are sold at
+    (the catalog does not say; the association configures them per category or offer)."""
+
+    merchant_id: UUID
+    name: str
+    category: str = ""
+    suspended: bool = False
+    closed: bool = False
+    closed_note: str = ""
+    offers_delivery: bool = False
+    offers_pickup: bool = True
+    opening_hours: tuple[TimeWindow, ...] = ()
+    vat_percent_by_offer: Mapping[UUID, int] = field(default_factory=dict)
+    vat_percent_by_category: Mapping[str, int] = field(default_factory=dict)
+    """Keyed by category (case does not matter): an offer's own category first, then the merchant's."""
+
+    def vat_percent(self, offer: OfferFacts, standard: int = STANDARD_VAT_PERCENT) -> int:
+        """The rate the offer's price includes: set for the offer, else for its category,
+        else for the merchant's category, else the standard rate."""
+        if offer.offer_id in self.vat_percent_by_offer:
+            return self.vat_percent_by_offer[offer.offer_id]
+        by_category = {name.casefold(): rate for name, rate in self.vat_percent_by_category.items()}
+        for category in (offer.category, self.category):
+            if category and category.casefold() in by_category:
+                return by_category[category.casefold()]
+        return standard
+
+
+@dataclass(frozen=True)
+class TownSettings:
+    """The town's rules for orders. ``delivery_fees_cents`` maps a postal code, or the start
+    of one ("486" for every 486xx), to the courier's fee there: the town's delivery zones."""
+
+    timezone: tzinfo
+    merchant_answer_time: timedelta = timedelta(hours=2)
+    cancellation_grace: timedelta = timedelta(minutes=30)
+    delivery_fees_cents: Mapping[str, int] = field(default_factory=dict)
+    standard_vat_percent: int = STANDARD_VAT_PERCENT
+
+
+def delivery_zone(postal_code: str, fees_cents: Mapping[str, int]) -> tuple[str, int] | None:
+    """The zone (the longest configured postal code or prefix the code starts with) and its
+    fee, or None where the town's couriers do not go."""
+    code = "".join(postal_code.split()).upper()
+    matches = [zone for zone in fees_cents if code.startswith("".join(zone.split()).upper()) and zone.strip()]
+    if not code or not matches:
+        return None
+    zone = max(matches, key=len)
+    return zone, fees_cents[zone]
+
+
+def within_windows(slot: TimeSlot, windows: Iterable[TimeWindow], timezone: tzinfo) -> bool:
+    """Whether the whole of ``slot`` lies inside one weekly window, in the town's wall-clock
+    time (windows never cross midnight, so neither may the slot)."""
+    starts, ends = slot.starts_at.astimezone(timezone), slot.ends_at.astimezone(timezone)
+    if starts.date() != ends.date():
+        return False
+    start_time, end_time = starts.time().replace(tzinfo=None), ends.time().replace(tzinfo=None)
+    return any(
+        window.weekday == starts.weekday() and window.opens <= start_time and end_time <= window.closes
+        for window in windows
+    )

@@ -1,0 +1,404 @@
+"""An order: one merchant's part of a checkout, and its life cycle (the order saga).
+
+The order waits for three answers, which arrive in any order and any number of times: the
+catalog's reservation of stock or slots, vouchers' redemption of the voucher part (only when
+a voucher pays part), and the merchant's acceptance. It is confirmed in the same decision as
+the last of them; any refusal (or the merchant's silence past ``merchant_answer_by``) rejects
+it, and the others compensate on ``OrderRejected``. After the confirmation the merchant packs,
+readies it for pickup and hands it over, or sends it out for delivery; a handing over or a
+delivery fulfils it in the same decision.
+
+Late, repeated or reordered answers never move an order backwards or twice: an answer that
+changes nothing (a duplicate, stock reserved after a rejection) decides nothing, one that
+contradicts what the order knows (a decline after the confirmation) is refused with a
+reason. The merchant's steps after the confirmation (packed, ready, handed over, out for
+delivery, delivered or not) are in :mod:`ordering.domain.fulfilment`, which folds into the
+same :class:`Order`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from downtown_events.catalog import ReservationRefusal
+from downtown_events.contract import IntegrationEvent
+from downtown_events.ordering import (
+    Canceller,
+    Fulfilment,
+    InvoiceIssued,
+    OrderAccepted,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderDelivered,
+    OrderDeliveryFailed,
+    OrderFulfilled,
+    OrderHandedOver,
+    OrderLine,
+    OrderOutForDelivery,
+    OrderPacked,
+    OrderPlaced,
+    OrderReadyForPickup,
+    OrderRejected,
+    OrderStockReserved,
+    OrderVoucherRedeemed,
+    Payment,
+    PlacedBy,
+    RejectionReason,
+)
+from ordering.domain.basket import line_id
+from ordering.domain.errors import Contradiction, InvalidChange, NotFound, TooEarly, TooLate, checked, euros
+from ordering.domain.private_events import MeetingLinkAssigned, OrderCustomerRecorded
+
+Ending = Literal["rejected", "cancelled", "delivery_failed"]
+OrderStatus = Literal[
+    "placed",
+    "confirmed",
+    "packed",
+    "ready_for_pickup",
+    "out_for_delivery",
+    "fulfilled",
+    "rejected",
+    "cancelled",
+    "delivery_failed",
+]
+Condition = Literal["stock", "voucher", "merchant"]
+REJECTED_AS: dict[ReservationRefusal, RejectionReason] = {
+    "out_of_stock": "out_of_stock",
+    "slot_taken": "slot_taken",
+    "offer_unavailable": "offer_unavailable",
+    "merchant_unavailable": "merchant_unavailable",
+}
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: UUID
+    checkout_id: UUID
+    merchant_id: UUID
+    lines: tuple[OrderLine, ...]
+    fulfilment: Fulfilment
+    payment: Payment
+    goods_cents: int
+    total_cents: int
+    placed_by: PlacedBy
+    merchant_answer_by: datetime
+    cancellable_until: datetime
+    stock_reserved: bool = False
+    redemption_id: UUID | None = None
+    accepted: bool = False
+    confirmed: bool = False
+    packed: bool = False
+    ready_for_pickup: bool = False
+    out_for_delivery: bool = False
+    handed_over: bool = False
+    delivered: bool = False
+    fulfilled: bool = False
+    paid_cents: int = 0
+    ending: Ending | None = None
+    rejection_reason: RejectionReason | None = None
+    cancelled_by: Canceller | None = None
+    invoice: InvoiceIssued | None = None
+    customer: OrderCustomerRecorded | None = field(default=None, repr=False)
+    # Read-only by convention: a fold copies it once. Keyed by the line id (offer and slot).
+    meeting_links: Mapping[UUID, str] = field(default_factory=dict, repr=False)
+    version: int = 0
+
+    @property
+    def status(self) -> OrderStatus:
+        if self.ending is not None:
+            return self.ending
+        if self.fulfilled:
+            return "fulfilled"
+        if self.out_for_delivery:
+            return "out_for_delivery"
+        if self.ready_for_pickup:
+            return "ready_for_pickup"
+        if self.packed:
+            return "packed"
+        if self.confirmed:
+            return "confirmed"
+        return "placed"
+
+    @property
+    def ended(self) -> bool:
+        """Rejected, cancelled or failed in delivery: what was reserved or redeemed is given back."""
+        return self.ending is not None
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more will happen to it: ended, or fulfilled."""
+        return self.ended or self.fulfilled
+
+    @property
+    def delivery(self) -> bool:
+        return self.fulfilment.method == "delivery"
+
+    @property
+    def needs_voucher(self) -> bool:
+        return self.payment.voucher_cents > 0
+
+    @property
+    def voucher_redeemed(self) -> bool:
+        return self.redemption_id is not None
+
+    @property
+    def due_cents(self) -> int:
+        """What is left to pay once the voucher part is paid."""
+        return self.total_cents - self.payment.voucher_cents
+
+    @property
+    def waiting_for(self) -> tuple[Condition, ...]:
+        """The answers a placed order still waits for before it is confirmed."""
+        if self.confirmed or self.ended:
+            return ()
+        missing: list[Condition] = []
+        if not self.stock_reserved:
+            missing.append("stock")
+        if self.needs_voucher and not self.voucher_redeemed:
+            missing.append("voucher")
+        if not self.accepted:
+            missing.append("merchant")
+        return tuple(missing)
+
+
+def evolve(state: Order | None, event: IntegrationEvent) -> Order:
+    return _fold(state, [event])
+
+
+def replay(events: Iterable[IntegrationEvent]) -> Order | None:
+    history = list(events)
+    if history and not isinstance(history[0], OrderPlaced):
+        raise NotFound("no such order")
+    return _fold(None, history) if history else None
+
+
+def _placed(event: OrderPlaced) -> Order:
+    return Order(
+        event.order_id,
+        event.checkout_id,
+        event.merchant_id,
+        tuple(event.lines),
+        event.fulfilment,
+        event.payment,
+        event.goods_cents,
+        event.total_cents,
+        event.placed_by,
+        event.merchant_answer_by,
+        event.cancellable_until,
+        version=1,
+    )
+
+
+def _fold(state: Order | None, events: Sequence[IntegrationEvent]) -> Order:
+    if state is None:
+        first, *events = events
+        if not isinstance(first, OrderPlaced):
+            raise ValueError(f"{type(first).__name__} before OrderPlaced")
+        state = _placed(first)
+    links = dict(state.meeting_links)
+    for event in events:
+        state = _apply(state, event, links)
+    return replace(state, meeting_links=links, version=state.version + len(events))
+
+
+def _apply(state: Order, event: IntegrationEvent, links: dict[UUID, str]) -> Order:
+    match event:
+        case OrderStockReserved():
+            return replace(state, stock_reserved=True)
+        case OrderAccepted():
+            return replace(state, accepted=True)
+        case OrderConfirmed():
+            return replace(state, confirmed=True)
+        case OrderPacked():
+            return replace(state, packed=True)
+        case OrderReadyForPickup():
+            return replace(state, ready_for_pickup=True)
+        case OrderOutForDelivery():
+            return replace(state, out_for_delivery=True)
+        case OrderFulfilled():
+            return replace(state, fulfilled=True)
+        case OrderVoucherRedeemed():
+            return replace(state, redemption_id=event.redemption_id)
+        case OrderRejected():
+            return replace(state, ending="rejected", rejection_reason=event.reason)
+        case OrderCancelled():
+            return replace(state, ending="cancelled", cancelled_by=event.by)
+        case OrderDeliveryFailed():
+            return replace(state, ending="delivery_failed")
+        case OrderHandedOver():
+            return replace(state, handed_over=True, paid_cents=event.paid_cents)
+        case OrderDelivered():
+            return replace(state, delivered=True, paid_cents=event.paid_cents)
+        case InvoiceIssued():
+            return replace(state, invoice=event)
+        case OrderCustomerRecorded():
+            return replace(state, customer=event)
+        case MeetingLinkAssigned():
+            links[line_id(event.offer_id, event.slot)] = event.url
+        case OrderPlaced():
+            raise ValueError("an order is placed once")
+    return state
+
+
+def ensure_exists(state: Order | None) -> Order:
+    if state is None:
+        raise NotFound("no such order")
+    return state
+
+
+def then_confirmed(order: Order, events: list[IntegrationEvent]) -> list[IntegrationEvent]:
+    """``events``, and ``OrderConfirmed`` if they complete the order's conditions."""
+    after = _fold(order, events)
+    if not after.confirmed and not after.ended and not after.waiting_for:
+        events.append(OrderConfirmed(order_id=order.order_id, merchant_id=order.merchant_id))
+    return events
+
+
+def _ids(order: Order) -> dict[str, UUID]:
+    return {"order_id": order.order_id, "merchant_id": order.merchant_id}
+
+
+def _rejected(order: Order, reason: RejectionReason, detail: str = "") -> list[IntegrationEvent]:
+    return [checked(OrderRejected, **_ids(order), reason=reason, detail=detail[:500])]
+
+
+# --- the catalog's answer ----------------------------------------------------------------
+
+
+def record_stock_reserved(state: Order | None) -> list[IntegrationEvent]:
+    """The catalog reserved every line. After an ending nothing (the catalog releases on it)."""
+    order = ensure_exists(state)
+    if order.ended or order.stock_reserved:
+        return []
+    return then_confirmed(order, [OrderStockReserved(**_ids(order))])
+
+
+def record_stock_refused(
+    state: Order | None, *, reason: ReservationRefusal, detail: str = ""
+) -> list[IntegrationEvent]:
+    """The catalog could reserve nothing: the order is rejected for the catalog's reason."""
+    order = ensure_exists(state)
+    if order.ended:
+        return []
+    if order.stock_reserved:
+        raise Contradiction("the catalog reserved this order's stock before; a refusal now contradicts it")
+    return _rejected(order, REJECTED_AS[reason], detail)
+
+
+# --- vouchers' answer --------------------------------------------------------------------
+
+
+def record_voucher_redeemed(state: Order | None, *, redemption_id: UUID, voucher_cents: int) -> list[IntegrationEvent]:
+    """Vouchers took the voucher part. After an ending nothing (vouchers reverses on it)."""
+    order = ensure_exists(state)
+    if not order.needs_voucher:
+        raise Contradiction("this order has no voucher part; the redemption must be reversed")
+    if voucher_cents != order.payment.voucher_cents:
+        raise Contradiction(
+            f"the voucher part is {euros(order.payment.voucher_cents)}, not {euros(voucher_cents)}; "
+            "the redemption must be reversed"
+        )
+    if order.voucher_redeemed:
+        if order.redemption_id == redemption_id:
+            return []
+        raise Contradiction(
+            "the voucher part of this order was redeemed before; this second redemption must be reversed"
+        )
+    if order.ended:
+        return []
+    redeemed = OrderVoucherRedeemed(**_ids(order), voucher_cents=voucher_cents, redemption_id=redemption_id)
+    return then_confirmed(order, [redeemed])
+
+
+def record_voucher_refused(state: Order | None, *, reason: str = "") -> list[IntegrationEvent]:
+    """Vouchers could not take the voucher part: the order is rejected."""
+    order = ensure_exists(state)
+    if not order.needs_voucher:
+        raise Contradiction("this order has no voucher part to refuse")
+    if order.ended:
+        return []
+    if order.voucher_redeemed:
+        raise Contradiction("the voucher part of this order was redeemed before; a refusal now contradicts it")
+    return _rejected(order, "voucher_refused", reason)
+
+
+# --- the merchant's answer ---------------------------------------------------------------
+
+
+def accept(state: Order | None, *, now: datetime) -> list[IntegrationEvent]:
+    """The merchant will fulfil it, within its time to answer; accepting twice decides nothing."""
+    order = ensure_exists(state)
+    if order.accepted:
+        return []
+    if order.ended:
+        raise Contradiction(f"this order was {_ended_how(order)}; it can no longer be accepted")
+    if now >= order.merchant_answer_by:
+        raise TooLate(
+            f"the time to answer ran out at {order.merchant_answer_by.isoformat()}; the order is rejected as unanswered"
+        )
+    return then_confirmed(order, [OrderAccepted(**_ids(order))])
+
+
+def decline(state: Order | None, *, reason: str = "") -> list[IntegrationEvent]:
+    """The merchant will not fulfil it. Once accepted it can only be cancelled."""
+    order = ensure_exists(state)
+    if order.ended:
+        return []
+    if order.accepted:
+        raise Contradiction("this order was accepted; cancel it if it cannot be fulfilled")
+    return _rejected(order, "declined", reason)
+
+
+def time_out(state: Order | None, *, now: datetime) -> list[IntegrationEvent]:
+    """The scheduler's call at ``merchant_answer_by``: a merchant who has not accepted by
+    then has declined. Once answered (or ended) it decides nothing, so it may fire again."""
+    order = ensure_exists(state)
+    if order.accepted or order.ended:
+        return []
+    if now < order.merchant_answer_by:
+        raise TooEarly(f"the merchant may still answer until {order.merchant_answer_by.isoformat()}")
+    return _rejected(order, "timed_out", "the merchant did not answer in time")
+
+
+# --- cancellation ------------------------------------------------------------------------
+
+
+def cancel(state: Order | None, *, by: Canceller, reason: str = "", now: datetime) -> list[IntegrationEvent]:
+    """The customer cancels within the grace period and until the merchant has packed; the
+    merchant or the association until it is handed over or delivered. An order that ended
+    already is not cancelled again."""
+    order = ensure_exists(state)
+    if order.ended:
+        return []
+    if order.fulfilled:
+        raise InvalidChange("this order was fulfilled; returns are arranged with the shop")
+    if by == "customer":
+        if order.packed:
+            raise TooLate("the shop has packed this order; ask the shop to cancel it")
+        if now >= order.cancellable_until:
+            raise TooLate(
+                f"this order could be cancelled until {order.cancellable_until.isoformat()}; ask the shop to cancel it"
+            )
+    return [checked(OrderCancelled, **_ids(order), by=by, detail=reason[:500])]
+
+
+def _ended_how(order: Order) -> str:
+    if order.ending == "rejected":
+        return f"rejected ({order.rejection_reason})"
+    if order.ending == "cancelled":
+        return f"cancelled by the {order.cancelled_by}"
+    return "not delivered"
+
+
+def ensure_confirmed(order: Order, doing: str) -> Order:
+    """For the merchant's steps after the confirmation."""
+    if order.ended:
+        raise InvalidChange(f"this order was {_ended_how(order)}; it is not to be {doing}")
+    if not order.confirmed:
+        waiting = ", ".join(order.waiting_for)
+        raise InvalidChange(f"this order is not confirmed yet (it waits for: {waiting}); it cannot be {doing} yet")
+    return order

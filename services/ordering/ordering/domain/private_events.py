@@ -1,0 +1,195 @@
+"""Events the ordering service stores and replays but never publishes.
+
+They hold what integrators must not see: who ordered (name, e-mail, phone, the full delivery
+address, the account or the hash of a guest's access token), baskets (a customer's browsing
+is nobody's business), the invoice numbering, customer accounts and their sign-in links, and
+a video consultation's meeting link (an unguessable URL: whoever has it can join). Each is
+appended in the same decision as the public event it belongs to, where there is one.
+Registered like the public ones because reading the event store needs every type in it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from downtown_events.catalog import EMAIL_PATTERN, Address
+from downtown_events.contract import PrivateEvent, registry
+from downtown_events.ordering import OfferKind, TimeSlot
+from downtown_events.text import EventEmail, EventLine
+
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+"""The SHA-256 of a secret the customer holds (an access token, a sign-in link), lower-case hex."""
+Email = Annotated[EventEmail, Field(pattern=EMAIL_PATTERN, max_length=254)]
+
+
+class OrderingPrivateEvent(PrivateEvent):
+    service: ClassVar[str] = "ordering"
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+@registry.register
+class OrderCustomerRecorded(OrderingPrivateEvent):
+    """Who ordered and where it goes (appended with ``OrderPlaced``). A guest is known by the
+    hash of the access token their link carries; a signed-in customer by the account. An
+    assisted order for a customer who phoned may have a phone number and no e-mail."""
+
+    event_name: ClassVar[str] = "OrderCustomerRecorded"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    checkout_id: UUID
+    name: EventLine = Field(min_length=1, max_length=120)
+    email: Email | None = None
+    phone: EventLine = Field(default="", max_length=40)
+    delivery_address: Address | None = None
+    delivery_note: EventLine = Field(default="", max_length=200)
+    billing_address: Address | None = None
+    account_id: UUID | None = None
+    guest_token_hash: Sha256Hex | None = None
+
+    @model_validator(mode="after")
+    def _one_way_back(self) -> OrderCustomerRecorded:
+        if self.account_id is not None and self.guest_token_hash is not None:
+            raise ValueError("an order belongs to an account or to a guest's token, not both")
+        if self.email is None and not self.phone:
+            raise ValueError("the customer needs an e-mail address or a phone number")
+        return self
+
+
+@registry.register
+class MeetingLinkAssigned(OrderingPrivateEvent):
+    """The video consultation of a booked service takes place at this unguessable URL; it is
+    sent to both sides and shown to nobody else."""
+
+    event_name: ClassVar[str] = "MeetingLinkAssigned"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    offer_id: UUID
+    slot: TimeSlot
+    url: EventLine = Field(min_length=12, max_length=500, pattern=r"^https://[^\s]+$")
+
+
+# --- baskets -----------------------------------------------------------------------------
+
+
+@registry.register
+class BasketOpened(OrderingPrivateEvent):
+    """A basket for a signed-in customer (``account_id``) or for a guest (the hash of the
+    token their browser keeps)."""
+
+    event_name: ClassVar[str] = "BasketOpened"
+    schema_version: ClassVar[int] = 1
+    basket_id: UUID
+    account_id: UUID | None = None
+    access_token_hash: Sha256Hex | None = None
+    opened_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _one_owner(self) -> BasketOpened:
+        if (self.account_id is None) == (self.access_token_hash is None):
+            raise ValueError("a basket belongs to an account or to a guest's token, exactly one")
+        return self
+
+
+@registry.register
+class BasketLinePut(OrderingPrivateEvent):
+    """A line as it is now (put in, its quantity changed, or put again at a new price), with
+    the unit price the customer saw."""
+
+    event_name: ClassVar[str] = "BasketLinePut"
+    schema_version: ClassVar[int] = 1
+    basket_id: UUID
+    line_id: UUID
+    offer_id: UUID
+    merchant_id: UUID
+    kind: OfferKind
+    title: EventLine = Field(min_length=1, max_length=120)
+    quantity: int = Field(ge=1, le=999)
+    unit_price_cents: int = Field(ge=0)
+    slot: TimeSlot | None = None
+
+
+@registry.register
+class BasketLineRemoved(OrderingPrivateEvent):
+    event_name: ClassVar[str] = "BasketLineRemoved"
+    schema_version: ClassVar[int] = 1
+    basket_id: UUID
+    line_id: UUID
+
+
+@registry.register
+class BasketCheckedOut(OrderingPrivateEvent):
+    """The basket became one order per merchant; it changes no more."""
+
+    event_name: ClassVar[str] = "BasketCheckedOut"
+    schema_version: ClassVar[int] = 1
+    basket_id: UUID
+    checkout_id: UUID
+    order_ids: list[UUID] = Field(min_length=1, max_length=100)
+    checked_out_at: AwareDatetime
+
+
+# --- invoice numbers ---------------------------------------------------------------------
+
+
+@registry.register
+class InvoiceNumberTaken(OrderingPrivateEvent):
+    """The merchant's next invoice number went to an order (appended in the same unit of work
+    as the order's ``InvoiceIssued``, so a number exists only with its invoice)."""
+
+    event_name: ClassVar[str] = "InvoiceNumberTaken"
+    schema_version: ClassVar[int] = 1
+    sequence_id: UUID
+    merchant_id: UUID
+    sequence: int = Field(ge=1)
+    order_id: UUID
+    invoice_number: EventLine = Field(min_length=1, max_length=40)
+    taken_on: date
+
+
+# --- customer accounts -------------------------------------------------------------------
+
+
+@registry.register
+class CustomerAccountOpened(OrderingPrivateEvent):
+    """An account for one e-mail address (normalised); it has no password."""
+
+    event_name: ClassVar[str] = "CustomerAccountOpened"
+    schema_version: ClassVar[int] = 1
+    account_id: UUID
+    email: Email
+    opened_at: AwareDatetime
+
+
+@registry.register
+class SignInLinkIssued(OrderingPrivateEvent):
+    """A one-time sign-in link was e-mailed; only its token's hash is kept."""
+
+    event_name: ClassVar[str] = "SignInLinkIssued"
+    schema_version: ClassVar[int] = 1
+    account_id: UUID
+    link_id: UUID
+    token_hash: Sha256Hex
+    issued_at: AwareDatetime
+    expires_at: AwareDatetime
+
+
+@registry.register
+class SignInLinkUsed(OrderingPrivateEvent):
+    """The link signed the customer in; it opens nothing any more."""
+
+    event_name: ClassVar[str] = "SignInLinkUsed"
+    schema_version: ClassVar[int] = 1
+    account_id: UUID
+    link_id: UUID
+    used_at: AwareDatetime
+
+
+ORDER_PRIVATE_EVENTS = (OrderCustomerRecorded, MeetingLinkAssigned)
+BASKET_EVENTS = (BasketOpened, BasketLinePut, BasketLineRemoved, BasketCheckedOut)
+ACCOUNT_EVENTS = (CustomerAccountOpened, SignInLinkIssued, SignInLinkUsed)
