@@ -10,111 +10,56 @@ already knows to fail, the saga settles the rest.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
-from uuid import UUID, uuid5
+from uuid import UUID
 
-from downtown_events.catalog import Address
 from downtown_events.contract import IntegrationEvent
-from downtown_events.ordering import (
-    Fulfilment,
-    OrderAccepted,
-    OrderLine,
-    OrderPlaced,
-    Payment,
-    PaymentMethod,
-    PlacedBy,
-    TimeSlot,
-)
+from downtown_events.ordering import PlacedBy
 from ordering.domain.basket import Basket, BasketLine, ensure_exists, line_id, shown_title
+
+# What the customer chooses, and one merchant's order, live in their own modules; checkout's
+# whole API is still checkout.<name>.
+from ordering.domain.choices import AssistedLine as AssistedLine
+from ordering.domain.choices import CustomerDetails as CustomerDetails
+from ordering.domain.choices import DeliveryChoice as DeliveryChoice
+from ordering.domain.choices import MerchantChoice as MerchantChoice
+from ordering.domain.choices import PaymentChoice as PaymentChoice
+from ordering.domain.choices import PickupChoice as PickupChoice
 from ordering.domain.errors import (
     AlreadyCheckedOut,
     InvalidChange,
     NotAllowed,
     NotYetKnown,
     OfferUnavailable,
-    OutOfStock,
     PriceChange,
     PricesChanged,
-    checked,
-    euros,
 )
-from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings, delivery_zone, within_windows
-from ordering.domain.private_events import BasketCheckedOut, OrderCustomerRecorded
-
-
-@dataclass(frozen=True)
-class DeliveryChoice:
-    """By the town's couriers to this address (where the merchant delivers and a zone covers it)."""
-
-    address: Address = field(repr=False)
-    note: str = field(default="", repr=False)
-
-
-@dataclass(frozen=True)
-class PickupChoice:
-    """In front of the shop in ``window``. An order of services alone needs no window: it
-    takes place at the services' booked times."""
-
-    window: TimeSlot | None = None
-
-
-@dataclass(frozen=True)
-class PaymentChoice:
-    """``voucher_cents`` paid by the voucher authorised as ``voucher_authorization_id`` (at
-    vouchers, before checkout), the rest by ``method``."""
-
-    method: PaymentMethod
-    voucher_authorization_id: UUID | None = None
-    voucher_cents: int = 0
-
-
-@dataclass(frozen=True)
-class MerchantChoice:
-    fulfilment: DeliveryChoice | PickupChoice
-    payment: PaymentChoice
-
-
-@dataclass(frozen=True)
-class CustomerDetails:
-    """Who orders: a guest (``guest_token_hash``, the SHA-256 of the token their order link
-    carries) or a signed-in customer (``account_id``). An assisted order may have neither,
-    and a phone number instead of an e-mail address."""
-
-    name: str = field(repr=False)
-    email: str | None = field(default=None, repr=False)
-    phone: str = field(default="", repr=False)
-    billing_address: Address | None = field(default=None, repr=False)
-    account_id: UUID | None = None
-    guest_token_hash: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class AssistedLine:
-    """A line a merchant or the association enters for a customer who phoned: at today's price."""
-
-    offer_id: UUID
-    quantity: int
-    slot: TimeSlot | None = None
-
-
-@dataclass(frozen=True)
-class PlacedOrder:
-    order_id: UUID
-    placed: OrderPlaced
-    events: tuple[IntegrationEvent, ...]
-    """For the order's stream: ``OrderPlaced``, the private customer record, and for an order
-    the merchant entered itself its ``OrderAccepted``."""
+from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
+from ordering.domain.placement import PlacedOrder as PlacedOrder
+from ordering.domain.placement import order_id_for as order_id_for
+from ordering.domain.placement import place_order
+from ordering.domain.private_events import BasketCheckedOut
 
 
 @dataclass(frozen=True)
 class CheckoutDecision:
+    """The orders of one checkout and, for a basket's, the basket's ``BasketCheckedOut``: to
+    append in one unit of work (see :meth:`appends`)."""
+
     checkout_id: UUID
     orders: tuple[PlacedOrder, ...]
+    basket_id: UUID | None = None
     basket_events: tuple[IntegrationEvent, ...] = ()
+
+    def appends(self) -> dict[UUID, tuple[IntegrationEvent, ...]]:
+        """The events per aggregate id (the basket's, each order's), all new streams but the basket's."""
+        streams = {order.order_id: order.events for order in self.orders}
+        if self.basket_id is not None:
+            streams[self.basket_id] = self.basket_events
+        return streams
 
     @property
     def total_cents(self) -> int:
@@ -123,11 +68,6 @@ class CheckoutDecision:
     @property
     def voucher_cents(self) -> int:
         return sum(order.placed.payment.voucher_cents for order in self.orders)
-
-
-def order_id_for(checkout_id: UUID, merchant_id: UUID) -> UUID:
-    """The order of one merchant in a checkout: a retried checkout names the same orders."""
-    return uuid5(checkout_id, str(merchant_id))
 
 
 def check_out(
@@ -159,7 +99,7 @@ def check_out(
     if any(changes):
         raise PricesChanged([change for change in changes if change is not None])
     orders = tuple(
-        _place_order(
+        place_order(
             checkout_id,
             basket.lines_of(merchant_id),
             merchants[merchant_id],
@@ -178,7 +118,7 @@ def check_out(
         order_ids=[order.order_id for order in orders],
         checked_out_at=now,
     )
-    return CheckoutDecision(checkout_id, orders, (checked_out,))
+    return CheckoutDecision(checkout_id, orders, basket.basket_id, (checked_out,))
 
 
 def place_assisted(
@@ -218,7 +158,7 @@ def place_assisted(
         )
     _check_choices_cover((merchant_id,), {merchant_id: choice}, merchants)
     known = _known_offers(basket_lines, offers, merchants)
-    order = _place_order(
+    order = place_order(
         checkout_id, tuple(basket_lines), merchants[merchant_id], choice, customer, known, settings, now, placed_by
     )
     return CheckoutDecision(checkout_id, (order,))
@@ -276,153 +216,3 @@ def _price_change(line: BasketLine, offer: OfferFacts) -> PriceChange | None:
     if line.unit_price_cents == offer.price_cents:
         return None
     return PriceChange(line.line_id, line.offer_id, line.title, line.unit_price_cents, offer.price_cents)
-
-
-def _place_order(
-    checkout_id: UUID,
-    lines: Sequence[BasketLine],
-    merchant: MerchantFacts,
-    choice: MerchantChoice,
-    customer: CustomerDetails,
-    offers: Mapping[UUID, OfferFacts],
-    settings: TownSettings,
-    now: datetime,
-    placed_by: PlacedBy,
-) -> PlacedOrder:
-    _check_stock(lines, offers)
-    for line in lines:
-        if line.slot is not None:
-            _check_slot(line.slot, offers[line.offer_id], settings, now)
-    fulfilment = _fulfilment(choice.fulfilment, lines, merchant, settings, now)
-    order_lines = [_order_line(line, offers[line.offer_id], merchant, settings) for line in lines]
-    goods = sum(line.gross_cents for line in order_lines)
-    total = goods + fulfilment.delivery_fee_cents
-    payment = _payment(choice, customer, total, merchant)
-    order_id = order_id_for(checkout_id, merchant.merchant_id)
-    placed = checked(
-        OrderPlaced,
-        order_id=order_id,
-        checkout_id=checkout_id,
-        merchant_id=merchant.merchant_id,
-        lines=order_lines,
-        fulfilment=fulfilment,
-        payment=payment,
-        goods_cents=goods,
-        total_cents=total,
-        placed_by=placed_by,
-        merchant_answer_by=now + settings.merchant_answer_time,
-        cancellable_until=now + settings.cancellation_grace,
-    )
-    events: list[IntegrationEvent] = [placed, _customer_record(order_id, checkout_id, customer, choice.fulfilment)]
-    if placed_by == "merchant":
-        events.append(OrderAccepted(order_id=order_id, merchant_id=merchant.merchant_id))
-    return PlacedOrder(order_id, placed, tuple(events))
-
-
-def _check_stock(lines: Sequence[BasketLine], offers: Mapping[UUID, OfferFacts]) -> None:
-    wanted = Counter[UUID]()
-    for line in lines:
-        wanted[line.offer_id] += line.quantity
-    for offer_id, quantity in wanted.items():
-        offer = offers[offer_id]
-        if offer.stock is not None and quantity > offer.stock:
-            title = shown_title(offer.title)
-            left = f"only {offer.stock} left" if offer.stock else "none left"
-            raise OutOfStock(f"{title}: {left}; lower the quantity", offer_id, offer.stock)
-
-
-def _check_slot(slot: TimeSlot, offer: OfferFacts, settings: TownSettings, now: datetime) -> None:
-    title = shown_title(offer.title)
-    if slot.starts_at <= now:
-        raise InvalidChange(f"the time chosen for {title} has passed; choose a later one")
-    if offer.duration_minutes is not None and slot.ends_at - slot.starts_at != timedelta(
-        minutes=offer.duration_minutes
-    ):
-        raise InvalidChange(f"{title} takes {offer.duration_minutes} minutes; choose a slot of that length")
-    if not within_windows(slot, offer.weekly_availability, settings.timezone):
-        raise InvalidChange(f"{title} cannot be booked at that time; choose a time in its bookable hours")
-
-
-def _fulfilment(
-    choice: DeliveryChoice | PickupChoice,
-    lines: Sequence[BasketLine],
-    merchant: MerchantFacts,
-    settings: TownSettings,
-    now: datetime,
-) -> Fulfilment:
-    if isinstance(choice, DeliveryChoice):
-        if not merchant.offers_delivery:
-            raise InvalidChange(f"{merchant.name} does not deliver; choose pickup")
-        zone = delivery_zone(choice.address.postal_code, settings.delivery_fees_cents)
-        if zone is None:
-            raise InvalidChange(f"the town's couriers do not deliver to {choice.address.postal_code}; choose pickup")
-        name, fee = zone
-        return checked(Fulfilment, method="delivery", delivery_zone=name, delivery_fee_cents=fee)
-    window = choice.window
-    if window is None:
-        if any(line.kind == "product" for line in lines):
-            raise InvalidChange(f"choose when to pick up your order at {merchant.name}")
-        return Fulfilment(method="pickup")
-    if not merchant.offers_pickup:
-        raise InvalidChange(f"{merchant.name} offers no pickup; choose delivery")
-    if window.starts_at < now:
-        raise InvalidChange("the pickup window lies in the past; choose a later one")
-    if not within_windows(window, merchant.opening_hours, settings.timezone):
-        raise InvalidChange(f"the pickup window lies outside {merchant.name}'s opening hours; choose another")
-    return Fulfilment(method="pickup", pickup_window=window)
-
-
-def _order_line(line: BasketLine, offer: OfferFacts, merchant: MerchantFacts, settings: TownSettings) -> OrderLine:
-    return checked(
-        OrderLine,
-        offer_id=line.offer_id,
-        kind=line.kind,
-        title=shown_title(offer.title),
-        quantity=line.quantity,
-        unit_price_cents=line.unit_price_cents,
-        vat_rate_percent=merchant.vat_percent(offer, settings.standard_vat_percent),
-        slot=line.slot,
-    )
-
-
-def _payment(choice: MerchantChoice, customer: CustomerDetails, total: int, merchant: MerchantFacts) -> Payment:
-    paying = choice.payment
-    voucher = paying.voucher_cents
-    if voucher < 0:
-        raise InvalidChange("a voucher part is 0 or more")
-    if (voucher > 0) != (paying.voucher_authorization_id is not None):
-        raise InvalidChange("a voucher part needs the voucher's authorisation, and an authorisation a part to pay")
-    if voucher > total:
-        raise InvalidChange(f"the voucher part {euros(voucher)} exceeds the order's total {euros(total)}")
-    method = paying.method
-    if voucher == total > 0:
-        method = "voucher"  # nothing is left to pay by another method
-    elif method == "voucher":
-        raise InvalidChange(f"the voucher pays {euros(voucher)} of {euros(total)}; choose how to pay the rest")
-    delivery = isinstance(choice.fulfilment, DeliveryChoice)
-    if method == "at_pickup" and delivery:
-        raise InvalidChange("payment at pickup needs pickup; with delivery pay at the door or on invoice")
-    if method in ("cash_at_door", "card_at_door") and not delivery:
-        raise InvalidChange(f"payment at the door needs delivery; at {merchant.name} pay at pickup or on invoice")
-    if method == "invoice" and not delivery and customer.billing_address is None:
-        raise InvalidChange("an invoice needs your address; give a billing address")
-    return Payment(method=method, voucher_authorization_id=paying.voucher_authorization_id, voucher_cents=voucher)
-
-
-def _customer_record(
-    order_id: UUID, checkout_id: UUID, customer: CustomerDetails, fulfilment: DeliveryChoice | PickupChoice
-) -> OrderCustomerRecorded:
-    delivery = fulfilment if isinstance(fulfilment, DeliveryChoice) else None
-    return checked(
-        OrderCustomerRecorded,
-        order_id=order_id,
-        checkout_id=checkout_id,
-        name=customer.name.strip(),
-        email=customer.email,
-        phone=customer.phone.strip(),
-        delivery_address=delivery.address if delivery else None,
-        delivery_note=delivery.note if delivery else "",
-        billing_address=customer.billing_address,
-        account_id=customer.account_id,
-        guest_token_hash=customer.guest_token_hash,
-    )

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from downtown_events.catalog import ReservationRefusal
 from downtown_events.ordering import TimeSlot
-from ordering.domain.checkout import AssistedLine, CustomerDetails, MerchantChoice
+from ordering.domain.choices import AssistedLine, CustomerDetails, MerchantChoice
 
 # --- baskets ----------------------------------------------------------------------------
 

@@ -158,6 +158,8 @@ def ensure_invoiceable(state: Order | None) -> Order:
 class InvoiceDecision:
     """What to append in one unit of work: to the merchant's sequence stream, and to the order's."""
 
+    sequence_id: UUID
+    order_id: UUID
     sequence_events: tuple[IntegrationEvent, ...]
     order_events: tuple[IntegrationEvent, ...]
 
@@ -168,8 +170,9 @@ def invoice_order(
     """The next number and the invoice together. An order invoiced before decides nothing;
     a number is taken only for an order that gets its invoice in the same decision."""
     invoiced = ensure_invoiceable(order)
+    sequence_id = invoice_sequence_id(invoiced.merchant_id)
     if invoiced.invoice is not None:
-        return InvoiceDecision((), ())
+        return InvoiceDecision(sequence_id, invoiced.order_id, (), ())
     taken_events = take_number(sequence, merchant_id=invoiced.merchant_id, order_id=invoiced.order_id, today=today)
     if taken_events:
         (taken,) = taken_events
@@ -179,4 +182,4 @@ def invoice_order(
         raise NotFound("no invoice sequence")
     assert isinstance(taken, InvoiceNumberTaken)
     issued = issue(invoiced, taken=taken, standard_vat_percent=standard_vat_percent)
-    return InvoiceDecision(tuple(taken_events), tuple(issued))
+    return InvoiceDecision(sequence_id, invoiced.order_id, tuple(taken_events), tuple(issued))

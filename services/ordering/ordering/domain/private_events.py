@@ -11,7 +11,7 @@ Registered like the public ones because reading the event store needs every type
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -51,6 +51,7 @@ class OrderCustomerRecorded(OrderingPrivateEvent):
     billing_address: Address | None = None
     account_id: UUID | None = None
     guest_token_hash: Sha256Hex | None = None
+    language: Literal["de", "en"] = "de"
 
     @model_validator(mode="after")
     def _one_way_back(self) -> OrderCustomerRecorded:

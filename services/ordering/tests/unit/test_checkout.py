@@ -484,3 +484,14 @@ def test_totals_add_up_to_the_cent_per_merchant_and_the_voucher_part_stays_withi
         assert all(line.vat_rate_percent == rate for line in placed.lines)
     assert decision.total_cents == sum(expected_goods[merchant_id] + fee for merchant_id in choices)
     assert len(decision.basket_events[0].order_ids) == len(choices)  # type: ignore[attr-defined]
+
+
+def test_the_decision_names_the_stream_of_each_event_and_the_customers_language() -> None:
+    state = filled((RIESLING, 1), (BREAD, 1))
+    decision = checkout(state, customer=replace(GUEST, language="en"))
+    appends = decision.appends()
+    assert set(appends) == {state.basket_id, *(order.order_id for order in decision.orders)}
+    assert appends[state.basket_id] == decision.basket_events
+    for placed_order in decision.orders:
+        recorded = appends[placed_order.order_id][1]
+        assert isinstance(recorded, OrderCustomerRecorded) and recorded.language == "en"

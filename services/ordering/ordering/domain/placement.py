@@ -1,0 +1,184 @@
+"""One merchant's order at checkout: its lines priced and taxed, its stock, slots,
+fulfilment and payment checked against what the replica knows, and the events that place it.
+Shared by a customer's checkout and an assisted order (see :mod:`ordering.domain.checkout`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID, uuid5
+
+from downtown_events.contract import IntegrationEvent
+from downtown_events.ordering import Fulfilment, OrderAccepted, OrderLine, OrderPlaced, Payment, PlacedBy, TimeSlot
+from ordering.domain.basket import BasketLine, shown_title
+from ordering.domain.choices import CustomerDetails, DeliveryChoice, MerchantChoice, PickupChoice
+from ordering.domain.errors import InvalidChange, OutOfStock, checked, euros
+from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings, delivery_zone, within_windows
+from ordering.domain.private_events import OrderCustomerRecorded
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order_id: UUID
+    placed: OrderPlaced
+    events: tuple[IntegrationEvent, ...]
+    """For the order's stream: ``OrderPlaced``, the private customer record, and for an order
+    the merchant entered itself its ``OrderAccepted``."""
+
+
+def order_id_for(checkout_id: UUID, merchant_id: UUID) -> UUID:
+    """The order of one merchant in a checkout: a retried checkout names the same orders."""
+    return uuid5(checkout_id, str(merchant_id))
+
+
+def place_order(
+    checkout_id: UUID,
+    lines: Sequence[BasketLine],
+    merchant: MerchantFacts,
+    choice: MerchantChoice,
+    customer: CustomerDetails,
+    offers: Mapping[UUID, OfferFacts],
+    settings: TownSettings,
+    now: datetime,
+    placed_by: PlacedBy,
+) -> PlacedOrder:
+    _check_stock(lines, offers)
+    for line in lines:
+        if line.slot is not None:
+            _check_slot(line.slot, offers[line.offer_id], settings, now)
+    fulfilment = _fulfilment(choice.fulfilment, lines, merchant, settings, now)
+    order_lines = [_order_line(line, offers[line.offer_id], merchant, settings) for line in lines]
+    goods = sum(line.gross_cents for line in order_lines)
+    total = goods + fulfilment.delivery_fee_cents
+    payment = _payment(choice, customer, total, merchant)
+    order_id = order_id_for(checkout_id, merchant.merchant_id)
+    placed = checked(
+        OrderPlaced,
+        order_id=order_id,
+        checkout_id=checkout_id,
+        merchant_id=merchant.merchant_id,
+        lines=order_lines,
+        fulfilment=fulfilment,
+        payment=payment,
+        goods_cents=goods,
+        total_cents=total,
+        placed_by=placed_by,
+        merchant_answer_by=now + settings.merchant_answer_time,
+        cancellable_until=now + settings.cancellation_grace,
+    )
+    events: list[IntegrationEvent] = [placed, _customer_record(order_id, checkout_id, customer, choice.fulfilment)]
+    if placed_by == "merchant":
+        events.append(OrderAccepted(order_id=order_id, merchant_id=merchant.merchant_id))
+    return PlacedOrder(order_id, placed, tuple(events))
+
+
+def _check_stock(lines: Sequence[BasketLine], offers: Mapping[UUID, OfferFacts]) -> None:
+    wanted = Counter[UUID]()
+    for line in lines:
+        wanted[line.offer_id] += line.quantity
+    for offer_id, quantity in wanted.items():
+        offer = offers[offer_id]
+        if offer.stock is not None and quantity > offer.stock:
+            title = shown_title(offer.title)
+            left = f"only {offer.stock} left" if offer.stock else "none left"
+            raise OutOfStock(f"{title}: {left}; lower the quantity", offer_id, offer.stock)
+
+
+def _check_slot(slot: TimeSlot, offer: OfferFacts, settings: TownSettings, now: datetime) -> None:
+    title = shown_title(offer.title)
+    if slot.starts_at <= now:
+        raise InvalidChange(f"the time chosen for {title} has passed; choose a later one")
+    if offer.duration_minutes is not None and slot.ends_at - slot.starts_at != timedelta(
+        minutes=offer.duration_minutes
+    ):
+        raise InvalidChange(f"{title} takes {offer.duration_minutes} minutes; choose a slot of that length")
+    if not within_windows(slot, offer.weekly_availability, settings.timezone):
+        raise InvalidChange(f"{title} cannot be booked at that time; choose a time in its bookable hours")
+
+
+def _fulfilment(
+    choice: DeliveryChoice | PickupChoice,
+    lines: Sequence[BasketLine],
+    merchant: MerchantFacts,
+    settings: TownSettings,
+    now: datetime,
+) -> Fulfilment:
+    if isinstance(choice, DeliveryChoice):
+        if not merchant.offers_delivery:
+            raise InvalidChange(f"{merchant.name} does not deliver; choose pickup")
+        zone = delivery_zone(choice.address.postal_code, settings.delivery_fees_cents)
+        if zone is None:
+            raise InvalidChange(f"the town's couriers do not deliver to {choice.address.postal_code}; choose pickup")
+        name, fee = zone
+        return checked(Fulfilment, method="delivery", delivery_zone=name, delivery_fee_cents=fee)
+    window = choice.window
+    if window is None:
+        if any(line.kind == "product" for line in lines):
+            raise InvalidChange(f"choose when to pick up your order at {merchant.name}")
+        return Fulfilment(method="pickup")
+    if not merchant.offers_pickup:
+        raise InvalidChange(f"{merchant.name} offers no pickup; choose delivery")
+    if window.starts_at < now:
+        raise InvalidChange("the pickup window lies in the past; choose a later one")
+    if not within_windows(window, merchant.opening_hours, settings.timezone):
+        raise InvalidChange(f"the pickup window lies outside {merchant.name}'s opening hours; choose another")
+    return Fulfilment(method="pickup", pickup_window=window)
+
+
+def _order_line(line: BasketLine, offer: OfferFacts, merchant: MerchantFacts, settings: TownSettings) -> OrderLine:
+    return checked(
+        OrderLine,
+        offer_id=line.offer_id,
+        kind=line.kind,
+        title=shown_title(offer.title),
+        quantity=line.quantity,
+        unit_price_cents=line.unit_price_cents,
+        vat_rate_percent=merchant.vat_percent(offer, settings.standard_vat_percent),
+        slot=line.slot,
+    )
+
+
+def _payment(choice: MerchantChoice, customer: CustomerDetails, total: int, merchant: MerchantFacts) -> Payment:
+    paying = choice.payment
+    voucher = paying.voucher_cents
+    if voucher < 0:
+        raise InvalidChange("a voucher part is 0 or more")
+    if (voucher > 0) != (paying.voucher_authorization_id is not None):
+        raise InvalidChange("a voucher part needs the voucher's authorisation, and an authorisation a part to pay")
+    if voucher > total:
+        raise InvalidChange(f"the voucher part {euros(voucher)} exceeds the order's total {euros(total)}")
+    method = paying.method
+    if voucher == total > 0:
+        method = "voucher"  # nothing is left to pay by another method
+    elif method == "voucher":
+        raise InvalidChange(f"the voucher pays {euros(voucher)} of {euros(total)}; choose how to pay the rest")
+    delivery = isinstance(choice.fulfilment, DeliveryChoice)
+    if method == "at_pickup" and delivery:
+        raise InvalidChange("payment at pickup needs pickup; with delivery pay at the door or on invoice")
+    if method in ("cash_at_door", "card_at_door") and not delivery:
+        raise InvalidChange(f"payment at the door needs delivery; at {merchant.name} pay at pickup or on invoice")
+    if method == "invoice" and not delivery and customer.billing_address is None:
+        raise InvalidChange("an invoice needs your address; give a billing address")
+    return Payment(method=method, voucher_authorization_id=paying.voucher_authorization_id, voucher_cents=voucher)
+
+
+def _customer_record(
+    order_id: UUID, checkout_id: UUID, customer: CustomerDetails, fulfilment: DeliveryChoice | PickupChoice
+) -> OrderCustomerRecorded:
+    delivery = fulfilment if isinstance(fulfilment, DeliveryChoice) else None
+    return checked(
+        OrderCustomerRecorded,
+        order_id=order_id,
+        checkout_id=checkout_id,
+        name=customer.name.strip(),
+        email=customer.email,
+        phone=customer.phone.strip(),
+        delivery_address=delivery.address if delivery else None,
+        delivery_note=delivery.note if delivery else "",
+        billing_address=customer.billing_address,
+        account_id=customer.account_id,
+        guest_token_hash=customer.guest_token_hash,
+        language=customer.language,
+    )
