@@ -1,1 +1,1 @@
-"""Pure order rules: baskets, checkout, the order state machine, invoices. No I/O, no framework."""
+"""Pure order rules: baskets, checkout, the order state machine, invoices, customer accounts. No I/O, no framework."""

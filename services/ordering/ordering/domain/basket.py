@@ -170,12 +170,8 @@ def put(
     """Put an offer in at the price the customer sees now, or replace its line (a new
     quantity, a price confirmed again). The same line again decides nothing."""
     basket = _ensure_open(state)
-    _check_quantity(quantity)
     title = shown_title(title)
-    if kind == "service" and slot is None:
-        raise InvalidChange(f"{title} is booked for a time: choose one of its slots")
-    if kind == "product" and slot is not None:
-        raise InvalidChange(f"{title} is a product; only a service is booked for a time")
+    check_line(kind, title, quantity, slot)
     if unit_price_cents < 0:
         raise InvalidChange("a price is 0 or more")
     new_id = line_id(offer_id, slot)
@@ -205,6 +201,15 @@ def remove(state: Basket | None, *, line_id: UUID) -> list[IntegrationEvent]:
     if line_id not in basket.lines:
         return []
     return [BasketLineRemoved(basket_id=basket.basket_id, line_id=line_id)]
+
+
+def check_line(kind: OfferKind, title: str, quantity: int, slot: TimeSlot | None) -> None:
+    """What any order line must be: 1 to 999 of it, and a slot for a service only."""
+    _check_quantity(quantity)
+    if kind == "service" and slot is None:
+        raise InvalidChange(f"{title} is booked for a time: choose one of its slots")
+    if kind == "product" and slot is not None:
+        raise InvalidChange(f"{title} is a product; only a service is booked for a time")
 
 
 def _ensure_open(state: Basket | None) -> Basket:

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import PlacedBy
-from ordering.domain.basket import Basket, BasketLine, ensure_exists, line_id, shown_title
+from ordering.domain.basket import MAX_LINES, Basket, BasketLine, check_line, ensure_exists, line_id, shown_title
 
 # What the customer chooses, and one merchant's order, live in their own modules; checkout's
 # whole API is still checkout.<name>.
@@ -136,14 +136,15 @@ def place_assisted(
 ) -> CheckoutDecision:
     """An order a merchant or the association enters for a customer who phoned, at today's
     prices, by the same rules as a checkout. One the merchant enters is accepted at once."""
-    if not lines:
-        raise InvalidChange("an order needs at least one line")
+    if not 1 <= len(lines) <= MAX_LINES:
+        raise InvalidChange(f"an order has 1 to {MAX_LINES} lines")
     _check_customer(customer, placed_by)
     basket_lines = []
     for line in lines:
         offer = offers.get(line.offer_id)
         if offer is None or offer.merchant_id != merchant_id:
             raise OfferUnavailable("this merchant offers no such thing (any more)", line.offer_id)
+        check_line(offer.kind, shown_title(offer.title), line.quantity, line.slot)
         basket_lines.append(
             BasketLine(
                 line_id(offer.offer_id, line.slot),

@@ -250,7 +250,7 @@ def ensure_exists(state: Order | None) -> Order:
     return state
 
 
-def then_confirmed(order: Order, events: list[IntegrationEvent]) -> list[IntegrationEvent]:
+def _then_confirmed(order: Order, events: list[IntegrationEvent]) -> list[IntegrationEvent]:
     """``events``, and ``OrderConfirmed`` if they complete the order's conditions."""
     after = _fold(order, events)
     if not after.confirmed and not after.ended and not after.waiting_for:
@@ -274,7 +274,7 @@ def record_stock_reserved(state: Order | None) -> list[IntegrationEvent]:
     order = ensure_exists(state)
     if order.ended or order.stock_reserved:
         return []
-    return then_confirmed(order, [OrderStockReserved(**_ids(order))])
+    return _then_confirmed(order, [OrderStockReserved(**_ids(order))])
 
 
 def record_stock_refused(
@@ -311,7 +311,7 @@ def record_voucher_redeemed(state: Order | None, *, redemption_id: UUID, voucher
     if order.ended:
         return []
     redeemed = OrderVoucherRedeemed(**_ids(order), voucher_cents=voucher_cents, redemption_id=redemption_id)
-    return then_confirmed(order, [redeemed])
+    return _then_confirmed(order, [redeemed])
 
 
 def record_voucher_refused(state: Order | None, *, reason: str = "") -> list[IntegrationEvent]:
@@ -340,7 +340,7 @@ def accept(state: Order | None, *, now: datetime) -> list[IntegrationEvent]:
         raise TooLate(
             f"the time to answer ran out at {order.merchant_answer_by.isoformat()}; the order is rejected as unanswered"
         )
-    return then_confirmed(order, [OrderAccepted(**_ids(order))])
+    return _then_confirmed(order, [OrderAccepted(**_ids(order))])
 
 
 def decline(state: Order | None, *, reason: str = "") -> list[IntegrationEvent]:

@@ -416,6 +416,25 @@ def test_an_assisted_order_is_priced_today_and_accepted_at_once_when_the_merchan
             settings=SETTINGS,
             now=NOW,
         )
+    for lines, reason in (
+        ([AssistedLine(RIESLING.offer_id, 0)], "1 to 999"),
+        ([AssistedLine(RIESLING.offer_id, 1, TASTING_SLOT)], "only a service"),
+        ([AssistedLine(TASTING.offer_id, 1)], "choose one of its slots"),
+        ([], "1 to 100 lines"),
+    ):
+        with pytest.raises(InvalidChange, match=reason):
+            place_assisted(
+                checkout_id=uuid4(),
+                merchant_id=WINE.merchant_id,
+                lines=lines,
+                placed_by="merchant",
+                customer=caller,
+                choice=choice,
+                offers=OFFERS,
+                merchants=MERCHANTS,
+                settings=SETTINGS,
+                now=NOW,
+            )
     with pytest.raises(InvalidChange, match="phone number or e-mail"):
         place_assisted(
             checkout_id=uuid4(),
