@@ -1,0 +1,67 @@
+"""Customer accounts without passwords: a one-time sign-in link sent by e-mail.
+
+The link carries the account's id and a random token; only the token's SHA-256 is stored.
+Using it once signs the customer in (the API then mints a customer token); a used or
+expired link is refused. An account exists per e-mail address (its id a keyed hash of the
+address, so an id tells nobody whether an address has an account).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+from downtown_events.runtime.commands import execute
+from ordering.app.context import Context, token_hash
+from ordering.domain import customer as customers
+
+
+@dataclass(frozen=True)
+class SignInLink:
+    account_id: UUID
+    email: str
+    token: str
+
+
+class CustomerHandlers:
+    def __init__(self, context: Context, *, account_key: bytes, link_minutes: int) -> None:
+        self._context = context
+        self._store = context.store
+        self._key = account_key
+        self._lifetime = timedelta(minutes=link_minutes)
+
+    async def request_link(self, email: str) -> SignInLink:
+        address = customers.normalise_email(email)
+        account_id = customers.account_id_for(address, key=self._key)
+        token = secrets.token_urlsafe(32)
+        now = self._context.now()
+        link_id = uuid4()
+        await execute(
+            self._store,
+            str(account_id),
+            customers.replay,
+            lambda state: customers.request_link(
+                state,
+                account_id=account_id,
+                email=address,
+                link_id=link_id,
+                token_hash=token_hash(token),
+                expires_at=now + self._lifetime,
+                now=now,
+            ),
+        )
+        return SignInLink(account_id, address, token)
+
+    async def sign_in(self, account_id: UUID, token: str) -> UUID:
+        """The account the link opens; the link cannot be used again."""
+        now = self._context.now()
+        digest = token_hash(token)
+        await execute(
+            self._store,
+            str(account_id),
+            customers.replay,
+            lambda state: customers.sign_in(state, token_hash=digest, now=now),
+        )
+        return account_id

@@ -1,0 +1,174 @@
+"""An order's life after checkout: the merchant's answers and steps, cancellation, the
+invoice, and what follows a confirmation (a video consultation's meeting link).
+
+Who may see or change an order: its customer (signed in, or a guest with the order link's
+token), its merchant, the association. The rules themselves are the domain's; every
+decision goes through the order's stream, so late or repeated requests change nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Literal
+from uuid import UUID
+
+from downtown_events.contract import IntegrationEvent
+from downtown_events.runtime.commands import execute
+from downtown_events.runtime.principal import NotPermitted, Principal
+from downtown_events.runtime.store import ConcurrencyConflict, EventStore
+from ordering.app.context import Context, order_of, token_hash
+from ordering.app.ports import CatalogReplica
+from ordering.domain import fulfilment
+from ordering.domain import invoice as invoices
+from ordering.domain import order as orders
+from ordering.domain.errors import NotFound
+from ordering.domain.order import Order
+
+Step = Callable[[Order | None], list[IntegrationEvent]]
+
+
+class OrderHandlers:
+    def __init__(self, context: Context, replica: CatalogReplica, *, jitsi_base_url: str) -> None:
+        self._context = context
+        self._store = context.store
+        self._replica = replica
+        self._jitsi = jitsi_base_url
+
+    # --- seeing ---------------------------------------------------------------------------
+
+    async def order(self, order_id: UUID, principal: Principal | None, guest_token: str | None = None) -> Order:
+        order = orders.ensure_exists(await order_of(self._store, order_id))
+        if not self._may_see(order, principal, guest_token):
+            raise NotFound("no such order")
+        return order
+
+    def _may_see(self, order: Order, principal: Principal | None, guest_token: str | None) -> bool:
+        if principal is not None:
+            if principal.role == "association":
+                return True
+            if principal.role == "merchant":
+                return principal.merchant() == order.merchant_id
+            record = order.customer
+            return record is not None and record.account_id == principal.customer_id
+        if guest_token and order.customer is not None and order.customer.guest_token_hash:
+            return hmac.compare_digest(token_hash(guest_token), order.customer.guest_token_hash)
+        return False
+
+    # --- the merchant -------------------------------------------------------------------
+
+    async def accept(self, principal: Principal, order_id: UUID) -> Order:
+        await self._merchants(principal, order_id)
+        now = self._context.now()
+        return await self._decide(order_id, lambda state: orders.accept(state, now=now))
+
+    async def decline(self, principal: Principal, order_id: UUID, reason: str) -> Order:
+        await self._merchants(principal, order_id)
+        return await self._decide(order_id, lambda state: orders.decline(state, reason=reason))
+
+    async def mark_packed(self, principal: Principal, order_id: UUID) -> Order:
+        await self._merchants(principal, order_id)
+        return await self._decide(order_id, fulfilment.mark_packed)
+
+    async def mark_ready(self, principal: Principal, order_id: UUID) -> Order:
+        await self._merchants(principal, order_id)
+        return await self._decide(order_id, fulfilment.mark_ready_for_pickup)
+
+    async def send_out(self, principal: Principal, order_id: UUID) -> Order:
+        await self._merchants(principal, order_id)
+        return await self._decide(order_id, fulfilment.send_out_for_delivery)
+
+    async def hand_over(self, principal: Principal, order_id: UUID, paid_cents: int) -> Order:
+        await self._merchants(principal, order_id)
+        return await self._fulfil(order_id, lambda state: fulfilment.hand_over(state, paid_cents=paid_cents))
+
+    async def mark_delivered(self, principal: Principal, order_id: UUID, paid_cents: int) -> Order:
+        await self._merchants(principal, order_id)
+        return await self._fulfil(order_id, lambda state: fulfilment.mark_delivered(state, paid_cents=paid_cents))
+
+    async def mark_delivery_failed(self, principal: Principal, order_id: UUID, reason: str) -> Order:
+        await self._merchants(principal, order_id)
+        return await self._decide(order_id, lambda state: fulfilment.mark_delivery_failed(state, reason=reason))
+
+    async def _merchants(self, principal: Principal, order_id: UUID) -> Order:
+        """The merchant's own order (the association may act for any merchant)."""
+        order = orders.ensure_exists(await order_of(self._store, order_id))
+        if principal.role != "association" and principal.merchant() != order.merchant_id:
+            raise NotFound("no such order")
+        return order
+
+    # --- cancellation -------------------------------------------------------------------
+
+    async def cancel(self, order_id: UUID, principal: Principal | None, guest_token: str | None, reason: str) -> Order:
+        order = await self.order(order_id, principal, guest_token)
+        by: Literal["customer", "merchant", "association"] = "customer"
+        if principal is not None and principal.role in ("merchant", "association"):
+            by = "merchant" if principal.role == "merchant" else "association"
+        elif order.customer is None:
+            raise NotPermitted("only the customer, the merchant or the association cancels an order")
+        now = self._context.now()
+        return await self._decide(order_id, lambda state: orders.cancel(state, by=by, reason=reason, now=now))
+
+    # --- deciding, and what follows ------------------------------------------------------
+
+    async def decide(self, store: EventStore, order_id: UUID, step: Step) -> Order:
+        """Decide on the order in ``store`` (a unit of work, or a reaction's transaction) and
+        arrange what a confirmation brings with it there too."""
+        order = await execute(store, str(order_id), orders.replay, step, retries=20)
+        if order.confirmed and not order.ended:
+            order = await self._arrange_meetings(store, order)
+        return order
+
+    async def _decide(self, order_id: UUID, step: Step) -> Order:
+        async with self._store.unit_of_work() as unit:
+            return await self.decide(unit, order_id, step)
+
+    async def _fulfil(self, order_id: UUID, step: Step) -> Order:
+        """Handing over or delivering, and for an order paid on invoice its invoice, with the
+        merchant's next number, in the same unit of work (numbers without gaps)."""
+        async with self._store.unit_of_work() as unit:
+            order = await self.decide(unit, order_id, step)
+            if order.fulfilled and order.payment.method == "invoice" and order.invoice is None:
+                order = await self._invoice(unit, order)
+        return order
+
+    async def _invoice(self, unit: EventStore, order: Order) -> Order:
+        today = self._context.today()
+        standard = self._context.town.standard_vat_percent
+        sequence_id = str(invoices.invoice_sequence_id(order.merchant_id))
+        for _ in range(20):
+            history = await unit.read(sequence_id)
+            sequence = invoices.replay([stored.event for stored in history])
+            decision = invoices.invoice_order(sequence, order, today=today, standard_vat_percent=standard)
+            try:
+                async with unit.unit_of_work() as attempt:
+                    await attempt.append(sequence_id, len(history), list(decision.sequence_events))
+                    await attempt.append(str(order.order_id), order.version, list(decision.order_events))
+            except ConcurrencyConflict:  # a rival invoice of the merchant took the number: read again
+                order = orders.ensure_exists(await order_of(unit, order.order_id))
+                continue
+            return orders.ensure_exists(await order_of(unit, order.order_id))
+        raise RuntimeError("no invoice number could be taken; try again")
+
+    async def _arrange_meetings(self, store: EventStore, order: Order) -> Order:
+        """A confirmed booking of a video consultation gets an unguessable meeting link, once."""
+        services = [line.offer_id for line in order.lines if line.kind == "service"]
+        if not services:
+            return order
+        video = {
+            offer.offer_id for offer in (await self._replica.offers(services)).values() if offer.video_consultation
+        }
+        for line in order.lines:
+            if line.kind != "service" or line.offer_id not in video or line.slot is None:
+                continue
+            url = fulfilment.meeting_url(self._jitsi, secrets.token_urlsafe(24))
+            order = await execute(
+                store,
+                str(order.order_id),
+                orders.replay,
+                lambda state, line=line, url=url: fulfilment.assign_meeting_link(  # type: ignore[misc]
+                    state, offer_id=line.offer_id, slot=line.slot, url=url
+                ),
+            )
+        return order

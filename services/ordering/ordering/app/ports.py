@@ -1,0 +1,26 @@
+"""What ordering's use cases ask of the world besides the event store: its read models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from ordering.domain.facts import MerchantFacts, OfferFacts
+
+
+class CatalogReplica(Protocol):
+    """Ordering's own replica of the catalog (a read model of the catalog's events)."""
+
+    async def offers(self, offer_ids: Iterable[UUID]) -> dict[UUID, OfferFacts]: ...
+
+    async def merchants(self, merchant_ids: Iterable[UUID]) -> dict[UUID, MerchantFacts]: ...
+
+    async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None: ...
+
+
+class Deadlines(Protocol):
+    """Orders whose merchant's answer time has passed without an answer (candidates)."""
+
+    async def unanswered_orders(self, now: datetime, limit: int) -> list[UUID]: ...

@@ -1,0 +1,235 @@
+"""Shopping: a basket filled from several merchants of the town, and its checkout.
+
+A basket belongs to a signed-in customer or to a guest, who holds the basket's access token
+(given once, when it is opened). Prices come from ordering's replica of the catalog, at the
+moment a line is put in; checkout compares them with the replica again and shows every
+price that changed rather than charging it. A checkout's orders — one per merchant — and
+the basket's end are appended in one unit of work, so a checkout is all or nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+from downtown_events.contract import IntegrationEvent
+from downtown_events.ordering import TimeSlot
+from downtown_events.runtime.commands import execute
+from downtown_events.runtime.idempotency import created_id, fingerprint, fingerprint_metadata
+from downtown_events.runtime.principal import Principal
+from ordering.app.context import Context, basket_of, order_of, token_hash
+from ordering.app.ports import CatalogReplica
+from ordering.domain import basket as baskets
+from ordering.domain import checkout
+from ordering.domain.basket import Basket
+from ordering.domain.choices import AssistedLine, CustomerDetails, MerchantChoice
+from ordering.domain.errors import NotAllowed, OfferUnavailable
+from ordering.domain.order import Order
+
+
+@dataclass(frozen=True)
+class OpenedBasket:
+    basket: Basket
+    access_token: str | None
+    """A guest's handle on the basket, given once (a signed-in customer needs none)."""
+
+
+@dataclass(frozen=True)
+class CheckedOut:
+    checkout_id: UUID
+    orders: list[Order]
+    guest_token: str | None
+    """A guest's order link token (for every order of the checkout); None for an account."""
+    created: bool
+
+
+@dataclass(frozen=True)
+class BasketKey:
+    """Who may touch a basket: its customer account, or the guest holding its token."""
+
+    account_id: UUID | None = None
+    access_token: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal | None, access_token: str | None) -> BasketKey:
+        if principal is not None and principal.role == "customer":
+            return cls(account_id=principal.customer())
+        return cls(access_token=access_token)
+
+    @property
+    def token_hash(self) -> str | None:
+        return token_hash(self.access_token) if self.access_token else None
+
+
+class ShoppingHandlers:
+    def __init__(self, context: Context, replica: CatalogReplica) -> None:
+        self._context = context
+        self._store = context.store
+        self._replica = replica
+
+    async def open_basket(self, key: BasketKey) -> OpenedBasket:
+        basket_id = uuid4()
+        token = None if key.account_id is not None else secrets.token_urlsafe(32)
+        now = self._context.now()
+        basket = await execute(
+            self._store,
+            str(basket_id),
+            baskets.replay,
+            lambda state: baskets.open_basket(
+                state,
+                basket_id=basket_id,
+                account_id=key.account_id,
+                access_token_hash=token_hash(token) if token else None,
+                now=now,
+            ),
+        )
+        return OpenedBasket(basket, token)
+
+    async def basket(self, basket_id: UUID, key: BasketKey) -> Basket:
+        return baskets.ensure_owner(
+            await basket_of(self._store, basket_id), account_id=key.account_id, access_token_hash=key.token_hash
+        )
+
+    async def put(
+        self, basket_id: UUID, key: BasketKey, offer_id: UUID, quantity: int, slot: TimeSlot | None
+    ) -> Basket:
+        """Put an offer in at the price the replica knows now (putting it again confirms a new price)."""
+        await self.basket(basket_id, key)
+        offer = (await self._replica.offers([offer_id])).get(offer_id)
+        if offer is None or offer.withdrawn:
+            raise OfferUnavailable("no such offer in this town (any more)", offer_id)
+        return await execute(
+            self._store,
+            str(basket_id),
+            baskets.replay,
+            lambda state: baskets.put(
+                state,
+                offer_id=offer.offer_id,
+                merchant_id=offer.merchant_id,
+                kind=offer.kind,
+                title=offer.title,
+                quantity=quantity,
+                unit_price_cents=offer.price_cents,
+                slot=slot,
+            ),
+        )
+
+    async def change_quantity(self, basket_id: UUID, key: BasketKey, line_id: UUID, quantity: int) -> Basket:
+        await self.basket(basket_id, key)
+        return await execute(
+            self._store,
+            str(basket_id),
+            baskets.replay,
+            lambda state: baskets.change_quantity(state, line_id=line_id, quantity=quantity),
+        )
+
+    async def remove(self, basket_id: UUID, key: BasketKey, line_id: UUID) -> Basket:
+        await self.basket(basket_id, key)
+        return await execute(
+            self._store, str(basket_id), baskets.replay, lambda state: baskets.remove(state, line_id=line_id)
+        )
+
+    async def check_out(
+        self,
+        basket_id: UUID,
+        key: BasketKey,
+        customer: CustomerDetails,
+        choices: dict[UUID, MerchantChoice],
+        idempotency_key: str | None,
+    ) -> CheckedOut:
+        """One order per merchant of the basket, all or none. Repeating a checkout (a lost
+        answer) answers its orders again — without the guest's link token."""
+        basket = await self.basket(basket_id, key)
+        if basket.checked_out and basket.checkout_id is not None:
+            return CheckedOut(basket.checkout_id, await self._orders(basket.order_ids), None, False)
+        checkout_id = created_id(f"checkout:{basket_id}", idempotency_key)
+        guest = key.account_id is None
+        token = self._context.guest_token(checkout_id) if guest else None
+        customer = CustomerDetails(
+            name=customer.name,
+            email=customer.email,
+            phone=customer.phone,
+            billing_address=customer.billing_address,
+            account_id=key.account_id,
+            guest_token_hash=token_hash(token) if token else None,
+            language=customer.language,
+        )
+        offer_ids = {line.offer_id for line in basket.lines.values()}
+        offers = await self._replica.offers(offer_ids)
+        merchants = await self._replica.merchants({offer.merchant_id for offer in offers.values()} | set(choices))
+        decision = checkout.check_out(
+            basket,
+            checkout_id=checkout_id,
+            customer=customer,
+            choices=choices,
+            offers=offers,
+            merchants=merchants,
+            settings=self._context.town,
+            now=self._context.now(),
+        )
+        await self._append(decision.appends(), fingerprint((basket_id, customer, choices)))
+        return CheckedOut(checkout_id, await self._orders([order.order_id for order in decision.orders]), token, True)
+
+    async def place_assisted(
+        self,
+        principal: Principal,
+        merchant_id: UUID,
+        lines: list[AssistedLine],
+        customer: CustomerDetails,
+        choice: MerchantChoice,
+        idempotency_key: str | None,
+    ) -> CheckedOut:
+        """A merchant (its own shop) or the association enters an order for a customer who
+        phoned; the customer gets the order link by e-mail, if they gave an address."""
+        if principal.role == "association":
+            placed_by: str = "association"
+        elif principal.merchant() != merchant_id:
+            raise NotAllowed("a merchant enters orders for its own shop only")
+        else:
+            placed_by = "merchant"
+        checkout_id = created_id(f"assisted:{principal.merchant_id or 'association'}", idempotency_key)
+        order_id = checkout.order_id_for(checkout_id, merchant_id)
+        if idempotency_key is not None and (existing := await order_of(self._store, order_id)) is not None:
+            return CheckedOut(checkout_id, [existing], None, False)
+        token = self._context.guest_token(checkout_id)
+        customer = CustomerDetails(
+            name=customer.name,
+            email=customer.email,
+            phone=customer.phone,
+            billing_address=customer.billing_address,
+            guest_token_hash=token_hash(token),
+            language=customer.language,
+        )
+        offers = await self._replica.offers({line.offer_id for line in lines})
+        merchants = await self._replica.merchants({merchant_id})
+        decision = checkout.place_assisted(
+            checkout_id=checkout_id,
+            merchant_id=merchant_id,
+            lines=lines,
+            placed_by=placed_by,  # type: ignore[arg-type]
+            customer=customer,
+            choice=choice,
+            offers=offers,
+            merchants=merchants,
+            settings=self._context.town,
+            now=self._context.now(),
+        )
+        await self._append(decision.appends(), fingerprint((merchant_id, lines, customer, choice)))
+        return CheckedOut(checkout_id, await self._orders([order_id]), token, True)
+
+    async def _append(self, appends: dict[UUID, tuple[IntegrationEvent, ...]], request: str) -> None:
+        async with self._store.unit_of_work() as unit:
+            for stream_id, events in appends.items():
+                if not events:
+                    continue
+                history = await unit.read(str(stream_id))
+                await unit.append(str(stream_id), len(history), list(events), fingerprint_metadata(request))
+
+    async def _orders(self, order_ids: list[UUID] | tuple[UUID, ...]) -> list[Order]:
+        found = []
+        for order_id in order_ids:
+            order = await order_of(self._store, order_id)
+            if order is not None:
+                found.append(order)
+        return found
