@@ -67,6 +67,12 @@ class ServiceDefinition:
     def topics_of(self, town: str, sources: Sequence[str]) -> list[str]:
         return [events_topic(town, source) for source in (sources or (self.name,))]
 
+    def services_read(self) -> list[str]:
+        """The other services whose topics this one's worker subscribes to."""
+        sources = [source for projection in self.projections for source in projection.sources]
+        sources += [source for reaction in self.reactions if not reaction.from_store for source in reaction.sources]
+        return sorted(set(sources) - {self.name})
+
 
 def worker_app_id(town: str, service: str) -> str:
     """The worker's faust app id, also its consumer group and its internal topics' prefix."""
@@ -195,6 +201,16 @@ def admin_cli(service: ServiceDefinition, load_settings: Callable[[], ServiceSet
                     extra={changelog_topic(app_id, figure): CHANGELOG_CONFIG for figure in service.live_figures},
                 )
             )
+            for other in service.services_read():  # a worker can subscribe whichever service starts first
+                created += asyncio.run(
+                    ensure_topics(
+                        settings.kafka_bootstrap,
+                        settings.town,
+                        other,
+                        partitions=settings.topic_partitions,
+                        replication=settings.topic_replication,
+                    )
+                )
             if created:
                 typer.echo(f"created topics {', '.join(created)}")
         applied = migrate(settings.database_url, *service.migrations)
