@@ -1,1 +1,8 @@
-"""The ordering read models, rebuilt from the log."""
+"""The ordering read models, registered under the ``downtown.projections`` entry point."""
+
+from ordering.projections.catalog_replica import CatalogReplica
+from ordering.projections.orders import OrderOverview
+
+PROJECTIONS = [CatalogReplica(), OrderOverview()]
+
+__all__ = ["PROJECTIONS", "CatalogReplica", "OrderOverview"]
