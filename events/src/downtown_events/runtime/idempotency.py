@@ -12,10 +12,11 @@ request that created an aggregate learns its secrets.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -23,6 +24,7 @@ from pydantic import BaseModel
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.commands import execute
+from downtown_events.runtime.database import Pool, advisory_key
 from downtown_events.runtime.store import EventStore, StoredEvent
 
 S = TypeVar("S")
@@ -117,3 +119,40 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_canonical(item) for item in value]
     return value
+
+
+class RequestInFlight(Exception):
+    """A request with this Idempotency-Key is still being processed (HTTP 409 in every service)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a request with this Idempotency-Key is still being processed; "
+            "wait for its answer, or retry in a moment to get it"
+        )
+        self.reason = str(self)
+
+
+_TRY_LOCK = "SELECT pg_try_advisory_lock(%s) AS locked"
+_UNLOCK = "SELECT pg_advisory_unlock(%s)"
+
+
+@contextlib.asynccontextmanager
+async def one_at_a_time(pool: Pool, scope: str, idempotency_key: str | None) -> AsyncIterator[None]:
+    """Run the block for at most one request per ``scope`` and key at a time, across replicas.
+
+    A retry that arrives while the first request still runs is refused at once (the draft's
+    409) instead of racing it; once the first has ended, the retry replays its answer. The
+    lock lives on its own session, held for the block and let go even if the block fails.
+    """
+    if idempotency_key is None:
+        yield
+        return
+    key = advisory_key(f"request:{scope}:{idempotency_key}")
+    async with pool.connection() as conn:
+        row = await (await conn.execute(_TRY_LOCK, (key,))).fetchone()
+        if row is None or not row["locked"]:
+            raise RequestInFlight()
+        try:
+            yield
+        finally:
+            await conn.execute(_UNLOCK, (key,))

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.exceptions import HTTPException
 
-from downtown_events.runtime.idempotency import IdempotencyKeyReused
+from downtown_events.runtime.idempotency import IdempotencyKeyReused, RequestInFlight
 from downtown_events.runtime.identity import InvalidToken
 from downtown_events.runtime.principal import NotPermitted
 from downtown_events.runtime.store import ConcurrencyConflict
@@ -62,6 +62,7 @@ KIT_PROBLEMS = (
     ProblemRule(InvalidToken, 401, "Not authenticated"),
     ProblemRule(NotPermitted, 403, "Not allowed"),
     ProblemRule(IdempotencyKeyReused, 422, "Idempotency-Key reused"),
+    ProblemRule(RequestInFlight, 409, "Still in progress", headers=lambda _: {"Retry-After": "1"}),
     ProblemRule(Throttled, 429, "Too many tries", headers=lambda error: {"Retry-After": str(error.retry_after)}),
 )
 
