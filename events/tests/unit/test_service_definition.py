@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from downtown_events.catalog import OrderReservationMade
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.records import ReceivedEvent
@@ -32,3 +34,23 @@ def test_the_services_read_are_the_reactions_sources_without_itself_or_its_store
 
 def test_a_service_reading_only_its_own_topic_reads_no_other() -> None:
     assert ServiceDefinition("catalog", reactions=[Reaction(_manager("own"))]).services_read() == []
+
+
+def test_a_reaction_made_by_a_factory_names_its_consumer_and_is_made_from_the_workers_pool() -> None:
+    made: list[tuple[object, object]] = []
+
+    def factory(pool: object, settings: object) -> ProcessManager:
+        made.append((pool, settings))
+        return _manager("made")
+
+    reaction = Reaction(factory, sources=("catalog",), name="process:made")  # type: ignore[arg-type]
+
+    assert reaction.consumer_name == "process:made"
+    assert reaction.handler("pool", "settings").consumer_name == "process:made"  # type: ignore[arg-type]
+    assert made == [("pool", "settings")]
+    assert Reaction(_manager("given")).handler("pool", "settings").consumer_name == "process:given"  # type: ignore[arg-type]
+
+
+def test_a_factory_without_a_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="consumer name"):
+        Reaction(lambda pool, settings: _manager("x"))

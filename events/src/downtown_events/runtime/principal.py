@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
 
-from downtown_events.runtime.identity import InvalidToken, TokenVerifier
+from downtown_events.runtime.identity import InvalidToken, TokenIssuer, TokenVerifier
 
 Role = Literal["merchant", "customer", "association"]
 ROLE_ISSUERS: dict[str, str] = {"merchant": "catalog", "customer": "ordering"}
@@ -92,3 +92,25 @@ class TownAuthenticator:
             raise InvalidToken("token subject is not an id") from None
         role: Role = "merchant" if verified.role == "merchant" else "customer"
         return Principal(role=role, subject=subject, issued_at=datetime.fromtimestamp(verified.issued_at, UTC))
+
+
+class IssuingAuthenticator(TownAuthenticator):
+    """The authenticator of a service that also mints one role's tokens (the catalog merchant
+    tokens, ordering customer tokens): it trusts its own key beside the town's others."""
+
+    def __init__(
+        self,
+        *,
+        town: str,
+        issuer: str,
+        key_id: str,
+        signing_key: str,
+        trusted: dict[str, tuple[str, str]],
+        association_token: str,
+    ) -> None:
+        self._issuer = TokenIssuer(town=town, issuer=issuer, key_id=key_id, signing_key=signing_key)
+        own_kid, own_key = self._issuer.public_key
+        super().__init__(town=town, trusted={**trusted, own_kid: own_key}, association_token=association_token)
+
+    def issue(self, subject: UUID, *, role: Role, lifetime_seconds: int) -> str:
+        return self._issuer.issue(subject=str(subject), role=role, lifetime_seconds=lifetime_seconds)

@@ -41,6 +41,8 @@ from downtown_events.runtime.tracking import EventHandler
 from downtown_events.topics import dead_letter_topic, events_topic
 
 T = TypeVar("T")
+HandlerFactory = Callable[[Pool, ServiceSettings], EventHandler]
+"""How the worker gets a consumer's handler once its pool is open (most just return theirs)."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,26 @@ class Reaction:
     notifier queueing e-mails — and where it reads them: the topics of ``sources`` (empty:
     the service's own), or the service's own store (``from_store``: private events too)."""
 
-    manager: ProcessManager | EventHandler
+    manager: ProcessManager | EventHandler | HandlerFactory
+    """The handler, or (when it needs the worker's pool or settings: a read model to consult,
+    a key) a function making it from them, called once in the worker; ``name`` then says its
+    consumer name up front."""
     sources: tuple[str, ...] = ()
     from_store: bool = False
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if callable(self.manager) and not self.name:
+            raise ValueError("a reaction made by a factory needs its consumer name")
+
+    @property
+    def consumer_name(self) -> str:
+        return self.name or self.manager.consumer_name  # type: ignore[union-attr]
+
+    def handler(self, pool: Pool, settings: ServiceSettings) -> EventHandler:
+        if callable(self.manager):
+            return self.manager(pool, settings)
+        return self.manager
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,10 @@ class ServiceDefinition:
         return sorted(set(sources) - {self.name})
 
 
+def _given(handler: EventHandler) -> HandlerFactory:
+    return lambda _pool, _settings: handler
+
+
 def worker_app_id(town: str, service: str) -> str:
     """The worker's faust app id, also its consumer group and its internal topics' prefix."""
     return f"{town}.{service}.worker"
@@ -93,10 +116,11 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
     pool = Lazy(open_database, close=lambda opened: opened.close())
     producer = Lazy(start_producer, close=lambda started: started.stop())
 
-    def subscriptions(name: str, handler: EventHandler, sources: Sequence[str]) -> list[Subscription]:
+    def subscriptions(name: str, make: HandlerFactory, sources: Sequence[str]) -> list[Subscription]:
         """One agent per topic read; they share one consumer (one tracking, one lock)."""
 
         async def build() -> TrackingConsumer:
+            handler = make(await pool(), settings)
             if isinstance(handler, ProjectionWriter):
                 async with (await pool()).connection() as conn:
                     await handler.create_tables(conn)
@@ -108,11 +132,12 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         topics = service.topics_of(settings.town, sources)
         return [Subscription(topic, consumer, name=f"{name}@{topic}" if len(topics) > 1 else name) for topic in topics]
 
-    def store_feed(handler: EventHandler) -> Callable[[asyncio.Event], Awaitable[None]]:
+    def store_feed(name: str, make: HandlerFactory) -> Callable[[asyncio.Event], Awaitable[None]]:
         """A consumer of private events reads the service's own store, not a topic."""
 
         async def feed(stop: asyncio.Event) -> None:
             opened = await pool()
+            handler = make(opened, settings)
             if isinstance(handler, ProjectionWriter):
                 async with opened.connection() as conn:
                     await handler.create_tables(conn)
@@ -128,21 +153,22 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
             reader = StoreReader(town=settings.town, service=service.name)
             await StoreFeed(opened, consumer, handler.consumer_name, reader).run(stop)
 
-        feed.__name__ = f"store feed of {handler.consumer_name}"
+        feed.__name__ = f"store feed of {name}"
         return feed
 
     agents: list[Subscription] = []
     feeds: list[Callable[[asyncio.Event], Awaitable[None]]] = []
     for projection in service.projections:
+        writer = ProjectionWriter(projection)
         if projection.from_store:
-            feeds.append(store_feed(ProjectionWriter(projection)))
+            feeds.append(store_feed(writer.consumer_name, _given(writer)))
         else:
-            agents += subscriptions(projection.name, ProjectionWriter(projection), projection.sources)
+            agents += subscriptions(projection.name, _given(writer), projection.sources)
     for reaction in service.reactions:
         if reaction.from_store:
-            feeds.append(store_feed(reaction.manager))
+            feeds.append(store_feed(reaction.consumer_name, reaction.handler))
         else:
-            agents += subscriptions(reaction.manager.consumer_name, reaction.manager, reaction.sources)
+            agents += subscriptions(reaction.consumer_name, reaction.handler, reaction.sources)
 
     async def relay(stop: asyncio.Event) -> None:
         await OutboxRelay(await pool(), await producer(), town=settings.town, service=service.name).run(stop)

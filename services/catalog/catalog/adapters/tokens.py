@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from downtown_events.runtime.identity import TokenIssuer
-from downtown_events.runtime.principal import Principal, TownAuthenticator
+from downtown_events.runtime.principal import IssuingAuthenticator, Principal
 
 ISSUER = "catalog"
 
@@ -27,15 +26,18 @@ class CatalogTokens:
         association_token: str,
         merchant_token_days: int,
     ) -> None:
-        self._issuer = TokenIssuer(town=town, issuer=ISSUER, key_id=key_id, signing_key=signing_key)
-        own_kid, own_key = self._issuer.public_key
-        self._authenticator = TownAuthenticator(
-            town=town, trusted={**trusted, own_kid: own_key}, association_token=association_token
+        self._authenticator = IssuingAuthenticator(
+            town=town,
+            issuer=ISSUER,
+            key_id=key_id,
+            signing_key=signing_key,
+            trusted=trusted,
+            association_token=association_token,
         )
         self._lifetime = merchant_token_days * 86_400
 
     def issue_merchant_token(self, merchant_id: UUID) -> str:
-        return self._issuer.issue(subject=str(merchant_id), role="merchant", lifetime_seconds=self._lifetime)
+        return self._authenticator.issue(merchant_id, role="merchant", lifetime_seconds=self._lifetime)
 
     def authenticate(self, token: str) -> Principal:
         return self._authenticator.authenticate(token)
