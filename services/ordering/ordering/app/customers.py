@@ -9,20 +9,23 @@ address, so an id tells nobody whether an address has an account).
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from uuid import UUID, uuid4
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from downtown_events.runtime.commands import execute
 from ordering.app.context import Context, token_hash
+from ordering.app.notifications import OutgoingMail
 from ordering.domain import customer as customers
+from ordering.domain.choices import Language
 
 
 @dataclass(frozen=True)
 class SignInLink:
     account_id: UUID
     email: str
-    token: str
+    token: str = field(repr=False)
+    link_id: UUID = field(default_factory=uuid4)
 
 
 class CustomerHandlers:
@@ -52,7 +55,7 @@ class CustomerHandlers:
                 now=now,
             ),
         )
-        return SignInLink(account_id, address, token)
+        return SignInLink(account_id, address, token, link_id)
 
     async def sign_in(self, account_id: UUID, token: str) -> UUID:
         """The account the link opens; the link cannot be used again."""
@@ -65,3 +68,30 @@ class CustomerHandlers:
             lambda state: customers.sign_in(state, token_hash=digest, now=now),
         )
         return account_id
+
+
+def sign_in_mail(link: SignInLink, *, language: Language, public_url: str, minutes: int) -> OutgoingMail:
+    """The e-mail carrying a sign-in link: the only place its token ever goes."""
+    url = f"{public_url.rstrip('/')}/sign-in?account={link.account_id}&token={link.token}"
+    if language == "en":
+        subject = "Your sign-in link"
+        body = (
+            f"Hello,\n\nto sign in to your town's shops, open this link within {minutes} minutes:\n\n{url}\n\n"
+            "It works once. If you did not ask for it, ignore this mail: nothing happens.\n"
+        )
+    else:
+        subject = "Ihr Anmeldelink"
+        body = (
+            f"Guten Tag,\n\num sich bei den Geschäften Ihrer Stadt anzumelden, öffnen Sie bitte innerhalb von "
+            f"{minutes} Minuten diesen Link:\n\n{url}\n\nEr gilt einmal. Haben Sie ihn nicht angefordert, "
+            "ignorieren Sie diese Mail einfach: Es passiert nichts.\n"
+        )
+    return OutgoingMail(
+        message_id=str(uuid5(NAMESPACE_URL, f"downtown:sign-in:{link.link_id}")),
+        to_address=link.email,
+        to_name="",
+        subject=subject,
+        body=body,
+        language=language,
+        about="SignInLinkIssued:customer",
+    )

@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import TimeSlot
 from downtown_events.runtime.commands import execute
-from downtown_events.runtime.idempotency import created_id, fingerprint, fingerprint_metadata
+from downtown_events.runtime.idempotency import created_id, ensure_same_request, fingerprint, fingerprint_metadata
 from downtown_events.runtime.principal import Principal
 from ordering.app.context import Context, basket_of, order_of, token_hash
 from ordering.app.ports import CatalogReplica
@@ -24,7 +24,7 @@ from ordering.domain import basket as baskets
 from ordering.domain import checkout
 from ordering.domain.basket import Basket
 from ordering.domain.choices import AssistedLine, CustomerDetails, MerchantChoice
-from ordering.domain.errors import NotAllowed, OfferUnavailable
+from ordering.domain.errors import AlreadyCheckedOut, NotAllowed, OfferUnavailable
 from ordering.domain.order import Order
 
 
@@ -139,11 +139,18 @@ class ShoppingHandlers:
         idempotency_key: str | None,
     ) -> CheckedOut:
         """One order per merchant of the basket, all or none. Repeating a checkout (a lost
-        answer) answers its orders again — without the guest's link token."""
+        answer, the same Idempotency-Key and request) answers its orders again — without the
+        guest's link token; another request with that key is refused, as is a second checkout
+        under another key."""
         basket = await self.basket(basket_id, key)
-        if basket.checked_out and basket.checkout_id is not None:
-            return CheckedOut(basket.checkout_id, await self._orders(basket.order_ids), None, False)
         checkout_id = created_id(f"checkout:{basket_id}", idempotency_key)
+        request = fingerprint((basket_id, customer, choices))
+        if basket.checked_out and basket.checkout_id is not None:
+            if basket.checkout_id != checkout_id:
+                raise AlreadyCheckedOut("this basket was checked out already", basket.checkout_id)
+            if basket.order_ids:
+                ensure_same_request(await self._store.read(str(basket.order_ids[0])), request)
+            return CheckedOut(basket.checkout_id, await self._orders(basket.order_ids), None, False)
         guest = key.account_id is None
         token = self._context.guest_token(checkout_id) if guest else None
         customer = CustomerDetails(
@@ -168,7 +175,7 @@ class ShoppingHandlers:
             settings=self._context.town,
             now=self._context.now(),
         )
-        await self._append(decision.appends(), fingerprint((basket_id, customer, choices)))
+        await self._append(decision.appends(), request)
         return CheckedOut(checkout_id, await self._orders([order.order_id for order in decision.orders]), token, True)
 
     async def place_assisted(
@@ -190,7 +197,9 @@ class ShoppingHandlers:
             placed_by = "merchant"
         checkout_id = created_id(f"assisted:{principal.merchant_id or 'association'}", idempotency_key)
         order_id = checkout.order_id_for(checkout_id, merchant_id)
+        request = fingerprint((merchant_id, lines, customer, choice))
         if idempotency_key is not None and (existing := await order_of(self._store, order_id)) is not None:
+            ensure_same_request(await self._store.read(str(order_id)), request)
             return CheckedOut(checkout_id, [existing], None, False)
         token = self._context.guest_token(checkout_id)
         customer = CustomerDetails(
@@ -215,7 +224,7 @@ class ShoppingHandlers:
             settings=self._context.town,
             now=self._context.now(),
         )
-        await self._append(decision.appends(), fingerprint((merchant_id, lines, customer, choice)))
+        await self._append(decision.appends(), request)
         return CheckedOut(checkout_id, await self._orders([order_id]), token, True)
 
     async def _append(self, appends: dict[UUID, tuple[IntegrationEvent, ...]], request: str) -> None:

@@ -41,18 +41,21 @@ class ProblemRule:
     """Answer ``error`` (and its subclasses) with ``status`` and ``title``.
 
     ``headers`` adds response headers from the error (``Retry-After``); ``field`` names the
-    request field a 4xx is about, for clients that show it next to the input.
+    request field a 4xx is about, for clients that show it next to the input; ``extensions``
+    adds members a client acts on (RFC 9457 extension members: the prices that changed).
     """
 
     error: type[Exception]
     status: int
     title: str
     headers: Callable[[Any], dict[str, str]] = field(default=lambda _: {})
-    field: str | None = None
+    extensions: Callable[[Any], dict[str, Any]] = field(default=lambda _: {})
+    field: str | None = None  # declared last: from here on ``field`` is this attribute, not dataclasses'
 
     def answer(self, error: Exception) -> JSONResponse:
         detail = str(getattr(error, "reason", None) or error)
         extra = {"errors": [{"field": self.field, "reason": detail}]} if self.field else {}
+        extra.update(self.extensions(error))
         response = problem(self.status, self.title, detail, **extra)
         response.headers.update(self.headers(error))
         return response

@@ -1,0 +1,85 @@
+"""FastAPI dependencies: the container, the caller (if any), a guest's basket and order tokens."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+from downtown_events.runtime.database import Connection
+from downtown_events.runtime.http.auth import bearer, bearer_token
+from downtown_events.runtime.http.clients import client_address
+from downtown_events.runtime.http.headers import IdempotencyKey  # noqa: F401 - re-exported
+from downtown_events.runtime.identity import InvalidToken
+from downtown_events.runtime.principal import Principal
+from ordering.bootstrap import ApiContainer, Handlers
+
+_TOKEN = {"min_length": 20, "max_length": 100, "pattern": r"^[A-Za-z0-9_-]+$"}
+
+
+def get_container(request: Request) -> ApiContainer:
+    container: ApiContainer = request.app.state.container
+    return container
+
+
+Container = Annotated[ApiContainer, Depends(get_container)]
+
+
+def get_handlers(container: Container) -> Handlers:
+    return container.handlers
+
+
+AppHandlers = Annotated[Handlers, Depends(get_handlers)]
+
+
+async def get_principal(
+    container: Container, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    """A customer token (ordering's own), a merchant token (the catalog's, refused once the
+    merchant revoked its tokens) or the association's."""
+    principal = container.authenticator.authenticate(bearer_token(credentials))
+    if principal.role == "merchant" and principal.issued_at is not None:
+        valid_after = await container.handlers.replica.tokens_valid_after(principal.merchant())
+        if valid_after is not None and principal.issued_at <= valid_after:
+            raise InvalidToken("this token was replaced by a newer one; use that, or ask the association")
+    return principal
+
+
+async def get_optional_principal(
+    container: Container, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal | None:
+    """Guests send no bearer; whoever sends one must send a valid one."""
+    if credentials is None:
+        return None
+    return await get_principal(container, credentials)
+
+
+Caller = Annotated[Principal, Depends(get_principal)]
+MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
+BasketToken = Annotated[
+    str | None,
+    Header(
+        alias="Basket-Token", description="a guest's basket access token (given when the basket was opened)", **_TOKEN
+    ),
+]
+OrderToken = Annotated[
+    str | None,
+    Header(alias="Order-Token", description="a guest's order token (from checkout, or the e-mailed link)", **_TOKEN),
+]
+
+
+async def get_read_connection(container: Container) -> AsyncIterator[Connection]:
+    async with container.pool.connection() as conn:
+        yield conn
+
+
+ReadDb = Annotated[Connection, Depends(get_read_connection)]
+
+
+def get_client(request: Request) -> str:
+    return client_address(request)
+
+
+Client = Annotated[str, Depends(get_client)]

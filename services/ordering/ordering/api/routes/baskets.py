@@ -1,0 +1,103 @@
+"""Baskets and checkout: one basket from several merchants of the town, one order per merchant.
+
+A guest needs no account: opening a basket answers its access token (``Basket-Token``), and
+checkout answers the token of the orders' link (``Order-Token``), also e-mailed. A
+signed-in customer sends their customer token instead. Prices come from ordering's replica
+of the catalog; one changed since it was put in is shown (409 with the changes), never charged.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from downtown_events.runtime.http.openapi import also_answers
+from downtown_events.runtime.idempotency import one_at_a_time
+from ordering.api.deps import AppHandlers, BasketToken, Container, IdempotencyKey, MaybeCaller
+from ordering.api.schemas import BasketOut, CheckoutIn, CheckoutOut, LineIn, OpenedBasketOut, OrderOut, QuantityIn
+from ordering.app.shopping import BasketKey
+
+router = APIRouter(tags=["baskets"])
+BASKET = also_answers(401, 404)
+CHANGES = also_answers(401, 404, 409, 422)
+
+
+@router.post("/baskets", status_code=status.HTTP_201_CREATED, response_model=OpenedBasketOut)
+async def open_basket(handlers: AppHandlers, caller: MaybeCaller) -> OpenedBasketOut:
+    """Open a basket: a guest's (its access token is in this answer only) or, with a customer
+    token, the signed-in customer's."""
+    opened = await handlers.shopping.open_basket(BasketKey.of(caller, None))
+    return OpenedBasketOut(basket=BasketOut.of(opened.basket), access_token=opened.access_token)
+
+
+@router.get("/baskets/{basket_id}", response_model=BasketOut, openapi_extra=BASKET)
+async def show_basket(
+    basket_id: UUID, handlers: AppHandlers, caller: MaybeCaller, token: BasketToken = None
+) -> BasketOut:
+    return BasketOut.of(await handlers.shopping.basket(basket_id, BasketKey.of(caller, token)))
+
+
+@router.post("/baskets/{basket_id}/lines", response_model=BasketOut, openapi_extra=CHANGES)
+async def put_line(
+    basket_id: UUID, body: LineIn, handlers: AppHandlers, caller: MaybeCaller, token: BasketToken = None
+) -> BasketOut:
+    """Put an offer in at today's price (putting it in again confirms a changed price); a
+    bookable service names its slot."""
+    key = BasketKey.of(caller, token)
+    return BasketOut.of(await handlers.shopping.put(basket_id, key, body.offer_id, body.quantity, body.slot))
+
+
+@router.patch("/baskets/{basket_id}/lines/{line_id}", response_model=BasketOut, openapi_extra=CHANGES)
+async def change_quantity(
+    basket_id: UUID,
+    line_id: UUID,
+    body: QuantityIn,
+    handlers: AppHandlers,
+    caller: MaybeCaller,
+    token: BasketToken = None,
+) -> BasketOut:
+    key = BasketKey.of(caller, token)
+    return BasketOut.of(await handlers.shopping.change_quantity(basket_id, key, line_id, body.quantity))
+
+
+@router.delete("/baskets/{basket_id}/lines/{line_id}", response_model=BasketOut, openapi_extra=CHANGES)
+async def remove_line(
+    basket_id: UUID, line_id: UUID, handlers: AppHandlers, caller: MaybeCaller, token: BasketToken = None
+) -> BasketOut:
+    return BasketOut.of(await handlers.shopping.remove(basket_id, BasketKey.of(caller, token), line_id))
+
+
+@router.post(
+    "/baskets/{basket_id}/checkout",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CheckoutOut,
+    openapi_extra=also_answers(401, 404, 409, 422, 503),
+)
+async def check_out(
+    basket_id: UUID,
+    body: CheckoutIn,
+    container: Container,
+    caller: MaybeCaller,
+    response: Response,
+    token: BasketToken = None,
+    idempotency_key: IdempotencyKey = None,
+) -> CheckoutOut:
+    """Order what is in the basket: one order per merchant, each with its fulfilment and
+    payment, all or none. Repeating the request (same Idempotency-Key) answers the same
+    orders (200), without the guest's order token."""
+    key = BasketKey.of(caller, token)
+    choices = {merchant_id: choice.choice() for merchant_id, choice in body.merchants.items()}
+    async with one_at_a_time(container.pool, f"checkout:{basket_id}", idempotency_key):
+        done = await container.handlers.shopping.check_out(
+            basket_id, key, body.customer.details(), choices, idempotency_key
+        )
+    if not done.created:
+        response.status_code = status.HTTP_200_OK
+    orders = [OrderOut.of(order) for order in done.orders]
+    return CheckoutOut(
+        checkout_id=done.checkout_id,
+        orders=orders,
+        total_cents=sum(order.total_cents for order in orders),
+        order_link_token=done.guest_token,
+    )

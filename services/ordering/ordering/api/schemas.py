@@ -1,0 +1,345 @@
+"""Request and response bodies of the ordering API (never the domain objects themselves).
+
+Money is integer cents (``1250`` is 12,50 €). Every text is one line without control
+characters (``SingleLine``); sizes are bounded before anything is looked up.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic_core import PydanticCustomError
+
+from downtown_events.catalog import EMAIL_PATTERN, Address
+from downtown_events.ordering import PaymentMethod, TimeSlot
+from downtown_events.text import SingleLine
+from ordering.domain.basket import Basket
+from ordering.domain.choices import (
+    AssistedLine,
+    CustomerDetails,
+    DeliveryChoice,
+    MerchantChoice,
+    PaymentChoice,
+    PickupChoice,
+)
+from ordering.domain.order import Order
+
+Quantity = Annotated[StrictInt, Field(ge=1, le=999, description="how many (1 to 999)")]
+Cents = Annotated[StrictInt, Field(ge=0, le=100_000_000, description="an amount in cents, e.g. 1250 = 12,50 €")]
+_EMAIL = re.compile(EMAIL_PATTERN)
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise PydanticCustomError("email", "this is not an e-mail address; write it like anna@example.de")
+    return value.lower()
+
+
+Email = Annotated[SingleLine, AfterValidator(_email), Field(max_length=254, examples=["anna@example.de"])]
+Reason = Annotated[SingleLine, Field(max_length=500)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- baskets ---------------------------------------------------------------------------
+
+
+class LineIn(Request):
+    offer_id: UUID
+    quantity: Quantity = 1
+    slot: TimeSlot | None = Field(default=None, description="for a bookable service: the time booked")
+
+
+class QuantityIn(Request):
+    quantity: Quantity
+
+
+class BasketLineOut(BaseModel):
+    line_id: UUID
+    offer_id: UUID
+    merchant_id: UUID
+    kind: str
+    title: str
+    quantity: int
+    unit_price_cents: int
+    slot: TimeSlot | None
+
+
+class BasketOut(BaseModel):
+    basket_id: UUID
+    lines: list[BasketLineOut]
+    goods_cents: int
+    checked_out: bool
+    checkout_id: UUID | None
+    order_ids: list[UUID]
+
+    @classmethod
+    def of(cls, basket: Basket) -> BasketOut:
+        lines = [
+            BasketLineOut(
+                line_id=line.line_id,
+                offer_id=line.offer_id,
+                merchant_id=line.merchant_id,
+                kind=line.kind,
+                title=line.title,
+                quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                slot=line.slot,
+            )
+            for line in basket.lines.values()
+        ]
+        return cls(
+            basket_id=basket.basket_id,
+            lines=lines,
+            goods_cents=sum(line.quantity * line.unit_price_cents for line in lines),
+            checked_out=basket.checked_out,
+            checkout_id=basket.checkout_id,
+            order_ids=list(basket.order_ids),
+        )
+
+
+class OpenedBasketOut(BaseModel):
+    basket: BasketOut
+    access_token: str | None = Field(
+        description="a guest's handle on the basket (send it as 'Basket-Token'), given once; none when signed in"
+    )
+
+
+# --- checkout ----------------------------------------------------------------------------
+
+
+class AddressIn(Request):
+    street: Annotated[SingleLine, Field(min_length=1, max_length=200)]
+    postal_code: Annotated[SingleLine, Field(min_length=3, max_length=10)]
+    city: Annotated[SingleLine, Field(min_length=1, max_length=100)]
+
+    def address(self) -> Address:
+        return Address(street=self.street, postal_code=self.postal_code, city=self.city)
+
+
+class DeliveryIn(Request):
+    method: Literal["delivery"]
+    address: AddressIn
+    note: Annotated[SingleLine, Field(max_length=200)] = ""
+
+
+class PickupIn(Request):
+    method: Literal["pickup"]
+    window: TimeSlot | None = Field(default=None, description="when the customer comes (not for services alone)")
+
+
+class PaymentIn(Request):
+    method: PaymentMethod
+    voucher_authorization_id: UUID | None = Field(
+        default=None, description="from vouchers' POST /authorizations, when a voucher pays part or all"
+    )
+    voucher_cents: Cents = 0
+
+
+class MerchantChoiceIn(Request):
+    fulfilment: Annotated[DeliveryIn | PickupIn, Field(discriminator="method")]
+    payment: PaymentIn
+
+    def choice(self) -> MerchantChoice:
+        fulfilment: DeliveryChoice | PickupChoice
+        if isinstance(self.fulfilment, DeliveryIn):
+            fulfilment = DeliveryChoice(self.fulfilment.address.address(), self.fulfilment.note)
+        else:
+            fulfilment = PickupChoice(self.fulfilment.window)
+        payment = PaymentChoice(self.payment.method, self.payment.voucher_authorization_id, self.payment.voucher_cents)
+        return MerchantChoice(fulfilment, payment)
+
+
+class CustomerIn(Request):
+    name: Annotated[SingleLine, Field(min_length=1, max_length=120)]
+    email: Email | None = None
+    phone: Annotated[SingleLine, Field(max_length=40, pattern=r"^[0-9 +()/-]*$")] = ""
+    billing_address: AddressIn | None = Field(default=None, description="needed when paying on invoice")
+    language: Literal["de", "en"] = "de"
+
+    def details(self) -> CustomerDetails:
+        return CustomerDetails(
+            name=self.name,
+            email=self.email,
+            phone=self.phone,
+            billing_address=self.billing_address.address() if self.billing_address else None,
+            language=self.language,
+        )
+
+
+class CheckoutIn(Request):
+    customer: CustomerIn
+    merchants: dict[UUID, MerchantChoiceIn] = Field(
+        min_length=1, max_length=50, description="per merchant of the basket: how its order is fulfilled and paid"
+    )
+
+
+class AssistedLineIn(Request):
+    offer_id: UUID
+    quantity: Quantity = 1
+    slot: TimeSlot | None = None
+
+
+class AssistedOrderIn(Request):
+    merchant_id: UUID
+    lines: list[AssistedLineIn] = Field(min_length=1, max_length=100)
+    customer: CustomerIn
+    choice: MerchantChoiceIn
+
+    def lines_(self) -> list[AssistedLine]:
+        return [AssistedLine(line.offer_id, line.quantity, line.slot) for line in self.lines]
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+class OrderLineOut(BaseModel):
+    offer_id: UUID
+    kind: str
+    title: str
+    quantity: int
+    unit_price_cents: int
+    vat_rate_percent: int
+    slot: TimeSlot | None
+    meeting_url: str | None = None
+
+
+class OrderOut(BaseModel):
+    order_id: UUID
+    checkout_id: UUID
+    merchant_id: UUID
+    status: str
+    accepted: bool
+    stock_reserved: bool
+    voucher_redeemed: bool
+    rejection_reason: str | None
+    cancelled_by: str | None
+    lines: list[OrderLineOut]
+    fulfilment: str
+    pickup_window: TimeSlot | None
+    delivery_fee_cents: int
+    payment_method: str
+    voucher_cents: int
+    goods_cents: int
+    total_cents: int
+    left_to_pay_cents: int
+    placed_by: str
+    merchant_answer_by: datetime
+    cancellable_until: datetime
+    invoice_number: str | None
+
+    @classmethod
+    def of(cls, order: Order, *, show_meetings: bool = True) -> OrderOut:
+        links = order.meeting_links if show_meetings else {}
+        return cls(
+            order_id=order.order_id,
+            checkout_id=order.checkout_id,
+            merchant_id=order.merchant_id,
+            status=order.status,
+            accepted=order.accepted,
+            stock_reserved=order.stock_reserved,
+            voucher_redeemed=order.redemption_id is not None,
+            rejection_reason=order.rejection_reason,
+            cancelled_by=order.cancelled_by,
+            lines=[
+                OrderLineOut(
+                    offer_id=line.offer_id,
+                    kind=line.kind,
+                    title=line.title,
+                    quantity=line.quantity,
+                    unit_price_cents=line.unit_price_cents,
+                    vat_rate_percent=line.vat_rate_percent,
+                    slot=line.slot,
+                    meeting_url=links.get(line.offer_id),
+                )
+                for line in order.lines
+            ],
+            fulfilment=order.fulfilment.method,
+            pickup_window=order.fulfilment.pickup_window,
+            delivery_fee_cents=order.fulfilment.delivery_fee_cents,
+            payment_method=order.payment.method,
+            voucher_cents=order.payment.voucher_cents,
+            goods_cents=order.goods_cents,
+            total_cents=order.total_cents,
+            left_to_pay_cents=order.total_cents - order.payment.voucher_cents,
+            placed_by=order.placed_by,
+            merchant_answer_by=order.merchant_answer_by,
+            cancellable_until=order.cancellable_until,
+            invoice_number=order.invoice.invoice_number if order.invoice else None,
+        )
+
+
+class CheckoutOut(BaseModel):
+    checkout_id: UUID
+    orders: list[OrderOut]
+    total_cents: int
+    order_link_token: str | None = Field(
+        description="a guest's token for the orders (send it as 'Order-Token', or follow the e-mailed link); "
+        "given once, by the request that checked out"
+    )
+
+
+class ReasonIn(Request):
+    reason: Reason = ""
+
+
+class PaidIn(Request):
+    paid_cents: Cents = Field(description="what the customer paid at the shop or the door (the rest after vouchers)")
+
+
+class OrderSummaryOut(BaseModel):
+    """A row of a list: the customer's history, the merchant's inbox, the association's view."""
+
+    order_id: UUID
+    checkout_id: UUID
+    merchant_id: UUID
+    status: str
+    accepted: bool
+    fulfilment: str
+    pickup_starts_at: datetime | None
+    total_cents: int
+    voucher_cents: int
+    payment_method: str
+    placed_by: str
+    placed_at: datetime
+    answer_by: datetime
+    invoice_number: str | None
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+class SignInLinkIn(Request):
+    email: Email
+    language: Literal["de", "en"] = "de"
+
+
+class SessionIn(Request):
+    account_id: UUID
+    token: Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class SessionOut(BaseModel):
+    customer_token: str = Field(description="send as 'Authorization: Bearer <token>'")
+    account_id: UUID
+    expires_in_seconds: int
+
+
+# --- figures -----------------------------------------------------------------------------
+
+
+class FiguresOut(BaseModel):
+    """The town's orders by status and money, for the association (from the order overview)."""
+
+    orders: int
+    by_status: dict[str, int]
+    goods_cents_confirmed: int
+    voucher_cents_confirmed: int
+    merchants_with_orders: int
+    since: AwareDatetime | None

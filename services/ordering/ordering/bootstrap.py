@@ -1,0 +1,152 @@
+"""The composition root: every process of the ordering service is wired here, and only here.
+
+Tests call the same functions with their own settings, so what runs in a test is what runs
+in production. The API and the worker are separate processes that must agree on the keys
+derived from the signing key (a guest's order link is made by the API and mailed by the
+worker), so that key is a setting, never a per-process default, wherever both run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from downtown_events.runtime.database import Pool, open_pool
+from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.identity import trusted_keys
+from downtown_events.runtime.jobs import ScheduledJob
+from downtown_events.runtime.principal import IssuingAuthenticator
+from downtown_events.runtime.service import Reaction, ServiceDefinition
+from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.store import EventStore, PostgresEventStore
+from downtown_events.runtime.throttle import Throttle
+from downtown_events.runtime.tracking import EventHandler
+from ordering.adapters.mail import queue_mail
+from ordering.app.context import Context
+from ordering.app.customers import CustomerHandlers, SignInLink, sign_in_mail
+from ordering.app.jobs import time_out_unanswered
+from ordering.app.orders import OrderHandlers
+from ordering.app.saga import order_saga
+from ordering.app.shopping import ShoppingHandlers
+from ordering.domain.choices import Language
+from ordering.domain.facts import TownSettings
+from ordering.projections import PROJECTIONS
+from ordering.projections.read_models import PostgresCatalogReplica, PostgresDeadlines
+from ordering.settings import SERVICE, OrderingSettings
+
+MIGRATIONS = [Path(__file__).parent / "migrations"]
+ISSUER = "ordering"
+
+
+def derived_key(settings: OrderingSettings, purpose: str) -> bytes:
+    """A key for one purpose (order links, account ids), derived from the signing key."""
+    return hmac.new(settings.token_signing_key.encode(), f"ordering:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def town_rules(settings: OrderingSettings) -> TownSettings:
+    return TownSettings(
+        timezone=ZoneInfo(settings.timezone),
+        merchant_answer_time=timedelta(minutes=settings.merchant_answer_minutes),
+        cancellation_grace=timedelta(minutes=settings.cancellation_grace_minutes),
+        delivery_fees_cents=settings.zones,
+        standard_vat_percent=settings.vat_by_category.get("", 19),
+    )
+
+
+@dataclass
+class Handlers:
+    context: Context
+    replica: PostgresCatalogReplica
+    shopping: ShoppingHandlers
+    orders: OrderHandlers
+    customers: CustomerHandlers
+
+
+def build_handlers(pool: Pool, settings: OrderingSettings, store: EventStore | None = None) -> Handlers:
+    context = Context(
+        store or PostgresEventStore(pool, service=SERVICE),
+        town_rules(settings),
+        link_key=derived_key(settings, "order-links"),
+        timezone=ZoneInfo(settings.timezone),
+    )
+    replica = PostgresCatalogReplica(pool, vat_by_category=settings.vat_by_category)
+    return Handlers(
+        context,
+        replica,
+        ShoppingHandlers(context, replica),
+        OrderHandlers(context, replica, jitsi_base_url=settings.jitsi_base_url),
+        CustomerHandlers(
+            context, account_key=derived_key(settings, "accounts"), link_minutes=settings.sign_in_link_minutes
+        ),
+    )
+
+
+def _saga(pool: Pool, settings: ServiceSettings) -> EventHandler:
+    return order_saga(build_handlers(pool, cast(OrderingSettings, settings)).orders)
+
+
+async def time_out_job(pool: Pool, settings: ServiceSettings) -> int:
+    handlers = build_handlers(pool, cast(OrderingSettings, settings))
+    return await time_out_unanswered(handlers.context, handlers.orders, PostgresDeadlines(pool))
+
+
+def ordering_service(timer_seconds: float = 5.0) -> ServiceDefinition:
+    return ServiceDefinition(
+        SERVICE,
+        projections=PROJECTIONS,
+        reactions=[Reaction(_saga, sources=("catalog", "vouchers"), name="process:order_saga")],
+        migrations=MIGRATIONS,
+        jobs=[ScheduledJob("time-out", timer_seconds, time_out_job)],
+    )
+
+
+ORDERING = ordering_service()
+
+
+def authenticator(settings: OrderingSettings) -> IssuingAuthenticator:
+    """Verifies merchant tokens (the catalog's key), the association's, and mints and verifies
+    the customer tokens a one-time sign-in link is exchanged for."""
+    return IssuingAuthenticator(
+        town=settings.town,
+        issuer=ISSUER,
+        key_id=settings.token_key_id,
+        signing_key=settings.token_signing_key,
+        trusted=trusted_keys(settings.trusted_token_keys),
+        association_token=settings.association_token,
+    )
+
+
+@dataclass
+class ApiContainer:
+    settings: OrderingSettings
+    pool: Pool
+    handlers: Handlers
+    authenticator: IssuingAuthenticator
+    throttle: Throttle
+    readiness: Readiness
+
+    async def sign_in_mail(self, link: SignInLink, language: Language, public_url: str) -> None:
+        """Queue the link's e-mail (the worker's sender delivers it)."""
+        mail = sign_in_mail(link, language=language, public_url=public_url, minutes=self.settings.sign_in_link_minutes)
+        async with self.pool.connection() as conn:
+            await queue_mail(conn, mail)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def build_api(settings: OrderingSettings) -> ApiContainer:
+    pool = await open_pool(settings.database_url, max_size=settings.database_pool_size, name=f"{SERVICE}-api")
+    return ApiContainer(
+        settings=settings,
+        pool=pool,
+        handlers=build_handlers(pool, settings),
+        authenticator=authenticator(settings),
+        throttle=Throttle(pool),
+        readiness=Readiness(pool, settings.database_url, settings.kafka_bootstrap, MIGRATIONS),
+    )
