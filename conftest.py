@@ -28,6 +28,7 @@ from tests.support.local_stack import (
     running_catalog,
     start_town,
 )
+from tests.support.mailbox import Mailbox, running_mailbox
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -136,6 +137,36 @@ def catalog_and_vouchers(databases: Databases, tmp_path_factory: pytest.TempPath
     running = start_town(
         town, ["catalog", "vouchers"], lambda service: databases.create(town, service), tmp_path_factory.mktemp("town")
     )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on loopback, for the whole session: what ordering sends arrives here."""
+    with running_mailbox() as box:
+        yield box
+
+
+def start_ordering_town(databases: Databases, workdir: Path, mailbox: Mailbox, **ordering_env: str) -> RunningTown:
+    """A random town running catalog, vouchers and ordering as separate processes; ordering
+    mails to ``mailbox``."""
+    town = random_town()
+    env = {"ordering": {**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **ordering_env}}
+    return start_town(
+        town, ["catalog", "vouchers", "ordering"], lambda service: databases.create(town, service), workdir, env
+    )
+
+
+@pytest.fixture(scope="session")
+def ordering_town(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
+) -> Iterator[RunningTown]:
+    """The town the order saga's end-to-end tests share (started once per session: three
+    services, six processes)."""
+    running = start_ordering_town(databases, tmp_path_factory.mktemp("ordering-town"), mailbox)
     try:
         yield running
     finally:

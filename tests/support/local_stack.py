@@ -221,10 +221,17 @@ class RunningTown:
             instance.stop()
 
 
-def start_town(town: str, services: list[str], database_url: Callable[[str], str], workdir: Path) -> RunningTown:
+def start_town(
+    town: str,
+    services: list[str],
+    database_url: Callable[[str], str],
+    workdir: Path,
+    extra_env: dict[str, dict[str, str]] | None = None,
+) -> RunningTown:
     """Start ``services`` in order (catalog first: the others read its topic) for one town.
 
-    ``database_url(service)`` gives each service its own fresh database.
+    ``database_url(service)`` gives each service its own fresh database; ``extra_env[service]``
+    adds to that service's environment (an SMTP server, a short answer time).
     """
     association = f"association-{town}-{uuid.uuid4().hex}"
     catalog_key = new_signing_key()
@@ -238,7 +245,8 @@ def start_town(town: str, services: list[str], database_url: Callable[[str], str
             folder = workdir / service
             folder.mkdir(parents=True, exist_ok=True)
             own = {"DOWNTOWN_TOKEN_SIGNING_KEY": catalog_key} if service == "catalog" else {}
-            running.services[service] = start_service(service, town, database_url(service), folder, {**shared, **own})
+            env = {**shared, **own, **(extra_env or {}).get(service, {})}
+            running.services[service] = start_service(service, town, database_url(service), folder, env)
     except BaseException:
         running.stop()
         raise

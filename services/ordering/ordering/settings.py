@@ -28,7 +28,9 @@ class OrderingSettings(ServiceSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     mail_from: str = "bestellungen@downtown.example"
-    merchant_answer_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    merchant_answer_minutes: float = Field(
+        default=30, gt=0, le=7 * 24 * 60, description="how long a merchant has to accept (fractions: tests, demos)"
+    )
     cancellation_grace_minutes: int = Field(default=15, ge=0, le=24 * 60)
     delivery_zones: str = Field(
         default='{"": 390}',

@@ -118,6 +118,8 @@ def _canonical(value: Any) -> Any:
         return hashlib.sha256(value).hexdigest()
     if isinstance(value, list | tuple):
         return [_canonical(item) for item in value]
+    if isinstance(value, dict):
+        return {str(name): _canonical(item) for name, item in value.items()}
     return value
 
 
