@@ -48,10 +48,12 @@ async def get_principal(
 
 
 async def get_optional_principal(
-    container: Container, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    container: Container,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
-    """Guests send no bearer; whoever sends one must send a valid one."""
-    if credentials is None:
+    """Guests send no Authorization; whoever sends one must send a valid bearer token."""
+    if credentials is None and "authorization" not in request.headers:
         return None
     return await get_principal(container, credentials)
 

@@ -40,6 +40,12 @@ def also_answers(*statuses: int) -> dict[str, Any]:
     return {_EXTRA_MARK: list(statuses)}
 
 
+def also_anonymous(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``openapi_extra`` of a route a guest may call without a bearer token (a signed-in
+    caller still sends one): FastAPI appends the empty requirement to the route's bearer."""
+    return {**(extra or {}), "security": [{}]}
+
+
 _CHANGES = {"post", "put", "patch", "delete"}
 _TITLES = {
     400: "The body could not be read: not UTF-8 JSON, or a broken multipart form",

@@ -12,18 +12,20 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from downtown_events.runtime.http.openapi import also_answers
+from downtown_events.runtime.http.openapi import also_anonymous, also_answers
 from downtown_events.runtime.idempotency import one_at_a_time
 from ordering.api.deps import AppHandlers, BasketToken, Container, IdempotencyKey, MaybeCaller
 from ordering.api.schemas import BasketOut, CheckoutIn, CheckoutOut, LineIn, OpenedBasketOut, OrderOut, QuantityIn
 from ordering.app.shopping import BasketKey
 
 router = APIRouter(tags=["baskets"])
-BASKET = also_answers(401, 404)
-CHANGES = also_answers(401, 404, 409, 422)
+BASKET = also_anonymous(also_answers(401, 404))
+CHANGES = also_anonymous(also_answers(401, 404, 409, 422))
 
 
-@router.post("/baskets", status_code=status.HTTP_201_CREATED, response_model=OpenedBasketOut)
+@router.post(
+    "/baskets", status_code=status.HTTP_201_CREATED, response_model=OpenedBasketOut, openapi_extra=also_anonymous()
+)
 async def open_basket(handlers: AppHandlers, caller: MaybeCaller) -> OpenedBasketOut:
     """Open a basket: a guest's (its access token is in this answer only) or, with a customer
     token, the signed-in customer's."""
@@ -72,7 +74,7 @@ async def remove_line(
     "/baskets/{basket_id}/checkout",
     status_code=status.HTTP_201_CREATED,
     response_model=CheckoutOut,
-    openapi_extra=also_answers(401, 404, 409, 422, 503),
+    openapi_extra=also_anonymous(also_answers(401, 404, 409, 422, 503)),
 )
 async def check_out(
     basket_id: UUID,

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from downtown_events.runtime.http.openapi import also_answers
+from downtown_events.runtime.http.openapi import also_anonymous, also_answers
 from downtown_events.runtime.idempotency import one_at_a_time
 from ordering.api.deps import AppHandlers, Caller, Container, IdempotencyKey, MaybeCaller, OrderToken, ReadDb
 from ordering.api.schemas import AssistedOrderIn, CheckoutOut, OrderOut, OrderSummaryOut, PaidIn, ReasonIn
@@ -40,12 +40,12 @@ async def list_orders(
     return [OrderSummaryOut.model_validate(row) for row in rows]
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut, openapi_extra=also_answers(401, 404))
+@router.get("/orders/{order_id}", response_model=OrderOut, openapi_extra=also_anonymous(also_answers(401, 404)))
 async def show_order(order_id: UUID, handlers: AppHandlers, caller: MaybeCaller, token: OrderToken = None) -> OrderOut:
     return OrderOut.of(await handlers.orders.order(order_id, caller, token))
 
 
-@router.post("/orders/{order_id}/cancel", response_model=OrderOut, openapi_extra=STEP)
+@router.post("/orders/{order_id}/cancel", response_model=OrderOut, openapi_extra=also_anonymous(STEP))
 async def cancel(
     order_id: UUID, body: ReasonIn, handlers: AppHandlers, caller: MaybeCaller, token: OrderToken = None
 ) -> OrderOut:
