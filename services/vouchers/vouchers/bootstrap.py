@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from downtown_events.runtime.database import Pool, open_pool
@@ -12,15 +14,20 @@ from downtown_events.runtime.identity import trusted_keys
 from downtown_events.runtime.jobs import ScheduledJob
 from downtown_events.runtime.live_figures import LiveFigure
 from downtown_events.runtime.principal import TownAuthenticator
-from downtown_events.runtime.service import ServiceDefinition
+from downtown_events.runtime.service import Reaction, ServiceDefinition
+from downtown_events.runtime.settings import ServiceSettings
 from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.runtime.throttle import Throttle
+from downtown_events.runtime.tracking import EventHandler
 from downtown_events.vouchers import VoucherIssued, VoucherRedeemed
 from vouchers.adapters.payment_webhook import PaymentWebhook
 from vouchers.adapters.request_keys import PostgresRequestKeys
 from vouchers.adapters.sealing import AesGcmSeal
+from vouchers.app.authorizations import AuthorizationHandlers
 from vouchers.app.context import Context
 from vouchers.app.jobs import expire_due
+from vouchers.app.order_payments import CONSUMER_NAME as ORDER_PAYMENTS
+from vouchers.app.order_payments import order_payments
 from vouchers.app.programmes import ProgrammeHandlers
 from vouchers.app.purchases import PurchaseHandlers
 from vouchers.app.redemptions import RedemptionHandlers
@@ -42,6 +49,7 @@ class Handlers:
     programmes: ProgrammeHandlers
     purchases: PurchaseHandlers
     redemptions: RedemptionHandlers
+    authorizations: AuthorizationHandlers
     merchants: PostgresMerchantDirectory
 
 
@@ -61,13 +69,26 @@ def build_handlers(pool: Pool, settings: VouchersSettings) -> Handlers:
         max_vouchers=settings.max_vouchers_per_purchase,
         max_bulk=settings.max_bulk_issue,
     )
+    redemptions = RedemptionHandlers(
+        context, merchants, PostgresCodeIndex(pool), request_keys=PostgresRequestKeys(pool)
+    )
     return Handlers(
         context,
         ProgrammeHandlers(context, merchants),
         purchases,
-        RedemptionHandlers(context, merchants, PostgresCodeIndex(pool), request_keys=PostgresRequestKeys(pool)),
+        redemptions,
+        AuthorizationHandlers(
+            context, redemptions, valid_for=timedelta(minutes=settings.voucher_authorization_minutes)
+        ),
         merchants,
     )
+
+
+def order_payments_of(pool: Pool, settings: ServiceSettings) -> EventHandler:
+    """The order saga's vouchers side, made in the worker from its pool (the merchants'
+    replica) and settings (the town's time zone)."""
+    handlers = build_handlers(pool, cast(VouchersSettings, settings))
+    return order_payments(handlers.context, handlers.merchants)
 
 
 async def expire_job(pool: Pool, settings: VouchersSettings) -> int:
@@ -87,6 +108,7 @@ def vouchers_service(expiry_seconds: float = 3600.0) -> ServiceDefinition:
     return ServiceDefinition(
         SERVICE,
         projections=PROJECTIONS,
+        reactions=[Reaction(order_payments_of, sources=("ordering",), name=ORDER_PAYMENTS)],
         migrations=MIGRATIONS,
         jobs=[ScheduledJob("expire", expiry_seconds, expire_job)],
         live_figures=LIVE_FIGURES,

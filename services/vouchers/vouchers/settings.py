@@ -29,6 +29,9 @@ class VouchersSettings(ServiceSettings):
     balance_tries_per_client: int = Field(default=20, ge=1, description="balance look-ups per client per 10 minutes")
     balance_tries_per_code: int = Field(default=10, ge=1, description="look-ups of one code per hour")
     redemption_tries_per_merchant: int = Field(default=120, ge=1, description="redemption attempts per minute")
+    voucher_authorization_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, description="how long orders may draw on a voucher payment authorisation"
+    )
     expiry_job_seconds: float = Field(default=3600.0, gt=0, description="how often vouchers and purchases expire")
 
     @model_validator(mode="after")

@@ -13,12 +13,18 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from downtown_events.contract import IntegrationEvent
+from downtown_events.envelope import CloudEvent
+from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, OrderRejected, Payment
 from downtown_events.runtime.idempotency import IdempotencyKeyReused
 from downtown_events.runtime.memory_store import InMemoryEventStore
 from downtown_events.runtime.principal import NotPermitted, Principal
-from downtown_events.vouchers import ProgrammeTerms, ValidityPolicy
+from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
+from downtown_events.vouchers import ProgrammeTerms, ValidityPolicy, VoucherPaymentRefused
+from vouchers.app.authorizations import AuthorizationHandlers
 from vouchers.app.context import Context, campaign_of, purchase_of, voucher_of
 from vouchers.app.jobs import expire_due
+from vouchers.app.order_payments import OrderPayments, order_payments
 from vouchers.app.ports import SealBroken
 from vouchers.app.programmes import ProgrammeHandlers
 from vouchers.app.purchases import PurchaseHandlers
@@ -26,6 +32,7 @@ from vouchers.app.redemptions import RedemptionHandlers
 from vouchers.domain import campaign as campaigns
 from vouchers.domain.codes import code_hash, parse_code
 from vouchers.domain.commands import (
+    AuthorizeVoucherPayment,
     BulkIssue,
     ChangeProgramme,
     ConfirmPayment,
@@ -520,3 +527,110 @@ async def test_the_expiry_round_records_breakage_once_and_releases_unpaid_bonus(
     assert world.types(campaign.campaign_id).count("CampaignBonusReleased") == 1
     with pytest.raises(InvalidChange, match="expired unpaid"):
         await world.purchases.confirm_payment(None, ConfirmPayment(unpaid.purchase.purchase_id, "provider", "p", 2_500))
+
+
+# --- an order's voucher part: authorised by code, paid and given back by the process manager --
+
+
+def received_order_event(event: IntegrationEvent, version: int, at: datetime = START) -> ReceivedEvent:
+    """The order's event as the consumer hands it to the process manager (from ordering's topic)."""
+    order_id = getattr(event, "order_id")  # noqa: B009 - every order event has one
+    envelope = CloudEvent(
+        id=str(uuid4()),
+        source="/ordering",
+        type=event.ce_type(),
+        subject=str(order_id),
+        time=at,
+        town="testtown",
+        streamversion=version,
+        data=event.model_dump_json().encode(),
+    )
+    key, value, headers = envelope.to_kafka()
+    return ReceivedEvent(KafkaRecord("testtown.ordering.events", 0, version, key, value, headers), envelope, event)
+
+
+def order_placed(authorization_id: UUID | None, merchant: Principal, cents: int, checkout_id: UUID) -> OrderPlaced:
+    return OrderPlaced(
+        order_id=uuid4(),
+        checkout_id=checkout_id,
+        merchant_id=merchant.merchant(),
+        lines=[
+            OrderLine(
+                offer_id=uuid4(), kind="product", title="Torte", quantity=1, unit_price_cents=5_000, vat_rate_percent=7
+            )
+        ],
+        fulfilment=Fulfilment(method="pickup"),
+        payment=Payment(method="at_pickup", voucher_authorization_id=authorization_id, voucher_cents=cents),
+        goods_cents=5_000,
+        total_cents=5_000,
+        merchant_answer_by=START + timedelta(hours=1),
+        cancellable_until=START + timedelta(minutes=15),
+    )
+
+
+async def test_an_authorisation_is_found_by_code_and_a_retry_with_its_key_gets_the_same_one(world: World) -> None:
+    town = await world.town_programme()
+    ((voucher_id, code),) = await world.paid(town, 2_500)
+    handlers = AuthorizationHandlers(world.context, world.redemptions, valid_for=timedelta(minutes=30))
+
+    first = await handlers.authorize(AuthorizeVoucherPayment(code.lower(), 2_000, "key-1"))
+    again = await handlers.authorize(AuthorizeVoucherPayment(code, 2_000, "key-1"))
+    other = await handlers.authorize(AuthorizeVoucherPayment(code, 2_000))
+
+    assert first.created and not again.created and other.created
+    assert (
+        again.authorization == first.authorization
+        and other.authorization.authorization_id != first.authorization.authorization_id
+    )
+    assert (first.authorization.voucher_id, first.authorization.expires_at) == (
+        voucher_id,
+        START + timedelta(minutes=30),
+    )
+    assert first.voucher.balance_cents == 2_500  # nothing redeemed yet
+    with pytest.raises(IdempotencyKeyReused):
+        await handlers.authorize(AuthorizeVoucherPayment(code, 1_000, "key-1"))
+    with pytest.raises(InsufficientBalance):
+        await handlers.authorize(AuthorizeVoucherPayment(code, 2_501))
+    for wrong in ("7KQM-X2PA-5HJN-R8WT-CE3D", "not a code"):
+        with pytest.raises(NotFound):
+            await handlers.authorize(AuthorizeVoucherPayment(wrong, 100))
+    stored = world.store.streams[str(first.authorization.authorization_id)]
+    assert code.replace("-", "") not in json.dumps([s.metadata for s in stored])  # the fingerprint holds no code
+
+
+async def test_the_process_manager_pays_an_order_once_and_gives_it_back_once(world: World) -> None:
+    town = await world.town_programme()
+    shop = await world.member(town)
+    ((voucher_id, code),) = await world.paid(town, 5_000)
+    handlers = AuthorizationHandlers(world.context, world.redemptions, valid_for=timedelta(minutes=30))
+    authorized = await handlers.authorize(AuthorizeVoucherPayment(code, 4_000))
+    payments = OrderPayments(world.context, world.merchants)
+    checkout = uuid4()
+    paid = order_placed(authorized.authorization.authorization_id, shop, 3_000, checkout)
+    refused = order_placed(authorized.authorization.authorization_id, shop, 1_500, checkout)
+    without = order_placed(None, shop, 0, checkout)
+
+    world.store.conflicts_to_simulate = 5  # other orders of the checkout win some rounds
+    for event in (paid, paid, refused, without, refused):
+        await payments.react(received_order_event(event, 1), world.store)  # redeliveries too
+    assert world.types(voucher_id).count("VoucherRedeemed") == 1
+    answers = [s.event for s in world.store.streams[str(authorized.authorization.authorization_id)]]
+    (refusal,) = [event for event in answers if isinstance(event, VoucherPaymentRefused)]
+    assert refusal.order_id == refused.order_id and "10.00 € left" in refusal.reason
+
+    rejection = OrderRejected(order_id=paid.order_id, merchant_id=paid.merchant_id, reason="declined")
+    for event in (
+        rejection,
+        rejection,
+        OrderRejected(order_id=refused.order_id, merchant_id=refused.merchant_id, reason="voucher_refused"),
+    ):
+        await payments.react(received_order_event(event, 2), world.store)
+
+    voucher = await voucher_of(world.store, voucher_id)
+    assert voucher is not None and (voucher.balance_cents, voucher.redeemed_cents, voucher.reversed_cents) == (
+        5_000,
+        3_000,
+        3_000,
+    )
+    assert world.types(voucher_id).count("VoucherRedemptionReversed") == 1
+    assert order_payments(world.context, world.merchants).consumer_name == "process:order_payments"

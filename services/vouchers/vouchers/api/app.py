@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from downtown_events.runtime.http.app import create_service_app
 from vouchers.api.problems import VOUCHERS_PROBLEMS
-from vouchers.api.routes import balance, campaigns, programmes, purchases, redemptions, reports
+from vouchers.api.routes import authorizations, balance, campaigns, programmes, purchases, redemptions, reports
 from vouchers.bootstrap import build_api
 from vouchers.settings import VouchersSettings
 
@@ -18,6 +18,9 @@ def create_app(settings: VouchersSettings) -> FastAPI:
         "Merchants send `Authorization: Bearer <merchant token>` (the catalog's), the association its token; "
         "a buyer opens a purchase with the access token its start gave. Amounts are integer cents.",
         open_container=lambda: build_api(settings),
-        routers=[module.router for module in (programmes, campaigns, purchases, redemptions, balance, reports)],
+        routers=[
+            module.router
+            for module in (programmes, campaigns, purchases, redemptions, balance, authorizations, reports)
+        ],
         problems=VOUCHERS_PROBLEMS,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -15,6 +16,7 @@ from downtown_events.runtime.http.auth import bearer, bearer_token
 from downtown_events.runtime.http.headers import IdempotencyKey, RequiredIdempotencyKey  # noqa: F401 - re-exported
 from downtown_events.runtime.identity import InvalidToken
 from downtown_events.runtime.principal import Principal
+from downtown_events.runtime.throttle import Limit
 from vouchers.bootstrap import ApiContainer, Handlers
 
 
@@ -92,3 +94,16 @@ def client_address(request: Request) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
+
+
+async def count_code_try(container: ApiContainer, request: Request, code: str) -> None:
+    """Every public endpoint that takes a code counts a try against the same budgets, per
+    client and per code (as typed, without spacing), so that no endpoint adds to a guesser's."""
+    settings = container.settings
+    typed = "".join(character for character in code.upper() if character.isalnum())
+    await container.throttle.check(
+        [
+            (Limit("balance:client", settings.balance_tries_per_client, 600), client_address(request)),
+            (Limit("balance:code", settings.balance_tries_per_code, 3600), hashlib.sha256(typed.encode()).hexdigest()),
+        ]
+    )

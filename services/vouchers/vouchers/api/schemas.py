@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from downtown_events.catalog import EMAIL_PATTERN
 from downtown_events.text import MultiLine, SingleLine
 from downtown_events.vouchers import AmountRange, ProgrammeKind, ProgrammeTerms, ValidityPolicy
+from vouchers.domain.authorization import Authorization
 from vouchers.domain.campaign import Campaign
 from vouchers.domain.membership import Membership
 from vouchers.domain.programme import Programme
@@ -305,6 +306,30 @@ class CodeIn(Request):
 class RedemptionIn(CodeIn):
     amount_cents: Cents
     channel: Literal["counter", "online"] = "counter"
+
+
+class AuthorizationIn(CodeIn):
+    amount_cents: Cents = Field(description="the most the orders of one checkout may take of the voucher")
+
+
+class AuthorizationOut(BaseModel):
+    authorization_id: UUID = Field(description="what the checkout names (payment.voucher_authorization_id)")
+    amount_cents: int
+    expires_at: datetime = Field(description="orders placed after this may not draw on it")
+    voucher_balance_cents: int = Field(description="what the voucher holds now (nothing is redeemed yet)")
+    voucher_expires_on: date
+
+    @classmethod
+    def of(cls, authorization: Authorization, voucher: Voucher) -> AuthorizationOut:
+        if authorization.expires_at is None:
+            raise ValueError("an authorisation that was never given")
+        return cls(
+            authorization_id=authorization.authorization_id,
+            amount_cents=authorization.amount_cents,
+            expires_at=authorization.expires_at,
+            voucher_balance_cents=voucher.balance_cents,
+            voucher_expires_on=voucher.expires_on,
+        )
 
 
 class ReversalIn(Request):

@@ -163,3 +163,16 @@ class RefundVoucher:
 @dataclass(frozen=True)
 class ExpireVoucher:
     voucher_id: UUID
+
+
+# --- paying part of an order ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorizeVoucherPayment:
+    """Whoever holds the code lets orders take up to ``amount_cents`` of the voucher for a
+    while; the orders name the authorisation, never the code."""
+
+    code: str = field(repr=False)
+    amount_cents: int
+    idempotency_key: str | None = None

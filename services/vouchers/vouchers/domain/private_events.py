@@ -1,7 +1,9 @@
 """Events the vouchers service stores and replays but never publishes.
 
 They hold what integrators must not see: the buyer's e-mail and identity, the codes (sealed
-for the buyer, and their keyed hashes), gift recipients and messages. Each is appended in the
+for the buyer, and their keyed hashes), gift recipients and messages, and which voucher an
+order's voucher payment authorisation draws on (orders name the authorisation, a code never
+travels; the link is kept here rather than on a topic). Each is appended in the
 same decision as the public event it belongs to. Registered like the public ones because
 reading the event store needs every type that is in it.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from downtown_events.catalog import EMAIL_PATTERN
 from downtown_events.contract import PrivateEvent, ValueObject, registry
@@ -84,3 +86,72 @@ class CampaignBuyerRecorded(VouchersPrivateEvent):
     campaign_id: UUID
     purchase_id: UUID
     buyer_ref: OpaqueRef
+
+
+# --- paying part of an order: an authorisation stands for the voucher --------------------
+
+
+@registry.register
+class VoucherPaymentAuthorized(VouchersPrivateEvent):
+    """Whoever holds the code let orders take up to ``amount_cents`` of the voucher until
+    ``expires_at``; orders name the authorisation's (random) id, never the code. Nothing is
+    redeemed yet: each order's redemption decides on the balance it finds then."""
+
+    event_name: ClassVar[str] = "VoucherPaymentAuthorized"
+    schema_version: ClassVar[int] = 1
+    authorization_id: UUID
+    voucher_id: UUID
+    amount_cents: int = Field(gt=0)
+    authorized_at: AwareDatetime
+    expires_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> VoucherPaymentAuthorized:
+        if self.expires_at <= self.authorized_at:
+            raise ValueError("an authorisation must expire after it was given")
+        return self
+
+
+@registry.register
+class VoucherAuthorizationUsed(VouchersPrivateEvent):
+    """An order took ``voucher_cents`` of the authorisation (appended with the order's
+    ``VoucherRedeemed`` on the voucher's stream)."""
+
+    event_name: ClassVar[str] = "VoucherAuthorizationUsed"
+    schema_version: ClassVar[int] = 1
+    authorization_id: UUID
+    order_id: UUID
+    checkout_id: UUID
+    merchant_id: UUID
+    voucher_id: UUID
+    voucher_cents: int = Field(gt=0)
+    redemption_id: UUID
+
+
+@registry.register
+class VoucherAuthorizationReleased(VouchersPrivateEvent):
+    """The order ended (rejected, cancelled, not delivered) and its redemption was reversed:
+    what it took counts no longer against the authorisation."""
+
+    event_name: ClassVar[str] = "VoucherAuthorizationReleased"
+    schema_version: ClassVar[int] = 1
+    authorization_id: UUID
+    order_id: UUID
+    voucher_cents: int = Field(gt=0)
+    reason: EventLine = Field(default="", max_length=500)
+
+
+@registry.register
+class OrderVoucherPartTaken(VouchersPrivateEvent):
+    """On the order's own stream in vouchers (its id derived from the order's): which
+    authorisation, voucher and redemption paid the order's voucher part, so that the order's
+    ending, which names only the order, finds what to give back."""
+
+    event_name: ClassVar[str] = "OrderVoucherPartTaken"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    merchant_id: UUID
+    authorization_id: UUID
+    voucher_id: UUID
+    redemption_id: UUID
+    voucher_cents: int = Field(gt=0)
