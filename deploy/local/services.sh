@@ -21,8 +21,16 @@
 # Secrets: .downtown/towns/<town>.secrets.env, made once per installation (mode 600, never
 # committed). A line NAME=value reaches every service of the town (the association token);
 # <service>__NAME=value reaches only that service, as NAME (the catalog's token signing key,
-# vouchers' code hash key and payment webhook secret). Every service but the catalog also
-# gets DOWNTOWN_TRUSTED_TOKEN_KEYS, the catalog's public key, to verify merchant tokens.
+# vouchers' code hash key and payment webhook secret, ordering's customer-token signing key,
+# the same for its API and worker: links made by one are mailed by the other). Every service
+# but the catalog also gets DOWNTOWN_TRUSTED_TOKEN_KEYS, the catalog's public key, to verify
+# merchant tokens.
+#
+# Mail: when ordering runs, each town gets a local SMTP catcher (deploy/local/mailcatcher.py,
+# on 127.0.0.1, the town's port base + 25: 18125 in Schöppingen) that writes every mail it
+# receives to .downtown/mail/<town>/<timestamp>-<id>.eml and sends nothing on; the town's
+# ordering sends there (DOWNTOWN_SMTP_HOST/PORT) and its links point at its own API
+# (DOWNTOWN_PUBLIC_URL). It starts before the services and stops with them.
 #
 # Seeding, per town, in start order: deploy/local/seed/<service>.py, if it exists, runs as
 #   .downtown/venv/bin/python -P deploy/local/seed/<service>.py --town <town>
@@ -33,7 +41,7 @@
 #
 # Guide: after the API docs and worker health of each running service, the printed guide
 # shows the lines of deploy/local/guide/<service>.txt, if it exists ('#' lines are skipped),
-# with {api} {worker} {town} {town_name} {postal_code} and {<service>_api} filled in.
+# with {api} {worker} {town} {town_name} {postal_code} {mail_dir} and {<service>_api} filled in.
 #
 # DOWNTOWN_KAFKA_BOOTSTRAP and DOWNTOWN_DATABASE_URL (a server URL; each database name is
 # filled in) point the services at an existing broker and PostgreSQL instead of the local
@@ -54,6 +62,7 @@ SERVICES=(catalog vouchers ordering dispatch)  # start order; a service's place 
 declare -A OWN_SECRETS=(                       # secrets only that service's processes see
     [catalog]="DOWNTOWN_TOKEN_SIGNING_KEY"
     [vouchers]="DOWNTOWN_CODE_HASH_KEY DOWNTOWN_PAYMENT_WEBHOOK_SECRET"
+    [ordering]="DOWNTOWN_TOKEN_SIGNING_KEY"
 )
 TOWN_SECRETS=(DOWNTOWN_ASSOCIATION_TOKEN)      # the town's: every service sees them
 CATALOG_KEY_ID=catalog-1                       # the catalog's default token_key_id
@@ -180,6 +189,8 @@ place_of() {  # service: its place in SERVICES, from 1
 
 api_port() { (load_town "$1" && echo $((DOWNTOWN_PORT_BASE + $(place_of "$2")))); }
 worker_port() { (load_town "$1" && echo $((DOWNTOWN_PORT_BASE + 10 + $(place_of "$2")))); }
+mail_port() { (load_town "$1" && echo $((DOWNTOWN_PORT_BASE + 25))); }  # the town's mail catcher
+mail_dir() { echo ".downtown/mail/$1"; }
 
 database_url() {  # database name: DATABASE_SERVER with that database
     "$BIN/python" -c 'import sys, urllib.parse as u
@@ -216,6 +227,13 @@ service_env() {  # town, service: export exactly what that service's processes m
     else
         DOWNTOWN_TRUSTED_TOKEN_KEYS=$(catalog_public_keys "$town")
         export DOWNTOWN_TRUSTED_TOKEN_KEYS
+    fi
+    if [ "$service" = ordering ]; then  # mail goes to the town's catcher; links lead to this API
+        export DOWNTOWN_SMTP_HOST=127.0.0.1
+        DOWNTOWN_SMTP_PORT=$(mail_port "$town")
+        export DOWNTOWN_SMTP_PORT
+        export DOWNTOWN_MAIL_FROM="bestellungen@$town.downtown.example"
+        export DOWNTOWN_PUBLIC_URL="http://127.0.0.1:$DOWNTOWN_HTTP_PORT"
     fi
 }
 
@@ -263,6 +281,29 @@ start_service() {  # town, service: provision, start API and worker, wait until 
     )
 }
 
+start_mailcatcher() {  # town: its SMTP catcher, listening when this returns
+    local town=$1 port
+    port=$(mail_port "$town")
+    start_process "$town-mailcatcher" "$BIN/python" -P deploy/local/mailcatcher.py \
+        --port "$port" --dir "$ROOT/$(mail_dir "$town")"
+    for _ in $(seq 1 50); do
+        if "$BIN/python" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
+            "$port" 2>/dev/null; then
+            return 0
+        fi
+        if ! running "$RUN/$town-mailcatcher.pid"; then
+            echo "!! $town-mailcatcher exited; last lines of .downtown/logs/$town-mailcatcher.log:" >&2
+            tail -n 20 "$LOGS/$town-mailcatcher.log" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+    echo "!! $town-mailcatcher not listening on 127.0.0.1:$port after 10 s" >&2
+    return 1
+}
+
+sends_mail() { [[ " ${RUNNABLE[*]} " == *" ordering "* ]]; }
+
 seed_town() {  # town: run each running service's seed script, in start order
     local town=$1 service
     local -a given=(DOWNTOWN_TOWN="$town" DOWNTOWN_ASSOCIATION_TOKEN="$(secret "$town" DOWNTOWN_ASSOCIATION_TOKEN)")
@@ -286,6 +327,7 @@ start() {
     note_skipped
     for town in $(towns); do
         ensure_secrets "$town"
+        if sends_mail; then start_mailcatcher "$town"; fi
         for service in "${RUNNABLE[@]}"; do
             start_service "$town" "$service"
         done
@@ -294,8 +336,12 @@ start() {
     print_guide
 }
 
-stop() {
+stop() {  # the services first, the mail catchers last (a worker may be sending its last mails)
+    local -a services=() catchers=()
     for pidfile in "$RUN"/*.pid; do
+        case $pidfile in *-mailcatcher.pid) catchers+=("$pidfile") ;; *) services+=("$pidfile") ;; esac
+    done
+    for pidfile in "${services[@]}" "${catchers[@]}"; do
         [ -e "$pidfile" ] || continue
         local name pid
         name=$(basename "$pidfile" .pid)
@@ -323,6 +369,13 @@ status() {
                 fi
             done
         done
+        if [ -f services/ordering/pyproject.toml ]; then
+            if running "$RUN/$town-mailcatcher.pid"; then
+                echo "$town-mailcatcher: running (pid $(cat "$RUN/$town-mailcatcher.pid"), 127.0.0.1:$(mail_port "$town"), mails in $(mail_dir "$town")/)"
+            else
+                echo "$town-mailcatcher: stopped"
+            fi
+        fi
     done
 }
 
@@ -340,6 +393,7 @@ guide_lines() {  # town, service: deploy/local/guide/<service>.txt with its plac
         line=${line//"{town}"/"$town"}
         line=${line//"{town_name}"/"$DOWNTOWN_TOWN_NAME"}
         line=${line//"{postal_code}"/"$DOWNTOWN_TOWN_POSTAL_CODE"}
+        line=${line//"{mail_dir}"/"$(mail_dir "$town")"}
         for other in "${RUNNABLE[@]}"; do
             line=${line//"{${other}_api}"/"http://127.0.0.1:$(api_port "$town" "$other")"}
         done
@@ -357,6 +411,10 @@ print_guide() {
             echo
             echo "  $DOWNTOWN_TOWN_NAME ($town)"
             echo "    association token in .downtown/towns/$town.secrets.env (suspend merchants, replace lost tokens)"
+            if sends_mail; then
+                echo "    e-mails     every mail the town's services send lands in $(mail_dir "$town")/ as an .eml file"
+                echo "                (a local SMTP catcher on 127.0.0.1:$(mail_port "$town"); nothing leaves this machine)"
+            fi
             for service in "${RUNNABLE[@]}"; do
                 echo "    $service"
                 echo "      API docs      http://127.0.0.1:$(api_port "$town" "$service")/docs"
