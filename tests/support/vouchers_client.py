@@ -293,3 +293,8 @@ def rebuild(instance: ServiceInstance, projection: str, *flags: str) -> subproce
     command += ["--service", instance.service, "--projection", projection, *flags]
     env = {**instance.env, "COLUMNS": "200"}
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def authorize(vouchers: ServiceInstance, code: str, cents: int, **headers: str) -> httpx.Response:
+    """``POST /authorizations``: whoever holds the code lets a checkout's orders take up to ``cents``."""
+    return httpx.post(f"{vouchers.api}/authorizations", json={"code": code, "amount_cents": cents}, headers=headers)

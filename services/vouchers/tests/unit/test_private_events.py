@@ -14,9 +14,13 @@ from downtown_events.schemas import published_versions
 from vouchers.domain.private_events import (
     CampaignBuyerRecorded,
     Gift,
+    OrderVoucherPartTaken,
     PurchaseCodesDelivered,
     PurchaseSecretsSealed,
+    VoucherAuthorizationReleased,
+    VoucherAuthorizationUsed,
     VoucherCodeAssigned,
+    VoucherPaymentAuthorized,
 )
 
 VOUCHER_ID = uuid4()
@@ -42,6 +46,33 @@ def sealed(**overrides: object) -> PurchaseSecretsSealed:
         PurchaseCodesDelivered(purchase_id=uuid4(), delivered_at=datetime(2026, 3, 5, tzinfo=UTC)),
         VoucherCodeAssigned(voucher_id=uuid4(), code_hash=secrets.token_hex(32)),
         CampaignBuyerRecorded(campaign_id=uuid4(), purchase_id=uuid4(), buyer_ref="r" * 64),
+        VoucherPaymentAuthorized(
+            authorization_id=uuid4(),
+            voucher_id=VOUCHER_ID,
+            amount_cents=2_000,
+            authorized_at=datetime(2026, 3, 5, 9, tzinfo=UTC),
+            expires_at=datetime(2026, 3, 5, 10, tzinfo=UTC),
+        ),
+        VoucherAuthorizationUsed(
+            authorization_id=uuid4(),
+            order_id=uuid4(),
+            checkout_id=uuid4(),
+            merchant_id=uuid4(),
+            voucher_id=VOUCHER_ID,
+            voucher_cents=1_500,
+            redemption_id=uuid4(),
+        ),
+        VoucherAuthorizationReleased(
+            authorization_id=uuid4(), order_id=uuid4(), voucher_cents=1_500, reason="storniert"
+        ),
+        OrderVoucherPartTaken(
+            order_id=uuid4(),
+            merchant_id=uuid4(),
+            authorization_id=uuid4(),
+            voucher_id=VOUCHER_ID,
+            redemption_id=uuid4(),
+            voucher_cents=1_500,
+        ),
     ],
 )
 def test_private_events_read_back_from_the_store_but_are_never_published(event: PurchaseSecretsSealed) -> None:
@@ -58,6 +89,19 @@ def test_the_buyers_email_is_checked_like_the_catalogs() -> None:
     with pytest.raises(ValidationError):
         sealed(buyer_email="a" * 250 + "@b.de")
     assert sealed(buyer_email="a\x00@b.de").buyer_email == "a@b.de"  # read tolerantly, as every event text
+
+
+def test_an_authorisation_is_for_a_positive_amount_and_ends_after_it_was_given() -> None:
+    given = datetime(2026, 3, 5, 9, tzinfo=UTC)
+    for cents, expires_at in ((0, given.replace(hour=10)), (100, given)):
+        with pytest.raises(ValidationError):
+            VoucherPaymentAuthorized(
+                authorization_id=uuid4(),
+                voucher_id=VOUCHER_ID,
+                amount_cents=cents,
+                authorized_at=given,
+                expires_at=expires_at,
+            )
 
 
 def test_hashes_are_lower_case_hex_and_texts_have_limits() -> None:

@@ -1,0 +1,244 @@
+"""The order saga's vouchers side against the town's real database: ordering's records fed to
+the process manager (built by the vouchers' composition root, inside the runtime's tracking
+consumer), the voucher authorised over HTTP. Balances add up to the cent; redeliveries,
+repeats and twenty orders racing for one authorisation never redeem or reverse twice, and
+never take a voucher below zero."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+from unittest import mock
+from uuid import UUID, uuid4
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from downtown_events.contract import IntegrationEvent
+from downtown_events.envelope import CloudEvent
+from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, OrderRejected, Payment
+from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
+from downtown_events.runtime.database import Pool, open_pool
+from downtown_events.runtime.kafka import reliable_producer
+from downtown_events.runtime.records import KafkaRecord
+from downtown_events.topics import dead_letter_topic, events_topic
+from tests.support.local_stack import RunningTown
+from tests.support.vouchers_client import (
+    association,
+    authorize,
+    join,
+    merchant,
+    paid_vouchers,
+    redeem,
+    rows,
+    town_programme,
+    voucher,
+)
+from vouchers.bootstrap import order_payments_of
+from vouchers.settings import VouchersSettings
+
+_offsets = count(1)
+
+
+class RecordingDeadLetters(KafkaDeadLetters):
+    """The worker's dead-letter topic, and what went there (nothing, if all is well)."""
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str, consumer_name: str, service: str) -> None:
+        super().__init__(producer, topic, consumer_name, service)
+        self.sent: list[str] = []
+
+    async def send(self, record: KafkaRecord, reason: str) -> None:
+        self.sent.append(reason)
+        await super().send(record, reason)
+
+
+@dataclass
+class Saga:
+    """Ordering's topic as the vouchers worker's process manager reads it."""
+
+    town: str
+    consumer: TrackingConsumer
+    dead_letters: RecordingDeadLetters
+
+    def record(self, event: IntegrationEvent, version: int) -> KafkaRecord:
+        order_id = getattr(event, "order_id")  # noqa: B009 - every order event has one
+        envelope = CloudEvent(
+            id=str(uuid4()),
+            source="/ordering",
+            type=event.ce_type(),
+            subject=str(order_id),
+            time=datetime.now(UTC),
+            town=self.town,
+            streamversion=version,
+            data=event.model_dump_json().encode(),
+        )
+        key, value, headers = envelope.to_kafka()
+        return KafkaRecord(events_topic(self.town, "ordering"), 0, next(_offsets), key, value, headers)
+
+    async def deliver(self, records: Sequence[KafkaRecord]) -> None:
+        await self.consumer.process(records)
+
+
+@pytest.fixture
+async def saga(vouchers_town: RunningTown, kafka_bootstrap: str) -> AsyncIterator[Saga]:
+    vouchers = vouchers_town["vouchers"]
+    with mock.patch.dict(os.environ, vouchers.env):
+        settings = VouchersSettings()  # type: ignore[call-arg]
+    pool: Pool = await open_pool(settings.database_url, max_size=48, name="test-order-payments")
+    producer: AIOKafkaProducer = reliable_producer(kafka_bootstrap, client_id="test-order-payments")
+    await producer.start()
+    try:
+        handler = order_payments_of(pool, settings)
+        topic = dead_letter_topic(vouchers_town.town, "vouchers")
+        dead_letters = RecordingDeadLetters(producer, topic, handler.consumer_name, "vouchers")
+        consumer = TrackingConsumer(
+            pool, handler, dead_letters, town=vouchers_town.town, service="vouchers", max_backoff_seconds=0.5
+        )
+        yield Saga(vouchers_town.town, consumer, dead_letters)
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+def order(authorization_id: str, merchant_id: str, cents: int, checkout_id: UUID, total: int = 10_000) -> OrderPlaced:
+    now = datetime.now(UTC)
+    return OrderPlaced(
+        order_id=uuid4(),
+        checkout_id=checkout_id,
+        merchant_id=UUID(merchant_id),
+        lines=[
+            OrderLine(
+                offer_id=uuid4(),
+                kind="product",
+                title="Stollen",
+                quantity=1,
+                unit_price_cents=total,
+                vat_rate_percent=7,
+            )
+        ],
+        fulfilment=Fulfilment(method="pickup"),
+        payment=Payment(method="at_pickup", voucher_authorization_id=UUID(authorization_id), voucher_cents=cents),
+        goods_cents=total,
+        total_cents=total,
+        merchant_answer_by=now + timedelta(hours=1),
+        cancellable_until=now + timedelta(minutes=15),
+    )
+
+
+def rejected(placed: OrderPlaced) -> OrderRejected:
+    return OrderRejected(order_id=placed.order_id, merchant_id=placed.merchant_id, reason="declined")
+
+
+def stream(town: RunningTown, stream_id: object) -> list[dict[str, Any]]:
+    query = "SELECT event_type, data FROM events WHERE stream_id = %s ORDER BY version"
+    return [
+        {"type": row["event_type"].rsplit(".", 1)[-1], **row["data"]}
+        for row in rows(town["vouchers"], query, (str(stream_id),))
+    ]
+
+
+def of_type(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [event for event in events if event["type"] == name]
+
+
+def authorized(town: RunningTown, code: str, cents: int) -> str:
+    response = authorize(town["vouchers"], code, cents)
+    assert response.status_code == 201, response.text
+    return str(response.json()["authorization_id"])
+
+
+async def test_a_checkouts_orders_are_paid_refused_and_given_back_to_the_cent(
+    vouchers_town: RunningTown, saga: Saga
+) -> None:
+    programme_id = town_programme(vouchers_town, name="Saga Stadtgutschein")
+    shop_a, auth_a = merchant(vouchers_town, name="Bäckerei Korn")
+    shop_b, auth_b = merchant(vouchers_town, name="Metzgerei Wolf")
+    outsider, _ = merchant(vouchers_town, name="Kiosk Ecke")  # never joins the programme
+    join(vouchers_town, programme_id, auth_a)
+    join(vouchers_town, programme_id, auth_b)
+    ((voucher_id, code),) = paid_vouchers(vouchers_town, programme_id, 5_000)
+    authorization_id = authorized(vouchers_town, code, 4_000)
+    checkout = uuid4()
+    paid_a = order(authorization_id, shop_a, 1_500, checkout)
+    paid_b = order(authorization_id, shop_b, 2_000, checkout)
+    not_a_member = order(authorization_id, outsider, 300, checkout)
+    over = order(authorization_id, shop_a, 1_000, checkout)  # 5,00 € are left of the 40,00 €
+    stranger = order(authorization_id, shop_a, 100, uuid4())  # another checkout
+    no_voucher = order(authorization_id, shop_a, 0, checkout)
+
+    placements = [saga.record(placed, 1) for placed in (paid_a, paid_b, not_a_member, over, stranger, no_voucher)]
+    await saga.deliver(placements)
+    await saga.deliver(placements)  # Kafka redelivers
+    await saga.deliver([record._replace(offset=next(_offsets)) for record in placements])  # the relay sent twice
+
+    after_orders = voucher(vouchers_town["vouchers"], association(vouchers_town), voucher_id)
+    assert (after_orders["balance_cents"], after_orders["redeemed_cents"]) == (1_500, 3_500)
+    redeemed = of_type(stream(vouchers_town, voucher_id), "VoucherRedeemed")
+    assert sorted((r["order_id"], r["amount_cents"], r["channel"]) for r in redeemed) == sorted(
+        [(str(paid_a.order_id), 1_500, "order"), (str(paid_b.order_id), 2_000, "order")]
+    )
+    refusals = {
+        r["order_id"]: r["reason"] for r in of_type(stream(vouchers_town, authorization_id), "VoucherPaymentRefused")
+    }
+    assert set(refusals) == {str(not_a_member.order_id), str(over.order_id), str(stranger.order_id)}
+    assert "joined" in refusals[str(not_a_member.order_id)]
+    assert "5.00 € left of 40.00 €" in refusals[str(over.order_id)]
+    assert "another checkout" in refusals[str(stranger.order_id)]
+
+    # A shop redeems at its counter meanwhile: the voucher, not the authorisation, holds the money.
+    assert redeem(vouchers_town["vouchers"], auth_a, code, 1_000).status_code == 201
+    endings = [saga.record(rejected(placed), 2) for placed in (paid_b, not_a_member, no_voucher)]
+    await saga.deliver(endings)
+    await saga.deliver([record._replace(offset=next(_offsets)) for record in endings])
+
+    after = voucher(vouchers_town["vouchers"], association(vouchers_town), voucher_id)
+    assert (after["balance_cents"], after["redeemed_cents"], after["reversed_cents"]) == (2_500, 4_500, 2_000)
+    (reversal,) = of_type(stream(vouchers_town, voucher_id), "VoucherRedemptionReversed")
+    assert (reversal["amount_cents"], reversal["merchant_id"], reversal["reason"]) == (
+        2_000,
+        shop_b,
+        "Bestellung abgelehnt",
+    )
+    assert saga.dead_letters.sent == []
+
+
+async def test_twenty_orders_racing_for_one_authorisation_never_overdraw_it_nor_the_voucher(
+    vouchers_town: RunningTown, saga: Saga
+) -> None:
+    programme_id = town_programme(vouchers_town, name="Saga Wettlauf")
+    shop, auth = merchant(vouchers_town, name="Café Rennbahn")
+    join(vouchers_town, programme_id, auth)
+    ((voucher_id, code),) = paid_vouchers(vouchers_town, programme_id, 5_000)
+    authorization_id = authorized(vouchers_town, code, 5_000)
+    checkout = uuid4()
+    orders = [order(authorization_id, shop, 300, checkout) for _ in range(20)]  # 60,00 € asked of 50,00 €
+
+    counter = asyncio.to_thread(redeem, vouchers_town["vouchers"], auth, code, 1_000)  # a till races them
+    *_, at_counter = await asyncio.gather(*(saga.deliver([saga.record(placed, 1)]) for placed in orders), counter)
+
+    counter_cents = 1_000 if at_counter.status_code == 201 else 0
+    redeemed = {
+        r["order_id"]: r["amount_cents"]
+        for r in of_type(stream(vouchers_town, voucher_id), "VoucherRedeemed")
+        if r["order_id"]
+    }
+    refused = {r["order_id"] for r in of_type(stream(vouchers_town, authorization_id), "VoucherPaymentRefused")}
+    assert set(redeemed) | refused == {str(placed.order_id) for placed in orders} and not set(redeemed) & refused
+    assert len(redeemed) == (5_000 - counter_cents) // 300  # as many as the voucher covered, not one more
+    state = voucher(vouchers_town["vouchers"], association(vouchers_town), voucher_id)
+    assert state["balance_cents"] == 5_000 - counter_cents - 300 * len(redeemed) >= 0
+    print(f"order race: {len(redeemed)} paid, {len(refused)} refused, counter {at_counter.status_code}")
+
+    # Every order is rejected, each twice at once: what they took goes back, once each.
+    endings = [saga.record(rejected(placed), 2) for placed in orders]
+    await asyncio.gather(*(saga.deliver([record]) for record in endings + endings))
+
+    given_back = voucher(vouchers_town["vouchers"], association(vouchers_town), voucher_id)
+    assert (given_back["balance_cents"], given_back["reversed_cents"]) == (5_000 - counter_cents, 300 * len(redeemed))
+    assert len(of_type(stream(vouchers_town, voucher_id), "VoucherRedemptionReversed")) == len(redeemed)
+    assert saga.dead_letters.sent == []
