@@ -27,17 +27,27 @@ SCHEMAS = ROOT.parent / "shared" / "k8s-schemas"
 RENDER = ROOT / "deploy" / "k8s" / "render.py"
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 CLUSTER_SCOPED = {"Namespace"}
-EXPECTED_SERVICES = ["catalog", "vouchers"]
+EXPECTED_SERVICES = ["catalog", "vouchers", "ordering"]
 # Secrets only that service's pods may hold (from <service>-secrets); every service gets the town's.
 OWN_SECRETS = {
     "catalog": {"DOWNTOWN_TOKEN_SIGNING_KEY"},
     "vouchers": {"DOWNTOWN_CODE_HASH_KEY", "DOWNTOWN_PAYMENT_WEBHOOK_SECRET"},
+    # Its own signing key (customer tokens, guest links), not the catalog's: same name, its own Secret.
+    "ordering": {"DOWNTOWN_TOKEN_SIGNING_KEY", "DOWNTOWN_SMTP_USER", "DOWNTOWN_SMTP_PASSWORD"},
 }
 TOWN_SECRETS = {"DOWNTOWN_ASSOCIATION_TOKEN", "DOWNTOWN_TRUSTED_TOKEN_KEYS"}
 # What each service's processes must be given (besides DOWNTOWN_TOWN and DOWNTOWN_DATABASE_URL).
 REQUIRED_ENV = {
     "catalog": {"DOWNTOWN_PHOTO_DIR"},
     "vouchers": {"DOWNTOWN_KAFKA_BOOTSTRAP", "DOWNTOWN_HTTP_PORT", "DOWNTOWN_WORKER_PORT"},
+    "ordering": {
+        "DOWNTOWN_SMTP_HOST",
+        "DOWNTOWN_SMTP_PORT",
+        "DOWNTOWN_MAIL_FROM",
+        "DOWNTOWN_PUBLIC_URL",
+        "DOWNTOWN_JITSI_BASE_URL",
+        "DOWNTOWN_DELIVERY_ZONES",
+    },
 }
 
 
@@ -197,6 +207,8 @@ def test_each_service_has_its_own_named_and_labelled_objects(town: str, service:
     }
     if service == "catalog":
         expected.add(("PersistentVolumeClaim", "catalog-photos"))
+    if service == "ordering":
+        expected.add(("NetworkPolicy", "ordering-egress"))
     expected |= {("KafkaTopic", name.replace("_", "-")) for name in live_figure_changelogs(town, service)}
     labelled = {
         (doc["kind"], doc["metadata"]["name"])
@@ -295,7 +307,10 @@ def test_processes_get_the_towns_settings(town: str, service: str) -> None:
 @pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
 def test_secrets_reach_only_their_service(town: str, service: str) -> None:
     allowed = {"town-secrets", f"{service}-secrets", f"{town}-{service}-db-app"}
+    # A name another service also uses (ordering's and the catalog's DOWNTOWN_TOKEN_SIGNING_KEY) is
+    # told apart by its Secret, checked above.
     others = {name for other, names in OWN_SECRETS.items() if other != service for name in names}
+    others -= OWN_SECRETS.get(service, set())
     for where, container in service_containers(town, service):
         assert all("secretRef" not in source for source in container.get("envFrom", [])), where
         referenced = {
@@ -309,14 +324,23 @@ def test_secrets_reach_only_their_service(town: str, service: str) -> None:
         assert not any(word in name for word in ("KEY", "TOKEN", "SECRET", "PASSWORD")), f"{name} in a ConfigMap"
 
 
+def signing_keys(town: str) -> dict[str, Any]:
+    """Where each container's DOWNTOWN_TOKEN_SIGNING_KEY comes from, for those that have one."""
+    return {
+        where: env_of(container, town)["DOWNTOWN_TOKEN_SIGNING_KEY"]
+        for service in services_of(town)
+        for where, container in service_containers(town, service)
+        if "DOWNTOWN_TOKEN_SIGNING_KEY" in env_of(container, town)
+    }
+
+
 @pytest.mark.parametrize("town", TOWNS)
 def test_no_catalog_signing_key_outside_the_catalog(town: str) -> None:
     holders = {
         where
         for service in services_of(town)
         for where, container in service_containers(town, service)
-        if "DOWNTOWN_TOKEN_SIGNING_KEY" in env_of(container, town)
-        or any(
+        if any(
             entry.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == "catalog-secrets"
             for entry in container.get("env", [])
         )
@@ -327,8 +351,39 @@ def test_no_catalog_signing_key_outside_the_catalog(town: str) -> None:
         "catalog-worker/provision",
         "catalog-worker/worker",
     }
-    vouchers = {where for where, _ in service_containers(town, "vouchers")}
-    assert vouchers and not vouchers & holders
+    catalog_key = {"secretKeyRef": {"name": "catalog-secrets", "key": "token-signing-key"}}
+    assert {where for where, source in signing_keys(town).items() if source == catalog_key} == holders
+    for service in services_of(town):
+        if service != "catalog":
+            others = {where for where, _ in service_containers(town, service)}
+            assert others and not others & holders, f"{service} holds the catalog's signing key"
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_ordering_api_and_worker_sign_with_one_key_of_their_own(town: str) -> None:
+    """Guest links are made by the API (checkout) and mailed by the worker: one key for both."""
+    own_key = {"secretKeyRef": {"name": "ordering-secrets", "key": "token-signing-key"}}
+    holders = {where for where, source in signing_keys(town).items() if source == own_key}
+    assert holders == {where for where, _ in service_containers(town, "ordering")}
+    assert {"ordering-api/api", "ordering-worker/worker"} <= holders
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_ordering_mails_through_the_towns_smtp_server_with_links_to_its_own_host(town: str) -> None:
+    own = values_of(town)["ordering"]
+    settings = config(town, "ordering")
+    assert settings["DOWNTOWN_PUBLIC_URL"] == f"https://{own['hostname']}"
+    assert settings["DOWNTOWN_SMTP_HOST"] == own["smtp"]["host"] and "." in settings["DOWNTOWN_SMTP_HOST"]
+    assert int(settings["DOWNTOWN_SMTP_PORT"]) in (587, 25)
+    assert settings["DOWNTOWN_SMTP_STARTTLS"] == "true"
+    assert settings["DOWNTOWN_JITSI_BASE_URL"].startswith("https://")
+    assert "@" in settings["DOWNTOWN_MAIL_FROM"]
+    zones = json.loads(settings["DOWNTOWN_DELIVERY_ZONES"])
+    assert zones and all(code.strip() and isinstance(fee, int) and fee >= 0 for code, fee in zones.items())
+    for where, container in service_containers(town, "ordering"):
+        env = env_of(container, town)
+        for name in ("DOWNTOWN_SMTP_USER", "DOWNTOWN_SMTP_PASSWORD"):
+            assert env[name]["secretKeyRef"]["name"] == "ordering-secrets", where
 
 
 @pytest.mark.parametrize("town", TOWNS)
@@ -436,6 +491,8 @@ def test_kafka_names_and_acls_are_the_towns_and_the_services(town: str) -> None:
     assert f"{town}.catalog.events" in {
         acl["resource"]["name"] for acl in users[f"{town}-vouchers"]["spec"]["authorization"]["acls"]
     }, "vouchers reads the catalog's merchants"
+    ordering_reads = {acl["resource"]["name"] for acl in users[f"{town}-ordering"]["spec"]["authorization"]["acls"]}
+    assert {f"{town}.catalog.events", f"{town}.vouchers.events"} <= ordering_reads, "the order saga's answers"
 
 
 # --- network policies, evaluated as Kubernetes does (matchLabels only) ----------------------
@@ -541,6 +598,87 @@ def test_network_policy_keeps_other_towns_out(town: str) -> None:
                 assert not allowed.startswith("downtown-"), f"{policy['metadata']['name']} admits {allowed}"
 
 
+def admits_egress(
+    town: str, source: dict[str, str], target: dict[str, str] | None, namespace: str | None, port: int, protocol: str
+) -> bool:
+    """Whether a pod labelled ``source`` in the town's namespace may connect to ``port`` of a pod
+    labelled ``target`` in ``namespace`` (``None`` for both: an address outside the cluster)."""
+    own_namespace = f"downtown-{town}"
+    policies = [
+        policy
+        for policy in of_kind(town, "NetworkPolicy")
+        if "Egress" in policy["spec"]["policyTypes"] and selects(policy["spec"]["podSelector"], source)
+    ]
+    if not policies:
+        return True  # a pod no egress policy selects may connect anywhere
+    for policy in policies:
+        for rule in policy["spec"].get("egress", []):
+            ports = {(entry["port"], entry.get("protocol", "TCP")) for entry in rule.get("ports", [])}
+            if ports and (port, protocol) not in ports:
+                continue
+            if "to" not in rule:
+                return True  # any destination, inside the cluster or out
+            for peer in rule["to"]:
+                assert "ipBlock" not in peer, "evaluate ipBlock peers here before using them"
+                if target is None or namespace is None:
+                    continue  # pod and namespace selectors select pods only
+                if "namespaceSelector" in peer:
+                    if not selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": namespace}):
+                        continue
+                elif namespace != own_namespace:
+                    continue
+                if selects(peer.get("podSelector", {}), target):
+                    return True
+    return False
+
+
+@pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
+def test_every_service_reaches_dns_kafka_and_its_database(town: str, service: str) -> None:
+    own = values_of(town)[service]
+    dns = ({"k8s-app": own["dns"]["k8s_app"]}, own["dns"]["namespace"])
+    broker = ({"strimzi.io/cluster": own["kafka"]["cluster"], "strimzi.io/kind": "Kafka"}, own["kafka"]["namespace"])
+    database = pods_of(town)[f"{town}-{service}-db"]
+    for process in ("api", "worker"):
+        pod = pods_of(town)[f"{service}-{process}"]
+        assert admits_egress(town, pod, *dns, 53, "UDP") and admits_egress(town, pod, *dns, 53, "TCP")
+        assert admits_egress(town, pod, *broker, 9092, "TCP"), f"{service}-{process} -> Kafka"
+        assert admits_egress(town, pod, database, f"downtown-{town}", 5432, "TCP"), f"{service}-{process} -> its db"
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_ordering_reaches_out_only_to_smtp_and_what_it_needs(town: str) -> None:
+    pods = pods_of(town)
+    namespace = f"downtown-{town}"
+    smtp_port = int(config(town, "ordering")["DOWNTOWN_SMTP_PORT"])
+    for process in ("api", "worker"):
+        pod = pods[f"ordering-{process}"]
+        for port in {smtp_port, 587, 25}:
+            assert admits_egress(town, pod, None, None, port, "TCP"), f"ordering-{process} -> SMTP :{port}"
+        assert admits_egress(town, pod, None, None, 4318, "TCP"), "OTLP to the collector"
+        for port in (80, 443, 5432, 9092, 22):
+            assert not admits_egress(town, pod, None, None, port, "TCP"), f"ordering-{process} -> the internet :{port}"
+        for name, target in pods.items():
+            if not name.startswith(f"{town}-ordering-") and target.get("downtown.service") != "ordering":
+                for port in (5432, 8000, 6066):
+                    assert not admits_egress(town, pod, target, namespace, port, "TCP"), f"ordering -> {name}:{port}"
+        assert not admits_egress(town, pod, {"app": "anything"}, "downtown-elsewhere", 5432, "TCP")
+    others = [name for name in pods if name.startswith(("catalog-", "vouchers-"))]
+    assert others and all(admits_egress(town, pods[name], None, None, 443, "TCP") for name in others), (
+        "only ordering's egress is limited so far"
+    )
+
+
+def test_render_fills_in_env_placeholders_and_refuses_unknown_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    town = TOWNS[0]
+    assert config(town, "ordering")["DOWNTOWN_PUBLIC_URL"] == f"https://{values_of(town)['ordering']['hostname']}"
+    overridden(monkeypatch, town, {"services": {"ordering": {"env": {"DOWNTOWN_X": "${nowhere}"}}}})
+    with pytest.raises(renderer.RenderError, match=r"env of ordering: placeholder \$\{nowhere\} has no value"):
+        renderer.render(town)
+    overridden(monkeypatch, town, {"services": {"ordering": {"smtp": {"host": None}}}})
+    with pytest.raises(renderer.RenderError, match=r"smtp.host"):
+        renderer.render(town)
+
+
 def test_towns_share_no_names() -> None:
     def names(town: str) -> set[str]:
         docs = rendered(town)
@@ -602,10 +740,17 @@ def test_render_needs_a_host_per_service(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_a_town_may_leave_a_service_out_unless_another_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": None}})
+    overridden(monkeypatch, TOWNS[0], {"services": {"ordering": None}})
+    docs = renderer.render(TOWNS[0])
+    assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == "ordering"]
+    assert any(doc["metadata"]["name"] == "vouchers-api" for doc in docs)
+    overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": None, "ordering": None}})
     docs = renderer.render(TOWNS[0])
     assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == "vouchers"]
     assert any(doc["metadata"]["name"] == "catalog-api" for doc in docs)
+    overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": None}})
+    with pytest.raises(renderer.RenderError, match="ordering reads 'vouchers'"):
+        renderer.render(TOWNS[0])
     overridden(monkeypatch, TOWNS[0], {"services": {"catalog": None}})
     with pytest.raises(renderer.RenderError, match="vouchers reads 'catalog'"):
         renderer.render(TOWNS[0])

@@ -14,7 +14,8 @@ The manifests are the YAML files in ``base/`` with placeholders ``${dotted.key}`
    stays a string). A missing key, a null value, or a value with characters outside
    ``[A-Za-z0-9._:/@,=+-]`` is an error.
 4. Four additions per service, from its values (the lists and maps text cannot express):
-   ``env`` goes into the ConfigMap ``<service>-config``; every container of its Deployments
+   ``env`` (its placeholders filled in as in step 3) goes into the ConfigMap
+   ``<service>-config``; every container of its Deployments
    gets each of ``town_secrets`` from the Secret ``town-secrets`` and each of ``secrets`` from
    ``<service>-secrets`` (key: the name without ``DOWNTOWN_``, lower case, ``_`` → ``-``);
    ``api.claims`` (claim: path) are mounted into the API container; and its KafkaUser
@@ -142,7 +143,10 @@ def secret_env(names: list[str], secret: str) -> list[dict[str, Any]]:
 def add_service_parts(docs: list[dict[str, Any]], own: dict[str, Any], services: list[str]) -> None:
     """Step 4 for one service's documents."""
     service, town = own["service"], own["town"]
-    env = {str(key): str(value) for key, value in (own.get("env") or {}).items()}
+    try:  # an env value may name other values (${hostname}), filled in as in the manifests
+        env = {str(key): substitute(str(value), own) for key, value in (own.get("env") or {}).items()}
+    except RenderError as error:
+        raise RenderError(f"env of {service}: {error}") from None
     secrets = secret_env(own.get("town_secrets") or [], TOWN_SECRET)
     secrets += secret_env(own.get("secrets") or [], f"{service}-secrets")
     claims = {
