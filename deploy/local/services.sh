@@ -37,7 +37,8 @@
 # (-P: its folder is not on sys.path, so seed/vouchers.py does not shadow the vouchers package)
 # with DOWNTOWN_TOWN, DOWNTOWN_ASSOCIATION_TOKEN and DOWNTOWN_<SERVICE>_API (e.g.
 # DOWNTOWN_CATALOG_API=http://127.0.0.1:18101) set for every running service of the town. It
-# must be idempotent (make run seeds on every run); a failing seed fails make run.
+# must be idempotent (make run seeds on every run); a failing seed fails make run (after every
+# town is started and seeded as far as it goes, and the guide is printed).
 #
 # Guide: after the API docs and worker health of each running service, the printed guide
 # shows the lines of deploy/local/guide/<service>.txt, if it exists ('#' lines are skipped),
@@ -312,7 +313,10 @@ seed_town() {  # town: run each running service's seed script, in start order
     done
     for service in "${RUNNABLE[@]}"; do
         if [ -f "deploy/local/seed/$service.py" ]; then
-            env "${given[@]}" "$BIN/python" -P "deploy/local/seed/$service.py" --town "$town"
+            env "${given[@]}" "$BIN/python" -P "deploy/local/seed/$service.py" --town "$town" || {
+                echo "!! $town: the $service seed failed (see above); the later seeds of $town did not run" >&2
+                return 1
+            }
         fi
     done
 }
@@ -325,15 +329,20 @@ start() {
         return 1
     fi
     note_skipped
+    local -a unseeded=()  # a failing seed fails make run, after every town is up and the guide shown
     for town in $(towns); do
         ensure_secrets "$town"
         if sends_mail; then start_mailcatcher "$town"; fi
         for service in "${RUNNABLE[@]}"; do
             start_service "$town" "$service"
         done
-        seed_town "$town"
+        seed_town "$town" || unseeded+=("$town")
     done
     print_guide
+    if [ "${#unseeded[@]}" -gt 0 ]; then
+        echo "!! seeding failed for ${unseeded[*]} (the reasons are above); the services run" >&2
+        return 1
+    fi
 }
 
 stop() {  # the services first, the mail catchers last (a worker may be sending its last mails)
