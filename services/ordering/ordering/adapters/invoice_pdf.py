@@ -1,0 +1,225 @@
+"""An order's invoice as a PDF: the particulars § 14 Abs. 4 UStG asks for, on one A4 page or more.
+
+Drawn with reportlab, as the vouchers' documents are (the same library and habits: the
+standard Helvetica, reportlab's ``invariant`` mode so the same invoice gives the same bytes,
+every typed text escaped before it meets paragraph markup, stripped of control and
+invisible characters and cut to length). German, with English labels beside the German
+ones; amounts in German notation, exact to the cent.
+
+What it shows: the merchant (name, address, tax number or VAT id) and the customer (name,
+address); the invoice's number, date of issue and date of supply; every line with quantity,
+description, unit price, VAT rate and amount (prices include VAT, as the shop showed them);
+the delivery fee; per VAT rate the net amount and the tax; the totals; what a voucher paid
+and what is left to pay, and how.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from downtown_events.ordering import PaymentMethod
+from ordering.app.notifications import NAME_LIMIT, clean, format_date, format_euro
+from ordering.domain.invoice_document import InvoiceDocument, InvoiceParty
+
+_MARGIN = 20 * mm
+_WIDTH = A4[0] - 2 * _MARGIN
+_GREY = colors.HexColor("#555555")
+_H1 = ParagraphStyle("h1", fontName="Helvetica-Bold", fontSize=18, leading=22, spaceAfter=2 * mm)
+_TEXT = ParagraphStyle("text", fontName="Helvetica", fontSize=10, leading=13)
+_SMALL = ParagraphStyle("small", fontName="Helvetica", fontSize=8, leading=10, textColor=_GREY)
+_CELL = ParagraphStyle("cell", fontName="Helvetica", fontSize=9, leading=11)
+_RIGHT = ParagraphStyle("right", parent=_CELL, alignment=TA_RIGHT)
+_HEAD = ParagraphStyle("head", parent=_CELL, fontSize=8, textColor=_GREY)
+_HEAD_RIGHT = ParagraphStyle("head-right", parent=_HEAD, alignment=TA_RIGHT)
+_BOLD_RIGHT = ParagraphStyle("bold-right", parent=_RIGHT, fontName="Helvetica-Bold")
+_TITLE_LIMIT = 120
+_NUMBER_LIMIT = 40
+_PAYMENT: dict[PaymentMethod, str] = {
+    "invoice": "per Überweisung / by bank transfer",
+    "at_pickup": "bei Abholung / at pickup",
+    "cash_at_door": "bar an der Tür / in cash at the door",
+    "card_at_door": "mit Karte an der Tür / by card at the door",
+    "voucher": "mit Gutschein / by voucher",
+}
+
+
+def render_invoice_pdf(document: InvoiceDocument) -> bytes:
+    """The invoice as a PDF document (the same document always gives the same bytes)."""
+    number = clean(document.number, _NUMBER_LIMIT)
+    seller = clean(document.seller.name, NAME_LIMIT)
+    story: list[Flowable] = [
+        _head(document),
+        Spacer(0, 6 * mm),
+        Paragraph("Rechnung <font size=11 color='#555555'>/ Invoice</font>", _H1),
+        _facts(document),
+        Spacer(0, 6 * mm),
+        _lines(document),
+        Spacer(0, 4 * mm),
+        _totals(document),
+        Spacer(0, 6 * mm),
+        *_payment(document),
+    ]
+    buffer = io.BytesIO()
+    pdf = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN,
+        bottomMargin=_MARGIN,
+        title=f"Rechnung {number}",
+        subject=f"Rechnung {number} von {seller}",
+        author=seller,
+        creator="Downtown ordering",
+        lang="de-DE",
+        invariant=True,
+    )
+    pdf.build(story)
+    return buffer.getvalue()
+
+
+def _text(value: str, limit: int = NAME_LIMIT) -> str:
+    """Typed text as paragraph markup that can only ever mean that text."""
+    return escape(clean(value, limit))
+
+
+def _address(party: InvoiceParty) -> str:
+    address = party.address
+    lines = [_text(party.name), _text(address.street, 200), _text(f"{address.postal_code} {address.city}", 200)]
+    return "<br/>".join(lines)
+
+
+def _head(document: InvoiceDocument) -> Table:
+    """Left: the customer (the letter's recipient); right: the merchant and its tax number."""
+    buyer = Paragraph(
+        "<font size=8 color='#555555'>Rechnung an / Billed to</font><br/>" + _address(document.buyer), _TEXT
+    )
+    seller = document.seller
+    tax = f"St.-Nr. / USt-IdNr. (tax number): {_text(seller.tax_number, 40)}"
+    issuer = Paragraph(
+        "<font size=8 color='#555555'>Rechnungssteller / Issued by</font><br/>" + _address(seller) + f"<br/>{tax}",
+        _TEXT,
+    )
+    table = Table([[buyer, issuer]], colWidths=[_WIDTH * 0.5, _WIDTH * 0.5])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return table
+
+
+def _facts(document: InvoiceDocument) -> Table:
+    supplied = (
+        format_date(document.supplied_on, "de")
+        if document.supplied_on is not None
+        else "entspricht dem Rechnungsdatum / same as the invoice date"
+    )
+    rows = [
+        ("Rechnungsnummer / Invoice number", _text(document.number, _NUMBER_LIMIT)),
+        ("Rechnungsdatum / Date of issue", format_date(document.issued_on, "de")),
+        ("Leistungsdatum / Date of supply", supplied),
+    ]
+    table = Table(
+        [[Paragraph(label, _HEAD), Paragraph(value, _CELL)] for label, value in rows],
+        colWidths=[_WIDTH * 0.4, _WIDTH * 0.6],
+    )
+    table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table
+
+
+def _lines(document: InvoiceDocument) -> Table:
+    head = [
+        Paragraph("Pos.", _HEAD),
+        Paragraph("Menge<br/>Qty", _HEAD_RIGHT),
+        Paragraph("Bezeichnung / Description", _HEAD),
+        Paragraph("Einzelpreis<br/>Unit price", _HEAD_RIGHT),
+        Paragraph("USt<br/>VAT", _HEAD_RIGHT),
+        Paragraph("Betrag<br/>Amount", _HEAD_RIGHT),
+    ]
+    rows: list[Sequence[Flowable]] = [head]
+    for position, line in enumerate(document.lines, start=1):
+        rows.append(
+            [
+                Paragraph(str(position), _CELL),
+                Paragraph(str(line.quantity), _RIGHT),
+                Paragraph(_text(line.title, _TITLE_LIMIT), _CELL),
+                Paragraph(format_euro(line.unit_gross_cents), _RIGHT),
+                Paragraph(f"{line.vat_rate_percent} %", _RIGHT),
+                Paragraph(format_euro(line.gross_cents), _RIGHT),
+            ]
+        )
+    if document.delivery_fee_cents:
+        rate = _delivery_fee_rate(document)
+        rows.append(
+            [
+                Paragraph(str(len(document.lines) + 1), _CELL),
+                Paragraph("1", _RIGHT),
+                Paragraph("Lieferung durch Kurier / Courier delivery", _CELL),
+                Paragraph(format_euro(document.delivery_fee_cents), _RIGHT),
+                Paragraph("" if rate is None else f"{rate} %", _RIGHT),
+                Paragraph(format_euro(document.delivery_fee_cents), _RIGHT),
+            ]
+        )
+    widths = [0.07, 0.08, 0.45, 0.14, 0.09, 0.17]
+    table = Table(rows, colWidths=[_WIDTH * share for share in widths], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.lightgrey),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def _delivery_fee_rate(document: InvoiceDocument) -> int | None:
+    """The rate the delivery fee was taxed at: the one whose gross exceeds its lines' by the fee."""
+    for amount in document.vat:
+        lines = sum(line.gross_cents for line in document.lines if line.vat_rate_percent == amount.rate_percent)
+        if amount.net_cents + amount.vat_cents - lines == document.delivery_fee_cents:
+            return amount.rate_percent
+    return None
+
+
+def _totals(document: InvoiceDocument) -> Table:
+    rows: list[tuple[str, str, ParagraphStyle]] = []
+    for amount in document.vat:
+        rate = amount.rate_percent
+        rows.append((f"Nettobetrag zu {rate} % / Net at {rate} %", format_euro(amount.net_cents), _RIGHT))
+        rows.append((f"Umsatzsteuer {rate} % / VAT at {rate} %", format_euro(amount.vat_cents), _RIGHT))
+    rows.append(("Summe netto / Total net", format_euro(document.net_cents), _RIGHT))
+    rows.append(("Summe Umsatzsteuer / Total VAT", format_euro(document.vat_cents), _RIGHT))
+    rows.append(("Rechnungsbetrag / Invoice total", format_euro(document.gross_cents), _BOLD_RIGHT))
+    if document.voucher_cents:
+        rows.append(("Mit Gutschein bezahlt / Paid by voucher", format_euro(-document.voucher_cents), _RIGHT))
+        rows.append(("Noch zu zahlen / Left to pay", format_euro(document.due_cents), _BOLD_RIGHT))
+    table = Table(
+        [[Paragraph(label, _RIGHT), Paragraph(value, style)] for label, value, style in rows],
+        colWidths=[_WIDTH * 0.75, _WIDTH * 0.25],
+    )
+    total = -3 if document.voucher_cents else -1
+    table.setStyle(TableStyle([("LINEABOVE", (0, total), (-1, total), 0.6, colors.black)]))
+    return table
+
+
+def _payment(document: InvoiceDocument) -> list[Flowable]:
+    if document.due_cents <= 0:
+        return [Paragraph("Der Rechnungsbetrag ist bezahlt. / The invoice is paid.", _TEXT)]
+    method = _PAYMENT[document.payment_method]
+    return [
+        Paragraph(
+            f"Zahlungsweise / Payment: {method}. Bitte geben Sie die Rechnungsnummer "
+            f"{_text(document.number, _NUMBER_LIMIT)} an. / Please quote the invoice number.",
+            _TEXT,
+        ),
+        Spacer(0, 3 * mm),
+        Paragraph("Alle Preise enthalten die gesetzliche Umsatzsteuer. / All prices include VAT.", _SMALL),
+    ]

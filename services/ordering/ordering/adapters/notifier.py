@@ -1,0 +1,119 @@
+"""The notifier consumer: ordering's store in, the mail outbox out, in one transaction.
+
+Registered as ``Reaction(notifier(settings, guest_token=…), from_store=True)``: the runtime's
+store feed hands it the store's events in commit order and saves its checkpoint and
+tracking rows in the transaction :meth:`Notifier.handle` runs in. Everything the notifier
+reads (the order's stream, the catalog replica's merchant row) and writes (the outbox rows)
+is on that connection, so a crash before the commit leaves nothing and the events come
+again; one after it leaves the mails queued and the events marked read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from downtown_events.catalog import Address
+from downtown_events.runtime.database import Connection
+from downtown_events.runtime.faults import crash_point
+from downtown_events.runtime.records import ReceivedEvent
+from downtown_events.runtime.store import TransactionalEventStore
+from ordering.adapters.invoice_pdf import render_invoice_pdf
+from ordering.adapters.mail import queue_mail
+from ordering.app.notifications import MerchantContact, OutgoingMail
+from ordering.app.notifier import READS, InvoiceRenderer, MerchantDetails, NotifierSettings, notify, one_line
+from ordering.domain.invoice_document import InvoiceParty
+
+SERVICE = "ordering"
+CONSUMER_NAME = "ordering_notifier"
+# The catalog replica's merchants (``ordering.projections.catalog_replica.MERCHANTS``): named
+# here because adapters and projections are sibling layers that do not import each other; a
+# unit test holds the two names together.
+MERCHANTS_TABLE = "ordering_merchants"
+
+
+class Notifier:
+    """The :class:`~downtown_events.runtime.tracking.EventHandler` that queues order mails."""
+
+    consumer_name = CONSUMER_NAME
+
+    def __init__(self, settings: NotifierSettings, *, render_invoice: InvoiceRenderer = render_invoice_pdf) -> None:
+        self.settings = settings
+        self._render_invoice = render_invoice
+
+    @property
+    def reads(self) -> frozenset[str]:
+        return READS
+
+    async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None:
+        store = TransactionalEventStore(conn, service=SERVICE)
+        merchants, outbox = SqlMerchantDirectory(conn), SqlMailQueue(conn)
+        for received in events:
+            await notify(
+                received.event,
+                received.envelope.id,
+                store=store,
+                merchants=merchants,
+                mail=outbox,
+                settings=self.settings,
+                render_invoice=self._render_invoice,
+            )
+            crash_point("notifier.after_queue")
+
+
+def notifier(settings: Any, *, guest_token: Callable[[UUID], str] | None = None) -> Notifier:
+    """The notifier of the ordering settings' town (``town_name``/``town``, ``timezone``,
+    ``public_url``); ``guest_token`` is the app context's ``guest_token`` (a guest's link)."""
+    return Notifier(
+        NotifierSettings(
+            town_name=settings.display_name,
+            public_url=settings.public_url,
+            timezone=settings.timezone,
+            guest_token=guest_token,
+        )
+    )
+
+
+class SqlMailQueue:
+    """The mail outbox on the caller's connection and transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def queue(self, mail: OutgoingMail) -> bool:
+        return await queue_mail(self._conn, mail)
+
+
+class SqlMerchantDirectory:
+    """The catalog replica's merchants, read on the caller's connection (the replica's table
+    lives in ordering's database). Also for the API's invoice download."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def merchant(self, merchant_id: UUID) -> MerchantDetails | None:
+        query = f"SELECT * FROM {MERCHANTS_TABLE} WHERE merchant_id = %s AND name IS NOT NULL"
+        row = await (await self._conn.execute(query, (merchant_id,))).fetchone()
+        return None if row is None else merchant_details(row)
+
+
+def merchant_details(row: dict[str, Any]) -> MerchantDetails:
+    address = _address(row)
+    contact = MerchantContact(
+        name=row["name"],
+        email=(row["email"] or "").strip(),
+        address=one_line(address) if address is not None else "",
+        phone=row["phone"] or "",
+    )
+    party = None if address is None else InvoiceParty(row["name"], address, tax_number=row["tax_number"] or "")
+    return MerchantDetails(contact, party)
+
+
+def _address(row: dict[str, Any]) -> Address | None:
+    try:
+        return Address(street=row["street"] or "", postal_code=row["postal_code"] or "", city=row["city"] or "")
+    except ValidationError:
+        return None

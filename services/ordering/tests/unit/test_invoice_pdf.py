@@ -1,0 +1,144 @@
+"""The invoice PDF, read back as its recipient's PDF reader reads it (text extracted with pypdfium2)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pypdfium2
+
+from downtown_events.catalog import Address
+from downtown_events.ordering import VatAmount
+from ordering.adapters.invoice_pdf import render_invoice_pdf
+from ordering.domain.invoice_document import InvoiceDocument, InvoiceLine, InvoiceParty
+
+SHOP = InvoiceParty(
+    "Fahrrad Terhaar", Address(street="Markt 3", postal_code="48624", city="Schöppingen"), tax_number="DE123456789"
+)
+BUYER = InvoiceParty("Jörg Müller-Weiß", Address(street="Hauptstraße 1", postal_code="48624", city="Schöppingen"))
+
+
+def document(**changes: object) -> InvoiceDocument:
+    fields: dict[str, object] = {
+        "number": "RE-2026-00042",
+        "issued_on": date(2026, 3, 2),
+        "supplied_on": date(2026, 3, 1),
+        "seller": SHOP,
+        "buyer": BUYER,
+        "lines": (
+            InvoiceLine("Fahrradschlauch 28 Zoll", 2, 899, 1798, 19),
+            InvoiceLine("Kaffee, 500 g", 1, 1070, 1070, 7),
+        ),
+        "delivery_fee_cents": 390,
+        # 19 %: 1798 + 390 = 2188 gross -> 1839 net, 349 VAT; 7 %: 1070 gross -> 1000 net, 70 VAT
+        "vat": (
+            VatAmount(rate_percent=7, net_cents=1000, vat_cents=70),
+            VatAmount(rate_percent=19, net_cents=1839, vat_cents=349),
+        ),
+        "net_cents": 2839,
+        "vat_cents": 419,
+        "gross_cents": 3258,
+        "voucher_cents": 1000,
+        "due_cents": 2258,
+        "payment_method": "invoice",
+    }
+    fields.update(changes)
+    return InvoiceDocument(**fields)  # type: ignore[arg-type]
+
+
+def text_of(pdf: bytes) -> str:
+    pages = list(pypdfium2.PdfDocument(pdf))
+    return "\n".join(str(page.get_textpage().get_text_range()) for page in pages)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_pdf_carries_every_particular_paragraph_14_ustg_asks_for() -> None:
+    pdf = render_invoice_pdf(document())
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    text = flat(text_of(pdf))
+    # Nr. 1, 2: both parties, the merchant's tax number
+    for expected in (
+        "Fahrrad Terhaar",
+        "Markt 3",
+        "48624 Schöppingen",
+        "DE123456789",
+        "Jörg Müller-Weiß",
+        "Hauptstraße 1",
+    ):
+        assert expected in text
+    # Nr. 3, 4, 6: date of issue, the number, date of supply
+    assert "RE-2026-00042" in text and "02.03.2026" in text and "01.03.2026" in text
+    # Nr. 5: quantity and kind
+    assert "Fahrradschlauch 28 Zoll" in text and "Kaffee, 500 g" in text and "8,99 €" in text and "17,98 €" in text
+    # Nr. 7, 8: net per rate, the rate, the tax per rate
+    assert "Net at 7 % 10,00 €" in text and "VAT at 7 % 0,70 €" in text
+    assert "Net at 19 % 18,39 €" in text and "VAT at 19 % 3,49 €" in text
+    assert "Total net 28,39 €" in text and "Total VAT 4,19 €" in text and "Invoice total 32,58 €" in text
+    # the voucher part and what is left to pay
+    assert "-10,00 €" in text and "Left to pay 22,58 €" in text
+
+
+def test_the_delivery_fee_is_a_line_at_the_rate_it_was_taxed_at() -> None:
+    text = flat(text_of(render_invoice_pdf(document())))
+    assert "Courier delivery 3,90 € 19 % 3,90 €" in text
+
+
+def test_without_a_date_of_supply_it_says_the_supply_was_on_the_day_of_issue() -> None:
+    text = flat(text_of(render_invoice_pdf(document(supplied_on=None))))
+    assert "same as the invoice date" in text
+
+
+def test_a_paid_invoice_says_so() -> None:
+    paid = document(voucher_cents=3258, due_cents=0, payment_method="voucher")
+    text = flat(text_of(render_invoice_pdf(paid)))
+    assert "The invoice is paid" in text and "Left to pay 0,00 €" in text
+
+
+def test_the_same_invoice_gives_the_same_bytes() -> None:
+    assert render_invoice_pdf(document()) == render_invoice_pdf(document())
+
+
+def test_typed_text_is_drawn_as_text_never_as_markup() -> None:
+    hostile = "<b>fett</b> & <font size=90>gross</font> ]]>\x00\x07 \u202ekehrt um"
+    buyer = replace(BUYER, name=hostile)
+    lines = (InvoiceLine(hostile, 1, 100, 100, 19),)
+    vat = (VatAmount(rate_percent=19, net_cents=84, vat_cents=16),)
+    pdf = render_invoice_pdf(
+        document(
+            buyer=buyer,
+            lines=lines,
+            vat=vat,
+            delivery_fee_cents=0,
+            net_cents=84,
+            vat_cents=16,
+            gross_cents=100,
+            voucher_cents=0,
+            due_cents=100,
+        )
+    )
+    text = text_of(pdf)
+    assert "<b>fett</b> &" in text and "<font size=90>gross</font>" in text
+    assert "\x00" not in text and "\u202e" not in text
+
+
+def test_a_long_invoice_runs_on_over_pages() -> None:
+    lines = tuple(InvoiceLine(f"Artikel {n}", 1, 100, 100, 19) for n in range(100))
+    vat = (VatAmount(rate_percent=19, net_cents=8403, vat_cents=1597),)
+    pdf = render_invoice_pdf(
+        document(
+            lines=lines,
+            vat=vat,
+            delivery_fee_cents=0,
+            net_cents=8403,
+            vat_cents=1597,
+            gross_cents=10000,
+            voucher_cents=0,
+            due_cents=10000,
+        )
+    )
+    assert len(pypdfium2.PdfDocument(pdf)) > 1
+    text = flat(text_of(pdf))
+    assert "Artikel 0" in text and "Artikel 99" in text and "Invoice total 100,00 €" in text

@@ -1,0 +1,187 @@
+"""A queued mail as it goes on the wire, read back by the standard library's parser as a
+mail client would: headers, UTF-8, plain text only, both languages, the invoice attached."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from uuid import uuid4
+
+import pytest
+
+from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, Payment
+from ordering.adapters.mail import MailRefused, QueuedMail, SmtpMailer, SmtpSettings, outbox_row, smtp_settings
+from ordering.app.notifications import (
+    Attachment,
+    CustomerContact,
+    MerchantContact,
+    OrderContext,
+    OutgoingMail,
+    notifications_for,
+)
+from ordering.settings import OrderingSettings
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+MAILER = SmtpMailer(SmtpSettings(sender="bestellungen@schoeppingen.example", sender_name="Downtown Schöppingen"))
+
+
+def context(language: str = "de") -> OrderContext:
+    line = OrderLine(
+        offer_id=uuid4(),
+        kind="product",
+        title="Brötchen „Spezial“",
+        quantity=3,
+        unit_price_cents=95,
+        vat_rate_percent=7,
+    )
+    placed = OrderPlaced(
+        order_id=uuid4(),
+        checkout_id=uuid4(),
+        merchant_id=uuid4(),
+        lines=[line],
+        fulfilment=Fulfilment(method="pickup"),
+        payment=Payment(method="at_pickup"),
+        goods_cents=285,
+        total_cents=285,
+        merchant_answer_by=NOW + timedelta(hours=2),
+        cancellable_until=NOW + timedelta(minutes=30),
+    )
+    return OrderContext(
+        placed=placed,
+        customer=CustomerContact(
+            name="Jörg Müller-Weiß",
+            email="joerg@example.org",
+            language=language,  # type: ignore[arg-type]
+            status_url="https://bestellen.example/orders/1?token=abc",
+        ),
+        merchant=MerchantContact(name="Bäckerei Öztürk", email="laden@oeztuerk.example"),
+        town_name="Schöppingen",
+    )
+
+
+def customer_mail(language: str = "de") -> OutgoingMail:
+    mails = notifications_for(context(language).placed, uuid4(), context(language))
+    return next(mail for mail in mails if mail.about == "OrderPlaced:customer")
+
+
+def queued(mail: OutgoingMail) -> QueuedMail:
+    return QueuedMail.of({**outbox_row(mail), "queued_at": NOW, "attempts": 0})
+
+
+def content(part: EmailMessage) -> str:
+    """A text part's content with the wire's CRLF line ends as the body's LF."""
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def parsed(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_mail_is_plain_text_in_utf_8_with_the_headers_a_client_shows(language: str) -> None:
+    mail = customer_mail(language)
+    raw, utf8 = MAILER.compose(queued(mail))
+    assert not utf8 and raw.isascii()  # 7-bit on the wire: encoded words, quoted-printable
+    message = parsed(raw)
+    assert str(message["From"]) == "Downtown Schöppingen <bestellungen@schoeppingen.example>"
+    assert str(message["To"]) == "Jörg Müller-Weiß <joerg@example.org>"
+    assert str(message["Reply-To"]) == "laden@oeztuerk.example"
+    assert str(message["Subject"]) == mail.subject and "Bäckerei Öztürk" in mail.subject
+    assert str(message["Message-ID"]) == f"<{mail.message_id}@schoeppingen.example>"
+    assert message["Date"].datetime == NOW
+    assert message["Auto-Submitted"] == "auto-generated" and message["Content-Language"] == language
+    assert message.get_content_type() == "text/plain" and message.get_content_charset() == "utf-8"
+    assert content(message) == mail.body and "Brötchen „Spezial“" in content(message)
+    assert not message.is_multipart()
+
+
+def test_the_two_languages_say_it_in_their_own_words() -> None:
+    german, english = (
+        parsed(MAILER.compose(queued(customer_mail("de")))[0]),
+        parsed(MAILER.compose(queued(customer_mail("en")))[0]),
+    )
+    assert german.get_content().startswith("Guten Tag Jörg Müller-Weiß,")
+    assert english.get_content().startswith("Hello Jörg Müller-Weiß,")
+    assert "Viele Grüße" in german.get_content() and "Kind regards" in english.get_content()
+
+
+def test_no_html_no_images_no_tracking() -> None:
+    mail = customer_mail()
+    raw, _ = MAILER.compose(queued(mail))
+    lowered = raw.lower()
+    for forbidden in (b"text/html", b"<img", b"<html", b"image/"):
+        assert forbidden not in lowered
+    links = [word for word in parsed(raw).get_content().split() if "://" in word]
+    assert links == ["https://bestellen.example/orders/1?token=abc"]  # the status page and nothing else
+
+
+def test_the_invoice_goes_as_a_pdf_attachment_beside_the_text() -> None:
+    pdf = b"%PDF-1.4 fake but bytes\x00\xff"
+    mail = OutgoingMail(
+        message_id=str(uuid4()),
+        to_address="joerg@example.org",
+        to_name="Jörg",
+        subject="Ihre Rechnung RE-2026-00001",
+        body="Guten Tag,\n\nim Anhang.\n",
+        language="de",
+        about="InvoiceIssued:customer",
+        attachments=(Attachment("Rechnung-RE-2026-00001.pdf", "application/pdf", pdf),),
+    )
+    message = parsed(MAILER.compose(queued(mail))[0])
+    assert message.get_content_type() == "multipart/mixed"
+    text, attachment = list(message.iter_parts())
+    assert text.get_content_type() == "text/plain" and content(text) == mail.body  # type: ignore[arg-type]
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "Rechnung-RE-2026-00001.pdf" and attachment.get_content() == pdf
+
+
+def test_typed_text_cannot_add_a_header() -> None:
+    mail = customer_mail()
+    hostile = OutgoingMail(**{**mail.__dict__, "subject": "Hallo\r\nBcc: evil@example.org", "to_name": "A\nB: c"})
+    raw, _ = MAILER.compose(queued(hostile))
+    message = parsed(raw)
+    assert message["Bcc"] is None and str(message["Subject"]) == "Hallo Bcc: evil@example.org"
+    assert b"\nBcc:" not in raw and b"\nB: c" not in raw
+
+
+def test_an_address_that_is_none_is_refused_for_good() -> None:
+    mail = customer_mail()
+    for address in ("not an address", "a@b", "a@b.de>\r\nRCPT TO:<x@y.de"):
+        with pytest.raises(MailRefused) as refused:
+            MAILER.compose(queued(OutgoingMail(**{**mail.__dict__, "to_address": address})))
+        assert refused.value.permanent
+
+
+def test_a_non_ascii_address_needs_smtputf8() -> None:
+    mail = OutgoingMail(**{**customer_mail().__dict__, "to_address": "jörg@müller.example"})
+    raw, utf8 = MAILER.compose(queued(mail))
+    assert utf8 and "jörg@müller.example".encode() in raw
+
+
+def test_the_sender_comes_from_the_ordering_settings() -> None:
+    settings = OrderingSettings(
+        town="schoeppingen",
+        database_url="postgresql://localhost/x",
+        town_name="Schöppingen",
+        smtp_host="mail.example",
+        smtp_port=587,
+        smtp_starttls=True,
+        smtp_user="u",
+        smtp_password="p",
+        mail_from="bestellungen@schoeppingen.example",
+    )
+    smtp = smtp_settings(settings)
+    assert (smtp.host, smtp.port, smtp.security, smtp.user, smtp.password) == (
+        "mail.example",
+        587,
+        "starttls",
+        "u",
+        "p",
+    )
+    assert (smtp.sender, smtp.sender_name) == ("bestellungen@schoeppingen.example", "Downtown Schöppingen")
+    with pytest.raises(ValueError, match="not an e-mail address"):
+        SmtpSettings(sender="bestellungen")
