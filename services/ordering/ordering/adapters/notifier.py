@@ -11,12 +11,14 @@ again; one after it leaves the mails queued and the events marked read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import tzinfo
 from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
 
 from downtown_events.catalog import Address
+from downtown_events.ordering import OrderPlaced
 from downtown_events.runtime.database import Connection
 from downtown_events.runtime.faults import crash_point
 from downtown_events.runtime.records import ReceivedEvent
@@ -24,7 +26,16 @@ from downtown_events.runtime.store import TransactionalEventStore
 from ordering.adapters.invoice_pdf import render_invoice_pdf
 from ordering.adapters.mail import queue_mail
 from ordering.app.notifications import MerchantContact, OutgoingMail
-from ordering.app.notifier import READS, InvoiceRenderer, MerchantDetails, NotifierSettings, notify, one_line
+from ordering.app.notifier import (
+    READS,
+    InvoiceRenderer,
+    MerchantDetails,
+    NotifierSettings,
+    invoice_of,
+    notify,
+    one_line,
+)
+from ordering.domain.errors import NotFound
 from ordering.domain.invoice_document import InvoiceParty
 
 SERVICE = "ordering"
@@ -75,6 +86,19 @@ def notifier(settings: Any, *, guest_token: Callable[[UUID], str] | None = None)
             guest_token=guest_token,
         )
     )
+
+
+async def order_invoice_pdf(conn: Connection, order_id: UUID, timezone: tzinfo) -> bytes:
+    """The order's invoice as a PDF, the same bytes its mail carried (for GET
+    /orders/{id}/invoice.pdf, after the caller checked who may see the order). Raises
+    ``NotFound`` for no such order, ``InvalidChange`` for one without an invoice, or whose
+    merchant's or customer's particulars are missing."""
+    history = await TransactionalEventStore(conn, service=SERVICE).read(str(order_id))
+    placed = history[0].event if history else None
+    if not isinstance(placed, OrderPlaced):
+        raise NotFound("no such order")
+    merchant = await SqlMerchantDirectory(conn).merchant(placed.merchant_id)
+    return render_invoice_pdf(invoice_of(history, merchant, timezone))
 
 
 class SqlMailQueue:

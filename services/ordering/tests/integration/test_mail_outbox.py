@@ -9,6 +9,7 @@ SMTP server took a message and checks that the next round does not send it again
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import os
@@ -20,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -42,7 +44,7 @@ from downtown_events.runtime.store_feed import (
     checkpointing,
 )
 from ordering.adapters.mail import SenderPolicy, SmtpSettings, mail_outbox_counts, send_due_mail, send_mail_job
-from ordering.adapters.notifier import CONSUMER_NAME, Notifier
+from ordering.adapters.notifier import CONSUMER_NAME, Notifier, order_invoice_pdf
 from ordering.app.notifier import READS, NotifierSettings
 from ordering.domain import fulfilment, invoice, order
 from ordering.domain.private_events import OrderCustomerRecorded
@@ -192,6 +194,9 @@ async def test_each_event_queues_its_mails_once_however_often_it_is_delivered(or
     (invoice_row,) = [row for row in rows if row["about"] == "InvoiceIssued:customer"]
     (attachment,) = invoice_row["attachments"]
     assert attachment["content_type"] == "application/pdf" and attachment["filename"].startswith("Rechnung-RE-")
+    async with pool.connection() as conn:  # what the API serves is what the mail carried
+        served = await order_invoice_pdf(conn, history[0].order_id, ZoneInfo("Europe/Berlin"))  # type: ignore[attr-defined]
+    assert base64.b64decode(attachment["content"]) == served and served.startswith(b"%PDF-")
 
     # The feed delivers the same records again (a crash before its checkpoint was read back):
     # the tracking rows drop them.
