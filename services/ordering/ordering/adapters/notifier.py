@@ -11,7 +11,7 @@ again; one after it leaves the mails queued and the events marked read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +40,8 @@ from ordering.domain.invoice_document import InvoiceParty
 
 SERVICE = "ordering"
 CONSUMER_NAME = "ordering_notifier"
+MAX_AGE = timedelta(days=2)
+"""Events recorded longer ago send no mail (as the sender gives up on mail that old)."""
 # The catalog replica's merchants (``ordering.projections.catalog_replica.MERCHANTS``): named
 # here because adapters and projections are sibling layers that do not import each other; a
 # unit test holds the two names together.
@@ -51,9 +53,16 @@ class Notifier:
 
     consumer_name = CONSUMER_NAME
 
-    def __init__(self, settings: NotifierSettings, *, render_invoice: InvoiceRenderer = render_invoice_pdf) -> None:
+    def __init__(
+        self,
+        settings: NotifierSettings,
+        *,
+        render_invoice: InvoiceRenderer = render_invoice_pdf,
+        max_age: timedelta = MAX_AGE,
+    ) -> None:
         self.settings = settings
         self._render_invoice = render_invoice
+        self._max_age = max_age
 
     @property
     def reads(self) -> frozenset[str]:
@@ -62,7 +71,10 @@ class Notifier:
     async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None:
         store = TransactionalEventStore(conn, service=SERVICE)
         merchants, outbox = SqlMerchantDirectory(conn), SqlMailQueue(conn)
+        too_old = datetime.now(UTC) - self._max_age
         for received in events:
+            if received.envelope.time < too_old:
+                continue  # a store read from its start (a new notifier, a reset): old news is not sent
             await notify(
                 received.event,
                 received.envelope.id,

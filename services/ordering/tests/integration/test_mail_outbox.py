@@ -213,6 +213,18 @@ async def test_each_event_queues_its_mails_once_however_often_it_is_delivered(or
     assert [row["about"] for row in await outbox(pool)] == abouts
 
 
+async def test_events_older_than_two_days_send_no_mail(ordering_db: Pool, town: str) -> None:
+    pool = ordering_db
+    await append(pool, placed_order(await add_merchant(pool)))
+    async with pool.connection() as conn:  # as if the notifier started on an old store
+        await conn.execute("UPDATE events SET recorded_at = now() - interval '3 days'")
+    await append(pool, placed_order(await add_merchant(pool)))
+    store_feed, _, _ = feed(pool, town)
+    while await store_feed.feed_once():
+        pass
+    assert len(await outbox(pool)) == 2  # the recent order's two mails only
+
+
 async def test_the_sender_delivers_to_the_smtp_server_once(ordering_db: Pool, town: str, smtp: SmtpSettings) -> None:
     pool = ordering_db
     await append(pool, placed_order(await add_merchant(pool)))
