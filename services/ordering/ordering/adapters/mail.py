@@ -390,7 +390,7 @@ class SenderPolicy:
     """A round ends after this many mails (the next one follows at the job's interval)."""
     first_server_pause_seconds: float = 5.0
     """After the server could not be used, rounds skip it this long, doubling each time ..."""
-    max_server_pause_seconds: float = 300.0
+    max_server_pause_seconds: float = 60.0
     """... up to this (a round in between sends nothing and says so once)."""
 
 
