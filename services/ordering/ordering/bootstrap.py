@@ -26,7 +26,8 @@ from downtown_events.runtime.settings import ServiceSettings
 from downtown_events.runtime.store import EventStore, PostgresEventStore
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
-from ordering.adapters.mail import queue_mail
+from ordering.adapters.mail import queue_mail, send_mail_job
+from ordering.adapters.notifier import notifier
 from ordering.app.context import Context
 from ordering.app.customers import CustomerHandlers, SignInLink, sign_in_mail
 from ordering.app.jobs import time_out_unanswered
@@ -41,6 +42,7 @@ from ordering.settings import SERVICE, OrderingSettings
 
 MIGRATIONS = [Path(__file__).parent / "migrations"]
 ISSUER = "ordering"
+NOTIFIER = "ordering_notifier"
 
 
 def derived_key(settings: OrderingSettings, purpose: str) -> bytes:
@@ -90,18 +92,31 @@ def _saga(pool: Pool, settings: ServiceSettings) -> EventHandler:
     return order_saga(build_handlers(pool, cast(OrderingSettings, settings)).orders)
 
 
+def _notifier(pool: Pool, settings: ServiceSettings) -> EventHandler:
+    """The e-mails of every order event, from ordering's own store (the customer's contact
+    is private); a guest's link carries the token the API's checkout handed out."""
+    handlers = build_handlers(pool, cast(OrderingSettings, settings))
+    return notifier(settings, guest_token=handlers.context.guest_token)
+
+
 async def time_out_job(pool: Pool, settings: ServiceSettings) -> int:
     handlers = build_handlers(pool, cast(OrderingSettings, settings))
     return await time_out_unanswered(handlers.context, handlers.orders, PostgresDeadlines(pool))
 
 
-def ordering_service(timer_seconds: float = 5.0) -> ServiceDefinition:
+def ordering_service(timer_seconds: float = 5.0, mail_seconds: float = 1.0) -> ServiceDefinition:
     return ServiceDefinition(
         SERVICE,
         projections=PROJECTIONS,
-        reactions=[Reaction(_saga, sources=("catalog", "vouchers"), name="process:order_saga")],
+        reactions=[
+            Reaction(_saga, sources=("catalog", "vouchers"), name="process:order_saga"),
+            Reaction(_notifier, from_store=True, name=NOTIFIER),
+        ],
         migrations=MIGRATIONS,
-        jobs=[ScheduledJob("time-out", timer_seconds, time_out_job)],
+        jobs=[
+            ScheduledJob("time-out", timer_seconds, time_out_job),
+            ScheduledJob("send-mail", mail_seconds, send_mail_job),
+        ],
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from downtown_events.runtime.database import Connection
@@ -66,10 +66,20 @@ BasketToken = Annotated[
         alias="Basket-Token", description="a guest's basket access token (given when the basket was opened)", **_TOKEN
     ),
 ]
-OrderToken = Annotated[
+OrderTokenHeader = Annotated[
     str | None,
     Header(alias="Order-Token", description="a guest's order token (from checkout, or the e-mailed link)", **_TOKEN),
 ]
+OrderTokenQuery = Annotated[
+    str | None, Query(alias="token", description="the same token, as the e-mailed link carries it", **_TOKEN)
+]
+
+
+def get_order_token(header: OrderTokenHeader = None, query: OrderTokenQuery = None) -> str | None:
+    return header or query
+
+
+OrderToken = Annotated[str | None, Depends(get_order_token)]
 
 
 async def get_read_connection(container: Container) -> AsyncIterator[Connection]:

@@ -7,19 +7,22 @@ stream: a late or repeated request changes nothing and says why.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response, status
 
 from downtown_events.runtime.http.openapi import also_anonymous, also_answers
 from downtown_events.runtime.idempotency import one_at_a_time
+from ordering.adapters.notifier import order_invoice_pdf
 from ordering.api.deps import AppHandlers, Caller, Container, IdempotencyKey, MaybeCaller, OrderToken, ReadDb
 from ordering.api.schemas import AssistedOrderIn, CheckoutOut, OrderOut, OrderSummaryOut, PaidIn, ReasonIn
 from ordering.projections.queries import order_list
 
 router = APIRouter(tags=["orders"])
 STEP = also_answers(401, 403, 404, 422)
+PDF: dict[int | str, dict[str, Any]] = {"200": {"content": {"application/pdf": {}}, "description": "the invoice"}}
 View = Literal["all", "new", "to_accept", "to_pack", "pickup_today", "open", "done"]
 
 
@@ -41,13 +44,28 @@ async def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, openapi_extra=also_anonymous(also_answers(401, 404)))
-async def show_order(order_id: UUID, handlers: AppHandlers, caller: MaybeCaller, token: OrderToken = None) -> OrderOut:
+async def show_order(order_id: UUID, handlers: AppHandlers, caller: MaybeCaller, token: OrderToken) -> OrderOut:
     return OrderOut.of(await handlers.orders.order(order_id, caller, token))
+
+
+@router.get(
+    "/orders/{order_id}/invoice.pdf",
+    response_class=Response,
+    responses=PDF,
+    openapi_extra=also_anonymous(also_answers(401, 404, 422)),
+)
+async def invoice_pdf(
+    order_id: UUID, container: Container, caller: MaybeCaller, db: ReadDb, token: OrderToken
+) -> Response:
+    """The invoice of an order paid on invoice, once it is fulfilled (the one its e-mail carried)."""
+    await container.handlers.orders.order(order_id, caller, token)
+    pdf = await order_invoice_pdf(db, order_id, ZoneInfo(container.settings.timezone))
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": "inline; filename=invoice.pdf"})
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, openapi_extra=also_anonymous(STEP))
 async def cancel(
-    order_id: UUID, body: ReasonIn, handlers: AppHandlers, caller: MaybeCaller, token: OrderToken = None
+    order_id: UUID, body: ReasonIn, handlers: AppHandlers, caller: MaybeCaller, token: OrderToken
 ) -> OrderOut:
     """The customer cancels within the grace period and until the merchant has packed; the
     merchant or the association may cancel until it is handed over. Compensation follows."""
