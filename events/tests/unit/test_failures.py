@@ -9,6 +9,7 @@ from psycopg import errors
 from psycopg_pool import PoolTimeout
 
 from downtown_events.runtime.failures import Failure, classify
+from downtown_events.runtime.store import ConcurrencyConflict
 
 
 @pytest.mark.parametrize(
@@ -23,6 +24,7 @@ from downtown_events.runtime.failures import Failure, classify
         (psycopg.OperationalError("server closed the connection unexpectedly"), Failure.TRANSIENT),
         (PoolTimeout(), Failure.TRANSIENT),
         (KafkaConnectionError(), Failure.TRANSIENT),
+        (ConcurrencyConflict("offer-1", 7), Failure.TRANSIENT),  # rivals outlasted a reaction's retries
         (errors.QueryCanceled(), Failure.POISON),  # an OperationalError, yet retrying it forever helps nobody
         (errors.ProgramLimitExceeded(), Failure.POISON),  # also an OperationalError
         (errors.UniqueViolation(), Failure.POISON),

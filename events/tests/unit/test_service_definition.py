@@ -7,7 +7,7 @@ import pytest
 from downtown_events.catalog import OrderReservationMade
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.records import ReceivedEvent
-from downtown_events.runtime.service import Reaction, ServiceDefinition
+from downtown_events.runtime.service import Reaction, ServiceDefinition, worker_pool_size
 from downtown_events.runtime.store import EventStore
 
 
@@ -54,3 +54,9 @@ def test_a_reaction_made_by_a_factory_names_its_consumer_and_is_made_from_the_wo
 def test_a_factory_without_a_name_is_refused() -> None:
     with pytest.raises(ValueError, match="consumer name"):
         Reaction(lambda pool, settings: _manager("x"))
+
+
+def test_the_workers_pool_grows_with_what_holds_connections() -> None:
+    bare = ServiceDefinition("catalog")
+    busy = ServiceDefinition("ordering", reactions=[Reaction(_manager("a")), Reaction(_manager("b"), from_store=True)])
+    assert worker_pool_size(busy) == worker_pool_size(bare) + 4

@@ -8,21 +8,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from catalog.adapters.photo_storage import FilePhotoStorage
 from catalog.adapters.photos import PixelLimits
 from catalog.adapters.tokens import CatalogTokens
 from catalog.app.handlers import CatalogHandlers
+from catalog.app.reservations import order_reservations
 from catalog.projections import PROJECTIONS
 from catalog.settings import SERVICE, CatalogSettings
 from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import trusted_keys
-from downtown_events.runtime.service import ServiceDefinition
+from downtown_events.runtime.service import Reaction, ServiceDefinition
+from downtown_events.runtime.settings import ServiceSettings
 from downtown_events.runtime.store import PostgresEventStore
+from downtown_events.runtime.tracking import EventHandler
 
 SERVICE_MIGRATIONS: list[Path] = []  # the catalog's write side needs only the runtime's tables
-CATALOG = ServiceDefinition(SERVICE, projections=PROJECTIONS, migrations=SERVICE_MIGRATIONS)
+
+
+def _reservations(pool: Pool, settings: ServiceSettings) -> EventHandler:
+    return order_reservations(ZoneInfo(settings.timezone))
+
+
+CATALOG = ServiceDefinition(
+    SERVICE,
+    projections=PROJECTIONS,
+    reactions=[Reaction(_reservations, sources=("ordering",), name="process:order_reservations")],
+    migrations=SERVICE_MIGRATIONS,
+)
 
 
 @dataclass

@@ -27,6 +27,8 @@ import psycopg
 from aiokafka.errors import KafkaError
 from psycopg_pool import PoolTimeout
 
+from downtown_events.runtime.store import ConcurrencyConflict
+
 
 class Failure(enum.Enum):
     TRANSIENT = "transient"
@@ -40,8 +42,8 @@ _HALT_CLASSES = {"42", "0A", "26", "XX", "3D", "3F"}
 
 
 def classify(error: BaseException) -> Failure:
-    if isinstance(error, PoolTimeout | KafkaError):
-        return Failure.TRANSIENT
+    if isinstance(error, PoolTimeout | KafkaError | ConcurrencyConflict):
+        return Failure.TRANSIENT  # a conflict that outlasted a reaction's own retries: rivals are busy, not wrong
     if isinstance(error, psycopg.Error):
         state = error.sqlstate
         if state is None:  # no answer from the server at all: the connection is gone

@@ -97,6 +97,14 @@ def _given(handler: EventHandler) -> HandlerFactory:
     return lambda _pool, _settings: handler
 
 
+def worker_pool_size(service: ServiceDefinition) -> int:
+    """Connections enough for everything of the worker at once: each consumer's batch, each
+    store feed's listener and its batch, each job's lock and its round, the relay, the health
+    checks. Too few and a job or feed holding its own starves the consumers silently."""
+    consumers = len(service.projections) + len(service.reactions)
+    return 3 + 2 * consumers + 2 * len(service.jobs)
+
+
 def worker_app_id(town: str, service: str) -> str:
     """The worker's faust app id, also its consumer group and its internal topics' prefix."""
     return f"{town}.{service}.worker"
@@ -106,7 +114,7 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
     """The service's worker for one town: projections, reactions, the outbox relay."""
 
     async def open_database() -> Pool:
-        return await open_pool(settings.database_url, max_size=4, name=f"{service.name}-worker")
+        return await open_pool(settings.database_url, max_size=worker_pool_size(service), name=f"{service.name}-worker")
 
     async def start_producer() -> AIOKafkaProducer:
         producer = reliable_producer(settings.kafka_bootstrap, client_id=f"{settings.town}-{service.name}-worker")

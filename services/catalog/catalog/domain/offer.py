@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from typing import Any
 from uuid import UUID
@@ -16,9 +16,12 @@ from downtown_events.catalog import (
     OfferListed,
     OfferPhotoAdded,
     OfferPriceChanged,
+    OfferSlotBooked,
+    OfferSlotReleased,
     OfferStockAdjusted,
     OfferWithdrawn,
     PhotoVariant,
+    Slot,
     TimeWindow,
 )
 from downtown_events.contract import IntegrationEvent
@@ -36,6 +39,11 @@ class Offer:
     stock: int | None = None
     photos: tuple[str, ...] = ()
     withdrawn: bool = False
+    availability: tuple[TimeWindow, ...] = ()
+    """A service's weekly bookable hours."""
+    bookings: Mapping[UUID, Slot] = field(default_factory=dict)
+    """A service's booked slots, by the order holding each (kept on the offer's stream, so
+    two bookings of one offer are decided one after the other: never the same time twice)."""
     version: int = 0
 
 
@@ -61,7 +69,14 @@ def title_or_default(title: str, photo_filename: str | None) -> str:
 def evolve(state: Offer | None, event: IntegrationEvent) -> Offer:
     if isinstance(event, OfferListed):
         return Offer(
-            event.offer_id, event.merchant_id, event.kind, event.title, event.price_cents, event.stock, version=1
+            event.offer_id,
+            event.merchant_id,
+            event.kind,
+            event.title,
+            event.price_cents,
+            event.stock,
+            availability=tuple(event.weekly_availability),
+            version=1,
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} before OfferListed")
@@ -77,6 +92,10 @@ def evolve(state: Offer | None, event: IntegrationEvent) -> Offer:
             return replace(state, stock=stock)
         case OfferWithdrawn():
             return replace(state, withdrawn=True)
+        case OfferSlotBooked(order_id=order_id, slot=slot):
+            return replace(state, bookings={**state.bookings, order_id: slot})
+        case OfferSlotReleased(order_id=order_id):
+            return replace(state, bookings={k: v for k, v in state.bookings.items() if k != order_id})
     return state
 
 
