@@ -82,14 +82,17 @@ class TownSettings:
 
 
 def delivery_zone(postal_code: str, fees_cents: Mapping[str, int]) -> tuple[str, int] | None:
-    """The zone (the longest configured postal code or prefix the code starts with) and its
-    fee, or None where the town's couriers do not go."""
+    """The zone (the longest configured postal code or prefix the code starts with; ``""``
+    covers every code, as the zone of that code) and its fee, or None where the town's
+    couriers do not go."""
     code = "".join(postal_code.split()).upper()
-    matches = [zone for zone in fees_cents if code.startswith("".join(zone.split()).upper()) and zone.strip()]
-    if not code or not matches:
+    if not code:
         return None
-    zone = max(matches, key=len)
-    return zone, fees_cents[zone]
+    matches = [zone for zone in fees_cents if code.startswith("".join(zone.split()).upper())]
+    if not matches:
+        return None
+    zone = max(matches, key=lambda zone: len(zone.strip()))
+    return (zone.strip() or code), fees_cents[zone]
 
 
 def within_windows(slot: TimeSlot, windows: Iterable[TimeWindow], timezone: tzinfo) -> bool:

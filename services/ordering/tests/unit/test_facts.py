@@ -21,7 +21,8 @@ def test_the_longest_configured_postal_code_or_prefix_is_the_zone() -> None:
     assert delivery_zone("10115", FEES) is None
     assert delivery_zone("", FEES) is None
     assert delivery_zone("48624", {}) is None
-    assert delivery_zone("48624", {" ": 0}) is None  # a blank zone covers nothing
+    assert delivery_zone("10115", {"": 390, "486": 590}) == ("10115", 390)  # "" covers every other code
+    assert delivery_zone("48619", {"": 390, "486": 590}) == ("486", 590)  # the longer zone wins
 
 
 def test_a_slot_lies_wholly_inside_one_window_in_the_towns_wall_clock_time() -> None:
