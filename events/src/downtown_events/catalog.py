@@ -85,6 +85,9 @@ class CatalogEvent(IntegrationEvent):
     service: ClassVar[str] = "catalog"
 
 
+TAX_NUMBER_PATTERN = r"^[A-Z]{2}[0-9A-Z]{2,13}$|^[0-9]{2,3}/?[0-9]{3,4}/?[0-9]{4,5}$"
+
+
 class MerchantProfile(ValueObject):
     """Who a merchant is and how to reach them; repeated whole when it changes."""
 
@@ -97,6 +100,12 @@ class MerchantProfile(ValueObject):
     offers_delivery: bool = False
     offers_pickup: bool = True
     sells_vouchers: bool = False
+    tax_number: EventLine | None = Field(
+        default=None,
+        max_length=20,
+        pattern=TAX_NUMBER_PATTERN,
+        description="the VAT id (DE123456789) or Steuernummer (12/345/67890) its invoices carry",
+    )
 
 
 # --- merchant --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, With
 from catalog.domain.merchant import Merchant
 from catalog.domain.money import format_price
 from catalog.domain.offer import Offer
-from downtown_events.catalog import MerchantProfile, TimeWindow
+from downtown_events.catalog import TAX_NUMBER_PATTERN, MerchantProfile, TimeWindow
 from downtown_events.text import MultiLine, SingleLine
 
 
@@ -72,6 +72,13 @@ class ProfileIn(Request):
     offers_delivery: bool = False
     offers_pickup: bool = True
     sells_vouchers: bool = False
+    tax_number: SingleLine | None = Field(
+        default=None,
+        max_length=20,
+        pattern=TAX_NUMBER_PATTERN,
+        examples=["DE123456789"],
+        description="the VAT id or Steuernummer for the invoices of orders paid on invoice",
+    )
 
     def to_profile(self) -> MerchantProfile:
         return MerchantProfile.model_validate(self.model_dump())

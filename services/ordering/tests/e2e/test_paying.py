@@ -1,0 +1,111 @@
+"""Paying an order: partly by voucher (and the voucher made whole again when the order fails),
+and on invoice with the merchant's gapless invoice numbers and a real PDF."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pypdfium2
+
+from tests.support.local_stack import RunningTown
+from tests.support.ordering_client import (
+    BILLING,
+    check_out,
+    guest,
+    open_basket,
+    open_shop,
+    pickup,
+    put,
+    step,
+    wait_for,
+    wait_until,
+)
+from tests.support.vouchers_client import authorize, balance, join, paid_vouchers, town_programme
+
+
+def _balance(town: RunningTown, code: str) -> int:
+    answer = balance(town["vouchers"], code)
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["balance_cents"])
+
+
+def test_a_voucher_pays_part_and_is_made_whole_when_the_order_is_rejected(ordering_town: RunningTown) -> None:
+    town = ordering_town
+    shop = open_shop(town, "Spielwaren Kreisel", {"Kreisel": ("12,00", 1), "Murmeln": ("4,00", 10)})
+    programme = town_programme(town)
+    join(town, programme, shop.auth)
+    ((_, code),) = paid_vouchers(town, programme, 2500, email="gift@example.de")
+    authorization = authorize(town["vouchers"], code, 2000)
+    assert authorization.status_code == 201, authorization.text
+    authorization_id = authorization.json()["authorization_id"]
+
+    basket = open_basket(town)
+    assert put(town, basket, shop.offers["Murmeln"], 5).status_code == 200  # 20,00 €
+    paid_partly = pickup(voucher_authorization_id=authorization_id, voucher_cents=1500)
+    placed = check_out(town, basket, {shop.merchant_id: paid_partly})
+    assert placed.status_code == 201, placed.text
+    (order,) = placed.json()["orders"]
+    customer = guest(placed.json()["order_link_token"])
+    assert order["left_to_pay_cents"] == 500
+    wait_for(town, order["order_id"], customer, voucher_redeemed=True, stock_reserved=True)
+    assert _balance(town, code) == 1000
+    assert step(town, shop, order["order_id"], "accept").status_code == 200
+    wait_for(town, order["order_id"], customer, status="confirmed")
+    handed = step(town, shop, order["order_id"], "handed-over", paid_cents=500)
+    assert handed.json()["status"] == "fulfilled", handed.text
+
+    # An authorisation pays one checkout's orders only; another checkout asks for its own.
+    reused = open_basket(town)
+    assert put(town, reused, shop.offers["Murmeln"]).status_code == 200
+    again = check_out(
+        town, reused, {shop.merchant_id: pickup(voucher_authorization_id=authorization_id, voucher_cents=400)}
+    )
+    assert again.status_code == 201, again.text
+    (refused,) = again.json()["orders"]
+    ended = wait_for(town, refused["order_id"], guest(again.json()["order_link_token"]), status="rejected")
+    assert ended["rejection_reason"] == "voucher_refused"
+    assert _balance(town, code) == 1000
+
+    # A second order whose last unit goes to a rival: rejected, and its voucher part given back.
+    second_authorization = authorize(town["vouchers"], code, 500).json()["authorization_id"]
+    rival, late = open_basket(town), open_basket(town)
+    for basket in (rival, late):
+        assert put(town, basket, shop.offers["Kreisel"]).status_code == 200
+    assert check_out(town, rival, {shop.merchant_id: pickup()}).status_code == 201
+    paid_by_voucher = pickup(voucher_authorization_id=second_authorization, voucher_cents=500)
+    second = check_out(town, late, {shop.merchant_id: paid_by_voucher})
+    if second.status_code == 201:  # the replica had not heard of the rival's reservation yet
+        (lost,) = second.json()["orders"]
+        ended = wait_for(town, lost["order_id"], guest(second.json()["order_link_token"]), status="rejected")
+        assert ended["rejection_reason"] in ("out_of_stock", "voucher_refused")  # whichever answer came first
+    else:
+        assert second.status_code == 422, second.text
+    wait_until(lambda: _balance(town, code) == 1000, what="the voucher getting back what the rejected order took")
+
+
+def test_orders_on_invoice_get_the_merchants_next_numbers_and_a_pdf(ordering_town: RunningTown) -> None:
+    town = ordering_town
+    shop = open_shop(town, "Buchbinderei Falz", {"Notizbuch": ("19,00", 20)}, tax_number="DE123456789")
+    numbers = []
+    for n in range(2):
+        basket = open_basket(town)
+        assert put(town, basket, shop.offers["Notizbuch"], n + 1).status_code == 200
+        customer = {"name": "Firma Beispiel GmbH", "email": f"einkauf{n}@beispiel.example", "billing_address": BILLING}
+        placed = check_out(
+            town, basket, {shop.merchant_id: {**pickup(), "payment": {"method": "invoice"}}}, customer=customer
+        )
+        assert placed.status_code == 201, placed.text
+        (order,) = placed.json()["orders"]
+        token = guest(placed.json()["order_link_token"])
+        assert step(town, shop, order["order_id"], "accept").status_code == 200
+        wait_for(town, order["order_id"], token, status="confirmed")
+        handed = step(town, shop, order["order_id"], "handed-over", paid_cents=0)
+        assert handed.status_code == 200, handed.text
+        numbers.append(handed.json()["invoice_number"])
+        pdf = httpx.get(f"{town['ordering'].api}/orders/{order['order_id']}/invoice.pdf", headers=token)
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        text = "".join(page.get_textpage().get_text_range() for page in pypdfium2.PdfDocument(io.BytesIO(pdf.content)))
+        assert numbers[-1] in text and "DE123456789" in text and "Firma Beispiel GmbH" in text
+    first, second = (int(number.rsplit("-", 1)[1]) for number in numbers)
+    assert second == first + 1, numbers
