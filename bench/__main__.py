@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import append, hostile_uploads, latency, rebuild, redemptions, relay
+from bench import append, hostile_uploads, latency, rebuild, redemptions, relay, saga
 from bench.report import Figure, say, summary_table, write_json
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
     "hostile": hostile_uploads.run,
     "relay": relay.run,
     "redemptions": redemptions.run,
+    "saga": saga.run,
 }
 RESULTS = Path(".downtown/bench-results.json")
 
@@ -35,6 +36,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--vouchers", type=int, default=2_000, help="vouchers the redemptions spread over")
     parser.add_argument("--redemptions", type=int, default=3_000, help="redemptions across them, per round")
     parser.add_argument("--hot-redemptions", type=int, default=300, help="redemptions of one hot voucher, per round")
+    parser.add_argument("--orders", type=int, default=300, help="orders checked out in the saga, one line each")
+    parser.add_argument("--clients", type=int, default=4, help="saga customers at once, each awaiting confirmation")
+    parser.add_argument("--rate", type=float, help="instead: new saga customers a second (an open arrival rate)")
+    parser.add_argument("--shops", type=int, default=3, help="shops the saga's orders are spread over")
+    parser.add_argument("--floor-messages", type=int, default=300, help="bare Kafka round trips for the saga's floor")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON summary goes")
     options = parser.parse_args(argv)
     unknown = [name for name in options.benchmarks if name not in BENCHMARKS]
