@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -13,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from downtown_events.runtime.database import Connection
 from downtown_events.runtime.http.auth import bearer, bearer_token
+from downtown_events.runtime.http.clients import client_address
 from downtown_events.runtime.http.headers import IdempotencyKey, RequiredIdempotencyKey  # noqa: F401 - re-exported
 from downtown_events.runtime.identity import InvalidToken
 from downtown_events.runtime.principal import Principal
@@ -79,21 +79,6 @@ ReadDb = Annotated[Connection, Depends(get_read_connection)]
 
 def request_id(key: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"downtown:request:{key}")
-
-
-def client_address(request: Request) -> str:
-    """Who is trying, for throttling: the client's address as the proxy reports it; for IPv6
-    its /64 network, which one subscriber gets whole (rotating the rest is free)."""
-    host = request.client.host if request.client else "unknown"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
 
 
 async def count_code_try(container: ApiContainer, request: Request, code: str) -> None:
