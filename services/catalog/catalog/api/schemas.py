@@ -7,7 +7,7 @@ from datetime import datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, WithJsonSchema, field_validator
 
 from catalog.domain.merchant import Merchant
 from catalog.domain.money import format_price
@@ -77,8 +77,17 @@ class ProfileIn(Request):
         max_length=20,
         pattern=TAX_NUMBER_PATTERN,
         examples=["DE123456789"],
-        description="the VAT id or Steuernummer for the invoices of orders paid on invoice",
+        description="the VAT id (DE123456789) or Steuernummer (12/345/67890) for the invoices of orders paid "
+        "on invoice; spaces are dropped and letters capitalised, an empty value means none",
     )
+
+    @field_validator("tax_number", mode="before")
+    @classmethod
+    def _tax_number_as_printed(cls, value: Any) -> Any:
+        """ "de 123 456 789" as it is written on letterheads is "DE123456789"."""
+        if isinstance(value, str):
+            return "".join(value.split()).upper() or None
+        return value
 
     def to_profile(self) -> MerchantProfile:
         return MerchantProfile.model_validate(self.model_dump())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import reduce
 from typing import Any
 from uuid import UUID
@@ -41,9 +42,13 @@ class Offer:
     withdrawn: bool = False
     availability: tuple[TimeWindow, ...] = ()
     """A service's weekly bookable hours."""
-    bookings: Mapping[UUID, Slot] = field(default_factory=dict)
-    """A service's booked slots, by the order holding each (kept on the offer's stream, so
-    two bookings of one offer are decided one after the other: never the same time twice)."""
+    bookings: Mapping[tuple[UUID, datetime], Slot] = field(default_factory=dict)
+    """A service's booked slots, by the order holding each and the slot's start (one order
+    may book two sessions of one service). They are kept on the offer's stream rather than
+    on a stream per slot: every booking of an offer appends to that one stream, so two
+    bookings of it are decided one after the other (the second at the version the first
+    left, or it conflicts and decides again) and overlapping slots are caught too, which a
+    stream per slot start would miss (10:00-11:00 and 10:30-11:30 start apart)."""
     version: int = 0
 
 
@@ -93,9 +98,10 @@ def evolve(state: Offer | None, event: IntegrationEvent) -> Offer:
         case OfferWithdrawn():
             return replace(state, withdrawn=True)
         case OfferSlotBooked(order_id=order_id, slot=slot):
-            return replace(state, bookings={**state.bookings, order_id: slot})
-        case OfferSlotReleased(order_id=order_id):
-            return replace(state, bookings={k: v for k, v in state.bookings.items() if k != order_id})
+            return replace(state, bookings={**state.bookings, (order_id, slot.starts_at): slot})
+        case OfferSlotReleased(order_id=order_id, slot=slot):
+            held = (order_id, slot.starts_at)
+            return replace(state, bookings={key: kept for key, kept in state.bookings.items() if key != held})
     return state
 
 
