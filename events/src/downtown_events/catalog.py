@@ -91,6 +91,7 @@ TAX_NUMBER_PATTERN = r"^[A-Z]{2}[0-9A-Z]{2,13}$|^[0-9]{2,3}/?[0-9]{3,4}/?[0-9]{4
 class MerchantProfile(ValueObject):
     """Who a merchant is and how to reach them; repeated whole when it changes."""
 
+    added_fields: ClassVar[frozenset[str]] = frozenset({"tax_number"})
     name: EventLine = Field(min_length=1, max_length=120)
     category: EventLine = Field(min_length=1, max_length=60)
     address: Address

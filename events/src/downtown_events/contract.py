@@ -23,6 +23,10 @@ class ValueObject(BaseModel):
     """A part of an event (an address, a time window): immutable, tolerant of new fields."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
+    added_fields: ClassVar[frozenset[str]] = frozenset()
+    """Optional fields added after requests carrying this value were first stored; left at
+    None they leave a request's fingerprint what it was before they existed (a retry with an
+    Idempotency-Key from before the upgrade is still the same request)."""
 
 
 class IntegrationEvent(BaseModel):

@@ -22,3 +22,19 @@ def test_choices_keyed_by_id_print_alike_in_any_order_and_without_their_key() ->
     again = fingerprint({other: Choice("delivery"), SHOP: Choice("pickup", "k2")})
     assert first == again
     assert fingerprint({SHOP: Choice("delivery")}) != fingerprint({SHOP: Choice("pickup")})
+
+
+def test_a_field_added_later_left_empty_keeps_the_fingerprint_of_before() -> None:
+    from downtown_events.catalog import Address, MerchantProfile
+
+    profile = MerchantProfile(
+        name="Weinhandlung Böckmann",
+        category="Wein",
+        address=Address(street="Hauptstraße 12", postal_code="48624", city="Schöppingen"),
+        phone="+49 2555 1234",
+        email="info@boeckmann.example",
+    )
+    before = {key: value for key, value in profile.model_dump(mode="json").items() if key != "tax_number"}
+    assert fingerprint(Choice(method="x")) != fingerprint(profile)
+    assert fingerprint(profile) == fingerprint(before)
+    assert fingerprint(profile.model_copy(update={"tax_number": "DE123456789"})) != fingerprint(before)

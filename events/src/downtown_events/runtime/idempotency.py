@@ -113,7 +113,9 @@ def _canonical(value: Any) -> Any:
             if field.name != "idempotency_key"
         }
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        later: frozenset[str] = getattr(value, "added_fields", frozenset())
+        dumped = value.model_dump(mode="json")
+        return {name: item for name, item in dumped.items() if not (name in later and item is None)}
     if isinstance(value, bytes):
         return hashlib.sha256(value).hexdigest()
     if isinstance(value, list | tuple):
