@@ -114,3 +114,11 @@ class IssuingAuthenticator(TownAuthenticator):
 
     def issue(self, subject: UUID, *, role: Role, lifetime_seconds: int) -> str:
         return self._issuer.issue(subject=str(subject), role=role, lifetime_seconds=lifetime_seconds)
+
+
+def ensure_current(principal: Principal, tokens_valid_after: datetime | None) -> Principal:
+    """Refuse a merchant token issued before the merchant revoked its tokens (the catalog's
+    ``MerchantTokensRevoked``, as each service's replica of the merchant knows it)."""
+    if principal.issued_at is not None and tokens_valid_after is not None and principal.issued_at <= tokens_valid_after:
+        raise InvalidToken("this token was replaced by a newer one; use that, or ask the association")
+    return principal

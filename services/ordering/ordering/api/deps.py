@@ -12,8 +12,7 @@ from downtown_events.runtime.database import Connection
 from downtown_events.runtime.http.auth import bearer, bearer_token
 from downtown_events.runtime.http.clients import client_address
 from downtown_events.runtime.http.headers import IdempotencyKey  # noqa: F401 - re-exported
-from downtown_events.runtime.identity import InvalidToken
-from downtown_events.runtime.principal import Principal
+from downtown_events.runtime.principal import Principal, ensure_current
 from ordering.bootstrap import ApiContainer, Handlers
 
 _TOKEN = {"min_length": 20, "max_length": 100, "pattern": r"^[A-Za-z0-9_-]+$"}
@@ -40,10 +39,8 @@ async def get_principal(
     """A customer token (ordering's own), a merchant token (the catalog's, refused once the
     merchant revoked its tokens) or the association's."""
     principal = container.authenticator.authenticate(bearer_token(credentials))
-    if principal.role == "merchant" and principal.issued_at is not None:
-        valid_after = await container.handlers.replica.tokens_valid_after(principal.merchant())
-        if valid_after is not None and principal.issued_at <= valid_after:
-            raise InvalidToken("this token was replaced by a newer one; use that, or ask the association")
+    if principal.role == "merchant":
+        return ensure_current(principal, await container.handlers.replica.tokens_valid_after(principal.merchant()))
     return principal
 
 

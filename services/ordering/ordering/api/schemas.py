@@ -6,17 +6,17 @@ characters (``SingleLine``); sizes are bounded before anything is looked up.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
-from pydantic_core import PydanticCustomError
 
-from downtown_events.catalog import EMAIL_PATTERN, Address
+from downtown_events.catalog import Address
 from downtown_events.ordering import PaymentMethod, TimeSlot
+from downtown_events.runtime.http.fields import Email as KitEmail
 from downtown_events.text import SingleLine
+from ordering.app.shopping import CheckedOut
 from ordering.domain.basket import Basket
 from ordering.domain.choices import (
     AssistedLine,
@@ -30,16 +30,8 @@ from ordering.domain.order import Order
 
 Quantity = Annotated[StrictInt, Field(ge=1, le=999, description="how many (1 to 999)")]
 Cents = Annotated[StrictInt, Field(ge=0, le=100_000_000, description="an amount in cents, e.g. 1250 = 12,50 €")]
-_EMAIL = re.compile(EMAIL_PATTERN)
-
-
-def _email(value: str) -> str:
-    if not _EMAIL.fullmatch(value):
-        raise PydanticCustomError("email", "this is not an e-mail address; write it like anna@example.de")
-    return value.lower()
-
-
-Email = Annotated[SingleLine, AfterValidator(_email), Field(max_length=254, examples=["anna@example.de"])]
+Email = Annotated[KitEmail, AfterValidator(str.lower)]
+"""Written in lower case: one customer, one address, however they typed it."""
 Reason = Annotated[SingleLine, Field(max_length=500)]
 
 
@@ -283,6 +275,16 @@ class CheckoutOut(BaseModel):
         description="a guest's token for the orders (send it as 'Order-Token', or follow the e-mailed link); "
         "given once, by the request that checked out"
     )
+
+    @classmethod
+    def of(cls, done: CheckedOut, order_link_token: str | None) -> CheckoutOut:
+        orders = [OrderOut.of(order) for order in done.orders]
+        return cls(
+            checkout_id=done.checkout_id,
+            orders=orders,
+            total_cents=sum(order.total_cents for order in orders),
+            order_link_token=order_link_token,
+        )
 
 
 class ReasonIn(Request):

@@ -15,7 +15,7 @@ from downtown_events.runtime.http.auth import bearer, bearer_token
 from downtown_events.runtime.http.clients import client_address
 from downtown_events.runtime.http.headers import IdempotencyKey, RequiredIdempotencyKey  # noqa: F401 - re-exported
 from downtown_events.runtime.identity import InvalidToken
-from downtown_events.runtime.principal import Principal
+from downtown_events.runtime.principal import Principal, ensure_current
 from downtown_events.runtime.throttle import Limit
 from vouchers.bootstrap import ApiContainer, Handlers
 
@@ -41,10 +41,8 @@ async def get_principal(
     """A merchant token (the catalog's, verified with its public key) or the association's;
     a merchant token issued before the merchant's tokens were revoked is refused."""
     principal = container.authenticator.authenticate(bearer_token(credentials))
-    if principal.role == "merchant" and principal.issued_at is not None:
-        valid_after = await container.handlers.merchants.tokens_valid_after(principal.merchant())
-        if valid_after is not None and principal.issued_at <= valid_after:
-            raise InvalidToken("this token was replaced by a newer one; use that, or ask the association")
+    if principal.role == "merchant":
+        return ensure_current(principal, await container.handlers.merchants.tokens_valid_after(principal.merchant()))
     return principal
 
 

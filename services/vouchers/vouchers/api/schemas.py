@@ -6,13 +6,11 @@ a negative amount is refused before anything else happens.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -24,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from downtown_events.catalog import EMAIL_PATTERN
+from downtown_events.runtime.http.fields import Email
 from downtown_events.text import MultiLine, SingleLine
 from downtown_events.vouchers import AmountRange, ProgrammeKind, ProgrammeTerms, ValidityPolicy
 from vouchers.domain.authorization import Authorization
@@ -35,21 +33,6 @@ from vouchers.domain.purchase import Purchase
 from vouchers.domain.voucher import Voucher
 
 Cents = Annotated[StrictInt, Field(gt=0, le=100_000_000, description="an amount in cents, e.g. 2500 = 25,00 €")]
-_EMAIL = re.compile(EMAIL_PATTERN)
-
-
-def _email(value: str) -> str:
-    if not _EMAIL.fullmatch(value):
-        raise PydanticCustomError("email", "this is not an e-mail address; write it like anna@example.de")
-    return value
-
-
-Email = Annotated[
-    SingleLine,
-    AfterValidator(_email),
-    Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}, examples=["anna@example.de"]),
-]
-"""An e-mail address, refused with a sentence a person understands (not the pattern)."""
 
 
 class Request(BaseModel):

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Response, status
 from downtown_events.runtime.http.openapi import also_anonymous, also_answers
 from downtown_events.runtime.idempotency import one_at_a_time
 from ordering.api.deps import AppHandlers, BasketToken, Container, IdempotencyKey, MaybeCaller
-from ordering.api.schemas import BasketOut, CheckoutIn, CheckoutOut, LineIn, OpenedBasketOut, OrderOut, QuantityIn
+from ordering.api.schemas import BasketOut, CheckoutIn, CheckoutOut, LineIn, OpenedBasketOut, QuantityIn
 from ordering.app.shopping import BasketKey
 
 router = APIRouter(tags=["baskets"])
@@ -96,10 +96,4 @@ async def check_out(
         )
     if not done.created:
         response.status_code = status.HTTP_200_OK
-    orders = [OrderOut.of(order) for order in done.orders]
-    return CheckoutOut(
-        checkout_id=done.checkout_id,
-        orders=orders,
-        total_cents=sum(order.total_cents for order in orders),
-        order_link_token=done.guest_token,
-    )
+    return CheckoutOut.of(done, done.guest_token)
