@@ -47,7 +47,7 @@ from downtown_events.ordering import (
     Payment,
     TimeSlot,
 )
-from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
+from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.kafka import reliable_producer
 from downtown_events.runtime.outbox import PendingEvent
@@ -55,24 +55,13 @@ from downtown_events.runtime.projection import ProjectionWriter
 from downtown_events.runtime.records import KafkaRecord
 from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.topics import dead_letter_topic, event_source, events_topic
+from tests.support.dead_letters import RecordingDeadLetters
 
 pytestmark = pytest.mark.integration
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PARTITIONS = 6
 _offsets = count(1)
-
-
-class RecordingDeadLetters(KafkaDeadLetters):
-    """The worker's dead-letter topic, and what went there (nothing, if all is well)."""
-
-    def __init__(self, producer: AIOKafkaProducer, topic: str, consumer_name: str) -> None:
-        super().__init__(producer, topic, consumer_name, "catalog")
-        self.sent: list[str] = []
-
-    async def send(self, record: KafkaRecord, reason: str) -> None:
-        self.sent.append(reason)
-        await super().send(record, reason)
 
 
 @dataclass
@@ -167,7 +156,9 @@ async def catalog(database_url: str, town: str, kafka_bootstrap: str) -> AsyncIt
     await producer.start()
     try:
         handler = order_reservations(BERLIN)
-        dead_letters = RecordingDeadLetters(producer, dead_letter_topic(town, "catalog"), handler.consumer_name)
+        dead_letters = RecordingDeadLetters(
+            producer, dead_letter_topic(town, "catalog"), handler.consumer_name, "catalog"
+        )
         consumer = TrackingConsumer(pool, handler, dead_letters, town=town, service="catalog", max_backoff_seconds=0.5)
         store = PostgresEventStore(pool, service="catalog")
         merchant_id = uuid4()

@@ -22,11 +22,12 @@ from aiokafka import AIOKafkaProducer
 from downtown_events.contract import IntegrationEvent
 from downtown_events.envelope import CloudEvent
 from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, OrderRejected, Payment
-from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
+from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.kafka import reliable_producer
 from downtown_events.runtime.records import KafkaRecord
 from downtown_events.topics import dead_letter_topic, events_topic
+from tests.support.dead_letters import RecordingDeadLetters
 from tests.support.local_stack import RunningTown
 from tests.support.vouchers_client import (
     association,
@@ -43,18 +44,6 @@ from vouchers.bootstrap import order_payments_of
 from vouchers.settings import VouchersSettings
 
 _offsets = count(1)
-
-
-class RecordingDeadLetters(KafkaDeadLetters):
-    """The worker's dead-letter topic, and what went there (nothing, if all is well)."""
-
-    def __init__(self, producer: AIOKafkaProducer, topic: str, consumer_name: str, service: str) -> None:
-        super().__init__(producer, topic, consumer_name, service)
-        self.sent: list[str] = []
-
-    async def send(self, record: KafkaRecord, reason: str) -> None:
-        self.sent.append(reason)
-        await super().send(record, reason)
 
 
 @dataclass
