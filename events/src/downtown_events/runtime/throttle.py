@@ -41,7 +41,9 @@ INSERT INTO throttle_hits (bucket, window_start, hits) VALUES (%s, to_timestamp(
 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = throttle_hits.hits + 1
 RETURNING hits
 """
-_PRUNE = "DELETE FROM throttle_hits WHERE window_start < now() - interval '1 day'"
+# Windows older than a day are forgotten, measured on the clock the windows were counted by
+# (the caller's ``now``), never the database's: a count and its pruning must agree on time.
+_PRUNE = "DELETE FROM throttle_hits WHERE window_start < to_timestamp(%s) - interval '1 day'"
 
 
 class Throttle:
@@ -60,7 +62,7 @@ class Throttle:
                 if row is not None and row["hits"] > limit.tries:
                     refused.append(math.ceil(window + limit.seconds - moment))
             if random.random() < self._prune_probability:
-                await conn.execute(_PRUNE)
+                await conn.execute(_PRUNE, (moment,))
         if refused:
             wait = max(refused)
             raise Throttled(f"too many tries; wait {wait} s before trying again", retry_after=max(wait, 1))
