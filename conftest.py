@@ -10,7 +10,9 @@ A missing broker or database fails the test; it is never skipped.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+import json
+import re
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,50 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if "e2e" in parts:
             item.add_marker(pytest.mark.e2e)
+
+
+TEST_LOGS = Path(__file__).resolve().parent / ".downtown" / "test-logs"
+"""Where a failed test's service logs are kept (CI keeps the clone's ``.downtown``)."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, object, object]:
+    """When a test that ran service processes fails, keep their logs and show what they
+    warned of: a process that died or stalled says why in its own log, not in the test's."""
+    report = yield
+    if getattr(report, "failed", False) and isinstance(report, pytest.TestReport):
+        for instance in _service_instances(item):
+            folder = TEST_LOGS / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-150:] / instance.service
+            kept = instance.keep_logs(folder)
+            report.sections.append((f"{instance.service} logs (kept in {folder})", _warnings(kept)))
+    return report
+
+
+def _service_instances(item: pytest.Item) -> list[ServiceInstance]:
+    found: list[ServiceInstance] = []
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, RunningTown):
+            found += value.services.values()
+        elif isinstance(value, ServiceInstance):
+            found.append(value)
+    return found
+
+
+def _warnings(logs: list[Path], most: int = 25) -> str:
+    """The last warnings and errors of each log (JSON lines), each cut to one line."""
+    shown = []
+    for path in logs:
+        lines = []
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                lines.append(line[:300])
+                continue
+            if isinstance(entry, dict) and entry.get("level") not in ("info", "debug"):
+                lines.append(f"{entry.get('time', '')} {entry.get('level')} {entry.get('message', '')}"[:300])
+        shown.append(f"--- {path.name}\n" + "\n".join(lines[-most:]))
+    return "\n".join(shown)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@
 #   bash deploy/local/stack.sh python    # .downtown/venv, pip install -r requirements/dev.txt when they changed
 #   bash deploy/local/stack.sh kafka     # Kafka (version pinned in deploy/local/kafka/pom.xml) on 127.0.0.1:19092
 #   bash deploy/local/stack.sh postgres  # PostgreSQL on 127.0.0.1:15432, user downtown, no password
+#   bash deploy/local/stack.sh postgres-crash  # tests: stop PostgreSQL as a crash would (-m immediate), start it again
 #   bash deploy/local/stack.sh asyncapi  # the official AsyncAPI parser (npm, pinned) that make test runs
 #   bash deploy/local/stack.sh down      # stop Kafka and PostgreSQL (data is kept)
 #   bash deploy/local/stack.sh status    # one line each for python, kafka, postgres
@@ -554,6 +555,14 @@ pg_stop() {
     say "postgres: stopped"
 }
 
+pg_crash_restart() {  # for tests: stop as a crash would (no checkpoint), then start again
+    ensure_pg_bin
+    pg_running || die "postgres: not running"
+    say "postgres: stopping immediately (as a crash) and starting again"
+    pg_as_owner "$PG_BIN/pg_ctl" restart -m immediate -w -t "$PG_WAIT" -D "$PG_DATA" -l "$PG_LOG" >/dev/null
+    pg_wait
+}
+
 pg_status() {
     if [ -n "${DOWNTOWN_DATABASE_URL:-}" ]; then
         echo "postgres: external (DOWNTOWN_DATABASE_URL)"
@@ -627,6 +636,7 @@ main() {
     python) cmd_python ;;
     kafka) cmd_kafka ;;
     postgres) cmd_postgres ;;
+    postgres-crash) pg_crash_restart ;;
     asyncapi) cmd_asyncapi ;;
     down)
         kafka_stop

@@ -10,6 +10,8 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +30,12 @@ from downtown_events.runtime.identity import new_signing_key, public_key_of
 
 KAFKA = os.environ.get("DOWNTOWN_TEST_KAFKA", "127.0.0.1:19092")
 DATABASE_SERVER = os.environ.get("DOWNTOWN_TEST_DATABASE_SERVER", "postgresql://downtown@127.0.0.1:15432/postgres")
+ROOT = Path(__file__).resolve().parents[2]
+STACK = ROOT / "deploy" / "local" / "stack.sh"
+BROKER_PID = ROOT / ".downtown" / "kafka" / "broker.pid"
+OWN_STACK = KAFKA == "127.0.0.1:19092" and "DOWNTOWN_TEST_DATABASE_SERVER" not in os.environ and BROKER_PID.exists()
+"""The tests run on the stack ``make test`` started, so they may kill and restart its broker and
+database (never someone else's)."""
 
 
 def random_town(prefix: str = "t") -> str:
@@ -64,6 +72,31 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def kill_broker() -> None:
+    """SIGKILL the local broker (as a lost node) and wait until it is gone."""
+    pid = int(BROKER_PID.read_text().strip())
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def start_broker() -> None:
+    """Start the local broker again (the stack script waits until it answers)."""
+    subprocess.run(["bash", str(STACK), "kafka"], check=True, capture_output=True)
+
+
+def restart_broker() -> None:
+    kill_broker()
+    start_broker()
+
+
+def crash_database_server() -> None:
+    """Stop the local PostgreSQL as a crash would (``-m immediate``: every connection dies,
+    no checkpoint) and start it again; returns once it answers."""
+    subprocess.run(["bash", str(STACK), "postgres-crash"], check=True, capture_output=True)
 
 
 @dataclass
@@ -106,6 +139,11 @@ class ServiceInstance:
         return "\n".join(
             f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}" for path in self.logs.glob("*.log")
         )
+
+    def keep_logs(self, folder: Path) -> list[Path]:
+        """Copy the processes' logs to ``folder`` (a failed test's artefacts); the copies."""
+        folder.mkdir(parents=True, exist_ok=True)
+        return [Path(shutil.copy2(path, folder / path.name)) for path in self.logs.glob("*.log")]
 
 
 def wait_ready(instance: ServiceInstance) -> None:

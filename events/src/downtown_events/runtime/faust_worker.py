@@ -19,13 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 import faust
+from aiokafka import AIOKafkaClient
+from aiokafka.errors import KafkaError
 
 from downtown_events.envelope import InvalidEnvelope
 from downtown_events.runtime import telemetry
@@ -261,8 +266,72 @@ def _add_background(app: faust.App, task: Callable[[asyncio.Event], Awaitable[No
     app.task(run)
 
 
-def run_worker(app: faust.App, log_level: str = "info") -> None:
-    """Run until SIGTERM/SIGINT, the way Kubernetes stops a pod."""
+RESTARTS_IN_A_ROW = "DOWNTOWN_WORKER_RESTARTS"
+"""How many times in a row this worker process has started again (its backoff grows with it)."""
+STEADY_SECONDS = 60.0
+"""A run this long counts as a success: the next restart's pause starts small again."""
+
+
+def run_worker(app: faust.App, log_level: str = "info", *, bootstrap: str | None = None) -> None:
+    """Run until SIGTERM/SIGINT, the way Kubernetes stops a pod.
+
+    Faust ends the process whenever its app stops by itself: when the broker cannot be
+    reached while the app starts (its producer's bootstrap fails at once, as after a
+    broker restart), or when a service of faust's crashes. Nobody asked it to stop, so the
+    worker waits for the broker and starts again, in the same process (``exec``: the same
+    pid for a supervisor, nothing of faust's state carried over), after a pause that
+    grows with each restart in a row, as Kubernetes restarts a crashed container.
+    """
+    if bootstrap is not None:
+        wait_for_broker(bootstrap)
+    started = time.monotonic()
     # override_logging=False keeps the JSON logs (with trace ids) set up by telemetry.
     worker = faust.Worker(app, loglevel=log_level.lower(), quiet=True, redirect_stdouts=False, override_logging=False)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exit_:
+        if getattr(worker, "_signal_stop_time", None):  # mode sets it when SIGTERM/SIGINT arrived
+            raise
+        _start_again(exit_.code, ran_for=time.monotonic() - started)
+    except KeyboardInterrupt:
+        raise
+
+
+def _start_again(code: object, *, ran_for: float) -> NoReturn:
+    restarts = 0 if ran_for >= STEADY_SECONDS else int(os.environ.get(RESTARTS_IN_A_ROW, "0"))
+    pause = min(2.0**restarts, 30.0)
+    log.error("the worker stopped by itself (exit %s after %.0f s); starting again in %.0f s", code, ran_for, pause)
+    logging.shutdown()
+    time.sleep(pause)
+    os.environ[RESTARTS_IN_A_ROW] = str(restarts + 1)
+    os.execv(sys.executable, sys.orig_argv)
+
+
+def wait_for_broker(bootstrap: str, *, most_seconds: float = 10.0) -> None:
+    """Block until the broker answers a metadata request, trying again with a growing pause.
+
+    Asked in a loop of its own (closed afterwards), before faust makes the worker's loop."""
+    delay, told = 0.5, False
+    while True:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(_bootstrap(bootstrap))
+            if told:
+                log.info("the broker at %s answers; starting", bootstrap)
+            return
+        except (KafkaError, OSError) as error:
+            if not told:
+                log.warning("the broker at %s does not answer (%r); waiting for it", bootstrap, error)
+                told = True
+        finally:
+            loop.close()
+        time.sleep(delay)
+        delay = min(delay * 2, most_seconds)
+
+
+async def _bootstrap(bootstrap: str) -> None:
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    try:
+        await client.bootstrap()
+    finally:
+        await client.close()

@@ -203,7 +203,7 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
 def run_service_worker(service: ServiceDefinition, settings: ServiceSettings) -> None:
     """``<service>-worker``: telemetry, then the worker until SIGTERM."""
     setup_telemetry(f"{service.name}-worker", settings.town, log_level=settings.log_level)
-    run_worker(build_worker(service, settings), settings.log_level)
+    run_worker(build_worker(service, settings), settings.log_level, bootstrap=settings.kafka_bootstrap)
 
 
 def admin_cli(service: ServiceDefinition, load_settings: Callable[[], ServiceSettings]) -> typer.Typer:

@@ -11,20 +11,16 @@ exactly one final state, the catalog's stock adds up to the unit, no event was a
 from __future__ import annotations
 
 import collections
-import os
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from conftest import Databases, start_ordering_town
-from tests.support.local_stack import KAFKA, RunningTown, wait_ready
+from tests.support.local_stack import OWN_STACK, RunningTown, restart_broker, wait_ready
 from tests.support.mailbox import Mailbox
 from tests.support.ordering_client import (
     ENDED,
@@ -38,8 +34,6 @@ from tests.support.ordering_client import (
 
 ORDERS = 36
 STOCK = 30
-ROOT = Path(__file__).resolve().parents[4]
-BROKER_PID = ROOT / ".downtown" / "kafka" / "broker.pid"
 
 
 @pytest.fixture(scope="module")
@@ -133,15 +127,6 @@ class Merchant(threading.Thread):
             time.sleep(0.3)
 
 
-def _restart_broker() -> None:
-    pid = int(BROKER_PID.read_text().strip())
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    subprocess.run(["bash", str(ROOT / "deploy" / "local" / "stack.sh"), "kafka"], check=True, capture_output=True)
-
-
 def _kill_and_restart(town: RunningTown, process: str) -> None:
     service = process.split("-")[0]
     instance = town[service]
@@ -150,10 +135,7 @@ def _kill_and_restart(town: RunningTown, process: str) -> None:
     instance.launch(process)
 
 
-@pytest.mark.skipif(
-    os.environ.get("DOWNTOWN_TEST_KAFKA", KAFKA) != "127.0.0.1:19092" or not BROKER_PID.exists(),
-    reason="restarts the broker: only against the local stack `make test` starts",
-)
+@pytest.mark.skipif(not OWN_STACK, reason="restarts the broker: only against the local stack `make test` starts")
 def test_every_order_ends_once_and_stock_and_mails_add_up_through_kills_and_a_broker_restart(
     crash_town: RunningTown, mailbox: Mailbox
 ) -> None:
@@ -178,7 +160,7 @@ def test_every_order_ends_once_and_stock_and_mails_add_up_through_kills_and_a_br
     for victim in schedule:
         time.sleep(2.5)
         if victim == "broker":
-            _restart_broker()
+            restart_broker()
         else:
             _kill_and_restart(town, victim)
     for service in town.services.values():
