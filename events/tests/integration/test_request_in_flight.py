@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from downtown_events.runtime.database import open_pool
 from downtown_events.runtime.idempotency import RequestInFlight, one_at_a_time
 
 
@@ -42,4 +44,42 @@ async def test_the_lock_is_let_go_when_the_block_fails(pool: AsyncConnectionPool
 
 async def test_without_a_key_nothing_is_locked(pool: AsyncConnectionPool) -> None:
     async with one_at_a_time(pool, "checkout:b4", None), one_at_a_time(pool, "checkout:b4", None):
+        pass
+
+
+async def test_requests_holding_their_keys_hold_no_connection_of_the_pool(database_url: str) -> None:
+    """Thirty requests inside their blocks at once, on a pool of two: each still gets a
+    connection for its work (a held session lock per request starved the pool)."""
+    small = await open_pool(database_url, max_size=2, name="test-small")
+    inside = 0
+    all_inside = asyncio.Event()
+
+    async def request(n: int) -> int:
+        nonlocal inside
+        async with one_at_a_time(small, "checkout:many", f"key-{n:08d}"):
+            inside += 1
+            if inside == 30:
+                all_inside.set()
+            await asyncio.wait_for(all_inside.wait(), timeout=10)
+            async with small.connection(timeout=5) as conn:
+                return int((await (await conn.execute("SELECT %s::int AS n", (n,))).fetchone())["n"])
+
+    try:
+        assert sorted(await asyncio.gather(*(request(n) for n in range(30)))) == list(range(30))
+    finally:
+        await small.close()
+
+
+async def test_a_lease_left_by_a_killed_request_expires(pool: AsyncConnectionPool) -> None:
+    async with pool.connection() as conn:  # a request whose process died inside its block
+        await conn.execute(
+            "INSERT INTO request_leases (lease, holder, expires_at) VALUES (%s, %s, now() + interval '1.5 s')",
+            ("checkout:b5:key-killed-1", uuid.uuid4()),
+        )
+    with pytest.raises(RequestInFlight) as refused:
+        async with one_at_a_time(pool, "checkout:b5", "key-killed-1"):
+            pytest.fail("ran beside a live lease")
+    assert refused.value.retry_after in (1, 2)
+    await asyncio.sleep(1.6)
+    async with one_at_a_time(pool, "checkout:b5", "key-killed-1"):
         pass

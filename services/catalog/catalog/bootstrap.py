@@ -17,7 +17,7 @@ from catalog.app.handlers import CatalogHandlers
 from catalog.app.reservations import order_reservations
 from catalog.projections import PROJECTIONS
 from catalog.settings import SERVICE, CatalogSettings
-from downtown_events.runtime.database import Pool, open_pool
+from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import trusted_keys
 from downtown_events.runtime.service import Reaction, ServiceDefinition
@@ -54,7 +54,7 @@ class ApiContainer:
 
 
 async def build_api(settings: CatalogSettings) -> ApiContainer:
-    pool = await open_pool(settings.database_url, max_size=settings.database_pool_size, name=f"{SERVICE}-api")
+    pool = await open_api_pool(settings, SERVICE)
     photos = FilePhotoStorage(
         settings.town_photo_dir,
         max_bytes=settings.max_photo_bytes,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from downtown_events.runtime.database import Pool, open_pool
+from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import trusted_keys
 from downtown_events.runtime.jobs import ScheduledJob
@@ -156,7 +156,7 @@ class ApiContainer:
 
 
 async def build_api(settings: OrderingSettings) -> ApiContainer:
-    pool = await open_pool(settings.database_url, max_size=settings.database_pool_size, name=f"{SERVICE}-api")
+    pool = await open_api_pool(settings, SERVICE)
     return ApiContainer(
         settings=settings,
         pool=pool,

@@ -12,6 +12,8 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from yoyo import get_backend, read_migrations
 
+from downtown_events.runtime.settings import RuntimeSettings
+
 Connection = AsyncConnection[DictRow]
 """Every connection of the runtime returns rows as dicts."""
 Pool = AsyncConnectionPool[Connection]
@@ -19,8 +21,22 @@ Pool = AsyncConnectionPool[Connection]
 RUNTIME_MIGRATIONS = Path(str(resources.files("downtown_events.runtime") / "migrations"))
 
 
-async def open_pool(database_url: str, *, max_size: int = 10, name: str = "downtown") -> Pool:
-    """An open pool of autocommit connections; callers open transactions explicitly."""
+async def open_pool(
+    database_url: str,
+    *,
+    max_size: int = 10,
+    name: str = "downtown",
+    wait_seconds: float = 30.0,
+    max_waiting: int = 0,
+) -> Pool:
+    """An open pool of autocommit connections; callers open transactions explicitly.
+
+    A connection is checked as it leaves the pool (one empty round trip): after a database
+    restart the pool's old connections are dead, and a request handed one failed.
+    ``wait_seconds`` bounds the wait for a connection and ``max_waiting`` the queue of waiters (0: no bound);
+    past either, the pool raises at once (``PoolTimeout``, ``TooManyRequests``), which an
+    API answers with 503 and ``Retry-After``.
+    """
     kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
     pool = AsyncConnectionPool(
         database_url,
@@ -30,9 +46,25 @@ async def open_pool(database_url: str, *, max_size: int = 10, name: str = "downt
         name=name,
         open=False,
         kwargs=kwargs,
+        check=AsyncConnectionPool.check_connection,
+        timeout=wait_seconds,
+        max_waiting=max_waiting,
     )
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+async def open_api_pool(settings: RuntimeSettings, service: str) -> Pool:
+    """An API process's pool: a request waits at most ``database_pool_timeout_seconds`` for a
+    connection, and at most ``database_pool_max_waiting`` requests wait at all; beyond that
+    the API is busy (503) rather than slow for everyone."""
+    return await open_pool(
+        settings.database_url,
+        max_size=settings.database_pool_size,
+        name=f"{service}-api",
+        wait_seconds=settings.database_pool_timeout_seconds,
+        max_waiting=settings.database_pool_max_waiting,
+    )
 
 
 def advisory_key(name: str) -> int:

@@ -16,18 +16,22 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
+import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
+import psycopg
 from pydantic import BaseModel
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.commands import execute
-from downtown_events.runtime.database import Pool, advisory_key
+from downtown_events.runtime.database import Pool
 from downtown_events.runtime.store import EventStore, StoredEvent
 
 S = TypeVar("S")
+log = logging.getLogger(__name__)
 
 FINGERPRINT = "request_fingerprint"
 
@@ -128,35 +132,67 @@ def _canonical(value: Any) -> Any:
 class RequestInFlight(Exception):
     """A request with this Idempotency-Key is still being processed (HTTP 409 in every service)."""
 
-    def __init__(self) -> None:
+    def __init__(self, retry_after: int = 1) -> None:
         super().__init__(
             "a request with this Idempotency-Key is still being processed; "
             "wait for its answer, or retry in a moment to get it"
         )
         self.reason = str(self)
+        self.retry_after = max(retry_after, 1)
 
 
-_TRY_LOCK = "SELECT pg_try_advisory_lock(%s) AS locked"
-_UNLOCK = "SELECT pg_advisory_unlock(%s)"
+LEASE_SECONDS = 60.0
+"""A request holding a key's lease longer than this is presumed dead (its process was
+killed); a retry may then run. Even so, the event store's version check keeps two of them
+from both writing."""
+
+# Taken when free or expired; the RETURNING row says whether it is ours.
+_TAKE = """
+INSERT INTO request_leases (lease, holder, expires_at) VALUES (%s, %s, now() + make_interval(secs => %s))
+ON CONFLICT (lease) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+    WHERE request_leases.expires_at <= now()
+RETURNING holder
+"""
+_LEFT = "SELECT ceil(extract(epoch FROM expires_at - now()))::int AS seconds FROM request_leases WHERE lease = %s"
+_GIVE_BACK = "DELETE FROM request_leases WHERE lease = %s AND holder = %s"
+_PRUNE = "DELETE FROM request_leases WHERE expires_at < now() - interval '1 hour'"
 
 
 @contextlib.asynccontextmanager
-async def one_at_a_time(pool: Pool, scope: str, idempotency_key: str | None) -> AsyncIterator[None]:
+async def one_at_a_time(
+    pool: Pool,
+    scope: str,
+    idempotency_key: str | None,
+    *,
+    lease_seconds: float = LEASE_SECONDS,
+    prune_probability: float = 0.01,
+) -> AsyncIterator[None]:
     """Run the block for at most one request per ``scope`` and key at a time, across replicas.
 
     A retry that arrives while the first request still runs is refused at once (the draft's
-    409) instead of racing it; once the first has ended, the retry replays its answer. The
-    lock lives on its own session, held for the block and let go even if the block fails.
+    409, with the lease's remaining time as ``Retry-After``) instead of racing it; once the
+    first has ended, the retry replays its answer. The lease is a row, taken and given back
+    by a statement each: no connection of the request's pool is held while the block runs
+    (a session lock held a connection per waiting request, and thirty strangers' requests
+    starved every other request of the pool). Callers authenticate and look up what the
+    request names first, so that a stranger's request never takes a lease.
     """
     if idempotency_key is None:
         yield
         return
-    key = advisory_key(f"request:{scope}:{idempotency_key}")
+    lease, holder = f"{scope}:{idempotency_key}", uuid4()
     async with pool.connection() as conn:
-        row = await (await conn.execute(_TRY_LOCK, (key,))).fetchone()
-        if row is None or not row["locked"]:
-            raise RequestInFlight()
+        taken = await (await conn.execute(_TAKE, (lease, holder, lease_seconds))).fetchone()
+        if taken is None:
+            left = await (await conn.execute(_LEFT, (lease,))).fetchone()
+            raise RequestInFlight(int(left["seconds"]) if left and left["seconds"] else 1)
+        if random.random() < prune_probability:
+            await conn.execute(_PRUNE)
+    try:
+        yield
+    finally:
         try:
-            yield
-        finally:
-            await conn.execute(_UNLOCK, (key,))
+            async with pool.connection() as conn:
+                await conn.execute(_GIVE_BACK, (lease, holder))
+        except psycopg.Error as error:  # the database went away meanwhile: the lease expires by itself
+            log.warning("could not give back the lease of %s (%r); it expires in %.0f s", scope, error, lease_seconds)

@@ -10,22 +10,25 @@ the basket's end are appended in one unit of work, so a checkout is all or nothi
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID, uuid4
 
-from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import TimeSlot
 from downtown_events.runtime.commands import execute
 from downtown_events.runtime.idempotency import created_id, ensure_same_request, fingerprint, fingerprint_metadata
 from downtown_events.runtime.principal import Principal
+from downtown_events.runtime.store import ConcurrencyConflict
 from ordering.app.context import Context, basket_of, order_of, token_hash
 from ordering.app.ports import CatalogReplica
 from ordering.domain import basket as baskets
 from ordering.domain import checkout
+from ordering.domain import order as orders
 from ordering.domain.basket import Basket
+from ordering.domain.checkout import CheckoutDecision, StreamAppend
 from ordering.domain.choices import AssistedLine, CustomerDetails, MerchantChoice
 from ordering.domain.errors import AlreadyCheckedOut, NotAllowed, OfferUnavailable
 from ordering.domain.order import Order
+from ordering.domain.private_events import AssistedOrderEntered
 
 
 @dataclass(frozen=True)
@@ -141,27 +144,36 @@ class ShoppingHandlers:
         """One order per merchant of the basket, all or none. Repeating a checkout (a lost
         answer, the same Idempotency-Key and request) answers its orders again — without the
         guest's link token; another request with that key is refused, as is a second checkout
-        under another key."""
-        basket = await self.basket(basket_id, key)
+        under another key. Of checkouts racing for one basket exactly one wins: the basket's
+        ``BasketCheckedOut`` is appended at the version the checkout was decided on."""
         checkout_id = created_id(f"checkout:{basket_id}", idempotency_key)
         request = fingerprint((basket_id, customer, choices))
-        if basket.checked_out and basket.checkout_id is not None:
-            if basket.checkout_id != checkout_id:
-                raise AlreadyCheckedOut("this basket was checked out already", basket.checkout_id)
-            if basket.order_ids:
-                ensure_same_request(await self._store.read(str(basket.order_ids[0])), request)
-            return CheckedOut(basket.checkout_id, await self._orders(basket.order_ids), None, False)
+        basket = await self.basket(basket_id, key)
+        if not basket.checked_out:
+            try:
+                return await self._check_out(basket, key, checkout_id, customer, choices, request)
+            except ConcurrencyConflict:  # a rival checkout (or a change of the basket) came first
+                basket = await self.basket(basket_id, key)
+                if not basket.checked_out:
+                    raise
+        if basket.checkout_id != checkout_id:
+            raise AlreadyCheckedOut("this basket was checked out already", basket.checkout_id)
+        if basket.order_ids:
+            ensure_same_request(await self._store.read(str(basket.order_ids[0])), request)
+        return CheckedOut(checkout_id, await self._orders(basket.order_ids), None, False)
+
+    async def _check_out(
+        self,
+        basket: Basket,
+        key: BasketKey,
+        checkout_id: UUID,
+        customer: CustomerDetails,
+        choices: dict[UUID, MerchantChoice],
+        request: str,
+    ) -> CheckedOut:
         guest = key.account_id is None
         token = self._context.guest_token(checkout_id) if guest else None
-        customer = CustomerDetails(
-            name=customer.name,
-            email=customer.email,
-            phone=customer.phone,
-            billing_address=customer.billing_address,
-            account_id=key.account_id,
-            guest_token_hash=token_hash(token) if token else None,
-            language=customer.language,
-        )
+        customer = replace(customer, account_id=key.account_id, guest_token_hash=token_hash(token) if token else None)
         offer_ids = {line.offer_id for line in basket.lines.values()}
         offers = await self._replica.offers(offer_ids)
         merchants = await self._replica.merchants({offer.merchant_id for offer in offers.values()} | set(choices))
@@ -176,7 +188,7 @@ class ShoppingHandlers:
             now=self._context.now(),
         )
         await self._append(decision.appends(), request)
-        return CheckedOut(checkout_id, await self._orders([order.order_id for order in decision.orders]), token, True)
+        return CheckedOut(checkout_id, _orders_of(decision), token, True)
 
     async def place_assisted(
         self,
@@ -188,7 +200,10 @@ class ShoppingHandlers:
         idempotency_key: str | None,
     ) -> CheckedOut:
         """A merchant (its own shop) or the association enters an order for a customer who
-        phoned; the customer gets the order link by e-mail, if they gave an address."""
+        phoned; the customer gets the order link by e-mail, if they gave an address. The
+        assisted checkout has a stream of its own, begun with the order: a repeated request
+        finds it there, and another request under the same key is refused, whichever
+        merchant it names (it would otherwise share the first one's order link)."""
         if principal.role == "association":
             placed_by: str = "association"
         elif principal.merchant() != merchant_id:
@@ -196,20 +211,11 @@ class ShoppingHandlers:
         else:
             placed_by = "merchant"
         checkout_id = created_id(f"assisted:{principal.merchant_id or 'association'}", idempotency_key)
-        order_id = checkout.order_id_for(checkout_id, merchant_id)
         request = fingerprint((merchant_id, lines, customer, choice))
-        if idempotency_key is not None and (existing := await order_of(self._store, order_id)) is not None:
-            ensure_same_request(await self._store.read(str(order_id)), request)
-            return CheckedOut(checkout_id, [existing], None, False)
+        if idempotency_key is not None and (replayed := await self._assisted_replay(checkout_id, request)):
+            return replayed
         token = self._context.guest_token(checkout_id)
-        customer = CustomerDetails(
-            name=customer.name,
-            email=customer.email,
-            phone=customer.phone,
-            billing_address=customer.billing_address,
-            guest_token_hash=token_hash(token),
-            language=customer.language,
-        )
+        customer = replace(customer, account_id=None, guest_token_hash=token_hash(token))
         offers = await self._replica.offers({line.offer_id for line in lines})
         merchants = await self._replica.merchants({merchant_id})
         decision = checkout.place_assisted(
@@ -224,16 +230,34 @@ class ShoppingHandlers:
             settings=self._context.town,
             now=self._context.now(),
         )
-        await self._append(decision.appends(), request)
-        return CheckedOut(checkout_id, await self._orders([order_id]), token, True)
+        try:
+            await self._append(decision.appends(), request)
+        except ConcurrencyConflict:  # the same key's first request got there meanwhile
+            if (replayed := await self._assisted_replay(checkout_id, request)) is None:
+                raise
+            return replayed
+        return CheckedOut(checkout_id, _orders_of(decision), token, True)
 
-    async def _append(self, appends: dict[UUID, tuple[IntegrationEvent, ...]], request: str) -> None:
+    async def _assisted_replay(self, checkout_id: UUID, request: str) -> CheckedOut | None:
+        """The assisted checkout this key made before, if it made one and this is its request."""
+        history = await self._store.read(str(checkout_id))
+        if not history:
+            return None
+        ensure_same_request(history, request)
+        entered = [stored.event for stored in history if isinstance(stored.event, AssistedOrderEntered)]
+        return CheckedOut(checkout_id, await self._orders([event.order_id for event in entered]), None, False)
+
+    async def _append(self, appends: list[StreamAppend], request: str) -> None:
+        """Every stream at the version its decision was made on, in one unit of work."""
         async with self._store.unit_of_work() as unit:
-            for stream_id, events in appends.items():
-                if not events:
-                    continue
-                history = await unit.read(str(stream_id))
-                await unit.append(str(stream_id), len(history), list(events), fingerprint_metadata(request))
+            for append in appends:
+                if append.events:
+                    await unit.append(
+                        str(append.stream_id),
+                        append.expected_version,
+                        list(append.events),
+                        fingerprint_metadata(request),
+                    )
 
     async def _orders(self, order_ids: list[UUID] | tuple[UUID, ...]) -> list[Order]:
         found = []
@@ -242,3 +266,9 @@ class ShoppingHandlers:
             if order is not None:
                 found.append(order)
         return found
+
+
+def _orders_of(decision: CheckoutDecision) -> list[Order]:
+    """The orders as the checkout's events make them (no need to read back what was just written)."""
+    made = [orders.replay(placed.events) for placed in decision.orders]
+    return [order for order in made if order is not None]

@@ -41,25 +41,32 @@ from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
 from ordering.domain.placement import PlacedOrder as PlacedOrder
 from ordering.domain.placement import order_id_for as order_id_for
 from ordering.domain.placement import place_order
-from ordering.domain.private_events import BasketCheckedOut
+from ordering.domain.private_events import AssistedOrderEntered, BasketCheckedOut
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """Events for one stream, and the version of the stream they were decided on (0: new)."""
+
+    stream_id: UUID
+    expected_version: int
+    events: tuple[IntegrationEvent, ...]
 
 
 @dataclass(frozen=True)
 class CheckoutDecision:
-    """The orders of one checkout and, for a basket's, the basket's ``BasketCheckedOut``: to
-    append in one unit of work (see :meth:`appends`)."""
+    """The orders of one checkout and its record — the basket's ``BasketCheckedOut`` at the
+    version the checkout was decided on, or an assisted order's ``AssistedOrderEntered`` on
+    the checkout's new stream: to append in one unit of work (see :meth:`appends`)."""
 
     checkout_id: UUID
     orders: tuple[PlacedOrder, ...]
-    basket_id: UUID | None = None
-    basket_events: tuple[IntegrationEvent, ...] = ()
+    record: StreamAppend
 
-    def appends(self) -> dict[UUID, tuple[IntegrationEvent, ...]]:
-        """The events per aggregate id (the basket's, each order's), all new streams but the basket's."""
-        streams = {order.order_id: order.events for order in self.orders}
-        if self.basket_id is not None:
-            streams[self.basket_id] = self.basket_events
-        return streams
+    def appends(self) -> list[StreamAppend]:
+        """The record first, then each order's new stream. Appending the record at the version
+        decided on is what lets exactly one of racing checkouts of a basket win."""
+        return [self.record, *(StreamAppend(order.order_id, 0, order.events) for order in self.orders)]
 
     @property
     def total_cents(self) -> int:
@@ -118,7 +125,7 @@ def check_out(
         order_ids=[order.order_id for order in orders],
         checked_out_at=now,
     )
-    return CheckoutDecision(checkout_id, orders, basket.basket_id, (checked_out,))
+    return CheckoutDecision(checkout_id, orders, StreamAppend(basket.basket_id, basket.version, (checked_out,)))
 
 
 def place_assisted(
@@ -162,7 +169,10 @@ def place_assisted(
     order = place_order(
         checkout_id, tuple(basket_lines), merchants[merchant_id], choice, customer, known, settings, now, placed_by
     )
-    return CheckoutDecision(checkout_id, (order,))
+    entered = AssistedOrderEntered(
+        checkout_id=checkout_id, order_id=order.order_id, merchant_id=merchant_id, placed_by=placed_by
+    )
+    return CheckoutDecision(checkout_id, (order,), StreamAppend(checkout_id, 0, (entered,)))
 
 
 def _check_customer(customer: CustomerDetails, placed_by: PlacedBy) -> None:

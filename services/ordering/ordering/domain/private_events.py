@@ -135,6 +135,20 @@ class BasketCheckedOut(OrderingPrivateEvent):
     checked_out_at: AwareDatetime
 
 
+@registry.register
+class AssistedOrderEntered(OrderingPrivateEvent):
+    """A merchant or the association entered an order for a customer who phoned: the first
+    event of the assisted checkout's own stream, so that its Idempotency-Key names one
+    request, whichever merchant a later request with that key names."""
+
+    event_name: ClassVar[str] = "AssistedOrderEntered"
+    schema_version: ClassVar[int] = 1
+    checkout_id: UUID
+    order_id: UUID
+    merchant_id: UUID
+    placed_by: Literal["merchant", "association"]
+
+
 # --- invoice numbers ---------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from ordering.domain.checkout import (
     MerchantChoice,
     PaymentChoice,
     PickupChoice,
+    StreamAppend,
     check_out,
     order_id_for,
     place_assisted,
@@ -38,7 +39,7 @@ from ordering.domain.errors import (
     PricesChanged,
 )
 from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
-from ordering.domain.private_events import BasketCheckedOut, OrderCustomerRecorded
+from ordering.domain.private_events import AssistedOrderEntered, BasketCheckedOut, OrderCustomerRecorded
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=BERLIN)  # a Monday
@@ -163,14 +164,23 @@ def test_a_basket_from_two_merchants_becomes_two_orders_of_one_checkout() -> Non
     )
     assert customer.guest_token_hash == GUEST.guest_token_hash and customer.account_id is None
     assert isinstance(bakery.events[1], OrderCustomerRecorded) and bakery.events[1].delivery_address is None
-    assert decision.basket_events == (
-        BasketCheckedOut(
-            basket_id=state.basket_id,
-            checkout_id=checkout_id,
-            order_ids=[wine.order_id, bakery.order_id],
-            checked_out_at=NOW,
+    assert decision.record == StreamAppend(
+        state.basket_id,
+        state.version,  # the version the checkout was decided on: a rival checkout makes it conflict
+        (
+            BasketCheckedOut(
+                basket_id=state.basket_id,
+                checkout_id=checkout_id,
+                order_ids=[wine.order_id, bakery.order_id],
+                checked_out_at=NOW,
+            ),
         ),
     )
+    assert [(append.stream_id, append.expected_version) for append in decision.appends()] == [
+        (state.basket_id, state.version),
+        (wine.order_id, 0),
+        (bakery.order_id, 0),
+    ]
 
 
 def test_changed_prices_are_shown_all_at_once_never_charged() -> None:
@@ -364,7 +374,7 @@ def test_an_empty_or_checked_out_basket_is_not_checked_out() -> None:
         checkout(empty)
     state = filled((RIESLING, 1))
     decision = checkout(state, {WINE.merchant_id: DELIVERY})
-    state = basket.evolve(state, decision.basket_events[0])
+    state = basket.evolve(state, decision.record.events[0])
     with pytest.raises(AlreadyCheckedOut) as refused:
         checkout(state, {WINE.merchant_id: DELIVERY})
     assert refused.value.checkout_id == decision.checkout_id
@@ -403,6 +413,19 @@ def test_an_assisted_order_is_priced_today_and_accepted_at_once_when_the_merchan
         now=NOW,
     )
     assert [type(event) for event in by_association.orders[0].events] == [OrderPlaced, OrderCustomerRecorded]
+    entered = by_association.record
+    assert entered == StreamAppend(
+        by_association.checkout_id,
+        0,  # the assisted checkout's own new stream: one request per Idempotency-Key, whichever merchant
+        (
+            AssistedOrderEntered(
+                checkout_id=by_association.checkout_id,
+                order_id=by_association.orders[0].order_id,
+                merchant_id=WINE.merchant_id,
+                placed_by="association",
+            ),
+        ),
+    )
     with pytest.raises(OfferUnavailable, match="offers no such thing"):
         place_assisted(
             checkout_id=uuid4(),
@@ -502,15 +525,15 @@ def test_totals_add_up_to_the_cent_per_merchant_and_the_voucher_part_stays_withi
         assert 0 <= placed.payment.voucher_cents <= placed.total_cents
         assert all(line.vat_rate_percent == rate for line in placed.lines)
     assert decision.total_cents == sum(expected_goods[merchant_id] + fee for merchant_id in choices)
-    assert len(decision.basket_events[0].order_ids) == len(choices)  # type: ignore[attr-defined]
+    assert len(decision.record.events[0].order_ids) == len(choices)  # type: ignore[attr-defined]
 
 
 def test_the_decision_names_the_stream_of_each_event_and_the_customers_language() -> None:
     state = filled((RIESLING, 1), (BREAD, 1))
     decision = checkout(state, customer=replace(GUEST, language="en"))
-    appends = decision.appends()
+    appends = {append.stream_id: append.events for append in decision.appends()}
     assert set(appends) == {state.basket_id, *(order.order_id for order in decision.orders)}
-    assert appends[state.basket_id] == decision.basket_events
+    assert appends[state.basket_id] == decision.record.events
     for placed_order in decision.orders:
         recorded = appends[placed_order.order_id][1]
         assert isinstance(recorded, OrderCustomerRecorded) and recorded.language == "en"

@@ -14,6 +14,7 @@ from downtown_events.runtime.http.body_limit import BodySizeLimit, RouteLimit
 from downtown_events.runtime.http.health import health_router
 from downtown_events.runtime.http.openapi import install_problem_documentation
 from downtown_events.runtime.http.problems import ProblemRule, install_problem_handlers
+from downtown_events.runtime.http.unavailable import DatabaseUnavailable
 
 JSON_BODY_LIMIT = 64 * 1024
 """Default body limit: generous for any JSON a person types (a 4000-character text is ~16 KB)."""
@@ -57,6 +58,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     install_problem_handlers(app, problems)
     install_problem_documentation(app)
+    app.add_middleware(DatabaseUnavailable)
     # Outermost, so nothing parses, spools or authenticates a body past its limit.
     app.add_middleware(BodySizeLimit, default_bytes=default_body_limit, routes=body_limits)
     for router in (*routers, health_router(readiness)):

@@ -6,14 +6,14 @@ listed route by route (a new route is documented the moment it exists):
 
 - 422 for every operation with parameters or a body (replacing FastAPI's own 422 schema,
   which is not what is sent);
-- 400 (not UTF-8 JSON, a broken form) and 413 for an operation with a body, 503
-  (``Retry-After``) for one taking a file upload;
+- 503 (``Retry-After``) for every operation: the database may be away for a moment, or
+  too many requests wait for it (and a file upload waits for a slot);
+- 400 (not UTF-8 JSON, a broken form) and 413 for an operation with a body;
 - 401 and 403 for an operation that needs a bearer token;
 - 404 for an operation with a path parameter;
 - 409 for an operation that changes something (a concurrent change, or an existing one);
 - what a route declares beyond that with ``openapi_extra=also_answers(…)``: 429
-  (``Retry-After``) for one that counts tries, 410 for what is shown once, 503 for what
-  depends on another service's news having arrived.
+  (``Retry-After``) for one that counts tries, 410 for what is shown once.
 
 A creating operation (201) that takes an ``Idempotency-Key`` also answers 200 to a
 repeated request, with what the first one created.
@@ -57,7 +57,8 @@ _TITLES = {
     410: "Gone: it was shown once and is not shown again",
     422: "The request is not valid; `errors` names each field and why",
     429: "Too many tries; try again after `Retry-After` seconds",
-    503: "Busy, or not known here yet; try again after `Retry-After` seconds",
+    503: "Busy (the database is away for a moment, too many requests wait), or not known here yet; "
+    "try again after `Retry-After` seconds",
 }
 
 
@@ -116,7 +117,7 @@ def _document_replays(operation: dict[str, Any]) -> None:
 _RULES: list[tuple[Callable[[str, dict[str, Any]], bool], tuple[int, ...]]] = [
     (lambda method, op: bool(op.get("parameters") or op.get("requestBody")), (422,)),
     (lambda method, op: "requestBody" in op, (400, 413)),
-    (lambda method, op: "multipart/form-data" in op.get("requestBody", {}).get("content", {}), (503,)),
+    (lambda method, op: True, (503,)),
     (lambda method, op: bool(op.get("security")), (401, 403)),
     (lambda method, op: any(p.get("in") == "path" for p in op.get("parameters", [])), (404,)),
     (lambda method, op: method in _CHANGES, (409,)),

@@ -65,7 +65,9 @@ KIT_PROBLEMS = (
     ProblemRule(InvalidToken, 401, "Not authenticated"),
     ProblemRule(NotPermitted, 403, "Not allowed"),
     ProblemRule(IdempotencyKeyReused, 422, "Idempotency-Key reused"),
-    ProblemRule(RequestInFlight, 409, "Still in progress", headers=lambda _: {"Retry-After": "1"}),
+    ProblemRule(
+        RequestInFlight, 409, "Still in progress", headers=lambda error: {"Retry-After": str(error.retry_after)}
+    ),
     ProblemRule(Throttled, 429, "Too many tries", headers=lambda error: {"Retry-After": str(error.retry_after)}),
 )
 
