@@ -21,7 +21,16 @@ from tests.support.ordering_client import (
     wait_for,
     wait_until,
 )
-from tests.support.vouchers_client import authorize, balance, join, paid_vouchers, town_programme
+from tests.support.vouchers_client import (
+    association,
+    authorize,
+    balance,
+    join,
+    paid_vouchers,
+    reverse,
+    town_programme,
+    voucher,
+)
 
 
 def _balance(town: RunningTown, code: str) -> int:
@@ -35,7 +44,7 @@ def test_a_voucher_pays_part_and_is_made_whole_when_the_order_is_rejected(orderi
     shop = open_shop(town, "Spielwaren Kreisel", {"Kreisel": ("12,00", 1), "Murmeln": ("4,00", 10)})
     programme = town_programme(town)
     join(town, programme, shop.auth)
-    ((_, code),) = paid_vouchers(town, programme, 2500, email="gift@example.de")
+    ((voucher_id, code),) = paid_vouchers(town, programme, 2500, email="gift@example.de")
     authorization = authorize(town["vouchers"], code, 2000)
     assert authorization.status_code == 201, authorization.text
     authorization_id = authorization.json()["authorization_id"]
@@ -49,6 +58,13 @@ def test_a_voucher_pays_part_and_is_made_whole_when_the_order_is_rejected(orderi
     customer = guest(placed.json()["order_link_token"])
     assert order["left_to_pay_cents"] == 500
     wait_for(town, order["order_id"], customer, voucher_redeemed=True, stock_reserved=True)
+    assert _balance(town, code) == 1000
+    # The order's redemption is the saga's to give back: over the counter it is refused (the
+    # order would stay "paid by voucher" with the money back on the voucher).
+    (redemption,) = voucher(town["vouchers"], shop.auth, voucher_id)["redemptions"]
+    for by in (shop.auth, association(town)):
+        refused = reverse(town["vouchers"], by, voucher_id, redemption["redemption_id"])
+        assert refused.status_code == 422 and "cancel the order" in refused.json()["detail"], refused.text
     assert _balance(town, code) == 1000
     assert step(town, shop, order["order_id"], "accept").status_code == 200
     wait_for(town, order["order_id"], customer, status="confirmed")

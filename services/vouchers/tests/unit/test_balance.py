@@ -190,6 +190,35 @@ def test_an_order_redemption_names_its_order() -> None:
         )
 
 
+def test_an_orders_redemption_is_given_back_by_the_order_saga_only() -> None:
+    """Reversed or refunded over the counter, the order would still count as paid by voucher
+    while the money was back on the voucher (the rest of the order then due from nobody)."""
+    state, order_id = issued(), uuid4()
+    redemption_id = uuid4()
+    state = apply(
+        state,
+        redeem(
+            state,
+            redemption_id=redemption_id,
+            merchant=SHOP,
+            amount_cents=1500,
+            today=TODAY,
+            merchant_accepts=True,
+            channel="order",
+            order_id=order_id,
+        ),
+    )
+    for by in (None, SHOP.merchant_id):  # the association, the merchant
+        with pytest.raises(InvalidChange, match=f"pays order {order_id}.*cancel the order"):
+            reverse_redemption(state, redemption_id=redemption_id, today=TODAY, merchant_id=by)
+    with pytest.raises(InvalidChange, match=f"pays order {order_id}"):
+        refund(state, refund_id=uuid4(), redemption_id=redemption_id, amount_cents=500, today=TODAY)
+    with pytest.raises(InvalidChange, match=f"pays order {order_id}"):  # not for another order either
+        reverse_redemption(state, redemption_id=redemption_id, today=TODAY, order_id=uuid4())
+    (reversed_,) = reverse_redemption(state, redemption_id=redemption_id, today=TODAY, order_id=order_id)
+    assert isinstance(reversed_, VoucherRedemptionReversed) and reversed_.amount_cents == 1500
+
+
 def test_reversing_a_redemption_gives_its_parts_back_once() -> None:
     state, _ = spend(issued(paid=3000, bonus=600), 1000)
     state, redemption_id = spend(state, 2200)  # 2000 paid, 200 bonus

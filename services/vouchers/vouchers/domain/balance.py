@@ -98,12 +98,21 @@ def _redemption(voucher: Voucher, redemption_id: UUID, merchant_id: UUID | None)
 
 
 def reverse_redemption(
-    state: Voucher | None, *, redemption_id: UUID, today: date, reason: str = "", merchant_id: UUID | None = None
+    state: Voucher | None,
+    *,
+    redemption_id: UUID,
+    today: date,
+    reason: str = "",
+    merchant_id: UUID | None = None,
+    order_id: UUID | None = None,
 ) -> list[IntegrationEvent]:
     """Undo a redemption as a whole (the order was rejected, a slip at the counter): what of
-    it was not refunded yet goes back. Reversing twice decides nothing."""
+    it was not refunded yet goes back. Reversing twice decides nothing. A redemption that
+    pays an order is the order saga's to reverse (``order_id`` names that order): reversed
+    over the counter, the order would still count as paid by voucher."""
     voucher = ensure_exists(state)
     redemption = _redemption(voucher, redemption_id, merchant_id)
+    _ensure_not_an_orders(redemption, order_id, "reversed")
     paid, bonus = redemption.open_paid_cents, redemption.open_bonus_cents
     if redemption.reversed or paid + bonus == 0:
         return []
@@ -140,6 +149,7 @@ def refund(
             return []
         raise RequestIdReused("this refund id was used for another refund; send a new id")
     redemption = _redemption(voucher, redemption_id, merchant_id)
+    _ensure_not_an_orders(redemption, None, "refunded")
     if redemption.reversed:
         raise InvalidChange("this redemption was reversed as a whole; nothing of it is left to refund")
     left = redemption.open_paid_cents + redemption.open_bonus_cents
@@ -159,6 +169,15 @@ def refund(
         reason=reason,
     )
     return _credited(voucher, refunded, today)
+
+
+def _ensure_not_an_orders(redemption: Redemption, order_id: UUID | None, doing: str) -> None:
+    """Only the order saga gives back an order's voucher part, when the order ends."""
+    if redemption.order_id is not None and redemption.order_id != order_id:
+        raise InvalidChange(
+            f"this redemption pays order {redemption.order_id} and cannot be {doing} here; "
+            "cancel the order instead, and its voucher part comes back by itself"
+        )
 
 
 def _credited(voucher: Voucher, credit: IntegrationEvent, today: date) -> list[IntegrationEvent]:

@@ -238,5 +238,7 @@ def give_back(
     reason = ENDING_REASONS.get(type(ending), "Bestellung beendet")
     return Decision(
         authorization=authorizations.release(authorization, order_id=part.order_id, reason=reason),
-        voucher=balance.reverse_redemption(voucher, redemption_id=part.redemption_id, today=today, reason=reason),
+        voucher=balance.reverse_redemption(
+            voucher, redemption_id=part.redemption_id, today=today, reason=reason, order_id=part.order_id
+        ),
     )
