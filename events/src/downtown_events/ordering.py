@@ -11,8 +11,10 @@ service keeps them in private events). The order saga, by choreography:
    when a voucher pays part, vouchers redeems it (``VoucherRedeemed`` with the order id) or
    refuses (``VoucherPaymentRefused``);
 2. the merchant accepts (``OrderAccepted``), declines, or does not answer in time;
-3. everyone agreed → ``OrderConfirmed``; any refusal → ``OrderRejected`` with the reason,
-   and the others compensate (stock released, redemption reversed);
+3. everyone agreed → ``OrderConfirmed``; any refusal, or an answer still missing at
+   ``answers_by`` (the merchant's at ``merchant_answer_by``) → ``OrderRejected`` with the
+   reason, and the others compensate (stock released, redemption reversed); a redemption the
+   order cannot take is handed back with ``OrderVoucherRedemptionReturned``;
 4. ``OrderReadyForPickup`` → ``OrderHandedOver`` (paid at the shop), or
    ``OrderOutForDelivery`` → ``OrderDelivered`` or ``OrderDeliveryFailed`` → ``OrderFulfilled``.
 
@@ -118,6 +120,12 @@ class OrderPlaced(OrderingEvent):
     placed_by: PlacedBy = "customer"
     merchant_answer_by: AwareDatetime
     cancellable_until: AwareDatetime
+    answers_by: AwareDatetime | None = Field(
+        default=None,
+        description="by then the catalog's reservation and vouchers' payment must have arrived, else the order "
+        "is rejected (timed_out) and what was taken for it given back; absent in orders placed before it existed "
+        "(for them the merchant's answer time counts)",
+    )
 
 
 class OrderEvent(OrderingEvent):
@@ -141,6 +149,19 @@ class OrderVoucherRedeemed(OrderEvent):
     schema_version: ClassVar[int] = 1
     voucher_cents: Cents = Field(gt=0)
     redemption_id: UUID
+
+
+@registry.register
+class OrderVoucherRedemptionReturned(OrderEvent):
+    """Ordering cannot take this redemption for the order (the order has no voucher part,
+    or took its voucher part before): vouchers reverses it. The order itself is unchanged."""
+
+    event_name: ClassVar[str] = "OrderVoucherRedemptionReturned"
+    schema_version: ClassVar[int] = 1
+    voucher_id: UUID
+    redemption_id: UUID
+    voucher_cents: Cents = Field(gt=0)
+    reason: EventLine = Field(default="", max_length=500)
 
 
 @registry.register
@@ -254,6 +275,7 @@ ORDER_EVENTS = (
     OrderPlaced,
     OrderStockReserved,
     OrderVoucherRedeemed,
+    OrderVoucherRedemptionReturned,
     OrderAccepted,
     OrderConfirmed,
     OrderRejected,

@@ -54,6 +54,7 @@ def town_rules(settings: OrderingSettings) -> TownSettings:
     return TownSettings(
         timezone=ZoneInfo(settings.timezone),
         merchant_answer_time=timedelta(minutes=settings.merchant_answer_minutes),
+        answers_time=timedelta(minutes=settings.saga_answer_minutes),
         cancellation_grace=timedelta(minutes=settings.cancellation_grace_minutes),
         delivery_fees_cents=settings.zones,
         standard_vat_percent=settings.vat_by_category.get("", 19),

@@ -28,8 +28,19 @@ class OrderingSettings(ServiceSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     mail_from: str = "bestellungen@downtown.example"
+    mail_resend_after_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="a mail whose send had an unknown outcome (a crash mid-send) is sent again after this",
+    )
     merchant_answer_minutes: float = Field(
         default=30, gt=0, le=7 * 24 * 60, description="how long a merchant has to accept (fractions: tests, demos)"
+    )
+    saga_answer_minutes: float = Field(
+        default=15,
+        gt=0,
+        le=24 * 60,
+        description="how long the catalog and vouchers have to answer an order before it is rejected (timed_out)",
     )
     cancellation_grace_minutes: int = Field(default=15, ge=0, le=24 * 60)
     delivery_zones: str = Field(

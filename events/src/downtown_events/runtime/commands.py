@@ -1,12 +1,21 @@
 """The one way a command becomes events: load the stream, let the domain decide, append.
 
 Every service's handlers (and process managers, inside their consumer's transaction) go
-through :func:`execute`. The append says which version it expects; if another writer got
-there first, the stream is loaded again and the domain decides again on what is now true,
-a few times, before the conflict is reported (HTTP 409 at the edge). Between tries the
-loop waits a random moment that grows with each try, so that many writers racing for one
-hot stream (fifty redemptions of one voucher) spread out instead of colliding again. The domain functions
-stay pure: ``replay`` folds events into state, ``decide`` returns the new events.
+through :func:`execute`, or :func:`decide_again_on_conflict` for a decision over several
+streams. The append says which version it expects — the version the decision was made on,
+never the stream's length read again — so if another writer got there first, the append
+fails, the streams are read again and the domain decides again on what is now true, a few
+times, before the conflict is reported (HTTP 409 at the edge; transient for a consumer,
+which tries its batch again later).
+
+Between tries outside a transaction the loop waits a random moment that grows with each
+try, so that many writers racing for one hot stream (fifty redemptions of one voucher)
+spread out instead of colliding again. Inside a transaction (a consumer's batch, a unit of
+work) it never waits: the transaction's locks would be held meanwhile, and every writer of
+those streams would queue behind the sleep. There the next try follows at once; it reads
+what the rival committed, since each statement sees what was committed before it began.
+The domain functions stay pure: ``replay`` folds events into state, ``decide`` returns the
+new events.
 """
 
 from __future__ import annotations
@@ -14,16 +23,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.store import ConcurrencyConflict, EventStore, StoredEvent
 
 S = TypeVar("S")
+T = TypeVar("T")
 Replay = Callable[[Sequence[IntegrationEvent]], "S | None"]
 CONFLICT_RETRIES = 3
+HOT_STREAM_RETRIES = 20
+"""For streams many writers share (an offer's stock, a voucher, an authorisation)."""
 BACKOFF_SECONDS = 0.002
+
+
+async def before_try(store: EventStore, attempt: int) -> None:
+    """The pause before try ``attempt`` (0: the first, no pause): random and growing outside
+    a transaction, none inside one (its locks would be held while it sleeps)."""
+    if attempt and not store.holds_transaction:
+        await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * min(attempt, 25)))
 
 
 def events_of(history: Sequence[StoredEvent]) -> list[IntegrationEvent]:
@@ -54,8 +73,7 @@ async def execute(
     """
     known = events_of(history) if history is not None else None
     for attempt in range(retries):
-        if attempt:
-            await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * min(attempt, 25)))
+        await before_try(store, attempt)
         events = known if known is not None and not attempt else events_of(await store.read(stream_id))
         new_events = list(decide(replay(events)))
         try:
@@ -67,6 +85,24 @@ async def execute(
             raise ValueError(f"deciding on {stream_id} left no aggregate behind")
         return after
     raise ConcurrencyConflict(stream_id, -1)
+
+
+async def decide_again_on_conflict(
+    store: EventStore, attempt: Callable[[EventStore], Awaitable[T]], *, retries: int = HOT_STREAM_RETRIES
+) -> T:
+    """Run ``attempt`` — read several streams, decide, append each at the version read — in
+    a unit of work (all or none; a savepoint inside a consumer's transaction), and again
+    on a conflict, on what is then committed. The last conflict is raised."""
+    for try_ in range(retries - 1):
+        await before_try(store, try_)
+        try:
+            async with store.unit_of_work() as unit:
+                return await attempt(unit)
+        except ConcurrencyConflict:
+            continue
+    await before_try(store, retries - 1)
+    async with store.unit_of_work() as unit:
+        return await attempt(unit)
 
 
 class StreamLocks:

@@ -6,7 +6,9 @@ and a program limit under ``OperationalError``, next to a lost connection):
 - **transient** — the database or broker is away or busy: connection exceptions (SQLSTATE
   class 08), serialization failures and deadlocks (40), insufficient resources (53), an
   administrator's or crash shutdown (57P01-57P03), a lock not available (55P03), a full
-  pool, a Kafka error. Wait and try the same batch again, however long it takes.
+  pool, a Kafka error, a conflict that outlasted a reaction's own retries; and an event a
+  reaction cannot decide *yet* (:class:`NotYetDecidable`: news it depends on has not
+  arrived). Wait and try the same batch again, however long it takes.
 - **poison** — this event's data cannot be applied: data exceptions (22), integrity
   constraint violations (23), program limits (54), a statement cancelled for taking too
   long (57014), and any error that is not the database's (a handler's bug meeting one
@@ -41,8 +43,19 @@ _TRANSIENT_STATES = {"57P01", "57P02", "57P03", "55P03"}
 _HALT_CLASSES = {"42", "0A", "26", "XX", "3D", "3F"}
 
 
+class NotYetDecidable(Exception):
+    """A reaction cannot decide on this event yet: something it needs has not arrived (a
+    merchant another service's replica has not heard of). The consumer rolls its batch back
+    and tries it again after a pause, outside any transaction; the reaction itself says when
+    waiting is over (its own deadline) and then decides without it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def classify(error: BaseException) -> Failure:
-    if isinstance(error, PoolTimeout | KafkaError | ConcurrencyConflict):
+    if isinstance(error, PoolTimeout | KafkaError | ConcurrencyConflict | NotYetDecidable):
         return Failure.TRANSIENT  # a conflict that outlasted a reaction's own retries: rivals are busy, not wrong
     if isinstance(error, psycopg.Error):
         state = error.sqlstate

@@ -248,8 +248,29 @@ class ProjectionWriter:
                     sql.Identifier(self.names(table)), sql.SQL(", ").join(columns)
                 )
             )
+            await self._add_missing_columns(conn, table)
         if indexes:
             await self.create_indexes(conn)
+
+    async def _add_missing_columns(self, conn: Connection, table: Table) -> None:
+        """A projection that gained a column gets it in the live table on start: its rows
+        written before hold null there until the projection is rebuilt (``make rebuild``),
+        and the projection reads such a null as "not known". Nothing else of a table changes
+        by itself. Only a missing column is altered: ALTER TABLE locks the table exclusively
+        even when it then finds nothing to do."""
+        name = self.names(table)
+        query = (
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s"
+        )
+        present = {row["column_name"] for row in await (await conn.execute(query, (name,))).fetchall()}
+        for column, definition in {**table.columns, **table.extra_columns}.items():
+            if column not in present:
+                await conn.execute(
+                    sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                        sql.Identifier(name), sql.Identifier(column), sql.SQL(definition)
+                    )
+                )
 
     async def create_indexes(self, conn: Connection) -> None:
         for statement in self.index_statements():

@@ -41,6 +41,8 @@ from downtown_events.runtime.tracking import EventHandler
 from downtown_events.topics import dead_letter_topic, events_topic
 
 T = TypeVar("T")
+PROJECTION_BATCH = 1000
+"""Records per transaction at most for a projection: a catch-up writes rows in bulk."""
 HandlerFactory = Callable[[Pool, ServiceSettings], EventHandler]
 """How the worker gets a consumer's handler once its pool is open (most just return theirs)."""
 
@@ -58,6 +60,11 @@ class Reaction:
     sources: tuple[str, ...] = ()
     from_store: bool = False
     name: str = ""
+    batch_size: int = 100
+    """Records per transaction at most. A reaction's transaction holds the streams it
+    appended to until it commits (an API writer of the same offer or voucher waits for it),
+    so its batches are kept smaller than a projection's (1000): a backlog still moves in
+    batches, and nobody waits for a thousand reactions' commit."""
 
     def __post_init__(self) -> None:
         if callable(self.manager) and not self.name:
@@ -124,7 +131,9 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
     pool = Lazy(open_database, close=lambda opened: opened.close())
     producer = Lazy(start_producer, close=lambda started: started.stop())
 
-    def subscriptions(name: str, make: HandlerFactory, sources: Sequence[str]) -> list[Subscription]:
+    def subscriptions(
+        name: str, make: HandlerFactory, sources: Sequence[str], batch_size: int = PROJECTION_BATCH
+    ) -> list[Subscription]:
         """One agent per topic read; they share one consumer (one tracking, one lock)."""
 
         async def build() -> TrackingConsumer:
@@ -138,7 +147,10 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
 
         consumer = Lazy(build)
         topics = service.topics_of(settings.town, sources)
-        return [Subscription(topic, consumer, name=f"{name}@{topic}" if len(topics) > 1 else name) for topic in topics]
+        return [
+            Subscription(topic, consumer, name=f"{name}@{topic}" if len(topics) > 1 else name, batch_size=batch_size)
+            for topic in topics
+        ]
 
     def store_feed(name: str, make: HandlerFactory) -> Callable[[asyncio.Event], Awaitable[None]]:
         """A consumer of private events reads the service's own store, not a topic."""
@@ -176,7 +188,7 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         if reaction.from_store:
             feeds.append(store_feed(reaction.consumer_name, reaction.handler))
         else:
-            agents += subscriptions(reaction.consumer_name, reaction.handler, reaction.sources)
+            agents += subscriptions(reaction.consumer_name, reaction.handler, reaction.sources, reaction.batch_size)
 
     async def relay(stop: asyncio.Event) -> None:
         await OutboxRelay(await pool(), await producer(), town=settings.town, service=service.name).run(stop)

@@ -29,10 +29,10 @@ class RuntimeSettings(BaseSettings):
     log_level: str = "INFO"
     database_pool_size: int = Field(default=10, ge=1)
     database_pool_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="an API request's wait for a connection"
+        default=15.0, gt=0, description="an API request's wait for a connection"
     )
     database_pool_max_waiting: int = Field(
-        default=50, ge=0, description="API requests waiting for a connection at most"
+        default=200, ge=0, description="waits for a connection at most (a request may wait for two at once)"
     )
 
     @field_validator("town")

@@ -60,6 +60,10 @@ class EventStore(ABC):
     request that caused the events) is stored with each event and never published.
     """
 
+    holds_transaction: bool = False
+    """Whether this store works inside an open transaction (a consumer's, a unit of work's):
+    whoever retries on it must not sleep, since the transaction's locks are held meanwhile."""
+
     @abstractmethod
     async def append(
         self,
@@ -220,6 +224,8 @@ class TransactionalEventStore(EventStore):
     at all (the unit of work). Each append runs in a savepoint, so a concurrency conflict
     undoes only that append and the caller may reload and decide again.
     """
+
+    holds_transaction = True
 
     def __init__(self, conn: Connection, *, service: str) -> None:
         self._conn = conn

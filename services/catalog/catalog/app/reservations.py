@@ -4,7 +4,9 @@ and gives it back when the order ends without being handed over.
 A process manager (one transaction with its tracking row per batch, see the runtime's
 ``process_manager``): the reservation, the offers' stock and bookings are read, decided on,
 and appended in one unit of work with the versions read. A rival reservation of the same
-offer (another partition's order) conflicts; the whole decision is then read and made again.
+offer (another partition's order) conflicts; the whole decision is then read and made again
+(at once, inside the consumer's transaction; the consumer tries the batch later if it keeps
+losing).
 """
 
 from __future__ import annotations
@@ -19,31 +21,21 @@ from catalog.domain import reservation as reservations
 from catalog.domain.errors import NotFound
 from catalog.domain.offer import Offer
 from downtown_events.ordering import ENDINGS, OrderEvent, OrderPlaced
-from downtown_events.runtime.commands import load
+from downtown_events.runtime.commands import decide_again_on_conflict, load
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.records import ReceivedEvent
-from downtown_events.runtime.store import ConcurrencyConflict, EventStore
+from downtown_events.runtime.store import EventStore
 
 SERVICE = "catalog"
-ATTEMPTS = 30
 
 
 def order_reservations(timezone: tzinfo) -> ProcessManager:
     async def react(received: ReceivedEvent, store: EventStore) -> None:
         event = received.event
-        if not isinstance(event, OrderPlaced | OrderEvent):
-            return
-        for attempt in range(ATTEMPTS):
-            try:
-                async with store.unit_of_work() as unit:
-                    if isinstance(event, OrderPlaced):
-                        await _reserve(unit, event, timezone)
-                    else:
-                        await _release(unit, event.order_id)
-                return
-            except ConcurrencyConflict:  # a rival reservation took an offer's next version: read again
-                if attempt == ATTEMPTS - 1:
-                    raise  # transient for the consumer: the batch is tried again, nothing is skipped
+        if isinstance(event, OrderPlaced):
+            await decide_again_on_conflict(store, lambda unit: _reserve(unit, event, timezone))
+        elif isinstance(event, OrderEvent):  # an ending: give back what it took
+            await decide_again_on_conflict(store, lambda unit: _release(unit, event.order_id))
 
     return ProcessManager("order_reservations", service=SERVICE, reacts_to=(OrderPlaced, *ENDINGS), react=react)
 

@@ -1,8 +1,11 @@
-"""Ordering's scheduled work: a merchant who has not answered in time times the order out.
+"""Ordering's scheduled work: an order whose answers do not come in time is rejected.
 
-The deadline is in the order's own ``OrderPlaced`` (``merchant_answer_by``): the job finds
-orders past it in a read model and lets each order decide, so the timer is as durable as the
-log, and a round run twice (or by two replicas) changes nothing the first did not.
+The deadlines are in the order's own ``OrderPlaced`` (``merchant_answer_by`` for the
+merchant, ``answers_by`` for the catalog and vouchers): the job finds orders past one in a
+read model and lets each order decide, so the timer is as durable as the log, and a round
+run twice (or by two replicas) changes nothing the first did not. The rejection is what the
+others compensate on: the catalog releases what it reserved, vouchers reverses what it
+redeemed, whenever their answers were made.
 """
 
 from __future__ import annotations

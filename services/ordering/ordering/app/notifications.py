@@ -408,7 +408,7 @@ _REASONS: dict[Language, dict[RejectionReason, str]] = {
         "offer_unavailable": "Leider ist ein Angebot Ihrer Bestellung nicht mehr erhältlich.",
         "voucher_refused": "Leider konnte Ihr Gutschein nicht eingelöst werden.",
         "declined": "Leider kann {merchant} Ihre Bestellung nicht annehmen.",
-        "timed_out": "Leider hat {merchant} nicht rechtzeitig auf Ihre Bestellung geantwortet.",
+        "timed_out": "Leider konnte Ihre Bestellung bei {merchant} nicht rechtzeitig bestätigt werden.",
         "merchant_unavailable": "Leider nimmt {merchant} zurzeit keine Bestellungen an.",
     },
     "en": {
@@ -417,7 +417,7 @@ _REASONS: dict[Language, dict[RejectionReason, str]] = {
         "offer_unavailable": "Unfortunately an offer in your order is no longer available.",
         "voucher_refused": "Unfortunately your voucher could not be redeemed.",
         "declined": "Unfortunately {merchant} cannot take your order.",
-        "timed_out": "Unfortunately {merchant} did not answer your order in time.",
+        "timed_out": "Unfortunately your order from {merchant} could not be confirmed in time.",
         "merchant_unavailable": "Unfortunately {merchant} is not taking orders at the moment.",
     },
 }
@@ -532,7 +532,9 @@ def _rejected(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]:
             subject = f"Your order from {c.merchant} cannot go ahead"
             lead = f"your order {c.order.reference} from {c.merchant} cannot go ahead. {reason}"
         refund = c.refund(lang, voucher_taken=event.reason != "voucher_refused")
-        return subject, [lead, *_note(event.detail, lang), *refund]
+        # A time-out's detail is the system's own words (which answer was missing), not a note for the customer.
+        note = _note(event.detail, lang) if event.reason != "timed_out" else []
+        return subject, [lead, *note, *refund]
 
     return c.to_customer(event, customer)
 

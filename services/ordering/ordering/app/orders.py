@@ -15,9 +15,9 @@ from typing import Literal
 from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
-from downtown_events.runtime.commands import execute
+from downtown_events.runtime.commands import HOT_STREAM_RETRIES, decide_again_on_conflict, execute
 from downtown_events.runtime.principal import NotPermitted, Principal
-from downtown_events.runtime.store import ConcurrencyConflict, EventStore
+from downtown_events.runtime.store import EventStore
 from ordering.app.context import Context, order_of, token_hash
 from ordering.app.ports import CatalogReplica
 from ordering.domain import fulfilment
@@ -115,7 +115,7 @@ class OrderHandlers:
     async def decide(self, store: EventStore, order_id: UUID, step: Step) -> Order:
         """Decide on the order in ``store`` (a unit of work, or a reaction's transaction) and
         arrange what a confirmation brings with it there too."""
-        order = await execute(store, str(order_id), orders.replay, step, retries=20)
+        order = await execute(store, str(order_id), orders.replay, step, retries=HOT_STREAM_RETRIES)
         if order.confirmed and not order.ended:
             order = await self._arrange_meetings(store, order)
         return order
@@ -134,22 +134,22 @@ class OrderHandlers:
         return order
 
     async def _invoice(self, unit: EventStore, order: Order) -> Order:
+        """The merchant's next number and the invoice, on both streams at the versions read; a
+        rival invoice of the merchant that took the number first means reading again."""
         today = self._context.today()
         standard = self._context.town.standard_vat_percent
         sequence_id = str(invoices.invoice_sequence_id(order.merchant_id))
-        for _ in range(20):
-            history = await unit.read(sequence_id)
+
+        async def attempt(store: EventStore) -> Order:
+            history = await store.read(sequence_id)
+            current = orders.ensure_exists(await order_of(store, order.order_id))
             sequence = invoices.replay([stored.event for stored in history])
-            decision = invoices.invoice_order(sequence, order, today=today, standard_vat_percent=standard)
-            try:
-                async with unit.unit_of_work() as attempt:
-                    await attempt.append(sequence_id, len(history), list(decision.sequence_events))
-                    await attempt.append(str(order.order_id), order.version, list(decision.order_events))
-            except ConcurrencyConflict:  # a rival invoice of the merchant took the number: read again
-                order = orders.ensure_exists(await order_of(unit, order.order_id))
-                continue
-            return orders.ensure_exists(await order_of(unit, order.order_id))
-        raise RuntimeError("no invoice number could be taken; try again")
+            decision = invoices.invoice_order(sequence, current, today=today, standard_vat_percent=standard)
+            await store.append(sequence_id, len(history), list(decision.sequence_events))
+            await store.append(str(current.order_id), current.version, list(decision.order_events))
+            return orders.ensure_exists(await order_of(store, order.order_id))
+
+        return await decide_again_on_conflict(unit, attempt)
 
     async def _arrange_meetings(self, store: EventStore, order: Order) -> Order:
         """A confirmed booking of a video consultation gets an unguessable meeting link, once."""

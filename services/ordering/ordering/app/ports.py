@@ -21,6 +21,7 @@ class CatalogReplica(Protocol):
 
 
 class Deadlines(Protocol):
-    """Orders whose merchant's answer time has passed without an answer (candidates)."""
+    """Orders past a deadline without the answer it was for: the merchant's, or the catalog's
+    or vouchers' (candidates: the order's own stream decides)."""
 
     async def unanswered_orders(self, now: datetime, limit: int) -> list[UUID]: ...

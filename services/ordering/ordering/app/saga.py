@@ -5,7 +5,10 @@ A process manager (one transaction per batch with its tracking rows, see the run
 for an order, a voucher redeemed for an order or its payment refused. Each answer is decided
 on the order's stream, where late, repeated or reordered answers change nothing; the last
 condition met confirms the order in the same decision, a refusal rejects it (and the others
-compensate, reacting to the rejection). Time-outs come from the scheduled job in ``jobs``.
+compensate, reacting to the rejection), and an answer that contradicts the order is recorded,
+never raised (a raised one was dead-lettered, and two in a batch halted this consumer).
+Time-outs — the merchant's, and the catalog's or vouchers' answer missing — come from the
+scheduled job in ``jobs``.
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ def step_for(answer: IntegrationEvent) -> tuple[UUID, Step] | None:
         case OrderReservationRefused(order_id=order_id, reason=reason, detail=detail):
             return order_id, lambda state: orders.record_stock_refused(state, reason=reason, detail=detail)
         case VoucherRedeemed(order_id=order_id, channel="order") if order_id is not None:
-            redemption_id, cents = answer.redemption_id, answer.amount_cents
+            voucher_id, redemption_id, cents = answer.voucher_id, answer.redemption_id, answer.amount_cents
             return order_id, lambda state: orders.record_voucher_redeemed(
-                state, redemption_id=redemption_id, voucher_cents=cents
+                state, voucher_id=voucher_id, redemption_id=redemption_id, voucher_cents=cents
             )
         case VoucherPaymentRefused(order_id=order_id, reason=reason):
             return order_id, lambda state: orders.record_voucher_refused(state, reason=reason)

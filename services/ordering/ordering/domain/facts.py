@@ -76,6 +76,8 @@ class TownSettings:
 
     timezone: tzinfo
     merchant_answer_time: timedelta = timedelta(hours=2)
+    answers_time: timedelta = timedelta(minutes=15)
+    """How long the catalog and vouchers have to answer an order (seconds, normally)."""
     cancellation_grace: timedelta = timedelta(minutes=30)
     delivery_fees_cents: Mapping[str, int] = field(default_factory=dict)
     standard_vat_percent: int = STANDARD_VAT_PERCENT

@@ -3,17 +3,21 @@
 The order waits for three answers, which arrive in any order and any number of times: the
 catalog's reservation of stock or slots, vouchers' redemption of the voucher part (only when
 a voucher pays part), and the merchant's acceptance. It is confirmed in the same decision as
-the last of them; any refusal (or the merchant's silence past ``merchant_answer_by``) rejects
-it, and the others compensate on ``OrderRejected``. After the confirmation the merchant packs,
+the last of them; any refusal rejects it, and so does silence: the merchant's past
+``merchant_answer_by``, the catalog's or vouchers' past ``answers_by`` (an answer lost to a
+dead letter, or unreadable during an upgrade, must not hold stock for ever). The others
+compensate on ``OrderRejected``. After the confirmation the merchant packs,
 readies it for pickup and hands it over, or sends it out for delivery; a handing over or a
 delivery fulfils it in the same decision.
 
 Late, repeated or reordered answers never move an order backwards or twice: an answer that
-changes nothing (a duplicate, stock reserved after a rejection) decides nothing, one that
-contradicts what the order knows (a decline after the confirmation) is refused with a
-reason. The merchant's steps after the confirmation (packed, ready, handed over, out for
-delivery, delivered or not) are in :mod:`ordering.domain.fulfilment`, which folds into the
-same :class:`Order`.
+changes nothing (a duplicate, stock reserved after a rejection) decides nothing; a merchant's
+step that contradicts what the order knows (a decline after the confirmation) is refused with
+a reason; a saga answer that contradicts it is recorded (``OrderAnswerContradicted``), and a
+redemption the order cannot take is handed back (``OrderVoucherRedemptionReturned``). The
+merchant's steps after the confirmation (packed, ready, handed over, out for delivery,
+delivered or not) are in :mod:`ordering.domain.fulfilment`, which folds into the same
+:class:`Order`.
 """
 
 from __future__ import annotations
@@ -45,13 +49,14 @@ from downtown_events.ordering import (
     OrderRejected,
     OrderStockReserved,
     OrderVoucherRedeemed,
+    OrderVoucherRedemptionReturned,
     Payment,
     PlacedBy,
     RejectionReason,
 )
 from ordering.domain.basket import line_id
 from ordering.domain.errors import Contradiction, InvalidChange, NotFound, TooEarly, TooLate, checked, euros
-from ordering.domain.private_events import MeetingLinkAssigned, OrderCustomerRecorded
+from ordering.domain.private_events import MeetingLinkAssigned, OrderAnswerContradicted, OrderCustomerRecorded
 
 Ending = Literal["rejected", "cancelled", "delivery_failed"]
 OrderStatus = Literal[
@@ -87,6 +92,7 @@ class Order:
     placed_by: PlacedBy
     merchant_answer_by: datetime
     cancellable_until: datetime
+    answers_by: datetime | None = None
     stock_reserved: bool = False
     redemption_id: UUID | None = None
     accepted: bool = False
@@ -151,6 +157,12 @@ class Order:
         return self.total_cents - self.payment.voucher_cents
 
     @property
+    def answers_deadline(self) -> datetime:
+        """By when the catalog and vouchers must have answered (for orders placed before
+        ``answers_by`` existed: the merchant's answer time)."""
+        return self.answers_by or self.merchant_answer_by
+
+    @property
     def waiting_for(self) -> tuple[Condition, ...]:
         """The answers a placed order still waits for before it is confirmed."""
         if self.confirmed or self.ended:
@@ -189,6 +201,7 @@ def _placed(event: OrderPlaced) -> Order:
         event.placed_by,
         event.merchant_answer_by,
         event.cancellable_until,
+        answers_by=event.answers_by,
         version=1,
     )
 
@@ -235,6 +248,8 @@ def _apply(state: Order, event: IntegrationEvent, links: dict[UUID, str]) -> Ord
             return replace(state, delivered=True, paid_cents=event.paid_cents)
         case InvoiceIssued():
             return replace(state, invoice=event)
+        case OrderVoucherRedemptionReturned() | OrderAnswerContradicted():
+            return state  # it changes nothing of the order: the record is the point
         case OrderCustomerRecorded():
             return replace(state, customer=event)
         case MeetingLinkAssigned():
@@ -280,50 +295,60 @@ def record_stock_reserved(state: Order | None) -> list[IntegrationEvent]:
 def record_stock_refused(
     state: Order | None, *, reason: ReservationRefusal, detail: str = ""
 ) -> list[IntegrationEvent]:
-    """The catalog could reserve nothing: the order is rejected for the catalog's reason."""
+    """The catalog could reserve nothing: the order is rejected for the catalog's reason.
+    A refusal after a reservation contradicts it: recorded, and the reservation stands (the
+    catalog gives it back when the order ends)."""
     order = ensure_exists(state)
     if order.ended:
         return []
     if order.stock_reserved:
-        raise Contradiction("the catalog reserved this order's stock before; a refusal now contradicts it")
+        return [_contradicted(order, "OrderReservationRefused", f"refused ({reason}) after a reservation")]
     return _rejected(order, REJECTED_AS[reason], detail)
 
 
 # --- vouchers' answer --------------------------------------------------------------------
 
 
-def record_voucher_redeemed(state: Order | None, *, redemption_id: UUID, voucher_cents: int) -> list[IntegrationEvent]:
-    """Vouchers took the voucher part. After an ending nothing (vouchers reverses on it)."""
+def record_voucher_redeemed(
+    state: Order | None, *, voucher_id: UUID, redemption_id: UUID, voucher_cents: int
+) -> list[IntegrationEvent]:
+    """Vouchers took the voucher part. After an ending nothing (vouchers reverses on it).
+
+    A redemption the order cannot take is handed back for vouchers to reverse: one for an
+    order without a voucher part, or a second one. One of another amount than the voucher
+    part cannot pay it: the order is rejected (and vouchers gives the part back on that)."""
     order = ensure_exists(state)
-    if not order.needs_voucher:
-        raise Contradiction("this order has no voucher part; the redemption must be reversed")
-    if voucher_cents != order.payment.voucher_cents:
-        raise Contradiction(
-            f"the voucher part is {euros(order.payment.voucher_cents)}, not {euros(voucher_cents)}; "
-            "the redemption must be reversed"
+    if order.redemption_id == redemption_id:
+        return []  # a repeated answer
+    if not order.needs_voucher or order.voucher_redeemed:
+        why = "this order has no voucher part" if not order.needs_voucher else "its voucher part was paid before"
+        returned = OrderVoucherRedemptionReturned(
+            **_ids(order), voucher_id=voucher_id, redemption_id=redemption_id, voucher_cents=voucher_cents, reason=why
         )
-    if order.voucher_redeemed:
-        if order.redemption_id == redemption_id:
-            return []
-        raise Contradiction(
-            "the voucher part of this order was redeemed before; this second redemption must be reversed"
-        )
+        return [returned]
     if order.ended:
         return []
+    if voucher_cents != order.payment.voucher_cents:
+        wrong = f"the voucher part of {euros(order.payment.voucher_cents)} was redeemed as {euros(voucher_cents)}"
+        return _rejected(order, "voucher_refused", wrong)
     redeemed = OrderVoucherRedeemed(**_ids(order), voucher_cents=voucher_cents, redemption_id=redemption_id)
     return _then_confirmed(order, [redeemed])
 
 
 def record_voucher_refused(state: Order | None, *, reason: str = "") -> list[IntegrationEvent]:
-    """Vouchers could not take the voucher part: the order is rejected."""
+    """Vouchers could not take the voucher part: the order is rejected. A refusal of a
+    voucher part the order does not have, or after its redemption, is recorded only."""
     order = ensure_exists(state)
-    if not order.needs_voucher:
-        raise Contradiction("this order has no voucher part to refuse")
     if order.ended:
         return []
-    if order.voucher_redeemed:
-        raise Contradiction("the voucher part of this order was redeemed before; a refusal now contradicts it")
+    if not order.needs_voucher or order.voucher_redeemed:
+        why = "this order has no voucher part" if not order.needs_voucher else "refused after it was redeemed"
+        return [_contradicted(order, "VoucherPaymentRefused", why)]
     return _rejected(order, "voucher_refused", reason)
+
+
+def _contradicted(order: Order, answer: str, detail: str) -> OrderAnswerContradicted:
+    return OrderAnswerContradicted(order_id=order.order_id, answer=answer, detail=detail[:500])
 
 
 # --- the merchant's answer ---------------------------------------------------------------
@@ -353,15 +378,29 @@ def decline(state: Order | None, *, reason: str = "") -> list[IntegrationEvent]:
     return _rejected(order, "declined", reason)
 
 
+WAITING_FOR: dict[Condition, str] = {
+    "stock": "the catalog's reservation",
+    "voucher": "vouchers' payment of the voucher part",
+    "merchant": "the merchant's answer",
+}
+
+
 def time_out(state: Order | None, *, now: datetime) -> list[IntegrationEvent]:
-    """The scheduler's call at ``merchant_answer_by``: a merchant who has not accepted by
-    then has declined. Once answered (or ended) it decides nothing, so it may fire again."""
+    """The scheduler's call at a deadline: a merchant who has not accepted by
+    ``merchant_answer_by`` has declined; an order whose catalog or vouchers answer is still
+    missing at ``answers_by`` will not happen either (what they did take comes back on the
+    rejection). A confirmed or ended order decides nothing, so it may fire again."""
     order = ensure_exists(state)
-    if order.accepted or order.ended:
+    if order.confirmed or order.ended:
         return []
-    if now < order.merchant_answer_by:
-        raise TooEarly(f"the merchant may still answer until {order.merchant_answer_by.isoformat()}")
-    return _rejected(order, "timed_out", "the merchant did not answer in time")
+    if not order.accepted and now >= order.merchant_answer_by:
+        return _rejected(order, "timed_out", "the merchant did not answer in time")
+    missing = [condition for condition in order.waiting_for if condition != "merchant"]
+    if missing and now >= order.answers_deadline:
+        late = " and ".join(WAITING_FOR[condition] for condition in missing)
+        return _rejected(order, "timed_out", f"{late} did not arrive in time")
+    due = order.answers_deadline if order.accepted else min(order.merchant_answer_by, order.answers_deadline)
+    raise TooEarly(f"the order waits for answers until {due.isoformat()}")
 
 
 # --- cancellation ------------------------------------------------------------------------

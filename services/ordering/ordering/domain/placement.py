@@ -66,6 +66,7 @@ def place_order(
         total_cents=total,
         placed_by=placed_by,
         merchant_answer_by=now + settings.merchant_answer_time,
+        answers_by=now + settings.answers_time,
         cancellable_until=now + settings.cancellation_grace,
     )
     events: list[IntegrationEvent] = [placed, _customer_record(order_id, checkout_id, customer, choice.fulfilment)]

@@ -63,6 +63,20 @@ class OrderCustomerRecorded(OrderingPrivateEvent):
 
 
 @registry.register
+class OrderAnswerContradicted(OrderingPrivateEvent):
+    """An answer of the saga that contradicts what the order knows (a refusal after a
+    reservation or a redemption, a refusal of a voucher part it does not have): kept on the
+    order's stream for an operator, deciding nothing else. Recorded rather than raised, so
+    the saga's consumer neither dead-letters nor halts on it."""
+
+    event_name: ClassVar[str] = "OrderAnswerContradicted"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    answer: EventLine = Field(min_length=1, max_length=80, description="e.g. OrderReservationRefused")
+    detail: EventLine = Field(default="", max_length=500)
+
+
+@registry.register
 class MeetingLinkAssigned(OrderingPrivateEvent):
     """The video consultation of a booked service takes place at this unguessable URL; it is
     sent to both sides and shown to nobody else."""

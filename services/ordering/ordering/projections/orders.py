@@ -1,5 +1,6 @@
 """Orders as people look for them: the customer's history, the merchant's inbox, the town's
-figures, and the merchants' answer deadlines for the time-out job.
+figures, and the deadlines for the time-out job (the merchant's, and the catalog's and
+vouchers' answers').
 
 Fed from ordering's own store (``from_store``): the customer record of an order is private
 (who ordered, for their history), so this read model cannot be built from the topic. One row
@@ -26,6 +27,8 @@ from downtown_events.ordering import (
     OrderPlaced,
     OrderReadyForPickup,
     OrderRejected,
+    OrderStockReserved,
+    OrderVoucherRedeemed,
 )
 from downtown_events.runtime.projection import Projection, Row, RowSet, Table
 from downtown_events.runtime.records import ReceivedEvent
@@ -54,11 +57,17 @@ ORDERS = Table(
         "answer_by": "timestamptz",
         "invoice_number": "text",
         "updated_at": "timestamptz",
+        # The saga's own deadline: by ``answers_by`` the catalog's and vouchers' answers must
+        # be in (null for orders placed before it existed, and in rows written before).
+        "answers_by": "timestamptz",
+        "awaiting_stock": "boolean",
+        "awaiting_voucher": "boolean",
     },
     indexes=(
         "{table} (merchant_id, status)",
         "{table} (account_id, placed_at)",
         "{table} (status, answer_by)",
+        "{table} (status, answers_by)",
         "{table} (placed_at)",
     ),
 )
@@ -98,6 +107,10 @@ class OrderOverview(Projection):
             row.update(account_id=data.account_id, customer_name=data.name)
         elif isinstance(data, OrderAccepted):
             row["accepted"] = True
+        elif isinstance(data, OrderStockReserved):
+            row["awaiting_stock"] = False
+        elif isinstance(data, OrderVoucherRedeemed):
+            row["awaiting_voucher"] = False
         elif isinstance(data, InvoiceIssued):
             row["invoice_number"] = data.invoice_number
         elif type(data) in _STATUS and row["status"] not in ("rejected", "cancelled", "delivery_failed"):
@@ -128,4 +141,7 @@ def _placed(data: OrderPlaced, event: ReceivedEvent) -> Row:
         "answer_by": data.merchant_answer_by,
         "invoice_number": None,
         "updated_at": event.envelope.time,
+        "answers_by": data.answers_by,
+        "awaiting_stock": True,
+        "awaiting_voucher": data.payment.voucher_cents > 0,
     }

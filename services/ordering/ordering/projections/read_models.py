@@ -85,10 +85,17 @@ class PostgresDeadlines:
         self._pool = pool
 
     async def unanswered_orders(self, now: datetime, limit: int) -> list[UUID]:
-        query = (
-            f"SELECT order_id FROM {ORDERS.name} WHERE status = 'placed' AND NOT accepted AND answer_by <= %s "
-            "ORDER BY answer_by LIMIT %s"
-        )
+        """Placed orders past the merchant's answer time unaccepted, or past the saga's answer
+        time still awaiting the catalog or vouchers; the oldest deadline first."""
+        query = f"""
+            SELECT order_id FROM (
+                SELECT order_id, answer_by AS due FROM {ORDERS.name}
+                WHERE status = 'placed' AND NOT accepted AND answer_by <= %(now)s
+                UNION
+                SELECT order_id, answers_by AS due FROM {ORDERS.name}
+                WHERE status = 'placed' AND answers_by <= %(now)s AND (awaiting_stock OR awaiting_voucher)
+            ) AS due GROUP BY order_id ORDER BY min(due) LIMIT %(limit)s
+        """
         async with self._pool.connection() as conn:
-            rows = await (await conn.execute(query, (now, limit))).fetchall()
+            rows = await (await conn.execute(query, {"now": now, "limit": limit})).fetchall()
         return [row["order_id"] for row in rows]

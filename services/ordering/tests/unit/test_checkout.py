@@ -150,6 +150,7 @@ def test_a_basket_from_two_merchants_becomes_two_orders_of_one_checkout() -> Non
         total_cents=2970,
         merchant_answer_by=NOW + timedelta(hours=2),
         cancellable_until=NOW + timedelta(minutes=30),
+        answers_by=NOW + timedelta(minutes=15),  # the catalog's and vouchers' time to answer
     )
     assert bakery.placed.lines[0].vat_rate_percent == 7 and bakery.placed.total_cents == 1350
     assert bakery.placed.fulfilment == Fulfilment(method="pickup", pickup_window=WINDOW)

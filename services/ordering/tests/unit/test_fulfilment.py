@@ -74,7 +74,11 @@ def confirmed(
     assert state is not None
     decisions = [order.record_stock_reserved, lambda s: order.accept(s, now=NOW)]
     if voucher_cents:
-        decisions.append(lambda s: order.record_voucher_redeemed(s, redemption_id=uuid4(), voucher_cents=voucher_cents))
+        decisions.append(
+            lambda s: order.record_voucher_redeemed(
+                s, voucher_id=uuid4(), redemption_id=uuid4(), voucher_cents=voucher_cents
+            )
+        )
     for decide in decisions:
         state = then(state, decide(state))
     assert state.confirmed

@@ -61,7 +61,7 @@ def invoiced(*, billing: Address | None = HOME, window: TimeSlot | None = WINDOW
     for decide in (
         order.record_stock_reserved,
         lambda s: order.accept(s, now=NOW),
-        lambda s: order.record_voucher_redeemed(s, redemption_id=uuid4(), voucher_cents=500),
+        lambda s: order.record_voucher_redeemed(s, voucher_id=uuid4(), redemption_id=uuid4(), voucher_cents=500),
     ):
         history += decide(order.replay(history))
     decision = invoice.invoice_order(None, order.replay(history), today=date(2026, 3, 2), standard_vat_percent=19)

@@ -3,6 +3,7 @@ moved backwards or twice by late, repeated or reordered answers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -19,19 +20,23 @@ from downtown_events.ordering import (
     OrderRejected,
     OrderStockReserved,
     OrderVoucherRedeemed,
+    OrderVoucherRedemptionReturned,
     Payment,
 )
 from ordering.domain import fulfilment, order
 from ordering.domain.errors import Contradiction, InvalidChange, NotFound, TooEarly, TooLate
 from ordering.domain.order import Order
+from ordering.domain.private_events import OrderAnswerContradicted
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ANSWER_BY = NOW + timedelta(hours=2)
+ANSWERS_BY = NOW + timedelta(minutes=15)
 CANCELLABLE_UNTIL = NOW + timedelta(minutes=30)
 REDEMPTION = uuid4()
+VOUCHER = uuid4()
 
 
-def placed(voucher_cents: int = 0) -> OrderPlaced:
+def placed(voucher_cents: int = 0, answers_by: datetime | None = ANSWERS_BY) -> OrderPlaced:
     return OrderPlaced(
         order_id=uuid4(),
         checkout_id=uuid4(),
@@ -54,6 +59,7 @@ def placed(voucher_cents: int = 0) -> OrderPlaced:
         total_cents=2580,
         merchant_answer_by=ANSWER_BY,
         cancellable_until=CANCELLABLE_UNTIL,
+        answers_by=answers_by,
     )
 
 
@@ -85,7 +91,7 @@ def test_the_order_is_confirmed_in_the_same_decision_as_the_last_answer(voucher:
     state = state_of(placed(voucher))
     answers = [
         lambda s: order.record_stock_reserved(s),
-        lambda s: order.record_voucher_redeemed(s, redemption_id=REDEMPTION, voucher_cents=voucher),
+        lambda s: order.record_voucher_redeemed(s, voucher_id=VOUCHER, redemption_id=REDEMPTION, voucher_cents=voucher),
     ][: 2 if voucher else 1]
     answers.insert(0 if merchant_first else len(answers), lambda s: order.accept(s, now=NOW))
     for answer in answers[:-1]:
@@ -103,7 +109,7 @@ def test_the_order_is_confirmed_in_the_same_decision_as_the_last_answer(voucher:
 def test_the_answers_events_say_what_happened() -> None:
     state = state_of(placed(voucher_cents=700))
     assert order.record_stock_reserved(state) == [OrderStockReserved(**ids(state))]  # type: ignore[arg-type]
-    assert order.record_voucher_redeemed(state, redemption_id=REDEMPTION, voucher_cents=700) == [
+    assert order.record_voucher_redeemed(state, voucher_id=VOUCHER, redemption_id=REDEMPTION, voucher_cents=700) == [
         OrderVoucherRedeemed(**ids(state), voucher_cents=700, redemption_id=REDEMPTION)  # type: ignore[arg-type]
     ]
     assert order.accept(state, now=NOW) == [OrderAccepted(**ids(state))]  # type: ignore[arg-type]
@@ -128,7 +134,7 @@ def test_any_refusal_rejects_with_the_contracts_reason_and_later_answers_change_
     state = then(state, [rejected])
     assert state.status == "rejected" and state.ended and state.rejection_reason == reason
     assert order.record_stock_reserved(state) == []  # the catalog releases on the rejection anyway
-    assert order.record_voucher_redeemed(state, redemption_id=REDEMPTION, voucher_cents=500) == []
+    assert order.record_voucher_redeemed(state, voucher_id=VOUCHER, redemption_id=REDEMPTION, voucher_cents=500) == []
     assert order.record_stock_refused(state, reason="out_of_stock") == []
     assert order.record_voucher_refused(state) == []
     assert order.decline(state) == [] and order.time_out(state, now=ANSWER_BY) == []
@@ -138,43 +144,91 @@ def test_any_refusal_rejects_with_the_contracts_reason_and_later_answers_change_
 
 
 def test_the_merchant_answers_in_time_or_the_order_times_out() -> None:
-    state = state_of(placed())
-    with pytest.raises(TooEarly, match="may still answer until"):
+    fresh = state_of(placed())
+    state = then(fresh, order.record_stock_reserved(fresh))  # the catalog answered; the merchant does not
+    with pytest.raises(TooEarly, match="waits for answers until"):
         order.time_out(state, now=ANSWER_BY - timedelta(seconds=1))
     with pytest.raises(TooLate, match="time to answer ran out"):
         order.accept(state, now=ANSWER_BY)
-    accepted = then(state, order.accept(state, now=ANSWER_BY - timedelta(seconds=1)))
-    assert order.time_out(accepted, now=ANSWER_BY + timedelta(hours=5)) == []  # waiting for stock is not the merchant's
     (timed_out,) = order.time_out(state, now=ANSWER_BY)
     assert isinstance(timed_out, OrderRejected) and timed_out.reason == "timed_out"
+    assert timed_out.detail == "the merchant did not answer in time"
     rejected = then(state, [timed_out])
     with pytest.raises(Contradiction, match=r"rejected \(timed_out\)"):
         order.accept(rejected, now=NOW)
 
 
-def test_a_contradiction_is_refused_with_a_reason() -> None:
+@pytest.mark.parametrize("voucher", [0, 500])
+def test_an_answer_of_the_catalog_or_vouchers_missing_at_answers_by_rejects_the_order(voucher: int) -> None:
+    """An accepted order whose reservation (or payment) answer was lost — dead-lettered,
+    unreadable during an upgrade — must not hold stock or a voucher for ever."""
+    accepted = state_of(placed(voucher))
+    accepted = then(accepted, order.accept(accepted, now=NOW))
+    with pytest.raises(TooEarly, match="waits for answers until"):
+        order.time_out(accepted, now=ANSWERS_BY - timedelta(seconds=1))
+    (timed_out,) = order.time_out(accepted, now=ANSWERS_BY)
+    missing = "the catalog's reservation" + (" and vouchers' payment of the voucher part" if voucher else "")
+    assert isinstance(timed_out, OrderRejected) and timed_out.reason == "timed_out"
+    assert timed_out.detail == f"{missing} did not arrive in time"
+    reserved = then(accepted, order.record_stock_reserved(accepted))
+    if voucher:  # the stock came, the voucher's answer did not
+        (late,) = order.time_out(reserved, now=ANSWERS_BY)
+        assert isinstance(late, OrderRejected) and late.detail.startswith("vouchers' payment")
+    else:
+        assert reserved.confirmed and order.time_out(reserved, now=ANSWERS_BY) == []
+
+
+def test_orders_placed_before_answers_by_existed_wait_for_the_merchants_answer_time() -> None:
+    old = state_of(placed(answers_by=None))
+    old = then(old, order.accept(old, now=NOW))
+    assert old.answers_deadline == ANSWER_BY
+    with pytest.raises(TooEarly):
+        order.time_out(old, now=ANSWERS_BY)
+    (timed_out,) = order.time_out(old, now=ANSWER_BY)
+    assert isinstance(timed_out, OrderRejected)
+
+
+def test_a_contradicting_answer_is_recorded_and_a_redemption_the_order_cannot_take_handed_back() -> None:
+    """Raised, these were dead-lettered (the redemption never reversed) and two in one batch
+    halted the saga's consumer."""
     state = state_of(placed(voucher_cents=500))
     state = then(state, order.record_stock_reserved(state))
     state = then(state, order.accept(state, now=NOW))
     with pytest.raises(Contradiction, match="accepted"):
-        order.decline(state)
-    with pytest.raises(Contradiction, match="reserved this order's stock before"):
-        order.record_stock_refused(state, reason="out_of_stock")
-    with pytest.raises(Contradiction, match=r"is 5\.00 €, not 4\.00 €"):
-        order.record_voucher_redeemed(state, redemption_id=REDEMPTION, voucher_cents=400)
-    state = then(state, order.record_voucher_redeemed(state, redemption_id=REDEMPTION, voucher_cents=500))
+        order.decline(state)  # a merchant's step is still refused
+    (contradicted,) = order.record_stock_refused(state, reason="out_of_stock")
+    assert isinstance(contradicted, OrderAnswerContradicted) and not contradicted.published
+    assert contradicted.answer == "OrderReservationRefused"
+    assert then(state, [contradicted]).stock_reserved  # the reservation stands
+
+    wrong = order.record_voucher_redeemed(state, voucher_id=VOUCHER, redemption_id=REDEMPTION, voucher_cents=400)
+    assert [type(event) for event in wrong] == [OrderRejected]  # the part is given back on the rejection
+    assert wrong[0].reason == "voucher_refused" and "5.00 € was redeemed as 4.00 €" in wrong[0].detail  # type: ignore[attr-defined]
+
+    state = then(
+        state, order.record_voucher_redeemed(state, voucher_id=VOUCHER, redemption_id=REDEMPTION, voucher_cents=500)
+    )
     assert state.confirmed
-    with pytest.raises(Contradiction, match="accepted"):
-        order.decline(state)  # a decline after the confirmation
-    with pytest.raises(Contradiction, match="second redemption"):
-        order.record_voucher_redeemed(state, redemption_id=uuid4(), voucher_cents=500)
-    with pytest.raises(Contradiction, match="redeemed before"):
-        order.record_voucher_refused(state)
+    second = uuid4()
+    (returned,) = order.record_voucher_redeemed(state, voucher_id=VOUCHER, redemption_id=second, voucher_cents=500)
+    assert returned == OrderVoucherRedemptionReturned(
+        **ids(state),  # type: ignore[arg-type]
+        voucher_id=VOUCHER,
+        redemption_id=second,
+        voucher_cents=500,
+        reason="its voucher part was paid before",
+    )
+    assert then(state, [returned]) == replace(state, version=state.version + 1)  # the order is unchanged
+    (refused_late,) = order.record_voucher_refused(state)
+    assert isinstance(refused_late, OrderAnswerContradicted)
+
     without_voucher = state_of(placed())
-    with pytest.raises(Contradiction, match="no voucher part"):
-        order.record_voucher_redeemed(without_voucher, redemption_id=REDEMPTION, voucher_cents=500)
-    with pytest.raises(Contradiction, match="no voucher part"):
-        order.record_voucher_refused(without_voucher)
+    (returned,) = order.record_voucher_redeemed(
+        without_voucher, voucher_id=VOUCHER, redemption_id=REDEMPTION, voucher_cents=500
+    )
+    assert isinstance(returned, OrderVoucherRedemptionReturned) and returned.reason == "this order has no voucher part"
+    (contradicted,) = order.record_voucher_refused(without_voucher)
+    assert isinstance(contradicted, OrderAnswerContradicted)
 
 
 def test_the_customer_cancels_within_the_grace_period_and_before_packing() -> None:

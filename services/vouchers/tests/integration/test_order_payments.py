@@ -21,7 +21,14 @@ from aiokafka import AIOKafkaProducer
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.envelope import CloudEvent
-from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, OrderRejected, Payment
+from downtown_events.ordering import (
+    Fulfilment,
+    OrderLine,
+    OrderPlaced,
+    OrderRejected,
+    OrderVoucherRedemptionReturned,
+    Payment,
+)
 from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.kafka import reliable_producer
@@ -230,4 +237,59 @@ async def test_twenty_orders_racing_for_one_authorisation_never_overdraw_it_nor_
     given_back = voucher(vouchers_town["vouchers"], association(vouchers_town), voucher_id)
     assert (given_back["balance_cents"], given_back["reversed_cents"]) == (5_000 - counter_cents, 300 * len(redeemed))
     assert len(of_type(stream(vouchers_town, voucher_id), "VoucherRedemptionReversed")) == len(redeemed)
+    assert saga.dead_letters.sent == []
+
+
+async def test_a_redemption_ordering_hands_back_is_reversed_once_and_the_orders_ending_takes_nothing_more(
+    vouchers_town: RunningTown, saga: Saga
+) -> None:
+    programme_id = town_programme(vouchers_town, name="Saga Rückgabe")
+    shop, auth = merchant(vouchers_town, name="Weinstube Rebe")
+    join(vouchers_town, programme_id, auth)
+    ((voucher_id, code),) = paid_vouchers(vouchers_town, programme_id, 2_500)
+    placed = order(authorized(vouchers_town, code, 2_000), shop, 1_200, uuid4())
+    await saga.deliver([saga.record(placed, 1)])
+    (redeemed,) = of_type(stream(vouchers_town, voucher_id), "VoucherRedeemed")
+
+    returned = OrderVoucherRedemptionReturned(
+        order_id=placed.order_id,
+        merchant_id=placed.merchant_id,
+        voucher_id=UUID(voucher_id),
+        redemption_id=UUID(redeemed["redemption_id"]),
+        voucher_cents=1_200,
+        reason="its voucher part was paid before",
+    )
+    handed_back = saga.record(returned, 2)
+    await saga.deliver([handed_back, handed_back._replace(offset=next(_offsets))])  # and the relay sent it twice
+    await saga.deliver([saga.record(rejected(placed), 3)])  # the order ends later: nothing more comes back
+
+    after = voucher(vouchers_town["vouchers"], association(vouchers_town), voucher_id)
+    assert (after["balance_cents"], after["reversed_cents"]) == (2_500, 1_200)
+    (reversal,) = of_type(stream(vouchers_town, voucher_id), "VoucherRedemptionReversed")
+    assert reversal["reason"] == "von der Bestellung zurückgegeben"
+    assert saga.dead_letters.sent == []
+
+
+async def test_an_order_at_a_shop_not_known_here_yet_waits_until_its_answer_time_then_is_refused(
+    vouchers_town: RunningTown, saga: Saga
+) -> None:
+    """The replica of the catalog lagging is no refusal: the consumer tries the batch again
+    (outside its transaction) until the order's ``answers_by``, and refuses only then."""
+    programme_id = town_programme(vouchers_town, name="Saga Unbekannt")
+    _, auth = merchant(vouchers_town, name="Blumen Rose")
+    join(vouchers_town, programme_id, auth)
+    ((_, code),) = paid_vouchers(vouchers_town, programme_id, 2_500)
+    unknown_shop = str(uuid4())  # registered nowhere (yet)
+    answers_within = timedelta(seconds=3)
+    placed = order(authorized(vouchers_town, code, 2_000), unknown_shop, 500, uuid4()).model_copy(
+        update={"answers_by": datetime.now(UTC) + answers_within}
+    )
+
+    began = asyncio.get_running_loop().time()
+    await asyncio.wait_for(saga.deliver([saga.record(placed, 1)]), timeout=60)
+    waited = asyncio.get_running_loop().time() - began
+
+    (refusal,) = of_type(stream(vouchers_town, placed.payment.voucher_authorization_id), "VoucherPaymentRefused")
+    assert "does not know this shop" in refusal["reason"]
+    assert waited >= answers_within.total_seconds() - 0.5  # it waited for the shop, then gave up
     assert saga.dead_letters.sent == []

@@ -25,7 +25,14 @@ from vouchers.domain import authorization as authorizations
 from vouchers.domain import order_payment
 from vouchers.domain import voucher as vouchers
 from vouchers.domain.authorization import NO_AUTHORIZATION, Authorization
-from vouchers.domain.errors import AlreadyExists, InsufficientBalance, InvalidChange, NotFound, VoucherHasExpired
+from vouchers.domain.errors import (
+    AlreadyExists,
+    InsufficientBalance,
+    InvalidChange,
+    NotFound,
+    NotYetKnown,
+    VoucherHasExpired,
+)
 from vouchers.domain.merchant_standing import MerchantStanding
 from vouchers.domain.order_payment import Decision, OrderVoucherPart
 from vouchers.domain.private_events import (
@@ -120,6 +127,7 @@ class World:
         accepts: bool = True,
         merchant: MerchantStanding = SHOP,
         today: date = TODAY,
+        now: datetime | None = None,
     ) -> Decision:
         named = order.payment.voucher_authorization_id == self.authorization.authorization_id
         decision = order_payment.pay(
@@ -131,6 +139,7 @@ class World:
             merchant=merchant,
             merchant_accepts=accepts,
             today=today,
+            now=now or at,
         )
         self._apply(order.order_id, decision)
         return decision
@@ -268,7 +277,7 @@ REFUSALS: list[tuple[str, Callable[[World], OrderPlaced], dict[str, Any], str]] 
     ("over the authorisation", lambda w: _named(w, 2001), {}, "20.00 € left"),
     ("not a member", _named, {"accepts": False}, "joined"),
     ("suspended", _named, {"merchant": SUSPENDED}, "suspended"),
-    ("unknown shop", _named, {"merchant": UNKNOWN_SHOP}, "does not know this shop"),
+    ("unknown shop", _named, {"merchant": UNKNOWN_SHOP, "now": NOW + timedelta(hours=1)}, "does not know this shop"),
     ("voucher expired", _named, {"today": date(2030, 1, 1)}, "valid through 2029-12-31"),
 ]
 
@@ -294,16 +303,33 @@ def test_an_order_whose_voucher_part_cannot_be_paid_is_refused_with_the_reason(
     assert w.voucher == before
 
 
+def test_a_shop_not_known_here_yet_is_waited_for_until_the_orders_answer_time_then_refused() -> None:
+    """The replica of the catalog lagging behind is no reason to refuse an order's voucher:
+    deciding waits (the consumer tries again later), until ordering gives up on the answer."""
+    w = world(authorize=2000)
+    order = placed(w.authorization.authorization_id, 500).model_copy(update={"answers_by": NOW + timedelta(minutes=15)})
+    for now in (NOW, NOW + timedelta(minutes=14, seconds=59)):
+        with pytest.raises(NotYetKnown, match="does not know this shop"):
+            w.pay(order, merchant=UNKNOWN_SHOP, now=now)
+    assert w.voucher.balance_cents == 3600 and not w.authorization.answered(order.order_id)
+    assert w.pay(order, merchant=SHOP, now=NOW + timedelta(minutes=1)).voucher  # heard of it: paid
+    late = placed(w.authorization.authorization_id, 500, checkout_id=order.checkout_id).model_copy(
+        update={"answers_by": NOW + timedelta(minutes=15)}
+    )
+    refused = refusal(w.pay(late, merchant=UNKNOWN_SHOP, now=NOW + timedelta(minutes=15)))
+    assert "does not know this shop" in refused.reason
+
+
 def test_an_unknown_authorisations_stream_holds_its_refusals_and_answers_each_order_once() -> None:
     unknown = uuid4()
     order = placed(unknown, 500)
     first = order_payment.pay(
-        None, None, None, placed=order, placed_at=NOW, merchant=SHOP, merchant_accepts=True, today=TODAY
+        None, None, None, placed=order, placed_at=NOW, merchant=SHOP, merchant_accepts=True, today=TODAY, now=NOW
     )
     state = authorizations.replay(refusal(first) and first.authorization)
     assert state is not None and state.voucher_id is None and state.answered(order.order_id)
     again = order_payment.pay(
-        None, state, None, placed=order, placed_at=NOW, merchant=SHOP, merchant_accepts=True, today=TODAY
+        None, state, None, placed=order, placed_at=NOW, merchant=SHOP, merchant_accepts=True, today=TODAY, now=NOW
     )
     assert again.empty
 

@@ -13,38 +13,48 @@ meet at those versions: the loser's savepoint is rolled back, it reads again and
 again, so neither the authorisation nor the voucher is ever overdrawn. A redelivered or
 repeated event finds its order answered on those streams and decides nothing; the
 consumer's tracking applies each order's events in their stream's order, so an ending is
-never seen before its placement.
+never seen before its placement. A decision that keeps losing to rivals is left to the
+consumer, which tries the batch again later, outside its transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from downtown_events.ordering import OrderCancelled, OrderDeliveryFailed, OrderEvent, OrderPlaced, OrderRejected
-from downtown_events.runtime.commands import BACKOFF_SECONDS, events_of
+from downtown_events.contract import IntegrationEvent
+from downtown_events.ordering import (
+    OrderCancelled,
+    OrderDeliveryFailed,
+    OrderEvent,
+    OrderPlaced,
+    OrderRejected,
+    OrderVoucherRedemptionReturned,
+)
+from downtown_events.runtime.commands import HOT_STREAM_RETRIES, decide_again_on_conflict, events_of, execute
+from downtown_events.runtime.failures import NotYetDecidable
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.records import ReceivedEvent
-from downtown_events.runtime.store import ConcurrencyConflict, EventStore
+from downtown_events.runtime.store import EventStore
 from vouchers.app.context import Context, membership_of
 from vouchers.app.ports import MerchantDirectory
 from vouchers.domain import authorization as authorizations
+from vouchers.domain import balance, order_payment
 from vouchers.domain import membership as memberships
-from vouchers.domain import order_payment
 from vouchers.domain import voucher as vouchers
 from vouchers.domain.authorization import Authorization
+from vouchers.domain.errors import DomainError, NotYetKnown
 from vouchers.domain.order_payment import Decision, OrderVoucherPart
 from vouchers.domain.voucher import Voucher
 from vouchers.settings import SERVICE
 
-REACTS_TO = (OrderPlaced, OrderRejected, OrderCancelled, OrderDeliveryFailed)
+log = logging.getLogger(__name__)
+REACTS_TO = (OrderPlaced, OrderRejected, OrderCancelled, OrderDeliveryFailed, OrderVoucherRedemptionReturned)
 NAME = "order_payments"
 CONSUMER_NAME = f"process:{NAME}"
-RETRIES = 200  # one authorisation may pay a checkout's many orders at once, and a voucher's stream is hot
 
 
 @dataclass(frozen=True)
@@ -95,21 +105,18 @@ async def _read(store: EventStore, order_id: UUID, authorization_id: UUID) -> _R
 Decide = Callable[[EventStore], Awaitable[tuple[_Read | None, Decision]]]
 
 
-async def _decide_and_append(store: EventStore, order_id: UUID, decide: Decide) -> Decision:
+async def _decide_and_append(store: EventStore, decide: Decide) -> Decision:
     """Decide on the streams as read and append to each at the version read, all or none (a
-    savepoint); when another writer got to one of them first, read again and decide again."""
-    for attempt in range(RETRIES):
-        if attempt:
-            await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * min(attempt, 25)))
-        try:
-            async with store.unit_of_work() as unit:
-                read, decision = await decide(unit)
-                if read is not None and not decision.empty:
-                    await read.append(unit, decision)
-                return decision
-        except ConcurrencyConflict:
-            continue
-    raise ConcurrencyConflict(order_payment.stream_id(order_id), -1)
+    savepoint); when another writer got to one of them first, read again and decide again
+    (at once: this runs inside the consumer's transaction, see the kit's command loop)."""
+
+    async def attempt(unit: EventStore) -> Decision:
+        read, decision = await decide(unit)
+        if read is not None and not decision.empty:
+            await read.append(unit, decision)
+        return decision
+
+    return await decide_again_on_conflict(store, attempt)
 
 
 class OrderPayments:
@@ -126,14 +133,18 @@ class OrderPayments:
                 await self.on_order_placed(store, placed, received.envelope.time)
             case OrderRejected() | OrderCancelled() | OrderDeliveryFailed() as ending:
                 await self.on_order_ended(store, ending)
+            case OrderVoucherRedemptionReturned() as returned:
+                await self.on_redemption_returned(store, returned)
 
     async def on_order_placed(self, store: EventStore, placed: OrderPlaced, placed_at: datetime) -> Decision:
-        """Pay or refuse the order's voucher part; an order without one is none of ours."""
+        """Pay or refuse the order's voucher part; an order without one is none of ours. A shop
+        not known here yet makes the consumer try again later (until the order's answer time)."""
         if placed.payment.voucher_cents <= 0:
             return Decision()
         merchant = await self._merchants.standing(placed.merchant_id)
         authorization_id = order_payment.authorization_stream(placed)
         today = placed_at.astimezone(self._context.timezone).date()  # the order's day, however late we are
+        now = self._context.now()
 
         async def decide(unit: EventStore) -> tuple[_Read | None, Decision]:
             read = await _read(unit, placed.order_id, authorization_id)
@@ -152,13 +163,46 @@ class OrderPayments:
                 merchant=merchant,
                 merchant_accepts=accepts,
                 today=today,
+                now=now,
             )
             return read, decision
 
-        return await _decide_and_append(store, placed.order_id, decide)
+        try:
+            return await _decide_and_append(store, decide)
+        except NotYetKnown as unknown:
+            raise NotYetDecidable(f"order {placed.order_id}: {unknown.reason}") from None
 
     async def on_order_ended(self, store: EventStore, ending: OrderEvent) -> Decision:
         """Give back what the order took, once; an order that took nothing decides nothing."""
+        return await self._give_back(store, ending)
+
+    async def on_redemption_returned(self, store: EventStore, returned: OrderVoucherRedemptionReturned) -> Decision:
+        """Ordering could not take a redemption for its order: reverse it. The order's own
+        redemption goes back with its authorisation, as on an ending; one the order's part
+        does not know (nothing here makes such a thing) is reversed on its voucher alone."""
+        part_stream = order_payment.stream_id(returned.order_id)
+        part = order_payment.replay(events_of(await store.read(part_stream)))
+        if part is not None and part.redemption_id == returned.redemption_id:
+            return await self._give_back(store, returned)
+        today = self._context.today()
+
+        def reverse(voucher: Voucher | None) -> list[IntegrationEvent]:
+            try:
+                return balance.reverse_redemption(
+                    voucher,
+                    redemption_id=returned.redemption_id,
+                    today=today,
+                    reason=order_payment.ENDING_REASONS[OrderVoucherRedemptionReturned],
+                    order_id=returned.order_id,
+                )
+            except DomainError as unknown:  # no such redemption of that voucher: nothing to give back
+                log.warning("redemption %s handed back by its order: %s", returned.redemption_id, unknown.reason)
+                return []
+
+        await execute(store, str(returned.voucher_id), vouchers.replay, reverse, retries=HOT_STREAM_RETRIES)
+        return Decision()
+
+    async def _give_back(self, store: EventStore, ending: OrderEvent) -> Decision:
         today = self._context.today()  # money credited after the voucher's validity is breakage today
 
         async def decide(unit: EventStore) -> tuple[_Read | None, Decision]:
@@ -170,7 +214,7 @@ class OrderPayments:
                 read.part, read.authorization, read.voucher, ending=ending, today=today
             )
 
-        return await _decide_and_append(store, ending.order_id, decide)
+        return await _decide_and_append(store, decide)
 
 
 def order_payments(context: Context, merchants: MerchantDirectory) -> ProcessManager:

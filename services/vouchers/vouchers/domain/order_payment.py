@@ -21,7 +21,14 @@ from datetime import date, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from downtown_events.contract import IntegrationEvent
-from downtown_events.ordering import OrderCancelled, OrderDeliveryFailed, OrderEvent, OrderPlaced, OrderRejected
+from downtown_events.ordering import (
+    OrderCancelled,
+    OrderDeliveryFailed,
+    OrderEvent,
+    OrderPlaced,
+    OrderRejected,
+    OrderVoucherRedemptionReturned,
+)
 from vouchers.domain import authorization as authorizations
 from vouchers.domain import balance
 from vouchers.domain.authorization import Authorization
@@ -34,6 +41,7 @@ ENDING_REASONS: dict[type[OrderEvent], str] = {
     OrderRejected: "Bestellung abgelehnt",
     OrderCancelled: "Bestellung storniert",
     OrderDeliveryFailed: "Zustellung gescheitert",
+    OrderVoucherRedemptionReturned: "von der Bestellung zurückgegeben",
 }
 """What a reversal for an order's ending says (the merchant's statement shows it)."""
 
@@ -171,11 +179,17 @@ def pay(
     merchant: MerchantStanding,
     merchant_accepts: bool,
     today: date,
+    now: datetime,
 ) -> Decision:
     """The order's voucher part, taken from ``authorization``'s voucher at the order's
     merchant, or refused with the reason (on the authorisation's stream, for ordering's
     saga). ``voucher`` is the one the authorisation names (None when it names none).
-    An order answered before, paid or refused, decides nothing: a redelivery, a repeat."""
+    An order answered before, paid or refused, decides nothing: a redelivery, a repeat.
+
+    A shop this service has not heard of yet (its replica of the catalog is behind) is no
+    reason to refuse: until the order's answer time (``answers_by``) runs out, deciding
+    waits (:class:`NotYetKnown` is raised, for the caller to try again later); after it, the
+    order is refused, as ordering rejects it then anyway."""
     order_id, cents = placed.order_id, placed.payment.voucher_cents
     if authorization is not None and authorization.authorization_id != authorization_stream(placed):
         raise ValueError("an order's voucher part is decided on the authorisation it names")
@@ -200,16 +214,12 @@ def pay(
             today=today,
             merchant_accepts=merchant_accepts,
         )
+    except NotYetKnown as unknown:
+        if now < answer_deadline(placed):
+            raise
+        return _refused(authorization, placed, unknown.reason)
     except DomainError as refusal:
-        refused = authorizations.refuse(
-            authorization,
-            authorization_id=authorization_stream(placed),
-            order_id=order_id,
-            merchant_id=placed.merchant_id,
-            voucher_cents=cents,
-            reason=refusal.reason,
-        )
-        return Decision(authorization=refused)
+        return _refused(authorization, placed, refusal.reason)
     assert voucher is not None  # redeemed: there is one
     taken = take(
         part,
@@ -222,6 +232,24 @@ def pay(
     return Decision(authorization=used, voucher=redeemed, part=taken)
 
 
+def answer_deadline(placed: OrderPlaced) -> datetime:
+    """By when ordering waits for this service's answer (orders placed before ``answers_by``
+    existed: the merchant's answer time)."""
+    return placed.answers_by or placed.merchant_answer_by
+
+
+def _refused(authorization: Authorization | None, placed: OrderPlaced, reason: str) -> Decision:
+    refused = authorizations.refuse(
+        authorization,
+        authorization_id=authorization_stream(placed),
+        order_id=placed.order_id,
+        merchant_id=placed.merchant_id,
+        voucher_cents=placed.payment.voucher_cents,
+        reason=reason,
+    )
+    return Decision(authorization=refused)
+
+
 def give_back(
     part: OrderVoucherPart | None,
     authorization: Authorization | None,
@@ -230,9 +258,9 @@ def give_back(
     ending: OrderEvent,
     today: date,
 ) -> Decision:
-    """The order ended unfulfilled: its redemption is reversed (what of it was not refunded
-    yet goes back to the voucher) and the authorisation counts it no longer. An order that
-    took nothing, or was given back before, decides nothing."""
+    """The order ended unfulfilled, or handed its redemption back: the redemption is reversed
+    (what of it was not refunded yet goes back to the voucher) and the authorisation counts
+    it no longer. An order that took nothing, or was given back before, decides nothing."""
     if part is None:
         return Decision()
     reason = ENDING_REASONS.get(type(ending), "Bestellung beendet")
