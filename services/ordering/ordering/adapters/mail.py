@@ -1,4 +1,4 @@
-"""E-mail delivery over SMTP through a mail outbox in ordering's database: once per event.
+"""E-mail delivery over SMTP through a mail outbox in ordering's database: at least once per event.
 
 **Queueing.** The notifier consumer calls :func:`queue_mail` inside its tracking transaction.
 A row is keyed by the mail's deterministic message id (the event's id and the recipient's
@@ -15,19 +15,27 @@ row (``pending`` → ``sending``, committed), then transfers the message (``DATA
 it ``sent``. The claim is a conditional update, so even two rounds that overlapped (the
 lock's session lost while a round still runs) transfer a row once.
 
-**The crash window, decided: at most once.** The one moment that cannot be made atomic is
+**The crash window, decided: at least once.** The one moment that cannot be made atomic is
 between the SMTP server accepting the message (its ``250`` after ``DATA``) and the row being
-marked. A sender that dies there (or loses its connection to the server while ``DATA`` is
-under way, or is cancelled) leaves the row ``sending``: the next round — the only one
-running, by the job's lock — marks it ``uncertain``, logged with its message id and counted
-(``downtown.mail.uncertain`` and :func:`mail_outbox_counts`), and **never sends it again by
-itself**: the server may have it. So no e-mail is sent twice; one may be lost if the process
-dies within that window, which lasts as long as one ``DATA`` exchange (milliseconds on a
-local relay). Everything before the claim — a server that is down, a refused login, a
-recipient refused for now — is safe to repeat, and is. An operator who sees from the
-server's log that an uncertain mail never arrived puts it back with :func:`requeue_mail`.
-Every message carries its stable ``Message-ID`` header, so a duplicate (should one ever
-happen after a requeue) is recognisable to the recipient's mail client.
+marked. A sender that dies after its claim (before ``DATA``, during it or after it), is
+cancelled, or loses its connection while ``DATA`` is under way leaves an outcome nobody
+knows: the server may have the message or not. For what a person must receive a duplicate
+is cheaper than a loss (decisions.md § 28 weighs every kind ordering sends: all go at least
+once), so the next round — the only one running, by the job's lock — puts such a mail back
+to ``pending``, to be sent again after ``resend_uncertain_after_seconds``, counted in the
+row's ``resends`` and in ``downtown.mail.resent``. The copy carries the same ``Message-ID``
+(made of the row's message id) and ``Date`` headers, so a recipient's mail client can tell
+it is the same mail. A duplicate needs the sender to die, or the connection to drop, within
+one ``DATA`` exchange (milliseconds on a local relay); a death before ``DATA`` costs only the
+pause. The row keeps the stale claim until a new one is taken, so a sender still waiting for
+the server when another round gave up on its claim (their lock's session lost) can still
+mark the mail sent and spare the copy; the default pause (60 s) outlasts the SMTP timeout
+(30 s) for that. A server that drops every ``DATA``, or a message that crashes the sender
+every time, makes no endless loop: after ``max_resends`` resends the mail ends ``uncertain``,
+logged as an error and counted (``downtown.mail.uncertain`` and :func:`mail_outbox_counts`),
+for an operator who checks the server's log and puts it back with :func:`requeue_mail` if it
+never arrived. Everything before the claim — a server that is down, a refused login, a
+recipient refused for now — is safe to repeat, and is.
 
 **Failures.** A server that cannot be reached, or refuses the connection, the login or the
 sender address, is a problem of the server, not of the mail: the round ends, the mail stays
@@ -73,6 +81,7 @@ mails_retried = telemetry.meter.create_counter("downtown.mail.retried", unit="{m
 mails_refused = telemetry.meter.create_counter("downtown.mail.refused", unit="{mail}")
 mails_expired = telemetry.meter.create_counter("downtown.mail.expired", unit="{mail}")
 mails_uncertain = telemetry.meter.create_counter("downtown.mail.uncertain", unit="{mail}")
+mails_resent = telemetry.meter.create_counter("downtown.mail.resent", unit="{mail}")
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,10 @@ def outbox_row(message: OutgoingMail) -> dict[str, Any]:
 
 async def mail_outbox_counts(conn: Connection) -> dict[str, int]:
     """Mails per status (``pending``, ``sending``, ``sent``, ``refused``, ``expired``,
-    ``uncertain``): ``uncertain`` ones may have been lost in a crash; none was sent twice."""
+    ``uncertain``). A mail whose send had an unknown outcome is back in ``pending`` to be
+    sent again (at least once: a ``sent`` mail may have reached its recipient twice, with one
+    ``Message-ID``; the row's ``resends`` says how often); ``uncertain`` ones still had no
+    known outcome after the last resend allowed, and wait for an operator."""
     rows = await (await conn.execute("SELECT status, count(*) AS n FROM mail_outbox GROUP BY status")).fetchall()
     counts = dict.fromkeys(("pending", "sending", "sent", "refused", "expired", "uncertain"), 0)
     counts.update({row["status"]: row["n"] for row in rows})
@@ -159,7 +171,9 @@ async def mail_outbox_counts(conn: Connection) -> dict[str, int]:
 
 async def requeue_mail(conn: Connection, message_id: str) -> bool:
     """Put an ``uncertain`` or ``expired`` mail back in the queue: for an operator who has
-    checked the SMTP server's log and found it never arrived. Nothing else is ever resent."""
+    checked the SMTP server's log and found it never arrived. Its ``resends`` stay as they
+    are, so one more unknown outcome makes it ``uncertain`` again rather than a new series
+    of copies: the operator's hand, not the sender's, decides after that."""
     query = """
     UPDATE mail_outbox SET status = 'pending', next_attempt_at = now(), claim_id = NULL, claimed_at = NULL,
            finished_at = NULL, queued_at = now()
@@ -344,11 +358,12 @@ _CLAIM = """
 UPDATE mail_outbox SET status = 'sending', claim_id = %s, claimed_at = now(), attempts = attempts + 1
 WHERE message_id = %s AND status = 'pending' RETURNING message_id
 """
-# The outcome of a claim. From 'uncertain' too: a sender whose claim was given up on while
-# it was still talking to the server may still tell how it ended.
+# The outcome of a claim. From 'pending' (put back to be sent again) and 'uncertain' too: a
+# sender whose claim was given up on while it was still talking to the server may still tell
+# how it ended, as long as no new claim was taken (the claim id stays until then).
 _FINISH = """
 UPDATE mail_outbox SET status = %s, finished_at = now(), last_error = %s
-WHERE message_id = %s AND claim_id = %s AND status IN ('sending', 'uncertain') RETURNING message_id
+WHERE message_id = %s AND claim_id = %s AND status IN ('sending', 'pending', 'uncertain') RETURNING message_id
 """
 _RELEASE = """
 UPDATE mail_outbox SET status = 'pending', claim_id = NULL, claimed_at = NULL, last_error = %s,
@@ -370,11 +385,25 @@ UPDATE mail_outbox SET status = 'expired', finished_at = now(),
        last_error = coalesce(last_error, 'not sent') || ' (given up)'
 WHERE status = 'pending' AND queued_at < now() - %s RETURNING message_id
 """
-_ABANDON = """
-UPDATE mail_outbox SET status = 'uncertain', finished_at = now(),
-       last_error = 'its sender stopped after claiming it, before it could tell whether the server took it'
-WHERE status = 'sending' RETURNING message_id, about
+# An unknown outcome: back to 'pending' after the pause while resends are left, else
+# 'uncertain' for an operator. The claim stays (see _FINISH). Shared by the two ways an
+# outcome is lost, so they cannot drift apart.
+_RESEND_OR_GIVE_UP = """
+UPDATE mail_outbox SET
+       status = CASE WHEN resends < %(max_resends)s THEN 'pending' ELSE 'uncertain' END,
+       resends = resends + CASE WHEN resends < %(max_resends)s THEN 1 ELSE 0 END,
+       next_attempt_at = CASE WHEN resends < %(max_resends)s
+                              THEN now() + make_interval(secs => %(pause)s) ELSE next_attempt_at END,
+       finished_at = CASE WHEN resends < %(max_resends)s THEN NULL ELSE now() END,
+       last_error = %(reason)s
 """
+_ABANDON = _RESEND_OR_GIVE_UP + "WHERE status = 'sending' RETURNING message_id, about, status, resends, last_error"
+_UNANSWERED = (
+    _RESEND_OR_GIVE_UP
+    + "WHERE message_id = %(message_id)s AND claim_id = %(claim)s AND status = 'sending' "
+    + "RETURNING message_id, about, status, resends, last_error"
+)
+_ABANDONED_REASON = "its sender stopped after claiming it, before it could tell whether the server took it"
 
 
 @dataclass(frozen=True)
@@ -392,6 +421,19 @@ class SenderPolicy:
     """After the server could not be used, rounds skip it this long, doubling each time ..."""
     max_server_pause_seconds: float = 60.0
     """... up to this (a round in between sends nothing and says so once)."""
+    resend_uncertain_after_seconds: float = 60.0
+    """A mail whose send had an unknown outcome (its sender died after the claim, or DATA got
+    no answer) is sent again after this: never in the same round, and by default after the
+    SMTP timeout, so a sender still waiting for the server's answer can mark it first."""
+    max_resends: int = 5
+    """After this many resends a mail whose outcome is still unknown ends ``uncertain``: a
+    server that fails every DATA (or crashes the sender) is not fed copies for ever."""
+
+    def __post_init__(self) -> None:
+        if not self.resend_uncertain_after_seconds > 0:
+            raise ValueError("resend_uncertain_after_seconds must be > 0: a resend right away could repeat a crash")
+        if self.max_resends < 0:
+            raise ValueError("max_resends must be >= 0 (0: at most once)")
 
 
 def smtp_settings(settings: Any) -> SmtpSettings:
@@ -407,10 +449,16 @@ def smtp_settings(settings: Any) -> SmtpSettings:
     )
 
 
+def sender_policy(settings: Any) -> SenderPolicy:
+    """The production policy, but for the resend pause the ordering settings may shorten (a
+    crash test waits seconds, not a minute, for the copy)."""
+    return SenderPolicy(resend_uncertain_after_seconds=settings.mail_resend_after_seconds)
+
+
 async def send_mail_job(pool: Pool, settings: Any) -> int:
     """The scheduled job's round (``ScheduledJob("send_mail", …, send_mail_job)``): send what
     is due with the ordering settings' SMTP server; returns how many were sent."""
-    return await send_due_mail(pool, smtp_settings(settings))
+    return await send_due_mail(pool, smtp_settings(settings), sender_policy(settings))
 
 
 async def send_due_mail(pool: Pool, smtp: SmtpSettings, policy: SenderPolicy | None = None) -> int:
@@ -426,7 +474,7 @@ async def send_due_mail(pool: Pool, smtp: SmtpSettings, policy: SenderPolicy | N
     try:
         async with pool.connection() as conn:
             sender = _Sender(conn, mailer, policy)
-            await _mark_abandoned(conn)
+            await _resend_abandoned(conn, policy)
             await sender.expire_old()
             try:
                 sent = await sender.send_due()
@@ -509,11 +557,10 @@ class _Sender:
             await self._refused_after_claim(mail, claim, refusal)
             return
         except Exception as error:  # no answer to DATA: the server may have the message
-            await self.conn.execute(
-                _FINISH, ("uncertain", f"no answer to DATA: {error!r}"[:1000], mail.message_id, claim)
-            )
-            mails_uncertain.add(1)
-            log.error("mail %s (%s): outcome unknown (%r); not sent again", mail.message_id, mail.about, error)
+            reason = f"no answer to DATA: {error!r}"[:1000]
+            values = {**_resend_values(self.policy, reason), "message_id": mail.message_id, "claim": claim}
+            for row in await (await self.conn.execute(_UNANSWERED, values)).fetchall():
+                _report_unknown_outcome(row, self.policy)
             return
         crash_point("mail.after_data")
         await self.conn.execute(_FINISH, ("sent", None, mail.message_id, claim))
@@ -556,14 +603,37 @@ class _Sender:
             log.warning("%d mails not sent within %s, given up: %s", len(rows), self.policy.give_up_after, rows)
 
 
-async def _mark_abandoned(conn: Connection) -> None:
+async def _resend_abandoned(conn: Connection, policy: SenderPolicy) -> None:
     """Claims a previous round left open (its process died, or was cancelled, mid-send)."""
-    rows = await (await conn.execute(_ABANDON)).fetchall()
+    rows = await (await conn.execute(_ABANDON, _resend_values(policy, _ABANDONED_REASON))).fetchall()
     for row in rows:
-        mails_uncertain.add(1)
-        log.error(
-            "mail %s (%s) was claimed by a sender that stopped before it knew the outcome: "
-            "maybe sent, maybe lost; not sent again (requeue it if the server never got it)",
+        _report_unknown_outcome(row, policy)
+
+
+def _resend_values(policy: SenderPolicy, reason: str) -> dict[str, Any]:
+    return {"max_resends": policy.max_resends, "pause": policy.resend_uncertain_after_seconds, "reason": reason}
+
+
+def _report_unknown_outcome(row: dict[str, Any], policy: SenderPolicy) -> None:
+    """A resend is a warning (a recipient may get a copy); giving up is an error for an operator."""
+    if row["status"] == "pending":
+        mails_resent.add(1)
+        log.warning(
+            "mail %s (%s): outcome unknown (%s); sending it again in %g s with the same Message-ID (resend %d of %d)",
             row["message_id"],
             row["about"],
+            row["last_error"],
+            policy.resend_uncertain_after_seconds,
+            row["resends"],
+            policy.max_resends,
         )
+        return
+    mails_uncertain.add(1)
+    log.error(
+        "mail %s (%s): outcome unknown (%s) after %d resends: maybe sent, maybe lost; not sent again "
+        "(requeue it if the server never got it)",
+        row["message_id"],
+        row["about"],
+        row["last_error"],
+        row["resends"],
+    )
