@@ -6,9 +6,9 @@ import psycopg
 import pytest
 from aiokafka.errors import KafkaConnectionError
 from psycopg import errors
-from psycopg_pool import PoolTimeout
+from psycopg_pool import PoolTimeout, TooManyRequests
 
-from downtown_events.runtime.failures import Failure, classify
+from downtown_events.runtime.failures import Failure, NotYetDecidable, classify
 from downtown_events.runtime.store import ConcurrencyConflict
 
 
@@ -25,6 +25,8 @@ from downtown_events.runtime.store import ConcurrencyConflict
         (PoolTimeout(), Failure.TRANSIENT),
         (KafkaConnectionError(), Failure.TRANSIENT),
         (ConcurrencyConflict("offer-1", 7), Failure.TRANSIENT),  # rivals outlasted a reaction's retries
+        (NotYetDecidable("the shop is not known here yet"), Failure.TRANSIENT),  # another service's news to come
+        (TooManyRequests("the pool has 200 requests waiting"), Failure.TRANSIENT),
         (errors.QueryCanceled(), Failure.POISON),  # an OperationalError, yet retrying it forever helps nobody
         (errors.ProgramLimitExceeded(), Failure.POISON),  # also an OperationalError
         (errors.UniqueViolation(), Failure.POISON),
