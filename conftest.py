@@ -10,6 +10,7 @@ A missing broker or database fails the test; it is never skipped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
@@ -206,14 +207,24 @@ def start_ordering_town(databases: Databases, workdir: Path, mailbox: Mailbox, *
     )
 
 
+@contextlib.contextmanager
+def ordering_town_running(
+    databases: Databases, workdir: Path, mailbox: Mailbox, **ordering_env: str
+) -> Iterator[RunningTown]:
+    """:func:`start_ordering_town` for the length of a ``with`` block (a module's own town,
+    with its own settings: a short answer time, a short mail resend pause)."""
+    running = start_ordering_town(databases, workdir, mailbox, **ordering_env)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture(scope="session")
 def ordering_town(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
 ) -> Iterator[RunningTown]:
     """The town the order saga's end-to-end tests share (started once per session: three
     services, six processes)."""
-    running = start_ordering_town(databases, tmp_path_factory.mktemp("ordering-town"), mailbox)
-    try:
+    with ordering_town_running(databases, tmp_path_factory.mktemp("ordering-town"), mailbox) as running:
         yield running
-    finally:
-        running.stop()

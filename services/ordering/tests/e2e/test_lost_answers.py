@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conftest import Databases, start_ordering_town
+from conftest import Databases, ordering_town_running
 from tests.support.local_stack import RunningTown, wait_ready
 from tests.support.mailbox import Mailbox
 from tests.support.ordering_client import (
@@ -35,13 +35,9 @@ def impatient_town(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
 ) -> Iterator[RunningTown]:
     """The catalog and vouchers have six seconds to answer an order here."""
-    running = start_ordering_town(
-        databases, tmp_path_factory.mktemp("impatient-town"), mailbox, DOWNTOWN_SAGA_ANSWER_MINUTES="0.1"
-    )
-    try:
+    workdir = tmp_path_factory.mktemp("impatient-town")
+    with ordering_town_running(databases, workdir, mailbox, DOWNTOWN_SAGA_ANSWER_MINUTES="0.1") as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _voucher_balance(town: RunningTown, code: str) -> int:

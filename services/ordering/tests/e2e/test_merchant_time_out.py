@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import Databases, start_ordering_town
+from conftest import Databases, ordering_town_running
 from tests.support.local_stack import RunningTown
 from tests.support.mailbox import Mailbox
 from tests.support.ordering_client import (
@@ -29,13 +29,9 @@ def hasty_town(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
 ) -> Iterator[RunningTown]:
     """Merchants have six seconds to answer here."""
-    running = start_ordering_town(
-        databases, tmp_path_factory.mktemp("hasty-town"), mailbox, DOWNTOWN_MERCHANT_ANSWER_MINUTES="0.1"
-    )
-    try:
+    workdir = tmp_path_factory.mktemp("hasty-town")
+    with ordering_town_running(databases, workdir, mailbox, DOWNTOWN_MERCHANT_ANSWER_MINUTES="0.1") as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_an_unanswered_order_times_out_is_rejected_and_its_stock_released(hasty_town: RunningTown) -> None:
