@@ -197,11 +197,20 @@ def mailbox() -> Iterator[Mailbox]:
         yield box
 
 
-def start_ordering_town(databases: Databases, workdir: Path, mailbox: Mailbox, **ordering_env: str) -> RunningTown:
+def start_ordering_town(
+    databases: Databases,
+    workdir: Path,
+    mailbox: Mailbox,
+    vouchers_env: dict[str, str] | None = None,
+    **ordering_env: str,
+) -> RunningTown:
     """A random town running catalog, vouchers and ordering as separate processes; ordering
     mails to ``mailbox``."""
     town = random_town()
-    env = {"ordering": {**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **ordering_env}}
+    env = {
+        "ordering": {**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **ordering_env},
+        "vouchers": vouchers_env or {},
+    }
     return start_town(
         town, ["catalog", "vouchers", "ordering"], lambda service: databases.create(town, service), workdir, env
     )
@@ -209,11 +218,15 @@ def start_ordering_town(databases: Databases, workdir: Path, mailbox: Mailbox, *
 
 @contextlib.contextmanager
 def ordering_town_running(
-    databases: Databases, workdir: Path, mailbox: Mailbox, **ordering_env: str
+    databases: Databases,
+    workdir: Path,
+    mailbox: Mailbox,
+    vouchers_env: dict[str, str] | None = None,
+    **ordering_env: str,
 ) -> Iterator[RunningTown]:
     """:func:`start_ordering_town` for the length of a ``with`` block (a module's own town,
     with its own settings: a short answer time, a short mail resend pause)."""
-    running = start_ordering_town(databases, workdir, mailbox, **ordering_env)
+    running = start_ordering_town(databases, workdir, mailbox, vouchers_env, **ordering_env)
     try:
         yield running
     finally:

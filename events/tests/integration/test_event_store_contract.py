@@ -13,6 +13,7 @@ from downtown_events.catalog import OfferListed, OfferPriceChanged
 from downtown_events.runtime.commands import execute
 from downtown_events.runtime.memory_store import InMemoryEventStore
 from downtown_events.runtime.store import (
+    Append,
     ConcurrencyConflict,
     EventStore,
     PostgresEventStore,
@@ -128,3 +129,34 @@ async def test_a_unit_of_work_commits_every_stream_or_none(store: EventStore) ->
         await unit.append(str(second.offer_id), 0, [second])
     assert [e.event for e in await store.read(str(first.offer_id))] == [first]
     assert [e.event for e in await store.read(str(second.offer_id))] == [second]
+
+
+async def test_appends_together_write_every_stream_or_none(store: EventStore) -> None:
+    first, second, third = listed(), listed(), listed()
+    await store.append(str(first.offer_id), 0, [first])
+
+    for stale in (0, 2):  # a stream written meanwhile; a version not reached yet
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            await store.append_together(
+                [
+                    Append(str(second.offer_id), 0, [second]),
+                    Append(str(first.offer_id), stale, [repriced(first, 1)]),
+                ]
+            )
+        assert conflict.value.stream_id == str(first.offer_id)
+    assert await store.read(str(second.offer_id)) == []
+
+    await store.append_together(
+        [
+            Append(str(first.offer_id), 1, [repriced(first, 2)], {"request_fingerprint": "abc"}),
+            Append(str(second.offer_id), 0, [second]),
+            Append(str(third.offer_id), 0, []),
+        ]
+    )
+    assert [(e.version, e.event) for e in await store.read(str(first.offer_id))] == [
+        (1, first),
+        (2, repriced(first, 2)),
+    ]
+    assert (await store.read(str(first.offer_id)))[1].metadata["request_fingerprint"] == "abc"
+    assert [e.event for e in await store.read(str(second.offer_id))] == [second]
+    assert await store.read(str(third.offer_id)) == []

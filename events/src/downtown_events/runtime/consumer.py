@@ -165,9 +165,7 @@ class TrackingConsumer:
     async def _skip(self, events: Sequence[Decoded], records: Sequence[KafkaRecord]) -> None:
         """Record a dead-lettered event as processed, so its stream's later events still flow."""
         async with self._pool.connection() as conn, conn.transaction():
-            await apply_tracked(conn, _Skipping(self._handler.consumer_name), events, records)
-            if self._progress:
-                await self._progress(conn, records)
+            await apply_tracked(conn, _Skipping(self._handler.consumer_name), events, records, also=self._progress)
 
     async def _apply(self, events: Sequence[Decoded], records: Sequence[KafkaRecord]) -> None:
         with telemetry.tracer.start_as_current_span(f"{self._handler.consumer_name} apply") as batch_span:
@@ -176,9 +174,7 @@ class TrackingConsumer:
                 if isinstance(event, ReceivedEvent):
                     self._record_consume_span(event)
             async with self._pool.connection() as conn, conn.transaction():
-                fresh = await apply_tracked(conn, self._handler, events, records)
-                if self._progress:
-                    await self._progress(conn, records)
+                fresh = await apply_tracked(conn, self._handler, events, records, also=self._progress)
                 crash_point("consumer.before_commit")
             crash_point("consumer.after_commit")
         telemetry.events_consumed.add(fresh, {"service": self._service, "consumer": self._handler.consumer_name})

@@ -2,7 +2,8 @@
 
 Why faust here and how its traps are avoided (see ``docs/decisions.md``):
 
-- agents read in batches with ``take_events`` (per-event agents are ~10x slower);
+- agents read in batches (per-event agents are ~10x slower), taken as soon as the agent is
+  free rather than after faust's ``take_events`` window (see ``faust_batches``);
 - ``concurrency=1`` per agent: higher concurrency commits past in-flight messages;
 - faust acks a batch when the agent asks for the next one, and would also ack a batch
   whose agent raised. The agent therefore never raises: ``TrackingConsumer.process``
@@ -36,6 +37,7 @@ from downtown_events.envelope import InvalidEnvelope
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.failures import ConsumerHalted
+from downtown_events.runtime.faust_batches import ready_batches
 from downtown_events.runtime.health import Readiness, halted_consumers
 from downtown_events.runtime.live_figures import CHANGELOG_CONFIG, KEPT, WINDOW, LiveFigure, counted_once, table_key
 from downtown_events.runtime.live_figures import page as live_figures_page
@@ -76,7 +78,8 @@ class Subscription:
     consumer: Callable[[], Awaitable[TrackingConsumer]]
     name: str
     batch_size: int = 1000
-    batch_within_seconds: float = 0.05
+    linger_seconds: float = 0.0
+    """How long a batch waits after its first event for more (see ``faust_batches``)."""
 
 
 def build_worker_app(
@@ -138,9 +141,7 @@ def _add_agent(app: faust.App, subscription: Subscription) -> None:
     )
 
     async def agent(stream: faust.StreamT[Any]) -> None:
-        async for events in stream.take_events(  # type: ignore[attr-defined]  # missing from faust's stubs
-            subscription.batch_size, within=subscription.batch_within_seconds
-        ):
+        async for events in ready_batches(stream, subscription.batch_size, linger_seconds=subscription.linger_seconds):
             await _process_until_done(subscription, [_record(event.message) for event in events])
             _report_lag(app, subscription.name, events[-1].message)
 

@@ -43,6 +43,10 @@ from downtown_events.topics import dead_letter_topic, events_topic
 T = TypeVar("T")
 PROJECTION_BATCH = 1000
 """Records per transaction at most for a projection: a catch-up writes rows in bulk."""
+PROJECTION_LINGER_SECONDS = 0.05
+"""How long a projection's batch waits after its first event for more: a read model is
+read, never waited on by the next step of a flow, so it trades a moment's staleness for
+fewer transactions. A reaction does not wait: each step of a saga would add it."""
 HandlerFactory = Callable[[Pool, ServiceSettings], EventHandler]
 """How the worker gets a consumer's handler once its pool is open (most just return theirs)."""
 
@@ -132,7 +136,11 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
     producer = Lazy(start_producer, close=lambda started: started.stop())
 
     def subscriptions(
-        name: str, make: HandlerFactory, sources: Sequence[str], batch_size: int = PROJECTION_BATCH
+        name: str,
+        make: HandlerFactory,
+        sources: Sequence[str],
+        batch_size: int = PROJECTION_BATCH,
+        linger_seconds: float = PROJECTION_LINGER_SECONDS,
     ) -> list[Subscription]:
         """One agent per topic read; they share one consumer (one tracking, one lock)."""
 
@@ -148,7 +156,13 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         consumer = Lazy(build)
         topics = service.topics_of(settings.town, sources)
         return [
-            Subscription(topic, consumer, name=f"{name}@{topic}" if len(topics) > 1 else name, batch_size=batch_size)
+            Subscription(
+                topic,
+                consumer,
+                name=f"{name}@{topic}" if len(topics) > 1 else name,
+                batch_size=batch_size,
+                linger_seconds=linger_seconds,
+            )
             for topic in topics
         ]
 
@@ -188,7 +202,9 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         if reaction.from_store:
             feeds.append(store_feed(reaction.consumer_name, reaction.handler))
         else:
-            agents += subscriptions(reaction.consumer_name, reaction.handler, reaction.sources, reaction.batch_size)
+            agents += subscriptions(
+                reaction.consumer_name, reaction.handler, reaction.sources, reaction.batch_size, linger_seconds=0.0
+            )
 
     async def relay(stop: asyncio.Event) -> None:
         await OutboxRelay(await pool(), await producer(), town=settings.town, service=service.name).run(stop)

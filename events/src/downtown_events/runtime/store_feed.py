@@ -179,13 +179,20 @@ class StoreFeed:
         self._reader = reader
         self._idle_poll_seconds = idle_poll_seconds
         self._lock_key = advisory_key(f"feed:{consumer_name}")
+        self._cursor: StorePosition | None = None
+        """The saved checkpoint as this feed last read or saved it (None: read it again).
+        Only the feed leading (holding the lock) saves it, so it need not be read per batch."""
 
     async def feed_once(self) -> int:
         """Apply the next batch, if any; return how many events it held."""
         async with self._pool.connection() as conn:
-            batch = await self._reader.read(conn, await checkpoint(conn, self._consumer_name))
+            if self._cursor is None:
+                self._cursor = await checkpoint(conn, self._consumer_name)
+            batch = await self._reader.read(conn, self._cursor)
         if batch.records:
-            await self._consumer.process(batch.records)  # saves the checkpoint as it applies
+            self._cursor = None  # until the batch is applied (and the checkpoint saved with it)
+            await self._consumer.process(batch.records)
+            self._cursor = batch.last
         return len(batch.records)
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -17,6 +17,12 @@ class CatalogReplica(Protocol):
 
     async def merchants(self, merchant_ids: Iterable[UUID]) -> dict[UUID, MerchantFacts]: ...
 
+    async def facts(
+        self, offer_ids: Iterable[UUID], merchant_ids: Iterable[UUID]
+    ) -> tuple[dict[UUID, OfferFacts], dict[UUID, MerchantFacts]]:
+        """``offers`` and ``merchants`` at once (a checkout needs both)."""
+        ...
+
     async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None: ...
 
 

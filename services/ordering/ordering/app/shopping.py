@@ -17,7 +17,7 @@ from downtown_events.ordering import TimeSlot
 from downtown_events.runtime.commands import execute
 from downtown_events.runtime.idempotency import created_id, ensure_same_request, fingerprint, fingerprint_metadata
 from downtown_events.runtime.principal import Principal
-from downtown_events.runtime.store import ConcurrencyConflict
+from downtown_events.runtime.store import Append, ConcurrencyConflict
 from ordering.app.context import Context, basket_of, order_of, token_hash
 from ordering.app.ports import CatalogReplica
 from ordering.domain import basket as baskets
@@ -140,15 +140,22 @@ class ShoppingHandlers:
         customer: CustomerDetails,
         choices: dict[UUID, MerchantChoice],
         idempotency_key: str | None,
+        *,
+        read: Basket | None = None,
     ) -> CheckedOut:
         """One order per merchant of the basket, all or none. Repeating a checkout (a lost
         answer, the same Idempotency-Key and request) answers its orders again — without the
         guest's link token; another request with that key is refused, as is a second checkout
         under another key. Of checkouts racing for one basket exactly one wins: the basket's
-        ``BasketCheckedOut`` is appended at the version the checkout was decided on."""
+        ``BasketCheckedOut`` is appended at the version the checkout was decided on.
+
+        ``read`` is the basket as the caller has just read it for this key (the route does,
+        to refuse a stranger before taking the request's lease): decided on as it is, since
+        if it changed meanwhile the append at its version is refused and the basket read again.
+        """
         checkout_id = created_id(f"checkout:{basket_id}", idempotency_key)
         request = fingerprint((basket_id, customer, choices))
-        basket = await self.basket(basket_id, key)
+        basket = read if read is not None else await self.basket(basket_id, key)
         if not basket.checked_out:
             try:
                 return await self._check_out(basket, key, checkout_id, customer, choices, request)
@@ -174,9 +181,10 @@ class ShoppingHandlers:
         guest = key.account_id is None
         token = self._context.guest_token(checkout_id) if guest else None
         customer = replace(customer, account_id=key.account_id, guest_token_hash=token_hash(token) if token else None)
+        # The lines name their merchants: both are asked for at once (an offer that moved to
+        # another merchant is refused by the decision whatever that merchant's facts).
         offer_ids = {line.offer_id for line in basket.lines.values()}
-        offers = await self._replica.offers(offer_ids)
-        merchants = await self._replica.merchants({offer.merchant_id for offer in offers.values()} | set(choices))
+        offers, merchants = await self._replica.facts(offer_ids, set(basket.merchant_ids) | set(choices))
         decision = checkout.check_out(
             basket,
             checkout_id=checkout_id,
@@ -248,16 +256,12 @@ class ShoppingHandlers:
         return CheckedOut(checkout_id, await self._orders([event.order_id for event in entered]), None, False)
 
     async def _append(self, appends: list[StreamAppend], request: str) -> None:
-        """Every stream at the version its decision was made on, in one unit of work."""
-        async with self._store.unit_of_work() as unit:
-            for append in appends:
-                if append.events:
-                    await unit.append(
-                        str(append.stream_id),
-                        append.expected_version,
-                        list(append.events),
-                        fingerprint_metadata(request),
-                    )
+        """Every stream at the version its decision was made on, all or none: a conflict
+        on any (a rival checkout's basket) is the whole checkout's."""
+        metadata = fingerprint_metadata(request)
+        await self._store.append_together(
+            [Append(str(append.stream_id), append.expected_version, append.events, metadata) for append in appends]
+        )
 
     async def _orders(self, order_ids: list[UUID] | tuple[UUID, ...]) -> list[Order]:
         found = []

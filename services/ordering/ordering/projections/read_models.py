@@ -21,53 +21,71 @@ def _windows(raw: Any) -> tuple[TimeWindow, ...]:
     )
 
 
+_OFFERS = (
+    f"SELECT o.*, m.video_consultation_url IS NOT NULL AS video FROM {OFFERS.name} o "
+    f"LEFT JOIN {MERCHANTS.name} m USING (merchant_id) WHERE o.offer_id = ANY(%s::uuid[])"
+)
+_MERCHANTS = f"SELECT * FROM {MERCHANTS.name} WHERE merchant_id = ANY(%s::uuid[]) AND name IS NOT NULL"
+
+
+def _offer(row: dict[str, Any]) -> OfferFacts:
+    return OfferFacts(
+        offer_id=row["offer_id"],
+        merchant_id=row["merchant_id"],
+        kind=row["kind"],
+        title=row["title"],
+        price_cents=int(row["price_cents"]),
+        stock=row["stock"],
+        withdrawn=bool(row["withdrawn"]),
+        category=row["category"] or "",
+        duration_minutes=row["duration_minutes"],
+        weekly_availability=_windows(row["weekly_availability"]),
+        video_consultation=bool(row["video"]) and row["kind"] == "service",
+    )
+
+
 class PostgresCatalogReplica:
     def __init__(self, pool: Pool, *, vat_by_category: dict[str, int]) -> None:
         self._pool = pool
         self._vat = vat_by_category
 
     async def offers(self, offer_ids: Iterable[UUID]) -> dict[UUID, OfferFacts]:
-        query = (
-            f"SELECT o.*, m.video_consultation_url IS NOT NULL AS video FROM {OFFERS.name} o "
-            f"LEFT JOIN {MERCHANTS.name} m USING (merchant_id) WHERE o.offer_id = ANY(%s::uuid[])"
-        )
         async with self._pool.connection() as conn:
-            rows = await (await conn.execute(query, (list(offer_ids),))).fetchall()
-        return {
-            row["offer_id"]: OfferFacts(
-                offer_id=row["offer_id"],
-                merchant_id=row["merchant_id"],
-                kind=row["kind"],
-                title=row["title"],
-                price_cents=int(row["price_cents"]),
-                stock=row["stock"],
-                withdrawn=bool(row["withdrawn"]),
-                category=row["category"] or "",
-                duration_minutes=row["duration_minutes"],
-                weekly_availability=_windows(row["weekly_availability"]),
-                video_consultation=bool(row["video"]) and row["kind"] == "service",
-            )
-            for row in rows
-        }
+            rows = await (await conn.execute(_OFFERS, (list(offer_ids),))).fetchall()
+        return {row["offer_id"]: _offer(row) for row in rows}
 
     async def merchants(self, merchant_ids: Iterable[UUID]) -> dict[UUID, MerchantFacts]:
-        query = f"SELECT * FROM {MERCHANTS.name} WHERE merchant_id = ANY(%s::uuid[]) AND name IS NOT NULL"
         async with self._pool.connection() as conn:
-            rows = await (await conn.execute(query, (list(merchant_ids),))).fetchall()
-        return {
-            row["merchant_id"]: MerchantFacts(
-                merchant_id=row["merchant_id"],
-                name=row["name"],
-                category=row["category"] or "",
-                suspended=bool(row["suspended"]),
-                closed=bool(row["closed"]),
-                offers_delivery=bool(row["offers_delivery"]),
-                offers_pickup=bool(row["offers_pickup"]),
-                opening_hours=_windows(row["opening_hours"]),
-                vat_percent_by_category={k: v for k, v in self._vat.items() if k},
-            )
-            for row in rows
-        }
+            rows = await (await conn.execute(_MERCHANTS, (list(merchant_ids),))).fetchall()
+        return {row["merchant_id"]: self._merchant(row) for row in rows}
+
+    async def facts(
+        self, offer_ids: Iterable[UUID], merchant_ids: Iterable[UUID]
+    ) -> tuple[dict[UUID, OfferFacts], dict[UUID, MerchantFacts]]:
+        """Offers and merchants on one connection, both queries sent before either answer
+        is awaited: one round trip where :meth:`offers` then :meth:`merchants` take two."""
+        async with self._pool.connection() as conn:
+            async with conn.pipeline():
+                offers = await conn.execute(_OFFERS, (list(offer_ids),))
+                merchants = await conn.execute(_MERCHANTS, (list(merchant_ids),))
+            offer_rows, merchant_rows = await offers.fetchall(), await merchants.fetchall()
+        return (
+            {row["offer_id"]: _offer(row) for row in offer_rows},
+            {row["merchant_id"]: self._merchant(row) for row in merchant_rows},
+        )
+
+    def _merchant(self, row: dict[str, Any]) -> MerchantFacts:
+        return MerchantFacts(
+            merchant_id=row["merchant_id"],
+            name=row["name"],
+            category=row["category"] or "",
+            suspended=bool(row["suspended"]),
+            closed=bool(row["closed"]),
+            offers_delivery=bool(row["offers_delivery"]),
+            offers_pickup=bool(row["offers_pickup"]),
+            opening_hours=_windows(row["opening_hours"]),
+            vat_percent_by_category={k: v for k, v in self._vat.items() if k},
+        )
 
     async def merchant_row(self, merchant_id: UUID) -> dict[str, Any] | None:
         async with self._pool.connection() as conn:

@@ -107,7 +107,8 @@ def test_a_reused_key_for_another_merchant_is_refused_and_joins_no_orders(orderi
     assert refused.json()["title"] == "Idempotency-Key reused"
     assert town_rows(town, "SELECT 1 FROM ordering_orders WHERE merchant_id = %s", (second.merchant_id,)) == []
     again = assisted(first.merchant_id, first.offers["Forelle"], "Kunde")  # the first request, repeated
-    assert again.status_code == 200 and again.json()["orders"] == made.json()["orders"]
+    assert again.status_code == 200  # the same orders (as they are now: the saga goes on meanwhile)
+    assert [o["order_id"] for o in again.json()["orders"]] == [o["order_id"] for o in made.json()["orders"]]
 
 
 @pytest.mark.skipif(not OWN_STACK, reason="crashes PostgreSQL: only on the stack `make test` started")

@@ -90,10 +90,10 @@ async def check_out(
     orders (200), without the guest's order token."""
     key = BasketKey.of(caller, token)
     choices = {merchant_id: choice.choice() for merchant_id, choice in body.merchants.items()}
-    await container.handlers.shopping.basket(basket_id, key)  # a stranger's guess takes no lease: 404 first
+    basket = await container.handlers.shopping.basket(basket_id, key)  # a stranger's guess takes no lease: 404
     async with one_at_a_time(container.pool, f"checkout:{basket_id}", idempotency_key):
         done = await container.handlers.shopping.check_out(
-            basket_id, key, body.customer.details(), choices, idempotency_key
+            basket_id, key, body.customer.details(), choices, idempotency_key, read=basket
         )
     if not done.created:
         response.status_code = status.HTTP_200_OK
