@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row
@@ -41,6 +42,19 @@ async def open_pool(
     API answers with 503 and ``Retry-After``.
     """
     kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
+    opened: list[Pool] = []
+
+    async def check(conn: Connection) -> None:
+        try:
+            await _alive(conn)
+        except psycopg.Error:
+            # One dead connection means the server went away and came back: its idle siblings
+            # are dead too. psycopg_pool would try them one by one, sleeping 1, 2, 4, 8 s between
+            # (its backoff), so a request after a restart waited past its timeout; the pool's
+            # own check of every idle connection replaces them all now, each failing at once.
+            await opened[0].check()
+            raise
+
     pool = AsyncConnectionPool(
         database_url,
         connection_class=Connection,
@@ -49,10 +63,11 @@ async def open_pool(
         name=name,
         open=False,
         kwargs=kwargs,
-        check=_alive,
+        check=check,
         timeout=wait_seconds,
         max_waiting=max_waiting,
     )
+    opened.append(pool)
     await pool.open(wait=True, timeout=30)
     return pool
 
