@@ -202,6 +202,28 @@ class MerchantReinstated(CatalogEvent):
 
 
 @registry.register
+class MerchantApproved(CatalogEvent):
+    """The town's association vouches for the merchant: from now on it may act with money
+    (sell vouchers and take cash for them, join the town voucher, redeem vouchers, issue
+    invoices). Registration is open to anyone; this is the association's decision."""
+
+    event_name: ClassVar[str] = "MerchantApproved"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+
+
+@registry.register
+class MerchantApprovalWithdrawn(CatalogEvent):
+    """The association no longer vouches for the merchant: it acts with money no more (its
+    listing stays, unless it is also suspended)."""
+
+    event_name: ClassVar[str] = "MerchantApprovalWithdrawn"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+    reason: EventLine = Field(min_length=1, max_length=500)
+
+
+@registry.register
 class MerchantTokensRevoked(CatalogEvent):
     """Every token of the merchant issued before ``revoked_at`` is void, in every service:
     the association replaced a lost or stolen one."""

@@ -109,12 +109,20 @@ class SuspensionIn(Request):
     reason: SingleLine = Field(min_length=1, max_length=500)
 
 
+class ApprovalWithdrawalIn(Request):
+    reason: SingleLine = Field(min_length=1, max_length=500)
+
+
 class MerchantOut(BaseModel):
     merchant_id: UUID
     profile: MerchantProfile
     opening_hours: list[TimeWindow]
     closed: bool
     suspended: bool
+    approved: bool = Field(
+        description="the town's association vouches for this merchant: it may sell and redeem vouchers, "
+        "take cash for them and issue invoices; registration alone does not allow that"
+    )
     version: int
 
     @classmethod
@@ -125,6 +133,7 @@ class MerchantOut(BaseModel):
             opening_hours=list(merchant.opening_hours),
             closed=merchant.closed,
             suspended=merchant.suspended,
+            approved=merchant.approved,
             version=merchant.version,
         )
 

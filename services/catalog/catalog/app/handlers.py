@@ -106,6 +106,15 @@ class CatalogHandlers:
         principal.association()
         return await self._merchant_change(merchant_id, merchants.reinstate)
 
+    async def approve_merchant(self, principal: Principal, merchant_id: UUID) -> Merchant:
+        """The association vouches for a merchant: it may act with money from now on."""
+        principal.association()
+        return await self._merchant_change(merchant_id, merchants.approve)
+
+    async def withdraw_approval(self, principal: Principal, merchant_id: UUID, reason: str) -> Merchant:
+        principal.association()
+        return await self._merchant_change(merchant_id, lambda s: merchants.withdraw_approval(s, reason))
+
     async def replace_merchant_tokens(self, principal: Principal, merchant_id: UUID, now: datetime) -> Merchant:
         """A merchant who lost a token asks the association, which knows them, for a new one;
         every token issued before ``now`` stops working, in every service."""

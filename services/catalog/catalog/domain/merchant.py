@@ -14,6 +14,8 @@ from uuid import UUID
 
 from catalog.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound
 from downtown_events.catalog import (
+    MerchantApprovalWithdrawn,
+    MerchantApproved,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -35,6 +37,8 @@ class Merchant:
     opening_hours: tuple[TimeWindow, ...] = ()
     closed: bool = False
     suspended: bool = False
+    approved: bool = False
+    """Vouched for by the association: may act with money (vouchers, cash, invoices)."""
     tokens_valid_after: datetime | None = None
     version: int = 0
 
@@ -59,6 +63,10 @@ def evolve(state: Merchant | None, event: IntegrationEvent) -> Merchant:
             return replace(state, suspended=True)
         case MerchantReinstated():
             return replace(state, suspended=False)
+        case MerchantApproved():
+            return replace(state, approved=True)
+        case MerchantApprovalWithdrawn():
+            return replace(state, approved=False)
         case MerchantTokensRevoked(revoked_at=revoked_at):
             return replace(state, tokens_valid_after=revoked_at)
     return state
@@ -126,6 +134,20 @@ def suspend(state: Merchant | None, reason: str) -> list[IntegrationEvent]:
 def reinstate(state: Merchant | None) -> list[IntegrationEvent]:
     merchant = ensure_exists(state)
     return [MerchantReinstated(merchant_id=merchant.merchant_id)] if merchant.suspended else []
+
+
+def approve(state: Merchant | None) -> list[IntegrationEvent]:
+    """The association vouches for the merchant; approving twice changes nothing."""
+    merchant = ensure_exists(state)
+    return [] if merchant.approved else [MerchantApproved(merchant_id=merchant.merchant_id)]
+
+
+def withdraw_approval(state: Merchant | None, reason: str) -> list[IntegrationEvent]:
+    """The association stops vouching for the merchant; withdrawing twice changes nothing."""
+    merchant = ensure_exists(state)
+    if not merchant.approved:
+        return []
+    return [MerchantApprovalWithdrawn(merchant_id=merchant.merchant_id, reason=reason)]
 
 
 def revoke_tokens(state: Merchant | None, at: datetime) -> list[IntegrationEvent]:

@@ -11,6 +11,8 @@ from catalog.domain import merchant
 from catalog.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound
 from downtown_events.catalog import (
     Address,
+    MerchantApprovalWithdrawn,
+    MerchantApproved,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -92,3 +94,19 @@ def test_a_suspended_merchant_may_not_sell_until_reinstated() -> None:
     (reinstated,) = merchant.reinstate(state)
     assert isinstance(reinstated, MerchantReinstated)
     assert merchant.ensure_not_suspended(merchant.evolve(state, reinstated)).merchant_id == MERCHANT_ID
+
+
+def test_a_registered_merchant_is_not_approved_until_the_association_says_so() -> None:
+    """Registration is open to anyone; acting with money needs the association's approval."""
+    state = registered()
+    assert not state.approved
+    (approved,) = merchant.approve(state)
+    assert approved == MerchantApproved(merchant_id=MERCHANT_ID)
+    state = merchant.evolve(state, approved)
+    assert state.approved and merchant.approve(state) == []  # approving twice changes nothing
+    (withdrawn,) = merchant.withdraw_approval(state, "Kassenprüfung offen")
+    assert withdrawn == MerchantApprovalWithdrawn(merchant_id=MERCHANT_ID, reason="Kassenprüfung offen")
+    state = merchant.evolve(state, withdrawn)
+    assert not state.approved and merchant.withdraw_approval(state, "again") == []
+    with pytest.raises(NotFound):
+        merchant.approve(None)

@@ -1,6 +1,7 @@
 """Merchants: register (get a token), keep the profile and hours current, close for a while.
 
-The association's suspension lives here too: it is a change of a merchant.
+The association's decisions live here too — approval (acting with money) and suspension (off
+the high street): they are changes of a merchant.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Response, status
 
 from catalog.api.deps import Caller, Container, Handlers, IdempotencyKey
 from catalog.api.schemas import (
+    ApprovalWithdrawalIn,
     ClosingIn,
     MerchantOut,
     MerchantRegistration,
@@ -85,6 +87,22 @@ async def suspend_merchant(merchant_id: UUID, body: SuspensionIn, caller: Caller
 @router.delete("/{merchant_id}/suspension", response_model=MerchantOut)
 async def reinstate_merchant(merchant_id: UUID, caller: Caller, handlers: Handlers) -> MerchantOut:
     return MerchantOut.of(await handlers.reinstate_merchant(caller, merchant_id))
+
+
+@router.post("/{merchant_id}/approval", response_model=MerchantOut)
+async def approve_merchant(merchant_id: UUID, caller: Caller, handlers: Handlers) -> MerchantOut:
+    """The association vouches for a merchant (association token only): from now on it may act
+    with money — sell and redeem vouchers, take cash for them, join the town voucher, issue
+    invoices. Registering alone allows none of that."""
+    return MerchantOut.of(await handlers.approve_merchant(caller, merchant_id))
+
+
+@router.delete("/{merchant_id}/approval", response_model=MerchantOut)
+async def withdraw_approval(
+    merchant_id: UUID, body: ApprovalWithdrawalIn, caller: Caller, handlers: Handlers
+) -> MerchantOut:
+    """The association no longer vouches for a merchant: it acts with money no more."""
+    return MerchantOut.of(await handlers.withdraw_approval(caller, merchant_id, body.reason))
 
 
 @router.post("/{merchant_id}/tokens", status_code=status.HTTP_201_CREATED, response_model=MerchantToken)
