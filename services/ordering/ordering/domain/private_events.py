@@ -17,8 +17,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, model_validator
 
 from downtown_events.catalog import EMAIL_PATTERN, Address
-from downtown_events.contract import PrivateEvent, registry
-from downtown_events.ordering import OfferKind, TimeSlot
+from downtown_events.contract import PrivateEvent, ValueObject, registry
+from downtown_events.ordering import OfferKind, PaymentMethod, TimeSlot, VatAmount
 from downtown_events.text import EventEmail, EventLine
 
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -181,6 +181,65 @@ class InvoiceNumberTaken(OrderingPrivateEvent):
     taken_on: date
 
 
+TaxNumberKind = Literal["vat_id", "tax_number"]
+"""A VAT id (USt-IdNr., "DE123456789") or a tax office's Steuernummer ("12/345/67890")."""
+
+
+class InvoiceParty(ValueObject):
+    """Who an invoice is from or to, as it names them (§ 14 Abs. 4 Nr. 1 and 2 UStG): the
+    merchant with its tax number or VAT id, the customer without."""
+
+    name: EventLine = Field(min_length=1, max_length=120)
+    address: Address
+    tax_number: EventLine | None = Field(default=None, max_length=20)
+    tax_number_kind: TaxNumberKind | None = None
+
+
+class InvoiceLine(ValueObject):
+    """One line as the invoice prints it: prices include VAT, as the shop showed them."""
+
+    title: EventLine = Field(min_length=1, max_length=120)
+    quantity: int = Field(ge=1, le=999)
+    unit_gross_cents: int = Field(ge=0)
+    gross_cents: int = Field(ge=0)
+    vat_rate_percent: int = Field(ge=0, le=100)
+
+
+class InvoiceDocument(ValueObject):
+    """Everything an invoice says, as it said it the day it was issued. The PDF is drawn
+    from this alone, so a later change of the shop's name, address or tax number, of the
+    customer's address or of the town's standard VAT rate never changes an issued invoice."""
+
+    number: EventLine = Field(min_length=1, max_length=40)
+    issued_on: date
+    supplied_on: date | None = Field(default=None, description="None: supplied on the day of issue")
+    seller: InvoiceParty
+    buyer: InvoiceParty
+    lines: tuple[InvoiceLine, ...] = Field(min_length=1, max_length=100)
+    delivery_fee_cents: int = Field(default=0, ge=0)
+    delivery_fee_vat_percent: int | None = Field(default=None, ge=0, le=100)
+    vat: tuple[VatAmount, ...]
+    net_cents: int = Field(ge=0)
+    vat_cents: int = Field(ge=0)
+    gross_cents: int = Field(ge=0)
+    voucher_cents: int = Field(default=0, ge=0)
+    due_cents: int = Field(ge=0)
+    payment_method: PaymentMethod
+
+
+@registry.register
+class InvoiceParticularsRecorded(OrderingPrivateEvent):
+    """The particulars of the order's invoice, fixed when it is issued: appended to the
+    order's stream with its ``InvoiceIssued`` (and the number's ``InvoiceNumberTaken``) in
+    one unit of work. Private because it names the customer and their address."""
+
+    event_name: ClassVar[str] = "InvoiceParticularsRecorded"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    merchant_id: UUID
+    document: InvoiceDocument
+
+
 # --- customer accounts -------------------------------------------------------------------
 
 
@@ -210,7 +269,8 @@ class SignInLinkIssued(OrderingPrivateEvent):
 
 @registry.register
 class SignInLinkUsed(OrderingPrivateEvent):
-    """The link signed the customer in; it opens nothing any more."""
+    """The link signed the customer in; it opens nothing any more, and neither does any link
+    issued before it that was still open (the newest one used is the one that counts)."""
 
     event_name: ClassVar[str] = "SignInLinkUsed"
     schema_version: ClassVar[int] = 1
@@ -219,6 +279,36 @@ class SignInLinkUsed(OrderingPrivateEvent):
     used_at: AwareDatetime
 
 
+@registry.register
+class CustomerSignedOut(OrderingPrivateEvent):
+    """The customer signed out on one device: that customer token (by its id) is refused
+    from now on, however long it had left to live."""
+
+    event_name: ClassVar[str] = "CustomerSignedOut"
+    schema_version: ClassVar[int] = 1
+    account_id: UUID
+    token_id: UUID
+    token_issued_at: AwareDatetime
+    signed_out_at: AwareDatetime
+
+
+@registry.register
+class CustomerSignedOutEverywhere(OrderingPrivateEvent):
+    """The customer signed out everywhere (a lost phone, a shared computer): every customer
+    token issued until ``signed_out_at`` is refused; signing in again gives a new one."""
+
+    event_name: ClassVar[str] = "CustomerSignedOutEverywhere"
+    schema_version: ClassVar[int] = 1
+    account_id: UUID
+    signed_out_at: AwareDatetime
+
+
 ORDER_PRIVATE_EVENTS = (OrderCustomerRecorded, MeetingLinkAssigned)
 BASKET_EVENTS = (BasketOpened, BasketLinePut, BasketLineRemoved, BasketCheckedOut)
-ACCOUNT_EVENTS = (CustomerAccountOpened, SignInLinkIssued, SignInLinkUsed)
+ACCOUNT_EVENTS = (
+    CustomerAccountOpened,
+    SignInLinkIssued,
+    SignInLinkUsed,
+    CustomerSignedOut,
+    CustomerSignedOutEverywhere,
+)
