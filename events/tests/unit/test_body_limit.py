@@ -1,11 +1,22 @@
-"""The body limit counts the bytes that arrive, whatever the headers claim."""
+"""The body limit counts the bytes that arrive, whatever the headers claim, and gives up on
+a body that does not arrive in time."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
-from downtown_events.runtime.http.body_limit import BodySizeLimit, Message, Receive, RouteLimit, Scope, Send
+from downtown_events.runtime.http.body_limit import (
+    BodyDeadline,
+    BodySizeLimit,
+    Message,
+    Receive,
+    RouteLimit,
+    Scope,
+    Send,
+)
 
 
 def http_scope(
@@ -132,3 +143,137 @@ async def test_the_rest_of_a_refused_body_is_read_and_discarded_before_the_answe
     await BodySizeLimit(reading_app, default_bytes=1024)(http_scope(), counting, answer)
     assert answer.status == 413
     assert sum(consumed) == 6000 and consumed[-1] == 0  # read to the end, then answered
+
+
+# --- the deadline: no real sleep of a real deadline, just deadlines made tiny ----------------
+
+
+def stalling(*parts: bytes) -> tuple[Receive, list[int]]:
+    """A client that sends ``parts`` and then nothing more, never finishing its body (as one
+    holding a connection does); also the sizes the app was given."""
+    given: list[int] = []
+    queue = list(parts)
+
+    async def receive() -> Message:
+        if queue:
+            part = queue.pop(0)
+            given.append(len(part))
+            return {"type": "http.request", "body": part, "more_body": True}
+        await asyncio.Event().wait()  # nothing ever comes
+        raise AssertionError("unreachable")
+
+    return receive, given
+
+
+def trickling(total: int, pause: float) -> tuple[Receive, list[int]]:
+    """A client sending ``total`` bytes one at a time, ``pause`` seconds apart."""
+    given: list[int] = []
+
+    async def receive() -> Message:
+        await asyncio.sleep(pause)
+        given.append(1)
+        return {"type": "http.request", "body": b"x", "more_body": len(given) < total}
+
+    return receive, given
+
+
+def too_slow(answer: Answer) -> None:
+    assert answer.status == 408, answer.messages
+    assert answer.body["status"] == 408 and answer.body["title"] == "Request too slow"
+    assert "did not arrive in time" in answer.body["detail"]
+    headers = answer.messages[0]["headers"]
+    assert (b"connection", b"close") in headers and (b"content-type", b"application/problem+json") in headers
+
+
+async def test_a_body_that_stops_arriving_gets_408_at_its_deadline() -> None:
+    receive, given = stalling(b'{"code": "', b"AB")
+    answer = Answer()
+    limited = BodySizeLimit(reading_app, default_bytes=1024, deadline=BodyDeadline(0.05, 1_000_000))
+    await asyncio.wait_for(limited(http_scope(), receive, answer), timeout=30)
+    too_slow(answer)
+    assert given == [10, 2]
+
+
+async def test_a_body_that_never_starts_gets_408_too() -> None:
+    receive, given = stalling()
+    answer = Answer()
+    limited = BodySizeLimit(reading_app, default_bytes=1024, deadline=BodyDeadline(0.02, 1_000_000))
+    await asyncio.wait_for(limited(http_scope(), receive, answer), timeout=30)
+    too_slow(answer)
+    assert given == []
+
+
+async def test_a_body_trickled_a_byte_at_a_time_is_cut_off() -> None:
+    """Each byte earns a microsecond; the body would need ten seconds of pauses."""
+    receive, given = trickling(10_000, pause=0.001)
+    answer = Answer()
+    limited = BodySizeLimit(reading_app, default_bytes=64 * 1024, deadline=BodyDeadline(0.05, 1_000_000))
+    await asyncio.wait_for(limited(http_scope(), receive, answer), timeout=30)
+    too_slow(answer)
+    assert 0 < len(given) < 10_000
+
+
+async def test_bytes_received_earn_time_at_the_slowest_rate_allowed() -> None:
+    """Never sooner than the deadline: 0.05 s, plus 500 bytes at 5000 bytes/s (0.1 s)."""
+    receive, _ = stalling(b"x" * 500)
+    answer = Answer()
+    limited = BodySizeLimit(reading_app, default_bytes=1024, deadline=BodyDeadline(0.05, 5000))
+    started = time.monotonic()
+    await asyncio.wait_for(limited(http_scope(), receive, answer), timeout=30)
+    too_slow(answer)
+    assert time.monotonic() - started >= 0.15
+
+
+async def test_the_app_that_lets_the_timeout_escape_still_answers_408() -> None:
+    async def careless_app(scope: Scope, receive: Receive, send: Send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+
+    receive, _ = stalling(b"x")
+    answer = Answer()
+    await BodySizeLimit(careless_app, default_bytes=10, deadline=BodyDeadline(0.02, 1000))(
+        http_scope(), receive, answer
+    )
+    too_slow(answer)
+
+
+async def test_the_clock_starts_when_the_app_first_reads() -> None:
+    """A route that waits for a slot before it reads (a photo upload) spends none of the
+    client's time: the body was there all along."""
+
+    async def waiting_app(scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.sleep(0.05)
+        await reading_app(scope, receive, send)
+
+    answer = Answer()
+    limited = BodySizeLimit(waiting_app, default_bytes=1024, deadline=BodyDeadline(0.01, 1_000_000))
+    await limited(http_scope(), chunks(), answer)
+    assert (answer.status, answer.body) == (200, {"size": 0})
+
+
+async def test_after_the_body_the_app_may_wait_for_a_disconnect_as_long_as_it_likes() -> None:
+    """Once the body is whole, a later ``receive`` only tells of a disconnect (a streaming
+    answer listens for it): no deadline applies to it."""
+    body: list[Message] = [{"type": "http.request", "body": b"{}", "more_body": False}]
+    hung_up = asyncio.Event()
+
+    async def receive() -> Message:
+        if body:
+            return body.pop()
+        await hung_up.wait()
+        return {"type": "http.disconnect"}
+
+    async def listening_app(scope: Scope, receive: Receive, send: Send) -> None:
+        assert (await receive())["body"] == b"{}"
+        listener = asyncio.ensure_future(receive())
+        await asyncio.sleep(0.05)  # five times the deadline
+        hung_up.set()
+        assert (await listener)["type"] == "http.disconnect"
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    answer = Answer()
+    await BodySizeLimit(listening_app, default_bytes=1024, deadline=BodyDeadline(0.01, 1_000_000))(
+        http_scope(), receive, answer
+    )
+    assert answer.status == 204

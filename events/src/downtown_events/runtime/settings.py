@@ -47,6 +47,31 @@ class ServiceSettings(RuntimeSettings):
     the public keys of the services that mint tokens)."""
 
     http_port: int = 8000
+    trusted_proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="proxies in front of the API that each append the address they saw to X-Forwarded-For "
+        "(Kubernetes: 1, the ingress controller); 0 ignores the header: the socket's peer is the client",
+    )
+    http_body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="how long a request body may take to arrive (408 after that), besides the time its size "
+        "needs at http_body_min_bytes_per_second: a body trickled in a byte at a time holds no connection",
+    )
+    http_body_min_bytes_per_second: int = Field(
+        default=16 * 1024,
+        ge=1,
+        description="the slowest upload the deadline allows for: each byte received extends it by 1/this seconds "
+        "(a 15 MB photo over a 128 kbit/s uplink still arrives)",
+    )
+    http_keep_alive_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="how long an idle connection is kept open for the next request; behind a proxy that keeps "
+        "connections to the API, longer than its idle timeout (ingress-nginx: 60 s), so the proxy closes first",
+    )
     worker_port: int = 6066
     worker_data_dir: Path = Path(".downtown/worker-data")
     town_name: str = Field(default="", description="the town's name as people write it; default: the town id")

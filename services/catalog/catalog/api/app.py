@@ -17,6 +17,7 @@ def create_app(settings: CatalogSettings) -> FastAPI:
         title=f"Downtown catalog — {settings.town}",
         description="Merchants, their offers and the town catalog and directory. "
         "Merchant calls need `Authorization: Bearer <merchant token>` (from registration).",
+        settings=settings,
         open_container=lambda: build_api(settings),
         routers=[module.router for module in (merchants, offers, town, photos)],
         problems=CATALOG_PROBLEMS,

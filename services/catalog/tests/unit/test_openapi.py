@@ -20,7 +20,7 @@ def statuses(document: dict[str, Any], method: str, path: str) -> set[str]:
 
 
 def test_each_operation_documents_the_problems_it_can_answer(document: dict[str, Any]) -> None:
-    problems = {"400", "401", "403", "409", "413", "422", "503"}  # 503: the database away, the pool full
+    problems = {"400", "401", "403", "408", "409", "413", "422", "503"}  # 503: the database away, the pool full
     assert statuses(document, "post", "/offers/products") == {"200", "201", *problems}
     assert statuses(document, "put", "/offers/{offer_id}/price") == {"200", "404", *problems}
     assert statuses(document, "get", "/catalog") == {"200", "422", "503"}

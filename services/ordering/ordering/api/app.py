@@ -18,6 +18,7 @@ def create_app(settings: OrderingSettings) -> FastAPI:
         "(accept, pack, ready, handed over, delivered), cancellation, invoices, assisted orders. Guests send "
         "`Basket-Token` / `Order-Token`; customers `Authorization: Bearer <customer token>` (from a sign-in link); "
         "merchants their merchant token (the catalog's); the association its token. Amounts are integer cents.",
+        settings=settings,
         open_container=lambda: build_api(settings),
         routers=[module.router for module in (baskets, orders, accounts, figures)],
         problems=ORDERING_PROBLEMS,

@@ -87,8 +87,8 @@ async def get_read_connection(container: Container) -> AsyncIterator[Connection]
 ReadDb = Annotated[Connection, Depends(get_read_connection)]
 
 
-def get_client(request: Request) -> str:
-    return client_address(request)
+def get_client(request: Request, container: Container) -> str:
+    return client_address(request, container.settings)
 
 
 Client = Annotated[str, Depends(get_client)]

@@ -17,6 +17,7 @@ def create_app(settings: VouchersSettings) -> FastAPI:
         description="Merchant and town vouchers: sale, codes, redemption, campaigns, settlement. "
         "Merchants send `Authorization: Bearer <merchant token>` (the catalog's), the association its token; "
         "a buyer opens a purchase with the access token its start gave. Amounts are integer cents.",
+        settings=settings,
         open_container=lambda: build_api(settings),
         routers=[
             module.router

@@ -86,7 +86,7 @@ async def count_code_try(container: ApiContainer, request: Request, code: str) -
     typed = "".join(character for character in code.upper() if character.isalnum())
     await container.throttle.check(
         [
-            (Limit("balance:client", settings.balance_tries_per_client, 600), client_address(request)),
+            (Limit("balance:client", settings.balance_tries_per_client, 600), client_address(request, settings)),
             (Limit("balance:code", settings.balance_tries_per_code, 3600), hashlib.sha256(typed.encode()).hexdigest()),
         ]
     )

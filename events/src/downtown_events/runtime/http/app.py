@@ -10,11 +10,12 @@ from fastapi import APIRouter, FastAPI, Request
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from downtown_events.runtime.health import Readiness
-from downtown_events.runtime.http.body_limit import BodySizeLimit, RouteLimit
+from downtown_events.runtime.http.body_limit import BodyDeadline, BodySizeLimit, RouteLimit
 from downtown_events.runtime.http.health import health_router
 from downtown_events.runtime.http.openapi import install_problem_documentation
 from downtown_events.runtime.http.problems import ProblemRule, install_problem_handlers
 from downtown_events.runtime.http.unavailable import DatabaseUnavailable
+from downtown_events.runtime.settings import ServiceSettings
 
 JSON_BODY_LIMIT = 64 * 1024
 """Default body limit: generous for any JSON a person types (a 4000-character text is ~16 KB)."""
@@ -33,6 +34,7 @@ def create_service_app(
     *,
     title: str,
     description: str,
+    settings: ServiceSettings,
     open_container: Callable[[], Awaitable[ServiceContainer]],
     routers: Sequence[APIRouter],
     problems: Sequence[ProblemRule] = (),
@@ -41,7 +43,8 @@ def create_service_app(
     version: str = "0.1.0",
 ) -> FastAPI:
     """The app: the container opened at start (``app.state.container``) and closed at the end,
-    the service's routers, problem details, body limits, health routes and tracing."""
+    the service's routers, problem details, body limits and deadline (``settings``), health
+    routes and tracing."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,7 +63,8 @@ def create_service_app(
     install_problem_documentation(app)
     app.add_middleware(DatabaseUnavailable)
     # Outermost, so nothing parses, spools or authenticates a body past its limit.
-    app.add_middleware(BodySizeLimit, default_bytes=default_body_limit, routes=body_limits)
+    deadline = BodyDeadline(settings.http_body_timeout_seconds, settings.http_body_min_bytes_per_second)
+    app.add_middleware(BodySizeLimit, default_bytes=default_body_limit, routes=body_limits, deadline=deadline)
     for router in (*routers, health_router(readiness)):
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")

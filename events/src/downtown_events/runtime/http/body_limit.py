@@ -1,10 +1,14 @@
-"""A limit on the bytes a request body may carry, counted as they arrive.
+"""Limits on a request body, enforced as it arrives: how many bytes, and how soon.
 
-A ``Content-Length`` header is a client's claim; a chunked body has none. So the limit is
-enforced twice: a declared length above it is refused before a byte is read, and the
+A ``Content-Length`` header is a client's claim; a chunked body has none. So the size limit
+is enforced twice: a declared length above it is refused before a byte is read, and the
 bytes actually received are counted, so the first chunk past the limit stops the read.
 Either way the client gets a 413 problem, whatever the application would have answered
 to a body cut short, and no route parses, spools or authenticates an oversized body.
+
+A body must also arrive in time (:class:`BodyDeadline`): a client sending one byte a second,
+or nothing after its headers, held a connection and a request task for as long as it liked.
+Past the deadline the client gets a 408 problem and the connection is closed.
 
 Plain ASGI (no framework import), so every service's HTTP app can be wrapped in it.
 """
@@ -36,6 +40,27 @@ class RouteLimit:
     hint: str = ""  # what the client can do instead, e.g. resize a photo
 
 
+@dataclass(frozen=True)
+class BodyDeadline:
+    """A body must have arrived ``seconds`` after the application began to read it, plus the
+    time its bytes need at ``min_bytes_per_second``.
+
+    A fixed deadline alone would refuse a large photo sent over a slow phone connection; a
+    pause allowed between chunks alone would let a byte a second through for ever. Time earned
+    only by bytes received lets a slow but steady upload finish, and a trickle is cut off after
+    ``seconds`` (a byte earns 1/``min_bytes_per_second`` of a second). The clock starts at the
+    first read: a route that waits for a slot before reading (a photo upload) does not spend
+    the client's time.
+    """
+
+    seconds: float = 30.0
+    min_bytes_per_second: int = 16 * 1024
+
+    def allows(self, received: int) -> float:
+        """Seconds since the first read that a body of which ``received`` bytes arrived may take."""
+        return self.seconds + received / self.min_bytes_per_second
+
+
 DRAIN_AT_LEAST = 64 * 1024 * 1024
 """How much of a refused body is read and discarded before answering (see :func:`_drain`)."""
 
@@ -44,12 +69,25 @@ class BodyTooLarge(Exception):
     """Raised into the application when the body grows past its limit."""
 
 
-class BodySizeLimit:
-    """ASGI middleware: at most ``default_bytes`` per request body, unless a route says otherwise."""
+class BodyTooSlow(Exception):
+    """Raised into the application when the body has not arrived by its deadline."""
 
-    def __init__(self, app: ASGIApp, *, default_bytes: int, routes: Sequence[RouteLimit] = ()) -> None:
+
+class BodySizeLimit:
+    """ASGI middleware: at most ``default_bytes`` per request body, unless a route says
+    otherwise, arriving within ``deadline``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        default_bytes: int,
+        routes: Sequence[RouteLimit] = (),
+        deadline: BodyDeadline = BodyDeadline(),
+    ) -> None:
         self.app = app
         self.default_bytes = default_bytes
+        self.deadline = deadline
         self._routes = [(re.compile(route.path), route) for route in routes]
 
     def limit_for(self, method: str, path: str) -> RouteLimit:
@@ -67,10 +105,10 @@ class BodySizeLimit:
         if declared is not None and declared > limit.max_bytes:
             await _send_too_large(send, limit)
             return
-        guard = _GuardedExchange(receive, send, limit)
+        guard = _GuardedExchange(receive, send, limit, self.deadline)
         try:
             await self.app(scope, guard.receive, guard.send)
-        except BodyTooLarge:
+        except (BodyTooLarge, BodyTooSlow):
             if not guard.response_started:
                 await guard.refuse()
 
@@ -94,35 +132,63 @@ async def _drain(receive: Receive, *, max_bytes: int, seconds: float = 5.0) -> N
 
 
 class _GuardedExchange:
-    """Counts received bytes; once past the limit, whatever the app answers becomes a 413."""
+    """Counts and times the body as it is received; once it is past its limit or its
+    deadline, whatever the app answers becomes a 413 or a 408."""
 
-    def __init__(self, receive: Receive, send: Send, limit: RouteLimit) -> None:
+    def __init__(self, receive: Receive, send: Send, limit: RouteLimit, deadline: BodyDeadline) -> None:
         self._receive = receive
         self._send = send
         self._limit = limit
+        self._deadline = deadline
         self._received = 0
-        self.exceeded = False
+        self._first_read: float | None = None
+        self._body_done = False
+        self.refused: BodyTooLarge | BodyTooSlow | None = None
         self.response_started = False
 
     async def receive(self) -> Message:
-        if self.exceeded:
-            raise BodyTooLarge(self._limit.max_bytes)
-        message = await self._receive()
+        if self.refused is not None:
+            raise type(self.refused)(*self.refused.args)  # the app read on after being told
+        if self._body_done:  # what follows the body (a disconnect) may be awaited as long as the app likes
+            return await self._receive()
+        message = await self._in_time()
         if message["type"] == "http.request":
             self._received += len(message.get("body", b""))
             if self._received > self._limit.max_bytes:
-                self.exceeded = True
-                raise BodyTooLarge(self._limit.max_bytes)
+                self.refused = BodyTooLarge(self._limit.max_bytes)
+                raise self.refused
+            self._body_done = not message.get("more_body")
+        else:
+            self._body_done = True  # the client went away
         return message
+
+    async def _in_time(self) -> Message:
+        now = asyncio.get_running_loop().time()
+        if self._first_read is None:
+            self._first_read = now
+        due = self._first_read + self._deadline.allows(self._received)
+        if now < due:
+            timeout = asyncio.timeout_at(due)
+            try:
+                async with timeout:
+                    return await self._receive()
+            except TimeoutError:
+                if not timeout.expired():
+                    raise
+        self.refused = BodyTooSlow(self._deadline.allows(self._received))
+        raise self.refused
 
     async def refuse(self) -> None:
         self.response_started = True
+        if isinstance(self.refused, BodyTooSlow):
+            await _send_too_slow(self._send, self._deadline)
+            return
         await _drain(self._receive, max_bytes=max(4 * self._limit.max_bytes, DRAIN_AT_LEAST))
         await _send_too_large(self._send, self._limit)
 
     async def send(self, message: Message) -> None:
-        if self.exceeded:
-            # The app reacted to a body cut short (often with a 400); the client is owed a 413.
+        if self.refused is not None:
+            # The app reacted to a body cut short (often with a 400); the client is owed a 413 or 408.
             if message["type"] == "http.response.start" and not self.response_started:
                 await self.refuse()
             return
@@ -147,17 +213,24 @@ def _size(size: int) -> str:
 
 async def _send_too_large(send: Send, limit: RouteLimit) -> None:
     detail = f"this request may carry at most {_size(limit.max_bytes)} of body"
-    problem = {
-        "type": "about:blank",
-        "title": "Request too large",
-        "status": 413,
-        "detail": f"{detail}; {limit.hint}" if limit.hint else detail,
-    }
+    await _send_problem(send, 413, "Request too large", f"{detail}; {limit.hint}" if limit.hint else detail)
+
+
+async def _send_too_slow(send: Send, deadline: BodyDeadline) -> None:
+    detail = (
+        f"the body of this request did not arrive in time ({deadline.seconds:g} s, and longer only while it "
+        f"arrives at {_size(deadline.min_bytes_per_second)}/s or faster); send it again"
+    )
+    await _send_problem(send, 408, "Request too slow", detail)
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+    problem = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     body = json.dumps(problem).encode()
     headers = [
         (b"content-type", b"application/problem+json"),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),  # the rest of the body is never read
     ]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

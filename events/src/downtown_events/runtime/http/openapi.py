@@ -8,7 +8,8 @@ listed route by route (a new route is documented the moment it exists):
   which is not what is sent);
 - 503 (``Retry-After``) for every operation: the database may be away for a moment, or
   too many requests wait for it (and a file upload waits for a slot);
-- 400 (not UTF-8 JSON, a broken form) and 413 for an operation with a body;
+- 400 (not UTF-8 JSON, a broken form), 408 (the body did not arrive in time) and 413 for an
+  operation with a body;
 - 401 and 403 for an operation that needs a bearer token;
 - 404 for an operation with a path parameter;
 - 409 for an operation that changes something (a concurrent change, or an existing one);
@@ -52,6 +53,7 @@ _TITLES = {
     401: "Not authenticated: no token, or a forged, expired or foreign one",
     403: "Not allowed for this caller",
     404: "No such resource (or not the caller's to see)",
+    408: "The body did not arrive in time (sent too slowly, or not at all); the connection is closed",
     409: "A concurrent change, or it exists already",
     413: "The body is larger than this operation accepts",
     410: "Gone: it was shown once and is not shown again",
@@ -116,7 +118,7 @@ def _document_replays(operation: dict[str, Any]) -> None:
 
 _RULES: list[tuple[Callable[[str, dict[str, Any]], bool], tuple[int, ...]]] = [
     (lambda method, op: bool(op.get("parameters") or op.get("requestBody")), (422,)),
-    (lambda method, op: "requestBody" in op, (400, 413)),
+    (lambda method, op: "requestBody" in op, (400, 408, 413)),
     (lambda method, op: True, (503,)),
     (lambda method, op: bool(op.get("security")), (401, 403)),
     (lambda method, op: any(p.get("in") == "path" for p in op.get("parameters", [])), (404,)),

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.exceptions import HTTPException
 
+from downtown_events.runtime.http.body_limit import BodyTooLarge, BodyTooSlow
 from downtown_events.runtime.idempotency import IdempotencyKeyReused, RequestInFlight
 from downtown_events.runtime.identity import InvalidToken
 from downtown_events.runtime.principal import NotPermitted
@@ -69,6 +70,10 @@ KIT_PROBLEMS = (
         RequestInFlight, 409, "Still in progress", headers=lambda error: {"Retry-After": str(error.retry_after)}
     ),
     ProblemRule(Throttled, 429, "Too many tries", headers=lambda error: {"Retry-After": str(error.retry_after)}),
+    # A route reading its body itself (a signed callback) meets these; ``body_limit`` answers
+    # the client in its own words, so these only keep them from being logged as failures.
+    ProblemRule(BodyTooLarge, 413, "Request too large"),
+    ProblemRule(BodyTooSlow, 408, "Request too slow"),
 )
 
 
@@ -90,12 +95,30 @@ def _handler(rule: ProblemRule) -> Callable[[Request, Exception], Any]:
 
 
 def _field_problem(error: dict[str, Any]) -> dict[str, str]:
-    """One entry of a 422's ``errors``: the field (``body`` for the body as a whole) and why."""
-    if error["type"] == "json_invalid":  # its loc ends with the character position, not a field
-        reason = error.get("ctx", {}).get("error") or "unreadable"
-        return {"field": "body", "reason": f"the body is not valid JSON ({reason} at character {error['loc'][-1]})"}
-    field = ".".join(str(part) for part in error["loc"] if part != "body") or "body"
-    return {"field": field, "reason": str(error["msg"]).removeprefix("Value error, ")}
+    """One entry of a 422's ``errors``: the field (``body`` for the body as a whole) and why.
+
+    Errors come from FastAPI (``loc`` starts with where the value was: ``body``, ``query``…)
+    and from a route validating a body it read itself (a signed callback: pydantic's own
+    errors, whose ``loc`` is empty for the body as a whole). Either may lack a part, so none
+    is taken for granted: an error this cannot read still answers 422, never 500.
+    """
+    loc = error.get("loc") or ()
+    if error.get("type") == "json_invalid":
+        return {"field": "body", "reason": _not_json(error, loc)}
+    field = ".".join(str(part) for part in loc if part != "body") or "body"
+    reason = str(error.get("msg") or "this value is not what this request takes").removeprefix("Value error, ")
+    return {"field": field, "reason": reason}
+
+
+def _not_json(error: dict[str, Any], loc: Sequence[Any]) -> str:
+    """FastAPI's ``loc`` ends with the character where decoding failed; pydantic says where
+    (line and column) in its own words, and its ``loc`` is empty."""
+    ctx = error.get("ctx")
+    reason = str(ctx.get("error") or "") if isinstance(ctx, dict) else ""
+    where = loc[-1] if loc else None
+    if isinstance(where, int):
+        reason = f"{reason or 'unreadable'} at character {where}"
+    return f"the body is not valid JSON ({reason or 'unreadable'})"
 
 
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:
