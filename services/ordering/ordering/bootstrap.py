@@ -58,6 +58,9 @@ def town_rules(settings: OrderingSettings) -> TownSettings:
         cancellation_grace=timedelta(minutes=settings.cancellation_grace_minutes),
         delivery_fees_cents=settings.zones,
         standard_vat_percent=settings.vat_by_category.get("", 19),
+        pickup_horizon=timedelta(days=settings.pickup_horizon_days),
+        booking_horizon=timedelta(days=settings.booking_horizon_days),
+        guest_units_per_offer=settings.guest_units_per_offer,
     )
 
 

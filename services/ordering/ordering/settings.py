@@ -50,6 +50,24 @@ class OrderingSettings(ServiceSettings):
     vat_rates: str = Field(
         default='{"": 19}', description='JSON {"<offer or merchant category>": <VAT %>}; "" is the standard rate'
     )
+    pickup_horizon_days: int = Field(
+        default=30, ge=1, le=366, description="how far ahead a pickup window may be chosen, in days"
+    )
+    booking_horizon_days: int = Field(
+        default=365, ge=1, le=3 * 366, description="how far ahead a service may be booked, in days"
+    )
+    guest_checkouts_per_client_hour: int = Field(
+        default=20, ge=1, description="guest checkouts one client (address or IPv6 /64) may try per hour"
+    )
+    guest_checkouts_per_address_hour: int = Field(
+        default=5, ge=1, description="guest checkouts per hour for one e-mail address, however it is spelt"
+    )
+    guest_units_per_offer: int = Field(
+        default=20,
+        ge=1,
+        le=999,
+        description="units of one counted product a guest checkout may reserve (signed-in customers: no cap)",
+    )
     jitsi_base_url: str = Field(default="https://meet.jit.si", description="video consultations' meeting host")
     timer_job_seconds: float = Field(default=5.0, gt=0, description="how often merchants' answer times are checked")
 

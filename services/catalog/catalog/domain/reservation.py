@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import time, timedelta, tzinfo
+from datetime import UTC, time, timedelta, tzinfo
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from catalog.domain.merchant import Merchant
@@ -244,10 +244,12 @@ def _overlap(one: Slot, other: Slot) -> bool:
 
 def _within(slot: Slot, windows: Iterable[TimeWindow], timezone: tzinfo) -> bool:
     """The whole slot inside one weekly window, in the town's wall-clock time (a slot ending
-    at midnight fits a window open until 23:59 or later)."""
-    starts, ends = slot.starts_at.astimezone(timezone), slot.ends_at.astimezone(timezone)
-    if ends <= starts:
+    at midnight fits a window open until 23:59 or later). Whether it ends after it starts is
+    asked of the instants, in UTC: two datetimes in one ``ZoneInfo`` compare by their wall
+    clock, and in the autumn night 02:30+02:00 → 02:30+01:00 is an hour, not nothing."""
+    if slot.ends_at.astimezone(UTC) <= slot.starts_at.astimezone(UTC):
         return False
+    starts, ends = slot.starts_at.astimezone(timezone), slot.ends_at.astimezone(timezone)
     if starts.date() == ends.date():
         last = ends.time()
     elif ends.date() == starts.date() + timedelta(days=1) and ends.time() == time(0, 0):

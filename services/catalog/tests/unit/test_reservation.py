@@ -248,6 +248,21 @@ def test_the_weekly_hours_are_the_towns_wall_clock_even_for_a_slot_given_in_utc(
     assert refusal(town, too_early).reason == "offer_unavailable"
 
 
+def test_an_hour_in_the_autumn_clock_change_night_is_an_hour() -> None:
+    """2026-10-25, Europe/Berlin: 02:30+02:00 → 03:30+02:00 (02:30+01:00 on the clock) is one
+    hour, though both ends read 02:30 on the town's wall clock."""
+    town = Town()
+    seller = merchants.Merchant(town.merchant_id, PROFILE, version=1)
+    night = uuid4()
+    hours = [TimeWindow(weekday=6, opens=time(0), closes=time(23, 59))]  # Sundays, all day
+    town.add(str(night), offers.list_service(None, seller, night, OfferDetails("Nachtwache"), 4500, 60, hours))
+    starts = datetime.fromisoformat("2026-10-25T02:30:00+02:00")
+    placed = order(town, service_line(night, starts))
+    assert placed.lines[0].slot is not None and placed.lines[0].slot.ends_at.isoformat() == "2026-10-25T03:30:00+02:00"
+    (booked,) = town.place(placed)[str(night)]
+    assert isinstance(booked, OfferSlotBooked) and isinstance(answer(town, placed), OrderReservationMade)
+
+
 def test_a_slot_outside_the_weekly_hours_is_refused() -> None:
     town = Town()
     fitting = town.service()

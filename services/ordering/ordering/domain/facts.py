@@ -8,15 +8,19 @@ checkout is given: unknown, or another town's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from uuid import UUID
 
 from downtown_events.catalog import TimeWindow
 from downtown_events.ordering import OfferKind, TimeSlot
 
 STANDARD_VAT_PERCENT = 19
+POSTAL_CODE = re.compile(r"[0-9]{5}")
+"""A German postal code, whole: zones match by prefix, so a code cut short ("4814") or
+padded ("481439999") would otherwise find one."""
 """Germany's standard rate (§ 12 Abs. 1 UStG); the reduced one (7 %) is configured per category."""
 
 
@@ -81,6 +85,13 @@ class TownSettings:
     cancellation_grace: timedelta = timedelta(minutes=30)
     delivery_fees_cents: Mapping[str, int] = field(default_factory=dict)
     standard_vat_percent: int = STANDARD_VAT_PERCENT
+    pickup_horizon: timedelta = timedelta(days=30)
+    """How far ahead a pickup window may lie: goods are not held for a day nobody will see."""
+    booking_horizon: timedelta = timedelta(days=365)
+    """How far ahead a service may be booked (a wedding's music is booked months ahead)."""
+    guest_units_per_offer: int | None = None
+    """Units of one counted product a guest's checkout may reserve (None: no cap). A guest's
+    order holds its stock until the merchant answers; a cap keeps one from holding it all."""
 
 
 def delivery_zone(postal_code: str, fees_cents: Mapping[str, int]) -> tuple[str, int] | None:
@@ -98,13 +109,30 @@ def delivery_zone(postal_code: str, fees_cents: Mapping[str, int]) -> tuple[str,
 
 
 def within_windows(slot: TimeSlot, windows: Iterable[TimeWindow], timezone: tzinfo) -> bool:
-    """Whether the whole of ``slot`` lies inside one weekly window, in the town's wall-clock
-    time (windows never cross midnight, so neither may the slot)."""
-    starts, ends = slot.starts_at.astimezone(timezone), slot.ends_at.astimezone(timezone)
-    if starts.date() != ends.date():
+    """Whether the whole of ``slot`` lies inside one weekly window of the town's wall clock
+    (windows never cross midnight, so neither may the slot).
+
+    Compared as instants, in UTC: two datetimes in one ``ZoneInfo`` compare by their wall
+    clock, and in the autumn night 02:30+02:00 and 02:30+01:00 (an hour apart) read alike.
+    The slot's ends read on the clock lie within the window, and its instants within the
+    window's: from the first time the clock shows the opening to the last time it shows the
+    closing, so in that night a window until 03:00 holds the repeated hour too."""
+    starts_at, ends_at = as_utc(slot.starts_at), as_utc(slot.ends_at)
+    if ends_at <= starts_at:
         return False
-    start_time, end_time = starts.time().replace(tzinfo=None), ends.time().replace(tzinfo=None)
-    return any(
-        window.weekday == starts.weekday() and window.opens <= start_time and end_time <= window.closes
-        for window in windows
-    )
+    starts, ends = starts_at.astimezone(timezone), ends_at.astimezone(timezone)
+    day, first, last = starts.date(), starts.time(), ends.time()
+    for window in windows:
+        on_the_clock = window.opens <= first <= window.closes and window.opens <= last <= window.closes
+        if window.weekday != day.weekday() or not on_the_clock:
+            continue
+        opens = datetime.combine(day, window.opens, tzinfo=timezone)
+        closes = datetime.combine(day, window.closes, tzinfo=timezone).replace(fold=1)
+        if as_utc(opens) <= starts_at and ends_at <= as_utc(closes):
+            return True
+    return False
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware moment in UTC, for comparing and subtracting as instants, never wall clocks."""
+    return moment.astimezone(UTC)

@@ -15,7 +15,15 @@ from downtown_events.ordering import Fulfilment, OrderAccepted, OrderLine, Order
 from ordering.domain.basket import BasketLine, shown_title
 from ordering.domain.choices import CustomerDetails, DeliveryChoice, MerchantChoice, PickupChoice
 from ordering.domain.errors import InvalidChange, OutOfStock, checked, euros
-from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings, delivery_zone, within_windows
+from ordering.domain.facts import (
+    POSTAL_CODE,
+    MerchantFacts,
+    OfferFacts,
+    TownSettings,
+    as_utc,
+    delivery_zone,
+    within_windows,
+)
 from ordering.domain.private_events import OrderCustomerRecorded
 
 
@@ -45,6 +53,8 @@ def place_order(
     placed_by: PlacedBy,
 ) -> PlacedOrder:
     _check_stock(lines, offers)
+    if customer.guest_token_hash is not None and settings.guest_units_per_offer is not None:
+        _check_guest_units(lines, offers, settings.guest_units_per_offer)
     for line in lines:
         if line.slot is not None:
             _check_slot(line.slot, offers[line.offer_id], settings, now)
@@ -87,13 +97,32 @@ def _check_stock(lines: Sequence[BasketLine], offers: Mapping[UUID, OfferFacts])
             raise OutOfStock(f"{title}: {left}; lower the quantity", offer_id, offer.stock)
 
 
+def _check_guest_units(lines: Sequence[BasketLine], offers: Mapping[UUID, OfferFacts], most: int) -> None:
+    """A guest's order holds the stock it names until the merchant answers: a cap per counted
+    product keeps one checkout from holding all of it (an account may order more)."""
+    wanted = Counter[UUID]()
+    for line in lines:
+        if offers[line.offer_id].stock is not None:
+            wanted[line.offer_id] += line.quantity
+    for offer_id, quantity in wanted.items():
+        if quantity > most:
+            title = shown_title(offers[offer_id].title)
+            raise InvalidChange(
+                f"{title}: a guest orders at most {most} at once; lower the quantity, or sign in to order more"
+            )
+
+
 def _check_slot(slot: TimeSlot, offer: OfferFacts, settings: TownSettings, now: datetime) -> None:
+    """Compared as instants in UTC (see :func:`ordering.domain.facts.within_windows`)."""
     title = shown_title(offer.title)
-    if slot.starts_at <= now:
+    starts_at, ends_at = as_utc(slot.starts_at), as_utc(slot.ends_at)
+    if starts_at <= as_utc(now):
         raise InvalidChange(f"the time chosen for {title} has passed; choose a later one")
-    if offer.duration_minutes is not None and slot.ends_at - slot.starts_at != timedelta(
-        minutes=offer.duration_minutes
-    ):
+    if starts_at > as_utc(now) + settings.booking_horizon:
+        raise InvalidChange(
+            f"{title} can be booked up to {settings.booking_horizon.days} days ahead; choose an earlier time"
+        )
+    if offer.duration_minutes is not None and ends_at - starts_at != timedelta(minutes=offer.duration_minutes):
         raise InvalidChange(f"{title} takes {offer.duration_minutes} minutes; choose a slot of that length")
     if not within_windows(slot, offer.weekly_availability, settings.timezone):
         raise InvalidChange(f"{title} cannot be booked at that time; choose a time in its bookable hours")
@@ -109,6 +138,10 @@ def _fulfilment(
     if isinstance(choice, DeliveryChoice):
         if not merchant.offers_delivery:
             raise InvalidChange(f"{merchant.name} does not deliver; choose pickup")
+        if not POSTAL_CODE.fullmatch(choice.address.postal_code.strip()):
+            raise InvalidChange(
+                f"a postal code has five digits (such as 48624), not {choice.address.postal_code!r}; check the address"
+            )
         zone = delivery_zone(choice.address.postal_code, settings.delivery_fees_cents)
         if zone is None:
             raise InvalidChange(f"the town's couriers do not deliver to {choice.address.postal_code}; choose pickup")
@@ -121,8 +154,12 @@ def _fulfilment(
         return Fulfilment(method="pickup")
     if not merchant.offers_pickup:
         raise InvalidChange(f"{merchant.name} offers no pickup; choose delivery")
-    if window.starts_at < now:
+    if as_utc(window.starts_at) < as_utc(now):
         raise InvalidChange("the pickup window lies in the past; choose a later one")
+    if as_utc(window.starts_at) > as_utc(now) + settings.pickup_horizon:
+        raise InvalidChange(
+            f"a pickup window lies at most {settings.pickup_horizon.days} days ahead; choose an earlier one"
+        )
     if not within_windows(window, merchant.opening_hours, settings.timezone):
         raise InvalidChange(f"the pickup window lies outside {merchant.name}'s opening hours; choose another")
     return Fulfilment(method="pickup", pickup_window=window)
