@@ -32,6 +32,7 @@ from tests.support.local_stack import (
     start_town,
 )
 from tests.support.mailbox import Mailbox, running_mailbox
+from tests.support.ordering_client import UNLIMITED_GUEST_CHECKOUTS
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -208,7 +209,7 @@ def start_ordering_town(
     mails to ``mailbox``."""
     town = random_town()
     env = {
-        "ordering": {**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **ordering_env},
+        "ordering": {**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **UNLIMITED_GUEST_CHECKOUTS, **ordering_env},
         "vouchers": vouchers_env or {},
     }
     return start_town(

@@ -74,7 +74,16 @@ from downtown_events.runtime.kafka import ensure_topics, reliable_producer, topi
 from downtown_events.topics import event_source, events_topic
 from tests.support.local_stack import RunningTown, start_town
 from tests.support.mailbox import running_mailbox
-from tests.support.ordering_client import GuestBasket, Shop, check_out, open_basket, open_shop, pickup, put
+from tests.support.ordering_client import (
+    UNLIMITED_GUEST_CHECKOUTS,
+    GuestBasket,
+    Shop,
+    check_out,
+    open_basket,
+    open_shop,
+    pickup,
+    put,
+)
 
 BENCHMARK = "saga"
 SERVICES = ["catalog", "vouchers", "ordering"]
@@ -424,7 +433,8 @@ def bench_town(town: str) -> Iterator[RunningTown]:
         urls = {service: stack.enter_context(scratch_database()) for service in SERVICES}
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"{town}-")))
         mailbox = stack.enter_context(running_mailbox())
-        running = start_town(town, SERVICES, urls.__getitem__, workdir, {"ordering": mailbox.env})
+        ordering = {**mailbox.env, **UNLIMITED_GUEST_CHECKOUTS}
+        running = start_town(town, SERVICES, urls.__getitem__, workdir, {"ordering": ordering})
         stack.callback(running.stop)
         yield running
 

@@ -86,3 +86,30 @@ def test_the_town_authenticator_knows_merchants_by_the_catalogs_key_and_the_asso
         )
     with pytest.raises(InvalidToken, match="Bearer"):
         authenticator.authenticate("")
+
+
+def test_a_revoked_token_is_refused_by_its_time_or_by_its_id() -> None:
+    from datetime import UTC, datetime, timedelta
+    from uuid import uuid4
+
+    from downtown_events.runtime.principal import IssuingAuthenticator, ensure_current
+
+    ordering = IssuingAuthenticator(
+        town="schoeppingen",
+        issuer="ordering",
+        key_id="ordering-1",
+        signing_key=new_signing_key(),
+        trusted={},
+        association_token="a" * 32,
+    )
+    principal = ordering.authenticate(ordering.issue(uuid4(), role="customer", lifetime_seconds=60))
+    assert principal.customer() and principal.token_id is not None and principal.issued_at is not None
+    issued = principal.issued_at
+    assert ensure_current(principal, None) == principal
+    assert ensure_current(principal, issued - timedelta(microseconds=1), revoked={"another token"}) == principal
+    with pytest.raises(InvalidToken, match="replaced by a newer one"):
+        ensure_current(principal, issued)
+    with pytest.raises(InvalidToken, match="you signed out"):
+        ensure_current(principal, None, revoked={principal.token_id}, reason="you signed out")
+    assert ordering.authenticate("a" * 32).token_id is None
+    assert datetime.now(UTC) - issued < timedelta(seconds=60)

@@ -9,13 +9,15 @@ A town's callers hold one of two kinds of credential:
 - the **association's token**, a secret configured per town, compared in constant time.
 
 Revocation is the issuer's business, told to the others as an event (the catalog's
-``MerchantTokensRevoked``); each service checks ``issued_at`` against what it has seen, so
-:class:`Principal` carries it.
+``MerchantTokensRevoked``, ordering's customer signing out); each service checks
+``issued_at`` (and, for a token signed out on its own, ``token_id``) against what it has
+seen, with :func:`ensure_current`, so :class:`Principal` carries both.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -44,6 +46,8 @@ class Principal:
     role: Role
     subject: UUID | None = None
     issued_at: datetime | None = None
+    token_id: str | None = None
+    """The token's ``jti`` (a signed token's only): what signing out one token revokes."""
 
     @property
     def merchant_id(self) -> UUID | None:
@@ -91,7 +95,8 @@ class TownAuthenticator:
         except ValueError:
             raise InvalidToken("token subject is not an id") from None
         role: Role = "merchant" if verified.role == "merchant" else "customer"
-        return Principal(role=role, subject=subject, issued_at=datetime.fromtimestamp(verified.issued_at, UTC))
+        issued_at = datetime.fromtimestamp(verified.issued_at, UTC)
+        return Principal(role=role, subject=subject, issued_at=issued_at, token_id=verified.token_id)
 
 
 class IssuingAuthenticator(TownAuthenticator):
@@ -116,9 +121,22 @@ class IssuingAuthenticator(TownAuthenticator):
         return self._issuer.issue(subject=str(subject), role=role, lifetime_seconds=lifetime_seconds)
 
 
-def ensure_current(principal: Principal, tokens_valid_after: datetime | None) -> Principal:
-    """Refuse a merchant token issued before the merchant revoked its tokens (the catalog's
-    ``MerchantTokensRevoked``, as each service's replica of the merchant knows it)."""
+REPLACED = "this token was replaced by a newer one; use that, or ask the association"
+
+
+def ensure_current(
+    principal: Principal,
+    tokens_valid_after: datetime | None,
+    *,
+    revoked: Collection[str] = (),
+    reason: str = REPLACED,
+) -> Principal:
+    """Refuse a token issued before its subject's tokens were revoked — a merchant's by the
+    catalog's ``MerchantTokensRevoked`` (as each service's replica of the merchant knows it),
+    a customer's by signing out everywhere — or one revoked by its id (``revoked``: a
+    customer who signed out on one device). ``reason`` is what the caller is told."""
+    if principal.token_id is not None and principal.token_id in revoked:
+        raise InvalidToken(reason)
     if principal.issued_at is not None and tokens_valid_after is not None and principal.issued_at <= tokens_valid_after:
-        raise InvalidToken("this token was replaced by a newer one; use that, or ask the association")
+        raise InvalidToken(reason)
     return principal

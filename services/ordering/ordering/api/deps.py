@@ -36,11 +36,13 @@ AppHandlers = Annotated[Handlers, Depends(get_handlers)]
 async def get_principal(
     container: Container, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    """A customer token (ordering's own), a merchant token (the catalog's, refused once the
-    merchant revoked its tokens) or the association's."""
+    """A customer token (ordering's own, refused once the customer signed it out), a merchant
+    token (the catalog's, refused once the merchant revoked its tokens) or the association's."""
     principal = container.authenticator.authenticate(bearer_token(credentials))
     if principal.role == "merchant":
         return ensure_current(principal, await container.handlers.replica.tokens_valid_after(principal.merchant()))
+    if principal.role == "customer":
+        return await container.handlers.customers.current(principal)
     return principal
 
 

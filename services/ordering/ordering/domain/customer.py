@@ -2,8 +2,16 @@
 
 There are no passwords to leak. The app draws a link's token at random, mails it, and gives
 the domain only the token's SHA-256 and the link's expiry; signing in with the token uses the
-link up. A used or expired link, or one that never was, is refused with a reason that tells
-the customer to ask for a new one.
+link up, and with it every older link still open: a link lying in a mailbox is a way in for
+whoever reads that mailbox later, and once the customer signed in with a newer one nobody
+needs it. A used, replaced or expired link, or one that never was, is refused with a reason
+that tells the customer to ask for a new one.
+
+Signing in gives a customer token (the kit's, see ``runtime/principal``). The customer may
+sign out — that token is refused from then on — or sign out everywhere: every token issued
+until then is refused, as the catalog refuses a merchant's tokens issued before
+``MerchantTokensRevoked``. The account's stream says which, and the API checks each request
+against it with the kit's ``ensure_current``.
 """
 
 from __future__ import annotations
@@ -18,7 +26,13 @@ from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
 from ordering.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound, SignInRefused, checked
-from ordering.domain.private_events import CustomerAccountOpened, SignInLinkIssued, SignInLinkUsed
+from ordering.domain.private_events import (
+    CustomerAccountOpened,
+    CustomerSignedOut,
+    CustomerSignedOutEverywhere,
+    SignInLinkIssued,
+    SignInLinkUsed,
+)
 
 MAX_LINK_LIFETIME = timedelta(hours=1)
 MAX_OPEN_LINKS = 5
@@ -32,9 +46,11 @@ class SignInLink:
     issued_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    replaced: bool = False
+    """A newer link was used before this one: it opens nothing any more."""
 
     def usable_at(self, now: datetime) -> bool:
-        return self.used_at is None and now < self.expires_at
+        return self.used_at is None and not self.replaced and now < self.expires_at
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,11 @@ class CustomerAccount:
     opened_at: datetime
     # Read-only by convention: a fold copies it once.
     links: Mapping[UUID, SignInLink] = field(default_factory=dict, repr=False)
+    """In the order they were issued (the fold keeps the stream's order)."""
+    tokens_valid_after: datetime | None = None
+    """Customer tokens issued until then are refused (signed out everywhere)."""
+    signed_out_tokens: Mapping[UUID, datetime] = field(default_factory=dict, repr=False)
+    """Tokens signed out one by one since, by id, with when each was issued."""
     version: int = 0
 
 
@@ -81,15 +102,43 @@ def _fold(state: CustomerAccount | None, events: Sequence[IntegrationEvent]) -> 
             raise ValueError(f"{type(first).__name__} before CustomerAccountOpened")
         state = CustomerAccount(first.account_id, first.email, first.opened_at, version=1)
     links = dict(state.links)
+    valid_after, signed_out = state.tokens_valid_after, dict(state.signed_out_tokens)
     for event in events:
         match event:
             case SignInLinkIssued():
                 links[event.link_id] = SignInLink(event.link_id, event.token_hash, event.issued_at, event.expires_at)
             case SignInLinkUsed():
-                links[event.link_id] = replace(links[event.link_id], used_at=event.used_at)
+                links = _used(links, event.link_id, event.used_at)
+            case CustomerSignedOut():
+                signed_out[event.token_id] = event.token_issued_at
+            case CustomerSignedOutEverywhere():
+                valid_after = max(valid_after, event.signed_out_at) if valid_after else event.signed_out_at
+                signed_out = {token: issued for token, issued in signed_out.items() if issued > valid_after}
             case CustomerAccountOpened():
                 raise ValueError("an account is opened once")
-    return replace(state, links=links, version=state.version + len(events))
+    return replace(
+        state,
+        links=links,
+        tokens_valid_after=valid_after,
+        signed_out_tokens=signed_out,
+        version=state.version + len(events),
+    )
+
+
+def _used(links: dict[UUID, SignInLink], link_id: UUID, used_at: datetime) -> dict[UUID, SignInLink]:
+    """The link used, and every link issued before it still open replaced. By the order of
+    issue, not the issue times (two links may share a moment)."""
+    updated = {}
+    older = True
+    for key, link in links.items():
+        if key == link_id:
+            updated[key] = replace(link, used_at=used_at)
+            older = False
+        elif older and link.used_at is None:
+            updated[key] = replace(link, replaced=True)
+        else:
+            updated[key] = link
+    return updated
 
 
 def ensure_exists(state: CustomerAccount | None) -> CustomerAccount:
@@ -151,6 +200,30 @@ def sign_in(state: CustomerAccount | None, *, token_hash: str, now: datetime) ->
         raise SignInRefused("this sign-in link is not valid; request a new one")
     if link.used_at is not None:
         raise SignInRefused("this sign-in link was used already; request a new one")
+    if link.replaced:
+        raise SignInRefused("a newer sign-in link was used since, so this one no longer works; request a new one")
     if now >= link.expires_at:
         raise SignInRefused("this sign-in link has expired; request a new one")
     return [SignInLinkUsed(account_id=account.account_id, link_id=link.link_id, used_at=now)]
+
+
+def sign_out(
+    state: CustomerAccount | None, *, token_id: UUID, issued_at: datetime, now: datetime
+) -> list[IntegrationEvent]:
+    """The customer token ``token_id`` (issued at ``issued_at``) is refused from now on.
+    Signing out a token that is signed out already decides nothing. (Whether the token may
+    still be used at all is the kit's ``ensure_current``, asked before this is.)"""
+    account = ensure_exists(state)
+    if token_id in account.signed_out_tokens:
+        return []
+    return [
+        CustomerSignedOut(
+            account_id=account.account_id, token_id=token_id, token_issued_at=issued_at, signed_out_at=now
+        )
+    ]
+
+
+def sign_out_everywhere(state: CustomerAccount | None, *, now: datetime) -> list[IntegrationEvent]:
+    """Every customer token issued until ``now`` is refused; the next sign-in gives a new one."""
+    account = ensure_exists(state)
+    return [CustomerSignedOutEverywhere(account_id=account.account_id, signed_out_at=now)]

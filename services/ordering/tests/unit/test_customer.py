@@ -1,21 +1,30 @@
-"""Customer accounts: one per e-mail address, signed in by a one-time link, no passwords."""
+"""Customer accounts: one per e-mail address, signed in by a one-time link (which retires the
+older ones), no passwords; signed out one token at a time or everywhere."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.runtime.identity import InvalidToken
+from downtown_events.runtime.principal import Principal, ensure_current
 from ordering.domain import customer
 from ordering.domain.customer import CustomerAccount
 from ordering.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound, SignInRefused
-from ordering.domain.private_events import CustomerAccountOpened, SignInLinkIssued, SignInLinkUsed
+from ordering.domain.private_events import (
+    CustomerAccountOpened,
+    CustomerSignedOut,
+    CustomerSignedOutEverywhere,
+    SignInLinkIssued,
+    SignInLinkUsed,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 KEY = b"k" * 32
@@ -148,3 +157,63 @@ def test_each_link_signs_in_at_most_once_and_only_before_it_expires(attempts: li
         for event in events:
             state = customer.evolve(state, event)
     assert sum(link.used_at is not None for link in state.links.values()) == len(uses)
+
+
+def test_signing_in_retires_every_older_link_still_open_and_no_newer_one() -> None:
+    """Issue 14: an older link still worked after a newer one was used (up to five open)."""
+    state = account_with("oldest", "older", "used", "newer")
+    for event in customer.sign_in(state, token_hash=hashed("used"), now=NOW + timedelta(minutes=1)):
+        state = customer.evolve(state, event)
+    for token in ("oldest", "older"):
+        with pytest.raises(SignInRefused, match="newer sign-in link was used since"):
+            customer.sign_in(state, token_hash=hashed(token), now=NOW + timedelta(minutes=2))
+    (used,) = customer.sign_in(state, token_hash=hashed("newer"), now=NOW + timedelta(minutes=2))
+    assert isinstance(used, SignInLinkUsed)
+    open_now = [link for link in state.links.values() if link.usable_at(NOW + timedelta(minutes=2))]
+    assert len(open_now) == 1  # the retired ones no longer count against the links open at once
+    assert len(requested(state, "another")) == 1
+
+
+def principal_of(token_id: UUID, issued_at: datetime) -> Principal:
+    return Principal(role="customer", subject=ACCOUNT, issued_at=issued_at, token_id=str(token_id))
+
+
+def current(state: CustomerAccount, principal: Principal) -> Principal:
+    """The check every request of a customer passes (the kit's, as the API calls it)."""
+    revoked = {str(token_id) for token_id in state.signed_out_tokens}
+    return ensure_current(principal, state.tokens_valid_after, revoked=revoked, reason="signed out")
+
+
+def test_signing_out_refuses_that_token_and_no_other() -> None:
+    state = account_with("t1")
+    phone, laptop = uuid4(), uuid4()
+    (signed_out,) = customer.sign_out(state, token_id=phone, issued_at=NOW, now=NOW + timedelta(hours=1))
+    assert signed_out == CustomerSignedOut(
+        account_id=ACCOUNT, token_id=phone, token_issued_at=NOW, signed_out_at=NOW + timedelta(hours=1)
+    )
+    assert not signed_out.published
+    state = customer.evolve(state, signed_out)
+    with pytest.raises(InvalidToken, match="signed out"):
+        current(state, principal_of(phone, NOW))
+    assert current(state, principal_of(laptop, NOW))
+    assert customer.sign_out(state, token_id=phone, issued_at=NOW, now=NOW + timedelta(hours=2)) == []
+    assert str(phone) not in repr(state)
+
+
+def test_signing_out_everywhere_refuses_every_token_issued_until_then() -> None:
+    state = account_with("t1")
+    phone, laptop, later = uuid4(), uuid4(), uuid4()
+    state = customer.evolve(state, customer.sign_out(state, token_id=phone, issued_at=NOW, now=NOW)[0])
+    at = NOW + timedelta(days=1)
+    (everywhere,) = customer.sign_out_everywhere(state, now=at)
+    assert everywhere == CustomerSignedOutEverywhere(account_id=ACCOUNT, signed_out_at=at)
+    state = customer.evolve(state, everywhere)
+    for token_id, issued_at in ((phone, NOW), (laptop, NOW + timedelta(hours=5)), (later, at)):
+        with pytest.raises(InvalidToken, match="signed out"):
+            current(state, principal_of(token_id, issued_at))
+    assert current(state, principal_of(later, at + timedelta(microseconds=1)))  # the next sign-in's token
+    assert state.signed_out_tokens == {}  # covered by the time now: not kept one by one
+    earlier = customer.evolve(state, customer.sign_out_everywhere(state, now=NOW)[0])
+    assert earlier.tokens_valid_after == at  # an earlier "everywhere" read later never moves it back
+    with pytest.raises(NotFound):
+        customer.sign_out_everywhere(None, now=at)

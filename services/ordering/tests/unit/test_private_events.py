@@ -19,6 +19,8 @@ from ordering.domain.private_events import (
     BasketLineRemoved,
     BasketOpened,
     CustomerAccountOpened,
+    CustomerSignedOut,
+    CustomerSignedOutEverywhere,
     InvoiceNumberTaken,
     MeetingLinkAssigned,
     OrderCustomerRecorded,
@@ -80,6 +82,8 @@ def recorded(**overrides: object) -> OrderCustomerRecorded:
             account_id=uuid4(), link_id=uuid4(), token_hash=HASH, issued_at=NOW, expires_at=NOW + timedelta(minutes=15)
         ),
         SignInLinkUsed(account_id=uuid4(), link_id=uuid4(), used_at=NOW),
+        CustomerSignedOut(account_id=uuid4(), token_id=uuid4(), token_issued_at=NOW, signed_out_at=NOW),
+        CustomerSignedOutEverywhere(account_id=uuid4(), signed_out_at=NOW),
     ],
 )
 def test_private_events_read_back_from_the_store_but_are_never_published(event: IntegrationEvent) -> None:

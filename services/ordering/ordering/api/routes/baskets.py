@@ -14,7 +14,8 @@ from fastapi import APIRouter, Response, status
 
 from downtown_events.runtime.http.openapi import also_anonymous, also_answers
 from downtown_events.runtime.idempotency import one_at_a_time
-from ordering.api.deps import AppHandlers, BasketToken, Container, IdempotencyKey, MaybeCaller
+from ordering.api.deps import AppHandlers, BasketToken, Client, Container, IdempotencyKey, MaybeCaller
+from ordering.api.limits import check_guest_checkout
 from ordering.api.schemas import BasketOut, CheckoutIn, CheckoutOut, LineIn, OpenedBasketOut, QuantityIn
 from ordering.app.shopping import BasketKey
 
@@ -74,7 +75,7 @@ async def remove_line(
     "/baskets/{basket_id}/checkout",
     status_code=status.HTTP_201_CREATED,
     response_model=CheckoutOut,
-    openapi_extra=also_anonymous(also_answers(401, 404, 409, 422, 503)),
+    openapi_extra=also_anonymous(also_answers(401, 404, 409, 422, 429, 503)),
 )
 async def check_out(
     basket_id: UUID,
@@ -82,15 +83,19 @@ async def check_out(
     container: Container,
     caller: MaybeCaller,
     response: Response,
+    client: Client,
     token: BasketToken = None,
     idempotency_key: IdempotencyKey = None,
 ) -> CheckoutOut:
     """Order what is in the basket: one order per merchant, each with its fulfilment and
     payment, all or none. Repeating the request (same Idempotency-Key) answers the same
-    orders (200), without the guest's order token."""
+    orders (200), without the guest's order token. A guest's checkouts are limited per
+    connection and per e-mail address (429)."""
     key = BasketKey.of(caller, token)
     choices = {merchant_id: choice.choice() for merchant_id, choice in body.merchants.items()}
     basket = await container.handlers.shopping.basket(basket_id, key)  # a stranger's guess takes no lease: 404
+    if key.account_id is None and not basket.checked_out:  # a repeat of a done checkout holds nothing new
+        await check_guest_checkout(container.throttle, container.settings, client, body.customer.email)
     async with one_at_a_time(container.pool, f"checkout:{basket_id}", idempotency_key):
         done = await container.handlers.shopping.check_out(
             basket_id, key, body.customer.details(), choices, idempotency_key, read=basket
