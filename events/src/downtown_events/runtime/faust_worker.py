@@ -13,7 +13,11 @@ Why faust here and how its traps are avoided (see ``docs/decisions.md``):
   the dead-letter topic instead of faust's decoder.
 
 The worker also serves ``/healthz/live`` and ``/healthz/ready`` on its faust web port,
-and runs the service's outbox relay as a long-lived task.
+and runs the service's outbox relay as a long-lived task. That port is reachable by anyone
+who reaches the pod (Kubernetes' probes must), so it serves nothing else to anyone: faust's
+own views (``/router/``, ``/table/`` with the tables' data, ``/graph/``, statistics) are
+switched off and anything not on the worker's list is a 404, and ``/figures/live`` asks for
+the association's token, as the API's figures do.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from pathlib import Path
 from typing import Any, Generic, NoReturn, TypeVar
 
 import faust
+from aiohttp import web as aiohttp_web
 from aiokafka import AIOKafkaClient
 from aiokafka.errors import KafkaError
+from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
 from downtown_events.envelope import InvalidEnvelope
 from downtown_events.runtime import telemetry
@@ -39,14 +45,19 @@ from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.failures import ConsumerHalted
 from downtown_events.runtime.faust_batches import ready_batches
 from downtown_events.runtime.health import Readiness, halted_consumers
+from downtown_events.runtime.identity import InvalidToken
 from downtown_events.runtime.live_figures import CHANGELOG_CONFIG, KEPT, WINDOW, LiveFigure, counted_once, table_key
 from downtown_events.runtime.live_figures import page as live_figures_page
+from downtown_events.runtime.principal import NotPermitted, TownAuthenticator
 from downtown_events.runtime.records import KafkaRecord, ReceivedEvent, decode_record
 
 log = logging.getLogger(__name__)
 
 
 T = TypeVar("T")
+HEALTH_PAGES = ("/healthz/live", "/healthz/ready")
+LIVE_FIGURES_PAGE = "/figures/live"
+PROBLEM_JSON = "application/problem+json"
 
 
 class Lazy(Generic[T]):
@@ -109,7 +120,14 @@ def build_worker_app(
         topic_allow_declare=False,
         web_enabled=True,
         web_port=web_port,
-        web_bind="0.0.0.0",
+        web_bind="0.0.0.0",  # Kubernetes probes the pod's address; what is served is listed below
+        # faust's own views show the cluster's members, the tables' contents (/table/ reads any
+        # key), the worker's internals: none is for whoever reaches the port.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        web_metrics_enabled=False,
         stream_wait_empty=False,
         # A worker that dies without leaving the group (SIGKILL, a lost node) holds its
         # partitions until its session expires: 10 s, not faust's 60 s.
@@ -120,8 +138,11 @@ def build_worker_app(
         _add_agent(app, subscription)
         app.task(subscription.consumer)  # build consumers (and their tables) at start, not on the first event
     _add_health_pages(app, readiness)
+    pages = list(HEALTH_PAGES)
     if live is not None and live.figures:
         _add_live_figures(app, live)
+        pages.append(LIVE_FIGURES_PAGE)
+    _serve_only(app, frozenset(pages))
     stop = asyncio.Event()
     for task in background:
         _add_background(app, task, stop)
@@ -192,12 +213,14 @@ def _report_lag(app: faust.App, consumer: str, message: Any) -> None:
 
 @dataclass(frozen=True)
 class LiveFigures:
-    """Figures counted live from ``topic`` (see ``live_figures``), in tables partitioned like it."""
+    """Figures counted live from ``topic`` (see ``live_figures``), in tables partitioned like it,
+    shown to the association (``authenticator`` knows its token)."""
 
     topic: str
     town: str
     partitions: int
     figures: Sequence[LiveFigure]
+    authenticator: TownAuthenticator
 
 
 def _add_live_figures(app: faust.App, live: LiveFigures) -> None:
@@ -235,11 +258,53 @@ def _add_live_figures(app: faust.App, live: LiveFigures) -> None:
 
     app.agent(topic, name="live-figures", concurrency=1)(count)
 
-    @app.page("/figures/live")
+    @app.page(LIVE_FIGURES_PAGE)
     async def figures(web: Any, request: Any) -> Any:
+        refused = _refused(live.authenticator, request.headers.get("Authorization"))
+        if refused is not None:
+            status, title, detail = refused
+            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            return web.json(_problem(status, title, detail), status=status, content_type=PROBLEM_JSON, headers=headers)
         held = [tp.partition for tp in app.assignor.assigned_actives() if tp.topic == live.topic]
         entries = {figure: list(table.table.data.items()) for figure, table in tables.items()}
         return web.json(live_figures_page(entries, held, datetime.now(UTC)))
+
+
+def _refused(authenticator: TownAuthenticator, authorization: str | None) -> tuple[int, str, str] | None:
+    """Why the caller may not see the live figures (status, title, detail), or None: they are
+    the association's, like the API's audited ``/figures``."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return 401, "Not authenticated", "send 'Authorization: Bearer <token>' (the association's)"
+    try:
+        authenticator.authenticate(token.strip()).association()
+    except InvalidToken as error:
+        return 401, "Not authenticated", str(error)
+    except NotPermitted as error:
+        return 403, "Not allowed", error.reason
+    return None
+
+
+def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail}
+
+
+def _serve_only(app: faust.App, pages: frozenset[str]) -> None:
+    """Answer 404 to every path but ``pages``, whatever faust itself would serve there: its
+    views are switched off above, and a view a later faust adds stays unserved too."""
+
+    @aiohttp_web.middleware
+    async def only_the_workers_pages(request: aiohttp_web.Request, handler: Any) -> aiohttp_web.StreamResponse:
+        if request.path not in pages:
+            detail = f"this port serves {', '.join(sorted(pages))} only"
+            return aiohttp_web.json_response(_problem(404, "Not found", detail), status=404, content_type=PROBLEM_JSON)
+        response: aiohttp_web.StreamResponse = await handler(request)
+        return response
+
+    server = app.web
+    if not isinstance(server, AiohttpWeb):  # faust's default driver; another would need its own guard
+        raise TypeError(f"the worker's web server must be faust's aiohttp driver, not {type(server).__name__}")
+    server.web_app.middlewares.append(only_the_workers_pages)
 
 
 def _add_health_pages(app: faust.App, readiness: Callable[[], Awaitable[Readiness]]) -> None:

@@ -27,11 +27,13 @@ from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
 from downtown_events.runtime.database import Pool, migrate, open_pool
 from downtown_events.runtime.faust_worker import Lazy, LiveFigures, Subscription, build_worker_app, run_worker
 from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.identity import trusted_keys
 from downtown_events.runtime.jobs import ScheduledJob, run_once, scheduled
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
 from downtown_events.runtime.ledger import InvalidLog, export_log, import_log
 from downtown_events.runtime.live_figures import CHANGELOG_CONFIG, LiveFigure, changelog_topic
 from downtown_events.runtime.outbox import OutboxRelay
+from downtown_events.runtime.principal import TownAuthenticator
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.projection import Projection, ProjectionWriter
 from downtown_events.runtime.settings import ServiceSettings
@@ -223,7 +225,15 @@ def build_worker(service: ServiceDefinition, settings: ServiceSettings) -> faust
         resources=[producer, pool],
         replication=settings.topic_replication,
         live=LiveFigures(
-            events_topic(settings.town, service.name), settings.town, settings.topic_partitions, service.live_figures
+            events_topic(settings.town, service.name),
+            settings.town,
+            settings.topic_partitions,
+            service.live_figures,
+            authenticator=TownAuthenticator(
+                town=settings.town,
+                trusted=trusted_keys(settings.trusted_token_keys),
+                association_token=settings.association_token,
+            ),
         ),
     )
 
