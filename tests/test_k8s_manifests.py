@@ -760,3 +760,14 @@ def test_render_refuses_odd_secret_names(monkeypatch: pytest.MonkeyPatch) -> Non
     overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": {"secrets": ["code-hash-key"]}}})
     with pytest.raises(renderer.RenderError, match="must match"):
         renderer.render(TOWNS[0])
+
+
+@pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
+def test_the_api_counts_clients_by_the_address_the_ingress_controller_appended(town: str, service: str) -> None:
+    """One proxy (the ingress controller) appends to X-Forwarded-For: its entry is the client.
+    uvicorn's own proxy settings would mean nothing (the kit turns them off): none is left."""
+    for where, container in service_containers(town, service):
+        env = env_of(container, town)
+        assert env["DOWNTOWN_TRUSTED_PROXY_HOPS"] == "1", where
+        assert int(env["DOWNTOWN_HTTP_KEEP_ALIVE_SECONDS"]) > 60, where  # ingress-nginx keeps idle upstreams 60 s
+        assert "FORWARDED_ALLOW_IPS" not in env, where
