@@ -1,10 +1,14 @@
 """An order's invoice as a PDF: the particulars § 14 Abs. 4 UStG asks for, on one A4 page or more.
 
 Drawn with reportlab, as the vouchers' documents are (the same library and habits: the
-standard Helvetica, reportlab's ``invariant`` mode so the same invoice gives the same bytes,
-every typed text escaped before it meets paragraph markup, stripped of control and
-invisible characters and cut to length). German, with English labels beside the German
-ones; amounts in German notation, exact to the cent.
+kit's embedded fonts, so a name in Cyrillic, Chinese or with an emoji prints as written
+(:mod:`downtown_events.runtime.pdf_text`); reportlab's ``invariant`` mode, so the same
+invoice gives the same bytes; every typed text escaped before it meets paragraph markup,
+stripped of control and invisible characters and cut to length). German, with English
+labels beside the German ones; amounts in German notation, exact to the cent.
+
+It draws the :class:`~ordering.domain.invoice_document.InvoiceDocument` recorded when the
+invoice was issued and nothing else, so every download of one invoice is the same PDF.
 
 What it shows: the merchant (name, address, tax number or VAT id) and the customer (name,
 address); the invoice's number, date of issue and date of supply; every line with quantity,
@@ -17,8 +21,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
-
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -27,20 +29,21 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from downtown_events.ordering import PaymentMethod
+from downtown_events.runtime.pdf_text import SANS, SANS_BOLD, markup, register_fonts
 from ordering.app.notifications import NAME_LIMIT, clean, format_date, format_euro
 from ordering.domain.invoice_document import InvoiceDocument, InvoiceParty
 
 _MARGIN = 20 * mm
 _WIDTH = A4[0] - 2 * _MARGIN
 _GREY = colors.HexColor("#555555")
-_H1 = ParagraphStyle("h1", fontName="Helvetica-Bold", fontSize=18, leading=22, spaceAfter=2 * mm)
-_TEXT = ParagraphStyle("text", fontName="Helvetica", fontSize=10, leading=13)
-_SMALL = ParagraphStyle("small", fontName="Helvetica", fontSize=8, leading=10, textColor=_GREY)
-_CELL = ParagraphStyle("cell", fontName="Helvetica", fontSize=9, leading=11)
+_H1 = ParagraphStyle("h1", fontName=SANS_BOLD, fontSize=18, leading=22, spaceAfter=2 * mm)
+_TEXT = ParagraphStyle("text", fontName=SANS, fontSize=10, leading=13)
+_SMALL = ParagraphStyle("small", fontName=SANS, fontSize=8, leading=10, textColor=_GREY)
+_CELL = ParagraphStyle("cell", fontName=SANS, fontSize=9, leading=11)
 _RIGHT = ParagraphStyle("right", parent=_CELL, alignment=TA_RIGHT)
 _HEAD = ParagraphStyle("head", parent=_CELL, fontSize=8, textColor=_GREY)
 _HEAD_RIGHT = ParagraphStyle("head-right", parent=_HEAD, alignment=TA_RIGHT)
-_BOLD_RIGHT = ParagraphStyle("bold-right", parent=_RIGHT, fontName="Helvetica-Bold")
+_BOLD_RIGHT = ParagraphStyle("bold-right", parent=_RIGHT, fontName=SANS_BOLD)
 _TITLE_LIMIT = 120
 _NUMBER_LIMIT = 40
 _PAYMENT: dict[PaymentMethod, str] = {
@@ -50,10 +53,16 @@ _PAYMENT: dict[PaymentMethod, str] = {
     "card_at_door": "mit Karte an der Tür / by card at the door",
     "voucher": "mit Gutschein / by voucher",
 }
+_TAX_NUMBER = {
+    "vat_id": "USt-IdNr. / VAT id",
+    "tax_number": "Steuernummer / Tax number",
+    None: "St.-Nr. / USt-IdNr. (tax number)",
+}
 
 
 def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     """The invoice as a PDF document (the same document always gives the same bytes)."""
+    register_fonts()
     number = clean(document.number, _NUMBER_LIMIT)
     seller = clean(document.seller.name, NAME_LIMIT)
     story: list[Flowable] = [
@@ -88,8 +97,9 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
 
 
 def _text(value: str, limit: int = NAME_LIMIT) -> str:
-    """Typed text as paragraph markup that can only ever mean that text."""
-    return escape(clean(value, limit))
+    """Typed text as paragraph markup that can only ever mean that text, each character in
+    a font that has it (the paragraph's own regular font first)."""
+    return markup(clean(value, limit), SANS)
 
 
 def _address(party: InvoiceParty) -> str:
@@ -104,7 +114,7 @@ def _head(document: InvoiceDocument) -> Table:
         "<font size=8 color='#555555'>Rechnung an / Billed to</font><br/>" + _address(document.buyer), _TEXT
     )
     seller = document.seller
-    tax = f"St.-Nr. / USt-IdNr. (tax number): {_text(seller.tax_number, 40)}"
+    tax = f"{_TAX_NUMBER[seller.tax_number_kind]}: {_text(seller.tax_number or '', 40)}"
     issuer = Paragraph(
         "<font size=8 color='#555555'>Rechnungssteller / Issued by</font><br/>" + _address(seller) + f"<br/>{tax}",
         _TEXT,
@@ -155,7 +165,7 @@ def _lines(document: InvoiceDocument) -> Table:
             ]
         )
     if document.delivery_fee_cents:
-        rate = _delivery_fee_rate(document)
+        rate = document.delivery_fee_vat_percent
         rows.append(
             [
                 Paragraph(str(len(document.lines) + 1), _CELL),
@@ -178,15 +188,6 @@ def _lines(document: InvoiceDocument) -> Table:
         )
     )
     return table
-
-
-def _delivery_fee_rate(document: InvoiceDocument) -> int | None:
-    """The rate the delivery fee was taxed at: the one whose gross exceeds its lines' by the fee."""
-    for amount in document.vat:
-        lines = sum(line.gross_cents for line in document.lines if line.vat_rate_percent == amount.rate_percent)
-        if amount.net_cents + amount.vat_cents - lines == document.delivery_fee_cents:
-            return amount.rate_percent
-    return None
 
 
 def _totals(document: InvoiceDocument) -> Table:

@@ -36,7 +36,8 @@ from ordering.app.notifier import (
     one_line,
 )
 from ordering.domain.errors import NotFound
-from ordering.domain.invoice_document import InvoiceParty
+from ordering.domain.invoice_document import InvoiceParty, recorded_document
+from ordering.domain.invoice_issuer import tax_number_kind
 
 SERVICE = "ordering"
 CONSUMER_NAME = "ordering_notifier"
@@ -101,15 +102,19 @@ def notifier(settings: Any, *, guest_token: Callable[[UUID], str] | None = None)
 
 
 async def order_invoice_pdf(conn: Connection, order_id: UUID, timezone: tzinfo) -> bytes:
-    """The order's invoice as a PDF, the same bytes its mail carried (for GET
-    /orders/{id}/invoice.pdf, after the caller checked who may see the order). Raises
-    ``NotFound`` for no such order, ``InvalidChange`` for one without an invoice, or whose
-    merchant's or customer's particulars are missing."""
+    """The order's invoice as a PDF, the same bytes its mail carried and every download gets
+    (for GET /orders/{id}/invoice.pdf, after the caller checked who may see the order): drawn
+    from the particulars recorded when it was issued, whatever the catalog says now. Only an
+    invoice issued before they were recorded needs the replica's merchant. Raises
+    ``NotFound`` for no such order, ``InvalidChange`` for one without an invoice, or an old
+    one whose merchant's or customer's particulars are missing."""
     history = await TransactionalEventStore(conn, service=SERVICE).read(str(order_id))
     placed = history[0].event if history else None
     if not isinstance(placed, OrderPlaced):
         raise NotFound("no such order")
-    merchant = await SqlMerchantDirectory(conn).merchant(placed.merchant_id)
+    merchant = None
+    if recorded_document(stored.event for stored in history) is None:
+        merchant = await SqlMerchantDirectory(conn).merchant(placed.merchant_id)
     return render_invoice_pdf(invoice_of(history, merchant, timezone))
 
 
@@ -144,7 +149,13 @@ def merchant_details(row: dict[str, Any]) -> MerchantDetails:
         address=one_line(address) if address is not None else "",
         phone=row["phone"] or "",
     )
-    party = None if address is None else InvoiceParty(row["name"], address, tax_number=row["tax_number"] or "")
+    number = (row["tax_number"] or "").strip() or None
+    kind = None if number is None else tax_number_kind(number)
+    party = (
+        None
+        if address is None
+        else InvoiceParty(name=row["name"], address=address, tax_number=number, tax_number_kind=kind)
+    )
     return MerchantDetails(contact, party)
 
 

@@ -13,8 +13,10 @@ The stream is read as it is *now*, not as it was at the event: what an order's m
 invoice) is only ever added to a stream, never changed, so reading on can only complete it.
 
 An ``InvoiceIssued`` mail carries the invoice as a PDF (rendered by the port the adapter
-passes); an invoice that cannot be drawn up (no tax number in the replica, no customer
-address) or rendered goes out without it, pointing to the order's page instead.
+passes) drawn from the particulars recorded with it, the same document the order's page
+serves; an invoice that cannot be drawn up (one issued before particulars were recorded,
+whose shop the replica now lacks a tax number for) or rendered goes out without it, pointing
+to the order's page instead.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from ordering.app.notifications import (
 )
 from ordering.domain import order as orders
 from ordering.domain.errors import InvalidChange
-from ordering.domain.invoice_document import InvoiceDocument, InvoiceParty, invoice_document
+from ordering.domain.invoice_document import InvoiceDocument, InvoiceParty, legacy_document, recorded_document
 from ordering.domain.order import Order
 
 log = logging.getLogger(__name__)
@@ -51,8 +53,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class MerchantDetails:
-    """A merchant as the notifier needs it: where its mail goes, and who issues its invoices
-    (None when the replica lacks the address the invoice must name)."""
+    """A merchant as the notifier needs it: where its mail goes, and, for invoices issued
+    before their particulars were recorded, who issues them (None when the replica lacks the
+    address the invoice must name)."""
 
     contact: MerchantContact
     invoice_party: InvoiceParty | None
@@ -182,10 +185,18 @@ def one_line(address: Address) -> str:
 
 
 def invoice_of(history: Sequence[StoredEvent], merchant: MerchantDetails | None, timezone: tzinfo) -> InvoiceDocument:
-    """The particulars of an order's invoice from its stream: raises ``InvalidChange`` when it
-    has none, or when the merchant's or the customer's particulars are missing. The date of
-    supply is the day it was handed over or delivered (in the town's time)."""
+    """The order's invoice as it was issued: the particulars its stream recorded then, which
+    need nothing else (``merchant`` is not consulted). An invoice issued before particulars
+    were recorded is drawn up from the stream and ``merchant`` as the replica knows it now,
+    the date of supply being the day it was handed over or delivered (in the town's time).
+    Raises ``InvalidChange`` for an order without an invoice, or an old one whose merchant's
+    or customer's particulars are missing."""
+    recorded = recorded_document(stored.event for stored in history)
+    if recorded is not None:
+        return recorded
     order = orders.ensure_exists(orders.replay(stored.event for stored in history))
+    if order.invoice is None:
+        raise InvalidChange("this order has no invoice yet")
     if merchant is None or merchant.invoice_party is None:
         raise InvalidChange("an invoice needs the merchant's name and address; the catalog has none for this shop")
     supplied = [
@@ -193,7 +204,7 @@ def invoice_of(history: Sequence[StoredEvent], merchant: MerchantDetails | None,
         for stored in history
         if isinstance(stored.event, OrderHandedOver | OrderDelivered)
     ]
-    return invoice_document(
+    return legacy_document(
         order, seller=merchant.invoice_party, timezone=timezone, supplied_on=supplied[-1] if supplied else None
     )
 

@@ -24,6 +24,7 @@ from ordering.domain import fulfilment
 from ordering.domain import invoice as invoices
 from ordering.domain import order as orders
 from ordering.domain.errors import NotFound
+from ordering.domain.facts import MerchantFacts
 from ordering.domain.order import Order
 
 Step = Callable[[Order | None], list[IntegrationEvent]]
@@ -80,12 +81,12 @@ class OrderHandlers:
         return await self._decide(order_id, fulfilment.send_out_for_delivery)
 
     async def hand_over(self, principal: Principal, order_id: UUID, paid_cents: int) -> Order:
-        await self._merchants(principal, order_id)
-        return await self._fulfil(order_id, lambda state: fulfilment.hand_over(state, paid_cents=paid_cents))
+        order = await self._merchants(principal, order_id)
+        return await self._fulfil(order, lambda state: fulfilment.hand_over(state, paid_cents=paid_cents))
 
     async def mark_delivered(self, principal: Principal, order_id: UUID, paid_cents: int) -> Order:
-        await self._merchants(principal, order_id)
-        return await self._fulfil(order_id, lambda state: fulfilment.mark_delivered(state, paid_cents=paid_cents))
+        order = await self._merchants(principal, order_id)
+        return await self._fulfil(order, lambda state: fulfilment.mark_delivered(state, paid_cents=paid_cents))
 
     async def mark_delivery_failed(self, principal: Principal, order_id: UUID, reason: str) -> Order:
         await self._merchants(principal, order_id)
@@ -124,18 +125,24 @@ class OrderHandlers:
         async with self._store.unit_of_work() as unit:
             return await self.decide(unit, order_id, step)
 
-    async def _fulfil(self, order_id: UUID, step: Step) -> Order:
+    async def _fulfil(self, read: Order, step: Step) -> Order:
         """Handing over or delivering, and for an order paid on invoice its invoice, with the
-        merchant's next number, in the same unit of work (numbers without gaps)."""
+        merchant's next number, in the same unit of work (numbers without gaps). Who issues
+        the invoice is read from the replica first, so that no pooled connection is held
+        while the unit of work waits for another."""
+        merchant = None
+        if read.payment.method == "invoice" and read.invoice is None:
+            merchant = (await self._replica.merchants([read.merchant_id])).get(read.merchant_id)
         async with self._store.unit_of_work() as unit:
-            order = await self.decide(unit, order_id, step)
+            order = await self.decide(unit, read.order_id, step)
             if order.fulfilled and order.payment.method == "invoice" and order.invoice is None:
-                order = await self._invoice(unit, order)
+                order = await self._invoice(unit, order, merchant)
         return order
 
-    async def _invoice(self, unit: EventStore, order: Order) -> Order:
-        """The merchant's next number and the invoice, on both streams at the versions read; a
-        rival invoice of the merchant that took the number first means reading again."""
+    async def _invoice(self, unit: EventStore, order: Order, merchant: MerchantFacts | None) -> Order:
+        """The merchant's next number and the invoice with its particulars, on both streams at
+        the versions read; a rival invoice of the merchant that took the number first means
+        reading again. Refused (and the handing over with it) if the merchant cannot issue it."""
         today = self._context.today()
         standard = self._context.town.standard_vat_percent
         sequence_id = str(invoices.invoice_sequence_id(order.merchant_id))
@@ -144,7 +151,9 @@ class OrderHandlers:
             history = await store.read(sequence_id)
             current = orders.ensure_exists(await order_of(store, order.order_id))
             sequence = invoices.replay([stored.event for stored in history])
-            decision = invoices.invoice_order(sequence, current, today=today, standard_vat_percent=standard)
+            decision = invoices.invoice_order(
+                sequence, current, merchant=merchant, today=today, standard_vat_percent=standard
+            )
             await store.append(sequence_id, len(history), list(decision.sequence_events))
             await store.append(str(current.order_id), current.version, list(decision.order_events))
             return orders.ensure_exists(await order_of(store, order.order_id))

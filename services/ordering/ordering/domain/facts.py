@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from uuid import UUID
 
-from downtown_events.catalog import TimeWindow
+from downtown_events.catalog import Address, TimeWindow
 from downtown_events.ordering import OfferKind, TimeSlot
 
 STANDARD_VAT_PERCENT = 19
@@ -60,6 +60,13 @@ class MerchantFacts:
     vat_percent_by_offer: Mapping[UUID, int] = field(default_factory=dict)
     vat_percent_by_category: Mapping[str, int] = field(default_factory=dict)
     """Keyed by category (case does not matter): an offer's own category first, then the merchant's."""
+    approved: bool = False
+    """The town's association vouches for it (the catalog's ``MerchantApproved``): only then
+    does it act with money, and take orders on invoice."""
+    tax_number: str = ""
+    """The VAT id or Steuernummer its invoices carry ("": none given)."""
+    address: Address | None = None
+    """Where the shop is, as its invoices name it (None: the replica has no usable address)."""
 
     def vat_percent(self, offer: OfferFacts, standard: int = STANDARD_VAT_PERCENT) -> int:
         """The rate the offer's price includes: set for the offer, else for its category,

@@ -12,6 +12,13 @@ VAT is worked out from gross prices (German consumer prices include VAT): per ra
 the order's lines, net = gross × 100 / (100 + rate) rounded half up to the cent, VAT =
 gross − net, so net and VAT add up to the gross exactly. The delivery fee is a service
 ancillary to the goods but charged apart; it is taxed at the standard rate here.
+
+**Who may issue one.** Only a merchant the town's association approved, with a tax number or
+VAT id and an address (:mod:`ordering.domain.invoice_issuer`): checkout refuses an order on invoice at
+any other shop, and the invoice itself is refused (with the handing over it belongs to)
+should the shop have lost either since. **What it says** is fixed when it is issued: the
+private ``InvoiceParticularsRecorded`` (:mod:`ordering.domain.invoice_document`) goes with
+``InvoiceIssued``, and every copy of the PDF is drawn from it.
 """
 
 from __future__ import annotations
@@ -24,8 +31,11 @@ from uuid import UUID, uuid5
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import InvoiceIssued, OrderLine, VatAmount
 from ordering.domain.errors import Contradiction, InvalidChange, NotFound
+from ordering.domain.facts import MerchantFacts
+from ordering.domain.invoice_document import draw_up
+from ordering.domain.invoice_issuer import invoice_seller
 from ordering.domain.order import Order, ensure_exists
-from ordering.domain.private_events import InvoiceNumberTaken
+from ordering.domain.private_events import InvoiceNumberTaken, InvoiceParticularsRecorded, InvoiceParty
 
 
 @dataclass(frozen=True)
@@ -119,8 +129,16 @@ def vat_breakdown(lines: Sequence[OrderLine], delivery_fee_cents: int, standard_
     return amounts
 
 
-def issue(state: Order | None, *, taken: InvoiceNumberTaken, standard_vat_percent: int) -> list[IntegrationEvent]:
-    """The order's invoice under the number taken for it, dated the day it was taken."""
+def issue(
+    state: Order | None,
+    *,
+    taken: InvoiceNumberTaken,
+    seller: InvoiceParty,
+    standard_vat_percent: int,
+    supplied_on: date | None = None,
+) -> list[IntegrationEvent]:
+    """The order's invoice under the number taken for it, dated the day it was taken, and
+    everything it says (``InvoiceParticularsRecorded``), from ``seller`` as it is now."""
     order = ensure_invoiceable(state)
     if order.invoice is not None:
         if order.invoice.sequence == taken.sequence:
@@ -139,7 +157,13 @@ def issue(state: Order | None, *, taken: InvoiceNumberTaken, standard_vat_percen
         vat=vat,
         gross_cents=order.total_cents,
     )
-    return [issued]
+    document = draw_up(
+        order, issued, seller=seller, supplied_on=supplied_on, delivery_fee_vat_percent=standard_vat_percent
+    )
+    return [
+        issued,
+        InvoiceParticularsRecorded(order_id=order.order_id, merchant_id=order.merchant_id, document=document),
+    ]
 
 
 def ensure_invoiceable(state: Order | None) -> Order:
@@ -165,14 +189,22 @@ class InvoiceDecision:
 
 
 def invoice_order(
-    sequence: InvoiceSequence | None, order: Order | None, *, today: date, standard_vat_percent: int
+    sequence: InvoiceSequence | None,
+    order: Order | None,
+    *,
+    merchant: MerchantFacts | None,
+    today: date,
+    standard_vat_percent: int,
 ) -> InvoiceDecision:
     """The next number and the invoice together. An order invoiced before decides nothing;
-    a number is taken only for an order that gets its invoice in the same decision."""
+    a number is taken only for an order that gets its invoice in the same decision, and only
+    if ``merchant`` (the replica's, now) may issue it. It is issued in the unit of work that
+    hands the order over or delivers it, so the day of supply is ``today``."""
     invoiced = ensure_invoiceable(order)
     sequence_id = invoice_sequence_id(invoiced.merchant_id)
     if invoiced.invoice is not None:
         return InvoiceDecision(sequence_id, invoiced.order_id, (), ())
+    seller = invoice_seller(merchant)
     taken_events = take_number(sequence, merchant_id=invoiced.merchant_id, order_id=invoiced.order_id, today=today)
     if taken_events:
         (taken,) = taken_events
@@ -181,5 +213,5 @@ def invoice_order(
     else:
         raise NotFound("no invoice sequence")
     assert isinstance(taken, InvoiceNumberTaken)
-    issued = issue(invoiced, taken=taken, standard_vat_percent=standard_vat_percent)
+    issued = issue(invoiced, taken=taken, seller=seller, standard_vat_percent=standard_vat_percent, supplied_on=today)
     return InvoiceDecision(sequence_id, invoiced.order_id, tuple(taken_events), tuple(issued))

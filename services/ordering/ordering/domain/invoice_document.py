@@ -1,69 +1,46 @@
-"""What an invoice says, assembled from the order and its ``InvoiceIssued`` for the PDF adapter.
+"""What an invoice says: drawn up once, when it is issued, and kept on the order's stream.
 
 § 14 Abs. 4 UStG asks for: the full name and address of the merchant and of the customer
 (Nr. 1), the merchant's tax number or VAT id (Nr. 2), the date of issue (Nr. 3), a unique
 sequential number (Nr. 4), quantity and kind of the goods or services (Nr. 5), the date of
 supply (Nr. 6), the net amounts per rate (Nr. 7), and the rate and the tax per rate (Nr. 8).
-The catalog's contract carries no tax number, so the app passes it with the merchant's
-details; a document without one is refused rather than printed incomplete.
+
+:func:`draw_up` fixes all of it in an :class:`InvoiceDocument` when the invoice is issued
+(:mod:`ordering.domain.invoice` appends it as the private ``InvoiceParticularsRecorded`` with
+``InvoiceIssued``); the PDF is drawn from that alone, so the same invoice is the same
+document on every download, whatever the shop, the customer or the town's settings change
+later (a change of an issued invoice is a correction, a new document). Invoices issued
+before their particulars were recorded have none on their stream: :func:`legacy_document`
+draws them up as they always were, from the order and the merchant as the replica knows it
+at the time of asking.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date, tzinfo
 
-from downtown_events.catalog import Address
-from downtown_events.ordering import PaymentMethod, VatAmount
+from downtown_events.contract import IntegrationEvent
+from downtown_events.ordering import InvoiceIssued
 from ordering.domain.errors import InvalidChange
 from ordering.domain.order import Order
+from ordering.domain.private_events import InvoiceDocument, InvoiceLine, InvoiceParticularsRecorded, InvoiceParty
+
+__all__ = ["InvoiceDocument", "InvoiceLine", "InvoiceParty", "draw_up", "legacy_document", "recorded_document"]
 
 
-@dataclass(frozen=True)
-class InvoiceParty:
-    name: str
-    address: Address = field(repr=False)
-    tax_number: str = ""
-    """The merchant's Steuernummer or USt-IdNr.; none for the customer."""
-
-
-@dataclass(frozen=True)
-class InvoiceLine:
-    title: str
-    quantity: int
-    unit_gross_cents: int
-    gross_cents: int
-    vat_rate_percent: int
-
-
-@dataclass(frozen=True)
-class InvoiceDocument:
-    number: str
-    issued_on: date
-    supplied_on: date | None
-    """None: supplied on the day of issue (the PDF says so)."""
-    seller: InvoiceParty
-    buyer: InvoiceParty
-    lines: tuple[InvoiceLine, ...]
-    delivery_fee_cents: int
-    vat: tuple[VatAmount, ...]
-    net_cents: int
-    vat_cents: int
-    gross_cents: int
-    voucher_cents: int
-    due_cents: int
-    payment_method: PaymentMethod
-
-
-def invoice_document(
-    order: Order, *, seller: InvoiceParty, timezone: tzinfo, supplied_on: date | None = None
+def draw_up(
+    order: Order,
+    issued: InvoiceIssued,
+    *,
+    seller: InvoiceParty,
+    supplied_on: date | None,
+    delivery_fee_vat_percent: int | None,
 ) -> InvoiceDocument:
-    """The particulars of the order's invoice. The date of supply is ``supplied_on`` if the
-    app knows it (the day delivered), else the pickup day or the last booked service's day."""
-    issued = order.invoice
-    if issued is None:
-        raise InvalidChange("this order has no invoice yet")
-    if not seller.tax_number.strip():
+    """The particulars of the order's invoice ``issued``, from ``seller`` as it is now. A
+    document without the seller's tax number or the customer's address is refused rather
+    than issued incomplete."""
+    if not (seller.tax_number or "").strip():
         raise InvalidChange("an invoice needs the merchant's tax number or VAT id (§ 14 UStG); add it to the shop")
     customer = order.customer
     address = None if customer is None else customer.billing_address or customer.delivery_address
@@ -72,14 +49,21 @@ def invoice_document(
     return InvoiceDocument(
         number=issued.invoice_number,
         issued_on=issued.issued_on,
-        supplied_on=supplied_on or _supply_date(order, timezone),
+        supplied_on=supplied_on,
         seller=seller,
-        buyer=InvoiceParty(customer.name, address),
+        buyer=InvoiceParty(name=customer.name, address=address),
         lines=tuple(
-            InvoiceLine(line.title, line.quantity, line.unit_price_cents, line.gross_cents, line.vat_rate_percent)
+            InvoiceLine(
+                title=line.title,
+                quantity=line.quantity,
+                unit_gross_cents=line.unit_price_cents,
+                gross_cents=line.gross_cents,
+                vat_rate_percent=line.vat_rate_percent,
+            )
             for line in order.lines
         ),
         delivery_fee_cents=order.fulfilment.delivery_fee_cents,
+        delivery_fee_vat_percent=delivery_fee_vat_percent if order.fulfilment.delivery_fee_cents else None,
         vat=tuple(issued.vat),
         net_cents=issued.net_cents,
         vat_cents=sum(amount.vat_cents for amount in issued.vat),
@@ -88,6 +72,46 @@ def invoice_document(
         due_cents=order.due_cents,
         payment_method=order.payment.method,
     )
+
+
+def recorded_document(history: Iterable[IntegrationEvent]) -> InvoiceDocument | None:
+    """The invoice an order's stream recorded when it was issued (None: no invoice, or one
+    issued before particulars were recorded)."""
+    return next((event.document for event in history if isinstance(event, InvoiceParticularsRecorded)), None)
+
+
+def legacy_document(
+    order: Order, *, seller: InvoiceParty, timezone: tzinfo, supplied_on: date | None = None
+) -> InvoiceDocument:
+    """An invoice issued before its particulars were recorded, drawn up as it was then: from
+    the order, its ``InvoiceIssued``, and ``seller`` as the replica knows the merchant now
+    (what that invoice said about the merchant was never kept, so it follows the catalog).
+    The date of supply is ``supplied_on`` if known (the day handed over or delivered), else
+    the pickup day or the last booked service's day; the delivery fee's rate is the one whose
+    amounts show it."""
+    issued = order.invoice
+    if issued is None:
+        raise InvalidChange("this order has no invoice yet")
+    fee_rate = next(
+        (
+            amount.rate_percent
+            for amount in issued.vat
+            if amount.net_cents + amount.vat_cents - _lines_gross(order, amount.rate_percent)
+            == order.fulfilment.delivery_fee_cents
+        ),
+        None,
+    )
+    return draw_up(
+        order,
+        issued,
+        seller=seller,
+        supplied_on=supplied_on or _supply_date(order, timezone),
+        delivery_fee_vat_percent=fee_rate,
+    )
+
+
+def _lines_gross(order: Order, rate_percent: int) -> int:
+    return sum(line.gross_cents for line in order.lines if line.vat_rate_percent == rate_percent)
 
 
 def _supply_date(order: Order, timezone: tzinfo) -> date | None:

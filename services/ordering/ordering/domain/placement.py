@@ -24,6 +24,7 @@ from ordering.domain.facts import (
     delivery_zone,
     within_windows,
 )
+from ordering.domain.invoice_issuer import ensure_takes_invoices
 from ordering.domain.private_events import OrderCustomerRecorded
 
 
@@ -197,6 +198,8 @@ def _payment(choice: MerchantChoice, customer: CustomerDetails, total: int, merc
         raise InvalidChange("payment at pickup needs pickup; with delivery pay at the door or on invoice")
     if method in ("cash_at_door", "card_at_door") and not delivery:
         raise InvalidChange(f"payment at the door needs delivery; at {merchant.name} pay at pickup or on invoice")
+    if method == "invoice":
+        ensure_takes_invoices(merchant)
     if method == "invoice" and not delivery and customer.billing_address is None:
         raise InvalidChange("an invoice needs your address; give a billing address")
     return Payment(method=method, voucher_authorization_id=paying.voucher_authorization_id, voucher_cents=voucher)

@@ -3,8 +3,8 @@
 Checkout prices, availability and merchant status come from here, never from a call to
 the catalog: offers (price, stock, kind, duration and weekly hours of a service, withdrawn),
 the service slots the catalog booked for orders, and merchants (name, contact, address and
-tax number for invoices, delivery and pickup, opening hours, closed, suspended, revoked
-tokens). Each row is written by one catalog stream only (an offer's, a merchant's), so
+tax number for invoices, delivery and pickup, opening hours, closed, suspended, approved by
+the association, revoked tokens). Each row is written by one catalog stream only (an offer's, a merchant's), so
 worker replicas never contend for a row; a row may lag the catalog by a moment, and the
 catalog's reservation has the last word on stock and slots.
 """
@@ -16,6 +16,8 @@ from typing import Any
 
 from downtown_events.catalog import (
     MERCHANT_EVENTS,
+    MerchantApprovalWithdrawn,
+    MerchantApproved,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -85,6 +87,7 @@ MERCHANTS = Table(
         "opening_hours": "jsonb",
         "closed": "boolean",
         "suspended": "boolean",
+        "approved": "boolean",
         "tokens_valid_after": "timestamptz",
         "updated_at": "timestamptz",
     },
@@ -98,7 +101,9 @@ _OFFER_EVENTS = (
     OfferSlotBooked,
     OfferSlotReleased,
 )
-_EVENTS = (*_OFFER_EVENTS, *MERCHANT_EVENTS)
+_MERCHANT_EVENTS = (*MERCHANT_EVENTS, MerchantApproved, MerchantApprovalWithdrawn)
+"""The association's approval decides whether a shop takes orders on invoice."""
+_EVENTS = (*_OFFER_EVENTS, *_MERCHANT_EVENTS)
 
 
 class CatalogReplica(Projection):
@@ -113,7 +118,7 @@ class CatalogReplica(Projection):
             return [(SLOTS, _booking(data))]
         if isinstance(data, _OFFER_EVENTS):
             return [(OFFERS, data.offer_id)]
-        if isinstance(data, MERCHANT_EVENTS):
+        if isinstance(data, _MERCHANT_EVENTS):
             return [(MERCHANTS, data.merchant_id)]
         return []
 
@@ -129,7 +134,7 @@ class CatalogReplica(Projection):
             rows.delete(SLOTS, _booking(data))
         elif isinstance(data, _OFFER_EVENTS):
             _offer(rows, event)
-        elif isinstance(data, MERCHANT_EVENTS):
+        elif isinstance(data, _MERCHANT_EVENTS):
             _merchant(rows, event)
 
 
@@ -179,6 +184,8 @@ def _merchant(rows: RowSet, event: ReceivedEvent) -> None:
         row["closed"] = isinstance(data, MerchantClosed)
     elif isinstance(data, MerchantSuspended | MerchantReinstated):
         row["suspended"] = isinstance(data, MerchantSuspended)
+    elif isinstance(data, MerchantApproved | MerchantApprovalWithdrawn):
+        row["approved"] = isinstance(data, MerchantApproved)
     elif isinstance(data, MerchantTokensRevoked):
         row["tokens_valid_after"] = data.revoked_at
     row["updated_at"] = event.envelope.time
@@ -202,6 +209,7 @@ def _unregistered(merchant_id: Any) -> Row:
         "opening_hours": [],
         "closed": False,
         "suspended": False,
+        "approved": False,
         "tokens_valid_after": None,
     }
 

@@ -7,7 +7,9 @@ from datetime import datetime, time
 from typing import Any
 from uuid import UUID
 
-from downtown_events.catalog import TimeWindow
+from pydantic import ValidationError
+
+from downtown_events.catalog import Address, TimeWindow
 from downtown_events.runtime.database import Pool
 from ordering.domain.facts import MerchantFacts, OfferFacts
 from ordering.projections.catalog_replica import MERCHANTS, OFFERS
@@ -26,6 +28,14 @@ _OFFERS = (
     f"LEFT JOIN {MERCHANTS.name} m USING (merchant_id) WHERE o.offer_id = ANY(%s::uuid[])"
 )
 _MERCHANTS = f"SELECT * FROM {MERCHANTS.name} WHERE merchant_id = ANY(%s::uuid[]) AND name IS NOT NULL"
+
+
+def _address(row: dict[str, Any]) -> Address | None:
+    """The shop's address as its invoices name it; None where the replica's is unusable."""
+    try:
+        return Address(street=row["street"] or "", postal_code=row["postal_code"] or "", city=row["city"] or "")
+    except ValidationError:
+        return None
 
 
 def _offer(row: dict[str, Any]) -> OfferFacts:
@@ -85,6 +95,9 @@ class PostgresCatalogReplica:
             offers_pickup=bool(row["offers_pickup"]),
             opening_hours=_windows(row["opening_hours"]),
             vat_percent_by_category={k: v for k, v in self._vat.items() if k},
+            approved=bool(row["approved"]),
+            tax_number=(row["tax_number"] or "").strip(),
+            address=_address(row),
         )
 
     async def merchant_row(self, merchant_id: UUID) -> dict[str, Any] | None:

@@ -58,6 +58,7 @@ from ordering.adapters.mail import SenderPolicy, SmtpSettings, mail_outbox_count
 from ordering.adapters.notifier import CONSUMER_NAME, Notifier, order_invoice_pdf
 from ordering.app.notifier import READS, NotifierSettings
 from ordering.domain import fulfilment, invoice, order
+from ordering.domain.facts import MerchantFacts
 from ordering.domain.private_events import OrderCustomerRecorded
 from ordering.projections.catalog_replica import CatalogReplica
 from ordering.settings import OrderingSettings
@@ -278,7 +279,16 @@ async def test_each_event_queues_its_mails_once_however_often_it_is_delivered(or
     step(history, lambda state: order.accept(state, now=NOW))
     step(history, fulfilment.mark_ready_for_pickup)
     step(history, lambda state: fulfilment.hand_over(state, paid_cents=0))
-    decision = invoice.invoice_order(None, order.replay(history), today=date.today(), standard_vat_percent=19)
+    shop = MerchantFacts(
+        merchant_id,
+        "Fahrrad Terhaar",
+        approved=True,
+        tax_number="DE123456789",
+        address=Address(street="Markt 3", postal_code="48624", city="Schöppingen"),
+    )
+    decision = invoice.invoice_order(
+        None, order.replay(history), merchant=shop, today=date.today(), standard_vat_percent=19
+    )
     history += decision.order_events
     await append(pool, history, start=2)
 
@@ -300,6 +310,13 @@ async def test_each_event_queues_its_mails_once_however_often_it_is_delivered(or
     async with pool.connection() as conn:  # what the API serves is what the mail carried
         served = await order_invoice_pdf(conn, history[0].order_id, ZoneInfo("Europe/Berlin"))  # type: ignore[attr-defined]
     assert base64.b64decode(attachment["content"]) == served and served.startswith(b"%PDF-")
+    async with pool.connection() as conn:  # the shop renamed, moved and dropped its tax number since
+        await conn.execute(
+            "UPDATE ordering_merchants SET name = 'Terhaar Räder', street = 'Neuer Weg 9', tax_number = NULL "
+            "WHERE merchant_id = %s",
+            (merchant_id,),
+        )
+        assert await order_invoice_pdf(conn, history[0].order_id, ZoneInfo("Europe/Berlin")) == served  # type: ignore[attr-defined]
 
     # The feed delivers the same records again (a crash before its checkpoint was read back):
     # the tracking rows drop them.

@@ -56,6 +56,9 @@ WINE = MerchantFacts(
     category="Wein",
     offers_delivery=True,
     opening_hours=tuple(TimeWindow(weekday=day, opens=time(10), closes=time(18)) for day in WEEKDAYS),
+    approved=True,
+    tax_number="DE123456789",
+    address=Address(street="Markt 1", postal_code="48624", city="Schöppingen"),
 )
 BAKERY = MerchantFacts(
     uuid4(),
@@ -63,6 +66,9 @@ BAKERY = MerchantFacts(
     category="Bäckerei",
     opening_hours=tuple(TimeWindow(weekday=day, opens=time(7), closes=time(13)) for day in WEEKDAYS),
     vat_percent_by_category={"bäckerei": 7},
+    approved=True,
+    tax_number="12/345/67890",
+    address=Address(street="Markt 2", postal_code="48624", city="Schöppingen"),
 )
 RIESLING = OfferFacts(uuid4(), WINE.merchant_id, "product", "Riesling 2023", 1290, stock=12)
 BREAD = OfferFacts(uuid4(), BAKERY.merchant_id, "product", "Roggenbrot", 450)
@@ -335,6 +341,22 @@ def test_the_voucher_part_cannot_exceed_the_total_and_the_rest_is_paid_another_w
     choice = MerchantChoice(PickupChoice(WINDOW), PaymentChoice("invoice"))
     (order,) = checkout(bread, {BAKERY.merchant_id: choice}, customer=billed).orders
     assert isinstance(order.events[1], OrderCustomerRecorded) and order.events[1].billing_address == HOME
+
+
+def test_on_invoice_only_at_a_shop_the_association_approved_that_has_a_tax_number() -> None:
+    bread = filled((BREAD, 1))
+    billed = replace(GUEST, billing_address=HOME)
+    on_invoice = MerchantChoice(PickupChoice(WINDOW), PaymentChoice("invoice"))
+    for bakery, why in (
+        (replace(BAKERY, approved=False), "the town's association has not approved it for payments"),
+        (replace(BAKERY, tax_number=""), "it has given no tax number or VAT id"),
+        (replace(BAKERY, address=None), "the catalog has no address of it"),
+    ):
+        with pytest.raises(InvalidChange, match=f"^Bäckerei Kösters takes no orders on invoice: {why}"):
+            checkout(bread, {BAKERY.merchant_id: on_invoice}, customer=billed, merchants={BAKERY.merchant_id: bakery})
+        at_pickup = MerchantChoice(PickupChoice(WINDOW), PaymentChoice("at_pickup"))
+        (order,) = checkout(bread, {BAKERY.merchant_id: at_pickup}, merchants={BAKERY.merchant_id: bakery}).orders
+        assert order.placed.payment.method == "at_pickup"  # every other way to pay stays open
 
 
 def test_who_orders_is_a_guest_with_an_email_or_the_baskets_account() -> None:

@@ -1,9 +1,10 @@
-"""Invoices: a gapless number per merchant taken with the invoice, and VAT per rate to the cent."""
+"""Invoices: a gapless number per merchant taken with the invoice, VAT per rate to the cent,
+everything the invoice says fixed when it is issued, and only by a merchant who may issue it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID, uuid4
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from downtown_events.catalog import Address
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import (
     Fulfilment,
@@ -24,13 +26,28 @@ from downtown_events.ordering import (
 )
 from ordering.domain import invoice, order
 from ordering.domain.errors import Contradiction, InvalidChange
+from ordering.domain.facts import MerchantFacts
 from ordering.domain.invoice import InvoiceSequence
+from ordering.domain.invoice_issuer import ensure_takes_invoices, invoice_seller, tax_number_kind
 from ordering.domain.order import Order
-from ordering.domain.private_events import InvoiceNumberTaken
+from ordering.domain.private_events import (
+    InvoiceDocument,
+    InvoiceLine,
+    InvoiceNumberTaken,
+    InvoiceParticularsRecorded,
+    InvoiceParty,
+    OrderCustomerRecorded,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
 MERCHANT = uuid4()
+SHOP_ADDRESS = Address(street="Markt 3", postal_code="48624", city="Schöppingen")
+HOME = Address(street="Hauptstraße 1", postal_code="48624", city="Schöppingen")
+SHOP = MerchantFacts(
+    MERCHANT, "Fahrrad Terhaar", approved=True, tax_number="DE123456789", address=SHOP_ADDRESS, offers_delivery=True
+)
+SELLER = InvoiceParty(name="Fahrrad Terhaar", address=SHOP_ADDRESS, tax_number="DE123456789", tax_number_kind="vat_id")
 
 
 def line(quantity: int, price: int, rate: int) -> OrderLine:
@@ -59,7 +76,14 @@ def placed(
 
 
 def history_of(event: OrderPlaced, *, confirm: bool = True) -> list[IntegrationEvent]:
-    history: list[IntegrationEvent] = [event]
+    customer = OrderCustomerRecorded(
+        order_id=event.order_id,
+        checkout_id=event.checkout_id,
+        name="Anna Beispiel",
+        email="a@b.de",
+        delivery_address=HOME,
+    )
+    history: list[IntegrationEvent] = [event, customer]
     if confirm:
         for decide in (order.record_stock_reserved, lambda s: order.accept(s, now=NOW)):
             history += decide(order.replay(history))
@@ -143,9 +167,9 @@ def test_an_order_paid_on_invoice_gets_its_invoice_with_the_number_in_one_decisi
         taken_before = invoice.take_number(sequence, merchant_id=MERCHANT, order_id=uuid4(), today=date(2025, 12, 31))
         sequence = invoice.evolve(sequence, taken_before[0])
     assert sequence is not None and sequence.last == 41 and sequence.version == 41
-    decision = invoice.invoice_order(sequence, state, today=TODAY, standard_vat_percent=19)
+    decision = invoice.invoice_order(sequence, state, merchant=SHOP, today=TODAY, standard_vat_percent=19)
     (taken,) = decision.sequence_events
-    (issued,) = decision.order_events
+    issued, particulars = decision.order_events
     assert isinstance(taken, InvoiceNumberTaken) and taken.sequence == 42
     assert issued == InvoiceIssued(
         order_id=state.order_id,
@@ -160,14 +184,89 @@ def test_an_order_paid_on_invoice_gets_its_invoice_with_the_number_in_one_decisi
         ],
         gross_cents=3420,
     )
-    invoiced = order.evolve(state, issued)
+    assert isinstance(particulars, InvoiceParticularsRecorded) and not particulars.published
+    invoiced = order.evolve(order.evolve(state, issued), particulars)
     assert invoiced.invoice == issued
-    again = invoice.invoice_order(invoice.evolve(sequence, taken), invoiced, today=TODAY, standard_vat_percent=19)
+    again = invoice.invoice_order(
+        invoice.evolve(sequence, taken), invoiced, merchant=SHOP, today=TODAY, standard_vat_percent=19
+    )
     assert (again.sequence_events, again.order_events) == ((), ())
     assert decision.sequence_id == invoice.invoice_sequence_id(MERCHANT) and decision.order_id == state.order_id
-    assert invoice.issue(invoiced, taken=taken, standard_vat_percent=19) == []  # type: ignore[arg-type]
+    assert invoice.issue(invoiced, taken=taken, seller=SELLER, standard_vat_percent=19) == []  # type: ignore[arg-type]
     with pytest.raises(Contradiction, match="has invoice RE-2026-00042"):
-        invoice.issue(invoiced, taken=taken.model_copy(update={"sequence": 43}), standard_vat_percent=19)  # type: ignore[union-attr]
+        invoice.issue(
+            invoiced,
+            taken=taken.model_copy(update={"sequence": 43}),  # type: ignore[union-attr]
+            seller=SELLER,
+            standard_vat_percent=19,
+        )
+
+
+def test_the_invoice_records_everything_it_says_when_it_is_issued() -> None:
+    event = placed(lines=[line(2, 1290, 19), line(1, 450, 7)])
+    state = order.replay(history_of(event))
+    decision = invoice.invoice_order(None, state, merchant=SHOP, today=TODAY, standard_vat_percent=19)
+    _, particulars = decision.order_events
+    assert isinstance(particulars, InvoiceParticularsRecorded)
+    assert (particulars.order_id, particulars.merchant_id) == (event.order_id, MERCHANT)
+    assert particulars.document == InvoiceDocument(
+        number="RE-2026-00001",
+        issued_on=TODAY,
+        supplied_on=TODAY,  # issued with the handing over or the delivery
+        seller=SELLER,
+        buyer=InvoiceParty(name="Anna Beispiel", address=HOME),
+        lines=(
+            InvoiceLine(title="Ware", quantity=2, unit_gross_cents=1290, gross_cents=2580, vat_rate_percent=19),
+            InvoiceLine(title="Ware", quantity=1, unit_gross_cents=450, gross_cents=450, vat_rate_percent=7),
+        ),
+        delivery_fee_cents=390,
+        delivery_fee_vat_percent=19,
+        vat=(
+            VatAmount(rate_percent=7, net_cents=421, vat_cents=29),
+            VatAmount(rate_percent=19, net_cents=2496, vat_cents=474),
+        ),
+        net_cents=2917,
+        vat_cents=503,
+        gross_cents=3420,
+        voucher_cents=0,
+        due_cents=3420,
+        payment_method="invoice",
+    )
+    steuernummer = replace(SHOP, name="Terhaar Räder GmbH", tax_number="12/345/67890")
+    assert invoice_seller(steuernummer) == InvoiceParty(
+        name="Terhaar Räder GmbH", address=SHOP_ADDRESS, tax_number="12/345/67890", tax_number_kind="tax_number"
+    )
+
+
+def test_only_an_approved_merchant_with_tax_number_and_address_issues_or_takes_invoices() -> None:
+    state = confirmed()
+    for merchant, at_issue, at_checkout in (
+        (replace(SHOP, approved=False), "does not vouch for it", "has not approved it for payments"),
+        (replace(SHOP, tax_number=" "), "without a tax number or VAT id", "no tax number or VAT id"),
+        (replace(SHOP, address=None), "without the shop's address", "no address of it"),
+    ):
+        with pytest.raises(InvalidChange, match=at_issue):
+            invoice.invoice_order(None, state, merchant=merchant, today=TODAY, standard_vat_percent=19)
+        with pytest.raises(InvalidChange, match=f"Fahrrad Terhaar takes no orders on invoice: .*{at_checkout}"):
+            ensure_takes_invoices(merchant)
+    with pytest.raises(InvalidChange, match="not heard of this shop"):
+        invoice.invoice_order(None, state, merchant=None, today=TODAY, standard_vat_percent=19)
+    ensure_takes_invoices(SHOP)
+    assert (tax_number_kind("DE123456789"), tax_number_kind("12/345/67890"), tax_number_kind("1234567890123")) == (
+        "vat_id",
+        "tax_number",
+        "tax_number",
+    )
+
+
+def test_an_invoice_without_the_customers_address_is_refused_rather_than_issued() -> None:
+    event = placed()
+    nameless = OrderCustomerRecorded(order_id=event.order_id, checkout_id=event.checkout_id, name="A", phone="0255")
+    history: list[IntegrationEvent] = [event, nameless]
+    for decide in (order.record_stock_reserved, lambda s: order.accept(s, now=NOW)):
+        history += decide(order.replay(history))
+    with pytest.raises(InvalidChange, match="customer's name and address"):
+        invoice.invoice_order(None, order.replay(history), merchant=SHOP, today=TODAY, standard_vat_percent=19)
 
 
 def test_only_a_confirmed_order_paid_on_invoice_gets_one() -> None:
@@ -176,14 +275,14 @@ def test_only_a_confirmed_order_paid_on_invoice_gets_one() -> None:
         (order.replay(history_of(placed(), confirm=False)), "not confirmed yet"),
     ):
         with pytest.raises(InvalidChange, match=reason):
-            invoice.invoice_order(None, state, today=TODAY, standard_vat_percent=19)
+            invoice.invoice_order(None, state, merchant=SHOP, today=TODAY, standard_vat_percent=19)
     state = confirmed()
     cancelled = order.evolve(state, order.cancel(state, by="merchant", now=NOW)[0])
     with pytest.raises(InvalidChange, match="did not go ahead"):
-        invoice.invoice_order(None, cancelled, today=TODAY, standard_vat_percent=19)
+        invoice.invoice_order(None, cancelled, merchant=SHOP, today=TODAY, standard_vat_percent=19)
     (taken,) = invoice.take_number(None, merchant_id=MERCHANT, order_id=uuid4(), today=TODAY)
     with pytest.raises(InvalidChange, match="another order"):
-        invoice.issue(state, taken=taken, standard_vat_percent=19)  # type: ignore[arg-type]
+        invoice.issue(state, taken=taken, seller=SELLER, standard_vat_percent=19)  # type: ignore[arg-type]
 
 
 # --- gapless under concurrency: a fake event store with the real store's guarantee ---------
@@ -219,7 +318,11 @@ def invoicing(store: Store, order_id: UUID) -> Iterator[None]:
         order_version, order_events = store.read(str(order_id))
         yield
         decision = invoice.invoice_order(
-            invoice.replay(sequence_events), order.replay(order_events), today=TODAY, standard_vat_percent=19
+            invoice.replay(sequence_events),
+            order.replay(order_events),
+            merchant=SHOP,
+            today=TODAY,
+            standard_vat_percent=19,
         )
         if not decision.order_events:
             return
@@ -270,6 +373,7 @@ def test_invoice_numbers_stay_gapless_whatever_the_interleaving(
         state = order.replay(store.streams[str(order_id)])
         assert state is not None and state.invoice is not None
         assert sum(isinstance(event, InvoiceIssued) for event in store.streams[str(order_id)]) == 1
+        assert sum(isinstance(event, InvoiceParticularsRecorded) for event in store.streams[str(order_id)]) == 1
         assert sequence.numbers[order_id].sequence == state.invoice.sequence
         numbers.append(state.invoice.sequence)
     assert sorted(numbers) == list(range(1, orders + 1))

@@ -1,8 +1,9 @@
-"""The invoice PDF, read back as its recipient's PDF reader reads it (text extracted with pypdfium2)."""
+"""The invoice PDF, read back as its recipient's PDF reader reads it (text extracted with pypdfium2),
+in whatever script the names are written."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import re
 from datetime import date
 
 import pypdfium2
@@ -13,9 +14,18 @@ from ordering.adapters.invoice_pdf import render_invoice_pdf
 from ordering.domain.invoice_document import InvoiceDocument, InvoiceLine, InvoiceParty
 
 SHOP = InvoiceParty(
-    "Fahrrad Terhaar", Address(street="Markt 3", postal_code="48624", city="Schöppingen"), tax_number="DE123456789"
+    name="Fahrrad Terhaar",
+    address=Address(street="Markt 3", postal_code="48624", city="Schöppingen"),
+    tax_number="DE123456789",
+    tax_number_kind="vat_id",
 )
-BUYER = InvoiceParty("Jörg Müller-Weiß", Address(street="Hauptstraße 1", postal_code="48624", city="Schöppingen"))
+BUYER = InvoiceParty(
+    name="Jörg Müller-Weiß", address=Address(street="Hauptstraße 1", postal_code="48624", city="Schöppingen")
+)
+
+
+def item(title: str, quantity: int, unit: int, gross: int, rate: int) -> InvoiceLine:
+    return InvoiceLine(title=title, quantity=quantity, unit_gross_cents=unit, gross_cents=gross, vat_rate_percent=rate)
 
 
 def document(**changes: object) -> InvoiceDocument:
@@ -26,10 +36,11 @@ def document(**changes: object) -> InvoiceDocument:
         "seller": SHOP,
         "buyer": BUYER,
         "lines": (
-            InvoiceLine("Fahrradschlauch 28 Zoll", 2, 899, 1798, 19),
-            InvoiceLine("Kaffee, 500 g", 1, 1070, 1070, 7),
+            item("Fahrradschlauch 28 Zoll", 2, 899, 1798, 19),
+            item("Kaffee, 500 g", 1, 1070, 1070, 7),
         ),
         "delivery_fee_cents": 390,
+        "delivery_fee_vat_percent": 19,
         # 19 %: 1798 + 390 = 2188 gross -> 1839 net, 349 VAT; 7 %: 1070 gross -> 1000 net, 70 VAT
         "vat": (
             VatAmount(rate_percent=7, net_cents=1000, vat_cents=70),
@@ -86,6 +97,25 @@ def test_the_delivery_fee_is_a_line_at_the_rate_it_was_taxed_at() -> None:
     assert "Courier delivery 3,90 € 19 % 3,90 €" in text
 
 
+def test_the_tax_number_is_labelled_by_its_kind() -> None:
+    assert "VAT id: DE123456789" in flat(text_of(render_invoice_pdf(document())))
+    steuernummer = SHOP.model_copy(update={"tax_number": "12/345/67890", "tax_number_kind": "tax_number"})
+    assert "Tax number: 12/345/67890" in flat(text_of(render_invoice_pdf(document(seller=steuernummer))))
+
+
+def test_names_in_any_script_print_as_written_in_embedded_fonts() -> None:
+    seller = SHOP.model_copy(update={"name": "Книжный дом Иванов"})
+    buyer = BUYER.model_copy(update={"name": "王小明 (김민준) 😀"})
+    lines = (item("Ελληνικός καφές ☕", 1, 1070, 1070, 7), item("抹茶 🦄", 2, 899, 1798, 19))
+    pdf = render_invoice_pdf(document(seller=seller, buyer=buyer, lines=lines))
+    embedded = set(re.findall(rb"/BaseFont /[A-Z]{6}\+([A-Za-z-]+)", pdf))
+    assert {b"DejaVuSans", b"DejaVuSans-Bold", b"DroidSansFallback"} <= embedded
+    text = flat(text_of(pdf))
+    for name in ("Книжный дом Иванов", "王小明 (김민준) 😀", "Ελληνικός καφές ☕", "抹茶 \ufffd"):
+        assert name in text  # the unicorn has no glyph in any font: one visible replacement
+    assert "■" not in text
+
+
 def test_without_a_date_of_supply_it_says_the_supply_was_on_the_day_of_issue() -> None:
     text = flat(text_of(render_invoice_pdf(document(supplied_on=None))))
     assert "same as the invoice date" in text
@@ -103,8 +133,8 @@ def test_the_same_invoice_gives_the_same_bytes() -> None:
 
 def test_typed_text_is_drawn_as_text_never_as_markup() -> None:
     hostile = "<b>fett</b> & <font size=90>gross</font> ]]>\x00\x07 \u202ekehrt um"
-    buyer = replace(BUYER, name=hostile)
-    lines = (InvoiceLine(hostile, 1, 100, 100, 19),)
+    buyer = BUYER.model_copy(update={"name": hostile})
+    lines = (item(hostile, 1, 100, 100, 19),)
     vat = (VatAmount(rate_percent=19, net_cents=84, vat_cents=16),)
     pdf = render_invoice_pdf(
         document(
@@ -125,7 +155,7 @@ def test_typed_text_is_drawn_as_text_never_as_markup() -> None:
 
 
 def test_a_long_invoice_runs_on_over_pages() -> None:
-    lines = tuple(InvoiceLine(f"Artikel {n}", 1, 100, 100, 19) for n in range(100))
+    lines = tuple(item(f"Artikel {n}", 1, 100, 100, 19) for n in range(100))
     vat = (VatAmount(rate_percent=19, net_cents=8403, vat_cents=1597),)
     pdf = render_invoice_pdf(
         document(

@@ -33,8 +33,9 @@ from ordering.adapters.notifier import MERCHANTS_TABLE, merchant_details
 from ordering.app.notifications import MerchantContact, OutgoingMail, mail_id
 from ordering.app.notifier import MerchantDetails, NotifierSettings, notify
 from ordering.domain import fulfilment, invoice, order
+from ordering.domain.facts import MerchantFacts
 from ordering.domain.invoice_document import InvoiceParty
-from ordering.domain.private_events import MeetingLinkAssigned, OrderCustomerRecorded
+from ordering.domain.private_events import InvoiceParticularsRecorded, MeetingLinkAssigned, OrderCustomerRecorded
 from ordering.projections.catalog_replica import MERCHANTS
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -73,7 +74,11 @@ class Merchants:
 
 def shop(*, tax_number: str = "DE123456789", email: str = "laden@terhaar.example") -> MerchantDetails:
     contact = MerchantContact(name="Fahrrad Terhaar", email=email, address="Markt 3, 48624 Schöppingen")
-    return MerchantDetails(contact, InvoiceParty("Fahrrad Terhaar", SHOP_ADDRESS, tax_number=tax_number))
+    kind = "vat_id" if tax_number else None
+    party = InvoiceParty(
+        name="Fahrrad Terhaar", address=SHOP_ADDRESS, tax_number=tax_number or None, tax_number_kind=kind
+    )
+    return MerchantDetails(contact, party)
 
 
 def placed_order(
@@ -130,9 +135,19 @@ def confirmed(history: list[IntegrationEvent]) -> list[IntegrationEvent]:
 def invoiced(history: list[IntegrationEvent]) -> list[IntegrationEvent]:
     confirmed(history)
     then(history, fulfilment.mark_ready_for_pickup, lambda state: fulfilment.hand_over(state, paid_cents=0))
-    decision = invoice.invoice_order(None, order.replay(history), today=date(2026, 3, 2), standard_vat_percent=19)
+    merchant_id = history[0].merchant_id  # type: ignore[attr-defined]
+    issuer = MerchantFacts(
+        merchant_id, "Fahrrad Terhaar", approved=True, tax_number="DE123456789", address=SHOP_ADDRESS
+    )
+    decision = invoice.invoice_order(
+        None, order.replay(history), merchant=issuer, today=date(2026, 3, 2), standard_vat_percent=19
+    )
     history += decision.order_events
     return history
+
+
+def issued_before_particulars_were_recorded(history: list[IntegrationEvent]) -> list[IntegrationEvent]:
+    return [event for event in history if not isinstance(event, InvoiceParticularsRecorded)]
 
 
 async def stored(history: list[IntegrationEvent]) -> tuple[InMemoryEventStore, UUID]:
@@ -245,11 +260,28 @@ async def test_an_invoice_goes_to_the_customer_as_a_pdf_dated_and_numbered() -> 
     assert "02.03.2026" in text  # issued on; supplied on the day handed over (the store's clock: today)
 
 
-async def test_an_invoice_the_replica_cannot_complete_goes_without_the_pdf_pointing_to_the_order() -> None:
+async def test_the_invoice_says_what_was_recorded_when_it_was_issued_whatever_the_replica_says_now() -> None:
     history = invoiced(placed_order())
+    renamed = MerchantDetails(
+        MerchantContact(name="Terhaar Räder GmbH", email="neu@terhaar.example"),
+        InvoiceParty(name="Terhaar Räder GmbH", address=HOME),  # and no tax number any more
+    )
+    mails, _ = await mails_of(history, InvoiceIssued, renamed)
+    (attachment,) = mails[0].attachments
+    text = " ".join(str(page.get_textpage().get_text_range()) for page in pypdfium2.PdfDocument(attachment.content))
+    assert "Fahrrad Terhaar" in text and "DE123456789" in text and "Räder" not in text
+    (again,) = (await mails_of(history, InvoiceIssued, shop()))[0][0].attachments
+    assert again.content == attachment.content
+
+
+async def test_an_old_invoice_the_replica_cannot_complete_goes_without_the_pdf_pointing_to_the_order() -> None:
+    history = issued_before_particulars_were_recorded(invoiced(placed_order()))
     mails, _ = await mails_of(history, InvoiceIssued, shop(tax_number=""))
     (mail,) = mails
     assert mail.attachments == () and "Sie finden sie auf der Seite Ihrer Bestellung." in mail.body
+    (old,) = (await mails_of(history, InvoiceIssued, shop()))[0]
+    (attachment,) = old.attachments  # with the replica's merchant complete, drawn up as it always was
+    assert attachment.content.startswith(b"%PDF-")
 
 
 async def test_an_invoice_whose_rendering_fails_still_sends_the_mail() -> None:
@@ -299,6 +331,8 @@ def test_the_replicas_merchant_row_gives_the_contact_and_the_invoice_party() -> 
     assert details.contact == MerchantContact(
         name="Fahrrad Terhaar", email="laden@terhaar.example", address="Markt 3, 48624 Schöppingen", phone="02555 1"
     )
-    assert details.invoice_party == InvoiceParty("Fahrrad Terhaar", SHOP_ADDRESS, tax_number="DE123456789")
+    assert details.invoice_party == InvoiceParty(
+        name="Fahrrad Terhaar", address=SHOP_ADDRESS, tax_number="DE123456789", tax_number_kind="vat_id"
+    )
     partial = merchant_details({**row, "street": None, "email": None, "tax_number": None})
     assert partial.invoice_party is None and partial.contact.email == "" and partial.contact.address == ""
