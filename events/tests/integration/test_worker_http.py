@@ -83,7 +83,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: 
 
 def problem(response: httpx.Response, status: int) -> dict[str, object]:
     assert response.status_code == status, (response.request.url, response.status_code, response.text)
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    assert response.headers["content-type"] == "application/problem+json", response.headers
     body: dict[str, object] = response.json()
     assert body["status"] == status and body["title"] and body["detail"]
     return body

@@ -23,6 +23,7 @@ the association's token, as the API's figures do.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -264,7 +265,7 @@ def _add_live_figures(app: faust.App, live: LiveFigures) -> None:
         if refused is not None:
             status, title, detail = refused
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-            return web.json(_problem(status, title, detail), status=status, content_type=PROBLEM_JSON, headers=headers)
+            return web.bytes(_problem(status, title, detail), status=status, content_type=PROBLEM_JSON, headers=headers)
         held = [tp.partition for tp in app.assignor.assigned_actives() if tp.topic == live.topic]
         entries = {figure: list(table.table.data.items()) for figure, table in tables.items()}
         return web.json(live_figures_page(entries, held, datetime.now(UTC)))
@@ -285,8 +286,9 @@ def _refused(authenticator: TownAuthenticator, authorization: str | None) -> tup
     return None
 
 
-def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
-    return {"type": "about:blank", "title": title, "status": status, "detail": detail}
+def _problem(status: int, title: str, detail: str) -> bytes:
+    """An RFC 9457 problem, as the API answers one (JSON is UTF-8: no charset parameter)."""
+    return json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
 
 
 def _serve_only(app: faust.App, pages: frozenset[str]) -> None:
@@ -297,7 +299,7 @@ def _serve_only(app: faust.App, pages: frozenset[str]) -> None:
     async def only_the_workers_pages(request: aiohttp_web.Request, handler: Any) -> aiohttp_web.StreamResponse:
         if request.path not in pages:
             detail = f"this port serves {', '.join(sorted(pages))} only"
-            return aiohttp_web.json_response(_problem(404, "Not found", detail), status=404, content_type=PROBLEM_JSON)
+            return aiohttp_web.Response(body=_problem(404, "Not found", detail), status=404, content_type=PROBLEM_JSON)
         response: aiohttp_web.StreamResponse = await handler(request)
         return response
 
