@@ -141,7 +141,13 @@ async def _town(pool: Pool, database_url: str) -> Town:
         rows = RowSet()
         rows.put(
             MERCHANTS,
-            {"merchant_id": merchant_id, "name": "Buchhandlung am Markt", "closed": False, "suspended": False},
+            {
+                "merchant_id": merchant_id,
+                "name": "Buchhandlung am Markt",
+                "closed": False,
+                "suspended": False,
+                "approved": True,  # only a merchant the association approved redeems
+            },
         )
         await ProjectionWriter(MerchantReplica()).write(conn, rows)
     terms = ProgrammeTerms(name="Bench Stadtgutschein", free_amount=AmountRange(min_cents=100, max_cents=10_000_000))

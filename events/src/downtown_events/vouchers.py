@@ -4,9 +4,12 @@ Published on ``<town>.vouchers.events``, keyed by the aggregate id: ``programme_
 ``membership_id`` (a merchant's opt-in to a programme), ``campaign_id``, ``purchase_id``
 or ``voucher_id``. Money is integer cents (EUR), never float.
 
-What integrators never see: codes (not even their hashes), buyers' e-mail addresses and
-gift recipients' names and messages. The service keeps those in private events of its own
-(see ``vouchers.domain.private_events``); these public events carry ids and amounts only.
+What integrators never see: codes (not even their hashes), buyers' e-mail addresses, gift
+recipients' names and messages, and the reasons typed for a reversal or refund. The service
+keeps those in private events of its own (see ``vouchers.domain.private_events``); these
+public events carry ids and amounts only. A field once published stays in its schema version
+(readers of that version keep finding it): ``reason`` of ``VoucherRedemptionReversed`` and
+``VoucherRefunded`` is kept, written empty.
 
 Vouchers are a means of payment, not a sale of goods: a *multi-purpose voucher*
 (Mehrzweck-Gutschein, § 3 Abs. 15 UStG), so VAT falls due when a voucher is redeemed for
@@ -295,6 +298,12 @@ class VoucherRedeemed(BalanceChange):
     order_id: UUID | None = None
 
 
+FREE_TEXT_KEPT_PRIVATE = (
+    "written empty: why money was given back is typed at a counter (it has held voucher codes and "
+    "e-mail addresses) and stays inside the vouchers service; records written before may hold text"
+)
+
+
 @registry.register
 class VoucherRedemptionReversed(BalanceChange):
     """A redemption undone as a whole (an order rejected, a mistake at the counter): its
@@ -303,7 +312,7 @@ class VoucherRedemptionReversed(BalanceChange):
     event_name: ClassVar[str] = "VoucherRedemptionReversed"
     schema_version: ClassVar[int] = 1
     redemption_id: UUID
-    reason: EventLine = Field(default="", max_length=500)
+    reason: EventLine = Field(default="", max_length=500, description=FREE_TEXT_KEPT_PRIVATE)
 
 
 @registry.register
@@ -315,7 +324,7 @@ class VoucherRefunded(BalanceChange):
     schema_version: ClassVar[int] = 1
     refund_id: UUID
     redemption_id: UUID
-    reason: EventLine = Field(default="", max_length=500)
+    reason: EventLine = Field(default="", max_length=500, description=FREE_TEXT_KEPT_PRIVATE)
 
 
 @registry.register

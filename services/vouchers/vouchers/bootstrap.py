@@ -21,6 +21,7 @@ from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
 from downtown_events.vouchers import VoucherIssued, VoucherRedeemed
 from vouchers.adapters.payment_webhook import PaymentWebhook
+from vouchers.adapters.rendering import DocumentRenderer
 from vouchers.adapters.request_keys import PostgresRequestKeys
 from vouchers.adapters.sealing import AesGcmSeal
 from vouchers.app.authorizations import AuthorizationHandlers
@@ -33,10 +34,12 @@ from vouchers.app.purchases import PurchaseHandlers
 from vouchers.app.redemptions import RedemptionHandlers
 from vouchers.projections import PROJECTIONS
 from vouchers.projections.read_models import (
+    PostgresBuyerPurchases,
     PostgresCampaignFinder,
     PostgresCodeIndex,
     PostgresDeadlines,
     PostgresMerchantDirectory,
+    PostgresProgrammeDirectory,
 )
 from vouchers.settings import SERVICE, VouchersSettings
 
@@ -65,16 +68,24 @@ def build_handlers(pool: Pool, settings: VouchersSettings) -> Handlers:
         merchants,
         PostgresCampaignFinder(pool),
         AesGcmSeal(settings.code_hash_key.encode()),
+        PostgresBuyerPurchases(pool),
         unpaid_hours=settings.unpaid_purchase_hours,
         max_vouchers=settings.max_vouchers_per_purchase,
         max_bulk=settings.max_bulk_issue,
+        max_open_unpaid=settings.max_open_unpaid_per_buyer,
     )
     redemptions = RedemptionHandlers(
         context, merchants, PostgresCodeIndex(pool), request_keys=PostgresRequestKeys(pool)
     )
     return Handlers(
         context,
-        ProgrammeHandlers(context, merchants),
+        ProgrammeHandlers(
+            context,
+            merchants,
+            PostgresProgrammeDirectory(pool),
+            reserved_words=settings.reserved_programme_words,
+            most_per_merchant=settings.max_programmes_per_merchant,
+        ),
         purchases,
         redemptions,
         AuthorizationHandlers(
@@ -127,6 +138,7 @@ class ApiContainer:
     throttle: Throttle
     webhook: PaymentWebhook
     readiness: Readiness
+    renderer: DocumentRenderer
 
     async def close(self) -> None:
         await self.pool.close()
@@ -148,4 +160,5 @@ async def build_api(settings: VouchersSettings) -> ApiContainer:
             pool, settings.payment_webhook_secret, tolerance_seconds=settings.webhook_tolerance_seconds
         ),
         readiness=Readiness(pool, settings.database_url, settings.kafka_bootstrap, MIGRATIONS),
+        renderer=DocumentRenderer(settings.pdf_renders_at_once, settings.pdf_render_wait_seconds),
     )

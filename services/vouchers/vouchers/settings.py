@@ -12,6 +12,8 @@ from downtown_events.runtime.settings import ServiceSettings
 SERVICE = "vouchers"
 DEVELOPMENT_CODE_HASH_KEY = "vouchers-development-code-hash-key"
 DEVELOPMENT_WEBHOOK_SECRET = "vouchers-development-webhook-secret"
+RESERVED_PROGRAMME_WORDS = ("Stadtgutschein", "City-Gutschein", "Stadt-Gutschein", "City voucher", "Town voucher")
+"""What claims a town's issue in a programme's name, in the words German towns use."""
 
 
 class VouchersSettings(ServiceSettings):
@@ -33,6 +35,26 @@ class VouchersSettings(ServiceSettings):
         default=60, ge=1, le=24 * 60, description="how long orders may draw on a voucher payment authorisation"
     )
     expiry_job_seconds: float = Field(default=3600.0, gt=0, description="how often vouchers and purchases expire")
+    purchase_starts_per_client: int = Field(
+        default=30, ge=1, description="online purchases one client (address, IPv6 /64) may start per 10 minutes"
+    )
+    max_open_unpaid_per_buyer: int = Field(
+        default=5, ge=1, le=100, description="online purchases one buyer (e-mail mailbox) may have waiting for payment"
+    )
+    max_programmes_per_merchant: int = Field(
+        default=10, ge=1, le=1000, description="programmes one merchant may have selling at once"
+    )
+    reserved_programme_words: list[str] = Field(
+        default_factory=lambda: list(RESERVED_PROGRAMME_WORDS),
+        description="words a merchant programme's name may not hold (besides the town programmes' names): "
+        "they claim the town's issue; compared without case, spaces or punctuation",
+    )
+    pdf_renders_at_once: int = Field(
+        default=2, ge=1, le=64, description="voucher and statement PDFs drawn at the same time by one API process"
+    )
+    pdf_render_wait_seconds: float = Field(
+        default=10.0, ge=0, le=120, description="how long a PDF request waits for a free renderer before a 503"
+    )
 
     @model_validator(mode="after")
     def _no_known_or_weak_secrets_in_production(self) -> VouchersSettings:

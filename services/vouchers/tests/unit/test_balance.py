@@ -27,12 +27,13 @@ from vouchers.domain.errors import (
     RequestIdReused,
     VoucherHasExpired,
 )
-from vouchers.domain.merchant_standing import MerchantStanding
+from vouchers.domain.merchant_standing import Approval, MerchantStanding, MerchantStatus
+from vouchers.domain.private_events import VoucherRefundReasonRecorded, VoucherReversalReasonRecorded
 
 TODAY = date(2027, 5, 1)
 LAST_DAY = date(2029, 12, 31)
-SHOP = MerchantStanding(uuid4(), "Café Extrablatt", "active")
-OTHER = MerchantStanding(uuid4(), "Blumen Meyer", "active")
+SHOP = MerchantStanding(uuid4(), "Café Extrablatt", "active", "approved")
+OTHER = MerchantStanding(uuid4(), "Blumen Meyer", "active", "approved")
 
 
 def issued(paid: int = 3000, bonus: int = 600, kind: str = "town") -> voucher.Voucher:
@@ -161,9 +162,9 @@ def test_a_town_voucher_is_redeemable_where_the_merchant_accepts_the_programme()
 
 def test_a_shut_shop_redeems_a_suspended_or_unknown_merchant_does_not() -> None:
     state = issued(kind="town")
-    closed = MerchantStanding(uuid4(), "Zu", "closed")
+    closed = MerchantStanding(uuid4(), "Zu", "closed", "approved")
     assert redeem(state, redemption_id=uuid4(), merchant=closed, amount_cents=100, today=TODAY, merchant_accepts=True)
-    suspended = MerchantStanding(uuid4(), "Gesperrt", "suspended")
+    suspended = MerchantStanding(uuid4(), "Gesperrt", "suspended", "approved")
     with pytest.raises(NotAllowed, match="suspended"):
         redeem(state, redemption_id=uuid4(), merchant=suspended, amount_cents=100, today=TODAY, merchant_accepts=True)
     with pytest.raises(NotYetKnown):
@@ -208,9 +209,9 @@ def test_an_orders_redemption_is_given_back_by_the_order_saga_only() -> None:
             order_id=order_id,
         ),
     )
-    for by in (None, SHOP.merchant_id):  # the association, the merchant
+    for by in (None, SHOP):  # the association, the merchant
         with pytest.raises(InvalidChange, match=f"pays order {order_id}.*cancel the order"):
-            reverse_redemption(state, redemption_id=redemption_id, today=TODAY, merchant_id=by)
+            reverse_redemption(state, redemption_id=redemption_id, today=TODAY, by=by)
     with pytest.raises(InvalidChange, match=f"pays order {order_id}"):
         refund(state, refund_id=uuid4(), redemption_id=redemption_id, amount_cents=500, today=TODAY)
     with pytest.raises(InvalidChange, match=f"pays order {order_id}"):  # not for another order either
@@ -222,7 +223,7 @@ def test_an_orders_redemption_is_given_back_by_the_order_saga_only() -> None:
 def test_reversing_a_redemption_gives_its_parts_back_once() -> None:
     state, _ = spend(issued(paid=3000, bonus=600), 1000)
     state, redemption_id = spend(state, 2200)  # 2000 paid, 200 bonus
-    (event,) = reverse_redemption(state, redemption_id=redemption_id, today=TODAY, reason="Bestellung abgelehnt")
+    event, why = reverse_redemption(state, redemption_id=redemption_id, today=TODAY, reason="Bestellung abgelehnt")
     assert event == VoucherRedemptionReversed(
         voucher_id=state.voucher_id,
         merchant_id=SHOP.merchant_id,
@@ -231,9 +232,12 @@ def test_reversing_a_redemption_gives_its_parts_back_once() -> None:
         bonus_part_cents=200,
         balance_after_cents=2600,
         redemption_id=redemption_id,
-        reason="Bestellung abgelehnt",
     )
-    state = voucher.evolve(state, event)
+    assert event.reason == ""  # the public event carries no typed word; the private one does
+    assert why == VoucherReversalReasonRecorded(
+        voucher_id=state.voucher_id, redemption_id=redemption_id, reason="Bestellung abgelehnt"
+    )
+    state = apply(state, [event, why])
     assert (state.paid_balance_cents, state.bonus_balance_cents, state.reversed_cents) == (2000, 600, 2200)
     assert reverse_redemption(state, redemption_id=redemption_id, today=TODAY) == []
     with pytest.raises(InvalidChange, match="reversed as a whole"):
@@ -258,8 +262,9 @@ def test_a_reversal_after_a_refund_gives_back_only_what_is_left() -> None:
 def test_a_refund_credits_the_bonus_part_first_up_to_what_is_left() -> None:
     state, redemption_id = spend(issued(paid=1000, bonus=500), 1300)  # 1000 paid, 300 bonus
     refund_id = uuid4()
-    (event,) = refund(
-        state, refund_id=refund_id, redemption_id=redemption_id, amount_cents=400, today=TODAY, reason="Ware zurück"
+    reason = "Ware zurück, Code 7KQM-X2PA-5HJN-R8WT-CE3D, anna@example.de"
+    event, why = refund(
+        state, refund_id=refund_id, redemption_id=redemption_id, amount_cents=400, today=TODAY, reason=reason
     )
     assert event == VoucherRefunded(
         voucher_id=state.voucher_id,
@@ -270,9 +275,10 @@ def test_a_refund_credits_the_bonus_part_first_up_to_what_is_left() -> None:
         balance_after_cents=600,
         refund_id=refund_id,
         redemption_id=redemption_id,
-        reason="Ware zurück",
     )
-    state = voucher.evolve(state, event)
+    assert event.reason == "" and event.published and not why.published
+    assert why == VoucherRefundReasonRecorded(voucher_id=state.voucher_id, refund_id=refund_id, reason=reason)
+    state = apply(state, [event, why])
     assert (state.paid_balance_cents, state.bonus_balance_cents) == (100, 500)
     with pytest.raises(InvalidChange, match=re.escape("at most 9.00 €")):
         refund(state, refund_id=uuid4(), redemption_id=redemption_id, amount_cents=901, today=TODAY)
@@ -292,19 +298,35 @@ def test_a_retried_refund_decides_nothing_and_a_reused_refund_id_is_refused() ->
 def test_only_the_redeeming_merchant_sees_its_redemption() -> None:
     state, redemption_id = spend(issued(), 1000)
     with pytest.raises(NotFound, match="no such redemption"):
-        reverse_redemption(state, redemption_id=redemption_id, today=TODAY, merchant_id=OTHER.merchant_id)
+        reverse_redemption(state, redemption_id=redemption_id, today=TODAY, by=OTHER)
     with pytest.raises(NotFound):
-        refund(
-            state,
-            refund_id=uuid4(),
-            redemption_id=redemption_id,
-            amount_cents=1,
-            today=TODAY,
-            merchant_id=OTHER.merchant_id,
-        )
+        refund(state, refund_id=uuid4(), redemption_id=redemption_id, amount_cents=1, today=TODAY, by=OTHER)
     with pytest.raises(NotFound):
         reverse_redemption(state, redemption_id=uuid4(), today=TODAY)
-    assert reverse_redemption(state, redemption_id=redemption_id, today=TODAY, merchant_id=SHOP.merchant_id)
+    assert reverse_redemption(state, redemption_id=redemption_id, today=TODAY, by=SHOP)
+
+
+@pytest.mark.parametrize(
+    ("status", "approval", "words"),
+    [
+        ("suspended", "approved", "suspended"),
+        ("active", "withdrawn", "withdrew its approval"),
+        ("active", "none", "not approved"),
+    ],
+)
+def test_a_merchant_that_may_not_act_with_money_gives_nothing_back_the_association_still_does(
+    status: MerchantStatus, approval: Approval, words: str
+) -> None:
+    """A suspended merchant (or one the association no longer vouches for) could otherwise
+    credit money back to a voucher it redeemed and redeem it again elsewhere."""
+    state, redemption_id = spend(issued(), 1000)
+    barred = MerchantStanding(SHOP.merchant_id, SHOP.name, status, approval)
+    with pytest.raises(NotAllowed, match=words):
+        reverse_redemption(state, redemption_id=redemption_id, today=TODAY, by=barred)
+    with pytest.raises(NotAllowed, match=words):
+        refund(state, refund_id=uuid4(), redemption_id=redemption_id, amount_cents=100, today=TODAY, by=barred)
+    assert refund(state, refund_id=uuid4(), redemption_id=redemption_id, amount_cents=100, today=TODAY)
+    assert reverse_redemption(state, redemption_id=redemption_id, today=TODAY)
 
 
 def test_money_credited_to_an_expired_voucher_becomes_breakage_at_once() -> None:

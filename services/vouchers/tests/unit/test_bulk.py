@@ -21,7 +21,7 @@ TERMS = ProgrammeTerms(name="Stadtgutschein", denominations_cents=[1000, 2000])
 
 
 def opened(kind: str = "town") -> programme.Programme:
-    merchant = MerchantStanding(uuid4(), "Laden", "active") if kind == "merchant" else None
+    merchant = MerchantStanding(uuid4(), "Laden", "active", "approved") if kind == "merchant" else None
     events = programme.open_programme(None, programme_id=uuid4(), kind=kind, terms=TERMS, merchant=merchant)  # type: ignore[arg-type]
     state = programme.replay(events)
     assert state is not None

@@ -12,7 +12,7 @@ from vouchers.domain.errors import InvalidChange, NotAllowed, NotFound, NotYetKn
 from vouchers.domain.merchant_standing import MerchantStanding
 
 TERMS = ProgrammeTerms(name="Stadtgutschein", denominations_cents=[1000])
-SHOP = MerchantStanding(uuid4(), "Café Extrablatt", "active")
+SHOP = MerchantStanding(uuid4(), "Café Extrablatt", "active", "approved")
 
 
 def opened(kind: str = "town") -> programme.Programme:
@@ -65,8 +65,8 @@ def test_only_open_town_programmes_are_joined() -> None:
 
 def test_a_closed_shop_may_join_a_suspended_or_unknown_merchant_may_not() -> None:
     town = opened()
-    assert membership.join(None, programme=town, merchant=MerchantStanding(uuid4(), "Zu", "closed"))
+    assert membership.join(None, programme=town, merchant=MerchantStanding(uuid4(), "Zu", "closed", "approved"))
     with pytest.raises(NotAllowed):
-        membership.join(None, programme=town, merchant=MerchantStanding(uuid4(), "Gesperrt", "suspended"))
+        membership.join(None, programme=town, merchant=MerchantStanding(uuid4(), "Gesperrt", "suspended", "approved"))
     with pytest.raises(NotYetKnown):
         membership.join(None, programme=town, merchant=MerchantStanding.unknown(uuid4()))

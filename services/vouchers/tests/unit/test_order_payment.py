@@ -40,14 +40,15 @@ from vouchers.domain.private_events import (
     VoucherAuthorizationReleased,
     VoucherAuthorizationUsed,
     VoucherPaymentAuthorized,
+    VoucherReversalReasonRecorded,
 )
 from vouchers.domain.voucher import Voucher
 
 NOW = datetime(2027, 5, 1, 10, 0, tzinfo=UTC)
 TODAY = date(2027, 5, 1)
 LAST_DAY = date(2029, 12, 31)
-SHOP = MerchantStanding(uuid4(), "Café Extrablatt", "active")
-OTHER_SHOP = MerchantStanding(uuid4(), "Blumen Meyer", "active")
+SHOP = MerchantStanding(uuid4(), "Café Extrablatt", "active", "approved")
+OTHER_SHOP = MerchantStanding(uuid4(), "Blumen Meyer", "active", "approved")
 
 
 def issued(paid: int = 3000, bonus: int = 600, expires_on: date = LAST_DAY) -> Voucher:
@@ -261,7 +262,7 @@ def test_a_redelivered_order_decides_nothing_whether_it_was_paid_or_refused() ->
     assert (w.voucher.balance_cents, w.authorization.left_cents) == (3600, 1000)
 
 
-SUSPENDED = MerchantStanding(SHOP.merchant_id, "Café Extrablatt", "suspended")
+SUSPENDED = MerchantStanding(SHOP.merchant_id, "Café Extrablatt", "suspended", "approved")
 UNKNOWN_SHOP = MerchantStanding.unknown(SHOP.merchant_id)
 
 
@@ -386,14 +387,11 @@ def test_an_ended_order_gets_its_redemption_reversed_and_released_once() -> None
     decision = w.end(order.order_id, rejected(order))
 
     (released,) = decision.authorization
-    (reversed_,) = decision.voucher
+    reversed_, why = decision.voucher
     assert isinstance(released, VoucherAuthorizationReleased) and released.voucher_cents == 3300
     assert isinstance(reversed_, VoucherRedemptionReversed)
-    assert (reversed_.paid_part_cents, reversed_.bonus_part_cents, reversed_.reason) == (
-        3000,
-        300,
-        "Bestellung abgelehnt",
-    )
+    assert (reversed_.paid_part_cents, reversed_.bonus_part_cents, reversed_.reason) == (3000, 300, "")
+    assert isinstance(why, VoucherReversalReasonRecorded) and why.reason == "Bestellung abgelehnt"
     assert (w.voucher.paid_balance_cents, w.voucher.bonus_balance_cents) == (3000, 600)
     assert w.authorization.left_cents == 3600
     cancelled = OrderCancelled(order_id=order.order_id, merchant_id=order.merchant_id, by="customer")
@@ -421,7 +419,11 @@ def test_money_given_back_after_the_vouchers_validity_is_breakage_at_once() -> N
 
     decision = w.end(order.order_id, rejected(order), today=TODAY + timedelta(days=1))
 
-    assert [type(event).__name__ for event in decision.voucher] == ["VoucherRedemptionReversed", "VoucherExpired"]
+    assert [type(event).__name__ for event in decision.voucher] == [
+        "VoucherRedemptionReversed",
+        "VoucherReversalReasonRecorded",
+        "VoucherExpired",
+    ]
     assert (w.voucher.balance_cents, w.voucher.breakage_cents) == (0, 1000)
 
 

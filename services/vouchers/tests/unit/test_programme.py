@@ -21,7 +21,7 @@ from vouchers.domain.errors import AlreadyExists, InvalidChange, NotAllowed, Not
 from vouchers.domain.merchant_standing import MerchantStanding
 
 TERMS = ProgrammeTerms(name="Dülmen-Gutschein", denominations_cents=[1000, 2500, 5000])
-SHOP = MerchantStanding(uuid4(), "Weinhandlung am Markt", "active")
+SHOP = MerchantStanding(uuid4(), "Weinhandlung am Markt", "active", "approved")
 
 
 def town_programme(terms: ProgrammeTerms = TERMS) -> programme.Programme:
@@ -43,7 +43,7 @@ def test_a_merchant_programme_names_a_merchant_allowed_to_sell() -> None:
     assert isinstance(opened, ProgrammeOpened) and opened.merchant_id == SHOP.merchant_id
     with pytest.raises(InvalidChange, match="needs the merchant"):
         programme.open_programme(None, programme_id=uuid4(), kind="merchant", terms=TERMS)
-    suspended = MerchantStanding(SHOP.merchant_id, SHOP.name, "suspended")
+    suspended = MerchantStanding(SHOP.merchant_id, SHOP.name, "suspended", "approved")
     with pytest.raises(NotAllowed, match="suspended"):
         programme.open_programme(None, programme_id=uuid4(), kind="merchant", terms=TERMS, merchant=suspended)
     with pytest.raises(NotYetKnown, match="try again"):

@@ -17,7 +17,7 @@ from vouchers.domain.errors import DomainError
 from vouchers.domain.merchant_standing import MerchantStanding
 
 LAST_DAY = date(2029, 12, 31)
-MERCHANTS = [MerchantStanding(uuid4(), f"Laden {n}", "active") for n in range(2)]
+MERCHANTS = [MerchantStanding(uuid4(), f"Laden {n}", "active", "approved") for n in range(2)]
 
 amounts = st.integers(min_value=1, max_value=4000)
 picks = st.integers(min_value=0, max_value=7)

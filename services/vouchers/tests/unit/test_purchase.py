@@ -19,20 +19,20 @@ from downtown_events.vouchers import (
     PurchasePaid,
     PurchaseStarted,
 )
-from vouchers.domain import campaign, programme, purchase
-from vouchers.domain.bonus import reserved_bonuses
+from vouchers.domain import programme, purchase
 from vouchers.domain.errors import (
     AlreadyExists,
     AlreadyPaid,
     CodesAlreadyDelivered,
     InvalidChange,
+    LimitReached,
     NotAllowed,
     NotFound,
     NotYetKnown,
 )
 from vouchers.domain.merchant_standing import MerchantStanding
-from vouchers.domain.private_events import Gift, PurchaseCodesDelivered, PurchaseSecretsSealed
-from vouchers.domain.purchase import BuyerSecrets
+from vouchers.domain.private_events import Gift, PurchaseBonusGranted, PurchaseCodesDelivered, PurchaseSecretsSealed
+from vouchers.domain.purchase import BonusGrant, BuyerSecrets
 from vouchers.domain.sale import campaign_bonuses
 
 NOW = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
@@ -40,8 +40,8 @@ EXPIRES = NOW + timedelta(minutes=30)
 TOKEN = secrets.token_urlsafe(32)
 TOKEN_HASH = hashlib.sha256(TOKEN.encode()).hexdigest()
 TERMS = ProgrammeTerms(name="Gutschein", denominations_cents=[1000, 2500, 5000])
-SHOP = MerchantStanding(uuid4(), "Weinhandlung", "active")
-OTHER_SHOP = MerchantStanding(uuid4(), "Blumen Meyer", "active")
+SHOP = MerchantStanding(uuid4(), "Weinhandlung", "active", "approved")
+OTHER_SHOP = MerchantStanding(uuid4(), "Blumen Meyer", "active", "approved")
 
 
 def opened(kind: str, merchant: MerchantStanding | None = None) -> programme.Programme:
@@ -146,12 +146,12 @@ def test_every_item_must_be_sellable() -> None:
 
 
 def test_a_merchant_voucher_needs_its_merchant_in_good_standing_and_known() -> None:
-    suspended = MerchantStanding(SHOP.merchant_id, SHOP.name, "suspended")
+    suspended = MerchantStanding(SHOP.merchant_id, SHOP.name, "suspended", "approved")
     with pytest.raises(NotAllowed, match="suspended"):
         start([item(WINE)], merchants={**MERCHANTS, SHOP.merchant_id: suspended})
     with pytest.raises(NotYetKnown, match="try again"):
         start([item(WINE)], merchants={})
-    closed_shop = MerchantStanding(SHOP.merchant_id, SHOP.name, "closed")
+    closed_shop = MerchantStanding(SHOP.merchant_id, SHOP.name, "closed", "approved")
     assert start([item(WINE)], merchants={SHOP.merchant_id: closed_shop})  # a shut shop sells vouchers
 
 
@@ -188,42 +188,99 @@ def test_what_the_contract_refuses_comes_back_as_a_reason() -> None:
         start(items, secrets=sealed_for(items, email="not-an-address"))
 
 
-def test_a_bonus_must_be_the_campaigns_reservation_for_this_purchase() -> None:
-    events = campaign.start(
-        None,
-        campaign_id=uuid4(),
-        programme=TOWN,
-        name="Bonus",
-        bonus_percent=20,
-        budget_cents=100_000,
-        per_buyer_cap_cents=5_000,
-        ends_at=EXPIRES,
-        now=NOW,
-    )
-    bonus = campaign.replay(events)
-    assert bonus is not None
-    purchase_id = uuid4()
-    for event in campaign.reserve(
-        bonus, purchase_id=purchase_id, buyer_ref="r" * 64, amounts_cents=[2500, 5000], now=NOW
-    ):
-        bonus = campaign.evolve(bonus, event)
-    parts = reserved_bonuses(bonus, purchase_id=purchase_id, amounts_cents=[2500, 5000])
-    items = [
-        item(TOWN, amount, bonus_cents=part, campaign_id=bonus.campaign_id)
-        for amount, part in zip([2500, 5000], parts, strict=True)
-    ]
-    started, _ = start(items, purchase_id=purchase_id, campaigns={bonus.campaign_id: bonus})
-    assert isinstance(started, PurchaseStarted) and started.total_cents == 7500  # the bonus is not paid for
-    assert campaign_bonuses(started.items) == {bonus.campaign_id: 1500}
-    with pytest.raises(InvalidChange, match=r"reserved 0\.00 €"):
-        start(items, campaigns={bonus.campaign_id: bonus})  # another purchase's reservation
-    with pytest.raises(InvalidChange, match="campaign of its programme"):
-        start(items, purchase_id=purchase_id)
-    with pytest.raises(InvalidChange, match="name it"):
+def test_a_started_purchase_carries_no_bonus_the_town_gives_it_with_verified_money() -> None:
+    """Five purchases nobody paid once held a campaign's whole budget for 72 hours."""
+    with pytest.raises(InvalidChange, match="granted when the purchase is paid"):
+        start([item(TOWN, 2500, bonus_cents=500, campaign_id=uuid4())])
+    with pytest.raises(InvalidChange, match="granted when the purchase is paid"):
         start([item(TOWN, 2500, bonus_cents=500)])
-    skewed = [items[0].model_copy(update={"bonus_cents": 1000}), items[1].model_copy(update={"bonus_cents": 500})]
-    with pytest.raises(InvalidChange, match="20 %"):
-        start(skewed, purchase_id=purchase_id, campaigns={bonus.campaign_id: bonus})
+    items = [item(TOWN, 2500), item(TOWN, 5000)]
+    state = pending(*items)
+    campaign_id = uuid4()
+    grant = BonusGrant(campaign_id, {items[0].voucher_id: 500, items[1].voucher_id: 1000})
+
+    paid_, granted = purchase.pay(state, method="provider", reference="psp-7", amount_cents=7500, bonuses=[grant])
+
+    assert isinstance(paid_, PurchasePaid) and paid_.amount_cents == 7500  # the bonus is not paid for
+    assert granted == PurchaseBonusGranted(
+        purchase_id=state.purchase_id,
+        campaign_id=campaign_id,
+        bonuses={i.voucher_id: b for i, b in zip(items, [500, 1000], strict=True)},
+    )
+    assert not granted.published
+    after = purchase.replay([*start(items, purchase_id=state.purchase_id), paid_, granted])
+    assert after is not None and campaign_bonuses(after.items) == {campaign_id: 1500}
+    assert [(i.bonus_cents, i.campaign_id) for i in after.items] == [(500, campaign_id), (1000, campaign_id)]
+    assert purchase.pay(after, method="provider", reference="psp-7", amount_cents=7500, bonuses=[grant]) == []
+
+
+@pytest.mark.parametrize("method", ["cash", "association"])
+def test_money_nobody_but_the_seller_saw_earns_no_bonus(method: str) -> None:
+    """Counter cash is the merchant's word until the association settles with it."""
+    counter = purchase.replay(start([item()], channel="counter", seller=SHOP))
+    grant = BonusGrant(uuid4(), {counter.items[0].voucher_id: 500}) if counter else None
+    assert counter is not None and grant is not None
+    with pytest.raises(InvalidChange, match="verified money"):
+        purchase.pay(
+            counter,
+            method=method,
+            reference="Bon 1",
+            amount_cents=2500,
+            merchant_id=SHOP.merchant_id,
+            bonuses=[grant],  # type: ignore[arg-type]
+        )
+
+
+def test_a_bonus_goes_to_the_purchases_own_vouchers_once() -> None:
+    state = pending(item(TOWN, 2500))
+    voucher_id = state.items[0].voucher_id
+    twice = [BonusGrant(uuid4(), {voucher_id: 500}), BonusGrant(uuid4(), {voucher_id: 500})]
+    with pytest.raises(InvalidChange, match="one campaign's bonus at most"):
+        purchase.pay(state, method="provider", reference="p", amount_cents=2500, bonuses=twice)
+    with pytest.raises(InvalidChange, match="one campaign's bonus at most"):
+        purchase.pay(
+            state, method="provider", reference="p", amount_cents=2500, bonuses=[BonusGrant(uuid4(), {uuid4(): 1})]
+        )
+
+
+def test_a_reservation_from_the_purchases_start_is_kept_not_granted_twice() -> None:
+    """Purchases started before bonuses waited for the money hold a reservation already."""
+    campaign_id = uuid4()
+    old = purchase.replay(
+        [
+            PurchaseStarted(
+                purchase_id=uuid4(),
+                channel="online",
+                items=[item(TOWN, 2500, bonus_cents=500, campaign_id=campaign_id)],
+                total_cents=2500,
+                expires_at=EXPIRES,
+            )
+        ]
+    )
+    assert old is not None and campaign_bonuses(old.items) == {campaign_id: 500}
+    again = BonusGrant(uuid4(), {old.items[0].voucher_id: 500})
+    with pytest.raises(InvalidChange, match="reserved when the purchase started"):
+        purchase.pay(old, method="provider", reference="p", amount_cents=2500, bonuses=[again])
+    assert purchase.pay(old, method="provider", reference="p", amount_cents=2500)
+
+
+def test_a_buyer_has_only_so_many_purchases_waiting_for_money() -> None:
+    with pytest.raises(LimitReached, match="3 purchases waiting for payment"):
+        start([item()], open_unpaid=purchase.OpenUnpaid(now=3, most=3))
+    assert start([item()], open_unpaid=purchase.OpenUnpaid(now=2, most=3))
+    # A counter sale is paid on the spot: nothing waits.
+    assert start([item()], channel="counter", seller=SHOP, open_unpaid=purchase.OpenUnpaid(now=9, most=3))
+
+
+def test_an_unapproved_merchants_vouchers_are_not_sold_not_even_online() -> None:
+    stranger = MerchantStanding(SHOP.merchant_id, SHOP.name, "active", "none")
+    with pytest.raises(NotAllowed, match="not approved"):
+        start([item(WINE)], merchants={**MERCHANTS, SHOP.merchant_id: stranger})
+    with pytest.raises(NotAllowed, match="not approved"):
+        start([item(TOWN)], channel="counter", seller=stranger)
+    withdrawn = MerchantStanding(SHOP.merchant_id, SHOP.name, "active", "withdrawn")
+    with pytest.raises(NotAllowed, match="withdrew its approval"):
+        start([item(TOWN)], channel="counter", seller=withdrawn)
 
 
 def test_paying_the_total_marks_the_purchase_paid_and_a_retried_callback_changes_nothing() -> None:
@@ -244,15 +301,30 @@ def test_a_payment_must_match_the_total() -> None:
         purchase.pay(pending(), method="bank_transfer", reference="SEPA-1", amount_cents=2000)
 
 
-def test_cash_is_taken_by_a_named_merchant() -> None:
-    state = pending()
+def test_cash_is_taken_by_a_named_merchant_for_what_it_sells_itself() -> None:
+    """The same token could once mark any pending online purchase paid in cash."""
+    own = pending(item(WINE, 1000))
     with pytest.raises(InvalidChange, match="name the merchant"):
-        purchase.pay(state, method="cash", reference="", amount_cents=2500)
-    (event,) = purchase.pay(state, method="cash", reference="", amount_cents=2500, merchant_id=SHOP.merchant_id)
+        purchase.pay(own, method="cash", reference="", amount_cents=1000, programmes=PROGRAMMES)
+    (event,) = purchase.pay(
+        own, method="cash", reference="", amount_cents=1000, merchant_id=SHOP.merchant_id, programmes=PROGRAMMES
+    )
     assert isinstance(event, PurchasePaid) and event.merchant_id == SHOP.merchant_id
+    for foreign in (pending(item(TOWN)), pending(item(FLOWERS)), pending(item(WINE, 1000), item(TOWN, 1000))):
+        with pytest.raises(NotAllowed, match="its own counter sales and its own vouchers only"):
+            purchase.pay(
+                foreign,
+                method="cash",
+                reference="",
+                amount_cents=foreign.total_cents,
+                merchant_id=SHOP.merchant_id,
+                programmes=PROGRAMMES,
+            )
     counter = purchase.replay(start([item()], channel="counter", seller=SHOP))
+    assert counter is not None
     with pytest.raises(NotAllowed, match="merchant who made it"):
         purchase.pay(counter, method="cash", reference="", amount_cents=2500, merchant_id=OTHER_SHOP.merchant_id)
+    assert purchase.pay(counter, method="cash", reference="", amount_cents=2500, merchant_id=SHOP.merchant_id)
 
 
 def test_an_unpaid_purchase_expires_at_its_deadline_not_before_and_only_once() -> None:

@@ -27,7 +27,7 @@ from vouchers.domain.purchase import BuyerSecrets
 
 NOW = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
 TODAY = NOW.date()
-SHOP = MerchantStanding(uuid4(), "Weinhandlung", "active")
+SHOP = MerchantStanding(uuid4(), "Weinhandlung", "active", "approved")
 TERMS = ProgrammeTerms(name="Wein-Gutschein", denominations_cents=[2500])
 WINE = programme.replay(
     programme.open_programme(None, programme_id=uuid4(), kind="merchant", terms=TERMS, merchant=SHOP)

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from downtown_events.runtime.addresses import canonical_email
 from vouchers.app.ports import SealBroken
 
 _INFO = b"downtown voucher codes v1"
@@ -58,8 +59,21 @@ class AesGcmSeal:
         return {UUID(voucher): code for voucher, code in json.loads(plain).items()}
 
     def buyer_ref(self, email: str) -> str:
-        """Stands for a buyer across purchases (a campaign's per-buyer cap) without naming them."""
-        return hmac.new(self._buyer_key, b"buyer:" + email.strip().lower().encode(), hashlib.sha256).hexdigest()
+        """Stands for a buyer across purchases (a campaign's per-buyer cap, open purchases)
+        without naming them: the keyed hash of the mailbox's canonical address, so the
+        spellings of one mailbox are one buyer."""
+        return self._ref(canonical_email(email))
+
+    def earlier_buyer_refs(self, email: str) -> tuple[str, ...]:
+        """Before canonical addresses the key was the address trimmed and lower-cased (the
+        same HMAC, the same prefix), so a plain address keeps its reference; one whose
+        canonical form differs (dots, a ``+tag``, look-alike letters) had this one, which
+        campaigns still hold totals under."""
+        legacy = self._ref(email.strip().lower())
+        return () if legacy == self.buyer_ref(email) else (legacy,)
+
+    def _ref(self, key: str) -> str:
+        return hmac.new(self._buyer_key, b"buyer:" + key.encode(), hashlib.sha256).hexdigest()
 
 
 def _key(token: str, purchase_id: UUID) -> bytes:

@@ -2,16 +2,20 @@
 
 The codes come from the purchase's seal, which only the buyer's access token opens; what
 else a voucher card says (the town, the programme, where it is valid, until when) comes
-from the issued vouchers and their programmes.
+from the issued vouchers and their programmes, each read once however many vouchers name
+it. The PDF is drawn off the event loop by the container's renderer (a few at a time, see
+``adapters.rendering``); everything it needs is gathered first, on the loop.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID
 
 from vouchers.adapters.documents import IssuedCode, VoucherDocument, codes_csv, voucher_pdf
 from vouchers.bootstrap import ApiContainer
 from vouchers.domain.codes import VoucherCode
+from vouchers.domain.programme import Programme
 from vouchers.domain.voucher import Voucher
 
 
@@ -31,13 +35,15 @@ async def _issued(
 async def printable_vouchers(container: ApiContainer, purchase_id: UUID, token: str) -> bytes:
     vouchers, codes, gifts = await _issued(container, purchase_id, token)
     town = container.settings.display_name
+    programmes: dict[UUID, Programme] = {}
+    places: dict[UUID | None, str] = {None: f"bei allen teilnehmenden Geschäften in {town}"}
     pages = []
     for voucher in vouchers:
-        programme = await container.handlers.programmes.programme(voucher.programme_id)
-        if voucher.merchant_id is not None:
-            valid_at = (await container.handlers.merchants.standing(voucher.merchant_id)).name or town
-        else:
-            valid_at = f"bei allen teilnehmenden Geschäften in {town}"
+        if voucher.programme_id not in programmes:
+            programmes[voucher.programme_id] = await container.handlers.programmes.programme(voucher.programme_id)
+        merchant_id = voucher.merchant_id
+        if merchant_id is not None and merchant_id not in places:
+            places[merchant_id] = (await container.handlers.merchants.standing(merchant_id)).name or town
         recipient, message = gifts.get(voucher.voucher_id, (None, None))
         pages.append(
             VoucherDocument(
@@ -45,15 +51,15 @@ async def printable_vouchers(container: ApiContainer, purchase_id: UUID, token: 
                 code=codes[voucher.voucher_id],
                 value_cents=voucher.value_cents,
                 town_name=town,
-                programme_name=programme.terms.name,
-                valid_at=valid_at,
+                programme_name=programmes[voucher.programme_id].terms.name,
+                valid_at=places[merchant_id],
                 expires_on=voucher.expires_on,
                 recipient_name=recipient,
                 message=message,
                 bonus_cents=voucher.bonus_cents,
             )
         )
-    return voucher_pdf(pages)
+    return await container.renderer.render(partial(voucher_pdf, pages))
 
 
 async def codes_export(container: ApiContainer, purchase_id: UUID, token: str) -> bytes:

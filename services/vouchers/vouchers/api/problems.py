@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from downtown_events.runtime.http.problems import ProblemRule
 from vouchers.adapters.payment_webhook import InvalidSignature, ReplayedCallback
+from vouchers.adapters.rendering import RendererBusy
 from vouchers.app.ports import SealBroken
 from vouchers.domain.codes import InvalidCode
 from vouchers.domain.errors import (
@@ -15,6 +16,7 @@ from vouchers.domain.errors import (
     CodesAlreadyDelivered,
     DomainError,
     InvalidChange,
+    LimitReached,
     NotAllowed,
     NotFound,
     NotTheBuyer,
@@ -29,9 +31,11 @@ VOUCHERS_PROBLEMS = [
     ProblemRule(CodesAlreadyDelivered, 410, "Shown once already"),
     ProblemRule(AlreadyExists, 409, "Already exists"),
     ProblemRule(InvalidChange, 422, "Refused"),
+    ProblemRule(LimitReached, 409, "Limit reached"),
     ProblemRule(NotYetKnown, 503, "Not known yet", headers=lambda _: {"Retry-After": "2"}),
     ProblemRule(InvalidCode, 422, "Not a voucher code", field="code"),
     ProblemRule(SealBroken, 404, "Not found"),
     ProblemRule(InvalidSignature, 401, "Not authenticated"),
     ProblemRule(ReplayedCallback, 409, "Replayed callback"),
+    ProblemRule(RendererBusy, 503, "Busy", headers=lambda error: {"Retry-After": str(error.retry_after)}),
 ]

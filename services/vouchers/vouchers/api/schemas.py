@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from downtown_events.runtime.http.fields import Email
 from downtown_events.text import MultiLine, SingleLine
 from downtown_events.vouchers import AmountRange, ProgrammeKind, ProgrammeTerms, ValidityPolicy
+from vouchers.adapters.documents import SettlementStatement
 from vouchers.domain.authorization import Authorization
 from vouchers.domain.campaign import Campaign
 from vouchers.domain.membership import Membership
@@ -397,3 +398,65 @@ def redemption_out(voucher: Voucher, redemption_id: UUID) -> RedemptionOut:
         voucher_balance_cents=voucher.balance_cents,
         reversed=redemption.reversed,
     )
+
+
+# --- settlements --------------------------------------------------------------------------
+
+
+class RedemptionLine(BaseModel):
+    redeemed_at: datetime = Field(description="in the town's time")
+    voucher_id: UUID
+    redemption_id: UUID
+    amount_cents: int
+    reversed_cents: int = Field(description="what of it was reversed or refunded in the period")
+
+
+class CounterSaleLine(BaseModel):
+    """Town vouchers the merchant sold for cash: money it holds for the association."""
+
+    purchase_id: UUID
+    paid_at: datetime = Field(description="in the town's time")
+    vouchers: int
+    cash_cents: int
+
+
+class SettlementOut(BaseModel):
+    programme_name: str
+    merchant_id: UUID
+    merchant_name: str
+    period_start: date
+    period_end: date
+    redemptions: list[RedemptionLine]
+    counter_sales: list[CounterSaleLine]
+    redeemed_cents: int
+    reversed_cents: int
+    counter_cash_cents: int
+    owed_cents: int = Field(
+        description="redeemed − reversed − counter cash: what the association pays; below zero, what the merchant pays"
+    )
+
+    @classmethod
+    def of(cls, statement: SettlementStatement, sales: list[CounterSaleLine]) -> SettlementOut:
+        cash = sum(sale.cash_cents for sale in sales)
+        return cls(
+            programme_name=statement.programme_name,
+            merchant_id=statement.merchant_id,
+            merchant_name=statement.merchant_name,
+            period_start=statement.period_start,
+            period_end=statement.period_end,
+            redemptions=[
+                RedemptionLine(
+                    redeemed_at=line.redeemed_at,
+                    voucher_id=line.voucher_id,
+                    redemption_id=line.redemption_id,
+                    amount_cents=line.amount_cents,
+                    reversed_cents=line.reversed_cents,
+                )
+                for line in statement.lines
+            ],
+            counter_sales=sales,
+            redeemed_cents=statement.redeemed_cents,
+            reversed_cents=statement.reversed_cents,
+            counter_cash_cents=cash,
+            owed_cents=statement.owed_cents - cash,
+        )

@@ -3,6 +3,7 @@ adapters implement over PostgreSQL (and tests in memory)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
@@ -16,6 +17,16 @@ class MerchantDirectory(Protocol):
     async def standing(self, merchant_id: UUID) -> MerchantStanding: ...
 
     async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None: ...
+
+
+class ProgrammeDirectory(Protocol):
+    """The programmes as the sales read model lists them (a moment behind the streams)."""
+
+    async def town_programme_names(self) -> list[str]:
+        """The names of every town programme, open or closed: the town's, not a merchant's."""
+
+    async def open_programmes_of(self, merchant_id: UUID) -> int:
+        """How many programmes of the merchant sell now."""
 
 
 class CodeIndex(Protocol):
@@ -37,6 +48,13 @@ class CampaignFinder(Protocol):
     campaign's own stream decides)."""
 
     async def running_for(self, programme_id: UUID, now: datetime) -> list[UUID]: ...
+
+
+class BuyerPurchases(Protocol):
+    """A buyer's purchases by the reference standing for them (fed from the private store)."""
+
+    async def open_unpaid(self, buyer_refs: Sequence[str], now: datetime) -> int:
+        """How many online purchases of these references wait for their money at ``now``."""
 
 
 class Deadlines(Protocol):
@@ -64,4 +82,9 @@ class CodeSeal(Protocol):
         """Raises :class:`SealBroken` when the token does not open them."""
 
     def buyer_ref(self, email: str) -> str:
-        """An opaque keyed reference standing for the buyer (for per-buyer caps)."""
+        """An opaque keyed reference standing for the buyer's mailbox (for per-buyer caps):
+        every spelling of one mailbox gives the same (``Anna+1@…``, ``a.nna@…``, …)."""
+
+    def earlier_buyer_refs(self, email: str) -> tuple[str, ...]:
+        """The references an earlier version of the service recorded for this address, where
+        they differ from :meth:`buyer_ref`: caps count what was recorded under them too."""

@@ -7,13 +7,14 @@ from the :class:`Principal`; the rules live in the domain.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from downtown_events.runtime.commands import execute
 from downtown_events.runtime.idempotency import create_once, created_id
 from downtown_events.runtime.principal import NotPermitted, Principal
 from vouchers.app.context import Context, campaign_of, programme_of
-from vouchers.app.ports import MerchantDirectory
+from vouchers.app.ports import MerchantDirectory, ProgrammeDirectory
 from vouchers.domain import campaign as campaigns
 from vouchers.domain import membership as memberships
 from vouchers.domain import programme as programmes
@@ -30,22 +31,43 @@ from vouchers.domain.commands import (
 from vouchers.domain.errors import AlreadyExists
 from vouchers.domain.membership import Membership
 from vouchers.domain.programme import Programme
+from vouchers.domain.programme_names import ReservedNames
 
 
 class ProgrammeHandlers:
-    def __init__(self, context: Context, merchants: MerchantDirectory) -> None:
+    def __init__(
+        self,
+        context: Context,
+        merchants: MerchantDirectory,
+        listed: ProgrammeDirectory,
+        *,
+        reserved_words: Sequence[str] = (),
+        most_per_merchant: int | None = None,
+    ) -> None:
         self._context = context
         self._store = context.store
         self._merchants = merchants
+        self._listed = listed
+        self._reserved_words = tuple(reserved_words)
+        self._most_per_merchant = most_per_merchant
+
+    async def _reserved(self) -> ReservedNames:
+        return ReservedNames.of(await self._listed.town_programme_names(), self._reserved_words)
 
     async def open_programme(self, principal: Principal, command: OpenProgramme) -> tuple[Programme, bool]:
         """A merchant opens its own programme, the association a town programme. Returns the
         programme and whether it was opened now (False: a replayed request)."""
+        limits = None
         if command.kind == "town":
             principal.association()
             merchant = None
         else:
             merchant = await self._merchants.standing(principal.merchant())
+            limits = programmes.MerchantProgrammes(
+                await self._reserved(),
+                await self._listed.open_programmes_of(merchant.merchant_id),
+                self._most_per_merchant,
+            )
         scope = f"programme:{principal.merchant_id or 'association'}"
         programme_id = created_id(scope, command.idempotency_key)
         return await create_once(
@@ -53,7 +75,12 @@ class ProgrammeHandlers:
             str(programme_id),
             programmes.replay,
             lambda state: programmes.open_programme(
-                state, programme_id=programme_id, kind=command.kind, terms=command.terms, merchant=merchant
+                state,
+                programme_id=programme_id,
+                kind=command.kind,
+                terms=command.terms,
+                merchant=merchant,
+                limits=limits,
             ),
             command=command,
             idempotency_key=command.idempotency_key,
@@ -61,12 +88,16 @@ class ProgrammeHandlers:
         )
 
     async def change_programme(self, principal: Principal, command: ChangeProgramme) -> Programme:
-        await self._ensure_owner(principal, command.programme_id)
+        """The association changes any programme's terms; a merchant its own programme's,
+        while it may sell (approved, not suspended)."""
+        programme = await self._ensure_owner(principal, command.programme_id)
+        by = None if principal.role == "association" else await self._merchants.standing(principal.merchant())
+        reserved = await self._reserved() if programme.kind == "merchant" else None
         return await execute(
             self._store,
             str(command.programme_id),
             programmes.replay,
-            lambda state: programmes.change_terms(state, terms=command.terms),
+            lambda state: programmes.change_terms(state, terms=command.terms, by=by, reserved=reserved),
         )
 
     async def close_programme(self, principal: Principal, command: CloseProgramme) -> Programme:

@@ -1,10 +1,11 @@
 """Buying vouchers: a purchase starts, is paid (or expires), and its vouchers are issued.
 
-A purchase and everything it moves commit together, in one unit of work: the campaign
-bonus it reserves with the purchase; the payment with every voucher it issues and every
-bonus it grants. Codes are drawn when the purchase starts and sealed for the buyer's
-access token (see :mod:`vouchers.adapters.sealing`); only a paid purchase issues them, and
-only the buyer, once, sees them in full.
+A payment and everything it moves commit together, in one unit of work: the payment, the
+campaign bonus its verified money earns (reserved and granted on the campaign's stream,
+recorded on the purchase's), and every voucher it issues. A purchase that starts holds
+nothing of a campaign's budget. Codes are drawn when the purchase starts and sealed for the
+buyer's access token (see :mod:`vouchers.adapters.sealing`); only a paid purchase issues
+them, and only the buyer, once, sees them in full.
 """
 
 from __future__ import annotations
@@ -21,20 +22,19 @@ from downtown_events.runtime.store import EventStore
 from downtown_events.vouchers import PurchaseItem
 from vouchers.app.buyers import BuyerAccess
 from vouchers.app.context import Context, programme_of, purchase_of
-from vouchers.app.ports import CampaignFinder, CodeSeal, MerchantDirectory
+from vouchers.app.ports import BuyerPurchases, CampaignFinder, CodeSeal, MerchantDirectory
 from vouchers.domain import bulk
 from vouchers.domain import campaign as campaigns
 from vouchers.domain import programme as programmes
 from vouchers.domain import purchase as purchases
 from vouchers.domain import voucher as vouchers
-from vouchers.domain.campaign import Campaign
 from vouchers.domain.codes import VoucherCode, code_hash, new_code
 from vouchers.domain.commands import BulkIssue, ConfirmPayment, StartPurchase
 from vouchers.domain.errors import AlreadyExists, InvalidChange
 from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_sell
 from vouchers.domain.private_events import Gift
 from vouchers.domain.programme import Programme
-from vouchers.domain.purchase import BuyerSecrets, Purchase, campaign_bonuses
+from vouchers.domain.purchase import VERIFIED, BonusGrant, BuyerSecrets, OpenUnpaid, Purchase, campaign_bonuses
 
 CAMPAIGN_RETRIES = 50  # every purchase of a campaign's programme writes to the campaign's stream
 
@@ -55,19 +55,23 @@ class PurchaseHandlers(BuyerAccess):
         merchants: MerchantDirectory,
         campaigns: CampaignFinder,
         seal: CodeSeal,
+        buyers: BuyerPurchases,
         *,
         unpaid_hours: int,
         max_vouchers: int,
         max_bulk: int,
+        max_open_unpaid: int,
     ) -> None:
         self._context = context
         self._store = context.store
         self._merchants = merchants
         self._campaigns = campaigns
         self._seal = seal
+        self._buyers = buyers
         self._unpaid = timedelta(hours=unpaid_hours)
         self._max_vouchers = max_vouchers
         self._max_bulk = max_bulk
+        self._max_open_unpaid = max_open_unpaid
 
     # --- starting -----------------------------------------------------------------------
 
@@ -79,7 +83,8 @@ class PurchaseHandlers(BuyerAccess):
 
     async def sell_at_counter(self, principal: Principal, command: StartPurchase, reference: str) -> StartedPurchase:
         """A merchant sells vouchers at the counter and takes the money there: started and
-        paid in cash at once, so the buyer leaves with the printed vouchers."""
+        paid in cash at once, so the buyer leaves with the printed vouchers (cash earns no
+        campaign bonus: see ``purchase.VERIFIED``)."""
         seller = await self._merchants.standing(principal.merchant())
         return await self._start(
             replace(command, channel="counter", seller_merchant_id=seller.merchant_id), seller, reference
@@ -115,14 +120,9 @@ class PurchaseHandlers(BuyerAccess):
             for voucher_id, wanted in zip(voucher_ids, command.items, strict=True)
         ]
         now = self._context.now()
-        # Read models first: a unit of work holds its connection, and one more per request
-        # would exhaust the pool under a rush of purchases (each waiting for a second one).
-        candidates = {pid: await self._campaigns.running_for(pid, now) for pid in sorted(catalogue)}
+        open_unpaid = await self._open_unpaid(command.buyer_email, now) if seller is None else None
         try:
             async with self._store.unit_of_work() as unit:
-                items, bonus_campaigns = await self._reserve_bonuses(
-                    unit, purchase_id, items, secrets.buyer_ref, candidates, now
-                )
                 purchase = await execute(
                     unit,
                     str(purchase_id),
@@ -138,16 +138,21 @@ class PurchaseHandlers(BuyerAccess):
                         programmes=catalogue,
                         merchants=merchants,
                         seller=seller,
-                        campaigns=bonus_campaigns,
+                        open_unpaid=open_unpaid,
                     ),
                     metadata=fingerprint_metadata(request),
                 )
                 if pay_cash is not None and seller is not None:
                     payment = ConfirmPayment(purchase_id, "cash", pay_cash, purchase.total_cents, seller.merchant_id)
-                    purchase = await self._pay_and_issue(unit, payment)
+                    purchase = await self._pay_and_issue(unit, payment, catalogue, {}, now)
         except AlreadyExists as error:
             return await self._raced(error, purchase_id, request, command.idempotency_key)
         return StartedPurchase(purchase, token, True)
+
+    async def _open_unpaid(self, buyer_email: str, now: datetime) -> OpenUnpaid:
+        """The buyer's purchases waiting for money, under every reference its address had."""
+        refs = [self._seal.buyer_ref(buyer_email), *self._seal.earlier_buyer_refs(buyer_email)]
+        return OpenUnpaid(await self._buyers.open_unpaid(refs, now), self._max_open_unpaid)
 
     async def _raced(
         self, error: AlreadyExists, purchase_id: UUID, request: str, idempotency_key: str | None
@@ -180,42 +185,6 @@ class PurchaseHandlers(BuyerAccess):
             gifts=gifts,
         )
 
-    async def _reserve_bonuses(
-        self,
-        unit: EventStore,
-        purchase_id: UUID,
-        items: list[PurchaseItem],
-        buyer_ref: str,
-        candidates: dict[UUID, list[UUID]],
-        now: datetime,
-    ) -> tuple[list[PurchaseItem], dict[UUID, Campaign]]:
-        """For each programme with a running campaign (``candidates``, from the read model),
-        hold its bonus for these items."""
-        reserved: dict[UUID, Campaign] = {}
-        for programme_id in sorted({item.programme_id for item in items}):
-            for campaign_id in candidates.get(programme_id, []):
-                positions = [i for i, item in enumerate(items) if item.programme_id == programme_id]
-                amounts = [items[i].amount_cents for i in positions]
-                campaign = await execute(
-                    unit,
-                    str(campaign_id),
-                    campaigns.replay,
-                    lambda state, amounts=amounts: campaigns.reserve(  # type: ignore[misc]
-                        state, purchase_id=purchase_id, buyer_ref=buyer_ref, amounts_cents=amounts, now=now
-                    ),
-                    retries=CAMPAIGN_RETRIES,
-                )
-                if purchase_id not in campaign.reservations:
-                    continue  # nothing left to give (budget, cap, deadline): try the next campaign
-                bonuses = campaigns.reserved_bonuses(campaign, purchase_id=purchase_id, amounts_cents=amounts)
-                for position, bonus in zip(positions, bonuses, strict=True):
-                    items[position] = items[position].model_copy(
-                        update={"bonus_cents": bonus, "campaign_id": campaign_id}
-                    )
-                reserved[campaign_id] = campaign
-                break  # one campaign per programme and purchase
-        return items, reserved
-
     async def _programmes(self, programme_ids: set[UUID], store: EventStore | None = None) -> dict[UUID, Programme]:
         """The programmes, read through ``store`` (a unit of work reads on its own connection)."""
         found = {}
@@ -233,13 +202,25 @@ class PurchaseHandlers(BuyerAccess):
     # --- paying and issuing -------------------------------------------------------------
 
     async def confirm_payment(self, principal: Principal | None, command: ConfirmPayment) -> Purchase:
-        """The money arrived: the purchase is paid and its vouchers are issued, together.
-        ``principal`` None means the payment provider's signed callback (checked at the edge)."""
+        """The money arrived: the purchase is paid and its vouchers are issued, together, with
+        the bonus a running campaign adds to verified money. ``principal`` None means the
+        payment provider's signed callback (checked at the edge)."""
         await self._ensure_may_confirm(principal, command)
+        now = self._context.now()
+        # Read models and programmes first: a unit of work holds its connection, and one more
+        # per request would exhaust the pool under a rush of payments.
+        purchase = purchases.ensure_exists(await purchase_of(self._store, command.purchase_id))
+        catalogue = await self._programmes({item.programme_id for item in purchase.items})
+        candidates = {}
+        if purchase.status == "pending" and command.method in VERIFIED:
+            candidates = {pid: await self._campaigns.running_for(pid, now) for pid in sorted(catalogue)}
         async with self._store.unit_of_work() as unit:
-            return await self._pay_and_issue(unit, command)
+            return await self._pay_and_issue(unit, command, catalogue, candidates, now)
 
     async def _ensure_may_confirm(self, principal: Principal | None, command: ConfirmPayment) -> None:
+        """Who confirms which money: the provider its payments, the association bank
+        transfers, a merchant cash it took itself, while it may sell (approved, not
+        suspended); which purchases a merchant takes cash for is the purchase's rule."""
         if principal is None:
             if command.method != "provider":
                 raise NotPermitted("the payment provider confirms provider payments only")
@@ -251,14 +232,23 @@ class PurchaseHandlers(BuyerAccess):
         merchant_id = principal.merchant()
         if command.method != "cash" or command.merchant_id != merchant_id:
             raise NotPermitted("a merchant confirms cash it took at its own counter")
-        # Taking money for vouchers is selling them: a merchant the association suspended may not.
+        # Taking money for vouchers is selling them.
         ensure_may_sell(await self._merchants.standing(merchant_id))
-        purchase = purchases.ensure_exists(await purchase_of(self._store, command.purchase_id))
-        for programme in (await self._programmes({item.programme_id for item in purchase.items})).values():
-            if programme.kind == "merchant" and programme.merchant_id != merchant_id:
-                raise NotPermitted("this purchase holds another merchant's vouchers; that merchant takes the money")
 
-    async def _pay_and_issue(self, unit: EventStore, command: ConfirmPayment) -> Purchase:
+    async def _pay_and_issue(
+        self,
+        unit: EventStore,
+        command: ConfirmPayment,
+        catalogue: dict[UUID, Programme],
+        candidates: dict[UUID, list[UUID]],
+        now: datetime,
+    ) -> Purchase:
+        """The payment, the bonus its campaigns grant (``candidates``: campaign ids per
+        programme, from the read model), and the vouchers, in the caller's unit of work."""
+        current = purchases.ensure_exists(await purchase_of(unit, command.purchase_id))
+        grants: list[BonusGrant] = []
+        if current.status == "pending" and command.method in VERIFIED:
+            grants = await self._grant_bonuses(unit, current, candidates, now)
         purchase = await execute(
             unit,
             str(command.purchase_id),
@@ -269,15 +259,56 @@ class PurchaseHandlers(BuyerAccess):
                 reference=command.reference,
                 amount_cents=command.amount_cents,
                 merchant_id=command.merchant_id,
+                programmes=catalogue,
+                bonuses=grants,
             ),
         )
-        await self._issue(unit, purchase)
+        await self._issue(unit, purchase, catalogue)
         return purchase
 
-    async def _issue(self, unit: EventStore, purchase: Purchase) -> None:
-        """Every voucher of the paid purchase and every bonus it holds; again decides nothing."""
+    async def _grant_bonuses(
+        self, unit: EventStore, purchase: Purchase, candidates: dict[UUID, list[UUID]], now: datetime
+    ) -> list[BonusGrant]:
+        """For each programme of the purchase with a running campaign, the bonus the first
+        campaign that has some left grants now (one campaign per programme and purchase);
+        items that hold a reservation from their purchase's start keep it instead."""
+        if purchase.secrets is None:
+            return []
+        email = purchase.secrets.buyer_email
+        buyer_ref = self._seal.buyer_ref(email)
+        also = (purchase.secrets.buyer_ref, *self._seal.earlier_buyer_refs(email))
+        grants = []
+        for programme_id in sorted({item.programme_id for item in purchase.items}):
+            items = [i for i in purchase.items if i.programme_id == programme_id and i.campaign_id is None]
+            amounts = [item.amount_cents for item in items]
+            for campaign_id in candidates.get(programme_id, []) if items else []:
+                campaign = await execute(
+                    unit,
+                    str(campaign_id),
+                    campaigns.replay,
+                    lambda state, amounts=amounts: campaigns.grant_at_payment(  # type: ignore[misc]
+                        state,
+                        purchase_id=purchase.purchase_id,
+                        buyer_ref=buyer_ref,
+                        amounts_cents=amounts,
+                        now=now,
+                        also_known_as=also,
+                    ),
+                    retries=CAMPAIGN_RETRIES,
+                )
+                reservation = campaign.reservations.get(purchase.purchase_id)
+                if reservation is None or reservation.status != "granted":
+                    continue  # nothing left to give (budget, cap, deadline): try the next campaign
+                bonuses = campaigns.reserved_bonuses(campaign, purchase_id=purchase.purchase_id, amounts_cents=amounts)
+                given = {item.voucher_id: bonus for item, bonus in zip(items, bonuses, strict=True) if bonus}
+                grants.append(BonusGrant(campaign_id, given))
+                break
+        return grants
+
+    async def _issue(self, unit: EventStore, purchase: Purchase, catalogue: dict[UUID, Programme]) -> None:
+        """Every voucher of the paid purchase (with the bonus its items carry) and, for a
+        reservation held since the purchase started, its grant; again decides nothing."""
         today = self._context.today()
-        catalogue = await self._programmes({item.programme_id for item in purchase.items}, unit)
         for item in purchase.items:
             programme = catalogue[item.programme_id]
             await execute(
@@ -348,7 +379,7 @@ class PurchaseHandlers(BuyerAccess):
                     ),
                     metadata=fingerprint_metadata(request),
                 )
-                await self._issue(unit, purchase)
+                await self._issue(unit, purchase, {programme.programme_id: programme})
         except AlreadyExists as error:
             return await self._raced(error, purchase_id, request, command.idempotency_key)
         return StartedPurchase(purchase, token, True)

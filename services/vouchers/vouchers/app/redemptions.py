@@ -28,6 +28,7 @@ from vouchers.domain import voucher as vouchers
 from vouchers.domain.codes import InvalidCode, VoucherCode, code_hash, parse_code
 from vouchers.domain.commands import RedeemVoucher, RefundVoucher, ReverseRedemption
 from vouchers.domain.errors import NotFound
+from vouchers.domain.merchant_standing import MerchantStanding
 from vouchers.domain.voucher import Redemption, Voucher
 
 HOT_STREAM_RETRIES = 200  # a voucher's stream may have many writers at once (a race at a counter, a saga)
@@ -146,22 +147,32 @@ class RedemptionHandlers:
         return Redeemed(voucher, voucher.redemptions[redemption_id], created=not before[0])
 
     async def reverse(self, principal: Principal, command: ReverseRedemption) -> Voucher:
-        """The merchant who redeemed, or the association, undoes a redemption as a whole."""
-        merchant_id = None if principal.role == "association" else principal.merchant()
+        """The merchant who redeemed (approved and not suspended), or the association, undoes
+        a redemption as a whole."""
+        by = await self._giver(principal)
         today = self._context.today()
-        return await execute(
+        voucher = await execute(
             self._store,
             str(command.voucher_id),
             vouchers.replay,
             lambda state: balance.reverse_redemption(
-                state, redemption_id=command.redemption_id, today=today, reason=command.reason, merchant_id=merchant_id
+                state, redemption_id=command.redemption_id, today=today, reason=command.reason, by=by
             ),
             retries=HOT_STREAM_RETRIES,
         )
+        return voucher if by is None else vouchers.seen_by(voucher, by.merchant_id)
+
+    async def _giver(self, principal: Principal) -> MerchantStanding | None:
+        """The merchant giving money back, as the replica knows it; None for the association."""
+        if principal.role == "association":
+            return None
+        return await self._merchants.standing(principal.merchant())
 
     async def refund(self, principal: Principal, command: RefundVoucher) -> Voucher:
-        """The merchant who redeemed credits part of it back (goods returned)."""
+        """The merchant who redeemed (approved and not suspended) credits part of it back
+        (goods returned)."""
         merchant_id = principal.merchant()
+        by = await self._merchants.standing(merchant_id)
         await self._claim(
             f"refund:{merchant_id}",
             command.refund_id,
@@ -172,7 +183,7 @@ class RedemptionHandlers:
             command.reason,
         )
         today = self._context.today()
-        return await execute(
+        voucher = await execute(
             self._store,
             str(command.voucher_id),
             vouchers.replay,
@@ -183,10 +194,11 @@ class RedemptionHandlers:
                 amount_cents=command.amount_cents,
                 today=today,
                 reason=command.reason,
-                merchant_id=merchant_id,
+                by=by,
             ),
             retries=HOT_STREAM_RETRIES,
         )
+        return vouchers.seen_by(voucher, merchant_id)
 
     async def expire(self, voucher_id: UUID) -> bool:
         """The expiry job: a voucher past its validity records what is left as breakage."""
@@ -202,15 +214,9 @@ class RedemptionHandlers:
         return after.version > before.version
 
     async def voucher(self, principal: Principal, voucher_id: UUID) -> Voucher:
-        """The association sees every voucher; a merchant its own merchant vouchers and the
-        town vouchers it redeemed."""
+        """The association sees every voucher whole; a merchant its own merchant vouchers and
+        the town vouchers it redeemed, with its own redemptions only (see ``vouchers.seen_by``)."""
         voucher = vouchers.ensure_exists(await voucher_of(self._store, voucher_id))
         if principal.role == "association":
             return voucher
-        merchant_id = principal.merchant()
-        mine = voucher.merchant_id == merchant_id or any(
-            redemption.merchant_id == merchant_id for redemption in voucher.redemptions.values()
-        )
-        if not mine:
-            raise NotFound("no such voucher")
-        return voucher
+        return vouchers.seen_by(voucher, principal.merchant())

@@ -5,6 +5,10 @@ Each request names its own id (``redemption_id``, ``refund_id``), so a retried r
 decides nothing and a reused id with other content is refused. What is left at expiry is
 breakage, and money credited back to a voucher past its validity becomes breakage in the
 same decision, so the liability the events add up to never counts money nobody can spend.
+
+Why a redemption was reversed or refunded is free text someone typed at a counter (it has
+held a voucher code and an e-mail address): it is kept in a private event appended with the
+public one, whose own ``reason`` stays empty, so no typed word reaches the public topic.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from vouchers.domain.errors import (
     checked,
     euros,
 )
-from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_redeem
+from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_give_back, ensure_may_redeem
+from vouchers.domain.private_events import VoucherRefundReasonRecorded, VoucherReversalReasonRecorded
 from vouchers.domain.voucher import Redemption, Voucher, ensure_exists, evolve
 
 
@@ -97,21 +102,30 @@ def _redemption(voucher: Voucher, redemption_id: UUID, merchant_id: UUID | None)
     return redemption
 
 
+def _giving_back(by: MerchantStanding | None) -> UUID | None:
+    """Who gives money back: a merchant (its own redemptions only, and only while it may act
+    with money), or nobody named (the association, the order saga), for any redemption."""
+    if by is None:
+        return None
+    return ensure_may_give_back(by).merchant_id
+
+
 def reverse_redemption(
     state: Voucher | None,
     *,
     redemption_id: UUID,
     today: date,
     reason: str = "",
-    merchant_id: UUID | None = None,
+    by: MerchantStanding | None = None,
     order_id: UUID | None = None,
 ) -> list[IntegrationEvent]:
     """Undo a redemption as a whole (the order was rejected, a slip at the counter): what of
     it was not refunded yet goes back. Reversing twice decides nothing. A redemption that
     pays an order is the order saga's to reverse (``order_id`` names that order): reversed
-    over the counter, the order would still count as paid by voucher."""
+    over the counter, the order would still count as paid by voucher. ``by``: the merchant
+    reversing its own redemption (see :func:`_giving_back`)."""
     voucher = ensure_exists(state)
-    redemption = _redemption(voucher, redemption_id, merchant_id)
+    redemption = _redemption(voucher, redemption_id, _giving_back(by))
     _ensure_not_an_orders(redemption, order_id, "reversed")
     paid, bonus = redemption.open_paid_cents, redemption.open_bonus_cents
     if redemption.reversed or paid + bonus == 0:
@@ -125,9 +139,15 @@ def reverse_redemption(
         bonus_part_cents=bonus,
         balance_after_cents=voucher.balance_cents + paid + bonus,
         redemption_id=redemption_id,
-        reason=reason,
     )
-    return _credited(voucher, reversed_, today)
+    why: list[IntegrationEvent] = []
+    if reason:
+        why.append(
+            checked(
+                VoucherReversalReasonRecorded, voucher_id=voucher.voucher_id, redemption_id=redemption_id, reason=reason
+            )
+        )
+    return _credited(voucher, reversed_, today, why)
 
 
 def refund(
@@ -138,17 +158,18 @@ def refund(
     amount_cents: int,
     today: date,
     reason: str = "",
-    merchant_id: UUID | None = None,
+    by: MerchantStanding | None = None,
 ) -> list[IntegrationEvent]:
     """Credit part of a redemption back (goods returned): the bonus part first, as it was
-    spent last. A retried refund decides nothing."""
+    spent last. A retried refund decides nothing. ``by``: the merchant refunding its own
+    redemption (see :func:`_giving_back`)."""
     voucher = ensure_exists(state)
     earlier = voucher.refunds.get(refund_id)
     if earlier is not None:
         if (earlier.redemption_id, earlier.amount_cents) == (redemption_id, amount_cents):
             return []
         raise RequestIdReused("this refund id was used for another refund; send a new id")
-    redemption = _redemption(voucher, redemption_id, merchant_id)
+    redemption = _redemption(voucher, redemption_id, _giving_back(by))
     _ensure_not_an_orders(redemption, None, "refunded")
     if redemption.reversed:
         raise InvalidChange("this redemption was reversed as a whole; nothing of it is left to refund")
@@ -166,9 +187,13 @@ def refund(
         balance_after_cents=voucher.balance_cents + amount_cents,
         refund_id=refund_id,
         redemption_id=redemption_id,
-        reason=reason,
     )
-    return _credited(voucher, refunded, today)
+    why: list[IntegrationEvent] = []
+    if reason:
+        why.append(
+            checked(VoucherRefundReasonRecorded, voucher_id=voucher.voucher_id, refund_id=refund_id, reason=reason)
+        )
+    return _credited(voucher, refunded, today, why)
 
 
 def _ensure_not_an_orders(redemption: Redemption, order_id: UUID | None, doing: str) -> None:
@@ -180,12 +205,15 @@ def _ensure_not_an_orders(redemption: Redemption, order_id: UUID | None, doing: 
         )
 
 
-def _credited(voucher: Voucher, credit: IntegrationEvent, today: date) -> list[IntegrationEvent]:
-    """A credit to a voucher past its validity cannot be spent: it is breakage at once (with
-    anything else still on it the expiry job has not reached yet)."""
+def _credited(
+    voucher: Voucher, credit: IntegrationEvent, today: date, why: list[IntegrationEvent]
+) -> list[IntegrationEvent]:
+    """The credit and, privately, why it was given. A credit to a voucher past its validity
+    cannot be spent: it is breakage at once (with anything else still on it the expiry job
+    has not reached yet)."""
     if voucher.valid_on(today):
-        return [credit]
-    return [credit, *breakage(evolve(voucher, credit), today)]
+        return [credit, *why]
+    return [credit, *why, *breakage(evolve(voucher, credit), today)]
 
 
 def expire(state: Voucher | None, *, today: date) -> list[IntegrationEvent]:

@@ -23,12 +23,22 @@ def split_bonus(available_cents: int, amounts_cents: Sequence[int], bonus_percen
     return bonuses
 
 
-def offer_bonus(campaign: Campaign, *, buyer_ref: str, amounts_cents: Sequence[int], now: datetime) -> list[int]:
+def offer_bonus(
+    campaign: Campaign,
+    *,
+    buyer_ref: str,
+    amounts_cents: Sequence[int],
+    now: datetime,
+    also_known_as: Sequence[str] = (),
+) -> list[int]:
     """What the campaign would add to each item now: within the remaining budget and what
-    is left of this buyer's cap; partial or zero when either is (nearly) used up."""
+    is left of this buyer's cap; partial or zero when either is (nearly) used up. The cap
+    counts what the buyer got under ``buyer_ref`` and under every ``also_known_as`` (the
+    references an earlier version derived from the same address, see ``CodeSeal.buyer_refs``)."""
     if not campaign.running_at(now):
         return [0] * len(amounts_cents)
-    left_for_buyer = campaign.per_buyer_cap_cents - campaign.buyer_totals.get(buyer_ref, 0)
+    used = sum(campaign.buyer_totals.get(ref, 0) for ref in {buyer_ref, *also_known_as})
+    left_for_buyer = campaign.per_buyer_cap_cents - used
     return split_bonus(max(0, min(campaign.remaining_cents, left_for_buyer)), amounts_cents, campaign.bonus_percent)
 
 

@@ -39,7 +39,7 @@ def bulk_issue(
         PurchaseItem(voucher_id=voucher_id, programme_id=programme.programme_id, amount_cents=amount_cents)
         for voucher_id in voucher_ids
     ]
-    check_items(items, secrets, {programme.programme_id: programme}, {}, None, {}, purchase_id)
+    check_items(items, secrets, {programme.programme_id: programme}, {}, None)
     # Paid at once, so the purchase never waits: its payment deadline is the moment itself.
     started = started_events(purchase_id, "bulk", items, secrets, now, None)
     total = sum(item.amount_cents for item in items)

@@ -1,10 +1,15 @@
 """A campaign: the town adds ``bonus_percent`` to every voucher bought in one programme,
 from a fixed budget, with a cap per buyer and a deadline (as Dülmen and Gescher did).
 
-A purchase *reserves* its bonus when it starts, so two buyers are never promised the same
-euro; the reservation is *granted* when the purchase is paid or *released* when it expires
-unpaid. Every decision keeps reserved + granted within the budget, and the event store's
-concurrency check on the campaign stream makes that hold between concurrent purchases.
+The bonus is given when the purchase's money is verified (the payment provider's signed
+callback, a bank transfer the association saw), never before: a purchase nobody pays holds
+none of the budget (five unpaid purchases once emptied a campaign for 72 hours). At that
+moment the campaign reserves and grants it in one decision (:func:`grant_at_payment`:
+``CampaignBonusReserved`` then ``CampaignBonusGranted``, the same events integrators knew).
+Purchases started before that rule held a reservation from their start; it is still
+*granted* when they are paid or *released* when they expire unpaid. Every decision keeps
+reserved + granted within the budget, and the event store's concurrency check on the
+campaign stream makes that hold between concurrent payments.
 """
 
 from __future__ import annotations
@@ -179,21 +184,59 @@ def end(state: Campaign | None, *, reason: str = "", now: datetime) -> list[Inte
 
 
 def reserve(
-    state: Campaign | None, *, purchase_id: UUID, buyer_ref: str, amounts_cents: Sequence[int], now: datetime
+    state: Campaign | None,
+    *,
+    purchase_id: UUID,
+    buyer_ref: str,
+    amounts_cents: Sequence[int],
+    now: datetime,
+    also_known_as: Sequence[str] = (),
 ) -> list[IntegrationEvent]:
     """Hold the bonus for a purchase about to start; nothing when there is none to give (a
     purchase without bonus is still a purchase). A retry for the same purchase holds nothing
-    more. Afterwards :func:`vouchers.domain.bonus.reserved_bonuses` gives the items' bonuses."""
+    more. Afterwards :func:`vouchers.domain.bonus.reserved_bonuses` gives the items' bonuses.
+    A payment grants what it reserves at once (:func:`grant_at_payment`); reservations held
+    from a purchase's start are the log's from before that rule."""
     campaign = ensure_exists(state)
     if purchase_id in campaign.reservations:
         return []
-    total = sum(offer_bonus(campaign, buyer_ref=buyer_ref, amounts_cents=amounts_cents, now=now))
+    offered = offer_bonus(
+        campaign, buyer_ref=buyer_ref, amounts_cents=amounts_cents, now=now, also_known_as=also_known_as
+    )
+    total = sum(offered)
     if total == 0:
         return []
     return [
         CampaignBonusReserved(campaign_id=campaign.campaign_id, purchase_id=purchase_id, bonus_cents=total),
         checked(CampaignBuyerRecorded, campaign_id=campaign.campaign_id, purchase_id=purchase_id, buyer_ref=buyer_ref),
     ]
+
+
+def grant_at_payment(
+    state: Campaign | None,
+    *,
+    purchase_id: UUID,
+    buyer_ref: str,
+    amounts_cents: Sequence[int],
+    now: datetime,
+    also_known_as: Sequence[str] = (),
+) -> list[IntegrationEvent]:
+    """The purchase's money was verified: the bonus the campaign offers now (its budget, the
+    buyer's cap, its deadline) is reserved and granted in one decision; nothing when there is
+    none to give. A purchase the campaign answered before (a retried payment) decides nothing
+    more. Afterwards :func:`vouchers.domain.bonus.reserved_bonuses` gives the items' bonuses."""
+    campaign = ensure_exists(state)
+    reserved = reserve(
+        campaign,
+        purchase_id=purchase_id,
+        buyer_ref=buyer_ref,
+        amounts_cents=amounts_cents,
+        now=now,
+        also_known_as=also_known_as,
+    )
+    if not reserved:
+        return []
+    return [*reserved, *grant(_fold(campaign, reserved), purchase_id=purchase_id)]
 
 
 def grant(state: Campaign | None, *, purchase_id: UUID) -> list[IntegrationEvent]:

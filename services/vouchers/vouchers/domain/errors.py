@@ -43,6 +43,11 @@ class NotYetKnown(DomainError):
     has not reached the replica): asking again shortly will do (HTTP 503, Retry-After)."""
 
 
+class LimitReached(InvalidChange):
+    """A limit the town set is reached by what exists now (open purchases of one buyer,
+    open programmes of one merchant): something must end before more can start (HTTP 409)."""
+
+
 class InsufficientBalance(InvalidChange):
     """The voucher holds less than the amount asked for; the reason says how much it holds."""
 

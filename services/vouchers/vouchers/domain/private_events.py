@@ -1,8 +1,9 @@
 """Events the vouchers service stores and replays but never publishes.
 
 They hold what integrators must not see: the buyer's e-mail and identity, the codes (sealed
-for the buyer, and their keyed hashes), gift recipients and messages, and which voucher an
-order's voucher payment authorisation draws on (orders name the authorisation, a code never
+for the buyer, and their keyed hashes), gift recipients and messages, the reasons typed for
+a reversal or refund, the bonus a payment granted a purchase, and which voucher an order's
+voucher payment authorisation draws on (orders name the authorisation, a code never
 travels; the link is kept here rather than on a topic). Each is appended in the
 same decision as the public event it belongs to. Registered like the public ones because
 reading the event store needs every type that is in it.
@@ -86,6 +87,42 @@ class CampaignBuyerRecorded(VouchersPrivateEvent):
     campaign_id: UUID
     purchase_id: UUID
     buyer_ref: OpaqueRef
+
+
+@registry.register
+class VoucherReversalReasonRecorded(VouchersPrivateEvent):
+    """Why a redemption was reversed, as typed (appended with ``VoucherRedemptionReversed``,
+    whose public ``reason`` stays empty: a typed reason has carried a code and an e-mail)."""
+
+    event_name: ClassVar[str] = "VoucherReversalReasonRecorded"
+    schema_version: ClassVar[int] = 1
+    voucher_id: UUID
+    redemption_id: UUID
+    reason: EventLine = Field(min_length=1, max_length=500)
+
+
+@registry.register
+class VoucherRefundReasonRecorded(VouchersPrivateEvent):
+    """Why part of a redemption was refunded, as typed (appended with ``VoucherRefunded``)."""
+
+    event_name: ClassVar[str] = "VoucherRefundReasonRecorded"
+    schema_version: ClassVar[int] = 1
+    voucher_id: UUID
+    refund_id: UUID
+    reason: EventLine = Field(min_length=1, max_length=500)
+
+
+@registry.register
+class PurchaseBonusGranted(VouchersPrivateEvent):
+    """The campaign bonus a purchase's vouchers carry, granted when its money was verified
+    (appended with ``PurchasePaid``; the campaign's ``CampaignBonusGranted`` says the same to
+    integrators, each voucher's ``VoucherIssued`` its part): voucher id -> bonus cents."""
+
+    event_name: ClassVar[str] = "PurchaseBonusGranted"
+    schema_version: ClassVar[int] = 1
+    purchase_id: UUID
+    campaign_id: UUID
+    bonuses: dict[UUID, Annotated[int, Field(gt=0)]] = Field(min_length=1, max_length=500)
 
 
 # --- paying part of an order: an authorisation stands for the voucher --------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import reduce
 from uuid import UUID
@@ -20,8 +20,9 @@ from downtown_events.vouchers import (
     ProgrammeTerms,
     ValidityPolicy,
 )
-from vouchers.domain.errors import AlreadyExists, InvalidChange, NotFound, euros
-from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_sell
+from vouchers.domain.errors import AlreadyExists, InvalidChange, LimitReached, NotAllowed, NotFound, euros
+from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_sell, ensure_may_set_terms
+from vouchers.domain.programme_names import ReservedNames
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,17 @@ def ensure_selling(state: Programme | None) -> Programme:
     return programme
 
 
+@dataclass(frozen=True)
+class MerchantProgrammes:
+    """What a merchant's new or renamed programme is checked against: the town's names, and
+    how many programmes the merchant has open (from the read model, a moment behind: a burst
+    of requests may pass the limit by the few in flight) of the ``most`` it may."""
+
+    reserved: ReservedNames = field(default_factory=ReservedNames)
+    open_now: int = 0
+    most: int | None = None
+
+
 def open_programme(
     state: Programme | None,
     *,
@@ -78,8 +90,10 @@ def open_programme(
     kind: ProgrammeKind,
     terms: ProgrammeTerms,
     merchant: MerchantStanding | None = None,
+    limits: MerchantProgrammes | None = None,
 ) -> list[IntegrationEvent]:
-    """A merchant programme names its merchant, who must be allowed to sell; a town
+    """A merchant programme names its merchant, who must be allowed to sell, within the
+    town's ``limits`` (a name that is not the town's, a number of open programmes); a town
     programme is the association's and names none."""
     if state is not None:
         raise AlreadyExists("this programme was opened before")
@@ -87,17 +101,38 @@ def open_programme(
         if merchant is None:
             raise InvalidChange("a merchant programme needs the merchant whose vouchers it sells")
         ensure_may_sell(merchant)
+        limits = limits or MerchantProgrammes()
+        limits.reserved.ensure_free(terms.name)
+        if limits.most is not None and limits.open_now >= limits.most:
+            raise LimitReached(
+                f"a merchant sells vouchers in at most {limits.most} programmes at once; "
+                "close one before opening another"
+            )
     elif merchant is not None:
         raise InvalidChange("a town programme belongs to the association; merchants join it instead")
     merchant_id = merchant.merchant_id if merchant is not None else None
     return [ProgrammeOpened(programme_id=programme_id, kind=kind, merchant_id=merchant_id, terms=terms)]
 
 
-def change_terms(state: Programme | None, *, terms: ProgrammeTerms) -> list[IntegrationEvent]:
-    """New terms apply to future sales only; an unchanged text decides nothing."""
+def change_terms(
+    state: Programme | None,
+    *,
+    terms: ProgrammeTerms,
+    by: MerchantStanding | None = None,
+    reserved: ReservedNames | None = None,
+) -> list[IntegrationEvent]:
+    """New terms apply to future sales only; an unchanged text decides nothing. ``by``: the
+    merchant changing its own programme, which it may only while it may sell; a merchant
+    programme's new name is checked against the town's (``reserved``) whoever renames it."""
     programme = ensure_selling(state)
+    if by is not None:
+        if by.merchant_id != programme.merchant_id:
+            raise NotAllowed("this is another merchant's programme")
+        ensure_may_set_terms(by)
     if terms == programme.terms:
         return []
+    if programme.kind == "merchant" and terms.name != programme.terms.name:
+        (reserved or ReservedNames()).ensure_free(terms.name)
     return [ProgrammeChanged(programme_id=programme.programme_id, terms=terms)]
 
 

@@ -1,8 +1,14 @@
 """A purchase: a buyer orders vouchers, pays (or not), and fetches the codes once.
 
-Nothing is issued before the purchase is paid; an unpaid one expires and gives its campaign
-bonus back. The buyer's identity and the codes travel in a private event appended with the
-public ``PurchaseStarted`` (see :mod:`vouchers.domain.private_events`).
+Nothing is issued before the purchase is paid, and a campaign's bonus comes with a payment
+whose money is verified (``VERIFIED``), never before; an unpaid purchase expires. The
+buyer's identity and the codes travel in a private event appended with the public
+``PurchaseStarted``, the bonus a payment granted in one appended with ``PurchasePaid`` (see
+:mod:`vouchers.domain.private_events`).
+
+Cash is money a merchant says it took: a merchant confirms cash only for what it sells
+itself (its counter sales, online purchases of its own programmes), never for town vouchers
+bought online, whose money is the association's to see arrive.
 """
 
 from __future__ import annotations
@@ -24,12 +30,12 @@ from downtown_events.vouchers import (
     PurchasePaid,
     PurchaseStarted,
 )
-from vouchers.domain.campaign import Campaign
 from vouchers.domain.errors import (
     AlreadyExists,
     AlreadyPaid,
     CodesAlreadyDelivered,
     InvalidChange,
+    LimitReached,
     NotAllowed,
     NotFound,
     NotTheBuyer,
@@ -37,7 +43,9 @@ from vouchers.domain.errors import (
     euros,
 )
 from vouchers.domain.merchant_standing import MerchantStanding
-from vouchers.domain.private_events import PurchaseCodesDelivered, PurchaseSecretsSealed
+from vouchers.domain.payment import VERIFIED as VERIFIED  # what a campaign's bonus needs, see payment.py
+from vouchers.domain.payment import BonusGrant, ensure_takes_cash, granted
+from vouchers.domain.private_events import PurchaseBonusGranted, PurchaseCodesDelivered, PurchaseSecretsSealed
 from vouchers.domain.programme import Programme
 from vouchers.domain.sale import BuyerSecrets, check_items, started_events
 from vouchers.domain.sale import campaign_bonuses as campaign_bonuses  # what to grant or release, per campaign
@@ -93,6 +101,14 @@ def evolve(state: Purchase | None, event: IntegrationEvent) -> Purchase:
             return replace(state, secrets=secrets)
         case PurchasePaid(reference=reference):
             return replace(state, status="paid", payment_reference=reference)
+        case PurchaseBonusGranted(campaign_id=campaign_id, bonuses=bonuses):
+            items = tuple(
+                item.model_copy(update={"bonus_cents": bonuses[item.voucher_id], "campaign_id": campaign_id})
+                if item.voucher_id in bonuses
+                else item
+                for item in state.items
+            )
+            return replace(state, items=items)
         case PurchaseExpiredUnpaid():
             return replace(state, status="expired")
         case PurchaseCodesDelivered():
@@ -125,29 +141,52 @@ def start(
     programmes: Mapping[UUID, Programme],
     merchants: Mapping[UUID, MerchantStanding],
     seller: MerchantStanding | None = None,
-    campaigns: Mapping[UUID, Campaign] | None = None,
+    open_unpaid: OpenUnpaid | None = None,
 ) -> list[IntegrationEvent]:
     """Every item is sold by an open programme, for an amount it sells, by merchants allowed
     to sell; ``merchants`` holds the standing of each merchant programme's merchant,
-    ``seller`` the merchant selling at the counter, and ``campaigns`` each campaign named by
-    an item as it is after reserving this purchase's bonus (see ``campaign.reserve``)."""
+    ``seller`` the merchant selling at the counter. An online buyer has at most
+    ``open_unpaid.most`` purchases waiting for their money (``open_unpaid.now`` counts them)."""
     if state is not None:
         raise AlreadyExists("this purchase was started before")
     if expires_at <= now:
         raise InvalidChange("an unpaid purchase must stay payable for a while; expires_at lies in the past")
     if (channel == "counter") != (seller is not None):
         raise InvalidChange("a counter sale, and only a counter sale, names the merchant selling")
-    check_items(items, secrets, programmes, merchants, seller, campaigns or {}, purchase_id)
+    check_items(items, secrets, programmes, merchants, seller)
+    if channel == "online" and open_unpaid is not None and open_unpaid.now >= open_unpaid.most:
+        raise LimitReached(
+            f"this e-mail address has {open_unpaid.now} purchases waiting for payment, the most it may; pay one of "
+            "them, or start again once they lapse unpaid"
+        )
     return started_events(purchase_id, channel, items, secrets, expires_at, seller)
 
 
+@dataclass(frozen=True)
+class OpenUnpaid:
+    """A buyer's purchases waiting for their money (from a read model, a moment behind: a
+    burst of starts may pass ``most`` by the few in flight), and the most the town allows."""
+
+    now: int
+    most: int
+
+
 def pay(
-    state: Purchase | None, *, method: PaymentMethod, reference: str, amount_cents: int, merchant_id: UUID | None = None
+    state: Purchase | None,
+    *,
+    method: PaymentMethod,
+    reference: str,
+    amount_cents: int,
+    merchant_id: UUID | None = None,
+    programmes: Mapping[UUID, Programme] | None = None,
+    bonuses: Sequence[BonusGrant] = (),
 ) -> list[IntegrationEvent]:
     """The money arrived. A provider retrying its callback decides nothing; a second payment
     under another reference is refused, so it is refunded rather than silently kept. A
     purchase still pending after ``expires_at`` (its expiry not yet recorded) is paid: the
-    money is real and its bonus is still reserved."""
+    money is real. Cash names the merchant who took it, who must be the one selling
+    (``programmes``: the purchase's, see the module's docstring). ``bonuses``: what the
+    campaigns granted for this payment, only for verified money."""
     purchase = ensure_exists(state)
     if purchase.status == "paid":
         if reference == purchase.payment_reference:
@@ -159,10 +198,10 @@ def pay(
         raise InvalidChange(
             f"the payment of {euros(amount_cents)} does not match the total {euros(purchase.total_cents)}"
         )
-    if method == "cash" and merchant_id is None:
-        raise InvalidChange("cash is taken by a merchant at the counter; name the merchant")
     if None not in (merchant_id, purchase.merchant_id) and merchant_id != purchase.merchant_id:
         raise NotAllowed("a counter sale is paid at the counter of the merchant who made it")
+    if method == "cash":
+        ensure_takes_cash(purchase, merchant_id, programmes or {})
     paid = checked(
         PurchasePaid,
         purchase_id=purchase.purchase_id,
@@ -171,7 +210,7 @@ def pay(
         amount_cents=amount_cents,
         merchant_id=merchant_id,
     )
-    return [paid]
+    return [paid, *granted(purchase, method, bonuses)]
 
 
 def expire_unpaid(state: Purchase | None, *, now: datetime) -> list[IntegrationEvent]:

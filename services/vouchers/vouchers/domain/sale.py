@@ -1,6 +1,6 @@
 """What a sale is made of: the buyer's secrets, items that are sellable (open programmes,
-amounts they sell, merchants allowed to sell, one code per voucher, bonuses the campaigns
-reserved for them), and the events that start it. Shared by a buyer's purchase and the
+amounts they sell, merchants allowed to sell, one code per voucher, no bonus before the
+money is there), and the events that start it. Shared by a buyer's purchase and the
 association's bulk issue."""
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.vouchers import PurchaseChannel, PurchaseItem, PurchaseStarted
-from vouchers.domain.campaign import Campaign
-from vouchers.domain.errors import InvalidChange, NotAllowed, checked, euros
+from vouchers.domain.errors import InvalidChange, NotAllowed, checked
 from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_sell
 from vouchers.domain.private_events import Gift, PurchaseSecretsSealed
 from vouchers.domain.programme import Programme, check_amount, ensure_selling
@@ -40,8 +39,6 @@ def check_items(
     programmes: Mapping[UUID, Programme],
     merchants: Mapping[UUID, MerchantStanding],
     seller: MerchantStanding | None,
-    campaigns: Mapping[UUID, Campaign],
-    purchase_id: UUID,
 ) -> None:
     if not items:
         raise InvalidChange("a purchase needs at least one voucher")
@@ -55,11 +52,13 @@ def check_items(
     gift_ids = [gift.voucher_id for gift in secrets.gifts]
     if len(set(gift_ids)) != len(gift_ids) or set(gift_ids) != {item.voucher_id for item in items if item.gift}:
         raise InvalidChange("every voucher marked as a gift needs one recipient, and only those do")
+    if any(item.bonus_cents or item.campaign_id is not None for item in items):
+        # The bonus is the town's money: given only once the buyer's money is verified.
+        raise InvalidChange("a campaign's bonus is granted when the purchase is paid, not when it starts")
     if seller is not None:
         ensure_may_sell(seller)
     for item in items:
         _check_item(item, programmes, merchants, seller)
-    check_bonuses(items, campaigns, purchase_id)
 
 
 def _check_item(
@@ -77,32 +76,9 @@ def _check_item(
         raise NotAllowed("a merchant sells its own vouchers and town vouchers, not another merchant's")
 
 
-def check_bonuses(items: Sequence[PurchaseItem], campaigns: Mapping[UUID, Campaign], purchase_id: UUID) -> None:
-    """A bonus on a voucher is money the town promised: it must be what the campaign reserved
-    for this purchase, item by item, or the budget and the vouchers would disagree."""
-    by_campaign: dict[UUID, list[PurchaseItem]] = {}
-    for item in items:
-        if item.campaign_id is not None:
-            by_campaign.setdefault(item.campaign_id, []).append(item)
-        elif item.bonus_cents:
-            raise InvalidChange("a bonus comes from a campaign; name it")
-    for campaign_id, campaign_items in by_campaign.items():
-        campaign = campaigns.get(campaign_id)
-        if campaign is None or any(item.programme_id != campaign.programme_id for item in campaign_items):
-            raise InvalidChange("a voucher's campaign must be a campaign of its programme")
-        reservation = campaign.reservations.get(purchase_id)
-        reserved = reservation.bonus_cents if reservation is not None and reservation.status == "reserved" else 0
-        given = sum(item.bonus_cents for item in campaign_items)
-        if given != reserved:
-            raise InvalidChange(
-                f"the vouchers carry {euros(given)} of bonus; the campaign reserved {euros(reserved)} for them"
-            )
-        if any(item.bonus_cents * 100 > item.amount_cents * campaign.bonus_percent for item in campaign_items):
-            raise InvalidChange(f"a voucher's bonus exceeds the campaign's {campaign.bonus_percent} % of its amount")
-
-
 def campaign_bonuses(items: Sequence[PurchaseItem]) -> dict[UUID, int]:
-    """Bonus per campaign of a purchase: what to grant when it is paid, release when it expires."""
+    """Bonus per campaign of a purchase's items: granted at its payment (or, reserved at its
+    start before bonuses waited for the money, released when it expires unpaid)."""
     totals: dict[UUID, int] = {}
     for item in items:
         if item.campaign_id is not None and item.bonus_cents:

@@ -198,6 +198,18 @@ def ensure_exists(state: Voucher | None) -> Voucher:
     return state
 
 
+def seen_by(voucher: Voucher, merchant_id: UUID) -> Voucher:
+    """The voucher as one merchant may see it: its own merchant vouchers, and town vouchers it
+    redeemed, with only its own redemptions (and their refunds) listed; where else a town
+    voucher was spent is the association's to know, not a competitor's. The balance and the
+    totals stay the voucher's (whoever holds the code sees the balance anyway)."""
+    mine = {rid: redemption for rid, redemption in voucher.redemptions.items() if redemption.merchant_id == merchant_id}
+    if voucher.merchant_id != merchant_id and not mine:
+        raise NotFound("no such voucher")
+    refunds = {fid: refund for fid, refund in voucher.refunds.items() if refund.redemption_id in mine}
+    return replace(voucher, redemptions=mine, refunds=refunds)
+
+
 def issue(
     state: Voucher | None, *, purchase: Purchase, voucher_id: UUID, programme: Programme, today: date
 ) -> list[IntegrationEvent]:

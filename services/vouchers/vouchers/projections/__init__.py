@@ -1,10 +1,11 @@
 """The vouchers read models, registered under the ``downtown.projections`` entry point."""
 
+from vouchers.projections.buyers import BuyerPurchaseIndex
 from vouchers.projections.code_lookup import CodeLookup
 from vouchers.projections.ledger import VoucherLedger
 from vouchers.projections.merchants import MerchantReplica
 from vouchers.projections.sales import Sales
 
-PROJECTIONS = [MerchantReplica(), CodeLookup(), VoucherLedger(), Sales()]
+PROJECTIONS = [MerchantReplica(), CodeLookup(), BuyerPurchaseIndex(), VoucherLedger(), Sales()]
 
-__all__ = ["PROJECTIONS", "CodeLookup", "MerchantReplica", "Sales", "VoucherLedger"]
+__all__ = ["PROJECTIONS", "BuyerPurchaseIndex", "CodeLookup", "MerchantReplica", "Sales", "VoucherLedger"]

@@ -46,7 +46,7 @@ BALANCES = Table(
         "issued_at": "timestamptz",
         "updated_at": "timestamptz",
     },
-    indexes=("{table} (status, expires_on)", "{table} (programme_id, merchant_id)"),
+    indexes=("{table} (status, expires_on)", "{table} (programme_id, merchant_id)", "{table} (purchase_id)"),
 )
 HISTORY = Table(
     name="voucher_history",

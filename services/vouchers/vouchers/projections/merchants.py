@@ -1,8 +1,14 @@
 """Vouchers' own replica of the town's merchants, kept from the catalog's events.
 
-Vouchers asks no service synchronously: whether a merchant may sell or redeem, and
-whether its token was revoked, comes from here, a few hundred milliseconds behind the
-catalog. Each row is written by one merchant's stream only, so replicas never contend.
+Vouchers asks no service synchronously: whether a merchant may sell or redeem (approved by
+the association and not suspended), and whether its token was revoked, comes from here, a few
+hundred milliseconds behind the catalog. Each row is written by one merchant's stream only, so
+replicas never contend.
+
+``approved`` and ``approval_withdrawn`` came later than the other columns: a live table from
+before gets them (null) when the worker starts, and learns approvals made before the upgrade
+only by a rebuild from the catalog's topic (``make rebuild PROJECTION=merchants``); until then
+a null reads as "not approved", the safe side.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from downtown_events.catalog import (
+    MerchantApprovalWithdrawn,
+    MerchantApproved,
     MerchantClosed,
     MerchantProfileChanged,
     MerchantRegistered,
@@ -30,6 +38,8 @@ MERCHANTS = Table(
         "name": "text",
         "closed": "boolean",
         "suspended": "boolean",
+        "approved": "boolean",
+        "approval_withdrawn": "boolean",
         "tokens_valid_after": "timestamptz",
         "updated_at": "timestamptz",
     },
@@ -42,12 +52,16 @@ _EVENTS = (
     MerchantSuspended,
     MerchantReinstated,
     MerchantTokensRevoked,
+    MerchantApproved,
+    MerchantApprovalWithdrawn,
 )
 _FLAGS: dict[type, dict[str, bool]] = {
     MerchantClosed: {"closed": True},
     MerchantReopened: {"closed": False},
     MerchantSuspended: {"suspended": True},
     MerchantReinstated: {"suspended": False},
+    MerchantApproved: {"approved": True, "approval_withdrawn": False},
+    MerchantApprovalWithdrawn: {"approved": False, "approval_withdrawn": True},
 }
 
 
@@ -69,6 +83,8 @@ class MerchantReplica(Projection):
             "name": "",
             "closed": False,
             "suspended": False,
+            "approved": False,
+            "approval_withdrawn": False,
             "tokens_valid_after": None,
         }
         if isinstance(data, MerchantRegistered | MerchantProfileChanged):

@@ -4,6 +4,11 @@ Liability, figures and settlement statements are sums over per-voucher rows (see
 ``ledger``), so they are right whatever order the streams were applied in. A period is
 ``[start, end]`` in whole days of the town's time zone. Sums are cast back to ``bigint``:
 PostgreSQL sums ``bigint`` as ``numeric``, which would reach the API's clients as strings.
+
+A settlement nets two flows of a town programme's money at one merchant: the association
+owes the merchant what it redeemed (less what it reversed or refunded), and the merchant
+holds the cash it took for town vouchers at its counter, which is the association's. Both
+fall in the period by when they happened (redemption, payment).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from psycopg import AsyncConnection
 
 from vouchers.projections.ledger import BALANCES, HISTORY
 from vouchers.projections.merchants import MERCHANTS
-from vouchers.projections.sales import PROGRAMMES
+from vouchers.projections.sales import PROGRAMMES, PURCHASES
 
 Row = dict[str, Any]
 
@@ -102,35 +107,98 @@ async def settlement_lines(
     return list(await (await conn.execute(query, params)).fetchall())
 
 
+_COUNTER_CASH = f"""
+    SELECT b.programme_id, pu.cash_taken_by AS merchant_id,
+           coalesce(sum(b.paid_cents), 0)::bigint AS counter_cash_cents,
+           count(DISTINCT pu.purchase_id) AS counter_sales
+    FROM {PURCHASES.name} pu JOIN {BALANCES.name} b USING (purchase_id)
+    WHERE pu.method = 'cash' AND pu.cash_taken_by IS NOT NULL AND b.kind = 'town'
+      AND pu.paid_at >= %(start)s AND pu.paid_at < %(end)s
+    GROUP BY b.programme_id, pu.cash_taken_by
+"""
+"""Cash merchants took for town vouchers in the period: the buyer's money of each voucher
+(its bonus is the town's own), per programme and merchant."""
+
+
 async def settlement_summary(conn: AsyncConnection[Row], period: Period) -> list[Row]:
-    """Per town programme and merchant: what the association owes for the period."""
+    """Per town programme and merchant: what the association owes for the period, net of the
+    town's money the merchant holds (counter cash); a negative ``owed_cents`` is owed by the
+    merchant."""
     start, end = period.bounds()
     query = f"""
-        SELECT h.programme_id, p.name AS programme_name, h.merchant_id, m.name AS merchant_name,
-               coalesce(sum(h.amount_cents) FILTER (WHERE h.kind = 'redeemed'), 0)::bigint AS redeemed_cents,
-               coalesce(sum(h.amount_cents) FILTER (WHERE h.kind IN ('reversed', 'refunded')), 0)::bigint
-                   AS reversed_cents,
-               count(*) FILTER (WHERE h.kind = 'redeemed') AS redemptions
-        FROM {HISTORY.name} h
+        WITH redeemed AS (
+            SELECT h.programme_id, h.merchant_id,
+                   coalesce(sum(h.amount_cents) FILTER (WHERE h.kind = 'redeemed'), 0)::bigint AS redeemed_cents,
+                   coalesce(sum(h.amount_cents) FILTER (WHERE h.kind IN ('reversed', 'refunded')), 0)::bigint
+                       AS reversed_cents,
+                   count(*) FILTER (WHERE h.kind = 'redeemed') AS redemptions
+            FROM {HISTORY.name} h
+            WHERE h.programme_kind = 'town' AND h.kind IN ('redeemed', 'reversed', 'refunded')
+              AND h.at >= %(start)s AND h.at < %(end)s
+            GROUP BY h.programme_id, h.merchant_id
+        ), cash AS ({_COUNTER_CASH}), netted AS (
+            SELECT coalesce(r.programme_id, c.programme_id) AS programme_id,
+                   coalesce(r.merchant_id, c.merchant_id) AS merchant_id,
+                   coalesce(r.redeemed_cents, 0)::bigint AS redeemed_cents,
+                   coalesce(r.reversed_cents, 0)::bigint AS reversed_cents,
+                   coalesce(r.redemptions, 0) AS redemptions,
+                   coalesce(c.counter_cash_cents, 0)::bigint AS counter_cash_cents,
+                   coalesce(c.counter_sales, 0) AS counter_sales
+            FROM redeemed r FULL JOIN cash c ON c.programme_id = r.programme_id AND c.merchant_id = r.merchant_id
+        )
+        SELECT n.programme_id, p.name AS programme_name, n.merchant_id, m.name AS merchant_name,
+               n.redeemed_cents, n.reversed_cents, n.redemptions, n.counter_cash_cents, n.counter_sales,
+               (n.redeemed_cents - n.reversed_cents - n.counter_cash_cents)::bigint AS owed_cents
+        FROM netted n
         LEFT JOIN {PROGRAMMES.name} p USING (programme_id)
-        LEFT JOIN {MERCHANTS.name} m ON m.merchant_id = h.merchant_id
-        WHERE h.programme_kind = 'town' AND h.kind IN ('redeemed', 'reversed', 'refunded')
-          AND h.at >= %(start)s AND h.at < %(end)s
-        GROUP BY h.programme_id, p.name, h.merchant_id, m.name
-        ORDER BY p.name, m.name
+        LEFT JOIN {MERCHANTS.name} m ON m.merchant_id = n.merchant_id
+        ORDER BY p.name, m.name, n.programme_id, n.merchant_id
     """
     return list(await (await conn.execute(query, {"start": start, "end": end})).fetchall())
 
 
-async def history(conn: AsyncConnection[Row], voucher_id: UUID) -> list[Row]:
+async def counter_cash_lines(
+    conn: AsyncConnection[Row], merchant_id: UUID, programme_id: UUID, period: Period
+) -> list[Row]:
+    """The merchant's cash sales of the town programme's vouchers in the period, one line per
+    purchase: the town's money it holds."""
+    start, end = period.bounds()
+    query = f"""
+        SELECT pu.purchase_id, pu.paid_at, count(*) AS vouchers, coalesce(sum(b.paid_cents), 0)::bigint AS cash_cents
+        FROM {PURCHASES.name} pu JOIN {BALANCES.name} b USING (purchase_id)
+        WHERE pu.cash_taken_by = %(merchant)s AND pu.method = 'cash' AND b.programme_id = %(programme)s
+          AND b.kind = 'town' AND pu.paid_at >= %(start)s AND pu.paid_at < %(end)s
+        GROUP BY pu.purchase_id, pu.paid_at ORDER BY pu.paid_at, pu.purchase_id
+    """
+    params = {"merchant": merchant_id, "programme": programme_id, "start": start, "end": end}
+    return list(await (await conn.execute(query, params)).fetchall())
+
+
+async def history(conn: AsyncConnection[Row], voucher_id: UUID, merchant_id: UUID | None = None) -> list[Row]:
+    """Every change of the voucher; for ``merchant_id`` its issue, its expiry and the
+    merchant's own redemptions, reversals and refunds only (not where else it was spent)."""
     query = f"""
         SELECT version, kind, at, merchant_id, redemption_id, amount_cents, paid_part_cents, bonus_part_cents,
                balance_after_cents, channel, order_id
-        FROM {HISTORY.name} WHERE voucher_id = %s ORDER BY version
+        FROM {HISTORY.name}
+        WHERE voucher_id = %(voucher)s
+          AND (%(merchant)s::uuid IS NULL OR kind IN ('issued', 'expired') OR merchant_id = %(merchant)s)
+        ORDER BY version
     """
-    return list(await (await conn.execute(query, (voucher_id,))).fetchall())
+    return list(await (await conn.execute(query, {"voucher": voucher_id, "merchant": merchant_id})).fetchall())
 
 
-async def open_programmes(conn: AsyncConnection[Row]) -> list[Row]:
-    query = f"SELECT programme_id, kind, merchant_id, name, terms FROM {PROGRAMMES.name} WHERE open ORDER BY name"
-    return list(await (await conn.execute(query)).fetchall())
+async def open_programmes(
+    conn: AsyncConnection[Row], *, limit: int, after: tuple[str, UUID] | None = None
+) -> list[Row]:
+    """Open programmes by name (and id, so that equal names keep an order), ``limit`` of them
+    after the (name, id) of the last one a client saw: a page that stays right while
+    programmes open and close between requests, unlike an offset."""
+    query = f"""
+        SELECT programme_id, kind, merchant_id, name, terms FROM {PROGRAMMES.name}
+        WHERE open AND (%(name)s::text IS NULL OR (name, programme_id) > (%(name)s::text, %(id)s::uuid))
+        ORDER BY name, programme_id LIMIT %(limit)s
+    """
+    name, programme_id = after if after is not None else (None, None)
+    params = {"name": name, "id": programme_id, "limit": limit}
+    return list(await (await conn.execute(query, params)).fetchall())

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
 from downtown_events.runtime.database import Pool
-from vouchers.domain.merchant_standing import MerchantStanding, MerchantStatus
+from vouchers.domain.merchant_standing import Approval, MerchantStanding, MerchantStatus
+from vouchers.projections.buyers import BUYER_PURCHASES
 from vouchers.projections.code_lookup import CODES
 from vouchers.projections.ledger import BALANCES
 from vouchers.projections.merchants import MERCHANTS
-from vouchers.projections.sales import CAMPAIGNS, PURCHASES
+from vouchers.projections.sales import CAMPAIGNS, PROGRAMMES, PURCHASES
 
 
 class PostgresMerchantDirectory:
@@ -19,7 +21,10 @@ class PostgresMerchantDirectory:
 
     async def _row(self, merchant_id: UUID) -> dict[str, object] | None:
         async with self._pool.connection() as conn:
-            query = f"SELECT name, closed, suspended, tokens_valid_after FROM {MERCHANTS.name} WHERE merchant_id = %s"
+            query = (
+                "SELECT name, closed, suspended, approved, approval_withdrawn, tokens_valid_after "
+                f"FROM {MERCHANTS.name} WHERE merchant_id = %s"
+            )
             return await (await conn.execute(query, (merchant_id,))).fetchone()
 
     async def standing(self, merchant_id: UUID) -> MerchantStanding:
@@ -27,7 +32,9 @@ class PostgresMerchantDirectory:
         if row is None:
             return MerchantStanding.unknown(merchant_id)
         status: MerchantStatus = "suspended" if row["suspended"] else "closed" if row["closed"] else "active"
-        return MerchantStanding(merchant_id, str(row["name"]), status)
+        # A null (a row from before approvals were replicated) is no approval: the safe side.
+        approval: Approval = "approved" if row["approved"] else "withdrawn" if row["approval_withdrawn"] else "none"
+        return MerchantStanding(merchant_id, str(row["name"]), status, approval)
 
     async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None:
         row = await self._row(merchant_id)
@@ -60,6 +67,39 @@ class PostgresCampaignFinder:
             )
             rows = await (await conn.execute(query, (programme_id, now))).fetchall()
         return [row["campaign_id"] for row in rows]
+
+
+class PostgresBuyerPurchases:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def open_unpaid(self, buyer_refs: Sequence[str], now: datetime) -> int:
+        """Online purchases still payable: one past its time whose expiry is not recorded yet
+        no longer counts (the hourly expiry job would end it anyway)."""
+        query = (
+            f"SELECT count(*) AS n FROM {BUYER_PURCHASES.name} "
+            "WHERE buyer_ref = ANY(%s::text[]) AND status = 'pending' AND channel = 'online' AND expires_at > %s"
+        )
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(query, (list(buyer_refs), now))).fetchone()
+        return int(row["n"]) if row else 0
+
+
+class PostgresProgrammeDirectory:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def town_programme_names(self) -> list[str]:
+        query = f"SELECT DISTINCT name FROM {PROGRAMMES.name} WHERE kind = 'town' AND name IS NOT NULL"
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(query)).fetchall()
+        return [str(row["name"]) for row in rows]
+
+    async def open_programmes_of(self, merchant_id: UUID) -> int:
+        query = f"SELECT count(*) AS n FROM {PROGRAMMES.name} WHERE merchant_id = %s AND open"
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(query, (merchant_id,))).fetchone()
+        return int(row["n"]) if row else 0
 
 
 class PostgresDeadlines:

@@ -43,6 +43,7 @@ PROGRAMMES = Table(
         "open": "boolean",
         "opened_at": "timestamptz",
     },
+    indexes=("{table} (merchant_id)", "{table} (name, programme_id) WHERE open"),
 )
 MEMBERSHIPS = Table(
     name="voucher_memberships",
@@ -80,9 +81,13 @@ PURCHASES = Table(
         "started_at": "timestamptz",
         "expires_at": "timestamptz",
         "paid_at": "timestamptz",
+        "cash_taken_by": "uuid",
     },
-    indexes=("{table} (status, expires_at)",),
+    indexes=("{table} (status, expires_at)", "{table} (cash_taken_by, paid_at)"),
 )
+"""``cash_taken_by``: the merchant who confirmed a cash payment, holding that money for the
+association where it paid for town vouchers (the settlement nets it). A column added later:
+rows from before hold null until the projection is rebuilt (``make rebuild PROJECTION=sales``)."""
 _EVENTS = (*PROGRAMME_EVENTS, *MEMBERSHIP_EVENTS, *CAMPAIGN_EVENTS, *PURCHASE_EVENTS)
 _CAMPAIGN_MOVES = {
     CampaignBonusReserved: {"reserved_cents": 1},
@@ -160,6 +165,7 @@ def _purchase(rows: RowSet, event: ReceivedEvent) -> None:
     if isinstance(data, PurchaseStarted):
         row: Row = {"purchase_id": data.purchase_id, "channel": data.channel, "total_cents": data.total_cents}
         row.update(vouchers=len(data.items), status="pending", method=None, merchant_id=data.merchant_id)
+        row["cash_taken_by"] = None
         rows.put(PURCHASES, {**row, "started_at": event.envelope.time, "expires_at": data.expires_at, "paid_at": None})
         return
     existing = rows.get(PURCHASES, data.purchase_id)
@@ -167,6 +173,7 @@ def _purchase(rows: RowSet, event: ReceivedEvent) -> None:
         return
     if isinstance(data, PurchasePaid):
         existing.update(status="paid", method=data.method, paid_at=event.envelope.time)
+        existing["cash_taken_by"] = data.merchant_id if data.method == "cash" else None
     elif isinstance(data, PurchaseExpiredUnpaid):
         existing["status"] = "expired"
     rows.put(PURCHASES, existing)

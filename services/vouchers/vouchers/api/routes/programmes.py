@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from downtown_events.runtime.http.openapi import also_answers
 from vouchers.api.deps import AppHandlers, Caller, IdempotencyKey, ReadDb
+from vouchers.api.pages import decode_cursor, encode_cursor
 from vouchers.api.schemas import ClosingIn, MembershipIn, MembershipOut, ProgrammeIn, ProgrammeOut, TermsIn
 from vouchers.domain.commands import ChangeProgramme, CloseProgramme, JoinProgramme, LeaveProgramme, OpenProgramme
 from vouchers.projections import queries
@@ -30,10 +31,28 @@ async def open_programme(
     return ProgrammeOut.of(programme)
 
 
-@router.get("")
-async def open_programmes(db: ReadDb) -> list[dict[str, Any]]:
-    """Every programme selling now: what a buyer can choose from."""
-    return await queries.open_programmes(db)
+@router.get("", openapi_extra=also_answers(422))
+async def open_programmes(
+    db: ReadDb,
+    request: Request,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=200, description="how many programmes per page")] = 50,
+    after: Annotated[
+        str | None,
+        Query(max_length=400, description='where the previous page ended: its `Link: rel="next"` gives it'),
+    ] = None,
+) -> list[dict[str, Any]]:
+    """The programmes selling now, by name: what a buyer can choose from, a page at a time.
+    When there are more, the `Link` header names the next page (`rel="next"`, RFC 8288)."""
+    rows = await queries.open_programmes(db, limit=limit + 1, after=decode_cursor(after) if after else None)
+    page = rows[:limit]
+    if len(rows) > limit:
+        last = page[-1]
+        following = request.url.include_query_params(
+            limit=limit, after=encode_cursor(last["name"], last["programme_id"])
+        )
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return page
 
 
 @router.get("/{programme_id}", response_model=ProgrammeOut)

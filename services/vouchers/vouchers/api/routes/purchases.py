@@ -14,7 +14,9 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from downtown_events.runtime.http.clients import client_address
 from downtown_events.runtime.http.openapi import also_answers
+from downtown_events.runtime.throttle import Limit
 from vouchers.api.deps import AppHandlers, Caller, Container, IdempotencyKey, PurchaseToken
 from vouchers.api.documents import codes_export, printable_vouchers
 from vouchers.api.schemas import (
@@ -33,7 +35,7 @@ from vouchers.domain.commands import BulkIssue, ConfirmPayment, RequestedVoucher
 router = APIRouter(tags=["purchases"])
 ONCE = also_answers(410)
 # The body names programmes (404 when there is none), whose merchants the vouchers service may
-# not know yet (503) or the association may have suspended (403).
+# not know yet (503) or the association may not have approved, or have suspended (403).
 SELLS = also_answers(403, 404, 503)
 PDF: dict[int | str, dict[str, Any]] = {
     "200": {"content": {"application/pdf": {}}, "description": "the printable vouchers, one per page"}
@@ -60,14 +62,24 @@ def _command(body: PurchaseIn, idempotency_key: str | None) -> StartPurchase:
     "/purchases",
     status_code=status.HTTP_201_CREATED,
     response_model=StartedPurchaseOut,
-    openapi_extra=SELLS,
+    openapi_extra=also_answers(403, 404, 409, 429, 503),
 )
 async def start_purchase(
-    body: PurchaseIn, handlers: AppHandlers, response: Response, idempotency_key: IdempotencyKey = None
+    body: PurchaseIn,
+    request: Request,
+    container: Container,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> StartedPurchaseOut:
     """Buy vouchers online (no account needed, an e-mail address): pending until paid, and
-    expiring unpaid after a while. A running campaign of the programme adds its bonus."""
-    started = await handlers.purchases.start_purchase(_command(body, idempotency_key))
+    expiring unpaid after a while. A campaign running when the payment arrives adds its
+    bonus to money the payment provider or a bank transfer brings (nothing is held for an
+    unpaid purchase). Starts are counted per client (429), and one e-mail address has only
+    a few purchases waiting for payment at a time (409)."""
+    settings = container.settings
+    per_client = Limit("purchase:client", settings.purchase_starts_per_client, 600)
+    await container.throttle.check([(per_client, client_address(request, settings))])
+    started = await container.handlers.purchases.start_purchase(_command(body, idempotency_key))
     if not started.created:
         response.status_code = status.HTTP_200_OK
     return StartedPurchaseOut(purchase=PurchaseOut.of(started.purchase), access_token=started.access_token)
@@ -133,9 +145,10 @@ async def purchase(purchase_id: UUID, token: PurchaseToken, handlers: AppHandler
     return BuyerView(purchase=PurchaseOut.of(bought), vouchers=seen)
 
 
-@router.get("/purchases/{purchase_id}/vouchers.pdf", responses=PDF, openapi_extra=ONCE)
+@router.get("/purchases/{purchase_id}/vouchers.pdf", responses=PDF, openapi_extra=also_answers(410, 503))
 async def printable(purchase_id: UUID, token: PurchaseToken, container: Container) -> Response:
-    """The printable vouchers, each with its code in full and as a QR code: once only."""
+    """The printable vouchers, each with its code in full and as a QR code: once only. Drawn
+    a few at a time: when every renderer is busy, 503 with `Retry-After` (nothing used up)."""
     document = await printable_vouchers(container, purchase_id, token)
     await container.handlers.purchases.mark_delivered(purchase_id, token)
     return Response(document, media_type="application/pdf", headers=_download(f"gutscheine-{purchase_id}.pdf"))

@@ -7,15 +7,18 @@ rebuild: the town can prove each balance from its own event log.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 
+from downtown_events.runtime.http.openapi import also_answers
 from downtown_events.runtime.principal import NotPermitted
 from vouchers.adapters.documents import SettlementLine, SettlementStatement, settlement_csv, settlement_pdf
 from vouchers.api.deps import AppHandlers, Caller, Container, ReadDb
+from vouchers.api.schemas import CounterSaleLine, SettlementOut
 from vouchers.domain.errors import InvalidChange
 from vouchers.projections import queries
 
@@ -62,9 +65,34 @@ async def figures(
 
 @router.get("/settlements")
 async def settlements(start: Day, end: Day, caller: Caller, db: ReadDb, container: Container) -> Rows:
-    """What the association owes each merchant for town vouchers redeemed in the period."""
+    """What the association owes each merchant for town vouchers redeemed in the period, net
+    of the cash the merchant took for town vouchers at its counter (the town's money it
+    holds): `owed_cents` = `redeemed_cents` − `reversed_cents` − `counter_cash_cents`; below
+    zero, the merchant owes the association."""
     caller.association()
     return await queries.settlement_summary(db, _period(start, end, container))
+
+
+@router.get("/settlements/{programme_id}/{merchant_id}.json", response_model=SettlementOut)
+async def settlement(
+    programme_id: UUID, merchant_id: UUID, start: Day, end: Day, caller: Caller, db: ReadDb, container: Container
+) -> SettlementOut:
+    """One merchant's settlement of a town programme for the period: every redemption (and
+    what of it was reversed or refunded), every counter sale of the programme's vouchers for
+    cash, and what is owed net of that cash (`owed_cents` below zero: owed by the merchant)."""
+    statement = await _statement(programme_id, merchant_id, start, end, caller, db, container)
+    rows = await queries.counter_cash_lines(db, merchant_id, programme_id, _period(start, end, container))
+    timezone = ZoneInfo(container.settings.timezone)
+    sales = [
+        CounterSaleLine(
+            purchase_id=row["purchase_id"],
+            paid_at=row["paid_at"].astimezone(timezone),
+            vouchers=int(row["vouchers"]),
+            cash_cents=int(row["cash_cents"]),
+        )
+        for row in rows
+    ]
+    return SettlementOut.of(statement, sales)
 
 
 async def _statement(
@@ -114,7 +142,11 @@ async def settlement_as_csv(
     )
 
 
-@router.get("/settlements/{programme_id}/{merchant_id}.pdf", responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/settlements/{programme_id}/{merchant_id}.pdf",
+    responses={200: {"content": {"application/pdf": {}}}},
+    openapi_extra=also_answers(503),
+)
 async def settlement_as_pdf(
     programme_id: UUID, merchant_id: UUID, start: Day, end: Day, caller: Caller, db: ReadDb, container: Container
 ) -> Response:
@@ -122,7 +154,7 @@ async def settlement_as_pdf(
     statement = await _statement(programme_id, merchant_id, start, end, caller, db, container)
     name = f"abrechnung-{merchant_id}-{start}-{end}.pdf"
     return Response(
-        settlement_pdf(statement),
+        await container.renderer.render(partial(settlement_pdf, statement)),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -130,6 +162,9 @@ async def settlement_as_pdf(
 
 @router.get("/vouchers/{voucher_id}/history")
 async def voucher_history(voucher_id: UUID, caller: Caller, handlers: AppHandlers, db: ReadDb) -> Rows:
-    """Every change of one voucher, from the ledger (the same caller rules as the voucher)."""
+    """Every change of one voucher, from the ledger (the same caller rules as the voucher):
+    the association sees all, a merchant the voucher's issue and expiry and its own
+    redemptions, reversals and refunds, not where else a town voucher was spent."""
     await handlers.redemptions.voucher(caller, voucher_id)
-    return await queries.history(db, voucher_id)
+    merchant = None if caller.role == "association" else caller.merchant()
+    return await queries.history(db, voucher_id, merchant)
