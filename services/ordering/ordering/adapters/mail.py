@@ -45,6 +45,13 @@ A temporary refusal of the mail itself (4xx to ``RCPT`` or ``DATA``) puts the ro
 own backoff; a permanent one (5xx, an address that is not one) ends it as ``refused`` with
 the server's reason, never retried. A mail that could not go out within ``give_up_after``
 (two days) ends as ``expired``: news of an order that old no longer helps anyone.
+
+**Addresses beyond ASCII.** The API accepts ``ä@exämple.org``; what can be sent of it is:
+a domain is always sent IDNA-encoded (``xn--exmple-cua.org``), which every server takes; a
+local part beyond ASCII needs a server with SMTPUTF8 (RFC 6531), asked before composing.
+Without it a recipient at such an address cannot be reached (the mail ends ``refused`` with
+that reason, never tried again), while a ``Reply-To`` at one is left out and the body says
+whom to write to instead (the merchant's new order still goes out: it failed for good before).
 """
 
 from __future__ import annotations
@@ -69,12 +76,16 @@ from psycopg.types.json import Jsonb
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.faults import crash_point
-from ordering.app.notifications import OutgoingMail
+from ordering.app.notifications import OutgoingMail, without_reply_to
 
 log = logging.getLogger(__name__)
 
 _ADDRESS = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+\.[^\s@<>()\[\],;:\"\\]+$")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+NO_SMTPUTF8 = (
+    "the recipient's address has letters beyond ASCII before the @, and the mail server cannot take "
+    "such an address (no SMTPUTF8): not sent, and not tried again"
+)
 
 mails_sent = telemetry.meter.create_counter("downtown.mail.sent", unit="{mail}")
 mails_retried = telemetry.meter.create_counter("downtown.mail.retried", unit="{mail}")
@@ -226,22 +237,30 @@ class SmtpMailer:
         self.settings = settings
         self._smtp: aiosmtplib.SMTP | None = None
 
-    def compose(self, mail: QueuedMail) -> tuple[bytes, bool]:
-        """The message as it goes on the wire, and whether it needs SMTPUTF8."""
+    def compose(self, mail: QueuedMail, *, smtputf8: bool = True) -> tuple[bytes, bool]:
+        """The message as it goes on the wire, and whether it needs SMTPUTF8. ``smtputf8``:
+        whether the server takes it; without it a recipient whose local part is beyond ASCII
+        is refused for good, and such a ``Reply-To`` is left out (the body says so)."""
         for address in (mail.to_address, mail.reply_to):
             if address is not None and not _ADDRESS.match(address):
                 raise MailRefused(f"not an e-mail address: {address[:254]!r}", permanent=True)
-        utf8 = not mail.to_address.isascii() or not (mail.reply_to or "").isascii()
+        to_address = wire_address(mail.to_address)
+        if not to_address.isascii() and not smtputf8:
+            raise MailRefused(NO_SMTPUTF8, permanent=True)
+        reply_to, body = wire_address(mail.reply_to) if mail.reply_to else None, mail.body
+        if reply_to is not None and not reply_to.isascii() and not smtputf8:
+            reply_to, body = None, without_reply_to(mail.body, mail.language, mail.reply_to or "")
+        utf8 = not to_address.isascii() or not (reply_to or "").isascii()
         message = EmailMessage()
         message["From"] = Address(display_name=_text(self.settings.sender_name), addr_spec=self.settings.sender)
-        message["To"] = _address(mail.to_name, mail.to_address)
-        if mail.reply_to:
-            message["Reply-To"] = _address("", mail.reply_to)
+        message["To"] = _address(mail.to_name, to_address)
+        if reply_to:
+            message["Reply-To"] = _address("", reply_to)
         message["Subject"] = _text(mail.subject)
         message["Date"] = format_datetime(mail.queued_at)
         message["Message-ID"] = f"<{mail.message_id}@{self.settings.message_id_domain}>"
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to us
-        message.set_content(mail.body, subtype="plain", charset="utf-8", cte="quoted-printable")
+        message.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
         message["Content-Language"] = mail.language  # after set_content, which clears Content-* headers
         for attachment in mail.attachments:
             maintype, _, subtype = attachment["content_type"].partition("/")
@@ -249,11 +268,16 @@ class SmtpMailer:
             message.add_attachment(content, maintype=maintype, subtype=subtype, filename=attachment["filename"])
         return message.as_bytes(policy=SMTPUTF8 if utf8 else SMTP), utf8
 
+    async def supports_smtputf8(self) -> bool:
+        """Whether the server takes addresses beyond ASCII (connecting if need be)."""
+        return (await self._greeted()).supports_extension("smtputf8")
+
     async def open_envelope(self, recipient: str, *, utf8: bool) -> None:
-        """Connect if need be, then ``MAIL FROM`` and ``RCPT TO``. Nothing is delivered yet."""
-        smtp = await self._connected()
+        """Connect if need be, then ``MAIL FROM`` and ``RCPT TO`` (``recipient`` as
+        :func:`wire_address` writes it). Nothing is delivered yet."""
+        smtp = await self._greeted()
         if utf8 and not smtp.supports_extension("smtputf8"):
-            raise MailRefused("the server cannot deliver to a non-ASCII address (no SMTPUTF8)", permanent=True)
+            raise MailRefused(NO_SMTPUTF8, permanent=True)
         options, encoding = (["SMTPUTF8"], "utf-8") if utf8 else ([], "ascii")
         try:
             await smtp.mail(self.settings.sender, options=options, encoding=encoding)
@@ -283,6 +307,23 @@ class SmtpMailer:
         except BaseException:  # lost, timed out or cancelled mid-DATA: hang up, say nothing more
             self.hang_up()
             raise
+
+    async def _greeted(self) -> aiosmtplib.SMTP:
+        """Connected, and greeted (EHLO; HELO for a server that knows no EHLO): only a greeted
+        connection knows the server's extensions. Asked before, a server with SMTPUTF8 looked
+        like one without for the first mail of a connection."""
+        smtp = await self._connected()
+        if not smtp.is_ehlo_or_helo_needed:
+            return smtp
+        try:
+            try:
+                await smtp.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await smtp.helo()
+        except (aiosmtplib.SMTPException, OSError) as error:
+            await self.close()
+            raise ServerUnavailable(f"greeting refused: {error!r}") from error
+        return smtp
 
     def hang_up(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -337,6 +378,26 @@ class SmtpMailer:
 def _text(value: str) -> str:
     """One header-safe line: no line breaks or other controls (a header cannot be injected)."""
     return " ".join(_CONTROLS.sub(" ", value).split())
+
+
+def wire_address(address: str) -> str:
+    """``address`` as it goes on the wire: its domain IDNA-encoded, which every server takes
+    (``ä@exämple.org`` → ``ä@xn--exmple-cua.org``); its local part as written. A domain that
+    is no valid IDNA name stays as written, and needs SMTPUTF8 like a local part beyond ASCII."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or domain.isascii():
+        return address.strip()
+    try:
+        encoded = ".".join(label.encode("idna").decode("ascii") if label else label for label in domain.split("."))
+    except UnicodeError:
+        return address.strip()
+    return f"{local}@{encoded}"
+
+
+def needs_smtputf8(mail: QueuedMail) -> bool:
+    """Whether an address of ``mail`` stays beyond ASCII on the wire, so that what is sent
+    depends on the server (asked before composing, only then)."""
+    return any(address and not wire_address(address).isascii() for address in (mail.to_address, mail.reply_to))
 
 
 def _address(name: str, address: str) -> Address:
@@ -531,7 +592,12 @@ class _Sender:
 
     async def send(self, mail: QueuedMail) -> None:
         try:
-            raw, utf8 = self.mailer.compose(mail)
+            smtputf8 = await self.mailer.supports_smtputf8() if needs_smtputf8(mail) else True
+        except ServerUnavailable as error:
+            await self.conn.execute(_NOTE_SERVER_ERROR, (str(error)[:1000], mail.message_id))
+            raise
+        try:
+            raw, utf8 = self.mailer.compose(mail, smtputf8=smtputf8)
         except MailRefused as refusal:
             await self._refused_before_claim(mail, refusal)
             return
@@ -539,7 +605,7 @@ class _Sender:
             await self._refused_before_claim(mail, MailRefused(f"cannot compose: {error!r}", permanent=True))
             return
         try:
-            await self.mailer.open_envelope(mail.to_address, utf8=utf8)
+            await self.mailer.open_envelope(wire_address(mail.to_address), utf8=utf8)
         except MailRefused as refusal:
             await self._refused_before_claim(mail, refusal)
             return

@@ -20,6 +20,7 @@ it can neither break a header nor smuggle invisible characters into the message.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -385,6 +386,22 @@ _MERCHANT_SIGNATURE = {
     "en": "Kind regards\nDowntown {town}\n\n-- \nThis e-mail was sent automatically.",
 }
 _MERCHANT_REPLIES = {"de": " Eine Antwort erreicht den Kunden.", "en": " A reply reaches the customer."}
+# What a mail says a reply reaches, taken out when its Reply-To cannot go with it.
+_REPLIES_REACH = {
+    "de": re.compile(r"( Eine Antwort erreicht den Kunden\.|; wenn Sie antworten, erreicht Ihre Antwort [^\n]*\.)"),
+    "en": re.compile(r"( A reply reaches the customer\.|; if you reply, your reply reaches [^\n]*\.)"),
+}
+_NO_REPLY_TO = {
+    "de": (
+        "Hinweis: Antworten auf diese E-Mail erreichen {address} nicht, denn unser Mailserver kann "
+        "Adressen mit Sonderzeichen vor dem @ nicht als Antwortadresse mitgeben. Bitte schreiben Sie "
+        "direkt an {address}."
+    ),
+    "en": (
+        "Please note: a reply to this e-mail does not reach {address}, as our mail server cannot give "
+        "addresses with special characters before the @ as the reply address. Please write to {address} directly."
+    ),
+}
 _PAYMENT: dict[Language, dict[PaymentMethod, str]] = {
     "de": {
         "invoice": "auf Rechnung",
@@ -716,3 +733,17 @@ _WRITERS: dict[type[IntegrationEvent], _Writer] = {
     InvoiceIssued: _invoice,
 }
 assert set(_WRITERS) == set(NOTIFIED_EVENTS)
+
+
+def without_reply_to(body: str, language: str, address: str) -> str:
+    """The body of a mail whose ``Reply-To`` (``address``) cannot go with it (the mail server
+    takes no address with letters beyond ASCII before the @): what it says a reply reaches is
+    taken out, and a note before the signature tells the reader to write to ``address``."""
+    said: Language = "en" if language == "en" else "de"
+    text = _REPLIES_REACH[said].sub(lambda found: "" if found.group(0).startswith(" ") else ".", body)
+    note = _NO_REPLY_TO[said].format(address=clean(address, 254))
+    main, delimiter, signature = text.rpartition("\n\n-- \n")
+    if not delimiter:
+        return f"{text.rstrip()}\n\n{note}\n"
+    letter, _, closing = main.rpartition("\n\n")  # the closing ("Viele Grüße\n…") stays last
+    return f"{letter}\n\n{note}\n\n{closing}{delimiter}{signature}"

@@ -12,7 +12,16 @@ from uuid import uuid4
 import pytest
 
 from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, Payment
-from ordering.adapters.mail import MailRefused, QueuedMail, SmtpMailer, SmtpSettings, outbox_row, smtp_settings
+from ordering.adapters.mail import (
+    MailRefused,
+    QueuedMail,
+    SmtpMailer,
+    SmtpSettings,
+    needs_smtputf8,
+    outbox_row,
+    smtp_settings,
+    wire_address,
+)
 from ordering.app.notifications import (
     Attachment,
     CustomerContact,
@@ -156,10 +165,66 @@ def test_an_address_that_is_none_is_refused_for_good() -> None:
         assert refused.value.permanent
 
 
-def test_a_non_ascii_address_needs_smtputf8() -> None:
+def test_a_local_part_beyond_ascii_needs_smtputf8_and_a_domain_goes_idna_encoded() -> None:
     mail = OutgoingMail(**{**customer_mail().__dict__, "to_address": "jörg@müller.example"})
     raw, utf8 = MAILER.compose(queued(mail))
-    assert utf8 and "jörg@müller.example".encode() in raw
+    assert utf8 and "jörg@xn--mller-kva.example".encode() in raw
+    assert wire_address("jörg@müller.example") == "jörg@xn--mller-kva.example"
+    assert needs_smtputf8(queued(mail))
+    with pytest.raises(MailRefused, match="no SMTPUTF8") as refused:
+        MAILER.compose(queued(mail), smtputf8=False)
+    assert refused.value.permanent  # marked refused with the reason, never tried again
+
+
+def test_an_address_whose_domain_alone_is_beyond_ascii_is_sent_to_any_server() -> None:
+    """Issue 14: ``anna@exämple.org`` needs no SMTPUTF8 once its domain is IDNA-encoded."""
+    mail = OutgoingMail(**{**customer_mail().__dict__, "to_address": "anna@exämple.org"})
+    assert not needs_smtputf8(queued(mail))
+    raw, utf8 = MAILER.compose(queued(mail), smtputf8=False)
+    assert not utf8 and raw.isascii()
+    assert parsed(raw)["To"].addresses[0].addr_spec == "anna@xn--exmple-cua.org"
+
+
+def merchant_mail(language: str = "de", customer_email: str = "ä@exämple.org") -> OutgoingMail:
+    order = context()
+    customer = CustomerContact(**{**order.customer.__dict__, "email": customer_email})
+    merchant = MerchantContact(**{**order.merchant.__dict__, "language": language})
+    order = OrderContext(**{**order.__dict__, "customer": customer, "merchant": merchant})
+    mails = notifications_for(order.placed, uuid4(), order)
+    return next(mail for mail in mails if mail.about == "OrderPlaced:merchant")
+
+
+@pytest.mark.parametrize(
+    ("language", "note", "claim"),
+    [
+        ("de", "Antworten auf diese E-Mail erreichen ä@exämple.org nicht", "Eine Antwort erreicht den Kunden"),
+        ("en", "a reply to this e-mail does not reach ä@exämple.org", "A reply reaches the customer"),
+    ],
+)
+def test_a_reply_to_beyond_ascii_is_left_out_for_a_server_without_smtputf8_and_the_body_says_so(
+    language: str, note: str, claim: str
+) -> None:
+    """Issue 14: the customer's ``ä@exämple.org`` as Reply-To made the merchant's new-order
+    mail fail for good; now the mail goes, without it, and says whom to write to."""
+    mail = merchant_mail(language)
+    assert mail.reply_to == "ä@exämple.org" and claim in mail.body
+    raw, utf8 = MAILER.compose(queued(mail), smtputf8=False)
+    message = parsed(raw)
+    assert not utf8 and raw.isascii() and message["Reply-To"] is None
+    text = content(message)
+    assert note in text and claim not in text
+    assert text.index(note) < text.index("-- \n")  # in the letter, not the signature
+    letter = mail.body.partition("\n\nViele Grüße" if language == "de" else "\n\nKind regards")[0]
+    assert text.startswith(letter)  # the letter otherwise as written
+    kept, utf8 = MAILER.compose(queued(mail))  # a server with SMTPUTF8 gets the address
+    assert utf8 and str(parsed(kept)["Reply-To"]) == "ä@xn--exmple-cua.org" and claim in content(parsed(kept))
+
+
+def test_a_reply_to_whose_domain_alone_is_beyond_ascii_stays() -> None:
+    mail = merchant_mail(customer_email="anna@exämple.org")
+    raw, utf8 = MAILER.compose(queued(mail), smtputf8=False)
+    assert not utf8 and str(parsed(raw)["Reply-To"]) == "anna@xn--exmple-cua.org"
+    assert content(parsed(raw)) == mail.body
 
 
 def test_the_sender_comes_from_the_ordering_settings() -> None:
@@ -185,3 +250,17 @@ def test_the_sender_comes_from_the_ordering_settings() -> None:
     assert (smtp.sender, smtp.sender_name) == ("bestellungen@schoeppingen.example", "Downtown Schöppingen")
     with pytest.raises(ValueError, match="not an e-mail address"):
         SmtpSettings(sender="bestellungen")
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_shops_address_beyond_ascii_as_reply_to_of_the_customers_mail_is_left_out_alike(language: str) -> None:
+    order = context(language)
+    shop = MerchantContact(**{**order.merchant.__dict__, "email": "bäcker@öztürk.example"})
+    order = OrderContext(**{**order.__dict__, "merchant": shop})
+    (mail,) = [mail for mail in notifications_for(order.placed, uuid4(), order) if mail.about == "OrderPlaced:customer"]
+    raw, utf8 = MAILER.compose(queued(mail), smtputf8=False)
+    text = content(parsed(raw))
+    assert not utf8 and parsed(raw)["Reply-To"] is None
+    assert "bäcker@öztürk.example" in text.partition("-- \n")[0]
+    assert "erreicht Ihre Antwort" not in text and "your reply reaches" not in text
+    assert text.rstrip().endswith("versandt." if language == "de" else "sent automatically.")
