@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -36,15 +37,44 @@ def until(call: Any, *, seconds: float = 30.0, ok: tuple[int, ...] = (200, 201))
         time.sleep(0.1)
 
 
-def merchant(town: RunningTown, name: str = "Buchhandlung Lesezeichen") -> tuple[str, dict[str, str]]:
-    """A merchant registered in the catalog and known to vouchers."""
+def merchant(
+    town: RunningTown, name: str = "Buchhandlung Lesezeichen", *, approved: bool = True
+) -> tuple[str, dict[str, str]]:
+    """A merchant registered in the catalog and known to vouchers, approved by the town's
+    association (unless ``approved=False``: registered only, it may act with no money)."""
     merchant_id, auth = register(town["catalog"], name=name)
     vouchers = town["vouchers"]
     deadline = time.monotonic() + 30
     while httpx.get(f"{vouchers.api}/liability", headers=auth).status_code == 401:  # not even the token is known
         assert time.monotonic() < deadline
         time.sleep(0.1)
+    if approved:
+        approve(town, merchant_id)
     return merchant_id, auth
+
+
+def approve(town: RunningTown, merchant_id: str) -> None:
+    """The association vouches for the merchant at the catalog (``MerchantApproved``); vouchers'
+    replica knows it when this returns."""
+    response = httpx.post(f"{town['catalog'].api}/merchants/{merchant_id}/approval", headers=association(town))
+    assert response.status_code == 200, response.text
+    wait_for_approval(town, merchant_id)
+
+
+def wait_for_approval(town: RunningTown, merchant_id: str, approved: bool = True) -> None:
+    """Until vouchers' merchant replica has the catalog's approval (or its withdrawal)."""
+    query = "SELECT 1 FROM voucher_merchants WHERE merchant_id = %s AND coalesce(approved, false) = %s"
+    wait_until(
+        lambda: rows(town["vouchers"], query, (merchant_id, approved)),
+        seconds=30,
+        what=f"the approval of {merchant_id} {'' if approved else 'withdrawn '}reaching vouchers' merchant replica",
+    )
+
+
+def merchant_id_of(town: RunningTown, auth: dict[str, str]) -> str:
+    response = httpx.get(f"{town['catalog'].api}/merchants/me", headers=auth)
+    assert response.status_code == 200, response.text
+    return str(response.json()["merchant_id"])
 
 
 def town_programme(town: RunningTown, **terms: Any) -> str:
@@ -55,14 +85,24 @@ def town_programme(town: RunningTown, **terms: Any) -> str:
 
 
 def join(town: RunningTown, programme_id: str, auth: dict[str, str]) -> None:
+    """An approved merchant joins a town programme (joining needs the association's approval:
+    this waits until vouchers' replica has it, and fails if it never comes)."""
     vouchers = town["vouchers"]
+    wait_for_approval(town, merchant_id_of(town, auth))
     response = until(lambda: httpx.post(f"{vouchers.api}/programmes/{programme_id}/members", json={}, headers=auth))
     assert response.status_code == 200, response.text
 
 
+def a_client() -> dict[str, str]:
+    """A fresh client address, as the town's proxy would report it (heeded where the API
+    trusts a proxy hop, ignored where it trusts none): online purchases are counted per client."""
+    return {"X-Forwarded-For": f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"}
+
+
 def buy(town: RunningTown, programme_id: str, *amounts: int, email: str = "anna@example.de") -> dict[str, Any]:
     body = {"email": email, "vouchers": [{"programme_id": programme_id, "amount_cents": a} for a in amounts]}
-    response = until(lambda: httpx.post(f"{town['vouchers'].api}/purchases", json=body, headers=key()))
+    headers = {**key(), **a_client()}
+    response = until(lambda: httpx.post(f"{town['vouchers'].api}/purchases", json=body, headers=headers))
     assert response.status_code == 201, response.text
     return dict(response.json())
 

@@ -7,6 +7,8 @@
 
 Idempotent: every creating POST carries an Idempotency-Key derived from the town and the
 merchant's or offer's slug, so a second run creates nothing (the API answers 200, not 201).
+The association approves the merchants that sell vouchers (registration alone lets no
+merchant act with money); approving an approved merchant again changes nothing.
 A repeated registration carries no token (an idempotent replay never hands out a
 credential), so on a second run the seed asks for the merchant's token the way a merchant
 who lost theirs would: from the town's association (``--association-token``, by default
@@ -878,6 +880,10 @@ def seed_shop(
     response = call(client, "POST", "/merchants", json=registration, headers={"Idempotency-Key": key})
     merchant_created = response.status_code == 201
     auth = {"Authorization": f"Bearer {merchant_token(client, response, association_token, cache)}"}
+    if shop.vouchers:  # selling and redeeming vouchers is acting with money: the association vouches first
+        merchant_id = response.json()["merchant"]["merchant_id"]
+        association = {"Authorization": f"Bearer {association_token}"}
+        call(client, "POST", f"/merchants/{merchant_id}/approval", headers=association)  # again: no change
     new_offers = 0
     for offer in shop.offers:
         headers = {**auth, "Idempotency-Key": idempotency_key(town_id, "offer", shop.slug, offer.slug)}

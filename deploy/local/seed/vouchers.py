@@ -358,6 +358,7 @@ class Seeder:
             flush=True,
         )
         for merchant in members:
+            self.approve(merchant)
             known_to_vouchers(self.vouchers, merchant)
         town_programme = self.town_programme(members)
         campaign_started = self.campaign(town_programme)
@@ -374,6 +375,12 @@ class Seeder:
             flush=True,
         )
 
+    def approve(self, merchant: Merchant) -> None:
+        """Only a merchant the association approved sells or takes vouchers. The catalog's seed
+        approves those that sell vouchers; asking again changes nothing, and covers a town
+        whose shops sell none (all of them are members then)."""
+        call(self.catalog, "POST", f"/merchants/{merchant.merchant_id}/approval", headers=self.association)
+
     def town_programme(self, members: list[Merchant]) -> str:
         name = TOWN_PROGRAMME_NAMES.get(self.town_id, f"Stadtgutschein {self.town_name}")
         body = {
@@ -386,7 +393,9 @@ class Seeder:
         programme_id = str(response.json()["programme_id"])
         self.names[programme_id] = name
         for merchant in members:  # each merchant opts in itself; joining again changes nothing
-            call(self.vouchers, "POST", f"/programmes/{programme_id}/members", json={}, headers=merchant.auth)
+            # 403 while vouchers has not heard of the approval yet (it comes through Kafka).
+            path = f"/programmes/{programme_id}/members"
+            call(self.vouchers, "POST", path, json={}, headers=merchant.auth, wait_on=(403, 503))
         denominations = "/".join(str(cents // 100) for cents in DENOMINATIONS_CENTS)
         print(
             f"  {name} ({created(response)}): {denominations} € or "
@@ -430,15 +439,25 @@ class Seeder:
         return response.status_code == 201
 
     def wait_until_listed(self, programme_id: str) -> None:
-        """A purchase finds its campaign in a read model fed through Kafka: one bought the
-        instant a campaign starts may get no bonus. No API shows that read model, so wait
-        until the same projection lists the programme opened after the campaign, and a moment."""
+        """A payment finds its campaign in a read model fed through Kafka: one paid the instant
+        a campaign starts may get no bonus. No API shows that read model, so wait until the same
+        projection lists the programme opened after the campaign, and a moment."""
         deadline = time.monotonic() + WAIT_FOR_KAFKA_SECONDS
-        while programme_id not in {str(p["programme_id"]) for p in call(self.vouchers, "GET", "/programmes").json()}:
+        while programme_id not in self.listed_programmes():
             if time.monotonic() > deadline:
                 raise SeedError(f"programme {programme_id} not listed after {WAIT_FOR_KAFKA_SECONDS:.0f} s")
             time.sleep(0.2)
         time.sleep(1.0)
+
+    def listed_programmes(self) -> set[str]:
+        """Every programme ``GET /programmes`` lists, page by page (``Link: rel="next"``)."""
+        listed: set[str] = set()
+        url: str | None = "/programmes?limit=200"
+        while url is not None:
+            page = call(self.vouchers, "GET", url)
+            listed |= {str(programme["programme_id"]) for programme in page.json()}
+            url = page.links.get("next", {}).get("url")
+        return listed
 
     def sell(self, sale: Sale, programme_id: str, redeemer: Merchant) -> None:
         kept = self.kept.sale(sale.slug)
