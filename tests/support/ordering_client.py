@@ -60,11 +60,18 @@ def town_time(days_from_now: int, hour: int, minute: int = 0) -> datetime:
     return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
-def open_shop(town: RunningTown, name: str, products: dict[str, tuple[str, int]], **registration: Any) -> Shop:
+def open_shop(
+    town: RunningTown, name: str, products: dict[str, tuple[str, int]], *, approved: bool = True, **registration: Any
+) -> Shop:
     """A merchant registered at the catalog (open every day 08:00-20:00) with products (title →
-    (price, stock)), known to ordering's replica when this returns."""
+    (price, stock)), approved by the town's association (unless ``approved=False``), known to
+    ordering's replica, approval and all, when this returns. Only an approved shop acts with
+    money; one that takes orders on invoice also needs a ``tax_number`` (VAT id or
+    Steuernummer) in its registration."""
     catalog = town["catalog"]
     merchant_id, auth = register(catalog, name=name, **{"opening_hours": EVERY_DAY, **registration})
+    if approved:
+        approve_merchant(town, merchant_id)
     offers = {}
     for title, (price, stock) in products.items():
         response = list_product(catalog, auth, title, price=price, key=str(uuid.uuid4()))
@@ -77,8 +84,43 @@ def open_shop(town: RunningTown, name: str, products: dict[str, tuple[str, int]]
             assert adjusted.status_code == 200, adjusted.text
         offers[title] = offer_id
     shop = Shop(merchant_id, auth, offers)
-    wait_until(lambda: _replica_knows(town, shop, products), seconds=30, what=f"ordering hearing of {name}'s offers")
+    wait_until(
+        lambda: _replica_knows(town, shop, products, approved=approved),
+        seconds=30,
+        what=f"ordering hearing of {name}'s offers",
+    )
     return shop
+
+
+def association(town: RunningTown) -> dict[str, str]:
+    return {"Authorization": f"Bearer {town.association_token}"}
+
+
+def approve_merchant(town: RunningTown, merchant_id: str) -> None:
+    """The association vouches for the merchant (the catalog's ``MerchantApproved``)."""
+    response = httpx.post(f"{town['catalog'].api}/merchants/{merchant_id}/approval", headers=association(town))
+    assert response.status_code == 200, response.text
+
+
+def change_profile(town: RunningTown, shop: Shop, **changes: Any) -> None:
+    """The merchant changes its profile at the catalog (the whole profile is sent again, changed
+    by ``changes``; ``tax_number=""`` removes the tax number), and ordering's replica has it
+    when this returns."""
+    catalog = town["catalog"]
+    me = httpx.get(f"{catalog.api}/merchants/me", headers=shop.auth)
+    assert me.status_code == 200, me.text
+    profile = me.json()["profile"] | changes
+    changed = httpx.put(f"{catalog.api}/merchants/me/profile", json=profile, headers=shop.auth)
+    assert changed.status_code == 200, changed.text
+    expected = {"name": profile["name"], "tax_number": profile["tax_number"] or None}
+
+    def replica_has_it() -> bool:
+        rows = town_rows(
+            town, "SELECT name, tax_number FROM ordering_merchants WHERE merchant_id = %s", (shop.merchant_id,)
+        )
+        return bool(rows) and rows[0] == expected
+
+    wait_until(replica_has_it, seconds=30, what=f"ordering hearing of {shop.merchant_id}'s new profile")
 
 
 def list_service(
@@ -95,10 +137,14 @@ def list_service(
     return offer_id
 
 
-def _replica_knows(town: RunningTown, shop: Shop, products: dict[str, tuple[str, int]]) -> bool:
+def _replica_knows(
+    town: RunningTown, shop: Shop, products: dict[str, tuple[str, int]], *, approved: bool = False
+) -> bool:
     rows = town_rows(town, "SELECT offer_id, stock FROM ordering_offers WHERE merchant_id = %s", (shop.merchant_id,))
     merchants = town_rows(
-        town, "SELECT 1 FROM ordering_merchants WHERE merchant_id = %s AND name IS NOT NULL", (shop.merchant_id,)
+        town,
+        "SELECT 1 FROM ordering_merchants WHERE merchant_id = %s AND name IS NOT NULL AND (approved OR NOT %s)",
+        (shop.merchant_id, approved),
     )
     stocks = {str(row["offer_id"]): row["stock"] for row in rows}
     return bool(merchants) and all(

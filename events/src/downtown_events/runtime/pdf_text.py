@@ -59,7 +59,9 @@ _registered = False
 
 def register_fonts() -> None:
     """Register the embedded fonts with reportlab (once per process; safe from threads).
-    ``DowntownSans`` becomes a family, so ``<b>`` in its paragraphs is DejaVu Sans Bold."""
+    A paragraph style naming one is resolved when the paragraph is made, so a module that
+    defines such styles calls this at import. ``DowntownSans`` becomes a family whose bold is
+    ``DowntownSans-Bold``, so ``<b>`` works in its paragraphs, and ``<i>`` is Helvetica's."""
     global _registered
     if _registered:
         return
@@ -68,11 +70,13 @@ def register_fonts() -> None:
             return
         for name, file in _FILES.items():
             pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
-        for font, bold in ((SANS, SANS_BOLD), (SANS_BOLD, SANS_BOLD)):
-            addMapping(font, 0, 0, font)
-            addMapping(font, 1, 0, bold)
-            addMapping(font, 0, 1, "Helvetica-Oblique")
-            addMapping(font, 1, 1, "Helvetica-BoldOblique")
+        addMapping(SANS, 0, 0, SANS)
+        addMapping(SANS, 1, 0, SANS_BOLD)
+        addMapping(SANS, 0, 1, "Helvetica-Oblique")
+        addMapping(SANS, 1, 1, "Helvetica-BoldOblique")
+        # addMapping also maps each font back to its family: Helvetica's obliques stay Helvetica's.
+        addMapping("Helvetica", 0, 1, "Helvetica-Oblique")
+        addMapping("Helvetica", 1, 1, "Helvetica-BoldOblique")
         ttfonts.makeToUnicodeCMap = _to_unicode_cmap
         _registered = True
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -33,6 +34,7 @@ from downtown_events.runtime.pdf_text import SANS, SANS_BOLD, markup, register_f
 from ordering.app.notifications import NAME_LIMIT, clean, format_date, format_euro
 from ordering.domain.invoice_document import InvoiceDocument, InvoiceParty
 
+register_fonts()  # the styles here name the kit's fonts, resolved as each paragraph is made
 _MARGIN = 20 * mm
 _WIDTH = A4[0] - 2 * _MARGIN
 _GREY = colors.HexColor("#555555")
@@ -62,7 +64,6 @@ _TAX_NUMBER = {
 
 def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     """The invoice as a PDF document (the same document always gives the same bytes)."""
-    register_fonts()
     number = clean(document.number, _NUMBER_LIMIT)
     seller = clean(document.seller.name, NAME_LIMIT)
     story: list[Flowable] = [
@@ -176,7 +177,7 @@ def _lines(document: InvoiceDocument) -> Table:
                 Paragraph(format_euro(document.delivery_fee_cents), _RIGHT),
             ]
         )
-    widths = [0.07, 0.08, 0.45, 0.14, 0.09, 0.17]
+    widths = [0.06, 0.09, 0.45, 0.14, 0.09, 0.17]
     table = Table(rows, colWidths=[_WIDTH * share for share in widths], repeatRows=1)
     table.setStyle(
         TableStyle(

@@ -4,12 +4,15 @@ Every text that reaches a document came from someone's keyboard (a town's name, 
 a merchant, a gift message), so it is drawn as text and nothing else: escaped before it meets
 reportlab's paragraph markup, stripped of control and invisible characters, cut at a length
 that fits the page, and, in a CSV cell, kept from starting like a spreadsheet formula.
-Characters Helvetica cannot draw (emoji, Hebrew, Arabic …) come out as reportlab's ■ rather
-than breaking the document.
+Every text is set in the fonts the kit embeds (:mod:`downtown_events.runtime.pdf_text`:
+DejaVu Sans, and Droid Sans Fallback for Chinese, Japanese and Korean), each character in one
+that has it, so a name in Cyrillic, Chinese or with an emoji prints as written; a character no
+font has (a colour emoji) prints as one visible U+FFFD, never as an empty box.
 
 The PDFs are built with reportlab's ``invariant`` mode (no creation time, a fixed document id):
-the same input gives the same bytes, which makes them testable and cacheable. They embed
-nothing external; Helvetica and Courier are PDF standard fonts.
+the same input gives the same bytes, which makes them testable and cacheable. They embed the
+subsets of the kit's fonts they use; the voucher code, which only ever holds the code's own
+alphabet, stays in the PDF standard Courier.
 
 CSVs are what German spreadsheets open without an import dialog: ``;`` between cells, decimal
 commas without thousands separators (``1234,50``), dates as ``31.12.2029``, a header row. They

@@ -18,6 +18,7 @@ from reportlab.platypus import (
     Spacer,
 )
 
+from downtown_events.runtime.pdf_text import SANS_BOLD
 from vouchers.adapters.documents.model import VoucherDocument
 from vouchers.adapters.documents.pdf import _GREY, _LABEL, _MARGIN, _build, _style
 from vouchers.adapters.documents.text import (
@@ -35,13 +36,14 @@ QR_SIZE = 56 * mm
 4 cm wide, which a phone reads from arm's length."""
 
 
-_TOWN = _style("town", 15, font="Helvetica-Bold", textColor=_GREY)
+_TOWN = _style("town", 15, font=SANS_BOLD, textColor=_GREY)
 _PROGRAMME = _style("programme", 13)
-_TITLE = _style("title", 34, font="Helvetica-Bold", spaceBefore=4 * mm)
-_VALUE = _style("value", 44, font="Helvetica-Bold", spaceBefore=2 * mm)
+_TITLE = _style("title", 34, font=SANS_BOLD, spaceBefore=4 * mm)
+_VALUE = _style("value", 44, font=SANS_BOLD, spaceBefore=2 * mm)
 _BONUS = _style("bonus", 12, textColor=_GREY)
 _DETAIL = _style("detail", 13)
-_MESSAGE = _style("message", 12, font="Helvetica-Oblique")
+# Upright: no embedded font has an italic, and a gift message may be in any script.
+_MESSAGE = _style("message", 12, textColor=_GREY)
 _CODE_LABEL = _style("code-label", 10, alignment=TA_CENTER, textColor=_GREY)
 _CODE = _style("code", 24, font="Courier-Bold", alignment=TA_CENTER)
 _SMALL = _style("small", 8, alignment=TA_CENTER, textColor=_GREY)
@@ -70,14 +72,14 @@ def _voucher_page(voucher: VoucherDocument) -> list[Flowable]:
     place = _box(width, 20 * mm, *_detail("Gültig bei / Valid at", _markup(voucher.valid_at, PLACE_LIMIT)))
     until = _detail("Gültig bis / Valid until", format_date(voucher.expires_on))
     recipient = _clean(voucher.recipient_name or "", NAME_LIMIT)
-    for_whom = [_box(width, 14 * mm, *_detail("Für / For", escape(recipient)))] if recipient else []
+    for_whom = [_box(width, 14 * mm, *_detail("Für / For", _markup(recipient, NAME_LIMIT)))] if recipient else []
     message = _markup(voucher.message or "", MESSAGE_LIMIT, keep_newlines=True)
     return [
         # Each box of user text has a fixed height budget and shrinks its text to fit it, so the
         # code and its QR code below always keep their size and the voucher its single page. The
         # budgets and the fixed parts add up to at most 240 mm of the frame's 252 mm (tested with the
         # widest text there is: W after W in every field).
-        _box(width, 20 * mm, Paragraph(_markup(voucher.town_name, NAME_LIMIT), _TOWN)),
+        _box(width, 20 * mm, Paragraph(_markup(voucher.town_name, NAME_LIMIT, font=SANS_BOLD), _TOWN)),
         Paragraph("Gutschein <font size=14 color='#555555'>/ Voucher</font>", _TITLE),
         _box(width, 16 * mm, Paragraph(_markup(voucher.programme_name, NAME_LIMIT), _PROGRAMME)),
         *value,

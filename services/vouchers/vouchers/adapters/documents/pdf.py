@@ -18,18 +18,21 @@ from reportlab.platypus import (
     PageTemplate,
 )
 
+from downtown_events.runtime.pdf_text import SANS, SANS_BOLD, draw_string, register_fonts
+
+register_fonts()  # the styles here name the kit's fonts, resolved as each paragraph is made
 _MARGIN = 20 * mm
 _GREY = colors.HexColor("#555555")
 
 
 def _style(name: str, size: float, **options: Any) -> ParagraphStyle:
     options.setdefault("leading", size * 1.25)
-    return ParagraphStyle(name, fontName=options.pop("font", "Helvetica"), fontSize=size, **options)
+    return ParagraphStyle(name, fontName=options.pop("font", SANS), fontSize=size, **options)
 
 
 # Shared by every document.
 _LABEL = _style("label", 9, textColor=_GREY)
-_H1 = _style("h1", 18, font="Helvetica-Bold", spaceAfter=4 * mm)
+_H1 = _style("h1", 18, font=SANS_BOLD, spaceAfter=4 * mm)
 
 
 def _build(story: list[Flowable], title: str, *, subject: str, running_head: str | None = None) -> bytes:
@@ -58,10 +61,9 @@ def _build(story: list[Flowable], title: str, *, subject: str, running_head: str
 def _page_decoration(running_head: str) -> Callable[[Canvas, BaseDocTemplate], None]:
     def decorate(canvas: Canvas, document: BaseDocTemplate) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
         canvas.setFillColor(_GREY)
-        canvas.drawString(_MARGIN, A4[1] - _MARGIN / 2, running_head)
-        canvas.drawRightString(A4[0] - _MARGIN, _MARGIN / 2, f"Seite / Page {document.page}")
+        draw_string(canvas, _MARGIN, A4[1] - _MARGIN / 2, running_head, SANS, 7.5)  # names a merchant
+        draw_string(canvas, A4[0] - _MARGIN, _MARGIN / 2, f"Seite / Page {document.page}", SANS, 7.5, align="right")
         canvas.restoreState()
 
     return decorate

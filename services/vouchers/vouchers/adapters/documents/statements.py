@@ -17,16 +17,19 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from downtown_events.runtime.pdf_text import SANS, SANS_BOLD, markup
 from vouchers.adapters.documents.model import SettlementLine, SettlementStatement
 from vouchers.adapters.documents.pdf import _GREY, _H1, _LABEL, _build, _style
 from vouchers.adapters.documents.spreadsheets import _csv, _text_cell
 from vouchers.adapters.documents.text import NAME_LIMIT, _amount, _clean, _markup, format_date, format_euro
 
 _INFO = _style("info", 10)
-_CELL = _style("cell", 8, leading=9.5)
+# DejaVu Sans runs about an eighth wider than Helvetica did: a voucher's and a redemption's id
+# each keep one line at 7.5 pt in their column, the date and "Betrag / Amount" theirs at 8 pt.
+_CELL = _style("cell", 7.5, leading=9.5)
 _HEAD = _style("head", 8, leading=9.5, textColor=_GREY)
 _HEAD_RIGHT = _style("head-right", 8, leading=9.5, textColor=_GREY, alignment=TA_RIGHT)
-_TOTAL = _style("total", 12, font="Helvetica-Bold", spaceBefore=5 * mm)
+_TOTAL = _style("total", 12, font=SANS_BOLD, spaceBefore=5 * mm)
 _HEADER_CELLS = [
     "Eingelöst am / Redeemed",
     "Gutschein / Voucher\nEinlösung / Redemption",
@@ -86,14 +89,14 @@ def _lines_table(lines: Sequence[SettlementLine]) -> Flowable:
             ]
         )
     # repeatRows: the header row is drawn again at the top of every page the table breaks onto.
-    table = Table(rows, colWidths=[28 * mm, 62 * mm, 26 * mm, 27 * mm, 27 * mm], repeatRows=1)
+    table = Table(rows, colWidths=[29 * mm, 62.5 * mm, 27.5 * mm, 25.5 * mm, 25.5 * mm], repeatRows=1)
     table.setStyle(_TABLE_STYLE)
     return table
 
 
 _TABLE_STYLE = TableStyle(
     [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
+        ("FONT", (0, 0), (-1, -1), SANS, 8),
         ("ALIGN", (2, 0), (-1, -1), "RIGHT"),
         ("TOPPADDING", (0, 1), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 1), (-1, -1), 2),
@@ -116,8 +119,8 @@ def _totals_table(statement: SettlementStatement) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), "Helvetica", 10),
-                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 10),
+                ("FONT", (0, 0), (-1, -1), SANS, 10),
+                ("FONT", (0, -1), (-1, -1), SANS_BOLD, 10),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                 ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
             ]
@@ -129,8 +132,8 @@ def _totals_table(statement: SettlementStatement) -> Table:
 def _owed_sentence(statement: SettlementStatement, merchant: str) -> str:
     owed = format_euro(abs(statement.owed_cents))
     if statement.owed_cents >= 0:
-        return f"Auszahlung an {escape(merchant)}: {owed} <font size=10>/ owed to the merchant</font>"
-    return f"Forderung an {escape(merchant)}: {owed} <font size=10>/ owed by the merchant</font>"
+        return f"Auszahlung an {markup(merchant, SANS_BOLD)}: {owed} <font size=10>/ owed to the merchant</font>"
+    return f"Forderung an {markup(merchant, SANS_BOLD)}: {owed} <font size=10>/ owed by the merchant</font>"
 
 
 def settlement_csv(statement: SettlementStatement) -> str:

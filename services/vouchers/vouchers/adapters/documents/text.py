@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
-from xml.sax.saxutils import escape
+
+from downtown_events.runtime.pdf_text import SANS, markup
 
 # Cut lengths for user text: what the service accepts (a gift's recipient and message, see
 # ``vouchers.domain.private_events.Gift``) is printed in full; anything longer is cut.
@@ -48,6 +49,7 @@ def _clean(text: str, limit: int, *, keep_newlines: bool = False) -> str:
     return kept if len(kept) <= limit else kept[: limit - 1].rstrip() + "…"
 
 
-def _markup(text: str, limit: int, *, keep_newlines: bool = False) -> str:
-    """User text as paragraph markup that can only ever mean that text."""
-    return escape(_clean(text, limit, keep_newlines=keep_newlines)).replace("\n", "<br/>")
+def _markup(text: str, limit: int, *, keep_newlines: bool = False, font: str = SANS) -> str:
+    """User text as paragraph markup that can only ever mean that text, for a paragraph set
+    in ``font``: each character in a font that has it."""
+    return markup(_clean(text, limit, keep_newlines=keep_newlines), font).replace("\n", "<br/>")
