@@ -7,8 +7,11 @@
 
 Idempotent: every creating POST carries an Idempotency-Key derived from the town and the
 merchant's or offer's slug, so a second run creates nothing (the API answers 200, not 201).
-The association approves the merchants that sell vouchers (registration alone lets no
-merchant act with money); approving an approved merchant again changes nothing.
+The association approves the merchants that sell vouchers or take orders on invoice
+(registration alone lets no merchant act with money); approving an approved merchant again
+changes nothing. A shop taking orders on invoice gets its tax number by a profile change
+after registering, so that the registration request of an installation seeded before stays
+the same request (its Idempotency-Key would refuse another body).
 A repeated registration carries no token (an idempotent replay never hands out a
 credential), so on a second run the seed asks for the merchant's token the way a merchant
 who lost theirs would: from the town's association (``--association-token``, by default
@@ -76,6 +79,7 @@ class Shop:
     delivery: bool = False
     pickup: bool = True
     vouchers: bool = False
+    tax_number: str | None = None  # its invoices' VAT id or Steuernummer: it takes orders on invoice
     video_url: str | None = None
     closed_note: str | None = None
     offers: list[Product | Service] = field(default_factory=list)
@@ -197,6 +201,7 @@ def schoeppingen() -> Town:
                 hours=hours("0-4", "09:00-12:30", "14:30-18:00") + hours("5", "09:00-13:00"),
                 delivery=True,
                 vouchers=True,
+                tax_number="DE294551230",
                 offers=[
                     Product(
                         "muensterland-krimi",
@@ -354,6 +359,7 @@ def muenster() -> Town:
                 hours=hours("1-4", "11:00-18:00") + hours("5", "10:00-16:00"),
                 delivery=True,
                 pickup=True,
+                tax_number="337/5012/0815",
                 video_url="https://meet.jit.si/antiquariat-lamberti",
                 offers=[
                     Product(
@@ -458,6 +464,7 @@ def generic(town_id: str) -> Town:
                 hours=hours("0-4", "10:00-18:30") + hours("5", "10:00-14:00"),
                 delivery=True,
                 vouchers=True,
+                tax_number="DE318406752",
                 offers=[
                     Product(
                         "riesling-trocken-2023",
@@ -880,7 +887,10 @@ def seed_shop(
     response = call(client, "POST", "/merchants", json=registration, headers={"Idempotency-Key": key})
     merchant_created = response.status_code == 201
     auth = {"Authorization": f"Bearer {merchant_token(client, response, association_token, cache)}"}
-    if shop.vouchers:  # selling and redeeming vouchers is acting with money: the association vouches first
+    if shop.tax_number:  # a profile the same as before changes nothing
+        profile = call(client, "GET", "/merchants/me", headers=auth).json()["profile"]
+        call(client, "PUT", "/merchants/me/profile", json={**profile, "tax_number": shop.tax_number}, headers=auth)
+    if shop.vouchers or shop.tax_number:  # vouchers and invoices are acting with money: the association vouches first
         merchant_id = response.json()["merchant"]["merchant_id"]
         association = {"Authorization": f"Bearer {association_token}"}
         call(client, "POST", f"/merchants/{merchant_id}/approval", headers=association)  # again: no change

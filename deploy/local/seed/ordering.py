@@ -254,6 +254,7 @@ class Merchant:
     opening_hours: list[dict[str, Any]]
     closed: bool
     offers: list[dict[str, Any]]  # the catalog's products of this merchant, in stock
+    approved: bool = False  # by the association: only then does it act with money (take orders on invoice)
 
     @property
     def auth(self) -> dict[str, str]:
@@ -291,6 +292,7 @@ def seeded_merchants(catalog: httpx.Client, town_id: str, association_token: str
                 me.get("opening_hours") or [],
                 bool(me.get("closed")) or bool(me.get("suspended")),
                 products,
+                bool(me.get("approved")),
             )
         )
     if renewed:
@@ -300,8 +302,8 @@ def seeded_merchants(catalog: httpx.Client, town_id: str, association_token: str
 
 def choose(merchants: list[Merchant], order: Seeded) -> Merchant | None:
     able = [m for m in merchants if m.offers_(order.fulfilment) and pickup_window(m) is not None]
-    if order.needs_tax_number:
-        able = [m for m in able if str(m.profile.get("tax_number") or "").strip()]
+    if order.needs_tax_number:  # an invoice: only an approved shop with a tax number issues one
+        able = [m for m in able if m.approved and str(m.profile.get("tax_number") or "").strip()]
     for category in order.prefer:
         for merchant in able:
             if merchant.category == category:
@@ -365,7 +367,7 @@ class Seeder:
             merchant = choose(merchants, order)
             if merchant is None:
                 why = (
-                    "no seeded merchant has a tax number (an invoice needs one; the catalog records none yet)"
+                    "no seeded merchant the association approved has a tax number (an invoice needs both)"
                     if order.needs_tax_number
                     else f"no open merchant with {order.fulfilment} and products in stock"
                 )
@@ -443,7 +445,10 @@ class Seeder:
             )
         body = {"customer": kept["customer"], "merchants": {merchant.merchant_id: kept["choice"]}}
         headers = {**basket, **self.key(order, kept)}
-        placed = call(self.ordering, "POST", f"/baskets/{kept['basket_id']}/checkout", json=body, headers=headers)
+        # On invoice, 422 while ordering's replica has not heard of the shop's approval or tax number yet.
+        waits = (422, 503) if order.payment == "invoice" else (503,)
+        path = f"/baskets/{kept['basket_id']}/checkout"
+        placed = call(self.ordering, "POST", path, json=body, headers=headers, wait_on=waits)
         return self.placed(placed, kept)
 
     def place_assisted(self, order: Seeded, merchant: Merchant, kept: dict[str, Any]) -> dict[str, Any]:
