@@ -213,3 +213,14 @@ def test_a_replaced_token_stops_working_and_a_merchant_renews_its_own(catalog: S
     assert renewed.status_code == 200
     renewed_auth = {"Authorization": f"Bearer {renewed.json()['token']}"}
     assert httpx.get(f"{catalog.api}/merchants/me", headers=renewed_auth).status_code == 200
+
+
+def test_the_workers_port_serves_its_health_and_nothing_of_fausts(catalog: ServiceInstance) -> None:
+    """faust's /router/ (the cluster's members) and /table/ (its tables) answered anyone who
+    reached the worker's port, which is bound to every address for Kubernetes' probes."""
+    for path in ("/router/", "/table/", "/graph/", "/stats/", "/", "/figures/live"):
+        refused = httpx.get(f"{catalog.worker}{path}")
+        assert refused.status_code == 404, (path, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "this port serves" in refused.json()["detail"]
+    assert httpx.get(f"{catalog.worker}/healthz/ready").status_code == 200
