@@ -13,11 +13,12 @@ from uuid import UUID
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from downtown_events.catalog import Address
-from downtown_events.ordering import PaymentMethod, TimeSlot
+from downtown_events.ordering import FulfilmentMethod, PaymentMethod, TimeSlot
 from downtown_events.runtime.http.fields import Email as KitEmail
 from downtown_events.text import SingleLine
 from ordering.app.shopping import CheckedOut
 from ordering.domain.basket import Basket
+from ordering.domain.checkout_options import CheckoutOptions
 from ordering.domain.choices import (
     AssistedLine,
     CustomerDetails,
@@ -345,3 +346,29 @@ class FiguresOut(BaseModel):
     voucher_cents_confirmed: int
     merchants_with_orders: int
     since: AwareDatetime | None
+
+
+# --- shops -------------------------------------------------------------------------------
+
+
+class CheckoutOptionsOut(BaseModel):
+    """What a shop offers at checkout, by the rules checkout applies: choose from these."""
+
+    merchant_id: UUID
+    name: str
+    taking_orders: bool = Field(description="false while the shop is closed or suspended")
+    payment_methods: dict[FulfilmentMethod, list[PaymentMethod]] = Field(
+        description="per way of fulfilment the shop offers (pickup, delivery), how to pay what a voucher leaves; "
+        "'invoice' only at a shop the town's association approved that has a tax number"
+    )
+    not_on_invoice: str | None = Field(description="why the shop takes no orders on invoice; null when it does")
+
+    @classmethod
+    def of(cls, options: CheckoutOptions) -> CheckoutOptionsOut:
+        return cls(
+            merchant_id=options.merchant_id,
+            name=options.name,
+            taking_orders=options.taking_orders,
+            payment_methods={method: list(ways) for method, ways in options.payment_methods.items()},
+            not_on_invoice=options.not_on_invoice,
+        )

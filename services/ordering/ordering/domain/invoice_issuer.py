@@ -48,11 +48,17 @@ _AT_ISSUE: dict[Refusal, str] = {
 }
 
 
+def not_on_invoice(merchant: MerchantFacts) -> str | None:
+    """Why a customer cannot pay the merchant on invoice, in their words (None: they can)."""
+    refusal = invoicing_refusal(merchant)
+    return None if refusal is None else _AT_CHECKOUT[refusal].format(name=merchant.name)
+
+
 def ensure_takes_invoices(merchant: MerchantFacts) -> None:
     """Checkout's rule: an order on invoice only where the merchant can issue the invoice."""
-    refusal = invoicing_refusal(merchant)
+    refusal = not_on_invoice(merchant)
     if refusal is not None:
-        raise InvalidChange(_AT_CHECKOUT[refusal].format(name=merchant.name) + "; choose another way to pay")
+        raise InvalidChange(refusal + "; choose another way to pay")
 
 
 def invoice_seller(merchant: MerchantFacts | None) -> InvoiceParty:
