@@ -5,9 +5,10 @@ HTTP (catalog and vouchers of one town, and the vouchers of a second town) and c
 bad input gets a clear RFC 9457 problem and writes nothing: the event store holds as many
 events after the refused requests as before them, and the voucher answers as before.
 
-The test client plays the town's reverse proxy too: the API trusts ``X-Forwarded-For`` from
-127.0.0.1 (uvicorn's default), so each balance look-up names the client it stands for, and
-only the throttle tests share one client between look-ups.
+The test client plays the town's reverse proxy too: the API runs as behind the ingress
+(``DOWNTOWN_TRUSTED_PROXY_HOPS=1``), so the rightmost ``X-Forwarded-For`` entry of each balance
+look-up names the client it stands for, and only the throttle tests share one client between
+look-ups. What a client writes before that entry counts for nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import ipaddress
 import json
 import os
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -65,6 +67,12 @@ if TYPE_CHECKING:
     from conftest import Databases
 
 PROBLEM = "application/problem+json"
+BEHIND_THE_INGRESS = {
+    "DOWNTOWN_TRUSTED_PROXY_HOPS": "1",
+    # What the Kubernetes manifests told uvicorn before issue 14: it then took the leftmost
+    # X-Forwarded-For entry (the client's own words) for the client. The kit now decides.
+    "FORWARDED_ALLOW_IPS": "*",
+}
 
 
 @dataclass
@@ -82,12 +90,18 @@ def towns(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """Both towns, started side by side (the second needs no catalog)."""
     names = random_town("h"), random_town("x")
     folder = tmp_path_factory.mktemp("hostile")
+    proxied = {"vouchers": BEHIND_THE_INGRESS}
     with ThreadPoolExecutor(2) as starting:
         here = starting.submit(
-            start_town, names[0], ["catalog", "vouchers"], lambda s: databases.create(names[0], s), folder / "here"
+            start_town,
+            names[0],
+            ["catalog", "vouchers"],
+            lambda s: databases.create(names[0], s),
+            folder / "here",
+            proxied,
         )
         there = starting.submit(
-            start_town, names[1], ["vouchers"], lambda s: databases.create(names[1], s), folder / "there"
+            start_town, names[1], ["vouchers"], lambda s: databases.create(names[1], s), folder / "there", proxied
         )
         started = [future.result() for future in (here, there) if future.exception() is None]
     if len(started) < 2:
@@ -403,6 +417,27 @@ def test_a_payment_callback_must_be_signed_fresh_and_new(towns: Towns, world: Wo
     with nothing_written(vouchers):
         replayed = httpx.post(url, content=body, headers=headers)
     problem(replayed, 409, "delivered before")
+
+
+def test_a_signed_callback_whose_body_is_not_json_is_a_422_about_the_body(towns: Towns) -> None:
+    """Signed correctly, so the body is read and parsed: text that is no JSON (or no object)
+    answered 500, an IndexError in the kit's problem details."""
+    vouchers = towns.vouchers
+    url, secret = f"{vouchers.api}/payments/provider", vouchers.env["DOWNTOWN_PAYMENT_WEBHOOK_SECRET"]
+    bodies = [b"not json", b"", b'{"purchase_id": ', b"[1, 2]", b"null", "Zahlung über 25 €".encode()]
+
+    def signed(body: bytes) -> httpx.Response:
+        signature = sign(secret, int(time.time()), body)
+        return httpx.post(
+            url, content=body, headers={"Content-Type": "application/json", "Downtown-Signature": signature}
+        )
+
+    with nothing_written(vouchers):
+        answers = [(body, signed(body)) for body in bodies]
+
+    for body, answer in answers:
+        errors = problem(answer, 422)["errors"]
+        assert [error["field"] for error in errors] == ["body"], (body, errors)
 
 
 # --- idempotency and credentials ------------------------------------------------------------
@@ -783,10 +818,11 @@ def _percentiles(times: list[float]) -> dict[str, float]:
 
 
 @contextlib.contextmanager
-def second_replica(vouchers: ServiceInstance) -> Iterator[str]:
-    """Another API process of the same instance (same database), as a second pod would be."""
+def second_replica(vouchers: ServiceInstance, **settings: str) -> Iterator[str]:
+    """Another API process of the same instance (same database), as a second pod would be
+    (with other ``settings``, ``DOWNTOWN_*`` variables, if given)."""
     port = free_port()
-    env = {**vouchers.env, "DOWNTOWN_HTTP_PORT": str(port)}
+    env = {**vouchers.env, "DOWNTOWN_HTTP_PORT": str(port), **settings}
     log = open(vouchers.logs / "second-replica.log", "ab")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [Path(sys.executable).parent / "vouchers-api"], env=env, cwd=vouchers.logs, stdout=log, stderr=log
@@ -839,3 +875,101 @@ def test_the_balance_look_up_is_throttled_per_client_and_per_code_across_replica
     network = str(ipaddress.ip_network(f"{guesser}::/64"))
     counted = rows(vouchers, "SELECT hits FROM throttle_hits WHERE bucket = %s", (f"balance:client:{network}",))
     assert [row["hits"] for row in counted] == [settings["per client"] + 1]  # one count, in PostgreSQL
+
+
+def test_a_guesser_rotating_x_forwarded_for_is_still_one_client(towns: Towns, direct_api: str) -> None:
+    """2,000 guesses, each naming another client in X-Forwarded-For, got no 429: the header's
+    leftmost entry, which the client writes, was taken for the client. Behind the ingress only
+    the entry the ingress appended counts; with no proxy (a replica reached directly) none
+    does: the socket's address is the client. One try past the limit shows each."""
+    vouchers, limit = towns.vouchers, 20  # balance look-ups per client per 10 minutes (the default)
+    clear_of_a_window_edge(600)
+    guesser = a_client()
+    behind_the_ingress = [
+        look_up(vouchers.api, new_code().display, f"{a_client()}, {a_client()},{guesser}") for _ in range(limit + 1)
+    ]
+    own_address, other_address = a_loopback_address(), a_loopback_address()
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=own_address)) as direct:
+        straight = [look_up(direct_api, new_code().display, a_client(), direct) for _ in range(limit + 1)]
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=other_address)) as other:
+        someone_else = look_up(direct_api, new_code().display, guesser, other)
+
+    for answers in (behind_the_ingress, straight):
+        assert [answer.status_code for answer in answers] == [404] * limit + [429]
+        problem(answers[-1], 429, "wait")
+    assert someone_else.status_code == 404
+    for client in (guesser, own_address):
+        counted = rows(vouchers, "SELECT hits FROM throttle_hits WHERE bucket = %s", (f"balance:client:{client}",))
+        assert [row["hits"] for row in counted] == [limit + 1], client
+
+
+def a_loopback_address() -> str:
+    """An address of this machine's own (127.0.0.0/8) that no other test connects from."""
+    return f"127.{secrets.randbelow(254) + 1}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+
+
+@pytest.fixture(scope="module")
+def direct_api(towns: Towns) -> Iterator[str]:
+    """A replica of the town's vouchers API reached with no proxy between (no hops trusted, as
+    locally) that waits 1 s for a body (30 s by default), so a slow client is quickly shown."""
+    with second_replica(towns.vouchers, DOWNTOWN_TRUSTED_PROXY_HOPS="0", DOWNTOWN_HTTP_BODY_TIMEOUT_SECONDS="1") as url:
+        yield url
+
+
+# --- slow clients and the worker's port ------------------------------------------------------
+
+
+def stalled(api: str, path: str, body: bytes, headers: str = "") -> tuple[bytes, float]:
+    """A request whose head declares 64 bytes more of body than it sends: ``body`` goes at
+    once, the rest never. What the server answered before it hung up, and after how long.
+
+    (A body trickled in a byte at a time meets the same deadline: the kit's unit tests show
+    it. Sent here, a byte crossing the server's answer would make its kernel reset the
+    connection and could destroy the answer before it is read.)"""
+    host, port = api.removeprefix("http://").split(":")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body) + 64}\r\n{headers}\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(head.encode() + body)
+        started = time.monotonic()
+        answer = b""
+        while chunk := conn.recv(65536):  # b"" once the server closed; 30 s without a byte fails
+            answer += chunk
+    return answer, time.monotonic() - started
+
+
+def test_a_body_that_stops_arriving_gets_408_and_a_closed_connection(towns: Towns, direct_api: str) -> None:
+    """Slow bodies (1 byte/s) were held without a timeout, by every route that reads a body:
+    parsed by the framework or read raw (a signed callback). Here the deadline is 1 s."""
+    signature = f"Downtown-Signature: t={int(time.time())},v1={'0' * 64}\r\n"
+    with nothing_written(towns.vouchers):
+        answers = [
+            stalled(direct_api, "/balance-lookups", b'{"code": "'),
+            stalled(direct_api, "/purchases", b'{"email": "anna@example.de", '),
+            stalled(direct_api, "/payments/provider", b'{"purchase_id": "', headers=signature),
+        ]
+    for answer, seconds in answers:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408 "), answer
+        assert b"connection: close" in head.lower() and b"content-type: application/problem+json" in head.lower()
+        assert "did not arrive in time" in json.loads(body)["detail"]
+        assert 1 <= seconds < 20, seconds  # the deadline, and no more than a busy machine adds
+
+
+def test_the_workers_port_shows_nobody_fausts_views_and_the_live_figures_only_to_the_association(
+    towns: Towns,
+) -> None:
+    """The worker's port (all addresses, for Kubernetes' probes) served faust's /router/ (the
+    cluster's members) and /table/ (the tables' contents, any key) to anyone, and its live
+    figures too."""
+    worker = towns.vouchers.worker
+    for path in ("/router/", "/table/", "/table/live_vouchers_sold/", "/graph/", "/stats/", "/"):
+        problem(httpx.get(f"{worker}{path}"), 404, "this port serves")
+    problem(httpx.get(f"{worker}/figures/live"), 401, "Bearer")
+    _, shop = merchant(towns.here, "Neugierig & Co")
+    problem(httpx.get(f"{worker}/figures/live", headers=shop), 403, "association")
+    shown = httpx.get(f"{worker}/figures/live", headers=association(towns.here))
+    assert shown.status_code == 200 and "vouchers_sold" in shown.json()["figures"], shown.text
+    assert httpx.get(f"{worker}/healthz/ready").status_code == 200
