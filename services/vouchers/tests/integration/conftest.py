@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from conftest import Databases
 
 SHARED_TOWN_SETTINGS = {
-    # Every test client is 127.0.0.1: the look-up throttle would count all of them as one guesser.
+    # Every test client is 127.0.0.1: the throttles would count all of them as one guesser.
     "DOWNTOWN_BALANCE_TRIES_PER_CLIENT": "1000",
+    "DOWNTOWN_PURCHASE_STARTS_PER_CLIENT": "100000",
 }
 
 

@@ -1,6 +1,6 @@
-"""A campaign's budget under many concurrent purchases, over HTTP against the running API and
-PostgreSQL: the budget is never promised twice, the per-buyer cap holds, and a purchase
-that got no bonus is still a purchase."""
+"""A campaign's budget under many concurrent payments, over HTTP against the running API and
+PostgreSQL: purchases that start hold nothing, the budget is never given twice, the per-buyer
+cap holds, and a purchase that got no bonus is still paid."""
 
 from __future__ import annotations
 
@@ -28,38 +28,39 @@ async def _race(api: str, programme_id: str, wanted: list[tuple[str, int]]) -> l
         return await asyncio.gather(*(_purchase(client, programme_id, email, cents) for email, cents in wanted))
 
 
-def test_concurrent_purchases_never_overspend_the_budget_or_a_buyers_cap(vouchers_town: RunningTown) -> None:
+def test_concurrent_payments_never_overspend_the_budget_or_a_buyers_cap(vouchers_town: RunningTown) -> None:
     vouchers = vouchers_town["vouchers"]
     programme_id = town_programme(vouchers_town, name="Aktionsgutschein")
     started = campaign(vouchers_town, programme_id, percent=PERCENT, budget=BUDGET, cap=CAP)
     # 20 buyers asking 10 € of bonus each and one buyer asking 4 × 5 €: 220 € wanted of a 60 € budget.
     wanted = [(f"kunde{n}@example.de", 5_000) for n in range(20)] + [("gierig@example.de", 2_500)] * 4
 
-    began = time.monotonic()
     answers = asyncio.run(_race(vouchers.api, programme_id, wanted))
-    elapsed = time.monotonic() - began
 
     assert sorted(answer.status_code for answer in answers) == [201] * len(wanted), [a.text for a in answers]
     purchases = [answer.json()["purchase"] for answer in answers]
-    bonuses = [purchase["bonus_cents"] for purchase in purchases]
-    assert sum(bonuses) == BUDGET  # wanted far more than there is: all of it given, not a cent more
-    greedy = [p["bonus_cents"] for (email, _), p in zip(wanted, purchases, strict=True) if email.startswith("gierig")]
-    assert sum(greedy) <= CAP
-    for (_, cents), purchase in zip(wanted, purchases, strict=True):
-        assert 0 <= purchase["bonus_cents"] <= cents * PERCENT // 100
-    assert 0 in bonuses  # some got nothing (and are still purchases, paid below)
-    print(f"campaign race: {len(wanted)} purchases in {elapsed:.2f} s, {sum(1 for b in bonuses if b)} with bonus")
+    assert [purchase["bonus_cents"] for purchase in purchases] == [0] * len(wanted)  # nothing held before money
+    held = _campaign(vouchers_town, started["campaign_id"])
+    assert (held["reserved_cents"], held["granted_cents"], held["remaining_cents"]) == (0, 0, BUDGET)
 
-    reserved = _campaign(vouchers_town, started["campaign_id"])
-    assert (reserved["reserved_cents"], reserved["granted_cents"], reserved["remaining_cents"]) == (BUDGET, 0, 0)
+    began = time.monotonic()
+    paid = asyncio.run(_pay_all(vouchers, purchases))  # at once
+    elapsed = time.monotonic() - began
 
-    paid = asyncio.run(_pay_all(vouchers, purchases))  # at once, those without bonus too
     assert [(answer.status_code, answer.json()["status"]) for answer in paid] == [(200, "paid")] * len(wanted)
+    bonuses = [answer.json()["bonus_cents"] for answer in paid]
+    assert sum(bonuses) == BUDGET  # wanted far more than there is: all of it given, not a cent more
+    greedy = [bonus for (email, _), bonus in zip(wanted, bonuses, strict=True) if email.startswith("gierig")]
+    assert sum(greedy) <= CAP
+    for (_, cents), bonus in zip(wanted, bonuses, strict=True):
+        assert 0 <= bonus <= cents * PERCENT // 100
+    assert 0 in bonuses  # some got nothing, and are paid all the same
+    print(f"campaign race: {len(wanted)} payments in {elapsed:.2f} s, {sum(1 for b in bonuses if b)} with bonus")
     granted = _campaign(vouchers_town, started["campaign_id"])
-    assert (granted["reserved_cents"], granted["granted_cents"]) == (0, BUDGET)
+    assert (granted["reserved_cents"], granted["granted_cents"], granted["remaining_cents"]) == (0, BUDGET, 0)
     issued = [voucher(vouchers, association(vouchers_town), p["items"][0]["voucher_id"]) for p in purchases]
     assert [(v["paid_cents"], v["bonus_cents"]) for v in issued] == [
-        (cents, p["bonus_cents"]) for (_, cents), p in zip(wanted, purchases, strict=True)
+        (cents, bonus) for (_, cents), bonus in zip(wanted, bonuses, strict=True)
     ]
 
     later = httpx.post(
@@ -67,7 +68,10 @@ def test_concurrent_purchases_never_overspend_the_budget_or_a_buyers_cap(voucher
         json={"email": "spaet@example.de", "vouchers": [{"programme_id": programme_id, "amount_cents": 5_000}]},
         headers=key(),
     )
-    assert later.status_code == 201 and later.json()["purchase"]["bonus_cents"] == 0, later.text
+    assert later.status_code == 201, later.text
+    body, headers = provider_callback(vouchers, later.json()["purchase"])
+    late = httpx.post(f"{vouchers.api}/payments/provider", content=body, headers=headers)
+    assert late.status_code == 200 and late.json()["bonus_cents"] == 0, late.text
 
 
 async def _pay_all(vouchers: ServiceInstance, purchases: list[dict[str, Any]]) -> list[httpx.Response]:

@@ -1,6 +1,7 @@
 """What the catalog says of a merchant reaches vouchers through Kafka within seconds: a
-suspended merchant neither redeems nor sells vouchers until reinstated, and a merchant
-token the association replaced is refused by vouchers too."""
+suspended merchant neither redeems nor sells vouchers until reinstated, one the association
+no longer approves acts with no money until approved again, and a merchant token the
+association replaced is refused by vouchers too."""
 
 from __future__ import annotations
 
@@ -79,3 +80,28 @@ def test_a_replaced_merchant_token_is_refused_by_vouchers_within_seconds(voucher
     assert refused.status_code == 401 and "replaced" in refused.json()["detail"]
     assert httpx.get(f"{vouchers.api}/liability", headers=new).status_code == 200
     assert merchant_programme(vouchers_town, new, 2_000)
+
+
+def test_an_approval_withdrawn_stops_a_merchant_until_it_is_approved_again(vouchers_town: RunningTown) -> None:
+    vouchers, catalog = vouchers_town["vouchers"], vouchers_town["catalog"]
+    town_id = town_programme(vouchers_town, name="Stadtgutschein Vertrauen")
+    merchant_id, shop = merchant(vouchers_town, name="Uhren Lammers")
+    member = f"{vouchers.api}/programmes/{town_id}/members"
+    assert httpx.post(member, json={}, headers=shop).status_code == 200
+    ((voucher_id, code),) = paid_vouchers(vouchers_town, town_id, 2_500)
+    assert redeem(vouchers, shop, code, 500).status_code == 201
+
+    approval = f"{catalog.api}/merchants/{merchant_id}/approval"
+    withdrawn = httpx.request("DELETE", approval, json={"reason": "Kassenprüfung"}, headers=association(vouchers_town))
+    assert withdrawn.status_code == 200, withdrawn.text
+    began = time.monotonic()
+    wait_until(lambda: httpx.post(member, json={}, headers=shop).status_code == 403, what="vouchers hearing of it")
+    print(f"an approval withdrawn reached vouchers in {time.monotonic() - began:.2f} s")
+
+    for answer in (redeem(vouchers, shop, code, 500), sell_at_counter(vouchers_town, shop, town_id, 1_000)):
+        assert answer.status_code == 403 and "withdrew its approval" in answer.json()["detail"], answer.text
+    assert voucher(vouchers, association(vouchers_town), voucher_id)["balance_cents"] == 2_000
+
+    assert httpx.post(approval, headers=association(vouchers_town)).status_code == 200
+    wait_until(lambda: httpx.post(member, json={}, headers=shop).status_code == 200, what="vouchers hearing of it")
+    assert redeem(vouchers, shop, code, 500).json()["voucher_balance_cents"] == 1_500

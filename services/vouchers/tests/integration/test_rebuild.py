@@ -1,7 +1,8 @@
 """Every vouchers projection rebuilt from the log equals the live one and is swapped in:
-``merchants`` from the catalog's topic, ``code_lookup`` from the service's own store (private
-events), ``ledger`` and ``sales`` from the vouchers' topic. The live worker then carries on
-in the swapped-in tables."""
+``merchants`` from the catalog's topic (approvals too), ``code_lookup`` and
+``buyer_purchases`` from the service's own store (private events), ``ledger`` and ``sales``
+(counter cash too) from the vouchers' topic. The live worker then carries on in the
+swapped-in tables."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.support.local_stack import RunningTown, ServiceInstance
 from tests.support.vouchers_client import (
     association,
     bulk_issue,
+    buy,
     campaign,
     join,
     merchant,
@@ -22,6 +24,7 @@ from tests.support.vouchers_client import (
     redeem,
     reverse,
     rows,
+    sell_at_counter,
     town_programme,
     wait_for_codes,
     wait_until,
@@ -30,6 +33,7 @@ from tests.support.vouchers_client import (
 PROJECTIONS = {
     "merchants": ("voucher_merchants",),
     "code_lookup": ("voucher_codes",),
+    "buyer_purchases": ("voucher_buyer_purchases",),
     "ledger": ("voucher_balances", "voucher_history"),
     "sales": ("voucher_programmes", "voucher_memberships", "voucher_campaigns", "voucher_purchases"),
 }
@@ -50,6 +54,18 @@ def test_every_projection_rebuilt_from_the_log_equals_the_live_one_and_is_swappe
     prizes = bulk_issue(vouchers_town, programme_id, 1_000, 3)
     wait_for_codes(vouchers, list(prizes))
     assert redeem(vouchers, shop, next(iter(prizes.values())), 1_000).status_code == 201
+    sold = sell_at_counter(vouchers_town, shop, programme_id, 2_500)
+    assert sold.status_code == 201, sold.text
+    wait_for_codes(vouchers, [item["voucher_id"] for item in sold.json()["purchase"]["items"]])
+    waiting = buy(vouchers_town, programme_id, 1_000, email="wartet@example.de")["purchase"]["purchase_id"]
+    known = "SELECT 1 FROM voucher_buyer_purchases WHERE purchase_id = %s AND buyer_ref IS NOT NULL"
+    wait_until(lambda: rows(vouchers, known, (waiting,)), what="the buyers' read model")
+    cash = "SELECT 1 FROM voucher_purchases WHERE purchase_id = %s AND cash_taken_by IS NOT NULL"
+    wait_until(lambda: rows(vouchers, cash, (sold.json()["purchase"]["purchase_id"],)), what="the sales read model")
+    listed = "SELECT 1 FROM voucher_purchases WHERE purchase_id = %s"
+    wait_until(lambda: rows(vouchers, listed, (waiting,)), what="the sales read model")
+    (sold_voucher,) = [item["voucher_id"] for item in sold.json()["purchase"]["items"]]
+    wait_until(lambda: _ledger_entries(vouchers, sold_voucher) == 1, what="the ledger")
     suspension = f"{catalog.api}/merchants/{merchant_id}/suspension"
     assert httpx.post(suspension, json={"reason": "Prüfung"}, headers=association(vouchers_town)).status_code == 200
     wait_until(lambda: _ledger_entries(vouchers, second) == 4, what="the ledger")
@@ -78,7 +94,7 @@ def test_every_projection_rebuilt_from_the_log_equals_the_live_one_and_is_swappe
 
 
 def _rebuild_all(vouchers: ServiceInstance) -> dict[str, subprocess.CompletedProcess[str]]:
-    """The four rebuilds side by side (each its own projection, tables and consumer), as an
+    """The five rebuilds side by side (each its own projection, tables and consumer), as an
     operator could run them; their reports once all are done."""
     running = {name: rebuild(vouchers, name) for name in PROJECTIONS}
     reports = {}
