@@ -27,6 +27,7 @@ def decode_cursor(cursor: str) -> tuple[str, UUID]:
         name, row_id = json.loads(raw)
         if not isinstance(name, str) or "\x00" in name:  # PostgreSQL text holds no NUL
             raise ValueError("the name is not text")
+        name.encode()  # a lone surrogate is no text PostgreSQL takes either (UnicodeEncodeError)
         return name, UUID(row_id)
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, AttributeError) as error:
         raise InvalidChange("this is not a cursor a page of this list gave; start from the first page") from error
