@@ -13,6 +13,7 @@ look-ups. What a client writes before that entry counts for nothing.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import json
@@ -33,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from conftest import read_topic
 from downtown_events.runtime.identity import TokenIssuer, new_signing_key
-from tests.support.local_stack import RunningTown, ServiceInstance, free_port, random_town, start_town
+from tests.support.local_stack import KAFKA, RunningTown, ServiceInstance, free_port, random_town, start_town
 from tests.support.vouchers_client import (
     association,
     buy,
@@ -48,8 +50,10 @@ from tests.support.vouchers_client import (
     merchant_programme,
     paid_vouchers,
     provider_callback,
+    provider_pays,
     redeem,
     refund,
+    reverse,
     rows,
     sell_at_counter,
     town_programme,
@@ -973,3 +977,285 @@ def test_the_workers_port_shows_nobody_fausts_views_and_the_live_figures_only_to
     shown = httpx.get(f"{worker}/figures/live", headers=association(towns.here))
     assert shown.status_code == 200 and "vouchers_sold" in shown.json()["figures"], shown.text
     assert httpx.get(f"{worker}/healthz/ready").status_code == 200
+
+
+# --- issue 14: money only the town vouches for, and what a flood can do ------------------
+
+
+def test_an_unapproved_merchant_can_neither_sell_nor_take_cash_nor_join_nor_redeem(towns: Towns, world: World) -> None:
+    """Registration is open: a merchant registered a minute ago minted town money at its counter
+    (see test_approved_merchants.py for the whole story, approval and settlement)."""
+    vouchers = towns.vouchers
+    _, stranger = merchant(towns.here, "Gerade Registriert", approved=False)
+    pending = buy(towns.here, world.programme_id, 1000)["purchase"]
+    cash = {"method": "cash", "reference": "Kasse 9", "amount_cents": 1000}
+    own = {"kind": "merchant", "name": "Gerade Registriert Gutschein", "denominations_cents": [1000]}
+
+    with nothing_written(vouchers):
+        answers = [
+            sell_at_counter(towns.here, stranger, world.programme_id, 1000),
+            httpx.post(f"{vouchers.api}/purchases/{pending['purchase_id']}/payments", json=cash, headers=stranger),
+            httpx.post(f"{vouchers.api}/programmes/{world.programme_id}/members", json={}, headers=stranger),
+            httpx.post(f"{vouchers.api}/programmes", json=own, headers={**stranger, **key()}),
+            redeem(vouchers, stranger, world.town_voucher[1], 100),
+        ]
+
+    for answer in answers:
+        problem(answer, 403, "has not approved Gerade Registriert")
+    member_cash = httpx.post(
+        f"{vouchers.api}/purchases/{pending['purchase_id']}/payments", json=cash, headers=world.member.auth
+    )
+    problem(member_cash, 403, "own counter sales and its own vouchers only")  # approved, but not its sale
+
+
+def test_a_suspended_merchant_gives_no_money_back_and_sets_no_terms(towns: Towns, world: World) -> None:
+    """Suspended, a merchant could still refund and reverse its redemptions (money back on a
+    voucher, to be spent again) and change its programmes' terms."""
+    vouchers, catalog = towns.vouchers, towns.here["catalog"]
+    merchant_id, auth = merchant(towns.here, "Rückbuchung & Söhne")
+    join(towns.here, world.programme_id, auth)
+    own = merchant_programme(towns.here, auth, 1000)
+    ((voucher_id, code),) = paid_vouchers(towns.here, world.programme_id, 2500)
+    redemption_id = redeem(vouchers, auth, code, 1000).json()["redemption_id"]
+    suspension = f"{catalog.api}/merchants/{merchant_id}/suspension"
+    assert httpx.post(suspension, json={"reason": "Prüfung"}, headers=association(towns.here)).status_code == 200
+    wait_until(
+        lambda: rows(vouchers, "SELECT 1 FROM voucher_merchants WHERE merchant_id = %s AND suspended", (merchant_id,)),
+        what="the suspension reaching the vouchers' merchant replica",
+    )
+    terms = {"name": "Hausgutschein", "denominations_cents": [100_000]}
+
+    with nothing_written(vouchers):
+        refunded = refund(vouchers, auth, voucher_id, redemption_id, 500)
+        reversed_ = reverse(vouchers, auth, voucher_id, redemption_id)
+        changed = httpx.put(f"{vouchers.api}/programmes/{own}/terms", json=terms, headers=auth)
+
+    for answer in (refunded, reversed_, changed):
+        problem(answer, 403, "suspended")
+    assert balance_of(towns, voucher_id) == 1500
+
+
+def test_a_merchant_sees_its_own_redemptions_of_a_town_voucher_not_a_rivals(towns: Towns, world: World) -> None:
+    vouchers = towns.vouchers
+    _, rival = merchant(towns.here, "Konkurrenz am Eck")
+    join(towns.here, world.programme_id, rival)
+    ((voucher_id, code),) = paid_vouchers(towns.here, world.programme_id, 5000)
+    mine = redeem(vouchers, world.member.auth, code, 1200).json()["redemption_id"]
+    theirs = redeem(vouchers, rival, code, 800).json()["redemption_id"]
+    assert refund(vouchers, rival, voucher_id, theirs, 300).status_code == 200
+    entries = "SELECT count(*) AS n FROM voucher_history WHERE voucher_id = %s"
+    wait_until(lambda: rows(vouchers, entries, (voucher_id,))[0]["n"] == 4, what="the ledger")
+
+    seen = voucher(vouchers, world.member.auth, voucher_id)
+    history = httpx.get(f"{vouchers.api}/vouchers/{voucher_id}/history", headers=world.member.auth).json()
+    whole = httpx.get(f"{vouchers.api}/vouchers/{voucher_id}/history", headers=association(towns.here)).json()
+
+    assert [redemption["redemption_id"] for redemption in seen["redemptions"]] == [mine]
+    assert [(entry["kind"], entry["redemption_id"]) for entry in history] == [("issued", None), ("redeemed", mine)]
+    assert [entry["kind"] for entry in whole] == ["issued", "redeemed", "redeemed", "refunded"]
+    assert [r["redemption_id"] for r in voucher(vouchers, rival, voucher_id)["redemptions"]] == [theirs]
+
+
+def test_a_refund_or_reversal_reason_never_reaches_the_public_topic(towns: Towns, world: World) -> None:
+    """A reason typed at a counter went verbatim into VoucherRefunded.reason, a voucher code and
+    an e-mail address with it, for every integrator to read."""
+    vouchers = towns.vouchers
+    ((voucher_id, code),) = paid_vouchers(towns.here, world.programme_id, 2500)
+    typed = f"Kundin anna.b@example.de, Ersatz für {code} ({secrets.token_hex(4)})"
+    first = redeem(vouchers, world.member.auth, code, 1000).json()["redemption_id"]
+    second = redeem(vouchers, world.member.auth, code, 500).json()["redemption_id"]
+    refunded = httpx.post(
+        f"{vouchers.api}/vouchers/{voucher_id}/refunds",
+        json={"redemption_id": first, "amount_cents": 400, "reason": typed},
+        headers={**world.member.auth, **key()},
+    )
+    reversed_ = httpx.post(
+        f"{vouchers.api}/vouchers/{voucher_id}/redemptions/{second}/reversal",
+        json={"reason": typed},
+        headers=world.member.auth,
+    )
+    assert (refunded.status_code, reversed_.status_code) == (200, 200), (refunded.text, reversed_.text)
+
+    wanted = {"downtown.vouchers.VoucherRefunded.v1", "downtown.vouchers.VoucherRedemptionReversed.v1"}
+    published = asyncio.run(
+        read_topic(
+            KAFKA,
+            f"{towns.here.town}.vouchers.events",
+            count=10**6,
+            until=lambda records: wanted <= {_ce_type(r) for r in records if r.key == voucher_id.encode()},
+        )
+    )
+
+    assert wanted <= {_ce_type(record) for record in published if record.key == voucher_id.encode()}
+    for record in published:
+        assert b"anna.b@example.de" not in record.value and code.encode() not in record.value, record
+    kept = rows(
+        vouchers,
+        "SELECT event_type FROM events WHERE stream_id = %s AND data::text LIKE %s ORDER BY version",
+        (voucher_id, "%anna.b@example.de%"),
+    )
+    assert [row["event_type"] for row in kept] == [
+        "downtown.vouchers.VoucherRefundReasonRecorded",
+        "downtown.vouchers.VoucherReversalReasonRecorded",
+    ]
+
+
+def _ce_type(record: Any) -> str:
+    return str(dict(record.headers).get("ce_type", b"").decode())
+
+
+def test_online_purchases_are_counted_per_client(towns: Towns, world: World) -> None:
+    """1,000 anonymous purchases were started in 16 s, each written and published for ever."""
+    vouchers, limit = towns.vouchers, 5
+    with second_replica(vouchers, DOWNTOWN_PURCHASE_STARTS_PER_CLIENT=str(limit)) as replica:
+        clear_of_a_window_edge(600)
+        starter, nowhere = a_client(), purchase_body(str(uuid.uuid4()), 1000)  # counted, then: no such programme
+        with nothing_written(vouchers):
+            tries = [
+                httpx.post(f"{replica}/purchases", json=nowhere, headers={"X-Forwarded-For": starter})
+                for _ in range(limit + 1)
+            ]
+            someone_else = httpx.post(f"{replica}/purchases", json=nowhere, headers={"X-Forwarded-For": a_client()})
+
+    assert [answer.status_code for answer in tries] == [404] * limit + [429], [a.text for a in tries]
+    problem(tries[-1], 429, "wait")
+    assert int(tries[-1].headers["Retry-After"]) > 0
+    problem(someone_else, 404, "programme")
+
+
+def test_one_mailbox_has_only_so_many_purchases_waiting_for_payment_however_it_is_spelled(
+    towns: Towns, world: World
+) -> None:
+    """The per-buyer cap was passed with +tags, dots, a Cyrillic letter, fullwidth letters, an
+    IDNA domain against its Unicode spelling, a trailing dot and a quoted local part."""
+    vouchers, most = towns.vouchers, 5  # DOWNTOWN_MAX_OPEN_UNPAID_PER_BUYER's default
+    name = f"kunde{secrets.token_hex(3)}"
+    spellings = [
+        f"{name}+1@bücher.example",
+        f"{name[:3]}.{name[3:]}@xn--bcher-kva.example",
+        f'"{name}"@bücher.example',
+        f"{name}@bücher.example.",
+        f"{name.replace('e', 'е')}@bücher.example",  # a Cyrillic е
+        f"{name.upper()}@ＢÜＣＨＥＲ.example",  # fullwidth
+    ]
+    started = [buy(towns.here, world.programme_id, 1000, email=email)["purchase"] for email in spellings[:most]]
+    ids = [purchase["purchase_id"] for purchase in started]
+    refs = "SELECT buyer_ref FROM voucher_buyer_purchases WHERE purchase_id = ANY(%s::uuid[]) AND buyer_ref IS NOT NULL"
+
+    def all_known() -> list[dict[str, Any]]:  # the cap reads this read model, fed from the store
+        found = rows(vouchers, refs, (ids,))
+        return found if len(found) == most else []
+
+    known = wait_until(all_known, what="the buyers' read model learning the purchases")
+    assert len({row["buyer_ref"] for row in known}) == 1  # one mailbox, one buyer
+
+    with nothing_written(vouchers):
+        answers = [
+            httpx.post(
+                f"{vouchers.api}/purchases",
+                json=purchase_body(world.programme_id, 1000, email=email),
+                headers={**key(), "X-Forwarded-For": a_client()},
+            )
+            for email in spellings[most:] + spellings[:1]
+        ]
+
+    for answer in answers:
+        problem(answer, 409, f"{most} purchases waiting for payment")
+
+
+def test_a_merchant_cannot_flood_the_programme_list_nor_pass_as_the_town(towns: Towns, world: World) -> None:
+    """One merchant opened 500 programmes named like the town's voucher; GET /programmes grew
+    to 248 KB."""
+    vouchers, most = towns.vouchers, 10  # DOWNTOWN_MAX_PROGRAMMES_PER_MERCHANT's default
+    merchant_id, shop = merchant(towns.here, "Flut & Co")
+    town_name = httpx.get(f"{vouchers.api}/programmes/{world.programme_id}").json()["terms"]["name"]
+    passing_off = [
+        town_name,
+        f"Münsteraner {town_name}",
+        "ＳＴＡＤＴＧＵＴＳＣＨＥＩＮ",
+        "Stаdt-Gutschein (Cyrillic а)",
+    ]
+
+    with nothing_written(vouchers):
+        named = [
+            httpx.post(
+                f"{vouchers.api}/programmes",
+                json={"kind": "merchant", "name": name, "denominations_cents": [1000]},
+                headers={**shop, **key()},
+            )
+            for name in passing_off
+        ]
+    for answer in named:
+        problem(answer, 422, "the town's name")
+
+    opened = [merchant_programme(towns.here, shop, 1000) for _ in range(most)]
+    count = "SELECT count(*) AS n FROM voucher_programmes WHERE merchant_id = %s AND open"
+    wait_until(lambda: rows(vouchers, count, (merchant_id,))[0]["n"] == most, what="the sales read model")
+    body = {"kind": "merchant", "name": "Noch einer", "denominations_cents": [1000]}
+    with nothing_written(vouchers):
+        one_more = httpx.post(f"{vouchers.api}/programmes", json=body, headers={**shop, **key()})
+    problem(one_more, 409, f"at most {most} programmes")
+
+    listed: list[str] = []
+    url: str | None = f"{vouchers.api}/programmes?limit=4"
+    pages = 0
+    while url:
+        page = httpx.get(url)
+        assert page.status_code == 200 and len(page.json()) <= 4, page.text
+        listed += [programme["programme_id"] for programme in page.json()]
+        url, pages = page.links.get("next", {}).get("url"), pages + 1
+    assert len(set(listed)) == len(listed) and set(opened) <= set(listed) and pages >= 3  # each once, all there
+    every = {row["id"] for row in rows(vouchers, "SELECT programme_id::text AS id FROM voucher_programmes WHERE open")}
+    assert set(listed) <= every
+    problem(httpx.get(f"{vouchers.api}/programmes", params={"after": "kein-cursor"}), 422, "cursor")
+    problem(httpx.get(f"{vouchers.api}/programmes", params={"limit": 1000}), 422)
+
+
+def test_voucher_pdfs_are_drawn_off_the_event_loop_a_few_at_a_time(towns: Towns, world: World) -> None:
+    """Ten PDFs drawn at once held /healthz/ready for 3.7 s, a 500-voucher bulk PDF 8.6 s: the
+    loop served nothing else meanwhile. Now a PDF is drawn in a thread, one at a time here
+    (``DOWNTOWN_PDF_RENDERS_AT_ONCE=1``, no wait): a second is told to come back (503,
+    Retry-After) with nothing used up, and the API answers meanwhile."""
+    vouchers = towns.vouchers
+    bulk = {
+        "programme_id": world.programme_id,
+        "amount_cents": 1000,
+        "count": 500,
+        "reference": "Stadtfest Tombola",
+        "contact_email": "orga@example.de",
+    }
+    issued = httpx.post(
+        f"{vouchers.api}/bulk-issues", json=bulk, headers={**association(towns.here), **key()}, timeout=300
+    )
+    assert issued.status_code == 201, issued.text
+    big = issued.json()
+    small = buy(towns.here, world.programme_id, 1000)
+    assert provider_pays(vouchers, small["purchase"]).status_code == 200
+
+    def pdf(api: str, started: dict[str, Any]) -> tuple[httpx.Response, float]:
+        url = f"{api}/purchases/{started['purchase']['purchase_id']}/vouchers.pdf"
+        response = httpx.get(url, headers=buyer(started["access_token"]), timeout=300)
+        return response, time.monotonic()
+
+    settings = {"DOWNTOWN_PDF_RENDERS_AT_ONCE": "1", "DOWNTOWN_PDF_RENDER_WAIT_SECONDS": "0"}
+    with second_replica(vouchers, **settings) as replica, ThreadPoolExecutor(2) as drawing:
+        first, twin = drawing.submit(pdf, replica, big), drawing.submit(pdf, replica, big)
+        busy = wait_until(
+            lambda: next((f.result()[0] for f in (first, twin) if f.done() and f.result()[0].status_code == 503), None),
+            seconds=240,
+            what="a second request for the big PDF finding the renderer busy",
+        )
+        probed = httpx.get(f"{replica}/healthz/live", timeout=60)
+        answered_at = time.monotonic()
+        turned_away, _ = pdf(replica, small)
+        drawn = next(f.result() for f in (first, twin) if f.result()[0].status_code != 503)
+
+    problem(busy, 503, "renderer")
+    assert int(busy.headers["Retry-After"]) >= 1
+    problem(turned_away, 503, "renderer")
+    assert probed.status_code == 200 and answered_at < drawn[1]  # answered while the big PDF was drawn
+    response, _ = drawn
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert len(codes_in_pdf(response.content)) == 500
+    again, _ = pdf(vouchers.api, small)  # turned away, nothing used up: shown now, once
+    assert again.status_code == 200 and len(codes_in_pdf(again.content)) == 1
