@@ -99,8 +99,17 @@ def a_client() -> dict[str, str]:
     return {"X-Forwarded-For": f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"}
 
 
-def buy(town: RunningTown, programme_id: str, *amounts: int, email: str = "anna@example.de") -> dict[str, Any]:
-    body = {"email": email, "vouchers": [{"programme_id": programme_id, "amount_cents": a} for a in amounts]}
+def a_buyer() -> str:
+    """A fresh buyer's address: one mailbox has only a few purchases waiting for payment."""
+    return f"kunde-{secrets.token_hex(4)}@example.de"
+
+
+def buy(town: RunningTown, programme_id: str, *amounts: int, email: str | None = None) -> dict[str, Any]:
+    """Vouchers bought online, pending, by ``email`` (a fresh buyer unless given)."""
+    body = {
+        "email": email or a_buyer(),
+        "vouchers": [{"programme_id": programme_id, "amount_cents": a} for a in amounts],
+    }
     headers = {**key(), **a_client()}
     response = until(lambda: httpx.post(f"{town['vouchers'].api}/purchases", json=body, headers=headers))
     assert response.status_code == 201, response.text
@@ -225,7 +234,7 @@ def codes_of(vouchers: ServiceInstance, purchase_id: str, token: str) -> dict[st
 
 
 def paid_vouchers(
-    town: RunningTown, programme_id: str, *amounts: int, email: str = "anna@example.de"
+    town: RunningTown, programme_id: str, *amounts: int, email: str | None = None
 ) -> list[tuple[str, str]]:
     """Vouchers bought online, paid by the provider, their codes fetched and indexed: (voucher id, code)."""
     vouchers = town["vouchers"]
