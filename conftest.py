@@ -23,9 +23,11 @@ from psycopg_pool import AsyncConnectionPool
 from downtown_events.runtime.kafka import topic_partitions
 from tests.support.local_stack import (
     KAFKA,
+    TOWNS_MADE,
     RunningTown,
     ServiceInstance,
     create_database,
+    delete_topics_of,
     drop_database,
     random_town,
     running_catalog,
@@ -118,9 +120,13 @@ class Databases:
 
 @pytest.fixture(scope="session")
 def databases() -> Iterator[Databases]:
+    """Every test town has databases, so this is also where the session's towns end: their
+    databases dropped and their topics deleted (a broker that kept them recovered thousands of
+    partitions after each crash test of a later run)."""
     created = Databases()
     yield created
     created.drop_all()
+    delete_topics_of(TOWNS_MADE)
 
 
 @pytest.fixture

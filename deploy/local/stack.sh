@@ -47,7 +47,9 @@ KAFKA_LOG="$LOGS/kafka.log"
 KAFKA_HOST=127.0.0.1
 KAFKA_PORT=19092
 KAFKA_CONTROLLER_PORT=19093
-KAFKA_WAIT=60
+# A broker killed with SIGKILL recovers every partition's log before it answers: with the
+# tests' few thousand partitions on a busy machine that took 50-70 s.
+KAFKA_WAIT=${DOWNTOWN_KAFKA_WAIT:-180}
 
 PG_STATE="$STATE/postgres"
 PG_DATA="$PG_STATE/data"
@@ -57,7 +59,7 @@ PG_HOST=127.0.0.1
 PG_PORT=15432
 PG_USER=downtown
 PG_DB=postgres
-PG_WAIT=60
+PG_WAIT=${DOWNTOWN_POSTGRES_WAIT:-120}
 
 export DEBIAN_FRONTEND=noninteractive PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 

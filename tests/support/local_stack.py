@@ -6,6 +6,7 @@ id, so nothing here touches ``make run``'s demo towns or another test's data.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import psycopg
+from aiokafka.admin import AIOKafkaAdminClient
 from psycopg import sql
 
 from downtown_events.runtime.identity import new_signing_key, public_key_of
@@ -38,8 +40,38 @@ OWN_STACK = KAFKA == "127.0.0.1:19092" and "DOWNTOWN_TEST_DATABASE_SERVER" not i
 database (never someone else's)."""
 
 
+TOWNS_MADE: set[str] = set()
+"""Every town this process named, so that the session can delete their topics at its end."""
+
+
 def random_town(prefix: str = "t") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:10]}"
+    town = f"{prefix}{uuid.uuid4().hex[:10]}"
+    TOWNS_MADE.add(town)
+    return town
+
+
+def delete_topics_of(towns: set[str]) -> int:
+    """Delete the topics of ``towns`` (``<town>.…``); how many were deleted.
+
+    A broker that keeps every test town's topics grows by a thousand partitions a run, and
+    after a SIGKILL it checks each one before it answers again: the crash tests of a later
+    run waited past their deadline for it.
+    """
+    if not towns:
+        return 0
+
+    async def delete() -> int:
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, client_id="downtown-tests-cleanup")
+        await admin.start()
+        try:
+            names = [name for name in await admin.list_topics() if name.split(".", 1)[0] in towns]
+            if names:
+                await admin.delete_topics(names)
+            return len(names)
+        finally:
+            await admin.close()
+
+    return asyncio.run(delete())
 
 
 def with_database(server_url: str, name: str) -> str:
@@ -83,9 +115,16 @@ def kill_broker() -> None:
         time.sleep(0.1)
 
 
+def _stack(command: str) -> None:
+    """Run a command of the stack script; its output is the error's message when it fails."""
+    done = subprocess.run(["bash", str(STACK), command], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"stack.sh {command} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
 def start_broker() -> None:
     """Start the local broker again (the stack script waits until it answers)."""
-    subprocess.run(["bash", str(STACK), "kafka"], check=True, capture_output=True)
+    _stack("kafka")
 
 
 def restart_broker() -> None:
@@ -96,7 +135,7 @@ def restart_broker() -> None:
 def crash_database_server() -> None:
     """Stop the local PostgreSQL as a crash would (``-m immediate``: every connection dies,
     no checkpoint) and start it again; returns once it answers."""
-    subprocess.run(["bash", str(STACK), "postgres-crash"], check=True, capture_output=True)
+    _stack("postgres-crash")
 
 
 @dataclass
