@@ -1,9 +1,9 @@
 """Buying vouchers: a purchase starts, is paid (or expires), and its vouchers are issued.
 
-A payment and everything it moves commit together, in one unit of work: the payment, the
-campaign bonus its verified money earns (reserved and granted on the campaign's stream,
-recorded on the purchase's), and every voucher it issues. A purchase that starts holds
-nothing of a campaign's budget. Codes are drawn when the purchase starts and sealed for the
+A payment and everything it moves commit together, in one unit of work (see
+:mod:`vouchers.app.payments`): the payment, the campaign bonus its verified money earns, and
+every voucher it issues. A purchase that starts holds nothing of a campaign's budget; an
+online buyer's mailbox has a few purchases waiting for payment at most. Codes are drawn when the purchase starts and sealed for the
 buyer's access token (see :mod:`vouchers.adapters.sealing`); only a paid purchase issues
 them, and only the buyer, once, sees them in full.
 """
@@ -17,26 +17,23 @@ from uuid import UUID, uuid5
 
 from downtown_events.runtime.commands import execute
 from downtown_events.runtime.idempotency import created_id, ensure_same_request, fingerprint, fingerprint_metadata
-from downtown_events.runtime.principal import NotPermitted, Principal
-from downtown_events.runtime.store import EventStore
+from downtown_events.runtime.principal import Principal
 from downtown_events.vouchers import PurchaseItem
 from vouchers.app.buyers import BuyerAccess
 from vouchers.app.context import Context, programme_of, purchase_of
+from vouchers.app.payments import CAMPAIGN_RETRIES, PaymentHandling
 from vouchers.app.ports import BuyerPurchases, CampaignFinder, CodeSeal, MerchantDirectory
 from vouchers.domain import bulk
 from vouchers.domain import campaign as campaigns
 from vouchers.domain import programme as programmes
 from vouchers.domain import purchase as purchases
-from vouchers.domain import voucher as vouchers
 from vouchers.domain.codes import VoucherCode, code_hash, new_code
 from vouchers.domain.commands import BulkIssue, ConfirmPayment, StartPurchase
 from vouchers.domain.errors import AlreadyExists, InvalidChange
-from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_sell
+from vouchers.domain.merchant_standing import MerchantStanding
 from vouchers.domain.private_events import Gift
 from vouchers.domain.programme import Programme
-from vouchers.domain.purchase import VERIFIED, BonusGrant, BuyerSecrets, OpenUnpaid, Purchase, campaign_bonuses
-
-CAMPAIGN_RETRIES = 50  # every purchase of a campaign's programme writes to the campaign's stream
+from vouchers.domain.purchase import BuyerSecrets, OpenUnpaid, Purchase, campaign_bonuses
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class StartedPurchase:
     created: bool
 
 
-class PurchaseHandlers(BuyerAccess):
+class PurchaseHandlers(BuyerAccess, PaymentHandling):
     def __init__(
         self,
         context: Context,
@@ -158,7 +155,8 @@ class PurchaseHandlers(BuyerAccess):
         self, error: AlreadyExists, purchase_id: UUID, request: str, idempotency_key: str | None
     ) -> StartedPurchase:
         """A retry racing the request it repeats loses the append, and its unit of work rolls
-        back (a bonus it reserved too): it is answered as the replay it is, not with a 409."""
+        back (a counter sale's payment and vouchers too): it is answered as the replay it is,
+        not with a 409."""
         if idempotency_key is not None and (replayed := await self._replayed(purchase_id, request)):
             return replayed
         raise error
@@ -185,148 +183,12 @@ class PurchaseHandlers(BuyerAccess):
             gifts=gifts,
         )
 
-    async def _programmes(self, programme_ids: set[UUID], store: EventStore | None = None) -> dict[UUID, Programme]:
-        """The programmes, read through ``store`` (a unit of work reads on its own connection)."""
-        found = {}
-        for programme_id in programme_ids:
-            found[programme_id] = programmes.ensure_exists(await programme_of(store or self._store, programme_id))
-        return found
-
     async def _merchants_of(self, sold: Iterable[Programme]) -> dict[UUID, MerchantStanding]:
         merchants = {}
         for programme in sold:
             if programme.merchant_id is not None:
                 merchants[programme.merchant_id] = await self._merchants.standing(programme.merchant_id)
         return merchants
-
-    # --- paying and issuing -------------------------------------------------------------
-
-    async def confirm_payment(self, principal: Principal | None, command: ConfirmPayment) -> Purchase:
-        """The money arrived: the purchase is paid and its vouchers are issued, together, with
-        the bonus a running campaign adds to verified money. ``principal`` None means the
-        payment provider's signed callback (checked at the edge)."""
-        await self._ensure_may_confirm(principal, command)
-        now = self._context.now()
-        # Read models and programmes first: a unit of work holds its connection, and one more
-        # per request would exhaust the pool under a rush of payments.
-        purchase = purchases.ensure_exists(await purchase_of(self._store, command.purchase_id))
-        catalogue = await self._programmes({item.programme_id for item in purchase.items})
-        candidates = {}
-        if purchase.status == "pending" and command.method in VERIFIED:
-            candidates = {pid: await self._campaigns.running_for(pid, now) for pid in sorted(catalogue)}
-        async with self._store.unit_of_work() as unit:
-            return await self._pay_and_issue(unit, command, catalogue, candidates, now)
-
-    async def _ensure_may_confirm(self, principal: Principal | None, command: ConfirmPayment) -> None:
-        """Who confirms which money: the provider its payments, the association bank
-        transfers, a merchant cash it took itself, while it may sell (approved, not
-        suspended); which purchases a merchant takes cash for is the purchase's rule."""
-        if principal is None:
-            if command.method != "provider":
-                raise NotPermitted("the payment provider confirms provider payments only")
-            return
-        if principal.role == "association":
-            if command.method != "bank_transfer":
-                raise NotPermitted("the association confirms bank transfers; cash is taken by a merchant")
-            return
-        merchant_id = principal.merchant()
-        if command.method != "cash" or command.merchant_id != merchant_id:
-            raise NotPermitted("a merchant confirms cash it took at its own counter")
-        # Taking money for vouchers is selling them.
-        ensure_may_sell(await self._merchants.standing(merchant_id))
-
-    async def _pay_and_issue(
-        self,
-        unit: EventStore,
-        command: ConfirmPayment,
-        catalogue: dict[UUID, Programme],
-        candidates: dict[UUID, list[UUID]],
-        now: datetime,
-    ) -> Purchase:
-        """The payment, the bonus its campaigns grant (``candidates``: campaign ids per
-        programme, from the read model), and the vouchers, in the caller's unit of work."""
-        current = purchases.ensure_exists(await purchase_of(unit, command.purchase_id))
-        grants: list[BonusGrant] = []
-        if current.status == "pending" and command.method in VERIFIED:
-            grants = await self._grant_bonuses(unit, current, candidates, now)
-        purchase = await execute(
-            unit,
-            str(command.purchase_id),
-            purchases.replay,
-            lambda state: purchases.pay(
-                state,
-                method=command.method,
-                reference=command.reference,
-                amount_cents=command.amount_cents,
-                merchant_id=command.merchant_id,
-                programmes=catalogue,
-                bonuses=grants,
-            ),
-        )
-        await self._issue(unit, purchase, catalogue)
-        return purchase
-
-    async def _grant_bonuses(
-        self, unit: EventStore, purchase: Purchase, candidates: dict[UUID, list[UUID]], now: datetime
-    ) -> list[BonusGrant]:
-        """For each programme of the purchase with a running campaign, the bonus the first
-        campaign that has some left grants now (one campaign per programme and purchase);
-        items that hold a reservation from their purchase's start keep it instead."""
-        if purchase.secrets is None:
-            return []
-        email = purchase.secrets.buyer_email
-        buyer_ref = self._seal.buyer_ref(email)
-        also = (purchase.secrets.buyer_ref, *self._seal.earlier_buyer_refs(email))
-        grants = []
-        for programme_id in sorted({item.programme_id for item in purchase.items}):
-            items = [i for i in purchase.items if i.programme_id == programme_id and i.campaign_id is None]
-            amounts = [item.amount_cents for item in items]
-            for campaign_id in candidates.get(programme_id, []) if items else []:
-                campaign = await execute(
-                    unit,
-                    str(campaign_id),
-                    campaigns.replay,
-                    lambda state, amounts=amounts: campaigns.grant_at_payment(  # type: ignore[misc]
-                        state,
-                        purchase_id=purchase.purchase_id,
-                        buyer_ref=buyer_ref,
-                        amounts_cents=amounts,
-                        now=now,
-                        also_known_as=also,
-                    ),
-                    retries=CAMPAIGN_RETRIES,
-                )
-                reservation = campaign.reservations.get(purchase.purchase_id)
-                if reservation is None or reservation.status != "granted":
-                    continue  # nothing left to give (budget, cap, deadline): try the next campaign
-                bonuses = campaigns.reserved_bonuses(campaign, purchase_id=purchase.purchase_id, amounts_cents=amounts)
-                given = {item.voucher_id: bonus for item, bonus in zip(items, bonuses, strict=True) if bonus}
-                grants.append(BonusGrant(campaign_id, given))
-                break
-        return grants
-
-    async def _issue(self, unit: EventStore, purchase: Purchase, catalogue: dict[UUID, Programme]) -> None:
-        """Every voucher of the paid purchase (with the bonus its items carry) and, for a
-        reservation held since the purchase started, its grant; again decides nothing."""
-        today = self._context.today()
-        for item in purchase.items:
-            programme = catalogue[item.programme_id]
-            await execute(
-                unit,
-                str(item.voucher_id),
-                vouchers.replay,
-                lambda state, item=item, programme=programme: vouchers.issue(  # type: ignore[misc]
-                    state, purchase=purchase, voucher_id=item.voucher_id, programme=programme, today=today
-                ),
-            )
-        for campaign_id in campaign_bonuses(purchase.items):
-            await execute(
-                unit,
-                str(campaign_id),
-                campaigns.replay,
-                lambda state: campaigns.grant(state, purchase_id=purchase.purchase_id),
-                retries=CAMPAIGN_RETRIES,
-            )
 
     async def expire_unpaid(self, purchase_id: UUID) -> bool:
         """The expiry job: an unpaid purchase past its time ends and gives its bonus back."""
