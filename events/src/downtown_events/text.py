@@ -106,3 +106,26 @@ EventText = Annotated[
 
 EventEmail = Annotated[str, BeforeValidator(_without(_LINE_CONTROLS))]
 """An e-mail address in an event; its pattern goes on the field, so it is checked too."""
+
+
+# Letters of other scripts drawn like Latin ones (Unicode's confusables, the ones a name or an
+# address can use to pass for another): mapped to the Latin letter they imitate.
+_LOOK_ALIKES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "і": "i", "ї": "i", "ј": "j", "к": "k", "м": "m",
+        "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "ԁ": "d", "ԛ": "q",
+        "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g",
+        # Greek
+        "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+        "χ": "x", "ω": "w",
+    }
+)  # fmt: skip
+
+
+def folded_for_comparison(text: str) -> str:
+    """``text`` as a key two spellings of one name share: compatibility forms folded (NFKC:
+    fullwidth letters and ligatures become plain ones), case folded (``ß`` as ``ss``), and
+    Cyrillic and Greek look-alikes mapped to the Latin letters they imitate. Only a key, never
+    shown: it merges more than a reader would, which makes a cap or a reserved name stricter."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_LOOK_ALIKES)

@@ -12,37 +12,23 @@ mail still goes to the address as written. It merges more than one provider woul
 from __future__ import annotations
 
 import contextlib
-import unicodedata
 
-# Letters of other scripts drawn like Latin ones (Unicode's confusables, the ones an address
-# can use to pass for another): mapped to the Latin letter they imitate.
-_LOOK_ALIKES = str.maketrans(
-    {
-        # Cyrillic
-        "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "і": "i", "ї": "i", "ј": "j", "к": "k", "м": "m",
-        "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "ԁ": "d", "ԛ": "q",
-        "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g",
-        # Greek
-        "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
-        "χ": "x", "ω": "w",
-    }
-)  # fmt: skip
+from downtown_events.text import folded_for_comparison
 
 
 def canonical_email(address: str) -> str:
     """The key of the mailbox ``address`` names (see the module's docstring); an address
     without an ``@`` comes back folded only, so that a key is always made."""
-    folded = unicodedata.normalize("NFKC", address).strip().casefold()
+    folded = folded_for_comparison(address).strip()
     local, at, domain = folded.rpartition("@")
     if not at:
-        return folded.translate(_LOOK_ALIKES)
+        return folded
     return f"{_canonical_local(local)}@{_canonical_domain(domain)}"
 
 
 def _canonical_local(local: str) -> str:
     if len(local) >= 2 and local.startswith('"') and local.endswith('"'):
         local = local[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    local = local.translate(_LOOK_ALIKES)
     local = local.split("+", 1)[0]
     return local.replace(".", "")
 
@@ -55,7 +41,7 @@ def _canonical_domain(domain: str) -> str:
         if label.startswith("xn--"):
             with contextlib.suppress(UnicodeError):  # not a valid A-label: kept as written
                 label = label.encode("ascii").decode("idna")
-        label = label.translate(_LOOK_ALIKES)
+        label = folded_for_comparison(label)
         try:
             labels.append(label.encode("idna").decode("ascii") if label else label)
         except UnicodeError:

@@ -14,29 +14,16 @@ letter or digit left out (``Stadt-Gutschein``, ``S t a d t gutschein``).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from downtown_events.text import folded_for_comparison
 from vouchers.domain.errors import InvalidChange
-
-# Cyrillic and Greek letters drawn like Latin ones: the same table as the kit's canonical
-# e-mail addresses (downtown_events.runtime.addresses), which the domain may not import.
-_LOOK_ALIKES = str.maketrans(
-    {
-        "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "і": "i", "ї": "i", "ј": "j", "к": "k", "м": "m",
-        "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "ԁ": "d", "ԛ": "q",
-        "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g",
-        "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
-        "χ": "x", "ω": "w",
-    }
-)  # fmt: skip
 
 
 def name_key(name: str) -> str:
     """What a name is compared by (see the module's docstring)."""
-    folded = unicodedata.normalize("NFKC", name).casefold().translate(_LOOK_ALIKES)
-    return "".join(character for character in folded if character.isalnum())
+    return "".join(character for character in folded_for_comparison(name) if character.isalnum())
 
 
 @dataclass(frozen=True)
