@@ -7,18 +7,22 @@ programme by itself, redeemed the codes it made, and the association's settlemen
 it 240 € taken from the campaign's budget; the same token could mark any pending online
 purchase paid in cash. Here a fresh merchant can do none of that and writes nothing; once the
 association approves it, it sells at its counter (no bonus on cash), joins and redeems, and
-the settlement nets the cash it took against what the town owes it.
+the settlement nets the cash it took against what the town owes it, in the JSON statement and
+in the CSV and PDF the association pays from.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pypdfium2
 
 from tests.support.local_stack import RunningTown, ServiceInstance
 from tests.support.vouchers_client import (
@@ -66,6 +70,22 @@ def settlement_row(town: RunningTown, programme_id: str, merchant_id: str, day: 
     assert answer.status_code == 200, answer.text
     found = [row for row in answer.json() if row["programme_id"] == programme_id and row["merchant_id"] == merchant_id]
     return found[0] if found else None
+
+
+def csv_blocks(document: bytes) -> list[list[list[str]]]:
+    """The settlement CSV's blocks (redemptions, counter sales, totals), split at blank rows."""
+    blocks: list[list[list[str]]] = [[]]
+    for row in csv.reader(io.StringIO(document.decode("utf-8-sig"), newline=""), delimiter=";"):
+        if row:
+            blocks[-1].append(row)
+        else:
+            blocks.append([])
+    return blocks
+
+
+def german_cents(amount: str) -> int:
+    """``-100,00`` as the CSV writes it, in cents."""
+    return int(amount.replace(",", ""))
 
 
 def test_a_fresh_merchant_acts_with_no_money_until_approved_and_its_counter_cash_is_netted(
@@ -132,3 +152,21 @@ def test_a_fresh_merchant_acts_with_no_money_until_approved_and_its_counter_cash
     assert [(sale["purchase_id"], sale["cash_cents"]) for sale in body["counter_sales"]] == [
         (purchase["purchase_id"], 10_000)
     ]
+
+    # The documents the association pays from net the same cash to the same amount.
+    document = f"{vouchers.api}/settlements/{programme_id}/{merchant_id}"
+    spreadsheet = httpx.get(f"{document}.csv", params={"start": today, "end": today}, headers=shop)
+    assert spreadsheet.status_code == 200, spreadsheet.text
+    redemptions, sales, totals = csv_blocks(spreadsheet.content)
+    assert len(redemptions) == 1 + len(body["redemptions"])
+    assert [(row[4], german_cents(row[6])) for row in sales[2:]] == [
+        (sale["purchase_id"], sale["cash_cents"]) for sale in body["counter_sales"]
+    ]
+    summed = {label: german_cents(amount) for label, amount in totals}
+    assert summed["Bareinnahmen"] == -body["counter_cash_cents"]
+    assert summed["Saldo"] == summed["Auszahlung an den Händler"] == body["owed_cents"]
+    printed = httpx.get(f"{document}.pdf", params={"start": today, "end": today}, headers=association(town))
+    assert printed.status_code == 200, printed.text
+    text = "".join(str(page.get_textpage().get_text_range()) for page in pypdfium2.PdfDocument(printed.content))
+    assert purchase["purchase_id"] in text and "-100,00 €" in text
+    assert "Auszahlung an Schnell & Reich: 25,00 €" in text

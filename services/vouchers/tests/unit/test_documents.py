@@ -18,6 +18,7 @@ import zxingcpp
 
 from vouchers.adapters.documents import (
     CSV_ENCODING,
+    CounterSale,
     IssuedCode,
     SettlementLine,
     SettlementStatement,
@@ -87,8 +88,27 @@ def statement(count: int, **changes: object) -> SettlementStatement:
     return SettlementStatement(**fields)  # type: ignore[arg-type]
 
 
+def counter_sale(cash_cents: int, vouchers: int = 1, day: int = 3) -> CounterSale:
+    return CounterSale(datetime(2029, 11, day, 16, 45), uuid4(), vouchers=vouchers, cash_cents=cash_cents)
+
+
 def read_csv(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+
+
+def csv_blocks(text: str) -> list[list[list[str]]]:
+    """The statement CSV's blocks as a reader sees them: redemptions, counter sales, totals."""
+    blocks: list[list[list[str]]] = [[]]
+    for row in read_csv(text):
+        if row:
+            blocks[-1].append(row)
+        else:
+            blocks.append([])
+    return blocks
+
+
+def statement_text(owed: SettlementStatement) -> str:
+    return "".join(page_text(page) for page in pages(settlement_pdf(owed)))
 
 
 # --- amounts ---------------------------------------------------------------------------------
@@ -285,6 +305,80 @@ def test_a_statement_with_more_reversed_than_redeemed_says_what_the_merchant_owe
     assert "Forderung an Weinhandlung Brüggemann & Söhne: 7,00 €" in text
 
 
+def test_without_counter_sales_the_statement_says_so_and_owes_what_was_redeemed_less_reversed() -> None:
+    owed = statement(5)
+    text = statement_text(owed)
+
+    assert (owed.counter_cash_cents, owed.owed_cents) == (0, 12_500 - 500)
+    assert "Keine Barverkäufe in diesem Zeitraum" in text
+    assert "Auszahlung an Weinhandlung Brüggemann & Söhne: 120,00 €" in text
+
+    redemptions, sales, totals = csv_blocks(settlement_csv(owed))
+    assert len(redemptions) == 1 + 5
+    assert sales == [
+        ["Barverkäufe"],
+        ["Programm", "Händler", "Händler-ID", "Bezahlt am", "Kauf-ID", "Gutscheine", "Bar"],
+    ]
+    assert totals == [
+        ["Einlösungen", "5"],
+        ["Eingelöst", "125,00"],
+        ["Storniert", "-5,00"],
+        ["Barverkäufe", "0"],
+        ["Bareinnahmen", "0,00"],
+        ["Saldo", "120,00"],
+        ["Auszahlung an den Händler", "120,00"],
+    ]
+
+
+def test_counter_cash_below_what_was_redeemed_is_taken_off_the_payout() -> None:
+    sales = [counter_sale(10_000, vouchers=1), counter_sale(5_000, vouchers=2, day=4)]
+    owed = statement(10, counter_sales=sales)  # 250 € redeemed, 5 € reversed, 150 € cash
+    text = statement_text(owed)
+
+    assert (owed.counter_cash_cents, owed.owed_cents) == (15_000, 25_000 - 500 - 15_000)
+    assert "Barverkäufe / Counter sales" in text and "Bar / Cash" in text
+    assert all(str(sale.purchase_id) in text for sale in sales)
+    assert "03.11.2029 16:45" in text and "100,00 €" in text and "50,00 €" in text
+    assert "-150,00 €" in text  # the counter cash in the totals
+    assert "Keine Barverkäufe" not in text
+    assert "Auszahlung an Weinhandlung Brüggemann & Söhne: 95,00 €" in text
+
+    redemptions, sale_rows, totals = csv_blocks(settlement_csv(owed))
+    assert len(redemptions) == 1 + 10
+    names = [owed.programme_name, owed.merchant_name, str(owed.merchant_id)]
+    assert sale_rows[2:] == [
+        [*names, "03.11.2029 16:45:00", str(sales[0].purchase_id), "1", "100,00"],
+        [*names, "04.11.2029 16:45:00", str(sales[1].purchase_id), "2", "50,00"],
+    ]
+    assert totals[-4:] == [
+        ["Barverkäufe", "2"],
+        ["Bareinnahmen", "-150,00"],
+        ["Saldo", "95,00"],
+        ["Auszahlung an den Händler", "95,00"],
+    ]
+
+
+def test_counter_cash_above_what_was_redeemed_is_owed_by_the_merchant() -> None:
+    owed = statement(1, counter_sales=[counter_sale(10_000), counter_sale(2_500)])  # 25 € − 5 € − 125 €
+
+    text = statement_text(owed)
+
+    assert owed.owed_cents == -10_500
+    assert "-105,00 €" in text  # the balance
+    assert "Forderung an Weinhandlung Brüggemann & Söhne: 105,00 €" in text
+    assert "owed by the merchant to the association" in " ".join(text.split())
+    assert "Auszahlung an" not in text
+    *_, totals = csv_blocks(settlement_csv(owed))
+    assert totals[-3:] == [["Bareinnahmen", "-125,00"], ["Saldo", "-105,00"], ["Forderung an den Händler", "105,00"]]
+
+
+def test_a_counter_sale_is_of_a_voucher_or_more_for_no_negative_cash() -> None:
+    with pytest.raises(ValueError):
+        counter_sale(1_000, vouchers=0)
+    with pytest.raises(ValueError):
+        counter_sale(-1)
+
+
 def test_a_hostile_merchant_name_does_not_break_the_statement() -> None:
     printed = pages(settlement_pdf(statement(3, merchant_name=HOSTILE, programme_name=HOSTILE)))
 
@@ -302,7 +396,7 @@ def test_a_period_ends_after_it_starts() -> None:
 def test_the_settlement_csv_round_trips_with_german_amounts() -> None:
     owed = statement(25)
 
-    rows = read_csv(settlement_csv(owed))
+    rows, _, _ = csv_blocks(settlement_csv(owed))
 
     assert rows[0] == [
         "Programm",
@@ -345,10 +439,12 @@ def test_codes_csv_round_trips_every_code() -> None:
 def test_cells_that_would_start_a_formula_are_neutralised(name: str) -> None:
     code = new_code(random.Random(1).randbytes)
     issued_rows = read_csv(codes_csv([IssuedCode(uuid4(), code, 500, date(2030, 1, 1), name)]))
-    settlement_rows = read_csv(settlement_csv(statement(1, merchant_name=name, programme_name=name)))
+    settled = statement(1, merchant_name=name, programme_name=name, counter_sales=[counter_sale(500)])
+    redemptions, sales, _ = csv_blocks(settlement_csv(settled))
 
     assert issued_rows[1][4] == "'" + name
-    assert settlement_rows[1][0] == settlement_rows[1][1] == "'" + name
+    assert redemptions[1][0] == redemptions[1][1] == "'" + name
+    assert sales[2][0] == sales[2][1] == "'" + name
 
 
 def test_a_harmless_text_is_left_as_it_is() -> None:

@@ -436,8 +436,7 @@ class SettlementOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, statement: SettlementStatement, sales: list[CounterSaleLine]) -> SettlementOut:
-        cash = sum(sale.cash_cents for sale in sales)
+    def of(cls, statement: SettlementStatement) -> SettlementOut:
         return cls(
             programme_name=statement.programme_name,
             merchant_id=statement.merchant_id,
@@ -454,9 +453,17 @@ class SettlementOut(BaseModel):
                 )
                 for line in statement.lines
             ],
-            counter_sales=sales,
+            counter_sales=[
+                CounterSaleLine(
+                    purchase_id=sale.purchase_id,
+                    paid_at=sale.paid_at,
+                    vouchers=sale.vouchers,
+                    cash_cents=sale.cash_cents,
+                )
+                for sale in statement.counter_sales
+            ],
             redeemed_cents=statement.redeemed_cents,
             reversed_cents=statement.reversed_cents,
-            counter_cash_cents=cash,
-            owed_cents=statement.owed_cents - cash,
+            counter_cash_cents=statement.counter_cash_cents,
+            owed_cents=statement.owed_cents,
         )

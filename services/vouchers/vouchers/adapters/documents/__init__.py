@@ -21,7 +21,13 @@ Excel that the file is UTF-8.
 """
 
 from vouchers.adapters.documents.cards import QR_SIZE, voucher_pdf
-from vouchers.adapters.documents.model import IssuedCode, SettlementLine, SettlementStatement, VoucherDocument
+from vouchers.adapters.documents.model import (
+    CounterSale,
+    IssuedCode,
+    SettlementLine,
+    SettlementStatement,
+    VoucherDocument,
+)
 from vouchers.adapters.documents.spreadsheets import CSV_ENCODING, codes_csv
 from vouchers.adapters.documents.statements import settlement_csv, settlement_pdf
 from vouchers.adapters.documents.text import MESSAGE_LIMIT, NAME_LIMIT, PLACE_LIMIT, format_date, format_euro
@@ -32,6 +38,7 @@ __all__ = [
     "NAME_LIMIT",
     "PLACE_LIMIT",
     "QR_SIZE",
+    "CounterSale",
     "IssuedCode",
     "SettlementLine",
     "SettlementStatement",

@@ -50,10 +50,27 @@ class SettlementLine:
 
 
 @dataclass(frozen=True)
-class SettlementStatement:
-    """What the association owes one merchant for town vouchers redeemed in a period.
+class CounterSale:
+    """Town vouchers the merchant sold at its counter for cash: the town's money it holds,
+    which the statement takes off what the association owes it."""
 
-    ``lines`` are printed in the order given; their times as given (pass the town's local time).
+    paid_at: datetime
+    purchase_id: UUID
+    vouchers: int
+    cash_cents: int
+
+    def __post_init__(self) -> None:
+        if self.vouchers < 1 or self.cash_cents < 0:
+            raise ValueError("a counter sale is of one voucher or more, for 0 or more")
+
+
+@dataclass(frozen=True)
+class SettlementStatement:
+    """What the association owes one merchant for town vouchers redeemed in a period, net of
+    the cash the merchant took for town vouchers at its counter (the JSON statement's sums).
+
+    ``lines`` and ``counter_sales`` are printed in the order given; their times as given
+    (pass the town's local time).
     """
 
     town_name: str
@@ -63,6 +80,7 @@ class SettlementStatement:
     period_start: date
     period_end: date
     lines: Sequence[SettlementLine]
+    counter_sales: Sequence[CounterSale] = ()
 
     def __post_init__(self) -> None:
         if self.period_end < self.period_start:
@@ -77,8 +95,14 @@ class SettlementStatement:
         return sum(line.reversed_cents for line in self.lines)
 
     @property
+    def counter_cash_cents(self) -> int:
+        return sum(sale.cash_cents for sale in self.counter_sales)
+
+    @property
     def owed_cents(self) -> int:
-        return self.redeemed_cents - self.reversed_cents
+        """Redeemed − reversed − counter cash: below zero, the merchant owes the association
+        (it took more of the town's cash than the town owes it for redemptions)."""
+        return self.redeemed_cents - self.reversed_cents - self.counter_cash_cents
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,10 @@
-"""Settlement statements for town vouchers: what the association owes a merchant, as PDF and CSV."""
+"""Settlement statements for town vouchers: what the association owes a merchant, as PDF and CSV.
+
+A statement lists the merchant's redemptions and its counter sales: cash it took for town
+vouchers at its counter is the town's money in the merchant's till, so it is taken off what
+the town owes for redemptions (the same sums as ``/settlements`` and the JSON statement).
+Below zero the merchant owes the association, and the closing line says so.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from reportlab.platypus import (
 )
 
 from downtown_events.runtime.pdf_text import SANS, SANS_BOLD, markup
-from vouchers.adapters.documents.model import SettlementLine, SettlementStatement
+from vouchers.adapters.documents.model import CounterSale, SettlementLine, SettlementStatement
 from vouchers.adapters.documents.pdf import _GREY, _H1, _LABEL, _build, _style
 from vouchers.adapters.documents.spreadsheets import _csv, _text_cell
 from vouchers.adapters.documents.text import NAME_LIMIT, _amount, _clean, _markup, format_date, format_euro
@@ -30,6 +36,7 @@ _CELL = _style("cell", 7.5, leading=9.5)
 _HEAD = _style("head", 8, leading=9.5, textColor=_GREY)
 _HEAD_RIGHT = _style("head-right", 8, leading=9.5, textColor=_GREY, alignment=TA_RIGHT)
 _TOTAL = _style("total", 12, font=SANS_BOLD, spaceBefore=5 * mm)
+_SECTION = _style("section", 11, font=SANS_BOLD, spaceBefore=6 * mm, spaceAfter=2 * mm)
 _HEADER_CELLS = [
     "Eingelöst am / Redeemed",
     "Gutschein / Voucher\nEinlösung / Redemption",
@@ -37,17 +44,24 @@ _HEADER_CELLS = [
     "Storniert / Reversed",
     "Saldo / Net",
 ]
+_SALE_HEADER_CELLS = ["Bezahlt am / Paid", "Kauf / Purchase", "Gutscheine / Vouchers", "Bar / Cash"]
+# The cash column ends where the redemptions' net column does, the count where their amount.
+_SALE_WIDTHS = [29 * mm, 62.5 * mm, 27.5 * mm, 51 * mm]
 
 
 def settlement_pdf(statement: SettlementStatement) -> bytes:
-    """The statement as a document: who, which period, every redemption, the totals, what is owed."""
+    """The statement as a document: who, which period, every redemption, every counter sale,
+    the totals, and what is owed, to the merchant or by it."""
     merchant = _clean(statement.merchant_name, NAME_LIMIT)
     period = f"{format_date(statement.period_start)} – {format_date(statement.period_end)}"
     story: list[Flowable] = [
         Paragraph("Abrechnung <font size=12 color='#555555'>/ Settlement statement</font>", _H1),
         _info_table(statement, period),
         Spacer(0, 6 * mm),
+        Paragraph("Einlösungen <font size=9 color='#555555'>/ Redemptions</font>", _SECTION),
         _lines_table(statement.lines),
+        Paragraph("Barverkäufe <font size=9 color='#555555'>/ Counter sales</font>", _SECTION),
+        _sales_table(statement.counter_sales),
         _totals_table(statement),
         Paragraph(_owed_sentence(statement, merchant), _TOTAL),
     ]
@@ -94,6 +108,28 @@ def _lines_table(lines: Sequence[SettlementLine]) -> Flowable:
     return table
 
 
+def _sales_table(sales: Sequence[CounterSale]) -> Flowable:
+    """Town vouchers the merchant sold for cash: money it holds, netted in the totals."""
+    if not sales:
+        return Paragraph("Keine Barverkäufe in diesem Zeitraum. <i>/ No counter sales in this period.</i>", _INFO)
+    header = [
+        Paragraph(escape(cell), _HEAD if column < 2 else _HEAD_RIGHT) for column, cell in enumerate(_SALE_HEADER_CELLS)
+    ]
+    rows: list[list[Any]] = [header]
+    for sale in sales:
+        rows.append(
+            [
+                sale.paid_at.strftime("%d.%m.%Y %H:%M"),
+                Paragraph(str(sale.purchase_id), _CELL),
+                str(sale.vouchers),
+                format_euro(sale.cash_cents),
+            ]
+        )
+    table = Table(rows, colWidths=_SALE_WIDTHS, repeatRows=1)
+    table.setStyle(_TABLE_STYLE)
+    return table
+
+
 _TABLE_STYLE = TableStyle(
     [
         ("FONT", (0, 0), (-1, -1), SANS, 8),
@@ -113,6 +149,8 @@ def _totals_table(statement: SettlementStatement) -> Table:
         ("Einlösungen / Redemptions", str(len(statement.lines))),
         ("Eingelöst / Redeemed", format_euro(statement.redeemed_cents)),
         ("Storniert / Reversed", format_euro(-statement.reversed_cents)),
+        ("Barverkäufe / Counter sales", str(len(statement.counter_sales))),
+        ("Bareinnahmen / Counter cash", format_euro(-statement.counter_cash_cents)),
         ("Saldo / Balance", format_euro(statement.owed_cents)),
     ]
     table = Table(rows, colWidths=[60 * mm, 35 * mm], hAlign="RIGHT", spaceBefore=5 * mm)
@@ -130,14 +168,26 @@ def _totals_table(statement: SettlementStatement) -> Table:
 
 
 def _owed_sentence(statement: SettlementStatement, merchant: str) -> str:
+    """The closing line, an amount above zero either way: paid out to the merchant, or, when
+    its counter cash exceeds what it is owed, claimed from it by the association."""
     owed = format_euro(abs(statement.owed_cents))
     if statement.owed_cents >= 0:
         return f"Auszahlung an {markup(merchant, SANS_BOLD)}: {owed} <font size=10>/ owed to the merchant</font>"
-    return f"Forderung an {markup(merchant, SANS_BOLD)}: {owed} <font size=10>/ owed by the merchant</font>"
+    return (
+        f"Forderung an {markup(merchant, SANS_BOLD)}: {owed}"
+        " <font size=10>/ owed by the merchant to the association</font>"
+    )
 
 
 def settlement_csv(statement: SettlementStatement) -> str:
-    """One row per redemption, each naming its programme and merchant (files can be combined)."""
+    """The statement in three blocks a spreadsheet shows one below the other, a blank row
+    between them: the header row and one row per redemption, as the file began before counter
+    cash was netted (an import that reads up to the first blank row reads what it read then);
+    "Barverkäufe" with its own header and one row per counter sale; the totals, ending with
+    whether the association pays the merchant ("Auszahlung an den Händler") or claims from it
+    ("Forderung an den Händler"), the amount above zero either way. Redemption and sale rows
+    each name their programme and merchant, so the rows of several files can be combined.
+    """
     header = [
         "Programm",
         "Händler",
@@ -149,10 +199,11 @@ def settlement_csv(statement: SettlementStatement) -> str:
         "Storniert",
         "Saldo",
     ]
-    rows = (
+    programme, merchant = _text_cell(statement.programme_name), _text_cell(statement.merchant_name)
+    rows = [
         [
-            _text_cell(statement.programme_name),
-            _text_cell(statement.merchant_name),
+            programme,
+            merchant,
             str(statement.merchant_id),
             line.redeemed_at.strftime("%d.%m.%Y %H:%M:%S"),
             str(line.voucher_id),
@@ -162,5 +213,32 @@ def settlement_csv(statement: SettlementStatement) -> str:
             _amount(line.owed_cents, grouped=False),
         ]
         for line in statement.lines
-    )
+    ]
+    rows += [[], ["Barverkäufe"], ["Programm", "Händler", "Händler-ID", "Bezahlt am", "Kauf-ID", "Gutscheine", "Bar"]]
+    rows += [
+        [
+            programme,
+            merchant,
+            str(statement.merchant_id),
+            sale.paid_at.strftime("%d.%m.%Y %H:%M:%S"),
+            str(sale.purchase_id),
+            str(sale.vouchers),
+            _amount(sale.cash_cents, grouped=False),
+        ]
+        for sale in statement.counter_sales
+    ]
+    owed = statement.owed_cents
+    rows += [
+        [],
+        ["Einlösungen", str(len(statement.lines))],
+        ["Eingelöst", _amount(statement.redeemed_cents, grouped=False)],
+        ["Storniert", _amount(-statement.reversed_cents, grouped=False)],
+        ["Barverkäufe", str(len(statement.counter_sales))],
+        ["Bareinnahmen", _amount(-statement.counter_cash_cents, grouped=False)],
+        ["Saldo", _amount(owed, grouped=False)],
+        [
+            "Auszahlung an den Händler" if owed >= 0 else "Forderung an den Händler",
+            _amount(abs(owed), grouped=False),
+        ],
+    ]
     return _csv(header, rows)

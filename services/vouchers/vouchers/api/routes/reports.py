@@ -16,9 +16,15 @@ from fastapi import APIRouter, Query, Response
 
 from downtown_events.runtime.http.openapi import also_answers
 from downtown_events.runtime.principal import NotPermitted
-from vouchers.adapters.documents import SettlementLine, SettlementStatement, settlement_csv, settlement_pdf
+from vouchers.adapters.documents import (
+    CounterSale,
+    SettlementLine,
+    SettlementStatement,
+    settlement_csv,
+    settlement_pdf,
+)
 from vouchers.api.deps import AppHandlers, Caller, Container, ReadDb
-from vouchers.api.schemas import CounterSaleLine, SettlementOut
+from vouchers.api.schemas import SettlementOut
 from vouchers.domain.errors import InvalidChange
 from vouchers.projections import queries
 
@@ -80,24 +86,14 @@ async def settlement(
     """One merchant's settlement of a town programme for the period: every redemption (and
     what of it was reversed or refunded), every counter sale of the programme's vouchers for
     cash, and what is owed net of that cash (`owed_cents` below zero: owed by the merchant)."""
-    statement = await _statement(programme_id, merchant_id, start, end, caller, db, container)
-    rows = await queries.counter_cash_lines(db, merchant_id, programme_id, _period(start, end, container))
-    timezone = ZoneInfo(container.settings.timezone)
-    sales = [
-        CounterSaleLine(
-            purchase_id=row["purchase_id"],
-            paid_at=row["paid_at"].astimezone(timezone),
-            vouchers=int(row["vouchers"]),
-            cash_cents=int(row["cash_cents"]),
-        )
-        for row in rows
-    ]
-    return SettlementOut.of(statement, sales)
+    return SettlementOut.of(await _statement(programme_id, merchant_id, start, end, caller, db, container))
 
 
 async def _statement(
     programme_id: UUID, merchant_id: UUID, start: date, end: date, caller: Caller, db: ReadDb, container: Container
 ) -> SettlementStatement:
+    """The one statement the JSON, CSV and PDF are drawn from, so that the three net the
+    same counter cash and agree on what is owed."""
     if caller.role != "association" and caller.merchant() != merchant_id:
         raise NotPermitted("a merchant sees its own settlement statements")
     programme = await container.handlers.programmes.programme(programme_id)
@@ -117,6 +113,16 @@ async def _statement(
         )
         for row in rows
     ]
+    # Aware, in the town's time: the JSON gives the offset, the documents print the wall clock.
+    sales = [
+        CounterSale(
+            paid_at=row["paid_at"].astimezone(timezone),
+            purchase_id=row["purchase_id"],
+            vouchers=int(row["vouchers"]),
+            cash_cents=int(row["cash_cents"]),
+        )
+        for row in await queries.counter_cash_lines(db, merchant_id, programme_id, period)
+    ]
     return SettlementStatement(
         town_name=container.settings.display_name,
         programme_name=programme.terms.name,
@@ -125,6 +131,7 @@ async def _statement(
         period_start=start,
         period_end=end,
         lines=lines,
+        counter_sales=sales,
     )
 
 
@@ -132,7 +139,10 @@ async def _statement(
 async def settlement_as_csv(
     programme_id: UUID, merchant_id: UUID, start: Day, end: Day, caller: Caller, db: ReadDb, container: Container
 ) -> Response:
-    """One merchant's settlement statement for a town programme, as a spreadsheet."""
+    """One merchant's settlement statement for a town programme, as a spreadsheet: the
+    redemptions, the counter sales ("Barverkäufe") and the totals, closing with the payout
+    ("Auszahlung an den Händler") or, when counter cash exceeds it, the claim on the merchant
+    ("Forderung an den Händler"); the same sums as the `.json` statement."""
     statement = await _statement(programme_id, merchant_id, start, end, caller, db, container)
     name = f"abrechnung-{merchant_id}-{start}-{end}.csv"
     return Response(
@@ -150,7 +160,7 @@ async def settlement_as_csv(
 async def settlement_as_pdf(
     programme_id: UUID, merchant_id: UUID, start: Day, end: Day, caller: Caller, db: ReadDb, container: Container
 ) -> Response:
-    """The same statement as a PDF the association pays from."""
+    """The same statement, counter sales netted, as a PDF the association pays from."""
     statement = await _statement(programme_id, merchant_id, start, end, caller, db, container)
     name = f"abrechnung-{merchant_id}-{start}-{end}.pdf"
     return Response(
