@@ -3,9 +3,10 @@
 A payment and everything it moves commit together, in one unit of work (see
 :mod:`vouchers.app.payments`): the payment, the campaign bonus its verified money earns, and
 every voucher it issues. A purchase that starts holds nothing of a campaign's budget; an
-online buyer's mailbox has a few purchases waiting for payment at most. Codes are drawn when the purchase starts and sealed for the
-buyer's access token (see :mod:`vouchers.adapters.sealing`); only a paid purchase issues
-them, and only the buyer, once, sees them in full.
+online buyer's mailbox has a few purchases waiting for payment at most. Codes are drawn when
+the purchase starts and sealed for the buyer's access token (see
+:mod:`vouchers.adapters.sealing`); only a paid purchase issues them, and only the buyer,
+once, sees them in full.
 """
 
 from __future__ import annotations
