@@ -1,6 +1,6 @@
 """What merchants, buyers, the association and the payment provider ask the vouchers service
 to do (imperative names). Who asks comes from the request's principal, and the time from the
-handler's clock, never from the command. Secrets a command carries (a code, an access token)
+handler's clock, never from the command. Secrets a command carries (a code, an e-mail address)
 are left out of its ``repr``, so a command that reaches a log gives nothing away."""
 
 from __future__ import annotations
@@ -105,19 +105,6 @@ class ConfirmPayment:
 
 
 @dataclass(frozen=True)
-class ExpireUnpaidPurchase:
-    purchase_id: UUID
-
-
-@dataclass(frozen=True)
-class DeliverCodes:
-    """The buyer fetches the codes, once, with the access token the purchase gave them."""
-
-    purchase_id: UUID
-    access_token: str = field(repr=False)
-
-
-@dataclass(frozen=True)
 class BulkIssue:
     """The association issues ``count`` town vouchers of ``amount_cents``, paid by itself;
     the codes go to ``contact_email``."""
@@ -158,11 +145,6 @@ class RefundVoucher:
     refund_id: UUID
     amount_cents: int
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class ExpireVoucher:
-    voucher_id: UUID
 
 
 # --- paying part of an order ------------------------------------------------------------
