@@ -5,7 +5,8 @@ kit's embedded fonts, so a name in Cyrillic, Chinese or with an emoji prints as 
 (:mod:`downtown_events.runtime.pdf_text`); reportlab's ``invariant`` mode, so the same
 invoice gives the same bytes; every typed text escaped before it meets paragraph markup,
 stripped of control and invisible characters and cut to length). German, with English
-labels beside the German ones; amounts in German notation, exact to the cent.
+labels beside the German ones; amounts in German notation, exact to the cent, as
+:func:`downtown_events.money.format_money` writes them for every mail, document and page.
 
 It draws the :class:`~ordering.domain.invoice_document.InvoiceDocument` recorded when the
 invoice was issued and nothing else, so every download of one invoice is the same PDF.
@@ -29,9 +30,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from downtown_events.money import format_money
 from downtown_events.ordering import PaymentMethod
 from downtown_events.runtime.pdf_text import SANS, SANS_BOLD, markup, register_fonts
-from ordering.app.notifications import NAME_LIMIT, clean, format_date, format_euro
+from ordering.app.notifications import NAME_LIMIT, clean, format_date
 from ordering.domain.invoice_document import InvoiceDocument, InvoiceParty
 
 register_fonts()  # the styles here name the kit's fonts, resolved as each paragraph is made
@@ -160,9 +162,9 @@ def _lines(document: InvoiceDocument) -> Table:
                 Paragraph(str(position), _CELL),
                 Paragraph(str(line.quantity), _RIGHT),
                 Paragraph(_text(line.title, _TITLE_LIMIT), _CELL),
-                Paragraph(format_euro(line.unit_gross_cents), _RIGHT),
+                Paragraph(format_money(line.unit_gross_cents, "de"), _RIGHT),
                 Paragraph(f"{line.vat_rate_percent} %", _RIGHT),
-                Paragraph(format_euro(line.gross_cents), _RIGHT),
+                Paragraph(format_money(line.gross_cents, "de"), _RIGHT),
             ]
         )
     if document.delivery_fee_cents:
@@ -172,9 +174,9 @@ def _lines(document: InvoiceDocument) -> Table:
                 Paragraph(str(len(document.lines) + 1), _CELL),
                 Paragraph("1", _RIGHT),
                 Paragraph("Lieferung durch Kurier / Courier delivery", _CELL),
-                Paragraph(format_euro(document.delivery_fee_cents), _RIGHT),
+                Paragraph(format_money(document.delivery_fee_cents, "de"), _RIGHT),
                 Paragraph("" if rate is None else f"{rate} %", _RIGHT),
-                Paragraph(format_euro(document.delivery_fee_cents), _RIGHT),
+                Paragraph(format_money(document.delivery_fee_cents, "de"), _RIGHT),
             ]
         )
     widths = [0.06, 0.09, 0.45, 0.14, 0.09, 0.17]
@@ -195,14 +197,14 @@ def _totals(document: InvoiceDocument) -> Table:
     rows: list[tuple[str, str, ParagraphStyle]] = []
     for amount in document.vat:
         rate = amount.rate_percent
-        rows.append((f"Nettobetrag zu {rate} % / Net at {rate} %", format_euro(amount.net_cents), _RIGHT))
-        rows.append((f"Umsatzsteuer {rate} % / VAT at {rate} %", format_euro(amount.vat_cents), _RIGHT))
-    rows.append(("Summe netto / Total net", format_euro(document.net_cents), _RIGHT))
-    rows.append(("Summe Umsatzsteuer / Total VAT", format_euro(document.vat_cents), _RIGHT))
-    rows.append(("Rechnungsbetrag / Invoice total", format_euro(document.gross_cents), _BOLD_RIGHT))
+        rows.append((f"Nettobetrag zu {rate} % / Net at {rate} %", format_money(amount.net_cents, "de"), _RIGHT))
+        rows.append((f"Umsatzsteuer {rate} % / VAT at {rate} %", format_money(amount.vat_cents, "de"), _RIGHT))
+    rows.append(("Summe netto / Total net", format_money(document.net_cents, "de"), _RIGHT))
+    rows.append(("Summe Umsatzsteuer / Total VAT", format_money(document.vat_cents, "de"), _RIGHT))
+    rows.append(("Rechnungsbetrag / Invoice total", format_money(document.gross_cents, "de"), _BOLD_RIGHT))
     if document.voucher_cents:
-        rows.append(("Mit Gutschein bezahlt / Paid by voucher", format_euro(-document.voucher_cents), _RIGHT))
-        rows.append(("Noch zu zahlen / Left to pay", format_euro(document.due_cents), _BOLD_RIGHT))
+        rows.append(("Mit Gutschein bezahlt / Paid by voucher", format_money(-document.voucher_cents, "de"), _RIGHT))
+        rows.append(("Noch zu zahlen / Left to pay", format_money(document.due_cents, "de"), _BOLD_RIGHT))
     table = Table(
         [[Paragraph(label, _RIGHT), Paragraph(value, style)] for label, value, style in rows],
         colWidths=[_WIDTH * 0.75, _WIDTH * 0.25],

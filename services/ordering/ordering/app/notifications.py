@@ -12,8 +12,9 @@ recipient's role (not their address: an address corrected between two deliveries
 event must not make it a second mail). The outbox keys its rows by it, so an event
 delivered twice queues one mail per recipient.
 
-Texts are German (Sie-Form) unless the recipient chose English; amounts in German notation
-(``12,90 €``) in both languages, as on the invoice; times in the town's time zone. Text a
+Texts are German (Sie-Form) unless the recipient chose English; amounts as the recipient's
+language writes them (``1.234,50 €``, ``€1,234.50``: :func:`downtown_events.money.format_money`,
+the one formatting every mail, document and page uses); times in the town's time zone. Text a
 person typed (names, titles, notes) is cleaned to one printable line and cut to length, so
 it can neither break a header nor smuggle invisible characters into the message.
 """
@@ -30,6 +31,7 @@ from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.money import format_money
 from downtown_events.ordering import (
     InvoiceIssued,
     OrderCancelled,
@@ -157,12 +159,6 @@ def mail_id(event_id: str | UUID, role: Role) -> str:
 
 
 # --- formatting ----------------------------------------------------------------------------
-
-
-def format_euro(cents: int) -> str:
-    """``1.234,50 €``: German notation, exact (integer cents)."""
-    euros, rest = divmod(abs(cents), 100)
-    return f"{'-' if cents < 0 else ''}{euros:,}".replace(",", ".") + f",{rest:02d} €"
 
 
 _WEEKDAYS = {
@@ -295,7 +291,7 @@ class _Compose:
         rows.append(("Gesamt" if de else "Total", placed.total_cents))
         if placed.payment.voucher_cents:
             rows.append(("Mit Gutschein bezahlt" if de else "Paid by voucher", -placed.payment.voucher_cents))
-        text = "\n".join(f"{label}: {format_euro(cents)}" for label, cents in rows)
+        text = "\n".join(f"{label}: {format_money(cents, language)}" for label, cents in rows)
         return f"{text}\n{self.payment(language)}"
 
     def left_to_pay(self) -> int:
@@ -306,7 +302,7 @@ class _Compose:
         if left == 0:
             return "Es ist nichts mehr zu zahlen." if language == "de" else "Nothing is left to pay."
         method = _PAYMENT[language][self.order.placed.payment.method]
-        return f"{'Noch zu zahlen' if language == 'de' else 'Left to pay'}: {format_euro(left)} ({method})"
+        return f"{'Noch zu zahlen' if language == 'de' else 'Left to pay'}: {format_money(left, language)} ({method})"
 
     def fulfilment(self, language: Language) -> str:
         fulfilment, de = self.order.placed.fulfilment, language == "de"
@@ -331,11 +327,12 @@ class _Compose:
         if language == "de":
             nothing = "Es wird Ihnen nichts berechnet."
             back = (
-                f"Die {format_euro(voucher)}, die Sie mit Ihrem Gutschein bezahlt haben, werden wieder auf ihn gebucht."
+                f"Die {format_money(voucher, language)}, die Sie mit Ihrem Gutschein bezahlt haben, "
+                "werden wieder auf ihn gebucht."
             )
         else:
             nothing = "You will not be charged."
-            back = f"The {format_euro(voucher)} you paid by voucher will be credited back to it."
+            back = f"The {format_money(voucher, language)} you paid by voucher will be credited back to it."
         return [f"{back} {nothing}" if voucher else nothing]
 
 
@@ -343,9 +340,9 @@ def _line(line: OrderLine, zone: ZoneInfo, language: Language) -> str:
     text = f"- {line.quantity} × {clean(line.title)}"
     if line.slot is not None:
         text += f", {format_window(line.slot, zone, language)}"
-    text += f": {format_euro(line.gross_cents)}"
+    text += f": {format_money(line.gross_cents, language)}"
     if line.quantity > 1:
-        text += f" ({'je' if language == 'de' else 'each'} {format_euro(line.unit_price_cents)})"
+        text += f" ({'je' if language == 'de' else 'each'} {format_money(line.unit_price_cents, language)})"
     return text
 
 
@@ -631,13 +628,13 @@ def _delivered(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]:
             lead = (
                 f"Ihre Bestellung {c.order.reference} von {c.merchant} wurde zugestellt. Vielen Dank für Ihren Einkauf!"
             )
-            paid = f"An der Tür bezahlt: {format_euro(event.paid_cents)}" if event.paid_cents else ""
+            paid = f"An der Tür bezahlt: {format_money(event.paid_cents, lang)}" if event.paid_cents else ""
         else:
             subject = "Your order has been delivered"
             lead = (
                 f"your order {c.order.reference} from {c.merchant} has been delivered. Thank you for shopping locally!"
             )
-            paid = f"Paid at the door: {format_euro(event.paid_cents)}" if event.paid_cents else ""
+            paid = f"Paid at the door: {format_money(event.paid_cents, lang)}" if event.paid_cents else ""
         return subject, [lead, paid]
 
     return c.to_customer(event, customer)
@@ -650,11 +647,11 @@ def _handed_over(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]:
         if lang == "de":
             subject = f"Vielen Dank für Ihren Einkauf bei {c.merchant}"
             lead = f"Sie haben Ihre Bestellung {c.order.reference} bei {c.merchant} abgeholt. Vielen Dank!"
-            paid = f"Bei der Abholung bezahlt: {format_euro(event.paid_cents)}" if event.paid_cents else ""
+            paid = f"Bei der Abholung bezahlt: {format_money(event.paid_cents, lang)}" if event.paid_cents else ""
         else:
             subject = f"Thank you for shopping at {c.merchant}"
             lead = f"you have collected your order {c.order.reference} from {c.merchant}. Thank you!"
-            paid = f"Paid at pickup: {format_euro(event.paid_cents)}" if event.paid_cents else ""
+            paid = f"Paid at pickup: {format_money(event.paid_cents, lang)}" if event.paid_cents else ""
         return subject, [lead, paid]
 
     return c.to_customer(event, customer)
@@ -694,10 +691,10 @@ def _invoice(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]:
             where = "Sie finden sie im Anhang." if pdf else "Sie finden sie auf der Seite Ihrer Bestellung."
             lead = (
                 f"für Ihre Bestellung {c.order.reference} stellt Ihnen {c.merchant} die Rechnung {number} "
-                f"vom {format_date(event.issued_on, lang)} über {format_euro(event.gross_cents)} aus. {where}"
+                f"vom {format_date(event.issued_on, lang)} über {format_money(event.gross_cents, lang)} aus. {where}"
             )
             pay = (
-                f"Bitte überweisen Sie {format_euro(left)} bis zum {format_date(due, lang)}."
+                f"Bitte überweisen Sie {format_money(left, lang)} bis zum {format_date(due, lang)}."
                 if left
                 else "Die Rechnung ist bereits bezahlt."
             )
@@ -706,9 +703,13 @@ def _invoice(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]:
             where = "It is attached." if pdf else "You will find it on your order's page."
             lead = (
                 f"{c.merchant} has issued invoice {number} of {format_date(event.issued_on, lang)} for your order "
-                f"{c.order.reference}, amounting to {format_euro(event.gross_cents)}. {where}"
+                f"{c.order.reference}, amounting to {format_money(event.gross_cents, lang)}. {where}"
             )
-            pay = f"Please transfer {format_euro(left)} by {format_date(due, lang)}." if left else "It is already paid."
+            pay = (
+                f"Please transfer {format_money(left, lang)} by {format_date(due, lang)}."
+                if left
+                else "It is already paid."
+            )
         return subject, [lead, pay]
 
     attachments = (Attachment(f"Rechnung-{_filename(number)}.pdf", "application/pdf", pdf),) if pdf else ()

@@ -118,6 +118,19 @@ def test_the_two_languages_say_it_in_their_own_words() -> None:
     assert "Viele Grüße" in german.get_content() and "Kind regards" in english.get_content()
 
 
+@pytest.mark.parametrize(
+    ("language", "line", "total"),
+    [
+        ("de", "3 × Brötchen „Spezial“: 2,85\u00a0€ (je 0,95\u00a0€)", "Gesamt: 2,85\u00a0€"),
+        ("en", "3 × Brötchen „Spezial“: €2.85 (each €0.95)", "Total: €2.85"),
+    ],
+)
+def test_amounts_are_written_as_the_recipients_language_writes_them(language: str, line: str, total: str) -> None:
+    """One formatting (downtown_events.money), its no-break space kept on the wire."""
+    body = content(parsed(MAILER.compose(queued(customer_mail(language)))[0]))
+    assert line in body and total in body
+
+
 def test_no_html_no_images_no_tracking() -> None:
     mail = customer_mail()
     raw, _ = MAILER.compose(queued(mail))
