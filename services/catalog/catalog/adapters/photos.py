@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import pillow_heif
+import pi_heif
 from PIL import Image, ImageCms, ImageOps
 
 from downtown_events.catalog import PhotoVariant
 
-pillow_heif.register_heif_opener()
+# pi-heif decodes HEIC only (libheif and libde265, LGPL-3.0); pillow-heif would also bring the GPLv2
+# x265 encoder into the image, which Downtown never uses (decision 35).
+pi_heif.register_heif_opener()
 
 VARIANTS: dict[str, int] = {"large": 1600, "medium": 800, "thumb": 320}
 """Longest edge in pixels per variant, largest first; smaller photos are never upscaled."""
@@ -36,7 +38,7 @@ JPEG_QUALITY = 85
 _DECODERS = ["JPEG", "PNG", "WEBP", "HEIF"]
 _ACCEPTED = "upload a JPEG, PNG, WebP or HEIC photo"
 
-# What Pillow and pillow-heif raise on malformed input: truncated data (OSError), broken PNG
+# What Pillow and pi-heif raise on malformed input: truncated data (OSError), broken PNG
 # chunks (SyntaxError), libheif failures (RuntimeError, ValueError), mangled EXIF (struct.error).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, RuntimeError, struct.error)
 

@@ -3,6 +3,11 @@
 Checked-in binary fixtures rot and hide what they contain; these are drawn with Pillow on demand,
 deterministic per seed, so a test says exactly what kind of photo it feeds the service (a JPEG
 from a phone with GPS in its EXIF, a PNG with a transparent background, an iPhone HEIC …).
+
+HEIC is the exception: the catalog decodes it with pi-heif, which has no encoder (decision 35:
+pillow-heif's bundled x265 encoder is GPLv2), so the few HEIC photos the tests use are committed
+in ``heic/``, drawn by this module and encoded by ``heic/make_fixtures.py`` (which needs
+pillow-heif, installed by hand for that only). Asking for a HEIC sample that is not there says so.
 """
 
 from __future__ import annotations
@@ -11,12 +16,10 @@ import io
 import random
 import struct
 import zlib
+from pathlib import Path
 from typing import Literal
 
-import pillow_heif
 from PIL import Image, ImageDraw, ImageFont
-
-pillow_heif.register_heif_opener()
 
 PhotoKind = Literal["jpeg", "png", "webp", "heic", "gif", "mpo"]
 KINDS: tuple[PhotoKind, ...] = ("jpeg", "png", "webp", "heic", "gif", "mpo")
@@ -42,6 +45,9 @@ GPS_XMP = (
 # Some apps also leave the place in a JPEG comment.
 GPS_COMMENT = b"Shot at 52.52N 13.41E"
 
+HEIC_FIXTURES = Path(__file__).parent / "heic"
+RED, WHITE = (255, 0, 0), (255, 255, 255)
+
 
 def sample_photo(
     kind: PhotoKind = "jpeg",
@@ -59,6 +65,22 @@ def sample_photo(
     ``orientation`` writes the EXIF orientation tag as a phone held upright would (6 = rotate 90°
     clockwise to display). PNG gets a transparent border so alpha handling is exercised.
     """
+    if kind == "heic":
+        return _heic_fixture(heic_fixture_name(width, height, seed=seed, text=text, gps=gps, orientation=orientation))
+    return encode_sample(kind, width=width, height=height, seed=seed, text=text, gps=gps, orientation=orientation)
+
+
+def encode_sample(
+    kind: PhotoKind,
+    *,
+    width: int,
+    height: int,
+    seed: int = 0,
+    text: str | None = None,
+    gps: bool = False,
+    orientation: int = 1,
+) -> bytes:
+    """What ``sample_photo`` returns, encoded with whatever encoder Pillow has for ``kind`` now."""
     image = draw_picture(width, height, seed=seed, text=text, alpha=kind == "png")
     options: dict[str, object] = {}
     if gps or orientation != 1:
@@ -104,6 +126,50 @@ def draw_picture(
     ImageDraw.Draw(opacity).rectangle((width // 8, height // 8, width - width // 8, height - height // 8), fill=255)
     image.putalpha(opacity)
     return image
+
+
+def marked_photo(kind: str, orientation: int) -> bytes:
+    """White, with a red top-left quarter as stored in the file, and an EXIF orientation tag.
+
+    ``kind`` is Pillow's format name; "HEIF" comes from the committed fixtures (see above).
+    """
+    if kind == "HEIF":
+        return _heic_fixture(f"marked-orientation{orientation}.heic")
+    return encode_marked_photo(kind, orientation)
+
+
+def encode_marked_photo(kind: str, orientation: int) -> bytes:
+    image = Image.new("RGB", (120, 90), WHITE)
+    ImageDraw.Draw(image).rectangle((0, 0, 59, 44), fill=RED)
+    exif = Image.Exif()
+    exif[_EXIF_ORIENTATION] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, format=kind, exif=exif.tobytes(), quality=95)
+    return buffer.getvalue()
+
+
+def heic_fixture_name(
+    width: int, height: int, *, seed: int = 0, text: str | None = None, gps: bool = False, orientation: int = 1
+) -> str:
+    """The file in ``heic/`` that holds ``sample_photo("heic", …)`` with these arguments."""
+    parts = [f"{width}x{height}", f"seed{seed}"]
+    if text:
+        parts.append("text-" + "".join(c if c.isalnum() else "_" for c in text))
+    if gps:
+        parts.append("gps")
+    if orientation != 1:
+        parts.append(f"orientation{orientation}")
+    return "-".join(parts) + ".heic"
+
+
+def _heic_fixture(name: str) -> bytes:
+    path = HEIC_FIXTURES / name
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no HEIC sample {name}: the catalog has no HEIC encoder; add it to heic/make_fixtures.py and run "
+            "that with pillow-heif installed by hand"
+        )
+    return path.read_bytes()
 
 
 def decompression_bomb(width: int = 20_000, height: int = 20_000) -> bytes:

@@ -12,11 +12,12 @@ from photo_samples import (
     GPS_XMP,
     PhotoKind,
     decompression_bomb,
+    marked_photo,
     not_an_image,
     sample_photo,
     truncated_jpeg,
 )
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from catalog.adapters.photos import (
     VARIANTS,
@@ -117,21 +118,10 @@ def test_gps_and_all_other_metadata_are_gone_from_every_variant(kind: PhotoKind)
         assert "icc_profile" not in image.info and "xmp" not in image.info and "comment" not in image.info
 
 
-def _marked_photo(kind: str, orientation: int) -> bytes:
-    """White, with a red top-left quarter as stored in the file, and an EXIF orientation tag."""
-    image = Image.new("RGB", (120, 90), WHITE)
-    ImageDraw.Draw(image).rectangle((0, 0, 59, 44), fill=RED)
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    buffer = io.BytesIO()
-    image.save(buffer, format=kind, exif=exif.tobytes(), quality=95)
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP", "HEIF"])
 def test_exif_orientation_is_applied_before_it_is_stripped(kind: str) -> None:
     # Orientation 6: the camera was held upright, so the stored picture must turn 90° clockwise.
-    photo = process_photo(_marked_photo(kind, orientation=6))
+    photo = process_photo(marked_photo(kind, orientation=6))
 
     large = _open(photo.variants[0][1])
     assert large.size == (90, 120)
