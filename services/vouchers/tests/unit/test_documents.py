@@ -24,11 +24,11 @@ from vouchers.adapters.documents import (
     SettlementStatement,
     VoucherDocument,
     codes_csv,
-    format_euro,
     settlement_csv,
     settlement_pdf,
     voucher_pdf,
 )
+from vouchers.adapters.documents.text import csv_amount
 from vouchers.domain.codes import new_code, parse_code
 
 HOSTILE = "<b>fett</b> & <font size=90>gross</font> <para> ]]> 🎉🎁 שלום עולם مرحبا ‮kehrt um\x00\x07 " * 80
@@ -117,17 +117,19 @@ def statement_text(owed: SettlementStatement) -> str:
 @pytest.mark.parametrize(
     ("cents", "shown"),
     [
-        (0, "0,00 €"),
-        (5, "0,05 €"),
-        (2500, "25,00 €"),
-        (123450, "1.234,50 €"),
-        (100_000_000_00, "100.000.000,00 €"),
-        (-300, "-3,00 €"),
-        (-123456, "-1.234,56 €"),
+        (0, "0,00"),
+        (5, "0,05"),
+        (2500, "25,00"),
+        (123450, "1234,50"),
+        (100_000_000_00, "100000000,00"),
+        (-300, "-3,00"),
+        (-123456, "-1234,56"),
     ],
 )
-def test_euros_are_shown_in_german_notation(cents: int, shown: str) -> None:
-    assert format_euro(cents) == shown
+def test_csv_amounts_are_numbers_a_german_spreadsheet_adds_up(cents: int, shown: str) -> None:
+    """The documents a person reads use downtown_events.money (tested there); the CSV files
+    keep a bare decimal-comma number, no currency sign, no thousands separator."""
+    assert csv_amount(cents) == shown
 
 
 # --- printable vouchers ----------------------------------------------------------------------

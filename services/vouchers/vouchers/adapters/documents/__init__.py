@@ -30,7 +30,7 @@ from vouchers.adapters.documents.model import (
 )
 from vouchers.adapters.documents.spreadsheets import CSV_ENCODING, codes_csv
 from vouchers.adapters.documents.statements import settlement_csv, settlement_pdf
-from vouchers.adapters.documents.text import MESSAGE_LIMIT, NAME_LIMIT, PLACE_LIMIT, format_date, format_euro
+from vouchers.adapters.documents.text import MESSAGE_LIMIT, NAME_LIMIT, PLACE_LIMIT, format_date
 
 __all__ = [
     "CSV_ENCODING",
@@ -45,7 +45,6 @@ __all__ = [
     "VoucherDocument",
     "codes_csv",
     "format_date",
-    "format_euro",
     "settlement_csv",
     "settlement_pdf",
     "voucher_pdf",

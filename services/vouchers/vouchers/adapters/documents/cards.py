@@ -18,6 +18,7 @@ from reportlab.platypus import (
     Spacer,
 )
 
+from downtown_events.money import format_money
 from downtown_events.runtime.pdf_text import SANS_BOLD
 from vouchers.adapters.documents.model import VoucherDocument
 from vouchers.adapters.documents.pdf import _GREY, _LABEL, _MARGIN, _build, _style
@@ -28,7 +29,6 @@ from vouchers.adapters.documents.text import (
     _clean,
     _markup,
     format_date,
-    format_euro,
 )
 
 QR_SIZE = 56 * mm
@@ -65,9 +65,9 @@ def voucher_pdf(vouchers: Sequence[VoucherDocument]) -> bytes:
 
 def _voucher_page(voucher: VoucherDocument) -> list[Flowable]:
     width = A4[0] - 2 * _MARGIN
-    value = [Paragraph(escape(format_euro(voucher.value_cents)), _VALUE)]
+    value = [Paragraph(escape(format_money(voucher.value_cents, "de")), _VALUE)]
     if voucher.bonus_cents:
-        bonus = format_euro(voucher.bonus_cents)
+        bonus = format_money(voucher.bonus_cents, "de")
         value.append(Paragraph(f"davon {bonus} Aktionsbonus <i>/ incl. {bonus} campaign bonus</i>", _BONUS))
     place = _box(width, 20 * mm, *_detail("Gültig bei / Valid at", _markup(voucher.valid_at, PLACE_LIMIT)))
     until = _detail("Gültig bis / Valid until", format_date(voucher.expires_on))

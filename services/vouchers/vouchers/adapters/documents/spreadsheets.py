@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable, Sequence
 
 from vouchers.adapters.documents.model import IssuedCode
-from vouchers.adapters.documents.text import _amount, format_date
+from vouchers.adapters.documents.text import csv_amount, format_date
 
 CSV_ENCODING = "utf-8-sig"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -20,7 +20,7 @@ def codes_csv(codes: Sequence[IssuedCode]) -> str:
         [
             str(issued.voucher_id),
             issued.code.display,
-            _amount(issued.value_cents, grouped=False),
+            csv_amount(issued.value_cents),
             format_date(issued.expires_on),
             _text_cell(issued.programme_name),
         ]

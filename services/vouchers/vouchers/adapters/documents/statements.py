@@ -23,11 +23,12 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from downtown_events.money import format_money
 from downtown_events.runtime.pdf_text import SANS, SANS_BOLD, markup
 from vouchers.adapters.documents.model import CounterSale, SettlementLine, SettlementStatement
 from vouchers.adapters.documents.pdf import _GREY, _H1, _LABEL, _build, _style
 from vouchers.adapters.documents.spreadsheets import _csv, _text_cell
-from vouchers.adapters.documents.text import NAME_LIMIT, _amount, _clean, _markup, format_date, format_euro
+from vouchers.adapters.documents.text import NAME_LIMIT, _clean, _markup, csv_amount, format_date
 
 _INFO = _style("info", 10)
 # DejaVu Sans runs about an eighth wider than Helvetica did: a voucher's and a redemption's id
@@ -97,9 +98,9 @@ def _lines_table(lines: Sequence[SettlementLine]) -> Flowable:
             [
                 line.redeemed_at.strftime("%d.%m.%Y %H:%M"),
                 Paragraph(f"{line.voucher_id}<br/>{line.redemption_id}", _CELL),
-                format_euro(line.amount_cents),
-                format_euro(line.reversed_cents),
-                format_euro(line.owed_cents),
+                format_money(line.amount_cents, "de"),
+                format_money(line.reversed_cents, "de"),
+                format_money(line.owed_cents, "de"),
             ]
         )
     # repeatRows: the header row is drawn again at the top of every page the table breaks onto.
@@ -122,7 +123,7 @@ def _sales_table(sales: Sequence[CounterSale]) -> Flowable:
                 sale.paid_at.strftime("%d.%m.%Y %H:%M"),
                 Paragraph(str(sale.purchase_id), _CELL),
                 str(sale.vouchers),
-                format_euro(sale.cash_cents),
+                format_money(sale.cash_cents, "de"),
             ]
         )
     table = Table(rows, colWidths=_SALE_WIDTHS, repeatRows=1)
@@ -147,11 +148,11 @@ _TABLE_STYLE = TableStyle(
 def _totals_table(statement: SettlementStatement) -> Table:
     rows = [
         ("Einlösungen / Redemptions", str(len(statement.lines))),
-        ("Eingelöst / Redeemed", format_euro(statement.redeemed_cents)),
-        ("Storniert / Reversed", format_euro(-statement.reversed_cents)),
+        ("Eingelöst / Redeemed", format_money(statement.redeemed_cents, "de")),
+        ("Storniert / Reversed", format_money(-statement.reversed_cents, "de")),
         ("Barverkäufe / Counter sales", str(len(statement.counter_sales))),
-        ("Bareinnahmen / Counter cash", format_euro(-statement.counter_cash_cents)),
-        ("Saldo / Balance", format_euro(statement.owed_cents)),
+        ("Bareinnahmen / Counter cash", format_money(-statement.counter_cash_cents, "de")),
+        ("Saldo / Balance", format_money(statement.owed_cents, "de")),
     ]
     table = Table(rows, colWidths=[60 * mm, 35 * mm], hAlign="RIGHT", spaceBefore=5 * mm)
     table.setStyle(
@@ -170,7 +171,7 @@ def _totals_table(statement: SettlementStatement) -> Table:
 def _owed_sentence(statement: SettlementStatement, merchant: str) -> str:
     """The closing line, an amount above zero either way: paid out to the merchant, or, when
     its counter cash exceeds what it is owed, claimed from it by the association."""
-    owed = format_euro(abs(statement.owed_cents))
+    owed = format_money(abs(statement.owed_cents), "de")
     if statement.owed_cents >= 0:
         return f"Auszahlung an {markup(merchant, SANS_BOLD)}: {owed} <font size=10>/ owed to the merchant</font>"
     return (
@@ -208,9 +209,9 @@ def settlement_csv(statement: SettlementStatement) -> str:
             line.redeemed_at.strftime("%d.%m.%Y %H:%M:%S"),
             str(line.voucher_id),
             str(line.redemption_id),
-            _amount(line.amount_cents, grouped=False),
-            _amount(line.reversed_cents, grouped=False),
-            _amount(line.owed_cents, grouped=False),
+            csv_amount(line.amount_cents),
+            csv_amount(line.reversed_cents),
+            csv_amount(line.owed_cents),
         ]
         for line in statement.lines
     ]
@@ -223,7 +224,7 @@ def settlement_csv(statement: SettlementStatement) -> str:
             sale.paid_at.strftime("%d.%m.%Y %H:%M:%S"),
             str(sale.purchase_id),
             str(sale.vouchers),
-            _amount(sale.cash_cents, grouped=False),
+            csv_amount(sale.cash_cents),
         ]
         for sale in statement.counter_sales
     ]
@@ -231,14 +232,14 @@ def settlement_csv(statement: SettlementStatement) -> str:
     rows += [
         [],
         ["Einlösungen", str(len(statement.lines))],
-        ["Eingelöst", _amount(statement.redeemed_cents, grouped=False)],
-        ["Storniert", _amount(-statement.reversed_cents, grouped=False)],
+        ["Eingelöst", csv_amount(statement.redeemed_cents)],
+        ["Storniert", csv_amount(-statement.reversed_cents)],
         ["Barverkäufe", str(len(statement.counter_sales))],
-        ["Bareinnahmen", _amount(-statement.counter_cash_cents, grouped=False)],
-        ["Saldo", _amount(owed, grouped=False)],
+        ["Bareinnahmen", csv_amount(-statement.counter_cash_cents)],
+        ["Saldo", csv_amount(owed)],
         [
             "Auszahlung an den Händler" if owed >= 0 else "Forderung an den Händler",
-            _amount(abs(owed), grouped=False),
+            csv_amount(abs(owed)),
         ],
     ]
     return _csv(header, rows)

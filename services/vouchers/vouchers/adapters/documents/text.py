@@ -1,4 +1,5 @@
-"""User text made printable, and amounts and dates in German notation."""
+"""User text made printable, dates in German notation, and amounts in the accountants' CSV
+files (amounts for a person are :func:`downtown_events.money.format_money`'s)."""
 
 from __future__ import annotations
 
@@ -16,19 +17,17 @@ MESSAGE_LINES = 8
 _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
-def format_euro(cents: int) -> str:
-    """``1.234,50 €``, ``-3,00 €``: German notation, exact (integer cents, never a float)."""
-    return f"{_amount(cents, grouped=True)} €"
-
-
 def format_date(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def _amount(cents: int, *, grouped: bool) -> str:
+def csv_amount(cents: int) -> str:
+    """``1234,50``, ``-3,00``: an amount in a CSV file for the accountants, not text for a
+    person, so not :func:`downtown_events.money.format_money`: no currency sign and no
+    thousands separator, the decimal comma, which a German spreadsheet (the files are
+    semicolon-separated) reads as a number to add up; exact (integer cents, never a float)."""
     euros, rest = divmod(abs(cents), 100)
-    whole = f"{euros:,}".replace(",", ".") if grouped else str(euros)
-    return f"{'-' if cents < 0 else ''}{whole},{rest:02d}"
+    return f"{'-' if cents < 0 else ''}{euros},{rest:02d}"
 
 
 def _clean(text: str, limit: int, *, keep_newlines: bool = False) -> str:
