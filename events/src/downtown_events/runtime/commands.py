@@ -31,7 +31,6 @@ from downtown_events.runtime.store import ConcurrencyConflict, EventStore, Store
 
 S = TypeVar("S")
 T = TypeVar("T")
-Replay = Callable[[Sequence[IntegrationEvent]], "S | None"]
 CONFLICT_RETRIES = 3
 HOT_STREAM_RETRIES = 20
 """For streams many writers share (an offer's stock, a voucher, an authorisation)."""

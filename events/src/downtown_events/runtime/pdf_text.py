@@ -163,11 +163,6 @@ def _append(runs: list[tuple[str, str]], font: str, text: str) -> None:
         runs.append((font, text))
 
 
-def _continues(drawn: str, point: int) -> bool:
-    """A second regional indicator completes the flag whose first one was replaced."""
-    return point in _REGIONAL_INDICATORS and drawn.endswith(REPLACEMENT)
-
-
 def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
     """reportlab's ToUnicode map of a font subset, with characters beyond U+FFFF written as
     UTF-16 (a surrogate pair) as the PDF reference asks: reportlab writes their code point

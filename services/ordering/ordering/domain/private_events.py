@@ -301,14 +301,3 @@ class CustomerSignedOutEverywhere(OrderingPrivateEvent):
     schema_version: ClassVar[int] = 1
     account_id: UUID
     signed_out_at: AwareDatetime
-
-
-ORDER_PRIVATE_EVENTS = (OrderCustomerRecorded, MeetingLinkAssigned)
-BASKET_EVENTS = (BasketOpened, BasketLinePut, BasketLineRemoved, BasketCheckedOut)
-ACCOUNT_EVENTS = (
-    CustomerAccountOpened,
-    SignInLinkIssued,
-    SignInLinkUsed,
-    CustomerSignedOut,
-    CustomerSignedOutEverywhere,
-)

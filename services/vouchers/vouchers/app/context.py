@@ -3,14 +3,12 @@ town's code-hash key, and the clock (in the town's time zone, for "today")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.commands import load
 from downtown_events.runtime.store import EventStore
 from vouchers.domain import campaign as campaigns
@@ -23,9 +21,6 @@ from vouchers.domain.membership import Membership
 from vouchers.domain.programme import Programme
 from vouchers.domain.purchase import Purchase
 from vouchers.domain.voucher import Voucher
-
-S = TypeVar("S")
-Replay = Callable[[Sequence[IntegrationEvent]], "S | None"]
 
 
 def _utc_now() -> datetime:

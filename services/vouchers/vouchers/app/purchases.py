@@ -84,9 +84,7 @@ class PurchaseHandlers(BuyerAccess, PaymentHandling):
         paid in cash at once, so the buyer leaves with the printed vouchers (cash earns no
         campaign bonus: see ``purchase.VERIFIED``)."""
         seller = await self._merchants.standing(principal.merchant())
-        return await self._start(
-            replace(command, channel="counter", seller_merchant_id=seller.merchant_id), seller, reference
-        )
+        return await self._start(replace(command, channel="counter"), seller, reference)
 
     async def _start(
         self, command: StartPurchase, seller: MerchantStanding | None, pay_cash: str | None

@@ -83,12 +83,11 @@ class RequestedVoucher:
 
 @dataclass(frozen=True)
 class StartPurchase:
-    """``seller_merchant_id``: the merchant selling at the counter (channel ``counter``)."""
+    """Channel ``counter``: a merchant sells it (the handler knows which, from the principal)."""
 
     items: tuple[RequestedVoucher, ...]
     buyer_email: str = field(repr=False)
     channel: PurchaseChannel = "online"
-    seller_merchant_id: UUID | None = None
     idempotency_key: str | None = None
 
 
