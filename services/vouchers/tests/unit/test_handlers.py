@@ -640,7 +640,7 @@ async def test_codes_are_shown_to_the_buyer_once_and_then_only_masked(world: Wor
     ((voucher_id, code),) = codes.items()
     masked = await world.purchases.masked_codes(purchase_id, token)
     assert masked[voucher_id] == code.masked and masked[voucher_id].startswith("••••")
-    assert (await world.redemptions.find(code.display)).voucher_id == voucher_id
+    assert (await world.redemptions.look_up(code.display)).voucher_id == voucher_id
     voucher = await voucher_of(world.store, voucher_id)
     assert voucher is not None and voucher.code_hash == code_hash(world.context.code_key, parse_code(code.display))
     assert world.types(purchase_id).count("PurchaseCodesDelivered") == 1

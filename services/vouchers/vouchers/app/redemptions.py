@@ -69,11 +69,6 @@ class RedemptionHandlers:
             digest = hashlib.sha256(json.dumps([str(part) for part in content]).encode()).hexdigest()
             await self._request_keys.claim(scope, str(request_id), digest, what)
 
-    async def find(self, code_text: str) -> Voucher:
-        """The voucher a typed or scanned code belongs to; a malformed code is refused with
-        its reason before any lookup, an unknown one is :class:`NotFound`."""
-        return await self._voucher_by_code(parse_code(code_text))
-
     async def look_up(self, code_text: str) -> Voucher:
         """For the public balance look-up, which must not help a guesser: a malformed code, a
         mistyped one and an unknown one all end in the same :class:`NotFound`, after the

@@ -152,11 +152,6 @@ def code_hash(key: bytes, code: VoucherCode) -> str:
     return hmac.new(key, code.canonical.encode("ascii"), sha256).hexdigest()
 
 
-def code_matches(key: bytes, code: VoucherCode, stored_hash: str) -> bool:
-    """Whether ``code`` is the one whose hash was stored, compared in constant time."""
-    return hmac.compare_digest(code_hash(key, code), stored_hash)
-
-
 def _luhn_sum(symbols: str, *, double_first: bool) -> int:
     # From the right, every second value is doubled and its two base-N "digits" are added.
     total = 0
