@@ -222,7 +222,6 @@ class QueuedMail:
     language: str
     attachments: list[dict[str, str]]
     queued_at: datetime
-    attempts: int
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> QueuedMail:
@@ -411,7 +410,7 @@ def _address(name: str, address: str) -> Address:
 # --- the sender: one round of the scheduled job ------------------------------------------------
 
 _NEXT_DUE = """
-SELECT message_id, about, to_address, to_name, reply_to, subject, body, language, attachments, queued_at, attempts
+SELECT message_id, about, to_address, to_name, reply_to, subject, body, language, attachments, queued_at
 FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= now()
 ORDER BY next_attempt_at, queued_at LIMIT 1
 """

@@ -84,9 +84,6 @@ class RedemptionHandlers:
             raise NotFound("no voucher matches this code; check it and try again")
         return voucher
 
-    async def _voucher_by_code(self, code: VoucherCode) -> Voucher:
-        return (await self._stream_by_code(code))[0]
-
     async def _stream_by_code(self, code: VoucherCode) -> tuple[Voucher, list[StoredEvent]]:
         """The voucher and its stream as read (a redemption decides on it without reading again)."""
         voucher_id = await self._codes.voucher_for(code_hash(self._context.code_key, code))
