@@ -1,4 +1,8 @@
-"""Why a command was refused, in words a customer, a merchant or the association can act on."""
+"""Why a command was refused, in words a customer, a merchant or the association can act on.
+
+Reasons are English; an amount in one is written as English readers write it (``€12.50``)
+by :func:`downtown_events.money.format_money`, the formatting every text for a person uses.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
+
+from downtown_events.money import format_money
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -75,7 +81,8 @@ class PricesChanged(InvalidChange):
 
     def __init__(self, changes: Sequence[PriceChange]) -> None:
         listed = "; ".join(
-            f"{change.title}: {euros(change.old_unit_price_cents)} → {euros(change.new_unit_price_cents)}"
+            f"{change.title}: {format_money(change.old_unit_price_cents, 'en')} "
+            f"→ {format_money(change.new_unit_price_cents, 'en')}"
             for change in changes
         )
         super().__init__(f"prices changed since you filled the basket ({listed}); confirm the new prices to order")
@@ -106,12 +113,6 @@ class Contradiction(InvalidChange):
 class SignInRefused(NotAllowed):
     """A sign-in link that is unknown, used or expired: the reason says which, so the
     customer knows to ask for a new one."""
-
-
-def euros(cents: int) -> str:
-    """An amount for a reason text: 1250 -> '12.50 €'."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d} €"
 
 
 def checked(model: type[M], **fields: Any) -> M:

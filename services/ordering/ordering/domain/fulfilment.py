@@ -14,6 +14,7 @@ import re
 from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.money import format_money
 from downtown_events.ordering import (
     OrderDelivered,
     OrderDeliveryFailed,
@@ -26,7 +27,7 @@ from downtown_events.ordering import (
     TimeSlot,
 )
 from ordering.domain.basket import line_id
-from ordering.domain.errors import Contradiction, InvalidChange, NotFound, checked, euros
+from ordering.domain.errors import Contradiction, InvalidChange, NotFound, checked
 from ordering.domain.order import Order, ensure_confirmed, ensure_exists
 from ordering.domain.private_events import MeetingLinkAssigned
 
@@ -153,13 +154,16 @@ def _ensure_delivery(order: Order) -> Order:
 def _same_payment(order: Order, paid_cents: int) -> list[IntegrationEvent]:
     if paid_cents == order.paid_cents:
         return []
-    raise Contradiction(f"this order was fulfilled with {euros(order.paid_cents)} paid, not {euros(paid_cents)}")
+    raise Contradiction(
+        f"this order was fulfilled with {format_money(order.paid_cents, 'en')} paid, "
+        f"not {format_money(paid_cents, 'en')}"
+    )
 
 
 def _check_paid(order: Order, paid_cents: int, methods: tuple[PaymentMethod, ...], where: str) -> None:
     """What is paid on the spot is all that was left to pay, when that is how it is paid, else nothing."""
     if order.payment.method in methods:
         if paid_cents != order.due_cents:
-            raise InvalidChange(f"{euros(order.due_cents)} are due {where}; record the whole amount paid")
+            raise InvalidChange(f"{format_money(order.due_cents, 'en')} are due {where}; record the whole amount paid")
     elif paid_cents != 0:
         raise InvalidChange(f"this order is paid {PAID_HOW[order.payment.method]}; nothing is taken {where}")

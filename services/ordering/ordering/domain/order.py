@@ -30,6 +30,7 @@ from uuid import UUID
 
 from downtown_events.catalog import ReservationRefusal
 from downtown_events.contract import IntegrationEvent
+from downtown_events.money import format_money
 from downtown_events.ordering import (
     Canceller,
     Fulfilment,
@@ -55,7 +56,7 @@ from downtown_events.ordering import (
     RejectionReason,
 )
 from ordering.domain.basket import line_id
-from ordering.domain.errors import Contradiction, InvalidChange, NotFound, TooEarly, TooLate, checked, euros
+from ordering.domain.errors import Contradiction, InvalidChange, NotFound, TooEarly, TooLate, checked
 from ordering.domain.private_events import MeetingLinkAssigned, OrderAnswerContradicted, OrderCustomerRecorded
 
 Ending = Literal["rejected", "cancelled", "delivery_failed"]
@@ -329,7 +330,10 @@ def record_voucher_redeemed(
     if order.ended:
         return []
     if voucher_cents != order.payment.voucher_cents:
-        wrong = f"the voucher part of {euros(order.payment.voucher_cents)} was redeemed as {euros(voucher_cents)}"
+        wrong = (
+            f"the voucher part of {format_money(order.payment.voucher_cents, 'en')} "
+            f"was redeemed as {format_money(voucher_cents, 'en')}"
+        )
         return _rejected(order, "voucher_refused", wrong)
     redeemed = OrderVoucherRedeemed(**_ids(order), voucher_cents=voucher_cents, redemption_id=redemption_id)
     return _then_confirmed(order, [redeemed])

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid5
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.money import format_money
 from downtown_events.ordering import Fulfilment, OrderAccepted, OrderLine, OrderPlaced, Payment, PlacedBy, TimeSlot
 from ordering.domain.basket import BasketLine, shown_title
 from ordering.domain.choices import CustomerDetails, DeliveryChoice, MerchantChoice, PickupChoice
-from ordering.domain.errors import InvalidChange, OutOfStock, checked, euros
+from ordering.domain.errors import InvalidChange, OutOfStock, checked
 from ordering.domain.facts import (
     POSTAL_CODE,
     MerchantFacts,
@@ -187,12 +188,16 @@ def _payment(choice: MerchantChoice, customer: CustomerDetails, total: int, merc
     if (voucher > 0) != (paying.voucher_authorization_id is not None):
         raise InvalidChange("a voucher part needs the voucher's authorisation, and an authorisation a part to pay")
     if voucher > total:
-        raise InvalidChange(f"the voucher part {euros(voucher)} exceeds the order's total {euros(total)}")
+        raise InvalidChange(
+            f"the voucher part {format_money(voucher, 'en')} exceeds the order's total {format_money(total, 'en')}"
+        )
     method = paying.method
     if voucher == total > 0:
         method = "voucher"  # nothing is left to pay by another method
     elif method == "voucher":
-        raise InvalidChange(f"the voucher pays {euros(voucher)} of {euros(total)}; choose how to pay the rest")
+        raise InvalidChange(
+            f"the voucher pays {format_money(voucher, 'en')} of {format_money(total, 'en')}; choose how to pay the rest"
+        )
     delivery = isinstance(choice.fulfilment, DeliveryChoice)
     if method == "at_pickup" and delivery:
         raise InvalidChange("payment at pickup needs pickup; with delivery pay at the door or on invoice")

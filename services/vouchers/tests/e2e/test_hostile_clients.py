@@ -341,7 +341,7 @@ def test_a_purchase_is_bounded_and_sells_only_what_a_programme_sells(towns: Town
     assert problem(fifty_one, 422)["errors"][0]["field"] == "vouchers"
     problem(listed, 413, "64 KB")
     problem(of_closed, 422, "closed")
-    problem(odd_amount, 422, "12.34 €", "choose one of")
+    problem(odd_amount, 422, "€12.34", "choose one of")
     problem(unknown, 404, "programme")
 
 

@@ -183,7 +183,7 @@ async def test_a_checkouts_orders_are_paid_refused_and_given_back_to_the_cent(
     }
     assert set(refusals) == {str(not_a_member.order_id), str(over.order_id), str(stranger.order_id)}
     assert "joined" in refusals[str(not_a_member.order_id)]
-    assert "5.00 € left of 40.00 €" in refusals[str(over.order_id)]
+    assert "€5.00 left of €40.00" in refusals[str(over.order_id)]
     assert "another checkout" in refusals[str(stranger.order_id)]
 
     # A shop redeems at its counter meanwhile: the voucher, not the authorisation, holds the money.

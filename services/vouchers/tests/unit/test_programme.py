@@ -84,7 +84,7 @@ def test_an_unknown_programme_or_another_aggregates_stream_is_not_found() -> Non
 def test_a_voucher_is_sold_for_a_denomination() -> None:
     state = town_programme()
     programme.check_amount(state, 2500)
-    with pytest.raises(InvalidChange, match=r"not sold for 20.00 €; choose one of 10.00 €, 25.00 €, 50.00 €$"):
+    with pytest.raises(InvalidChange, match=r"not sold for €20.00; choose one of €10.00, €25.00, €50.00$"):
         programme.check_amount(state, 2000)
 
 
@@ -93,7 +93,7 @@ def test_a_free_amount_is_sold_within_its_range_both_ends_included() -> None:
     for cents in (500, 1234, 25000):
         programme.check_amount(state, cents)
     for cents in (499, 25001, 0, -100):
-        with pytest.raises(InvalidChange, match=re.escape("any amount from 5.00 € to 250.00 €")):
+        with pytest.raises(InvalidChange, match=re.escape("any amount from €5.00 to €250.00")):
             programme.check_amount(state, cents)
 
 
@@ -104,7 +104,7 @@ def test_denominations_and_a_free_range_are_both_offered() -> None:
     state = town_programme(terms)
     programme.check_amount(state, 10000)
     programme.check_amount(state, 3000)
-    with pytest.raises(InvalidChange, match=re.escape("one of 100.00 € or any amount from 10.00 € to 50.00 €")):
+    with pytest.raises(InvalidChange, match=re.escape("one of €100.00 or any amount from €10.00 to €50.00")):
         programme.check_amount(state, 7500)
 
 

@@ -134,7 +134,7 @@ def test_starting_twice_is_refused() -> None:
 
 
 def test_every_item_must_be_sellable() -> None:
-    with pytest.raises(InvalidChange, match=r"not sold for 20\.00"):
+    with pytest.raises(InvalidChange, match=r"not sold for €20\.00"):
         start([item(TOWN, 2000)])
     with pytest.raises(NotFound, match="no such voucher programme"):
         start([PurchaseItem(voucher_id=uuid4(), programme_id=uuid4(), amount_cents=1000)])
@@ -297,7 +297,7 @@ def test_paying_the_total_marks_the_purchase_paid_and_a_retried_callback_changes
 
 
 def test_a_payment_must_match_the_total() -> None:
-    with pytest.raises(InvalidChange, match=r"payment of 20.00 € does not match the total 25.00 €"):
+    with pytest.raises(InvalidChange, match=r"payment of €20.00 does not match the total €25.00"):
         purchase.pay(pending(), method="bank_transfer", reference="SEPA-1", amount_cents=2000)
 
 

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.money import format_money
 from downtown_events.vouchers import VoucherPaymentRefused
 from vouchers.domain.errors import (
     AlreadyExists,
@@ -33,7 +34,6 @@ from vouchers.domain.errors import (
     NotFound,
     VoucherHasExpired,
     checked,
-    euros,
 )
 from vouchers.domain.private_events import (
     VoucherAuthorizationReleased,
@@ -142,7 +142,7 @@ def authorize(
         raise VoucherHasExpired(f"this voucher was valid through {voucher.expires_on.isoformat()}")
     if amount_cents > voucher.balance_cents:
         raise InsufficientBalance(
-            f"the voucher's balance is {euros(voucher.balance_cents)}; "
+            f"the voucher's balance is {format_money(voucher.balance_cents, 'en')}; "
             "authorise at most that and pay the rest otherwise"
         )
     return [
@@ -181,8 +181,9 @@ def use(
         raise InvalidChange("this voucher authorisation pays the orders of another checkout; authorise it again")
     if voucher_cents > state.left_cents:
         raise InsufficientBalance(
-            f"the voucher authorisation has {euros(state.left_cents)} left of {euros(state.amount_cents)}, "
-            f"less than the {euros(voucher_cents)} this order asks of it"
+            f"the voucher authorisation has {format_money(state.left_cents, 'en')} left "
+            f"of {format_money(state.amount_cents, 'en')}, "
+            f"less than the {format_money(voucher_cents, 'en')} this order asks of it"
         )
     return [
         VoucherAuthorizationUsed(

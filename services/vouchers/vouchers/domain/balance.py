@@ -17,6 +17,7 @@ from datetime import date
 from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.money import format_money
 from downtown_events.vouchers import (
     RedemptionChannel,
     VoucherExpired,
@@ -32,7 +33,6 @@ from vouchers.domain.errors import (
     RequestIdReused,
     VoucherHasExpired,
     checked,
-    euros,
 )
 from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_give_back, ensure_may_redeem
 from vouchers.domain.private_events import VoucherRefundReasonRecorded, VoucherReversalReasonRecorded
@@ -68,7 +68,8 @@ def redeem(
         raise VoucherHasExpired(f"this voucher was valid through {voucher.expires_on.isoformat()}")
     if amount_cents > voucher.balance_cents:
         raise InsufficientBalance(
-            f"the voucher's balance is {euros(voucher.balance_cents)}; redeem at most that and pay the rest otherwise"
+            f"the voucher's balance is {format_money(voucher.balance_cents, 'en')}; "
+            "redeem at most that and pay the rest otherwise"
         )
     paid_part = min(amount_cents, voucher.paid_balance_cents)
     redeemed = checked(
@@ -175,7 +176,7 @@ def refund(
         raise InvalidChange("this redemption was reversed as a whole; nothing of it is left to refund")
     left = redemption.open_paid_cents + redemption.open_bonus_cents
     if amount_cents <= 0 or amount_cents > left:
-        raise InvalidChange(f"a refund of this redemption must be positive and at most {euros(left)}")
+        raise InvalidChange(f"a refund of this redemption must be positive and at most {format_money(left, 'en')}")
     bonus = min(amount_cents, redemption.open_bonus_cents)
     refunded = checked(
         VoucherRefunded,

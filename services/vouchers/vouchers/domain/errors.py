@@ -1,4 +1,8 @@
-"""Why a command was refused, in words a buyer, a merchant or the association can act on."""
+"""Why a command was refused, in words a buyer, a merchant or the association can act on.
+
+Reasons are English; an amount in one is written as English readers write it (``€12.50``)
+by :func:`downtown_events.money.format_money`, the formatting every text for a person uses.
+"""
 
 from __future__ import annotations
 
@@ -66,12 +70,6 @@ class AlreadyPaid(InvalidChange):
 
 class CodesAlreadyDelivered(NotAllowed):
     """Codes are shown in full once; after that only the vouchers' balances are."""
-
-
-def euros(cents: int) -> str:
-    """An amount for a reason text: 1250 -> '12.50 €'."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d} €"
 
 
 def checked(model: type[M], **fields: Any) -> M:

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.money import format_money
 from downtown_events.ordering import (
     OrderCancelled,
     OrderDeliveryFailed,
@@ -32,7 +33,7 @@ from downtown_events.ordering import (
 from vouchers.domain import authorization as authorizations
 from vouchers.domain import balance
 from vouchers.domain.authorization import Authorization
-from vouchers.domain.errors import DomainError, InsufficientBalance, InvalidChange, NotYetKnown, euros
+from vouchers.domain.errors import DomainError, InsufficientBalance, InvalidChange, NotYetKnown
 from vouchers.domain.merchant_standing import MerchantStanding
 from vouchers.domain.private_events import OrderVoucherPartTaken
 from vouchers.domain.voucher import Voucher
@@ -113,8 +114,8 @@ def ensure_payable(placed: OrderPlaced) -> UUID:
         raise InvalidChange("the order asks for a voucher part but names no voucher authorisation")
     if payment.voucher_cents > placed.total_cents:
         raise InvalidChange(
-            f"the voucher part of {euros(payment.voucher_cents)} is more than the order's total "
-            f"of {euros(placed.total_cents)}"
+            f"the voucher part of {format_money(payment.voucher_cents, 'en')} is more than the order's total "
+            f"of {format_money(placed.total_cents, 'en')}"
         )
     return payment.voucher_authorization_id
 
@@ -150,7 +151,8 @@ def redeem_for_order(
     except InsufficientBalance:
         held = state.balance_cents if state is not None else 0
         raise InsufficientBalance(
-            f"the voucher holds {euros(held)} now, less than the {euros(voucher_cents)} this order asks of it"
+            f"the voucher holds {format_money(held, 'en')} now, "
+            f"less than the {format_money(voucher_cents, 'en')} this order asks of it"
         ) from None
     except NotYetKnown:
         raise NotYetKnown("the voucher service does not know this shop (yet); it cannot take the voucher") from None

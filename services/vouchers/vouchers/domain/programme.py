@@ -12,6 +12,7 @@ from functools import reduce
 from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.money import format_money
 from downtown_events.vouchers import (
     ProgrammeChanged,
     ProgrammeClosed,
@@ -20,7 +21,7 @@ from downtown_events.vouchers import (
     ProgrammeTerms,
     ValidityPolicy,
 )
-from vouchers.domain.errors import AlreadyExists, InvalidChange, LimitReached, NotAllowed, NotFound, euros
+from vouchers.domain.errors import AlreadyExists, InvalidChange, LimitReached, NotAllowed, NotFound
 from vouchers.domain.merchant_standing import MerchantStanding, ensure_may_sell, ensure_may_set_terms
 from vouchers.domain.programme_names import ReservedNames
 
@@ -153,10 +154,12 @@ def check_amount(programme: Programme, amount_cents: int) -> None:
         return
     offered = []
     if terms.denominations_cents:
-        offered.append("one of " + ", ".join(euros(cents) for cents in sorted(terms.denominations_cents)))
+        offered.append("one of " + ", ".join(format_money(cents, "en") for cents in sorted(terms.denominations_cents)))
     if free is not None:
-        offered.append(f"any amount from {euros(free.min_cents)} to {euros(free.max_cents)}")
-    raise InvalidChange(f"{terms.name!r} is not sold for {euros(amount_cents)}; choose " + " or ".join(offered))
+        offered.append(f"any amount from {format_money(free.min_cents, 'en')} to {format_money(free.max_cents, 'en')}")
+    raise InvalidChange(
+        f"{terms.name!r} is not sold for {format_money(amount_cents, 'en')}; choose " + " or ".join(offered)
+    )
 
 
 def expiry_date(policy: ValidityPolicy, purchased_on: date) -> date:

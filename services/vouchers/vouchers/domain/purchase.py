@@ -22,6 +22,7 @@ from typing import Literal
 from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.money import format_money
 from downtown_events.vouchers import (
     PaymentMethod,
     PurchaseChannel,
@@ -40,7 +41,6 @@ from vouchers.domain.errors import (
     NotFound,
     NotTheBuyer,
     checked,
-    euros,
 )
 from vouchers.domain.merchant_standing import MerchantStanding
 from vouchers.domain.payment import VERIFIED as VERIFIED  # what a campaign's bonus needs, see payment.py
@@ -196,7 +196,8 @@ def pay(
         raise InvalidChange("this purchase expired unpaid; refund the payment and start a new purchase")
     if amount_cents != purchase.total_cents:
         raise InvalidChange(
-            f"the payment of {euros(amount_cents)} does not match the total {euros(purchase.total_cents)}"
+            f"the payment of {format_money(amount_cents, 'en')} does not match "
+            f"the total {format_money(purchase.total_cents, 'en')}"
         )
     if None not in (merchant_id, purchase.merchant_id) and merchant_id != purchase.merchant_id:
         raise NotAllowed("a counter sale is paid at the counter of the merchant who made it")
