@@ -10,9 +10,9 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, WithJsonSchema, field_validator
 
 from catalog.domain.merchant import Merchant
-from catalog.domain.money import format_price
 from catalog.domain.offer import Offer
 from downtown_events.catalog import TAX_NUMBER_PATTERN, MerchantProfile, TimeWindow
+from downtown_events.money import format_money
 from downtown_events.text import MultiLine, SingleLine
 
 
@@ -204,7 +204,7 @@ class OfferOut(BaseModel):
             kind=offer.kind,
             title=offer.title,
             price_cents=offer.price_cents,
-            price=format_price(offer.price_cents),
+            price=format_money(offer.price_cents, "de"),
             stock=offer.stock,
             photos=[f"/photos/{photo}/medium.jpg" for photo in offer.photos],
             withdrawn=offer.withdrawn,
@@ -243,7 +243,7 @@ class CatalogItem(BaseModel):
                 variant["name"]: f"/photos/{photo_id}/{variant['name']}.jpg"
                 for variant in row.get("photo_variants") or []
             }
-        return cls.model_validate({**row, "price": format_price(row["price_cents"]), "photo": photo})
+        return cls.model_validate({**row, "price": format_money(row["price_cents"], "de"), "photo": photo})
 
 
 class SearchResults(BaseModel):

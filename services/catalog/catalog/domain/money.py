@@ -61,7 +61,3 @@ def _cents(text: str, euros: str, cents: str | None) -> int:
     if total >= MAX_PRICE_CENTS:
         raise InvalidChange(f"price {text!r} is too high: a price must be below 1.000.000 €")
     return total
-
-
-def format_price(cents: int) -> str:
-    return f"{cents // 100},{cents % 100:02d} €"

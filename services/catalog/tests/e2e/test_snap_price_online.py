@@ -27,7 +27,11 @@ def test_snap_price_online_and_found_by_a_german_search(catalog: ServiceInstance
 
     assert [item["offer_id"] for item in found] == [offer["offer_id"]]
     item = found[0]
-    assert (item["price_cents"], item["price"], item["merchant_name"]) == (1290, "12,90 €", "Weinhandlung Böckmann")
+    assert (item["price_cents"], item["price"], item["merchant_name"]) == (
+        1290,
+        "12,90\u00a0€",
+        "Weinhandlung Böckmann",
+    )
     assert search(catalog, q="Weinh")["total"] == 1  # prefix of the merchant's name while typing
     assert search(catalog, q="Käse")["total"] == 0
     photo = httpx.get(f"{catalog.api}{item['photo']['medium']}")

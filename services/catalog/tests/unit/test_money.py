@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.domain.errors import InvalidChange
-from catalog.domain.money import format_price, parse_price
+from catalog.domain.money import parse_price
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,3 @@ def test_german_and_english_notation_is_parsed_to_exact_cents(typed: str, cents:
 def test_what_is_not_clearly_one_amount_is_refused_with_the_reason(typed: str, reason: str) -> None:
     with pytest.raises(InvalidChange, match=reason):
         parse_price(typed)
-
-
-def test_prices_are_shown_the_german_way() -> None:
-    assert format_price(1290) == "12,90 €" and format_price(5) == "0,05 €"
