@@ -1,0 +1,50 @@
+"""What vulture (``make lint``) cannot see being used. Everything else it reports is dead code.
+
+vulture reads the packages, never the tests, so a name is listed here only when something
+outside them uses it: a framework that reads it by name, a reader of the published event
+contracts, a serialised field, an operator, or tests alone (a fake, a check). Routes, typer
+commands, pydantic validators and ``model_config`` are skipped by the Makefile's options
+instead. Never executed: vulture only parses it.
+"""
+
+from reportlab.graphics.shapes import Drawing
+from reportlab.pdfbase import ttfonts
+
+from catalog.api.schemas import CatalogItem, DirectoryEntry
+from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged
+from downtown_events.contract import EventRegistry
+from downtown_events.envelope import CloudEvent
+from downtown_events.runtime.memory_store import InMemoryEventStore
+from downtown_events.runtime.pdf_text import string_width
+from downtown_events.schemas import breaking_changes
+from downtown_events.vouchers import VOUCHER_EVENTS, VoucherExpired
+from ordering.adapters.mail import mail_outbox_counts, requeue_mail
+from ordering.api.schemas import FiguresOut, OrderOut, OrderSummaryOut, SessionOut
+from ordering.domain.private_events import BasketCheckedOut, OrderCustomerRecorded
+from vouchers.api.schemas import AuthorizationOut, ProgrammeOut, PurchaseOut, RedemptionOut
+from vouchers.domain.private_events import PurchaseCodesDelivered
+
+# The published contracts: integrators read these fields and groupings; events are stored.
+_ = (OfferPriceChanged.previous_price_cents, VoucherExpired.expired_on, CloudEvent.datacontenttype)
+_ = (RESERVATION_EVENTS, VOUCHER_EVENTS, EventRegistry.decode_ce_type)
+
+# Private events: their fields are the stored record, read back as JSON.
+_ = (OrderCustomerRecorded.delivery_note, BasketCheckedOut.checked_out_at, PurchaseCodesDelivered.delivered_at)
+
+# Response fields: FastAPI serialises them; no Python code reads them by name.
+_ = (CatalogItem.listed_at, DirectoryEntry.products)
+_ = (OrderOut.left_to_pay_cents, OrderSummaryOut.pickup_starts_at)
+_ = (SessionOut.customer_token, SessionOut.expires_in_seconds)
+_ = (FiguresOut.goods_cents_confirmed, FiguresOut.voucher_cents_confirmed, FiguresOut.merchants_with_orders)
+_ = (FiguresOut.since, ProgrammeOut.vat_note, PurchaseOut.pay_by)
+_ = (AuthorizationOut.voucher_balance_cents, AuthorizationOut.voucher_expires_on, RedemptionOut.voucher_balance_cents)
+
+# reportlab reads these attributes: a patched ToUnicode writer, a drawing's alignment.
+_ = (ttfonts.makeToUnicodeCMap, Drawing.hAlign)
+
+# Used by tests only: the kit's fake store (every port's contract suite runs on it), the
+# published-schema compatibility check, and the kit's measure beside draw_string.
+_ = (InMemoryEventStore, breaking_changes, string_width)
+
+# The mail outbox's operator tools (see ordering/adapters/mail.py); not on the admin CLI yet.
+_ = (mail_outbox_counts, requeue_mail)
