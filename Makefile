@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .downtown/venv/bin
 PYTEST := $(VENV)/python -m pytest -p no:cacheprovider
 SERVICE_NAMES := $(notdir $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)))
-UNIT_TESTS := events/tests $(foreach s,$(SERVICE_NAMES),services/$(s)/tests/unit) tests/test_k8s_manifests.py tests/test_seed_ordering.py
+UNIT_TESTS := events/tests $(foreach s,$(SERVICE_NAMES),services/$(s)/tests/unit) tests/test_k8s_manifests.py tests/test_seed_ordering.py tests/test_licence.py
 STACK := bash deploy/local/stack.sh
 SERVICES := bash deploy/local/services.sh
 # Unused code: 60 % is vulture's level for unused classes, functions and fields. What frameworks

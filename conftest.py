@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Fixtures shared by every test tier: the real broker and database, fresh per test.
 
 Integration and end-to-end tests run against the Kafka broker and PostgreSQL that

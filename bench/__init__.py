@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Downtown's benchmarks: measured in one run, on one machine, against baselines from the same run.
 
 ``python -m bench`` runs them all; ``python -m bench append rebuild latency`` picks some.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``python -m bench [BENCHMARK ...] [--events N]``: run, print a summary, save it as JSON."""
 
 from __future__ import annotations

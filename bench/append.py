@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """(a) and (d): append rate of the event store, against plain INSERTs and the eventsourcing library.
 
 One workload, written three ways into one scratch database, sequentially, one append at a

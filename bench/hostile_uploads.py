@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Peak API memory under a burst of hostile uploads, against a burst of ordinary ones.
 
 Each burst goes to a fresh ``catalog-api`` (its own bench town), so each peak (``VmHWM``)

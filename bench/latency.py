@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """(c): photo-to-searchable latency through a real catalog API and worker.
 
 A bench town is provisioned and its ``catalog-api`` and ``catalog-worker`` run as they do

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """(b): projection rebuild rate from offset zero, against a raw aiokafka read of the same topic.
 
 A fresh ``<town>.catalog.events`` (6 partitions) is filled with real CloudEvents straight

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Voucher redemptions per second, on one hot voucher and across many, against plain balance UPDATEs.
 
 A scratch database gets the vouchers' migrations and read-model tables; a town programme,

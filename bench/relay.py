@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The outbox relay's publish rate, against a raw aiokafka producer sending the same records.
 
 A scratch town's event store is filled with catalog events (one append of several events

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Timing and reporting shared by the benchmarks: figures, targets, progress lines, the summary."""
 
 from __future__ import annotations

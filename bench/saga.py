@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The order saga: sustained orders per second and checkout-to-confirmed latency, against
 the floor Kafka itself sets for the same number of hops.
 

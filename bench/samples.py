@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Realistic catalog events for the benchmarks: what a high street's merchants write."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Throw-away towns, databases and topics, so a benchmark never touches a demo town."""
 
 from __future__ import annotations

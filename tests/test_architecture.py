@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Rules of the shape that no single service can check alone.
 
 The four services share nothing but ``events/``: no service imports another's package.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The Kubernetes manifests of every town, rendered offline by ``deploy/k8s/render.py``.
 
 Custom resources (Strimzi, CloudNativePG) are validated against the JSON Schemas in

@@ -1,4 +1,5 @@
-"""Every package says its licence, and ships its text (decision 35).
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Every package says its licence, ships its text, and every source file names it (decision 35).
 
 The services are AGPL-3.0-or-later, the contracts and runtime kit in ``events/`` Apache-2.0;
 the metadata is PEP 639's (``license`` as an SPDX expression, ``license-files``), so each wheel's
@@ -8,9 +9,11 @@ METADATA has ``License-Expression`` and its ``dist-info/licenses/``.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 import tomllib
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -62,3 +65,35 @@ def test_every_package_ships_the_official_licence_text(package: Path) -> None:
 
 def test_the_repository_licence_is_the_services_licence() -> None:
     assert (ROOT / "LICENSE").read_bytes() == (SERVICES[0] / "LICENSE").read_bytes()
+
+
+def _spdx_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("spdx_headers", ROOT / "deploy" / "spdx_headers.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_tracked_python_file_and_shell_script_starts_with_its_spdx_line() -> None:
+    """First line, or second after a shebang; add it with ``python deploy/spdx_headers.py``."""
+    tool = _spdx_tool()
+    files = tool.tracked()
+    assert files
+    wrong = [
+        path
+        for path in files
+        if tool.header_line((ROOT / path).read_text(encoding="utf-8").splitlines())
+        != f"{tool.PREFIX}{tool.licence_of(path)}"
+    ]
+    assert not wrong, f"missing or wrong SPDX line (run deploy/spdx_headers.py): {wrong}"
+
+
+def test_the_spdx_line_goes_after_a_shebang() -> None:
+    tool = _spdx_tool()
+    assert tool.with_header("#!/bin/sh\necho\n", "AGPL-3.0-or-later") == (
+        "#!/bin/sh\n# SPDX-License-Identifier: AGPL-3.0-or-later\necho\n"
+    )
+    assert tool.with_header('"""Doc."""\n', "Apache-2.0") == '# SPDX-License-Identifier: Apache-2.0\n"""Doc."""\n'
+    assert tool.licence_of("events/src/downtown_events/catalog.py") == "Apache-2.0"
+    assert tool.licence_of("services/catalog/catalog/worker.py") == "AGPL-3.0-or-later"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The ordering seed's decisions, without a running town: which step each seeded order takes
 next, what it says when the saga stalls, and the pickup windows it picks from opening hours."""
 

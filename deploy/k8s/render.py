@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Render one town's Kubernetes manifests: ``python deploy/k8s/render.py --town schoeppingen``.
 
 The manifests are the YAML files in ``base/`` with placeholders ``${dotted.key}``; a town is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What vulture (``make lint``) cannot see being used. Everything else it reports is dead code.
 
 vulture reads the packages, never the tests, so a name is listed here only when something

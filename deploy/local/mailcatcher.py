@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A local SMTP server for ``make run``: every mail it receives becomes a file, nothing leaves.
 
     .downtown/venv/bin/python -P deploy/local/mailcatcher.py --port 18125 --dir .downtown/mail/schoeppingen

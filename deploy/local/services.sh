@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # Start, stop and show Downtown's services for the demo towns (deploy/local/towns/*.env).
 # The stack (Kafka, PostgreSQL, venv) must be up first: `bash deploy/local/stack.sh up`.
 #

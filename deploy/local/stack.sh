@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # Local infrastructure for Downtown: the Python venv, a single-node Kafka broker and a
 # PostgreSQL cluster, all kept under .downtown/ in the repo root (git-ignored).
 #

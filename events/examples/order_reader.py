@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An integrator's reader of a town's order events: every record comes at least once, each is
 applied once.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Fuzz the ordering API of a scratch town from its OpenAPI document (see tests/support/fuzzing.py).
 
 The town is the session's ordering town (catalog, vouchers, ordering), never a demo town.

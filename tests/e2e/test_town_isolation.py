@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Two towns, two instances: nothing of one is readable or writable from the other."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Fuzz the vouchers API of a scratch town from its OpenAPI document (see tests/support/fuzzing.py).
 
 The town is a random one started for this module (catalog and vouchers), never a demo town.

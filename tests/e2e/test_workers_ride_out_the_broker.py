@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A worker rides out the broker: started while it is down, or running while it restarts.
 
 Faust ends a worker process when its producer cannot reach the broker as the app starts —

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A client of a running catalog, as the end-to-end tests and benchmarks drive it over HTTP."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A faust worker that crashes on its first start, for the kit's restart test.
 
 ``python -m tests.support.crashing_worker MARKER`` runs a worker through the kit's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A worker's dead-letter topic for tests that feed a consumer by hand: it still sends there,
 and remembers why (nothing, if all is well)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Property-based fuzzing of a running service's HTTP API from its own OpenAPI document.
 
 Schemathesis generates requests from the document, valid and invalid ones, and checks

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A service worker made by the kit with one live figure, for the worker's HTTP tests.
 
 ``python -m tests.support.live_worker`` reads ``DOWNTOWN_*`` like a service's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Throw-away towns on the local stack: databases, and service processes run as in production.
 
 Used by the test fixtures (``conftest.py``) and by ``bench/``. Everything gets a random town

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A real SMTP server on loopback for the tests: what a service sends, as a mail server gets it."""
 
 from __future__ import annotations

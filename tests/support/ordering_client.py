@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A client of a running town with catalog, vouchers and ordering, as the end-to-end tests and
 benchmarks drive it over HTTP: shops with offers, baskets, checkouts, the merchant's steps."""
 

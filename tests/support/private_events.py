@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A private event of a made-up service, for the runtime's tests of store feeds and logs."""
 
 from __future__ import annotations

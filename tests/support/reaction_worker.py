@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A service whose only consumer is a process manager, for the runtime's crash tests.
 
 ``python -m tests.support.reaction_worker`` (settings from ``DOWNTOWN_*``) runs the service

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Bursts of hostile and ordinary uploads at a running catalog API, and its memory.
 
 Shared by the memory test (``services/catalog/tests/e2e/test_hostile_uploads_memory.py``)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A client of a running town with catalog and vouchers, as end-to-end tests and benchmarks
 drive it over HTTP: merchants from the catalog, programmes, purchases, payments, redemptions."""
 

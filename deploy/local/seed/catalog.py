@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Seed one town's catalog with demo merchants and offers, through the catalog's HTTP API.
 
     .downtown/venv/bin/python deploy/local/seed/catalog.py --town schoeppingen --api http://127.0.0.1:18101

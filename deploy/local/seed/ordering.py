@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Seed one town's orders through ordering's (and the catalog's) HTTP APIs: a few orders of the
 catalog seed's merchants, driven by the merchant's steps to different states.
 

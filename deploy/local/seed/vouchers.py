@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Seed one town's vouchers through the vouchers' (and the catalog's) HTTP APIs: a town voucher
 programme the seeded merchants accept, one merchant's own vouchers, a bonus campaign, and a
 few vouchers sold — paid by the provider's signed callback (one of them partly redeemed),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Downtown's public event contracts: typed, versioned models and the CloudEvents envelope.
 
 Depends on pydantic only, so integrators can ``pip install downtown-events`` and read any

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Events of the catalog service: merchants, their offers, photos and stock.
 
 Published on ``<town>.catalog.events``, keyed by the aggregate id (``merchant_id`` for

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What every integration event is, and how old versions stay readable.
 
 An event type is named ``downtown.<service>.<Name>`` and carries an integer schema

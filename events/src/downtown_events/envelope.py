@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The envelope around every event on Kafka: CloudEvents 1.0, Kafka protocol binding, binary mode.
 
 Attributes travel as ``ce_*`` headers, the data is the record value (JSON), and the key is

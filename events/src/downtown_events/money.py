@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Money as a person reads it: one formatting for mails, documents, API texts and web pages.
 
 Amounts are integer cents everywhere in Downtown; this is the only place they become

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Events of the ordering service: orders and their life cycle (the order saga).
 
 Published on ``<town>.ordering.events``, keyed by ``order_id``. A checkout splits one basket

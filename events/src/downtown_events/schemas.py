@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The contract as integrators read it: JSON Schema per event version and an AsyncAPI document.
 
 Generated from the models, so they cannot drift from the code. The published copies live in

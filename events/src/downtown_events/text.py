@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Text as people type it, made safe to store, search, print and publish.
 
 Every text a client sends ends up in an event that is kept forever, in a read model that

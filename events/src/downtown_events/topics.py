@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Topic names: every town has its own, so one town's events never mix with another's."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Events of the vouchers service: programmes, purchases, vouchers, campaigns.
 
 Published on ``<town>.vouchers.events``, keyed by the aggregate id: ``programme_id``,

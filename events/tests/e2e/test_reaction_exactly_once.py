@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A reacting consumer killed (SIGKILL) between any two of its steps reacts exactly once.
 
 The worker (``tests/support/reaction_worker.py``) reacts to each ``OfferListed`` by

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An API's pool: bounded waiting, and connections that survive a database crash."""
 
 from __future__ import annotations

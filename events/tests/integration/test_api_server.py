@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The API server (uvicorn as the kit runs it) lets no client hold a connection by sending
 its request's head slowly, or nothing at all; a head sent at once is served as ever.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The idempotent consumer against the real broker and database.
 
 Records come the production way: appended to the event store, published by the relay,

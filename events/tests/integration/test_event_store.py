@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The event store against the real PostgreSQL: append, read, conflicts, the outbox row."""
 
 from __future__ import annotations

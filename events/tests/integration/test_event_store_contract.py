@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One contract, every event store: in memory (for unit tests), PostgreSQL, and PostgreSQL
 inside a consumer's transaction. Whatever a handler relies on holds for all three."""
 

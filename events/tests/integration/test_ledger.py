@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A whole log exported from one instance and imported into another: the same events, byte for byte."""
 
 from __future__ import annotations

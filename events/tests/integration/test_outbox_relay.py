@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The outbox relay against the real broker: order, and crashes that lose nothing."""
 
 from __future__ import annotations

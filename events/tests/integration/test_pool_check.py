@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The pool's check as a connection leaves it: free for a live one, a fresh one for a dead one.
 
 (The database crash itself is in ``test_api_pool``; here one session is ended by the server,

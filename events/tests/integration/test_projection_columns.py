@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A projection that gains a column gets it in its live table on start, rows kept."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A rebuild COPYs its rows where the live writer upserts them from JSON: the tables must agree."""
 
 from __future__ import annotations

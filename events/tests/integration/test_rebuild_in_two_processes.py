@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A rebuild folded in two processes gives exactly what one process gives, or falls back to one.
 
 Three policies over the same log of listings on four partitions: rows keyed by the stream

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A projection that reads several services' topics is rebuilt from all of them."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One request per Idempotency-Key at a time: a retry during the first is told to wait (409)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A projection of private events: fed from the service's own store, rebuilt from it, never published."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Throttling counts tries per bucket and window, across every replica (one database).
 
 The tests take their moments from the real clock (a window's start, so the minute cannot

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The worker's HTTP port serves its health to anyone and nothing else but the association's
 live figures: faust's own views (the cluster's members, the tables' contents) are not there.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A worker whose faust app stops by itself starts again; one asked to stop does not."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One mailbox, one key: every spelling an attacker used to pass a per-buyer cap twice."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The published AsyncAPI document loads in the AsyncAPI initiative's own parser.
 
 The parser (``@asyncapi/parser``, pinned in deploy/local/asyncapi) is installed into

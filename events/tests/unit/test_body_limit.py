@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The body limit counts the bytes that arrive, whatever the headers claim, and gives up on
 a body that does not arrive in time."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Who the client is: only what the town's own proxies wrote into X-Forwarded-For counts."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The command loop: deciding on a stream the caller just read, and hot streams taking turns."""
 
 from __future__ import annotations

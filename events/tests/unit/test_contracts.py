@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The public contract: upcasting, the CloudEvents Kafka binding, and refusing bad records."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A database that is away answers 503 with Retry-After, and a read is tried once more."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Failures are told apart by what failed (SQLSTATE), not by the Python exception class."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An agent's batches: taken as soon as it is free, a backlog in full batches, acked only after."""
 
 from __future__ import annotations

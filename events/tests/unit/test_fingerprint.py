@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A request's fingerprint: the same content gives the same print, whatever its shape."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Tokens every service of a town can verify and only their issuer can mint."""
 
 from __future__ import annotations

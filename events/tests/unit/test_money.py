@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The one formatting of money: German and English as Babel writes them, exact, and not a
 dependency of the event contracts."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The integrators' example reader applies each event once, in order, whatever is repeated."""
 
 from __future__ import annotations

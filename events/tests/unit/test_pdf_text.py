@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The documents' fonts: every script a name is written in drawn by a font that has it, found
 again in the PDF by a reader, and the same bytes for the same document."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every invalid request is a 422 naming the field and why, however its errors are shaped.
 
 A route that validates a body it read itself (a signed payment callback checks the signature

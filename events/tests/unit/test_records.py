@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A consumer decodes only the event types it reads; the rest only advance their streams."""
 
 from __future__ import annotations

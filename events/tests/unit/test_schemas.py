@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The published contract (events/schemas, events/asyncapi.json) against the models.
 
 A change that would break a reader of a published version fails here; a compatible change

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Production refuses secrets that are known or that a guess would find."""
 
 from __future__ import annotations

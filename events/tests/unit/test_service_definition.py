@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a service definition tells provisioning: the topics of others its worker reads."""
 
 from __future__ import annotations

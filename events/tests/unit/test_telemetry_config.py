@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Exporters come from the SDK's own variables and entry points; nothing leaves unless asked."""
 
 from __future__ import annotations

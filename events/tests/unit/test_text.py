@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Text from clients: trimmed, normalised, and free of what breaks storage or readers."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Which events a consumer applies: next versions in order, duplicates dropped, gaps parked."""
 
 from __future__ import annotations

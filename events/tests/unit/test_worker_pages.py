@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Who may read the worker's live figures: the association, as for the API's figures."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``catalog-admin``: prepare a town's catalog (database, topics, migrations, read tables)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's settings: every service's (town, database, broker, ports) plus its own."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``catalog-worker``: the town's catalog projections (faust agents) and its outbox relay.
 
 One process per town (scale out by running more: faust splits the partitions among

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``ordering-admin``: prepare a town's ordering (database, its topics and those it reads,
 migrations, read tables), run the answer-time job now, export or import the order log."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The composition root: every process of the ordering service is wired here, and only here.
 
 Tests call the same functions with their own settings, so what runs in a test is what runs

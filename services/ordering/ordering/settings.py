@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Ordering's settings: every service's (town, database, broker, ports, the town's shared
 secrets) plus its own: the customer-token key, e-mail, and the town's trading rules."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``ordering-worker``: the order saga's process manager (catalog's and vouchers' answers),
 the catalog replica, the order overview fed from ordering's own store, the merchants'
 answer-time job, the e-mails, and the outbox relay (the runtime's service kit)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``vouchers-admin``: prepare a town's vouchers (database, topics, migrations, read tables),
 run the expiry job, export or import the whole voucher ledger."""
 

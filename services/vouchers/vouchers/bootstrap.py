@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The composition root: every process of the vouchers service is wired here, and only here."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The vouchers' settings: every service's (town, database, broker, ports, the town's shared
 secrets) plus its own: the code-hash key, the payment provider's webhook secret, limits."""
 

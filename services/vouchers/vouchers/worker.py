@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``vouchers-worker``: the town's voucher read models, the merchant replica fed from the
 catalog's topic, the code lookup fed from the vouchers' own store, the expiry job, the live
 figures and the outbox relay (the runtime's service kit)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The event-sourcing runtime every Downtown service uses, written once.
 
 - :mod:`.store`: append to and read streams in PostgreSQL, with optimistic concurrency,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One e-mail address, one key: the canonical form of an address where it counts something.
 
 Where an address is a key — a campaign's cap per buyer, open purchases per buyer, sign-in

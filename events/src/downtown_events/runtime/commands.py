@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The one way a command becomes events: load the stream, let the domain decide, append.
 
 Every service's handlers (and process managers, inside their consumer's transaction) go

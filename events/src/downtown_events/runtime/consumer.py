@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Idempotent consumption: at-least-once delivery made effectively-once.
 
 :class:`TrackingConsumer` takes a batch of Kafka records from any transport (the faust

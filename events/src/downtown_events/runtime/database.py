@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Connection pools and schema migrations (yoyo) for a service's own database."""
 
 from __future__ import annotations

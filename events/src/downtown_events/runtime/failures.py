@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a consumer does when applying events fails: wait, set the event aside, or stop.
 
 Decided by what failed, not by the Python exception class (psycopg files a cancelled query

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fault injection for crash tests: die at a named step, the way a node dies.
 
 A test starts a process with ``DOWNTOWN_FAULT_POINT=<step>``; when the process reaches

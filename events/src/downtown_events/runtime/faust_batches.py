@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An agent's batches, taken the moment it is free: no window to wait out.
 
 faust's ``take_events(n, within)`` yields a batch when ``n`` events are buffered or every

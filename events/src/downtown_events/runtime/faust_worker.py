@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A service's worker: one faust app whose agents feed :class:`TrackingConsumer` s.
 
 Why faust here and how its traps are avoided (see ``docs/decisions.md``):

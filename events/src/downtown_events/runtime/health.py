@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Liveness and readiness, as Kubernetes probes them.
 
 Live: the process answers. Ready: its database answers, every migration is applied, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Idempotency keys: a retried request creates nothing twice, and a reused key is noticed.
 
 Every service's creating POSTs use this, by the IETF Idempotency-Key draft. The key gives

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Tokens a town's services can all verify, and only their issuer can mint.
 
 A token is a JWT signed with Ed25519 (``EdDSA``). The service that mints a kind of token

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Scheduled jobs: work a service does on the clock (vouchers expiring, unpaid purchases lapsing).
 
 A job is a function of the service's database pool that does one round of work and says

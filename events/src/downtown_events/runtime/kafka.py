@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Kafka plumbing shared by every process: a safe producer and the town's topics.
 
 aiokafka's producer defaults are unsafe for an event log (acks=1, not idempotent), so

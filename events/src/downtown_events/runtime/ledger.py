@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A service's whole event log as a portable file: export from one instance, import into another.
 
 A town can change operator without a day of blackout: the new operator imports the old

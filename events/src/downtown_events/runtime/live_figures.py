@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Live figures: what a town did in the last hours (vouchers sold, sales), counted by faust.
 
 This is where faust's own state earns its place: a windowed table (tumbling windows of an

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An event store in memory, for the unit tests of a service's handlers and domain.
 
 It keeps the promises of :class:`~downtown_events.runtime.store.EventStore` that matter to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The outbox relay: publishes what the event store committed, in stream order, at least once.
 
 Only one relay per town and service publishes at a time (a PostgreSQL advisory lock);

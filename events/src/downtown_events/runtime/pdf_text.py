@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Text in PDFs in every script a town's people write: the fonts the documents embed, and
 each string split into runs a font can draw.
 

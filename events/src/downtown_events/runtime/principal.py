@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Who is calling: one principal type and one way to authenticate a bearer token, in every service.
 
 A town's callers hold one of two kinds of credential:

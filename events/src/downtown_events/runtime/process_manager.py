@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Process managers: consumers that react to events by appending events of their own.
 
 Catalog reserving stock because an order was placed, vouchers reversing a redemption

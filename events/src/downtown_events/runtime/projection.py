@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Projections: read models folded from the event log, disposable and rebuildable.
 
 A projection is a pure policy plus a writer, the two kept apart:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Lists built from read models survive the one row that cannot be shown.
 
 A read model holds whatever the log said, including what an older version of a service

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Rebuild a projection from offset zero beside the live one, compare, and swap it in.
 
 1. Fresh ``<table>__rebuild`` tables; the log is read from the beginning up to where it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``downtown-projections``: list, rebuild, compare and swap a town's projections.
 
 Each service names its projections under the ``downtown.projections`` entry point group

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """How a rebuild folds the log in memory: :class:`BulkFold` in one process, or two.
 
 A projection that allows it (``Projection.parallel_rebuild``) and is rebuilt from topics

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Where a rebuild reads the log from: the topics a projection declares, or the service's own store.
 
 Both read from the very beginning to where the log ended when the rebuild started (the

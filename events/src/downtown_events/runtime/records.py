@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What consumers receive: Kafka records, and the events decoded from them.
 
 Transport-neutral: the faust worker and the rebuild's plain aiokafka reader both turn

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``downtown-relay``: run a service's outbox relay on its own (the worker also runs one).
 
 Several may run; one publishes, the others stand by (advisory lock). ``--check`` is its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Secrets a production instance refuses: known ones, and ones a guess would find.
 
 A token secret signs every merchant's token, so a committed or guessable one lets anyone

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The service kit's processes: a service declares what it is, the kit runs its worker and
 its set-up, the same way for every service.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Settings every Downtown process reads, from ``DOWNTOWN_*`` environment variables."""
 
 from __future__ import annotations

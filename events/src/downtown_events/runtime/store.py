@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The event store: append-only streams in PostgreSQL, with the outbox in the same statement.
 
 One ``INSERT … RETURNING`` inside a CTE writes the events *and* their outbox rows, so they

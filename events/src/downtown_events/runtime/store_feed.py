@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The service's own event store as a feed: for projections of events that are never published.
 
 Private events (a voucher code's keyed hash, a buyer's e-mail) never reach Kafka, so a read

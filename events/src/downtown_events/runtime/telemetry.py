@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """OpenTelemetry for every Downtown process: set up once, exported only when asked.
 
 The SDK reads its own configuration: exporters are the ones ``OTEL_TRACES_EXPORTER`` /

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Throttling by counting: so many tries per bucket and time window, shared by every replica.
 
 A bucket names who or what is tried (``balance:client:<address>``, ``balance:code:<hash>``).

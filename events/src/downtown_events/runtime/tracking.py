@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Tracking: what a consumer has applied, recorded in the same transaction as the effect.
 
 Per consumer and stream, the last applied version (``tracking``): a redelivered or

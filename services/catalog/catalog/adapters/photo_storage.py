@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The handlers' photo port on top of the Pillow pipeline and the content-addressed files.
 
 Image work is the most memory-hungry thing the API does, so it is admitted a few requests

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Merchants' product photos: checked, cleaned, resized and stored by content.
 
 A photo arrives straight from a phone, so it is untrusted input that can also give away where

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Merchant tokens: the catalog mints them (Ed25519 JWTs, see runtime/identity); every
 service of the town verifies them, with the association's token, through the runtime's
 :class:`~downtown_events.runtime.principal.TownAuthenticator`.

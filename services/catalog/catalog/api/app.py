@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's HTTP API for one town, on the runtime's service kit."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """FastAPI dependencies: the container, the caller, a read connection, the idempotency key."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``catalog-api``: serve one town's catalog API (settings from ``DOWNTOWN_*``)."""
 
 from __future__ import annotations

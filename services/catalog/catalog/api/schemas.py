@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Request and response bodies of the catalog API (never the domain objects themselves)."""
 
 from __future__ import annotations

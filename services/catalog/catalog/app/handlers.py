@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's use cases: load an aggregate, let the domain decide, append what it decided.
 
 Every handler follows the same three steps through the runtime's command loop

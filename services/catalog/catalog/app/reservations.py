@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's consumer of ordering's topic: it reserves what an order needs, or refuses,
 and gives it back when the order ends without being handed over.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What merchants and the association ask the catalog to do (imperative names)."""
 
 from __future__ import annotations

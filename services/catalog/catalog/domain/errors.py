@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Why a command was refused, in words a merchant can act on."""
 
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The merchant: a shop or service provider of the town, and what it may do.
 
 State is a fold of the merchant's events (:func:`evolve`); each decision function checks

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Prices as merchants type them ("12,90", "12.90", "12 €", "1.234,50") to exact integer cents.
 
 Parsing is strict because a misread price is charged: "12 90" is not 1 290 €, "1.234" could

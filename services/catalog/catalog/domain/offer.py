@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """An offer: a product (price, optional stock, photos) or a bookable service (duration, hours)."""
 
 from __future__ import annotations

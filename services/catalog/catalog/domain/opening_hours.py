@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Whether a merchant is open at a given local time, from weekly opening windows.
 
 Windows arrive either as contract objects (:class:`TimeWindow`) or as the JSON the read

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Events the catalog stores and replays but never publishes.
 
 Registered like the public ones because reading the event store needs every type in it.

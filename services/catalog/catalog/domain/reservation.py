@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's part of the order saga: an order's stock and service slots, all or none.
 
 ordering publishes ``OrderPlaced``; the catalog answers on its own topic with

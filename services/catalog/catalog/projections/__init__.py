@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's read models, registered under the ``downtown.projections`` entry point."""
 
 from catalog.projections.town_catalog import TownCatalog

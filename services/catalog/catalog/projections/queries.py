@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Read-side queries behind the catalog API, over the town_catalog and town_directory tables.
 
 User text never becomes SQL: search words are turned into a tsquery string in Python and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The town catalog: every listed offer, searchable in German, beside its merchant's flags.
 
 Two tables, each fed by one stream kind, so no cross-partition ordering is assumed:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The town directory: one row per merchant with contact details, hours and offer counts.
 
 Merchant events and offer events travel on different partitions (keyed by merchant and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What an attacker or a careless client tried against the running catalog, kept found.
 
 Each test is one defect of the security review (issue "Catalog under attack"), driven over

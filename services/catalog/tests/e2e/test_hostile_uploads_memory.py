@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A burst of decompression bombs and endless chunked uploads keeps the API under its
 Kubernetes memory limit (768 MiB in deploy/k8s/base/api.yaml) and gets 4xx/503 answers.
 

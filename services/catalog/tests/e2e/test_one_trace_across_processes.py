@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """One trace follows a request from the API process, through the outbox and Kafka, into the
 worker process that projects it: the trace id a client sends comes out in the worker's spans.
 """

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A merchant goes online through the running catalog's HTTP API, and customers find it.
 
 Drives real processes (API and faust worker) over HTTP, with Kafka and PostgreSQL between

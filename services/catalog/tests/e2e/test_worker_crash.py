@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The worker dies mid-stream (SIGKILL, no shutdown) and comes back: every event is applied,
 none twice. The directory counts listings per merchant by incrementing, so an event applied
 twice would show as a wrong count, and one skipped as a missing offer."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog read side against a real PostgreSQL: projections written, then queried.
 
 A fresh database per module (random name), dropped at the end. Events go through the same

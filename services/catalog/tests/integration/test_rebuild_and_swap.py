@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Rebuild a live projection from offset zero, compare it with the live tables, swap it in.
 
 Runs against a catalog whose worker keeps serving the live projection meanwhile, as in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's part of the order saga against a real PostgreSQL: ordering's records fed to
 the reservations process manager inside the runtime's tracking consumer, many at once, as
 several worker partitions would. Stock never goes below zero, a slot is held once, an

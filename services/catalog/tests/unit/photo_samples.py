@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Real, generated photos for tests, the seed script and e2e runs.
 
 Checked-in binary fixtures rot and hide what they contain; these are drawn with Pillow on demand,

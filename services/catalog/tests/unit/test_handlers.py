@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's use cases with an in-memory event store: who may do what, retries, idempotency."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The merchant's rules, as behaviour: given its events, a command decides new events."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Prices as merchants type them: strictly understood, or refused with a reason."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Offers: products with stock and photos, bookable services; what may change and how."""
 
 from __future__ import annotations

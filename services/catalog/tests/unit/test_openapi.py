@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The OpenAPI document lists every problem an operation can answer, as problem+json."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """is_open: weekday 0 is Monday, a window includes its opening minute and excludes its closing one."""
 
 from datetime import UTC, datetime, time

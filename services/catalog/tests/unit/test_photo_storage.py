@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The photo port: a bounded queue for image work, and nothing left behind by a failure."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A merchant's phone photo becomes clean, resized JPEGs stored by content, or a clear rejection."""
 
 from __future__ import annotations

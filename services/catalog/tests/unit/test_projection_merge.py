@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A rebuild may fold the catalog's partitions in two processes: the halves must combine exactly.
 
 Random logs are split by stream (a stream lives on one partition), each half is folded from

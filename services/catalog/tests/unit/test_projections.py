@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's read-model policies, folded over plain rows without a database."""
 
 from __future__ import annotations

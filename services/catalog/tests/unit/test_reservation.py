@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's part of the order saga: an order's stock and slots reserved all or none,
 refused with a reason, given back once when the order ends unfulfilled.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What customers type becomes a safe German prefix query, in either umlaut spelling."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The catalog's settings refuse known and weak secrets in production, and only there."""
 
 from __future__ import annotations

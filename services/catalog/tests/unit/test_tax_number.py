@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A merchant's tax number for the invoices of orders paid on invoice: optional, a VAT id or
 a Steuernummer, taken as it is written on letterheads, carried by the profile's events."""
 

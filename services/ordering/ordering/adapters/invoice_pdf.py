@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """An order's invoice as a PDF: the particulars § 14 Abs. 4 UStG asks for, on one A4 page or more.
 
 Drawn with reportlab, as the vouchers' documents are (the same library and habits: the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """E-mail delivery over SMTP through a mail outbox in ordering's database: at least once per event.
 
 **Queueing.** The notifier consumer calls :func:`queue_mail` inside its tracking transaction.

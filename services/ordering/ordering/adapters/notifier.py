@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The notifier consumer: ordering's store in, the mail outbox out, in one transaction.
 
 Registered as ``Reaction(notifier(settings, guest_token=…), from_store=True)``: the runtime's

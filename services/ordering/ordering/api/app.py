@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The ordering HTTP API for one town, on the runtime's service kit."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """FastAPI dependencies: the container, the caller (if any), a guest's basket and order tokens."""
 
 from __future__ import annotations

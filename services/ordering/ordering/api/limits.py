@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """How often a caller may try what costs the town something: a sign-in link (a mail), a
 guest's checkout (stock held until the merchant answers).
 

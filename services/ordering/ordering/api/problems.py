@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Ordering's own errors as problems (the kit maps the rest: see runtime/http/problems).
 
 Nothing is written when any of these is raised: handlers decide before they append, and a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Request and response bodies of the ordering API (never the domain objects themselves).
 
 Money is integer cents (``1250`` is 12,50 €). Every text is one line without control

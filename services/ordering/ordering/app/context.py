@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What every ordering use case works with: the store, the town's rules, the clock, the keys."""
 
 from __future__ import annotations

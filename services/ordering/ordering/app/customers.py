@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Customer accounts without passwords: a one-time sign-in link sent by e-mail.
 
 The link carries the account's id and a random token; only the token's SHA-256 is stored.

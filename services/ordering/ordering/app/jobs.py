@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Ordering's scheduled work: an order whose answers do not come in time is rejected.
 
 The deadlines are in the order's own ``OrderPlaced`` (``merchant_answer_by`` for the

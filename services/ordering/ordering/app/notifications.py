@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The e-mails an order's events call for: who gets one, in which language, saying what.
 
 Pure: given an event of the order contract and what the app layer knows of the order (the

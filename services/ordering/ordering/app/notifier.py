@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The notifier's use case: an order event in, the mails it calls for queued.
 
 The notifier reads ordering's own store (public and private events, in commit order, in

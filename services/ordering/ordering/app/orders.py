@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """An order's life after checkout: the merchant's answers and steps, cancellation, the
 invoice, and what follows a confirmation (a video consultation's meeting link).
 

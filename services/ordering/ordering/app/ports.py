@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What ordering's use cases ask of the world besides the event store: its read models."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The order saga's ordering side: what the catalog and vouchers answered becomes the order's.
 
 A process manager (one transaction per batch with its tracking rows, see the runtime's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Shopping: a basket filled from several merchants of the town, and its checkout.
 
 A basket belongs to a signed-in customer or to a guest, who holds the basket's access token

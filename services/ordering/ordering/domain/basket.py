@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A basket: one customer (guest or account) fills it from several merchants of the town,
 then checks it out into one order per merchant (see :mod:`ordering.domain.checkout`).
 

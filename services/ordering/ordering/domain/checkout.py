@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Checkout: a basket becomes one order per merchant, linked by a checkout id.
 
 Pure: what the replica knows of the catalog (:mod:`ordering.domain.facts`), the customer's

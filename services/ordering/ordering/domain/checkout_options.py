@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What a shop offers at checkout: how its orders can be fulfilled and paid, told to the
 customer before they choose, by the rules checkout itself applies (a unit test holds the two
 together). A shop that cannot issue invoices (not approved by the association, or without a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What a customer chooses at checkout, per merchant: how the order is fulfilled and paid;
 and who the customer is. Plain values the API builds from its request and checkout checks."""
 

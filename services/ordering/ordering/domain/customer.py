@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Customer accounts: one per e-mail address, signed in by an e-mailed one-time link.
 
 There are no passwords to leak. The app draws a link's token at random, mails it, and gives

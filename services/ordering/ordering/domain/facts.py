@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What ordering knows of the catalog and of its town, as checkout asks it.
 
 The app layer fills these from ordering's own replica of the catalog (a read model kept

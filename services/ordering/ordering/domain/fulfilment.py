@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The merchant's steps after an order is confirmed: packed, ready for pickup and handed over
 (paid at the shop), or out for delivery and delivered (paid at the door) or not delivered.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Invoices for orders paid on invoice, with the particulars § 14 Abs. 4 UStG asks for.
 
 **Gapless numbers per merchant.** Each merchant has an :class:`InvoiceSequence`, a stream of

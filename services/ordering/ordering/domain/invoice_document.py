@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What an invoice says: drawn up once, when it is issued, and kept on the order's stream.
 
 § 14 Abs. 4 UStG asks for: the full name and address of the merchant and of the customer

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Who may issue invoices, and as whom: the rule checkout and the invoice itself share.
 
 Only merchants the town's association approved act with money (the catalog's

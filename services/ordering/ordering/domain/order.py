@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """An order: one merchant's part of a checkout, and its life cycle (the order saga).
 
 The order waits for three answers, which arrive in any order and any number of times: the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """One merchant's order at checkout: its lines priced and taxed, its stock, slots,
 fulfilment and payment checked against what the replica knows, and the events that place it.
 Shared by a customer's checkout and an assisted order (see :mod:`ordering.domain.checkout`)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Events the ordering service stores and replays but never publishes.
 
 They hold what integrators must not see: who ordered (name, e-mail, phone, the full delivery

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The ordering read models, registered under the ``downtown.projections`` entry point."""
 
 from ordering.projections.catalog_replica import CatalogReplica

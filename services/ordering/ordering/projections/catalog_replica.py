@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Ordering's own replica of the town's catalog, kept from the catalog's events.
 
 Checkout prices, availability and merchant status come from here, never from a call to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Orders as people look for them: the customer's history, the merchant's inbox, the town's
 figures, and the deadlines for the time-out job (the merchant's, and the catalog's and
 vouchers' answers').

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The read side's questions, over the order overview (who may see which rows is decided here)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The read models ordering's use cases consult (the app layer's ports), over their tables."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A checkout happens once, and no stranger can freeze it (regressions from an outside review).
 
 Six checkouts of one basket racing with different keys made three checkouts; thirty

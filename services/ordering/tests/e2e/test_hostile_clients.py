@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What an attacker or a careless client tries against the running ordering API, kept found.
 
 Driven over HTTP against the session's ordering town (catalog, vouchers and ordering as their

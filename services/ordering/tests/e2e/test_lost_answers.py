@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """An order never waits for ever: an answer of the catalog or of vouchers that does not come
 (its worker down, its record dead-lettered or unreadable during an upgrade) rejects the order
 at ``answers_by``, and whatever was taken for it meanwhile comes back — stock to the unit, the

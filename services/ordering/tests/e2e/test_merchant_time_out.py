@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A merchant who does not answer in time: the durable scheduler rejects the order (no
 sleeping process holds the deadline: the job reads the order overview on its interval)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The order saga end to end: catalog, vouchers and ordering as separate processes on the real
 broker and database, agreeing on each order only through Kafka."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Paying an order: partly by voucher (and the voucher made whole again when the order fails),
 and on invoice with the merchant's gapless invoice numbers and a real PDF that never changes
 once issued, only at shops the association approved that have a tax number."""

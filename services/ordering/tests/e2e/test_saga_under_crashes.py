@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The saga stays right when any process dies at any moment, and when the broker and the
 database do.
 

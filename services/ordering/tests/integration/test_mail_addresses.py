@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """E-mail addresses beyond ASCII (issue 14), against real SMTP servers on loopback (aiosmtpd)
 with and without SMTPUTF8, on the real PostgreSQL outbox.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """E-mails at least once per event, on the real PostgreSQL and a real SMTP server on loopback (aiosmtpd).
 
 The notifier runs as the worker runs it: the runtime's store feed and tracking consumer

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Baskets: filled from several merchants, lines put, changed and removed, frozen once checked out."""
 
 from __future__ import annotations

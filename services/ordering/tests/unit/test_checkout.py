@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Checkout: one order per merchant, priced from the replica; changed prices shown, never charged."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Checkout's limits in time and place (regressions from issue 14): slots and windows compare
 as instants (the autumn clock-change night), a delivery's postal code has five digits, a
 pickup window or booking lies within the town's horizon, and a guest's checkout reserves

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What a shop offers at checkout is what checkout accepts there: on invoice only at a shop the
 association approved that has a tax number and an address."""
 

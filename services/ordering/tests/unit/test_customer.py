@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Customer accounts: one per e-mail address, signed in by a one-time link (which retires the
 older ones), no passwords; signed out one token at a time or everywhere."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What checkout asks of the replica and the town: delivery zones, weekly windows, VAT rates."""
 
 from __future__ import annotations

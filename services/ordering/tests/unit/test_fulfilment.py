@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """After the confirmation: packed, ready and handed over (paid at the shop), or out for
 delivery and delivered (paid at the door) or not; fulfilled in the same decision."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Invoices: a gapless number per merchant taken with the invoice, VAT per rate to the cent,
 everything the invoice says fixed when it is issued, and only by a merchant who may issue it."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The invoice's particulars (§ 14 Abs. 4 UStG): recorded when it is issued, read back from the
 order's stream alone; invoices issued before that drawn up from the order as they always were."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The invoice PDF, read back as its recipient's PDF reader reads it (text extracted with pypdfium2),
 in whatever script the names are written."""
 

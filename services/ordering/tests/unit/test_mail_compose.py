@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A queued mail as it goes on the wire, read back by the standard library's parser as a
 mail client would: headers, UTF-8, plain text only, both languages, the invoice attached."""
 

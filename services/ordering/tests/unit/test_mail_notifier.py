@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The notifier's use case: an order's events in, the mails they call for out (in memory).
 
 The store is the runtime's in-memory one; the mail queue and the merchant directory are

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The sender's patience with mails whose outcome is unknown: how long before a resend, how
 many resends, and where the worker's job gets them from."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The order saga: confirmed with the last of its answers, rejected by any refusal, never
 moved backwards or twice by late, repeated or reordered answers."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Properties of the order state machine over any sequence of participant answers: the
 catalog's (reserved or refused), vouchers' (redeemed or refused), the merchant's (accepted,
 declined, or silent until the time-out), cancellations at any time, the merchant's steps,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Private events: stored and read back through the registry, never part of the published contract."""
 
 from __future__ import annotations

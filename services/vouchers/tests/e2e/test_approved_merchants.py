@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Only merchants the town's association approved act with money, end to end: catalog and
 vouchers as separate processes, the approval travelling as the catalog's event through Kafka.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A town voucher's whole life over HTTP, catalog and vouchers as separate processes: bought,
 paid through the provider's signed callback, printed (its QR code read back), redeemed in
 two parts at a member shop, balance zero."""

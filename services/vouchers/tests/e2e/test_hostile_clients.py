@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What an attacker or a careless client tries against the running vouchers API, kept found.
 
 Every byte from the network is hostile: each test drives real API and worker processes over

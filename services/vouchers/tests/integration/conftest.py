@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """One running town (catalog and vouchers as separate processes) for every vouchers
 integration test: starting the processes costs seconds, so the tests share it and each
 works with its own merchants, programmes and vouchers."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``POST /authorizations`` over HTTP against the running town: whoever holds a code authorises
 a checkout's voucher part; replays answer the same authorisation; every refusal is an RFC 9457
 problem; and tries count against the same budget as balance look-ups."""

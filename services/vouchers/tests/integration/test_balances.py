@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A voucher's balance through retries, reversals and refunds, over HTTP against the running
 API: a retried request changes nothing twice, and every cent is accounted for, in the
 buyer's money and the campaign's bonus apart, in the event store and in the ledger."""

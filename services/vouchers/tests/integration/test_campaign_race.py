@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A campaign's budget under many concurrent payments, over HTTP against the running API and
 PostgreSQL: purchases that start hold nothing, the budget is never given twice, the per-buyer
 cap holds, and a purchase that got no bonus is still paid."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What the catalog says of a merchant reaches vouchers through Kafka within seconds: a
 suspended merchant neither redeems nor sells vouchers until reinstated, one the association
 no longer approves acts with no money until approved again, and a merchant token the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The expiry job on the running town: vouchers sold four years ago (the use cases driven with
 an injected clock, on the town's real event store) are past their validity today, and an
 unpaid purchase of back then is past its time. ``vouchers-admin run-job expire`` records the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A change of operator: the town's whole voucher log exported (``vouchers-admin export-log``)
 and imported (``import-log``) into a freshly provisioned instance of another town id that
 shares only the code-hash key. Once its worker has published and projected the log, every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The order saga's vouchers side against the town's real database: ordering's records fed to
 the process manager (built by the vouchers' composition root, inside the runtime's tracking
 consumer), the voucher authorised over HTTP. Balances add up to the cent; redeliveries,

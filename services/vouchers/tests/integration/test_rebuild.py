@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Every vouchers projection rebuilt from the log equals the live one and is swapped in:
 ``merchants`` from the catalog's topic (approvals too), ``code_lookup`` and
 ``buyer_purchases`` from the service's own store (private events), ``ledger`` and ``sales``

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Fifty redemptions of one voucher at once, over HTTP against the running API and its
 PostgreSQL event store: the balance is never overdrawn, exactly as many succeed as it
 covers, the rest are refused for the balance, and none fails for the race itself."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What the API adds around the use cases: a list's cursor, and PDFs drawn off the event loop."""
 
 from __future__ import annotations

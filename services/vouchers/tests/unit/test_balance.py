@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Spending a voucher in parts, undoing and refunding, and money credited after expiry."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The association's bulk issue: town vouchers started and paid by the association at once."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Campaigns: a bonus from a fixed budget, never overspent, capped per buyer, until a deadline."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Voucher codes: random enough, forgiving to type, strict about typos, never kept in the clear."""
 
 from __future__ import annotations

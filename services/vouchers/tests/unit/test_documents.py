@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The vouchers' documents, read back the way people and spreadsheets read them.
 
 Voucher PDFs are rasterised and their QR codes scanned (pypdfium2, zxing-cpp), their text

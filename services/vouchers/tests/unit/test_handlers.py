@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The vouchers' use cases over the runtime's in-memory event store and small fakes of the
 ports: who may do what, counter sales, bulk issues, codes shown once, replays without
 credentials, redemptions under contention, one unit of work, the expiry round."""

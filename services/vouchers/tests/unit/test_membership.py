@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Merchants join and leave town programmes; a member accepts the programme's vouchers."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Only a merchant the association approved acts with money; a closed shop still sells and
 takes vouchers (that is the point); a suspended one does not; a registration alone, or an
 approval withdrawn, allows nothing."""

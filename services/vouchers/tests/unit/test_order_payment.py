@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """An order's voucher part: authorising a voucher, paying orders from it (or refusing them,
 with the reason), giving back what an ended order took, and redeliveries deciding nothing."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Programmes: who opens them, what they sell, how long their vouchers stay valid."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A merchant programme's name is compared with the town's by a key: compatibility forms,
 case, look-alike letters and everything but letters and digits folded away."""
 

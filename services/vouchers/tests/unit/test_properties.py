@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Properties over any sequence of commands: balances stay within the voucher's value and
 add up, and a campaign never promises more than its budget or a buyer more than the cap."""
 

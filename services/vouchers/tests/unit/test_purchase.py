@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Purchases: started with their secrets, paid once, expired when unpaid, codes shown once."""
 
 from __future__ import annotations

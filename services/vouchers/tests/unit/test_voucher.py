@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Vouchers: issued from a paid purchase with their code's hash; expired with breakage."""
 
 from __future__ import annotations

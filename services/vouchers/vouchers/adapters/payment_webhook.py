@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The payment provider's callback: signed with HMAC-SHA256, fresh, and taken once.
 
 The provider signs ``<timestamp>.<body>`` with the shared secret and sends

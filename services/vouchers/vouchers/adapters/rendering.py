@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Drawing documents off the event loop, a few at a time.
 
 reportlab draws a PDF in pure Python, holding the thread that calls it: ten voucher PDFs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Idempotency-Keys claimed for one request across every voucher (see ``vouchers_0003``)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Codes sealed for the buyer: only the buyer's access token opens them.
 
 A purchase's codes are drawn when it starts and must reach the buyer once it is paid, but

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """FastAPI dependencies: the container, the caller, the purchase's bearer, a read connection."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The documents a buyer fetches once: printable vouchers (PDF) and a bulk issue's codes (CSV).
 
 The codes come from the purchase's seal, which only the buyer's access token opens; what

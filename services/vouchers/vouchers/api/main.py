@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """``vouchers-api``: serve one town's vouchers API (settings from ``DOWNTOWN_*``)."""
 
 from __future__ import annotations

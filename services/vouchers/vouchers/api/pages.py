@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Where a page of a list ended, as an opaque cursor a client sends back for the next page.
 
 A list ordered by (name, id) continues after the last (name, id) it showed: the next page is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Request and response bodies of the vouchers API (never the domain objects themselves).
 
 Money is integer cents (``amount_cents: 2500`` is 25,00 €): a fraction of a cent, a float or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Voucher payment authorisations: whoever holds a code lets orders take part of the voucher.
 
 The code is shown here once and never travels further: the answer's random

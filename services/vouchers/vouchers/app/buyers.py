@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What the buyer sees of a purchase, with the access token its start gave them: its status,
 its codes in full once (for the printable vouchers or a bulk issue's CSV), masked after."""
 

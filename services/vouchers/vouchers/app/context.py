@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What every vouchers use case works with: the store, the read models it consults, the
 town's code-hash key, and the clock (in the town's time zone, for "today")."""
 

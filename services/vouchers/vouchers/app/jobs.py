@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The vouchers' scheduled work: unpaid purchases lapse, vouchers past their validity expire.
 
 It finds candidates in the read models and lets each aggregate decide, so a round run twice

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The order saga's vouchers side: an order's voucher part paid, refused, or given back.
 
 A process manager reads ordering's topic. ``OrderPlaced`` with a voucher part redeems it

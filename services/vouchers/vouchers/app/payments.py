@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Paying a purchase: the money arrives, the campaign bonus it earns is granted, the vouchers
 are issued, in one unit of work.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What the vouchers' use cases ask of the world besides the event store: read models that
 adapters implement over PostgreSQL (and tests in memory)."""
 

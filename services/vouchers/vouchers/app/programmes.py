@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Programmes, memberships and campaigns: what is sold, who accepts it, what the town adds.
 
 A merchant opens its own merchant programme; the association opens town programmes and

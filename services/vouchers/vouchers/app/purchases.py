@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Buying vouchers: a purchase starts, is paid (or expires), and its vouchers are issued.
 
 A payment and everything it moves commit together, in one unit of work (see

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Spending vouchers: redemption at a merchant, reversal, refund, expiry, and the balance.
 
 A voucher is found by its code's keyed hash (the code itself is never stored). Fifty

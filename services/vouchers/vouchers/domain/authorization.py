@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A voucher payment authorisation: the customer lets orders take up to an amount of a voucher.
 
 A code is a secret and must never travel on a topic, so the customer shows it to vouchers

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What changes a :class:`Voucher`'s balance: redeeming it, reversing or refunding a
 redemption, and its expiry.
 

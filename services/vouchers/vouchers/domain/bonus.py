@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """How much bonus a campaign adds to a purchase's vouchers: floor(amount × percent / 100)
 per item, as far as the remaining budget and the buyer's remaining cap allow."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The association's bulk issue: many town vouchers at once (prizes, a campaign's give-away,
 a company's order paid by invoice), as one purchase on the ``bulk`` channel that the
 association pays itself, so the vouchers are issued like any others."""

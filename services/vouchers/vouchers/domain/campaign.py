@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A campaign: the town adds ``bonus_percent`` to every voucher bought in one programme,
 from a fixed budget, with a cap per buyer and a deadline (as Dülmen and Gescher did).
 

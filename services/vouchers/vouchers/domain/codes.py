@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Voucher codes: unguessable, easy to read aloud and type, checked before any lookup.
 
 A code is the voucher: whoever knows it can spend the money. So it carries 95 random bits

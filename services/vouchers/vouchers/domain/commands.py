@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What merchants, buyers, the association and the payment provider ask the vouchers service
 to do (imperative names). Who asks comes from the request's principal, and the time from the
 handler's clock, never from the command. Secrets a command carries (a code, an e-mail address)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Why a command was refused, in words a buyer, a merchant or the association can act on.
 
 Reasons are English; an amount in one is written as English readers write it (``€12.50``)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A merchant's membership of a town programme: whether it accepts the programme's vouchers.
 
 One stream per (programme, merchant) pair, its id derived from both, so joining twice at

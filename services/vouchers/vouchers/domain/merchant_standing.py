@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What the vouchers service knows of a merchant: a replica of the catalog's, reduced to the
 questions the voucher rules ask (may this merchant act with money now: sell, take cash,
 redeem, give money back, set its programmes' terms?).

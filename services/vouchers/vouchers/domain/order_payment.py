@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """An order's voucher part: paid from an authorisation at the order's merchant, or refused;
 given back when the order ends without being fulfilled.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What a payment of a purchase may bring and who may take it: the rules :func:`purchase.pay`
 applies, apart so the purchase's module stays about its life cycle."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Events the vouchers service stores and replays but never publishes.
 
 They hold what integrators must not see: the buyer's e-mail and identity, the codes (sealed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A voucher programme: what is sold (denominations, a free amount), for whom, how long it
 stays valid. A *merchant* programme sells one merchant's vouchers; a *town* programme is the
 association's Stadtgutschein, accepted by every merchant that joined it (see membership)."""

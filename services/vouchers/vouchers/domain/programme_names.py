@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Names a merchant's programme may not take: the town's.
 
 A town voucher ("Münsteraner Stadtgutschein") is money the association stands behind; a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A purchase: a buyer orders vouchers, pays (or not), and fetches the codes once.
 
 Nothing is issued before the purchase is paid, and a campaign's bonus comes with a payment

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What a sale is made of: the buyer's secrets, items that are sellable (open programmes,
 amounts they sell, merchants allowed to sell, one code per voucher, no bonus before the
 money is there), and the events that start it. Shared by a buyer's purchase and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A voucher: money to spend at a merchant (merchant voucher) or at every member of a town
 programme (town voucher), in parts, until it expires.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The vouchers read models, registered under the ``downtown.projections`` entry point."""
 
 from vouchers.projections.buyers import BuyerPurchaseIndex

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Which purchases each buyer has waiting for their money, by the keyed reference standing
 for the buyer: fed from the service's own store.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Which voucher a code belongs to, by the code's keyed hash: fed from the service's own store.
 
 The hashes are private (``VoucherCodeAssigned``), never on a topic, so this read model is

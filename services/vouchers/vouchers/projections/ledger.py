@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The voucher ledger: every voucher's balance and every change to it, from the log.
 
 ``voucher_balances`` has one row per voucher (what is left, in the buyer's money and the

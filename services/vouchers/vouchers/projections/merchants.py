@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Vouchers' own replica of the town's merchants, kept from the catalog's events.
 
 Vouchers asks no service synchronously: whether a merchant may sell or redeem (approved by

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Read-side queries behind the vouchers' reports, over the ledger and sales tables.
 
 Liability, figures and settlement statements are sums over per-voucher rows (see

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What the vouchers sell and to whom: programmes, memberships, campaigns and purchases.
 
 One row per aggregate, each written by its own stream only. The API lists programmes and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The service kit's HTTP side: one way for every service's API to start, fail and document.
 
 ``create_service_app`` builds a FastAPI app with what every Downtown API needs: bodies

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``create_service_app``: the FastAPI app every Downtown service's API starts from."""
 
 from __future__ import annotations

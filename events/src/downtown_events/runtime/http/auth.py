@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The bearer token of a request, as every service's routes read it.
 
 A missing token is the service's own 401 problem (with ``WWW-Authenticate: Bearer``), not

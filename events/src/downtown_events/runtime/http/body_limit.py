@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Limits on a request body, enforced as it arrives: how many bytes, and how soon.
 
 A ``Content-Length`` header is a client's claim; a chunked body has none. So the size limit

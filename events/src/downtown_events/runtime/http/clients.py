@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Who is calling, as far as the network says: for throttling guessers, never for trust.
 
 A client may write anything into ``X-Forwarded-For``; only what the town's own proxies

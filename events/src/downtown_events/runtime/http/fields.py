@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Request fields every service's API reads the same way."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Request headers every service's creating routes read the same way."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Probes for Kubernetes: live = the process answers; ready = database, schema and broker."""
 
 from __future__ import annotations

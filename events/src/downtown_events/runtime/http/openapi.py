@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An OpenAPI document that tells clients every error they can get, and in which shape.
 
 Every error is an RFC 9457 problem (``application/problem+json``). Which statuses an

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Errors as RFC 9457 problem details: a status, a title, and a reason a person can act on.
 
 The kit maps what every service meets (invalid requests, unknown routes and methods, a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Serving a service's API: uvicorn, behind the town's proxy, logging through telemetry's JSON.
 
 What uvicorn is told, and why:

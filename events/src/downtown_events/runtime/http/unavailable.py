@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A database that is away is a 503 with ``Retry-After``, never a 500; a read is tried once more.
 
 The database can be away for a moment in three ways an API request meets: the server

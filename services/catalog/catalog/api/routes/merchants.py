@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Merchants: register (get a token), keep the profile and hours current, close for a while.
 
 The association's decisions live here too — approval (acting with money) and suspension (off

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A merchant's own offers: "snap, price, online" in one multipart request, and changes."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Photo files, served with long caching: a photo's address is its content's hash."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What customers browse: the town catalog (search) and the town directory (read models)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Encode the HEIC photos the catalog's tests decode (run by hand; the catalog itself has no HEIC encoder).
 
     .downtown/venv/bin/pip install pillow-heif   # only for this, then uninstall it again

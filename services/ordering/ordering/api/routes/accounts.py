@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Customer accounts without passwords: an e-mailed one-time link opens a session.
 
 Asking for a link always answers 202, whether or not the address has an account (nobody

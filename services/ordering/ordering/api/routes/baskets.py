@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Baskets and checkout: one basket from several merchants of the town, one order per merchant.
 
 A guest needs no account: opening a basket answers its access token (``Basket-Token``), and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The association's view of the town's orders (from the order overview, rebuilt from the log)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Orders after checkout: seeing them, the merchant's answers and steps, cancelling, invoices.
 
 Who may: the customer (customer token, or a guest's ``Order-Token``), the order's merchant

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What a shop of the town offers at checkout (anyone may ask: it is what the shop's page shows)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The vouchers' documents: printable vouchers (PDF), settlement statements (PDF, CSV), code exports (CSV).
 
 Every text that reaches a document came from someone's keyboard (a town's name, a programme,

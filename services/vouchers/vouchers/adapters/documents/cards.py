@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Printable vouchers: an A4 page each, the code in large letters and as a QR code."""
 
 from __future__ import annotations

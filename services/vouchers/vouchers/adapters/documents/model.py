@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What the service fills a document with: vouchers, settlement statements, issued codes."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What every PDF here shares: paragraph styles, margins, the build in reportlab's invariant mode."""
 
 from __future__ import annotations

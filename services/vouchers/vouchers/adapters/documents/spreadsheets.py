@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """CSV as German spreadsheets open it, every cell kept from being read as a formula."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Settlement statements for town vouchers: what the association owes a merchant, as PDF and CSV.
 
 A statement lists the merchant's redemptions and its counter sales: cash it took for town

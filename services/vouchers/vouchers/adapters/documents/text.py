@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """User text made printable, dates in German notation, and amounts in the accountants' CSV
 files (amounts for a person are :func:`downtown_events.money.format_money`'s)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Paying part of an order with a voucher: whoever holds the code authorises the orders.
 
 Public like the balance look-up (the code is the credential) and throttled with it: an

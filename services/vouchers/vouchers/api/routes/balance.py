@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Balance look-up for whoever holds a code: throttled, and telling a guesser nothing.
 
 "No such code" and "wrong check symbol" get the same answer, after the same work (see

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Campaigns: the town adds a bonus to every voucher bought, from a fixed budget."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Programmes and memberships: what is sold, and which merchants accept town vouchers."""
 
 from __future__ import annotations

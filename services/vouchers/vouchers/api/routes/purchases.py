@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Buying vouchers: online or at the counter, paying, and fetching the printable vouchers once.
 
 The buyer needs no account: the answer that starts a purchase carries its access token,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Spending vouchers: at the counter or online, by code or QR scan; reversal and refunds.
 
 Each redemption carries the merchant's `Idempotency-Key`: a retried request redeems once

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The association's (and a merchant's own) view of the ledger: liability, figures, settlement.
 
 Every figure here is a sum over the read models, rebuilt from the log with the runtime's
