@@ -55,3 +55,43 @@ def test_every_service_is_held_to_the_import_rules(service: str) -> None:
     assert f"{service}.domain" in rules["importlinter:contract:domain-is-pure"]["source_modules"].split()
     layers = rules[f"importlinter:contract:{service}-layers"]["layers"]
     assert layers.split()[-1] == f"{service}.domain"
+
+
+# What a service's app/ may take from the kit: the event store port and the command loop, and
+# what a use case decides with (records, principals, idempotency, failure kinds, pure helpers).
+# Every other kit module is an adapter or an entrypoint and is forbidden in .importlinter.
+APP_MAY_REACH = {
+    "addresses",
+    "commands",
+    "failures",
+    "idempotency",
+    "identity",
+    "principal",
+    "process_manager",
+    "readable",
+    "records",
+    "secrets",
+    "store",
+}
+
+
+def test_every_kit_module_is_either_allowed_to_app_or_forbidden() -> None:
+    """A new kit module must be placed: on the list app/ may reach, or in the contract."""
+    rules = configparser.ConfigParser()
+    rules.read(ROOT / ".importlinter")
+    forbidden = set(rules["importlinter:contract:app-reaches-ports"]["forbidden_modules"].split())
+    runtime = ROOT / "events" / "src" / "downtown_events" / "runtime"
+    modules = {path.stem for path in runtime.glob("*.py") if path.stem != "__init__"}
+    modules |= {path.name for path in runtime.iterdir() if (path / "__init__.py").exists()}
+    unplaced = {name for name in modules - APP_MAY_REACH if f"downtown_events.runtime.{name}" not in forbidden}
+    assert unplaced == set()
+    assert not {f"downtown_events.runtime.{name}" for name in APP_MAY_REACH} & forbidden
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_app_is_held_to_the_app_rules(service: str) -> None:
+    rules = configparser.ConfigParser()
+    rules.read(ROOT / ".importlinter")
+    for contract in ("app-does-no-io", "app-reaches-ports"):
+        assert f"{service}.app" in rules[f"importlinter:contract:{contract}"]["source_modules"].split()
+    assert f"{service}.settings" in rules["importlinter:contract:app-reaches-ports"]["forbidden_modules"].split()

@@ -50,11 +50,11 @@ from vouchers.domain.authorization import Authorization
 from vouchers.domain.errors import DomainError, NotYetKnown
 from vouchers.domain.order_payment import Decision, OrderVoucherPart
 from vouchers.domain.voucher import Voucher
-from vouchers.settings import SERVICE
 
 log = logging.getLogger(__name__)
 REACTS_TO = (OrderPlaced, OrderRejected, OrderCancelled, OrderDeliveryFailed, OrderVoucherRedemptionReturned)
 NAME = "order_payments"
+SERVICE = "vouchers"
 CONSUMER_NAME = f"process:{NAME}"
 
 
