@@ -49,6 +49,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from downtown_events.money import format_money
+
 ROOT = Path(__file__).resolve().parents[3]
 TOWNS_DIR = ROOT / ".downtown" / "towns"
 TIMEZONE = ZoneInfo("Europe/Berlin")
@@ -199,11 +201,6 @@ def call(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def euro(cents: int) -> str:
-    euros, rest = divmod(cents, 100)
-    return f"{euros:,}".replace(",", ".") + f",{rest:02d} €"
 
 
 def town_settings(town_id: str) -> dict[str, str]:
@@ -527,7 +524,7 @@ class Seeder:
 
     def line(self, item: Tracked) -> str:
         state, order = item.state, item.order
-        notes = [f"{euro(state['total_cents'])}", state["status"]]
+        notes = [format_money(state["total_cents"], "de"), state["status"]]
         if state["status"] == "placed":
             answer_by = datetime.fromisoformat(state["merchant_answer_by"]).astimezone(TIMEZONE)
             notes.append("accepted" if state["accepted"] else f"the merchant answers by {answer_by:%d.%m. %H:%M}")

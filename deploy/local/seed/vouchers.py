@@ -44,6 +44,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from downtown_events.money import format_money
+
 ROOT = Path(__file__).resolve().parents[3]
 TOWNS_DIR = ROOT / ".downtown" / "towns"
 TIMEZONE = ZoneInfo("Europe/Berlin")
@@ -124,11 +126,6 @@ def slug(text: str) -> str:
     folded = text.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
     folded = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:60] or "x"
-
-
-def euro(cents: int) -> str:
-    euros, rest = divmod(cents, 100)
-    return f"{euros:,}".replace(",", ".") + f",{rest:02d} €"
 
 
 def detail(response: httpx.Response) -> str:
@@ -397,11 +394,11 @@ class Seeder:
             # 403 while vouchers has not heard of the approval yet (it comes through Kafka).
             path = f"/programmes/{programme_id}/members"
             call(self.vouchers, "POST", path, json={}, headers=merchant.auth, wait_on=(403, 503))
-        denominations = "/".join(str(cents // 100) for cents in DENOMINATIONS_CENTS)
+        denominations = ", ".join(format_money(cents, "de") for cents in DENOMINATIONS_CENTS)
         print(
-            f"  {name} ({created(response)}): {denominations} € or "
-            f"{FREE_AMOUNT['min_cents'] // 100}–{FREE_AMOUNT['max_cents'] // 100} €, accepted by "
-            + ", ".join(merchant.name for merchant in members),
+            f"  {name} ({created(response)}): {denominations} or "
+            f"{format_money(FREE_AMOUNT['min_cents'], 'de')}–{format_money(FREE_AMOUNT['max_cents'], 'de')}, "
+            "accepted by " + ", ".join(merchant.name for merchant in members),
             flush=True,
         )
         return programme_id
@@ -410,8 +407,8 @@ class Seeder:
         name = MERCHANT_PROGRAMME_NAMES.get(owner.category, "Geschenkgutschein")
         body = {"kind": "merchant", "name": name, "denominations_cents": MERCHANT_DENOMINATIONS_CENTS}
         response = self.post("/programmes", body, {**owner.auth, **self.key("programme", owner.name)})
-        denominations = "/".join(str(cents // 100) for cents in MERCHANT_DENOMINATIONS_CENTS)
-        print(f"  {name} of {owner.name} ({created(response)}): {denominations} €, only there", flush=True)
+        denominations = ", ".join(format_money(cents, "de") for cents in MERCHANT_DENOMINATIONS_CENTS)
+        print(f"  {name} of {owner.name} ({created(response)}): {denominations}, only there", flush=True)
         programme_id = str(response.json()["programme_id"])
         self.names[programme_id] = f"{name} of {owner.name}"
         return programme_id
@@ -433,8 +430,9 @@ class Seeder:
         print(
             f"  campaign {campaign['name']!r} ({created(response)}): "
             f"{campaign['bonus_percent']} % bonus until {until}, "
-            f"budget {euro(campaign['budget_cents'])} ({euro(campaign['remaining_cents'])} left), "
-            f"at most {euro(campaign['per_buyer_cap_cents'])} per buyer",
+            f"budget {format_money(campaign['budget_cents'], 'de')} "
+            f"({format_money(campaign['remaining_cents'], 'de')} left), "
+            f"at most {format_money(campaign['per_buyer_cap_cents'], 'de')} per buyer",
             flush=True,
         )
         return response.status_code == 201
@@ -472,9 +470,9 @@ class Seeder:
             kept.update(purchase_id=purchase["purchase_id"], access_token=started.json()["access_token"])
             self.kept.save()
         purchase = self.pay(sale, purchase)
-        value = euro(purchase["total_cents"])
+        value = format_money(purchase["total_cents"], "de")
         if purchase["bonus_cents"]:
-            value += f" + {euro(purchase['bonus_cents'])} bonus"
+            value += f" + {format_money(purchase['bonus_cents'], 'de')} bonus"
         notes = [value, paid_how(sale, purchase)]
         if purchase["status"] == "paid":
             notes += self.print_and_spend(sale, purchase, kept, redeemer)
@@ -524,8 +522,8 @@ class Seeder:
         redeemed = self.post("/redemptions", body, headers, wait_on=(404, 503), seconds=45).json()
         return [
             *notes,
-            f"{euro(redeemed['amount_cents'])} redeemed at {redeemer.name} "
-            f"(balance {euro(redeemed['voucher_balance_cents'])})",
+            f"{format_money(redeemed['amount_cents'], 'de')} redeemed at {redeemer.name} "
+            f"(balance {format_money(redeemed['voucher_balance_cents'], 'de')})",
         ]
 
 
