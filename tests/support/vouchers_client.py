@@ -169,7 +169,15 @@ def balance(vouchers: ServiceInstance, code: str) -> httpx.Response:
     return httpx.post(f"{vouchers.api}/balance-lookups", json={"code": code})
 
 
-def wait_for_code(vouchers: ServiceInstance, code: str, seconds: float = 20.0) -> dict[str, Any]:
+READ_MODEL_WAIT = 60.0
+"""How long a test waits for a read model fed from the store. Usually well under a second; but
+the feed reads only below the database server's oldest open transaction id, so under a stress
+run any long transaction on the server (another test's batch, a rebuild) holds every feed back
+for a while: a 20 s wait was outlasted once on a machine running two test sessions and
+stress-ng. Polling, so a passing test waits no longer than it did."""
+
+
+def wait_for_code(vouchers: ServiceInstance, code: str, seconds: float = READ_MODEL_WAIT) -> dict[str, Any]:
     """The code lookup is a read model fed from the store: it knows a new code a moment later."""
     deadline = time.monotonic() + seconds
     while True:
@@ -183,7 +191,7 @@ def wait_for_code(vouchers: ServiceInstance, code: str, seconds: float = 20.0) -
 # --- more of a town's vouchers, for the integration tests ------------------------------
 
 
-def wait_until(check: Any, *, seconds: float = 20.0, every: float = 0.1, what: str = "the condition") -> Any:
+def wait_until(check: Any, *, seconds: float = READ_MODEL_WAIT, every: float = 0.1, what: str = "the condition") -> Any:
     """``check()``'s first truthy result; fails naming ``what`` after ``seconds``."""
     deadline = time.monotonic() + seconds
     while True:
@@ -209,7 +217,7 @@ def event_types(vouchers: ServiceInstance, stream_id: str) -> list[str]:
     return [row["event_type"].rsplit(".", 1)[-1] for row in found]
 
 
-def wait_for_codes(vouchers: ServiceInstance, voucher_ids: list[str], seconds: float = 20.0) -> None:
+def wait_for_codes(vouchers: ServiceInstance, voucher_ids: list[str], seconds: float = READ_MODEL_WAIT) -> None:
     """The code lookup (fed from the store) knows these vouchers' codes, so they can be redeemed."""
     wanted = {str(voucher_id) for voucher_id in voucher_ids}
 
