@@ -85,9 +85,19 @@ def create_database(name: str) -> str:
     return with_database(DATABASE_SERVER, name)
 
 
-def drop_database(name: str) -> None:
-    with psycopg.connect(DATABASE_SERVER, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def drop_database(name: str, *, patience: float = 120.0) -> None:
+    """Drop ``name``, waiting out a server that is restarting (a crash test of this or another
+    session may have just stopped it: the drop then found its connection closed)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            with psycopg.connect(DATABASE_SERVER, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 @contextlib.contextmanager
