@@ -134,6 +134,11 @@ def build_worker_app(
         # A worker that dies without leaving the group (SIGKILL, a lost node) holds its
         # partitions until its session expires: 10 s, not faust's 60 s.
         broker_session_timeout=10.0,
+        # A worker that joins its group while the broker is still loading its logs (a broker
+        # restart) is assigned no partition of a topic the metadata does not show yet, and
+        # rejoins only when its metadata next changes: after faust's 5 minutes it missed
+        # catalog's events that long. Every 10 s it learns of them and rejoins at once.
+        consumer_metadata_max_age_ms=10_000,
         datadir=str(data_dir / app_id),  # faust's own files; it would use the working directory
     )
     for subscription in subscriptions:
