@@ -23,6 +23,15 @@ REGISTRATION = {
 }
 
 
+def approve(catalog: ServiceInstance, association_token: str, merchant_id: str) -> None:
+    """The association vouches for the merchant (the catalog's ``MerchantApproved``): what lets
+    it act with money in vouchers and take orders on invoice."""
+    response = httpx.post(
+        f"{catalog.api}/merchants/{merchant_id}/approval", headers={"Authorization": f"Bearer {association_token}"}
+    )
+    assert response.status_code == 200, response.text
+
+
 def register(catalog: ServiceInstance, **changes: Any) -> tuple[str, dict[str, str]]:
     response = httpx.post(f"{catalog.api}/merchants", json={**REGISTRATION, **changes})
     assert response.status_code == 201, response.text

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from tests.support.catalog_client import list_product, register
+from tests.support.catalog_client import approve, list_product, register
 from tests.support.local_stack import RunningTown
 
 CUSTOMER = {"name": "Anna Beispiel", "email": "anna@example.de", "language": "de"}
@@ -99,8 +99,7 @@ def association(town: RunningTown) -> dict[str, str]:
 
 def approve_merchant(town: RunningTown, merchant_id: str) -> None:
     """The association vouches for the merchant (the catalog's ``MerchantApproved``)."""
-    response = httpx.post(f"{town['catalog'].api}/merchants/{merchant_id}/approval", headers=association(town))
-    assert response.status_code == 200, response.text
+    approve(town["catalog"], town.association_token, merchant_id)
 
 
 def change_profile(town: RunningTown, shop: Shop, **changes: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.catalog_client import approve as approve_at_catalog
 from tests.support.catalog_client import register
 from tests.support.local_stack import RunningTown, ServiceInstance
 
@@ -57,8 +58,7 @@ def merchant(
 def approve(town: RunningTown, merchant_id: str) -> None:
     """The association vouches for the merchant at the catalog (``MerchantApproved``); vouchers'
     replica knows it when this returns."""
-    response = httpx.post(f"{town['catalog'].api}/merchants/{merchant_id}/approval", headers=association(town))
-    assert response.status_code == 200, response.text
+    approve_at_catalog(town["catalog"], town.association_token, merchant_id)
     wait_for_approval(town, merchant_id)
 
 
