@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from typing import Any
 
 import httpx
@@ -75,12 +74,3 @@ def search(catalog: ServiceInstance, **params: Any) -> dict[str, Any]:
     response = httpx.get(f"{catalog.api}/catalog", params=params)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
-
-
-def eventually(check: Any, seconds: float = 15) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)

@@ -161,11 +161,13 @@ class ServiceInstance:
     env: dict[str, str]
     logs: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: dict[str, list[str]] = field(default_factory=dict)
+    """How to start a process other than by its console script (a service that is not installed)."""
 
     def launch(self, name: str) -> None:
         """Start (or start again) one of the town's processes, e.g. catalog-api or catalog-worker."""
         log = open(self.logs / f"{self.town}-{name}.log", "ab")  # noqa: SIM115 - the process owns it until the end
-        command = [Path(sys.executable).parent / name]
+        command = self.commands.get(name) or [str(Path(sys.executable).parent / name)]
         self.processes[name] = subprocess.Popen(
             command, env=self.env, cwd=self.logs, stdout=log, stderr=subprocess.STDOUT
         )
@@ -230,12 +232,20 @@ SERVICE_SECRETS: dict[str, Callable[[Path], dict[str, str]]] = {
 
 
 def start_service(
-    service: str, town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+    service: str,
+    town: str,
+    database_url: str,
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    commands: dict[str, list[str]] | None = None,
 ) -> ServiceInstance:
     """Provision the town's instance (topics, migrations, read tables) and start its API and worker.
 
-    ``workdir`` holds the logs, faust's data folder and whatever files the service keeps.
+    ``workdir`` holds the logs, faust's data folder and whatever files the service keeps;
+    ``commands`` starts ``<service>-admin``, ``-api`` or ``-worker`` otherwise than by its
+    console script (a service made from the template in a test, never installed).
     """
+    commands = commands or {}
     bin_dir = Path(sys.executable).parent
     api_port, worker_port = free_port(), free_port()
     env = {
@@ -251,9 +261,8 @@ def start_service(
         **SERVICE_SECRETS.get(service, dict)(workdir),
         **(extra_env or {}),
     }
-    provision = subprocess.run(
-        [bin_dir / f"{service}-admin", "provision"], env=env, cwd=workdir, capture_output=True, text=True
-    )
+    admin = commands.get(f"{service}-admin") or [str(bin_dir / f"{service}-admin")]
+    provision = subprocess.run([*admin, "provision"], env=env, cwd=workdir, capture_output=True, text=True)
     if provision.returncode != 0:
         raise RuntimeError(f"{service}-admin provision failed:\n{provision.stdout}{provision.stderr}")
     instance = ServiceInstance(
@@ -264,6 +273,7 @@ def start_service(
         env["DOWNTOWN_ASSOCIATION_TOKEN"],
         env,
         workdir,
+        commands=commands,
     )
     try:
         for name in (f"{service}-api", f"{service}-worker"):
@@ -315,6 +325,7 @@ def start_town(
     database_url: Callable[[str], str],
     workdir: Path,
     extra_env: dict[str, dict[str, str]] | None = None,
+    commands: dict[str, list[str]] | None = None,
 ) -> RunningTown:
     """Start ``services`` in order (catalog first: the others read its topic) for one town.
 
@@ -334,7 +345,7 @@ def start_town(
             folder.mkdir(parents=True, exist_ok=True)
             own = {"DOWNTOWN_TOKEN_SIGNING_KEY": catalog_key} if service == "catalog" else {}
             env = {**shared, **own, **(extra_env or {}).get(service, {})}
-            running.services[service] = start_service(service, town, database_url(service), folder, env)
+            running.services[service] = start_service(service, town, database_url(service), folder, env, commands)
     except BaseException:
         running.stop()
         raise

@@ -4,7 +4,6 @@ benchmarks drive it over HTTP: shops with offers, baskets, checkouts, the mercha
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 
 from tests.support.catalog_client import approve, list_product, register
 from tests.support.local_stack import RunningTown
+from tests.support.polling import wait_until
 
 CUSTOMER = {"name": "Anna Beispiel", "email": "anna@example.de", "language": "de"}
 BILLING = {"street": "Kirchplatz 3", "postal_code": "48624", "city": "Schöppingen"}
@@ -38,17 +38,6 @@ class Shop:
 
 def key() -> dict[str, str]:
     return {"Idempotency-Key": str(uuid.uuid4())}
-
-
-def wait_until(check: Any, *, seconds: float = 30.0, every: float = 0.1, what: str = "the condition") -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {seconds:.0f} s")
-        time.sleep(every)
 
 
 EVERY_DAY = [{"weekday": day, "opens": "08:00", "closes": "20:00"} for day in range(7)]

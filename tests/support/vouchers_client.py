@@ -19,6 +19,7 @@ import httpx
 from tests.support.catalog_client import approve as approve_at_catalog
 from tests.support.catalog_client import register
 from tests.support.local_stack import RunningTown, ServiceInstance
+from tests.support.polling import PATIENCE, wait_until
 
 
 def association(town: RunningTown) -> dict[str, str]:
@@ -169,7 +170,7 @@ def balance(vouchers: ServiceInstance, code: str) -> httpx.Response:
     return httpx.post(f"{vouchers.api}/balance-lookups", json={"code": code})
 
 
-READ_MODEL_WAIT = 60.0
+READ_MODEL_WAIT = PATIENCE
 """How long a test waits for a read model fed from the store. Usually well under a second; but
 the feed reads only below the database server's oldest open transaction id, so under a stress
 run any long transaction on the server (another test's batch, a rebuild) holds every feed back
@@ -189,17 +190,6 @@ def wait_for_code(vouchers: ServiceInstance, code: str, seconds: float = READ_MO
 
 
 # --- more of a town's vouchers, for the integration tests ------------------------------
-
-
-def wait_until(check: Any, *, seconds: float = READ_MODEL_WAIT, every: float = 0.1, what: str = "the condition") -> Any:
-    """``check()``'s first truthy result; fails naming ``what`` after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"{what} did not happen within {seconds:.0f} s (last: {result!r})"
-        time.sleep(every)
 
 
 def rows(vouchers: ServiceInstance, query: str, params: Any = ()) -> list[dict[str, Any]]:

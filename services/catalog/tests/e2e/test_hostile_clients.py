@@ -15,8 +15,9 @@ import httpx
 import psycopg
 from photo_samples import sample_photo
 
-from tests.support.catalog_client import REGISTRATION, eventually, list_product, register, search
+from tests.support.catalog_client import REGISTRATION, list_product, register, search
 from tests.support.local_stack import ServiceInstance
+from tests.support.polling import wait_until
 
 
 def association(catalog: ServiceInstance) -> dict[str, str]:
@@ -78,7 +79,7 @@ def test_opening_hours_with_a_time_zone_are_refused(catalog: ServiceInstance) ->
 def test_zoned_hours_already_in_the_read_model_do_not_take_the_directory_down(catalog: ServiceInstance) -> None:
     """A town that accepted "00:00:00Z" before the fix still holds it in its read model."""
     merchant_id, _ = register(catalog, name="Nachtcafé Eule")
-    assert eventually(lambda: httpx.get(f"{catalog.api}/directory/{merchant_id}").status_code == 200)
+    assert wait_until(lambda: httpx.get(f"{catalog.api}/directory/{merchant_id}").status_code == 200)
     with psycopg.connect(catalog.env["DOWNTOWN_DATABASE_URL"], autocommit=True) as conn:
         conn.execute(
             "UPDATE directory_merchants SET opening_hours = %s::jsonb WHERE merchant_id = %s",
@@ -191,7 +192,7 @@ def test_a_suspended_merchant_cannot_change_its_profile_hours_or_closure(catalog
 def test_a_customer_without_umlauts_finds_kaese(catalog: ServiceInstance) -> None:
     _, auth = register(catalog, name="Hofkäserei Lütke")
     assert list_product(catalog, auth, "Würziger Käse aus Heumilch").status_code == 201
-    assert eventually(lambda: search(catalog, q="Kaese Heumilch")["total"]) == 1
+    assert wait_until(lambda: search(catalog, q="Kaese Heumilch")["total"]) == 1
     assert search(catalog, q="Wuerziger")["total"] == 1
 
 

@@ -14,8 +14,9 @@ import httpx
 from photo_samples import not_an_image, sample_photo
 from PIL import Image
 
-from tests.support.catalog_client import announce_huge_upload, eventually, list_product, register, search
+from tests.support.catalog_client import announce_huge_upload, list_product, register, search
 from tests.support.local_stack import ServiceInstance
+from tests.support.polling import wait_until
 
 
 def test_snap_price_online_and_found_by_a_german_search(catalog: ServiceInstance) -> None:
@@ -24,7 +25,7 @@ def test_snap_price_online_and_found_by_a_german_search(catalog: ServiceInstance
     assert listed.status_code == 201, listed.text
     offer = listed.json()
 
-    found = eventually(lambda: search(catalog, q="Weine")["items"])
+    found = wait_until(lambda: search(catalog, q="Weine")["items"])
 
     assert [item["offer_id"] for item in found] == [offer["offer_id"]]
     item = found[0]
@@ -52,7 +53,7 @@ def test_a_retried_listing_with_the_same_idempotency_key_lists_once(catalog: Ser
 
     assert (first.status_code, retry.status_code) == (201, 200)
     assert first.json()["offer_id"] == retry.json()["offer_id"]
-    assert eventually(lambda: search(catalog, q="Bergkäse")["total"]) == 1
+    assert wait_until(lambda: search(catalog, q="Bergkäse")["total"]) == 1
 
 
 def test_bad_input_gets_a_clear_4xx_and_changes_nothing(catalog: ServiceInstance) -> None:
@@ -81,14 +82,14 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(catalog: ServiceInstance
     assert too_much_stock_out.status_code == 422 and "in stock" in too_much_stock_out.json()["detail"]
     mine = httpx.get(f"{catalog.api}/offers/mine/{offer['offer_id']}", headers=auth).json()
     assert (mine["price_cents"], mine["stock"], mine["version"]) == (999, None, 2)  # listed + photo, nothing else
-    assert eventually(lambda: search(catalog, q="Krimi")["total"]) == 1
+    assert wait_until(lambda: search(catalog, q="Krimi")["total"]) == 1
     assert search(catalog, q="Kaputt")["total"] == 0 and search(catalog, q="Teuer")["total"] == 0
 
 
 def test_the_association_suspends_a_merchant_and_its_offers_leave_the_catalog(catalog: ServiceInstance) -> None:
     merchant_id, auth = register(catalog, name="Schwarzmarkt Meier")
     list_product(catalog, auth, "Zweifelhafte Uhren")
-    assert eventually(lambda: search(catalog, q="Uhren")["total"]) == 1
+    assert wait_until(lambda: search(catalog, q="Uhren")["total"]) == 1
     association = {"Authorization": f"Bearer {catalog.association_token}"}
 
     by_merchant = httpx.post(f"{catalog.api}/merchants/{merchant_id}/suspension", json={"reason": "x"}, headers=auth)
@@ -100,5 +101,5 @@ def test_the_association_suspends_a_merchant_and_its_offers_leave_the_catalog(ca
 
     assert by_merchant.status_code == 403
     assert suspended.status_code == 200 and suspended.json()["suspended"] is True
-    assert eventually(lambda: search(catalog, q="Uhren")["total"] == 0)
+    assert wait_until(lambda: search(catalog, q="Uhren")["total"] == 0)
     assert list_product(catalog, auth, "Noch mehr Uhren").status_code == 403

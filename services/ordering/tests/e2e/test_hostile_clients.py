@@ -34,8 +34,8 @@ from tests.support.ordering_client import (
     pickup,
     put,
     town_rows,
-    wait_until,
 )
+from tests.support.polling import wait_until
 
 PROBLEM = "application/problem+json"
 BEHIND_THE_INGRESS = {

@@ -24,8 +24,8 @@ from tests.support.ordering_client import (
     step,
     town_rows,
     wait_for,
-    wait_until,
 )
+from tests.support.polling import wait_until
 from tests.support.vouchers_client import authorize, balance, join, paid_vouchers, town_programme
 
 STOCK = 5

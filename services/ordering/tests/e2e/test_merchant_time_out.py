@@ -21,8 +21,8 @@ from tests.support.ordering_client import (
     step,
     town_rows,
     wait_for,
-    wait_until,
 )
+from tests.support.polling import wait_until
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,8 @@ from tests.support.ordering_client import (
     town_rows,
     town_time,
     wait_for,
-    wait_until,
 )
+from tests.support.polling import wait_until
 
 
 def _order_of(

@@ -47,8 +47,8 @@ from tests.support.ordering_client import (
     open_shop,
     pickup,
     town_rows,
-    wait_until,
 )
+from tests.support.polling import wait_until
 from tests.support.vouchers_client import authorize, balance, join, paid_vouchers, town_programme
 
 ORDERS = 36

@@ -26,6 +26,7 @@ import httpx
 import pypdfium2
 
 from tests.support.local_stack import RunningTown, ServiceInstance
+from tests.support.polling import wait_until
 from tests.support.vouchers_client import (
     approve,
     association,
@@ -40,7 +41,6 @@ from tests.support.vouchers_client import (
     sell_at_counter,
     town_programme,
     wait_for_codes,
-    wait_until,
 )
 
 PROBLEM = "application/problem+json"

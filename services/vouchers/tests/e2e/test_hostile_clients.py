@@ -38,6 +38,7 @@ import pytest
 from conftest import read_topic
 from downtown_events.runtime.identity import TokenIssuer, new_signing_key
 from tests.support.local_stack import KAFKA, RunningTown, ServiceInstance, free_port, random_town, start_town
+from tests.support.polling import wait_until
 from tests.support.vouchers_client import (
     association,
     buy,
@@ -60,7 +61,6 @@ from tests.support.vouchers_client import (
     town_programme,
     voucher,
     wait_for_codes,
-    wait_until,
 )
 from vouchers.adapters.payment_webhook import sign
 from vouchers.app.context import Context

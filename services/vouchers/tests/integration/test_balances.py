@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.support.local_stack import RunningTown
+from tests.support.polling import wait_until
 from tests.support.vouchers_client import (
     association,
     campaign,
@@ -24,7 +25,6 @@ from tests.support.vouchers_client import (
     rows,
     town_programme,
     voucher,
-    wait_until,
 )
 
 

@@ -11,6 +11,7 @@ import time
 import httpx
 
 from tests.support.local_stack import RunningTown
+from tests.support.polling import wait_until
 from tests.support.vouchers_client import (
     association,
     buy,
@@ -22,7 +23,6 @@ from tests.support.vouchers_client import (
     sell_at_counter,
     town_programme,
     voucher,
-    wait_until,
 )
 
 

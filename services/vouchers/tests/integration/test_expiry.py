@@ -18,6 +18,7 @@ from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.principal import Principal
 from downtown_events.runtime.store import PostgresEventStore
 from tests.support.local_stack import RunningTown, ServiceInstance
+from tests.support.polling import wait_until
 from tests.support.vouchers_client import (
     admin,
     association,
@@ -29,7 +30,6 @@ from tests.support.vouchers_client import (
     rows,
     town_programme,
     voucher,
-    wait_until,
 )
 from vouchers.adapters.sealing import AesGcmSeal
 from vouchers.app.context import Context

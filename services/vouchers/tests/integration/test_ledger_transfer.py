@@ -15,6 +15,7 @@ import httpx
 
 from downtown_events.runtime.kafka import ensure_topics
 from tests.support.local_stack import KAFKA, RunningTown, ServiceInstance, random_town, running_service
+from tests.support.polling import wait_until
 from tests.support.vouchers_client import (
     admin,
     association,
@@ -31,7 +32,6 @@ from tests.support.vouchers_client import (
     sell_at_counter,
     town_programme,
     voucher,
-    wait_until,
 )
 
 PROJECTED = (

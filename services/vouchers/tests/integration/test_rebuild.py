@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from tests.support.local_stack import RunningTown, ServiceInstance
+from tests.support.polling import wait_until
 from tests.support.vouchers_client import (
     association,
     bulk_issue,
@@ -28,7 +29,6 @@ from tests.support.vouchers_client import (
     sell_at_counter,
     town_programme,
     wait_for_codes,
-    wait_until,
 )
 
 PROJECTIONS = {
