@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .downtown/venv/bin
 PYTEST := $(VENV)/python -m pytest -p no:cacheprovider
 SERVICE_NAMES := $(notdir $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)))
-UNIT_TESTS := events/tests $(foreach s,$(SERVICE_NAMES),services/$(s)/tests/unit) tests/test_k8s_manifests.py tests/test_seed_ordering.py tests/test_licence.py
+UNIT_TESTS := events/tests $(foreach s,$(SERVICE_NAMES),services/$(s)/tests/unit) tests/test_k8s_manifests.py tests/test_seed_ordering.py tests/test_licence.py tests/test_service_template.py
 STACK := bash deploy/local/stack.sh
 SERVICES := bash deploy/local/services.sh
 # Unused code: 60 % is vulture's level for unused classes, functions and fields. What frameworks
@@ -14,7 +14,7 @@ VULTURE := $(VENV)/vulture events/src $(foreach s,$(SERVICE_NAMES),services/$(s)
 	--min-confidence 60 --ignore-names model_config \
 	--ignore-decorators "@*.get,@*.post,@*.put,@*.patch,@*.delete,@*.command,@*.connect,@field_validator,@model_validator"
 
-.PHONY: help run stop status test lint unit integration e2e bench rebuild schemas stack logs clean
+.PHONY: help run stop status test lint unit integration e2e bench rebuild schemas stack logs clean service
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,6 +64,16 @@ bench: stack  ## benchmarks: event store, projection rebuild, photo-to-searchabl
 rebuild: SERVICE ?= catalog
 rebuild:  ## rebuild a projection of a running town: make rebuild TOWN=schoeppingen [SERVICE=catalog] PROJECTION=town_catalog
 	@eval "$$($(SERVICES) env $(TOWN) $(SERVICE) | sed 's/^/export /')" && $(VENV)/downtown-projections rebuild --service $(SERVICE) --projection $(PROJECTION)
+
+service:  ## a new service from the kit's template: make service NAME=dispatch (then see docs/architecture.md, "A new service")
+	@[[ "$(NAME)" =~ ^[a-z][a-z0-9]{2,19}$$ ]] || { echo "usage: make service NAME=<name>: 3 to 20 lower-case letters and digits, e.g. NAME=dispatch" >&2; exit 2; }
+	@[ ! -e services/$(NAME) ] || { echo "services/$(NAME) exists already: pick another name, or delete it first" >&2; exit 1; }
+	@$(STACK) python
+	$(VENV)/copier copy --quiet --defaults --data name=$(NAME) deploy/service-template .
+	$(VENV)/python deploy/service-template/register.py $(NAME)
+	@$(VENV)/ruff check --fix-only --quiet services/$(NAME) && $(VENV)/ruff format --quiet services/$(NAME)
+	@$(STACK) python
+	@echo "services/$(NAME) is made and installed: make lint && make unit, then write its domain/ and app/."
 
 schemas:  ## regenerate the published JSON Schemas and AsyncAPI document (events/schemas, events/asyncapi.json)
 	$(VENV)/python -m downtown_events.schemas events

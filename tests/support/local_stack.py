@@ -258,7 +258,7 @@ def start_service(
         "DOWNTOWN_WORKER_DATA_DIR": str(workdir / "worker-data"),
         "DOWNTOWN_ASSOCIATION_TOKEN": f"association-{town}-{uuid.uuid4().hex}",
         "DOWNTOWN_TOPIC_PARTITIONS": "3",
-        **SERVICE_SECRETS.get(service, dict)(workdir),
+        **SERVICE_SECRETS.get(service, lambda _workdir: {})(workdir),
         **(extra_env or {}),
     }
     admin = commands.get(f"{service}-admin") or [str(bin_dir / f"{service}-admin")]
