@@ -78,6 +78,13 @@ class ServiceSettings(RuntimeSettings):
     town_name: str = Field(default="", description="the town's name as people write it; default: the town id")
     timezone: str = "Europe/Berlin"
     association_token: str = "association-development-token"
+    source_url: str = Field(
+        default="https://github.com/downtown/downtown",
+        max_length=500,
+        description="where this instance's users get the source of the code it runs (the services are "
+        "AGPL-3.0-or-later, whose section 13 asks it of an operator who changed them): the operator's own "
+        "repository or archive if it did",
+    )
     trusted_token_keys: str = Field(default="", description='JSON {"<kid>": "<issuer>:<public key>"} of issuers')
 
     @property

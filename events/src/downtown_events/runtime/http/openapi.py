@@ -86,7 +86,13 @@ def install_problem_documentation(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                license_info=app.license_info,
+                routes=app.routes,
+            )
             document_problems(document)
             app.openapi_schema = document
         return app.openapi_schema
