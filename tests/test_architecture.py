@@ -62,6 +62,7 @@ def test_every_service_is_held_to_the_import_rules(service: str) -> None:
 # Every other kit module is an adapter or an entrypoint and is forbidden in .importlinter.
 APP_MAY_REACH = {
     "addresses",
+    "clock",
     "commands",
     "failures",
     "idempotency",

@@ -1,29 +1,11 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Why a command was refused, in words a merchant can act on."""
+"""Why a command was refused, in words a merchant can act on.
 
+The refusals every service shares are the kit's (:mod:`downtown_events.refusals`),
+re-exported here; this module adds the catalog's own.
+"""
 
-class DomainError(Exception):
-    """A rule of the catalog refused the command; nothing was written."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class NotFound(DomainError):
-    """The merchant or offer does not exist (or is not the caller's to see)."""
-
-
-class NotAllowed(DomainError):
-    """The caller may not do this (another merchant's data, or a suspended merchant)."""
-
-
-class InvalidChange(DomainError):
-    """The change contradicts the current state (withdrawn offer, negative stock...)."""
-
-
-class AlreadyExists(DomainError):
-    """The aggregate was created before (with the same idempotency key, or id)."""
+from downtown_events.refusals import AlreadyExists, DomainError, InvalidChange, NotAllowed, NotFound  # noqa: F401 - re-exported
 
 
 class TokenRevoked(DomainError):

@@ -1,17 +1,18 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""FastAPI dependencies: the container, the caller (if any), a guest's basket and order tokens."""
+"""FastAPI dependencies: the container, the caller (if any), a guest's basket and order tokens.
+
+The container, handlers, read connection and client address are the kit's
+(``runtime/http/deps``), typed here with ordering's classes; the rest is ordering's own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
-from downtown_events.runtime.database import Connection
 from downtown_events.runtime.http.auth import bearer, bearer_token
-from downtown_events.runtime.http.clients import client_address
+from downtown_events.runtime.http.deps import Client, ReadDb, get_container, get_handlers  # noqa: F401 - re-exported
 from downtown_events.runtime.http.headers import IdempotencyKey  # noqa: F401 - re-exported
 from downtown_events.runtime.principal import Principal, ensure_current
 from ordering.bootstrap import ApiContainer, Handlers
@@ -19,18 +20,7 @@ from ordering.bootstrap import ApiContainer, Handlers
 _TOKEN = {"min_length": 20, "max_length": 100, "pattern": r"^[A-Za-z0-9_-]+$"}
 
 
-def get_container(request: Request) -> ApiContainer:
-    container: ApiContainer = request.app.state.container
-    return container
-
-
 Container = Annotated[ApiContainer, Depends(get_container)]
-
-
-def get_handlers(container: Container) -> Handlers:
-    return container.handlers
-
-
 AppHandlers = Annotated[Handlers, Depends(get_handlers)]
 
 
@@ -80,18 +70,3 @@ def get_order_token(header: OrderTokenHeader = None, query: OrderTokenQuery = No
 
 
 OrderToken = Annotated[str | None, Depends(get_order_token)]
-
-
-async def get_read_connection(container: Container) -> AsyncIterator[Connection]:
-    async with container.pool.connection() as conn:
-        yield conn
-
-
-ReadDb = Annotated[Connection, Depends(get_read_connection)]
-
-
-def get_client(request: Request, container: Container) -> str:
-    return client_address(request, container.settings)
-
-
-Client = Annotated[str, Depends(get_client)]

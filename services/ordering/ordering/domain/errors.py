@@ -3,49 +3,26 @@
 
 Reasons are English; an amount in one is written as English readers write it (``€12.50``)
 by :func:`downtown_events.money.format_money`, the formatting every text for a person uses.
+The refusals every service shares, and :func:`checked`, are the kit's
+(:mod:`downtown_events.refusals`), re-exported here; this module adds ordering's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ValidationError
-
 from downtown_events.money import format_money
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class DomainError(Exception):
-    """A rule of the ordering service refused the command; nothing was written."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class NotFound(DomainError):
-    """The basket, order, account or line does not exist (or is not the caller's)."""
-
-
-class NotAllowed(DomainError):
-    """The caller may not do this (a suspended merchant, a sign-in link that does not open)."""
-
-
-class InvalidChange(DomainError):
-    """The command contradicts the rules or the current state (quantity 0, a past window...)."""
-
-
-class AlreadyExists(DomainError):
-    """The aggregate was created before (same id)."""
-
-
-class NotYetKnown(DomainError):
-    """Ordering's replica of the catalog has not heard of it yet (a merchant registered a
-    moment ago): asking again shortly will do (HTTP 503, Retry-After)."""
+from downtown_events.refusals import (  # noqa: F401 - the shared refusals, re-exported
+    AlreadyExists,
+    DomainError,
+    InvalidChange,
+    NotAllowed,
+    NotFound,
+    NotYetKnown,
+    checked,
+)
 
 
 class OfferUnavailable(InvalidChange):
@@ -114,15 +91,3 @@ class Contradiction(InvalidChange):
 class SignInRefused(NotAllowed):
     """A sign-in link that is unknown, used or expired: the reason says which, so the
     customer knows to ask for a new one."""
-
-
-def checked(model: type[M], **fields: Any) -> M:
-    """The event, or an :class:`InvalidChange` naming what the contract refused (a title too
-    long, an e-mail address that is none), rather than pydantic's error escaping the domain."""
-    try:
-        return model(**fields)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in detail['loc']) or 'value'}: {detail['msg']}" for detail in error.errors()
-        )
-        raise InvalidChange(problems) from None

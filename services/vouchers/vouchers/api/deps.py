@@ -1,38 +1,28 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""FastAPI dependencies: the container, the caller, the purchase's bearer, a read connection."""
+"""FastAPI dependencies: the container, the caller, the purchase's bearer, a read connection.
+
+The container, handlers and read connection are the kit's (``runtime/http/deps``), typed
+here with the vouchers' classes; the rest is the vouchers' own."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from downtown_events.runtime.database import Connection
 from downtown_events.runtime.http.auth import bearer, bearer_token
 from downtown_events.runtime.http.clients import client_address
+from downtown_events.runtime.http.deps import ReadDb, get_container, get_handlers  # noqa: F401 - ReadDb re-exported
 from downtown_events.runtime.http.headers import IdempotencyKey, RequiredIdempotencyKey  # noqa: F401 - re-exported
 from downtown_events.runtime.identity import InvalidToken
 from downtown_events.runtime.principal import Principal, ensure_current
 from downtown_events.runtime.throttle import Limit
 from vouchers.bootstrap import ApiContainer, Handlers
 
-
-def get_container(request: Request) -> ApiContainer:
-    container: ApiContainer = request.app.state.container
-    return container
-
-
 Container = Annotated[ApiContainer, Depends(get_container)]
-
-
-def get_handlers(container: Container) -> Handlers:
-    return container.handlers
-
-
 AppHandlers = Annotated[Handlers, Depends(get_handlers)]
 
 
@@ -66,14 +56,6 @@ def get_purchase_token(credentials: Annotated[HTTPAuthorizationCredentials | Non
 
 
 PurchaseToken = Annotated[str, Depends(get_purchase_token)]
-
-
-async def get_read_connection(container: Container) -> AsyncIterator[Connection]:
-    async with container.pool.connection() as conn:
-        yield conn
-
-
-ReadDb = Annotated[Connection, Depends(get_read_connection)]
 
 
 def request_id(key: str) -> UUID:

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The vouchers' own errors as problems (the kit maps the rest: see runtime/http/problems).
+"""The vouchers' own errors as problems, after the refusals every service shares (the kit's
+``DOMAIN_PROBLEMS``; the kit maps the rest: see runtime/http/problems).
 
 Nothing is written when any of these is raised: handlers decide before they append, and a
 unit of work is all or nothing.
@@ -7,33 +8,18 @@ unit of work is all or nothing.
 
 from __future__ import annotations
 
-from downtown_events.runtime.http.problems import ProblemRule
+from downtown_events.runtime.http.problems import DOMAIN_PROBLEMS, ProblemRule
 from vouchers.adapters.payment_webhook import InvalidSignature, ReplayedCallback
 from vouchers.adapters.rendering import RendererBusy
 from vouchers.app.ports import SealBroken
 from vouchers.domain.codes import InvalidCode
-from vouchers.domain.errors import (
-    AlreadyExists,
-    CodesAlreadyDelivered,
-    DomainError,
-    InvalidChange,
-    LimitReached,
-    NotAllowed,
-    NotFound,
-    NotTheBuyer,
-    NotYetKnown,
-)
+from vouchers.domain.errors import CodesAlreadyDelivered, LimitReached, NotTheBuyer
 
 VOUCHERS_PROBLEMS = [
-    ProblemRule(DomainError, 400, "Bad request"),
-    ProblemRule(NotFound, 404, "Not found"),
+    *DOMAIN_PROBLEMS,
     ProblemRule(NotTheBuyer, 401, "Not authenticated"),
-    ProblemRule(NotAllowed, 403, "Not allowed"),
     ProblemRule(CodesAlreadyDelivered, 410, "Shown once already"),
-    ProblemRule(AlreadyExists, 409, "Already exists"),
-    ProblemRule(InvalidChange, 422, "Refused"),
     ProblemRule(LimitReached, 409, "Limit reached"),
-    ProblemRule(NotYetKnown, 503, "Not known yet", headers=lambda _: {"Retry-After": "2"}),
     ProblemRule(InvalidCode, 422, "Not a voucher code", field="code"),
     ProblemRule(SealBroken, 404, "Not found"),
     ProblemRule(InvalidSignature, 401, "Not authenticated"),

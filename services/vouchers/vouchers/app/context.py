@@ -1,15 +1,14 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """What every vouchers use case works with: the store, the read models it consults, the
-town's code-hash key, and the clock (in the town's time zone, for "today")."""
+town's code-hash key, and the kit's town clock (``today`` in the town's zone: a voucher valid
+through 31 December is valid until midnight in the town, not in UTC)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
+from downtown_events.runtime.clock import TownClock
 from downtown_events.runtime.commands import load
 from downtown_events.runtime.store import EventStore
 from vouchers.domain import campaign as campaigns
@@ -24,24 +23,10 @@ from vouchers.domain.purchase import Purchase
 from vouchers.domain.voucher import Voucher
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
-class Context:
+class Context(TownClock):
     store: EventStore
     code_key: bytes
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
-    clock: Callable[[], datetime] = _utc_now
-
-    def now(self) -> datetime:
-        return self.clock()
-
-    def today(self) -> date:
-        """The town's calendar day: a voucher valid through 31 December is valid until
-        midnight in the town, not in UTC."""
-        return self.clock().astimezone(self.timezone).date()
 
 
 async def programme_of(store: EventStore, programme_id: UUID) -> Programme | None:

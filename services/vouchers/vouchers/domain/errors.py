@@ -3,49 +3,26 @@
 
 Reasons are English; an amount in one is written as English readers write it (``€12.50``)
 by :func:`downtown_events.money.format_money`, the formatting every text for a person uses.
+The refusals every service shares, and :func:`checked`, are the kit's
+(:mod:`downtown_events.refusals`), re-exported here; this module adds the vouchers' own.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class DomainError(Exception):
-    """A rule of the vouchers service refused the command; nothing was written."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class NotFound(DomainError):
-    """The programme, purchase, voucher or redemption does not exist (or is not the caller's)."""
+from downtown_events.refusals import (  # noqa: F401 - the shared refusals, re-exported
+    AlreadyExists,
+    DomainError,
+    InvalidChange,
+    NotAllowed,
+    NotFound,
+    NotYetKnown,
+    checked,
+)
 
 
 class NotTheBuyer(NotFound):
     """The access token does not open this purchase, or there is no such purchase: the
     bearer is told the same either way (HTTP 401), so a token opens nothing but its own."""
-
-
-class NotAllowed(DomainError):
-    """The caller may not do this here (a suspended merchant, another merchant's voucher)."""
-
-
-class InvalidChange(DomainError):
-    """The command contradicts the current state (a closed programme, an unpaid purchase...)."""
-
-
-class AlreadyExists(DomainError):
-    """The aggregate was created before (with the same idempotency key, or id)."""
-
-
-class NotYetKnown(DomainError):
-    """The service has not yet heard of it (a merchant registered a moment ago whose event
-    has not reached the replica): asking again shortly will do (HTTP 503, Retry-After)."""
 
 
 class LimitReached(InvalidChange):
@@ -71,15 +48,3 @@ class AlreadyPaid(InvalidChange):
 
 class CodesAlreadyDelivered(NotAllowed):
     """Codes are shown in full once; after that only the vouchers' balances are."""
-
-
-def checked(model: type[M], **fields: Any) -> M:
-    """The event, or an :class:`InvalidChange` naming what the contract refused (a name too
-    long, an e-mail address that is none), rather than pydantic's error escaping the domain."""
-    try:
-        return model(**fields)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in detail['loc']) or 'value'}: {detail['msg']}" for detail in error.errors()
-        )
-        raise InvalidChange(problems) from None

@@ -3,9 +3,11 @@
 
 The kit maps what every service meets (invalid requests, unknown routes and methods, a
 missing or bad token, a caller without permission, a reused idempotency key, a concurrent
-change, the unexpected); a service adds :class:`ProblemRule` s for its own
-errors (its domain's refusals, a rejected upload, a bad token). The detail is the
-exception's ``reason`` attribute if it has one, else its message.
+change, the unexpected); :data:`DOMAIN_PROBLEMS` answers the refusals every service's
+domain shares (:mod:`downtown_events.refusals`), and a service passes those and
+:class:`ProblemRule` s for its own errors (its domain's other refusals, a rejected upload,
+a bad token). The detail is the exception's ``reason`` attribute if it has one, else its
+message.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.exceptions import HTTPException
 
+from downtown_events.refusals import AlreadyExists, DomainError, InvalidChange, NotAllowed, NotFound, NotYetKnown
 from downtown_events.runtime.http.body_limit import BodyTooLarge, BodyTooSlow
 from downtown_events.runtime.idempotency import IdempotencyKeyReused, RequestInFlight
 from downtown_events.runtime.identity import InvalidToken
@@ -76,6 +79,19 @@ KIT_PROBLEMS = (
     ProblemRule(BodyTooLarge, 413, "Request too large"),
     ProblemRule(BodyTooSlow, 408, "Request too slow"),
 )
+
+DOMAIN_PROBLEMS = (
+    ProblemRule(DomainError, 400, "Bad request"),
+    ProblemRule(NotFound, 404, "Not found"),
+    ProblemRule(NotAllowed, 403, "Not allowed"),
+    ProblemRule(AlreadyExists, 409, "Already exists"),
+    ProblemRule(InvalidChange, 422, "Refused"),
+    ProblemRule(NotYetKnown, 503, "Not known yet", headers=lambda _: {"Retry-After": "2"}),
+)
+"""The shared refusals (:mod:`downtown_events.refusals`) as problems. A service passes them
+first and its own rules after: the handler of the raised class's nearest ancestor answers
+(``OutOfStock`` is an ``InvalidChange`` with a rule of its own), and a later rule for the
+same class replaces an earlier one."""
 
 
 def install_problem_handlers(app: FastAPI, rules: Sequence[ProblemRule] = ()) -> None:
