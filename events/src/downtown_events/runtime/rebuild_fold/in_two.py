@@ -68,18 +68,7 @@ async def fold_in_two(
     """
     end = source.end_offsets
     order = sorted((partition for partition, offset in end.items() if offset), key=lambda p: -end[p])
-    helper = await Helper.start(
-        order,
-        projection=projection,
-        town=town,
-        topics=source.topics,
-        bootstrap=source.bootstrap,
-        partitions=list(end),
-        end=end,
-        conninfo=pool.conninfo if isinstance(pool.conninfo, str) else None,
-        consumer=writer.consumer_name,
-        merges=type(projection).merge is not Projection.merge,
-    )
+    helper = await _fork_helper(pool, projection, writer, town, source, order)
     if helper is None:
         return None
     try:
@@ -103,6 +92,31 @@ async def fold_in_two(
         return Folded(this.bulk.events_read + their_read, this.bulk.undecodable + their_undecodable)
     finally:
         await helper.stop()
+
+
+async def _fork_helper(
+    pool: Pool,
+    projection: Projection,
+    writer: ProjectionWriter,
+    town: str,
+    source: KafkaTopics,
+    order: list[TopicPartition],
+) -> Helper | None:
+    """The helper, given all it needs to read, fold and write its share by itself (it
+    writes only if it can reach the database with the pool's connection string)."""
+    end = source.end_offsets
+    return await Helper.start(
+        order,
+        projection=projection,
+        town=town,
+        topics=source.topics,
+        bootstrap=source.bootstrap,
+        partitions=list(end),
+        end=end,
+        conninfo=pool.conninfo if isinstance(pool.conninfo, str) else None,
+        consumer=writer.consumer_name,
+        merges=type(projection).merge is not Projection.merge,
+    )
 
 
 @dataclass
