@@ -61,7 +61,7 @@ from vouchers.domain.errors import DomainError
 from vouchers.domain.private_events import VoucherCodeAssigned
 from vouchers.projections import PROJECTIONS
 from vouchers.projections.code_lookup import CODES, CodeLookup
-from vouchers.projections.merchants import MERCHANTS, MerchantReplica
+from vouchers.projections.merchants import MERCHANT_REPLICA, MERCHANTS
 from vouchers.settings import VouchersSettings
 
 BENCHMARK = "redemptions"
@@ -150,7 +150,7 @@ async def _town(pool: Pool, database_url: str) -> Town:
                 "approved": True,  # only a merchant the association approved redeems
             },
         )
-        await ProjectionWriter(MerchantReplica()).write(conn, rows)
+        await ProjectionWriter(MERCHANT_REPLICA).write(conn, rows)
     terms = ProgrammeTerms(name="Bench Stadtgutschein", free_amount=AmountRange(min_cents=100, max_cents=10_000_000))
     programme, _ = await programmes.open_programme(ASSOCIATION, OpenProgramme("town", terms, None, "bench-programme"))
     await programmes.join(ASSOCIATION, JoinProgramme(programme.programme_id, merchant_id))

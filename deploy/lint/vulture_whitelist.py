@@ -16,6 +16,7 @@ from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged
 from downtown_events.contract import EventRegistry
 from downtown_events.envelope import CloudEvent
 from downtown_events.runtime.memory_store import InMemoryEventStore
+from downtown_events.runtime.merchant_replica import Standing
 from downtown_events.runtime.pdf_text import string_width
 from downtown_events.schemas import breaking_changes
 from downtown_events.vouchers import VOUCHER_EVENTS, VoucherExpired
@@ -46,6 +47,9 @@ _ = (ttfonts.makeToUnicodeCMap, Drawing.hAlign)
 # Used by tests only: the kit's fake store (every port's contract suite runs on it), the
 # published-schema compatibility check, and the kit's measure beside draw_string.
 _ = (InMemoryEventStore, breaking_changes, string_width)
+
+# The kit's merchant replica: a service made from deploy/service-template answers with it.
+_ = Standing.may_act_with_money
 
 # The mail outbox's operator tools (see ordering/adapters/mail.py); not on the admin CLI yet.
 _ = (mail_outbox_counts, requeue_mail)

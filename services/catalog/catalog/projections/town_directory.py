@@ -7,6 +7,11 @@ by offer), so an ``OfferListed`` may be applied before its merchant's
 counters, a registration fills in the profile and keeps the counters, and ``updated_at``
 is the latest event time seen rather than the time of the last event applied. A row
 whose registration has not arrived yet has ``registered_at`` null and is not shown.
+
+It is not the merchant replica other services keep (``downtown_events.runtime.merchant_replica``),
+though it maps a profile to the same columns with it: it is what the public sees of the
+catalog's own merchants, its rows also move with offer events (so a parallel rebuild merges
+them), and approvals and revoked tokens are none of the public's business.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ from downtown_events.catalog import (
     OfferListed,
     OfferWithdrawn,
     OpeningHoursChanged,
-    TimeWindow,
 )
+from downtown_events.runtime.merchant_replica import opening_hours_column, profile_columns
 from downtown_events.runtime.projection import Projection, Row, RowSet, Table
 from downtown_events.runtime.records import ReceivedEvent
 
@@ -102,11 +107,11 @@ class TownDirectory(Projection):
             row[counter] += 1 if isinstance(data, OfferListed) else -1
         elif isinstance(data, MerchantRegistered):
             row.update(_profile(data.profile), registered_at=event.envelope.time)
-            row["opening_hours"] = _hours(data.opening_hours)
+            row["opening_hours"] = opening_hours_column(data.opening_hours)
         elif isinstance(data, MerchantProfileChanged):
             row.update(_profile(data.profile))
         elif isinstance(data, OpeningHoursChanged):
-            row["opening_hours"] = _hours(data.opening_hours)
+            row["opening_hours"] = opening_hours_column(data.opening_hours)
         elif isinstance(data, MerchantClosed):
             row.update(closed=True, closed_note=data.note)
         elif isinstance(data, MerchantReopened):
@@ -144,24 +149,9 @@ def _unregistered(merchant_id: Any) -> Row:
 
 
 def _profile(profile: MerchantProfile) -> Row:
-    url = profile.video_consultation_url
-    return {
-        "name": profile.name,
-        "category": profile.category,
-        "street": profile.address.street,
-        "postal_code": profile.address.postal_code,
-        "city": profile.address.city,
-        "phone": profile.phone,
-        "email": profile.email,
-        "video_consultation_url": None if url is None else str(url),
-        "offers_delivery": profile.offers_delivery,
-        "offers_pickup": profile.offers_pickup,
-        "sells_vouchers": profile.sells_vouchers,
-    }
-
-
-def _hours(windows: list[TimeWindow]) -> list[dict[str, Any]]:
-    return [window.model_dump(mode="json") for window in windows]
+    """The profile as the merchant replicas of other services hold it, less what the directory
+    does not show (the tax number is for invoices)."""
+    return {column: value for column, value in profile_columns(profile).items() if column in MERCHANTS.columns}
 
 
 def _latest(current: datetime | None, candidate: datetime) -> datetime:

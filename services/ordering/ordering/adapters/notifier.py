@@ -16,12 +16,10 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
-
-from downtown_events.catalog import Address
 from downtown_events.ordering import OrderPlaced
 from downtown_events.runtime.database import Connection
 from downtown_events.runtime.faults import crash_point
+from downtown_events.runtime.merchant_replica import MerchantReader, ReplicatedMerchant
 from downtown_events.runtime.records import ReceivedEvent
 from downtown_events.runtime.store import TransactionalEventStore
 from ordering.adapters.invoice_pdf import render_invoice_pdf
@@ -48,6 +46,7 @@ MAX_AGE = timedelta(days=2)
 # here because adapters and projections are sibling layers that do not import each other; a
 # unit test holds the two names together.
 MERCHANTS_TABLE = "ordering_merchants"
+_MERCHANTS = MerchantReader(MERCHANTS_TABLE)
 
 
 class Notifier:
@@ -137,31 +136,23 @@ class SqlMerchantDirectory:
         self._conn = conn
 
     async def merchant(self, merchant_id: UUID) -> MerchantDetails | None:
-        query = f"SELECT * FROM {MERCHANTS_TABLE} WHERE merchant_id = %s AND name IS NOT NULL"
-        row = await (await self._conn.execute(query, (merchant_id,))).fetchone()
-        return None if row is None else merchant_details(row)
+        merchant = await _MERCHANTS.merchant(self._conn, merchant_id)
+        return None if merchant is None else merchant_details(merchant)
 
 
-def merchant_details(row: dict[str, Any]) -> MerchantDetails:
-    address = _address(row)
+def merchant_details(merchant: ReplicatedMerchant) -> MerchantDetails:
+    address = merchant.address
     contact = MerchantContact(
-        name=row["name"],
-        email=(row["email"] or "").strip(),
+        name=merchant.name,
+        email=merchant.email,
         address=one_line(address) if address is not None else "",
-        phone=row["phone"] or "",
+        phone=merchant.phone,
     )
-    number = (row["tax_number"] or "").strip() or None
+    number = merchant.tax_number or None
     kind = None if number is None else tax_number_kind(number)
     party = (
         None
         if address is None
-        else InvoiceParty(name=row["name"], address=address, tax_number=number, tax_number_kind=kind)
+        else InvoiceParty(name=merchant.name, address=address, tax_number=number, tax_number_kind=kind)
     )
     return MerchantDetails(contact, party)
-
-
-def _address(row: dict[str, Any]) -> Address | None:
-    try:
-        return Address(street=row["street"] or "", postal_code=row["postal_code"] or "", city=row["city"] or "")
-    except ValidationError:
-        return None

@@ -3,11 +3,14 @@
 
 Checkout prices, availability and merchant status come from here, never from a call to
 the catalog: offers (price, stock, kind, duration and weekly hours of a service, withdrawn),
-the service slots the catalog booked for orders, and merchants (name, contact, address and
-tax number for invoices, delivery and pickup, opening hours, closed, suspended, approved by
-the association, revoked tokens). Each row is written by one catalog stream only (an offer's, a merchant's), so
-worker replicas never contend for a row; a row may lag the catalog by a moment, and the
-catalog's reservation has the last word on stock and slots.
+the service slots the catalog booked for orders, and merchants. The merchants are the kit's
+merchant replica (contact, address and tax number for invoices, delivery and pickup, opening
+hours, closed, suspended, approved by the association, revoked tokens; see
+``downtown_events.runtime.merchant_replica``), folded here as a part of this projection so
+that its consumer, tracking and ``make rebuild PROJECTION=catalog_replica`` stay one. Each
+row is written by one catalog stream only (an offer's, a merchant's), so worker replicas
+never contend for a row; a row may lag the catalog by a moment, and the catalog's
+reservation has the last word on stock and slots.
 """
 
 from __future__ import annotations
@@ -16,17 +19,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from downtown_events.catalog import (
-    MERCHANT_EVENTS,
-    MerchantApprovalWithdrawn,
-    MerchantApproved,
-    MerchantClosed,
-    MerchantProfile,
-    MerchantProfileChanged,
-    MerchantRegistered,
-    MerchantReinstated,
-    MerchantReopened,
-    MerchantSuspended,
-    MerchantTokensRevoked,
     OfferDetailsChanged,
     OfferListed,
     OfferPriceChanged,
@@ -34,8 +26,8 @@ from downtown_events.catalog import (
     OfferSlotReleased,
     OfferStockAdjusted,
     OfferWithdrawn,
-    OpeningHoursChanged,
 )
+from downtown_events.runtime.merchant_replica import REPLICATED_EVENTS, merchant_replica
 from downtown_events.runtime.projection import Projection, Row, RowSet, Table
 from downtown_events.runtime.records import ReceivedEvent
 
@@ -69,30 +61,9 @@ SLOTS = Table(
     },
     indexes=("{table} (offer_id, starts_at)",),
 )
-MERCHANTS = Table(
-    name="ordering_merchants",
-    key="merchant_id",
-    columns={
-        "merchant_id": "uuid",
-        "name": "text",
-        "category": "text",
-        "street": "text",
-        "postal_code": "text",
-        "city": "text",
-        "phone": "text",
-        "email": "text",
-        "tax_number": "text",
-        "video_consultation_url": "text",
-        "offers_delivery": "boolean",
-        "offers_pickup": "boolean",
-        "opening_hours": "jsonb",
-        "closed": "boolean",
-        "suspended": "boolean",
-        "approved": "boolean",
-        "tokens_valid_after": "timestamptz",
-        "updated_at": "timestamptz",
-    },
-)
+MERCHANT_REPLICA = merchant_replica("ordering_merchants")
+"""Not registered on its own: :class:`CatalogReplica` hands it the merchant events."""
+MERCHANTS = MERCHANT_REPLICA.table
 _OFFER_EVENTS = (
     OfferListed,
     OfferDetailsChanged,
@@ -102,9 +73,7 @@ _OFFER_EVENTS = (
     OfferSlotBooked,
     OfferSlotReleased,
 )
-_MERCHANT_EVENTS = (*MERCHANT_EVENTS, MerchantApproved, MerchantApprovalWithdrawn)
-"""The association's approval decides whether a shop takes orders on invoice."""
-_EVENTS = (*_OFFER_EVENTS, *_MERCHANT_EVENTS)
+_EVENTS = (*_OFFER_EVENTS, *REPLICATED_EVENTS)
 
 
 class CatalogReplica(Projection):
@@ -119,9 +88,7 @@ class CatalogReplica(Projection):
             return [(SLOTS, _booking(data))]
         if isinstance(data, _OFFER_EVENTS):
             return [(OFFERS, data.offer_id)]
-        if isinstance(data, _MERCHANT_EVENTS):
-            return [(MERCHANTS, data.merchant_id)]
-        return []
+        return MERCHANT_REPLICA.touches(event)
 
     def evolve(self, rows: RowSet, event: ReceivedEvent) -> None:
         data: Any = event.event
@@ -135,8 +102,8 @@ class CatalogReplica(Projection):
             rows.delete(SLOTS, _booking(data))
         elif isinstance(data, _OFFER_EVENTS):
             _offer(rows, event)
-        elif isinstance(data, _MERCHANT_EVENTS):
-            _merchant(rows, event)
+        else:
+            MERCHANT_REPLICA.evolve(rows, event)
 
 
 def _booking(data: Any) -> str:
@@ -172,61 +139,3 @@ def _offer(rows: RowSet, event: ReceivedEvent) -> None:
             row["withdrawn"] = True
     row["updated_at"] = event.envelope.time
     rows.put(OFFERS, row)
-
-
-def _merchant(rows: RowSet, event: ReceivedEvent) -> None:
-    data: Any = event.event
-    row = rows.get(MERCHANTS, data.merchant_id) or _unregistered(data.merchant_id)
-    if isinstance(data, MerchantRegistered | MerchantProfileChanged):
-        row.update(_profile(data.profile))
-    if isinstance(data, MerchantRegistered | OpeningHoursChanged):
-        row["opening_hours"] = [window.model_dump(mode="json") for window in data.opening_hours]
-    elif isinstance(data, MerchantClosed | MerchantReopened):
-        row["closed"] = isinstance(data, MerchantClosed)
-    elif isinstance(data, MerchantSuspended | MerchantReinstated):
-        row["suspended"] = isinstance(data, MerchantSuspended)
-    elif isinstance(data, MerchantApproved | MerchantApprovalWithdrawn):
-        row["approved"] = isinstance(data, MerchantApproved)
-    elif isinstance(data, MerchantTokensRevoked):
-        row["tokens_valid_after"] = data.revoked_at
-    row["updated_at"] = event.envelope.time
-    rows.put(MERCHANTS, row)
-
-
-def _unregistered(merchant_id: Any) -> Row:
-    return {
-        "merchant_id": merchant_id,
-        "name": None,
-        "category": None,
-        "street": None,
-        "postal_code": None,
-        "city": None,
-        "phone": None,
-        "email": None,
-        "tax_number": None,
-        "video_consultation_url": None,
-        "offers_delivery": None,
-        "offers_pickup": None,
-        "opening_hours": [],
-        "closed": False,
-        "suspended": False,
-        "approved": False,
-        "tokens_valid_after": None,
-    }
-
-
-def _profile(profile: MerchantProfile) -> Row:
-    url = profile.video_consultation_url
-    return {
-        "name": profile.name,
-        "category": profile.category,
-        "street": profile.address.street,
-        "postal_code": profile.address.postal_code,
-        "city": profile.address.city,
-        "phone": profile.phone,
-        "email": profile.email,
-        "tax_number": getattr(profile, "tax_number", None),
-        "video_consultation_url": str(url) if url else None,
-        "offers_delivery": profile.offers_delivery,
-        "offers_pickup": profile.offers_pickup,
-    }

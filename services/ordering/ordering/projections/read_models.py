@@ -4,39 +4,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
-
-from downtown_events.catalog import Address, TimeWindow
 from downtown_events.runtime.database import Pool
+from downtown_events.runtime.merchant_replica import MerchantReader, ReplicatedMerchant, time_windows
 from ordering.domain.facts import MerchantFacts, OfferFacts
 from ordering.projections.catalog_replica import MERCHANTS, OFFERS
 from ordering.projections.orders import ORDERS
-
-
-def _windows(raw: Any) -> tuple[TimeWindow, ...]:
-    return tuple(
-        TimeWindow(weekday=w["weekday"], opens=time.fromisoformat(w["opens"]), closes=time.fromisoformat(w["closes"]))
-        for w in raw or []
-    )
-
 
 _OFFERS = (
     f"SELECT o.*, m.video_consultation_url IS NOT NULL AS video FROM {OFFERS.name} o "
     f"LEFT JOIN {MERCHANTS.name} m USING (merchant_id) WHERE o.offer_id = ANY(%s::uuid[])"
 )
-_MERCHANTS = f"SELECT * FROM {MERCHANTS.name} WHERE merchant_id = ANY(%s::uuid[]) AND name IS NOT NULL"
-
-
-def _address(row: dict[str, Any]) -> Address | None:
-    """The shop's address as its invoices name it; None where the replica's is unusable."""
-    try:
-        return Address(street=row["street"] or "", postal_code=row["postal_code"] or "", city=row["city"] or "")
-    except ValidationError:
-        return None
+_MERCHANTS = MerchantReader(MERCHANTS)
 
 
 def _offer(row: dict[str, Any]) -> OfferFacts:
@@ -50,7 +32,7 @@ def _offer(row: dict[str, Any]) -> OfferFacts:
         withdrawn=bool(row["withdrawn"]),
         category=row["category"] or "",
         duration_minutes=row["duration_minutes"],
-        weekly_availability=_windows(row["weekly_availability"]),
+        weekly_availability=time_windows(row["weekly_availability"]),
         video_consultation=bool(row["video"]) and row["kind"] == "service",
     )
 
@@ -67,8 +49,8 @@ class PostgresCatalogReplica:
 
     async def merchants(self, merchant_ids: Iterable[UUID]) -> dict[UUID, MerchantFacts]:
         async with self._pool.connection() as conn:
-            rows = await (await conn.execute(_MERCHANTS, (list(merchant_ids),))).fetchall()
-        return {row["merchant_id"]: self._merchant(row) for row in rows}
+            merchants = await _MERCHANTS.merchants(conn, merchant_ids)
+        return {merchant_id: self._merchant(merchant) for merchant_id, merchant in merchants.items()}
 
     async def facts(
         self, offer_ids: Iterable[UUID], merchant_ids: Iterable[UUID]
@@ -78,38 +60,34 @@ class PostgresCatalogReplica:
         async with self._pool.connection() as conn:
             async with conn.pipeline():
                 offers = await conn.execute(_OFFERS, (list(offer_ids),))
-                merchants = await conn.execute(_MERCHANTS, (list(merchant_ids),))
-            offer_rows, merchant_rows = await offers.fetchall(), await merchants.fetchall()
+                merchants = await _MERCHANTS.merchants(conn, merchant_ids)  # fetching sends both
+            offer_rows = await offers.fetchall()
         return (
             {row["offer_id"]: _offer(row) for row in offer_rows},
-            {row["merchant_id"]: self._merchant(row) for row in merchant_rows},
+            {merchant_id: self._merchant(merchant) for merchant_id, merchant in merchants.items()},
         )
 
-    def _merchant(self, row: dict[str, Any]) -> MerchantFacts:
+    def _merchant(self, merchant: ReplicatedMerchant) -> MerchantFacts:
+        standing = merchant.standing
         return MerchantFacts(
-            merchant_id=row["merchant_id"],
-            name=row["name"],
-            category=row["category"] or "",
-            suspended=bool(row["suspended"]),
-            closed=bool(row["closed"]),
-            offers_delivery=bool(row["offers_delivery"]),
-            offers_pickup=bool(row["offers_pickup"]),
-            opening_hours=_windows(row["opening_hours"]),
+            merchant_id=merchant.merchant_id,
+            name=merchant.name,
+            category=merchant.category,
+            suspended=standing.suspended,
+            closed=standing.closed,
+            closed_note=merchant.closed_note,
+            offers_delivery=merchant.offers_delivery,
+            offers_pickup=merchant.offers_pickup,
+            opening_hours=merchant.opening_hours,
             vat_percent_by_category={k: v for k, v in self._vat.items() if k},
-            approved=bool(row["approved"]),
-            tax_number=(row["tax_number"] or "").strip(),
-            address=_address(row),
+            approved=standing.approved,
+            tax_number=merchant.tax_number,
+            address=merchant.address,
         )
-
-    async def merchant_row(self, merchant_id: UUID) -> dict[str, Any] | None:
-        async with self._pool.connection() as conn:
-            query = f"SELECT * FROM {MERCHANTS.name} WHERE merchant_id = %s"
-            return await (await conn.execute(query, (merchant_id,))).fetchone()
 
     async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None:
-        row = await self.merchant_row(merchant_id)
-        value = row["tokens_valid_after"] if row else None
-        return value if isinstance(value, datetime) else None
+        async with self._pool.connection() as conn:
+            return await _MERCHANTS.tokens_valid_after(conn, merchant_id)
 
 
 class PostgresDeadlines:

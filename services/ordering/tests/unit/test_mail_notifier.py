@@ -29,6 +29,7 @@ from downtown_events.ordering import (
     TimeSlot,
 )
 from downtown_events.runtime.memory_store import InMemoryEventStore
+from downtown_events.runtime.merchant_replica import ReplicatedMerchant
 from ordering.adapters.invoice_pdf import render_invoice_pdf
 from ordering.adapters.notifier import MERCHANTS_TABLE, merchant_details
 from ordering.app.notifications import MerchantContact, OutgoingMail, mail_id
@@ -320,6 +321,7 @@ async def test_an_event_of_an_order_the_store_does_not_hold_sends_nothing() -> N
 def test_the_replicas_merchant_row_gives_the_contact_and_the_invoice_party() -> None:
     assert MERCHANTS.name == MERCHANTS_TABLE
     row: dict[str, object] = {
+        "merchant_id": uuid4(),
         "name": "Fahrrad Terhaar",
         "email": " laden@terhaar.example ",
         "phone": "02555 1",
@@ -328,12 +330,12 @@ def test_the_replicas_merchant_row_gives_the_contact_and_the_invoice_party() -> 
         "city": "Schöppingen",
         "tax_number": "DE123456789",
     }
-    details = merchant_details(row)
+    details = merchant_details(ReplicatedMerchant.from_row(row))
     assert details.contact == MerchantContact(
         name="Fahrrad Terhaar", email="laden@terhaar.example", address="Markt 3, 48624 Schöppingen", phone="02555 1"
     )
     assert details.invoice_party == InvoiceParty(
         name="Fahrrad Terhaar", address=SHOP_ADDRESS, tax_number="DE123456789", tax_number_kind="vat_id"
     )
-    partial = merchant_details({**row, "street": None, "email": None, "tax_number": None})
+    partial = merchant_details(ReplicatedMerchant.from_row({**row, "street": None, "email": None, "tax_number": None}))
     assert partial.invoice_party is None and partial.contact.email == "" and partial.contact.address == ""

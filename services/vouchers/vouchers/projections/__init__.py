@@ -4,9 +4,9 @@
 from vouchers.projections.buyers import BuyerPurchaseIndex
 from vouchers.projections.code_lookup import CodeLookup
 from vouchers.projections.ledger import VoucherLedger
-from vouchers.projections.merchants import MerchantReplica
+from vouchers.projections.merchants import MERCHANT_REPLICA
 from vouchers.projections.sales import Sales
 
-PROJECTIONS = [MerchantReplica(), CodeLookup(), BuyerPurchaseIndex(), VoucherLedger(), Sales()]
+PROJECTIONS = [MERCHANT_REPLICA, CodeLookup(), BuyerPurchaseIndex(), VoucherLedger(), Sales()]
 
-__all__ = ["PROJECTIONS", "BuyerPurchaseIndex", "CodeLookup", "MerchantReplica", "Sales", "VoucherLedger"]
+__all__ = ["MERCHANT_REPLICA", "PROJECTIONS", "BuyerPurchaseIndex", "CodeLookup", "Sales", "VoucherLedger"]

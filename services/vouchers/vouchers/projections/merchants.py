@@ -1,98 +1,22 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Vouchers' own replica of the town's merchants, kept from the catalog's events.
+"""Vouchers' own replica of the town's merchants: the kit's merchant replica (see
+``downtown_events.runtime.merchant_replica``) in ``voucher_merchants``, rebuilt as ``merchants``.
 
 Vouchers asks no service synchronously: whether a merchant may sell or redeem (approved by
 the association and not suspended), and whether its token was revoked, comes from here, a few
-hundred milliseconds behind the catalog. Each row is written by one merchant's stream only, so
-replicas never contend.
+hundred milliseconds behind the catalog.
 
-``approved`` and ``approval_withdrawn`` came later than the other columns: a live table from
-before gets them (null) when the worker starts, and learns approvals made before the upgrade
-only by a rebuild from the catalog's topic (``make rebuild PROJECTION=merchants``); until then
-a null reads as "not approved", the safe side.
+The table predates the kit's replica: ``approved`` and ``approval_withdrawn`` came later than
+its first columns, and the merchant's contact, address, tax number, opening hours and closing
+note came with the kit. A live table from before gets them (null) when the worker starts; a
+null reads as "not approved" (the safe side), "not withdrawn" and "not known", and the rows
+learn what was said before the upgrade from one forced rebuild from the catalog's topic (see
+the kit's module).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from downtown_events.runtime.merchant_replica import merchant_replica
 
-from downtown_events.catalog import (
-    MerchantApprovalWithdrawn,
-    MerchantApproved,
-    MerchantClosed,
-    MerchantProfileChanged,
-    MerchantRegistered,
-    MerchantReinstated,
-    MerchantReopened,
-    MerchantSuspended,
-    MerchantTokensRevoked,
-)
-from downtown_events.runtime.projection import Projection, RowSet, Table
-from downtown_events.runtime.records import ReceivedEvent
-
-MERCHANTS = Table(
-    name="voucher_merchants",
-    key="merchant_id",
-    columns={
-        "merchant_id": "uuid",
-        "name": "text",
-        "closed": "boolean",
-        "suspended": "boolean",
-        "approved": "boolean",
-        "approval_withdrawn": "boolean",
-        "tokens_valid_after": "timestamptz",
-        "updated_at": "timestamptz",
-    },
-)
-_EVENTS = (
-    MerchantRegistered,
-    MerchantProfileChanged,
-    MerchantClosed,
-    MerchantReopened,
-    MerchantSuspended,
-    MerchantReinstated,
-    MerchantTokensRevoked,
-    MerchantApproved,
-    MerchantApprovalWithdrawn,
-)
-_FLAGS: dict[type, dict[str, bool]] = {
-    MerchantClosed: {"closed": True},
-    MerchantReopened: {"closed": False},
-    MerchantSuspended: {"suspended": True},
-    MerchantReinstated: {"suspended": False},
-    MerchantApproved: {"approved": True, "approval_withdrawn": False},
-    MerchantApprovalWithdrawn: {"approved": False, "approval_withdrawn": True},
-}
-
-
-class MerchantReplica(Projection):
-    name = "merchants"
-    tables = (MERCHANTS,)
-    event_types = _EVENTS
-    sources = ("catalog",)
-
-    def touches(self, event: ReceivedEvent) -> Iterable[tuple[Table, Any]]:
-        return [(MERCHANTS, event.event.merchant_id)] if isinstance(event.event, _EVENTS) else []
-
-    def evolve(self, rows: RowSet, event: ReceivedEvent) -> None:
-        data = event.event
-        if not isinstance(data, _EVENTS):
-            return
-        row = rows.get(MERCHANTS, data.merchant_id) or {
-            "merchant_id": data.merchant_id,
-            "name": "",
-            "closed": False,
-            "suspended": False,
-            "approved": False,
-            "approval_withdrawn": False,
-            "tokens_valid_after": None,
-        }
-        if isinstance(data, MerchantRegistered | MerchantProfileChanged):
-            row["name"] = data.profile.name
-        elif isinstance(data, MerchantTokensRevoked):
-            row["tokens_valid_after"] = data.revoked_at
-        else:
-            row.update(_FLAGS[type(data)])
-        row["updated_at"] = event.envelope.time
-        rows.put(MERCHANTS, row)
+MERCHANT_REPLICA = merchant_replica("voucher_merchants", name="merchants")
+MERCHANTS = MERCHANT_REPLICA.table

@@ -8,39 +8,36 @@ from datetime import date, datetime
 from uuid import UUID
 
 from downtown_events.runtime.database import Pool
-from vouchers.domain.merchant_standing import Approval, MerchantStanding, MerchantStatus
+from downtown_events.runtime.merchant_replica import MerchantReader, Standing
+from vouchers.domain.merchant_standing import MerchantStanding, MerchantStatus
 from vouchers.projections.buyers import BUYER_PURCHASES
 from vouchers.projections.code_lookup import CODES
 from vouchers.projections.ledger import BALANCES
 from vouchers.projections.merchants import MERCHANTS
 from vouchers.projections.sales import CAMPAIGNS, PROGRAMMES, PURCHASES
 
+_MERCHANTS = MerchantReader(MERCHANTS)
+
 
 class PostgresMerchantDirectory:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
 
-    async def _row(self, merchant_id: UUID) -> dict[str, object] | None:
-        async with self._pool.connection() as conn:
-            query = (
-                "SELECT name, closed, suspended, approved, approval_withdrawn, tokens_valid_after "
-                f"FROM {MERCHANTS.name} WHERE merchant_id = %s"
-            )
-            return await (await conn.execute(query, (merchant_id,))).fetchone()
-
     async def standing(self, merchant_id: UUID) -> MerchantStanding:
-        row = await self._row(merchant_id)
-        if row is None:
-            return MerchantStanding.unknown(merchant_id)
-        status: MerchantStatus = "suspended" if row["suspended"] else "closed" if row["closed"] else "active"
-        # A null (a row from before approvals were replicated) is no approval: the safe side.
-        approval: Approval = "approved" if row["approved"] else "withdrawn" if row["approval_withdrawn"] else "none"
-        return MerchantStanding(merchant_id, str(row["name"]), status, approval)
+        async with self._pool.connection() as conn:
+            return merchant_standing(await _MERCHANTS.standing(conn, merchant_id))
 
     async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None:
-        row = await self._row(merchant_id)
-        valid_after = row["tokens_valid_after"] if row else None
-        return valid_after if isinstance(valid_after, datetime) else None
+        async with self._pool.connection() as conn:
+            return await _MERCHANTS.tokens_valid_after(conn, merchant_id)
+
+
+def merchant_standing(standing: Standing) -> MerchantStanding:
+    """The replica's standing as the voucher rules take it (they give the reasons)."""
+    if not standing.known:
+        return MerchantStanding.unknown(standing.merchant_id)
+    status: MerchantStatus = "suspended" if standing.suspended else "closed" if standing.closed else "active"
+    return MerchantStanding(standing.merchant_id, standing.name, status, standing.approval)
 
 
 class PostgresCodeIndex:
