@@ -73,6 +73,8 @@ APP_MAY_REACH = {
     "records",
     "secrets",
     "store",
+    # templates and catalogues rendered in memory: read like tzdata, no effect on the world
+    "texts",
 }
 
 

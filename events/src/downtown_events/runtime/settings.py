@@ -86,6 +86,12 @@ class ServiceSettings(RuntimeSettings):
         "repository or archive if it did",
     )
     trusted_token_keys: str = Field(default="", description='JSON {"<kid>": "<issuer>:<public key>"} of issuers')
+    texts_dir: Path | None = Field(
+        default=None,
+        description="the town's own wording (DOWNTOWN_TEXTS_DIR): <dir>/<service>/templates/… replaces a "
+        "service's template, <dir>/<service>/locale/<lang>/LC_MESSAGES/messages.po adds to or replaces its "
+        "translations (downtown_events.runtime.texts); unset: the services' own",
+    )
 
     @property
     def display_name(self) -> str:
