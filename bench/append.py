@@ -36,7 +36,7 @@ from bench.report import Figure, Target, rate, say
 from bench.scratch import scratch_database
 from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.database import Pool, migrate, open_pool
-from downtown_events.runtime.store import PostgresEventStore
+from downtown_events.runtime.postgres_store import PostgresEventStore
 
 BENCHMARK = "append"
 ROUNDS = 5

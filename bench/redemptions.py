@@ -41,9 +41,10 @@ import vouchers
 from bench.report import Figure, Target, rate, say
 from bench.scratch import random_town, scratch_database
 from downtown_events.runtime.database import Pool, migrate, open_pool
+from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.principal import Principal
 from downtown_events.runtime.projection import ProjectionWriter, RowSet
-from downtown_events.runtime.store import ConcurrencyConflict, PostgresEventStore
+from downtown_events.runtime.store import ConcurrencyConflict
 from downtown_events.vouchers import AmountRange, ProgrammeTerms
 from vouchers.app.programmes import ProgrammeHandlers
 from vouchers.app.purchases import PurchaseHandlers

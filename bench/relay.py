@@ -31,7 +31,7 @@ from bench.scratch import KAFKA, delete_topics, random_town, scratch_database
 from downtown_events.runtime.database import Pool, migrate, open_pool
 from downtown_events.runtime.kafka import UNLIMITED_RETENTION, ensure_topics, reliable_producer
 from downtown_events.runtime.outbox import _PENDING, OutboxRelay, PendingEvent
-from downtown_events.runtime.store import PostgresEventStore
+from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.topics import event_source
 
 BENCHMARK = "relay"

@@ -18,6 +18,7 @@ from downtown_events.catalog import OfferListed
 from downtown_events.contract import IntegrationEvent, registry
 from downtown_events.runtime.commands import execute
 from downtown_events.runtime.faust_worker import run_worker
+from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.records import ReceivedEvent
 from downtown_events.runtime.service import Reaction, ServiceDefinition, build_worker
@@ -50,7 +51,7 @@ REACTIONS = ServiceDefinition(
     SERVICE,
     reactions=[
         Reaction(
-            ProcessManager("reactions", service=SERVICE, reacts_to=(OfferListed,), react=react),
+            ProcessManagerHandler(ProcessManager("reactions", service=SERVICE, reacts_to=(OfferListed,), react=react)),
             sources=("catalog",),
         )
     ],

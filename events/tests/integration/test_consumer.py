@@ -28,8 +28,8 @@ from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.failures import ConsumerHalted
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
 from downtown_events.runtime.outbox import OutboxRelay
+from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
-from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.topics import dead_letter_topic, events_topic
 
 

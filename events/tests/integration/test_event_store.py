@@ -10,7 +10,8 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from downtown_events.catalog import OfferListed, OfferPriceChanged
-from downtown_events.runtime.store import ConcurrencyConflict, PostgresEventStore
+from downtown_events.runtime.postgres_store import PostgresEventStore
+from downtown_events.runtime.store import ConcurrencyConflict
 
 
 def listed(offer_id=None):  # type: ignore[no-untyped-def]

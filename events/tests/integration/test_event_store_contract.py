@@ -13,13 +13,8 @@ from psycopg_pool import AsyncConnectionPool
 from downtown_events.catalog import OfferListed, OfferPriceChanged
 from downtown_events.runtime.commands import execute
 from downtown_events.runtime.memory_store import InMemoryEventStore
-from downtown_events.runtime.store import (
-    Append,
-    ConcurrencyConflict,
-    EventStore,
-    PostgresEventStore,
-    TransactionalEventStore,
-)
+from downtown_events.runtime.postgres_store import PostgresEventStore, TransactionalEventStore
+from downtown_events.runtime.store import Append, ConcurrencyConflict, EventStore
 
 
 def listed() -> OfferListed:

@@ -13,7 +13,7 @@ from conftest import Databases
 from downtown_events.catalog import OfferListed, OfferPriceChanged
 from downtown_events.runtime.database import migrate, open_pool
 from downtown_events.runtime.ledger import InvalidLog, export_log, import_log
-from downtown_events.runtime.store import PostgresEventStore
+from downtown_events.runtime.postgres_store import PostgresEventStore
 from tests.support.private_events import SecretNoted
 
 EVENTS_TEXT = (

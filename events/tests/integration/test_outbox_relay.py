@@ -20,7 +20,7 @@ from downtown_events.catalog import OfferListed, OfferPriceChanged, OfferStockAd
 from downtown_events.contract import PrivateEvent, registry
 from downtown_events.runtime.kafka import ensure_topics, reliable_producer
 from downtown_events.runtime.outbox import OutboxRelay, PendingEvent
-from downtown_events.runtime.store import PostgresEventStore
+from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.topics import events_topic
 
 

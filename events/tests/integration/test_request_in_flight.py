@@ -10,7 +10,8 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from downtown_events.runtime.database import open_pool
-from downtown_events.runtime.idempotency import RequestInFlight, one_at_a_time
+from downtown_events.runtime.idempotency import RequestInFlight
+from downtown_events.runtime.request_leases import one_at_a_time
 
 
 async def test_a_retry_while_the_first_runs_is_refused_and_after_it_runs(pool: AsyncConnectionPool) -> None:

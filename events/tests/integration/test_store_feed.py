@@ -11,11 +11,11 @@ from uuid import uuid4
 from psycopg_pool import AsyncConnectionPool
 
 from downtown_events.runtime.consumer import TrackingConsumer
+from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.projection import LIVE, Projection, ProjectionWriter, RowSet, Table, table_checksums
 from downtown_events.runtime.rebuild import ProjectionRebuild
 from downtown_events.runtime.rebuild_sources import ServiceStore
 from downtown_events.runtime.records import ReceivedEvent
-from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader, checkpoint, checkpointing
 from tests.support.private_events import SERVICE, SecretNoted
 
@@ -105,7 +105,7 @@ async def test_an_event_committed_later_below_the_cursor_is_not_missed(pool: Asy
 
 
 async def store_in(conn: Any, holder: str, secret: str) -> None:
-    from downtown_events.runtime.store import TransactionalEventStore
+    from downtown_events.runtime.postgres_store import TransactionalEventStore
 
     await TransactionalEventStore(conn, service=SERVICE).append(
         holder, 0, [SecretNoted(holder_id=holder, secret_hash=secret)]

@@ -9,7 +9,8 @@ from aiokafka.errors import KafkaConnectionError
 from psycopg import errors
 from psycopg_pool import PoolTimeout, TooManyRequests
 
-from downtown_events.runtime.failures import Failure, NotYetDecidable, classify
+from downtown_events.runtime.driver_failures import classify
+from downtown_events.runtime.failures import Failure, NotYetDecidable
 from downtown_events.runtime.store import ConcurrencyConflict
 
 

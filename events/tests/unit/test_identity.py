@@ -8,13 +8,8 @@ import time
 import jwt
 import pytest
 
-from downtown_events.runtime.identity import (
-    InvalidToken,
-    TokenIssuer,
-    TokenVerifier,
-    new_signing_key,
-    trusted_keys,
-)
+from downtown_events.runtime.identity import TokenIssuer, TokenVerifier, new_signing_key, trusted_keys
+from downtown_events.runtime.principal import InvalidToken
 
 CATALOG_KEY = new_signing_key()
 catalog = TokenIssuer(town="schoeppingen", issuer="catalog", key_id="catalog-1", signing_key=CATALOG_KEY)
@@ -66,7 +61,8 @@ def test_trusted_keys_come_from_settings_and_bad_ones_fail_at_start() -> None:
 def test_the_town_authenticator_knows_merchants_by_the_catalogs_key_and_the_association_by_its_token() -> None:
     from uuid import uuid4
 
-    from downtown_events.runtime.principal import Principal, TownAuthenticator
+    from downtown_events.runtime.identity import TownAuthenticator
+    from downtown_events.runtime.principal import Principal
 
     vouchers_key = new_signing_key()
     vouchers_issuer = TokenIssuer(town="schoeppingen", issuer="vouchers", key_id="vouchers-1", signing_key=vouchers_key)
@@ -93,7 +89,8 @@ def test_a_revoked_token_is_refused_by_its_time_or_by_its_id() -> None:
     from datetime import UTC, datetime, timedelta
     from uuid import uuid4
 
-    from downtown_events.runtime.principal import IssuingAuthenticator, ensure_current
+    from downtown_events.runtime.identity import IssuingAuthenticator
+    from downtown_events.runtime.principal import ensure_current
 
     ordering = IssuingAuthenticator(
         town="schoeppingen",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from downtown_events.catalog import OrderReservationMade
+from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.records import ReceivedEvent
 from downtown_events.runtime.service import Reaction, ServiceDefinition, worker_pool_size
@@ -16,8 +17,10 @@ async def _ignore(received: ReceivedEvent, store: EventStore) -> None:
     return None
 
 
-def _manager(name: str) -> ProcessManager:
-    return ProcessManager(name, service="ordering", reacts_to=(OrderReservationMade,), react=_ignore)
+def _manager(name: str) -> ProcessManagerHandler:
+    return ProcessManagerHandler(
+        ProcessManager(name, service="ordering", reacts_to=(OrderReservationMade,), react=_ignore)
+    )
 
 
 def test_the_services_read_are_the_reactions_sources_without_itself_or_its_store() -> None:
@@ -40,7 +43,7 @@ def test_a_service_reading_only_its_own_topic_reads_no_other() -> None:
 def test_a_reaction_made_by_a_factory_names_its_consumer_and_is_made_from_the_workers_pool() -> None:
     made: list[tuple[object, object]] = []
 
-    def factory(pool: object, settings: object) -> ProcessManager:
+    def factory(pool: object, settings: object) -> ProcessManagerHandler:
         made.append((pool, settings))
         return _manager("made")
 

@@ -8,8 +8,7 @@ import uuid
 import pytest
 
 from downtown_events.runtime.faust_worker import _refused
-from downtown_events.runtime.identity import TokenIssuer, new_signing_key
-from downtown_events.runtime.principal import TownAuthenticator
+from downtown_events.runtime.identity import TokenIssuer, TownAuthenticator, new_signing_key
 
 TOWN = "pages-town"
 ASSOCIATION = f"association-{uuid.uuid4().hex}"

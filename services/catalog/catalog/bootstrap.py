@@ -21,16 +21,17 @@ from catalog.settings import SERVICE, CatalogSettings
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import trusted_keys
+from downtown_events.runtime.postgres_store import PostgresEventStore
+from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import ServiceSettings
-from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.runtime.tracking import EventHandler
 
 SERVICE_MIGRATIONS: list[Path] = []  # the catalog's write side needs only the runtime's tables
 
 
 def _reservations(pool: Pool, settings: ServiceSettings) -> EventHandler:
-    return order_reservations(ZoneInfo(settings.timezone))
+    return ProcessManagerHandler(order_reservations(ZoneInfo(settings.timezone)))
 
 
 CATALOG = ServiceDefinition(

@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
-from downtown_events.runtime.identity import trusted_keys
+from downtown_events.runtime.identity import IssuingAuthenticator, trusted_keys
 from downtown_events.runtime.jobs import ScheduledJob
-from downtown_events.runtime.principal import IssuingAuthenticator
+from downtown_events.runtime.postgres_store import PostgresEventStore
+from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import ServiceSettings
-from downtown_events.runtime.store import EventStore, PostgresEventStore
+from downtown_events.runtime.store import EventStore
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
 from ordering.adapters.mail import queue_mail, send_mail_job
@@ -94,7 +95,7 @@ def build_handlers(pool: Pool, settings: OrderingSettings, store: EventStore | N
 
 
 def _saga(pool: Pool, settings: ServiceSettings) -> EventHandler:
-    return order_saga(build_handlers(pool, cast(OrderingSettings, settings)).orders)
+    return ProcessManagerHandler(order_saga(build_handlers(pool, cast(OrderingSettings, settings)).orders))
 
 
 def _notifier(pool: Pool, settings: ServiceSettings) -> EventHandler:

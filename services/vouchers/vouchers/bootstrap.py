@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
-from downtown_events.runtime.identity import trusted_keys
+from downtown_events.runtime.identity import TownAuthenticator, trusted_keys
 from downtown_events.runtime.jobs import ScheduledJob
 from downtown_events.runtime.live_figures import LiveFigure
-from downtown_events.runtime.principal import TownAuthenticator
+from downtown_events.runtime.postgres_store import PostgresEventStore
+from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import ServiceSettings
-from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
 from downtown_events.vouchers import VoucherIssued, VoucherRedeemed
@@ -100,7 +100,7 @@ def order_payments_of(pool: Pool, settings: ServiceSettings) -> EventHandler:
     """The order saga's vouchers side, made in the worker from its pool (the merchants'
     replica) and settings (the town's time zone)."""
     handlers = build_handlers(pool, cast(VouchersSettings, settings))
-    return order_payments(handlers.context, handlers.merchants)
+    return ProcessManagerHandler(order_payments(handlers.context, handlers.merchants))
 
 
 async def expire_job(pool: Pool, settings: VouchersSettings) -> int:

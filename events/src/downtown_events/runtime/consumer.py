@@ -36,7 +36,8 @@ from opentelemetry.trace import SpanKind
 from downtown_events.envelope import InvalidEnvelope
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection, Pool
-from downtown_events.runtime.failures import ConsumerHalted, Failure, classify
+from downtown_events.runtime.driver_failures import classify
+from downtown_events.runtime.failures import ConsumerHalted, Failure
 from downtown_events.runtime.faults import crash_point
 from downtown_events.runtime.records import Decoded, KafkaRecord, ReceivedEvent, UnreadableEvent, decode_record
 from downtown_events.runtime.tracking import EventHandler, apply_tracked

@@ -47,10 +47,10 @@ from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.failures import ConsumerHalted
 from downtown_events.runtime.faust_batches import ready_batches
 from downtown_events.runtime.health import Readiness, halted_consumers
-from downtown_events.runtime.identity import InvalidToken
+from downtown_events.runtime.identity import TownAuthenticator
 from downtown_events.runtime.live_figures import CHANGELOG_CONFIG, KEPT, WINDOW, LiveFigure, counted_once, table_key
 from downtown_events.runtime.live_figures import page as live_figures_page
-from downtown_events.runtime.principal import NotPermitted, TownAuthenticator
+from downtown_events.runtime.principal import InvalidToken, NotPermitted
 from downtown_events.runtime.records import KafkaRecord, ReceivedEvent, decode_record
 
 log = logging.getLogger(__name__)

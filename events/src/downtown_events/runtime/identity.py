@@ -10,25 +10,33 @@ new public key before the issuer switches to it.
 Every token names its town, issuer, subject and role, and expires (``exp``). Revocation
 is the issuer's business, told to the others as an event: a token issued before the
 subject's "tokens valid after" time is refused (see ``MerchantTokensRevoked``).
+
+:class:`TownAuthenticator` turns a bearer token into the
+:class:`~downtown_events.runtime.principal.Principal` a use case is given. What a use case
+knows of its caller (the principal, :class:`~downtown_events.runtime.principal.InvalidToken`,
+:class:`~downtown_events.runtime.principal.NotPermitted`) lives in
+:mod:`downtown_events.runtime.principal`, which imports no token library; this module is the
+adapter, wired by a service's ``bootstrap`` and the worker.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from downtown_events.runtime.principal import ROLE_ISSUERS, InvalidToken, Principal, Role
+
 ALGORITHM = "EdDSA"
-
-
-class InvalidToken(Exception):
-    """Missing, malformed, forged, expired or foreign token; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,53 @@ class TokenVerifier:
             expires_at=float(claims["exp"]),
             token_id=str(claims["jti"]),
         )
+
+
+class TownAuthenticator:
+    """Turns a bearer token into a :class:`Principal` of this town, or raises
+    :class:`~downtown_events.runtime.principal.InvalidToken` saying why not."""
+
+    def __init__(self, *, town: str, trusted: dict[str, tuple[str, str]], association_token: str) -> None:
+        self._verifier = TokenVerifier(town=town, trusted=trusted)
+        self._association_token = association_token.encode()
+
+    def authenticate(self, token: str) -> Principal:
+        if not token:
+            raise InvalidToken("send 'Authorization: Bearer <token>' (a merchant token or the association's)")
+        if hmac.compare_digest(token.encode(), self._association_token):
+            return Principal(role="association")
+        verified = self._verifier.verify(token)
+        if verified.role not in ROLE_ISSUERS or ROLE_ISSUERS[verified.role] != verified.issuer:
+            raise InvalidToken(f"a {verified.role or 'role-less'} token from {verified.issuer} is not accepted here")
+        try:
+            subject = UUID(verified.subject)
+        except ValueError:
+            raise InvalidToken("token subject is not an id") from None
+        role: Role = "merchant" if verified.role == "merchant" else "customer"
+        issued_at = datetime.fromtimestamp(verified.issued_at, UTC)
+        return Principal(role=role, subject=subject, issued_at=issued_at, token_id=verified.token_id)
+
+
+class IssuingAuthenticator(TownAuthenticator):
+    """The authenticator of a service that also mints one role's tokens (the catalog merchant
+    tokens, ordering customer tokens): it trusts its own key beside the town's others."""
+
+    def __init__(
+        self,
+        *,
+        town: str,
+        issuer: str,
+        key_id: str,
+        signing_key: str,
+        trusted: dict[str, tuple[str, str]],
+        association_token: str,
+    ) -> None:
+        self._issuer = TokenIssuer(town=town, issuer=issuer, key_id=key_id, signing_key=signing_key)
+        own_kid, own_key = self._issuer.public_key
+        super().__init__(town=town, trusted={**trusted, own_kid: own_key}, association_token=association_token)
+
+    def issue(self, subject: UUID, *, role: Role, lifetime_seconds: int) -> str:
+        return self._issuer.issue(subject=str(subject), role=role, lifetime_seconds=lifetime_seconds)
 
 
 def _b64(raw: bytes) -> str:

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from downtown_events.contract import UnknownEventType, registry
 from downtown_events.runtime.database import Pool
-from downtown_events.runtime.store import OUTBOX_CHANNEL
+from downtown_events.runtime.postgres_store import OUTBOX_CHANNEL
 
 FORMAT = "downtown-log/1"
 _EXPORT = """

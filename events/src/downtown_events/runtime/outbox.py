@@ -32,7 +32,7 @@ from opentelemetry.trace import SpanKind
 from downtown_events.envelope import CloudEvent
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection, Pool, advisory_key
-from downtown_events.runtime.store import OUTBOX_CHANNEL
+from downtown_events.runtime.postgres_store import OUTBOX_CHANNEL
 from downtown_events.topics import event_source, events_topic
 
 log = logging.getLogger(__name__)

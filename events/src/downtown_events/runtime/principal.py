@@ -13,23 +13,28 @@ Revocation is the issuer's business, told to the others as an event (the catalog
 ``MerchantTokensRevoked``, ordering's customer signing out); each service checks
 ``issued_at`` (and, for a token signed out on its own, ``token_id``) against what it has
 seen, with :func:`ensure_current`, so :class:`Principal` carries both.
+
+This module is what a use case knows of its caller, and imports no token library; reading
+a bearer token (the JWT and the association's secret) is
+:class:`~downtown_events.runtime.identity.TownAuthenticator`'s, wired by ``bootstrap``.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
-
-from downtown_events.runtime.identity import InvalidToken, TokenIssuer, TokenVerifier
 
 Role = Literal["merchant", "customer", "association"]
 ROLE_ISSUERS: dict[str, str] = {"merchant": "catalog", "customer": "ordering"}
 """Which service may mint a token of each role: a merchant token signed by any other
 service's key is refused, even though that key is trusted for its own tokens."""
+
+
+class InvalidToken(Exception):
+    """Missing, malformed, forged, expired or foreign token; the message says which."""
 
 
 class NotPermitted(Exception):
@@ -73,53 +78,6 @@ class Principal:
     def association(self) -> None:
         if self.role != "association":
             raise NotPermitted("only the town's association may do this")
-
-
-class TownAuthenticator:
-    """Turns a bearer token into a :class:`Principal` of this town, or raises
-    :class:`~downtown_events.runtime.identity.InvalidToken` saying why not."""
-
-    def __init__(self, *, town: str, trusted: dict[str, tuple[str, str]], association_token: str) -> None:
-        self._verifier = TokenVerifier(town=town, trusted=trusted)
-        self._association_token = association_token.encode()
-
-    def authenticate(self, token: str) -> Principal:
-        if not token:
-            raise InvalidToken("send 'Authorization: Bearer <token>' (a merchant token or the association's)")
-        if hmac.compare_digest(token.encode(), self._association_token):
-            return Principal(role="association")
-        verified = self._verifier.verify(token)
-        if verified.role not in ROLE_ISSUERS or ROLE_ISSUERS[verified.role] != verified.issuer:
-            raise InvalidToken(f"a {verified.role or 'role-less'} token from {verified.issuer} is not accepted here")
-        try:
-            subject = UUID(verified.subject)
-        except ValueError:
-            raise InvalidToken("token subject is not an id") from None
-        role: Role = "merchant" if verified.role == "merchant" else "customer"
-        issued_at = datetime.fromtimestamp(verified.issued_at, UTC)
-        return Principal(role=role, subject=subject, issued_at=issued_at, token_id=verified.token_id)
-
-
-class IssuingAuthenticator(TownAuthenticator):
-    """The authenticator of a service that also mints one role's tokens (the catalog merchant
-    tokens, ordering customer tokens): it trusts its own key beside the town's others."""
-
-    def __init__(
-        self,
-        *,
-        town: str,
-        issuer: str,
-        key_id: str,
-        signing_key: str,
-        trusted: dict[str, tuple[str, str]],
-        association_token: str,
-    ) -> None:
-        self._issuer = TokenIssuer(town=town, issuer=issuer, key_id=key_id, signing_key=signing_key)
-        own_kid, own_key = self._issuer.public_key
-        super().__init__(town=town, trusted={**trusted, own_kid: own_key}, association_token=association_token)
-
-    def issue(self, subject: UUID, *, role: Role, lifetime_seconds: int) -> str:
-        return self._issuer.issue(subject=str(subject), role=role, lifetime_seconds=lifetime_seconds)
 
 
 REPLACED = "this token was replaced by a newer one; use that, or ask the association"

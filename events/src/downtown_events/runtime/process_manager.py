@@ -6,45 +6,38 @@ because an order was rejected: each reaction must happen exactly once, even thou
 delivers at least once and the process may die at any moment. So the reaction's new
 events, their outbox rows and the consumer's tracking row are written in **one**
 PostgreSQL transaction (the unit of work, as in the ``eventsourcing`` library's process
-applications): :class:`ProcessManager` is the handler a :class:`TrackingConsumer` calls
-inside its transaction, and it hands each reaction a :class:`TransactionalEventStore` on
-that same transaction. A crash before the commit leaves nothing (the event comes again);
-a crash after it leaves everything, and the tracking row drops the redelivery.
+applications): a :class:`~downtown_events.runtime.process_handler.ProcessManagerHandler`
+is the handler a :class:`TrackingConsumer` calls inside its transaction, and it hands each
+reaction of its :class:`ProcessManager` an event store on that same transaction. A crash
+before the commit leaves nothing (the event comes again); a crash after it leaves
+everything, and the tracking row drops the redelivery.
 
 A reaction is an ordinary command through the runtime's command loop
 (:func:`downtown_events.runtime.commands.execute`): load, decide (pure domain), append.
+This module is what a service's ``app/`` declares a process manager with, and imports no
+driver; its ``bootstrap`` wraps it in the handler that knows PostgreSQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from downtown_events.contract import IntegrationEvent
-from downtown_events.runtime.database import Connection
-from downtown_events.runtime.faults import crash_point
 from downtown_events.runtime.records import ReceivedEvent
-from downtown_events.runtime.store import EventStore, TransactionalEventStore
+from downtown_events.runtime.store import EventStore
 
 Reaction = Callable[[ReceivedEvent, EventStore], Awaitable[None]]
 """Reacts to one event; appends through the store it is given (and nothing else)."""
 
 
 class ProcessManager:
-    """The :class:`~downtown_events.runtime.tracking.EventHandler` of a reacting consumer."""
+    """A reacting consumer: its name, the events it reacts to, and its reaction to each."""
 
     def __init__(
         self, name: str, *, service: str, reacts_to: tuple[type[IntegrationEvent], ...], react: Reaction
     ) -> None:
         self.consumer_name = f"process:{name}"
         self.reads = frozenset(kind.type_name() for kind in reacts_to)
-        self._service = service
-        self._reacts_to = reacts_to
-        self._react = react
-
-    async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None:
-        store = TransactionalEventStore(conn, service=self._service)
-        for event in events:
-            if isinstance(event.event, self._reacts_to):
-                crash_point("process_manager.before_reaction")
-                await self._react(event, store)
-                crash_point("process_manager.after_reaction")
+        self.service = service
+        self.reacts_to = reacts_to
+        self.react = react

@@ -31,8 +31,8 @@ from typing import Any
 from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.database import Connection, Pool, advisory_key
 from downtown_events.runtime.outbox import PendingEvent
+from downtown_events.runtime.postgres_store import OUTBOX_CHANNEL
 from downtown_events.runtime.records import KafkaRecord
-from downtown_events.runtime.store import OUTBOX_CHANNEL
 from downtown_events.topics import event_source
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Merchant tokens: the catalog mints them (Ed25519 JWTs, see runtime/identity); every
 service of the town verifies them, with the association's token, through the runtime's
-:class:`~downtown_events.runtime.principal.TownAuthenticator`.
+:class:`~downtown_events.runtime.identity.TownAuthenticator`.
 
 A merchant token names the town, the merchant and its expiry. Whether the merchant has
 since revoked its older tokens is the handlers' check (the merchant's own stream).
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from downtown_events.runtime.principal import IssuingAuthenticator, Principal
+from downtown_events.runtime.identity import IssuingAuthenticator
+from downtown_events.runtime.principal import Principal
 
 ISSUER = "catalog"
 

@@ -52,9 +52,10 @@ from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.kafka import reliable_producer
 from downtown_events.runtime.outbox import PendingEvent
+from downtown_events.runtime.postgres_store import PostgresEventStore
+from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.projection import ProjectionWriter
 from downtown_events.runtime.records import KafkaRecord
-from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.topics import dead_letter_topic, event_source, events_topic
 from tests.support.dead_letters import RecordingDeadLetters
 
@@ -156,7 +157,7 @@ async def catalog(database_url: str, town: str, kafka_bootstrap: str) -> AsyncIt
     producer: AIOKafkaProducer = reliable_producer(kafka_bootstrap, client_id="test-reservations")
     await producer.start()
     try:
-        handler = order_reservations(BERLIN)
+        handler = ProcessManagerHandler(order_reservations(BERLIN))
         dead_letters = RecordingDeadLetters(
             producer, dead_letter_topic(town, "catalog"), handler.consumer_name, "catalog"
         )

@@ -20,8 +20,8 @@ from downtown_events.ordering import OrderPlaced
 from downtown_events.runtime.database import Connection
 from downtown_events.runtime.faults import crash_point
 from downtown_events.runtime.merchant_replica import MerchantReader, ReplicatedMerchant
+from downtown_events.runtime.postgres_store import TransactionalEventStore
 from downtown_events.runtime.records import ReceivedEvent
-from downtown_events.runtime.store import TransactionalEventStore
 from ordering.adapters.invoice_pdf import render_invoice_pdf
 from ordering.adapters.mail import queue_mail
 from ordering.app.notifications import MerchantContact, OutgoingMail

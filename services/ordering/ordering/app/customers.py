@@ -20,8 +20,7 @@ from datetime import timedelta
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from downtown_events.runtime.commands import execute, load
-from downtown_events.runtime.identity import InvalidToken
-from downtown_events.runtime.principal import Principal, ensure_current
+from downtown_events.runtime.principal import InvalidToken, Principal, ensure_current
 from ordering.app.context import Context, token_hash
 from ordering.app.notifications import OutgoingMail
 from ordering.domain import customer as customers

@@ -45,9 +45,9 @@ from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, Payment
 from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.database import Pool, migrate
 from downtown_events.runtime.jobs import ScheduledJob, run_once
+from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.projection import ProjectionWriter
 from downtown_events.runtime.records import ReceivedEvent, decode_record
-from downtown_events.runtime.store import PostgresEventStore
 from downtown_events.runtime.store_feed import (
     START,
     StoreDeadLetters,

@@ -14,8 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from downtown_events.contract import IntegrationEvent
-from downtown_events.runtime.identity import InvalidToken
-from downtown_events.runtime.principal import Principal, ensure_current
+from downtown_events.runtime.principal import InvalidToken, Principal, ensure_current
 from ordering.domain import customer
 from ordering.domain.customer import CustomerAccount
 from ordering.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound, SignInRefused

@@ -15,8 +15,8 @@ from uuid import UUID, uuid4
 import httpx
 
 from downtown_events.runtime.database import Pool, open_pool
+from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.principal import Principal
-from downtown_events.runtime.store import PostgresEventStore
 from tests.support.local_stack import RunningTown, ServiceInstance
 from tests.support.polling import wait_until
 from tests.support.vouchers_client import (

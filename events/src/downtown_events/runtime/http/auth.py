@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from downtown_events.runtime.identity import InvalidToken
+from downtown_events.runtime.principal import InvalidToken
 
 bearer = HTTPBearer(
     auto_error=False, description="A merchant token (from registration) or the town association's token."

@@ -26,8 +26,7 @@ from starlette.exceptions import HTTPException
 from downtown_events.refusals import AlreadyExists, DomainError, InvalidChange, NotAllowed, NotFound, NotYetKnown
 from downtown_events.runtime.http.body_limit import BodyTooLarge, BodyTooSlow
 from downtown_events.runtime.idempotency import IdempotencyKeyReused, RequestInFlight
-from downtown_events.runtime.identity import InvalidToken
-from downtown_events.runtime.principal import NotPermitted
+from downtown_events.runtime.principal import InvalidToken, NotPermitted
 from downtown_events.runtime.store import ConcurrencyConflict
 from downtown_events.runtime.throttle import Throttled
 

@@ -21,7 +21,8 @@ import logging
 
 import psycopg
 
-from downtown_events.runtime.failures import Failure, classify
+from downtown_events.runtime.driver_failures import classify
+from downtown_events.runtime.failures import Failure
 from downtown_events.runtime.http.body_limit import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,6 @@ from pathlib import Path
 from downtown_events.runtime.database import Pool
 from downtown_events.runtime.jobs import ScheduledJob
 from downtown_events.runtime.live_figures import LiveFigure
-from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.projection import Projection
 from downtown_events.runtime.settings import ServiceSettings
 from downtown_events.runtime.tracking import EventHandler
@@ -32,10 +31,11 @@ class Reaction:
     notifier queueing e-mails — and where it reads them: the topics of ``sources`` (empty:
     the service's own), or the service's own store (``from_store``: private events too)."""
 
-    manager: ProcessManager | EventHandler | HandlerFactory
-    """The handler, or (when it needs the worker's pool or settings: a read model to consult,
-    a key) a function making it from them, called once in the worker; ``name`` then says its
-    consumer name up front."""
+    manager: EventHandler | HandlerFactory
+    """The handler (a process manager's is its
+    :class:`~downtown_events.runtime.process_handler.ProcessManagerHandler`), or (when it
+    needs the worker's pool or settings: a read model to consult, a key) a function making it
+    from them, called once in the worker; ``name`` then says its consumer name up front."""
     sources: tuple[str, ...] = ()
     from_store: bool = False
     name: str = ""

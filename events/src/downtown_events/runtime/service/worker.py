@@ -25,11 +25,10 @@ from downtown_events.runtime.consumer import KafkaDeadLetters, TrackingConsumer
 from downtown_events.runtime.database import Pool, open_pool
 from downtown_events.runtime.faust_worker import Lazy, LiveFigures, Subscription, build_worker_app, run_worker
 from downtown_events.runtime.health import Readiness
-from downtown_events.runtime.identity import trusted_keys
+from downtown_events.runtime.identity import TownAuthenticator, trusted_keys
 from downtown_events.runtime.jobs import scheduled
 from downtown_events.runtime.kafka import reliable_producer
 from downtown_events.runtime.outbox import OutboxRelay
-from downtown_events.runtime.principal import TownAuthenticator
 from downtown_events.runtime.projection import ProjectionWriter
 from downtown_events.runtime.service.definition import (
     HandlerFactory,

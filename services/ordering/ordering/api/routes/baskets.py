@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from downtown_events.runtime.http.openapi import also_anonymous, also_answers
-from downtown_events.runtime.idempotency import one_at_a_time
+from downtown_events.runtime.request_leases import one_at_a_time
 from ordering.api.deps import AppHandlers, BasketToken, Client, Container, IdempotencyKey, MaybeCaller
 from ordering.api.limits import check_guest_checkout
 from ordering.api.schemas import BasketOut, CheckoutIn, CheckoutOut, LineIn, OpenedBasketOut, QuantityIn

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Response, status
 
 from downtown_events.runtime.http.openapi import also_anonymous, also_answers
-from downtown_events.runtime.idempotency import one_at_a_time
+from downtown_events.runtime.request_leases import one_at_a_time
 from ordering.adapters.notifier import order_invoice_pdf
 from ordering.api.deps import AppHandlers, Caller, Container, IdempotencyKey, MaybeCaller, OrderToken, ReadDb
 from ordering.api.schemas import AssistedOrderIn, CheckoutOut, OrderOut, OrderSummaryOut, PaidIn, ReasonIn
