@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -57,16 +58,16 @@ def test_every_service_is_held_to_the_import_rules(service: str) -> None:
     assert layers.split()[-1] == f"{service}.domain"
 
 
-# What a service's app/ may take from the kit: the event store port and the command loop, and
-# what a use case decides with (records, principals, idempotency, failure kinds, pure helpers).
-# Every other kit module is an adapter or an entrypoint and is forbidden in .importlinter.
+# What a service's app/ may take from the kit (its ports): the event store port and the command
+# loop, and what a use case decides with (records, principals, idempotency, failure kinds, pure
+# helpers). Every other kit module is an adapter or an entrypoint and is forbidden in
+# .importlinter; the kit-ports-are-pure contract keeps each port free of them and of drivers.
 APP_MAY_REACH = {
     "addresses",
     "clock",
     "commands",
     "failures",
     "idempotency",
-    "identity",
     "principal",
     "process_manager",
     "readable",
@@ -98,3 +99,55 @@ def test_every_service_app_is_held_to_the_app_rules(service: str) -> None:
     for contract in ("app-does-no-io", "app-reaches-ports"):
         assert f"{service}.app" in rules[f"importlinter:contract:{contract}"]["source_modules"].split()
     assert f"{service}.settings" in rules["importlinter:contract:app-reaches-ports"]["forbidden_modules"].split()
+
+
+APP_CONTRACTS = ("app-does-no-io", "app-reaches-ports", "kit-ports-are-pure")
+
+
+def _forbidden_contracts(rules: configparser.ConfigParser) -> dict[str, configparser.SectionProxy]:
+    return {
+        name.removeprefix("importlinter:contract:"): rules[name]
+        for name in rules.sections()
+        if name.startswith("importlinter:contract:") and rules[name].get("type") == "forbidden"
+    }
+
+
+def test_app_and_the_ports_are_held_through_indirect_imports_too() -> None:
+    """A port that imports psycopg makes every app/ importing it import psycopg: the app rules
+    count the whole chain, not just app/'s own import lines."""
+    rules = configparser.ConfigParser()
+    rules.read(ROOT / ".importlinter")
+    for contract in APP_CONTRACTS:
+        assert not rules[f"importlinter:contract:{contract}"].getboolean("allow_indirect_imports", fallback=False)
+
+
+def test_the_ports_contract_holds_exactly_what_app_may_reach() -> None:
+    """The ports are pure by the same rules as app/ itself: no package app/ may not import,
+    and no kit module app/ may not reach."""
+    rules = configparser.ConfigParser()
+    rules.read(ROOT / ".importlinter")
+    ports = rules["importlinter:contract:kit-ports-are-pure"]
+    assert set(ports["source_modules"].split()) == {f"downtown_events.runtime.{name}" for name in APP_MAY_REACH}
+    kit_forbidden = set(ports["forbidden_modules"].split()) - set(
+        rules["importlinter:contract:app-does-no-io"]["forbidden_modules"].split()
+    )
+    app_forbidden = {
+        name
+        for name in rules["importlinter:contract:app-reaches-ports"]["forbidden_modules"].split()
+        if name.startswith("downtown_events.")
+    }
+    assert kit_forbidden == app_forbidden
+
+
+def test_every_package_a_contract_forbids_exists() -> None:
+    """import-linter accepts a forbidden name it never meets, so a misspelt one (``pil`` for
+    ``PIL``) would make its rule hold by saying nothing."""
+    rules = configparser.ConfigParser()
+    rules.read(ROOT / ".importlinter")
+    unknown = {
+        f"{contract}: {name}"
+        for contract, section in _forbidden_contracts(rules).items()
+        for name in section["forbidden_modules"].split()
+        if importlib.util.find_spec(name) is None
+    }
+    assert unknown == set()
