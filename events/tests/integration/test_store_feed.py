@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import uuid4
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from conftest import Databases
 from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.projection import LIVE, Projection, ProjectionWriter, RowSet, Table, table_checksums
@@ -17,6 +19,7 @@ from downtown_events.runtime.rebuild import ProjectionRebuild
 from downtown_events.runtime.rebuild_sources import ServiceStore
 from downtown_events.runtime.records import ReceivedEvent
 from downtown_events.runtime.store_feed import StoreDeadLetters, StoreFeed, StoreReader, checkpoint, checkpointing
+from tests.support.local_stack import random_town
 from tests.support.private_events import SERVICE, SecretNoted
 
 SECRETS = Table(name="secret_lookup", key="secret_hash", columns={"secret_hash": "text", "holder_id": "text"})
@@ -102,6 +105,24 @@ async def test_an_event_committed_later_below_the_cursor_is_not_missed(pool: Asy
         assert await feed.feed_once() == 0  # neither is final yet: the slow transaction is open
     assert await feed_all(feed, 2) == 2
     assert await lookup(pool) == {"slow-hash": "slow-holder", "quick-hash": "quick-holder"}
+
+
+async def test_a_long_transaction_of_another_town_holds_no_feed_back(
+    pool: AsyncConnectionPool, town: str, databases: Databases
+) -> None:
+    """Towns share a server but not a database: another town's open transaction (a rebuild's
+    COPY, a bulk import) is no reason to wait. It held every feed of the server back before."""
+    store = PostgresEventStore(pool, service=SERVICE)
+    await create_tables(pool)
+    feed = feed_for(pool, town)
+    other_town = await psycopg.AsyncConnection.connect(databases.create(random_town(), "other"))
+    try:
+        await other_town.execute("SELECT pg_current_xact_id()")  # writes nothing, but holds a transaction id
+        await note(store, "holder", "hash")
+        assert await feed.feed_once() == 1
+    finally:
+        await other_town.close()
+    assert await lookup(pool) == {"hash": "holder"}
 
 
 async def store_in(conn: Any, holder: str, secret: str) -> None:

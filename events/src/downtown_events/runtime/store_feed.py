@@ -9,7 +9,7 @@ any projection: the feed turns stored rows into the very records the relay would
 projection writer are the ones every consumer uses.
 
 Completeness: positions commit out of order, so the feed reads only the events of
-transactions that have ended (``tx_id`` below the snapshot's ``xmin``), in ``(tx_id,
+transactions that have ended (``tx_id`` below the horizon, :data:`_HORIZON`), in ``(tx_id,
 position)`` order, and remembers the last pair it read (``store_checkpoints``). A stream's
 versions may still come out of order (a transaction's id is fixed at its first write);
 tracking parks and releases them as it does for Kafka. The checkpoint is saved in the
@@ -51,20 +51,34 @@ def store_topic(town: str, service: str) -> str:
     return f"{town}.{service}.store"
 
 
-_READ = """
+_HORIZON = """coalesce(
+    (SELECT min(running) FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+     WHERE mod(running::text::bigint, 4294967296) NOT IN (
+        SELECT other.backend_xid::text::bigint FROM pg_stat_activity other
+        WHERE other.backend_xid IS NOT NULL AND other.datname IS DISTINCT FROM current_database())),
+    pg_snapshot_xmax(pg_current_snapshot()))"""
+"""The oldest transaction still running that may write to this database; every event below it
+has committed or never will. The snapshot's ``xmin`` would do, but it is the whole server's:
+one town's long transaction (a rebuild's COPY, a bulk import) held back every other town's
+feeds on a shared server, for as long as it ran (a store-fed read model 40 s late in a stress
+run). Running transactions that ``pg_stat_activity`` places in another database (by their
+32-bit id, which no two running transactions share) are passed over; one it cannot place (a
+role without the right to see it, one that ended meanwhile) still holds the feed back, as before."""
+
+_READ = f"""
 SELECT e.tx_id::text AS tx_id, e.stream_id, e.version, e.position, e.event_id, e.event_type, e.schema_version,
        e.data::text AS data, e.metadata->>'traceparent' AS traceparent,
        e.metadata->>'tracestate' AS tracestate, e.recorded_at
 FROM events e
 WHERE (e.tx_id, e.position) > (%(tx_id)s::xid8, %(position)s)
   AND (e.tx_id, e.position) <= (%(until_tx_id)s::xid8, %(until_position)s)
-  AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+  AND e.tx_id < {_HORIZON}
 ORDER BY e.tx_id, e.position
 LIMIT %(limit)s
 """
-_END = """
+_END = f"""
 SELECT coalesce(max(tx_id)::text, '0') AS tx_id, coalesce(max(position), 0) AS position
-FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+FROM events WHERE tx_id < {_HORIZON}
 """
 _CHECKPOINT = "SELECT tx_id::text AS tx_id, position FROM store_checkpoints WHERE consumer = %s"
 _SAVE_CHECKPOINT = """
