@@ -14,7 +14,7 @@ VULTURE := $(VENV)/vulture events/src $(foreach s,$(SERVICE_NAMES),services/$(s)
 	--min-confidence 60 --ignore-names model_config \
 	--ignore-decorators "@*.get,@*.post,@*.put,@*.patch,@*.delete,@*.command,@*.connect,@field_validator,@model_validator"
 
-.PHONY: help run stop status test lint unit integration e2e bench rebuild schemas stack logs clean service
+.PHONY: help run stop status test lint unit integration e2e bench rebuild schemas translations stack logs clean service
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -77,6 +77,21 @@ service:  ## a new service from the kit's template: make service NAME=dispatch (
 
 schemas:  ## regenerate the published JSON Schemas and AsyncAPI document (events/schemas, events/asyncapi.json)
 	$(VENV)/python -m downtown_events.schemas events
+
+# Texts people read (downtown_events.runtime.texts): every service with a babel.cfg has English
+# message ids in its templates (and N_() in Python) and a catalogue per other language.
+PYBABEL := $(CURDIR)/$(VENV)/pybabel
+PYBABEL_KEYWORDS := --no-default-keywords -k _ -k gettext -k ngettext:1,2 -k N_ -c Translators:
+
+translations:  ## extract the services' texts and update their catalogues (ADD=fr starts a language)
+	@for s in $(SERVICE_NAMES); do \
+		[ -f services/$$s/babel.cfg ] || continue; \
+		pot=$$(mktemp --suffix=.pot) && \
+		(cd services/$$s && $(PYBABEL) -q extract -F babel.cfg $(PYBABEL_KEYWORDS) --no-wrap \
+			--project=downtown-$$s --copyright-holder="the Downtown contributors" -o $$pot $$s && \
+		$(PYBABEL) -q update -i $$pot -d $$s/locale --no-wrap --ignore-pot-creation-date \
+			$(if $(ADD),--init-missing -l $(ADD))) ; status=$$?; rm -f $$pot; [ $$status -eq 0 ] || exit $$status; \
+	done
 
 logs:  ## follow the services' logs
 	tail -F .downtown/logs/*.log

@@ -22,6 +22,7 @@ from downtown_events.schemas import breaking_changes
 from downtown_events.vouchers import VOUCHER_EVENTS, VoucherExpired
 from ordering.adapters.mail import mail_outbox_counts, requeue_mail
 from ordering.api.schemas import FiguresOut, OrderOut, OrderSummaryOut, SessionOut
+from ordering.app.notifications import MailOrder
 from ordering.domain.private_events import BasketCheckedOut, OrderCustomerRecorded
 from vouchers.api.schemas import AuthorizationOut, ProgrammeOut, PurchaseOut, RedemptionOut
 from vouchers.domain.private_events import PurchaseCodesDelivered
@@ -50,6 +51,9 @@ _ = (InMemoryEventStore, breaking_changes, string_width)
 
 # The kit's merchant replica: a service made from deploy/service-template answers with it.
 _ = Standing.may_act_with_money
+
+# Read by the mail templates (ordering/templates/mail/_order.txt), never by Python.
+_ = (MailOrder.merchant_address, MailOrder.delivery_to)
 
 # The mail outbox's operator tools (see ordering/adapters/mail.py); not on the admin CLI yet.
 _ = (mail_outbox_counts, requeue_mail)

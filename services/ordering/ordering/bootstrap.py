@@ -33,6 +33,7 @@ from ordering.adapters.notifier import notifier
 from ordering.app.context import Context
 from ordering.app.customers import CustomerHandlers, SignInLink, sign_in_mail
 from ordering.app.jobs import time_out_unanswered
+from ordering.app.notifications import mail_texts
 from ordering.app.orders import OrderHandlers
 from ordering.app.saga import order_saga
 from ordering.app.shopping import ShoppingHandlers
@@ -153,7 +154,11 @@ class ApiContainer:
 
     async def sign_in_mail(self, link: SignInLink, language: Language, public_url: str) -> None:
         """Queue the link's e-mail (the worker's sender delivers it)."""
-        mail = sign_in_mail(link, language=language, public_url=public_url, minutes=self.settings.sign_in_link_minutes)
+        settings = self.settings
+        texts = mail_texts(settings.texts_dir, settings.timezone)
+        mail = sign_in_mail(
+            link, language=language, public_url=public_url, minutes=settings.sign_in_link_minutes, texts=texts
+        )
         async with self.pool.connection() as conn:
             await queue_mail(conn, mail)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import date
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -34,7 +35,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from downtown_events.money import format_money
 from downtown_events.ordering import PaymentMethod
 from downtown_events.runtime.pdf_text import SANS, SANS_BOLD, markup, register_fonts
-from ordering.app.notifications import NAME_LIMIT, clean, format_date
+from ordering.app.notifications import NAME_LIMIT, clean
 from ordering.domain.invoice_document import InvoiceDocument, InvoiceParty
 
 register_fonts()  # the styles here name the kit's fonts, resolved as each paragraph is made
@@ -100,6 +101,11 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     return buffer.getvalue()
 
 
+def _date(day: date) -> str:
+    """A date as the (German) invoice writes every date: ``02.03.2026``."""
+    return day.strftime("%d.%m.%Y")
+
+
 def _text(value: str, limit: int = NAME_LIMIT) -> str:
     """Typed text as paragraph markup that can only ever mean that text, each character in
     a font that has it (the paragraph's own regular font first)."""
@@ -130,13 +136,13 @@ def _head(document: InvoiceDocument) -> Table:
 
 def _facts(document: InvoiceDocument) -> Table:
     supplied = (
-        format_date(document.supplied_on, "de")
+        _date(document.supplied_on)
         if document.supplied_on is not None
         else "entspricht dem Rechnungsdatum / same as the invoice date"
     )
     rows = [
         ("Rechnungsnummer / Invoice number", _text(document.number, _NUMBER_LIMIT)),
-        ("Rechnungsdatum / Date of issue", format_date(document.issued_on, "de")),
+        ("Rechnungsdatum / Date of issue", _date(document.issued_on)),
         ("Leistungsdatum / Date of supply", supplied),
     ]
     table = Table(

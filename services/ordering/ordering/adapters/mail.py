@@ -62,7 +62,7 @@ import base64
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -77,7 +77,8 @@ from psycopg.types.json import Jsonb
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.faults import crash_point
-from ordering.app.notifications import OutgoingMail, without_reply_to
+from downtown_events.runtime.texts import Texts
+from ordering.app.notifications import OutgoingMail, mail_texts, without_reply_to
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,9 @@ class SmtpSettings:
     validate_certs: bool = True
     helo_name: str = ""
     """The name this client gives in EHLO; empty: the machine's fully qualified name."""
+    texts: Texts | None = field(default=None, compare=False, repr=False)
+    """The catalogue the mails were written with (the town's), for the note a body gets when
+    its Reply-To cannot go with it; None: ordering's own."""
 
     def __post_init__(self) -> None:
         if not _ADDRESS.match(self.sender):
@@ -249,7 +253,7 @@ class SmtpMailer:
             raise MailRefused(NO_SMTPUTF8, permanent=True)
         reply_to, body = wire_address(mail.reply_to) if mail.reply_to else None, mail.body
         if reply_to is not None and not reply_to.isascii() and not smtputf8:
-            reply_to, body = None, without_reply_to(mail.body, mail.language, mail.reply_to or "")
+            reply_to, body = None, without_reply_to(mail.body, mail.language, mail.reply_to or "", self.settings.texts)
         utf8 = not to_address.isascii() or not (reply_to or "").isascii()
         message = EmailMessage()
         message["From"] = Address(display_name=_text(self.settings.sender_name), addr_spec=self.settings.sender)
@@ -507,6 +511,7 @@ def smtp_settings(settings: Any) -> SmtpSettings:
         password=settings.smtp_password,
         sender=settings.mail_from,
         sender_name=f"Downtown {settings.display_name}",
+        texts=mail_texts(settings.texts_dir, settings.timezone),
     )
 
 

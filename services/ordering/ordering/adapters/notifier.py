@@ -24,7 +24,7 @@ from downtown_events.runtime.postgres_store import TransactionalEventStore
 from downtown_events.runtime.records import ReceivedEvent
 from ordering.adapters.invoice_pdf import render_invoice_pdf
 from ordering.adapters.mail import queue_mail
-from ordering.app.notifications import MerchantContact, OutgoingMail
+from ordering.app.notifications import MerchantContact, OutgoingMail, mail_texts
 from ordering.app.notifier import (
     READS,
     InvoiceRenderer,
@@ -97,6 +97,7 @@ def notifier(settings: Any, *, guest_token: Callable[[UUID], str] | None = None)
             public_url=settings.public_url,
             timezone=settings.timezone,
             guest_token=guest_token,
+            texts=mail_texts(settings.texts_dir, settings.timezone),
         )
     )
 

@@ -21,8 +21,9 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from downtown_events.runtime.commands import execute, load
 from downtown_events.runtime.principal import InvalidToken, Principal, ensure_current
+from downtown_events.runtime.texts import Texts
 from ordering.app.context import Context, token_hash
-from ordering.app.notifications import OutgoingMail
+from ordering.app.notifications import OutgoingMail, mail_texts
 from ordering.domain import customer as customers
 from ordering.domain.choices import Language
 from ordering.domain.customer import CustomerAccount
@@ -122,28 +123,19 @@ class CustomerHandlers:
         return account
 
 
-def sign_in_mail(link: SignInLink, *, language: Language, public_url: str, minutes: int) -> OutgoingMail:
-    """The e-mail carrying a sign-in link: the only place its token ever goes."""
+def sign_in_mail(
+    link: SignInLink, *, language: Language, public_url: str, minutes: int, texts: Texts | None = None
+) -> OutgoingMail:
+    """The e-mail carrying a sign-in link: the only place its token ever goes. Its words are
+    the template ``mail/sign_in_link_customer.txt``; ``texts`` the town's (by default ordering's own)."""
     url = f"{public_url.rstrip('/')}/sign-in?account={link.account_id}&token={link.token}"
-    if language == "en":
-        subject = "Your sign-in link"
-        body = (
-            f"Hello,\n\nto sign in to your town's shops, open this link within {minutes} minutes:\n\n{url}\n\n"
-            "It works once. If you did not ask for it, ignore this mail: nothing happens.\n"
-        )
-    else:
-        subject = "Ihr Anmeldelink"
-        body = (
-            f"Guten Tag,\n\num sich bei den Geschäften Ihrer Stadt anzumelden, öffnen Sie bitte innerhalb von "
-            f"{minutes} Minuten diesen Link:\n\n{url}\n\nEr gilt einmal. Haben Sie ihn nicht angefordert, "
-            "ignorieren Sie diese Mail einfach: Es passiert nichts.\n"
-        )
+    text = (texts or mail_texts()).mail("mail/sign_in_link_customer.txt", language, url=url, minutes=minutes)
     return OutgoingMail(
         message_id=str(uuid5(NAMESPACE_URL, f"downtown:sign-in:{link.link_id}")),
         to_address=link.email,
         to_name="",
-        subject=subject,
-        body=body,
+        subject=text.subject,
+        body=text.body,
         language=language,
         about="SignInLinkIssued:customer",
     )

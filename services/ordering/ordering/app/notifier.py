@@ -36,6 +36,7 @@ from downtown_events.catalog import Address
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import InvoiceIssued, OrderDelivered, OrderHandedOver, OrderPlaced
 from downtown_events.runtime.store import EventStore, StoredEvent
+from downtown_events.runtime.texts import Texts
 from ordering.app.notifications import (
     NOTIFIED_EVENTS,
     CustomerContact,
@@ -81,7 +82,10 @@ InvoiceRenderer = Callable[[InvoiceDocument], bytes]
 
 @dataclass(frozen=True)
 class NotifierSettings:
-    """What the mails say beyond the order: the town, its time zone, where links point.
+    """What the mails say beyond the order: the town, its time zone, where links point, and
+    the words they say it in (``texts``: ordering's templates and catalogues with the town's
+    ``DOWNTOWN_TEXTS_DIR`` over them, :func:`~ordering.app.notifications.mail_texts`; None:
+    ordering's own).
 
     ``guest_token`` is the key-holder's way to a guest's order link (``Context.guest_token``):
     a guest reads their order at ``{public_url}/orders/{id}?token=…``; a customer with an
@@ -93,6 +97,7 @@ class NotifierSettings:
     timezone: str = "Europe/Berlin"
     guest_token: Callable[[UUID], str] | None = None
     invoice_payment_days: int = 14
+    texts: Texts | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -132,7 +137,7 @@ async def notify(
     if isinstance(event, InvoiceIssued):
         context = replace(context, invoice_pdf=_invoice_pdf(history, merchant, settings.zone, render_invoice))
     queued = 0
-    for outgoing in notifications_for(event, event_id, context):
+    for outgoing in notifications_for(event, event_id, context, settings.texts):
         if not outgoing.to_address:
             log.warning("%s: %s has no e-mail address in the replica; not sent", outgoing.about, order_id)
             continue
