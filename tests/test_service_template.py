@@ -68,7 +68,7 @@ def test_register_names_the_service_once_in_each_shared_list(tmp_path: Path) -> 
     again = register.register("parcel", tmp_path)
 
     assert first == sorted([*register.ROOT_FILES, "services/parcel/LICENSE"]) and again == []
-    assert "AGPL" in (tmp_path / "services/parcel/LICENSE").read_text()[:200]
+    assert "GNU AFFERO GENERAL PUBLIC LICENSE" in (tmp_path / "services/parcel/LICENSE").read_text()[:200]
     assert "-e ./services/parcel\n" in (tmp_path / "requirements/dev.txt").read_text()
     assert '"services/parcel"' in (tmp_path / "pyproject.toml").read_text()
     importlinter = (tmp_path / ".importlinter").read_text()
