@@ -15,6 +15,7 @@ from catalog.api.schemas import CatalogItem, DirectoryEntry
 from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged
 from downtown_events.contract import EventRegistry
 from downtown_events.envelope import CloudEvent
+from downtown_events.runtime.http.app import Source
 from downtown_events.runtime.memory_store import InMemoryEventStore
 from downtown_events.runtime.merchant_replica import Standing
 from downtown_events.runtime.pdf_text import string_width
@@ -35,7 +36,7 @@ _ = (RESERVATION_EVENTS, VOUCHER_EVENTS, EventRegistry.decode_ce_type)
 _ = (OrderCustomerRecorded.delivery_note, BasketCheckedOut.checked_out_at, PurchaseCodesDelivered.delivered_at)
 
 # Response fields: FastAPI serialises them; no Python code reads them by name.
-_ = (CatalogItem.listed_at, DirectoryEntry.products)
+_ = (CatalogItem.listed_at, DirectoryEntry.products, Source.licence)
 _ = (OrderOut.left_to_pay_cents, OrderSummaryOut.pickup_starts_at)
 _ = (SessionOut.customer_token, SessionOut.expires_in_seconds)
 _ = (FiguresOut.goods_cents_confirmed, FiguresOut.voucher_cents_confirmed, FiguresOut.merchants_with_orders)
