@@ -13,11 +13,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Literal
 from uuid import UUID
 
 from downtown_events.catalog import Address, TimeWindow
 from downtown_events.ordering import OfferKind, TimeSlot
 
+TaxNumberKind = Literal["steuernummer", "ust_idnr", ""]
 STANDARD_VAT_PERCENT = 19
 POSTAL_CODE = re.compile(r"[0-9]{5}")
 """A German postal code, whole: zones match by prefix, so a code cut short ("4814") or
@@ -42,6 +44,9 @@ class OfferFacts:
     weekly_availability: tuple[TimeWindow, ...] = ()
     video_consultation: bool = False
     """A service held by video (the merchant offers video consultations): it gets a meeting link."""
+    vat_percent: int | None = None
+    """The VAT rate the merchant listed the offer at in the catalog (None: an offer listed
+    before offers carried one; the merchant's configured rates then decide)."""
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,18 @@ class MerchantFacts:
     """The VAT id or Steuernummer its invoices carry ("": none given)."""
     address: Address | None = None
     """Where the shop is, as its invoices name it (None: the replica has no usable address)."""
+    tax_number_kind: TaxNumberKind = ""
+    """Whether ``tax_number`` is a Steuernummer or a USt-IdNr (the invoice's label says which)."""
+    iban: str = ""
+    """The account its invoices ask customers to pay into ("": none recorded in the profile)."""
+    bic: str = ""
+    account_holder: str = ""
 
     def vat_percent(self, offer: OfferFacts, standard: int = STANDARD_VAT_PERCENT) -> int:
         """The rate the offer's price includes: set for the offer, else for its category,
         else for the merchant's category, else the standard rate."""
+        if offer.vat_percent is not None:
+            return offer.vat_percent
         if offer.offer_id in self.vat_percent_by_offer:
             return self.vat_percent_by_offer[offer.offer_id]
         by_category = {name.casefold(): rate for name, rate in self.vat_percent_by_category.items()}
