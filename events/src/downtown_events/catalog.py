@@ -28,6 +28,15 @@ from downtown_events.text import EventEmail, EventLine, EventText
 Currency = Literal["EUR"]
 EMAIL_PATTERN = r"^[^@\s\u0000-\u001f\u007f]+@[^@\s\u0000-\u001f\u007f]+\.[^@\s\u0000-\u001f\u007f]+$"
 OfferKind = Literal["product", "service"]
+Held = Literal["in_person", "video"]
+"""How a service is held: where the customer and the merchant meet, or by video (a video
+consultation, which gets a meeting link). A product is handed over: always ``in_person``."""
+VatPercent = Literal[7, 19]
+"""Germany's two VAT rates an offer's price may include (§ 12 UStG): the reduced 7 % and the
+standard 19 %."""
+TaxNumberKind = Literal["steuernummer", "ust_idnr"]
+"""Which number an invoice names: the Steuernummer the tax office gave, or the VAT id
+(Umsatzsteuer-Identifikationsnummer, USt-IdNr) the Bundeszentralamt für Steuern gave."""
 
 
 class Address(ValueObject):
@@ -86,13 +95,34 @@ class CatalogEvent(IntegrationEvent):
     service: ClassVar[str] = "catalog"
 
 
-TAX_NUMBER_PATTERN = r"^[A-Z]{2}[0-9A-Z]{2,13}$|^[0-9]{2,3}/?[0-9]{3,4}/?[0-9]{4,5}$"
+TAX_NUMBER_PATTERN = r"^[A-Z]{2}[0-9A-Z]{2,13}$|^[0-9]{2,3}/?[0-9]{3,4}/?[0-9]{4,5}$|^[0-9]{13}$"
+"""A VAT id, a Steuernummer as a state writes it (12/345/67890) or in the 13 digits of the
+federal form. The 13-digit form was added with ``tax_number_kind``: a reader validating
+against the pattern published before it refuses such a profile (decision 37)."""
+IBAN_PATTERN = r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"
+BIC_PATTERN = r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$"
+
+
+class BankAccount(ValueObject):
+    """The account a merchant's invoices ask customers to pay into (SEPA transfer).
+
+    The IBAN is stored without spaces, its check digits verified by the catalog (ISO 13616
+    mod 97, and the length its country gives it); :attr:`grouped_iban` is how it is printed."""
+
+    iban: str = Field(pattern=IBAN_PATTERN, max_length=34, examples=["DE89370400440532013000"])
+    bic: str | None = Field(default=None, pattern=BIC_PATTERN, description="8 or 11 characters; optional in SEPA")
+    account_holder: EventLine = Field(min_length=1, max_length=70)
+
+    @property
+    def grouped_iban(self) -> str:
+        """The IBAN in groups of four, as invoices and people write it: DE89 3704 0044 …"""
+        return " ".join(self.iban[start : start + 4] for start in range(0, len(self.iban), 4))
 
 
 class MerchantProfile(ValueObject):
     """Who a merchant is and how to reach them; repeated whole when it changes."""
 
-    added_fields: ClassVar[frozenset[str]] = frozenset({"tax_number"})
+    added_fields: ClassVar[frozenset[str]] = frozenset({"tax_number", "tax_number_kind", "bank_account"})
     name: EventLine = Field(min_length=1, max_length=120)
     category: EventLine = Field(min_length=1, max_length=60)
     address: Address
@@ -107,6 +137,15 @@ class MerchantProfile(ValueObject):
         max_length=20,
         pattern=TAX_NUMBER_PATTERN,
         description="the VAT id (DE123456789) or Steuernummer (12/345/67890) its invoices carry",
+    )
+    tax_number_kind: TaxNumberKind | None = Field(
+        default=None,
+        description="which of the two tax_number is; null in profiles written before the kind was recorded "
+        "(then its form says: DE and 9 digits is a USt-IdNr)",
+    )
+    bank_account: BankAccount | None = Field(
+        default=None,
+        description="the account its invoices ask customers to pay into; public like the invoices it is printed on",
     )
 
 
@@ -255,6 +294,16 @@ class OfferListed(CatalogEvent):
     stock: int | None = Field(default=None, ge=0)
     duration_minutes: int | None = Field(default=None, gt=0)
     weekly_availability: list[TimeWindow] = Field(default_factory=list)
+    vat_percent: VatPercent | None = Field(
+        default=None,
+        description="the VAT rate the price includes, 7 or 19; null in offers listed before offers carried "
+        "one (the town's configured rates then decide)",
+    )
+    held: Held = Field(
+        default="in_person",
+        description="a service held in person or by video (a video consultation, with a meeting link); "
+        "a product is always in_person. Kind stays product or service, so readers of kind keep working.",
+    )
 
 
 @registry.register
@@ -277,6 +326,18 @@ class OfferPriceChanged(CatalogEvent):
     price_cents: int = Field(ge=0)
     previous_price_cents: int = Field(ge=0)
     currency: Currency = "EUR"
+
+
+@registry.register
+class OfferVatRateChanged(CatalogEvent):
+    """The merchant changed the VAT rate the offer's price includes (the price stays)."""
+
+    event_name: ClassVar[str] = "OfferVatRateChanged"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    merchant_id: UUID
+    vat_percent: VatPercent
+    previous_vat_percent: VatPercent | None = None
 
 
 @registry.register
@@ -411,4 +472,5 @@ OFFER_EVENTS = (
     OfferPhotoAdded,
     OfferStockAdjusted,
     OfferWithdrawn,
+    OfferVatRateChanged,
 )
