@@ -38,7 +38,7 @@ async def redeem(
     refused by its check symbol before anything is looked up."""
     per_merchant = Limit("redeem:merchant", container.settings.redemption_tries_per_merchant, 60)
     await container.throttle.check([(per_merchant, str(caller.merchant()))])
-    command = RedeemVoucher(body.code, body.amount_cents, request_id(idempotency_key), body.channel)
+    command = RedeemVoucher(body.code, body.cents, request_id(idempotency_key), body.channel)
     redeemed = await container.handlers.redemptions.redeem(caller, command)
     if not redeemed.created:
         response.status_code = status.HTTP_200_OK
@@ -59,7 +59,7 @@ async def refund(
     voucher_id: UUID, body: RefundIn, caller: Caller, handlers: AppHandlers, idempotency_key: RequiredIdempotencyKey
 ) -> VoucherOut:
     """Credit part of a redemption back to the voucher (goods returned)."""
-    command = RefundVoucher(voucher_id, body.redemption_id, request_id(idempotency_key), body.amount_cents, body.reason)
+    command = RefundVoucher(voucher_id, body.redemption_id, request_id(idempotency_key), body.cents, body.reason)
     return VoucherOut.of_voucher(await handlers.redemptions.refund(caller, command), handlers.context.today())
 
 
