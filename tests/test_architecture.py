@@ -71,6 +71,7 @@ APP_MAY_REACH = {
     "commands",
     "failures",
     "idempotency",
+    "mail",  # the mail a use case writes (OutgoingMail, mail_id); the outbox is mail_outbox, an adapter
     "principal",
     "process_manager",
     "readable",

@@ -16,12 +16,12 @@ from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged
 from downtown_events.contract import EventRegistry
 from downtown_events.envelope import CloudEvent
 from downtown_events.runtime.http.app import Source
+from downtown_events.runtime.mail_outbox import mail_outbox_counts, requeue_mail
 from downtown_events.runtime.memory_store import InMemoryEventStore
 from downtown_events.runtime.merchant_replica import Standing
 from downtown_events.runtime.pdf_text import string_width
 from downtown_events.schemas import breaking_changes
 from downtown_events.vouchers import VOUCHER_EVENTS, VoucherExpired
-from ordering.adapters.mail import mail_outbox_counts, requeue_mail
 from ordering.api.schemas import FiguresOut, OrderOut, OrderSummaryOut, SessionOut
 from ordering.app.notifications import MailOrder
 from ordering.domain.private_events import BasketCheckedOut, OrderCustomerRecorded
@@ -56,5 +56,5 @@ _ = Standing.may_act_with_money
 # Read by the mail templates (ordering/templates/mail/_order.txt), never by Python.
 _ = (MailOrder.merchant_address, MailOrder.delivery_to)
 
-# The mail outbox's operator tools (see ordering/adapters/mail.py); not on the admin CLI yet.
+# The mail outbox's operator tools (see downtown_events/runtime/mail_outbox.py); not on the admin CLI yet.
 _ = (mail_outbox_counts, requeue_mail)

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -21,19 +22,20 @@ from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import IssuingAuthenticator, trusted_keys
 from downtown_events.runtime.jobs import ScheduledJob
+from downtown_events.runtime.mail import ReplyToDropped
+from downtown_events.runtime.mail_outbox import mail_sender, queue_mail
 from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
-from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.settings import MailSettings, ServiceSettings
 from downtown_events.runtime.store import EventStore
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
-from ordering.adapters.mail import queue_mail, send_mail_job
 from ordering.adapters.notifier import notifier
 from ordering.app.context import Context
 from ordering.app.customers import CustomerHandlers, SignInLink, sign_in_mail
 from ordering.app.jobs import time_out_unanswered
-from ordering.app.notifications import mail_texts
+from ordering.app.notifications import mail_texts, without_reply_to
 from ordering.app.orders import OrderHandlers
 from ordering.app.saga import order_saga
 from ordering.app.shopping import ShoppingHandlers
@@ -106,6 +108,11 @@ def _notifier(pool: Pool, settings: ServiceSettings) -> EventHandler:
     return notifier(settings, guest_token=handlers.context.guest_token)
 
 
+def reply_to_note(settings: MailSettings) -> ReplyToDropped:
+    """What an order mail says when its Reply-To cannot go, in the town's words."""
+    return partial(without_reply_to, texts=mail_texts(settings.texts_dir, settings.timezone))
+
+
 async def time_out_job(pool: Pool, settings: ServiceSettings) -> int:
     handlers = build_handlers(pool, cast(OrderingSettings, settings))
     return await time_out_unanswered(handlers.context, handlers.orders, PostgresDeadlines(pool))
@@ -122,7 +129,7 @@ def ordering_service(timer_seconds: float = 5.0, mail_seconds: float = 1.0) -> S
         migrations=MIGRATIONS,
         jobs=[
             ScheduledJob("time-out", timer_seconds, time_out_job),
-            ScheduledJob("send-mail", mail_seconds, send_mail_job),
+            ScheduledJob("send-mail", mail_seconds, mail_sender(reply_to_note)),
         ],
     )
 

@@ -10,12 +10,12 @@ from pydantic import Field, field_validator, model_validator
 
 from downtown_events.runtime.identity import new_signing_key, public_key_of, trusted_keys
 from downtown_events.runtime.secrets import check_secret
-from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.settings import MailSettings
 
 SERVICE = "ordering"
 
 
-class OrderingSettings(ServiceSettings):
+class OrderingSettings(MailSettings):
     token_signing_key: str = Field(
         default="", description="Ed25519 private key (base64url) for customer tokens; empty in development: a new one"
     )
@@ -23,17 +23,7 @@ class OrderingSettings(ServiceSettings):
     customer_token_days: int = Field(default=30, ge=1, le=365)
     sign_in_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
     public_url: str = Field(default="http://127.0.0.1:8000", description="where customers reach this API (links)")
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_starttls: bool = False
-    smtp_user: str = ""
-    smtp_password: str = ""
-    mail_from: str = "bestellungen@downtown.example"
-    mail_resend_after_seconds: float = Field(
-        default=60,
-        gt=0,
-        description="a mail whose send had an unknown outcome (a crash mid-send) is sent again after this",
-    )
+    mail_from: str = "bestellungen@downtown.example"  # the kit's MailSettings: the SMTP server, the resend pause
     merchant_answer_minutes: float = Field(
         default=30, gt=0, le=7 * 24 * 60, description="how long a merchant has to accept (fractions: tests, demos)"
     )

@@ -96,3 +96,21 @@ class ServiceSettings(RuntimeSettings):
     @property
     def display_name(self) -> str:
         return self.town_name or self.town
+
+
+class MailSettings(ServiceSettings):
+    """A service that sends e-mail (through the kit's mail outbox,
+    :mod:`downtown_events.runtime.mail_outbox`): the SMTP server it submits to and the sender.
+    A service sets its own ``mail_from`` default (``bestellungen@…``, ``gutscheine@…``)."""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "downtown@downtown.example"
+    mail_resend_after_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="a mail whose send had an unknown outcome (a crash mid-send) is sent again after this",
+    )

@@ -19,12 +19,12 @@ from uuid import UUID
 from downtown_events.ordering import OrderPlaced
 from downtown_events.runtime.database import Connection
 from downtown_events.runtime.faults import crash_point
+from downtown_events.runtime.mail_outbox import PostgresMailQueue
 from downtown_events.runtime.merchant_replica import MerchantReader, ReplicatedMerchant
 from downtown_events.runtime.postgres_store import TransactionalEventStore
 from downtown_events.runtime.records import ReceivedEvent
 from ordering.adapters.invoice_pdf import render_invoice_pdf
-from ordering.adapters.mail import queue_mail
-from ordering.app.notifications import MerchantContact, OutgoingMail, mail_texts
+from ordering.app.notifications import MerchantContact, mail_texts
 from ordering.app.notifier import (
     READS,
     InvoiceRenderer,
@@ -71,7 +71,7 @@ class Notifier:
 
     async def handle(self, conn: Connection, events: Sequence[ReceivedEvent]) -> None:
         store = TransactionalEventStore(conn, service=SERVICE)
-        merchants, outbox = SqlMerchantDirectory(conn), SqlMailQueue(conn)
+        merchants, outbox = SqlMerchantDirectory(conn), PostgresMailQueue(conn)
         too_old = datetime.now(UTC) - self._max_age
         for received in events:
             if received.envelope.time < too_old:
@@ -117,16 +117,6 @@ async def order_invoice_pdf(conn: Connection, order_id: UUID, timezone: tzinfo) 
     if recorded_document(stored.event for stored in history) is None:
         merchant = await SqlMerchantDirectory(conn).merchant(placed.merchant_id)
     return render_invoice_pdf(invoice_of(history, merchant, timezone))
-
-
-class SqlMailQueue:
-    """The mail outbox on the caller's connection and transaction."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def queue(self, mail: OutgoingMail) -> bool:
-        return await queue_mail(self._conn, mail)
 
 
 class SqlMerchantDirectory:

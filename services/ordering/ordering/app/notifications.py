@@ -20,9 +20,9 @@ event's times and amounts. Amounts are written by the kit's ``money`` filter
 town's time zone with the language's pattern from the catalogue.
 
 Every mail carries a **deterministic message id**, made of the event's id and the
-recipient's role (not their address: an address corrected between two deliveries of one
-event must not make it a second mail). The outbox keys its rows by it, so an event
-delivered twice queues one mail per recipient.
+recipient's role (the kit's :func:`~downtown_events.runtime.mail.mail_id`; not their address:
+an address corrected between two deliveries of one event must not make it a second mail). The
+kit's mail outbox keys its rows by it, so an event delivered twice queues one mail per recipient.
 
 Text a person typed (names, titles, notes) is cleaned to one printable line and cut to
 length before a template sees it, so it can neither break a header nor smuggle invisible
@@ -32,14 +32,13 @@ characters into the message.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Literal
-from uuid import UUID, uuid5
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from downtown_events.contract import IntegrationEvent
@@ -57,14 +56,16 @@ from downtown_events.ordering import (
     PaymentMethod,
     TimeSlot,
 )
+from downtown_events.runtime.mail import NAME_LIMIT as NAME_LIMIT
+from downtown_events.runtime.mail import Attachment as Attachment
+from downtown_events.runtime.mail import OutgoingMail as OutgoingMail
+from downtown_events.runtime.mail import clean as clean
+from downtown_events.runtime.mail import mail_id as mail_id
 from downtown_events.runtime.texts import RenderedMail, Texts
 
 Language = Literal["de", "en"]
 Role = Literal["customer", "merchant"]
 
-_MAIL_IDS = UUID("0b6f3f0e-5d1c-4c52-9a55-6f1d0e8a7c31")
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-NAME_LIMIT = 120
 TEXT_LIMIT = 500
 URL_LIMIT = 2000
 
@@ -150,41 +151,6 @@ class OrderContext:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    content: bytes
-
-
-@dataclass(frozen=True)
-class OutgoingMail:
-    """One plain-text mail to one recipient. ``message_id`` is stable for (event, role);
-    ``about`` tells an operator what it is (``OrderPlaced:merchant``)."""
-
-    message_id: str
-    to_address: str
-    to_name: str
-    subject: str
-    body: str
-    language: Language
-    about: str
-    reply_to: str | None = None
-    attachments: tuple[Attachment, ...] = ()
-
-
-def mail_id(event_id: str | UUID, role: Role) -> str:
-    """The id of the mail an event sends to one role: the same for every delivery of the event."""
-    return str(uuid5(_MAIL_IDS, f"{event_id}/{role}"))
-
-
-def clean(text: str, limit: int = NAME_LIMIT) -> str:
-    """Typed text as one printable line: NFC, no control or invisible characters, cut to ``limit``."""
-    kept = "".join(c for c in unicodedata.normalize("NFC", text) if unicodedata.category(c) not in _UNPRINTABLE)
-    kept = " ".join(kept.split())
-    return kept if len(kept) <= limit else kept[: limit - 1].rstrip() + "…"
 
 
 # --- what a template is given --------------------------------------------------------------

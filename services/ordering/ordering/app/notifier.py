@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from downtown_events.catalog import Address
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import InvoiceIssued, OrderDelivered, OrderHandedOver, OrderPlaced
+from downtown_events.runtime.mail import MailQueue as MailQueue
 from downtown_events.runtime.store import EventStore, StoredEvent
 from downtown_events.runtime.texts import Texts
 from ordering.app.notifications import (
@@ -42,7 +43,6 @@ from ordering.app.notifications import (
     CustomerContact,
     MerchantContact,
     OrderContext,
-    OutgoingMail,
     notifications_for,
 )
 from ordering.domain import order as orders
@@ -67,13 +67,6 @@ class MerchantDirectory(Protocol):
     """The merchants ordering's catalog replica knows (None: not known, or not registered)."""
 
     async def merchant(self, merchant_id: UUID) -> MerchantDetails | None: ...
-
-
-class MailQueue(Protocol):
-    """The mail outbox. ``queue`` commits with the caller's transaction; False if a mail of
-    that id was queued before (nothing is added then)."""
-
-    async def queue(self, mail: OutgoingMail) -> bool: ...
 
 
 InvoiceRenderer = Callable[[InvoiceDocument], bytes]

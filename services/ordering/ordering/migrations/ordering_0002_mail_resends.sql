@@ -1,19 +1,5 @@
 -- depends: ordering_0001_mail_outbox
--- E-mails at least once (docs/decisions.md § 28). A claim found open when a round begins (its
--- sender died or was cancelled mid-send), or a DATA that got no answer, no longer ends the mail
--- as 'uncertain' at once: the mail goes back to 'pending' and is sent again after a pause, with
--- the same Message-ID header, so a recipient's mail client can tell a copy for what it is.
--- resends counts how often that happened to a mail; after the sender's limit (max_resends,
--- 5) it ends 'uncertain' for an operator, as before, so a server that fails every DATA gets
--- no endless stream of copies. The meaning of the statuses changes so:
---
---   pending    also: put back to be sent again after an unknown outcome (resends > 0); the row
---              keeps the stale claim_id until a new claim, so a sender that was still waiting
---              for the server's answer can mark the mail sent
---   sent       the server accepted it, at least once: with resends > 0 maybe twice, or more
---   uncertain  the outcome was still unknown after the last resend allowed: maybe sent, maybe
---              lost, for an operator to check and requeue
---
--- Rows already 'uncertain' stay so (each with resends 0): the sender never picks them up by
--- itself; an operator who requeues one gives it the whole budget.
-ALTER TABLE mail_outbox ADD COLUMN resends integer NOT NULL DEFAULT 0 CHECK (resends >= 0);
+-- The mail outbox's resends column moved with the table to the runtime kit
+-- (runtime_0007_mail_outbox, issue 16; decisions.md § 28 says what it counts). This migration
+-- added it to ordering's table first; it stays, empty, for the databases that applied it.
+SELECT 1;

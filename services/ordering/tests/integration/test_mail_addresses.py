@@ -31,8 +31,20 @@ from aiosmtpd.controller import Controller
 import ordering
 from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, Payment
 from downtown_events.runtime.database import Pool, migrate
-from ordering.adapters.mail import SenderPolicy, SmtpSettings, mail_outbox_counts, queue_mail, send_due_mail
-from ordering.app.notifications import CustomerContact, MerchantContact, OrderContext, notifications_for
+from downtown_events.runtime.mail_outbox import (
+    SenderPolicy,
+    SmtpSettings,
+    mail_outbox_counts,
+    queue_mail,
+    send_due_mail,
+)
+from ordering.app.notifications import (
+    CustomerContact,
+    MerchantContact,
+    OrderContext,
+    notifications_for,
+    without_reply_to,
+)
 from tests.support.local_stack import free_port
 
 MIGRATIONS = Path(ordering.__file__).parent / "migrations"
@@ -83,7 +95,12 @@ async def outbox_db(pool: Pool, database_url: str) -> Pool:
 
 
 def smtp(mailbox: EnvelopeMailbox) -> SmtpSettings:
-    return SmtpSettings(host="127.0.0.1", port=mailbox.port, sender="bestellungen@schoeppingen.example")
+    return SmtpSettings(
+        host="127.0.0.1",
+        port=mailbox.port,
+        sender="bestellungen@schoeppingen.example",
+        reply_to_dropped=without_reply_to,  # as ordering's worker sends (bootstrap.reply_to_note)
+    )
 
 
 async def queue_order_placed(pool: Pool, customer_email: str) -> None:

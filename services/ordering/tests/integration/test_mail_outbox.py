@@ -45,6 +45,13 @@ from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, Payment
 from downtown_events.runtime.consumer import TrackingConsumer
 from downtown_events.runtime.database import Pool, migrate
 from downtown_events.runtime.jobs import ScheduledJob, run_once
+from downtown_events.runtime.mail_outbox import (
+    SenderPolicy,
+    SmtpSettings,
+    mail_outbox_counts,
+    send_due_mail,
+    send_mail_job,
+)
 from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.projection import ProjectionWriter
 from downtown_events.runtime.records import ReceivedEvent, decode_record
@@ -55,7 +62,6 @@ from downtown_events.runtime.store_feed import (
     StoreReader,
     checkpointing,
 )
-from ordering.adapters.mail import SenderPolicy, SmtpSettings, mail_outbox_counts, send_due_mail, send_mail_job
 from ordering.adapters.notifier import CONSUMER_NAME, Notifier, order_invoice_pdf
 from ordering.app.notifier import READS, NotifierSettings
 from ordering.domain import fulfilment, invoice, order
@@ -432,7 +438,7 @@ async def test_a_mail_refused_for_now_is_tried_again_and_one_refused_for_good_is
 _CRASHING_SENDER = """
 import asyncio, sys
 from downtown_events.runtime.database import open_pool
-from ordering.adapters.mail import SenderPolicy, SmtpSettings, send_due_mail
+from downtown_events.runtime.mail_outbox import SenderPolicy, SmtpSettings, send_due_mail
 
 async def main() -> None:
     pool = await open_pool(sys.argv[1], max_size=2)
@@ -528,7 +534,7 @@ async def test_a_mail_whose_data_is_never_answered_ends_uncertain_after_the_last
         statuses.update({row["to_address"]: row["status"] for row in await outbox(pool)})
 
     with (
-        caplog.at_level(logging.ERROR, logger="ordering.adapters.mail"),
+        caplog.at_level(logging.ERROR, logger="downtown_events.runtime.mail_outbox"),
         serving(ClockedMailbox(smtp.port, unanswered={"anna@example.org": 1000})) as mailbox,
     ):
         await until(a_round, lambda: statuses.get("anna@example.org") == "uncertain")

@@ -13,7 +13,7 @@ from uuid import uuid4
 import pytest
 
 from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, Payment
-from ordering.adapters.mail import (
+from downtown_events.runtime.mail_outbox import (
     MailRefused,
     QueuedMail,
     SmtpMailer,
@@ -30,11 +30,18 @@ from ordering.app.notifications import (
     OrderContext,
     OutgoingMail,
     notifications_for,
+    without_reply_to,
 )
 from ordering.settings import OrderingSettings
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-MAILER = SmtpMailer(SmtpSettings(sender="bestellungen@schoeppingen.example", sender_name="Downtown Schöppingen"))
+MAILER = SmtpMailer(
+    SmtpSettings(
+        sender="bestellungen@schoeppingen.example",
+        sender_name="Downtown Schöppingen",
+        reply_to_dropped=without_reply_to,  # as ordering's worker sends (bootstrap.reply_to_note)
+    )
+)
 
 
 def context(language: str = "de") -> OrderContext:

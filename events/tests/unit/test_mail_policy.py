@@ -1,14 +1,14 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """The sender's patience with mails whose outcome is unknown: how long before a resend, how
-many resends, and where the worker's job gets them from."""
+many resends, and where the worker's job gets them from (a mailing service's settings)."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from ordering.adapters.mail import SenderPolicy, sender_policy
-from ordering.settings import OrderingSettings
+from downtown_events.runtime.mail_outbox import SenderPolicy, sender_policy
+from downtown_events.runtime.settings import MailSettings
 
 REQUIRED = {"town": "schoeppingen", "database_url": "postgresql://localhost/x"}
 
@@ -16,12 +16,12 @@ REQUIRED = {"town": "schoeppingen", "database_url": "postgresql://localhost/x"}
 def test_a_mail_with_an_unknown_outcome_is_resent_after_a_minute_at_most_five_times() -> None:
     policy = SenderPolicy()
     assert (policy.resend_uncertain_after_seconds, policy.max_resends) == (60.0, 5)
-    assert sender_policy(OrderingSettings(**REQUIRED)) == policy
+    assert sender_policy(MailSettings(**REQUIRED)) == policy
 
 
-def test_the_resend_pause_comes_from_the_ordering_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_resend_pause_comes_from_the_service_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOWNTOWN_MAIL_RESEND_AFTER_SECONDS", "2")
-    settings = OrderingSettings(**REQUIRED)
+    settings = MailSettings(**REQUIRED)
     assert settings.mail_resend_after_seconds == 2
     policy = sender_policy(settings)
     assert policy.resend_uncertain_after_seconds == 2
@@ -32,7 +32,7 @@ def test_the_resend_pause_comes_from_the_ordering_settings(monkeypatch: pytest.M
 def test_a_resend_without_a_pause_is_refused(monkeypatch: pytest.MonkeyPatch, seconds: str) -> None:
     monkeypatch.setenv("DOWNTOWN_MAIL_RESEND_AFTER_SECONDS", seconds)
     with pytest.raises(ValidationError, match="mail_resend_after_seconds"):
-        OrderingSettings(**REQUIRED)
+        MailSettings(**REQUIRED)
     with pytest.raises(ValueError, match="resend_uncertain_after_seconds"):
         SenderPolicy(resend_uncertain_after_seconds=float(seconds))
 

@@ -1,15 +1,21 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
-"""E-mail delivery over SMTP through a mail outbox in ordering's database: at least once per event.
+# SPDX-License-Identifier: Apache-2.0
+"""E-mail delivery over SMTP through a mail outbox in the service's own database: at least once per event.
 
-**Queueing.** The notifier consumer calls :func:`queue_mail` inside its tracking transaction.
+Every service that sends mail uses this one mechanism (ordering's order mails, the vouchers'
+payment instructions and PDFs): the service writes *what* it sends (an
+:class:`~downtown_events.runtime.mail.OutgoingMail`), the kit keeps and sends it. The table is
+the runtime's migration ``runtime_0007_mail_outbox``; the worker sends with the job
+:func:`mail_sender` makes, on the SMTP server of the service's :class:`MailSettings`.
+
+**Queueing.** A notifier consumer calls :func:`queue_mail` inside its tracking transaction.
 A row is keyed by the mail's deterministic message id (the event's id and the recipient's
-role, see :func:`ordering.app.notifications.mail_id`), so an event delivered again, or
+role, see :func:`downtown_events.runtime.mail.mail_id`), so an event delivered again, or
 replayed, adds nothing (``ON CONFLICT DO NOTHING``); a transaction that rolls back leaves
 no row; one that commits leaves the row and the tracking row together.
 
 **Sending.** :func:`send_mail_job` is one round of a scheduled job of the runtime
 (``downtown_events.runtime.jobs``): the job runner holds the job's advisory lock for the
-whole round, so one round runs at a time across the worker's replicas (and ``ordering-admin
+whole round, so one round runs at a time across the worker's replicas (and ``<service>-admin
 run-job``); this module adds no leader election of its own. For each due row a round opens
 the SMTP envelope (connect, STARTTLS, login, ``MAIL FROM``, ``RCPT TO``), then **claims** the
 row (``pending`` → ``sending``, committed), then transfers the message (``DATA``), then marks
@@ -19,24 +25,25 @@ lock's session lost while a round still runs) transfer a row once.
 **The crash window, decided: at least once.** The one moment that cannot be made atomic is
 between the SMTP server accepting the message (its ``250`` after ``DATA``) and the row being
 marked. A sender that dies after its claim (before ``DATA``, during it or after it), is
-cancelled, or loses its connection while ``DATA`` is under way leaves an outcome nobody
-knows: the server may have the message or not. For what a person must receive a duplicate
-is cheaper than a loss (decisions.md § 28 weighs every kind ordering sends: all go at least
-once), so the next round — the only one running, by the job's lock — puts such a mail back
-to ``pending``, to be sent again after ``resend_uncertain_after_seconds``, counted in the
-row's ``resends`` and in ``downtown.mail.resent``. The copy carries the same ``Message-ID``
-(made of the row's message id) and ``Date`` headers, so a recipient's mail client can tell
-it is the same mail. A duplicate needs the sender to die, or the connection to drop, within
-one ``DATA`` exchange (milliseconds on a local relay); a death before ``DATA`` costs only the
-pause. The row keeps the stale claim until a new one is taken, so a sender still waiting for
-the server when another round gave up on its claim (their lock's session lost) can still
-mark the mail sent and spare the copy; the default pause (60 s) outlasts the SMTP timeout
-(30 s) for that. A server that drops every ``DATA``, or a message that crashes the sender
-every time, makes no endless loop: after ``max_resends`` resends the mail ends ``uncertain``,
-logged as an error and counted (``downtown.mail.uncertain`` and :func:`mail_outbox_counts`),
-for an operator who checks the server's log and puts it back with :func:`requeue_mail` if it
-never arrived. Everything before the claim — a server that is down, a refused login, a
-recipient refused for now — is safe to repeat, and is.
+cancelled, or loses its connection while ``DATA`` is under way leaves an outcome nobody knows:
+the server may have the message or not. For what a person must receive a duplicate is cheaper
+than a loss (decisions.md § 28 weighs every kind ordering sends: all go at least once; a
+voucher's payment instructions and PDF alike), so the next round — the only one running, by
+the job's lock — puts such a mail back to ``pending``, to be sent again after
+``resend_uncertain_after_seconds``, counted in the row's ``resends`` and in
+``downtown.mail.resent``. The copy carries the same ``Message-ID`` (made of the row's message
+id) and ``Date`` headers, so a recipient's mail client can tell it is the same mail. A
+duplicate needs the sender to die, or the connection to drop, within one ``DATA`` exchange
+(milliseconds on a local relay); a death before ``DATA`` costs only the pause. The row keeps
+the stale claim until a new one is taken, so a sender still waiting for the server when
+another round gave up on its claim (their lock's session lost) can still mark the mail sent
+and spare the copy; the default pause (60 s) outlasts the SMTP timeout (30 s) for that. A
+server that drops every ``DATA``, or a message that crashes the sender every time, makes no
+endless loop: after ``max_resends`` resends the mail ends ``uncertain``, logged as an error
+and counted (``downtown.mail.uncertain`` and :func:`mail_outbox_counts`), for an operator who
+checks the server's log and puts it back with :func:`requeue_mail` if it never arrived.
+Everything before the claim — a server that is down, a refused login, a recipient refused for
+now — is safe to repeat, and is.
 
 **Failures.** A server that cannot be reached, or refuses the connection, the login or the
 sender address, is a problem of the server, not of the mail: the round ends, the mail stays
@@ -52,7 +59,9 @@ a domain is always sent IDNA-encoded (``xn--exmple-cua.org``), which every serve
 local part beyond ASCII needs a server with SMTPUTF8 (RFC 6531), asked before composing.
 Without it a recipient at such an address cannot be reached (the mail ends ``refused`` with
 that reason, never tried again), while a ``Reply-To`` at one is left out and the body says
-whom to write to instead (the merchant's new order still goes out: it failed for good before).
+whom to write to instead, in the words of the service that wrote it (its
+:data:`~downtown_events.runtime.mail.ReplyToDropped`; the merchant's new order still goes out:
+it failed for good before).
 """
 
 from __future__ import annotations
@@ -62,6 +71,7 @@ import base64
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -77,8 +87,8 @@ from psycopg.types.json import Jsonb
 from downtown_events.runtime import telemetry
 from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.faults import crash_point
-from downtown_events.runtime.texts import Texts
-from ordering.app.notifications import OutgoingMail, mail_texts, without_reply_to
+from downtown_events.runtime.mail import OutgoingMail, ReplyToDropped
+from downtown_events.runtime.settings import MailSettings
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +124,9 @@ class SmtpSettings:
     validate_certs: bool = True
     helo_name: str = ""
     """The name this client gives in EHLO; empty: the machine's fully qualified name."""
-    texts: Texts | None = field(default=None, compare=False, repr=False)
-    """The catalogue the mails were written with (the town's), for the note a body gets when
-    its Reply-To cannot go with it; None: ordering's own."""
+    reply_to_dropped: ReplyToDropped | None = field(default=None, compare=False, repr=False)
+    """What a body says when its Reply-To cannot go with it, in the words of the service that
+    wrote it (the town's catalogue); None: the body goes as written."""
 
     def __post_init__(self) -> None:
         if not _ADDRESS.match(self.sender):
@@ -146,6 +156,17 @@ async def queue_mail(conn: Connection, message: OutgoingMail) -> bool:
     row = outbox_row(message)
     cursor = await conn.execute(_QUEUE, {**row, "attachments": Jsonb(row["attachments"])})
     return await cursor.fetchone() is not None
+
+
+class PostgresMailQueue:
+    """The :class:`~downtown_events.runtime.mail.MailQueue` on the caller's connection and
+    transaction (a notifier's tracking transaction, an API request's)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def queue(self, mail: OutgoingMail) -> bool:
+        return await queue_mail(self._conn, mail)
 
 
 def outbox_row(message: OutgoingMail) -> dict[str, Any]:
@@ -253,7 +274,7 @@ class SmtpMailer:
             raise MailRefused(NO_SMTPUTF8, permanent=True)
         reply_to, body = wire_address(mail.reply_to) if mail.reply_to else None, mail.body
         if reply_to is not None and not reply_to.isascii() and not smtputf8:
-            reply_to, body = None, without_reply_to(mail.body, mail.language, mail.reply_to or "", self.settings.texts)
+            reply_to, body = None, self._without_reply_to(mail)
         utf8 = not to_address.isascii() or not (reply_to or "").isascii()
         message = EmailMessage()
         message["From"] = Address(display_name=_text(self.settings.sender_name), addr_spec=self.settings.sender)
@@ -271,6 +292,10 @@ class SmtpMailer:
             content = base64.b64decode(attachment["content"])
             message.add_attachment(content, maintype=maintype, subtype=subtype, filename=attachment["filename"])
         return message.as_bytes(policy=SMTPUTF8 if utf8 else SMTP), utf8
+
+    def _without_reply_to(self, mail: QueuedMail) -> str:
+        note = self.settings.reply_to_dropped
+        return mail.body if note is None else note(mail.body, mail.language, mail.reply_to or "")
 
     async def supports_smtputf8(self) -> bool:
         """Whether the server takes addresses beyond ASCII (connecting if need be)."""
@@ -501,8 +526,9 @@ class SenderPolicy:
             raise ValueError("max_resends must be >= 0 (0: at most once)")
 
 
-def smtp_settings(settings: Any) -> SmtpSettings:
-    """The ordering settings' SMTP server (``smtp_*``, ``mail_from``), the town in the sender's name."""
+def smtp_settings(settings: MailSettings, *, reply_to_dropped: ReplyToDropped | None = None) -> SmtpSettings:
+    """The service settings' SMTP server (``smtp_*``, ``mail_from``), the town in the sender's
+    name; ``reply_to_dropped``: the service's note for a Reply-To that cannot go."""
     return SmtpSettings(
         host=settings.smtp_host,
         port=settings.smtp_port,
@@ -511,20 +537,37 @@ def smtp_settings(settings: Any) -> SmtpSettings:
         password=settings.smtp_password,
         sender=settings.mail_from,
         sender_name=f"Downtown {settings.display_name}",
-        texts=mail_texts(settings.texts_dir, settings.timezone),
+        reply_to_dropped=reply_to_dropped,
     )
 
 
-def sender_policy(settings: Any) -> SenderPolicy:
-    """The production policy, but for the resend pause the ordering settings may shorten (a
+def sender_policy(settings: MailSettings) -> SenderPolicy:
+    """The production policy, but for the resend pause the service settings may shorten (a
     crash test waits seconds, not a minute, for the copy)."""
     return SenderPolicy(resend_uncertain_after_seconds=settings.mail_resend_after_seconds)
 
 
-async def send_mail_job(pool: Pool, settings: Any) -> int:
-    """The scheduled job's round (``ScheduledJob("send_mail", …, send_mail_job)``): send what
-    is due with the ordering settings' SMTP server; returns how many were sent."""
+async def send_mail_job(pool: Pool, settings: MailSettings) -> int:
+    """The scheduled job's round (``ScheduledJob("send-mail", …, send_mail_job)``): send what
+    is due with the service settings' SMTP server; returns how many were sent."""
     return await send_due_mail(pool, smtp_settings(settings), sender_policy(settings))
+
+
+def mail_sender(
+    reply_to_dropped: Callable[[MailSettings], ReplyToDropped | None] | None = None,
+) -> Callable[[Pool, MailSettings], Awaitable[int]]:
+    """The scheduled job's round for a service whose mails promise where a reply goes:
+    ``reply_to_dropped`` gives, from the worker's settings (the town's texts), the note a body
+    gets when its Reply-To cannot go. Without it, :func:`send_mail_job`."""
+    if reply_to_dropped is None:
+        return send_mail_job
+    note = reply_to_dropped
+
+    async def send_mail(pool: Pool, settings: MailSettings) -> int:
+        smtp = smtp_settings(settings, reply_to_dropped=note(settings))
+        return await send_due_mail(pool, smtp, sender_policy(settings))
+
+    return send_mail
 
 
 async def send_due_mail(pool: Pool, smtp: SmtpSettings, policy: SenderPolicy | None = None) -> int:
