@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
+from downtown_events.runtime.clock import utc_now
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import IssuingAuthenticator, trusted_keys
@@ -31,6 +32,7 @@ from downtown_events.runtime.settings import MailSettings, ServiceSettings
 from downtown_events.runtime.store import EventStore
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
+from ordering.adapters.clock_file import ClockFile
 from ordering.adapters.notifier import notifier
 from ordering.app.context import Context
 from ordering.app.customers import CustomerHandlers, SignInLink, sign_in_mail
@@ -59,6 +61,7 @@ def town_rules(settings: OrderingSettings) -> TownSettings:
     return TownSettings(
         timezone=ZoneInfo(settings.timezone),
         merchant_answer_time=timedelta(minutes=settings.merchant_answer_minutes),
+        merchant_answer_fallback=timedelta(minutes=settings.merchant_answer_fallback_minutes),
         answers_time=timedelta(minutes=settings.saga_answer_minutes),
         cancellation_grace=timedelta(minutes=settings.cancellation_grace_minutes),
         delivery_fees_cents=settings.zones,
@@ -83,6 +86,7 @@ def build_handlers(pool: Pool, settings: OrderingSettings, store: EventStore | N
         store or PostgresEventStore(pool, service=SERVICE),
         town_rules(settings),
         link_key=derived_key(settings, "order-links"),
+        clock=ClockFile(settings.clock_file) if settings.clock_file else utc_now,
         timezone=ZoneInfo(settings.timezone),
     )
     replica = PostgresCatalogReplica(pool, vat_by_category=settings.vat_by_category)

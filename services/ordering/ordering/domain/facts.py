@@ -101,6 +101,10 @@ class TownSettings:
 
     timezone: tzinfo
     merchant_answer_time: timedelta = timedelta(hours=2)
+    """How long a merchant has to answer an order, counted in its opening hours
+    (:mod:`ordering.domain.answer_time`)."""
+    merchant_answer_fallback: timedelta = timedelta(hours=24)
+    """The same, in plain time, for a shop that names no opening hours."""
     answers_time: timedelta = timedelta(minutes=15)
     """How long the catalog and vouchers have to answer an order (seconds, normally)."""
     cancellation_grace: timedelta = timedelta(minutes=30)

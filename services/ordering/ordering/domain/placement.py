@@ -14,6 +14,7 @@ from uuid import UUID, uuid5
 from downtown_events.contract import IntegrationEvent
 from downtown_events.money import format_money
 from downtown_events.ordering import Fulfilment, OrderAccepted, OrderLine, OrderPlaced, Payment, PlacedBy, TimeSlot
+from ordering.domain.answer_time import answer_deadline
 from ordering.domain.basket import BasketLine, shown_title
 from ordering.domain.choices import CustomerDetails, DeliveryChoice, MerchantChoice, PickupChoice
 from ordering.domain.errors import InvalidChange, OutOfStock, checked
@@ -78,7 +79,13 @@ def place_order(
         goods_cents=goods,
         total_cents=total,
         placed_by=placed_by,
-        merchant_answer_by=now + settings.merchant_answer_time,
+        merchant_answer_by=answer_deadline(
+            now,
+            merchant.opening_hours,
+            settings.timezone,
+            open_time=settings.merchant_answer_time,
+            fallback=settings.merchant_answer_fallback,
+        ),
         answers_by=now + settings.answers_time,
         cancellable_until=now + settings.cancellation_grace,
     )

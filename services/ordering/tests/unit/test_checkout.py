@@ -155,7 +155,7 @@ def test_a_basket_from_two_merchants_becomes_two_orders_of_one_checkout() -> Non
         payment=Payment(method="cash_at_door"),
         goods_cents=2580,
         total_cents=2970,
-        merchant_answer_by=NOW + timedelta(hours=2),
+        merchant_answer_by=NOW.replace(hour=12),  # two hours of its opening hours: it opens at 10:00
         cancellable_until=NOW + timedelta(minutes=30),
         answers_by=NOW + timedelta(minutes=15),  # the catalog's and vouchers' time to answer
     )
