@@ -30,6 +30,7 @@ from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import MailSettings, ServiceSettings
 from downtown_events.runtime.store import EventStore
+from downtown_events.runtime.texts import Texts
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
 from ordering.adapters.clock_file import ClockFile
@@ -39,6 +40,7 @@ from ordering.app.customers import CustomerHandlers, SignInLink, sign_in_mail
 from ordering.app.jobs import time_out_unanswered
 from ordering.app.notifications import mail_texts, without_reply_to
 from ordering.app.orders import OrderHandlers
+from ordering.app.quotes import QuoteHandlers
 from ordering.app.saga import order_saga
 from ordering.app.shopping import ShoppingHandlers
 from ordering.domain.choices import Language
@@ -68,6 +70,7 @@ def town_rules(settings: OrderingSettings) -> TownSettings:
         standard_vat_percent=settings.vat_by_category.get("", 19),
         pickup_horizon=timedelta(days=settings.pickup_horizon_days),
         booking_horizon=timedelta(days=settings.booking_horizon_days),
+        slot_hold=timedelta(minutes=settings.slot_hold_minutes),
         guest_units_per_offer=settings.guest_units_per_offer,
     )
 
@@ -77,6 +80,7 @@ class Handlers:
     context: Context
     replica: PostgresCatalogReplica
     shopping: ShoppingHandlers
+    quotes: QuoteHandlers
     orders: OrderHandlers
     customers: CustomerHandlers
 
@@ -90,10 +94,13 @@ def build_handlers(pool: Pool, settings: OrderingSettings, store: EventStore | N
         timezone=ZoneInfo(settings.timezone),
     )
     replica = PostgresCatalogReplica(pool, vat_by_category=settings.vat_by_category)
+    shopping = ShoppingHandlers(context, replica)
+    texts = Texts(SERVICE, override=settings.texts_dir, zone=settings.timezone)
     return Handlers(
         context,
         replica,
-        ShoppingHandlers(context, replica),
+        shopping,
+        QuoteHandlers(context, replica, shopping, texts),
         OrderHandlers(context, replica, jitsi_base_url=settings.jitsi_base_url),
         CustomerHandlers(
             context, account_key=derived_key(settings, "accounts"), link_minutes=settings.sign_in_link_minutes

@@ -57,6 +57,12 @@ class OrderingSettings(MailSettings):
     booking_horizon_days: int = Field(
         default=365, ge=1, le=3 * 366, description="how far ahead a service may be booked, in days"
     )
+    slot_hold_minutes: float = Field(
+        default=10,
+        gt=0,
+        le=120,
+        description="how long a service's time put in a basket is kept from other baskets (fractions: tests)",
+    )
     guest_checkouts_per_client_hour: int = Field(
         default=20, ge=1, description="guest checkouts one client (address or IPv6 /64) may try per hour"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from downtown_events.runtime.http.problems import DOMAIN_PROBLEMS, ProblemRule
-from ordering.domain.errors import AlreadyCheckedOut, OfferUnavailable, OutOfStock, PricesChanged
+from ordering.domain.errors import AlreadyCheckedOut, OfferUnavailable, OutOfStock, PricesChanged, SlotUnavailable
 
 
 def _changes(error: PricesChanged) -> dict[str, Any]:
@@ -29,11 +29,22 @@ def _changes(error: PricesChanged) -> dict[str, Any]:
     }
 
 
+def _clash(error: SlotUnavailable) -> dict[str, Any]:
+    """The time met, and whether a basket holds it for a few minutes or an order booked it."""
+    return {
+        "offer_id": str(error.offer_id),
+        "clash": error.why,
+        "starts_at": error.slot.starts_at.isoformat(),
+        "ends_at": error.slot.ends_at.isoformat(),
+    }
+
+
 ORDERING_PROBLEMS = [
     *DOMAIN_PROBLEMS,
     ProblemRule(OfferUnavailable, 422, "Offer not available", extensions=lambda e: {"offer_id": str(e.offer_id)}),
     ProblemRule(OutOfStock, 422, "Not enough left", extensions=lambda e: {"offer_id": str(e.offer_id), "left": e.left}),
     ProblemRule(PricesChanged, 409, "Prices changed", extensions=_changes),
+    ProblemRule(SlotUnavailable, 409, "Time not available", extensions=_clash),
     ProblemRule(
         AlreadyCheckedOut,
         409,

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from downtown_events.ordering import TimeSlot
 from ordering.domain.facts import MerchantFacts, OfferFacts
 
 
@@ -22,6 +23,13 @@ class CatalogReplica(Protocol):
         self, offer_ids: Iterable[UUID], merchant_ids: Iterable[UUID]
     ) -> tuple[dict[UUID, OfferFacts], dict[UUID, MerchantFacts]]:
         """``offers`` and ``merchants`` at once (a checkout needs both)."""
+        ...
+
+    async def booked_slots(
+        self, offer_ids: Iterable[UUID], since: datetime, until: datetime
+    ) -> dict[UUID, list[TimeSlot]]:
+        """The times the catalog booked of these services for orders, overlapping ``since``
+        to ``until``, by service (as the replica has heard so far)."""
         ...
 
     async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None: ...

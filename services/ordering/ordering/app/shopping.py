@@ -11,6 +11,7 @@ the basket's end are appended in one unit of work, so a checkout is all or nothi
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID, uuid4
 
@@ -21,6 +22,7 @@ from downtown_events.runtime.principal import Principal
 from downtown_events.runtime.store import Append, ConcurrencyConflict
 from ordering.app.context import Context, basket_of, order_of, token_hash
 from ordering.app.ports import CatalogReplica
+from ordering.app.slot_holding import SlotHolding
 from ordering.domain import basket as baskets
 from ordering.domain import checkout
 from ordering.domain import order as orders
@@ -30,6 +32,9 @@ from ordering.domain.choices import AssistedLine, CustomerDetails, MerchantChoic
 from ordering.domain.errors import AlreadyCheckedOut, NotAllowed, OfferUnavailable
 from ordering.domain.order import Order
 from ordering.domain.private_events import AssistedOrderEntered
+
+CHECKOUT_TRIES = 3
+"""A checkout that lost a race for a time's holds decides again (and then names the rival's hold)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class ShoppingHandlers:
         self._context = context
         self._store = context.store
         self._replica = replica
+        self.holding = SlotHolding(context, replica)
 
     async def open_basket(self, key: BasketKey) -> OpenedBasket:
         basket_id = uuid4()
@@ -98,11 +104,14 @@ class ShoppingHandlers:
     async def put(
         self, basket_id: UUID, key: BasketKey, offer_id: UUID, quantity: int, slot: TimeSlot | None
     ) -> Basket:
-        """Put an offer in at the price the replica knows now (putting it again confirms a new price)."""
+        """Put an offer in at the price the replica knows now (putting it again confirms a new
+        price); a service's time is held from other baskets for a while (again: renewed)."""
         await self.basket(basket_id, key)
         offer = (await self._replica.offers([offer_id])).get(offer_id)
         if offer is None or offer.withdrawn:
             raise OfferUnavailable("no such offer in this town (any more)", offer_id)
+        if slot is not None:
+            return await self.holding.put(basket_id, offer, quantity, slot)
         return await execute(
             self._store,
             str(basket_id),
@@ -129,7 +138,11 @@ class ShoppingHandlers:
         )
 
     async def remove(self, basket_id: UUID, key: BasketKey, line_id: UUID) -> Basket:
-        await self.basket(basket_id, key)
+        """Take a line out; a service's time held for it goes with it."""
+        basket = await self.basket(basket_id, key)
+        line = basket.lines.get(line_id)
+        if line is not None and line.slot is not None and not basket.checked_out:
+            return await self.holding.remove(basket_id, line)
         return await execute(
             self._store, str(basket_id), baskets.replay, lambda state: baskets.remove(state, line_id=line_id)
         )
@@ -157,13 +170,16 @@ class ShoppingHandlers:
         checkout_id = created_id(f"checkout:{basket_id}", idempotency_key)
         request = fingerprint((basket_id, customer, choices))
         basket = read if read is not None else await self.basket(basket_id, key)
-        if not basket.checked_out:
+        for attempt in range(CHECKOUT_TRIES):
+            if basket.checked_out:
+                break
             try:
                 return await self._check_out(basket, key, checkout_id, customer, choices, request)
-            except ConcurrencyConflict:  # a rival checkout (or a change of the basket) came first
-                basket = await self.basket(basket_id, key)
-                if not basket.checked_out:
-                    raise
+            except ConcurrencyConflict:  # a rival checkout, a change of the basket, a rival's hold came first
+                decided_on, basket = basket, await self.basket(basket_id, key)
+                changed = basket.version != decided_on.version
+                if not basket.checked_out and (changed or attempt == CHECKOUT_TRIES - 1):
+                    raise  # the basket changed under the checkout: the customer looks again
         if basket.checkout_id != checkout_id:
             raise AlreadyCheckedOut("this basket was checked out already", basket.checkout_id)
         if basket.order_ids:
@@ -196,7 +212,8 @@ class ShoppingHandlers:
             settings=self._context.town,
             now=self._context.now(),
         )
-        await self._append(decision.appends(), request)
+        holds = await self.holding.for_checkout(basket)
+        await self._append(decision.appends(), request, holds)
         return CheckedOut(checkout_id, _orders_of(decision), token, True)
 
     async def place_assisted(
@@ -256,12 +273,18 @@ class ShoppingHandlers:
         entered = [stored.event for stored in history if isinstance(stored.event, AssistedOrderEntered)]
         return CheckedOut(checkout_id, await self._orders([event.order_id for event in entered]), None, False)
 
-    async def _append(self, appends: list[StreamAppend], request: str) -> None:
+    async def _append(self, appends: list[StreamAppend], request: str, holds: Sequence[Append] = ()) -> None:
         """Every stream at the version its decision was made on, all or none: a conflict
-        on any (a rival checkout's basket) is the whole checkout's."""
+        on any (a rival checkout's basket, a rival's hold of a time) is the whole checkout's."""
         metadata = fingerprint_metadata(request)
         await self._store.append_together(
-            [Append(str(append.stream_id), append.expected_version, append.events, metadata) for append in appends]
+            [
+                *(
+                    Append(str(append.stream_id), append.expected_version, append.events, metadata)
+                    for append in appends
+                ),
+                *holds,
+            ]
         )
 
     async def _orders(self, order_ids: list[UUID] | tuple[UUID, ...]) -> list[Order]:

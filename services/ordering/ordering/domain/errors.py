@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
 
 from downtown_events.money import format_money
+from downtown_events.ordering import TimeSlot
 from downtown_events.refusals import (  # noqa: F401 - the shared refusals, re-exported
     AlreadyExists,
     DomainError,
@@ -91,3 +93,14 @@ class Contradiction(InvalidChange):
 class SignInRefused(NotAllowed):
     """A sign-in link that is unknown, used or expired: the reason says which, so the
     customer knows to ask for a new one."""
+
+
+class SlotUnavailable(InvalidChange):
+    """A service's time clashes with one another basket holds (``"held"``, for a few
+    minutes) or an order booked (``"booked"``): the clash is named, so another can be chosen."""
+
+    def __init__(self, reason: str, offer_id: UUID, slot: TimeSlot, why: Literal["held", "booked"]) -> None:
+        super().__init__(reason)
+        self.offer_id = offer_id
+        self.slot = slot
+        self.why = why

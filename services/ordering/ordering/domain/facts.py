@@ -114,6 +114,9 @@ class TownSettings:
     """How far ahead a pickup window may lie: goods are not held for a day nobody will see."""
     booking_horizon: timedelta = timedelta(days=365)
     """How far ahead a service may be booked (a wedding's music is booked months ahead)."""
+    slot_hold: timedelta = timedelta(minutes=10)
+    """How long a service's time put in a basket is kept from other baskets (renewed when
+    put again, and at checkout): long enough to check out, short enough not to block it."""
     guest_units_per_offer: int | None = None
     """Units of one counted product a guest's checkout may reserve (None: no cap). A guest's
     order holds its stock until the merchant answers; a cap keeps one from holding it all."""

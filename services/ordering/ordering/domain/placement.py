@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID, uuid5
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.money import format_money
-from downtown_events.ordering import Fulfilment, OrderAccepted, OrderLine, OrderPlaced, Payment, PlacedBy, TimeSlot
+from downtown_events.ordering import Fulfilment, OrderAccepted, OrderLine, OrderPlaced, Payment, PlacedBy
 from ordering.domain.answer_time import answer_deadline
 from ordering.domain.basket import BasketLine, shown_title
 from ordering.domain.choices import CustomerDetails, DeliveryChoice, MerchantChoice, PickupChoice
@@ -29,6 +29,7 @@ from ordering.domain.facts import (
 )
 from ordering.domain.invoice_issuer import ensure_takes_invoices
 from ordering.domain.private_events import OrderCustomerRecorded
+from ordering.domain.slots import check_slot
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def place_order(
         _check_guest_units(lines, offers, settings.guest_units_per_offer)
     for line in lines:
         if line.slot is not None:
-            _check_slot(line.slot, offers[line.offer_id], settings, now)
+            check_slot(line.slot, offers[line.offer_id], settings, now)
     fulfilment = _fulfilment(choice.fulfilment, lines, merchant, settings, now)
     order_lines = [_order_line(line, offers[line.offer_id], merchant, settings) for line in lines]
     goods = sum(line.gross_cents for line in order_lines)
@@ -120,22 +121,6 @@ def _check_guest_units(lines: Sequence[BasketLine], offers: Mapping[UUID, OfferF
             raise InvalidChange(
                 f"{title}: a guest orders at most {most} at once; lower the quantity, or sign in to order more"
             )
-
-
-def _check_slot(slot: TimeSlot, offer: OfferFacts, settings: TownSettings, now: datetime) -> None:
-    """Compared as instants in UTC (see :func:`ordering.domain.facts.within_windows`)."""
-    title = shown_title(offer.title)
-    starts_at, ends_at = as_utc(slot.starts_at), as_utc(slot.ends_at)
-    if starts_at <= as_utc(now):
-        raise InvalidChange(f"the time chosen for {title} has passed; choose a later one")
-    if starts_at > as_utc(now) + settings.booking_horizon:
-        raise InvalidChange(
-            f"{title} can be booked up to {settings.booking_horizon.days} days ahead; choose an earlier time"
-        )
-    if offer.duration_minutes is not None and ends_at - starts_at != timedelta(minutes=offer.duration_minutes):
-        raise InvalidChange(f"{title} takes {offer.duration_minutes} minutes; choose a slot of that length")
-    if not within_windows(slot, offer.weekly_availability, settings.timezone):
-        raise InvalidChange(f"{title} cannot be booked at that time; choose a time in its bookable hours")
 
 
 def _fulfilment(

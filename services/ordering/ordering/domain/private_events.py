@@ -164,6 +164,34 @@ class AssistedOrderEntered(OrderingPrivateEvent):
     placed_by: Literal["merchant", "association"]
 
 
+# --- slot holds (a stream per service and town day) --------------------------------------
+
+
+@registry.register
+class SlotHeld(OrderingPrivateEvent):
+    """A basket holds a service's time until ``held_until``: no other basket may put it in
+    meanwhile (put again, or checked out, the hold is renewed). Nothing is booked: the
+    catalog books at checkout, and has the last word."""
+
+    event_name: ClassVar[str] = "SlotHeld"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    basket_id: UUID
+    slot: TimeSlot
+    held_until: AwareDatetime
+
+
+@registry.register
+class SlotHoldReleased(OrderingPrivateEvent):
+    """The basket let the time go (its line was taken out) before its hold ran out."""
+
+    event_name: ClassVar[str] = "SlotHoldReleased"
+    schema_version: ClassVar[int] = 1
+    offer_id: UUID
+    basket_id: UUID
+    slot: TimeSlot
+
+
 # --- invoice numbers ---------------------------------------------------------------------
 
 

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from downtown_events.ordering import TimeSlot
 from downtown_events.runtime.database import Pool
 from downtown_events.runtime.merchant_replica import MerchantReader, ReplicatedMerchant, time_windows
 from ordering.domain.facts import MerchantFacts, OfferFacts
-from ordering.projections.catalog_replica import MERCHANTS, OFFERS
+from ordering.projections.catalog_replica import MERCHANTS, OFFERS, SLOTS
 from ordering.projections.orders import ORDERS
 
 _OFFERS = (
@@ -84,6 +85,22 @@ class PostgresCatalogReplica:
             tax_number=merchant.tax_number,
             address=merchant.address,
         )
+
+    async def booked_slots(
+        self, offer_ids: Iterable[UUID], since: datetime, until: datetime
+    ) -> dict[UUID, list[TimeSlot]]:
+        """The times orders booked of these services that overlap ``since`` to ``until``."""
+        query = (
+            f"SELECT offer_id, starts_at, ends_at FROM {SLOTS.name} "
+            "WHERE offer_id = ANY(%s::uuid[]) AND starts_at < %s AND ends_at > %s ORDER BY starts_at"
+        )
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(query, (list(offer_ids), until, since))).fetchall()
+        booked: dict[UUID, list[TimeSlot]] = {}
+        for row in rows:
+            slot = TimeSlot(starts_at=row["starts_at"], ends_at=row["ends_at"])
+            booked.setdefault(row["offer_id"], []).append(slot)
+        return booked
 
     async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None:
         async with self._pool.connection() as conn:

@@ -1,0 +1,340 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""A basket's quote: what each shop's order would cost and allow if checked out now.
+
+Per shop: its lines and subtotal, whether it delivers to a postal code (the zone and fee),
+its pickup windows for the next days, by when it would answer, the free slots of its
+services and whether each service line's time is still held for the basket. What checkout
+would refuse now (a withdrawn offer, stock short, a shop suspended or closed, a time taken)
+is listed as a warning with a code, rather than first met as a refusal of the whole order.
+
+Pure, by the rules checkout applies (:mod:`ordering.domain.placement`,
+:mod:`ordering.domain.slots`), from what the replica and the slot holds say now; it decides
+nothing, and the catalog still has the last word on stock and slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+from downtown_events.ordering import TimeSlot
+from ordering.domain.answer_time import answer_deadline
+from ordering.domain.basket import Basket, BasketLine
+from ordering.domain.errors import InvalidChange
+from ordering.domain.facts import POSTAL_CODE, MerchantFacts, OfferFacts, TownSettings, as_utc, delivery_zone
+from ordering.domain.slot_holds import SlotHolds
+from ordering.domain.slots import FreeSlots, check_slot, free_slots, overlaps
+
+WarningCode = Literal[
+    "merchant_unknown",
+    "merchant_suspended",
+    "merchant_closed",
+    "offer_gone",
+    "offer_withdrawn",
+    "out_of_stock",
+    "price_changed",
+    "slot_not_bookable",
+    "slot_booked",
+    "slot_held_elsewhere",
+    "slot_hold_ended",
+    "no_delivery_here",
+]
+SlotStatus = Literal["held", "hold_ended", "held_elsewhere", "booked", "not_bookable"]
+PICKUP_STEP = timedelta(minutes=5)
+"""A pickup window open now starts at the next five minutes, not at the odd second of asking."""
+
+
+@dataclass(frozen=True)
+class QuoteWarning:
+    """Something checkout would refuse (or a hold that ran out), with what its text names."""
+
+    code: WarningCode
+    title: str = ""
+    offer_id: UUID | None = None
+    line_id: UUID | None = None
+    values: Mapping[str, str | int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliveryQuote:
+    possible: bool
+    zone: str | None = None
+    fee_cents: int | None = None
+    offered: bool = False
+    """Whether the shop delivers at all (``possible`` also needs a postal code its couriers reach)."""
+
+
+@dataclass(frozen=True)
+class PickupQuote:
+    possible: bool
+    windows: tuple[TimeSlot, ...] = ()
+    """The shop's opening hours on the next days, from now: a pickup window lies in one."""
+
+
+@dataclass(frozen=True)
+class LineQuote:
+    line: BasketLine
+    price_now_cents: int | None
+    """The offer's price now (None: no longer offered); another than the line's is a warning."""
+    slot_status: SlotStatus | None = None
+    held_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ShopQuote:
+    merchant_id: UUID
+    name: str
+    taking_orders: bool
+    lines: tuple[LineQuote, ...]
+    goods_cents: int
+    delivery: DeliveryQuote
+    pickup: PickupQuote
+    answer_by: datetime | None
+    """By when the shop would answer an order placed now (None: the shop takes none now)."""
+    free_slots: Mapping[UUID, FreeSlots]
+    """Per service of the shop's lines, its free times on the quote's days."""
+    warnings: tuple[QuoteWarning, ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    basket_id: UUID
+    shops: tuple[ShopQuote, ...]
+    postal_code: str | None
+
+    @property
+    def goods_cents(self) -> int:
+        return sum(shop.goods_cents for shop in self.shops)
+
+    @property
+    def delivery_cents(self) -> int:
+        """The fees of the shops that deliver to the postal code asked about."""
+        return sum(shop.delivery.fee_cents or 0 for shop in self.shops if shop.delivery.possible)
+
+    @property
+    def warnings(self) -> tuple[QuoteWarning, ...]:
+        return tuple(warning for shop in self.shops for warning in shop.warnings)
+
+
+@dataclass(frozen=True)
+class QuoteFacts:
+    """What the quote is made of, as the app gathered it: the replica's offers, merchants and
+    booked times, and the slot holds of each service by town day."""
+
+    offers: Mapping[UUID, OfferFacts]
+    merchants: Mapping[UUID, MerchantFacts]
+    booked: Mapping[UUID, Sequence[TimeSlot]]
+    holds: Mapping[tuple[UUID, date], SlotHolds]
+
+
+def quote(
+    basket: Basket,
+    facts: QuoteFacts,
+    settings: TownSettings,
+    now: datetime,
+    *,
+    days: Sequence[date],
+    postal_code: str | None = None,
+) -> Quote:
+    shops = tuple(
+        _shop(basket, merchant_id, facts, settings, now, days, postal_code) for merchant_id in basket.merchant_ids
+    )
+    return Quote(basket.basket_id, shops, postal_code)
+
+
+def _shop(
+    basket: Basket,
+    merchant_id: UUID,
+    facts: QuoteFacts,
+    settings: TownSettings,
+    now: datetime,
+    days: Sequence[date],
+    postal_code: str | None,
+) -> ShopQuote:
+    lines = basket.lines_of(merchant_id)
+    merchant = facts.merchants.get(merchant_id)
+    warnings = _merchant_warnings(merchant)
+    quoted = []
+    for line in lines:
+        line_quote, line_warnings = _line(basket.basket_id, line, facts, settings, now)
+        quoted.append(line_quote)
+        warnings.extend(line_warnings)
+    warnings.extend(_stock_warnings(lines, facts.offers))
+    taking = merchant is not None and not (merchant.suspended or merchant.closed)
+    delivery = _delivery(merchant, postal_code, settings)
+    if merchant is not None and delivery.offered and postal_code and not delivery.possible:
+        warnings.append(QuoteWarning("no_delivery_here", merchant.name, values={"postal_code": postal_code.strip()}))
+    return ShopQuote(
+        merchant_id=merchant_id,
+        name=merchant.name if merchant is not None else "",
+        taking_orders=taking,
+        lines=tuple(quoted),
+        goods_cents=sum(line.gross_cents for line in lines),
+        delivery=delivery,
+        pickup=_pickup(merchant, days, settings, now),
+        answer_by=_answer_by(merchant, settings, now) if taking and merchant is not None else None,
+        free_slots=_free_slots(basket.basket_id, lines, facts, settings, now, days),
+        warnings=tuple(warnings),
+    )
+
+
+def _merchant_warnings(merchant: MerchantFacts | None) -> list[QuoteWarning]:
+    if merchant is None:
+        return [QuoteWarning("merchant_unknown")]
+    if merchant.suspended:
+        return [QuoteWarning("merchant_suspended", merchant.name)]
+    if merchant.closed:
+        return [QuoteWarning("merchant_closed", merchant.name, values={"note": merchant.closed_note})]
+    return []
+
+
+def _line(
+    basket_id: UUID, line: BasketLine, facts: QuoteFacts, settings: TownSettings, now: datetime
+) -> tuple[LineQuote, list[QuoteWarning]]:
+    offer = facts.offers.get(line.offer_id)
+    if offer is None or offer.merchant_id != line.merchant_id or offer.kind != line.kind:
+        return LineQuote(line, None), [_about(line, "offer_gone")]
+    if offer.withdrawn:
+        return LineQuote(line, None), [_about(line, "offer_withdrawn")]
+    warnings = []
+    if offer.price_cents != line.unit_price_cents:
+        warnings.append(_about(line, "price_changed", old_cents=line.unit_price_cents, new_cents=offer.price_cents))
+    if line.slot is None:
+        return LineQuote(line, offer.price_cents), warnings
+    status, held_until = slot_status(basket_id, line.slot, offer, facts, settings, now)
+    if status != "held":
+        warnings.append(_about(line, _SLOT_WARNINGS[status], starts_at=line.slot.starts_at.isoformat()))
+    return LineQuote(line, offer.price_cents, status, held_until), warnings
+
+
+_SLOT_WARNINGS: dict[SlotStatus, WarningCode] = {
+    "not_bookable": "slot_not_bookable",
+    "booked": "slot_booked",
+    "held_elsewhere": "slot_held_elsewhere",
+    "hold_ended": "slot_hold_ended",
+}
+
+
+def _about(line: BasketLine, code: WarningCode, **values: str | int) -> QuoteWarning:
+    return QuoteWarning(code, line.title, line.offer_id, line.line_id, values)
+
+
+def slot_status(
+    basket_id: UUID, slot: TimeSlot, offer: OfferFacts, facts: QuoteFacts, settings: TownSettings, now: datetime
+) -> tuple[SlotStatus, datetime | None]:
+    """Whether the basket's time of a service is still its own: bookable, booked by no order,
+    held by no other basket, and still held for it (or at least free)."""
+    try:
+        check_slot(slot, offer, settings, now)
+    except InvalidChange:
+        return "not_bookable", None
+    if any(overlaps(slot, booked) for booked in facts.booked.get(offer.offer_id, ())):
+        return "booked", None
+    holds = facts.holds.get((offer.offer_id, slot.starts_at.astimezone(settings.timezone).date()), SlotHolds())
+    if any(overlaps(slot, other.slot) for other in holds.live(now, besides=basket_id)):
+        return "held_elsewhere", None
+    own = holds.of(basket_id, slot)
+    if own is None or not own.live(now):
+        return "hold_ended", None
+    return "held", own.held_until
+
+
+def _stock_warnings(lines: Sequence[BasketLine], offers: Mapping[UUID, OfferFacts]) -> list[QuoteWarning]:
+    wanted: dict[UUID, int] = {}
+    for line in lines:
+        wanted[line.offer_id] = wanted.get(line.offer_id, 0) + line.quantity
+    warnings = []
+    for offer_id, quantity in wanted.items():
+        offer = offers.get(offer_id)
+        if offer is not None and not offer.withdrawn and offer.stock is not None and quantity > offer.stock:
+            values = {"left": offer.stock, "wanted": quantity}
+            warnings.append(QuoteWarning("out_of_stock", offer.title, offer_id, values=values))
+    return warnings
+
+
+def _delivery(merchant: MerchantFacts | None, postal_code: str | None, settings: TownSettings) -> DeliveryQuote:
+    """As checkout decides delivery: the shop delivers, the code is whole, a zone covers it."""
+    offered = merchant is not None and merchant.offers_delivery
+    if not offered or not postal_code or not POSTAL_CODE.fullmatch(postal_code.strip()):
+        return DeliveryQuote(False, offered=offered)
+    zone = delivery_zone(postal_code, settings.delivery_fees_cents)
+    if zone is None:
+        return DeliveryQuote(False, offered=True)
+    return DeliveryQuote(True, zone[0], zone[1], offered=True)
+
+
+def _pickup(merchant: MerchantFacts | None, days: Sequence[date], settings: TownSettings, now: datetime) -> PickupQuote:
+    if merchant is None or not merchant.offers_pickup:
+        return PickupQuote(False)
+    windows = pickup_windows(merchant, days, settings, now)
+    return PickupQuote(bool(windows), windows)
+
+
+def pickup_windows(
+    merchant: MerchantFacts, days: Sequence[date], settings: TownSettings, now: datetime
+) -> tuple[TimeSlot, ...]:
+    """The shop's opening hours on ``days`` as instants, from now on, within the pickup
+    horizon; one open now begins at the next five minutes."""
+    zone, earliest = settings.timezone, _next_step(as_utc(now))
+    latest = as_utc(now) + settings.pickup_horizon
+    found = []
+    for day in sorted(set(days)):
+        for window in merchant.opening_hours:
+            if window.weekday != day.weekday():
+                continue
+            opens = as_utc(datetime.combine(day, window.opens, tzinfo=zone))
+            closes = as_utc(datetime.combine(day, window.closes, tzinfo=zone).replace(fold=1))
+            starts = max(opens, earliest)
+            if starts < closes and starts <= latest:
+                found.append(TimeSlot(starts_at=starts.astimezone(zone), ends_at=closes.astimezone(zone)))
+    return tuple(sorted(found, key=lambda window: as_utc(window.starts_at)))
+
+
+def _next_step(moment: datetime) -> datetime:
+    step = PICKUP_STEP.total_seconds()
+    seconds = moment.timestamp()
+    rounded = -(-seconds // step) * step
+    return moment + timedelta(seconds=rounded - seconds)
+
+
+def _answer_by(merchant: MerchantFacts, settings: TownSettings, now: datetime) -> datetime:
+    """As :func:`ordering.domain.placement.place_order` sets an order's ``merchant_answer_by``."""
+    return answer_deadline(
+        now,
+        merchant.opening_hours,
+        settings.timezone,
+        open_time=settings.merchant_answer_time,
+        fallback=settings.merchant_answer_fallback,
+    )
+
+
+def _free_slots(
+    basket_id: UUID,
+    lines: Sequence[BasketLine],
+    facts: QuoteFacts,
+    settings: TownSettings,
+    now: datetime,
+    days: Sequence[date],
+) -> dict[UUID, FreeSlots]:
+    """Per service of the lines, its free times, counting the basket's own holds as free."""
+    found = {}
+    for offer_id in dict.fromkeys(line.offer_id for line in lines if line.slot is not None):
+        offer = facts.offers.get(offer_id)
+        if offer is None:
+            continue
+        found[offer_id] = free_slots(offer, days, taken(offer_id, facts, now, besides=basket_id), settings, now)
+    return found
+
+
+def taken(offer_id: UUID, facts: QuoteFacts, now: datetime, *, besides: UUID | None = None) -> list[TimeSlot]:
+    """A service's times booked by orders or held by baskets (but the basket ``besides``)."""
+    held = [
+        hold.slot
+        for (offer, _), holds in facts.holds.items()
+        if offer == offer_id
+        for hold in holds.live(now, besides=besides)
+    ]
+    return [*facts.booked.get(offer_id, ()), *held]
