@@ -11,6 +11,7 @@ import pytest
 
 from downtown_events.catalog import (
     Address,
+    BankAccount,
     MerchantApprovalWithdrawn,
     MerchantApproved,
     MerchantClosed,
@@ -127,6 +128,10 @@ def test_a_registration_fills_the_profile_and_the_hours_and_allows_nothing_yet()
         "phone": "02555 1",
         "email": "laden@terhaar.example",
         "tax_number": "DE123456789",
+        "tax_number_kind": None,
+        "iban": None,
+        "bic": None,
+        "account_holder": None,
         "video_consultation_url": None,
         "offers_delivery": True,
         "offers_pickup": True,
@@ -306,3 +311,28 @@ def test_the_profile_columns_are_the_tables_profile_part() -> None:
         "tokens_valid_after",
         "updated_at",
     }
+
+
+def test_a_profile_with_a_bank_account_and_a_tax_number_kind_fills_their_columns() -> None:
+    merchant_id = uuid4()
+    stream, event = registered(merchant_id)
+    bank = BankAccount(iban="DE89370400440532013000", bic="COBADEFFXXX", account_holder="Terhaar GmbH")
+    changed = stream(
+        MerchantProfileChanged(merchant_id=merchant_id, profile=profile(bank_account=bank, tax_number_kind="ust_idnr"))
+    )
+
+    row = row_of(fold([event, changed]), merchant_id)
+
+    assert (row["iban"], row["bic"], row["account_holder"], row["tax_number_kind"]) == (
+        "DE89370400440532013000",
+        "COBADEFFXXX",
+        "Terhaar GmbH",
+        "ust_idnr",
+    )
+    merchant = ReplicatedMerchant.from_row(row)
+    assert (merchant.iban, merchant.bic, merchant.account_holder, merchant.tax_number_kind) == (
+        "DE89370400440532013000",
+        "COBADEFFXXX",
+        "Terhaar GmbH",
+        "ust_idnr",
+    )

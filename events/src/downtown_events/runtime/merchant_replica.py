@@ -24,8 +24,10 @@ column                 from                                                     
 =====================  ==========================================================  ================================
 ``name`` …             ``MerchantRegistered``, ``MerchantProfileChanged``          not registered yet (name) or
 (contact, address,     (the profile, repeated whole)                               not known until the next profile
-tax number, delivery,                                                              change
-pickup, vouchers)
+tax number and its                                                                 change
+kind, bank account,
+delivery, pickup,
+vouchers)
 ``opening_hours``      ``MerchantRegistered``, ``OpeningHoursChanged``             none known
 ``closed``,            ``MerchantClosed`` (with its note), ``MerchantReopened``    open, no note
 ``closed_note``
@@ -83,6 +85,10 @@ MERCHANT_COLUMNS: dict[str, str] = {
     "phone": "text",
     "email": "text",
     "tax_number": "text",
+    "tax_number_kind": "text",
+    "iban": "text",
+    "bic": "text",
+    "account_holder": "text",
     "video_consultation_url": "text",
     "offers_delivery": "boolean",
     "offers_pickup": "boolean",
@@ -127,6 +133,7 @@ def merchant_table(name: str) -> Table:
 def profile_columns(profile: MerchantProfile) -> Row:
     """The columns a merchant's profile fills (also for a catalog read model that shows them)."""
     url = profile.video_consultation_url
+    bank = profile.bank_account
     return {
         "name": profile.name,
         "category": profile.category,
@@ -136,6 +143,10 @@ def profile_columns(profile: MerchantProfile) -> Row:
         "phone": profile.phone,
         "email": profile.email,
         "tax_number": profile.tax_number,
+        "tax_number_kind": profile.tax_number_kind,
+        "iban": None if bank is None else bank.iban,
+        "bic": None if bank is None else bank.bic,
+        "account_holder": None if bank is None else bank.account_holder,
         "video_consultation_url": None if url is None else str(url),
         "offers_delivery": profile.offers_delivery,
         "offers_pickup": profile.offers_pickup,
@@ -262,6 +273,12 @@ class ReplicatedMerchant:
     email: str = ""
     tax_number: str = ""
     """The VAT id or Steuernummer its invoices carry ("": none given)."""
+    tax_number_kind: str = ""
+    """``steuernummer`` or ``ust_idnr`` as the profile says ("": it does not)."""
+    iban: str = ""
+    """The account its invoices ask customers to pay into, without spaces ("": none given)."""
+    bic: str = ""
+    account_holder: str = ""
     video_consultation_url: str | None = None
     offers_delivery: bool = False
     offers_pickup: bool = False
@@ -284,6 +301,10 @@ class ReplicatedMerchant:
             phone=row.get("phone") or "",
             email=(row.get("email") or "").strip(),
             tax_number=(row.get("tax_number") or "").strip(),
+            tax_number_kind=row.get("tax_number_kind") or "",
+            iban=row.get("iban") or "",
+            bic=row.get("bic") or "",
+            account_holder=row.get("account_holder") or "",
             video_consultation_url=row.get("video_consultation_url") or None,
             offers_delivery=bool(row.get("offers_delivery")),
             offers_pickup=bool(row.get("offers_pickup")),
