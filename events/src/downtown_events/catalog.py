@@ -68,7 +68,7 @@ class TimeWindow(ValueObject):
     them be compared with zone-less times (which Python refuses).
     """
 
-    weekday: int = Field(ge=0, le=6)
+    weekday: int = Field(ge=0, le=6, description="0 = Monday, 1 = Tuesday, … 5 = Saturday, 6 = Sunday")
     opens: WallClockTime
     closes: WallClockTime
 

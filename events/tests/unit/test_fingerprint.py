@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 from uuid import UUID
 
 from downtown_events.runtime.idempotency import fingerprint
@@ -35,7 +36,24 @@ def test_a_field_added_later_left_empty_keeps_the_fingerprint_of_before() -> Non
         phone="+49 2555 1234",
         email="info@boeckmann.example",
     )
-    before = {key: value for key, value in profile.model_dump(mode="json").items() if key != "tax_number"}
+    before = {key: value for key, value in profile.model_dump(mode="json").items() if key not in profile.added_fields}
     assert fingerprint(Choice(method="x")) != fingerprint(profile)
     assert fingerprint(profile) == fingerprint(before)
     assert fingerprint(profile.model_copy(update={"tax_number": "DE123456789"})) != fingerprint(before)
+
+
+def test_a_commands_field_added_later_left_at_its_default_keeps_the_fingerprint_of_before() -> None:
+    @dataclass(frozen=True)
+    class Listing:
+        title: str
+        idempotency_key: str | None = None
+        rate: int | None = None
+        added_fields: ClassVar[frozenset[str]] = frozenset({"rate"})
+
+    @dataclass(frozen=True)
+    class ListingBefore:
+        title: str
+        idempotency_key: str | None = None
+
+    assert fingerprint(Listing("Brot", "k1")) == fingerprint(ListingBefore("Brot", "k2"))
+    assert fingerprint(Listing("Brot", rate=7)) != fingerprint(ListingBefore("Brot"))

@@ -111,10 +111,14 @@ async def create_once(
 
 def _canonical(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # A command's fields added later (its ``added_fields``), left at their defaults, are
+        # left out as a value's are: the request prints as it did before they existed.
+        added: frozenset[str] = getattr(value, "added_fields", frozenset())
         return {
             field.name: _canonical(getattr(value, field.name))
             for field in dataclasses.fields(value)
             if field.name != "idempotency_key"
+            and not (field.name in added and getattr(value, field.name) == field.default)
         }
     if isinstance(value, BaseModel):
         later: frozenset[str] = getattr(value, "added_fields", frozenset())

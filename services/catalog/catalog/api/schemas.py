@@ -5,14 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from catalog.domain.merchant import Merchant
 from catalog.domain.offer import Offer
-from downtown_events.catalog import TAX_NUMBER_PATTERN, MerchantProfile, TimeWindow
+from catalog.domain.payment_details import checked_kind, normalised_bic, normalised_iban, normalised_tax_number
+from downtown_events.catalog import BankAccount, Held, MerchantProfile, TaxNumberKind, TimeWindow, VatPercent
 from downtown_events.money import format_money
 from downtown_events.text import MultiLine, SingleLine
 
@@ -40,11 +50,16 @@ LocalTime = Annotated[
 ]
 
 
+WEEKDAY_DESCRIPTION = "0 = Monday, 1 = Tuesday, 2 = Wednesday, 3 = Thursday, 4 = Friday, 5 = Saturday, 6 = Sunday"
+
+
 class TimeWindowIn(TimeWindow):
     """Opening or bookable hours as the town's wall-clock time: a zone would make them
     incomparable with the others (and a shop's hours do not move with the client's zone)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    weekday: int = Field(ge=0, le=6, description=WEEKDAY_DESCRIPTION, examples=[0])
 
     opens: LocalTime = Field(examples=["09:00"])
     closes: LocalTime = Field(examples=["18:30"])
@@ -61,6 +76,33 @@ class AddressIn(Request):
     city: SingleLine = Field(min_length=1, max_length=100, examples=["Schöppingen"])
 
 
+class BankAccountIn(Request):
+    iban: SingleLine = Field(
+        max_length=50,
+        examples=["DE89 3704 0044 0532 0130 00"],
+        description="as written on a bank card or letter (spaces allowed); stored without them once its check "
+        "digits and its country's length are right",
+    )
+    bic: SingleLine | None = Field(default=None, max_length=20, examples=["COBADEFFXXX"], description="8 or 11")
+    account_holder: SingleLine | None = Field(
+        default=None, max_length=70, description="whose account it is; empty: the merchant's name"
+    )
+
+    @field_validator("iban")
+    @classmethod
+    def _iban(cls, value: str) -> str:
+        return normalised_iban(value)
+
+    @field_validator("bic")
+    @classmethod
+    def _bic(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else normalised_bic(value)
+
+    def to_account(self, merchant_name: str) -> BankAccount:
+        holder = (self.account_holder or "").strip() or merchant_name
+        return BankAccount(iban=self.iban, bic=self.bic, account_holder=holder)
+
+
 class ProfileIn(Request):
     name: SingleLine = Field(min_length=1, max_length=120, examples=["Weinhandlung Böckmann"])
     category: SingleLine = Field(min_length=1, max_length=60, examples=["Wein & Spirituosen"])
@@ -75,11 +117,17 @@ class ProfileIn(Request):
     sells_vouchers: bool = False
     tax_number: SingleLine | None = Field(
         default=None,
-        max_length=20,
-        pattern=TAX_NUMBER_PATTERN,
+        max_length=30,
         examples=["DE123456789"],
-        description="the VAT id (DE123456789) or Steuernummer (12/345/67890) for the invoices of orders paid "
-        "on invoice; spaces are dropped and letters capitalised, an empty value means none",
+        description="the USt-IdNr (DE and 9 digits) or Steuernummer (10 to 13 digits, e.g. 12/345/67890) for "
+        "the invoices of orders paid on invoice; spaces are dropped and letters capitalised, an empty value "
+        "means none",
+    )
+    tax_number_kind: TaxNumberKind | None = Field(
+        default=None, description="which of the two tax_number is; left out, its form says"
+    )
+    bank_account: BankAccountIn | None = Field(
+        default=None, description="the account the invoices ask customers to pay into"
     )
 
     @field_validator("tax_number", mode="before")
@@ -90,8 +138,25 @@ class ProfileIn(Request):
             return "".join(value.split()).upper() or None
         return value
 
+    @field_validator("tax_number")
+    @classmethod
+    def _tax_number(cls, value: str | None) -> str | None:
+        return None if value is None else normalised_tax_number(value)
+
+    @model_validator(mode="after")
+    def _kind_matches_number(self) -> ProfileIn:
+        if self.tax_number is None and self.tax_number_kind is not None:
+            raise ValueError("tax_number_kind was given without a tax_number: give the number too, or neither")
+        if self.tax_number is not None:
+            checked_kind(self.tax_number, self.tax_number_kind)
+        return self
+
     def to_profile(self) -> MerchantProfile:
-        return MerchantProfile.model_validate(self.model_dump())
+        """The profile as asked: a kind left out stays out here (the domain records it), so
+        the request prints as one from before kinds existed (its Idempotency-Key still holds)."""
+        fields = self.model_dump(exclude={"bank_account"})
+        account = None if self.bank_account is None else self.bank_account.to_account(self.name)
+        return MerchantProfile.model_validate({**fields, "bank_account": account})
 
 
 class MerchantRegistration(ProfileIn):
@@ -117,6 +182,11 @@ class ApprovalWithdrawalIn(Request):
 class MerchantOut(BaseModel):
     merchant_id: UUID
     profile: MerchantProfile
+    iban_grouped: str | None = Field(
+        default=None,
+        examples=["DE89 3704 0044 0532 0130 00"],
+        description="the profile's IBAN in groups of four, as its invoices print it",
+    )
     opening_hours: list[TimeWindow]
     closed: bool
     suspended: bool
@@ -131,6 +201,7 @@ class MerchantOut(BaseModel):
         return cls(
             merchant_id=merchant.merchant_id,
             profile=merchant.profile,
+            iban_grouped=None if merchant.profile.bank_account is None else merchant.profile.bank_account.grouped_iban,
             opening_hours=list(merchant.opening_hours),
             closed=merchant.closed,
             suspended=merchant.suspended,
@@ -152,6 +223,27 @@ class MerchantToken(BaseModel):
     token: str = Field(description="A fresh bearer token for the merchant; hand it over in person or by phone.")
 
 
+VAT_DESCRIPTION = (
+    "the VAT rate the price includes, 7 or 19 (percent); left out, German law's default for the "
+    "offer's category: 7 for food, books, newspapers, flowers and plants …, 19 for everything else"
+)
+
+
+def _vat_rate(value: int) -> int:
+    if value not in (7, 19):
+        raise ValueError("the VAT rate is 7 or 19 (percent)")
+    return value
+
+
+FormVatPercent = Annotated[int, AfterValidator(_vat_rate), WithJsonSchema({"type": "integer", "enum": [7, 19]})]
+"""The VAT rate as a form field sends it (text: "7"), which a ``Literal[7, 19]`` would refuse."""
+
+
+def as_vat_percent(value: int | None) -> VatPercent | None:
+    """A :data:`FormVatPercent`, validated to be 7 or 19, as the contract's type."""
+    return cast("VatPercent | None", value)
+
+
 Price = Annotated[
     SingleLine, Field(max_length=30, examples=["12,90"], description="Euros: 12,90 or 12.90 (or 1.234,50)")
 ]
@@ -164,10 +256,20 @@ class ServiceListingIn(Request):
     price: Price
     duration_minutes: int = Field(gt=0, le=24 * 60)
     weekly_availability: list[TimeWindowIn] = Field(min_length=1, max_length=50)
+    vat_percent: VatPercent | None = Field(default=None, description=VAT_DESCRIPTION)
+    held: Held = Field(
+        default="in_person",
+        description="in_person, or video: a video consultation (needs the profile's video_consultation_url; "
+        "its orders get the meeting link)",
+    )
 
 
 class PriceIn(Request):
     price: Price
+
+
+class VatRateIn(Request):
+    vat_percent: VatPercent = Field(description="7 or 19: the rate the offer's price includes from now on")
 
 
 class DetailsIn(Request):
@@ -189,9 +291,14 @@ class OfferOut(BaseModel):
     offer_id: UUID
     merchant_id: UUID
     kind: str
+    held: Held = Field(description="a service in_person or by video (a video consultation); products in_person")
     title: str
+    category: str
     price_cents: int
     price: str
+    vat_percent: int | None = Field(
+        description="the VAT rate the price includes (null: listed before offers carried one)"
+    )
     stock: int | None
     photos: list[str]
     withdrawn: bool
@@ -203,9 +310,12 @@ class OfferOut(BaseModel):
             offer_id=offer.offer_id,
             merchant_id=offer.merchant_id,
             kind=offer.kind,
+            held=offer.held,
             title=offer.title,
+            category=offer.category,
             price_cents=offer.price_cents,
             price=format_money(offer.price_cents, "de"),
+            vat_percent=offer.vat_percent,
             stock=offer.stock,
             photos=[f"/photos/{photo}/medium.jpg" for photo in offer.photos],
             withdrawn=offer.withdrawn,
@@ -222,11 +332,15 @@ class CatalogItem(BaseModel):
     merchant_id: UUID
     merchant_name: str
     kind: str
+    held: Held = "in_person"
     title: str
     description: str
     category: str
     price_cents: int
     price: str = ""
+    vat_percent: int | None = Field(
+        default=None, description="the VAT rate the price includes (null: listed before offers carried one)"
+    )
     currency: str
     stock: int | None
     duration_minutes: int | None
@@ -244,12 +358,24 @@ class CatalogItem(BaseModel):
                 variant["name"]: f"/photos/{photo_id}/{variant['name']}.jpg"
                 for variant in row.get("photo_variants") or []
             }
-        return cls.model_validate({**row, "price": format_money(row["price_cents"], "de"), "photo": photo})
+        held = row.get("held") or "in_person"  # null in a row written before offers were held by video
+        return cls.model_validate(
+            {**row, "held": held, "price": format_money(row["price_cents"], "de"), "photo": photo}
+        )
 
 
 class SearchResults(BaseModel):
     total: int
     items: list[CatalogItem]
+
+
+class OpeningWindowOut(BaseModel):
+    """An opening window as the directory shows it: the weekday as a number and by name."""
+
+    weekday: int = Field(ge=0, le=6, description=WEEKDAY_DESCRIPTION)
+    weekday_name: str = Field(examples=["Montag"], description="the weekday in the reader's language")
+    opens: str = Field(examples=["09:00:00"])
+    closes: str = Field(examples=["18:30:00"])
 
 
 class DirectoryEntry(BaseModel):
@@ -264,11 +390,11 @@ class DirectoryEntry(BaseModel):
     phone: str
     email: str
     video_consultation_url: str | None
-    opening_hours: list[dict[str, Any]]
+    opening_hours: list[OpeningWindowOut]
     offers_delivery: bool
     offers_pickup: bool
     sells_vouchers: bool
     products: int
     services: int
     open_now: bool
-    availability: str
+    availability: str = Field(description="how customers get something from the merchant, in the reader's language")

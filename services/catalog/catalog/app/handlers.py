@@ -25,6 +25,7 @@ from catalog.domain.commands import (
     ChangeOpeningHours,
     ChangePrice,
     ChangeProfile,
+    ChangeVatRate,
     CloseShop,
     ListProduct,
     ListService,
@@ -147,7 +148,7 @@ class CatalogHandlers:
 
             def decide(state: Offer | None) -> list[IntegrationEvent]:
                 listed = offers.list_product(
-                    state, merchant, offer_id, command.details, command.price_cents, command.stock
+                    state, merchant, offer_id, command.details, command.price_cents, command.stock, command.vat_percent
                 )
                 with_listing = offers.evolve(None, listed[0])
                 return [*listed, *offers.add_photo(with_listing, merchant.merchant_id, photo_id, variants)]
@@ -169,6 +170,8 @@ class CatalogHandlers:
                 command.price_cents,
                 command.duration_minutes,
                 command.availability,
+                command.vat_percent,
+                command.held,
             ),
         )
 
@@ -178,6 +181,11 @@ class CatalogHandlers:
     async def change_price(self, principal: Principal, command: ChangePrice) -> Offer:
         return await self._offer_change(
             principal, command.offer_id, lambda s, m: offers.change_price(s, m, command.price_cents)
+        )
+
+    async def change_vat_rate(self, principal: Principal, command: ChangeVatRate) -> Offer:
+        return await self._offer_change(
+            principal, command.offer_id, lambda s, m: offers.change_vat_rate(s, m, command.vat_percent)
         )
 
     async def change_offer_details(self, principal: Principal, command: ChangeOfferDetails) -> Offer:

@@ -4,10 +4,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 from uuid import UUID
 
 from catalog.domain.offer import OfferDetails
-from downtown_events.catalog import MerchantProfile, TimeWindow
+from downtown_events.catalog import Held, MerchantProfile, TimeWindow, VatPercent
+
+_ADDED_TO_LISTINGS = frozenset({"vat_percent", "held"})
+"""Fields a listing gained after requests were first stored under an Idempotency-Key: at
+their defaults they leave a request's fingerprint what it was before (a retry across the
+upgrade is still the same request; the kit's ``fingerprint`` honours ``added_fields``)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,9 @@ class ListProduct:
     photo: bytes
     stock: int | None = None
     idempotency_key: str | None = None
+    vat_percent: VatPercent | None = None
+    """None: the rate German law gives the offer's category (``catalog.domain.vat``)."""
+    added_fields: ClassVar[frozenset[str]] = _ADDED_TO_LISTINGS
 
 
 @dataclass(frozen=True)
@@ -54,12 +63,21 @@ class ListService:
     duration_minutes: int
     availability: tuple[TimeWindow, ...] = field(default_factory=tuple)
     idempotency_key: str | None = None
+    vat_percent: VatPercent | None = None
+    held: Held = "in_person"
+    added_fields: ClassVar[frozenset[str]] = _ADDED_TO_LISTINGS
 
 
 @dataclass(frozen=True)
 class ChangePrice:
     offer_id: UUID
     price_cents: int
+
+
+@dataclass(frozen=True)
+class ChangeVatRate:
+    offer_id: UUID
+    vat_percent: VatPercent
 
 
 @dataclass(frozen=True)

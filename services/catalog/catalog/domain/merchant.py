@@ -14,6 +14,7 @@ from functools import reduce
 from uuid import UUID
 
 from catalog.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound
+from catalog.domain.payment_details import checked_profile
 from downtown_events.catalog import (
     MerchantApprovalWithdrawn,
     MerchantApproved,
@@ -94,11 +95,13 @@ def register(
     if state is not None:
         raise AlreadyExists("this merchant is already registered")
     _check_hours(opening_hours)
+    profile = _checked(profile)
     return [MerchantRegistered(merchant_id=merchant_id, profile=profile, opening_hours=list(opening_hours))]
 
 
 def change_profile(state: Merchant | None, profile: MerchantProfile) -> list[IntegrationEvent]:
     merchant = ensure_not_suspended(state)
+    profile = _checked(profile)
     if profile == merchant.profile:
         return []
     return [MerchantProfileChanged(merchant_id=merchant.merchant_id, profile=profile)]
@@ -168,6 +171,14 @@ def ensure_not_suspended(state: Merchant | None) -> Merchant:
     if merchant.suspended:
         raise NotAllowed("the town's association has suspended this merchant; contact them to be reinstated")
     return merchant
+
+
+def _checked(profile: MerchantProfile) -> MerchantProfile:
+    """The profile its event carries: the tax number's kind recorded, the IBAN checked."""
+    try:
+        return checked_profile(profile)
+    except ValueError as error:
+        raise InvalidChange(str(error)) from None
 
 
 def _check_hours(hours: Sequence[TimeWindow]) -> None:

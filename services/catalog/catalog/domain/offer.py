@@ -1,5 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""An offer: a product (price, optional stock, photos) or a bookable service (duration, hours)."""
+"""An offer: a product (price, optional stock, photos) or a bookable service (duration, hours).
+
+Every offer carries the VAT rate its price includes (German law's default for its category,
+:mod:`catalog.domain.vat`, unless the merchant sets one); a service is held in person or by
+video (a video consultation: ordering gives its orders a meeting link).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from uuid import UUID
 
 from catalog.domain.errors import AlreadyExists, InvalidChange, NotFound
 from catalog.domain.merchant import Merchant
+from catalog.domain.vat import default_vat_percent
 from downtown_events.catalog import (
+    Held,
     OfferDetailsChanged,
     OfferKind,
     OfferListed,
@@ -21,10 +28,12 @@ from downtown_events.catalog import (
     OfferSlotBooked,
     OfferSlotReleased,
     OfferStockAdjusted,
+    OfferVatRateChanged,
     OfferWithdrawn,
     PhotoVariant,
     Slot,
     TimeWindow,
+    VatPercent,
 )
 from downtown_events.contract import IntegrationEvent
 
@@ -50,6 +59,10 @@ class Offer:
     bookings of it are decided one after the other (the second at the version the first
     left, or it conflicts and decides again) and overlapping slots are caught too, which a
     stream per slot start would miss (10:00-11:00 and 10:30-11:30 start apart)."""
+    vat_percent: VatPercent | None = None
+    """The rate its price includes (None: listed before offers carried one)."""
+    held: Held = "in_person"
+    category: str = ""
     version: int = 0
 
 
@@ -82,14 +95,19 @@ def evolve(state: Offer | None, event: IntegrationEvent) -> Offer:
             event.price_cents,
             event.stock,
             availability=tuple(event.weekly_availability),
+            vat_percent=event.vat_percent,
+            held=event.held,
+            category=event.category,
             version=1,
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} before OfferListed")
     state = replace(state, version=state.version + 1)
     match event:
-        case OfferDetailsChanged(title=title):
-            return replace(state, title=title)
+        case OfferDetailsChanged(title=title, category=category):
+            return replace(state, title=title, category=category)
+        case OfferVatRateChanged(vat_percent=vat_percent):
+            return replace(state, vat_percent=vat_percent)
         case OfferPriceChanged(price_cents=price):
             return replace(state, price_cents=price)
         case OfferPhotoAdded(photo_id=photo_id):
@@ -136,10 +154,12 @@ def list_product(
     details: OfferDetails,
     price_cents: int,
     stock: int | None,
+    vat_percent: VatPercent | None = None,
 ) -> list[IntegrationEvent]:
+    """``vat_percent`` None: the rate German law gives the offer's category."""
     if stock is not None and stock < 0:
         raise InvalidChange("stock cannot be negative")
-    return _listing(state, merchant, offer_id, details, price_cents, kind="product", stock=stock)
+    return _listing(state, merchant, offer_id, details, price_cents, vat_percent, kind="product", stock=stock)
 
 
 def list_service(
@@ -150,7 +170,13 @@ def list_service(
     price_cents: int,
     duration_minutes: int,
     availability: Sequence[TimeWindow],
+    vat_percent: VatPercent | None = None,
+    held: Held = "in_person",
 ) -> list[IntegrationEvent]:
+    """A bookable service; held by video, it is a video consultation, which needs the
+    merchant's video consultation link (the meeting its orders are sent to)."""
+    if held == "video" and merchant.profile.video_consultation_url is None:
+        raise InvalidChange("a video consultation needs your video consultation link; add it to your profile first")
     if not availability:
         raise InvalidChange("a bookable service needs at least one weekly time window")
     if duration_minutes <= 0 or duration_minutes > 24 * 60:
@@ -161,7 +187,9 @@ def list_service(
         offer_id,
         details,
         price_cents,
+        vat_percent,
         kind="service",
+        held=held,
         duration_minutes=duration_minutes,
         weekly_availability=list(availability),
     )
@@ -173,12 +201,15 @@ def _listing(
     offer_id: UUID,
     details: OfferDetails,
     price_cents: int,
+    vat_percent: VatPercent | None,
     **kind_specific: Any,
 ) -> list[IntegrationEvent]:
-    """What products and services share: a new stream, the merchant's category as default."""
+    """What products and services share: a new stream, the merchant's category as default,
+    and the VAT rate German law gives that category as default."""
     if state is not None:
         raise AlreadyExists("this offer was listed before")
     category = details.category or merchant.profile.category
+    rate = vat_percent if vat_percent is not None else default_vat_percent(kind_specific["kind"], category)
     return [
         OfferListed(
             offer_id=offer_id,
@@ -187,6 +218,7 @@ def _listing(
             description=details.description,
             category=category,
             price_cents=price_cents,
+            vat_percent=rate,
             **kind_specific,
         )
     ]
@@ -215,6 +247,21 @@ def change_price(state: Offer | None, merchant_id: UUID, price_cents: int) -> li
             merchant_id=merchant_id,
             price_cents=price_cents,
             previous_price_cents=offer.price_cents,
+        )
+    ]
+
+
+def change_vat_rate(state: Offer | None, merchant_id: UUID, vat_percent: VatPercent) -> list[IntegrationEvent]:
+    """The rate the price includes from now on; orders placed before keep theirs."""
+    offer = _active(state, merchant_id)
+    if vat_percent == offer.vat_percent:
+        return []
+    return [
+        OfferVatRateChanged(
+            offer_id=offer.offer_id,
+            merchant_id=merchant_id,
+            vat_percent=vat_percent,
+            previous_vat_percent=offer.vat_percent,
         )
     ]
 

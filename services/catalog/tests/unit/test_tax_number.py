@@ -1,17 +1,21 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""A merchant's tax number for the invoices of orders paid on invoice: optional, a VAT id or
-a Steuernummer, taken as it is written on letterheads, carried by the profile's events."""
+"""A merchant's tax number for the invoices of orders paid on invoice: optional, a USt-IdNr
+(DE and 9 digits) or a Steuernummer (10 to 13 digits), taken as it is written on letterheads,
+carried by the profile's events with its kind (given, or read from its form)."""
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
 
 from catalog.api.schemas import MerchantOut, MerchantRegistration, ProfileIn
 from catalog.app.handlers import CatalogHandlers
+from catalog.domain import merchant as merchants
 from catalog.domain.commands import ChangeProfile, RegisterMerchant
+from catalog.domain.errors import InvalidChange
 from downtown_events.catalog import MerchantProfileChanged, MerchantRegistered
 from downtown_events.runtime.memory_store import InMemoryEventStore
 from downtown_events.runtime.principal import Principal
@@ -32,7 +36,8 @@ BODY: dict[str, Any] = {
         ("de 123 456 789", "DE123456789"),
         ("12/345/67890", "12/345/67890"),
         ("1234567890", "1234567890"),
-        ("ATU12345678", "ATU12345678"),
+        ("123/456/78901", "123/456/78901"),
+        ("5133 0815 08159", "5133081508159"),
         ("  ", None),
         (None, None),
     ],
@@ -48,7 +53,20 @@ def test_a_profile_without_a_tax_number_is_still_a_profile() -> None:
 
 @pytest.mark.parametrize(
     "written",
-    ["DE12345678901234567890", "DE-123456789", "12/345/678<b>", "DE12345678\u200b9", "123", "Steuer: 12/345/67890"],
+    [
+        "DE12345678901234567890",
+        "DE-123456789",
+        "DE12345678",
+        "DE1234567890",
+        "ATU12345678",
+        "12/345/678<b>",
+        "DE12345678\u200b9",
+        "123",
+        "123456789",
+        "12345678901234",
+        "Steuer: 12/345/67890",
+        "12\x00345/67890",
+    ],
 )
 def test_other_characters_or_lengths_are_refused(written: str) -> None:
     with pytest.raises(ValidationError, match="tax_number"):
@@ -69,3 +87,34 @@ async def test_registration_and_profile_changes_carry_the_tax_number_to_the_even
     registered, profile_changed = [stored.event for stored in await store.read(str(merchant.merchant_id))]
     assert isinstance(registered, MerchantRegistered) and registered.profile.tax_number == "12/345/67890"
     assert isinstance(profile_changed, MerchantProfileChanged) and profile_changed.profile.tax_number == "DE123456789"
+
+
+@pytest.mark.parametrize(
+    ("written", "kind"),
+    [("DE123456789", "ust_idnr"), ("12/345/67890", "steuernummer"), ("5133081508159", "steuernummer")],
+)
+async def test_the_kind_is_read_from_the_numbers_form_when_not_given(written: str, kind: str) -> None:
+    store = InMemoryEventStore()
+    handlers = CatalogHandlers(store, photos=None)  # type: ignore[arg-type]  # no photos here
+    registration = MerchantRegistration.model_validate({**BODY, "tax_number": written})
+    assert registration.to_profile().tax_number_kind is None  # the request as asked: its fingerprint stays
+    merchant, _ = await handlers.register_merchant(RegisterMerchant(registration.to_profile()))
+    assert merchant.profile.tax_number_kind == kind
+    (registered,) = [stored.event for stored in await store.read(str(merchant.merchant_id))]
+    assert isinstance(registered, MerchantRegistered) and registered.profile.tax_number_kind == kind
+
+
+def test_a_kind_given_must_be_the_numbers() -> None:
+    with pytest.raises(ValidationError, match="DE123456789 is a USt-IdNr, not a Steuernummer"):
+        ProfileIn.model_validate({**BODY, "tax_number": "DE123456789", "tax_number_kind": "steuernummer"})
+    with pytest.raises(ValidationError, match="without a tax_number"):
+        ProfileIn.model_validate({**BODY, "tax_number_kind": "ust_idnr"})
+    given = ProfileIn.model_validate({**BODY, "tax_number": "12/345/67890", "tax_number_kind": "steuernummer"})
+    assert given.to_profile().tax_number_kind == "steuernummer"
+
+
+def test_the_domain_refuses_a_kind_that_contradicts_the_number_whoever_calls_it() -> None:
+    profile = ProfileIn.model_validate({**BODY, "tax_number": "DE123456789"}).to_profile()
+    wrong = profile.model_copy(update={"tax_number_kind": "steuernummer"})
+    with pytest.raises(InvalidChange, match="is a USt-IdNr"):
+        merchants.register(None, uuid4(), wrong, [])

@@ -2,7 +2,8 @@
 """Ordering's own replica of the town's catalog, kept from the catalog's events.
 
 Checkout prices, availability and merchant status come from here, never from a call to
-the catalog: offers (price, stock, kind, duration and weekly hours of a service, withdrawn),
+the catalog: offers (price, its VAT rate, stock, kind, duration and weekly hours of a service,
+whether it is held by video, withdrawn),
 the service slots the catalog booked for orders, and merchants. The merchants are the kit's
 merchant replica (contact, address and tax number for invoices, delivery and pickup, opening
 hours, closed, suspended, approved by the association, revoked tokens; see
@@ -25,6 +26,7 @@ from downtown_events.catalog import (
     OfferSlotBooked,
     OfferSlotReleased,
     OfferStockAdjusted,
+    OfferVatRateChanged,
     OfferWithdrawn,
 )
 from downtown_events.runtime.merchant_replica import REPLICATED_EVENTS, merchant_replica
@@ -46,6 +48,10 @@ OFFERS = Table(
         "weekly_availability": "jsonb",
         "withdrawn": "boolean",
         "updated_at": "timestamptz",
+        # Added with issue 16: null in a table's rows from before until a rebuild
+        # (``make rebuild PROJECTION=catalog_replica``), read as "no rate of its own" and "in person".
+        "vat_percent": "integer",
+        "held": "text",
     },
     indexes=("{table} (merchant_id)",),
 )
@@ -69,6 +75,7 @@ _OFFER_EVENTS = (
     OfferDetailsChanged,
     OfferPriceChanged,
     OfferStockAdjusted,
+    OfferVatRateChanged,
     OfferWithdrawn,
     OfferSlotBooked,
     OfferSlotReleased,
@@ -124,6 +131,8 @@ def _offer(rows: RowSet, event: ReceivedEvent) -> None:
             "duration_minutes": data.duration_minutes,
             "weekly_availability": [window.model_dump(mode="json") for window in data.weekly_availability],
             "withdrawn": False,
+            "vat_percent": data.vat_percent,
+            "held": data.held,
         }
     elif (existing := rows.get(OFFERS, data.offer_id)) is None:
         return  # its listing was unreadable: the offer cannot be sold from here
@@ -135,6 +144,8 @@ def _offer(rows: RowSet, event: ReceivedEvent) -> None:
             row["price_cents"] = data.price_cents
         elif isinstance(data, OfferStockAdjusted):
             row["stock"] = data.stock
+        elif isinstance(data, OfferVatRateChanged):
+            row["vat_percent"] = data.vat_percent
         elif isinstance(data, OfferWithdrawn):
             row["withdrawn"] = True
     row["updated_at"] = event.envelope.time

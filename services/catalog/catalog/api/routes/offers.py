@@ -11,13 +11,17 @@ from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from catalog.adapters.photos import PhotoTooLarge
 from catalog.api.deps import Caller, Container, Handlers, IdempotencyKey
 from catalog.api.schemas import (
+    VAT_DESCRIPTION,
     DetailsIn,
+    FormVatPercent,
     OfferOut,
     Price,
     PriceIn,
     ServiceListingIn,
     StockAdjustmentIn,
+    VatRateIn,
     WithdrawalIn,
+    as_vat_percent,
     windows,
 )
 from catalog.domain.commands import (
@@ -25,6 +29,7 @@ from catalog.domain.commands import (
     AdjustStock,
     ChangeOfferDetails,
     ChangePrice,
+    ChangeVatRate,
     ListProduct,
     ListService,
     WithdrawOffer,
@@ -58,6 +63,7 @@ async def list_product(
     description: Annotated[MultiLine, Form(max_length=4000)] = "",
     category: Annotated[SingleLine, Form(max_length=60)] = "",
     stock: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
+    vat_percent: Annotated[FormVatPercent | None, Form(description=VAT_DESCRIPTION)] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> OfferOut:
     """Snap, price, online: one photo and a price are enough; the rest is optional."""
@@ -66,7 +72,7 @@ async def list_product(
     async with container.photos.admit():  # the upload is read into memory only once admitted
         data = await read_upload(photo, container.settings.max_photo_bytes)
         offer, created = await handlers.list_product(
-            caller, ListProduct(details, price_cents, data, stock, idempotency_key)
+            caller, ListProduct(details, price_cents, data, stock, idempotency_key, as_vat_percent(vat_percent))
         )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -81,10 +87,17 @@ async def list_service(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> OfferOut:
-    """A bookable service: a duration and the weekly hours in which it can be booked."""
+    """A bookable service: a duration and the weekly hours in which it can be booked; held
+    in person, or by video (a video consultation)."""
     details = OfferDetails(body.title, body.description, body.category)
     command = ListService(
-        details, parse_price(body.price), body.duration_minutes, windows(body.weekly_availability), idempotency_key
+        details,
+        parse_price(body.price),
+        body.duration_minutes,
+        windows(body.weekly_availability),
+        idempotency_key,
+        vat_percent=body.vat_percent,
+        held=body.held,
     )
     offer, created = await handlers.list_service(caller, command)
     if not created:
@@ -101,6 +114,12 @@ async def my_offer(offer_id: UUID, caller: Caller, handlers: Handlers) -> OfferO
 @router.put("/{offer_id}/price", response_model=OfferOut)
 async def change_price(offer_id: UUID, body: PriceIn, caller: Caller, handlers: Handlers) -> OfferOut:
     return OfferOut.of(await handlers.change_price(caller, ChangePrice(offer_id, parse_price(body.price))))
+
+
+@router.put("/{offer_id}/vat-rate", response_model=OfferOut)
+async def change_vat_rate(offer_id: UUID, body: VatRateIn, caller: Caller, handlers: Handlers) -> OfferOut:
+    """The VAT rate the offer's price includes from now on (orders placed before keep theirs)."""
+    return OfferOut.of(await handlers.change_vat_rate(caller, ChangeVatRate(offer_id, body.vat_percent)))
 
 
 @router.put("/{offer_id}/details", response_model=OfferOut)
