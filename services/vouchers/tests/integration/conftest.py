@@ -6,13 +6,14 @@ works with its own merchants, programmes and vouchers."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 from unittest import mock
 
 import pytest
 
 from tests.support.local_stack import RunningTown, random_town, start_town
+from tests.support.order_saga import Saga, order_saga
 
 if TYPE_CHECKING:
     from conftest import Databases
@@ -38,3 +39,10 @@ def vouchers_town(databases: Databases, tmp_path_factory: pytest.TempPathFactory
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+async def saga(vouchers_town: RunningTown, kafka_bootstrap: str) -> AsyncIterator[Saga]:
+    """Ordering's topic as the town's vouchers worker reads it, handed over by the test."""
+    async with order_saga(vouchers_town, kafka_bootstrap) as driven:
+        yield driven

@@ -94,6 +94,7 @@ def test_reversal_and_refund_put_back_what_they_should_to_the_cent(vouchers_town
         "VoucherIssued",
         "VoucherCodeAssigned",
         "VoucherRedeemed",
+        "VoucherCodeMaskRecorded",  # the code's masked form, noted at its first redemption, for statements
         "VoucherRedeemed",
         "VoucherRefunded",
         "VoucherRefundReasonRecorded",  # why, kept private: the public event's reason stays empty

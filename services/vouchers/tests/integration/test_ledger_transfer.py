@@ -38,6 +38,7 @@ PROJECTED = (
     "voucher_balances",
     "voucher_history",
     "voucher_codes",
+    "voucher_code_masks",
     "voucher_programmes",
     "voucher_campaigns",
     "voucher_memberships",

@@ -8,35 +8,13 @@ never take a voucher below zero."""
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import count
 from typing import Any
-from unittest import mock
 from uuid import UUID, uuid4
 
-import pytest
-from aiokafka import AIOKafkaProducer
-
-from downtown_events.contract import IntegrationEvent
-from downtown_events.envelope import CloudEvent
-from downtown_events.ordering import (
-    Fulfilment,
-    OrderLine,
-    OrderPlaced,
-    OrderRejected,
-    OrderVoucherRedemptionReturned,
-    Payment,
-)
-from downtown_events.runtime.consumer import TrackingConsumer
-from downtown_events.runtime.database import Pool, open_pool
-from downtown_events.runtime.kafka import reliable_producer
-from downtown_events.runtime.records import KafkaRecord
-from downtown_events.topics import dead_letter_topic, events_topic
-from tests.support.dead_letters import RecordingDeadLetters
+from downtown_events.ordering import OrderPlaced, OrderRejected, OrderVoucherRedemptionReturned
 from tests.support.local_stack import RunningTown
+from tests.support.order_saga import Saga, offsets, order
 from tests.support.vouchers_client import (
     association,
     authorize,
@@ -48,83 +26,6 @@ from tests.support.vouchers_client import (
     town_programme,
     voucher,
 )
-from vouchers.bootstrap import order_payments_of
-from vouchers.settings import VouchersSettings
-
-_offsets = count(1)
-
-
-@dataclass
-class Saga:
-    """Ordering's topic as the vouchers worker's process manager reads it."""
-
-    town: str
-    consumer: TrackingConsumer
-    dead_letters: RecordingDeadLetters
-
-    def record(self, event: IntegrationEvent, version: int) -> KafkaRecord:
-        order_id = getattr(event, "order_id")  # noqa: B009 - every order event has one
-        envelope = CloudEvent(
-            id=str(uuid4()),
-            source="/ordering",
-            type=event.ce_type(),
-            subject=str(order_id),
-            time=datetime.now(UTC),
-            town=self.town,
-            streamversion=version,
-            data=event.model_dump_json().encode(),
-        )
-        key, value, headers = envelope.to_kafka()
-        return KafkaRecord(events_topic(self.town, "ordering"), 0, next(_offsets), key, value, headers)
-
-    async def deliver(self, records: Sequence[KafkaRecord]) -> None:
-        await self.consumer.process(records)
-
-
-@pytest.fixture
-async def saga(vouchers_town: RunningTown, kafka_bootstrap: str) -> AsyncIterator[Saga]:
-    vouchers = vouchers_town["vouchers"]
-    with mock.patch.dict(os.environ, vouchers.env):
-        settings = VouchersSettings()  # type: ignore[call-arg]
-    pool: Pool = await open_pool(settings.database_url, max_size=48, name="test-order-payments")
-    producer: AIOKafkaProducer = reliable_producer(kafka_bootstrap, client_id="test-order-payments")
-    await producer.start()
-    try:
-        handler = order_payments_of(pool, settings)
-        topic = dead_letter_topic(vouchers_town.town, "vouchers")
-        dead_letters = RecordingDeadLetters(producer, topic, handler.consumer_name, "vouchers")
-        consumer = TrackingConsumer(
-            pool, handler, dead_letters, town=vouchers_town.town, service="vouchers", max_backoff_seconds=0.5
-        )
-        yield Saga(vouchers_town.town, consumer, dead_letters)
-    finally:
-        await producer.stop()
-        await pool.close()
-
-
-def order(authorization_id: str, merchant_id: str, cents: int, checkout_id: UUID, total: int = 10_000) -> OrderPlaced:
-    now = datetime.now(UTC)
-    return OrderPlaced(
-        order_id=uuid4(),
-        checkout_id=checkout_id,
-        merchant_id=UUID(merchant_id),
-        lines=[
-            OrderLine(
-                offer_id=uuid4(),
-                kind="product",
-                title="Stollen",
-                quantity=1,
-                unit_price_cents=total,
-                vat_rate_percent=7,
-            )
-        ],
-        fulfilment=Fulfilment(method="pickup"),
-        payment=Payment(method="at_pickup", voucher_authorization_id=UUID(authorization_id), voucher_cents=cents),
-        goods_cents=total,
-        total_cents=total,
-        merchant_answer_by=now + timedelta(hours=1),
-        cancellable_until=now + timedelta(minutes=15),
-    )
 
 
 def rejected(placed: OrderPlaced) -> OrderRejected:
@@ -171,7 +72,7 @@ async def test_a_checkouts_orders_are_paid_refused_and_given_back_to_the_cent(
     placements = [saga.record(placed, 1) for placed in (paid_a, paid_b, not_a_member, over, stranger, no_voucher)]
     await saga.deliver(placements)
     await saga.deliver(placements)  # Kafka redelivers
-    await saga.deliver([record._replace(offset=next(_offsets)) for record in placements])  # the relay sent twice
+    await saga.deliver([record._replace(offset=next(offsets)) for record in placements])  # the relay sent twice
 
     after_orders = voucher(vouchers_town["vouchers"], association(vouchers_town), voucher_id)
     assert (after_orders["balance_cents"], after_orders["redeemed_cents"]) == (1_500, 3_500)
@@ -191,7 +92,7 @@ async def test_a_checkouts_orders_are_paid_refused_and_given_back_to_the_cent(
     assert redeem(vouchers_town["vouchers"], auth_a, code, 1_000).status_code == 201
     endings = [saga.record(rejected(placed), 2) for placed in (paid_b, not_a_member, no_voucher)]
     await saga.deliver(endings)
-    await saga.deliver([record._replace(offset=next(_offsets)) for record in endings])
+    await saga.deliver([record._replace(offset=next(offsets)) for record in endings])
 
     after = voucher(vouchers_town["vouchers"], association(vouchers_town), voucher_id)
     assert (after["balance_cents"], after["redeemed_cents"], after["reversed_cents"]) == (2_500, 4_500, 2_000)
@@ -259,7 +160,7 @@ async def test_a_redemption_ordering_hands_back_is_reversed_once_and_the_orders_
         reason="its voucher part was paid before",
     )
     handed_back = saga.record(returned, 2)
-    await saga.deliver([handed_back, handed_back._replace(offset=next(_offsets))])  # and the relay sent it twice
+    await saga.deliver([handed_back, handed_back._replace(offset=next(offsets))])  # and the relay sent it twice
     await saga.deliver([saga.record(rejected(placed), 3)])  # the order ends later: nothing more comes back
 
     after = voucher(vouchers_town["vouchers"], association(vouchers_town), voucher_id)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Every vouchers projection rebuilt from the log equals the live one and is swapped in:
-``merchants`` from the catalog's topic (approvals too), ``code_lookup`` and
+``merchants`` from the catalog's topic (approvals too), ``code_lookup``, ``code_masks`` and
 ``buyer_purchases`` from the service's own store (private events), ``ledger`` and ``sales``
 (counter cash too) from the vouchers' topic. The live worker then carries on in the
 swapped-in tables."""
@@ -34,6 +34,7 @@ from tests.support.vouchers_client import (
 PROJECTIONS = {
     "merchants": ("voucher_merchants",),
     "code_lookup": ("voucher_codes",),
+    "code_masks": ("voucher_code_masks",),
     "buyer_purchases": ("voucher_buyer_purchases",),
     "ledger": ("voucher_balances", "voucher_history"),
     "sales": ("voucher_programmes", "voucher_memberships", "voucher_campaigns", "voucher_purchases"),

@@ -81,6 +81,8 @@ def statement(count: int, **changes: object) -> SettlementStatement:
                 redemption_id=uuid4(),
                 amount_cents=2500,
                 reversed_cents=500 if number % 10 == 0 else 0,
+                order_id=UUID(int=number) if number % 3 else None,  # every third at the counter
+                masked_code=new_code(random.Random(number).randbytes).masked,
             )
             for number in range(count)
         ],
@@ -289,9 +291,33 @@ def test_a_long_statement_breaks_over_pages_and_ends_with_the_total_owed() -> No
     assert all("Betrag / Amount" in text for text in texts)  # the header row repeats
     assert all(f"Seite / Page {number}" in text for number, text in enumerate(texts, start=1))
     every_line = "".join(texts)
-    assert all(str(line.redemption_id) in every_line for line in long.lines)
+    assert all(f"{line.redeemed_at:%d.%m.%Y %H:%M} {line.masked_code}" in every_line for line in long.lines)
+    assert all(f"Bestellung {line.order_reference}" in every_line for line in long.lines if line.order_id)
     assert "3.000,00 €" in texts[-1] and "-60,00 €" in texts[-1]
     assert "Auszahlung an Weinhandlung Brüggemann & Söhne: 2.940,00 €" in texts[-1]
+
+
+def test_statement_lines_name_the_voucher_by_its_masked_code_and_the_order_by_its_reference_not_by_ids() -> None:
+    order_id = UUID("a1b2c3d4-5e6f-4a1b-8c2d-0123456789ab")
+    paid_an_order = SettlementLine(
+        datetime(2029, 11, 2, 18, 5), uuid4(), uuid4(), 1250, 0, order_id, "••••-••••-••••-••••-X7KQ"
+    )
+    at_the_counter = SettlementLine(datetime(2029, 11, 3, 9, 30), uuid4(), uuid4(), 500, 0)
+    owed = statement(0, lines=[paid_an_order, at_the_counter])
+
+    text = statement_text(owed)
+    rows, _, _ = csv_blocks(settlement_csv(owed))
+
+    lines = text.replace("\u00a0", " ").splitlines()
+    assert lines[lines.index("02.11.2029 18:05 ••••-••••-••••-••••-X7KQ") + 1].startswith("Bestellung A1B2C3D4 12,50 €")
+    assert lines[lines.index("03.11.2029 09:30 –") + 1].startswith("an der Kasse / at the counter 5,00 €")
+    assert [row[3:7] for row in rows[1:]] == [
+        ["02.11.2029 18:05:00", "••••-••••-••••-••••-X7KQ", "A1B2C3D4", "12,50"],
+        ["03.11.2029 09:30:00", "", "an der Kasse", "5,00"],
+    ]
+    for line in owed.lines:
+        for machine_id in (line.voucher_id, line.redemption_id, line.order_id):
+            assert str(machine_id) not in text and str(machine_id) not in settlement_csv(owed)
 
 
 def test_a_statement_without_redemptions_says_so() -> None:
@@ -406,16 +432,17 @@ def test_the_settlement_csv_round_trips_with_german_amounts() -> None:
         "Händler",
         "Händler-ID",
         "Eingelöst am",
-        "Gutschein-ID",
-        "Einlösungs-ID",
+        "Gutschein",
+        "Bestellung",
         "Betrag",
         "Storniert",
         "Saldo",
     ]
     assert len(rows) == 1 + 25
-    first = rows[1]
+    first, second = rows[1], rows[2]
     assert first[:4] == [owed.programme_name, owed.merchant_name, str(owed.merchant_id), "01.11.2029 09:00:00"]
-    assert first[4:] == [str(owed.lines[0].voucher_id), str(owed.lines[0].redemption_id), "25,00", "5,00", "20,00"]
+    assert first[4:] == [owed.lines[0].masked_code, "an der Kasse", "25,00", "5,00", "20,00"]
+    assert second[3:6] == ["01.11.2029 14:00:00", owed.lines[1].masked_code, "00000000"]  # UUID(int=1)'s reference
     total = sum(int(row[8].replace(",", "")) for row in rows[1:])
     assert total == owed.owed_cents
 

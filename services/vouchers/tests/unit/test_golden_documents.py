@@ -59,12 +59,16 @@ PLAIN = VoucherDocument(
 
 
 def redemption(number: int, day: int, hour: int, amount: int, reversed_cents: int = 0) -> SettlementLine:
+    """Odd numbers paid an order (``A1B2C30n``), even ones were redeemed at the counter;
+    the voucher of number 3 was never redeemed by code here, so its masked code is unknown."""
     return SettlementLine(
         redeemed_at=datetime(2029, 11, day, hour, 15),
         voucher_id=UUID(int=100 + number),
         redemption_id=UUID(int=200 + number),
         amount_cents=amount,
         reversed_cents=reversed_cents,
+        order_id=UUID(f"a1b2c30{number}-0000-4000-8000-000000000000") if number % 2 else None,
+        masked_code=None if number == 3 else f"••••-••••-••••-••••-K7M{number}",
     )
 
 

@@ -788,6 +788,30 @@ async def test_a_redemption_decides_again_on_conflicts_and_a_retry_redeems_once(
     assert world.types(voucher_id).count("VoucherRedeemed") == 1
 
 
+async def test_the_first_redemption_by_code_notes_the_masked_code_once_for_the_statements(world: World) -> None:
+    town = await world.town_programme()
+    shop = await world.member(town)
+    ((voucher_id, code),) = await world.paid(town, 1_000)
+
+    first = await world.redemptions.redeem(shop, RedeemVoucher(code, 300, uuid4()))
+    await world.redemptions.redeem(shop, RedeemVoucher(code.lower(), 200, uuid4()))
+
+    assert first.voucher.masked_code == parse_code(code).masked
+    assert world.types(voucher_id).count("VoucherCodeMaskRecorded") == 1
+    assert world.types(voucher_id)[-3:] == ["VoucherRedeemed", "VoucherCodeMaskRecorded", "VoucherRedeemed"]
+
+
+async def test_a_refused_redemption_notes_nothing(world: World) -> None:
+    town = await world.town_programme()
+    shop = await world.member(town)
+    ((voucher_id, code),) = await world.paid(town, 1_000)
+
+    with pytest.raises(InsufficientBalance):
+        await world.redemptions.redeem(shop, RedeemVoucher(code, 1_001, uuid4()))
+
+    assert "VoucherCodeMaskRecorded" not in world.types(voucher_id)
+
+
 # --- the expiry round, with the clock moved on --------------------------------------------
 
 

@@ -21,6 +21,7 @@ from vouchers.domain.private_events import (
     VoucherAuthorizationReleased,
     VoucherAuthorizationUsed,
     VoucherCodeAssigned,
+    VoucherCodeMaskRecorded,
     VoucherPaymentAuthorized,
 )
 
@@ -46,6 +47,7 @@ def sealed(**overrides: object) -> PurchaseSecretsSealed:
         sealed(),
         PurchaseCodesDelivered(purchase_id=uuid4(), delivered_at=datetime(2026, 3, 5, tzinfo=UTC)),
         VoucherCodeAssigned(voucher_id=uuid4(), code_hash=secrets.token_hex(32)),
+        VoucherCodeMaskRecorded(voucher_id=uuid4(), masked_code="••••-••••-••••-••••-X7KQ"),
         CampaignBuyerRecorded(campaign_id=uuid4(), purchase_id=uuid4(), buyer_ref="r" * 64),
         VoucherPaymentAuthorized(
             authorization_id=uuid4(),
@@ -110,6 +112,8 @@ def test_hashes_are_lower_case_hex_and_texts_have_limits() -> None:
         sealed(access_token_hash="A" * 64)
     with pytest.raises(ValidationError):
         VoucherCodeAssigned(voucher_id=uuid4(), code_hash="not-a-hash")
+    with pytest.raises(ValidationError):  # a mask shows the last group only, never the whole code
+        VoucherCodeMaskRecorded(voucher_id=uuid4(), masked_code="7KQM-X2PA-5HJN-R8WT-CE3D")
     with pytest.raises(ValidationError):
         sealed(code_hashes={})
     with pytest.raises(ValidationError):

@@ -458,11 +458,20 @@ def redemption_out(voucher: Voucher, redemption_id: UUID) -> RedemptionOut:
 
 
 class RedemptionLine(BaseModel):
-    redeemed_at: datetime = Field(description="in the town's time")
+    redeemed_at: datetime = Field(description="in the town's time (with its offset)")
     voucher_id: UUID
     redemption_id: UUID
     amount_cents: int
     reversed_cents: int = Field(description="what of it was reversed or refunded in the period")
+    order_id: UUID | None = Field(default=None, description="the order it paid; none for a redemption at a counter")
+    order_reference: str | None = Field(
+        default=None, examples=["A1B2C3D4"], description="the order as ordering's mails name it"
+    )
+    masked_code: str | None = Field(
+        default=None,
+        examples=["••••-••••-••••-••••-X7KQ"],
+        description="the voucher's code, masked; none when the service never saw it typed at a redemption",
+    )
 
 
 class CounterSaleLine(BaseModel):
@@ -504,6 +513,9 @@ class SettlementOut(BaseModel):
                     redemption_id=line.redemption_id,
                     amount_cents=line.amount_cents,
                     reversed_cents=line.reversed_cents,
+                    order_id=line.order_id,
+                    order_reference=line.order_reference,
+                    masked_code=line.masked_code,
                 )
                 for line in statement.lines
             ],
@@ -521,3 +533,29 @@ class SettlementOut(BaseModel):
             counter_cash_cents=statement.counter_cash_cents,
             owed_cents=statement.owed_cents,
         )
+
+
+class StatementLinks(BaseModel):
+    """Where the statement is, as JSON, a spreadsheet and a PDF (paths on this service)."""
+
+    json_url: str = Field(examples=["/merchants/me/settlements/2026-12/3f9e….json"])
+    csv_url: str
+    pdf_url: str
+
+
+class MerchantSettlementOut(BaseModel):
+    """One month's settlement of one town programme for the merchant asking: the sums of the
+    statement the links open (`owed_cents` below zero: the merchant owes the association)."""
+
+    month: str = Field(examples=["2026-12"], description="a month of the town's calendar")
+    period_start: date
+    period_end: date
+    programme_id: UUID
+    programme_name: str
+    redemptions: int
+    redeemed_cents: int
+    reversed_cents: int
+    counter_sales: int
+    counter_cash_cents: int
+    owed_cents: int
+    statement: StatementLinks

@@ -117,7 +117,7 @@ class RedemptionHandlers:
 
         def decide(state: Voucher | None) -> list[IntegrationEvent]:
             before[:] = [state is not None and redemption_id in state.redemptions]
-            return balance.redeem(
+            redeemed = balance.redeem(
                 state,
                 redemption_id=redemption_id,
                 merchant=merchant,
@@ -127,6 +127,8 @@ class RedemptionHandlers:
                 channel=command.channel,
                 order_id=command.order_id,
             )
+            # The typed code is the one moment the masked form can be learnt (see the event).
+            return [*redeemed, *vouchers.note_masked_code(state, code)] if redeemed else []
 
         async with self._hot.held(str(found.voucher_id)) as waited:
             voucher = await execute(

@@ -78,6 +78,24 @@ class VoucherCodeAssigned(VouchersPrivateEvent):
     code_hash: CodeHash
 
 
+MaskedCode = Annotated[str, Field(pattern=r"^(?:••••-){4}[2-9A-HJ-NP-Z]{4}$")]
+"""A code as ``VoucherCode.masked`` shows it: its last group only (three random symbols of
+nineteen, and the check symbol), enough to tell vouchers apart, never enough to spend one."""
+
+
+@registry.register
+class VoucherCodeMaskRecorded(VouchersPrivateEvent):
+    """The voucher's code as statements show it, masked (``••••-••••-••••-••••-X7KQ``),
+    noted the first time a merchant redeems it by code: the service keeps only the code's
+    keyed hash, so this is the one moment it can learn the masked form after the sale. Kept
+    private all the same: what integrators need of a voucher is its id."""
+
+    event_name: ClassVar[str] = "VoucherCodeMaskRecorded"
+    schema_version: ClassVar[int] = 1
+    voucher_id: UUID
+    masked_code: MaskedCode
+
+
 @registry.register
 class CampaignBuyerRecorded(VouchersPrivateEvent):
     """Whose purchase a bonus reservation is for, so the per-buyer cap holds across

@@ -24,8 +24,9 @@ from downtown_events.vouchers import (
     VoucherRedemptionReversed,
     VoucherRefunded,
 )
+from vouchers.domain.codes import VoucherCode
 from vouchers.domain.errors import AlreadyExists, InvalidChange, NotFound
-from vouchers.domain.private_events import VoucherCodeAssigned
+from vouchers.domain.private_events import VoucherCodeAssigned, VoucherCodeMaskRecorded
 from vouchers.domain.programme import Programme, expiry_date
 from vouchers.domain.purchase import Purchase
 
@@ -80,6 +81,7 @@ class Voucher:
     paid_balance_cents: int
     bonus_balance_cents: int
     code_hash: str = field(default="", repr=False)
+    masked_code: str | None = None
     redemptions: Mapping[UUID, Redemption] = field(default_factory=dict)
     refunds: Mapping[UUID, Refund] = field(default_factory=dict)
     redeemed_cents: int = 0
@@ -125,11 +127,13 @@ def _fold(state: Voucher | None, events: Sequence[IntegrationEvent]) -> Voucher:
         state.refunded_cents,
         state.breakage_cents,
     )
-    code_hash = state.code_hash
+    code_hash, masked_code = state.code_hash, state.masked_code
     for event in events:
         match event:
             case VoucherCodeAssigned():
                 code_hash = event.code_hash
+            case VoucherCodeMaskRecorded():
+                masked_code = event.masked_code
             case VoucherRedeemed():
                 redemptions[event.redemption_id] = Redemption(
                     event.redemption_id,
@@ -163,6 +167,7 @@ def _fold(state: Voucher | None, events: Sequence[IntegrationEvent]) -> Voucher:
     return replace(
         state,
         code_hash=code_hash,
+        masked_code=masked_code,
         paid_balance_cents=paid,
         bonus_balance_cents=bonus,
         redemptions=redemptions,
@@ -242,3 +247,11 @@ def issue(
         vat_classification=programme.terms.vat_classification,
     )
     return [issued, VoucherCodeAssigned(voucher_id=voucher_id, code_hash=purchase.code_hash(voucher_id))]
+
+
+def note_masked_code(state: Voucher | None, code: VoucherCode) -> list[IntegrationEvent]:
+    """The code's masked form, once per voucher, from a code typed at a redemption: its
+    statements name the voucher by it. The code must be this voucher's (found by its hash)."""
+    if state is None or state.masked_code is not None:
+        return []
+    return [VoucherCodeMaskRecorded(voucher_id=state.voucher_id, masked_code=code.masked)]

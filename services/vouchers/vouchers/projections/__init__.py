@@ -3,10 +3,11 @@
 
 from vouchers.projections.buyers import BuyerPurchaseIndex
 from vouchers.projections.code_lookup import CodeLookup
+from vouchers.projections.code_masks import CodeMasks
 from vouchers.projections.ledger import VoucherLedger
 from vouchers.projections.merchants import MERCHANT_REPLICA
 from vouchers.projections.sales import Sales
 
-PROJECTIONS = [MERCHANT_REPLICA, CodeLookup(), BuyerPurchaseIndex(), VoucherLedger(), Sales()]
+PROJECTIONS = [MERCHANT_REPLICA, CodeLookup(), CodeMasks(), BuyerPurchaseIndex(), VoucherLedger(), Sales()]
 
-__all__ = ["MERCHANT_REPLICA", "PROJECTIONS", "BuyerPurchaseIndex", "CodeLookup", "Sales", "VoucherLedger"]
+__all__ = ["MERCHANT_REPLICA", "PROJECTIONS", "BuyerPurchaseIndex", "CodeLookup", "CodeMasks", "Sales", "VoucherLedger"]

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 
+from vouchers.projections.code_masks import MASKS
 from vouchers.projections.ledger import BALANCES, HISTORY
 from vouchers.projections.merchants import MERCHANTS
 from vouchers.projections.sales import PROGRAMMES, PURCHASES
@@ -89,20 +90,24 @@ async def settlement_lines(
     conn: AsyncConnection[Row], merchant_id: UUID, programme_id: UUID, period: Period
 ) -> list[Row]:
     """A town programme's redemptions at one merchant in the period, each with what of it
-    was reversed or refunded in the period; and credits in the period of earlier ones."""
+    was reversed or refunded in the period; and credits in the period of earlier ones. Each
+    names the order it paid (``order_id``, none at a counter) and the voucher's masked code
+    when the service knows it (see ``code_masks``)."""
     start, end = period.bounds()
     query = f"""
         WITH moves AS (
-            SELECT h.redemption_id, h.voucher_id, h.kind, h.amount_cents, h.at
+            SELECT h.redemption_id, h.voucher_id, h.kind, h.amount_cents, h.at, h.order_id
             FROM {HISTORY.name} h
             WHERE h.merchant_id = %(merchant)s AND h.programme_id = %(programme)s AND h.programme_kind = 'town'
               AND h.at >= %(start)s AND h.at < %(end)s AND h.kind IN ('redeemed', 'reversed', 'refunded')
         )
-        SELECT redemption_id, voucher_id,
-               min(at) FILTER (WHERE kind = 'redeemed') AS redeemed_at, min(at) AS first_at,
-               coalesce(sum(amount_cents) FILTER (WHERE kind = 'redeemed'), 0)::bigint AS amount_cents,
-               coalesce(sum(amount_cents) FILTER (WHERE kind <> 'redeemed'), 0)::bigint AS reversed_cents
-        FROM moves GROUP BY redemption_id, voucher_id ORDER BY min(at), redemption_id
+        SELECT mv.redemption_id, mv.voucher_id, min(mk.masked_code) AS masked_code,
+               (array_agg(mv.order_id) FILTER (WHERE mv.order_id IS NOT NULL))[1] AS order_id,
+               min(mv.at) FILTER (WHERE mv.kind = 'redeemed') AS redeemed_at, min(mv.at) AS first_at,
+               coalesce(sum(mv.amount_cents) FILTER (WHERE mv.kind = 'redeemed'), 0)::bigint AS amount_cents,
+               coalesce(sum(mv.amount_cents) FILTER (WHERE mv.kind <> 'redeemed'), 0)::bigint AS reversed_cents
+        FROM moves mv LEFT JOIN {MASKS.name} mk USING (voucher_id)
+        GROUP BY mv.redemption_id, mv.voucher_id ORDER BY min(mv.at), mv.redemption_id
     """
     params = {"merchant": merchant_id, "programme": programme_id, "start": start, "end": end}
     return list(await (await conn.execute(query, params)).fetchall())

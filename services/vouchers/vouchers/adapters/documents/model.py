@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from downtown_events.references import order_reference
 from vouchers.domain.codes import VoucherCode
 
 
@@ -33,17 +34,29 @@ class VoucherDocument:
 
 @dataclass(frozen=True)
 class SettlementLine:
-    """One redemption at the merchant, and how much of it was reversed or refunded since."""
+    """One redemption at the merchant, and how much of it was reversed or refunded since.
+
+    People read it by when (``redeemed_at``, in the town's time), which order it paid
+    (``order_id``, shown as :attr:`order_reference`; none for a redemption at the counter)
+    and which voucher (``masked_code``, when the service knows it); the ids are for machines.
+    """
 
     redeemed_at: datetime
     voucher_id: UUID
     redemption_id: UUID
     amount_cents: int
     reversed_cents: int
+    order_id: UUID | None = None
+    masked_code: str | None = None
 
     def __post_init__(self) -> None:
         if self.amount_cents < 0 or self.reversed_cents < 0:
             raise ValueError("settlement amounts are 0 or more")
+
+    @property
+    def order_reference(self) -> str | None:
+        """``A1B2C3D4``, as ordering's mails name the order; None at the counter."""
+        return order_reference(self.order_id) if self.order_id is not None else None
 
     @property
     def owed_cents(self) -> int:

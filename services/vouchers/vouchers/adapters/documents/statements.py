@@ -32,8 +32,8 @@ from vouchers.adapters.documents.spreadsheets import _csv, _text_cell
 from vouchers.adapters.documents.text import NAME_LIMIT, _clean, _markup, csv_amount, format_date
 
 _INFO = _style("info", 10)
-# DejaVu Sans runs about an eighth wider than Helvetica did: a voucher's and a redemption's id
-# each keep one line at 7.5 pt in their column, the date and "Betrag / Amount" theirs at 8 pt.
+# DejaVu Sans runs about an eighth wider than Helvetica did: a voucher's masked code and its
+# order each keep one line at 7.5 pt in their column, the date and "Betrag / Amount" theirs at 8 pt.
 _CELL = _style("cell", 7.5, leading=9.5)
 _HEAD = _style("head", 8, leading=9.5, textColor=_GREY)
 _HEAD_RIGHT = _style("head-right", 8, leading=9.5, textColor=_GREY, alignment=TA_RIGHT)
@@ -41,7 +41,7 @@ _TOTAL = _style("total", 12, font=SANS_BOLD, spaceBefore=5 * mm)
 _SECTION = _style("section", 11, font=SANS_BOLD, spaceBefore=6 * mm, spaceAfter=2 * mm)
 _HEADER_CELLS = [
     "Eingelöst am / Redeemed",
-    "Gutschein / Voucher\nEinlösung / Redemption",
+    "Gutschein / Voucher\nBestellung / Order",
     "Betrag / Amount",
     "Storniert / Reversed",
     "Saldo / Net",
@@ -98,7 +98,7 @@ def _lines_table(lines: Sequence[SettlementLine]) -> Flowable:
         rows.append(
             [
                 line.redeemed_at.strftime("%d.%m.%Y %H:%M"),
-                Paragraph(f"{line.voucher_id}<br/>{line.redemption_id}", _CELL),
+                Paragraph(f"{markup(_voucher_cell(line), SANS)}<br/>{markup(_order_cell(line), SANS)}", _CELL),
                 format_money(line.amount_cents, "de"),
                 format_money(line.reversed_cents, "de"),
                 format_money(line.owed_cents, "de"),
@@ -108,6 +108,18 @@ def _lines_table(lines: Sequence[SettlementLine]) -> Flowable:
     table = Table(rows, colWidths=[29 * mm, 62.5 * mm, 27.5 * mm, 25.5 * mm, 25.5 * mm], repeatRows=1)
     table.setStyle(_TABLE_STYLE)
     return table
+
+
+def _voucher_cell(line: SettlementLine) -> str:
+    """The voucher as its holder and the merchant see it: the code masked; a dash when the
+    service never saw the code typed (see ``projections.code_masks``)."""
+    return line.masked_code or "–"
+
+
+def _order_cell(line: SettlementLine) -> str:
+    """The order it paid, by the reference ordering's mails give it; or the counter."""
+    reference = line.order_reference
+    return f"Bestellung {reference}" if reference else "an der Kasse / at the counter"
 
 
 def _sales_table(sales: Sequence[CounterSale]) -> Flowable:
@@ -188,15 +200,18 @@ def settlement_csv(statement: SettlementStatement) -> str:
     "Barverkäufe" with its own header and one row per counter sale; the totals, ending with
     whether the association pays the merchant ("Auszahlung an den Händler") or claims from it
     ("Forderung an den Händler"), the amount above zero either way. Redemption and sale rows
-    each name their programme and merchant, so the rows of several files can be combined.
+    each name their programme and merchant, so the rows of several files can be combined; a
+    redemption row names its voucher by the masked code and its order by the reference
+    ordering's mails give it ("an der Kasse" for one at the counter), not by ids (the JSON
+    statement has those).
     """
     header = [
         "Programm",
         "Händler",
         "Händler-ID",
         "Eingelöst am",
-        "Gutschein-ID",
-        "Einlösungs-ID",
+        "Gutschein",
+        "Bestellung",
         "Betrag",
         "Storniert",
         "Saldo",
@@ -208,8 +223,8 @@ def settlement_csv(statement: SettlementStatement) -> str:
             merchant,
             str(statement.merchant_id),
             line.redeemed_at.strftime("%d.%m.%Y %H:%M:%S"),
-            str(line.voucher_id),
-            str(line.redemption_id),
+            line.masked_code or "",
+            line.order_reference or "an der Kasse",
             csv_amount(line.amount_cents),
             csv_amount(line.reversed_cents),
             csv_amount(line.owed_cents),

@@ -87,10 +87,10 @@ async def settlement(
     """One merchant's settlement of a town programme for the period: every redemption (and
     what of it was reversed or refunded), every counter sale of the programme's vouchers for
     cash, and what is owed net of that cash (`owed_cents` below zero: owed by the merchant)."""
-    return SettlementOut.of(await _statement(programme_id, merchant_id, start, end, caller, db, container))
+    return SettlementOut.of(await statement_of(programme_id, merchant_id, start, end, caller, db, container))
 
 
-async def _statement(
+async def statement_of(
     programme_id: UUID, merchant_id: UUID, start: date, end: date, caller: Caller, db: ReadDb, container: Container
 ) -> SettlementStatement:
     """The one statement the JSON, CSV and PDF are drawn from, so that the three net the
@@ -104,17 +104,19 @@ async def _statement(
     period = _period(start, end, container)
     rows = await queries.settlement_lines(db, merchant_id, programme_id, period)
     timezone = period.timezone
+    # Aware, in the town's time: the JSON gives the offset, the documents print the wall clock.
     lines = [
         SettlementLine(
-            redeemed_at=(row["redeemed_at"] or row["first_at"]).astimezone(timezone).replace(tzinfo=None),
+            redeemed_at=(row["redeemed_at"] or row["first_at"]).astimezone(timezone),
             voucher_id=row["voucher_id"],
             redemption_id=row["redemption_id"],
             amount_cents=int(row["amount_cents"]),
             reversed_cents=int(row["reversed_cents"]),
+            order_id=row["order_id"],
+            masked_code=row["masked_code"],
         )
         for row in rows
     ]
-    # Aware, in the town's time: the JSON gives the offset, the documents print the wall clock.
     sales = [
         CounterSale(
             paid_at=row["paid_at"].astimezone(timezone),
@@ -144,8 +146,11 @@ async def settlement_as_csv(
     redemptions, the counter sales ("Barverkäufe") and the totals, closing with the payout
     ("Auszahlung an den Händler") or, when counter cash exceeds it, the claim on the merchant
     ("Forderung an den Händler"); the same sums as the `.json` statement."""
-    statement = await _statement(programme_id, merchant_id, start, end, caller, db, container)
-    name = f"abrechnung-{merchant_id}-{start}-{end}.csv"
+    statement = await statement_of(programme_id, merchant_id, start, end, caller, db, container)
+    return csv_response(statement, f"abrechnung-{merchant_id}-{start}-{end}.csv")
+
+
+def csv_response(statement: SettlementStatement, name: str) -> Response:
     return Response(
         settlement_csv(statement).encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",
@@ -162,8 +167,11 @@ async def settlement_as_pdf(
     programme_id: UUID, merchant_id: UUID, start: Day, end: Day, caller: Caller, db: ReadDb, container: Container
 ) -> Response:
     """The same statement, counter sales netted, as a PDF the association pays from."""
-    statement = await _statement(programme_id, merchant_id, start, end, caller, db, container)
-    name = f"abrechnung-{merchant_id}-{start}-{end}.pdf"
+    statement = await statement_of(programme_id, merchant_id, start, end, caller, db, container)
+    return await pdf_response(statement, f"abrechnung-{merchant_id}-{start}-{end}.pdf", container)
+
+
+async def pdf_response(statement: SettlementStatement, name: str, container: Container) -> Response:
     return Response(
         await container.renderer.render(partial(settlement_pdf, statement)),
         media_type="application/pdf",
