@@ -27,7 +27,9 @@ from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import ServiceSettings
 from downtown_events.runtime.tracking import EventHandler
 
-SERVICE_MIGRATIONS: list[Path] = []  # the catalog's write side needs only the runtime's tables
+SERVICE_MIGRATIONS: list[Path] = [Path(__file__).parent / "migrations"]
+"""The runtime's tables serve the write side; the catalog's own migrations prepare its search
+(pg_trgm, before the read tables are created)."""
 
 
 def _reservations(pool: Pool, settings: ServiceSettings) -> EventHandler:

@@ -9,6 +9,7 @@ parameter. Suspended merchants, and their offers, are invisible here.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,11 +18,16 @@ from uuid import UUID
 from psycopg import AsyncConnection, sql
 
 from catalog.domain.opening_hours import is_open
+from catalog.projections.compounds import STOP_WORDS, cut_word
 from downtown_events.runtime.readable import each_readable
 
 Row = dict[str, Any]
 _WORD = re.compile(r"\w+")
 _MAX_LIMIT = 100
+_SIMILAR_ENOUGH = 0.5
+_MIN_FUZZY = 3
+"""How alike (pg_trgm's strict word similarity) a query and an offer's words must be for
+the fallback: "Burgnder" and "burgunder" are 0.58 alike, "Schloss" and "Schlüssel" 0.33."""
 
 
 @dataclass(frozen=True)
@@ -38,16 +44,28 @@ def prefix_tsquery(text: str | None) -> str | None:
     ``\\w`` keeps umlauts and ß inside words and drops every tsquery operator, so the
     result is always a valid query; ``None`` when there is no word to search for. A word
     spelt with ae/oe/ue/ss also matches its umlaut spelling and the other way round, so a
-    customer without umlauts on the keyboard finds "Käse" by typing "Kaese".
+    customer without umlauts on the keyboard finds "Käse" by typing "Kaese". A compound
+    also matches its parts wherever they stand: "Fahrradschloss" finds the "Schloss fürs
+    Fahrrad" (``fahrradschloss:* | fahrrad & schloss:*``).
     """
     words = _WORD.findall(text or "")
-    return " & ".join(_spellings(word) for word in words) if words else None
+    return " & ".join(_alternatives(word) for word in words) if words else None
 
 
 _TO_UMLAUTS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"), ("ss", "ß"))
 
 
-def _spellings(word: str) -> str:
+def _alternatives(word: str) -> str:
+    spellings = _spellings(word)
+    prefixes = [f"{spelling}:*" for spelling in spellings]
+    for parts in dict.fromkeys(cut for spelling in spellings if (cut := cut_word(spelling))):
+        # Only the last part may be unfinished; the others were typed in full.
+        prefixes.append(" & ".join([*parts[:-1], f"{parts[-1]}:*"]))
+    return prefixes[0] if len(prefixes) == 1 else "(" + " | ".join(prefixes) + ")"
+
+
+def _spellings(word: str) -> list[str]:
+    """The word as typed, or lower case in each spelling when it has two."""
     lower = word.lower()
     alternatives = {lower}
     with_umlauts, without_umlauts = lower, lower
@@ -55,9 +73,14 @@ def _spellings(word: str) -> str:
         with_umlauts = with_umlauts.replace(plain, umlaut)
         without_umlauts = without_umlauts.replace(umlaut, plain)
     alternatives |= {with_umlauts, without_umlauts}
-    if len(alternatives) == 1:
-        return f"{word}:*"
-    return "(" + " | ".join(f"{spelling}:*" for spelling in sorted(alternatives)) + ")"
+    return [word] if len(alternatives) == 1 else sorted(alternatives)
+
+
+def fuzzy_words(text: str | None) -> list[str]:
+    """The words of a query, lower case and each once, for the trigram fallback: not the
+    stop words (the full-text search ignores them too), nor words too short to be alike."""
+    words = (word.lower() for word in _WORD.findall(text or ""))
+    return list(dict.fromkeys(word for word in words if len(word) >= _MIN_FUZZY and word not in STOP_WORDS))
 
 
 _OFFER_COLUMNS = sql.SQL("""
@@ -95,7 +118,13 @@ async def search_offers(
     offset: int = 0,
 ) -> SearchPage:
     """Offers matching every given filter; with text, best match first (title > category >
-    description, a merchant-name match counting too), otherwise newest first."""
+    description, a merchant-name match counting too), otherwise newest first.
+
+    When the words find nothing at all, the offers whose title (with its compound parts)
+    or category holds words most like them are given instead, most similar first: a typo
+    ("Burgnder") still finds something. Only then, so that a page never mixes two rankings
+    and the total stays the number of offers the pages hold.
+    """
     if not 1 <= limit <= _MAX_LIMIT or offset < 0:
         raise ValueError(f"limit must be 1..{_MAX_LIMIT} and offset >= 0")
     params: dict[str, Any] = {
@@ -109,18 +138,65 @@ async def search_offers(
     }
     where = [sql.SQL("NOT m.suspended")] + [_FILTERS[name] for name, value in params.items() if value is not None]
     params.update(tsquery=prefix_tsquery(text), limit=limit, offset=offset)
-    source: sql.Composable = _OFFERS_FROM
-    rank: sql.Composable = sql.SQL("0")
-    order: sql.Composable = sql.SQL("o.listed_at DESC, o.offer_id")
-    if params["tsquery"] is not None:
-        source = sql.SQL("{} CROSS JOIN to_tsquery('german', %(tsquery)s) AS q(query)").format(_OFFERS_FROM)
-        where.append(_TEXT_MATCH)
-        rank = sql.SQL("ts_rank(o.search, q.query) + ts_rank(m.search, q.query)")
-        order = sql.SQL("rank DESC, {}").format(order)
-    condition = sql.SQL(" AND ").join(where)
-    count = sql.SQL("SELECT count(*) AS total FROM {} WHERE {}").format(source, condition)
+    if params["tsquery"] is None:
+        return await _page(conn, _NEWEST, where, params)
+    page = await _page(conn, _FULL_TEXT, where, params)
+    words = fuzzy_words(text)
+    if page.total == 0 and words:
+        params.update({f"fuzzy{i}": word for i, word in enumerate(words)})
+        page = await _page(conn, _similar(words), where, params)
+    return page
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """How one kind of search finds and orders offers: its source, condition and rank."""
+
+    source: sql.Composable
+    condition: sql.Composable | None
+    rank: sql.Composable
+    order: sql.Composable
+
+
+_BY_AGE = sql.SQL("o.listed_at DESC, o.offer_id")
+_NEWEST = _Ranking(_OFFERS_FROM, None, sql.SQL("0"), _BY_AGE)
+_FULL_TEXT = _Ranking(
+    sql.SQL("{} CROSS JOIN to_tsquery('german', %(tsquery)s) AS q(query)").format(_OFFERS_FROM),
+    _TEXT_MATCH,
+    sql.SQL("ts_rank(o.search, q.query) + ts_rank(m.search, q.query)"),
+    sql.SQL("rank DESC, {}").format(_BY_AGE),
+)
+
+
+def _similar(words: Sequence[str]) -> _Ranking:
+    """Offers with a word like each query word, most alike first: every word must match
+    here as in the full-text search. ``<<%`` finds candidates in the trigram index (at
+    pg_trgm.strict_word_similarity_threshold, 0.5 unless a server is set otherwise); the
+    explicit floor keeps the answer the same on such a server."""
+    floor = sql.Literal(_SIMILAR_ENOUGH)
+    alike = [
+        sql.SQL("strict_word_similarity({}, o.fuzzy)").format(sql.Placeholder(f"fuzzy{i}")) for i in range(len(words))
+    ]
+    conditions = [
+        sql.SQL("{} <<%% o.fuzzy AND {} >= {}").format(sql.Placeholder(f"fuzzy{i}"), similarity, floor)
+        for i, similarity in enumerate(alike)
+    ]
+    return _Ranking(
+        _OFFERS_FROM,
+        sql.SQL(" AND ").join(conditions),
+        sql.SQL(" + ").join(alike),
+        sql.SQL("rank DESC, {}").format(_BY_AGE),
+    )
+
+
+async def _page(
+    conn: AsyncConnection[Row], ranking: _Ranking, where: Sequence[sql.Composable], params: Row
+) -> SearchPage:
+    conditions = where if ranking.condition is None else [*where, ranking.condition]
+    condition = sql.SQL(" AND ").join(conditions)
+    count = sql.SQL("SELECT count(*) AS total FROM {} WHERE {}").format(ranking.source, condition)
     page = sql.SQL("SELECT {}, {} AS rank FROM {} WHERE {} ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s").format(
-        _OFFER_COLUMNS, rank, source, condition, order
+        _OFFER_COLUMNS, ranking.rank, ranking.source, condition, ranking.order
     )
     total_row = await (await conn.execute(count, params)).fetchone()
     items = await (await conn.execute(page, params)).fetchall()

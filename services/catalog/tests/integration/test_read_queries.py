@@ -20,6 +20,7 @@ import pytest_asyncio
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
+from catalog.bootstrap import SERVICE_MIGRATIONS
 from catalog.projections import PROJECTIONS
 from catalog.projections.queries import directory, get_directory_entry, get_offer, search_offers
 from downtown_events.catalog import (
@@ -36,6 +37,7 @@ from downtown_events.catalog import (
 )
 from downtown_events.contract import IntegrationEvent
 from downtown_events.envelope import CloudEvent
+from downtown_events.runtime.database import migrate
 from downtown_events.runtime.projection import LIVE, REBUILD, ProjectionWriter, table_checksums
 from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
 
@@ -132,6 +134,7 @@ def database() -> Iterator[str]:
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
+        migrate(f"{SERVER}/{name}", *SERVICE_MIGRATIONS)  # pg_trgm, for the search's trigram index
         yield f"{SERVER}/{name}"
     finally:
         with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:

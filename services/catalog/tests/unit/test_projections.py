@@ -133,6 +133,9 @@ def test_listed_product_becomes_a_catalog_row() -> None:
         "photo_variants": None,
         "listed_at": listed.envelope.time,
         "updated_at": listed.envelope.time,
+        "title_parts": "berg käse",
+        "category_parts": "",
+        "description_parts": "",
     }
 
 
@@ -177,6 +180,7 @@ def test_offer_changes_update_the_row_and_its_time() -> None:
 
     assert row is not None
     assert (row["title"], row["description"], row["category"]) == ("Bergkäse", "würzig", "Käse")
+    assert row["title_parts"] == "berg käse"  # found again for the new title
     assert (row["price_cents"], row["stock"]) == (399, 5)
     assert row["listed_at"] == events[0].envelope.time
     assert row["updated_at"] == events[-1].envelope.time
