@@ -98,7 +98,7 @@ class CatalogEvent(IntegrationEvent):
 TAX_NUMBER_PATTERN = r"^[A-Z]{2}[0-9A-Z]{2,13}$|^[0-9]{2,3}/?[0-9]{3,4}/?[0-9]{4,5}$|^[0-9]{13}$"
 """A VAT id, a Steuernummer as a state writes it (12/345/67890) or in the 13 digits of the
 federal form. The 13-digit form was added with ``tax_number_kind``: a reader validating
-against the pattern published before it refuses such a profile (decision 37)."""
+against the pattern published before it refuses such a profile (decision 38)."""
 IBAN_PATTERN = r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"
 BIC_PATTERN = r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$"
 

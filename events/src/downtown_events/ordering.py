@@ -52,6 +52,8 @@ RejectionReason = Literal[
     "merchant_unavailable",
 ]
 Canceller = Literal["customer", "merchant", "association"]
+ServiceHeld = Literal["in_person", "video"]
+"""How a booked service is held (the catalog's ``Held`` of the offer, at checkout)."""
 
 
 class OrderingEvent(IntegrationEvent):
@@ -83,6 +85,12 @@ class OrderLine(ValueObject):
     unit_price_cents: Cents = Field(ge=0)
     vat_rate_percent: int = Field(ge=0, le=100, description="the rate the price includes (19 or 7 in Germany)")
     slot: TimeSlot | None = Field(default=None, description="the booked time of a service")
+    held: ServiceHeld | None = Field(
+        default=None,
+        description="how a booked service is held: in person, or by video (a video consultation: its meeting "
+        "link comes with the confirmation, nothing is picked up); null for a product, and in orders placed "
+        "before ordering recorded it",
+    )
 
     @property
     def gross_cents(self) -> int:
@@ -121,7 +129,10 @@ class OrderPlaced(OrderingEvent):
     goods_cents: Cents = Field(ge=0)
     total_cents: Cents = Field(ge=0, description="goods plus the delivery fee")
     placed_by: PlacedBy = "customer"
-    merchant_answer_by: AwareDatetime
+    merchant_answer_by: AwareDatetime = Field(
+        description="by then the merchant accepts, else the order is rejected (timed_out): the town's answer time "
+        "counted in the shop's opening hours from placement (orders placed before that: in plain time)"
+    )
     cancellable_until: AwareDatetime
     answers_by: AwareDatetime | None = Field(
         default=None,

@@ -18,7 +18,7 @@ from downtown_events.ordering import FulfilmentMethod, PaymentMethod, TimeSlot
 from downtown_events.runtime.http.fields import Email as KitEmail
 from downtown_events.text import SingleLine
 from ordering.app.shopping import CheckedOut
-from ordering.domain.basket import Basket
+from ordering.domain.basket import Basket, line_id
 from ordering.domain.checkout_options import CheckoutOptions
 from ordering.domain.choices import (
     AssistedLine,
@@ -29,6 +29,7 @@ from ordering.domain.choices import (
     PickupChoice,
 )
 from ordering.domain.order import Order
+from ordering.domain.private_events import OrderCustomerRecorded
 
 Quantity = Annotated[StrictInt, Field(ge=1, le=999, description="how many (1 to 999)")]
 Cents = Annotated[StrictInt, Field(ge=0, le=100_000_000, description="an amount in cents, e.g. 1250 = 12,50 €")]
@@ -201,7 +202,37 @@ class OrderLineOut(BaseModel):
     unit_price_cents: int
     vat_rate_percent: int
     slot: TimeSlot | None
-    meeting_url: str | None = None
+    held: str | None = Field(default=None, description="a service: in_person, or video (a video consultation)")
+    meeting_url: str | None = Field(
+        default=None, description="a video consultation's meeting link, once the order is confirmed"
+    )
+
+
+class AddressOut(BaseModel):
+    street: str
+    postal_code: str
+    city: str
+
+
+class OrderCustomerOut(BaseModel):
+    """Who ordered and where it goes: for the order's merchant (and the association) only."""
+
+    name: str
+    phone: str
+    delivery_address: AddressOut | None
+    delivery_note: str
+
+    @classmethod
+    def of(cls, record: OrderCustomerRecorded) -> OrderCustomerOut:
+        address = record.delivery_address
+        return cls(
+            name=record.name,
+            phone=record.phone,
+            delivery_address=AddressOut(street=address.street, postal_code=address.postal_code, city=address.city)
+            if address
+            else None,
+            delivery_note=record.delivery_note,
+        )
 
 
 class OrderOut(BaseModel):
@@ -225,12 +256,20 @@ class OrderOut(BaseModel):
     left_to_pay_cents: int
     placed_by: str
     merchant_answer_by: datetime
+    answer_by: datetime = Field(
+        description="by when the shop answers (accepts, or the order is rejected): the town's answer time counted "
+        "in the shop's opening hours from the order's placement"
+    )
     cancellable_until: datetime
     invoice_number: str | None
+    customer: OrderCustomerOut | None = Field(
+        default=None, description="who ordered, their phone, delivery address and note: to the order's merchant only"
+    )
 
     @classmethod
-    def of(cls, order: Order, *, show_meetings: bool = True) -> OrderOut:
-        links = order.meeting_links if show_meetings else {}
+    def of(cls, order: Order, *, customer: bool = False) -> OrderOut:
+        """``customer``: the caller is the order's merchant (or the association), who sees who ordered."""
+        links = order.meeting_links
         return cls(
             order_id=order.order_id,
             checkout_id=order.checkout_id,
@@ -250,7 +289,8 @@ class OrderOut(BaseModel):
                     unit_price_cents=line.unit_price_cents,
                     vat_rate_percent=line.vat_rate_percent,
                     slot=line.slot,
-                    meeting_url=links.get(line.offer_id),
+                    held=line.held,
+                    meeting_url=links.get(line_id(line.offer_id, line.slot)),
                 )
                 for line in order.lines
             ],
@@ -264,8 +304,10 @@ class OrderOut(BaseModel):
             left_to_pay_cents=order.total_cents - order.payment.voucher_cents,
             placed_by=order.placed_by,
             merchant_answer_by=order.merchant_answer_by,
+            answer_by=order.merchant_answer_by,
             cancellable_until=order.cancellable_until,
             invoice_number=order.invoice.invoice_number if order.invoice else None,
+            customer=OrderCustomerOut.of(order.customer) if customer and order.customer else None,
         )
 
 

@@ -49,6 +49,7 @@ from downtown_events.ordering import (
     OrderDelivered,
     OrderDeliveryFailed,
     OrderHandedOver,
+    OrderLine,
     OrderOutForDelivery,
     OrderPlaced,
     OrderReadyForPickup,
@@ -163,6 +164,8 @@ class MailLine:
     slot: TimeSlot | None
     gross_cents: int
     unit_price_cents: int
+    video: bool = False
+    """A service held by video call: no pickup, a meeting link with the confirmation."""
 
 
 @dataclass(frozen=True)
@@ -182,12 +185,21 @@ class MailOrder:
     voucher_cents: int
     left_to_pay_cents: int
     payment_method: PaymentMethod
+    video_only: bool = False
+    """Every line is held by video call: the mails speak of the call, not of a pickup."""
 
     @classmethod
     def of(cls, order: OrderContext, merchant: str) -> MailOrder:
         placed, fulfilment = order.placed, order.placed.fulfilment
         lines = tuple(
-            MailLine(line.quantity, clean(line.title), line.slot, line.gross_cents, line.unit_price_cents)
+            MailLine(
+                line.quantity,
+                clean(line.title),
+                line.slot,
+                line.gross_cents,
+                line.unit_price_cents,
+                video=_by_video(line, order),
+            )
             for line in placed.lines
         )
         return cls(
@@ -204,7 +216,16 @@ class MailOrder:
             voucher_cents=placed.payment.voucher_cents,
             left_to_pay_cents=max(0, placed.total_cents - placed.payment.voucher_cents),
             payment_method=placed.payment.method,
+            video_only=all(line.video for line in lines),
         )
+
+
+def _by_video(line: OrderLine, order: OrderContext) -> bool:
+    """As the order recorded it at checkout; for an order placed before it did, a service of
+    an order that has a meeting link."""
+    if line.held is not None:
+        return line.held == "video"
+    return line.kind == "service" and order.meeting_url is not None
 
 
 # --- the mails -------------------------------------------------------------------------------

@@ -46,6 +46,15 @@ class OrderHandlers:
             raise NotFound("no such order")
         return order
 
+    @staticmethod
+    def shows_customer(order: Order, principal: Principal | None) -> bool:
+        """Who ordered, their phone and where it goes are the order's merchant's to see (and
+        the association's, who may act for it): not another merchant's of the same checkout,
+        nor anybody holding the order's link."""
+        if principal is None or principal.role not in ("merchant", "association"):
+            return False
+        return principal.role == "association" or principal.merchant() == order.merchant_id
+
     def _may_see(self, order: Order, principal: Principal | None, guest_token: str | None) -> bool:
         if principal is not None:
             if principal.role == "association":
@@ -162,15 +171,15 @@ class OrderHandlers:
         return await decide_again_on_conflict(unit, attempt)
 
     async def _arrange_meetings(self, store: EventStore, order: Order) -> Order:
-        """A confirmed booking of a video consultation gets an unguessable meeting link, once."""
-        services = [line.offer_id for line in order.lines if line.kind == "service"]
-        if not services:
-            return order
-        video = {
-            offer.offer_id for offer in (await self._replica.offers(services)).values() if offer.video_consultation
-        }
+        """A confirmed booking of a video consultation gets an unguessable meeting link, once.
+        The order's lines say how each service is held; for orders placed before they said so,
+        the replica's offer does."""
+        unrecorded = [line.offer_id for line in order.lines if line.kind == "service" and line.held is None]
+        replica = await self._replica.offers(unrecorded) if unrecorded else {}
+        video = {offer.offer_id for offer in replica.values() if offer.video_consultation}
         for line in order.lines:
-            if line.kind != "service" or line.offer_id not in video or line.slot is None:
+            by_video = line.held == "video" or (line.held is None and line.offer_id in video)
+            if line.kind != "service" or not by_video or line.slot is None:
                 continue
             url = fulfilment.meeting_url(self._jitsi, secrets.token_urlsafe(24))
             order = await execute(

@@ -15,6 +15,7 @@ from downtown_events.contract import IntegrationEvent
 from downtown_events.money import format_money
 from downtown_events.ordering import Fulfilment, OrderAccepted, OrderLine, OrderPlaced, Payment, PlacedBy
 from ordering.domain.answer_time import answer_deadline
+from ordering.domain.answer_time import answer_deadline
 from ordering.domain.basket import BasketLine, shown_title
 from ordering.domain.choices import CustomerDetails, DeliveryChoice, MerchantChoice, PickupChoice
 from ordering.domain.errors import InvalidChange, OutOfStock, checked
@@ -170,6 +171,7 @@ def _order_line(line: BasketLine, offer: OfferFacts, merchant: MerchantFacts, se
         unit_price_cents=line.unit_price_cents,
         vat_rate_percent=merchant.vat_percent(offer, settings.standard_vat_percent),
         slot=line.slot,
+        held=None if offer.kind == "product" else ("video" if offer.video_consultation else "in_person"),
     )
 
 

@@ -78,7 +78,7 @@ def product(title: str, quantity: int, unit: int, number: int) -> OrderLine:
     )
 
 
-def service(title: str, quantity: int, unit: int, number: int, slot: TimeSlot) -> OrderLine:
+def service(title: str, quantity: int, unit: int, number: int, slot: TimeSlot, held: str = "in_person") -> OrderLine:
     return OrderLine(
         offer_id=UUID(int=number),
         kind="service",
@@ -87,6 +87,7 @@ def service(title: str, quantity: int, unit: int, number: int, slot: TimeSlot) -
         unit_price_cents=unit,
         vat_rate_percent=19,
         slot=slot,
+        held=held,  # type: ignore[arg-type]
     )
 
 
@@ -169,6 +170,19 @@ def booking_order() -> OrderContext:
         customer=replace(CUSTOMER, status_url=None),
         merchant=replace(SHOP, inbox_url=None),
         town_name="Schöppingen",
+    )
+
+
+def video_order() -> OrderContext:
+    """A consultation held by video call, on invoice: the mails speak of the call and carry its link."""
+    advice = service(
+        "Hörgeräteberatung", 1, 3500, 7, TimeSlot(starts_at=at(5, 16), ends_at=at(5, 16, 45)), held="video"
+    )
+    return OrderContext(
+        placed=placed([advice], Fulfilment(method="pickup"), "invoice"),
+        customer=CUSTOMER,
+        merchant=SHOP,
+        town_name="Schöppingen",
         meeting_url="https://meet.example/downtown-4b1d5e7a",
     )
 
@@ -236,6 +250,9 @@ CASES: dict[str, Case] = {
     "order_confirmed_pickup": simple(OrderConfirmed, pickup_order),
     "order_confirmed_delivery": simple(OrderConfirmed, delivery_order),
     "order_confirmed_booking": simple(OrderConfirmed, booking_order),
+    "order_placed_video": simple(OrderPlaced, video_order),
+    "order_confirmed_video": simple(OrderConfirmed, video_order),
+    "order_handed_over_video": simple(OrderHandedOver, video_order, paid_cents=0),
     "order_rejected_out_of_stock": rejected("out_of_stock", delivery_order),
     "order_rejected_slot_taken": rejected("slot_taken", booking_order),
     "order_rejected_offer_unavailable": rejected("offer_unavailable", pickup_order),

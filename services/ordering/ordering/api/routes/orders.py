@@ -19,12 +19,19 @@ from downtown_events.runtime.request_leases import one_at_a_time
 from ordering.adapters.notifier import order_invoice_pdf
 from ordering.api.deps import AppHandlers, Caller, Container, IdempotencyKey, MaybeCaller, OrderToken, ReadDb
 from ordering.api.schemas import AssistedOrderIn, CheckoutOut, OrderOut, OrderSummaryOut, PaidIn, ReasonIn
+from ordering.domain.order import Order
 from ordering.projections.queries import order_list
 
 router = APIRouter(tags=["orders"])
 STEP = also_answers(401, 403, 404, 422)
 PDF: dict[int | str, dict[str, Any]] = {"200": {"content": {"application/pdf": {}}, "description": "the invoice"}}
 View = Literal["all", "new", "to_accept", "to_pack", "pickup_today", "open", "done"]
+
+
+def merchants_view(order: Order) -> OrderOut:
+    """A merchant's step answers the order's merchant (or the association, acting for it; the
+    handlers refused anybody else), who sees who ordered and where it goes."""
+    return OrderOut.of(order, customer=True)
 
 
 @router.get("/orders", response_model=list[OrderSummaryOut], openapi_extra=also_answers(401))
@@ -46,7 +53,8 @@ async def list_orders(
 
 @router.get("/orders/{order_id}", response_model=OrderOut, openapi_extra=also_anonymous(also_answers(401, 404)))
 async def show_order(order_id: UUID, handlers: AppHandlers, caller: MaybeCaller, token: OrderToken) -> OrderOut:
-    return OrderOut.of(await handlers.orders.order(order_id, caller, token))
+    order = await handlers.orders.order(order_id, caller, token)
+    return OrderOut.of(order, customer=handlers.orders.shows_customer(order, caller))
 
 
 @router.get(
@@ -70,51 +78,52 @@ async def cancel(
 ) -> OrderOut:
     """The customer cancels within the grace period and until the merchant has packed; the
     merchant or the association may cancel until it is handed over. Compensation follows."""
-    return OrderOut.of(await handlers.orders.cancel(order_id, caller, token, body.reason))
+    order = await handlers.orders.cancel(order_id, caller, token, body.reason)
+    return OrderOut.of(order, customer=handlers.orders.shows_customer(order, caller))
 
 
 @router.post("/orders/{order_id}/accept", response_model=OrderOut, openapi_extra=STEP)
 async def accept(order_id: UUID, caller: Caller, handlers: AppHandlers) -> OrderOut:
     """The merchant will fulfil it; confirmed once the stock and any voucher part are secured."""
-    return OrderOut.of(await handlers.orders.accept(caller, order_id))
+    return merchants_view(await handlers.orders.accept(caller, order_id))
 
 
 @router.post("/orders/{order_id}/decline", response_model=OrderOut, openapi_extra=STEP)
 async def decline(order_id: UUID, body: ReasonIn, caller: Caller, handlers: AppHandlers) -> OrderOut:
-    return OrderOut.of(await handlers.orders.decline(caller, order_id, body.reason))
+    return merchants_view(await handlers.orders.decline(caller, order_id, body.reason))
 
 
 @router.post("/orders/{order_id}/packed", response_model=OrderOut, openapi_extra=STEP)
 async def packed(order_id: UUID, caller: Caller, handlers: AppHandlers) -> OrderOut:
-    return OrderOut.of(await handlers.orders.mark_packed(caller, order_id))
+    return merchants_view(await handlers.orders.mark_packed(caller, order_id))
 
 
 @router.post("/orders/{order_id}/ready", response_model=OrderOut, openapi_extra=STEP)
 async def ready(order_id: UUID, caller: Caller, handlers: AppHandlers) -> OrderOut:
     """Ready for pickup in front of the shop (the customer is told)."""
-    return OrderOut.of(await handlers.orders.mark_ready(caller, order_id))
+    return merchants_view(await handlers.orders.mark_ready(caller, order_id))
 
 
 @router.post("/orders/{order_id}/handed-over", response_model=OrderOut, openapi_extra=STEP)
 async def handed_over(order_id: UUID, body: PaidIn, caller: Caller, handlers: AppHandlers) -> OrderOut:
     """Collected and paid at the shop; an order on invoice gets its invoice now."""
-    return OrderOut.of(await handlers.orders.hand_over(caller, order_id, body.paid_cents))
+    return merchants_view(await handlers.orders.hand_over(caller, order_id, body.paid_cents))
 
 
 @router.post("/orders/{order_id}/out-for-delivery", response_model=OrderOut, openapi_extra=STEP)
 async def out_for_delivery(order_id: UUID, caller: Caller, handlers: AppHandlers) -> OrderOut:
-    return OrderOut.of(await handlers.orders.send_out(caller, order_id))
+    return merchants_view(await handlers.orders.send_out(caller, order_id))
 
 
 @router.post("/orders/{order_id}/delivered", response_model=OrderOut, openapi_extra=STEP)
 async def delivered(order_id: UUID, body: PaidIn, caller: Caller, handlers: AppHandlers) -> OrderOut:
     """Delivered and paid at the door; an order on invoice gets its invoice now."""
-    return OrderOut.of(await handlers.orders.mark_delivered(caller, order_id, body.paid_cents))
+    return merchants_view(await handlers.orders.mark_delivered(caller, order_id, body.paid_cents))
 
 
 @router.post("/orders/{order_id}/delivery-failed", response_model=OrderOut, openapi_extra=STEP)
 async def delivery_failed(order_id: UUID, body: ReasonIn, caller: Caller, handlers: AppHandlers) -> OrderOut:
-    return OrderOut.of(await handlers.orders.mark_delivery_failed(caller, order_id, body.reason))
+    return merchants_view(await handlers.orders.mark_delivery_failed(caller, order_id, body.reason))
 
 
 @router.post(
