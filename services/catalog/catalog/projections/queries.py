@@ -9,7 +9,7 @@ parameter. Suspended merchants, and their offers, are invisible here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,7 +86,7 @@ def fuzzy_words(text: str | None) -> list[str]:
 _OFFER_COLUMNS = sql.SQL("""
     o.offer_id, o.merchant_id, o.kind, o.title, o.description, o.category, o.price_cents, o.currency,
     o.stock, o.duration_minutes, o.weekly_availability, o.photo_id, o.photo_variants, o.listed_at,
-    o.updated_at, m.name AS merchant_name, m.status AS merchant_status,
+    o.updated_at, o.vat_percent, o.held, m.name AS merchant_name, m.status AS merchant_status,
     m.offers_delivery, m.offers_pickup
 """)
 _OFFERS_FROM = sql.SQL("catalog_offers o JOIN catalog_merchants m ON m.merchant_id = o.merchant_id")
@@ -225,6 +225,12 @@ _DIRECTORY_OFFERS = {
 }
 # registered_at is null while only offer events of a merchant have arrived (see town_directory).
 _VISIBLE = sql.SQL("NOT suspended AND registered_at IS NOT NULL")
+Gettext = Callable[[str], str]
+
+
+def _english(message: str) -> str:
+    """The messages as written: English (a reader's language comes with the API's ``gettext``)."""
+    return message
 
 
 async def directory(
@@ -234,8 +240,10 @@ async def directory(
     offers: str | None = None,
     open_now: bool | None = None,
     now_local: datetime,
+    gettext: Gettext = _english,
 ) -> list[Row]:
-    """Merchants by name, each with ``open_now`` at ``now_local`` and a short ``availability``.
+    """Merchants by name, each with ``open_now`` at ``now_local`` and a short ``availability``
+    in the reader's language (``gettext``: the English message in it).
 
     ``offers`` keeps merchants that deliver, offer pickup, sell vouchers or list services.
     """
@@ -250,35 +258,40 @@ async def directory(
         sql.SQL(" AND ").join(where)
     )
     rows = await (await conn.execute(query, {"category": category})).fetchall()
-    entries = each_readable(rows, lambda row: _entry(row, now_local), key="merchant_id")
+    entries = each_readable(rows, lambda row: _entry(row, now_local, gettext), key="merchant_id")
     return [entry for entry in entries if open_now is None or entry["open_now"] is open_now]
 
 
-async def get_directory_entry(conn: AsyncConnection[Row], merchant_id: UUID, now_local: datetime) -> Row | None:
+async def get_directory_entry(
+    conn: AsyncConnection[Row], merchant_id: UUID, now_local: datetime, gettext: Gettext = _english
+) -> Row | None:
     """One merchant's directory entry, or ``None`` if unknown or suspended."""
     query = sql.SQL("SELECT * FROM directory_merchants WHERE merchant_id = %(merchant_id)s AND {}").format(_VISIBLE)
     row = await (await conn.execute(query, {"merchant_id": merchant_id})).fetchone()
-    return None if row is None else _entry(row, now_local)
+    return None if row is None else _entry(row, now_local, gettext)
 
 
-def _entry(row: Row, now_local: datetime) -> Row:
+def _entry(row: Row, now_local: datetime, gettext: Gettext) -> Row:
     return {
         **row,
         "open_now": not row["closed"] and is_open(row["opening_hours"], now_local),
-        "availability": availability(row),
+        "availability": availability(row, gettext),
     }
 
 
-def availability(row: Row) -> str:
-    """A short note on how customers can get something from the merchant."""
+def availability(row: Row, gettext: Gettext = _english) -> str:
+    """A short note on how customers can get something from the merchant, in the language
+    ``gettext`` translates into (the messages are English, extracted by ``make translations``)."""
     if row["closed"]:
-        return f"temporarily closed: {row['closed_note']}" if row["closed_note"] else "temporarily closed"
+        if row["closed_note"]:
+            return gettext("temporarily closed: %(note)s") % {"note": row["closed_note"]}
+        return gettext("temporarily closed")
     if row["offers_delivery"] and row["offers_pickup"]:
-        return "delivery and pickup"
+        return gettext("delivery and pickup")
     if row["offers_delivery"]:
-        return "delivery only"
+        return gettext("delivery only")
     if row["offers_pickup"]:
-        return "pickup only"
+        return gettext("pickup only")
     if row["services"]:
-        return "bookable services"
-    return "vouchers only" if row["sells_vouchers"] else "in store only"
+        return gettext("bookable services")
+    return gettext("vouchers only") if row["sells_vouchers"] else gettext("in store only")

@@ -31,6 +31,7 @@ from downtown_events.catalog import (
     OfferPhotoAdded,
     OfferPriceChanged,
     OfferStockAdjusted,
+    OfferVatRateChanged,
     OfferWithdrawn,
     OpeningHoursChanged,
 )
@@ -56,6 +57,8 @@ OFFERS = Table(
         "photo_variants": "jsonb",
         "listed_at": "timestamptz",
         "updated_at": "timestamptz",
+        "vat_percent": "integer",  # null: listed before offers carried a rate (or a row from before a rebuild)
+        "held": "text",  # in_person or video; null in a row written before, until a rebuild
         # The parts of the compounds in each text ("bügel schloss"), found in Python when the
         # row is written (see compounds): null in rows written before they existed, until a
         # rebuild. The search document weighs them as the text they come from.
@@ -161,6 +164,8 @@ def _listed_offer(data: OfferListed, event: ReceivedEvent) -> Row:
         "photo_variants": None,
         "listed_at": event.envelope.time,
         "updated_at": event.envelope.time,
+        "vat_percent": data.vat_percent,
+        "held": data.held,
         **_parts(data.title, data.category, data.description),
     }
 
@@ -205,11 +210,16 @@ def _stock_adjusted(row: Row, data: OfferStockAdjusted) -> None:
     row["stock"] = data.stock  # the event carries the resulting stock: no arithmetic to drift
 
 
+def _vat_rate_changed(row: Row, data: OfferVatRateChanged) -> None:
+    row["vat_percent"] = data.vat_percent
+
+
 _OFFER_CHANGES: dict[type, Callable[[Row, Any], None]] = {
     OfferDetailsChanged: _details_changed,
     OfferPriceChanged: _price_changed,
     OfferPhotoAdded: _photo_added,
     OfferStockAdjusted: _stock_adjusted,
+    OfferVatRateChanged: _vat_rate_changed,
 }
 """How each change of a listed offer changes its row (looked up by the event's type)."""
 

@@ -133,6 +133,8 @@ def test_listed_product_becomes_a_catalog_row() -> None:
         "photo_variants": None,
         "listed_at": listed.envelope.time,
         "updated_at": listed.envelope.time,
+        "vat_percent": None,
+        "held": "in_person",
         "title_parts": "berg käse",
         "category_parts": "",
         "description_parts": "",
