@@ -21,7 +21,11 @@ service keeps them in private events). The order saga, by choreography:
 
 The customer may cancel within the grace period and until the merchant has packed
 (``OrderCancelled``); compensation follows as for a rejection. An order paid on invoice gets
-``InvoiceIssued`` with the merchant's next invoice number, without gaps.
+``InvoiceIssued`` with the merchant's next invoice number, without gaps. An issued invoice
+never changes: ``InvoiceCancelled`` (a Stornorechnung) takes the next number of the same
+sequence and cancels it; a correction is a cancellation and a new ``InvoiceIssued``. What
+the merchant received besides the voucher part and the money taken at the shop or the door
+(a bank transfer for an invoice, a payment in advance, part payments) is ``OrderPaymentRecorded``.
 """
 
 from __future__ import annotations
@@ -285,6 +289,48 @@ class InvoiceIssued(OrderEvent):
     gross_cents: Cents = Field(ge=0)
 
 
+PaymentReceivedBy = Literal["cash_at_pickup", "card_at_pickup", "cash_at_door", "card_at_door", "bank_transfer"]
+"""How the merchant received a payment it records."""
+
+
+@registry.register
+class OrderPaymentRecorded(OrderEvent):
+    """The merchant received part or all of what is left to pay (after the voucher part and
+    what ``OrderHandedOver``/``OrderDelivered`` say was paid on the spot). Payments of an
+    order add up and never exceed what it costs; ``payment_id`` names one payment, so a
+    repeated report of it records nothing twice."""
+
+    event_name: ClassVar[str] = "OrderPaymentRecorded"
+    schema_version: ClassVar[int] = 1
+    payment_id: UUID
+    received_by: PaymentReceivedBy
+    amount_cents: Cents = Field(gt=0)
+    paid_on: date
+    left_to_pay_cents: Cents = Field(ge=0, description="what is still to pay after this payment")
+
+
+@registry.register
+class InvoiceCancelled(OrderEvent):
+    """A cancellation invoice (Stornorechnung): it cancels the order's invoice
+    ``cancels_invoice_number`` under a number of its own, the merchant's next in the same
+    sequence without gaps. Its amounts are the cancelled invoice's, negated (``net_cents``,
+    ``vat`` and ``gross_cents`` state them as the cancelled invoice did; the document prints
+    them with a minus). ``corrected``: a new invoice for the order follows at once (a
+    correction), else the order owes nothing on invoice any more."""
+
+    event_name: ClassVar[str] = "InvoiceCancelled"
+    schema_version: ClassVar[int] = 1
+    invoice_number: EventLine = Field(min_length=1, max_length=40)
+    sequence: int = Field(ge=1)
+    issued_on: date
+    cancels_invoice_number: EventLine = Field(min_length=1, max_length=40)
+    net_cents: Cents = Field(ge=0)
+    vat: list[VatAmount]
+    gross_cents: Cents = Field(ge=0)
+    corrected: bool = False
+    reason: EventLine = Field(default="", max_length=500)
+
+
 ORDER_EVENTS = (
     OrderPlaced,
     OrderStockReserved,
@@ -302,6 +348,8 @@ ORDER_EVENTS = (
     OrderDeliveryFailed,
     OrderFulfilled,
     InvoiceIssued,
+    OrderPaymentRecorded,
+    InvoiceCancelled,
 )
 ENDINGS = (OrderRejected, OrderCancelled, OrderDeliveryFailed)
 """After these, what the others reserved or redeemed for the order is given back."""

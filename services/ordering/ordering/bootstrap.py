@@ -37,6 +37,7 @@ from ordering.adapters.clock_file import ClockFile
 from ordering.adapters.notifier import notifier
 from ordering.app.context import Context
 from ordering.app.customers import CustomerHandlers, SignInLink, sign_in_mail
+from ordering.app.invoicing import InvoicingHandlers
 from ordering.app.jobs import time_out_unanswered
 from ordering.app.notifications import mail_texts, without_reply_to
 from ordering.app.orders import OrderHandlers
@@ -83,6 +84,7 @@ class Handlers:
     quotes: QuoteHandlers
     orders: OrderHandlers
     customers: CustomerHandlers
+    invoicing: InvoicingHandlers
 
 
 def build_handlers(pool: Pool, settings: OrderingSettings, store: EventStore | None = None) -> Handlers:
@@ -105,6 +107,7 @@ def build_handlers(pool: Pool, settings: OrderingSettings, store: EventStore | N
         CustomerHandlers(
             context, account_key=derived_key(settings, "accounts"), link_minutes=settings.sign_in_link_minutes
         ),
+        InvoicingHandlers(context, replica),
     )
 
 

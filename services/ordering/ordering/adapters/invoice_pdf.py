@@ -16,7 +16,10 @@ What it shows: the merchant (name, address, tax number or VAT id) and the custom
 address); the invoice's number, date of issue and date of supply; every line with quantity,
 description, unit price, VAT rate and amount (prices include VAT, as the shop showed them);
 the delivery fee; per VAT rate the net amount and the tax; the totals; what a voucher paid
-and what is left to pay, and how.
+and what is left to pay, and how: the merchant's bank account and the payment reference
+(the invoice's number) when it asks for a transfer. A cancellation invoice (Stornorechnung)
+says which invoice it cancels and prints its amounts negated. The labels these added come
+from ordering's catalogues (German, then the English message id), through :func:`both`.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from downtown_events.money import format_money
 from downtown_events.ordering import PaymentMethod
 from downtown_events.runtime.pdf_text import SANS, SANS_BOLD, markup, register_fonts
-from ordering.app.notifications import NAME_LIMIT, clean
+from ordering.app.notifications import N_, NAME_LIMIT, clean, mail_texts
 from ordering.domain.invoice_document import InvoiceDocument, InvoiceParty
 
 register_fonts()  # the styles here name the kit's fonts, resolved as each paragraph is made
@@ -66,6 +69,21 @@ _TAX_NUMBER = {
 }
 
 
+def both(message: str, **values: object) -> str:
+    """A label as the documents print them: German from ordering's catalogue, then the
+    English message id (one of them if they read alike). Values are paragraph markup."""
+    german = str(mail_texts().translations("de").gettext(message)) % values
+    english = message % values
+    return german if german == english else f"{german} / {english}"
+
+
+def _title(document: InvoiceDocument) -> str:
+    if document.kind == "cancellation":
+        german, english = both(N_("Cancellation invoice")).partition(" / ")[::2]
+        return f"{german} <font size=11 color='#555555'>/ {english or german}</font>"
+    return "Rechnung <font size=11 color='#555555'>/ Invoice</font>"
+
+
 def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     """The invoice as a PDF document (the same document always gives the same bytes)."""
     number = clean(document.number, _NUMBER_LIMIT)
@@ -73,7 +91,7 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     story: list[Flowable] = [
         _head(document),
         Spacer(0, 6 * mm),
-        Paragraph("Rechnung <font size=11 color='#555555'>/ Invoice</font>", _H1),
+        Paragraph(_title(document), _H1),
         _facts(document),
         Spacer(0, 6 * mm),
         _lines(document),
@@ -145,6 +163,10 @@ def _facts(document: InvoiceDocument) -> Table:
         ("Rechnungsdatum / Date of issue", _date(document.issued_on)),
         ("Leistungsdatum / Date of supply", supplied),
     ]
+    if document.cancels_number:
+        cancelled = _text(document.cancels_number, _NUMBER_LIMIT)
+        issued = f" ({_date(document.cancels_issued_on)})" if document.cancels_issued_on else ""
+        rows.append((both(N_("Cancels invoice")), cancelled + issued))
     table = Table(
         [[Paragraph(label, _HEAD), Paragraph(value, _CELL)] for label, value in rows],
         colWidths=[_WIDTH * 0.4, _WIDTH * 0.6],
@@ -153,7 +175,13 @@ def _facts(document: InvoiceDocument) -> Table:
     return table
 
 
+def _sign(document: InvoiceDocument) -> int:
+    """A cancellation invoice states the amounts of the invoice it cancels negated."""
+    return -1 if document.kind == "cancellation" else 1
+
+
 def _lines(document: InvoiceDocument) -> Table:
+    sign = _sign(document)
     head = [
         Paragraph("Pos.", _HEAD),
         Paragraph("Menge<br/>Qty", _HEAD_RIGHT),
@@ -171,7 +199,7 @@ def _lines(document: InvoiceDocument) -> Table:
                 Paragraph(_text(line.title, _TITLE_LIMIT), _CELL),
                 Paragraph(format_money(line.unit_gross_cents, "de"), _RIGHT),
                 Paragraph(f"{line.vat_rate_percent} %", _RIGHT),
-                Paragraph(format_money(line.gross_cents, "de"), _RIGHT),
+                Paragraph(format_money(sign * line.gross_cents, "de"), _RIGHT),
             ]
         )
     if document.delivery_fee_cents:
@@ -183,7 +211,7 @@ def _lines(document: InvoiceDocument) -> Table:
                 Paragraph("Lieferung durch Kurier / Courier delivery", _CELL),
                 Paragraph(format_money(document.delivery_fee_cents, "de"), _RIGHT),
                 Paragraph("" if rate is None else f"{rate} %", _RIGHT),
-                Paragraph(format_money(document.delivery_fee_cents, "de"), _RIGHT),
+                Paragraph(format_money(sign * document.delivery_fee_cents, "de"), _RIGHT),
             ]
         )
     widths = [0.06, 0.09, 0.45, 0.14, 0.09, 0.17]
@@ -201,15 +229,16 @@ def _lines(document: InvoiceDocument) -> Table:
 
 
 def _totals(document: InvoiceDocument) -> Table:
+    sign = _sign(document)
     rows: list[tuple[str, str, ParagraphStyle]] = []
     for amount in document.vat:
         rate = amount.rate_percent
-        rows.append((f"Nettobetrag zu {rate} % / Net at {rate} %", format_money(amount.net_cents, "de"), _RIGHT))
-        rows.append((f"Umsatzsteuer {rate} % / VAT at {rate} %", format_money(amount.vat_cents, "de"), _RIGHT))
-    rows.append(("Summe netto / Total net", format_money(document.net_cents, "de"), _RIGHT))
-    rows.append(("Summe Umsatzsteuer / Total VAT", format_money(document.vat_cents, "de"), _RIGHT))
-    rows.append(("Rechnungsbetrag / Invoice total", format_money(document.gross_cents, "de"), _BOLD_RIGHT))
-    if document.voucher_cents:
+        rows.append((f"Nettobetrag zu {rate} % / Net at {rate} %", format_money(sign * amount.net_cents, "de"), _RIGHT))
+        rows.append((f"Umsatzsteuer {rate} % / VAT at {rate} %", format_money(sign * amount.vat_cents, "de"), _RIGHT))
+    rows.append(("Summe netto / Total net", format_money(sign * document.net_cents, "de"), _RIGHT))
+    rows.append(("Summe Umsatzsteuer / Total VAT", format_money(sign * document.vat_cents, "de"), _RIGHT))
+    rows.append(("Rechnungsbetrag / Invoice total", format_money(sign * document.gross_cents, "de"), _BOLD_RIGHT))
+    if document.voucher_cents and document.kind != "cancellation":
         rows.append(("Mit Gutschein bezahlt / Paid by voucher", format_money(-document.voucher_cents, "de"), _RIGHT))
         rows.append(("Noch zu zahlen / Left to pay", format_money(document.due_cents, "de"), _BOLD_RIGHT))
     table = Table(
@@ -222,6 +251,13 @@ def _totals(document: InvoiceDocument) -> Table:
 
 
 def _payment(document: InvoiceDocument) -> list[Flowable]:
+    if document.kind == "cancellation":
+        cancelled = _text(document.cancels_number or "", _NUMBER_LIMIT)
+        return [
+            Paragraph(
+                both(N_("This cancels invoice %(number)s; nothing is to be paid on it."), number=cancelled), _TEXT
+            )
+        ]
     if document.due_cents <= 0:
         return [Paragraph("Der Rechnungsbetrag ist bezahlt. / The invoice is paid.", _TEXT)]
     method = _PAYMENT[document.payment_method]
@@ -231,6 +267,28 @@ def _payment(document: InvoiceDocument) -> list[Flowable]:
             f"{_text(document.number, _NUMBER_LIMIT)} an. / Please quote the invoice number.",
             _TEXT,
         ),
+        *_bank(document),
         Spacer(0, 3 * mm),
         Paragraph("Alle Preise enthalten die gesetzliche Umsatzsteuer. / All prices include VAT.", _SMALL),
     ]
+
+
+def _bank(document: InvoiceDocument) -> list[Flowable]:
+    """Where to transfer the money, and what to quote (none recorded: nothing printed)."""
+    bank = document.bank
+    if bank is None:
+        return []
+    rows = [
+        (both(N_("Account holder")), _text(bank.account_holder or document.seller.name)),
+        ("IBAN", _text(bank.iban, 42)),
+    ]
+    if bank.bic:
+        rows.append(("BIC", _text(bank.bic, 11)))
+    reference = document.payment_reference or document.number
+    rows.append((both(N_("Payment reference")), _text(reference, _NUMBER_LIMIT)))
+    table = Table(
+        [[Paragraph(label, _HEAD), Paragraph(value, _CELL)] for label, value in rows],
+        colWidths=[_WIDTH * 0.4, _WIDTH * 0.6],
+    )
+    table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return [Spacer(0, 3 * mm), Paragraph(both(N_("Bank details")), _TEXT), table]

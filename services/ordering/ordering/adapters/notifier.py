@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
 
-from downtown_events.ordering import OrderPlaced
+from downtown_events.ordering import OrderDelivered, OrderHandedOver, OrderPlaced
 from downtown_events.runtime.database import Connection
 from downtown_events.runtime.faults import crash_point
 from downtown_events.runtime.mail_outbox import PostgresMailQueue
@@ -24,6 +24,7 @@ from downtown_events.runtime.merchant_replica import MerchantReader, ReplicatedM
 from downtown_events.runtime.postgres_store import TransactionalEventStore
 from downtown_events.runtime.records import ReceivedEvent
 from ordering.adapters.invoice_pdf import render_invoice_pdf
+from ordering.adapters.receipt_pdf import render_receipt_pdf
 from ordering.app.notifications import MerchantContact, mail_texts
 from ordering.app.notifier import (
     READS,
@@ -34,9 +35,12 @@ from ordering.app.notifier import (
     notify,
     one_line,
 )
-from ordering.domain.errors import NotFound
+from ordering.domain import order as orders
+from ordering.domain import receipt as receipts
+from ordering.domain.errors import InvalidChange, NotFound
 from ordering.domain.invoice_document import InvoiceParty, recorded_document
-from ordering.domain.invoice_issuer import tax_number_kind
+from ordering.domain.invoice_issuer import invoice_bank_of, tax_number_kind
+from ordering.domain.receipt import recorded_receipt
 
 SERVICE = "ordering"
 CONSUMER_NAME = "ordering_notifier"
@@ -102,13 +106,14 @@ def notifier(settings: Any, *, guest_token: Callable[[UUID], str] | None = None)
     )
 
 
-async def order_invoice_pdf(conn: Connection, order_id: UUID, timezone: tzinfo) -> bytes:
-    """The order's invoice as a PDF, the same bytes its mail carried and every download gets
-    (for GET /orders/{id}/invoice.pdf, after the caller checked who may see the order): drawn
-    from the particulars recorded when it was issued, whatever the catalog says now. Only an
-    invoice issued before they were recorded needs the replica's merchant. Raises
-    ``NotFound`` for no such order, ``InvalidChange`` for one without an invoice, or an old
-    one whose merchant's or customer's particulars are missing."""
+async def order_invoice_pdf(conn: Connection, order_id: UUID, timezone: tzinfo, number: str | None = None) -> bytes:
+    """The order's invoice (``number``: that one, or a cancellation invoice; None: its
+    current one) as a PDF, the same bytes its mail carried and every download gets (for GET
+    /orders/{id}/invoice.pdf, after the caller checked who may see the order): drawn from the
+    particulars recorded when it was issued, whatever the catalog says now. Only an invoice
+    issued before they were recorded needs the replica's merchant. Raises ``NotFound`` for
+    no such order or number, ``InvalidChange`` for one without an invoice, or an old one
+    whose merchant's or customer's particulars are missing."""
     history = await TransactionalEventStore(conn, service=SERVICE).read(str(order_id))
     placed = history[0].event if history else None
     if not isinstance(placed, OrderPlaced):
@@ -116,7 +121,34 @@ async def order_invoice_pdf(conn: Connection, order_id: UUID, timezone: tzinfo) 
     merchant = None
     if recorded_document(stored.event for stored in history) is None:
         merchant = await SqlMerchantDirectory(conn).merchant(placed.merchant_id)
-    return render_invoice_pdf(invoice_of(history, merchant, timezone))
+    return render_invoice_pdf(invoice_of(history, merchant, timezone, number))
+
+
+async def order_receipt_pdf(conn: Connection, order_id: UUID, *, timezone: tzinfo, standard_vat_percent: int) -> bytes:
+    """The receipt of an order paid in full at the shop or the door, as recorded when it was
+    paid; an order handed over before receipts were recorded gets one drawn now, naming the
+    shop as the replica knows it (what it said then was not kept). Raises ``NotFound`` for
+    no such order, ``InvalidChange`` for one with no receipt (yet)."""
+    stored = await TransactionalEventStore(conn, service=SERVICE).read(str(order_id))
+    history = [each.event for each in stored]
+    if not history or not isinstance(history[0], OrderPlaced):
+        raise NotFound("no such order")
+    recorded = recorded_receipt(history)
+    if recorded is None:
+        order = orders.ensure_exists(orders.replay(history))
+        receipts.ensure_receipt_due(order)
+        details = await SqlMerchantDirectory(conn).merchant(order.merchant_id)
+        if details is None or details.invoice_party is None:
+            raise InvalidChange("a receipt names the shop's address; the catalog has none for this shop")
+        paid_on = next(
+            each.recorded_at.astimezone(timezone).date()
+            for each in reversed(stored)
+            if isinstance(each.event, OrderHandedOver | OrderDelivered)
+        )
+        recorded = receipts.draw_up_receipt(
+            order, seller=details.invoice_party, paid_on=paid_on, standard_vat_percent=standard_vat_percent
+        )
+    return render_receipt_pdf(recorded)
 
 
 class SqlMerchantDirectory:
@@ -140,10 +172,11 @@ def merchant_details(merchant: ReplicatedMerchant) -> MerchantDetails:
         phone=merchant.phone,
     )
     number = merchant.tax_number or None
-    kind = None if number is None else tax_number_kind(number)
+    kind = None if number is None else tax_number_kind(number, merchant.tax_number_kind)
     party = (
         None
         if address is None
         else InvoiceParty(name=merchant.name, address=address, tax_number=number, tax_number_kind=kind)
     )
-    return MerchantDetails(contact, party)
+    bank = invoice_bank_of(merchant.name, merchant.iban, merchant.bic, merchant.account_holder)
+    return MerchantDetails(contact, party, bank)

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from downtown_events.runtime.http.app import create_service_app
 from ordering.api.problems import ORDERING_PROBLEMS
-from ordering.api.routes import accounts, baskets, figures, orders, quotes, shops
+from ordering.api.routes import accounts, baskets, figures, invoices, orders, quotes, shops
 from ordering.bootstrap import build_api
 from ordering.settings import OrderingSettings
 
@@ -21,6 +21,6 @@ def create_app(settings: OrderingSettings) -> FastAPI:
         "merchants their merchant token (the catalog's); the association its token. Amounts are integer cents.",
         settings=settings,
         open_container=lambda: build_api(settings),
-        routers=[module.router for module in (baskets, orders, accounts, figures, shops, quotes)],
+        routers=[module.router for module in (baskets, orders, invoices, accounts, figures, shops, quotes)],
         problems=ORDERING_PROBLEMS,
     )

@@ -253,7 +253,9 @@ class OrderOut(BaseModel):
     voucher_cents: int
     goods_cents: int
     total_cents: int
-    left_to_pay_cents: int
+    left_to_pay_cents: int = Field(description="what is still owed after the voucher part and every payment")
+    paid_cents: int = Field(default=0, description="what the merchant received besides the voucher part")
+    paid: bool = Field(default=False, description="nothing is left to pay")
     placed_by: str
     merchant_answer_by: datetime
     answer_by: datetime = Field(
@@ -262,6 +264,7 @@ class OrderOut(BaseModel):
     )
     cancellable_until: datetime
     invoice_number: str | None
+    invoice_cancelled: bool = Field(default=False, description="its invoice was cancelled (a Stornorechnung)")
     customer: OrderCustomerOut | None = Field(
         default=None, description="who ordered, their phone, delivery address and note: to the order's merchant only"
     )
@@ -301,12 +304,15 @@ class OrderOut(BaseModel):
             voucher_cents=order.payment.voucher_cents,
             goods_cents=order.goods_cents,
             total_cents=order.total_cents,
-            left_to_pay_cents=order.total_cents - order.payment.voucher_cents,
+            left_to_pay_cents=order.owed_cents,
+            paid_cents=order.received_cents,
+            paid=order.paid,
             placed_by=order.placed_by,
             merchant_answer_by=order.merchant_answer_by,
             answer_by=order.merchant_answer_by,
             cancellable_until=order.cancellable_until,
             invoice_number=order.invoice.invoice_number if order.invoice else None,
+            invoice_cancelled=order.invoice_cancelled,
             customer=OrderCustomerOut.of(order.customer) if customer and order.customer else None,
         )
 

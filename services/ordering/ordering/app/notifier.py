@@ -46,9 +46,10 @@ from ordering.app.notifications import (
     notifications_for,
 )
 from ordering.domain import order as orders
-from ordering.domain.errors import InvalidChange
+from ordering.domain.errors import InvalidChange, NotFound
 from ordering.domain.invoice_document import InvoiceDocument, InvoiceParty, legacy_document, recorded_document
 from ordering.domain.order import Order
+from ordering.domain.private_events import BankAccount
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class MerchantDetails:
 
     contact: MerchantContact
     invoice_party: InvoiceParty | None
+    bank: BankAccount | None = None
+    """The account its profile names for transfers (None: none recorded)."""
 
 
 class MerchantDirectory(Protocol):
@@ -128,7 +131,8 @@ async def notify(
     merchant = await merchants.merchant(history[0].event.merchant_id)
     context = order_context(history, merchant, settings)
     if isinstance(event, InvoiceIssued):
-        context = replace(context, invoice_pdf=_invoice_pdf(history, merchant, settings.zone, render_invoice))
+        pdf = _invoice_pdf(history, merchant, settings.zone, render_invoice, event.invoice_number)
+        context = replace(context, invoice_pdf=pdf)
     queued = 0
     for outgoing in notifications_for(event, event_id, context, settings.texts):
         if not outgoing.to_address:
@@ -183,19 +187,25 @@ def one_line(address: Address) -> str:
     return f"{address.street}, {address.postal_code} {address.city}"
 
 
-def invoice_of(history: Sequence[StoredEvent], merchant: MerchantDetails | None, timezone: tzinfo) -> InvoiceDocument:
-    """The order's invoice as it was issued: the particulars its stream recorded then, which
+def invoice_of(
+    history: Sequence[StoredEvent], merchant: MerchantDetails | None, timezone: tzinfo, number: str | None = None
+) -> InvoiceDocument:
+    """The order's invoice ``number`` (None: its current one, the latest issued) or
+    cancellation invoice as it was issued: the particulars its stream recorded then, which
     need nothing else (``merchant`` is not consulted). An invoice issued before particulars
     were recorded is drawn up from the stream and ``merchant`` as the replica knows it now,
     the date of supply being the day it was handed over or delivered (in the town's time).
     Raises ``InvalidChange`` for an order without an invoice, or an old one whose merchant's
     or customer's particulars are missing."""
-    recorded = recorded_document(stored.event for stored in history)
-    if recorded is not None:
-        return recorded
     order = orders.ensure_exists(orders.replay(stored.event for stored in history))
     if order.invoice is None:
         raise InvalidChange("this order has no invoice yet")
+    wanted = number or order.invoice.invoice_number
+    recorded = recorded_document((stored.event for stored in history), wanted)
+    if recorded is not None:
+        return recorded
+    if (number is not None and number != order.invoice.invoice_number) or order.invoice_documents > 1:
+        raise NotFound(f"this order has no invoice {wanted}")
     if merchant is None or merchant.invoice_party is None:
         raise InvalidChange("an invoice needs the merchant's name and address; the catalog has none for this shop")
     supplied = [
@@ -209,11 +219,15 @@ def invoice_of(history: Sequence[StoredEvent], merchant: MerchantDetails | None,
 
 
 def _invoice_pdf(
-    history: Sequence[StoredEvent], merchant: MerchantDetails | None, timezone: tzinfo, render: InvoiceRenderer
+    history: Sequence[StoredEvent],
+    merchant: MerchantDetails | None,
+    timezone: tzinfo,
+    render: InvoiceRenderer,
+    number: str,
 ) -> bytes | None:
     try:
-        document = invoice_of(history, merchant, timezone)
-    except InvalidChange as missing:
+        document = invoice_of(history, merchant, timezone, number)
+    except (InvalidChange, NotFound) as missing:
         log.warning("invoice of order %s not attached: %s", history[0].stream_id, missing)
         return None
     try:

@@ -24,6 +24,7 @@ from ordering.app.ports import CatalogReplica
 from ordering.domain import fulfilment
 from ordering.domain import invoice as invoices
 from ordering.domain import order as orders
+from ordering.domain import receipt as receipts
 from ordering.domain.errors import NotFound
 from ordering.domain.facts import MerchantFacts
 from ordering.domain.order import Order
@@ -137,17 +138,32 @@ class OrderHandlers:
 
     async def _fulfil(self, read: Order, step: Step) -> Order:
         """Handing over or delivering, and for an order paid on invoice its invoice, with the
-        merchant's next number, in the same unit of work (numbers without gaps). Who issues
-        the invoice is read from the replica first, so that no pooled connection is held
-        while the unit of work waits for another."""
+        merchant's next number, in the same unit of work (numbers without gaps); for one paid
+        in full on the spot its receipt. Who issues them is read from the replica first, so
+        that no pooled connection is held while the unit of work waits for another."""
         merchant = None
-        if read.payment.method == "invoice" and read.invoice is None:
+        if not read.fulfilled:
             merchant = (await self._replica.merchants([read.merchant_id])).get(read.merchant_id)
         async with self._store.unit_of_work() as unit:
             order = await self.decide(unit, read.order_id, step)
             if order.fulfilled and order.payment.method == "invoice" and order.invoice is None:
                 order = await self._invoice(unit, order, merchant)
+            elif order.fulfilled and not read.fulfilled:
+                order = await self._receipt(unit, order, merchant)
         return order
+
+    async def _receipt(self, unit: EventStore, order: Order, merchant: MerchantFacts | None) -> Order:
+        """The receipt of an order this unit of work handed over or delivered, paid in full
+        (once: a rival request that handed it over first has recorded it)."""
+        history = [stored.event for stored in await unit.read(str(order.order_id))]
+        if receipts.recorded_receipt(history) is not None:
+            return order
+        current = orders.ensure_exists(orders.replay(history))
+        today, standard = self._context.today(), self._context.town.standard_vat_percent
+        recorded = receipts.record_receipt(current, merchant, today=today, standard_vat_percent=standard)
+        if recorded:
+            await unit.append(str(order.order_id), current.version, recorded)
+        return current
 
     async def _invoice(self, unit: EventStore, order: Order, merchant: MerchantFacts | None) -> Order:
         """The merchant's next number and the invoice with its particulars, on both streams at

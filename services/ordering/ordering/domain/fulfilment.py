@@ -162,9 +162,10 @@ def _same_payment(order: Order, paid_cents: int) -> list[IntegrationEvent]:
 
 
 def _check_paid(order: Order, paid_cents: int, methods: tuple[PaymentMethod, ...], where: str) -> None:
-    """What is paid on the spot is all that was left to pay, when that is how it is paid, else nothing."""
+    """What is paid on the spot is all that was left to pay (less payments recorded before),
+    when that is how it is paid, else nothing."""
     if order.payment.method in methods:
-        if paid_cents != order.due_cents:
-            raise InvalidChange(f"{format_money(order.due_cents, 'en')} are due {where}; record the whole amount paid")
+        if paid_cents != order.owed_cents:
+            raise InvalidChange(f"{format_money(order.owed_cents, 'en')} are due {where}; record the whole amount paid")
     elif paid_cents != 0:
         raise InvalidChange(f"this order is paid {PAID_HOW[order.payment.method]}; nothing is taken {where}")

@@ -14,6 +14,11 @@ the order's lines, net = gross × 100 / (100 + rate) rounded half up to the cent
 gross − net, so net and VAT add up to the gross exactly. The delivery fee is a service
 ancillary to the goods but charged apart; it is taxed at the standard rate here.
 
+**Cancelled, never changed.** An issued invoice stays as it is; a cancellation invoice
+(Stornorechnung, :mod:`ordering.domain.invoice_correction`) takes the next number of the same
+sequence and cancels it, and a correction is a cancellation and a new invoice, each with its
+number, in one unit of work. So an order may hold several numbers, in the order taken.
+
 **Who may issue one.** Only a merchant the town's association approved, with a tax number or
 VAT id and an address (:mod:`ordering.domain.invoice_issuer`): checkout refuses an order on invoice at
 any other shop, and the invoice itself is refused (with the handing over it belongs to)
@@ -34,9 +39,15 @@ from downtown_events.ordering import InvoiceIssued, OrderLine, VatAmount
 from ordering.domain.errors import Contradiction, InvalidChange, NotFound
 from ordering.domain.facts import MerchantFacts
 from ordering.domain.invoice_document import draw_up
-from ordering.domain.invoice_issuer import invoice_seller
+from ordering.domain.invoice_issuer import invoice_bank, invoice_seller
 from ordering.domain.order import Order, ensure_exists
-from ordering.domain.private_events import InvoiceNumberTaken, InvoiceParticularsRecorded, InvoiceParty
+from ordering.domain.private_events import (
+    BankAccount,
+    InvoiceKind,
+    InvoiceNumberTaken,
+    InvoiceParticularsRecorded,
+    InvoiceParty,
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +55,10 @@ class InvoiceSequence:
     sequence_id: UUID
     merchant_id: UUID
     last: int = 0
-    # Read-only by convention: a fold copies it once. The number each order was given.
+    # Read-only by convention: a fold copies it once. The last number each order was given,
+    # and how many it was given (an invoice, cancellations, corrected invoices).
     numbers: Mapping[UUID, InvoiceNumberTaken] = field(default_factory=dict)
+    counts: Mapping[UUID, int] = field(default_factory=dict)
     version: int = 0
 
 
@@ -80,22 +93,30 @@ def _fold(state: InvoiceSequence | None, events: Sequence[IntegrationEvent]) -> 
         if not isinstance(first, InvoiceNumberTaken):
             raise ValueError(f"{type(first).__name__} in an invoice sequence")
         state = InvoiceSequence(first.sequence_id, first.merchant_id)
-    numbers, last = dict(state.numbers), state.last
+    numbers, counts, last = dict(state.numbers), dict(state.counts), state.last
     for event in events:
         if not isinstance(event, InvoiceNumberTaken):
             raise ValueError(f"{type(event).__name__} in an invoice sequence")
         numbers[event.order_id], last = event, max(last, event.sequence)
-    return replace(state, numbers=numbers, last=last, version=state.version + len(events))
+        counts[event.order_id] = counts.get(event.order_id, 0) + 1
+    return replace(state, numbers=numbers, counts=counts, last=last, version=state.version + len(events))
 
 
 def take_number(
-    state: InvoiceSequence | None, *, merchant_id: UUID, order_id: UUID, today: date
+    state: InvoiceSequence | None,
+    *,
+    merchant_id: UUID,
+    order_id: UUID,
+    today: date,
+    document: InvoiceKind = "invoice",
+    taken_before: int = 0,
 ) -> list[IntegrationEvent]:
-    """The merchant's next number for the order; an order that has one keeps it."""
+    """The merchant's next number for the order's next document, the order's stream holding
+    ``taken_before`` of them: an order the sequence gave more numbers already keeps its own."""
     if state is not None:
         if state.merchant_id != merchant_id:
             raise InvalidChange("this invoice sequence is another merchant's")
-        if order_id in state.numbers:
+        if state.counts.get(order_id, 0) > taken_before:
             return []
     sequence = (state.last if state is not None else 0) + 1
     taken = InvoiceNumberTaken(
@@ -105,6 +126,7 @@ def take_number(
         order_id=order_id,
         invoice_number=invoice_number(sequence, today),
         taken_on=today,
+        document=document,
     )
     return [taken]
 
@@ -137,11 +159,14 @@ def issue(
     seller: InvoiceParty,
     standard_vat_percent: int,
     supplied_on: date | None = None,
+    bank: BankAccount | None = None,
+    buyer: InvoiceParty | None = None,
 ) -> list[IntegrationEvent]:
     """The order's invoice under the number taken for it, dated the day it was taken, and
-    everything it says (``InvoiceParticularsRecorded``), from ``seller`` as it is now."""
+    everything it says (``InvoiceParticularsRecorded``), from ``seller`` as it is now (and
+    the account to pay into, ``bank``; ``buyer`` to correct whom it names)."""
     order = ensure_invoiceable(state)
-    if order.invoice is not None:
+    if order.invoice is not None and not order.invoice_cancelled:
         if order.invoice.sequence == taken.sequence:
             return []
         raise Contradiction(f"this order has invoice {order.invoice.invoice_number} already")
@@ -159,7 +184,13 @@ def issue(
         gross_cents=order.total_cents,
     )
     document = draw_up(
-        order, issued, seller=seller, supplied_on=supplied_on, delivery_fee_vat_percent=standard_vat_percent
+        order,
+        issued,
+        seller=seller,
+        supplied_on=supplied_on,
+        delivery_fee_vat_percent=standard_vat_percent,
+        bank=bank,
+        buyer=buyer,
     )
     return [
         issued,
@@ -206,7 +237,13 @@ def invoice_order(
     if invoiced.invoice is not None:
         return InvoiceDecision(sequence_id, invoiced.order_id, (), ())
     seller = invoice_seller(merchant)
-    taken_events = take_number(sequence, merchant_id=invoiced.merchant_id, order_id=invoiced.order_id, today=today)
+    taken_events = take_number(
+        sequence,
+        merchant_id=invoiced.merchant_id,
+        order_id=invoiced.order_id,
+        today=today,
+        taken_before=invoiced.invoice_documents,
+    )
     if taken_events:
         (taken,) = taken_events
     elif sequence is not None:  # a number without its invoice cannot be committed; read defensively
@@ -214,5 +251,12 @@ def invoice_order(
     else:
         raise NotFound("no invoice sequence")
     assert isinstance(taken, InvoiceNumberTaken)
-    issued = issue(invoiced, taken=taken, seller=seller, standard_vat_percent=standard_vat_percent, supplied_on=today)
+    issued = issue(
+        invoiced,
+        taken=taken,
+        seller=seller,
+        standard_vat_percent=standard_vat_percent,
+        supplied_on=today,
+        bank=invoice_bank(merchant),
+    )
     return InvoiceDecision(sequence_id, invoiced.order_id, tuple(taken_events), tuple(issued))

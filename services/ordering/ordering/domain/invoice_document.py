@@ -19,15 +19,30 @@ at the time of asking.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, tzinfo
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import InvoiceIssued
 from ordering.domain.errors import InvalidChange
 from ordering.domain.order import Order
-from ordering.domain.private_events import InvoiceDocument, InvoiceLine, InvoiceParticularsRecorded, InvoiceParty
+from ordering.domain.private_events import (
+    BankAccount,
+    InvoiceDocument,
+    InvoiceLine,
+    InvoiceParticularsRecorded,
+    InvoiceParty,
+)
 
-__all__ = ["InvoiceDocument", "InvoiceLine", "InvoiceParty", "draw_up", "legacy_document", "recorded_document"]
+__all__ = [
+    "InvoiceDocument",
+    "InvoiceLine",
+    "InvoiceParty",
+    "draw_up",
+    "legacy_document",
+    "recorded_document",
+    "recorded_documents",
+]
 
 
 def draw_up(
@@ -37,22 +52,24 @@ def draw_up(
     seller: InvoiceParty,
     supplied_on: date | None,
     delivery_fee_vat_percent: int | None,
+    bank: BankAccount | None = None,
+    buyer: InvoiceParty | None = None,
 ) -> InvoiceDocument:
-    """The particulars of the order's invoice ``issued``, from ``seller`` as it is now. A
-    document without the seller's tax number or the customer's address is refused rather
-    than issued incomplete."""
+    """The particulars of the order's invoice ``issued``, from ``seller`` as it is now, with
+    the account to pay into and the invoice's number as the reference a transfer quotes
+    (``buyer``: whom a corrected invoice names instead of the order's customer). A document
+    without the seller's tax number or the customer's address is refused rather than issued
+    incomplete."""
     if not (seller.tax_number or "").strip():
         raise InvalidChange("an invoice needs the merchant's tax number or VAT id (§ 14 UStG); add it to the shop")
-    customer = order.customer
-    address = None if customer is None else customer.billing_address or customer.delivery_address
-    if customer is None or address is None:
-        raise InvalidChange("an invoice needs the customer's name and address; this order has none")
+    buyer = buyer or _buyer(order)
+    owed = max(0, order.due_cents - order.received_cents)  # what it asks for: payments made before count
     return InvoiceDocument(
         number=issued.invoice_number,
         issued_on=issued.issued_on,
         supplied_on=supplied_on,
         seller=seller,
-        buyer=InvoiceParty(name=customer.name, address=address),
+        buyer=buyer,
         lines=tuple(
             InvoiceLine(
                 title=line.title,
@@ -70,15 +87,35 @@ def draw_up(
         vat_cents=sum(amount.vat_cents for amount in issued.vat),
         gross_cents=issued.gross_cents,
         voucher_cents=order.payment.voucher_cents,
-        due_cents=order.due_cents,
+        due_cents=owed,
         payment_method=order.payment.method,
+        bank=bank if owed and order.payment.method == "invoice" else None,
+        payment_reference=issued.invoice_number if owed else "",
     )
 
 
-def recorded_document(history: Iterable[IntegrationEvent]) -> InvoiceDocument | None:
-    """The invoice an order's stream recorded when it was issued (None: no invoice, or one
-    issued before particulars were recorded)."""
-    return next((event.document for event in history if isinstance(event, InvoiceParticularsRecorded)), None)
+def _buyer(order: Order) -> InvoiceParty:
+    customer = order.customer
+    address = None if customer is None else customer.billing_address or customer.delivery_address
+    if customer is None or address is None:
+        raise InvalidChange("an invoice needs the customer's name and address; this order has none")
+    return InvoiceParty(name=customer.name, address=address)
+
+
+def recorded_document(history: Iterable[IntegrationEvent], number: str | None = None) -> InvoiceDocument | None:
+    """The invoice (or cancellation invoice) numbered ``number`` as the order's stream
+    recorded it when it was issued; without a number its first invoice, as before
+    cancellations existed (None: no such document, or one issued before particulars were
+    recorded)."""
+    for event in history:
+        if isinstance(event, InvoiceParticularsRecorded) and number in (None, event.document.number):
+            return event.document
+    return None
+
+
+def recorded_documents(history: Iterable[IntegrationEvent]) -> list[InvoiceDocument]:
+    """Every invoice and cancellation invoice the order's stream recorded, in the order issued."""
+    return [event.document for event in history if isinstance(event, InvoiceParticularsRecorded)]
 
 
 def legacy_document(
@@ -103,7 +140,7 @@ def legacy_document(
         None,
     )
     return draw_up(
-        order,
+        replace(order, payments={}),  # as it was then: payments recorded since do not change it
         issued,
         seller=seller,
         supplied_on=supplied_on or _supply_date(order, timezone),

@@ -16,7 +16,7 @@ from typing import Literal
 
 from ordering.domain.errors import InvalidChange
 from ordering.domain.facts import MerchantFacts
-from ordering.domain.private_events import InvoiceParty, TaxNumberKind
+from ordering.domain.private_events import BankAccount, InvoiceParty, TaxNumberKind
 
 Refusal = Literal["not_approved", "no_tax_number", "no_address"]
 
@@ -71,11 +71,38 @@ def invoice_seller(merchant: MerchantFacts | None) -> InvoiceParty:
         raise InvalidChange(_AT_ISSUE[refusal or "no_address"].format(name=merchant.name))
     number = merchant.tax_number.strip()
     return InvoiceParty(
-        name=merchant.name, address=merchant.address, tax_number=number, tax_number_kind=tax_number_kind(number)
+        name=merchant.name,
+        address=merchant.address,
+        tax_number=number,
+        tax_number_kind=tax_number_kind(number, merchant.tax_number_kind),
     )
 
 
-def tax_number_kind(tax_number: str) -> TaxNumberKind:
-    """A VAT id starts with its country's two letters (DE123456789); a Steuernummer is digits
-    (12/345/67890), as the catalog accepts them."""
+def invoice_bank(merchant: MerchantFacts | None) -> BankAccount | None:
+    """The account the merchant's profile names for transfers (None: none recorded)."""
+    if merchant is None:
+        return None
+    return invoice_bank_of(merchant.name, merchant.iban, merchant.bic, merchant.account_holder)
+
+
+def invoice_bank_of(name: str, iban: str, bic: str, account_holder: str) -> BankAccount | None:
+    """The account as an invoice prints it: the IBAN in groups of four, as people copy it
+    from paper; the shop's name when the profile names no holder."""
+    compact = "".join(iban.split()).upper()
+    if not compact:
+        return None
+    grouped = " ".join(compact[start : start + 4] for start in range(0, len(compact), 4))
+    holder = account_holder.strip() or name
+    return BankAccount(iban=grouped, bic=bic.strip().upper(), account_holder=holder[:120])
+
+
+_KIND_NAMED: dict[str, TaxNumberKind] = {"steuernummer": "tax_number", "ust_idnr": "vat_id"}
+
+
+def tax_number_kind(tax_number: str, named: str = "") -> TaxNumberKind:
+    """What the merchant said its number is (the catalog's profile: Steuernummer or USt-IdNr.);
+    for a profile that does not say, from its form: a VAT id starts with its country's two
+    letters (DE123456789), a Steuernummer is digits (12/345/67890)."""
+    if named in _KIND_NAMED:
+        return _KIND_NAMED[named]
     return "vat_id" if tax_number[:2].isalpha() else "tax_number"

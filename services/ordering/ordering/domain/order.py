@@ -35,6 +35,7 @@ from downtown_events.money import format_money
 from downtown_events.ordering import (
     Canceller,
     Fulfilment,
+    InvoiceCancelled,
     InvoiceIssued,
     OrderAccepted,
     OrderCancelled,
@@ -46,6 +47,7 @@ from downtown_events.ordering import (
     OrderLine,
     OrderOutForDelivery,
     OrderPacked,
+    OrderPaymentRecorded,
     OrderPlaced,
     OrderReadyForPickup,
     OrderRejected,
@@ -106,10 +108,18 @@ class Order:
     delivered: bool = False
     fulfilled: bool = False
     paid_cents: int = 0
+    """Taken on the spot, when it was handed over or delivered."""
+    # Read-only by convention: the payments the merchant recorded, by payment id (see
+    # ordering.domain.payments).
+    payments: Mapping[UUID, OrderPaymentRecorded] = field(default_factory=dict, repr=False)
     ending: Ending | None = None
     rejection_reason: RejectionReason | None = None
     cancelled_by: Canceller | None = None
     invoice: InvoiceIssued | None = None
+    """The order's latest invoice (cancelled if ``invoice_cancelled``)."""
+    invoice_cancelled: bool = False
+    invoice_documents: int = 0
+    """How many invoices and cancellation invoices its stream holds (numbers it was given)."""
     customer: OrderCustomerRecorded | None = field(default=None, repr=False)
     # Read-only by convention: a fold copies it once. Keyed by the line id (offer and slot).
     meeting_links: Mapping[UUID, str] = field(default_factory=dict, repr=False)
@@ -157,6 +167,24 @@ class Order:
     def due_cents(self) -> int:
         """What is left to pay once the voucher part is paid."""
         return self.total_cents - self.payment.voucher_cents
+
+    @property
+    def received_cents(self) -> int:
+        """What the merchant received besides the voucher part: on the spot and recorded."""
+        return self.paid_cents + sum(payment.amount_cents for payment in self.payments.values())
+
+    @property
+    def owed_cents(self) -> int:
+        """What the customer still owes: nothing once an order ended or its only invoice was
+        cancelled without a new one; otherwise the due amount less what was received."""
+        if self.ended or (self.invoice_cancelled and self.payment.method == "invoice"):
+            return 0
+        return max(0, self.due_cents - self.received_cents)
+
+    @property
+    def paid(self) -> bool:
+        """Everything the order costs is paid (by voucher, on the spot, or recorded)."""
+        return not self.ended and self.due_cents - self.received_cents <= 0
 
     @property
     def answers_deadline(self) -> datetime:
@@ -214,13 +242,15 @@ def _fold(state: Order | None, events: Sequence[IntegrationEvent]) -> Order:
         if not isinstance(first, OrderPlaced):
             raise ValueError(f"{type(first).__name__} before OrderPlaced")
         state = _placed(first)
-    links = dict(state.meeting_links)
+    links, payments = dict(state.meeting_links), dict(state.payments)
     for event in events:
-        state = _apply(state, event, links)
-    return replace(state, meeting_links=links, version=state.version + len(events))
+        state = _apply(state, event, links, payments)
+    return replace(state, meeting_links=links, payments=payments, version=state.version + len(events))
 
 
-def _apply(state: Order, event: IntegrationEvent, links: dict[UUID, str]) -> Order:
+def _apply(
+    state: Order, event: IntegrationEvent, links: dict[UUID, str], payments: dict[UUID, OrderPaymentRecorded]
+) -> Order:
     match event:
         case OrderStockReserved():
             return replace(state, stock_reserved=True)
@@ -249,7 +279,11 @@ def _apply(state: Order, event: IntegrationEvent, links: dict[UUID, str]) -> Ord
         case OrderDelivered():
             return replace(state, delivered=True, paid_cents=event.paid_cents)
         case InvoiceIssued():
-            return replace(state, invoice=event)
+            return replace(state, invoice=event, invoice_cancelled=False, invoice_documents=state.invoice_documents + 1)
+        case InvoiceCancelled():
+            return replace(state, invoice_cancelled=True, invoice_documents=state.invoice_documents + 1)
+        case OrderPaymentRecorded():
+            payments[event.payment_id] = event
         case OrderVoucherRedemptionReturned() | OrderAnswerContradicted():
             return state  # it changes nothing of the order: the record is the point
         case OrderCustomerRecorded():

@@ -194,6 +194,9 @@ class SlotHoldReleased(OrderingPrivateEvent):
 
 # --- invoice numbers ---------------------------------------------------------------------
 
+InvoiceKind = Literal["invoice", "cancellation"]
+"""An invoice, or a cancellation invoice (Stornorechnung) that cancels one."""
+
 
 @registry.register
 class InvoiceNumberTaken(OrderingPrivateEvent):
@@ -208,6 +211,7 @@ class InvoiceNumberTaken(OrderingPrivateEvent):
     order_id: UUID
     invoice_number: EventLine = Field(min_length=1, max_length=40)
     taken_on: date
+    document: InvoiceKind = Field(default="invoice", description="an invoice, or a cancellation invoice (Storno)")
 
 
 TaxNumberKind = Literal["vat_id", "tax_number"]
@@ -222,6 +226,14 @@ class InvoiceParty(ValueObject):
     address: Address
     tax_number: EventLine | None = Field(default=None, max_length=20)
     tax_number_kind: TaxNumberKind | None = None
+
+
+class BankAccount(ValueObject):
+    """Where the merchant asks to be paid by transfer, as its profile named it then."""
+
+    iban: EventLine = Field(min_length=15, max_length=42, description="in groups of four")
+    bic: EventLine = Field(default="", max_length=11)
+    account_holder: EventLine = Field(default="", max_length=120)
 
 
 class InvoiceLine(ValueObject):
@@ -254,6 +266,13 @@ class InvoiceDocument(ValueObject):
     voucher_cents: int = Field(default=0, ge=0)
     due_cents: int = Field(ge=0)
     payment_method: PaymentMethod
+    kind: InvoiceKind = "invoice"
+    cancels_number: EventLine | None = Field(
+        default=None, max_length=40, description="a cancellation invoice: the number of the invoice it cancels"
+    )
+    cancels_issued_on: date | None = None
+    bank: BankAccount | None = Field(default=None, description="where to pay by transfer (None: none recorded)")
+    payment_reference: EventLine = Field(default="", max_length=40, description="what a transfer must quote")
 
 
 @registry.register
@@ -267,6 +286,37 @@ class InvoiceParticularsRecorded(OrderingPrivateEvent):
     order_id: UUID
     merchant_id: UUID
     document: InvoiceDocument
+
+
+class Receipt(ValueObject):
+    """A receipt (Quittung) for an order paid in full at the shop or the door: what was
+    bought at which rates of VAT, what was paid, when and how, and who took it. Fixed when
+    the order is handed over or delivered, like an invoice's particulars."""
+
+    number: EventLine = Field(min_length=1, max_length=40, description="the order's short reference")
+    paid_on: date
+    seller: InvoiceParty
+    buyer_name: EventLine = Field(default="", max_length=120)
+    lines: tuple[InvoiceLine, ...] = Field(min_length=1, max_length=100)
+    delivery_fee_cents: int = Field(default=0, ge=0)
+    delivery_fee_vat_percent: int | None = Field(default=None, ge=0, le=100)
+    vat: tuple[VatAmount, ...]
+    gross_cents: int = Field(ge=0)
+    voucher_cents: int = Field(default=0, ge=0)
+    paid_cents: int = Field(ge=0)
+    payment_method: PaymentMethod
+
+
+@registry.register
+class ReceiptParticularsRecorded(OrderingPrivateEvent):
+    """The receipt of an order paid in full on the spot, appended with the handing over or
+    the delivery that took the money. Private because it names the customer."""
+
+    event_name: ClassVar[str] = "ReceiptParticularsRecorded"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    merchant_id: UUID
+    receipt: Receipt
 
 
 # --- customer accounts -------------------------------------------------------------------

@@ -2,8 +2,9 @@
 """The ordering read models, registered under the ``downtown.projections`` entry point."""
 
 from ordering.projections.catalog_replica import CatalogReplica
+from ordering.projections.invoices import InvoiceLedger
 from ordering.projections.orders import OrderOverview
 
-PROJECTIONS = [CatalogReplica(), OrderOverview()]
+PROJECTIONS = [CatalogReplica(), OrderOverview(), InvoiceLedger()]
 
-__all__ = ["PROJECTIONS", "CatalogReplica", "OrderOverview"]
+__all__ = ["PROJECTIONS", "CatalogReplica", "InvoiceLedger", "OrderOverview"]

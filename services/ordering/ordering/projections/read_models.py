@@ -11,7 +11,7 @@ from uuid import UUID
 from downtown_events.ordering import TimeSlot
 from downtown_events.runtime.database import Pool
 from downtown_events.runtime.merchant_replica import MerchantReader, ReplicatedMerchant, time_windows
-from ordering.domain.facts import MerchantFacts, OfferFacts
+from ordering.domain.facts import MerchantFacts, OfferFacts, TaxNumberKind
 from ordering.projections.catalog_replica import MERCHANTS, OFFERS, SLOTS
 from ordering.projections.orders import ORDERS
 
@@ -36,6 +36,10 @@ def _offer(row: dict[str, Any]) -> OfferFacts:
         weekly_availability=time_windows(row["weekly_availability"]),
         video_consultation=bool(row["video"]) and row["kind"] == "service",
     )
+
+
+def _tax_number_kind(kind: str) -> TaxNumberKind:
+    return "steuernummer" if kind == "steuernummer" else "ust_idnr" if kind == "ust_idnr" else ""
 
 
 class PostgresCatalogReplica:
@@ -84,6 +88,10 @@ class PostgresCatalogReplica:
             approved=standing.approved,
             tax_number=merchant.tax_number,
             address=merchant.address,
+            tax_number_kind=_tax_number_kind(merchant.tax_number_kind),
+            iban=merchant.iban,
+            bic=merchant.bic,
+            account_holder=merchant.account_holder,
         )
 
     async def booked_slots(

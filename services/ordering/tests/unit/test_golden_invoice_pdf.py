@@ -13,7 +13,9 @@ import pytest
 from downtown_events.catalog import Address
 from downtown_events.ordering import VatAmount
 from ordering.adapters.invoice_pdf import render_invoice_pdf
+from ordering.adapters.receipt_pdf import render_receipt_pdf
 from ordering.domain.invoice_document import InvoiceDocument, InvoiceLine, InvoiceParty
+from ordering.domain.private_events import BankAccount, Receipt
 from tests.support.golden import assert_golden, assert_no_stale_golden
 from tests.support.pdf_text import pdf_text
 
@@ -77,7 +79,68 @@ COLLECTED = InvoiceDocument(
 )
 """Collected, paid wholly by voucher, no date of supply recorded; the shop has a tax number."""
 
-CASES = {"invoice_delivered_part_paid.txt": DELIVERED, "invoice_collected_paid.txt": COLLECTED}
+BAKERY = InvoiceParty(
+    name="Bäckerei Korn",
+    address=Address(street="Kirchstraße 5", postal_code="48624", city="Schöppingen"),
+    tax_number="12/345/67890",
+    tax_number_kind="tax_number",
+)
+TO_TRANSFER = InvoiceDocument(
+    number="RE-2026-00007",
+    issued_on=date(2026, 3, 2),
+    supplied_on=date(2026, 3, 2),
+    seller=BAKERY,
+    buyer=BUYER,
+    lines=(item("Roggenbrot", 2, 535, 7), item("Kaffeebecher", 1, 1190, 19)),
+    vat=(
+        VatAmount(rate_percent=7, net_cents=1000, vat_cents=70),
+        VatAmount(rate_percent=19, net_cents=1000, vat_cents=190),
+    ),
+    net_cents=2000,
+    vat_cents=260,
+    gross_cents=2260,
+    due_cents=2260,
+    payment_method="invoice",
+    bank=BankAccount(iban="DE89 3704 0044 0532 0130 00", bic="COBADEFFXXX", account_holder="Korn GbR"),
+    payment_reference="RE-2026-00007",
+)
+"""A bakery's bread at 7 % and a mug at 19 % on one invoice, to pay into its account."""
+
+CANCELLATION = TO_TRANSFER.model_copy(
+    update={
+        "number": "RE-2026-00008",
+        "issued_on": date(2026, 3, 9),
+        "kind": "cancellation",
+        "cancels_number": "RE-2026-00007",
+        "cancels_issued_on": date(2026, 3, 2),
+        "due_cents": 0,
+        "bank": None,
+        "payment_reference": "",
+    }
+)
+"""The cancellation invoice (Stornorechnung) of that invoice: its amounts negated."""
+
+CASES = {
+    "invoice_delivered_part_paid.txt": DELIVERED,
+    "invoice_collected_paid.txt": COLLECTED,
+    "invoice_to_transfer_two_rates.txt": TO_TRANSFER,
+    "invoice_cancellation.txt": CANCELLATION,
+}
+RECEIPTS = {
+    "receipt_paid_at_pickup.txt": Receipt(
+        number="A1B2C3D4",
+        paid_on=date(2026, 3, 2),
+        seller=BAKERY,
+        buyer_name="Jörg Müller-Weiß",
+        lines=(item("Roggenbrot", 2, 535, 7), item("Kaffeebecher", 1, 1190, 19)),
+        vat=TO_TRANSFER.vat,
+        gross_cents=2260,
+        voucher_cents=500,
+        paid_cents=1760,
+        payment_method="at_pickup",
+    )
+}
+"""A receipt (Quittung) for an order paid at pickup, part by voucher."""
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -85,5 +148,10 @@ def test_the_invoice_says_what_its_golden_file_says(name: str) -> None:
     assert_golden(GOLDEN / name, pdf_text(render_invoice_pdf(CASES[name])))
 
 
+@pytest.mark.parametrize("name", sorted(RECEIPTS))
+def test_the_receipt_says_what_its_golden_file_says(name: str) -> None:
+    assert_golden(GOLDEN / name, pdf_text(render_receipt_pdf(RECEIPTS[name])))
+
+
 def test_every_golden_invoice_is_still_rendered() -> None:
-    assert_no_stale_golden(GOLDEN, CASES)
+    assert_no_stale_golden(GOLDEN, [*CASES, *RECEIPTS])

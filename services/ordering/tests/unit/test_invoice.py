@@ -232,6 +232,7 @@ def test_the_invoice_records_everything_it_says_when_it_is_issued() -> None:
         voucher_cents=0,
         due_cents=3420,
         payment_method="invoice",
+        payment_reference="RE-2026-00001",  # no bank account in this shop's profile: none printed
     )
     steuernummer = replace(SHOP, name="Terhaar Räder GmbH", tax_number="12/345/67890")
     assert invoice_seller(steuernummer) == InvoiceParty(
