@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from downtown_events.ordering import TimeSlot
-from ordering.domain.answer_time import answer_deadline
 from ordering.domain.basket import Basket, BasketLine
 from ordering.domain.errors import InvalidChange
-from ordering.domain.facts import POSTAL_CODE, MerchantFacts, OfferFacts, TownSettings, as_utc, delivery_zone
+from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
+from ordering.domain.shop_terms import DeliveryQuote, PickupQuote, answer_by, delivery_terms, pickup_terms
 from ordering.domain.slot_holds import SlotHolds
 from ordering.domain.slots import FreeSlots, check_slot, free_slots, overlaps
 
@@ -43,8 +43,6 @@ WarningCode = Literal[
     "no_delivery_here",
 ]
 SlotStatus = Literal["held", "hold_ended", "held_elsewhere", "booked", "not_bookable"]
-PICKUP_STEP = timedelta(minutes=5)
-"""A pickup window open now starts at the next five minutes, not at the odd second of asking."""
 
 
 @dataclass(frozen=True)
@@ -56,22 +54,6 @@ class QuoteWarning:
     offer_id: UUID | None = None
     line_id: UUID | None = None
     values: Mapping[str, str | int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DeliveryQuote:
-    possible: bool
-    zone: str | None = None
-    fee_cents: int | None = None
-    offered: bool = False
-    """Whether the shop delivers at all (``possible`` also needs a postal code its couriers reach)."""
-
-
-@dataclass(frozen=True)
-class PickupQuote:
-    possible: bool
-    windows: tuple[TimeSlot, ...] = ()
-    """The shop's opening hours on the next days, from now: a pickup window lies in one."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +146,7 @@ def _shop(
         warnings.extend(line_warnings)
     warnings.extend(_stock_warnings(lines, facts.offers))
     taking = merchant is not None and not (merchant.suspended or merchant.closed)
-    delivery = _delivery(merchant, postal_code, settings)
+    delivery = delivery_terms(merchant, postal_code, settings)
     if merchant is not None and delivery.offered and postal_code and not delivery.possible:
         warnings.append(QuoteWarning("no_delivery_here", merchant.name, values={"postal_code": postal_code.strip()}))
     return ShopQuote(
@@ -174,8 +156,8 @@ def _shop(
         lines=tuple(quoted),
         goods_cents=sum(line.gross_cents for line in lines),
         delivery=delivery,
-        pickup=_pickup(merchant, days, settings, now),
-        answer_by=_answer_by(merchant, settings, now) if taking and merchant is not None else None,
+        pickup=pickup_terms(merchant, days, settings, now),
+        answer_by=answer_by(merchant, settings, now) if taking and merchant is not None else None,
         free_slots=_free_slots(basket.basket_id, lines, facts, settings, now, days),
         warnings=tuple(warnings),
     )
@@ -253,62 +235,6 @@ def _stock_warnings(lines: Sequence[BasketLine], offers: Mapping[UUID, OfferFact
             values = {"left": offer.stock, "wanted": quantity}
             warnings.append(QuoteWarning("out_of_stock", offer.title, offer_id, values=values))
     return warnings
-
-
-def _delivery(merchant: MerchantFacts | None, postal_code: str | None, settings: TownSettings) -> DeliveryQuote:
-    """As checkout decides delivery: the shop delivers, the code is whole, a zone covers it."""
-    offered = merchant is not None and merchant.offers_delivery
-    if not offered or not postal_code or not POSTAL_CODE.fullmatch(postal_code.strip()):
-        return DeliveryQuote(False, offered=offered)
-    zone = delivery_zone(postal_code, settings.delivery_fees_cents)
-    if zone is None:
-        return DeliveryQuote(False, offered=True)
-    return DeliveryQuote(True, zone[0], zone[1], offered=True)
-
-
-def _pickup(merchant: MerchantFacts | None, days: Sequence[date], settings: TownSettings, now: datetime) -> PickupQuote:
-    if merchant is None or not merchant.offers_pickup:
-        return PickupQuote(False)
-    windows = pickup_windows(merchant, days, settings, now)
-    return PickupQuote(bool(windows), windows)
-
-
-def pickup_windows(
-    merchant: MerchantFacts, days: Sequence[date], settings: TownSettings, now: datetime
-) -> tuple[TimeSlot, ...]:
-    """The shop's opening hours on ``days`` as instants, from now on, within the pickup
-    horizon; one open now begins at the next five minutes."""
-    zone, earliest = settings.timezone, _next_step(as_utc(now))
-    latest = as_utc(now) + settings.pickup_horizon
-    found = []
-    for day in sorted(set(days)):
-        for window in merchant.opening_hours:
-            if window.weekday != day.weekday():
-                continue
-            opens = as_utc(datetime.combine(day, window.opens, tzinfo=zone))
-            closes = as_utc(datetime.combine(day, window.closes, tzinfo=zone).replace(fold=1))
-            starts = max(opens, earliest)
-            if starts < closes and starts <= latest:
-                found.append(TimeSlot(starts_at=starts.astimezone(zone), ends_at=closes.astimezone(zone)))
-    return tuple(sorted(found, key=lambda window: as_utc(window.starts_at)))
-
-
-def _next_step(moment: datetime) -> datetime:
-    step = PICKUP_STEP.total_seconds()
-    seconds = moment.timestamp()
-    rounded = -(-seconds // step) * step
-    return moment + timedelta(seconds=rounded - seconds)
-
-
-def _answer_by(merchant: MerchantFacts, settings: TownSettings, now: datetime) -> datetime:
-    """As :func:`ordering.domain.placement.place_order` sets an order's ``merchant_answer_by``."""
-    return answer_deadline(
-        now,
-        merchant.opening_hours,
-        settings.timezone,
-        open_time=settings.merchant_answer_time,
-        fallback=settings.merchant_answer_fallback,
-    )
 
 
 def _free_slots(

@@ -18,7 +18,8 @@ from ordering.domain.answer_time import answer_deadline
 from ordering.domain.basket import Basket
 from ordering.domain.checkout import CustomerDetails, MerchantChoice, PaymentChoice, PickupChoice, check_out
 from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
-from ordering.domain.quote import QuoteFacts, pickup_windows, quote
+from ordering.domain.quote import QuoteFacts, quote
+from ordering.domain.shop_terms import pickup_windows
 from ordering.domain.slots import days_from
 
 BERLIN = ZoneInfo("Europe/Berlin")
