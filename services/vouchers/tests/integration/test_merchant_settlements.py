@@ -151,5 +151,7 @@ def the_rival_sees_none_of_it(
     theirs = httpx.get(f"{vouchers.api}{MINE}/{month}/{programme_id}.json", headers=rival)
     assert theirs.status_code == 200 and theirs.json()["redemptions"] == []  # the rival's own, empty
     assert UUID(theirs.json()["merchant_id"]) != UUID(shop_id)
-    assert httpx.get(f"{vouchers.api}/settlements/{programme_id}/{shop_id}.json", headers=rival).status_code == 403
+    days = {"start": f"{month}-01", "end": f"{month}-01"}
+    association_route = f"{vouchers.api}/settlements/{programme_id}/{shop_id}.json"
+    assert httpx.get(association_route, params=days, headers=rival).status_code == 403
     assert httpx.get(f"{vouchers.api}{MINE}", headers={}).status_code == 401
