@@ -11,8 +11,8 @@ instead. Never executed: vulture only parses it.
 from reportlab.graphics.shapes import Drawing
 from reportlab.pdfbase import ttfonts
 
-from catalog.api.schemas import CatalogItem, DirectoryEntry
-from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged
+from catalog.api.schemas import CatalogItem, DirectoryEntry, MerchantOut
+from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged, OfferVatRateChanged
 from downtown_events.contract import EventRegistry
 from downtown_events.envelope import CloudEvent
 from downtown_events.runtime.http.app import Source
@@ -30,6 +30,7 @@ from vouchers.domain.private_events import PurchaseCodesDelivered
 
 # The published contracts: integrators read these fields and groupings; events are stored.
 _ = (OfferPriceChanged.previous_price_cents, VoucherExpired.expired_on, CloudEvent.datacontenttype)
+_ = OfferVatRateChanged.previous_vat_percent
 _ = (RESERVATION_EVENTS, VOUCHER_EVENTS, EventRegistry.decode_ce_type)
 
 # Private events: their fields are the stored record, read back as JSON.
@@ -37,6 +38,7 @@ _ = (OrderCustomerRecorded.delivery_note, BasketCheckedOut.checked_out_at, Purch
 
 # Response fields: FastAPI serialises them; no Python code reads them by name.
 _ = (CatalogItem.listed_at, DirectoryEntry.products, Source.licence)
+_ = MerchantOut.iban_grouped
 _ = (OrderOut.left_to_pay_cents, OrderSummaryOut.pickup_starts_at)
 _ = (SessionOut.customer_token, SessionOut.expires_in_seconds)
 _ = (FiguresOut.goods_cents_confirmed, FiguresOut.voucher_cents_confirmed, FiguresOut.merchants_with_orders)
