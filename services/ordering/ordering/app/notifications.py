@@ -57,6 +57,7 @@ from downtown_events.ordering import (
     PaymentMethod,
     TimeSlot,
 )
+from downtown_events.references import order_reference
 from downtown_events.runtime.mail import NAME_LIMIT as NAME_LIMIT
 from downtown_events.runtime.mail import Attachment as Attachment
 from downtown_events.runtime.mail import OutgoingMail as OutgoingMail
@@ -146,8 +147,9 @@ class OrderContext:
 
     @property
     def reference(self) -> str:
-        """The order's short reference people read out on the phone: ``A1B2C3D4``."""
-        return self.placed.order_id.hex[:8].upper()
+        """The order's short reference people read out on the phone: ``A1B2C3D4`` (the kit's,
+        so that a voucher statement names the order as this mail does)."""
+        return order_reference(self.placed.order_id)
 
     @property
     def zone(self) -> ZoneInfo:
