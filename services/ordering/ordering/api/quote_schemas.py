@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from downtown_events.money import Language
 from downtown_events.ordering import TimeSlot
-from ordering.domain.quote import DeliveryQuote, LineQuote, Quote, QuoteWarning, ShopQuote, SlotStatus, WarningCode
+from ordering.domain.quote import LineQuote, Quote, QuoteWarning, ShopQuote, SlotStatus, WarningCode
+from ordering.domain.shop_terms import DeliveryQuote
 from ordering.domain.slots import FreeSlots
 
 Words = Callable[[QuoteWarning], str]
