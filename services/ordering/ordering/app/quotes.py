@@ -19,7 +19,7 @@ from ordering.app.ports import CatalogReplica
 from ordering.app.quote_texts import warning_text
 from ordering.app.shopping import BasketKey, ShoppingHandlers
 from ordering.domain.basket import Basket
-from ordering.domain.errors import InvalidChange, NotFound
+from ordering.domain.errors import AlreadyCheckedOut, InvalidChange, NotFound
 from ordering.domain.quote import Quote, QuoteFacts, QuoteWarning, quote, taken
 from ordering.domain.slots import FreeSlots, days_from, free_slots
 
@@ -53,6 +53,8 @@ class QuoteHandlers:
     ) -> Quote:
         """What each shop's order would cost and allow if the basket were checked out now."""
         basket = await self._shopping.basket(basket_id, key)
+        if basket.checked_out:
+            raise AlreadyCheckedOut("this basket was checked out; its orders say what comes next", basket.checkout_id)
         span = days_from(first_day or self._context.today(), days)
         offer_ids = {line.offer_id for line in basket.lines.values()}
         services = {line.offer_id for line in basket.lines.values() if line.slot is not None}

@@ -23,7 +23,7 @@ from ordering.app.context import Context
 from ordering.app.quotes import QuoteHandlers
 from ordering.app.shopping import BasketKey, ShoppingHandlers
 from ordering.domain.checkout import CustomerDetails, MerchantChoice, PaymentChoice, PickupChoice
-from ordering.domain.errors import SlotUnavailable
+from ordering.domain.errors import AlreadyCheckedOut, SlotUnavailable
 from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
 from ordering.domain.private_events import SlotHeld
 
@@ -219,3 +219,15 @@ async def test_the_quote_shows_the_hold_the_free_times_and_a_clash_in_the_custom
         "Gerade bucht jemand anderes Englischstunde am 03.03.26, 10:00; bitte wählen Sie eine andere Zeit."
     )
     assert quotes.words("en")(warning).startswith("Another customer is booking Englischstunde at 3/3/26")
+
+
+async def test_a_checked_out_basket_has_no_quote_any_more(
+    context: Context, shopping: ShoppingHandlers, replica: Replica
+) -> None:
+    quotes = QuoteHandlers(context, replica, shopping, Texts("ordering", zone=BERLIN))
+    a, key_a = await guest_basket(shopping)
+    await shopping.put(a, key_a, LESSON.offer_id, 1, TUESDAY_10)
+    done = await shopping.check_out(a, key_a, ANNA, {SHOP.merchant_id: PICKUP}, None)
+    with pytest.raises(AlreadyCheckedOut) as refused:
+        await quotes.quote(a, key_a, postal_code=None, first_day=None, days=1)
+    assert refused.value.checkout_id == done.checkout_id

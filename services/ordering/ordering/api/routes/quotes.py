@@ -51,7 +51,9 @@ async def free_slots(
 
 
 @router.get(
-    "/baskets/{basket_id}/quote", response_model=QuoteOut, openapi_extra=also_anonymous(also_answers(401, 404, 422))
+    "/baskets/{basket_id}/quote",
+    response_model=QuoteOut,
+    openapi_extra=also_anonymous(also_answers(401, 404, 409, 422)),
 )
 async def basket_quote(
     basket_id: UUID,
