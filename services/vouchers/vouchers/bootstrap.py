@@ -14,6 +14,7 @@ from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import TownAuthenticator, trusted_keys
 from downtown_events.runtime.jobs import ScheduledJob
 from downtown_events.runtime.live_figures import LiveFigure
+from downtown_events.runtime.mail_outbox import send_mail_job
 from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
@@ -21,13 +22,18 @@ from downtown_events.runtime.settings import ServiceSettings
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
 from downtown_events.vouchers import VoucherIssued, VoucherRedeemed
+from vouchers.adapters.notifier import CONSUMER_NAME as NOTIFIER
+from vouchers.adapters.notifier import Notifier
 from vouchers.adapters.payment_webhook import PaymentWebhook
+from vouchers.adapters.printable import DrawnVouchers
 from vouchers.adapters.rendering import DocumentRenderer
 from vouchers.adapters.request_keys import PostgresRequestKeys
 from vouchers.adapters.sealing import AesGcmSeal
 from vouchers.app.authorizations import AuthorizationHandlers
 from vouchers.app.context import Context
 from vouchers.app.jobs import expire_due
+from vouchers.app.notifications import PaymentDetails, mail_texts
+from vouchers.app.notifier import NotifierSettings
 from vouchers.app.order_payments import CONSUMER_NAME as ORDER_PAYMENTS
 from vouchers.app.order_payments import order_payments
 from vouchers.app.programmes import ProgrammeHandlers
@@ -68,7 +74,7 @@ def build_handlers(pool: Pool, settings: VouchersSettings) -> Handlers:
         context,
         merchants,
         PostgresCampaignFinder(pool),
-        AesGcmSeal(settings.code_hash_key.encode()),
+        seal(settings),
         PostgresBuyerPurchases(pool),
         unpaid_hours=settings.unpaid_purchase_hours,
         max_vouchers=settings.max_vouchers_per_purchase,
@@ -96,6 +102,36 @@ def build_handlers(pool: Pool, settings: VouchersSettings) -> Handlers:
     )
 
 
+def seal(settings: VouchersSettings) -> AesGcmSeal:
+    """Codes sealed for the buyer's token, and for their e-mail under the delivery key."""
+    return AesGcmSeal(settings.code_hash_key.encode(), settings.code_delivery_key.encode())
+
+
+def payment_details(settings: VouchersSettings) -> PaymentDetails:
+    """How the town's buyers pay: the association's account, the provider's checkout link."""
+    return PaymentDetails(
+        account_holder=settings.association_account_holder,
+        iban=settings.association_iban,
+        bic=settings.association_bic,
+        checkout_url=settings.payment_checkout_url,
+    )
+
+
+def notifier_of(pool: Pool, settings: ServiceSettings) -> EventHandler:
+    """The buyers' e-mails, from the vouchers' own store (the buyer's address is private)."""
+    vouchers_settings = cast(VouchersSettings, settings)
+    town = settings.display_name
+    return Notifier(
+        NotifierSettings(
+            town_name=town,
+            payment=payment_details(vouchers_settings),
+            texts=mail_texts(settings.texts_dir, settings.timezone),
+        ),
+        seal=seal(vouchers_settings),
+        documents=DrawnVouchers(PostgresMerchantDirectory(pool), town),
+    )
+
+
 def order_payments_of(pool: Pool, settings: ServiceSettings) -> EventHandler:
     """The order saga's vouchers side, made in the worker from its pool (the merchants'
     replica) and settings (the town's time zone)."""
@@ -116,13 +152,19 @@ LIVE_FIGURES = [
 """The association's "today" board: per hour, live from the topic (the ledger has the audited ones)."""
 
 
-def vouchers_service(expiry_seconds: float = 3600.0) -> ServiceDefinition:
+def vouchers_service(expiry_seconds: float = 3600.0, mail_seconds: float = 1.0) -> ServiceDefinition:
     return ServiceDefinition(
         SERVICE,
         projections=PROJECTIONS,
-        reactions=[Reaction(order_payments_of, sources=("ordering",), name=ORDER_PAYMENTS)],
+        reactions=[
+            Reaction(order_payments_of, sources=("ordering",), name=ORDER_PAYMENTS),
+            Reaction(notifier_of, from_store=True, name=NOTIFIER),
+        ],
         migrations=MIGRATIONS,
-        jobs=[ScheduledJob("expire", expiry_seconds, expire_job)],
+        jobs=[
+            ScheduledJob("expire", expiry_seconds, expire_job),
+            ScheduledJob("send-mail", mail_seconds, send_mail_job),
+        ],
         live_figures=LIVE_FIGURES,
     )
 

@@ -58,7 +58,7 @@ def handlers_back_then(town: RunningTown, pool: Pool) -> tuple[ProgrammeHandlers
         context,
         merchants,
         PostgresCampaignFinder(pool),
-        AesGcmSeal(secret),
+        AesGcmSeal(secret, delivery_key=b"delivery-" + secret),
         PostgresBuyerPurchases(pool),
         unpaid_hours=72,
         max_vouchers=20,

@@ -165,6 +165,12 @@ class PlainSeal:
             raise SealBroken("not this token")
         return {UUID(k): v for k, v in plain["codes"].items()}
 
+    def seal_for_delivery(self, purchase_id: UUID, codes: dict[UUID, str]) -> str:
+        return self.seal("delivery", purchase_id, codes)
+
+    def unseal_for_delivery(self, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
+        return self.unseal("delivery", purchase_id, sealed)
+
     def buyer_ref(self, email: str) -> str:
         return hashlib.sha256(canonical_email(email).encode()).hexdigest()
 

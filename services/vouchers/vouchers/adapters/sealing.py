@@ -8,6 +8,12 @@ token (AES-256-GCM, key by HKDF-SHA256 from the token, the purchase id as salt a
 associated data). The token is handed out once, in the answer that started the purchase,
 and stored only as its SHA-256. A leaked database or event log therefore holds no code
 anyone can redeem, and no token that opens one.
+
+An online purchase's codes are sealed a second time, under the service's delivery key (a
+setting the API and the worker share, never stored with the data: ``code_delivery_key``), so
+that the worker can put the paid vouchers into the buyer's e-mail without the buyer's token
+(issue 16). A leaked database alone still opens nothing; with the delivery key too, it opens
+the codes of online purchases. The e-mail's copy lives in the mail outbox until it is pruned.
 """
 
 from __future__ import annotations
@@ -29,13 +35,15 @@ from downtown_events.runtime.addresses import canonical_email
 from vouchers.app.ports import SealBroken
 
 _INFO = b"downtown voucher codes v1"
+_DELIVERY_INFO = b"downtown voucher codes for the buyer's e-mail v1"
 
 
 class AesGcmSeal:
     """The :class:`~vouchers.app.ports.CodeSeal` of the vouchers service."""
 
-    def __init__(self, buyer_key: bytes) -> None:
+    def __init__(self, buyer_key: bytes, delivery_key: bytes = b"") -> None:
         self._buyer_key = buyer_key
+        self._delivery_key = delivery_key
 
     def new_access_token(self) -> str:
         """256 random bits, URL-safe: the buyer's key to the purchase and its codes."""
@@ -46,18 +54,22 @@ class AesGcmSeal:
 
     def seal(self, token: str, purchase_id: UUID, codes: dict[UUID, str]) -> str:
         """The codes (voucher id -> canonical code) encrypted for the holder of ``token``."""
-        nonce = os.urandom(12)
-        plain = json.dumps({str(voucher): code for voucher, code in codes.items()}).encode()
-        sealed = AESGCM(_key(token, purchase_id)).encrypt(nonce, plain, purchase_id.bytes)
-        return base64.urlsafe_b64encode(nonce + sealed).decode()
+        return _seal(_key(token.encode(), purchase_id, _INFO), purchase_id, codes)
 
     def unseal(self, token: str, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
-        try:
-            raw = base64.urlsafe_b64decode(sealed)
-            plain = AESGCM(_key(token, purchase_id)).decrypt(raw[:12], raw[12:], purchase_id.bytes)
-        except (InvalidTag, ValueError) as error:
-            raise SealBroken("these codes cannot be opened with this token") from error
-        return {UUID(voucher): code for voucher, code in json.loads(plain).items()}
+        return _unseal(_key(token.encode(), purchase_id, _INFO), purchase_id, sealed)
+
+    def seal_for_delivery(self, purchase_id: UUID, codes: dict[UUID, str]) -> str:
+        """The codes sealed under the delivery key, for the paid vouchers' e-mail."""
+        return _seal(_key(self._delivery(), purchase_id, _DELIVERY_INFO), purchase_id, codes)
+
+    def unseal_for_delivery(self, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
+        return _unseal(_key(self._delivery(), purchase_id, _DELIVERY_INFO), purchase_id, sealed)
+
+    def _delivery(self) -> bytes:
+        if not self._delivery_key:
+            raise SealBroken("no delivery key: this process cannot seal or open codes for e-mail")
+        return self._delivery_key
 
     def buyer_ref(self, email: str) -> str:
         """Stands for a buyer across purchases (a campaign's per-buyer cap, open purchases)
@@ -77,5 +89,21 @@ class AesGcmSeal:
         return hmac.new(self._buyer_key, b"buyer:" + key.encode(), hashlib.sha256).hexdigest()
 
 
-def _key(token: str, purchase_id: UUID) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=purchase_id.bytes, info=_INFO).derive(token.encode())
+def _key(secret: bytes, purchase_id: UUID, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=purchase_id.bytes, info=info).derive(secret)
+
+
+def _seal(key: bytes, purchase_id: UUID, codes: dict[UUID, str]) -> str:
+    nonce = os.urandom(12)
+    plain = json.dumps({str(voucher): code for voucher, code in codes.items()}).encode()
+    sealed = AESGCM(key).encrypt(nonce, plain, purchase_id.bytes)
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def _unseal(key: bytes, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
+    try:
+        raw = base64.urlsafe_b64decode(sealed)
+        plain = AESGCM(key).decrypt(raw[:12], raw[12:], purchase_id.bytes)
+    except (InvalidTag, ValueError) as error:
+        raise SealBroken("these codes cannot be opened with this key") from error
+    return {UUID(voucher): code for voucher, code in json.loads(plain).items()}

@@ -189,6 +189,11 @@ class VoucherWanted(Request):
 class PurchaseIn(Request):
     email: Email
     vouchers: list[VoucherWanted] = Field(min_length=1, max_length=50)
+    language: Literal["de", "en"] | None = Field(
+        default=None,
+        description="the language of the buyer's e-mails (payment instructions, the vouchers); "
+        "without it the request's Accept-Language decides, else German",
+    )
 
 
 class CounterSaleIn(PurchaseIn):
@@ -234,6 +239,7 @@ class PurchaseOut(BaseModel):
     total_cents: int
     bonus_cents: int
     pay_by: datetime
+    payment_reference: str = Field(description="what a bank transfer for this purchase names as its reference")
     items: list[ItemOut]
     codes_delivered: bool
 
@@ -246,6 +252,7 @@ class PurchaseOut(BaseModel):
             total_cents=purchase.total_cents,
             bonus_cents=sum(item.bonus_cents for item in purchase.items),
             pay_by=purchase.expires_at,
+            payment_reference=purchase.transfer_reference,
             items=[
                 ItemOut(
                     voucher_id=item.voucher_id,

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """What the buyer sees of a purchase, with the access token its start gave them: its status,
-its codes in full once (for the printable vouchers or a bulk issue's CSV), masked after."""
+its codes masked, a bulk issue's codes in full once (its CSV), and the printable vouchers,
+the buyer's own document, as often as they like (issue 16: the e-mail brings the same PDF)."""
 
 from __future__ import annotations
 
+import contextlib
 from uuid import UUID
 
 from downtown_events.runtime.commands import execute
@@ -13,6 +15,7 @@ from vouchers.app.ports import CodeSeal
 from vouchers.domain import purchase as purchases
 from vouchers.domain import voucher as vouchers
 from vouchers.domain.codes import VoucherCode
+from vouchers.domain.errors import CodesAlreadyDelivered, InvalidChange
 from vouchers.domain.purchase import Purchase
 
 
@@ -37,6 +40,23 @@ class BuyerAccess:
         assert purchase.secrets is not None, "ensure_buyer found the buyer's secrets"
         sealed = self._seal.unseal(access_token, purchase_id, purchase.secrets.sealed_codes)
         return {voucher_id: VoucherCode(code) for voucher_id, code in sealed.items()}
+
+    async def printable_codes(self, purchase_id: UUID, access_token: str) -> tuple[Purchase, dict[UUID, VoucherCode]]:
+        """The paid purchase and its codes in full, for the buyer's printable vouchers: their
+        own document, fetched again as often as they like (a lost printout, a new phone), with
+        the token that opens the purchase; the codes' once-only showing is the API's."""
+        purchase = await self.purchase_for_buyer(purchase_id, access_token)
+        if purchase.status != "paid":
+            raise InvalidChange("the vouchers are ready once the purchase is paid")
+        assert purchase.secrets is not None, "ensure_buyer found the buyer's secrets"
+        sealed = self._seal.unseal(access_token, purchase_id, purchase.secrets.sealed_codes)
+        return purchase, {voucher_id: VoucherCode(code) for voucher_id, code in sealed.items()}
+
+    async def note_delivered(self, purchase_id: UUID, access_token: str) -> None:
+        """Record that the buyer has had the codes (the first download of their document);
+        a later one records nothing."""
+        with contextlib.suppress(CodesAlreadyDelivered):
+            await self.mark_delivered(purchase_id, access_token)
 
     async def mark_delivered(self, purchase_id: UUID, access_token: str) -> None:
         token_hash = self._seal.token_hash(access_token)

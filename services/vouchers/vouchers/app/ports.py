@@ -82,6 +82,13 @@ class CodeSeal(Protocol):
     def unseal(self, token: str, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
         """Raises :class:`SealBroken` when the token does not open them."""
 
+    def seal_for_delivery(self, purchase_id: UUID, codes: dict[UUID, str]) -> str:
+        """The codes sealed under the service's delivery key, for the e-mail that brings the
+        paid vouchers (the worker has no buyer's token)."""
+
+    def unseal_for_delivery(self, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
+        """Raises :class:`SealBroken` when the delivery key does not open them."""
+
     def buyer_ref(self, email: str) -> str:
         """An opaque keyed reference standing for the buyer's mailbox (for per-buyer caps):
         every spelling of one mailbox gives the same (``Anna+1@…``, ``a.nna@…``, …)."""

@@ -36,6 +36,7 @@ from vouchers.domain.merchant_standing import MerchantStanding
 from vouchers.domain.private_events import Gift
 from vouchers.domain.programme import Programme
 from vouchers.domain.purchase import BuyerSecrets, OpenUnpaid, Purchase, campaign_bonuses
+from vouchers.domain.sale import Language
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ class PurchaseHandlers(BuyerAccess, PaymentHandling):
             if wanted.gift_recipient is not None
         ]
         secrets = self._secrets(command.buyer_email, purchase_id, voucher_ids, token, gifts)
+        if command.channel == "online":  # the buyer's e-mail brings the paid vouchers (see adapters.sealing)
+            secrets = self._for_delivery(secrets, token, purchase_id, command.language)
         items = [
             PurchaseItem(
                 voucher_id=voucher_id,
@@ -182,6 +185,12 @@ class PurchaseHandlers(BuyerAccess, PaymentHandling):
             code_hashes={vid: code_hash(self._context.code_key, code) for vid, code in codes.items()},
             gifts=gifts,
         )
+
+    def _for_delivery(self, secrets: BuyerSecrets, token: str, purchase_id: UUID, language: Language) -> BuyerSecrets:
+        """The buyer's language, and the codes sealed again for the e-mail that brings them."""
+        codes = self._seal.unseal(token, purchase_id, secrets.sealed_codes)
+        sealed = self._seal.seal_for_delivery(purchase_id, codes)
+        return replace(secrets, language=language, delivery_sealed_codes=sealed)
 
     async def _merchants_of(self, sold: Iterable[Programme]) -> dict[UUID, MerchantStanding]:
         merchants = {}

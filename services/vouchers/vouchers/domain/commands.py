@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from downtown_events.vouchers import PaymentMethod, ProgrammeKind, ProgrammeTerms, PurchaseChannel, RedemptionChannel
@@ -90,6 +91,8 @@ class StartPurchase:
     buyer_email: str = field(repr=False)
     channel: PurchaseChannel = "online"
     idempotency_key: str | None = None
+    language: Literal["de", "en"] = "de"
+    """The buyer's language: their mails (payment instructions, the paid vouchers) are in it."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ reading the event store needs every type that is in it.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -55,6 +55,11 @@ class PurchaseSecretsSealed(VouchersPrivateEvent):
     sealed_codes: Base64Text
     code_hashes: dict[UUID, CodeHash] = Field(min_length=1, max_length=500)
     gifts: list[Gift] = Field(default_factory=list, max_length=500)
+    language: Literal["de", "en"] = "de"
+    """The language the buyer's mails are written in (issue 16; earlier purchases: German)."""
+    delivery_sealed_codes: Base64Text | None = None
+    """The codes sealed again under the service's delivery key, for the one e-mail that brings
+    the paid vouchers (an online purchase since issue 16; None: no such mail carries them)."""
 
 
 @registry.register

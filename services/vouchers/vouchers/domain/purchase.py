@@ -68,11 +68,28 @@ class Purchase:
     codes_delivered: bool = False
     version: int = 0
 
+    @property
+    def transfer_reference(self) -> str:
+        """What a buyer writes in a bank transfer's reference so the association can tell
+        which purchase the money is for: short enough to type, read out or copy
+        (``GS-A1B2C3D4``: "Gutschein", and the purchase id's first eight hex digits)."""
+        return transfer_reference(self.purchase_id)
+
+    @property
+    def language(self) -> str:
+        """The buyer's language, for their mails (German when the purchase did not say)."""
+        return self.secrets.language if self.secrets is not None else "de"
+
     def code_hash(self, voucher_id: UUID) -> str:
         """The keyed hash of the code sold for ``voucher_id`` (for issuing the voucher)."""
         if self.secrets is None or voucher_id not in self.secrets.code_hashes:
             raise NotFound("this purchase sold no such voucher")
         return self.secrets.code_hashes[voucher_id]
+
+
+def transfer_reference(purchase_id: UUID) -> str:
+    """See :attr:`Purchase.transfer_reference`."""
+    return f"GS-{purchase_id.hex[:8].upper()}"
 
 
 def evolve(state: Purchase | None, event: IntegrationEvent) -> Purchase:
@@ -98,6 +115,8 @@ def evolve(state: Purchase | None, event: IntegrationEvent) -> Purchase:
                 event.sealed_codes,
                 event.code_hashes,
                 tuple(event.gifts),
+                event.language,
+                event.delivery_sealed_codes,
             )
             return replace(state, secrets=secrets)
         case PurchasePaid(reference=reference):

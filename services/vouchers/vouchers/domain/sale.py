@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
@@ -19,6 +20,8 @@ from vouchers.domain.private_events import Gift, PurchaseSecretsSealed
 from vouchers.domain.programme import Programme, check_amount, ensure_selling
 
 MAX_ITEMS = 500
+Language = Literal["de", "en"]
+"""The languages a buyer's mails are written in."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,9 @@ class BuyerSecrets:
     sealed_codes: str = field(repr=False)
     code_hashes: Mapping[UUID, str] = field(repr=False)
     gifts: Sequence[Gift] = field(default=(), repr=False)
+    language: Language = "de"
+    delivery_sealed_codes: str | None = field(default=None, repr=False)
+    """The codes sealed under the service's delivery key, for the paid vouchers' e-mail."""
 
 
 def check_items(
@@ -114,5 +120,7 @@ def started_events(
         sealed_codes=secrets.sealed_codes,
         code_hashes=dict(secrets.code_hashes),
         gifts=list(secrets.gifts),
+        language=secrets.language,
+        delivery_sealed_codes=secrets.delivery_sealed_codes,
     )
     return [started, sealed]

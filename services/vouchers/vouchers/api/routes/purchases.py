@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Buying vouchers: online or at the counter, paying, and fetching the printable vouchers once.
+"""Buying vouchers: online or at the counter, paying, and fetching the printable vouchers.
 
 The buyer needs no account: the answer that starts a purchase carries its access token,
 which opens the purchase (status, masked codes, balances) and, once it is paid, the
-printable vouchers with their codes in full — one time only.
+printable vouchers with their codes in full — the buyer's own document, as often as they
+like; a bulk issue's codes as CSV once only. An online buyer also gets the payment
+instructions and, once paid, the vouchers by e-mail (``vouchers.adapters.notifier``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
@@ -16,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from downtown_events.runtime.http.clients import client_address
+from downtown_events.runtime.http.languages import preferred_language
 from downtown_events.runtime.http.openapi import also_answers
 from downtown_events.runtime.throttle import Limit
 from vouchers.api.deps import AppHandlers, Caller, Container, IdempotencyKey, PurchaseToken
@@ -32,6 +35,10 @@ from vouchers.api.schemas import (
     VoucherSeen,
 )
 from vouchers.domain.commands import BulkIssue, ConfirmPayment, RequestedVoucher, StartPurchase
+from vouchers.domain.sale import Language
+
+LANGUAGES = ("de", "en")
+"""The languages the buyer's mails are written in (the catalogues of vouchers/locale, and English)."""
 
 router = APIRouter(tags=["purchases"])
 ONCE = also_answers(410)
@@ -46,7 +53,7 @@ CSV: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _command(body: PurchaseIn, idempotency_key: str | None) -> StartPurchase:
+def _command(body: PurchaseIn, idempotency_key: str | None, accept_language: str | None = None) -> StartPurchase:
     wanted = tuple(
         RequestedVoucher(
             item.programme_id,
@@ -56,7 +63,10 @@ def _command(body: PurchaseIn, idempotency_key: str | None) -> StartPurchase:
         )
         for item in body.vouchers
     )
-    return StartPurchase(wanted, buyer_email=body.email.lower(), idempotency_key=idempotency_key)
+    language = body.language or preferred_language(accept_language, LANGUAGES, "de")
+    return StartPurchase(
+        wanted, buyer_email=body.email.lower(), idempotency_key=idempotency_key, language=cast(Language, language)
+    )
 
 
 @router.post(
@@ -76,11 +86,15 @@ async def start_purchase(
     expiring unpaid after a while. A campaign running when the payment arrives adds its
     bonus to money the payment provider or a bank transfer brings (nothing is held for an
     unpaid purchase). Starts are counted per client (429), and one e-mail address has only
-    a few purchases waiting for payment at a time (409)."""
+    a few purchases waiting for payment at a time (409). The buyer gets the payment
+    instructions by e-mail (the association's account and the `payment_reference`, and/or
+    the payment provider's checkout link), and once paid the vouchers as a PDF, in the
+    request's `language` (or its Accept-Language; German by default)."""
     settings = container.settings
     per_client = Limit("purchase:client", settings.purchase_starts_per_client, 600)
     await container.throttle.check([(per_client, client_address(request, settings))])
-    started = await container.handlers.purchases.start_purchase(_command(body, idempotency_key))
+    command = _command(body, idempotency_key, request.headers.get("Accept-Language"))
+    started = await container.handlers.purchases.start_purchase(command)
     if not started.created:
         response.status_code = status.HTTP_200_OK
     return StartedPurchaseOut(purchase=PurchaseOut.of(started.purchase), access_token=started.access_token)
@@ -146,12 +160,14 @@ async def purchase(purchase_id: UUID, token: PurchaseToken, handlers: AppHandler
     return BuyerView(purchase=PurchaseOut.of(bought), vouchers=seen)
 
 
-@router.get("/purchases/{purchase_id}/vouchers.pdf", responses=PDF, openapi_extra=also_answers(410, 503))
+@router.get("/purchases/{purchase_id}/vouchers.pdf", responses=PDF, openapi_extra=also_answers(503))
 async def printable(purchase_id: UUID, token: PurchaseToken, container: Container) -> Response:
-    """The printable vouchers, each with its code in full and as a QR code: once only. Drawn
-    a few at a time: when every renderer is busy, 503 with `Retry-After` (nothing used up)."""
+    """The printable vouchers, each with its code in full and as a QR code: the buyer's own
+    document, fetched again with the purchase's access token as often as needed (the e-mail
+    that brought the vouchers carries the same). Drawn a few at a time: when every renderer
+    is busy, 503 with `Retry-After`."""
     document = await printable_vouchers(container, purchase_id, token)
-    await container.handlers.purchases.mark_delivered(purchase_id, token)
+    await container.handlers.purchases.note_delivered(purchase_id, token)
     return Response(document, media_type="application/pdf", headers=_download(f"gutscheine-{purchase_id}.pdf"))
 
 
