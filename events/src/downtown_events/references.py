@@ -21,3 +21,15 @@ ORDER_REFERENCE_LENGTH = 8
 def order_reference(order_id: UUID) -> str:
     """``A1B2C3D4``: what ordering's mails call the order (its ``order_id``'s first hex digits)."""
     return order_id.hex[:ORDER_REFERENCE_LENGTH].upper()
+
+
+PURCHASE_PREFIX = "GS"
+"""``Gutschein``: a voucher purchase's reference tells itself apart from an order's on the
+association's bank statement."""
+
+
+def purchase_reference(purchase_id: UUID) -> str:
+    """``GS-A1B2C3D4``: what a voucher buyer writes on a bank transfer (the vouchers' payment
+    instructions) and what the association looks the purchase up by: the same short form as
+    an order's, prefixed."""
+    return f"{PURCHASE_PREFIX}-{order_reference(purchase_id)}"

@@ -24,6 +24,7 @@ from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.money import format_money
+from downtown_events.references import purchase_reference
 from downtown_events.vouchers import (
     PaymentMethod,
     PurchaseChannel,
@@ -72,7 +73,7 @@ class Purchase:
     def transfer_reference(self) -> str:
         """What a buyer writes in a bank transfer's reference so the association can tell
         which purchase the money is for: short enough to type, read out or copy
-        (``GS-A1B2C3D4``: "Gutschein", and the purchase id's first eight hex digits)."""
+        (``GS-A1B2C3D4``: "Gutschein", and the purchase id's short reference, as an order's)."""
         return transfer_reference(self.purchase_id)
 
     @property
@@ -88,8 +89,8 @@ class Purchase:
 
 
 def transfer_reference(purchase_id: UUID) -> str:
-    """See :attr:`Purchase.transfer_reference`."""
-    return f"GS-{purchase_id.hex[:8].upper()}"
+    """See :attr:`Purchase.transfer_reference` (the kit's :func:`purchase_reference`)."""
+    return purchase_reference(purchase_id)
 
 
 def evolve(state: Purchase | None, event: IntegrationEvent) -> Purchase:
