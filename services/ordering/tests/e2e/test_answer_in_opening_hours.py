@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from conftest import Databases, ordering_town_running
+from ordering.adapters.clock_file import set_clock
 from tests.support.local_stack import RunningTown
 from tests.support.mailbox import Mailbox
 from tests.support.ordering_client import (
@@ -48,20 +49,13 @@ AROUND_THE_CLOCK = [{"weekday": day, "opens": "00:00", "closes": "23:59:59"} for
 HOME = {"street": "Kirchstraße 4", "postal_code": "48624", "city": "Schöppingen"}
 
 
-def move_clock(clock: Path, moment: datetime) -> None:
-    """Every process of the town reads its time from here (written whole, then renamed)."""
-    draft = clock.with_suffix(".draft")
-    draft.write_text(moment.isoformat(), encoding="utf-8")
-    draft.replace(clock)
-
-
 @pytest.fixture(scope="module")
 def clocked_town(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
 ) -> Iterator[tuple[RunningTown, Path]]:
     workdir = tmp_path_factory.mktemp("clocked-town")
     clock = workdir / "clock"
-    move_clock(clock, SUNDAY_EARLY)
+    set_clock(clock, SUNDAY_EARLY)
     with ordering_town_running(databases, workdir, mailbox, DOWNTOWN_CLOCK_FILE=str(clock)) as running:
         yield running, clock
 
@@ -131,7 +125,7 @@ def test_a_sunday_order_waits_for_mondays_opening_and_only_its_merchant_sees_the
     assert other.status_code == 404, other.text
     assert order(town, waiting["order_id"], me)["customer"] is None
 
-    move_clock(clock, MONDAY_MORNING)
+    set_clock(clock, MONDAY_MORNING)
     timed_out = wait_for(town, control["order_id"], me, status="rejected")
     assert timed_out["rejection_reason"] == "timed_out"
     assert order(town, waiting["order_id"], me)["status"] == "placed"  # not before half past nine
