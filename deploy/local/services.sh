@@ -27,11 +27,12 @@
 # but the catalog also gets DOWNTOWN_TRUSTED_TOKEN_KEYS, the catalog's public key, to verify
 # merchant tokens.
 #
-# Mail: when ordering runs, each town gets a local SMTP catcher (deploy/local/mailcatcher.py,
-# on 127.0.0.1, the town's port base + 25: 18125 in Schöppingen) that writes every mail it
-# receives to .downtown/mail/<town>/<timestamp>-<id>.eml and sends nothing on; the town's
-# ordering sends there (DOWNTOWN_SMTP_HOST/PORT) and its links point at its own API
-# (DOWNTOWN_PUBLIC_URL). It starts before the services and stops with them.
+# Mail: when ordering or vouchers runs, each town gets a local SMTP catcher
+# (deploy/local/mailcatcher.py, on 127.0.0.1, the town's port base + 25: 18125 in Schöppingen)
+# that writes every mail it receives to .downtown/mail/<town>/<timestamp>-<id>.eml and sends
+# nothing on; the town's ordering and vouchers send there (DOWNTOWN_SMTP_HOST/PORT), ordering's
+# links point at its own API (DOWNTOWN_PUBLIC_URL). It starts before the services and stops
+# with them.
 #
 # Seeding, per town, in start order: deploy/local/seed/<service>.py, if it exists, runs as
 #   .downtown/venv/bin/python -P deploy/local/seed/<service>.py --town <town>
@@ -63,7 +64,7 @@ mkdir -p "$RUN" "$LOGS"
 SERVICES=(catalog vouchers ordering dispatch)  # start order; a service's place (from 1) sets its ports
 declare -A OWN_SECRETS=(                       # secrets only that service's processes see
     [catalog]="DOWNTOWN_TOKEN_SIGNING_KEY"
-    [vouchers]="DOWNTOWN_CODE_HASH_KEY DOWNTOWN_PAYMENT_WEBHOOK_SECRET"
+    [vouchers]="DOWNTOWN_CODE_HASH_KEY DOWNTOWN_PAYMENT_WEBHOOK_SECRET DOWNTOWN_CODE_DELIVERY_KEY"
     [ordering]="DOWNTOWN_TOKEN_SIGNING_KEY"
 )
 TOWN_SECRETS=(DOWNTOWN_ASSOCIATION_TOKEN)      # the town's: every service sees them
@@ -230,12 +231,16 @@ service_env() {  # town, service: export exactly what that service's processes m
         DOWNTOWN_TRUSTED_TOKEN_KEYS=$(catalog_public_keys "$town")
         export DOWNTOWN_TRUSTED_TOKEN_KEYS
     fi
-    if [ "$service" = ordering ]; then  # mail goes to the town's catcher; links lead to this API
+    if [ "$service" = ordering ] || [ "$service" = vouchers ]; then  # mail goes to the town's catcher
         export DOWNTOWN_SMTP_HOST=127.0.0.1
         DOWNTOWN_SMTP_PORT=$(mail_port "$town")
         export DOWNTOWN_SMTP_PORT
+    fi
+    if [ "$service" = ordering ]; then  # links lead to this API
         export DOWNTOWN_MAIL_FROM="bestellungen@$town.downtown.example"
         export DOWNTOWN_PUBLIC_URL="http://127.0.0.1:$DOWNTOWN_HTTP_PORT"
+    elif [ "$service" = vouchers ]; then
+        export DOWNTOWN_MAIL_FROM="gutscheine@$town.downtown.example"
     fi
 }
 
@@ -304,7 +309,7 @@ start_mailcatcher() {  # town: its SMTP catcher, listening when this returns
     return 1
 }
 
-sends_mail() { [[ " ${RUNNABLE[*]} " == *" ordering "* ]]; }
+sends_mail() { [[ " ${RUNNABLE[*]} " == *" ordering "* || " ${RUNNABLE[*]} " == *" vouchers "* ]]; }
 
 seed_town() {  # town: run each running service's seed script, in start order
     local town=$1 service
