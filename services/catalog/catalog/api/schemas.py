@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from catalog.api.weekdays import WEEKDAY_DESCRIPTION, named_windows
 from catalog.domain.merchant import Merchant
 from catalog.domain.offer import Offer
 from catalog.domain.payment_details import checked_kind, normalised_bic, normalised_iban, normalised_tax_number
@@ -48,9 +49,6 @@ LocalTime = Annotated[
         }
     ),
 ]
-
-
-WEEKDAY_DESCRIPTION = "0 = Monday, 1 = Tuesday, 2 = Wednesday, 3 = Thursday, 4 = Friday, 5 = Saturday, 6 = Sunday"
 
 
 class TimeWindowIn(TimeWindow):
@@ -179,6 +177,16 @@ class ApprovalWithdrawalIn(Request):
     reason: SingleLine = Field(min_length=1, max_length=500)
 
 
+class OpeningWindowOut(BaseModel):
+    """An opening window as people read it: the weekday as a number and by name (in the
+    reader's language: ``lang``, else ``Accept-Language``, else German)."""
+
+    weekday: int = Field(ge=0, le=6, description=WEEKDAY_DESCRIPTION)
+    weekday_name: str = Field(examples=["Montag"], description="the weekday in the reader's language")
+    opens: str = Field(examples=["09:00:00"])
+    closes: str = Field(examples=["18:30:00"])
+
+
 class MerchantOut(BaseModel):
     merchant_id: UUID
     profile: MerchantProfile
@@ -187,7 +195,7 @@ class MerchantOut(BaseModel):
         examples=["DE89 3704 0044 0532 0130 00"],
         description="the profile's IBAN in groups of four, as its invoices print it",
     )
-    opening_hours: list[TimeWindow]
+    opening_hours: list[OpeningWindowOut]
     closed: bool
     suspended: bool
     approved: bool = Field(
@@ -197,12 +205,14 @@ class MerchantOut(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, merchant: Merchant) -> MerchantOut:
+    def of(cls, merchant: Merchant, language: str = "de") -> MerchantOut:
+        """The merchant as its own answers show it, weekdays named in ``language``."""
+        hours = [window.model_dump(mode="json") for window in merchant.opening_hours]
         return cls(
             merchant_id=merchant.merchant_id,
             profile=merchant.profile,
             iban_grouped=None if merchant.profile.bank_account is None else merchant.profile.bank_account.grouped_iban,
-            opening_hours=list(merchant.opening_hours),
+            opening_hours=[OpeningWindowOut.model_validate(window) for window in named_windows(hours, language)],
             closed=merchant.closed,
             suspended=merchant.suspended,
             approved=merchant.approved,
@@ -367,15 +377,6 @@ class CatalogItem(BaseModel):
 class SearchResults(BaseModel):
     total: int
     items: list[CatalogItem]
-
-
-class OpeningWindowOut(BaseModel):
-    """An opening window as the directory shows it: the weekday as a number and by name."""
-
-    weekday: int = Field(ge=0, le=6, description=WEEKDAY_DESCRIPTION)
-    weekday_name: str = Field(examples=["Montag"], description="the weekday in the reader's language")
-    opens: str = Field(examples=["09:00:00"])
-    closes: str = Field(examples=["18:30:00"])
 
 
 class DirectoryEntry(BaseModel):

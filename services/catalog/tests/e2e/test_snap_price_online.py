@@ -40,8 +40,21 @@ def test_snap_price_online_and_found_by_a_german_search(catalog: ServiceInstance
     assert photo.status_code == 200
     assert "immutable" in photo.headers["cache-control"]
     assert not Image.open(BytesIO(photo.content)).getexif()  # the phone's GPS position is gone
-    directory = httpx.get(f"{catalog.api}/directory/{merchant_id}").json()
-    assert directory["availability"] == "delivery and pickup" and directory["products"] == 1
+    directory = httpx.get(f"{catalog.api}/directory/{merchant_id}").json()  # German first
+    assert directory["availability"] == "Lieferung und Abholung" and directory["products"] == 1
+    assert directory["opening_hours"][0] == {
+        "weekday": 0,
+        "weekday_name": "Montag",
+        "opens": "09:00:00",
+        "closes": "18:30:00",
+    }
+    english = httpx.get(f"{catalog.api}/directory/{merchant_id}", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert (english.json()["availability"], english.json()["opening_hours"][5]["weekday_name"]) == (
+        "delivery and pickup",
+        "Saturday",
+    )
+    asked = httpx.get(f"{catalog.api}/directory", params={"lang": "en"}, headers={"Accept-Language": "de"})
+    assert {entry["availability"] for entry in asked.json()} == {"delivery and pickup"}
 
 
 def test_a_retried_listing_with_the_same_idempotency_key_lists_once(catalog: ServiceInstance) -> None:

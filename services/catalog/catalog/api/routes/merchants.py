@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from catalog.api.deps import Caller, Container, Handlers, IdempotencyKey
+from catalog.api.reading import ReaderOf
 from catalog.api.schemas import (
     ApprovalWithdrawalIn,
     ClosingIn,
@@ -34,6 +35,7 @@ router = APIRouter(prefix="/merchants", tags=["merchants"])
 async def register_merchant(
     body: MerchantRegistration,
     handlers: Handlers,
+    reader: ReaderOf,
     container: Container,
     response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -47,63 +49,69 @@ async def register_merchant(
     merchant, created = await handlers.register_merchant(command)
     if not created:
         response.status_code = status.HTTP_200_OK
-        return MerchantWithToken(merchant=MerchantOut.of(merchant), token=None)
+        return MerchantWithToken(merchant=MerchantOut.of(merchant, reader.language), token=None)
     token = container.tokens.issue_merchant_token(merchant.merchant_id)
-    return MerchantWithToken(merchant=MerchantOut.of(merchant), token=token)
+    return MerchantWithToken(merchant=MerchantOut.of(merchant, reader.language), token=token)
 
 
 @router.get("/me", response_model=MerchantOut)
-async def my_merchant(caller: Caller, handlers: Handlers) -> MerchantOut:
-    return MerchantOut.of(await handlers.merchant(caller.merchant()))
+async def my_merchant(caller: Caller, handlers: Handlers, reader: ReaderOf) -> MerchantOut:
+    return MerchantOut.of(await handlers.merchant(caller.merchant()), reader.language)
 
 
 @router.put("/me/profile", response_model=MerchantOut)
-async def change_profile(body: ProfileIn, caller: Caller, handlers: Handlers) -> MerchantOut:
-    return MerchantOut.of(await handlers.change_profile(caller, ChangeProfile(body.to_profile())))
+async def change_profile(body: ProfileIn, caller: Caller, handlers: Handlers, reader: ReaderOf) -> MerchantOut:
+    return MerchantOut.of(await handlers.change_profile(caller, ChangeProfile(body.to_profile())), reader.language)
 
 
 @router.put("/me/opening-hours", response_model=MerchantOut)
-async def change_opening_hours(body: OpeningHoursIn, caller: Caller, handlers: Handlers) -> MerchantOut:
+async def change_opening_hours(
+    body: OpeningHoursIn, caller: Caller, handlers: Handlers, reader: ReaderOf
+) -> MerchantOut:
     command = ChangeOpeningHours(windows(body.opening_hours))
-    return MerchantOut.of(await handlers.change_opening_hours(caller, command))
+    return MerchantOut.of(await handlers.change_opening_hours(caller, command), reader.language)
 
 
 @router.post("/me/closure", response_model=MerchantOut)
-async def close_shop(body: ClosingIn, caller: Caller, handlers: Handlers) -> MerchantOut:
+async def close_shop(body: ClosingIn, caller: Caller, handlers: Handlers, reader: ReaderOf) -> MerchantOut:
     """Closed for now (holiday, illness): listings stay, the directory says so."""
-    return MerchantOut.of(await handlers.close_shop(caller, CloseShop(body.note)))
+    return MerchantOut.of(await handlers.close_shop(caller, CloseShop(body.note)), reader.language)
 
 
 @router.delete("/me/closure", response_model=MerchantOut)
-async def reopen_shop(caller: Caller, handlers: Handlers) -> MerchantOut:
-    return MerchantOut.of(await handlers.reopen_shop(caller))
+async def reopen_shop(caller: Caller, handlers: Handlers, reader: ReaderOf) -> MerchantOut:
+    return MerchantOut.of(await handlers.reopen_shop(caller), reader.language)
 
 
 @router.post("/{merchant_id}/suspension", response_model=MerchantOut)
-async def suspend_merchant(merchant_id: UUID, body: SuspensionIn, caller: Caller, handlers: Handlers) -> MerchantOut:
+async def suspend_merchant(
+    merchant_id: UUID, body: SuspensionIn, caller: Caller, handlers: Handlers, reader: ReaderOf
+) -> MerchantOut:
     """The association takes a merchant off the high street (association token only)."""
-    return MerchantOut.of(await handlers.suspend_merchant(caller, SuspendMerchant(merchant_id, body.reason)))
+    return MerchantOut.of(
+        await handlers.suspend_merchant(caller, SuspendMerchant(merchant_id, body.reason)), reader.language
+    )
 
 
 @router.delete("/{merchant_id}/suspension", response_model=MerchantOut)
-async def reinstate_merchant(merchant_id: UUID, caller: Caller, handlers: Handlers) -> MerchantOut:
-    return MerchantOut.of(await handlers.reinstate_merchant(caller, merchant_id))
+async def reinstate_merchant(merchant_id: UUID, caller: Caller, handlers: Handlers, reader: ReaderOf) -> MerchantOut:
+    return MerchantOut.of(await handlers.reinstate_merchant(caller, merchant_id), reader.language)
 
 
 @router.post("/{merchant_id}/approval", response_model=MerchantOut)
-async def approve_merchant(merchant_id: UUID, caller: Caller, handlers: Handlers) -> MerchantOut:
+async def approve_merchant(merchant_id: UUID, caller: Caller, handlers: Handlers, reader: ReaderOf) -> MerchantOut:
     """The association vouches for a merchant (association token only): from now on it may act
     with money — sell and redeem vouchers, take cash for them, join the town voucher, issue
     invoices. Registering alone allows none of that."""
-    return MerchantOut.of(await handlers.approve_merchant(caller, merchant_id))
+    return MerchantOut.of(await handlers.approve_merchant(caller, merchant_id), reader.language)
 
 
 @router.delete("/{merchant_id}/approval", response_model=MerchantOut)
 async def withdraw_approval(
-    merchant_id: UUID, body: ApprovalWithdrawalIn, caller: Caller, handlers: Handlers
+    merchant_id: UUID, body: ApprovalWithdrawalIn, caller: Caller, handlers: Handlers, reader: ReaderOf
 ) -> MerchantOut:
     """The association no longer vouches for a merchant: it acts with money no more."""
-    return MerchantOut.of(await handlers.withdraw_approval(caller, merchant_id, body.reason))
+    return MerchantOut.of(await handlers.withdraw_approval(caller, merchant_id, body.reason), reader.language)
 
 
 @router.post("/{merchant_id}/tokens", status_code=status.HTTP_201_CREATED, response_model=MerchantToken)

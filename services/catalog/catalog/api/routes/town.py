@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
 from catalog.api.deps import Container, ReadDb
+from catalog.api.reading import Reader, ReaderOf
 from catalog.api.schemas import CatalogItem, DirectoryEntry, Price, SearchResults
 from catalog.domain.errors import NotFound
 from catalog.domain.money import parse_price
@@ -71,17 +72,29 @@ async def directory(
     category: Annotated[SingleLine | None, Query(max_length=60)] = None,
     offers: Literal["delivery", "pickup", "vouchers", "services"] | None = None,
     open_now: bool | None = None,
+    *,
+    reader: ReaderOf,
 ) -> list[DirectoryEntry]:
-    """Who is in town, open now or not, reachable how, offering what."""
+    """Who is in town, open now or not, reachable how, offering what; the notes and weekday
+    names in the reader's language (`lang`, else `Accept-Language`, else German)."""
     rows = await queries.directory(
-        db, category=category, offers=offers, open_now=open_now, now_local=local_now(container)
+        db,
+        category=category,
+        offers=offers,
+        open_now=open_now,
+        now_local=local_now(container),
+        gettext=reader.gettext,
     )
-    return each_readable(rows, DirectoryEntry.model_validate, key="merchant_id")
+    return each_readable(rows, lambda row: _entry(row, reader), key="merchant_id")
 
 
 @router.get("/directory/{merchant_id}", response_model=DirectoryEntry)
-async def directory_entry(merchant_id: UUID, db: ReadDb, container: Container) -> DirectoryEntry:
-    row = await queries.get_directory_entry(db, merchant_id, local_now(container))
+async def directory_entry(merchant_id: UUID, db: ReadDb, container: Container, reader: ReaderOf) -> DirectoryEntry:
+    row = await queries.get_directory_entry(db, merchant_id, local_now(container), reader.gettext)
     if row is None:
         raise NotFound("no such merchant in the town directory")
-    return DirectoryEntry.model_validate(row)
+    return _entry(row, reader)
+
+
+def _entry(row: dict[str, Any], reader: Reader) -> DirectoryEntry:
+    return DirectoryEntry.model_validate({**row, "opening_hours": reader.opening_hours(row["opening_hours"] or [])})
