@@ -15,10 +15,7 @@ from ordering.domain.facts import MerchantFacts, OfferFacts, TaxNumberKind
 from ordering.projections.catalog_replica import MERCHANTS, OFFERS, SLOTS
 from ordering.projections.orders import ORDERS
 
-_OFFERS = (
-    f"SELECT o.*, m.video_consultation_url IS NOT NULL AS video FROM {OFFERS.name} o "
-    f"LEFT JOIN {MERCHANTS.name} m USING (merchant_id) WHERE o.offer_id = ANY(%s::uuid[])"
-)
+_OFFERS = f"SELECT * FROM {OFFERS.name} WHERE offer_id = ANY(%s::uuid[])"
 _MERCHANTS = MerchantReader(MERCHANTS)
 
 
@@ -34,8 +31,17 @@ def _offer(row: dict[str, Any]) -> OfferFacts:
         category=row["category"] or "",
         duration_minutes=row["duration_minutes"],
         weekly_availability=time_windows(row["weekly_availability"]),
-        video_consultation=bool(row["video"]) and row["kind"] == "service",
+        # Held by video is the offer's own choice (the catalog's OfferListed.held), not every
+        # service of a merchant with a video link; null (a row from before): in person.
+        video_consultation=row.get("held") == "video" and row["kind"] == "service",
+        vat_percent=_vat_percent(row.get("vat_percent")),
     )
+
+
+def _vat_percent(value: Any) -> int | None:
+    """The offer's own rate; None (listed before offers carried one, or a row from before the
+    column): the merchant's configured rates decide (``MerchantFacts.vat_percent``)."""
+    return int(value) if value in (7, 19) else None
 
 
 def _tax_number_kind(kind: str) -> TaxNumberKind:
