@@ -15,7 +15,6 @@ from downtown_events.contract import IntegrationEvent
 from downtown_events.money import format_money
 from downtown_events.ordering import Fulfilment, OrderAccepted, OrderLine, OrderPlaced, Payment, PlacedBy
 from ordering.domain.answer_time import answer_deadline
-from ordering.domain.answer_time import answer_deadline
 from ordering.domain.basket import BasketLine, shown_title
 from ordering.domain.choices import CustomerDetails, DeliveryChoice, MerchantChoice, PickupChoice
 from ordering.domain.errors import InvalidChange, OutOfStock, checked
