@@ -30,6 +30,7 @@ from psycopg import sql
 from bench import samples
 from bench.report import Figure, Target, Throttled, rate, say
 from bench.scratch import KAFKA, delete_topics, random_town, scratch_database
+from catalog.bootstrap import SERVICE_MIGRATIONS
 from catalog.projections import TownCatalog, TownDirectory
 from downtown_events.contract import IntegrationEvent
 from downtown_events.envelope import CloudEvent
@@ -176,7 +177,7 @@ def run(options: argparse.Namespace) -> list[Figure]:
         rebuilt: dict[str, float] = {}
         for projection in (TownCatalog(), TownDirectory()):
             with scratch_database() as database_url:
-                migrate(database_url)
+                migrate(database_url, *SERVICE_MIGRATIONS)
                 say(f"  rebuilding {projection.name} from offset zero")
                 report = asyncio.run(rebuild(database_url, projection, town, topic))
             say(

@@ -27,7 +27,7 @@ _MAX_LIMIT = 100
 _SIMILAR_ENOUGH = 0.5
 _MIN_FUZZY = 3
 """How alike (pg_trgm's strict word similarity) a query and an offer's words must be for
-the fallback: "Burgnder" and "burgunder" are 0.58 alike, "Schloss" and "Schlüssel" 0.33."""
+the fallback: "Burgnder" and "burgunder" are 0.58 alike, "Schloss" and "Schlüssel" 0.29."""
 
 
 @dataclass(frozen=True)
@@ -192,19 +192,31 @@ def _similar(words: Sequence[str]) -> _Ranking:
 async def _page(
     conn: AsyncConnection[Row], ranking: _Ranking, where: Sequence[sql.Composable], params: Row
 ) -> SearchPage:
+    """One round trip: the page's rows each carry the total (a window over every match,
+    counted before LIMIT); only a page past the end asks for the total apart."""
     conditions = where if ranking.condition is None else [*where, ranking.condition]
     condition = sql.SQL(" AND ").join(conditions)
-    count = sql.SQL("SELECT count(*) AS total FROM {} WHERE {}").format(ranking.source, condition)
-    page = sql.SQL("SELECT {}, {} AS rank FROM {} WHERE {} ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s").format(
-        _OFFER_COLUMNS, ranking.rank, ranking.source, condition, ranking.order
-    )
-    total_row = await (await conn.execute(count, params)).fetchone()
+    page = sql.SQL(
+        "SELECT {}, {} AS rank, count(*) OVER () AS total FROM {} WHERE {} ORDER BY {} "
+        "LIMIT %(limit)s OFFSET %(offset)s"
+    ).format(_OFFER_COLUMNS, ranking.rank, ranking.source, condition, ranking.order)
     items = await (await conn.execute(page, params)).fetchall()
-    return SearchPage(total=int(total_row["total"]) if total_row else 0, items=[_without_rank(i) for i in items])
+    if items:
+        total = int(items[0]["total"])
+    elif params["offset"] == 0:
+        total = 0
+    else:
+        count = sql.SQL("SELECT count(*) AS total FROM {} WHERE {}").format(ranking.source, condition)
+        total_row = await (await conn.execute(count, params)).fetchone()
+        total = int(total_row["total"]) if total_row else 0
+    return SearchPage(total=total, items=[_without_rank(i) for i in items])
 
 
 def _without_rank(row: Row) -> Row:
-    return {key: value for key, value in row.items() if key != "rank"}
+    return {key: value for key, value in row.items() if key not in _PAGE_ONLY}
+
+
+_PAGE_ONLY = frozenset({"rank", "total"})
 
 
 async def get_offer(conn: AsyncConnection[Row], offer_id: UUID) -> Row | None:

@@ -179,3 +179,9 @@ async def test_nothing_is_found_that_is_not_there(conn: Conn) -> None:
     assert await titles(conn, "Schloss", merchant_id=WEINHAUS) == []
     assert await titles(conn, "Xylophon") == []
     assert await titles(conn, "Käse Schloss") == []
+
+
+async def test_a_page_past_the_end_still_counts_every_match(conn: Conn) -> None:
+    page = await search_offers(conn, text="Schloss", offset=5)
+
+    assert (page.total, page.items) == (2, [])

@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 from psycopg.rows import dict_row
 
 from catalog.app.reservations import order_reservations
-from catalog.bootstrap import CATALOG
+from catalog.bootstrap import CATALOG, SERVICE_MIGRATIONS
 from catalog.domain import offer as offers
 from catalog.domain import reservation as reservations
 from catalog.projections.town_catalog import TownCatalog
@@ -49,7 +49,7 @@ from downtown_events.ordering import (
     TimeSlot,
 )
 from downtown_events.runtime.consumer import TrackingConsumer
-from downtown_events.runtime.database import Pool, open_pool
+from downtown_events.runtime.database import Pool, migrate, open_pool
 from downtown_events.runtime.kafka import reliable_producer
 from downtown_events.runtime.outbox import PendingEvent
 from downtown_events.runtime.postgres_store import PostgresEventStore
@@ -153,6 +153,7 @@ class Catalog:
 
 @pytest.fixture
 async def catalog(database_url: str, town: str, kafka_bootstrap: str) -> AsyncIterator[Catalog]:
+    migrate(database_url, *SERVICE_MIGRATIONS)  # the town catalog's search index needs pg_trgm
     pool: Pool = await open_pool(database_url, max_size=16, name="test-reservations")
     producer: AIOKafkaProducer = reliable_producer(kafka_bootstrap, client_id="test-reservations")
     await producer.start()
