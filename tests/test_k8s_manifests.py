@@ -32,7 +32,15 @@ EXPECTED_SERVICES = ["catalog", "vouchers", "ordering"]
 # Secrets only that service's pods may hold (from <service>-secrets); every service gets the town's.
 OWN_SECRETS = {
     "catalog": {"DOWNTOWN_TOKEN_SIGNING_KEY"},
-    "vouchers": {"DOWNTOWN_CODE_HASH_KEY", "DOWNTOWN_PAYMENT_WEBHOOK_SECRET"},
+    # The buyers' e-mails: the delivery key, and its own login at the mail provider (same names as
+    # ordering's, its own Secret).
+    "vouchers": {
+        "DOWNTOWN_CODE_HASH_KEY",
+        "DOWNTOWN_PAYMENT_WEBHOOK_SECRET",
+        "DOWNTOWN_CODE_DELIVERY_KEY",
+        "DOWNTOWN_SMTP_USER",
+        "DOWNTOWN_SMTP_PASSWORD",
+    },
     # Its own signing key (customer tokens, guest links), not the catalog's: same name, its own Secret.
     "ordering": {"DOWNTOWN_TOKEN_SIGNING_KEY", "DOWNTOWN_SMTP_USER", "DOWNTOWN_SMTP_PASSWORD"},
 }
