@@ -25,7 +25,7 @@ from downtown_events.vouchers import VOUCHER_EVENTS, VoucherExpired
 from ordering.api.schemas import FiguresOut, OrderOut, OrderSummaryOut, SessionOut
 from ordering.app.notifications import MailOrder
 from ordering.domain.private_events import BasketCheckedOut, OrderCustomerRecorded
-from vouchers.api.schemas import AuthorizationOut, ProgrammeOut, PurchaseOut, RedemptionOut
+from vouchers.api.schemas import AuthorizationOut, ProgrammeOut, PurchaseOut, RedemptionOut, StatementLinks
 from vouchers.domain.private_events import PurchaseCodesDelivered
 
 # The published contracts: integrators read these fields and groupings; events are stored.
@@ -44,6 +44,7 @@ _ = (SessionOut.customer_token, SessionOut.expires_in_seconds)
 _ = (FiguresOut.goods_cents_confirmed, FiguresOut.voucher_cents_confirmed, FiguresOut.merchants_with_orders)
 _ = (FiguresOut.since, ProgrammeOut.vat_note, PurchaseOut.pay_by)
 _ = (AuthorizationOut.voucher_balance_cents, AuthorizationOut.voucher_expires_on, RedemptionOut.voucher_balance_cents)
+_ = (StatementLinks.json_url, StatementLinks.csv_url, StatementLinks.pdf_url)  # a merchant's settlement links
 
 # reportlab reads these attributes: a patched ToUnicode writer, a drawing's alignment.
 _ = (ttfonts.makeToUnicodeCMap, Drawing.hAlign)
