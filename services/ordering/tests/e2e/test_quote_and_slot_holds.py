@@ -6,7 +6,7 @@ elsewhere meanwhile refusing the checkout cleanly."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -43,13 +43,9 @@ def _shop_with_a_course(town: RunningTown, name: str) -> tuple[Shop, str]:
     return shop, course
 
 
-def _free(town: RunningTown, offer_id: str, days_from_now: int, **params: Any) -> httpx.Response:
-    day = town_time(days_from_now, 12).date().isoformat()
-    return httpx.get(f"{town['ordering'].api}/offers/{offer_id}/free-slots", params={"from": day, "days": 1, **params})
-
-
-def _free_starts(town: RunningTown, offer_id: str, days_from_now: int) -> list[str]:
-    answer = _free(town, offer_id, days_from_now)
+def _free_starts(town: RunningTown, offer_id: str, day: date) -> list[str]:
+    params = {"from": day.isoformat(), "days": 1}
+    answer = httpx.get(f"{town['ordering'].api}/offers/{offer_id}/free-slots", params=params)
     assert answer.status_code == 200, answer.text
     return [slot["starts_at"] for slot in answer.json()["slots"]]
 
@@ -77,11 +73,13 @@ def test_a_quote_before_checkout_shows_the_fee_the_pickup_windows_the_answer_tim
 ) -> None:
     town = ordering_town
     shop, course = _shop_with_a_course(town, "Imkerei Quote")
-    free = _free_starts(town, course, 3)
+    slot = _slot(3, 10)  # read once: a test running over midnight still means one day
+    day = datetime.fromisoformat(slot["starts_at"]).date()
+    free = _free_starts(town, course, day)
     assert [datetime.fromisoformat(start).hour for start in free] == [9, 10, 11]
     basket = open_basket(town)
     assert put(town, basket, shop.offers["Honig"], 2).status_code == 200
-    held = put(town, basket, course, 1, _slot(3, 10))
+    held = put(town, basket, course, 1, slot)
     assert held.status_code == 200, held.text
 
     quote = _quote(town, basket, postal_code="48624", days=4, language="en")
@@ -93,13 +91,11 @@ def test_a_quote_before_checkout_shows_the_fee_the_pickup_windows_the_answer_tim
     course_line = next(line for line in quoted["lines"] if line["offer_id"] == course)
     assert course_line["slot_status"] == "held" and course_line["held_until"]
     (slots,) = quoted["free_slots"]
-    assert slots["offer_id"] == course and any(
-        _same_instant(s["starts_at"], _slot(3, 10)["starts_at"]) for s in slots["slots"]
-    )
+    assert slots["offer_id"] == course and any(_same_instant(s["starts_at"], slot["starts_at"]) for s in slots["slots"])
     assert quote["warnings"] == []
     assert (quote["goods_cents"], quote["delivery_cents"], quote["total_cents"]) == (4300, 390, 4690)
 
-    others = _free_starts(town, course, 3)  # held for this basket, so not free to anyone else
+    others = _free_starts(town, course, day)  # held for this basket, so not free to anyone else
     assert [datetime.fromisoformat(start).hour for start in others] == [9, 11]
 
     delivered = {
@@ -123,14 +119,15 @@ def test_a_time_held_by_one_basket_is_refused_to_another_until_the_first_takes_i
     town = ordering_town
     shop, course = _shop_with_a_course(town, "Imkerei Halten")
     first, second = open_basket(town), open_basket(town)
-    held = put(town, first, course, 1, _slot(4, 9))
+    slot = _slot(4, 9)
+    held = put(town, first, course, 1, slot)
     assert held.status_code == 200, held.text
 
-    refused = put(town, second, course, 1, _slot(4, 9))
+    refused = put(town, second, course, 1, slot)
     assert refused.status_code == 409, refused.text
     problem = refused.json()
     assert problem["clash"] == "held" and problem["offer_id"] == course and problem["detail"]
-    assert _same_instant(problem["starts_at"], _slot(4, 9)["starts_at"])
+    assert _same_instant(problem["starts_at"], slot["starts_at"])
     after = httpx.get(f"{town['ordering'].api}/baskets/{second.basket_id}", headers=second.headers).json()
     assert after["lines"] == []  # the refused put wrote nothing
 
@@ -139,14 +136,14 @@ def test_a_time_held_by_one_basket_is_refused_to_another_until_the_first_takes_i
         f"{town['ordering'].api}/baskets/{first.basket_id}/lines/{line['line_id']}", headers=first.headers
     )
     assert removed.status_code == 200, removed.text
-    taken = put(town, second, course, 1, _slot(4, 9))
+    taken = put(town, second, course, 1, slot)
     assert taken.status_code == 200, taken.text
     placed = check_out(town, second, {shop.merchant_id: SERVICES_ONLY})
     assert placed.status_code == 201, placed.text
     (order,) = placed.json()["orders"]
     wait_for(town, order["order_id"], guest(placed.json()["order_link_token"]), stock_reserved=True)
 
-    again = put(town, first, course, 1, _slot(4, 9))  # held by the second, then booked by its order
+    again = put(town, first, course, 1, slot)  # held by the second, then booked by its order
     assert again.status_code == 409, again.text
 
 
@@ -154,11 +151,12 @@ def test_a_time_booked_elsewhere_meanwhile_refuses_the_checkout_cleanly(ordering
     town = ordering_town
     shop, course = _shop_with_a_course(town, "Imkerei Telefon")
     basket = open_basket(town)
-    assert put(town, basket, course, 1, _slot(5, 11)).status_code == 200
+    slot = _slot(5, 11)
+    assert put(town, basket, course, 1, slot).status_code == 200
 
     phoned = {
         "merchant_id": shop.merchant_id,
-        "lines": [{"offer_id": course, "quantity": 1, "slot": _slot(5, 11)}],
+        "lines": [{"offer_id": course, "quantity": 1, "slot": slot}],
         "customer": {"name": "Herr Alt", "phone": "+49 2555 99 88"},
         "choice": SERVICES_ONLY,
     }
