@@ -22,6 +22,7 @@ from downtown_events.runtime.merchant_replica import Standing
 from downtown_events.runtime.pdf_text import string_width
 from downtown_events.schemas import breaking_changes
 from downtown_events.vouchers import VOUCHER_EVENTS, VoucherExpired
+from ordering.adapters.clock_file import set_clock
 from ordering.api.schemas import FiguresOut, OrderOut, OrderSummaryOut, SessionOut
 from ordering.app.notifications import MailOrder
 from ordering.domain.private_events import BasketCheckedOut, OrderCustomerRecorded
@@ -52,12 +53,13 @@ _ = (ttfonts.makeToUnicodeCMap, Drawing.hAlign)
 # Used by tests only: the kit's fake store (every port's contract suite runs on it), the
 # published-schema compatibility check, and the kit's measure beside draw_string.
 _ = (InMemoryEventStore, breaking_changes, string_width)
+_ = set_clock  # how an end-to-end test moves a town's clock (DOWNTOWN_CLOCK_FILE)
 
 # The kit's merchant replica: a service made from deploy/service-template answers with it.
 _ = Standing.may_act_with_money
 
 # Read by the mail templates (ordering/templates/mail/_order.txt), never by Python.
-_ = (MailOrder.merchant_address, MailOrder.delivery_to)
+_ = (MailOrder.merchant_address, MailOrder.delivery_to, MailOrder.video_only)
 
 # The mail outbox's operator tools (see downtown_events/runtime/mail_outbox.py); not on the admin CLI yet.
 _ = (mail_outbox_counts, requeue_mail)
