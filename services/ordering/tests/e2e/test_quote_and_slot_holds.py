@@ -6,13 +6,19 @@ elsewhere meanwhile refusing the checkout cleanly."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from conftest import Databases, ordering_town_running
+from ordering.adapters.clock_file import set_clock
 from tests.support.local_stack import RunningTown
+from tests.support.mailbox import Mailbox
 from tests.support.ordering_client import (
     GuestBasket,
     Shop,
@@ -29,6 +35,9 @@ from tests.support.ordering_client import (
 )
 from tests.support.polling import wait_until
 
+BERLIN = ZoneInfo("Europe/Berlin")
+MONDAY_8 = datetime(2026, 3, 2, 8, 0, tzinfo=BERLIN)
+TUESDAY_10 = {"starts_at": "2026-03-03T10:00:00+01:00", "ends_at": "2026-03-03T11:00:00+01:00"}
 MORNINGS = [{"weekday": day, "opens": "09:00", "closes": "12:00"} for day in range(7)]
 SERVICES_ONLY = {"fulfilment": {"method": "pickup"}, "payment": {"method": "at_pickup"}}
 
@@ -224,3 +233,40 @@ def _shared(town: RunningTown) -> tuple[Shop, str]:
     if town.town not in _SHOPS:
         _SHOPS[town.town] = _shop_with_a_course(town, "Imkerei Fragen")
     return _SHOPS[town.town]
+
+
+@pytest.fixture(scope="module")
+def clocked_town(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
+) -> Iterator[tuple[RunningTown, Path]]:
+    """A town of its own whose clock is a file the test moves (``DOWNTOWN_CLOCK_FILE``): a
+    hold runs out when the test says so, not when a busy machine gets round to it."""
+    workdir = tmp_path_factory.mktemp("held-town")
+    clock = workdir / "clock"
+    set_clock(clock, MONDAY_8)
+    with ordering_town_running(databases, workdir, mailbox, DOWNTOWN_CLOCK_FILE=str(clock)) as running:
+        yield running, clock
+
+
+def test_a_hold_that_ran_out_lets_another_basket_take_the_time_and_the_first_checkout_is_refused(
+    clocked_town: tuple[RunningTown, Path],
+) -> None:
+    town, clock = clocked_town
+    shop, course = _shop_with_a_course(town, "Imkerei Uhr")
+    first, second = open_basket(town), open_basket(town)
+    assert put(town, first, course, 1, TUESDAY_10).status_code == 200
+    assert put(town, second, course, 1, TUESDAY_10).status_code == 409
+
+    set_clock(clock, MONDAY_8 + timedelta(minutes=11))  # the town's hold is 10 minutes
+    taken = put(town, second, course, 1, TUESDAY_10)
+    assert taken.status_code == 200, taken.text
+    quote = _quote(town, first, language="en")
+    assert [warning["code"] for warning in quote["warnings"]] == ["slot_held_elsewhere"]
+    assert quote["shops"][0]["lines"][0]["slot_status"] == "held_elsewhere"
+    refused = check_out(town, first, {shop.merchant_id: SERVICES_ONLY})
+    assert refused.status_code == 409 and refused.json()["clash"] == "held", refused.text
+
+    placed = check_out(town, second, {shop.merchant_id: SERVICES_ONLY})
+    assert placed.status_code == 201, placed.text
+    (order,) = placed.json()["orders"]
+    wait_for(town, order["order_id"], guest(placed.json()["order_link_token"]), stock_reserved=True)
