@@ -329,6 +329,11 @@ class InvoiceCancelled(OrderEvent):
     gross_cents: Cents = Field(ge=0)
     corrected: bool = False
     reason: EventLine = Field(default="", max_length=500)
+    request_id: UUID | None = Field(
+        default=None,
+        description="the merchant's request that cancelled it (from its Idempotency-Key): a retry of that "
+        "request cancels or corrects nothing twice",
+    )
 
 
 ORDER_EVENTS = (

@@ -78,15 +78,22 @@ class InvoicingHandlers:
             retries=HOT_STREAM_RETRIES,
         )
 
-    async def cancel_invoice(self, principal: Principal, order_id: UUID, reason: str) -> Order:
-        """A cancellation invoice for the order's current invoice, with the merchant's next number."""
+    async def cancel_invoice(self, principal: Principal, order_id: UUID, reason: str, idempotency_key: str) -> Order:
+        """A cancellation invoice for the order's current invoice, with the merchant's next
+        number; the same key again cancels nothing more."""
         read = await self._merchants(principal, order_id)
         today = self._context.today()
+        request_id = created_id(f"invoice-correction:{order_id}", idempotency_key)
 
         async def decide(store: EventStore) -> Order:
             read_now = await self._read(store, read)
             decision = cancel_invoice(
-                read_now.sequence, read_now.order, original=read_now.original, today=today, reason=reason
+                read_now.sequence,
+                read_now.order,
+                original=read_now.original,
+                today=today,
+                reason=reason,
+                request_id=request_id,
             )
             return await self._append(store, read_now, decision)
 
@@ -94,12 +101,13 @@ class InvoicingHandlers:
             return await decide_again_on_conflict(unit, decide)
 
     async def correct_invoice(
-        self, principal: Principal, order_id: UUID, reason: str, buyer: InvoiceParty | None
+        self, principal: Principal, order_id: UUID, reason: str, buyer: InvoiceParty | None, idempotency_key: str
     ) -> Order:
         """The order's invoice cancelled and issued anew (to ``buyer``, if given), two numbers
-        in a row. The merchant is read before the unit of work, which holds no connection
-        while it waits for another."""
+        in a row; the same key again corrects nothing more. The merchant is read before the
+        unit of work, which holds no connection while it waits for another."""
         read = await self._merchants(principal, order_id)
+        request_id = created_id(f"invoice-correction:{order_id}", idempotency_key)
         merchant = (await self._replica.merchants([read.merchant_id])).get(read.merchant_id)
         invoice_seller(merchant)  # refused before anything is read again: the shop cannot issue one
         today = self._context.today()
@@ -116,6 +124,7 @@ class InvoicingHandlers:
                 standard_vat_percent=standard,
                 buyer=buyer,
                 reason=reason,
+                request_id=request_id,
             )
             return await self._append(store, read_now, decision)
 
@@ -139,6 +148,8 @@ class InvoicingHandlers:
 
     async def _append(self, store: EventStore, read: _Read, decision: invoices.InvoiceDecision) -> Order:
         """Both streams at the versions decided on: a rival's number or step means deciding again."""
+        if not decision.order_events:
+            return read.order  # a retried request: done before
         await store.append(str(decision.sequence_id), read.sequence_version, list(decision.sequence_events))
         await store.append(str(read.order.order_id), read.order.version, list(decision.order_events))
         return orders.ensure_exists(await order_of(store, read.order.order_id))

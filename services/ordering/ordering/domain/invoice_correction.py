@@ -16,6 +16,7 @@ recorded for the order (the money would have to go back first: a correction keep
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import InvoiceCancelled, InvoiceIssued
@@ -71,7 +72,12 @@ def cancellation_document(original: InvoiceDocument, taken: InvoiceNumberTaken) 
 
 
 def _cancelled(
-    order: Order, invoice: InvoiceIssued, taken: InvoiceNumberTaken, corrected: bool, reason: str
+    order: Order,
+    invoice: InvoiceIssued,
+    taken: InvoiceNumberTaken,
+    corrected: bool,
+    reason: str,
+    request_id: UUID | None,
 ) -> InvoiceCancelled:
     return checked(
         InvoiceCancelled,
@@ -86,6 +92,7 @@ def _cancelled(
         gross_cents=invoice.gross_cents,
         corrected=corrected,
         reason=reason[:500],
+        request_id=request_id,
     )
 
 
@@ -114,9 +121,13 @@ def cancel_invoice(
     original: InvoiceDocument,
     today: date,
     reason: str = "",
+    request_id: UUID | None = None,
 ) -> InvoiceDecision:
     """The cancellation invoice of the order's current invoice ``original``, under the
-    merchant's next number; the order then owes nothing on invoice."""
+    merchant's next number; the order then owes nothing on invoice. The request
+    ``request_id`` made before decides nothing (a retry)."""
+    if _done(state, request_id):
+        return _nothing(state)
     order, invoice = _ensure_cancellable(state, original)
     if order.received_cents:
         raise InvalidChange(
@@ -126,7 +137,7 @@ def cancel_invoice(
     taken = _take(sequence, order, today, "cancellation", order.invoice_documents)
     document = cancellation_document(original, taken)
     events: list[IntegrationEvent] = [
-        _cancelled(order, invoice, taken, False, reason),
+        _cancelled(order, invoice, taken, False, reason, request_id),
         InvoiceParticularsRecorded(order_id=order.order_id, merchant_id=order.merchant_id, document=document),
     ]
     return InvoiceDecision(invoice_sequence_id(order.merchant_id), order.order_id, (taken,), tuple(events))
@@ -142,15 +153,18 @@ def correct_invoice(
     standard_vat_percent: int,
     buyer: InvoiceParty | None = None,
     reason: str = "",
+    request_id: UUID | None = None,
 ) -> InvoiceDecision:
     """The order's current invoice cancelled and issued anew, with the two next numbers: the
     new one names ``buyer`` (else whom the cancelled one named) and the merchant as its
     profile is now (which must still allow it to issue invoices); the lines, amounts and
-    payments stay the order's."""
+    payments stay the order's. The request ``request_id`` made before decides nothing."""
+    if _done(state, request_id):
+        return _nothing(state)
     order, invoice = _ensure_cancellable(state, original)
     seller = invoice_seller(merchant)
     cancelling = _take(sequence, order, today, "cancellation", order.invoice_documents)
-    cancelled = _cancelled(order, invoice, cancelling, True, reason)
+    cancelled = _cancelled(order, invoice, cancelling, True, reason, request_id)
     cancellation = InvoiceParticularsRecorded(
         order_id=order.order_id, merchant_id=order.merchant_id, document=cancellation_document(original, cancelling)
     )
@@ -171,6 +185,15 @@ def correct_invoice(
         (cancelling, renewing),
         (cancelled, cancellation, *reissued),
     )
+
+
+def _done(state: Order | None, request_id: UUID | None) -> bool:
+    return request_id is not None and state is not None and request_id in state.invoice_requests
+
+
+def _nothing(state: Order | None) -> InvoiceDecision:
+    order = ensure_exists(state)
+    return InvoiceDecision(invoice_sequence_id(order.merchant_id), order.order_id, (), ())
 
 
 def _fee_rate(original: InvoiceDocument, standard_vat_percent: int) -> int:

@@ -120,6 +120,8 @@ class Order:
     invoice_cancelled: bool = False
     invoice_documents: int = 0
     """How many invoices and cancellation invoices its stream holds (numbers it was given)."""
+    invoice_requests: frozenset[UUID] = frozenset()
+    """The merchant's requests that cancelled or corrected its invoices (a retry does nothing)."""
     customer: OrderCustomerRecorded | None = field(default=None, repr=False)
     # Read-only by convention: a fold copies it once. Keyed by the line id (offer and slot).
     meeting_links: Mapping[UUID, str] = field(default_factory=dict, repr=False)
@@ -281,7 +283,10 @@ def _apply(
         case InvoiceIssued():
             return replace(state, invoice=event, invoice_cancelled=False, invoice_documents=state.invoice_documents + 1)
         case InvoiceCancelled():
-            return replace(state, invoice_cancelled=True, invoice_documents=state.invoice_documents + 1)
+            requests = state.invoice_requests | ({event.request_id} if event.request_id else set())
+            return replace(
+                state, invoice_cancelled=True, invoice_documents=state.invoice_documents + 1, invoice_requests=requests
+            )
         case OrderPaymentRecorded():
             payments[event.payment_id] = event
         case OrderVoucherRedemptionReturned() | OrderAnswerContradicted():

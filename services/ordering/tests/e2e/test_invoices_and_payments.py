@@ -210,12 +210,17 @@ def test_a_cancellation_and_a_correction_take_the_next_numbers_and_the_invoice_n
     first, token = _handed_over(town, shop, {"Honig": 1}, _on_invoice())
     original = httpx.get(f"{api}/orders/{first['order_id']}/invoice.pdf", headers=token)
     assert original.status_code == 200, original.text
-    cancelled = httpx.post(
-        f"{api}/orders/{first['order_id']}/invoice/cancel", json={"reason": "Ware zurückgegeben"}, headers=shop.auth
-    )
-    assert cancelled.status_code == 200, cancelled.text
-    assert (cancelled.json()["invoice_cancelled"], cancelled.json()["left_to_pay_cents"]) == (True, 0)
-    twice = httpx.post(f"{api}/orders/{first['order_id']}/invoice/cancel", json={}, headers=shop.auth)
+    cancelling = {**shop.auth, "Idempotency-Key": str(uuid.uuid4())}
+    for _ in range(2):  # a retry of the same request cancels nothing more
+        cancelled = httpx.post(
+            f"{api}/orders/{first['order_id']}/invoice/cancel",
+            json={"reason": "Ware zurückgegeben"},
+            headers=cancelling,
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        assert (cancelled.json()["invoice_cancelled"], cancelled.json()["left_to_pay_cents"]) == (True, 0)
+    another = {**shop.auth, "Idempotency-Key": str(uuid.uuid4())}
+    twice = httpx.post(f"{api}/orders/{first['order_id']}/invoice/cancel", json={}, headers=another)
     assert twice.status_code == 422 and "cancelled already" in twice.json()["detail"], twice.text
     storno_number = f"RE-{first['invoice_number'].split('-')[1]}-{_sequence(first['invoice_number']) + 1:05d}"
 
@@ -234,17 +239,17 @@ def test_a_cancellation_and_a_correction_take_the_next_numbers_and_the_invoice_n
     second, _ = _handed_over(town, shop, {"Honig": 2}, _on_invoice())
     assert _sequence(second["invoice_number"]) == _sequence(storno_number) + 1
     office = {"street": "Am Hof 2", "postal_code": "48624", "city": "Schöppingen"}
-    corrected = httpx.post(
-        f"{api}/orders/{second['order_id']}/invoice/correct",
-        json={
-            "reason": "Rechnung an die Zweigstelle",
-            "buyer_name": "Beispiel GmbH Zweigstelle",
-            "billing_address": office,
-        },
-        headers=shop.auth,
-    )
+    correction = {
+        "reason": "Rechnung an die Zweigstelle",
+        "buyer_name": "Beispiel GmbH Zweigstelle",
+        "billing_address": office,
+    }
+    correcting = {**shop.auth, "Idempotency-Key": str(uuid.uuid4())}
+    corrected = httpx.post(f"{api}/orders/{second['order_id']}/invoice/correct", json=correction, headers=correcting)
     assert corrected.status_code == 200, corrected.text
     new_number = corrected.json()["invoice_number"]
+    retried = httpx.post(f"{api}/orders/{second['order_id']}/invoice/correct", json=correction, headers=correcting)
+    assert retried.status_code == 200 and retried.json()["invoice_number"] == new_number, retried.text
     assert _sequence(new_number) == _sequence(second["invoice_number"]) + 2  # the cancellation took the one between
     assert (corrected.json()["invoice_cancelled"], corrected.json()["left_to_pay_cents"]) == (False, 1700)
     renewed = httpx.get(f"{api}/orders/{second['order_id']}/invoice.pdf", headers=shop.auth)

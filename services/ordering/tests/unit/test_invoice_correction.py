@@ -279,6 +279,39 @@ def test_a_number_the_sequence_gave_the_orders_next_document_is_not_taken_twice(
     assert isinstance(second, InvoiceNumberTaken) and (second.sequence, second.document) == (2, "cancellation")
 
 
+def test_a_retried_cancellation_or_correction_decides_nothing_again() -> None:
+    books = Books()
+    state, history = books.invoiced()
+    request = uuid4()
+    decision = correct_invoice(
+        books.sequence,
+        state,
+        original=current(history, state),
+        merchant=BAKERY,
+        today=LATER,
+        standard_vat_percent=19,
+        request_id=request,
+    )
+    corrected = books.commit(decision, state, history)
+    assert request in corrected.invoice_requests
+    again = correct_invoice(
+        books.sequence,
+        corrected,
+        original=current(history, corrected),
+        merchant=BAKERY,
+        today=LATER,
+        standard_vat_percent=19,
+        request_id=request,
+    )
+    assert (again.sequence_events, again.order_events) == ((), ())
+    assert (
+        cancel_invoice(
+            books.sequence, corrected, original=current(history, corrected), today=LATER, request_id=request
+        ).order_events
+        == ()
+    )
+
+
 def test_a_correction_needs_a_shop_that_may_still_issue_invoices() -> None:
     books = Books()
     state, history = books.invoiced()

@@ -117,18 +117,22 @@ async def order_document_pdf(
 
 
 @router.post("/orders/{order_id}/invoice/cancel", response_model=OrderOut, openapi_extra=STEP)
-async def cancel_invoice(order_id: UUID, body: ReasonIn, caller: Caller, handlers: AppHandlers) -> OrderOut:
+async def cancel_invoice(
+    order_id: UUID, body: ReasonIn, caller: Caller, handlers: AppHandlers, idempotency_key: RequiredIdempotencyKey
+) -> OrderOut:
     """A cancellation invoice (Stornorechnung) for the order's invoice, with the shop's next
     number: the invoice stays as issued, and nothing is owed on it any more. Refused once
     payments were recorded (correct it instead), and for an invoice cancelled before."""
-    return OrderOut.of(await handlers.invoicing.cancel_invoice(caller, order_id, body.reason))
+    return OrderOut.of(await handlers.invoicing.cancel_invoice(caller, order_id, body.reason, idempotency_key))
 
 
 @router.post("/orders/{order_id}/invoice/correct", response_model=OrderOut, openapi_extra=STEP)
-async def correct_invoice(order_id: UUID, body: CorrectionIn, caller: Caller, handlers: AppHandlers) -> OrderOut:
+async def correct_invoice(
+    order_id: UUID, body: CorrectionIn, caller: Caller, handlers: AppHandlers, idempotency_key: RequiredIdempotencyKey
+) -> OrderOut:
     """A correction: the order's invoice cancelled and a new one issued, the shop's next two
     numbers, naming the buyer given (or the same) and the shop as its profile is now."""
-    order = await handlers.invoicing.correct_invoice(caller, order_id, body.reason, body.buyer())
+    order = await handlers.invoicing.correct_invoice(caller, order_id, body.reason, body.buyer(), idempotency_key)
     return OrderOut.of(order)
 
 
