@@ -270,6 +270,11 @@ class World:
 
 @pytest.fixture
 def world() -> World:
+    return a_world()
+
+
+def a_world() -> World:
+    """Every handler over one in-memory store (also the buyer notifier's tests' world)."""
     store = InMemoryEventStore()
     clock = Clock()
     context = Context(store, code_key=b"unit-test-code-hash-key", clock=clock)
