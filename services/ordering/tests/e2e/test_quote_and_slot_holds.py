@@ -6,6 +6,7 @@ elsewhere meanwhile refusing the checkout cleanly."""
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -154,6 +155,23 @@ def test_a_time_held_by_one_basket_is_refused_to_another_until_the_first_takes_i
 
     again = put(town, first, course, 1, slot)  # held by the second, then booked by its order
     assert again.status_code == 409, again.text
+
+
+def test_of_five_baskets_putting_one_time_in_at_once_exactly_one_holds_it(ordering_town: RunningTown) -> None:
+    town = ordering_town
+    _, course = _shop_with_a_course(town, "Imkerei Andrang")
+    slot = _slot(6, 10)
+    baskets = [open_basket(town) for _ in range(5)]
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda basket: put(town, basket, course, 1, slot), baskets))
+    assert sorted(answer.status_code for answer in answers) == [200, 409, 409, 409, 409], [a.text for a in answers]
+    assert all(answer.json()["clash"] == "held" for answer in answers if answer.status_code == 409)
+    holds = town_rows(
+        town,
+        "SELECT count(*) AS n FROM events WHERE event_type = 'downtown.ordering.SlotHeld' AND data->>'offer_id' = %s",
+        (course,),
+    )
+    assert holds[0]["n"] == 1  # one hold written, by the one basket that got the time
 
 
 def test_a_time_booked_elsewhere_meanwhile_refuses_the_checkout_cleanly(ordering_town: RunningTown) -> None:
