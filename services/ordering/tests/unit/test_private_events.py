@@ -27,6 +27,8 @@ from ordering.domain.private_events import (
     OrderCustomerRecorded,
     SignInLinkIssued,
     SignInLinkUsed,
+    SlotHeld,
+    SlotHoldReleased,
 )
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -70,6 +72,8 @@ def recorded(**overrides: object) -> OrderCustomerRecorded:
         ),
         BasketLineRemoved(basket_id=uuid4(), line_id=uuid4()),
         BasketCheckedOut(basket_id=uuid4(), checkout_id=uuid4(), order_ids=[uuid4(), uuid4()], checked_out_at=NOW),
+        SlotHeld(offer_id=uuid4(), basket_id=uuid4(), slot=SLOT, held_until=NOW + timedelta(minutes=10)),
+        SlotHoldReleased(offer_id=uuid4(), basket_id=uuid4(), slot=SLOT),
         InvoiceNumberTaken(
             sequence_id=uuid4(),
             merchant_id=uuid4(),
