@@ -681,6 +681,8 @@ def text_requests(towns: Towns, world: World, purchase_id: str, redemption: tupl
             shop,
         ),
         ("code", "/redemptions", {"code": TEXT, "amount_cents": 100}, shop),
+        ("amount", "/redemptions", {"code": "7KQM-X2PA-5HJN-R8WT-CE3D", "amount": TEXT}, shop),
+        ("amount", f"/vouchers/{voucher_id}/refunds", {"redemption_id": redemption_id, "amount": TEXT}, shop),
     ]
 
 
