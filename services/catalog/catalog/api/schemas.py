@@ -97,7 +97,8 @@ class BankAccountIn(Request):
         return None if value is None or not value.strip() else normalised_bic(value)
 
     def to_account(self, merchant_name: str) -> BankAccount:
-        holder = (self.account_holder or "").strip() or merchant_name
+        # A SEPA name has at most 70 characters; a merchant's name may have 120.
+        holder = (self.account_holder or "").strip() or merchant_name[:70].strip()
         return BankAccount(iban=self.iban, bic=self.bic, account_holder=holder)
 
 

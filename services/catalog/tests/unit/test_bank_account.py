@@ -83,6 +83,12 @@ def test_without_a_holder_the_account_is_the_merchants_and_a_bic_is_optional() -
     assert profile.bank_account == BankAccount(iban=IBAN, bic=None, account_holder="Buchhandlung am Markt")
 
 
+def test_a_long_merchant_name_as_the_holder_is_cut_to_a_sepa_names_70_characters() -> None:
+    long_name = "Buchhandlung und Antiquariat am Markt, Papeterie, Schreibwaren und Bürobedarf Schöppingen"
+    profile = ProfileIn.model_validate({**BODY, "name": long_name, "bank_account": {"iban": IBAN}}).to_profile()
+    assert profile.bank_account is not None and profile.bank_account.account_holder == long_name[:70].strip()
+
+
 @pytest.mark.parametrize(
     ("account", "field"),
     [
