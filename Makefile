@@ -57,7 +57,7 @@ lint:  ## ruff, mypy, unused code (vulture), and the architecture rules (no serv
 	$(VENV)/lint-imports --config .importlinter
 	$(PYTEST) -q tests/test_architecture.py
 
-bench: stack  ## benchmarks: event store, projection rebuild, photo-to-searchable, hostile uploads, vs the eventsourcing library
+bench: stack  ## benchmarks: event store, projection rebuild, photo-to-searchable, search throughput (wrk), hostile uploads, vs the eventsourcing library
 	@$(VENV)/pip install -q -r requirements/bench.txt
 	$(VENV)/python -m bench
 

@@ -36,7 +36,7 @@ _PART_FLOOR = {3: 350, 4: 300}
 """The least frequency (centi-Zipf) of a part of three and of four letters."""
 _SPLIT_FROM = 2 * _MIN_PART
 _MAX_LENGTH = 40  # longer "words" are codes or garbage; cutting them costs more than it finds
-_MAX_PARTS = 4
+_MAX_PARTS = 3  # at the top: each part is cut again on its own
 _LINKS = ("", "s", "es", "n", "en", "e", "er", "ens")
 """Linking elements between two parts: Geburtstag-s-kuchen, Orange-n-saft, Kind-er-wagen."""
 _ELIDED = ("", "e")
@@ -73,12 +73,14 @@ def _frequencies() -> dict[str, int]:
 
 
 def _centi_zipfs(language: str, among: Container[str] | None = None) -> dict[str, int]:
+    """The list's words of letters only (``among`` them, if given) -> centi-Zipf."""
     words: dict[str, int] = {}
     for rank, bucket in enumerate(wordfreq.get_frequency_list(language, "large")):
         centi_zipf = 900 - rank  # the list is kept in buckets of one centibel, most frequent first
         if centi_zipf < _KNOWN_FROM:
             break
-        words.update((word, centi_zipf) for word in bucket if (word in among if among else _WORD.fullmatch(word)))
+        # isalpha: what _WORD matches, three times as fast over 600,000 words
+        words.update((word, centi_zipf) for word in bucket if (word in among if among else word.isalpha()))
     return words
 
 
@@ -145,16 +147,20 @@ def cut_word(word: str) -> tuple[str, ...]:
     return best[2]
 
 
+@lru_cache(maxsize=65_536)
 def split_word(word: str) -> tuple[str, ...]:
     """Every part of a word, each followed by its own parts: "Rotweinglas" -> rotwein,
     rot, wein, glas. What a search document adds so that "Wein" finds the "Rotweinglas"."""
     return tuple(dict.fromkeys(piece for part in cut_word(word) for piece in (part, *split_word(part))))
 
 
+@lru_cache(maxsize=16_384)
 def compound_parts(text: str | None) -> str:
     """The parts of every compound in a text, space-separated, each once, in order of
-    appearance: what the search document adds to the words themselves."""
+    appearance: what the search document adds to the words themselves. Cached whole too:
+    a rebuild meets the same categories and titles again and again."""
     seen: dict[str, None] = {}
     for word in _WORD.findall(text or ""):
-        seen.update(dict.fromkeys(split_word(word)))
+        if len(word) >= _SPLIT_FROM:
+            seen.update(dict.fromkeys(split_word(word)))
     return " ".join(seen)
