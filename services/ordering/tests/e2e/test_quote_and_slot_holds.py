@@ -54,7 +54,7 @@ def _shop_with_a_course(town: RunningTown, name: str) -> tuple[Shop, str]:
 
 
 def _free_starts(town: RunningTown, offer_id: str, day: date) -> list[str]:
-    params = {"from": day.isoformat(), "days": 1}
+    params: dict[str, str | int] = {"from": day.isoformat(), "days": 1}
     answer = httpx.get(f"{town['ordering'].api}/offers/{offer_id}/free-slots", params=params)
     assert answer.status_code == 200, answer.text
     return [slot["starts_at"] for slot in answer.json()["slots"]]
