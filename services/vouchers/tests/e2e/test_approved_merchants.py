@@ -161,7 +161,7 @@ def test_a_fresh_merchant_acts_with_no_money_until_approved_and_its_counter_cash
     redemptions, sales, totals = csv_blocks(spreadsheet.content)
     assert len(redemptions) == 1 + len(body["redemptions"])
     assert [(row[4], german_cents(row[6])) for row in sales[2:]] == [
-        (sale["purchase_id"], sale["cash_cents"]) for sale in body["counter_sales"]
+        (sale["purchase_reference"], sale["cash_cents"]) for sale in body["counter_sales"]
     ]
     summed = {label: german_cents(amount) for label, amount in totals}
     assert summed["Bareinnahmen"] == -body["counter_cash_cents"]
@@ -169,5 +169,5 @@ def test_a_fresh_merchant_acts_with_no_money_until_approved_and_its_counter_cash
     printed = httpx.get(f"{document}.pdf", params={"start": today, "end": today}, headers=association(town))
     assert printed.status_code == 200, printed.text
     text = "".join(str(page.get_textpage().get_text_range()) for page in pypdfium2.PdfDocument(printed.content))
-    assert purchase["purchase_id"] in text and "-100,00 €" in text
+    assert body["counter_sales"][0]["purchase_reference"] in text and "-100,00 €" in text
     assert "Auszahlung an Schnell & Reich: 25,00 €" in text

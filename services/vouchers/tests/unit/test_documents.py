@@ -346,7 +346,7 @@ def test_without_counter_sales_the_statement_says_so_and_owes_what_was_redeemed_
     assert len(redemptions) == 1 + 5
     assert sales == [
         ["Barverkäufe"],
-        ["Programm", "Händler", "Händler-ID", "Bezahlt am", "Kauf-ID", "Gutscheine", "Bar"],
+        ["Programm", "Händler", "Händler-ID", "Bezahlt am", "Kauf", "Gutscheine", "Bar"],
     ]
     assert totals == [
         ["Einlösungen", "5"],
@@ -366,7 +366,7 @@ def test_counter_cash_below_what_was_redeemed_is_taken_off_the_payout() -> None:
 
     assert (owed.counter_cash_cents, owed.owed_cents) == (15_000, 25_000 - 500 - 15_000)
     assert "Barverkäufe / Counter sales" in text and "Bar / Cash" in text
-    assert all(str(sale.purchase_id) in text for sale in sales)
+    assert all(f"{sale.paid_at:%d.%m.%Y %H:%M} {sale.purchase_reference}" in text for sale in sales)
     assert "03.11.2029 16:45" in text and "100,00 €" in text and "50,00 €" in text
     assert "-150,00 €" in text  # the counter cash in the totals
     assert "Keine Barverkäufe" not in text
@@ -376,8 +376,8 @@ def test_counter_cash_below_what_was_redeemed_is_taken_off_the_payout() -> None:
     assert len(redemptions) == 1 + 10
     names = [owed.programme_name, owed.merchant_name, str(owed.merchant_id)]
     assert sale_rows[2:] == [
-        [*names, "03.11.2029 16:45:00", str(sales[0].purchase_id), "1", "100,00"],
-        [*names, "04.11.2029 16:45:00", str(sales[1].purchase_id), "2", "50,00"],
+        [*names, "03.11.2029 16:45:00", sales[0].purchase_reference, "1", "100,00"],
+        [*names, "04.11.2029 16:45:00", sales[1].purchase_reference, "2", "50,00"],
     ]
     assert totals[-4:] == [
         ["Barverkäufe", "2"],

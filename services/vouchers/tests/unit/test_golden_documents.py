@@ -73,7 +73,8 @@ def redemption(number: int, day: int, hour: int, amount: int, reversed_cents: in
 
 
 def sale(number: int, day: int, vouchers: int, cash: int) -> CounterSale:
-    return CounterSale(datetime(2029, 11, day, 16, 45), UUID(int=300 + number), vouchers=vouchers, cash_cents=cash)
+    purchase_id = UUID(f"c0ffee{number:02d}-0000-4000-8000-000000000000")  # GS-C0FFEE0n on paper
+    return CounterSale(datetime(2029, 11, day, 16, 45), purchase_id, vouchers=vouchers, cash_cents=cash)
 
 
 def statement(lines: list[SettlementLine], sales: list[CounterSale]) -> SettlementStatement:

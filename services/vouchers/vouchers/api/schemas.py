@@ -485,6 +485,7 @@ class CounterSaleLine(BaseModel):
     """Town vouchers the merchant sold for cash: money it holds for the association."""
 
     purchase_id: UUID
+    purchase_reference: str = Field(examples=["GS-A1B2C3D4"], description="the purchase as people name it")
     paid_at: datetime = Field(description="in the town's time")
     vouchers: int
     cash_cents: int
@@ -529,6 +530,7 @@ class SettlementOut(BaseModel):
             counter_sales=[
                 CounterSaleLine(
                     purchase_id=sale.purchase_id,
+                    purchase_reference=sale.purchase_reference,
                     paid_at=sale.paid_at,
                     vouchers=sale.vouchers,
                     cash_cents=sale.cash_cents,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from downtown_events.references import order_reference
+from downtown_events.references import order_reference, purchase_reference
 from vouchers.domain.codes import VoucherCode
 
 
@@ -76,6 +76,11 @@ class CounterSale:
     def __post_init__(self) -> None:
         if self.vouchers < 1 or self.cash_cents < 0:
             raise ValueError("a counter sale is of one voucher or more, for 0 or more")
+
+    @property
+    def purchase_reference(self) -> str:
+        """``GS-A1B2C3D4``: the purchase as the vouchers' mails and the association name it."""
+        return purchase_reference(self.purchase_id)
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ def _sales_table(sales: Sequence[CounterSale]) -> Flowable:
         rows.append(
             [
                 sale.paid_at.strftime("%d.%m.%Y %H:%M"),
-                Paragraph(str(sale.purchase_id), _CELL),
+                Paragraph(sale.purchase_reference, _CELL),
                 str(sale.vouchers),
                 format_money(sale.cash_cents, "de"),
             ]
@@ -202,8 +202,9 @@ def settlement_csv(statement: SettlementStatement) -> str:
     ("Forderung an den Händler"), the amount above zero either way. Redemption and sale rows
     each name their programme and merchant, so the rows of several files can be combined; a
     redemption row names its voucher by the masked code and its order by the reference
-    ordering's mails give it ("an der Kasse" for one at the counter), not by ids (the JSON
-    statement has those).
+    ordering's mails give it ("an der Kasse" for one at the counter), a counter sale its
+    purchase by the reference the vouchers' mails give it (``GS-A1B2C3D4``), not by ids (the
+    JSON statement has those).
     """
     header = [
         "Programm",
@@ -231,14 +232,14 @@ def settlement_csv(statement: SettlementStatement) -> str:
         ]
         for line in statement.lines
     ]
-    rows += [[], ["Barverkäufe"], ["Programm", "Händler", "Händler-ID", "Bezahlt am", "Kauf-ID", "Gutscheine", "Bar"]]
+    rows += [[], ["Barverkäufe"], ["Programm", "Händler", "Händler-ID", "Bezahlt am", "Kauf", "Gutscheine", "Bar"]]
     rows += [
         [
             programme,
             merchant,
             str(statement.merchant_id),
             sale.paid_at.strftime("%d.%m.%Y %H:%M:%S"),
-            str(sale.purchase_id),
+            sale.purchase_reference,
             str(sale.vouchers),
             csv_amount(sale.cash_cents),
         ]
