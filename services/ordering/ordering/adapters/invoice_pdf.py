@@ -78,10 +78,10 @@ def both(message: str, **values: object) -> str:
 
 
 def _title(document: InvoiceDocument) -> str:
-    if document.kind == "cancellation":
-        german, english = both(N_("Cancellation invoice")).partition(" / ")[::2]
-        return f"{german} <font size=11 color='#555555'>/ {english or german}</font>"
-    return "Rechnung <font size=11 color='#555555'>/ Invoice</font>"
+    """The document's name, German large and the English beside it smaller."""
+    title = N_("Cancellation invoice") if document.kind == "cancellation" else N_("Invoice")
+    german, _, english = both(title).partition(" / ")
+    return f"{german} <font size=11 color='#555555'>/ {english or german}</font>"
 
 
 def render_invoice_pdf(document: InvoiceDocument) -> bytes:
