@@ -3,12 +3,12 @@
 
 On the town's running services: a shop takes "12,50" from a town voucher at its counter (typed
 as it types a price; what is not one amount is refused and writes nothing), and an order of
-its online shop takes 10,00 € of the same voucher (ordering's ``OrderPlaced`` handed to the
-vouchers' process manager). With its merchant token only, it lists its settlements by month
-and opens the month's statement, as JSON, CSV and PDF, without a programme's or its own id in
-the URL: each line names the order by the reference ordering's mails give it (or the counter),
-the time in the town's zone, and the voucher by its masked code. Another merchant's token
-sees none of it.
+its online shop takes 10,00 € of another voucher, whose code was typed only at the checkout
+(ordering's ``OrderPlaced`` handed to the vouchers' process manager). With its merchant token
+only, it lists its settlements by month and opens the month's statement, as JSON, CSV and
+PDF, without a programme's or its own id in the URL: each line names the order by the
+reference ordering's mails give it (or the counter), the time in the town's zone, and the
+voucher by its masked code. Another merchant's token sees none of it.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ async def test_a_merchant_lists_its_settlements_by_month_and_reads_orders_times_
     _, rival = merchant(town, name="Feinkost Nebenan")
     join(town, programme_id, shop)
     join(town, programme_id, rival)
-    ((voucher_id, code),) = paid_vouchers(town, programme_id, 5_000)
+    (voucher_id, code), (ordered_voucher_id, ordered_code) = paid_vouchers(town, programme_id, 5_000, 2_500)
 
     before = stored_events(town)
     for amount, reason in (("12,5,0", "not an amount"), ("-12,50", "negative"), ("12\x0050", "not an amount")):
@@ -80,18 +80,24 @@ async def test_a_merchant_lists_its_settlements_by_month_and_reads_orders_times_
     at_counter = typed_redemption(town, shop, code, "12,50")
     assert at_counter.status_code == 201, at_counter.text
     assert at_counter.json()["amount_cents"] == 1_250
-    authorization = authorize(vouchers, code, 1_000)
+    authorization = authorize(vouchers, ordered_code, 1_000)
     assert authorization.status_code == 201, authorization.text
     placed = order(authorization.json()["authorization_id"], shop_id, 1_000, uuid4())
     await saga.deliver([saga.record(placed, 1)])
-    assert event_types(vouchers, voucher_id).count("VoucherRedeemed") == 2
+    assert [
+        event_types(vouchers, voucher).count("VoucherRedeemed") for voucher in (voucher_id, ordered_voucher_id)
+    ] == [
+        1,
+        1,
+    ]
 
-    month = the_merchant_reads_its_settlement(town, shop, programme_id, name, code, placed.order_id)
+    codes = (code, ordered_code)
+    month = the_merchant_reads_its_settlement(town, shop, programme_id, name, codes, placed.order_id)
     the_rival_sees_none_of_it(town, rival, programme_id, shop_id, month)
 
 
 def the_merchant_reads_its_settlement(
-    town: RunningTown, shop: dict[str, str], programme_id: str, name: str, code: str, order_id: UUID
+    town: RunningTown, shop: dict[str, str], programme_id: str, name: str, codes: tuple[str, str], order_id: UUID
 ) -> str:
     """The listing, then the month's statement as JSON, CSV and PDF; the month it is in."""
     vouchers = town["vouchers"]
@@ -114,8 +120,8 @@ def the_merchant_reads_its_settlement(
     lines = {line["order_reference"]: line for line in statement.json()["redemptions"]}
     reference = order_id.hex[:8].upper()
     assert set(lines) == {None, reference}
-    masked = parse_code(code).masked
-    assert lines[reference]["masked_code"] == lines[None]["masked_code"] == masked
+    masked, ordered = (parse_code(code).masked for code in codes)
+    assert (lines[None]["masked_code"], lines[reference]["masked_code"]) == (masked, ordered)
     assert (lines[None]["amount_cents"], lines[reference]["amount_cents"]) == (1_250, 1_000)
     at = {ref: datetime.fromisoformat(line["redeemed_at"]) for ref, line in lines.items()}
     assert all(moment.utcoffset() is not None and f"{moment:%Y-%m}" == month for moment in at.values())
@@ -128,14 +134,14 @@ def the_merchant_reads_its_settlement(
         *sorted(
             [
                 [f"{at[None]:%d.%m.%Y %H:%M:%S}", masked, "an der Kasse", "12,50"],
-                [f"{at[reference]:%d.%m.%Y %H:%M:%S}", masked, reference, "10,00"],
+                [f"{at[reference]:%d.%m.%Y %H:%M:%S}", ordered, reference, "10,00"],
             ]
         ),
     ]
     printed = httpx.get(f"{vouchers.api}{MINE}/{month}.pdf", headers=shop)
     assert printed.status_code == 200, printed.text
     text = "".join(str(page.get_textpage().get_text_range()) for page in pypdfium2.PdfDocument(printed.content))
-    assert f"Bestellung {reference}" in text and f"{at[reference]:%d.%m.%Y %H:%M} {masked}" in text
+    assert f"Bestellung {reference}" in text and f"{at[reference]:%d.%m.%Y %H:%M} {ordered}" in text
     assert str(order_id) not in text and all(line["voucher_id"] not in text for line in lines.values())
     return month
 

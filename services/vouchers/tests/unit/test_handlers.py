@@ -929,6 +929,8 @@ async def test_an_authorisation_is_found_by_code_and_a_retry_with_its_key_gets_t
             await handlers.authorize(AuthorizeVoucherPayment(wrong, 100))
     stored = world.store.streams[str(first.authorization.authorization_id)]
     assert code.replace("-", "") not in json.dumps([s.metadata for s in stored])  # the fingerprint holds no code
+    # Masked, the code names the voucher on the statements of the orders that spend it.
+    assert [getattr(s.event, "masked_code", None) for s in stored] == [parse_code(code).masked]
 
 
 async def test_the_process_manager_pays_an_order_once_and_gives_it_back_once(world: World) -> None:

@@ -477,7 +477,7 @@ class RedemptionLine(BaseModel):
     masked_code: str | None = Field(
         default=None,
         examples=["••••-••••-••••-••••-X7KQ"],
-        description="the voucher's code, masked; none when the service never saw it typed at a redemption",
+        description="the voucher's code, masked; none when the service never saw it typed (redemption, checkout)",
     )
 
 

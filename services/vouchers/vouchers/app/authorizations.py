@@ -54,7 +54,8 @@ class AuthorizationHandlers:
         authorization_id = self._authorization_id(command.idempotency_key)
         now, today = self._context.now(), self._context.today()
         # The request's fingerprint is kept with the events: of the code's keyed hash, never the code.
-        fingerprinted = replace(command, code=code_hash(self._context.code_key, parse_code(command.code)))
+        code = parse_code(command.code)
+        fingerprinted = replace(command, code=code_hash(self._context.code_key, code))
         authorization, created = await create_once(
             self._context.store,
             str(authorization_id),
@@ -67,6 +68,7 @@ class AuthorizationHandlers:
                 now=now,
                 valid_for=self._valid_for,
                 today=today,
+                masked_code=code.masked,
             ),
             command=fingerprinted,
             idempotency_key=command.idempotency_key,

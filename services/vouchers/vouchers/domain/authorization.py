@@ -132,9 +132,11 @@ def authorize(
     now: datetime,
     valid_for: timedelta,
     today: date,
+    masked_code: str | None = None,
 ) -> list[IntegrationEvent]:
     """Let orders take up to ``amount_cents`` of the voucher for ``valid_for``: what the
-    voucher holds now, and only while it is valid."""
+    voucher holds now, and only while it is valid. ``masked_code``, the code as typed and
+    masked, names the voucher on the statements of the orders' merchants."""
     if state is not None:
         raise AlreadyExists("this authorisation exists already")
     if amount_cents <= 0:
@@ -153,6 +155,7 @@ def authorize(
             amount_cents=amount_cents,
             authorized_at=now,
             expires_at=now + valid_for,
+            masked_code=masked_code,
         )
     ]
 

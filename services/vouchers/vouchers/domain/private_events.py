@@ -165,6 +165,9 @@ class VoucherPaymentAuthorized(VouchersPrivateEvent):
     amount_cents: int = Field(gt=0)
     authorized_at: AwareDatetime
     expires_at: AwareDatetime
+    masked_code: MaskedCode | None = None
+    """The code as statements show it (see ``VoucherCodeMaskRecorded``): typed at the checkout,
+    it names on a statement a voucher spent through orders only. None before issue 16."""
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> VoucherPaymentAuthorized:
