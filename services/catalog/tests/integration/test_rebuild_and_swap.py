@@ -51,7 +51,10 @@ REBUILD_COMMAND = [str(Path(sys.executable).parent / "downtown-projections"), "r
 def rebuild(catalog: ServiceInstance, projection: str, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*REBUILD_COMMAND, "--service", "catalog", "--projection", projection, *flags],
-        env=catalog.env,
+        # Wide enough that the report's last line is never wrapped: at 80 columns a slow
+        # rate (a few hundred events read while the compound word list loads) broke
+        # "swapped: no" over two lines.
+        env={**catalog.env, "COLUMNS": "200"},
         capture_output=True,
         text=True,
         timeout=120,
