@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.projections.queries import prefix_tsquery
+from catalog.projections.queries import fuzzy_words, prefix_tsquery
 
 
 @pytest.mark.parametrize(
@@ -21,3 +21,10 @@ from catalog.projections.queries import prefix_tsquery
 )
 def test_search_words_become_prefixes_in_either_umlaut_spelling(typed: str, query: str | None) -> None:
     assert prefix_tsquery(typed) == query
+
+
+def test_the_typo_fallback_compares_the_words_that_carry_meaning() -> None:
+    """Stop words are ignored by the full-text search too, and a word of one or two letters
+    has too few trigrams to be alike anything."""
+    assert fuzzy_words("Schlos für das Fahrad, ab 5 € – Fahrad") == ["schlos", "fahrad"]
+    assert fuzzy_words("!&|") == []
