@@ -2,9 +2,9 @@
 """A voucher bought online and paid by bank transfer, as its buyer lives it on the real stack
 (catalog and vouchers as separate processes, Kafka, PostgreSQL, a real SMTP server): the
 payment instructions arrive by e-mail with the association's IBAN and the purchase's
-reference; the association records the transfer; the vouchers arrive by e-mail as a PDF
-whose QR code is the voucher's code; the buyer fetches the same PDF again with the
-purchase's token, and nobody else can."""
+reference; the association finds the purchase by that reference and records the transfer;
+the vouchers arrive by e-mail as a PDF whose QR code is the voucher's code; the buyer
+fetches the same PDF again with the purchase's token, and nobody else can."""
 
 from __future__ import annotations
 
@@ -97,6 +97,20 @@ def test_bought_online_paid_by_transfer_mailed_as_pdf_and_fetched_again(
     assert "Amount: €25.00" in text and instructions["Content-Language"] == "en"
     assert not instructions.is_multipart()
 
+    # The association sees the transfer with its reference on its account and finds the purchase.
+    def by_reference() -> list[dict[str, object]]:
+        found = httpx.get(f"{vouchers.api}/purchases", params={"reference": reference}, headers=association(town))
+        assert found.status_code == 200, found.text
+        return list(found.json())
+
+    (matched,) = wait_until(by_reference, what="the purchase found by its reference")
+    assert matched["purchase_id"] == purchase_id and matched["total_cents"] == 2500
+    assert httpx.get(
+        f"{vouchers.api}/purchases", params={"reference": reference}, headers=buyer(token)
+    ).status_code in (
+        401,
+        403,
+    )
     paid = httpx.post(
         f"{vouchers.api}/purchases/{purchase_id}/payments",
         json={"method": "bank_transfer", "reference": reference, "amount_cents": 2500},

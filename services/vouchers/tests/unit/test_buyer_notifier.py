@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The buyer's notifier as a use case, on the in-memory store: a purchase's events in, the
 mails they call for out, each once; the paid vouchers drawn from the codes sealed for the
-e-mail; what it does when the PDF cannot be drawn; who gets no mail."""
+e-mail; what it does when the PDF cannot be drawn; who gets no mail. And the association
+finding a purchase by the reference a transfer names."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from uuid import UUID
 
 import pytest
 
+from downtown_events.references import purchase_reference
 from downtown_events.runtime.mail import OutgoingMail
+from downtown_events.runtime.principal import NotPermitted
 from downtown_events.vouchers import PurchasePaid, PurchaseStarted
-from services.vouchers.tests.unit.test_handlers import World, a_world
+from services.vouchers.tests.unit.test_handlers import ASSOCIATION, World, a_world
 from vouchers.app.notifications import PaymentDetails
 from vouchers.app.notifier import NotifierSettings, notify
 from vouchers.domain.codes import VoucherCode
 from vouchers.domain.commands import ConfirmPayment, RequestedVoucher, StartPurchase
+from vouchers.domain.errors import InvalidChange
 from vouchers.domain.programme import Programme
 from vouchers.domain.purchase import Purchase
 from vouchers.domain.voucher import Voucher
@@ -137,3 +141,18 @@ async def test_a_counter_sale_sends_no_mail(world: World) -> None:
     assert any(isinstance(event, PurchaseStarted) for _, event in events)
     assert any(isinstance(event, PurchasePaid) for _, event in events)
     assert await notify_all(world, sold.purchase.purchase_id, Outbox(), Drawings()) == []
+
+
+async def test_the_association_finds_a_purchase_by_its_transfer_reference_and_nobody_else_does(world: World) -> None:
+    purchase_id, _ = await bought(world)
+    reference = purchase_reference(purchase_id)
+    for written in (reference, reference.lower(), reference.replace("-", " "), f" {reference} "):
+        (found,) = await world.purchases.with_reference(ASSOCIATION, written)
+        assert found.purchase_id == purchase_id and found.transfer_reference == reference
+    assert await world.purchases.with_reference(ASSOCIATION, "GS-00000000") == []
+    for malformed in ("A1B2C3D4", "GS-A1B2C3", "GS-A1B2C3D4E", "GS-XYZ12345", "'; DROP TABLE"):
+        with pytest.raises(InvalidChange, match="reference"):
+            await world.purchases.with_reference(ASSOCIATION, malformed)
+    shop = await world.member(await world.town_programme())
+    with pytest.raises(NotPermitted):
+        await world.purchases.with_reference(shop, reference)

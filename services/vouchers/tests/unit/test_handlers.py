@@ -195,6 +195,14 @@ class StoreBuyers:
                 count += waiting and state.secrets.buyer_ref in buyer_refs
         return count
 
+    async def ids_between(self, lowest: UUID, highest: UUID) -> list[UUID]:
+        started = [
+            stream[0].event.purchase_id
+            for stream in self.store.streams.values()
+            if stream and isinstance(stream[0].event, PurchaseStarted)
+        ]
+        return sorted(pid for pid in started if lowest <= pid <= highest)
+
 
 @dataclass
 class StoreProgrammes:

@@ -57,6 +57,9 @@ class BuyerPurchases(Protocol):
     async def open_unpaid(self, buyer_refs: Sequence[str], now: datetime) -> int:
         """How many online purchases of these references wait for their money at ``now``."""
 
+    async def ids_between(self, lowest: UUID, highest: UUID) -> list[UUID]:
+        """The purchases whose ids lie in the range (a transfer's reference: a few at most)."""
+
 
 class Deadlines(Protocol):
     """What the scheduled expiry job looks at (candidates: each aggregate decides)."""

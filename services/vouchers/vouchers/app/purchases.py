@@ -149,6 +149,15 @@ class PurchaseHandlers(BuyerAccess, PaymentHandling):
             return await self._raced(error, purchase_id, request, command.idempotency_key)
         return StartedPurchase(purchase, token, True)
 
+    async def with_reference(self, principal: Principal, reference: str) -> list[Purchase]:
+        """The purchases a bank transfer's reference names (``GS-A1B2C3D4``), for the
+        association matching the money on its account to a purchase (then it confirms the
+        payment). Read from the sales read model, a moment behind the purchases."""
+        principal.association()
+        lowest, highest = purchases.reference_range(reference)
+        found = [await purchase_of(self._store, pid) for pid in await self._buyers.ids_between(lowest, highest)]
+        return [purchase for purchase in found if purchase is not None]
+
     async def _open_unpaid(self, buyer_email: str, now: datetime) -> OpenUnpaid:
         """The buyer's purchases waiting for money, under every reference its address had."""
         refs = [self._seal.buyer_ref(buyer_email), *self._seal.earlier_buyer_refs(buyer_email)]

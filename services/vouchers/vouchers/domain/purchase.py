@@ -15,6 +15,7 @@ bought online, whose money is the association's to see arrive.
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -91,6 +92,20 @@ class Purchase:
 def transfer_reference(purchase_id: UUID) -> str:
     """See :attr:`Purchase.transfer_reference` (the kit's :func:`purchase_reference`)."""
     return purchase_reference(purchase_id)
+
+
+_REFERENCE = re.compile(r"^\s*GS\s*-?\s*([0-9A-F]{8})\s*$", re.IGNORECASE)
+
+
+def reference_range(reference: str) -> tuple[UUID, UUID]:
+    """The purchase ids a transfer's reference stands for (``GS-A1B2C3D4``, also written
+    ``gs a1b2c3d4``): every id whose first eight hex digits it names, lowest and highest. A
+    name for people, not a key: two purchases may share it (the amount tells them apart)."""
+    match = _REFERENCE.match(reference[:40])
+    if match is None:
+        raise InvalidChange("a purchase's reference is GS- and eight hex digits, as its payment instructions name it")
+    prefix = match.group(1).lower()
+    return UUID(prefix + "0" * 24), UUID(prefix + "f" * 24)
 
 
 def evolve(state: Purchase | None, event: IntegrationEvent) -> Purchase:

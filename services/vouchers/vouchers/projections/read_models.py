@@ -82,6 +82,15 @@ class PostgresBuyerPurchases:
             row = await (await conn.execute(query, (list(buyer_refs), now))).fetchone()
         return int(row["n"]) if row else 0
 
+    async def ids_between(self, lowest: UUID, highest: UUID) -> list[UUID]:
+        query = (
+            f"SELECT purchase_id FROM {PURCHASES.name} WHERE purchase_id BETWEEN %s AND %s "
+            "ORDER BY purchase_id LIMIT 20"
+        )
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(query, (lowest, highest))).fetchall()
+        return [row["purchase_id"] for row in rows]
+
 
 class PostgresProgrammeDirectory:
     def __init__(self, pool: Pool) -> None:

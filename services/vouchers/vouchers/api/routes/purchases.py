@@ -10,10 +10,10 @@ instructions and, once paid, the vouchers by e-mail (``vouchers.adapters.notifie
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Annotated, Any, cast
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -139,6 +139,18 @@ async def bulk_issue(
     if not started.created:
         response.status_code = status.HTTP_200_OK
     return StartedPurchaseOut(purchase=PurchaseOut.of(started.purchase), access_token=started.access_token)
+
+
+@router.get("/purchases", response_model=list[PurchaseOut], openapi_extra=also_answers(403, 422))
+async def purchases_with_reference(
+    caller: Caller,
+    handlers: AppHandlers,
+    reference: Annotated[str, Query(max_length=40, description="a transfer's reference, e.g. GS-A1B2C3D4")],
+) -> list[PurchaseOut]:
+    """The association finds the purchase a bank transfer names by its reference (the buyer's
+    payment instructions gave it), to confirm its payment: usually one, more only when two
+    purchases share the reference (tell them apart by the amount). A moment behind new purchases."""
+    return [PurchaseOut.of(found) for found in await handlers.purchases.with_reference(caller, reference)]
 
 
 @router.get("/purchases/{purchase_id}", response_model=BuyerView)
