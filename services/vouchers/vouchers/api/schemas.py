@@ -2,7 +2,9 @@
 """Request and response bodies of the vouchers API (never the domain objects themselves).
 
 Money is integer cents (``amount_cents: 2500`` is 25,00 €): a fraction of a cent, a float or
-a negative amount is refused before anything else happens.
+a negative amount is refused before anything else happens. What a merchant takes from a
+voucher or gives back to it may instead be typed in euros as it types a price (``amount:
+"25,00"``, see :class:`AmountIn`).
 """
 
 from __future__ import annotations
