@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""A queued mail as it goes on the wire, read back by the standard library's parser as a
-mail client would: headers, UTF-8, plain text only, both languages, the invoice attached."""
+"""Ordering's mails as they go on the wire, read back by the standard library's parser as a
+mail client would: headers, UTF-8, plain text only, both languages, and what a mail says when
+its Reply-To cannot go. How the kit's outbox writes any mail (attachments, addresses, header
+injection) is events/tests/unit/test_mail_outbox_compose.py."""
 
 from __future__ import annotations
 
@@ -14,17 +16,13 @@ import pytest
 
 from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, Payment
 from downtown_events.runtime.mail_outbox import (
-    MailRefused,
     QueuedMail,
     SmtpMailer,
     SmtpSettings,
-    needs_smtputf8,
     outbox_row,
     smtp_settings,
-    wire_address,
 )
 from ordering.app.notifications import (
-    Attachment,
     CustomerContact,
     MerchantContact,
     OrderContext,
@@ -32,6 +30,7 @@ from ordering.app.notifications import (
     notifications_for,
     without_reply_to,
 )
+from ordering.bootstrap import reply_to_note
 from ordering.settings import OrderingSettings
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -149,63 +148,6 @@ def test_no_html_no_images_no_tracking() -> None:
     assert links == ["https://bestellen.example/orders/1?token=abc"]  # the status page and nothing else
 
 
-def test_the_invoice_goes_as_a_pdf_attachment_beside_the_text() -> None:
-    pdf = b"%PDF-1.4 fake but bytes\x00\xff"
-    mail = OutgoingMail(
-        message_id=str(uuid4()),
-        to_address="joerg@example.org",
-        to_name="Jörg",
-        subject="Ihre Rechnung RE-2026-00001",
-        body="Guten Tag,\n\nim Anhang.\n",
-        language="de",
-        about="InvoiceIssued:customer",
-        attachments=(Attachment("Rechnung-RE-2026-00001.pdf", "application/pdf", pdf),),
-    )
-    message = parsed(MAILER.compose(queued(mail))[0])
-    assert message.get_content_type() == "multipart/mixed"
-    text, attachment = list(message.iter_parts())
-    assert text.get_content_type() == "text/plain" and content(text) == mail.body  # type: ignore[arg-type]
-    assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_filename() == "Rechnung-RE-2026-00001.pdf" and attachment.get_content() == pdf
-
-
-def test_typed_text_cannot_add_a_header() -> None:
-    mail = customer_mail()
-    hostile = OutgoingMail(**{**mail.__dict__, "subject": "Hallo\r\nBcc: evil@example.org", "to_name": "A\nB: c"})
-    raw, _ = MAILER.compose(queued(hostile))
-    message = parsed(raw)
-    assert message["Bcc"] is None and str(message["Subject"]) == "Hallo Bcc: evil@example.org"
-    assert b"\nBcc:" not in raw and b"\nB: c" not in raw
-
-
-def test_an_address_that_is_none_is_refused_for_good() -> None:
-    mail = customer_mail()
-    for address in ("not an address", "a@b", "a@b.de>\r\nRCPT TO:<x@y.de"):
-        with pytest.raises(MailRefused) as refused:
-            MAILER.compose(queued(OutgoingMail(**{**mail.__dict__, "to_address": address})))
-        assert refused.value.permanent
-
-
-def test_a_local_part_beyond_ascii_needs_smtputf8_and_a_domain_goes_idna_encoded() -> None:
-    mail = OutgoingMail(**{**customer_mail().__dict__, "to_address": "jörg@müller.example"})
-    raw, utf8 = MAILER.compose(queued(mail))
-    assert utf8 and "jörg@xn--mller-kva.example".encode() in raw
-    assert wire_address("jörg@müller.example") == "jörg@xn--mller-kva.example"
-    assert needs_smtputf8(queued(mail))
-    with pytest.raises(MailRefused, match="no SMTPUTF8") as refused:
-        MAILER.compose(queued(mail), smtputf8=False)
-    assert refused.value.permanent  # marked refused with the reason, never tried again
-
-
-def test_an_address_whose_domain_alone_is_beyond_ascii_is_sent_to_any_server() -> None:
-    """Issue 14: ``anna@exämple.org`` needs no SMTPUTF8 once its domain is IDNA-encoded."""
-    mail = OutgoingMail(**{**customer_mail().__dict__, "to_address": "anna@exämple.org"})
-    assert not needs_smtputf8(queued(mail))
-    raw, utf8 = MAILER.compose(queued(mail), smtputf8=False)
-    assert not utf8 and raw.isascii()
-    assert parsed(raw)["To"].addresses[0].addr_spec == "anna@xn--exmple-cua.org"
-
-
 def merchant_mail(language: str = "de", customer_email: str = "ä@exämple.org") -> OutgoingMail:
     order = context()
     customer = CustomerContact(**{**order.customer.__dict__, "email": customer_email})
@@ -285,3 +227,11 @@ def test_a_shops_address_beyond_ascii_as_reply_to_of_the_customers_mail_is_left_
     assert "bäcker@öztürk.example" in text.partition("-- \n")[0]
     assert "erreicht Ihre Antwort" not in text and "your reply reaches" not in text
     assert text.rstrip().endswith("versandt." if language == "de" else "sent automatically.")
+
+
+def test_the_worker_sends_with_orderings_note_for_a_reply_to_that_cannot_go() -> None:
+    """The send-mail job of ordering's worker is the kit's, given ordering's note (bootstrap)."""
+    settings = OrderingSettings(town="schoeppingen", database_url="postgresql://localhost/x", town_name="Schöppingen")
+    mailer = SmtpMailer(smtp_settings(settings, reply_to_dropped=reply_to_note(settings)))
+    raw, _ = mailer.compose(queued(merchant_mail("en")), smtputf8=False)
+    assert "a reply to this e-mail does not reach ä@exämple.org" in content(parsed(raw))
