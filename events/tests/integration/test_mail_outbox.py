@@ -36,7 +36,7 @@ from aiosmtpd.controller import Controller
 
 from downtown_events.runtime.database import Pool
 from downtown_events.runtime.jobs import ScheduledJob, run_once
-from downtown_events.runtime.mail import OutgoingMail, mail_id
+from downtown_events.runtime.mail import Attachment, OutgoingMail, mail_id
 from downtown_events.runtime.mail_outbox import (
     PostgresMailQueue,
     SenderPolicy,
@@ -204,6 +204,24 @@ async def test_the_sender_delivers_to_the_smtp_server_once(pool: Pool, smtp: Smt
     assert "bitte überweisen Sie 25,00\u00a0€." in str(customer.get_content())
     async with pool.connection() as conn:
         assert (await mail_outbox_counts(conn))["sent"] == 2
+
+
+async def test_a_sent_mail_keeps_no_attachment(pool: Pool, smtp: SmtpSettings) -> None:
+    """A buyer's vouchers hold codes in clear: once the server took the mail, the row drops them."""
+    pdf = b"%PDF-1.4 codes in clear"
+    mail = replace(a_mail("anna@example.org"), attachments=(Attachment("Gutscheine.pdf", "application/pdf", pdf),))
+    async with pool.connection() as conn, conn.transaction():
+        assert await queue_mail(conn, mail)
+    (waiting,) = await outbox(pool)
+    assert len(waiting["attachments"]) == 1
+
+    with mailbox_on(smtp.port) as mailbox:
+        assert await send_due_mail(pool, smtp, QUICK) == 1
+    (received,) = mailbox.to("anna@example.org")
+    (attachment,) = list(received.iter_attachments())
+    assert attachment.get_content() == pdf
+    (sent,) = await outbox(pool)
+    assert (sent["status"], sent["attachments"], sent["subject"]) == ("sent", [], mail.subject)
 
 
 async def test_a_server_that_is_down_gets_the_mail_later_and_nothing_is_lost(pool: Pool, smtp: SmtpSettings) -> None:

@@ -45,6 +45,9 @@ checks the server's log and puts it back with :func:`requeue_mail` if it never a
 Everything before the claim — a server that is down, a refused login, a recipient refused for
 now — is safe to repeat, and is.
 
+**Attachments** (an invoice, a buyer's vouchers with their codes) are kept only until the
+server took the mail: a ``sent`` row keeps no attachment.
+
 **Failures.** A server that cannot be reached, or refuses the connection, the login or the
 sender address, is a problem of the server, not of the mail: the round ends, the mail stays
 ``pending`` (its ``last_error`` says why), and the rounds of this process leave the server
@@ -455,6 +458,12 @@ _FINISH = """
 UPDATE mail_outbox SET status = %s, finished_at = now(), last_error = %s
 WHERE message_id = %s AND claim_id = %s AND status IN ('sending', 'pending', 'uncertain') RETURNING message_id
 """
+# Sent: the attachments go (a voucher PDF holds codes in clear, an invoice can be drawn again);
+# subject, body and addresses stay for an operator until sent rows are pruned.
+_SENT = """
+UPDATE mail_outbox SET status = 'sent', finished_at = now(), last_error = NULL, attachments = '[]'
+WHERE message_id = %s AND claim_id = %s AND status IN ('sending', 'pending', 'uncertain') RETURNING message_id
+"""
 _RELEASE = """
 UPDATE mail_outbox SET status = 'pending', claim_id = NULL, claimed_at = NULL, last_error = %s,
        next_attempt_at = now() + make_interval(secs => least(%s, %s * power(2, attempts - 1)))
@@ -677,7 +686,7 @@ class _Sender:
                 _report_unknown_outcome(row, self.policy)
             return
         crash_point("mail.after_data")
-        await self.conn.execute(_FINISH, ("sent", None, mail.message_id, claim))
+        await self.conn.execute(_SENT, (mail.message_id, claim))
         self.sent += 1
         mails_sent.add(1)
         log.info("mail %s (%s) sent", mail.message_id, mail.about)
