@@ -5,14 +5,16 @@ with their PDF; in German and in English; one mail per event however often it co
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 import pytest
 
+from downtown_events.runtime.idempotency import fingerprint
 from downtown_events.vouchers import PurchaseItem
 from vouchers.app.notifications import BuyerMail, MailVoucher, PaymentDetails, paid_vouchers, payment_instructions
+from vouchers.domain.commands import RequestedVoucher, StartPurchase
 from vouchers.domain.private_events import Gift
 from vouchers.domain.purchase import Purchase
 from vouchers.domain.sale import BuyerSecrets
@@ -157,3 +159,20 @@ def test_typed_names_cannot_break_the_mail() -> None:
     assert sent is not None
     assert "- WeinBcc: evil@example.org: 25,00\u00a0€, ein Geschenk für Oma Grete" in sent.body
     assert "\nBcc:" not in sent.body and "\u200b" not in sent.body
+
+
+def test_a_purchase_in_german_prints_as_it_did_before_the_language_was_asked() -> None:
+    """A retry of a purchase started before issue 16 (its fingerprint stored then) is still the
+    same request; one in English is another request."""
+
+    @dataclass(frozen=True)
+    class BeforeIssue16:  # StartPurchase as it was
+        items: tuple[RequestedVoucher, ...]
+        buyer_email: str
+        channel: str = "online"
+        idempotency_key: str | None = None
+
+    wanted = (RequestedVoucher(PURCHASE_ID, 2500),)
+    german = StartPurchase(wanted, buyer_email="anna@example.org", idempotency_key="k-1")
+    assert fingerprint(german) == fingerprint(BeforeIssue16(wanted, "anna@example.org", idempotency_key="k-1"))
+    assert fingerprint(german) != fingerprint(replace(german, language="en"))

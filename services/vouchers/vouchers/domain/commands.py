@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from downtown_events.vouchers import PaymentMethod, ProgrammeKind, ProgrammeTerms, PurchaseChannel, RedemptionChannel
@@ -93,6 +93,9 @@ class StartPurchase:
     idempotency_key: str | None = None
     language: Literal["de", "en"] = "de"
     """The buyer's language: their mails (payment instructions, the paid vouchers) are in it."""
+    added_fields: ClassVar[frozenset[str]] = frozenset({"language"})
+    """Added with issue 16: a German request prints as before (the kit's ``fingerprint``), so a
+    retry of a purchase started before the upgrade is still the same request."""
 
 
 @dataclass(frozen=True)
