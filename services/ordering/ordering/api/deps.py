@@ -65,7 +65,7 @@ OrderTokenQuery = Annotated[
 ]
 
 
-def get_order_token(header: OrderTokenHeader = None, query: OrderTokenQuery = None) -> str | None:
+async def get_order_token(header: OrderTokenHeader = None, query: OrderTokenQuery = None) -> str | None:
     return header or query
 
 

@@ -46,7 +46,9 @@ purchase_bearer = HTTPBearer(
 )
 
 
-def get_purchase_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(purchase_bearer)]) -> str:
+async def get_purchase_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(purchase_bearer)],
+) -> str:
     if credentials is None or not credentials.credentials.strip():
         raise InvalidToken("send 'Authorization: Bearer <access token>' (given when the purchase started)")
     token = credentials.credentials.strip()
