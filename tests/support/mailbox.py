@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
 
@@ -41,12 +41,24 @@ class Mailbox:
         return {"DOWNTOWN_SMTP_HOST": "127.0.0.1", "DOWNTOWN_SMTP_PORT": str(self.port)}
 
 
+M = TypeVar("M", bound=Mailbox)
+
+
 @contextlib.contextmanager
-def running_mailbox() -> Iterator[Mailbox]:
-    mailbox = Mailbox(free_port())
+def serving(mailbox: M) -> Iterator[M]:
+    """``mailbox`` (or a subclass that fails on purpose) listening on its port until the block ends."""
     controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
     controller.start()
     try:
         yield mailbox
     finally:
         controller.stop()
+
+
+def mailbox_on(port: int) -> contextlib.AbstractContextManager[Mailbox]:
+    """A plain mailbox on ``port`` (a port the test chose, to stop and start it again)."""
+    return serving(Mailbox(port))
+
+
+def running_mailbox() -> contextlib.AbstractContextManager[Mailbox]:
+    return mailbox_on(free_port())

@@ -13,7 +13,6 @@ service wrote them. Ordering's own tests keep what its notifier queues.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email
 import email.policy
 import itertools
@@ -24,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from email.message import EmailMessage
@@ -48,7 +47,7 @@ from downtown_events.runtime.mail_outbox import (
 )
 from downtown_events.runtime.settings import MailSettings
 from tests.support.local_stack import free_port
-from tests.support.mailbox import Mailbox
+from tests.support.mailbox import Mailbox, mailbox_on, serving
 
 QUICK = SenderPolicy(first_retry_seconds=0, first_server_pause_seconds=0)
 RESEND_PAUSE = 1.0
@@ -77,22 +76,6 @@ async def queued(pool: Pool, *addresses: str) -> list[OutgoingMail]:
         for mail in mails:
             assert await PostgresMailQueue(conn).queue(mail)
     return mails
-
-
-@contextlib.contextmanager
-def mailbox_on(port: int) -> Iterator[Mailbox]:
-    with serving(Mailbox(port)) as mailbox:
-        yield mailbox
-
-
-@contextlib.contextmanager
-def serving(mailbox: Mailbox) -> Iterator[Any]:
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
 
 
 @dataclass

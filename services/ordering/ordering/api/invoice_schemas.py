@@ -11,63 +11,24 @@ from datetime import date
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from downtown_events.money import parse_money
 from downtown_events.ordering import PaymentReceivedBy
-from downtown_events.refusals import InvalidChange
+from downtown_events.runtime.http.fields import TypedAmount
 from downtown_events.text import SingleLine
 from ordering.api.schemas import AddressIn, Reason, Request
 from ordering.domain.invoice_document import InvoiceParty
 
-Euros = Annotated[
-    str, Field(max_length=30, examples=["12,50"], description='euros as typed: "12,50", "12.50" (or amount_cents)')
-]
 InvoiceStatus = Literal["open", "paid", "all"]
 
 
-class PaymentIn(Request):
+class PaymentIn(Request, TypedAmount):
     """A payment the merchant received for its order: how, how much (euros or cents, one of
     the two, above 0), and on which day (today if not given; never a day to come)."""
 
     received_by: PaymentReceivedBy
-    amount: Euros | None = None
-    amount_cents: Annotated[StrictInt, Field(gt=0, le=100_000_000)] | None = None
     paid_on: date | None = None
-
-    @field_validator("amount")
-    @classmethod
-    def _euros(cls, amount: str | None) -> str | None:
-        if amount is not None:
-            _typed_cents(amount)
-        return amount
-
-    @model_validator(mode="after")
-    def _one_amount(self) -> Self:
-        if (self.amount is None) == (self.amount_cents is None):
-            raise PydanticCustomError(
-                "amount", 'give the amount in euros (amount: "12,50") or in cents (amount_cents: 1250), one of the two'
-            )
-        if self.amount is not None:
-            self.amount_cents = _typed_cents(self.amount)
-        return self
-
-    @property
-    def cents(self) -> int:
-        if self.amount_cents is None:
-            raise ValueError("an amount that was never validated")
-        return self.amount_cents
-
-
-def _typed_cents(amount: str) -> int:
-    try:
-        cents = parse_money(amount)
-    except InvalidChange as refused:
-        raise PydanticCustomError("amount", "{reason}", {"reason": refused.reason}) from None
-    if cents <= 0:
-        raise PydanticCustomError("amount", "a payment is more than 0,00 €")
-    return cents
 
 
 class CorrectionIn(Request):

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 import ordering
 from downtown_events.catalog import Address
@@ -55,7 +53,7 @@ from ordering.domain.facts import MerchantFacts
 from ordering.domain.private_events import OrderCustomerRecorded
 from ordering.projections.catalog_replica import CatalogReplica
 from tests.support.local_stack import free_port
-from tests.support.mailbox import Mailbox
+from tests.support.mailbox import mailbox_on
 
 MIGRATIONS = Path(ordering.__file__).parent / "migrations"
 NOW = datetime.now(UTC)
@@ -70,22 +68,6 @@ def guest_token(checkout_id: UUID) -> str:
 
 
 SETTINGS = NotifierSettings(town_name="Schöppingen", public_url="https://bestellen.example", guest_token=guest_token)
-
-
-@contextlib.contextmanager
-def mailbox_on(port: int) -> Iterator[Mailbox]:
-    with serving(Mailbox(port)) as mailbox:
-        yield mailbox
-
-
-@contextlib.contextmanager
-def serving(mailbox: Mailbox) -> Iterator[Any]:
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

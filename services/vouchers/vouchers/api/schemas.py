@@ -10,7 +10,7 @@ voucher or gives back to it may instead be typed in euros as it types a price (`
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -25,9 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from downtown_events.money import parse_money
-from downtown_events.refusals import InvalidChange
-from downtown_events.runtime.http.fields import Email
+from downtown_events.runtime.http.fields import Email, TypedAmount
 from downtown_events.text import MultiLine, SingleLine
 from downtown_events.vouchers import AmountRange, ProgrammeKind, ProgrammeTerms, ValidityPolicy
 from vouchers.adapters.documents import SettlementStatement
@@ -299,57 +297,8 @@ class CodeIn(Request):
     code: str = Field(min_length=1, max_length=64, examples=["7KQM-X2PA-5HJN-R8WT-CE3D"])
 
 
-Euros = Annotated[
-    str,
-    Field(
-        max_length=30,
-        examples=["12,50"],
-        description='euros as typed at a till or for a price: "12,50", "12.50", "12" (or amount_cents: 1250)',
-    ),
-]
-
-
-class AmountIn(Request):
-    """An amount a merchant types: euros as it types a price in the catalog (``amount:
-    "12,50"``, read by the kit's :func:`~downtown_events.money.parse_money`), or integer
-    cents as before (``amount_cents: 1250``); one of the two, above 0. ``amount_cents`` holds
-    the amount either way once validated."""
-
-    amount: Euros | None = None
-    amount_cents: Cents | None = None
-
-    @field_validator("amount")
-    @classmethod
-    def _euros(cls, amount: str | None) -> str | None:
-        if amount is not None:
-            _typed_cents(amount)
-        return amount
-
-    @model_validator(mode="after")
-    def _one_amount(self) -> Self:
-        if (self.amount is None) == (self.amount_cents is None):
-            raise PydanticCustomError(
-                "amount", 'give the amount in euros (amount: "12,50") or in cents (amount_cents: 1250), one of the two'
-            )
-        if self.amount is not None:
-            self.amount_cents = _typed_cents(self.amount)
-        return self
-
-    @property
-    def cents(self) -> int:
-        if self.amount_cents is None:
-            raise ValueError("an amount that was never validated")
-        return self.amount_cents
-
-
-def _typed_cents(amount: str) -> int:
-    try:
-        cents = parse_money(amount)
-    except InvalidChange as refused:
-        raise PydanticCustomError("amount", "{reason}", {"reason": refused.reason}) from None
-    if cents <= 0:
-        raise PydanticCustomError("amount", "an amount taken from or given back to a voucher is more than 0,00 €")
-    return cents
+class AmountIn(Request, TypedAmount):
+    """An amount taken from or given back to a voucher (the kit's :class:`TypedAmount`)."""
 
 
 class RedemptionIn(AmountIn, CodeIn):

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from downtown_events.catalog import EMAIL_PATTERN
+from downtown_events.money import MAX_AMOUNT_CENTS, parse_money
+from downtown_events.refusals import InvalidChange
 from downtown_events.text import SingleLine
 
 _EMAIL = re.compile(EMAIL_PATTERN)
@@ -27,3 +29,58 @@ Email = Annotated[
     Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}, examples=["anna@example.de"]),
 ]
 """An e-mail address, refused with a sentence a person understands (not the pattern)."""
+
+
+Euros = Annotated[
+    str,
+    Field(
+        max_length=30,
+        examples=["12,50"],
+        description='euros as typed at a till or for a price: "12,50", "12.50", "12" (or amount_cents: 1250)',
+    ),
+]
+
+
+class TypedAmount(BaseModel):
+    """An amount a merchant types: euros as it types a price in the catalog (``amount:
+    "12,50"``, read by :func:`~downtown_events.money.parse_money`), or integer cents
+    (``amount_cents: 1250``); one of the two, above 0. ``amount_cents`` holds the amount
+    either way once validated, so a use case reads :attr:`cents` and never parses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Euros | None = None
+    amount_cents: Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT_CENTS)] | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _euros(cls, amount: str | None) -> str | None:
+        if amount is not None:
+            _typed_cents(amount)
+        return amount
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> Self:
+        if (self.amount is None) == (self.amount_cents is None):
+            raise PydanticCustomError(
+                "amount", 'give the amount in euros (amount: "12,50") or in cents (amount_cents: 1250), one of the two'
+            )
+        if self.amount is not None:
+            self.amount_cents = _typed_cents(self.amount)
+        return self
+
+    @property
+    def cents(self) -> int:
+        if self.amount_cents is None:
+            raise ValueError("an amount that was never validated")
+        return self.amount_cents
+
+
+def _typed_cents(amount: str) -> int:
+    try:
+        cents = parse_money(amount)
+    except InvalidChange as refused:
+        raise PydanticCustomError("amount", "{reason}", {"reason": refused.reason}) from None
+    if cents <= 0:
+        raise PydanticCustomError("amount", "the amount must be more than 0,00 €")
+    return cents
