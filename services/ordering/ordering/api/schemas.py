@@ -8,7 +8,7 @@ characters (``SingleLine``); sizes are bounded before anything is looked up.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
@@ -360,8 +360,34 @@ class OrderSummaryOut(BaseModel):
     payment_method: str
     placed_by: str
     placed_at: datetime
-    answer_by: datetime
+    answer_by: datetime = Field(description="by when the shop answers (accepts, or the order is rejected)")
     invoice_number: str | None
+    left_to_pay_cents: int | None = Field(
+        default=None,
+        description="what is still owed after the voucher part, what was paid on the spot and every payment "
+        "(null: not known to the list yet, for an order from before it kept this; the order's own view knows)",
+    )
+    paid: bool | None = Field(default=None, description="nothing is left to pay (null: not known to the list yet)")
+    customer: OrderSummaryCustomerOut | None = Field(
+        default=None, description="who ordered and their phone: to the order's merchant and the association only"
+    )
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> OrderSummaryOut:
+        """A row of ``order_list``; it carries the customer only for a merchant's or the
+        association's list (``queries.order_list`` decides), so a customer's rows have none."""
+        name = row.get("customer_name")
+        customer = OrderSummaryCustomerOut(name=name, phone=row.get("customer_phone")) if name else None
+        return cls.model_validate({**row, "customer": customer})
+
+
+class OrderSummaryCustomerOut(BaseModel):
+    """Who ordered, as the merchant's inbox lists it (the order's own view adds where it goes)."""
+
+    name: str
+    phone: str | None = Field(
+        description="empty: none given; null: not known to the list yet (an order from before it kept this)"
+    )
 
 
 # --- customers ---------------------------------------------------------------------------

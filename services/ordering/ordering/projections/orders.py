@@ -4,8 +4,15 @@ figures, and the deadlines for the time-out job (the merchant's, and the catalog
 vouchers' answers').
 
 Fed from ordering's own store (``from_store``): the customer record of an order is private
-(who ordered, for their history), so this read model cannot be built from the topic. One row
-per order, written by the order's stream only; rebuilt from the store like any projection.
+(who ordered, for their history; their name and phone for the merchant's inbox), so this read
+model cannot be built from the topic. One row per order, written by the order's stream only;
+rebuilt from the store like any projection.
+
+What is left to pay is folded as the order folds it (``Order.owed_cents`` and ``Order.paid``
+in ``ordering.domain.order``): the total less the voucher part, less what was taken on the
+spot, less every payment recorded; nothing on an order that ended or whose invoice was
+cancelled without a new one. The row keeps the parts and the result, so that the inbox's
+``unpaid`` view is a filter on a column.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 
 from downtown_events.ordering import (
     ORDER_EVENTS,
+    InvoiceCancelled,
     InvoiceIssued,
     OrderAccepted,
     OrderCancelled,
@@ -25,6 +33,7 @@ from downtown_events.ordering import (
     OrderHandedOver,
     OrderOutForDelivery,
     OrderPacked,
+    OrderPaymentRecorded,
     OrderPlaced,
     OrderReadyForPickup,
     OrderRejected,
@@ -63,6 +72,17 @@ ORDERS = Table(
         "answers_by": "timestamptz",
         "awaiting_stock": "boolean",
         "awaiting_voucher": "boolean",
+        # Added for the merchant's inbox (who ordered, what is left to pay). Rows written
+        # before hold null there until a forced rebuild (``downtown-projections rebuild
+        # --service ordering --projection orders --force``: the checksums differ by these
+        # columns), read as "not known": such an order is shown without them and is not in
+        # the ``unpaid`` view. A null part keeps the sums it enters null; no guess is folded.
+        "customer_phone": "text",
+        "paid_on_spot_cents": "bigint",
+        "payments_cents": "bigint",
+        "invoice_cancelled": "boolean",
+        "left_to_pay_cents": "bigint",
+        "paid": "boolean",
     },
     indexes=(
         "{table} (merchant_id, status)",
@@ -84,6 +104,8 @@ _STATUS: dict[type, str] = {
     OrderCancelled: "cancelled",
     OrderDeliveryFailed: "delivery_failed",
 }
+_ENDINGS = ("rejected", "cancelled", "delivery_failed")
+"""The statuses an order ends in: they stay, and nothing is owed on such an order."""
 
 
 class OrderOverview(Projection):
@@ -105,7 +127,15 @@ class OrderOverview(Projection):
         if row is None:
             return  # its placement was unreadable
         if isinstance(data, OrderCustomerRecorded):
-            row.update(account_id=data.account_id, customer_name=data.name)
+            row.update(account_id=data.account_id, customer_name=data.name, customer_phone=data.phone)
+        elif isinstance(data, OrderHandedOver | OrderDelivered):
+            # What was taken on the spot (replaced, as the order's fold does), then its status.
+            row["paid_on_spot_cents"] = data.paid_cents
+            _advance(row, data)
+        elif isinstance(data, OrderPaymentRecorded):
+            row["payments_cents"] = _plus(row.get("payments_cents"), data.amount_cents)
+        elif isinstance(data, InvoiceCancelled):
+            row["invoice_cancelled"] = True
         elif isinstance(data, OrderAccepted):
             row["accepted"] = True
         elif isinstance(data, OrderStockReserved):
@@ -113,16 +143,39 @@ class OrderOverview(Projection):
         elif isinstance(data, OrderVoucherRedeemed):
             row["awaiting_voucher"] = False
         elif isinstance(data, InvoiceIssued):
-            row["invoice_number"] = data.invoice_number
-        elif type(data) in _STATUS and row["status"] not in ("rejected", "cancelled", "delivery_failed"):
-            row["status"] = _STATUS[type(data)]
+            row.update(invoice_number=data.invoice_number, invoice_cancelled=False)
+        else:
+            _advance(row, data)
+        row.update(_owing(row))
         row["updated_at"] = event.envelope.time
         rows.put(ORDERS, row)
 
 
+def _advance(row: Row, data: Any) -> None:
+    """The status an event moves the order to; an order that ended stays ended."""
+    if type(data) in _STATUS and row["status"] not in _ENDINGS:
+        row["status"] = _STATUS[type(data)]
+
+
+def _plus(total: int | None, amount: int) -> int | None:
+    return None if total is None else total + amount
+
+
+def _owing(row: Row) -> Row:
+    """``left_to_pay_cents`` and ``paid`` of the row as ``Order.owed_cents`` and ``Order.paid``
+    decide them; both null while a part is not known (a row from before the columns)."""
+    spot, payments, cancelled = row.get("paid_on_spot_cents"), row.get("payments_cents"), row.get("invoice_cancelled")
+    if spot is None or payments is None or cancelled is None:
+        return {"left_to_pay_cents": None, "paid": None}
+    ended = row["status"] in _ENDINGS
+    unpaid = row["total_cents"] - row["voucher_cents"] - spot - payments
+    nothing_owed = ended or (cancelled and row["payment_method"] == "invoice")
+    return {"left_to_pay_cents": 0 if nothing_owed else max(0, unpaid), "paid": not ended and unpaid <= 0}
+
+
 def _placed(data: OrderPlaced, event: ReceivedEvent) -> Row:
     window = data.fulfilment.pickup_window
-    return {
+    row: Row = {
         "order_id": data.order_id,
         "checkout_id": data.checkout_id,
         "merchant_id": data.merchant_id,
@@ -145,4 +198,9 @@ def _placed(data: OrderPlaced, event: ReceivedEvent) -> Row:
         "answers_by": data.answers_by,
         "awaiting_stock": True,
         "awaiting_voucher": data.payment.voucher_cents > 0,
+        "customer_phone": None,
+        "paid_on_spot_cents": 0,
+        "payments_cents": 0,
+        "invoice_cancelled": False,
     }
+    return row | _owing(row)

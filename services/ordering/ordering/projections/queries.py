@@ -11,6 +11,7 @@ from downtown_events.runtime.principal import Principal
 from ordering.projections.orders import ORDERS
 
 ENDED = ("fulfilled", "rejected", "cancelled", "delivery_failed")
+GOING_AHEAD = ("confirmed", "packed", "ready_for_pickup", "out_for_delivery", "fulfilled")
 VIEWS: dict[str, str] = {
     "all": "TRUE",
     "new": "status = 'placed'",
@@ -22,20 +23,30 @@ VIEWS: dict[str, str] = {
     ),
     "open": f"status NOT IN {ENDED}",
     "done": f"status IN {ENDED}",
+    # What the shop still has to collect: it went ahead (confirmed, or handed over or
+    # delivered) and something is left to pay. A row from before ``left_to_pay_cents``
+    # (null until the read model's rebuild) is not among them.
+    "unpaid": f"status IN {GOING_AHEAD} AND left_to_pay_cents > 0",
 }
 """The merchant's inbox and the customer's history, as filters of one table."""
 
 _COLUMNS = (
     "order_id, checkout_id, merchant_id, status, accepted, fulfilment, pickup_starts_at, total_cents, "
-    "voucher_cents, payment_method, placed_by, placed_at, answer_by, invoice_number"
+    "voucher_cents, payment_method, placed_by, placed_at, answer_by, invoice_number, left_to_pay_cents, paid"
 )
+_CUSTOMER = "customer_name, customer_phone"
+"""Who ordered: selected for the order's merchant and the association only (as the single
+order's view shows them, ``OrderHandlers.shows_customer``), never for a customer's list."""
 
 
 async def order_list(
     conn: Connection, caller: Principal, *, view: str, merchant_id: UUID | None, limit: int, timezone: str
 ) -> list[dict[str, Any]]:
-    """The caller's orders: a customer their own, a merchant its shop's, the association any."""
+    """The caller's orders: a customer their own, a merchant its shop's, the association any;
+    the merchant and the association with the customer's name and phone (``customer_name``,
+    ``customer_phone``), which a customer's rows do not carry."""
     params: dict[str, Any] = {"timezone": timezone, "limit": limit}
+    columns = f"{_COLUMNS}, {_CUSTOMER}" if caller.role in ("merchant", "association") else _COLUMNS
     if caller.role == "customer":
         params["account_id"] = caller.customer()
         whose = "account_id = %(account_id)s"
@@ -48,7 +59,7 @@ async def order_list(
     else:
         whose = "TRUE"
     query = (
-        f"SELECT {_COLUMNS} FROM {ORDERS.name} WHERE {whose} AND {VIEWS[view]} ORDER BY placed_at DESC LIMIT %(limit)s"
+        f"SELECT {columns} FROM {ORDERS.name} WHERE {whose} AND {VIEWS[view]} ORDER BY placed_at DESC LIMIT %(limit)s"
     )
     rows = await (await conn.execute(query, params)).fetchall()
     return [dict(row) for row in rows]

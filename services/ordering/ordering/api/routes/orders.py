@@ -25,7 +25,7 @@ from ordering.projections.queries import order_list
 router = APIRouter(tags=["orders"])
 STEP = also_answers(401, 403, 404, 422)
 PDF: dict[int | str, dict[str, Any]] = {"200": {"content": {"application/pdf": {}}, "description": "the invoice"}}
-View = Literal["all", "new", "to_accept", "to_pack", "pickup_today", "open", "done"]
+View = Literal["all", "new", "to_accept", "to_pack", "pickup_today", "open", "done", "unpaid"]
 
 
 def merchants_view(order: Order) -> OrderOut:
@@ -44,11 +44,13 @@ async def list_orders(
     limit: int = Query(default=50, ge=1, le=200),
 ) -> list[OrderSummaryOut]:
     """A customer's order history, a merchant's inbox (``view``: new, to_accept, to_pack,
-    pickup_today), or, for the association, the town's orders. Newest first."""
+    pickup_today, open, done; unpaid: gone ahead with something left to collect), or, for the
+    association, the town's orders. Newest first. The merchant's and the association's rows
+    name the customer and their phone; a customer's do not."""
     rows = await order_list(
         db, caller, view=view, merchant_id=merchant_id, limit=limit, timezone=container.settings.timezone
     )
-    return [OrderSummaryOut.model_validate(row) for row in rows]
+    return [OrderSummaryOut.of(row) for row in rows]
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, openapi_extra=also_anonymous(also_answers(401, 404)))
