@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The invoice PDF's text against its golden file (``golden/pdf/``): every label and sentence
-it prints, from fixed particulars. A wording changed on purpose: ``DOWNTOWN_UPDATE_GOLDEN=1``
+"""The invoice and receipt PDFs' text against their golden files (``golden/pdf/``): every
+label and sentence they print, from fixed particulars, in German (``<case>.txt``, German with
+the English beside it, as they always printed) and in English (``<case>.en.txt``, the
+English with the German beside it). A wording changed on purpose: ``DOWNTOWN_UPDATE_GOLDEN=1``
 (see ``tests/support/golden.py``), then review the diff."""
 
 from __future__ import annotations
@@ -143,15 +145,25 @@ RECEIPTS = {
 """A receipt (Quittung) for an order paid at pickup, part by voucher."""
 
 
+LANGUAGES = ("de", "en")
+
+
+def golden(name: str, language: str) -> str:
+    """German keeps the files' names from before documents had a language."""
+    return name if language == "de" else name.replace(".txt", f".{language}.txt")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_the_invoice_says_what_its_golden_file_says(name: str) -> None:
-    assert_golden(GOLDEN / name, pdf_text(render_invoice_pdf(CASES[name])))
+def test_the_invoice_says_what_its_golden_file_says(name: str, language: str) -> None:
+    assert_golden(GOLDEN / golden(name, language), pdf_text(render_invoice_pdf(CASES[name], language)))
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", sorted(RECEIPTS))
-def test_the_receipt_says_what_its_golden_file_says(name: str) -> None:
-    assert_golden(GOLDEN / name, pdf_text(render_receipt_pdf(RECEIPTS[name])))
+def test_the_receipt_says_what_its_golden_file_says(name: str, language: str) -> None:
+    assert_golden(GOLDEN / golden(name, language), pdf_text(render_receipt_pdf(RECEIPTS[name], language)))
 
 
 def test_every_golden_invoice_is_still_rendered() -> None:
-    assert_no_stale_golden(GOLDEN, [*CASES, *RECEIPTS])
+    assert_no_stale_golden(GOLDEN, [golden(name, language) for name in [*CASES, *RECEIPTS] for language in LANGUAGES])

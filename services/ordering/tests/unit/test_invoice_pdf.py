@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pypdfium2
 
 from downtown_events.catalog import Address
 from downtown_events.ordering import VatAmount
 from ordering.adapters.invoice_pdf import render_invoice_pdf
+from ordering.adapters.receipt_pdf import render_receipt_pdf
+from ordering.app.notifications import mail_texts
 from ordering.domain.invoice_document import InvoiceDocument, InvoiceLine, InvoiceParty
+from ordering.domain.private_events import Receipt
 
 SHOP = InvoiceParty(
     name="Fahrrad Terhaar",
@@ -173,3 +177,47 @@ def test_a_long_invoice_runs_on_over_pages() -> None:
     assert len(pypdfium2.PdfDocument(pdf)) > 1
     text = flat(text_of(pdf))
     assert "Artikel 0" in text and "Artikel 99" in text and "Invoice total 100,00 €" in text
+
+
+def test_an_english_customers_invoice_is_english_first_with_the_german_beside() -> None:
+    text = flat(text_of(render_invoice_pdf(document(), "en")))
+    assert "Invoice / Rechnung" in text and "Invoice total / Rechnungsbetrag €32.58" in text
+    assert "Date of issue / Rechnungsdatum 2 Mar 2026" in text
+
+
+def test_a_towns_catalogue_words_the_invoice_and_the_receipt(tmp_path: Path) -> None:
+    """A town's ``DOWNTOWN_TEXTS_DIR`` changes a document's label as it changes a mail's; its
+    own catalogue also sets the date's pattern."""
+    po = tmp_path / "ordering" / "locale" / "de" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: de\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Billed to"\nmsgstr "Rechnungsempfänger"\n\n'
+        'msgid "Received with thanks"\nmsgstr "Betrag erhalten"\n\n'
+        'msgid "d MMM yyyy"\nmsgstr "d. MMMM yyyy"\n'
+    )
+    texts = mail_texts(tmp_path)
+    text = flat(text_of(render_invoice_pdf(document(), "de", texts)))
+    assert "Rechnungsempfänger / Billed to" in text and "Rechnungsdatum / Date of issue 2. März 2026" in text
+    assert "Rechnungssteller / Issued by" in text  # the rest as ordering words it
+    receipt = Receipt(
+        number="A1B2C3D4",
+        paid_on=date(2026, 3, 2),
+        seller=SHOP,
+        lines=(item("Kaffee, 500 g", 1, 1070, 1070, 7),),
+        vat=(VatAmount(rate_percent=7, net_cents=1000, vat_cents=70),),
+        gross_cents=1070,
+        paid_cents=1070,
+        payment_method="at_pickup",
+    )
+    assert "Betrag erhalten / Received with thanks 10,70 €" in flat(text_of(render_receipt_pdf(receipt, "de", texts)))
+
+
+def test_a_translation_is_printed_as_text_never_as_markup(tmp_path: Path) -> None:
+    po = tmp_path / "ordering" / "locale" / "de" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: de\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Billed to"\nmsgstr "<b>Kunde & Co</b>"\n'
+    )
+    assert "<b>Kunde & Co</b> / Billed to" in text_of(render_invoice_pdf(document(), "de", mail_texts(tmp_path)))
