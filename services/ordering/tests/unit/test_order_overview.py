@@ -163,6 +163,7 @@ def test_the_row_names_the_customer_and_their_phone_from_the_private_record() ->
     assert (before["customer_name"], before["customer_phone"]) == (None, None)
 
     row = fold(order_id, event, customer(event))
+    assert set(row) == set(ORDERS.columns)  # every column written, none the table lacks
     assert (row["customer_name"], row["customer_phone"]) == ("Anna Beispiel", "02555 1234")
     assert row["answer_by"] == event.merchant_answer_by
 
