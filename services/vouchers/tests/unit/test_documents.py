@@ -158,7 +158,7 @@ def test_a_voucher_page_says_where_what_until_when_and_for_whom() -> None:
     for expected in (
         "Schöppingen",
         "Schöppinger Stadtgutschein",
-        "Gutschein / Voucher",
+        "Gutschein",
         "25,00 €",
         "davon 5,00 € Aktionsbonus",
         "bei allen teilnehmenden Geschäften in Schöppingen",
@@ -175,7 +175,7 @@ def test_no_bonus_line_without_a_bonus_and_no_recipient_line_without_a_recipient
     text = page_text(pages(voucher_pdf([voucher(recipient_name=None, message=None)]))[0])
 
     assert "Aktionsbonus" not in text
-    assert "Für / For" not in text
+    assert "Für" not in text
 
 
 def test_the_qr_code_is_large_enough_to_scan_from_a_phone() -> None:
@@ -285,11 +285,11 @@ def test_a_long_statement_breaks_over_pages_and_ends_with_the_total_owed() -> No
     texts = [page_text(page) for page in printed]
 
     assert len(printed) >= 3
-    assert "Abrechnung / Settlement statement" in texts[0]
+    assert "Abrechnung" in texts[0]
     assert "Weinhandlung Brüggemann & Söhne" in texts[0]
     assert "01.11.2029 – 30.11.2029" in texts[0]
-    assert all("Betrag / Amount" in text for text in texts)  # the header row repeats
-    assert all(f"Seite / Page {number}" in text for number, text in enumerate(texts, start=1))
+    assert all("Betrag" in text for text in texts)  # the header row repeats
+    assert all(f"Seite {number}" in text for number, text in enumerate(texts, start=1))
     every_line = "".join(texts)
     assert all(f"{line.redeemed_at:%d.%m.%Y %H:%M} {line.masked_code}" in every_line for line in long.lines)
     assert all(f"Bestellung {line.order_reference}" in every_line for line in long.lines if line.order_id)
@@ -310,7 +310,7 @@ def test_statement_lines_name_the_voucher_by_its_masked_code_and_the_order_by_it
 
     lines = text.replace("\u00a0", " ").splitlines()
     assert lines[lines.index("02.11.2029 18:05 ••••-••••-••••-••••-X7KQ") + 1].startswith("Bestellung A1B2C3D4 12,50 €")
-    assert lines[lines.index("03.11.2029 09:30 –") + 1].startswith("an der Kasse / at the counter 5,00 €")
+    assert lines[lines.index("03.11.2029 09:30 –") + 1].startswith("an der Kasse 5,00 €")
     assert [row[3:7] for row in rows[1:]] == [
         ["02.11.2029 18:05:00", "••••-••••-••••-••••-X7KQ", "A1B2C3D4", "12,50"],
         ["03.11.2029 09:30:00", "", "an der Kasse", "5,00"],
@@ -365,7 +365,7 @@ def test_counter_cash_below_what_was_redeemed_is_taken_off_the_payout() -> None:
     text = statement_text(owed)
 
     assert (owed.counter_cash_cents, owed.owed_cents) == (15_000, 25_000 - 500 - 15_000)
-    assert "Barverkäufe / Counter sales" in text and "Bar / Cash" in text
+    assert "Barverkäufe" in text and "Bezahlt am Kauf Gutscheine Bar" in text
     assert all(f"{sale.paid_at:%d.%m.%Y %H:%M} {sale.purchase_reference}" in text for sale in sales)
     assert "03.11.2029 16:45" in text and "100,00 €" in text and "50,00 €" in text
     assert "-150,00 €" in text  # the counter cash in the totals
@@ -395,7 +395,6 @@ def test_counter_cash_above_what_was_redeemed_is_owed_by_the_merchant() -> None:
     assert owed.owed_cents == -10_500
     assert "-105,00 €" in text  # the balance
     assert "Forderung an Weinhandlung Brüggemann & Söhne: 105,00 €" in text
-    assert "owed by the merchant to the association" in " ".join(text.split())
     assert "Auszahlung an" not in text
     *_, totals = csv_blocks(settlement_csv(owed))
     assert totals[-3:] == [["Bareinnahmen", "-125,00"], ["Saldo", "-105,00"], ["Forderung an den Händler", "105,00"]]

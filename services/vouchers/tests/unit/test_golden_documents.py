@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The voucher PDF's and the settlement statement PDF's text against their golden files
-(``golden/pdf/``), from fixed fixtures. A wording changed on purpose:
-``DOWNTOWN_UPDATE_GOLDEN=1`` (see ``tests/support/golden.py``), then review the diff."""
+(``golden/pdf/``), from fixed fixtures: German (no language named), and English (``.en.txt``).
+A wording changed on purpose: ``DOWNTOWN_UPDATE_GOLDEN=1`` (see ``tests/support/golden.py``), then review the diff."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from uuid import UUID
@@ -22,6 +23,7 @@ from vouchers.adapters.documents import (
     settlement_pdf,
     voucher_pdf,
 )
+from vouchers.adapters.documents.wording import Wording
 from vouchers.domain.codes import VoucherCode, new_code
 
 GOLDEN = Path(__file__).parent / "golden" / "pdf"
@@ -39,7 +41,7 @@ GIFT = VoucherDocument(
     bonus_cents=500,
     town_name="Schöppingen",
     programme_name="Schöppinger Stadtgutschein",
-    valid_at="bei allen teilnehmenden Geschäften in Schöppingen",
+    valid_at=None,  # every participating shop in the town, in the buyer's language
     expires_on=date(2029, 12, 31),
     recipient_name="Jörg Müller-Weiß",
     message="Alles Gute zum Geburtstag!\nDeine Anna",
@@ -90,15 +92,23 @@ def statement(lines: list[SettlementLine], sales: list[CounterSale]) -> Settleme
     )
 
 
+ENGLISH = Wording.of("en")
+PAYOUT = statement(
+    [redemption(1, 2, 10, 2500), redemption(2, 9, 15, 1250, reversed_cents=250), redemption(3, 20, 11, 5000)],
+    [sale(1, 3, 2, 2000)],
+)
+
 CASES: dict[str, Callable[[], bytes]] = {
     "voucher_gift_with_bonus.txt": lambda: voucher_pdf([GIFT]),
-    "voucher_plain.txt": lambda: voucher_pdf([PLAIN]),
-    "statement_payout.txt": lambda: settlement_pdf(
-        statement(
-            [redemption(1, 2, 10, 2500), redemption(2, 9, 15, 1250, reversed_cents=250), redemption(3, 20, 11, 5000)],
-            [sale(1, 3, 2, 2000)],
-        )
+    "voucher_gift_with_bonus.en.txt": lambda: voucher_pdf([GIFT], ENGLISH),
+    # As the service fills it in: a merchant voucher names its merchant, nothing in German.
+    "voucher_plain.en.txt": lambda: voucher_pdf([replace(PLAIN, valid_at="Weinhandlung Brüggemann & Söhne")], ENGLISH),
+    "statement_payout.en.txt": lambda: settlement_pdf(PAYOUT, ENGLISH),
+    "statement_claim_on_the_merchant.en.txt": lambda: settlement_pdf(
+        statement([redemption(4, 5, 9, 2500)], [sale(2, 6, 1, 10_000), sale(3, 7, 1, 2_500)]), ENGLISH
     ),
+    "voucher_plain.txt": lambda: voucher_pdf([PLAIN]),
+    "statement_payout.txt": lambda: settlement_pdf(PAYOUT),
     "statement_claim_on_the_merchant.txt": lambda: settlement_pdf(
         statement([redemption(4, 5, 9, 2500)], [sale(2, 6, 1, 10_000), sale(3, 7, 1, 2_500)])
     ),

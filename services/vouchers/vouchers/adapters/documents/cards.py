@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Printable vouchers: an A4 page each, the code in large letters and as a QR code."""
+"""Printable vouchers: an A4 page each, the code in large letters and as a QR code, in the
+buyer's language (the purchase records it)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,7 @@ from reportlab.platypus import (
     Spacer,
 )
 
-from downtown_events.money import format_money
-from downtown_events.runtime.pdf_text import SANS_BOLD
+from downtown_events.runtime.pdf_text import SANS_BOLD, markup
 from vouchers.adapters.documents.model import VoucherDocument
 from vouchers.adapters.documents.pdf import _GREY, _LABEL, _MARGIN, _build, _style
 from vouchers.adapters.documents.text import (
@@ -29,8 +29,8 @@ from vouchers.adapters.documents.text import (
     PLACE_LIMIT,
     _clean,
     _markup,
-    format_date,
 )
+from vouchers.adapters.documents.wording import Wording
 
 QR_SIZE = 56 * mm
 """Printed edge of the QR code with its quiet zone: the symbol itself (25 modules of 33) is over
@@ -50,38 +50,48 @@ _CODE = _style("code", 24, font="Courier-Bold", alignment=TA_CENTER)
 _SMALL = _style("small", 8, alignment=TA_CENTER, textColor=_GREY)
 
 
-def voucher_pdf(vouchers: Sequence[VoucherDocument]) -> bytes:
-    """An A4 PDF with one printable voucher per page, in the order given."""
+def voucher_pdf(vouchers: Sequence[VoucherDocument], wording: Wording | None = None) -> bytes:
+    """An A4 PDF with one printable voucher per page, in the order given, in ``wording``'s
+    language (German without one)."""
     if not vouchers:
         raise ValueError("no vouchers to print")
+    words = wording or Wording.of()
     first = vouchers[0]
-    title = "Gutschein" if len(vouchers) == 1 else f"{len(vouchers)} Gutscheine"
+    count = len(vouchers)
+    title = words.gettext("Voucher") if count == 1 else words.ngettext("%(count)s voucher", "%(count)s vouchers", count)
     story: list[Flowable] = []
     for number, voucher in enumerate(vouchers):
         if number:
             story.append(PageBreak())
-        story.extend(_voucher_page(voucher))
-    return _build(story, f"{title} – {_clean(first.town_name, NAME_LIMIT)}", subject="Gutschein / Voucher")
+        story.extend(_voucher_page(voucher, words))
+    town = _clean(first.town_name, NAME_LIMIT)
+    return _build(story, f"{title} – {town}", subject=words.gettext("Voucher"), language=words.tag)
 
 
-def _voucher_page(voucher: VoucherDocument) -> list[Flowable]:
+def _voucher_page(voucher: VoucherDocument, words: Wording) -> list[Flowable]:
     width = A4[0] - 2 * _MARGIN
-    value = [Paragraph(escape(format_money(voucher.value_cents, "de")), _VALUE)]
+    value = [Paragraph(escape(words.money(voucher.value_cents)), _VALUE)]
     if voucher.bonus_cents:
-        bonus = format_money(voucher.bonus_cents, "de")
-        value.append(Paragraph(f"davon {bonus} Aktionsbonus <i>/ incl. {bonus} campaign bonus</i>", _BONUS))
-    place = _box(width, 20 * mm, *_detail("Gültig bei / Valid at", _markup(voucher.valid_at, PLACE_LIMIT)))
-    until = _detail("Gültig bis / Valid until", format_date(voucher.expires_on))
+        bonus = words.money(voucher.bonus_cents)
+        value.append(Paragraph(markup(words.gettext("incl. %(bonus)s campaign bonus", bonus=bonus)), _BONUS))
+    town = _clean(voucher.town_name, NAME_LIMIT)
+    valid_at = voucher.valid_at or words.gettext("every participating shop in %(town)s", town=town)
+    place = _box(width, 20 * mm, *_detail(words.gettext("Valid at"), _markup(valid_at, PLACE_LIMIT)))
+    until = _detail(words.gettext("Valid until"), escape(words.day(voucher.expires_on)))
     recipient = _clean(voucher.recipient_name or "", NAME_LIMIT)
-    for_whom = [_box(width, 14 * mm, *_detail("Für / For", _markup(recipient, NAME_LIMIT)))] if recipient else []
+    for_whom = (
+        [_box(width, 14 * mm, *_detail(words.gettext("For"), _markup(recipient, NAME_LIMIT)))] if recipient else []
+    )
     message = _markup(voucher.message or "", MESSAGE_LIMIT, keep_newlines=True)
+    warning = words.gettext("Whoever knows this code can spend the voucher: keep it safe.")
+    number = words.gettext("Voucher no. %(number)s", number=voucher.voucher_id)
     return [
         # Each box of user text has a fixed height budget and shrinks its text to fit it, so the
         # code and its QR code below always keep their size and the voucher its single page. The
         # budgets and the fixed parts add up to at most 240 mm of the frame's 252 mm (tested with the
         # widest text there is: W after W in every field).
         _box(width, 20 * mm, Paragraph(_markup(voucher.town_name, NAME_LIMIT, font=SANS_BOLD), _TOWN)),
-        Paragraph("Gutschein <font size=14 color='#555555'>/ Voucher</font>", _TITLE),
+        Paragraph(markup(words.gettext("Voucher"), SANS_BOLD), _TITLE),
         _box(width, 16 * mm, Paragraph(_markup(voucher.programme_name, NAME_LIMIT), _PROGRAMME)),
         *value,
         place,
@@ -89,20 +99,15 @@ def _voucher_page(voucher: VoucherDocument) -> list[Flowable]:
         *for_whom,
         _box(width, 34 * mm, Spacer(0, 3 * mm), Paragraph(message, _MESSAGE)) if message else Spacer(0, 3 * mm),
         Spacer(0, 4 * mm),
-        Paragraph("Gutscheincode / Voucher code", _CODE_LABEL),
+        Paragraph(markup(words.gettext("Voucher code")), _CODE_LABEL),
         Paragraph(escape(voucher.code.display), _CODE),
         _qr(voucher.code.display),
-        Paragraph(
-            "Wer diesen Code kennt, kann den Gutschein einlösen: bitte sicher aufbewahren. "
-            "<i>/ Whoever knows this code can spend the voucher: keep it safe.</i>"
-            f"<br/>Gutschein-Nr. / Voucher no. {voucher.voucher_id}",
-            _SMALL,
-        ),
+        Paragraph(f"{markup(warning)}<br/>{markup(number)}", _SMALL),
     ]
 
 
-def _detail(label: str, markup: str) -> list[Flowable]:
-    return [Spacer(0, 2 * mm), Paragraph(label, _LABEL), Paragraph(markup, _DETAIL)]
+def _detail(label: str, markup_text: str) -> list[Flowable]:
+    return [Spacer(0, 2 * mm), Paragraph(markup(label), _LABEL), Paragraph(markup_text, _DETAIL)]
 
 
 def _box(width: float, height: float, *content: Flowable) -> KeepInFrame:

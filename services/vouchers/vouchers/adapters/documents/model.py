@@ -14,14 +14,17 @@ from vouchers.domain.codes import VoucherCode
 
 @dataclass(frozen=True)
 class VoucherDocument:
-    """One printable voucher. ``value_cents`` includes ``bonus_cents`` (a campaign's gift)."""
+    """One printable voucher. ``value_cents`` includes ``bonus_cents`` (a campaign's gift).
+
+    ``valid_at`` names where it is spent (a merchant's name); None for a town voucher, which
+    the card says is valid at every participating shop of ``town_name``, in its language."""
 
     voucher_id: UUID
     code: VoucherCode
     value_cents: int
     town_name: str
     programme_name: str
-    valid_at: str
+    valid_at: str | None
     expires_on: date
     recipient_name: str | None = None
     message: str | None = None

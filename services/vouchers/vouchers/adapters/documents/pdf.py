@@ -36,7 +36,17 @@ _LABEL = _style("label", 9, textColor=_GREY)
 _H1 = _style("h1", 18, font=SANS_BOLD, spaceAfter=4 * mm)
 
 
-def _build(story: list[Flowable], title: str, *, subject: str, running_head: str | None = None) -> bytes:
+def _build(
+    story: list[Flowable],
+    title: str,
+    *,
+    subject: str,
+    language: str = "de-DE",
+    running_head: str | None = None,
+    page_label: Callable[[int], str] | None = None,
+) -> bytes:
+    """``story`` as an A4 PDF; with ``running_head`` every page carries it at its top and
+    ``page_label(number)`` (the reader's "Page 2") at its foot."""
     buffer = io.BytesIO()
     document = BaseDocTemplate(
         buffer,
@@ -49,22 +59,22 @@ def _build(story: list[Flowable], title: str, *, subject: str, running_head: str
         subject=subject,
         author="Downtown",
         creator="Downtown vouchers",
-        lang="de-DE",
+        lang=language,
         invariant=True,
     )
     frame = Frame(_MARGIN, _MARGIN, A4[0] - 2 * _MARGIN, A4[1] - 2 * _MARGIN, id="page", showBoundary=0)
-    on_page = _page_decoration(running_head) if running_head else None
+    on_page = _page_decoration(running_head, page_label or str) if running_head else None
     document.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page or _nothing)])
     document.build(story)
     return buffer.getvalue()
 
 
-def _page_decoration(running_head: str) -> Callable[[Canvas, BaseDocTemplate], None]:
+def _page_decoration(running_head: str, page_label: Callable[[int], str]) -> Callable[[Canvas, BaseDocTemplate], None]:
     def decorate(canvas: Canvas, document: BaseDocTemplate) -> None:
         canvas.saveState()
         canvas.setFillColor(_GREY)
         draw_string(canvas, _MARGIN, A4[1] - _MARGIN / 2, running_head, SANS, 7.5)  # names a merchant
-        draw_string(canvas, A4[0] - _MARGIN, _MARGIN / 2, f"Seite / Page {document.page}", SANS, 7.5, align="right")
+        draw_string(canvas, A4[0] - _MARGIN, _MARGIN / 2, page_label(document.page), SANS, 7.5, align="right")
         canvas.restoreState()
 
     return decorate

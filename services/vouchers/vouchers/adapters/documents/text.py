@@ -19,16 +19,19 @@ _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
 def format_date(day: date) -> str:
+    """A day as German documents write it (``31.12.2029``); a document in the reader's
+    language writes it with :meth:`~vouchers.adapters.documents.wording.Wording.day`."""
     return day.strftime("%d.%m.%Y")
 
 
-def csv_amount(cents: int) -> str:
+def csv_amount(cents: int, decimal: str = ",") -> str:
     """``1234,50``, ``-3,00``: an amount in a CSV file for the accountants, not text for a
     person, so not :func:`downtown_events.money.format_money`: no currency sign and no
-    thousands separator, the decimal comma, which a German spreadsheet (the files are
-    semicolon-separated) reads as a number to add up; exact (integer cents, never a float)."""
+    thousands separator, the decimal comma (or the ``decimal`` symbol of the reader's
+    language), which a spreadsheet in that language reads as a number to add up; exact
+    (integer cents, never a float)."""
     euros, rest = divmod(abs(cents), 100)
-    return f"{'-' if cents < 0 else ''}{euros},{rest:02d}"
+    return f"{'-' if cents < 0 else ''}{euros}{decimal}{rest:02d}"
 
 
 def _clean(text: str, limit: int, *, keep_newlines: bool = False) -> str:
