@@ -6,7 +6,9 @@ What a voucher card says beside its code (the town, the programme, where it is v
 when, a gift's recipient and message) comes from the issued vouchers, their programmes and,
 for a merchant's programme, the merchants' replica, each read once however many vouchers name
 it. The drawing itself runs where ``render`` puts it: the API's renderer (a few at a time,
-see ``adapters.rendering``), the worker's thread.
+see ``adapters.rendering``), the worker's thread. It is worded in the language the purchase
+recorded for its buyer (the one their mails are in), from ``texts`` (the town's over the
+package's; without them the package's own).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from uuid import UUID
 
+from downtown_events.runtime.texts import Texts
 from vouchers.adapters.documents import VoucherDocument, voucher_pdf
+from vouchers.adapters.documents.wording import Wording
 from vouchers.app.ports import MerchantDirectory
 from vouchers.domain.codes import VoucherCode
 from vouchers.domain.programme import Programme
@@ -34,10 +38,17 @@ async def in_a_thread(draw: Callable[[], bytes]) -> bytes:
 class DrawnVouchers:
     """The :class:`~vouchers.app.notifier.PrintableVouchers` of the town ``town_name``."""
 
-    def __init__(self, merchants: MerchantDirectory, town_name: str, render: Render = in_a_thread) -> None:
+    def __init__(
+        self,
+        merchants: MerchantDirectory,
+        town_name: str,
+        render: Render = in_a_thread,
+        texts: Texts | None = None,
+    ) -> None:
         self._merchants = merchants
         self._town = town_name
         self._render = render
+        self._texts = texts
 
     async def pdf(
         self,
@@ -47,7 +58,8 @@ class DrawnVouchers:
         programmes: Mapping[UUID, Programme],
     ) -> bytes:
         pages = await self.pages(purchase, vouchers, codes, programmes)
-        return await self._render(partial(voucher_pdf, pages))
+        wording = Wording.of(purchase.language, self._texts)
+        return await self._render(partial(voucher_pdf, pages, wording))
 
     async def pages(
         self,
@@ -60,7 +72,8 @@ class DrawnVouchers:
         gifts: dict[UUID, tuple[str, str | None]] = {}
         if purchase.secrets is not None:
             gifts = {gift.voucher_id: (gift.recipient_name, gift.message or None) for gift in purchase.secrets.gifts}
-        places: dict[UUID | None, str] = {None: f"bei allen teilnehmenden Geschäften in {town}"}
+        # A town voucher's place (None) the card words itself: every participating shop.
+        places: dict[UUID | None, str | None] = {None: None}
         pages = []
         for voucher in vouchers:
             merchant_id = voucher.merchant_id

@@ -6,7 +6,8 @@ every town programme it redeemed for or sold at its counter, a row per month and
 (by name) with the statement's sums and links to it, and opens a month's statement without
 knowing an id (``/merchants/me/settlements/2026-12.pdf``; when it settled several programmes
 that month, the listing's links name each). The statements are the association's
-(``reports``): the same sums, drawn from the same rows.
+(``reports``): the same sums, drawn from the same rows, and the CSV and PDF in the reader's
+language as there (``lang``, else ``Accept-Language``, else German).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fastapi import APIRouter, Path, Query, Response
 from downtown_events.runtime.http.openapi import also_answers
 from vouchers.adapters.documents import SettlementStatement
 from vouchers.api.deps import Caller, Container, ReadDb
-from vouchers.api.routes.reports import csv_response, pdf_response, statement_of
+from vouchers.api.routes.reports import Words, csv_response, pdf_response, statement_of
 from vouchers.api.schemas import MerchantSettlementOut, SettlementOut, StatementLinks
 from vouchers.domain.errors import InvalidChange, NotFound
 from vouchers.projections import queries
@@ -68,16 +69,18 @@ async def my_statement(month: Month, caller: Caller, db: ReadDb, container: Cont
 
 
 @router.get(f"{MINE}/{{month}}.csv", responses=CSV)
-async def my_statement_as_csv(month: Month, caller: Caller, db: ReadDb, container: Container) -> Response:
-    """The month's statement as a spreadsheet (see `/merchants/me/settlements/{month}.json`)."""
-    return csv_response(await _only_statement(month, caller, db, container), f"abrechnung-{month}.csv")
+async def my_statement_as_csv(month: Month, caller: Caller, db: ReadDb, container: Container, words: Words) -> Response:
+    """The month's statement as a spreadsheet (see `/merchants/me/settlements/{month}.json`),
+    in your language (`lang`, else `Accept-Language`, else German)."""
+    return csv_response(await _only_statement(month, caller, db, container), f"abrechnung-{month}.csv", words)
 
 
 @router.get(f"{MINE}/{{month}}.pdf", responses=PDF, openapi_extra=also_answers(503))
-async def my_statement_as_pdf(month: Month, caller: Caller, db: ReadDb, container: Container) -> Response:
-    """The month's statement as a PDF (see `/merchants/me/settlements/{month}.json`)."""
+async def my_statement_as_pdf(month: Month, caller: Caller, db: ReadDb, container: Container, words: Words) -> Response:
+    """The month's statement as a PDF (see `/merchants/me/settlements/{month}.json`), in your
+    language (`lang`, else `Accept-Language`, else German)."""
     statement = await _only_statement(month, caller, db, container)
-    return await pdf_response(statement, f"abrechnung-{month}.pdf", container)
+    return await pdf_response(statement, f"abrechnung-{month}.pdf", container, words)
 
 
 @router.get(f"{MINE}/{{month}}/{{programme_id}}.json", response_model=SettlementOut)
@@ -90,20 +93,20 @@ async def my_programme_statement(
 
 @router.get(f"{MINE}/{{month}}/{{programme_id}}.csv", responses=CSV)
 async def my_programme_statement_as_csv(
-    month: Month, programme_id: UUID, caller: Caller, db: ReadDb, container: Container
+    month: Month, programme_id: UUID, caller: Caller, db: ReadDb, container: Container, words: Words
 ) -> Response:
-    """One town programme's statement for the month, as a spreadsheet."""
+    """One town programme's statement for the month, as a spreadsheet in your language."""
     statement = await _statement(month, programme_id, caller, db, container)
-    return csv_response(statement, f"abrechnung-{month}-{programme_id}.csv")
+    return csv_response(statement, f"abrechnung-{month}-{programme_id}.csv", words)
 
 
 @router.get(f"{MINE}/{{month}}/{{programme_id}}.pdf", responses=PDF, openapi_extra=also_answers(503))
 async def my_programme_statement_as_pdf(
-    month: Month, programme_id: UUID, caller: Caller, db: ReadDb, container: Container
+    month: Month, programme_id: UUID, caller: Caller, db: ReadDb, container: Container, words: Words
 ) -> Response:
-    """One town programme's statement for the month, as a PDF."""
+    """One town programme's statement for the month, as a PDF in your language."""
     statement = await _statement(month, programme_id, caller, db, container)
-    return await pdf_response(statement, f"abrechnung-{month}-{programme_id}.pdf", container)
+    return await pdf_response(statement, f"abrechnung-{month}-{programme_id}.pdf", container, words)
 
 
 def _days(month: str) -> tuple[date, date]:

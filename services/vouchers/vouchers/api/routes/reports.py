@@ -3,6 +3,10 @@
 
 Every figure here is a sum over the read models, rebuilt from the log with the runtime's
 rebuild: the town can prove each balance from its own event log.
+
+A statement's CSV and PDF are written in the reader's language: the ``lang`` query parameter
+(a link can carry it), else ``Accept-Language``, else German, the town's first language; the
+JSON keeps its machine field names in every language.
 """
 
 from __future__ import annotations
@@ -13,20 +17,25 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
+from downtown_events.runtime.http.languages import preferred_language
 from downtown_events.runtime.http.openapi import also_answers
 from downtown_events.runtime.principal import NotPermitted
 from vouchers.adapters.documents import (
+    CSV_ENCODING,
     CounterSale,
     SettlementLine,
     SettlementStatement,
     settlement_csv,
     settlement_pdf,
 )
+from vouchers.adapters.documents.wording import DEFAULT_LANGUAGE, LANGUAGES, Wording
 from vouchers.api.deps import AppHandlers, Caller, Container, ReadDb
+from vouchers.api.documents import document_texts
 from vouchers.api.schemas import SettlementOut
 from vouchers.domain.errors import InvalidChange
+from vouchers.domain.sale import Language
 from vouchers.projections import queries
 
 router = APIRouter(tags=["reports"])
@@ -35,6 +44,22 @@ Day = Annotated[
     date, Query(description=f"a day of the town's calendar, e.g. 2026-12-01 (from {FIRST_DAY} to {LAST_DAY})")
 ]
 Rows = list[dict[str, Any]]
+
+
+async def get_wording(
+    container: Container,
+    lang: Annotated[
+        Language | None,
+        Query(description="the reader's language; without it, Accept-Language decides (default: de)"),
+    ] = None,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Wording:
+    """The words a statement's CSV or PDF is written in, for whoever asked for it."""
+    language = lang or preferred_language(accept_language, LANGUAGES, DEFAULT_LANGUAGE)
+    return Wording.of(language, document_texts(container))
+
+
+Words = Annotated[Wording, Depends(get_wording)]
 
 
 def _period(start: date, end: date, container: Container) -> queries.Period:
@@ -140,19 +165,29 @@ async def statement_of(
 
 @router.get("/settlements/{programme_id}/{merchant_id}.csv", responses={200: {"content": {"text/csv": {}}}})
 async def settlement_as_csv(
-    programme_id: UUID, merchant_id: UUID, start: Day, end: Day, caller: Caller, db: ReadDb, container: Container
+    programme_id: UUID,
+    merchant_id: UUID,
+    start: Day,
+    end: Day,
+    caller: Caller,
+    db: ReadDb,
+    container: Container,
+    words: Words,
 ) -> Response:
     """One merchant's settlement statement for a town programme, as a spreadsheet: the
-    redemptions, the counter sales ("Barverkäufe") and the totals, closing with the payout
-    ("Auszahlung an den Händler") or, when counter cash exceeds it, the claim on the merchant
-    ("Forderung an den Händler"); the same sums as the `.json` statement."""
+    redemptions, the counter sales ("Barverkäufe"/"Counter sales") and the totals, closing
+    with the payout ("Auszahlung an den Händler"/"Paid to the merchant") or, when counter
+    cash exceeds it, the claim on the merchant ("Forderung an den Händler"/"Claimed from the
+    merchant"); the same sums as the `.json` statement. In the reader's language (`lang`,
+    else `Accept-Language`, else German), its numbers and dates as that language's
+    spreadsheets read them (German: `;` and `1234,50`; English: `,` and `1234.50`)."""
     statement = await statement_of(programme_id, merchant_id, start, end, caller, db, container)
-    return csv_response(statement, f"abrechnung-{merchant_id}-{start}-{end}.csv")
+    return csv_response(statement, f"abrechnung-{merchant_id}-{start}-{end}.csv", words)
 
 
-def csv_response(statement: SettlementStatement, name: str) -> Response:
+def csv_response(statement: SettlementStatement, name: str, words: Wording) -> Response:
     return Response(
-        settlement_csv(statement).encode("utf-8-sig"),
+        settlement_csv(statement, words).encode(CSV_ENCODING),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -164,16 +199,24 @@ def csv_response(statement: SettlementStatement, name: str) -> Response:
     openapi_extra=also_answers(503),
 )
 async def settlement_as_pdf(
-    programme_id: UUID, merchant_id: UUID, start: Day, end: Day, caller: Caller, db: ReadDb, container: Container
+    programme_id: UUID,
+    merchant_id: UUID,
+    start: Day,
+    end: Day,
+    caller: Caller,
+    db: ReadDb,
+    container: Container,
+    words: Words,
 ) -> Response:
-    """The same statement, counter sales netted, as a PDF the association pays from."""
+    """The same statement, counter sales netted, as a PDF the association pays from, in the
+    reader's language (`lang`, else `Accept-Language`, else German)."""
     statement = await statement_of(programme_id, merchant_id, start, end, caller, db, container)
-    return await pdf_response(statement, f"abrechnung-{merchant_id}-{start}-{end}.pdf", container)
+    return await pdf_response(statement, f"abrechnung-{merchant_id}-{start}-{end}.pdf", container, words)
 
 
-async def pdf_response(statement: SettlementStatement, name: str, container: Container) -> Response:
+async def pdf_response(statement: SettlementStatement, name: str, container: Container, words: Wording) -> Response:
     return Response(
-        await container.renderer.render(partial(settlement_pdf, statement)),
+        await container.renderer.render(partial(settlement_pdf, statement, words)),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
