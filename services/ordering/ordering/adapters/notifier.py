@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from downtown_events.runtime.mail_outbox import PostgresMailQueue
 from downtown_events.runtime.merchant_replica import MerchantReader, ReplicatedMerchant
 from downtown_events.runtime.postgres_store import TransactionalEventStore
 from downtown_events.runtime.records import ReceivedEvent
+from downtown_events.runtime.texts import Texts
 from ordering.adapters.invoice_pdf import render_invoice_pdf
 from ordering.adapters.receipt_pdf import render_receipt_pdf
 from ordering.app.notifications import MerchantContact, mail_texts
@@ -38,7 +40,7 @@ from ordering.app.notifier import (
 from ordering.domain import order as orders
 from ordering.domain import receipt as receipts
 from ordering.domain.errors import InvalidChange, NotFound
-from ordering.domain.invoice_document import InvoiceParty, recorded_document
+from ordering.domain.invoice_document import InvoiceParty, document_language, recorded_document
 from ordering.domain.invoice_issuer import invoice_bank_of, tax_number_kind
 from ordering.domain.receipt import recorded_receipt
 
@@ -62,11 +64,12 @@ class Notifier:
         self,
         settings: NotifierSettings,
         *,
-        render_invoice: InvoiceRenderer = render_invoice_pdf,
+        render_invoice: InvoiceRenderer | None = None,
         max_age: timedelta = MAX_AGE,
     ) -> None:
         self.settings = settings
-        self._render_invoice = render_invoice
+        # The documents in the same words as the mails that carry them (the town's texts).
+        self._render_invoice = render_invoice or partial(render_invoice_pdf, texts=settings.texts)
         self._max_age = max_age
 
     @property
@@ -106,14 +109,17 @@ def notifier(settings: Any, *, guest_token: Callable[[UUID], str] | None = None)
     )
 
 
-async def order_invoice_pdf(conn: Connection, order_id: UUID, timezone: tzinfo, number: str | None = None) -> bytes:
+async def order_invoice_pdf(
+    conn: Connection, order_id: UUID, timezone: tzinfo, number: str | None = None, *, texts: Texts | None = None
+) -> bytes:
     """The order's invoice (``number``: that one, or a cancellation invoice; None: its
     current one) as a PDF, the same bytes its mail carried and every download gets (for GET
     /orders/{id}/invoice.pdf, after the caller checked who may see the order): drawn from the
-    particulars recorded when it was issued, whatever the catalog says now. Only an invoice
-    issued before they were recorded needs the replica's merchant. Raises ``NotFound`` for
-    no such order or number, ``InvalidChange`` for one without an invoice, or an old one
-    whose merchant's or customer's particulars are missing."""
+    particulars recorded when it was issued, whatever the catalog says now, in the customer's
+    language, worded by ``texts`` (the town's, :func:`document_texts`; None: ordering's own).
+    Only an invoice issued before they were recorded needs the replica's merchant. Raises
+    ``NotFound`` for no such order or number, ``InvalidChange`` for one without an invoice,
+    or an old one whose merchant's or customer's particulars are missing."""
     history = await TransactionalEventStore(conn, service=SERVICE).read(str(order_id))
     placed = history[0].event if history else None
     if not isinstance(placed, OrderPlaced):
@@ -121,21 +127,25 @@ async def order_invoice_pdf(conn: Connection, order_id: UUID, timezone: tzinfo, 
     merchant = None
     if recorded_document(stored.event for stored in history) is None:
         merchant = await SqlMerchantDirectory(conn).merchant(placed.merchant_id)
-    return render_invoice_pdf(invoice_of(history, merchant, timezone, number))
+    language = document_language(orders.ensure_exists(orders.replay(stored.event for stored in history)))
+    return render_invoice_pdf(invoice_of(history, merchant, timezone, number), language, texts)
 
 
-async def order_receipt_pdf(conn: Connection, order_id: UUID, *, timezone: tzinfo, standard_vat_percent: int) -> bytes:
+async def order_receipt_pdf(
+    conn: Connection, order_id: UUID, *, timezone: tzinfo, standard_vat_percent: int, texts: Texts | None = None
+) -> bytes:
     """The receipt of an order paid in full at the shop or the door, as recorded when it was
-    paid; an order handed over before receipts were recorded gets one drawn now, naming the
-    shop as the replica knows it (what it said then was not kept). Raises ``NotFound`` for
-    no such order, ``InvalidChange`` for one with no receipt (yet)."""
+    paid, in the customer's language and ``texts``' words (as :func:`order_invoice_pdf`); an
+    order handed over before receipts were recorded gets one drawn now, naming the shop as
+    the replica knows it (what it said then was not kept). Raises ``NotFound`` for no such
+    order, ``InvalidChange`` for one with no receipt (yet)."""
     stored = await TransactionalEventStore(conn, service=SERVICE).read(str(order_id))
     history = [each.event for each in stored]
     if not history or not isinstance(history[0], OrderPlaced):
         raise NotFound("no such order")
     recorded = recorded_receipt(history)
+    order = orders.ensure_exists(orders.replay(history))
     if recorded is None:
-        order = orders.ensure_exists(orders.replay(history))
         receipts.ensure_receipt_due(order)
         details = await SqlMerchantDirectory(conn).merchant(order.merchant_id)
         if details is None or details.invoice_party is None:
@@ -148,7 +158,13 @@ async def order_receipt_pdf(conn: Connection, order_id: UUID, *, timezone: tzinf
         recorded = receipts.draw_up_receipt(
             order, seller=details.invoice_party, paid_on=paid_on, standard_vat_percent=standard_vat_percent
         )
-    return render_receipt_pdf(recorded)
+    return render_receipt_pdf(recorded, document_language(order), texts)
+
+
+def document_texts(settings: Any) -> Texts:
+    """The words the town's documents are printed in: ordering's, with the settings'
+    ``texts_dir`` (``DOWNTOWN_TEXTS_DIR``) over them, the mails' own (one per process)."""
+    return mail_texts(settings.texts_dir, settings.timezone)
 
 
 class SqlMerchantDirectory:

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import (
+    InvoiceCancelled,
     InvoiceIssued,
     OrderCancelled,
     OrderConfirmed,
@@ -82,6 +83,7 @@ NOTIFIED_EVENTS: tuple[type[IntegrationEvent], ...] = (
     OrderHandedOver,
     OrderDeliveryFailed,
     InvoiceIssued,
+    InvoiceCancelled,
 )
 """The order events that send mail; the notifier consumer reads these (and no others)."""
 
@@ -131,8 +133,8 @@ class OrderContext:
     ``placed`` is the order's ``OrderPlaced`` (lines, fulfilment, payment, totals);
     ``delivery_address`` the private address, one line; ``meeting_url`` a booked video
     consultation's link (sent to both sides with the confirmation); ``invoice_pdf`` the
-    invoice rendered for ``InvoiceIssued`` (attached; without it the mail points to the
-    status page).
+    invoice rendered for ``InvoiceIssued``, or the cancellation invoice for
+    ``InvoiceCancelled`` (attached; without it the mail points to the status page).
     """
 
     placed: OrderPlaced
@@ -361,23 +363,46 @@ def _delivery_failed(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]
 def _invoice(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]:
     assert isinstance(event, InvoiceIssued)
     number = clean(event.invoice_number, 40)
-    pdf = c.order.invoice_pdf
-    # The file is named as the document is titled: "Rechnung / Invoice", German first.
-    attachments = (Attachment(f"Rechnung-{_filename(number)}.pdf", "application/pdf", pdf),) if pdf else ()
     return c.to_customer(
         event,
-        attachments=attachments,
+        attachments=_document(c, N_("Invoice"), number),
         invoice_number=number,
         issued_on=event.issued_on,
         gross_cents=event.gross_cents,
         left_to_pay_cents=max(0, event.gross_cents - c.order.placed.payment.voucher_cents),
         due_on=event.issued_on + timedelta(days=c.order.invoice_payment_days),
-        attached=bool(pdf),
+        attached=bool(c.order.invoice_pdf),
     )
 
 
+def _invoice_cancelled(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]:
+    """The cancellation invoice, to the customer only (the merchant issued it). A correction
+    says the corrected invoice follows: its own ``InvoiceIssued`` mails it, with its PDF."""
+    assert isinstance(event, InvoiceCancelled)
+    number = clean(event.invoice_number, 40)
+    return c.to_customer(
+        event,
+        attachments=_document(c, N_("Cancellation invoice"), number),
+        invoice_number=number,
+        cancels_number=clean(event.cancels_invoice_number, 40),
+        issued_on=event.issued_on,
+        corrected=event.corrected,
+        attached=bool(c.order.invoice_pdf),
+    )
+
+
+def _document(c: _Compose, title: str, number: str) -> tuple[Attachment, ...]:
+    """The PDF, if there is one, named as the document is titled in the reader's language
+    ("Rechnung-RE-2026-00042.pdf", "Cancellation-invoice-RE-2026-00043.pdf")."""
+    pdf = c.order.invoice_pdf
+    if not pdf:
+        return ()
+    name = _filename(c.texts.gettext(c.order.customer.language, title)) or "document"
+    return (Attachment(f"{name}-{_filename(number)}.pdf", "application/pdf", pdf),)
+
+
 def _filename(text: str) -> str:
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in text) or "Rechnung"
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in text)
 
 
 _Writer = Callable[[_Compose, IntegrationEvent], list[OutgoingMail]]
@@ -392,6 +417,7 @@ _WRITERS: dict[type[IntegrationEvent], _Writer] = {
     OrderHandedOver: _paid,
     OrderDeliveryFailed: _delivery_failed,
     InvoiceIssued: _invoice,
+    InvoiceCancelled: _invoice_cancelled,
 }
 assert set(_WRITERS) == set(NOTIFIED_EVENTS)
 

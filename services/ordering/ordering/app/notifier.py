@@ -13,11 +13,12 @@ The stream is read as it is *now*, not as it was at the event: what an order's m
 (the customer's contact, the meeting link appended right after the confirmation, the
 invoice) is only ever added to a stream, never changed, so reading on can only complete it.
 
-An ``InvoiceIssued`` mail carries the invoice as a PDF (rendered by the port the adapter
-passes) drawn from the particulars recorded with it, the same document the order's page
-serves; an invoice that cannot be drawn up (one issued before particulars were recorded,
-whose shop the replica now lacks a tax number for) or rendered goes out without it, pointing
-to the order's page instead.
+An ``InvoiceIssued`` mail carries the invoice as a PDF, an ``InvoiceCancelled`` mail the
+cancellation invoice (rendered by the port the adapter passes, in the customer's language),
+drawn from the particulars recorded with it, the same document the order's page serves; a
+document that cannot be drawn up (an invoice issued before particulars were recorded, whose
+shop the replica now lacks a tax number for) or rendered goes out without it, pointing to
+the order's page instead.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from downtown_events.catalog import Address
 from downtown_events.contract import IntegrationEvent
-from downtown_events.ordering import InvoiceIssued, OrderDelivered, OrderHandedOver, OrderPlaced
+from downtown_events.ordering import InvoiceCancelled, InvoiceIssued, OrderDelivered, OrderHandedOver, OrderPlaced
 from downtown_events.runtime.mail import MailQueue as MailQueue
 from downtown_events.runtime.store import EventStore, StoredEvent
 from downtown_events.runtime.texts import Texts
@@ -72,8 +73,10 @@ class MerchantDirectory(Protocol):
     async def merchant(self, merchant_id: UUID) -> MerchantDetails | None: ...
 
 
-InvoiceRenderer = Callable[[InvoiceDocument], bytes]
-"""An invoice's particulars as a PDF."""
+class InvoiceRenderer(Protocol):
+    """An invoice's particulars as a PDF, in ``language`` (the customer's)."""
+
+    def __call__(self, document: InvoiceDocument, language: str) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -130,8 +133,8 @@ async def notify(
         return 0
     merchant = await merchants.merchant(history[0].event.merchant_id)
     context = order_context(history, merchant, settings)
-    if isinstance(event, InvoiceIssued):
-        pdf = _invoice_pdf(history, merchant, settings.zone, render_invoice, event.invoice_number)
+    if isinstance(event, InvoiceIssued | InvoiceCancelled):
+        pdf = _invoice_pdf(history, merchant, settings.zone, render_invoice, event, context.customer.language)
         context = replace(context, invoice_pdf=pdf)
     queued = 0
     for outgoing in notifications_for(event, event_id, context, settings.texts):
@@ -223,15 +226,16 @@ def _invoice_pdf(
     merchant: MerchantDetails | None,
     timezone: tzinfo,
     render: InvoiceRenderer,
-    number: str,
+    event: InvoiceIssued | InvoiceCancelled,
+    language: str,
 ) -> bytes | None:
     try:
-        document = invoice_of(history, merchant, timezone, number)
+        document = invoice_of(history, merchant, timezone, event.invoice_number)
     except (InvalidChange, NotFound) as missing:
         log.warning("invoice of order %s not attached: %s", history[0].stream_id, missing)
         return None
     try:
-        return render(document)
+        return render(document, language)
     except Exception:  # the customer still gets the mail, pointing to the order's page
         log.exception("invoice %s of order %s could not be rendered", document.number, history[0].stream_id)
         return None

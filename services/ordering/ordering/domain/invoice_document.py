@@ -38,6 +38,7 @@ __all__ = [
     "InvoiceDocument",
     "InvoiceLine",
     "InvoiceParty",
+    "document_language",
     "draw_up",
     "legacy_document",
     "recorded_document",
@@ -92,6 +93,14 @@ def draw_up(
         bank=bank if owed and order.payment.method == "invoice" else None,
         payment_reference=issued.invoice_number if owed else "",
     )
+
+
+def document_language(order: Order) -> str:
+    """The language an order's invoices, cancellation invoices and receipt print in: the
+    customer's, as the order records it (German for an order without its customer record,
+    as every document printed before documents had a language). Not part of the recorded
+    particulars: it is the order's, fixed with it, and the same for every document of it."""
+    return order.customer.language if order.customer is not None else "de"
 
 
 def _buyer(order: Order) -> InvoiceParty:

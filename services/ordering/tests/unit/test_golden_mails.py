@@ -5,7 +5,8 @@ Each case is one event of one order from fixed fixtures (ids, times, names, amou
 so that every wording a mail can take is written once: delivery, pickup and a booking;
 on invoice, at pickup, at the door, by voucher in part or in whole; every reason an order is
 rejected; who cancelled; notes, refunds to a voucher, the status link, the invoice attached
-or not; the sign-in link; and a mail whose Reply-To cannot go with it. A mail is stored as
+or not; a cancellation invoice, alone or with a corrected invoice to follow; the sign-in
+link; and a mail whose Reply-To cannot go with it. A mail is stored as
 ``golden/mails/<case>.<role>.<language>.txt``: the headers a person sees, the attachments'
 names, then the body. A wording changed on purpose: ``DOWNTOWN_UPDATE_GOLDEN=1``
 (see ``tests/support/golden.py``), then review the diff.
@@ -27,6 +28,7 @@ import ordering
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import (
     Fulfilment,
+    InvoiceCancelled,
     InvoiceIssued,
     OrderCancelled,
     OrderConfirmed,
@@ -226,6 +228,22 @@ def invoice(order: OrderContext) -> InvoiceIssued:
     )
 
 
+def cancellation(order: OrderContext, corrected: bool) -> InvoiceCancelled:
+    return InvoiceCancelled(
+        order_id=ORDER_ID,
+        merchant_id=MERCHANT_ID,
+        invoice_number="RE-2026-00043",
+        sequence=43,
+        issued_on=date(2026, 3, 9),
+        cancels_invoice_number="RE-2026-00042",
+        net_cents=3919,
+        vat=[VatAmount(rate_percent=7, net_cents=3919, vat_cents=275)],
+        gross_cents=order.placed.total_cents,
+        corrected=corrected,
+        reason="Rechnungsanschrift falsch",
+    )
+
+
 Case = Callable[[], tuple[IntegrationEvent, OrderContext]]
 
 
@@ -241,6 +259,14 @@ def with_invoice(order: Callable[[], OrderContext], pdf: bytes | None) -> Case:
     def case() -> tuple[IntegrationEvent, OrderContext]:
         ctx = replace(order(), invoice_pdf=pdf)
         return invoice(ctx), ctx
+
+    return case
+
+
+def with_cancellation(order: Callable[[], OrderContext], pdf: bytes | None, *, corrected: bool) -> Case:
+    def case() -> tuple[IntegrationEvent, OrderContext]:
+        ctx = replace(order(), invoice_pdf=pdf)
+        return cancellation(ctx, corrected), ctx
 
     return case
 
@@ -279,6 +305,8 @@ CASES: dict[str, Case] = {
     "order_delivery_failed": simple(OrderDeliveryFailed, delivery_order, detail="Niemand war zu Hause."),
     "invoice_issued_attached": with_invoice(delivery_order, b"%PDF-1.4 golden\n%%EOF\n"),
     "invoice_issued_paid_on_the_order_page": with_invoice(booking_order, None),
+    "invoice_cancelled_attached": with_cancellation(delivery_order, b"%PDF-1.4 golden\n%%EOF\n", corrected=False),
+    "invoice_cancelled_corrected_on_the_order_page": with_cancellation(delivery_order, None, corrected=True),
 }
 
 

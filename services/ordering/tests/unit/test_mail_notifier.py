@@ -20,6 +20,7 @@ from downtown_events.catalog import Address
 from downtown_events.contract import IntegrationEvent
 from downtown_events.ordering import (
     Fulfilment,
+    InvoiceCancelled,
     InvoiceIssued,
     OrderConfirmed,
     OrderLine,
@@ -36,8 +37,14 @@ from ordering.app.notifications import MerchantContact, OutgoingMail, mail_id
 from ordering.app.notifier import MerchantDetails, NotifierSettings, notify
 from ordering.domain import fulfilment, invoice, order
 from ordering.domain.facts import MerchantFacts
-from ordering.domain.invoice_document import InvoiceParty
-from ordering.domain.private_events import InvoiceParticularsRecorded, MeetingLinkAssigned, OrderCustomerRecorded
+from ordering.domain.invoice_correction import cancel_invoice, correct_invoice
+from ordering.domain.invoice_document import InvoiceParty, recorded_document
+from ordering.domain.private_events import (
+    InvoiceNumberTaken,
+    InvoiceParticularsRecorded,
+    MeetingLinkAssigned,
+    OrderCustomerRecorded,
+)
 from ordering.projections.catalog_replica import MERCHANTS
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -143,6 +150,37 @@ def invoiced(history: list[IntegrationEvent]) -> list[IntegrationEvent]:
     )
     decision = invoice.invoice_order(
         None, order.replay(history), merchant=issuer, today=date(2026, 3, 2), standard_vat_percent=19
+    )
+    history += decision.order_events
+    return history
+
+
+def invoice_taken_back(history: list[IntegrationEvent], *, corrected: bool) -> list[IntegrationEvent]:
+    """The order's invoice cancelled (a Stornorechnung), or corrected: cancelled and issued anew."""
+    merchant_id = history[0].merchant_id  # type: ignore[attr-defined]
+    issuer = MerchantFacts(
+        merchant_id, "Fahrrad Terhaar", approved=True, tax_number="DE123456789", address=SHOP_ADDRESS
+    )
+    state = order.replay(history)
+    (taken,) = [event for event in history if isinstance(event, InvoiceIssued)]
+    sequence = invoice.evolve(
+        None,
+        InvoiceNumberTaken(
+            sequence_id=invoice.invoice_sequence_id(merchant_id),
+            merchant_id=merchant_id,
+            sequence=taken.sequence,
+            order_id=taken.order_id,
+            invoice_number=taken.invoice_number,
+            taken_on=taken.issued_on,
+        ),
+    )
+    original = recorded_document(history)
+    assert original is not None
+    later = date(2026, 3, 9)
+    decision = (
+        correct_invoice(sequence, state, original=original, merchant=issuer, today=later, standard_vat_percent=19)
+        if corrected
+        else cancel_invoice(sequence, state, original=original, today=later)
     )
     history += decision.order_events
     return history
@@ -291,7 +329,7 @@ async def test_an_invoice_whose_rendering_fails_still_sends_the_mail() -> None:
     store, merchant_id = await stored(history)
     outbox = Outbox()
 
-    def broken(_: object) -> bytes:
+    def broken(document: object, language: str) -> bytes:
         raise RuntimeError("the renderer broke")
 
     event = next(event for event in history if isinstance(event, InvoiceIssued))
@@ -301,6 +339,52 @@ async def test_an_invoice_whose_rendering_fails_still_sends_the_mail() -> None:
     )
     (mail,) = outbox.mails.values()
     assert mail.attachments == ()
+
+
+def pdf_text(content: bytes) -> str:
+    pages = pypdfium2.PdfDocument(content)
+    return " ".join(" ".join(str(page.get_textpage().get_text_range()).split()) for page in pages)
+
+
+async def test_a_cancellation_invoice_goes_to_the_customer_as_a_pdf_naming_the_invoice_it_cancels() -> None:
+    history = invoice_taken_back(invoiced(placed_order()), corrected=False)
+    mails, event_id = await mails_of(history, InvoiceCancelled, shop())
+    (mail,) = mails  # the merchant issued it: only the customer is told
+    assert mail.about == "InvoiceCancelled:customer" and mail.message_id == mail_id(event_id, "customer")
+    assert mail.subject == "Stornierung Ihrer Rechnung RE-2026-00001 von Fahrrad Terhaar"
+    assert "Stornorechnung RE-2026-00002 vom 09.03.2026" in mail.body and "nichts mehr zu zahlen" in mail.body
+    (attachment,) = mail.attachments
+    assert attachment.filename == "Stornorechnung-RE-2026-00002.pdf"
+    text = pdf_text(attachment.content)
+    assert (
+        "Stornorechnung / Cancellation invoice" in text and "Storniert Rechnung / Cancels invoice RE-2026-00001" in text
+    )
+
+
+async def test_a_correction_mails_the_cancellation_saying_the_corrected_invoice_follows_and_then_that_invoice() -> None:
+    history = invoice_taken_back(invoiced(placed_order(language="en")), corrected=True)
+    (storno,), _ = await mails_of(history, InvoiceCancelled, shop())
+    assert storno.language == "en" and "A corrected invoice takes the place of invoice RE-2026-00001" in storno.body
+    (attachment,) = storno.attachments
+    assert attachment.filename == "Cancellation-invoice-RE-2026-00002.pdf"
+    assert "Cancellation invoice / Stornorechnung" in pdf_text(attachment.content)
+    reissued = [event for event in history if isinstance(event, InvoiceIssued)][-1]
+    assert reissued.invoice_number == "RE-2026-00003"
+    store, merchant_id = await stored(history)
+    outbox = Outbox()
+    await notify(
+        reissued,
+        uuid4(),
+        store=store,
+        merchants=Merchants({merchant_id: shop()}),
+        mail=outbox,
+        settings=SETTINGS,
+        render_invoice=render_invoice_pdf,
+    )
+    (invoice_mail,) = outbox.mails.values()
+    (pdf,) = invoice_mail.attachments
+    assert pdf.filename == "Invoice-RE-2026-00003.pdf"
+    assert "Invoice / Rechnung" in pdf_text(pdf.content) and "RE-2026-00003" in pdf_text(pdf.content)
 
 
 async def test_an_event_of_an_order_the_store_does_not_hold_sends_nothing() -> None:
