@@ -5,7 +5,8 @@ paid on the spot.
 
 Who may: payments, cancellations, corrections and the invoice list are the order's merchant's
 (merchant token; the association may act for it); a document's PDF and a receipt are also
-the customer's (customer token, or a guest's ``Order-Token``).
+the customer's (customer token, or a guest's ``Order-Token``). Documents print in the
+customer's language, in the town's words (``DOWNTOWN_TEXTS_DIR``), as their mails carry them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from downtown_events.runtime.http.headers import RequiredIdempotencyKey
 from downtown_events.runtime.http.openapi import also_anonymous, also_answers
-from ordering.adapters.notifier import order_invoice_pdf, order_receipt_pdf
+from ordering.adapters.notifier import document_texts, order_invoice_pdf, order_receipt_pdf
 from ordering.api.deps import AppHandlers, Caller, Container, MaybeCaller, OrderToken, ReadDb
 from ordering.api.invoice_schemas import CorrectionIn, InvoiceStatus, InvoiceSummaryOut, PaymentIn
 from ordering.api.schemas import OrderOut, ReasonIn
@@ -92,7 +93,8 @@ async def my_invoice_pdf(invoice_number: InvoiceNumber, caller: Caller, db: Read
     order_id = await invoice_order(db, caller.merchant(), invoice_number)
     if order_id is None:
         raise NotFound("no such invoice of this shop")
-    pdf = await order_invoice_pdf(db, order_id, ZoneInfo(container.settings.timezone), invoice_number)
+    zone, texts = ZoneInfo(container.settings.timezone), document_texts(container.settings)
+    pdf = await order_invoice_pdf(db, order_id, zone, invoice_number, texts=texts)
     return _pdf(pdf, f"{invoice_number}.pdf")
 
 
@@ -112,7 +114,8 @@ async def order_document_pdf(
 ) -> Response:
     """An invoice or cancellation invoice of the order, by its number, for whoever may see the order."""
     await container.handlers.orders.order(order_id, caller, token)
-    pdf = await order_invoice_pdf(db, order_id, ZoneInfo(container.settings.timezone), invoice_number)
+    zone, texts = ZoneInfo(container.settings.timezone), document_texts(container.settings)
+    pdf = await order_invoice_pdf(db, order_id, zone, invoice_number, texts=texts)
     return _pdf(pdf, f"{invoice_number}.pdf")
 
 
@@ -152,5 +155,6 @@ async def receipt_pdf(
         order_id,
         timezone=ZoneInfo(container.settings.timezone),
         standard_vat_percent=container.handlers.context.town.standard_vat_percent,
+        texts=document_texts(container.settings),
     )
     return _pdf(pdf, "receipt.pdf")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from downtown_events.runtime.http.openapi import also_anonymous, also_answers
 from downtown_events.runtime.request_leases import one_at_a_time
-from ordering.adapters.notifier import order_invoice_pdf
+from ordering.adapters.notifier import document_texts, order_invoice_pdf
 from ordering.api.deps import AppHandlers, Caller, Container, IdempotencyKey, MaybeCaller, OrderToken, ReadDb
 from ordering.api.schemas import AssistedOrderIn, CheckoutOut, OrderOut, OrderSummaryOut, PaidIn, ReasonIn
 from ordering.domain.order import Order
@@ -70,7 +70,9 @@ async def invoice_pdf(
 ) -> Response:
     """The invoice of an order paid on invoice, once it is fulfilled (the one its e-mail carried)."""
     await container.handlers.orders.order(order_id, caller, token)
-    pdf = await order_invoice_pdf(db, order_id, ZoneInfo(container.settings.timezone))
+    pdf = await order_invoice_pdf(
+        db, order_id, ZoneInfo(container.settings.timezone), texts=document_texts(container.settings)
+    )
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": "inline; filename=invoice.pdf"})
 
 
