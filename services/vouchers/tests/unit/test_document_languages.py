@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,13 +25,15 @@ from vouchers.adapters.documents import (
     IssuedCode,
     SettlementLine,
     SettlementStatement,
+    VoucherDocument,
     codes_csv,
     settlement_csv,
     settlement_pdf,
+    voucher_pdf,
 )
 from vouchers.adapters.documents.wording import Wording
 from vouchers.adapters.printable import DrawnVouchers
-from vouchers.api.routes.reports import get_wording
+from vouchers.api.routes.reports import file_name, get_wording
 from vouchers.domain.codes import VoucherCode, new_code
 from vouchers.domain.merchant_standing import MerchantStanding
 from vouchers.domain.programme import Programme
@@ -235,3 +238,32 @@ def test_a_towns_texts_word_the_documents_over_the_catalogue(tmp_path: Path) -> 
 
     assert "Gutscheinabrechnung" in text
     assert "Einlösungen" in text  # what the town did not word is the catalogue's
+
+
+def test_a_statement_file_is_named_in_the_readers_words_and_always_in_plain_ascii(tmp_path: Path) -> None:
+    po = tmp_path / "vouchers" / "locale" / "de" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid "statement"\nmsgstr "Abrechnung\\"; x=ü"\n', encoding="utf-8")
+
+    assert file_name(Wording.of("de"), "2026-12") == "abrechnung-2026-12"
+    assert file_name(ENGLISH, "2026-12") == "statement-2026-12"
+    assert file_name(Wording.of("de", Texts("vouchers", override=tmp_path)), "2026-12") == "statement-2026-12"
+
+
+def test_an_english_voucher_of_the_widest_text_still_fits_its_page() -> None:
+    widest = "W" * 1000
+    printed = replace(
+        bought_document(),
+        town_name=widest,
+        programme_name=widest,
+        valid_at=widest,
+        recipient_name=widest,
+        message=widest,
+        bonus_cents=1,
+    )
+
+    assert len(pypdfium2.PdfDocument(voucher_pdf([printed], ENGLISH))) == 1
+
+
+def bought_document() -> VoucherDocument:
+    return VoucherDocument(UUID(int=5), new_code(), 2500, "Schöppingen", "Stadtgutschein", None, date(2029, 12, 31))

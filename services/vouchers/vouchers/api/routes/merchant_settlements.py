@@ -72,7 +72,7 @@ async def my_statement(month: Month, caller: Caller, db: ReadDb, container: Cont
 async def my_statement_as_csv(month: Month, caller: Caller, db: ReadDb, container: Container, words: Words) -> Response:
     """The month's statement as a spreadsheet (see `/merchants/me/settlements/{month}.json`),
     in your language (`lang`, else `Accept-Language`, else German)."""
-    return csv_response(await _only_statement(month, caller, db, container), f"abrechnung-{month}.csv", words)
+    return csv_response(await _only_statement(month, caller, db, container), month, words)
 
 
 @router.get(f"{MINE}/{{month}}.pdf", responses=PDF, openapi_extra=also_answers(503))
@@ -80,7 +80,7 @@ async def my_statement_as_pdf(month: Month, caller: Caller, db: ReadDb, containe
     """The month's statement as a PDF (see `/merchants/me/settlements/{month}.json`), in your
     language (`lang`, else `Accept-Language`, else German)."""
     statement = await _only_statement(month, caller, db, container)
-    return await pdf_response(statement, f"abrechnung-{month}.pdf", container, words)
+    return await pdf_response(statement, month, container, words)
 
 
 @router.get(f"{MINE}/{{month}}/{{programme_id}}.json", response_model=SettlementOut)
@@ -97,7 +97,7 @@ async def my_programme_statement_as_csv(
 ) -> Response:
     """One town programme's statement for the month, as a spreadsheet in your language."""
     statement = await _statement(month, programme_id, caller, db, container)
-    return csv_response(statement, f"abrechnung-{month}-{programme_id}.csv", words)
+    return csv_response(statement, f"{month}-{programme_id}", words)
 
 
 @router.get(f"{MINE}/{{month}}/{{programme_id}}.pdf", responses=PDF, openapi_extra=also_answers(503))
@@ -106,7 +106,7 @@ async def my_programme_statement_as_pdf(
 ) -> Response:
     """One town programme's statement for the month, as a PDF in your language."""
     statement = await _statement(month, programme_id, caller, db, container)
-    return await pdf_response(statement, f"abrechnung-{month}-{programme_id}.pdf", container, words)
+    return await pdf_response(statement, f"{month}-{programme_id}", container, words)
 
 
 def _days(month: str) -> tuple[date, date]:

@@ -11,6 +11,7 @@ JSON keeps its machine field names in every language.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -44,6 +45,7 @@ Day = Annotated[
     date, Query(description=f"a day of the town's calendar, e.g. 2026-12-01 (from {FIRST_DAY} to {LAST_DAY})")
 ]
 Rows = list[dict[str, Any]]
+_FILE_STEM = re.compile(r"[a-z0-9-]{1,40}")
 
 
 async def get_wording(
@@ -182,15 +184,24 @@ async def settlement_as_csv(
     else `Accept-Language`, else German), its numbers and dates as that language's
     spreadsheets read them (German: `;` and `1234,50`; English: `,` and `1234.50`)."""
     statement = await statement_of(programme_id, merchant_id, start, end, caller, db, container)
-    return csv_response(statement, f"abrechnung-{merchant_id}-{start}-{end}.csv", words)
+    return csv_response(statement, f"{merchant_id}-{start}-{end}", words)
 
 
 def csv_response(statement: SettlementStatement, name: str, words: Wording) -> Response:
+    """The statement's CSV as a download named ``<statement>-<name>.csv`` in the reader's words."""
     return Response(
         settlement_csv(statement, words).encode(CSV_ENCODING),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{file_name(words, name)}.csv"'},
     )
+
+
+def file_name(words: Wording, name: str) -> str:
+    """``abrechnung-…`` (German), ``statement-…`` (English): a header's ASCII, whatever a
+    town's catalogue says (its word is used only when it is plain lower-case ASCII)."""
+    # Translators: the start of a settlement statement's file name: a-z, 0-9 and hyphens only
+    stem = words.gettext("statement")
+    return f"{stem if _FILE_STEM.fullmatch(stem) else 'statement'}-{name}"
 
 
 @router.get(
@@ -211,14 +222,15 @@ async def settlement_as_pdf(
     """The same statement, counter sales netted, as a PDF the association pays from, in the
     reader's language (`lang`, else `Accept-Language`, else German)."""
     statement = await statement_of(programme_id, merchant_id, start, end, caller, db, container)
-    return await pdf_response(statement, f"abrechnung-{merchant_id}-{start}-{end}.pdf", container, words)
+    return await pdf_response(statement, f"{merchant_id}-{start}-{end}", container, words)
 
 
 async def pdf_response(statement: SettlementStatement, name: str, container: Container, words: Wording) -> Response:
+    """The statement's PDF as a download named ``<statement>-<name>.pdf`` in the reader's words."""
     return Response(
         await container.renderer.render(partial(settlement_pdf, statement, words)),
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{file_name(words, name)}.pdf"'},
     )
 
 
