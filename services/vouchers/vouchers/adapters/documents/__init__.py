@@ -1,6 +1,12 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The vouchers' documents: printable vouchers (PDF), settlement statements (PDF, CSV), code exports (CSV).
 
+Each is written in one reader's language, given as a :class:`Wording` (German when none is):
+its labels are messages of the vouchers' gettext catalogue, with the town's texts over it,
+its amounts and dates as that language writes them (see :mod:`.wording`). A statement's
+reader chooses (``lang``, ``Accept-Language``); a buyer's vouchers are in the language the
+purchase recorded, the one their mails are in.
+
 Every text that reaches a document came from someone's keyboard (a town's name, a programme,
 a merchant, a gift message), so it is drawn as text and nothing else: escaped before it meets
 reportlab's paragraph markup, stripped of control and invisible characters, cut at a length
@@ -15,9 +21,10 @@ the same input gives the same bytes, which makes them testable and cacheable. Th
 subsets of the kit's fonts they use; the voucher code, which only ever holds the code's own
 alphabet, stays in the PDF standard Courier.
 
-CSVs are what German spreadsheets open without an import dialog: ``;`` between cells, decimal
-commas without thousands separators (``1234,50``), dates as ``31.12.2029``, a header row. They
-are returned as ``str``; encode them with :data:`CSV_ENCODING`, whose byte order mark tells
+CSVs are what the reader's spreadsheets open without an import dialog: in German ``;``
+between cells, decimal commas without thousands separators (``1234,50``), dates as
+``31.12.2029``; in English ``,``, ``1234.50`` and ``2029-12-31``; a header row. They are
+returned as ``str``; encode them with :data:`CSV_ENCODING`, whose byte order mark tells
 Excel that the file is UTF-8.
 """
 
@@ -32,6 +39,7 @@ from vouchers.adapters.documents.model import (
 from vouchers.adapters.documents.spreadsheets import CSV_ENCODING, codes_csv
 from vouchers.adapters.documents.statements import settlement_csv, settlement_pdf
 from vouchers.adapters.documents.text import MESSAGE_LIMIT, NAME_LIMIT, PLACE_LIMIT, format_date
+from vouchers.adapters.documents.wording import Wording
 
 __all__ = [
     "CSV_ENCODING",
@@ -44,6 +52,7 @@ __all__ = [
     "SettlementLine",
     "SettlementStatement",
     "VoucherDocument",
+    "Wording",
     "codes_csv",
     "format_date",
     "settlement_csv",
