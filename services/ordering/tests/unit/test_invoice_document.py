@@ -16,7 +16,13 @@ from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, Payment
 from ordering.domain import invoice, order
 from ordering.domain.errors import InvalidChange
 from ordering.domain.facts import MerchantFacts
-from ordering.domain.invoice_document import InvoiceLine, InvoiceParty, legacy_document, recorded_document
+from ordering.domain.invoice_document import (
+    InvoiceLine,
+    InvoiceParty,
+    document_language,
+    legacy_document,
+    recorded_document,
+)
 from ordering.domain.private_events import InvoiceParticularsRecorded, OrderCustomerRecorded
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -130,3 +136,14 @@ def test_an_incomplete_old_invoice_is_refused_rather_than_printed() -> None:
         legacy_document(order.replay(history()), seller=SHOP, timezone=BERLIN)  # type: ignore[arg-type]
     with pytest.raises(InvalidChange, match="customer's name and address"):
         issued(history(billing=None))
+
+
+def test_an_orders_documents_print_in_the_language_its_customer_record_names() -> None:
+    events = history()
+    assert document_language(order.ensure_exists(order.replay(events))) == "de"
+    customer = events[1]
+    assert isinstance(customer, OrderCustomerRecorded)
+    events[1] = customer.model_copy(update={"language": "en"})
+    assert document_language(order.ensure_exists(order.replay(events))) == "en"
+    # an order without its customer record prints as every document did before: in German
+    assert document_language(order.ensure_exists(order.replay([events[0], *events[2:]]))) == "de"
