@@ -29,6 +29,7 @@ says which invoice it cancels and prints its amounts negated.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -51,6 +52,7 @@ from ordering.app.notifications import N_, NAME_LIMIT, clean, mail_texts
 from ordering.domain.invoice_document import InvoiceDocument, InvoiceParty
 from ordering.domain.private_events import TaxNumberKind
 
+log = logging.getLogger(__name__)
 register_fonts()  # the styles here name the kit's fonts, resolved as each paragraph is made
 _MARGIN = 20 * mm
 _WIDTH = A4[0] - 2 * _MARGIN
@@ -125,7 +127,7 @@ class Words:
 
     def date(self, day: date) -> str:
         """A date with the pattern the invoice mail writes its date with (``02.03.2026``, ``2 Mar 2026``)."""
-        return babel.dates.format_date(day, self.texts.gettext(self.language, "d MMM yyyy"), locale=self.language)
+        return babel.dates.format_date(day, self.texts.gettext(self.language, N_("d MMM yyyy")), locale=self.language)
 
     @property
     def pdf_lang(self) -> str:
@@ -134,7 +136,11 @@ class Words:
     def _in(self, language: str, message: str, values: dict[str, object]) -> str:
         # A message with no placeholder may still have its translation name one (the German
         # of "Please quote the invoice number." names it): % with a mapping leaves it be.
-        return escape(self.texts.gettext(language, message)) % values
+        try:
+            return escape(self.texts.gettext(language, message)) % values
+        except (KeyError, ValueError, TypeError):  # a translation naming a value it is not given
+            log.warning("texts: the %s translation of %r does not format; its English is printed", language, message)
+            return escape(message) % values
 
 
 def _title(document: InvoiceDocument, words: Words) -> str:

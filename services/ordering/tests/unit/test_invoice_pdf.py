@@ -221,3 +221,16 @@ def test_a_translation_is_printed_as_text_never_as_markup(tmp_path: Path) -> Non
         'msgid "Billed to"\nmsgstr "<b>Kunde & Co</b>"\n'
     )
     assert "<b>Kunde & Co</b> / Billed to" in text_of(render_invoice_pdf(document(), "de", mail_texts(tmp_path)))
+
+
+def test_a_translation_that_does_not_format_prints_the_english_instead(tmp_path: Path) -> None:
+    """A town's entry naming a value the label is not given costs the label its German, not
+    the customer their invoice."""
+    po = tmp_path / "ordering" / "locale" / "de" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: de\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Net at %(rate)s %%"\nmsgstr "Netto zu %(satz)s %%"\n'
+    )
+    text = flat(text_of(render_invoice_pdf(document(), "de", mail_texts(tmp_path))))
+    assert "Net at 7 % 10,00 €" in text and "Umsatzsteuer 7 % / VAT at 7 %" in text
