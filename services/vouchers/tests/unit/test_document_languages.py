@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,9 +16,12 @@ from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
+import httpx
 import pypdfium2
 import pytest
 
+from downtown_events.runtime.http.deps import get_container, get_read_connection
+from downtown_events.runtime.principal import Principal
 from downtown_events.runtime.texts import Texts
 from downtown_events.vouchers import PurchaseItem
 from vouchers.adapters.documents import (
@@ -33,6 +37,9 @@ from vouchers.adapters.documents import (
 )
 from vouchers.adapters.documents.wording import Wording
 from vouchers.adapters.printable import DrawnVouchers
+from vouchers.api.app import create_app
+from vouchers.api.deps import get_principal
+from vouchers.api.routes import merchant_settlements, reports
 from vouchers.api.routes.reports import file_name, get_wording
 from vouchers.domain.codes import VoucherCode, new_code
 from vouchers.domain.merchant_standing import MerchantStanding
@@ -40,6 +47,7 @@ from vouchers.domain.programme import Programme
 from vouchers.domain.purchase import Purchase
 from vouchers.domain.sale import BuyerSecrets
 from vouchers.domain.voucher import Voucher
+from vouchers.settings import VouchersSettings
 
 ENGLISH = Wording.of("en")
 TOWN_PROGRAMME, SHOP_PROGRAMME = UUID(int=1), UUID(int=2)
@@ -267,3 +275,67 @@ def test_an_english_voucher_of_the_widest_text_still_fits_its_page() -> None:
 
 def bought_document() -> VoucherDocument:
     return VoucherDocument(UUID(int=5), new_code(), 2500, "Schöppingen", "Stadtgutschein", None, date(2029, 12, 31))
+
+
+# --- the routes -------------------------------------------------------------------------------
+
+
+class Renderer:
+    async def render(self, draw: Callable[[], bytes]) -> bytes:
+        return draw()
+
+
+@pytest.fixture
+async def client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    """The vouchers' app with the association signed in and the statement drawn from a fixture
+    (what the read models would hold is the integration tests')."""
+
+    async def fixed_statement(*_: object) -> SettlementStatement:
+        return statement()
+
+    async def no_connection() -> AsyncIterator[None]:
+        yield None
+
+    monkeypatch.setattr(reports, "statement_of", fixed_statement)
+    monkeypatch.setattr(merchant_settlements, "statement_of", fixed_statement)
+    settings = VouchersSettings(town="doc-town", database_url="postgresql://localhost/x")
+    app = create_app(settings)
+    fake = SimpleNamespace(settings=settings, renderer=Renderer())
+    app.dependency_overrides[get_container] = lambda: fake
+    app.dependency_overrides[get_principal] = lambda: Principal(role="merchant", subject=SHOP)
+    app.dependency_overrides[get_read_connection] = no_connection
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://doc-town") as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("lang", "headers", "stem", "heading"),
+    [
+        (None, {}, "abrechnung", "Abrechnung"),
+        (None, {"Accept-Language": "en-US,en;q=0.9"}, "statement", "Settlement statement"),
+        ("de", {"Accept-Language": "en"}, "abrechnung", "Abrechnung"),
+        ("en", {}, "statement", "Settlement statement"),
+    ],
+)
+async def test_the_statement_routes_answer_in_the_readers_language(
+    client: httpx.AsyncClient, lang: str | None, headers: dict[str, str], stem: str, heading: str
+) -> None:
+    language = {"lang": lang} if lang else {}
+    pdf = await client.get(f"/merchants/me/settlements/2029-11/{TOWN_PROGRAMME}.pdf", params=language, headers=headers)
+    period = {"start": "2029-11-01", "end": "2029-11-30"}
+    sheet = await client.get(f"/settlements/{TOWN_PROGRAMME}/{SHOP}.csv", params=period | language, headers=headers)
+
+    assert pdf.status_code == sheet.status_code == 200, (pdf.text, sheet.text)
+    assert pdf.headers["content-disposition"] == f'attachment; filename="{stem}-2029-11-{TOWN_PROGRAMME}.pdf"'
+    assert text_of(pdf.content).startswith(f"{heading} Brüggemann")
+    name = f"{stem}-{SHOP}-2029-11-01-2029-11-30.csv"
+    assert sheet.headers["content-disposition"] == f'attachment; filename="{name}"'
+    header_row = sheet.content.decode("utf-8-sig").split("\r\n", 1)[0]
+    assert header_row.startswith({"abrechnung": "Programm;Händler;", "statement": "Programme,Merchant,"}[stem])
+
+
+async def test_a_language_the_documents_are_not_written_in_is_refused_by_name(client: httpx.AsyncClient) -> None:
+    answer = await client.get(f"/merchants/me/settlements/2029-11/{TOWN_PROGRAMME}.csv?lang=fr")
+
+    assert answer.status_code == 422
+    assert "lang" in answer.text
