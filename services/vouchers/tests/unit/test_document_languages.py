@@ -339,3 +339,18 @@ async def test_a_language_the_documents_are_not_written_in_is_refused_by_name(cl
 
     assert answer.status_code == 422
     assert "lang" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "three", "tag"),
+    [("de", "Gutschein – Schöppingen", "3 Gutscheine – Schöppingen", "de-DE"), ("en", "Voucher", "3 vouchers", "en")],
+)
+def test_a_voucher_pdf_is_titled_and_tagged_in_its_language(language: str, one: str, three: str, tag: str) -> None:
+    words = Wording.of(language)
+
+    single = pypdfium2.PdfDocument(voucher_pdf([bought_document()], words))
+    several = pypdfium2.PdfDocument(voucher_pdf([bought_document()] * 3, words))
+
+    assert single.get_metadata_value("Title").startswith(one)
+    assert several.get_metadata_value("Title").startswith(three)
+    assert f"/Lang ({tag})".encode() in voucher_pdf([bought_document()], words)

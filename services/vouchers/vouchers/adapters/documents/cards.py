@@ -75,7 +75,11 @@ def _voucher_page(voucher: VoucherDocument, words: Wording) -> list[Flowable]:
         bonus = words.money(voucher.bonus_cents)
         value.append(Paragraph(markup(words.gettext("incl. %(bonus)s campaign bonus", bonus=bonus)), _BONUS))
     town = _clean(voucher.town_name, NAME_LIMIT)
-    valid_at = voucher.valid_at or words.gettext("every participating shop in %(town)s", town=town)
+    valid_at = (
+        words.gettext("every participating shop in %(town)s", town=town)
+        if voucher.valid_at is None
+        else voucher.valid_at
+    )
     place = _box(width, 20 * mm, *_detail(words.gettext("Valid at"), _markup(valid_at, PLACE_LIMIT)))
     until = _detail(words.gettext("Valid until"), escape(words.day(voucher.expires_on)))
     recipient = _clean(voucher.recipient_name or "", NAME_LIMIT)
