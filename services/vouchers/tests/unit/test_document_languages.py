@@ -354,3 +354,14 @@ def test_a_voucher_pdf_is_titled_and_tagged_in_its_language(language: str, one: 
     assert single.get_metadata_value("Title").startswith(one)
     assert several.get_metadata_value("Title").startswith(three)
     assert f"/Lang ({tag})".encode() in voucher_pdf([bought_document()], words)
+
+
+def test_a_towns_translation_that_cannot_be_filled_gives_the_english_not_an_error(tmp_path: Path) -> None:
+    po = tmp_path / "vouchers" / "locale" / "de" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid "Page %(number)s"\nmsgstr "Seite %(nummer)s"\n', encoding="utf-8")
+
+    words = Wording.of("de", Texts("vouchers", override=tmp_path))
+
+    assert words.gettext("Page %(number)s", number=2) == "Page 2"
+    assert "Abrechnung" in text_of(settlement_pdf(statement(), words))

@@ -17,6 +17,7 @@ splits and adds them up without an import dialog.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -28,6 +29,8 @@ from babel.support import NullTranslations
 
 from downtown_events.money import Language, format_money
 from downtown_events.runtime.texts import Texts
+
+log = logging.getLogger(__name__)
 
 LANGUAGES: tuple[str, ...] = get_args(Language)
 """The languages a document is written in (English: the message ids; German: the catalogue)."""
@@ -50,8 +53,17 @@ class Wording:
 
     def gettext(self, message: str, /, **values: object) -> str:
         """``message`` in the language, its ``%(name)s`` filled with ``values`` (every message
-        is a ``%`` format, as the mail templates' are: a literal ``%`` is ``%%``)."""
-        return str(self.translations.gettext(message)) % values
+        is a ``%`` format, as the mail templates' are: a literal ``%`` is ``%%``). A
+        translation that cannot be filled (a town's misspelt ``%(name)s``) is logged and the
+        English used: a typo never costs a merchant its statement."""
+        translated = str(self.translations.gettext(message))
+        try:
+            return translated % values
+        except (KeyError, ValueError, TypeError):
+            log.exception(
+                "documents: the %s translation of %r cannot be filled; English is used", self.language, message
+            )
+            return message % values
 
     def ngettext(self, singular: str, plural: str, count: int, /, **values: object) -> str:
         """The form of ``count`` (its ``%(count)s`` filled in, and ``values``)."""
