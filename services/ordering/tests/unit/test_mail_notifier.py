@@ -357,7 +357,7 @@ async def test_a_cancellation_invoice_goes_to_the_customer_as_a_pdf_naming_the_i
     assert attachment.filename == "Stornorechnung-RE-2026-00002.pdf"
     text = pdf_text(attachment.content)
     assert (
-        "Stornorechnung / Cancellation invoice" in text and "Storniert Rechnung / Cancels invoice RE-2026-00001" in text
+        "Stornorechnung / Cancellation invoice" in text and "Storno zu Rechnung / Cancels invoice RE-2026-00001" in text
     )
 
 

@@ -42,8 +42,8 @@ def test_a_refund_takes_euros_as_typed_too() -> None:
         ({"amount": 12.5}, ("amount",), "valid string"),
         ({"amount_cents": "1250"}, ("amount_cents",), "valid integer"),
         ({"amount_cents": 0}, ("amount_cents",), "greater than 0"),
-        ({}, (), "one of the two"),
-        ({"amount": "12,50", "amount_cents": 1250}, (), "one of the two"),
+        ({}, ("amount_cents",), "one of the two"),
+        ({"amount": "12,50", "amount_cents": 1250}, ("amount_cents",), "one of the two"),
     ],
 )
 def test_what_is_not_one_clear_amount_is_refused_naming_the_field(

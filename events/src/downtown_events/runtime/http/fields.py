@@ -6,7 +6,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from downtown_events.catalog import EMAIL_PATTERN
@@ -50,7 +59,9 @@ class TypedAmount(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: Euros | None = None
-    amount_cents: Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT_CENTS)] | None = None
+    amount_cents: Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT_CENTS)] | None = Field(
+        default=None, validate_default=True
+    )
 
     @field_validator("amount")
     @classmethod
@@ -59,12 +70,19 @@ class TypedAmount(BaseModel):
             _typed_cents(amount)
         return amount
 
-    @model_validator(mode="after")
-    def _one_amount(self) -> Self:
-        if (self.amount is None) == (self.amount_cents is None):
+    @field_validator("amount_cents")
+    @classmethod
+    def _one_of_the_two(cls, cents: int | None, info: ValidationInfo) -> int | None:
+        """Checked on the field (not the whole body), so the problem names ``amount_cents``
+        beside the sentence; an ``amount`` refused already has its own error."""
+        if "amount" in info.data and (info.data["amount"] is None) == (cents is None):
             raise PydanticCustomError(
                 "amount", 'give the amount in euros (amount: "12,50") or in cents (amount_cents: 1250), one of the two'
             )
+        return cents
+
+    @model_validator(mode="after")
+    def _in_cents(self) -> Self:
         if self.amount is not None:
             self.amount_cents = _typed_cents(self.amount)
         return self
