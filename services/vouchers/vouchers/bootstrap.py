@@ -121,14 +121,11 @@ def notifier_of(pool: Pool, settings: ServiceSettings) -> EventHandler:
     """The buyers' e-mails, from the vouchers' own store (the buyer's address is private)."""
     vouchers_settings = cast(VouchersSettings, settings)
     town = settings.display_name
+    texts = mail_texts(settings.texts_dir, settings.timezone)
     return Notifier(
-        NotifierSettings(
-            town_name=town,
-            payment=payment_details(vouchers_settings),
-            texts=mail_texts(settings.texts_dir, settings.timezone),
-        ),
+        NotifierSettings(town_name=town, payment=payment_details(vouchers_settings), texts=texts),
         seal=seal(vouchers_settings),
-        documents=DrawnVouchers(PostgresMerchantDirectory(pool), town),
+        documents=DrawnVouchers(PostgresMerchantDirectory(pool), town, texts=texts),
     )
 
 
