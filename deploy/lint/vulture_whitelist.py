@@ -15,6 +15,7 @@ from catalog.api.schemas import CatalogItem, DirectoryEntry, MerchantOut
 from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged, OfferVatRateChanged
 from downtown_events.contract import EventRegistry
 from downtown_events.envelope import CloudEvent
+from downtown_events.runtime.clock_file import set_clock
 from downtown_events.runtime.http.app import Source
 from downtown_events.runtime.mail_outbox import mail_outbox_counts, requeue_mail
 from downtown_events.runtime.memory_store import InMemoryEventStore
@@ -22,7 +23,6 @@ from downtown_events.runtime.merchant_replica import Standing
 from downtown_events.runtime.pdf_text import string_width
 from downtown_events.schemas import breaking_changes
 from downtown_events.vouchers import VOUCHER_EVENTS, VoucherExpired
-from ordering.adapters.clock_file import set_clock
 from ordering.api.invoice_schemas import InvoiceSummaryOut
 from ordering.api.schemas import FiguresOut, OrderOut, OrderSummaryOut, SessionOut
 from ordering.app.notifications import MailOrder

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from downtown_events.runtime.clock import utc_now
+from downtown_events.runtime.clock_file import clock_of
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import IssuingAuthenticator, trusted_keys
@@ -33,7 +33,6 @@ from downtown_events.runtime.store import EventStore
 from downtown_events.runtime.texts import Texts
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
-from ordering.adapters.clock_file import ClockFile
 from ordering.adapters.notifier import notifier
 from ordering.app.context import Context
 from ordering.app.customers import CustomerHandlers, SignInLink, sign_in_mail
@@ -92,7 +91,7 @@ def build_handlers(pool: Pool, settings: OrderingSettings, store: EventStore | N
         store or PostgresEventStore(pool, service=SERVICE),
         town_rules(settings),
         link_key=derived_key(settings, "order-links"),
-        clock=ClockFile(settings.clock_file) if settings.clock_file else utc_now,
+        clock=clock_of(settings),
         timezone=ZoneInfo(settings.timezone),
     )
     replica = PostgresCatalogReplica(pool, vat_by_category=settings.vat_by_category)

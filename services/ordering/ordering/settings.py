@@ -5,7 +5,6 @@ secrets) plus its own: the customer-token key, e-mail, and the town's trading ru
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
@@ -77,11 +76,6 @@ class OrderingSettings(MailSettings):
     )
     jitsi_base_url: str = Field(default="https://meet.jit.si", description="video consultations' meeting host")
     timer_job_seconds: float = Field(default=5.0, gt=0, description="how often merchants' answer times are checked")
-    clock_file: Path | None = Field(
-        default=None,
-        description="development and tests only: the town's clock reads the instant (ISO 8601 with its offset) "
-        "this file holds, so a test moves a running town's time (ordering.adapters.clock_file); unset: the machine's",
-    )
 
     @field_validator("delivery_zones", "vat_rates")
     @classmethod
@@ -93,8 +87,6 @@ class OrderingSettings(MailSettings):
 
     @model_validator(mode="after")
     def _no_known_or_weak_secrets_in_production(self) -> OrderingSettings:
-        if self.environment == "production" and self.clock_file is not None:
-            raise ValueError("DOWNTOWN_CLOCK_FILE moves the town's clock for tests; production keeps the machine's")
         if self.environment == "production":
             check_secret("DOWNTOWN_TOKEN_SIGNING_KEY", self.token_signing_key, min_length=43)
             check_secret("DOWNTOWN_ASSOCIATION_TOKEN", self.association_token, min_length=24)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
+from downtown_events.runtime.clock_file import clock_of
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import TownAuthenticator, trusted_keys
@@ -67,6 +68,7 @@ def build_handlers(pool: Pool, settings: VouchersSettings) -> Handlers:
     context = Context(
         PostgresEventStore(pool, service=SERVICE),
         code_key=settings.code_hash_key.encode(),
+        clock=clock_of(settings),
         timezone=ZoneInfo(settings.timezone),
     )
     merchants = PostgresMerchantDirectory(pool)

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from downtown_events.topics import check_town
@@ -92,6 +92,18 @@ class ServiceSettings(RuntimeSettings):
         "service's template, <dir>/<service>/locale/<lang>/LC_MESSAGES/messages.po adds to or replaces its "
         "translations (downtown_events.runtime.texts); unset: the services' own",
     )
+    clock_file: Path | None = Field(
+        default=None,
+        description="development and tests only: the town's clock reads the instant (ISO 8601 with its offset) "
+        "this file holds, so a test moves a running town's time (downtown_events.runtime.clock_file); unset: "
+        "the machine's",
+    )
+
+    @model_validator(mode="after")
+    def _machine_clock_in_production(self) -> Self:
+        if self.environment == "production" and self.clock_file is not None:
+            raise ValueError("DOWNTOWN_CLOCK_FILE moves the town's clock for tests; production keeps the machine's")
+        return self
 
     @property
     def display_name(self) -> str:

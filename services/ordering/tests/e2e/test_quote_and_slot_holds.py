@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from conftest import Databases, ordering_town_running
-from ordering.adapters.clock_file import set_clock
+from downtown_events.runtime.clock_file import set_clock
 from tests.support.local_stack import RunningTown
 from tests.support.mailbox import Mailbox
 from tests.support.ordering_client import (

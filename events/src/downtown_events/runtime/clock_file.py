@@ -1,17 +1,20 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """A town clock read from a file: how an end-to-end test moves a running town's time.
 
 A rule that waits for the shop to open on Monday cannot be tested by waiting for Monday, nor
 by luck with the calendar. Every process of a test's town (API and worker) is given the same
 file (``DOWNTOWN_CLOCK_FILE``); the test writes an instant into it (ISO 8601 with its
 offset) and every ``now()`` after that reads it. An empty or missing file is the machine's
-clock. The setting is refused in production (:mod:`ordering.settings`).
+clock. The setting (``ServiceSettings.clock_file``) is refused in production; a service hands
+:func:`clock_of` to its use cases' :class:`~downtown_events.runtime.clock.TownClock`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from downtown_events.runtime.clock import utc_now
 
@@ -43,3 +46,13 @@ def set_clock(path: Path, moment: datetime) -> None:
     draft = path.with_suffix(".draft")
     draft.write_text(moment.isoformat(), encoding="utf-8")
     draft.replace(path)
+
+
+class ClockSettings(Protocol):
+    @property
+    def clock_file(self) -> Path | None: ...
+
+
+def clock_of(settings: ClockSettings) -> Callable[[], datetime]:
+    """The clock a service's use cases read: the file's where one is set, else the machine's."""
+    return ClockFile(settings.clock_file) if settings.clock_file else utc_now

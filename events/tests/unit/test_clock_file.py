@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """The clock file that moves a test town's time: read on every call, the machine's clock
 without it, never in production."""
 
@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from ordering.adapters.clock_file import ClockFile, set_clock
-from ordering.settings import OrderingSettings
+from downtown_events.runtime.clock_file import ClockFile, set_clock
+from downtown_events.runtime.settings import ServiceSettings
 
 SUNDAY_EARLY = datetime(2026, 3, 1, 5, 37, tzinfo=ZoneInfo("Europe/Berlin"))
 
@@ -38,7 +38,7 @@ def test_an_instant_without_its_offset_is_refused(tmp_path: Path) -> None:
 
 def test_production_keeps_the_machines_clock(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="DOWNTOWN_CLOCK_FILE"):
-        OrderingSettings(
+        ServiceSettings(
             town="testtown",
             database_url="postgresql://localhost/x",
             environment="production",
