@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The composition root: every process of the dispatch service is wired here, and only here.
+
+Tests call the same functions with their own settings, so what runs in a test is what runs
+in production. A use case's handlers join ``ApiContainer`` here, on the kit's event store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dispatch.projections import MERCHANTS, PROJECTIONS
+from dispatch.settings import SERVICE, DispatchSettings
+from downtown_events.runtime.database import Pool, open_api_pool
+from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.merchant_replica import MerchantReader
+from downtown_events.runtime.service import ServiceDefinition
+
+MIGRATIONS: list[Path] = []
+"""The write side's own tables, beyond the kit's event store and outbox (none yet)."""
+
+DISPATCH = ServiceDefinition(SERVICE, projections=PROJECTIONS, migrations=MIGRATIONS)
+
+
+@dataclass
+class ApiContainer:
+    settings: DispatchSettings
+    pool: Pool
+    merchants: MerchantReader
+    readiness: Readiness
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def build_api(settings: DispatchSettings) -> ApiContainer:
+    pool = await open_api_pool(settings, SERVICE)
+    return ApiContainer(
+        settings=settings,
+        pool=pool,
+        merchants=MerchantReader(MERCHANTS.table),
+        readiness=Readiness(pool, settings.database_url, settings.kafka_bootstrap, MIGRATIONS),
+    )

@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The dispatch service's read models, registered under the ``downtown.projections`` entry point."""
+
+from downtown_events.runtime.merchant_replica import merchant_replica
+
+MERCHANTS = merchant_replica("dispatch_merchants")
+"""The catalog's merchants as this service knows them: the kit's replica (standing, contact, tokens)."""
+
+PROJECTIONS = [MERCHANTS]
