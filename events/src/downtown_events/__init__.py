@@ -6,7 +6,7 @@ town's topics. The services' event-sourcing runtime lives in :mod:`downtown_even
 and needs the ``[runtime]`` extra.
 """
 
-from downtown_events import catalog, ordering, vouchers
+from downtown_events import catalog, dispatch, ordering, vouchers
 from downtown_events.contract import (
     EventRegistry,
     IntegrationEvent,
@@ -26,6 +26,7 @@ __all__ = [
     "UnknownEventType",
     "catalog",
     "dead_letter_topic",
+    "dispatch",
     "event_source",
     "events_topic",
     "ordering",

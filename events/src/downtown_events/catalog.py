@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from downtown_events.contract import IntegrationEvent, ValueObject, registry
+from downtown_events.geo import GeoPoint
 from downtown_events.text import EventEmail, EventLine, EventText
 
 Currency = Literal["EUR"]
@@ -122,7 +123,7 @@ class BankAccount(ValueObject):
 class MerchantProfile(ValueObject):
     """Who a merchant is and how to reach them; repeated whole when it changes."""
 
-    added_fields: ClassVar[frozenset[str]] = frozenset({"tax_number", "tax_number_kind", "bank_account"})
+    added_fields: ClassVar[frozenset[str]] = frozenset({"tax_number", "tax_number_kind", "bank_account", "location"})
     name: EventLine = Field(min_length=1, max_length=120)
     category: EventLine = Field(min_length=1, max_length=60)
     address: Address
@@ -146,6 +147,9 @@ class MerchantProfile(ValueObject):
     bank_account: BankAccount | None = Field(
         default=None,
         description="the account its invoices ask customers to pay into; public like the invoices it is printed on",
+    )
+    location: GeoPoint | None = Field(
+        default=None, description="the shop's door on the map, where couriers pick up; null until the merchant sets it"
     )
 
 

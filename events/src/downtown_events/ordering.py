@@ -37,6 +37,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, model_validator
 
 from downtown_events.contract import IntegrationEvent, ValueObject, registry
+from downtown_events.geo import GeoPoint
 from downtown_events.text import EventLine
 
 Cents = int
@@ -109,6 +110,7 @@ class Fulfilment(ValueObject):
     pickup_window: TimeSlot | None = None
     delivery_zone: EventLine | None = Field(default=None, max_length=60, description="e.g. the postal code")
     delivery_fee_cents: Cents = Field(default=0, ge=0)
+    delivery_slot: TimeSlot | None = Field(default=None, description="the town's delivery slot the customer chose")
 
 
 class Payment(ValueObject):
@@ -196,6 +198,38 @@ class OrderConfirmed(OrderEvent):
 
     event_name: ClassVar[str] = "OrderConfirmed"
     schema_version: ClassVar[int] = 1
+
+
+class DeliveryDropOff(ValueObject):
+    """Where and to whom a courier brings an order: the content of
+    :attr:`OrderDeliveryRequested.sealed_drop_off`, never published in the clear."""
+
+    name: EventLine = Field(min_length=1, max_length=120)
+    phone: EventLine = Field(default="", max_length=40)
+    street: EventLine = Field(min_length=1, max_length=200)
+    postal_code: EventLine = Field(min_length=3, max_length=10)
+    city: EventLine = Field(min_length=1, max_length=100)
+    note: EventLine = Field(default="", max_length=200)
+    pin: GeoPoint | None = Field(default=None, description="the door on the map, where the customer set it")
+
+
+@registry.register
+class OrderDeliveryRequested(OrderEvent):
+    """A confirmed order goes by the town's couriers (appended with ``OrderConfirmed``).
+
+    ``sealed_drop_off`` is a :class:`DeliveryDropOff` encrypted for dispatch (AES-256-GCM
+    under the town's delivery hand-off key, the order id bound to it): integrators see that
+    a delivery was asked for, never who receives it or where. ``courier_orders`` is how many
+    orders of the checkout go by courier, so that dispatch consolidates them into one job."""
+
+    event_name: ClassVar[str] = "OrderDeliveryRequested"
+    schema_version: ClassVar[int] = 1
+    checkout_id: UUID
+    courier_orders: int = Field(ge=1, le=50)
+    slot: TimeSlot | None = None
+    goods_cents: Cents = Field(ge=0)
+    parcels: int = Field(default=1, ge=1, le=50)
+    sealed_drop_off: str = Field(min_length=1, max_length=4_000)
 
 
 @registry.register

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from downtown_events import catalog, ordering, vouchers  # noqa: F401 - registers the services' events
+from downtown_events import catalog, dispatch, ordering, vouchers  # noqa: F401 - registers the services' events
 from downtown_events.contract import IntegrationEvent, registry
 
 JsonSchema = dict[str, Any]

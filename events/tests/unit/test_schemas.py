@@ -46,7 +46,7 @@ def test_breaking_changes_are_named() -> None:
 def test_asyncapi_lists_every_event_version_on_its_service_topic() -> None:
     document = asyncapi()
     on_channels = 0
-    for service in ("catalog", "vouchers", "ordering"):
+    for service in ("catalog", "vouchers", "ordering", "dispatch"):
         channel = document["channels"][f"{service}Events"]
         assert channel["address"] == f"{{town}}.{service}.events"
         assert all(message.startswith(f"downtown.{service}.") for message in channel["messages"])
