@@ -210,8 +210,6 @@ class DeliveryJobOpened(DispatchEvent):
     slot: ArrivalWindow
     slot_kind: SlotKind = "standard"
     expected_orders: int = Field(ge=1, le=50)
-    fee_cents: Cents = Field(ge=0, description="what the customer pays for the whole delivery")
-    town_cents: Cents = Field(ge=0, description="what the town owes the courier service for it")
 
 
 @registry.register
@@ -225,6 +223,7 @@ class DeliveryJobPickupAdded(DispatchEvent):
     merchant_id: UUID
     shop: GeoPoint
     parcels: int = Field(default=1, ge=1, le=50)
+    fee_cents: Cents = Field(default=0, ge=0, description="the delivery fee the customer paid with this order")
 
 
 @registry.register
@@ -300,6 +299,8 @@ class DeliveryJobDelivered(DispatchEvent):
     courier_id: UUID
     at: AwareDatetime
     photo_proof: bool = False
+    fee_cents: Cents = Field(default=0, ge=0, description="what the customer paid for the delivery")
+    town_cents: Cents = Field(default=0, ge=0, description="what the town owes the courier service for it")
 
 
 @registry.register

@@ -229,6 +229,7 @@ class OrderDeliveryRequested(OrderEvent):
     slot: TimeSlot | None = None
     goods_cents: Cents = Field(ge=0)
     parcels: int = Field(default=1, ge=1, le=50)
+    fee_cents: Cents = Field(default=0, ge=0, description="the delivery fee this order carries")
     sealed_drop_off: str = Field(min_length=1, max_length=4_000)
 
 

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Events the dispatch service stores and replays but never publishes.
+
+They hold what integrators must not see: who receives a delivery and where (opened from
+ordering's sealed hand-off), the name a recipient gave and the proof photo's digest, a
+dispatcher's pin of a job to a courier, and the hashes of couriers' access tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from downtown_events.contract import PrivateEvent, registry
+from downtown_events.ordering import DeliveryDropOff
+from downtown_events.text import EventLine
+
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class DispatchPrivateEvent(PrivateEvent):
+    service: ClassVar[str] = "dispatch"
+
+
+@registry.register
+class DeliveryDropOffRecorded(DispatchPrivateEvent):
+    """Where and to whom the job goes (appended with the job's first pickup): the content of
+    the order's sealed drop-off, checked against the delivery zone."""
+
+    event_name: ClassVar[str] = "DeliveryDropOffRecorded"
+    schema_version: ClassVar[int] = 1
+    job_id: UUID
+    drop_off: DeliveryDropOff
+
+
+@registry.register
+class DeliveryJobPinned(DispatchPrivateEvent):
+    """A dispatcher keeps the job with one courier whatever the planner would prefer
+    (``courier_id`` None: the pin is lifted)."""
+
+    event_name: ClassVar[str] = "DeliveryJobPinned"
+    schema_version: ClassVar[int] = 1
+    job_id: UUID
+    courier_id: UUID | None
+
+
+@registry.register
+class DeliveryProofRecorded(DispatchPrivateEvent):
+    """Who took the goods, and the digest of the proof photo (its bytes, stripped of their
+    metadata, are kept apart), appended with ``DeliveryJobDelivered``."""
+
+    event_name: ClassVar[str] = "DeliveryProofRecorded"
+    schema_version: ClassVar[int] = 1
+    job_id: UUID
+    recipient_name: EventLine = Field(min_length=1, max_length=120)
+    photo_sha256: Sha256Hex | None = None
+    at: AwareDatetime
