@@ -136,6 +136,8 @@ def test_a_registration_fills_the_profile_and_the_hours_and_allows_nothing_yet()
         "offers_delivery": True,
         "offers_pickup": True,
         "sells_vouchers": False,
+        "latitude": None,
+        "longitude": None,
         "opening_hours": [{"weekday": 0, "opens": "09:00:00", "closes": "18:00:00"}],
         "closed": False,
         "closed_note": "",

@@ -71,6 +71,7 @@ from downtown_events.catalog import (
     OpeningHoursChanged,
     TimeWindow,
 )
+from downtown_events.geo import GeoPoint
 from downtown_events.runtime.database import Connection
 from downtown_events.runtime.projection import Projection, Row, RowSet, Table
 from downtown_events.runtime.records import ReceivedEvent
@@ -93,6 +94,8 @@ MERCHANT_COLUMNS: dict[str, str] = {
     "offers_delivery": "boolean",
     "offers_pickup": "boolean",
     "sells_vouchers": "boolean",
+    "latitude": "double precision",
+    "longitude": "double precision",
     "opening_hours": "jsonb",
     "closed": "boolean",
     "closed_note": "text",
@@ -151,6 +154,8 @@ def profile_columns(profile: MerchantProfile) -> Row:
         "offers_delivery": profile.offers_delivery,
         "offers_pickup": profile.offers_pickup,
         "sells_vouchers": profile.sells_vouchers,
+        "latitude": None if profile.location is None else profile.location.lat,
+        "longitude": None if profile.location is None else profile.location.lon,
     }
 
 
@@ -283,6 +288,8 @@ class ReplicatedMerchant:
     offers_delivery: bool = False
     offers_pickup: bool = False
     sells_vouchers: bool = False
+    location: GeoPoint | None = None
+    """The shop's door on the map, where couriers pick up (None: the merchant has not set it)."""
     opening_hours: tuple[TimeWindow, ...] = ()
     closed_note: str = ""
     tokens_valid_after: datetime | None = None
@@ -309,6 +316,7 @@ class ReplicatedMerchant:
             offers_delivery=bool(row.get("offers_delivery")),
             offers_pickup=bool(row.get("offers_pickup")),
             sells_vouchers=bool(row.get("sells_vouchers")),
+            location=_location(row),
             opening_hours=time_windows(row.get("opening_hours")),
             closed_note=row.get("closed_note") or "",
             tokens_valid_after=_moment(row.get("tokens_valid_after")),
@@ -330,6 +338,11 @@ def _address(row: Row) -> Address | None:
         )
     except ValidationError:
         return None
+
+
+def _location(row: Row) -> GeoPoint | None:
+    lat, lon = row.get("latitude"), row.get("longitude")
+    return None if lat is None or lon is None else GeoPoint(lat=lat, lon=lon)
 
 
 def _moment(value: Any) -> datetime | None:

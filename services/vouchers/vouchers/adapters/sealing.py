@@ -18,20 +18,15 @@ the codes of online purchases. The e-mail's copy lives in the mail outbox until 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from uuid import UUID
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from downtown_events.runtime.addresses import canonical_email
+from downtown_events.runtime.sealing import SealBroken as KitSealBroken
+from downtown_events.runtime.sealing import seal, sealing_key, unseal
 from vouchers.app.ports import SealBroken
 
 _INFO = b"downtown voucher codes v1"
@@ -90,20 +85,16 @@ class AesGcmSeal:
 
 
 def _key(secret: bytes, purchase_id: UUID, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=purchase_id.bytes, info=info).derive(secret)
+    return sealing_key(secret, purchase_id, info)
 
 
 def _seal(key: bytes, purchase_id: UUID, codes: dict[UUID, str]) -> str:
-    nonce = os.urandom(12)
-    plain = json.dumps({str(voucher): code for voucher, code in codes.items()}).encode()
-    sealed = AESGCM(key).encrypt(nonce, plain, purchase_id.bytes)
-    return base64.urlsafe_b64encode(nonce + sealed).decode()
+    return seal(key, purchase_id, json.dumps({str(voucher): code for voucher, code in codes.items()}).encode())
 
 
 def _unseal(key: bytes, purchase_id: UUID, sealed: str) -> dict[UUID, str]:
     try:
-        raw = base64.urlsafe_b64decode(sealed)
-        plain = AESGCM(key).decrypt(raw[:12], raw[12:], purchase_id.bytes)
-    except (InvalidTag, ValueError) as error:
+        plain = unseal(key, purchase_id, sealed)
+    except KitSealBroken as error:
         raise SealBroken("these codes cannot be opened with this key") from error
     return {UUID(voucher): code for voucher, code in json.loads(plain).items()}
