@@ -14,8 +14,8 @@ from datetime import datetime
 from uuid import UUID, uuid5
 
 from dispatch.domain.errors import InvalidChange
-from dispatch.domain.fees import FeeQuote, FeeRule, quote_fee
-from dispatch.domain.geo import Coordinates
+from downtown_events.delivery.fees import FeeQuote, FeeRule, quote_fee
+from downtown_events.delivery.geo import Coordinates
 
 JOB_NAMESPACE = UUID("0d6f3c1e-5b7a-4f43-9a57-6f1c2b8e4d10")
 """A job's id is derived from its checkout's, so that a redelivered event makes the same job."""

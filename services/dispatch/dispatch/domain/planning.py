@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from dispatch.domain.errors import InvalidChange
-from dispatch.domain.geo import Coordinates
 from dispatch.domain.jobs import DeliveryJob, Pickup
 from dispatch.domain.timing import seconds, seconds_up, shop_order
 from dispatch.domain.tours import Courier, FixedStop, Plan, PlanningSettings, StopKind, Unplanned
+from downtown_events.delivery.geo import Coordinates
 
 
 @dataclass(frozen=True)

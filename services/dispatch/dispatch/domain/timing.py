@@ -15,9 +15,9 @@ from itertools import pairwise, permutations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from dispatch.domain.geo import Coordinates, haversine_m
 from dispatch.domain.jobs import Pickup
 from dispatch.domain.tours import PlanningSettings, StopKind, VehicleKind
+from downtown_events.delivery.geo import Coordinates, haversine_m
 
 if TYPE_CHECKING:
     from dispatch.domain.planning import Node, Problem

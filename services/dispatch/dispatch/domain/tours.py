@@ -16,7 +16,7 @@ from typing import Literal
 from uuid import UUID
 
 from dispatch.domain.errors import InvalidChange
-from dispatch.domain.geo import Coordinates
+from downtown_events.delivery.geo import Coordinates
 
 VehicleKind = Literal["bike", "cargo_bike", "car"]
 StopKind = Literal["pickup", "drop_off"]

@@ -9,9 +9,9 @@ from uuid import uuid4
 import pytest
 
 from dispatch.domain.errors import InvalidChange
-from dispatch.domain.fees import FeeQuote, FeeRule, FlatFee
-from dispatch.domain.geo import Coordinates
 from dispatch.domain.jobs import ConfirmedOrder, TimeWindow, consolidate
+from downtown_events.delivery.fees import FeeQuote, FeeRule, FlatFee
+from downtown_events.delivery.geo import Coordinates
 
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
 SLOT = TimeWindow(NOW + timedelta(hours=1), NOW + timedelta(hours=3))

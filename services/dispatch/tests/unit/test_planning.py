@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispatch.domain.errors import InvalidChange
-from dispatch.domain.fees import FeeQuote
-from dispatch.domain.geo import Coordinates, haversine_m
 from dispatch.domain.jobs import DeliveryJob, Pickup, TimeWindow
 from dispatch.domain.planning import plan
 from dispatch.domain.timing import shop_order
 from dispatch.domain.tours import Courier, FixedStop, Plan, PlannedStop, PlanningSettings, VehicleKind
+from downtown_events.delivery.fees import FeeQuote
+from downtown_events.delivery.geo import Coordinates, haversine_m
 
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
 FAST = PlanningSettings(metaheuristic="greedy_descent", time_limit=timedelta(seconds=1))

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """Places on the earth: validated coordinates and the great-circle distance between them.
 
 Coordinates come from addresses geocoded outside the domain; a NaN or a latitude of 200
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dispatch.domain.errors import InvalidChange
+from downtown_events.refusals import InvalidChange
 
 EARTH_RADIUS_M = 6_371_008.8
 """The mean earth radius (IUGG): haversine on a sphere is good to about 0.5 %, plenty for a town."""

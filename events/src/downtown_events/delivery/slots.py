@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """Delivery slots: weekly definitions on the town's wall clock, cut into concrete slots.
 
 A town says "Tuesdays 16:00-18:00" and means its clock, summer and winter; so the slots are
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
-from dispatch.domain.errors import InvalidChange
-from dispatch.domain.fees import FeeRule
+from downtown_events.delivery.fees import FeeRule
+from downtown_events.refusals import InvalidChange
 
 SlotKind = Literal["standard", "town_round"]
 MAX_DAYS = 366

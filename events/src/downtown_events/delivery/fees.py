@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """What a delivery costs and who pays it, as the town decides.
 
 The courier's price (free, flat, or by distance with a cap) is one question; who carries it
@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from dispatch.domain.errors import InvalidChange
-from dispatch.domain.geo import Coordinates, haversine_m
+from downtown_events.delivery.geo import Coordinates, haversine_m
+from downtown_events.refusals import InvalidChange
 
 Payer = Literal["customer", "town"]
 
@@ -87,7 +87,7 @@ class FeeQuote:
     town_cents: int
 
 
-def quote_fee(rule: FeeRule, shops: Iterable[Coordinates], customer: Coordinates, basket_cents: int) -> FeeQuote:
+def quote_fee(rule: FeeRule, shops: Iterable[Coordinates], customer: Coordinates | None, basket_cents: int) -> FeeQuote:
     """The fee of one delivery (several shops' orders of one checkout make one delivery and one
     fee). By distance, the farthest shop counts: the courier rides at least that far, and the
     customer pays no more for buying in a second shop on the way."""
@@ -99,11 +99,13 @@ def quote_fee(rule: FeeRule, shops: Iterable[Coordinates], customer: Coordinates
     return FeeQuote(price, price, 0)
 
 
-def _price(pricing: Pricing, shops: tuple[Coordinates, ...], customer: Coordinates) -> int:
+def _price(pricing: Pricing, shops: tuple[Coordinates, ...], customer: Coordinates | None) -> int:
     if isinstance(pricing, FreeDelivery):
         return 0
     if isinstance(pricing, FlatFee):
         return pricing.cents
     if not shops:
         raise InvalidChange("a fee by distance needs the shop the delivery starts from")
+    if customer is None:
+        raise InvalidChange("a fee by distance needs the door on the map: set the delivery address's pin")
     return pricing.price_cents(max(haversine_m(shop, customer) for shop in shops))

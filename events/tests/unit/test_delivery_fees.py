@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """Fee rules as a town decides them: the price, and the customer's and the town's share."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.domain.errors import InvalidChange
-from dispatch.domain.fees import DistanceFee, FeeQuote, FeeRule, FlatFee, FreeDelivery, quote_fee
-from dispatch.domain.geo import Coordinates
+from downtown_events.delivery.fees import DistanceFee, FeeQuote, FeeRule, FlatFee, FreeDelivery, quote_fee
+from downtown_events.delivery.geo import Coordinates
+from downtown_events.refusals import InvalidChange
 
 SHOP = Coordinates(51.8300, 7.2800)
 ONE_KM_NORTH = Coordinates(51.8300 + 1 / 111.195, 7.2800)

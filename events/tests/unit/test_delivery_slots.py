@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """Delivery slots from weekly definitions on the town's clock, through the clock changes."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.domain.errors import InvalidChange
-from dispatch.domain.fees import FeeRule, FlatFee
-from dispatch.domain.slots import SlotDefinition, cut_slots, fee_rule_for, next_free_slot
+from downtown_events.delivery.fees import FeeRule, FlatFee
+from downtown_events.delivery.slots import SlotDefinition, cut_slots, fee_rule_for, next_free_slot
+from downtown_events.refusals import InvalidChange
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY, THURSDAY, SUNDAY = 1, 3, 6

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """Where a town's couriers deliver: a polygon drawn on the map, or a list of postal codes.
 
 Ordering keeps a replica of the zone (from dispatch's events) and asks :func:`delivers_to`
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dispatch.domain.errors import InvalidChange
-from dispatch.domain.geo import Coordinates
+from downtown_events.delivery.geo import Coordinates
+from downtown_events.refusals import InvalidChange
 
 POSTAL_CODE = re.compile(r"[0-9]{5}")
 ON_EDGE_TOLERANCE = 1e-12

