@@ -200,6 +200,11 @@ class OrderConfirmed(OrderEvent):
     schema_version: ClassVar[int] = 1
 
 
+DROP_OFF_SEAL_PURPOSE = b"downtown delivery drop-off v1"
+"""The purpose a drop-off is sealed for (``downtown_events.runtime.sealing.sealing_key``, the
+order id as subject): ordering seals with it, dispatch opens with it."""
+
+
 class DeliveryDropOff(ValueObject):
     """Where and to whom a courier brings an order: the content of
     :attr:`OrderDeliveryRequested.sealed_drop_off`, never published in the clear."""

@@ -9,6 +9,7 @@ from typing import Literal, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from downtown_events.runtime.secrets import check_secret
 from downtown_events.topics import check_town
 
 
@@ -126,3 +127,25 @@ class MailSettings(ServiceSettings):
         gt=0,
         description="a mail whose send had an unknown outcome (a crash mid-send) is sent again after this",
     )
+
+
+DEVELOPMENT_HANDOFF_KEY = "development only: the delivery hand-off key of a town on a laptop"
+
+
+class DeliveryHandoffSettings(BaseSettings):
+    """The key ordering seals a delivery's drop-off with and dispatch opens it with
+    (:mod:`downtown_events.runtime.sealing`): mixed into both services' settings, the same
+    value in both. Production refuses the development default and weak keys."""
+
+    delivery_handoff_key: str = Field(
+        default=DEVELOPMENT_HANDOFF_KEY,
+        description="seals who receives a courier delivery and where, from ordering to dispatch (both share it)",
+    )
+
+    @model_validator(mode="after")
+    def _strong_handoff_key_in_production(self) -> Self:
+        if getattr(self, "environment", "") == "production":
+            if self.delivery_handoff_key == DEVELOPMENT_HANDOFF_KEY:
+                raise ValueError("DOWNTOWN_DELIVERY_HANDOFF_KEY: set the town's own key (ordering and dispatch share)")
+            check_secret("DOWNTOWN_DELIVERY_HANDOFF_KEY", self.delivery_handoff_key, min_length=32)
+        return self
