@@ -28,7 +28,7 @@ SCHEMAS = ROOT.parent / "shared" / "k8s-schemas"
 RENDER = ROOT / "deploy" / "k8s" / "render.py"
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 CLUSTER_SCOPED = {"Namespace"}
-EXPECTED_SERVICES = ["catalog", "vouchers", "ordering"]
+EXPECTED_SERVICES = ["catalog", "vouchers", "ordering", "dispatch"]
 # Secrets only that service's pods may hold (from <service>-secrets); every service gets the town's.
 OWN_SECRETS = {
     "catalog": {"DOWNTOWN_TOKEN_SIGNING_KEY"},
@@ -42,7 +42,14 @@ OWN_SECRETS = {
         "DOWNTOWN_SMTP_PASSWORD",
     },
     # Its own signing key (customer tokens, guest links), not the catalog's: same name, its own Secret.
-    "ordering": {"DOWNTOWN_TOKEN_SIGNING_KEY", "DOWNTOWN_SMTP_USER", "DOWNTOWN_SMTP_PASSWORD"},
+    "ordering": {
+        "DOWNTOWN_TOKEN_SIGNING_KEY",
+        "DOWNTOWN_DELIVERY_HANDOFF_KEY",
+        "DOWNTOWN_SMTP_USER",
+        "DOWNTOWN_SMTP_PASSWORD",
+    },
+    # Couriers' tokens, and the key that opens ordering's sealed drop-offs (ordering holds the same).
+    "dispatch": {"DOWNTOWN_TOKEN_SIGNING_KEY", "DOWNTOWN_DELIVERY_HANDOFF_KEY"},
 }
 TOWN_SECRETS = {"DOWNTOWN_ASSOCIATION_TOKEN", "DOWNTOWN_TRUSTED_TOKEN_KEYS"}
 # What each service's processes must be given (besides DOWNTOWN_TOWN and DOWNTOWN_DATABASE_URL).
@@ -749,11 +756,15 @@ def test_render_needs_a_host_per_service(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_a_town_may_leave_a_service_out_unless_another_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    overridden(monkeypatch, TOWNS[0], {"services": {"ordering": None}})
+    # Ordering and dispatch read each other (the orders to deliver; the terms and the deliveries).
+    overridden(monkeypatch, TOWNS[0], {"services": {"ordering": None, "dispatch": None}})
     docs = renderer.render(TOWNS[0])
     assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == "ordering"]
     assert any(doc["metadata"]["name"] == "vouchers-api" for doc in docs)
-    overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": None, "ordering": None}})
+    overridden(monkeypatch, TOWNS[0], {"services": {"dispatch": None}})
+    with pytest.raises(renderer.RenderError, match="ordering reads 'dispatch'"):
+        renderer.render(TOWNS[0])
+    overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": None, "ordering": None, "dispatch": None}})
     docs = renderer.render(TOWNS[0])
     assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == "vouchers"]
     assert any(doc["metadata"]["name"] == "catalog-api" for doc in docs)
