@@ -241,6 +241,34 @@ def ordering_town_running(
         running.stop()
 
 
+def start_delivery_town(
+    databases: Databases, workdir: Path, mailbox: Mailbox, dispatch_env: dict[str, str] | None = None
+) -> RunningTown:
+    """A random town running all four services as separate processes (catalog, vouchers,
+    ordering, dispatch): a checkout goes to the town's couriers once dispatch publishes terms.
+    Dispatch replans every second, so a test never waits long for a tour."""
+    town = random_town()
+    env = {
+        "ordering": {**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **UNLIMITED_GUEST_CHECKOUTS},
+        "dispatch": {"DOWNTOWN_REPLAN_SECONDS": "1", **(dispatch_env or {})},
+    }
+    services = ["catalog", "vouchers", "ordering", "dispatch"]
+    return start_town(town, services, lambda service: databases.create(town, service), workdir, env)
+
+
+@pytest.fixture(scope="session")
+def delivery_town(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
+) -> Iterator[RunningTown]:
+    """The town the delivery end-to-end tests share (four services, eight processes, started
+    once per session)."""
+    running = start_delivery_town(databases, tmp_path_factory.mktemp("delivery-town"), mailbox)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 @pytest.fixture(scope="session")
 def ordering_town(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox

@@ -66,6 +66,10 @@ declare -A OWN_SECRETS=(                       # secrets only that service's pro
     [catalog]="DOWNTOWN_TOKEN_SIGNING_KEY"
     [vouchers]="DOWNTOWN_CODE_HASH_KEY DOWNTOWN_PAYMENT_WEBHOOK_SECRET DOWNTOWN_CODE_DELIVERY_KEY"
     [ordering]="DOWNTOWN_TOKEN_SIGNING_KEY"
+    [dispatch]="DOWNTOWN_TOKEN_SIGNING_KEY"
+)
+declare -A SHARED_SECRETS=(                    # secrets a few services share: name -> those services
+    [DOWNTOWN_DELIVERY_HANDOFF_KEY]="ordering dispatch"  # ordering seals a courier order's drop-off, dispatch opens it
 )
 TOWN_SECRETS=(DOWNTOWN_ASSOCIATION_TOKEN)      # the town's: every service sees them
 CATALOG_KEY_ID=catalog-1                       # the catalog's default token_key_id
@@ -139,6 +143,7 @@ ensure_secrets() {  # town: make what is missing, once per installation; migrate
         fi
         chmod 600 "$file"
         for name in "${TOWN_SECRETS[@]}"; do add_secret "$file" "$name"; done
+        for name in "${!SHARED_SECRETS[@]}"; do add_secret "$file" "shared__$name"; done
         for service in "${SERVICES[@]}"; do
             for name in ${OWN_SECRETS[$service]:-}; do add_secret "$file" "${service}__$name"; done
         done
@@ -223,6 +228,11 @@ service_env() {  # town, service: export exactly what that service's processes m
     done
     for name in ${OWN_SECRETS[$service]:-}; do
         value=$(secret "$town" "${service}__$name")
+        export "$name=$value"
+    done
+    for name in "${!SHARED_SECRETS[@]}"; do
+        [[ " ${SHARED_SECRETS[$name]} " == *" $service "* ]] || continue
+        value=$(secret "$town" "shared__$name")
         export "$name=$value"
     done
     if [ "$service" = catalog ]; then

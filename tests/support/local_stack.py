@@ -337,6 +337,8 @@ def start_town(
     shared = {
         "DOWNTOWN_ASSOCIATION_TOKEN": association,
         "DOWNTOWN_TRUSTED_TOKEN_KEYS": json.dumps({"catalog-1": f"catalog:{public_key_of(catalog_key)}"}),
+        # ordering seals a courier order's drop-off with it, dispatch opens it; the others ignore it
+        "DOWNTOWN_DELIVERY_HANDOFF_KEY": f"handoff-{town}-{uuid.uuid4().hex}",
     }
     running = RunningTown(town, association, {})
     try:
