@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The dispatch service's read models, registered under the ``downtown.projections`` entry point."""
 
+from dispatch.projections.couriers import CourierProjection
 from downtown_events.runtime.merchant_replica import merchant_replica
 
 MERCHANTS = merchant_replica("dispatch_merchants")
 """The catalog's merchants as this service knows them: the kit's replica (standing, contact, tokens)."""
 
-PROJECTIONS = [MERCHANTS]
+COURIERS = CourierProjection()
+"""Courier services, couriers, shifts and drop-outs (read with ``couriers.CourierRoster``)."""
+
+PROJECTIONS = [MERCHANTS, COURIERS]
