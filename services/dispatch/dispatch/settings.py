@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
-from downtown_events.runtime.settings import ServiceSettings
+from pydantic import Field
+
+from downtown_events.runtime.settings import DeliveryHandoffSettings, ServiceSettings
 
 SERVICE = "dispatch"
 
 
-class DispatchSettings(ServiceSettings):
+class DispatchSettings(ServiceSettings, DeliveryHandoffSettings):
     """Add the service's own settings here; each is read from ``DOWNTOWN_<NAME>``."""
+
+    replan_seconds: float = Field(
+        default=30, gt=0, le=3600, description="how often the worker plans today's tours again when something changed"
+    )
