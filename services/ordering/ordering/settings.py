@@ -10,12 +10,12 @@ from pydantic import Field, field_validator, model_validator
 
 from downtown_events.runtime.identity import new_signing_key, public_key_of, trusted_keys
 from downtown_events.runtime.secrets import check_secret
-from downtown_events.runtime.settings import MailSettings
+from downtown_events.runtime.settings import DeliveryHandoffSettings, MailSettings
 
 SERVICE = "ordering"
 
 
-class OrderingSettings(MailSettings):
+class OrderingSettings(MailSettings, DeliveryHandoffSettings):
     token_signing_key: str = Field(
         default="", description="Ed25519 private key (base64url) for customer tokens; empty in development: a new one"
     )

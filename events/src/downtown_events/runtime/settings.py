@@ -137,6 +137,10 @@ class DeliveryHandoffSettings(BaseSettings):
     (:mod:`downtown_events.runtime.sealing`): mixed into both services' settings, the same
     value in both. Production refuses the development default and weak keys."""
 
+    # Its own prefix too: mixed in after a service's settings class, a bare BaseSettings's
+    # configuration would win the merge and read every field of the service unprefixed.
+    model_config = SettingsConfigDict(env_prefix="DOWNTOWN_", extra="ignore")
+
     delivery_handoff_key: str = Field(
         default=DEVELOPMENT_HANDOFF_KEY,
         description="seals who receives a courier delivery and where, from ordering to dispatch (both share it)",
