@@ -111,3 +111,41 @@ def test_a_revoked_token_is_refused_by_its_time_or_by_its_id() -> None:
         ensure_current(principal, None, revoked={principal.token_id}, reason="you signed out")
     assert ordering.authenticate("a" * 32).token_id is None
     assert datetime.now(UTC) - issued < timedelta(seconds=60)
+
+
+def test_dispatch_mints_courier_tokens_that_only_a_service_naming_couriers_accepts() -> None:
+    from uuid import uuid4
+
+    from downtown_events.runtime.identity import IssuingAuthenticator, TownAuthenticator
+    from downtown_events.runtime.principal import ROLE_ISSUERS, NotPermitted
+
+    dispatch = IssuingAuthenticator(
+        town="schoeppingen",
+        issuer="dispatch",
+        key_id="dispatch-1",
+        signing_key=new_signing_key(),
+        trusted={kid: entry},
+        association_token="a" * 32,
+        signed_roles=("merchant", "customer", "courier"),
+    )
+    courier_id = uuid4()
+    token = dispatch.issue(courier_id, role="courier", lifetime_seconds=60)
+    principal = dispatch.authenticate(token)
+    assert (principal.role, principal.courier(), principal.courier_id) == ("courier", courier_id, courier_id)
+    assert principal.merchant_id is None and principal.customer_id is None
+    with pytest.raises(NotPermitted, match="only a merchant"):
+        principal.merchant()
+    with pytest.raises(NotPermitted, match="only the town's association"):
+        principal.association()
+    merchant = dispatch.authenticate(catalog.issue(subject=str(uuid4()), role="merchant", lifetime_seconds=60))
+    with pytest.raises(NotPermitted, match="only a courier"):
+        merchant.courier()
+    # Ordering, vouchers and the catalog tell merchants from customers: a courier is neither.
+    d_kid, d_entry = dispatch._issuer.public_key
+    ordering = TownAuthenticator(town="schoeppingen", trusted={d_kid: d_entry}, association_token="a" * 32)
+    with pytest.raises(InvalidToken, match="courier token is not accepted by this service"):
+        ordering.authenticate(token)
+    # Only dispatch mints couriers: the catalog's key cannot.
+    with pytest.raises(InvalidToken, match="courier token from catalog is not accepted"):
+        dispatch.authenticate(catalog.issue(subject=str(courier_id), role="courier", lifetime_seconds=60))
+    assert ROLE_ISSUERS["courier"] == "dispatch"

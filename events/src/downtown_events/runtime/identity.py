@@ -26,6 +26,7 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -37,6 +38,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from downtown_events.runtime.principal import ROLE_ISSUERS, InvalidToken, Principal, Role
 
 ALGORITHM = "EdDSA"
+_SIGNED_ROLES: dict[str, Role] = {"merchant": "merchant", "customer": "customer", "courier": "courier"}
+"""A verified token's role claim as a principal's role (every role in ``ROLE_ISSUERS``)."""
+SHOPPING_ROLES: tuple[Role, ...] = ("merchant", "customer")
+"""The signed roles a service accepts unless it says otherwise. A courier token is accepted
+only where it is named (dispatch): a service whose use cases tell merchants from customers
+by elimination must never meet a third kind of caller it would take for one of them."""
 
 
 @dataclass(frozen=True)
@@ -148,9 +155,17 @@ class TownAuthenticator:
     """Turns a bearer token into a :class:`Principal` of this town, or raises
     :class:`~downtown_events.runtime.principal.InvalidToken` saying why not."""
 
-    def __init__(self, *, town: str, trusted: dict[str, tuple[str, str]], association_token: str) -> None:
+    def __init__(
+        self,
+        *,
+        town: str,
+        trusted: dict[str, tuple[str, str]],
+        association_token: str,
+        signed_roles: Collection[Role] = SHOPPING_ROLES,
+    ) -> None:
         self._verifier = TokenVerifier(town=town, trusted=trusted)
         self._association_token = association_token.encode()
+        self._signed_roles = frozenset(signed_roles)
 
     def authenticate(self, token: str) -> Principal:
         if not token:
@@ -160,18 +175,21 @@ class TownAuthenticator:
         verified = self._verifier.verify(token)
         if verified.role not in ROLE_ISSUERS or ROLE_ISSUERS[verified.role] != verified.issuer:
             raise InvalidToken(f"a {verified.role or 'role-less'} token from {verified.issuer} is not accepted here")
+        if verified.role not in self._signed_roles:
+            raise InvalidToken(f"a {verified.role} token is not accepted by this service")
         try:
             subject = UUID(verified.subject)
         except ValueError:
             raise InvalidToken("token subject is not an id") from None
-        role: Role = "merchant" if verified.role == "merchant" else "customer"
+        role = _SIGNED_ROLES[verified.role]
         issued_at = datetime.fromtimestamp(verified.issued_at, UTC)
         return Principal(role=role, subject=subject, issued_at=issued_at, token_id=verified.token_id)
 
 
 class IssuingAuthenticator(TownAuthenticator):
     """The authenticator of a service that also mints one role's tokens (the catalog merchant
-    tokens, ordering customer tokens): it trusts its own key beside the town's others."""
+    tokens, ordering customer tokens, dispatch courier tokens): it trusts its own key beside
+    the town's others."""
 
     def __init__(
         self,
@@ -182,10 +200,16 @@ class IssuingAuthenticator(TownAuthenticator):
         signing_key: str,
         trusted: dict[str, tuple[str, str]],
         association_token: str,
+        signed_roles: Collection[Role] = SHOPPING_ROLES,
     ) -> None:
         self._issuer = TokenIssuer(town=town, issuer=issuer, key_id=key_id, signing_key=signing_key)
         own_kid, own_key = self._issuer.public_key
-        super().__init__(town=town, trusted={**trusted, own_kid: own_key}, association_token=association_token)
+        super().__init__(
+            town=town,
+            trusted={**trusted, own_kid: own_key},
+            association_token=association_token,
+            signed_roles=signed_roles,
+        )
 
     def issue(self, subject: UUID, *, role: Role, lifetime_seconds: int) -> str:
         return self._issuer.issue(subject=str(subject), role=role, lifetime_seconds=lifetime_seconds)

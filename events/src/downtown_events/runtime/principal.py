@@ -5,7 +5,7 @@ A town's callers hold one of two kinds of credential:
 
 - a **signed token** (an Ed25519 JWT, see :mod:`downtown_events.runtime.identity`) minted by
   the service that owns that kind of caller — the catalog mints merchant tokens, ordering
-  customer tokens — and
+  customer tokens, dispatch courier tokens — and
   verified by every service of the town with the issuer's public key;
 - the **association's token**, a secret configured per town, compared in constant time.
 
@@ -27,8 +27,8 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-Role = Literal["merchant", "customer", "association"]
-ROLE_ISSUERS: dict[str, str] = {"merchant": "catalog", "customer": "ordering"}
+Role = Literal["merchant", "customer", "courier", "association"]
+ROLE_ISSUERS: dict[str, str] = {"merchant": "catalog", "customer": "ordering", "courier": "dispatch"}
 """Which service may mint a token of each role: a merchant token signed by any other
 service's key is refused, even though that key is trusted for its own tokens."""
 
@@ -73,6 +73,17 @@ class Principal:
         """The caller's customer account; anyone else is refused."""
         if self.role != "customer" or self.subject is None:
             raise NotPermitted("only a signed-in customer may do this; sign in with the link we e-mail you")
+        return self.subject
+
+    @property
+    def courier_id(self) -> UUID | None:
+        return self.subject if self.role == "courier" else None
+
+    def courier(self) -> UUID:
+        """The caller's courier id; anyone else is refused. Whether the courier still rides
+        for the town (not removed) is the issuer's to check, on its roster."""
+        if self.role != "courier" or self.subject is None:
+            raise NotPermitted("only a courier may do this; use the token the association gave you")
         return self.subject
 
     def association(self) -> None:
