@@ -24,6 +24,7 @@ from catalog.domain.merchant import Merchant
 from catalog.domain.offer import Offer
 from catalog.domain.payment_details import checked_kind, normalised_bic, normalised_iban, normalised_tax_number
 from downtown_events.catalog import BankAccount, Held, MerchantProfile, TaxNumberKind, TimeWindow, VatPercent
+from downtown_events.geo import GeoPoint
 from downtown_events.money import format_money
 from downtown_events.text import MultiLine, SingleLine
 
@@ -102,6 +103,17 @@ class BankAccountIn(Request):
         return BankAccount(iban=self.iban, bic=self.bic, account_holder=holder)
 
 
+class LocationIn(Request):
+    """Where the shop's door is on the map (WGS 84 degrees, as a phone's map app gives them):
+    couriers pick up there, and the town's delivery zones are drawn in the same degrees."""
+
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, strict=True, examples=[51.7993])
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, strict=True, examples=[7.4431])
+
+    def to_point(self) -> GeoPoint:
+        return GeoPoint(lat=self.lat, lon=self.lon)
+
+
 class ProfileIn(Request):
     name: SingleLine = Field(min_length=1, max_length=120, examples=["Weinhandlung Böckmann"])
     category: SingleLine = Field(min_length=1, max_length=60, examples=["Wein & Spirituosen"])
@@ -128,6 +140,11 @@ class ProfileIn(Request):
     bank_account: BankAccountIn | None = Field(
         default=None, description="the account the invoices ask customers to pay into"
     )
+    location: LocationIn | None = Field(
+        default=None,
+        description="the shop's door on the map (lat, lon in degrees): where couriers pick up, and what "
+        "tells whether the town's couriers deliver for the shop; left out or null: not set",
+    )
 
     @field_validator("tax_number", mode="before")
     @classmethod
@@ -153,9 +170,10 @@ class ProfileIn(Request):
     def to_profile(self) -> MerchantProfile:
         """The profile as asked: a kind left out stays out here (the domain records it), so
         the request prints as one from before kinds existed (its Idempotency-Key still holds)."""
-        fields = self.model_dump(exclude={"bank_account"})
+        fields = self.model_dump(exclude={"bank_account", "location"})
         account = None if self.bank_account is None else self.bank_account.to_account(self.name)
-        return MerchantProfile.model_validate({**fields, "bank_account": account})
+        location = None if self.location is None else self.location.to_point()
+        return MerchantProfile.model_validate({**fields, "bank_account": account, "location": location})
 
 
 class MerchantRegistration(ProfileIn):
@@ -396,6 +414,9 @@ class DirectoryEntry(BaseModel):
     offers_delivery: bool
     offers_pickup: bool
     sells_vouchers: bool
+    location: GeoPoint | None = Field(
+        default=None, description="the shop's door on the map (null: the merchant has not set it)"
+    )
     products: int
     services: int
     open_now: bool

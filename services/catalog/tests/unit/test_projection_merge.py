@@ -33,6 +33,7 @@ from downtown_events.catalog import (
 )
 from downtown_events.contract import IntegrationEvent
 from downtown_events.envelope import CloudEvent
+from downtown_events.geo import GeoPoint
 from downtown_events.runtime.projection import Projection, Row, RowSet
 from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
 
@@ -59,6 +60,7 @@ def profile(rng: random.Random) -> MerchantProfile:
         phone="02555 1234",
         email="info@laden.example",
         offers_delivery=rng.random() < 0.5,
+        location=GeoPoint(lat=51.8 + rng.random() / 10, lon=7.4 + rng.random() / 10) if rng.random() < 0.5 else None,
     )
 
 

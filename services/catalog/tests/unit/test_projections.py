@@ -33,6 +33,7 @@ from downtown_events.catalog import (
 )
 from downtown_events.contract import IntegrationEvent
 from downtown_events.envelope import CloudEvent
+from downtown_events.geo import GeoPoint
 from downtown_events.runtime.projection import Projection, RowSet
 from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
 
@@ -344,6 +345,8 @@ def test_directory_entry_has_contact_details_and_opening_hours() -> None:
         "offers_delivery": True,
         "offers_pickup": True,
         "sells_vouchers": False,
+        "latitude": None,
+        "longitude": None,
         "products": 0,
         "services": 0,
         "closed": False,
@@ -352,6 +355,19 @@ def test_directory_entry_has_contact_details_and_opening_hours() -> None:
         "registered_at": event.envelope.time,
         "updated_at": event.envelope.time,
     }
+
+
+def test_the_directory_keeps_where_the_shop_is_as_the_profile_last_said() -> None:
+    merchant_id = uuid4()
+    merchant = Stream(merchant_id)
+    at_the_castle = profile(location=GeoPoint(lat=51.7993, lon=7.4431))
+    registered = merchant(MerchantRegistered(merchant_id=merchant_id, profile=at_the_castle))
+    row = fold(TownDirectory(), [registered]).get(DIRECTORY, merchant_id)
+    assert row is not None and (row["latitude"], row["longitude"]) == (51.7993, 7.4431)
+
+    moved_off_the_map = merchant(MerchantProfileChanged(merchant_id=merchant_id, profile=profile()))
+    row = fold(TownDirectory(), [registered, moved_off_the_map]).get(DIRECTORY, merchant_id)
+    assert row is not None and (row["latitude"], row["longitude"]) == (None, None)
 
 
 def test_directory_counts_listed_offers_per_kind() -> None:

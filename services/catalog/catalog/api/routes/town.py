@@ -16,6 +16,7 @@ from catalog.api.schemas import CatalogItem, DirectoryEntry, Price, SearchResult
 from catalog.domain.errors import NotFound
 from catalog.domain.money import parse_price
 from catalog.projections import queries
+from downtown_events.geo import GeoPoint
 from downtown_events.runtime.readable import each_readable
 from downtown_events.text import SingleLine
 
@@ -97,4 +98,11 @@ async def directory_entry(merchant_id: UUID, db: ReadDb, container: Container, r
 
 
 def _entry(row: dict[str, Any], reader: Reader) -> DirectoryEntry:
-    return DirectoryEntry.model_validate({**row, "opening_hours": reader.opening_hours(row["opening_hours"] or [])})
+    hours = reader.opening_hours(row["opening_hours"] or [])
+    return DirectoryEntry.model_validate({**row, "opening_hours": hours, "location": _location(row)})
+
+
+def _location(row: dict[str, Any]) -> GeoPoint | None:
+    """A row written before the directory kept the location has neither column (null)."""
+    lat, lon = row.get("latitude"), row.get("longitude")
+    return None if lat is None or lon is None else GeoPoint(lat=lat, lon=lon)
