@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from downtown_events.runtime.identity import new_signing_key, public_key_of
+from downtown_events.runtime.secrets import check_secret
 from downtown_events.runtime.settings import DeliveryHandoffSettings, ServiceSettings
 
 SERVICE = "dispatch"
@@ -13,6 +15,21 @@ SERVICE = "dispatch"
 class DispatchSettings(ServiceSettings, DeliveryHandoffSettings):
     """Add the service's own settings here; each is read from ``DOWNTOWN_<NAME>``."""
 
+    token_signing_key: str = Field(
+        default="", description="Ed25519 private key (base64url) for courier tokens; empty in development: a new one"
+    )
+    token_key_id: str = "dispatch-1"
+    courier_token_days: int = Field(default=30, ge=1, le=365, description="how long a courier's token lasts")
+
     replan_seconds: float = Field(
         default=30, gt=0, le=3600, description="how often the worker plans today's tours again when something changed"
     )
+
+    @model_validator(mode="after")
+    def _courier_token_key(self) -> DispatchSettings:
+        if self.environment == "production":
+            check_secret("DOWNTOWN_TOKEN_SIGNING_KEY", self.token_signing_key, min_length=43)
+        elif not self.token_signing_key:  # development: courier tokens last as long as the process
+            self.token_signing_key = new_signing_key()
+        public_key_of(self.token_signing_key)
+        return self
