@@ -2,6 +2,7 @@
 """The dispatch service's read models, registered under the ``downtown.projections`` entry point."""
 
 from dispatch.projections.couriers import CourierProjection
+from downtown_events.runtime.delivery_terms import delivery_terms_replica
 from downtown_events.runtime.merchant_replica import merchant_replica
 
 MERCHANTS = merchant_replica("dispatch_merchants")
@@ -10,4 +11,8 @@ MERCHANTS = merchant_replica("dispatch_merchants")
 COURIERS = CourierProjection()
 """Courier services, couriers, shifts and drop-outs (read with ``couriers.CourierRoster``)."""
 
-PROJECTIONS = [MERCHANTS, COURIERS]
+DELIVERY_TERMS = delivery_terms_replica("dispatch_delivery_terms")
+"""The town's terms as last published, read with ``DeliveryTermsReader(DELIVERY_TERMS.table)``:
+jobs are judged by what customers were offered, the published event, not the stream."""
+
+PROJECTIONS = [MERCHANTS, COURIERS, DELIVERY_TERMS]
