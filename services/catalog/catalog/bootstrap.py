@@ -12,7 +12,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from catalog.adapters.photo_storage import FilePhotoStorage
-from catalog.adapters.photos import PixelLimits
 from catalog.adapters.tokens import CatalogTokens
 from catalog.app.handlers import CatalogHandlers
 from catalog.app.reservations import order_reservations
@@ -21,6 +20,7 @@ from catalog.settings import SERVICE, CatalogSettings
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import trusted_keys
+from downtown_events.runtime.photos import PixelLimits
 from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition

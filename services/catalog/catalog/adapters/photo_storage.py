@@ -2,10 +2,11 @@
 """The handlers' photo port on top of the Pillow pipeline and the content-addressed files.
 
 Image work is the most memory-hungry thing the API does, so it is admitted a few requests
-at a time (:meth:`FilePhotoStorage.admit`): the rest wait holding only the upload that
-Starlette spooled to disk, and beyond a short queue they are told to come back (503 with
-``Retry-After``) instead of piling up. Files stored for a request that then fails are
-removed again (:meth:`FilePhotoStorage.stored`), so nothing unreferenced is left behind.
+at a time (:meth:`FilePhotoStorage.admit`, the kit's :class:`PhotoSlots`): the rest wait
+holding only the upload that Starlette spooled to disk, and beyond a short queue they are
+told to come back (503 with ``Retry-After``) instead of piling up. Files stored for a
+request that then fails are removed again (:meth:`FilePhotoStorage.stored`), so nothing
+unreferenced is left behind.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from catalog.adapters.photos import PhotoBusy, PhotoStore, PixelLimits, process_photo
+from catalog.adapters.photos import PhotoStore, process_photo
 from downtown_events.catalog import PhotoVariant
+from downtown_events.runtime.photos import PhotoSlots, PixelLimits
 
 
 class FilePhotoStorage:
@@ -29,23 +31,13 @@ class FilePhotoStorage:
         self.files = PhotoStore(root)
         self._max_bytes = max_bytes
         self._limits = limits
-        self._slots = asyncio.Semaphore(workers)
-        self._admitted = 0
-        self._capacity = workers + queue
+        self._slots = PhotoSlots(workers=workers, queue=queue)
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
-    @contextlib.asynccontextmanager
-    async def admit(self) -> AsyncIterator[None]:
+    def admit(self) -> contextlib.AbstractAsyncContextManager[None]:
         """A slot for one upload's image work; waits in a bounded queue, else PhotoBusy."""
-        if self._admitted >= self._capacity:
-            raise PhotoBusy(retry_after=5)
-        self._admitted += 1
-        try:
-            async with self._slots:
-                yield
-        finally:
-            self._admitted -= 1
+        return self._slots.admit()
 
     @contextlib.asynccontextmanager
     async def stored(self, data: bytes) -> AsyncIterator[tuple[str, list[PhotoVariant]]]:

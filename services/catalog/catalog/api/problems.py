@@ -8,9 +8,9 @@ an append is all or nothing.
 
 from __future__ import annotations
 
-from catalog.adapters.photos import PhotoBusy, PhotoRejected, PhotoTooLarge
 from catalog.domain.errors import TokenRevoked
 from downtown_events.runtime.http.problems import DOMAIN_PROBLEMS, ProblemRule
+from downtown_events.runtime.photos import PhotoBusy, PhotoRejected, PhotoTooLarge
 
 CATALOG_PROBLEMS = [
     *DOMAIN_PROBLEMS,

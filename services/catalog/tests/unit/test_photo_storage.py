@@ -10,7 +10,7 @@ import pytest
 from photo_samples import sample_photo
 
 from catalog.adapters.photo_storage import FilePhotoStorage
-from catalog.adapters.photos import PhotoBusy
+from downtown_events.runtime.photos import PhotoBusy
 
 
 async def test_beyond_the_slots_and_the_queue_an_upload_is_told_to_come_back(tmp_path: Path) -> None:

@@ -20,17 +20,8 @@ from photo_samples import (
 )
 from PIL import Image
 
-from catalog.adapters.photos import (
-    VARIANTS,
-    InvalidPhoto,
-    PhotoRejected,
-    PhotoStore,
-    PhotoTooLarge,
-    PixelLimits,
-    ProcessedPhoto,
-    process_photo,
-    variant_size,
-)
+from catalog.adapters.photos import VARIANTS, PhotoStore, ProcessedPhoto, process_photo
+from downtown_events.runtime.photos import InvalidPhoto, PhotoRejected, PhotoTooLarge, PixelLimits, variant_size
 
 RED, WHITE = (255, 0, 0), (255, 255, 255)
 

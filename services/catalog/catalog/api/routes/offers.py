@@ -8,7 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
-from catalog.adapters.photos import PhotoTooLarge
 from catalog.api.deps import Caller, Container, Handlers, IdempotencyKey
 from catalog.api.schemas import (
     VAT_DESCRIPTION,
@@ -36,6 +35,7 @@ from catalog.domain.commands import (
 )
 from catalog.domain.money import parse_price
 from catalog.domain.offer import OfferDetails, title_or_default
+from downtown_events.runtime.photos import PhotoTooLarge
 from downtown_events.text import MultiLine, SingleLine
 
 router = APIRouter(prefix="/offers", tags=["offers"])
