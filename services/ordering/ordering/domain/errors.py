@@ -90,6 +90,11 @@ class Contradiction(InvalidChange):
     second redemption for one order): refused so that the order never moves backwards."""
 
 
+class CouriersDeliver(InvalidChange):
+    """A merchant's delivery step on an order the town's couriers deliver: its delivery
+    follows dispatch's events, so the merchant's word would contradict the courier's."""
+
+
 class SignInRefused(NotAllowed):
     """A sign-in link that is unknown, used or expired: the reason says which, so the
     customer knows to ask for a new one."""

@@ -4,9 +4,11 @@
 
 Handing over and delivering fulfil the order in the same decision. Each step done again
 decides nothing; a step that contradicts the order (delivering what failed to be delivered)
-is refused with a reason. A packed order can no longer be cancelled by the customer, so a
-step that implies packing (ready, out for delivery) records the packing too. These decide
-over :class:`ordering.domain.order.Order`, whose fold knows their events.
+is refused with a reason, and so is every delivery step on an order the town's couriers
+deliver (:mod:`ordering.domain.courier` follows dispatch's events for it). A packed order
+can no longer be cancelled by the customer, so a step that implies packing (ready, out for
+delivery) records the packing too. These decide over :class:`ordering.domain.order.Order`,
+whose fold knows their events.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from downtown_events.ordering import (
     TimeSlot,
 )
 from ordering.domain.basket import line_id
-from ordering.domain.errors import Contradiction, InvalidChange, NotFound, checked
+from ordering.domain.errors import Contradiction, CouriersDeliver, InvalidChange, NotFound, checked
 from ordering.domain.order import Order, ensure_confirmed, ensure_exists
 from ordering.domain.private_events import MeetingLinkAssigned
 
@@ -80,7 +82,7 @@ def hand_over(state: Order | None, *, paid_cents: int) -> list[IntegrationEvent]
 
 
 def send_out_for_delivery(state: Order | None) -> list[IntegrationEvent]:
-    order = _ensure_delivery(ensure_exists(state))
+    order = _by_merchant(_ensure_delivery(ensure_exists(state)))
     if order.out_for_delivery:
         return []
     ensure_confirmed(order, "sent out for delivery")
@@ -89,7 +91,7 @@ def send_out_for_delivery(state: Order | None) -> list[IntegrationEvent]:
 
 def mark_delivered(state: Order | None, *, paid_cents: int = 0) -> list[IntegrationEvent]:
     """Delivered, and paid at the door if that was the way: the order is fulfilled."""
-    order = _ensure_delivery(ensure_exists(state))
+    order = _by_merchant(_ensure_delivery(ensure_exists(state)))
     if order.delivered:
         return _same_payment(order, paid_cents)
     if order.ending == "delivery_failed":
@@ -103,7 +105,7 @@ def mark_delivered(state: Order | None, *, paid_cents: int = 0) -> list[Integrat
 
 def mark_delivery_failed(state: Order | None, *, reason: str = "") -> list[IntegrationEvent]:
     """Nobody there, a wrong address: the goods go back to the shop and the order ends."""
-    order = _ensure_delivery(ensure_exists(state))
+    order = _by_merchant(_ensure_delivery(ensure_exists(state)))
     if order.ending == "delivery_failed":
         return []
     if order.delivered:
@@ -149,6 +151,14 @@ def _ensure_pickup(order: Order) -> Order:
 def _ensure_delivery(order: Order) -> Order:
     if not order.delivery:
         raise InvalidChange("this order is picked up at the shop; it is not delivered")
+    return order
+
+
+def _by_merchant(order: Order) -> Order:
+    """The merchant's own delivery; one by the town's couriers follows dispatch's events
+    (:mod:`ordering.domain.courier`), never a merchant's step."""
+    if order.by_courier:
+        raise CouriersDeliver("the town's couriers deliver this order; its state follows them")
     return order
 
 

@@ -42,6 +42,7 @@ from downtown_events.ordering import (
     OrderConfirmed,
     OrderDelivered,
     OrderDeliveryFailed,
+    OrderDeliveryRequested,
     OrderFulfilled,
     OrderHandedOver,
     OrderLine,
@@ -60,7 +61,14 @@ from downtown_events.ordering import (
 )
 from ordering.domain.basket import line_id
 from ordering.domain.errors import Contradiction, InvalidChange, NotFound, TooEarly, TooLate, checked
-from ordering.domain.private_events import MeetingLinkAssigned, OrderAnswerContradicted, OrderCustomerRecorded
+from ordering.domain.private_events import (
+    CourierOrdersCounted,
+    DeliveryJobJoined,
+    DispatchAnswerAwaited,
+    MeetingLinkAssigned,
+    OrderAnswerContradicted,
+    OrderCustomerRecorded,
+)
 
 Ending = Literal["rejected", "cancelled", "delivery_failed"]
 OrderStatus = Literal[
@@ -125,6 +133,13 @@ class Order:
     customer: OrderCustomerRecorded | None = field(default=None, repr=False)
     # Read-only by convention: a fold copies it once. Keyed by the line id (offer and slot).
     meeting_links: Mapping[UUID, str] = field(default_factory=dict, repr=False)
+    courier_orders: int = 0
+    """How many orders of its checkout go by the town's couriers (0: not known, one of them)."""
+    delivery_requested: bool = False
+    """Handed to dispatch (``OrderDeliveryRequested``), which answers by ``dispatch_answer_by``."""
+    dispatch_answer_by: datetime | None = None
+    delivery_job_id: UUID | None = None
+    """Dispatch's job that picks it up (its answer to the hand-off)."""
     version: int = 0
 
     @property
@@ -156,6 +171,18 @@ class Order:
     @property
     def delivery(self) -> bool:
         return self.fulfilment.method == "delivery"
+
+    @property
+    def by_courier(self) -> bool:
+        """Delivered by the town's couriers (a delivery slot of dispatch's terms was chosen),
+        not by the merchant: its delivery follows dispatch's events."""
+        return self.delivery and self.fulfilment.delivery_slot is not None
+
+    @property
+    def awaiting_dispatch(self) -> bool:
+        """Handed to dispatch, which has neither taken it into a job nor refused it yet."""
+        answered = self.delivery_job_id is not None or self.out_for_delivery
+        return self.delivery_requested and not answered and not self.settled
 
     @property
     def needs_voucher(self) -> bool:
@@ -293,6 +320,14 @@ def _apply(
             return state  # it changes nothing of the order: the record is the point
         case OrderCustomerRecorded():
             return replace(state, customer=event)
+        case CourierOrdersCounted():
+            return replace(state, courier_orders=event.courier_orders)
+        case OrderDeliveryRequested():
+            return replace(state, delivery_requested=True)
+        case DispatchAnswerAwaited():
+            return replace(state, dispatch_answer_by=event.answer_by)
+        case DeliveryJobJoined():
+            return replace(state, delivery_job_id=event.job_id)
         case MeetingLinkAssigned():
             links[line_id(event.offer_id, event.slot)] = event.url
         case OrderPlaced():
@@ -422,6 +457,7 @@ def decline(state: Order | None, *, reason: str = "") -> list[IntegrationEvent]:
     return _rejected(order, "declined", reason)
 
 
+DISPATCH_SILENT = "dispatch did not answer the delivery request in time"
 WAITING_FOR: dict[Condition, str] = {
     "stock": "the catalog's reservation",
     "voucher": "vouchers' payment of the voucher part",
@@ -433,8 +469,14 @@ def time_out(state: Order | None, *, now: datetime) -> list[IntegrationEvent]:
     """The scheduler's call at a deadline: a merchant who has not accepted by
     ``merchant_answer_by`` has declined; an order whose catalog or vouchers answer is still
     missing at ``answers_by`` will not happen either (what they did take comes back on the
-    rejection). A confirmed or ended order decides nothing, so it may fire again."""
+    rejection). A courier order dispatch has not taken into a job by ``dispatch_answer_by``
+    ends undelivered (what was taken for it comes back on that ending, as on a rejection). A
+    confirmed order otherwise, or an ended one, decides nothing, so it may fire again."""
     order = ensure_exists(state)
+    if order.awaiting_dispatch and order.dispatch_answer_by is not None:
+        if now >= order.dispatch_answer_by:
+            return [OrderDeliveryFailed(**_ids(order), detail=DISPATCH_SILENT)]
+        raise TooEarly(f"the order waits for dispatch's answer until {order.dispatch_answer_by.isoformat()}")
     if order.confirmed or order.ended:
         return []
     if not order.accepted and now >= order.merchant_answer_by:

@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from downtown_events.catalog import EMAIL_PATTERN, Address
 from downtown_events.contract import PrivateEvent, ValueObject, registry
+from downtown_events.geo import GeoPoint
 from downtown_events.ordering import OfferKind, PaymentMethod, TimeSlot, VatAmount
 from downtown_events.text import EventEmail, EventLine
 
@@ -49,6 +50,8 @@ class OrderCustomerRecorded(OrderingPrivateEvent):
     phone: EventLine = Field(default="", max_length=40)
     delivery_address: Address | None = None
     delivery_note: EventLine = Field(default="", max_length=200)
+    delivery_pin: GeoPoint | None = None
+    """The door on the map, if the customer set it (dispatch's couriers go there)."""
     billing_address: Address | None = None
     account_id: UUID | None = None
     guest_token_hash: Sha256Hex | None = None
@@ -75,6 +78,42 @@ class OrderAnswerContradicted(OrderingPrivateEvent):
     order_id: UUID
     answer: EventLine = Field(min_length=1, max_length=80, description="e.g. OrderReservationRefused")
     detail: EventLine = Field(default="", max_length=500)
+
+
+@registry.register
+class CourierOrdersCounted(OrderingPrivateEvent):
+    """How many orders of its checkout go by the town's couriers (appended with the
+    ``OrderPlaced`` of each of them): the checkout's orders are placed in one decision, and
+    dispatch, told the count with each hand-off, waits for all of them to make one job."""
+
+    event_name: ClassVar[str] = "CourierOrdersCounted"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    checkout_id: UUID
+    courier_orders: int = Field(ge=1, le=50)
+
+
+@registry.register
+class DispatchAnswerAwaited(OrderingPrivateEvent):
+    """By ``answer_by`` dispatch takes the order into a job or refuses it (appended with the
+    ``OrderDeliveryRequested``): past it, the time-out job ends the order undelivered, so a
+    hand-off lost to a dead letter never holds stock or a voucher part for ever."""
+
+    event_name: ClassVar[str] = "DispatchAnswerAwaited"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    answer_by: AwareDatetime
+
+
+@registry.register
+class DeliveryJobJoined(OrderingPrivateEvent):
+    """Dispatch added the order's pickup to its job (its ``DeliveryJobPickupAdded``): the
+    answer the hand-off waited for; the job's id ties dispatch's later news to the order."""
+
+    event_name: ClassVar[str] = "DeliveryJobJoined"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    job_id: UUID
 
 
 @registry.register
