@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""A courier service of the town, decided on its stream: registered by the association, its
+couriers added and removed, their shifts scheduled, a courier dropping out mid-shift.
+
+One stream per courier service (``courier_service_id``) holds its couriers and shifts, so
+that two shifts of one courier booked at once meet the store's concurrency check and the
+second is judged against the first (no overlapping shifts). A step already taken decides
+nothing (a removed courier removed again, a drop-out told twice): a retried request after a
+lost answer must not fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import reduce
+from types import MappingProxyType
+from uuid import UUID
+
+from dispatch.domain.errors import AlreadyExists, InvalidChange, NotFound, checked
+from downtown_events.contract import IntegrationEvent
+from downtown_events.dispatch import (
+    CourierAdded,
+    CourierDroppedOut,
+    CourierRemoved,
+    CourierServiceRegistered,
+    CourierShiftScheduled,
+    VehicleKind,
+)
+from downtown_events.geo import GeoPoint
+
+LONGEST_SHIFT = timedelta(hours=14)
+"""No one rides longer in a day; a longer shift is a typing error (a date a day off)."""
+
+
+@dataclass(frozen=True)
+class CourierOfService:
+    courier_id: UUID
+    display_name: str
+    vehicle: VehicleKind
+    capacity: int
+    removed: bool = False
+
+
+@dataclass(frozen=True)
+class Shift:
+    shift_id: UUID
+    courier_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    start: GeoPoint
+    dropped_out_at: datetime | None = None
+
+    def runs_at(self, moment: datetime) -> bool:
+        return self.starts_at <= moment < self.ends_at
+
+    def overlaps(self, starts_at: datetime, ends_at: datetime) -> bool:
+        return self.starts_at < ends_at and starts_at < self.ends_at
+
+
+@dataclass(frozen=True)
+class CourierService:
+    courier_service_id: UUID
+    name: str
+    phone: str
+    couriers: MappingProxyType[UUID, CourierOfService] = field(default_factory=lambda: MappingProxyType({}))
+    shifts: tuple[Shift, ...] = ()
+
+    def active_courier(self, courier_id: UUID) -> CourierOfService:
+        """The courier, if they ride for this service still; NotFound for one it never had."""
+        courier = self.couriers.get(courier_id)
+        if courier is None:
+            raise NotFound("this courier service has no courier of that id")
+        if courier.removed:
+            raise InvalidChange("this courier was removed from the courier service")
+        return courier
+
+
+# --- replay --------------------------------------------------------------------------------
+
+
+def evolve(state: CourierService | None, event: IntegrationEvent) -> CourierService | None:
+    if isinstance(event, CourierServiceRegistered):
+        return CourierService(event.courier_service_id, event.name, event.phone)
+    if state is None:
+        return None  # nothing is known of a service before its registration
+    if isinstance(event, CourierAdded):
+        courier = CourierOfService(event.courier_id, event.display_name, event.vehicle, event.capacity)
+        return replace(state, couriers=MappingProxyType({**state.couriers, event.courier_id: courier}))
+    if isinstance(event, CourierRemoved) and event.courier_id in state.couriers:
+        removed = replace(state.couriers[event.courier_id], removed=True)
+        return replace(state, couriers=MappingProxyType({**state.couriers, event.courier_id: removed}))
+    if isinstance(event, CourierShiftScheduled):
+        shift = Shift(event.shift_id, event.courier_id, event.starts_at, event.ends_at, event.start)
+        return replace(state, shifts=(*state.shifts, shift))
+    if isinstance(event, CourierDroppedOut):
+        return replace(state, shifts=tuple(_dropped(shift, event) for shift in state.shifts))
+    return state
+
+
+def _dropped(shift: Shift, event: CourierDroppedOut) -> Shift:
+    if shift.courier_id == event.courier_id and shift.runs_at(event.at) and shift.dropped_out_at is None:
+        return replace(shift, dropped_out_at=event.at)
+    return shift
+
+
+def replay(events: Iterable[IntegrationEvent]) -> CourierService | None:
+    return reduce(evolve, events, None)
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+
+def _existing(state: CourierService | None) -> CourierService:
+    if state is None:
+        raise NotFound("no courier service of that id is registered")
+    return state
+
+
+def register(
+    state: CourierService | None, *, courier_service_id: UUID, name: str, phone: str
+) -> Sequence[IntegrationEvent]:
+    if state is not None:
+        raise AlreadyExists("this courier service is registered already")
+    return [checked(CourierServiceRegistered, courier_service_id=courier_service_id, name=name, phone=phone)]
+
+
+def add_courier(
+    state: CourierService | None, *, courier_id: UUID, display_name: str, vehicle: str, capacity: int
+) -> Sequence[IntegrationEvent]:
+    service = _existing(state)
+    if courier_id in service.couriers:
+        raise AlreadyExists("this courier was added already")
+    return [
+        checked(
+            CourierAdded,
+            courier_service_id=service.courier_service_id,
+            courier_id=courier_id,
+            display_name=display_name,
+            vehicle=vehicle,
+            capacity=capacity,
+        )
+    ]
+
+
+def remove_courier(state: CourierService | None, *, courier_id: UUID) -> Sequence[IntegrationEvent]:
+    service = _existing(state)
+    courier = service.couriers.get(courier_id)
+    if courier is None:
+        raise NotFound("this courier service has no courier of that id")
+    if courier.removed:
+        return []
+    return [CourierRemoved(courier_service_id=service.courier_service_id, courier_id=courier_id)]
+
+
+def schedule_shift(
+    state: CourierService | None,
+    *,
+    shift_id: UUID,
+    courier_id: UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+    start: GeoPoint,
+) -> Sequence[IntegrationEvent]:
+    """A shift of an active courier, an aware start before its end, at most
+    :data:`LONGEST_SHIFT` long, overlapping none of the courier's other shifts."""
+    service = _existing(state)
+    service.active_courier(courier_id)
+    if any(shift.shift_id == shift_id for shift in service.shifts):
+        raise AlreadyExists("this shift was scheduled already")
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise InvalidChange("a shift's start and end name their time zone (e.g. 2026-03-02T08:00:00+01:00)")
+    if ends_at <= starts_at:
+        raise InvalidChange("a shift ends after it starts")
+    if ends_at - starts_at > LONGEST_SHIFT:
+        raise InvalidChange(f"a shift lasts at most {LONGEST_SHIFT.seconds // 3600} hours")
+    clash = next((s for s in service.shifts if s.courier_id == courier_id and s.overlaps(starts_at, ends_at)), None)
+    if clash is not None:
+        raise InvalidChange(
+            f"the courier has a shift from {clash.starts_at.isoformat()} to {clash.ends_at.isoformat()} already"
+        )
+    return [
+        CourierShiftScheduled(
+            courier_service_id=service.courier_service_id,
+            courier_id=courier_id,
+            shift_id=shift_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            start=start,
+        )
+    ]
+
+
+def drop_out(
+    state: CourierService | None, *, courier_id: UUID, at: datetime, position: GeoPoint | None
+) -> Sequence[IntegrationEvent]:
+    """The courier stops during the shift running at ``at``; told again, nothing new."""
+    service = _existing(state)
+    service.active_courier(courier_id)
+    if at.tzinfo is None:
+        raise InvalidChange("a drop-out's moment names its time zone")
+    shift = next((s for s in service.shifts if s.courier_id == courier_id and s.runs_at(at)), None)
+    if shift is None:
+        raise InvalidChange("the courier has no shift running at that moment")
+    if shift.dropped_out_at is not None:
+        return []
+    return [
+        CourierDroppedOut(
+            courier_service_id=service.courier_service_id, courier_id=courier_id, at=at, position=position
+        )
+    ]
