@@ -46,7 +46,7 @@ from ordering.app.shopping import ShoppingHandlers
 from ordering.domain.choices import Language
 from ordering.domain.facts import TownSettings
 from ordering.projections import PROJECTIONS
-from ordering.projections.read_models import PostgresCatalogReplica, PostgresDeadlines
+from ordering.projections.read_models import PostgresCatalogReplica, PostgresDeadlines, PostgresDeliveryTerms
 from ordering.settings import SERVICE, OrderingSettings
 
 MIGRATIONS = [Path(__file__).parent / "migrations"]
@@ -95,7 +95,7 @@ def build_handlers(pool: Pool, settings: OrderingSettings, store: EventStore | N
         timezone=ZoneInfo(settings.timezone),
     )
     replica = PostgresCatalogReplica(pool, vat_by_category=settings.vat_by_category)
-    shopping = ShoppingHandlers(context, replica)
+    shopping = ShoppingHandlers(context, replica, PostgresDeliveryTerms(pool))
     texts = Texts(SERVICE, override=settings.texts_dir, zone=settings.timezone)
     return Handlers(
         context,

@@ -45,7 +45,8 @@ class OrderingSettings(MailSettings, DeliveryHandoffSettings):
     cancellation_grace_minutes: int = Field(default=15, ge=0, le=24 * 60)
     delivery_zones: str = Field(
         default='{"": 390}',
-        description='JSON {"<postal code prefix>": <fee in cents>}; the longest matching prefix wins, "" is any',
+        description='JSON {"<postal code prefix>": <fee in cents>}; the longest matching prefix wins, "" is any; '
+        "the town's delivery zones and fees until dispatch publishes the town's terms (which then decide)",
     )
     vat_rates: str = Field(
         default='{"": 19}', description='JSON {"<offer or merchant category>": <VAT %>}; "" is the standard rate'

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from downtown_events.catalog import Address
+from downtown_events.geo import GeoPoint
 from downtown_events.ordering import FulfilmentMethod, PaymentMethod, TimeSlot
 from downtown_events.runtime.http.fields import Email as KitEmail
 from downtown_events.text import SingleLine
@@ -28,6 +29,7 @@ from ordering.domain.choices import (
     PaymentChoice,
     PickupChoice,
 )
+from ordering.domain.courier_delivery import SlotRequest
 from ordering.domain.order import Order
 from ordering.domain.private_events import OrderCustomerRecorded
 
@@ -118,10 +120,43 @@ class AddressIn(Request):
         return Address(street=self.street, postal_code=self.postal_code, city=self.city)
 
 
+class PinIn(Request):
+    """The door on the map (WGS 84 degrees), as the customer set it."""
+
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class DeliveryAddressIn(AddressIn):
+    pin: PinIn | None = Field(
+        default=None, description="the door on the map; the town's couriers need it where a zone is drawn as an area"
+    )
+
+
+class DeliverySlotIn(Request):
+    """One of the slots the basket's quote lists, by its ``slot_id`` or its ``starts_at``."""
+
+    slot_id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z_]+:[0-9]{8}T[0-9]{4}Z$")] | None = None
+    starts_at: AwareDatetime | None = None
+
+    def request(self) -> SlotRequest:
+        return SlotRequest(self.slot_id, self.starts_at)
+
+    @model_validator(mode="after")
+    def _one_of_them(self) -> DeliverySlotIn:
+        if (self.slot_id is None) == (self.starts_at is None):
+            raise ValueError("name the slot by its slot_id or by its starts_at, one of them")
+        return self
+
+
 class DeliveryIn(Request):
     method: Literal["delivery"]
-    address: AddressIn
+    address: DeliveryAddressIn
     note: Annotated[SingleLine, Field(max_length=200)] = ""
+    delivery_slot: DeliverySlotIn | None = Field(
+        default=None,
+        description="once the town's couriers deliver on dispatch's terms: the slot chosen (default: the next one)",
+    )
 
 
 class PickupIn(Request):
@@ -144,7 +179,14 @@ class MerchantChoiceIn(Request):
     def choice(self) -> MerchantChoice:
         fulfilment: DeliveryChoice | PickupChoice
         if isinstance(self.fulfilment, DeliveryIn):
-            fulfilment = DeliveryChoice(self.fulfilment.address.address(), self.fulfilment.note)
+            delivery = self.fulfilment
+            pin = delivery.address.pin
+            fulfilment = DeliveryChoice(
+                delivery.address.address(),
+                delivery.note,
+                None if pin is None else GeoPoint(lat=pin.lat, lon=pin.lon),
+                None if delivery.delivery_slot is None else delivery.delivery_slot.request(),
+            )
         else:
             fulfilment = PickupChoice(self.fulfilment.window)
         payment = PaymentChoice(self.payment.method, self.payment.voucher_authorization_id, self.payment.voucher_cents)

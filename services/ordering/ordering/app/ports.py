@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from downtown_events.dispatch import DeliveryTermsSet
 from downtown_events.ordering import TimeSlot
 from ordering.domain.facts import MerchantFacts, OfferFacts
 
@@ -33,6 +34,14 @@ class CatalogReplica(Protocol):
         ...
 
     async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None: ...
+
+
+class TownDeliveryTerms(Protocol):
+    """Ordering's replica of the town's delivery terms, as dispatch last published them."""
+
+    async def current(self) -> DeliveryTermsSet | None:
+        """The terms now (None: dispatch has published none; the town's settings decide)."""
+        ...
 
 
 class Deadlines(Protocol):

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID, uuid4
 
+from downtown_events.dispatch import DeliveryTermsSet
 from downtown_events.ordering import TimeSlot
 from downtown_events.runtime.commands import execute
 from downtown_events.runtime.idempotency import created_id, ensure_same_request, fingerprint, fingerprint_metadata
 from downtown_events.runtime.principal import Principal
 from downtown_events.runtime.store import Append, ConcurrencyConflict
 from ordering.app.context import Context, basket_of, order_of, token_hash
-from ordering.app.ports import CatalogReplica
+from ordering.app.ports import CatalogReplica, TownDeliveryTerms
 from ordering.app.slot_holding import SlotHolding
 from ordering.domain import basket as baskets
 from ordering.domain import checkout
@@ -72,11 +73,16 @@ class BasketKey:
 
 
 class ShoppingHandlers:
-    def __init__(self, context: Context, replica: CatalogReplica) -> None:
+    def __init__(self, context: Context, replica: CatalogReplica, terms: TownDeliveryTerms | None = None) -> None:
         self._context = context
         self._store = context.store
         self._replica = replica
+        self._terms = terms
         self.holding = SlotHolding(context, replica)
+
+    async def delivery_terms(self) -> DeliveryTermsSet | None:
+        """Dispatch's terms as ordering's replica holds them (None: none yet, or no replica)."""
+        return None if self._terms is None else await self._terms.current()
 
     async def open_basket(self, key: BasketKey) -> OpenedBasket:
         basket_id = uuid4()
@@ -211,6 +217,7 @@ class ShoppingHandlers:
             merchants=merchants,
             settings=self._context.town,
             now=self._context.now(),
+            terms=await self.delivery_terms(),
         )
         holds = await self.holding.for_checkout(basket)
         await self._append(decision.appends(), request, holds)
@@ -255,6 +262,7 @@ class ShoppingHandlers:
             merchants=merchants,
             settings=self._context.town,
             now=self._context.now(),
+            terms=await self.delivery_terms(),
         )
         try:
             await self._append(decision.appends(), request)

@@ -18,6 +18,7 @@ from typing import Literal
 from uuid import UUID
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.dispatch import DeliveryTermsSet
 from downtown_events.ordering import PlacedBy
 from ordering.domain.basket import MAX_LINES, Basket, BasketLine, check_line, ensure_exists, line_id, shown_title
 
@@ -40,8 +41,8 @@ from ordering.domain.errors import (
 )
 from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
 from ordering.domain.placement import PlacedOrder as PlacedOrder
+from ordering.domain.placement import courier_delivery, place_order
 from ordering.domain.placement import order_id_for as order_id_for
-from ordering.domain.placement import place_order
 from ordering.domain.private_events import AssistedOrderEntered, BasketCheckedOut
 
 
@@ -88,10 +89,12 @@ def check_out(
     merchants: Mapping[UUID, MerchantFacts],
     settings: TownSettings,
     now: datetime,
+    terms: DeliveryTermsSet | None = None,
 ) -> CheckoutDecision:
     """The basket's orders, one per merchant, each with its fulfilment and payment from
     ``choices`` (keyed by merchant id), or the first rule it breaks; every changed price is
-    listed at once."""
+    listed at once. With dispatch's ``terms`` the delivery orders go together: one zone, one
+    slot, one fee (:mod:`ordering.domain.courier_delivery`)."""
     basket = ensure_exists(state)
     if basket.checked_out:
         raise AlreadyCheckedOut("this basket was checked out before; your orders are on their way", basket.checkout_id)
@@ -106,6 +109,7 @@ def check_out(
     changes = [_price_change(line, known[line.offer_id]) for line in lines]
     if any(changes):
         raise PricesChanged([change for change in changes if change is not None])
+    courier = courier_delivery(terms, basket.merchant_ids, choices, merchants, lines, settings, now)
     orders = tuple(
         place_order(
             checkout_id,
@@ -117,6 +121,7 @@ def check_out(
             settings,
             now,
             "customer",
+            courier,
         )
         for merchant_id in basket.merchant_ids
     )
@@ -141,6 +146,7 @@ def place_assisted(
     merchants: Mapping[UUID, MerchantFacts],
     settings: TownSettings,
     now: datetime,
+    terms: DeliveryTermsSet | None = None,
 ) -> CheckoutDecision:
     """An order a merchant or the association enters for a customer who phoned, at today's
     prices, by the same rules as a checkout. One the merchant enters is accepted at once."""
@@ -167,8 +173,18 @@ def place_assisted(
         )
     _check_choices_cover((merchant_id,), {merchant_id: choice}, merchants)
     known = _known_offers(basket_lines, offers, merchants)
+    courier = courier_delivery(terms, (merchant_id,), {merchant_id: choice}, merchants, basket_lines, settings, now)
     order = place_order(
-        checkout_id, tuple(basket_lines), merchants[merchant_id], choice, customer, known, settings, now, placed_by
+        checkout_id,
+        tuple(basket_lines),
+        merchants[merchant_id],
+        choice,
+        customer,
+        known,
+        settings,
+        now,
+        placed_by,
+        courier,
     )
     entered = AssistedOrderEntered(
         checkout_id=checkout_id, order_id=order.order_id, merchant_id=merchant_id, placed_by=placed_by

@@ -5,21 +5,31 @@ and who the customer is. Plain values the API builds from its request and checko
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from downtown_events.catalog import Address
+from downtown_events.geo import GeoPoint
 from downtown_events.ordering import PaymentMethod, TimeSlot
+from ordering.domain.courier_delivery import SlotRequest
 
 Language = Literal["de", "en"]
 
 
 @dataclass(frozen=True)
 class DeliveryChoice:
-    """By the town's couriers to this address (where the merchant delivers and a zone covers it)."""
+    """By the town's couriers to this address (where the merchant delivers and a zone covers it).
+    With dispatch's terms, ``pin`` is the door on the map and ``slot`` the delivery slot named
+    (None: the next one offered)."""
 
     address: Address = field(repr=False)
     note: str = field(default="", repr=False)
+    pin: GeoPoint | None = field(default=None, repr=False)
+    slot: SlotRequest | None = None
+
+    added_fields: ClassVar[frozenset[str]] = frozenset({"pin", "slot"})
+    """Left at None, a checkout's fingerprint is what it was before they existed (a retry
+    under an Idempotency-Key from before is still the same request)."""
 
 
 @dataclass(frozen=True)

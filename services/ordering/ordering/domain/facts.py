@@ -17,6 +17,7 @@ from typing import Literal
 from uuid import UUID
 
 from downtown_events.catalog import Address, TimeWindow
+from downtown_events.geo import GeoPoint
 from downtown_events.ordering import OfferKind, TimeSlot
 
 TaxNumberKind = Literal["steuernummer", "ust_idnr", ""]
@@ -79,6 +80,8 @@ class MerchantFacts:
     """The account its invoices ask customers to pay into ("": none recorded in the profile)."""
     bic: str = ""
     account_holder: str = ""
+    location: GeoPoint | None = None
+    """The shop's door on the map, where the town's couriers fetch its orders (None: not set)."""
 
     def vat_percent(self, offer: OfferFacts, standard: int = STANDARD_VAT_PERCENT) -> int:
         """The rate the offer's price includes: set for the offer, else for its category,
@@ -97,7 +100,8 @@ class MerchantFacts:
 @dataclass(frozen=True)
 class TownSettings:
     """The town's rules for orders. ``delivery_fees_cents`` maps a postal code, or the start
-    of one ("486" for every 486xx), to the courier's fee there: the town's delivery zones."""
+    of one ("486" for every 486xx), to the courier's fee there: the town's delivery zones
+    until dispatch publishes the town's terms (:mod:`ordering.domain.courier_delivery`)."""
 
     timezone: tzinfo
     merchant_answer_time: timedelta = timedelta(hours=2)

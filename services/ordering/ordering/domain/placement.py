@@ -12,11 +12,13 @@ from datetime import datetime
 from uuid import UUID, uuid5
 
 from downtown_events.contract import IntegrationEvent
+from downtown_events.dispatch import DeliveryTermsSet
 from downtown_events.money import format_money
 from downtown_events.ordering import Fulfilment, OrderAccepted, OrderLine, OrderPlaced, Payment, PlacedBy
 from ordering.domain.answer_time import answer_deadline
 from ordering.domain.basket import BasketLine, shown_title
 from ordering.domain.choices import CustomerDetails, DeliveryChoice, MerchantChoice, PickupChoice
+from ordering.domain.courier_delivery import CourierDelivery, Door, plan_delivery
 from ordering.domain.errors import InvalidChange, OutOfStock, checked
 from ordering.domain.facts import (
     POSTAL_CODE,
@@ -56,14 +58,17 @@ def place_order(
     settings: TownSettings,
     now: datetime,
     placed_by: PlacedBy,
+    courier: CourierDelivery | None = None,
 ) -> PlacedOrder:
+    """``courier``: the checkout's delivery by the town's couriers on dispatch's terms, which a
+    delivery order of this merchant joins (None: no terms; the town's settings decide)."""
     _check_stock(lines, offers)
     if customer.guest_token_hash is not None and settings.guest_units_per_offer is not None:
         _check_guest_units(lines, offers, settings.guest_units_per_offer)
     for line in lines:
         if line.slot is not None:
             check_slot(line.slot, offers[line.offer_id], settings, now)
-    fulfilment = _fulfilment(choice.fulfilment, lines, merchant, settings, now)
+    fulfilment = _fulfilment(choice.fulfilment, lines, merchant, settings, now, courier)
     order_lines = [_order_line(line, offers[line.offer_id], merchant, settings) for line in lines]
     goods = sum(line.gross_cents for line in order_lines)
     total = goods + fulfilment.delivery_fee_cents
@@ -94,6 +99,37 @@ def place_order(
     if placed_by == "merchant":
         events.append(OrderAccepted(order_id=order_id, merchant_id=merchant.merchant_id))
     return PlacedOrder(order_id, placed, tuple(events))
+
+
+def courier_delivery(
+    terms: DeliveryTermsSet | None,
+    merchant_ids: Sequence[UUID],
+    choices: Mapping[UUID, MerchantChoice],
+    merchants: Mapping[UUID, MerchantFacts],
+    lines: Sequence[BasketLine],
+    settings: TownSettings,
+    now: datetime,
+) -> CourierDelivery | None:
+    """The one delivery of a checkout's orders that go by courier, on dispatch's terms (None:
+    no terms, or nothing to deliver). Of the shops that deliver, in the checkout's order."""
+    deliveries = {
+        merchant_id: choice
+        for merchant_id in merchant_ids
+        if isinstance(choice := choices[merchant_id].fulfilment, DeliveryChoice)
+        and merchants[merchant_id].offers_delivery
+    }
+    if terms is None or not deliveries:
+        return None
+    goods = sum(line.gross_cents for line in lines if line.merchant_id in deliveries)
+    return plan_delivery(
+        terms,
+        {merchant_id: Door(choice.address, choice.pin) for merchant_id, choice in deliveries.items()},
+        {merchant_id: choice.slot for merchant_id, choice in deliveries.items()},
+        merchants,
+        goods,
+        settings,
+        now,
+    )
 
 
 def _check_stock(lines: Sequence[BasketLine], offers: Mapping[UUID, OfferFacts]) -> None:
@@ -129,6 +165,7 @@ def _fulfilment(
     merchant: MerchantFacts,
     settings: TownSettings,
     now: datetime,
+    courier: CourierDelivery | None,
 ) -> Fulfilment:
     if isinstance(choice, DeliveryChoice):
         if not merchant.offers_delivery:
@@ -137,6 +174,8 @@ def _fulfilment(
             raise InvalidChange(
                 f"a postal code has five digits (such as 48624), not {choice.address.postal_code!r}; check the address"
             )
+        if courier is not None:
+            return courier.fulfilment(merchant.merchant_id)
         zone = delivery_zone(choice.address.postal_code, settings.delivery_fees_cents)
         if zone is None:
             raise InvalidChange(f"the town's couriers do not deliver to {choice.address.postal_code}; choose pickup")
@@ -217,6 +256,7 @@ def _customer_record(
         phone=customer.phone.strip(),
         delivery_address=delivery.address if delivery else None,
         delivery_note=delivery.note if delivery else "",
+        delivery_pin=delivery.pin if delivery else None,
         billing_address=customer.billing_address,
         account_id=customer.account_id,
         guest_token_hash=customer.guest_token_hash,

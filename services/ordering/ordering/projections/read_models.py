@@ -8,15 +8,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from downtown_events.dispatch import DeliveryTermsSet
 from downtown_events.ordering import TimeSlot
 from downtown_events.runtime.database import Pool
+from downtown_events.runtime.delivery_terms import DeliveryTermsReader
 from downtown_events.runtime.merchant_replica import MerchantReader, ReplicatedMerchant, time_windows
 from ordering.domain.facts import MerchantFacts, OfferFacts, TaxNumberKind
 from ordering.projections.catalog_replica import MERCHANTS, OFFERS, SLOTS
+from ordering.projections.delivery_terms import DELIVERY_TERMS
 from ordering.projections.orders import ORDERS
 
 _OFFERS = f"SELECT * FROM {OFFERS.name} WHERE offer_id = ANY(%s::uuid[])"
 _MERCHANTS = MerchantReader(MERCHANTS)
+_TERMS = DeliveryTermsReader(DELIVERY_TERMS.table)
 
 
 def _offer(row: dict[str, Any]) -> OfferFacts:
@@ -98,6 +102,7 @@ class PostgresCatalogReplica:
             iban=merchant.iban,
             bic=merchant.bic,
             account_holder=merchant.account_holder,
+            location=merchant.location,
         )
 
     async def booked_slots(
@@ -119,6 +124,15 @@ class PostgresCatalogReplica:
     async def tokens_valid_after(self, merchant_id: UUID) -> datetime | None:
         async with self._pool.connection() as conn:
             return await _MERCHANTS.tokens_valid_after(conn, merchant_id)
+
+
+class PostgresDeliveryTerms:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def current(self) -> DeliveryTermsSet | None:
+        async with self._pool.connection() as conn:
+            return await _TERMS.current(conn)
 
 
 class PostgresDeadlines:
