@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import append, hostile_uploads, latency, rebuild, redemptions, relay, saga, search
+from bench import append, dispatch_planning, hostile_uploads, latency, rebuild, redemptions, relay, saga, search
 from bench.report import Figure, say, summary_table, write_json
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
     "redemptions": redemptions.run,
     "saga": saga.run,
     "search": search.run,
+    "dispatch-planning": dispatch_planning.run,
 }
 RESULTS = Path(".downtown/bench-results.json")
 
