@@ -9,18 +9,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
+from zoneinfo import ZoneInfo
 
+from dispatch.app.jobs import DeliveryJobs, delivery_jobs
 from dispatch.projections import MERCHANTS, PROJECTIONS
+from dispatch.projections.delivery_ports import PostgresDeliveryPorts
 from dispatch.settings import SERVICE, DispatchSettings
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.merchant_replica import MerchantReader
-from downtown_events.runtime.service import ServiceDefinition
+from downtown_events.runtime.process_handler import ProcessManagerHandler
+from downtown_events.runtime.service import Reaction, ServiceDefinition
+from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.tracking import EventHandler
 
 MIGRATIONS: list[Path] = []
 """The write side's own tables, beyond the kit's event store and outbox (none yet)."""
 
-DISPATCH = ServiceDefinition(SERVICE, projections=PROJECTIONS, migrations=MIGRATIONS)
+
+def _delivery_jobs(pool: Pool, settings: ServiceSettings) -> EventHandler:
+    """Ordering's requests become jobs (or refusals), its endings withdraw orders from them."""
+    dispatch = cast(DispatchSettings, settings)
+    ports = PostgresDeliveryPorts(pool, dispatch.delivery_handoff_key.encode())
+    return ProcessManagerHandler(delivery_jobs(DeliveryJobs(ports, ZoneInfo(dispatch.timezone))))
+
+
+DISPATCH = ServiceDefinition(
+    SERVICE,
+    projections=PROJECTIONS,
+    reactions=[Reaction(_delivery_jobs, sources=("ordering",), name="process:delivery_jobs")],
+    migrations=MIGRATIONS,
+)
 
 
 @dataclass

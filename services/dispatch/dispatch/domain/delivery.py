@@ -5,7 +5,11 @@ delivered at one door, or tried again and finally brought back.
 
 One stream per checkout (the job id derives from the checkout id, :func:`job_id_of`), so a
 redelivered request, or two orders of one checkout arriving at once, meet the store's
-concurrency check and make one job. The stream is the only judge of what a courier may do:
+concurrency check and make one job. A refused order's :class:`DeliveryJobRefused` goes on the
+same stream, before the job is opened or after: the job then counts it among the checkout's
+orders as withdrawn (it waits for no order that will never come), and a redelivered request
+of a refused order decides nothing. The refusal is no part of the job's state
+(:func:`replay` passes it by; :func:`refused_orders` reads it). The stream is the only judge of what a courier may do:
 a courier who is not the job's gets :class:`NotFound` (nothing to learn about others' jobs),
 a step already taken decides nothing (a retried request after a lost answer) or is refused
 when it contradicts what happened (delivered after the goods went back).
@@ -22,7 +26,12 @@ from typing import Literal
 from uuid import UUID, uuid5
 
 from dispatch.domain.errors import AlreadyExists, InvalidChange, NotFound
-from dispatch.domain.private_events import DeliveryDropOffRecorded, DeliveryJobPinned, DeliveryProofRecorded
+from dispatch.domain.private_events import (
+    DeliveryDropOffRecorded,
+    DeliveryJobPinned,
+    DeliveryOrderFiled,
+    DeliveryProofRecorded,
+)
 from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import (
     ArrivalWindow,
@@ -32,6 +41,7 @@ from downtown_events.dispatch import (
     DeliveryJobPickupAdded,
     DeliveryJobPickupWithdrawn,
     DeliveryJobPlanned,
+    DeliveryJobRefused,
     DeliveryJobReturned,
     DeliveryJobUnplanned,
     DeliveryOrderPickedUp,
@@ -54,6 +64,21 @@ def job_id_of(checkout_id: UUID) -> UUID:
     return uuid5(JOB_NAMESPACE, str(checkout_id))
 
 
+def order_stream_of(order_id: UUID) -> str:
+    """Dispatch's stream of an order (never the order's id: that stream is ordering's), which
+    files the order under its job (:class:`DeliveryOrderFiled`)."""
+    return str(uuid5(JOB_NAMESPACE, f"order:{order_id}"))
+
+
+def filed_job(events: Iterable[IntegrationEvent]) -> UUID | None:
+    """The job an order was filed under (None: dispatch was never asked to deliver it)."""
+    return next((event.job_id for event in events if isinstance(event, DeliveryOrderFiled)), None)
+
+
+def file_order(filed: UUID | None, *, order_id: UUID, job_id: UUID) -> list[IntegrationEvent]:
+    return [] if filed is not None else [DeliveryOrderFiled(order_id=order_id, job_id=job_id)]
+
+
 @dataclass(frozen=True)
 class PickupAt:
     """One order to fetch at its shop."""
@@ -64,6 +89,7 @@ class PickupAt:
     parcels: int
     fee_cents: int
     picked_up: bool = False
+    picked_up_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -138,14 +164,14 @@ def evolve(state: Delivery | None, event: IntegrationEvent) -> Delivery:
         case DeliveryJobUnplanned():
             return replace(state, courier_id=None, tour_id=None, arrives=None, status="ready")
         case DeliveryOrderPickedUp():
-            picked = replace(state.pickups[event.order_id], picked_up=True)
+            picked = replace(state.pickups[event.order_id], picked_up=True, picked_up_at=event.at)
             return replace(
                 state, pickups=MappingProxyType({**state.pickups, event.order_id: picked}), status="picking_up"
             )
         case DeliveryJobDelivered():
             return replace(state, status="delivered")
         case DeliveryAttemptFailed() if event.then == "retry":
-            back = {order_id: replace(p, picked_up=False) for order_id, p in state.pickups.items()}
+            back = {order_id: replace(p, picked_up=False, picked_up_at=None) for order_id, p in state.pickups.items()}
             return replace(
                 state,
                 pickups=MappingProxyType(back),
@@ -174,7 +200,31 @@ def _settled(state: Delivery) -> Delivery:
 
 
 def replay(events: Iterable[IntegrationEvent]) -> Delivery | None:
-    return reduce(evolve, events, None)
+    return reduce(evolve, (event for event in events if not isinstance(event, DeliveryJobRefused)), None)
+
+
+def refused_orders(events: Iterable[IntegrationEvent]) -> frozenset[UUID]:
+    """The orders of the checkout dispatch refused to deliver."""
+    return frozenset(event.order_id for event in events if isinstance(event, DeliveryJobRefused))
+
+
+@dataclass(frozen=True)
+class JobStream:
+    """What a job's stream says to the reaction on ordering's requests: the job (None: not
+    opened) and the orders refused, before it was opened or since."""
+
+    job: Delivery | None
+    refused: frozenset[UUID]
+
+    def knows(self, order_id: UUID) -> bool:
+        """The order was decided on already (taken, withdrawn or refused)."""
+        job = self.job
+        return order_id in self.refused or (job is not None and (order_id in job.pickups or order_id in job.withdrawn))
+
+
+def read_stream(events: Iterable[IntegrationEvent]) -> JobStream:
+    events = tuple(events)
+    return JobStream(replay(events), refused_orders(events))
 
 
 # --- decisions -----------------------------------------------------------------------------
@@ -196,10 +246,14 @@ class RequestedPickup:
 
 
 def add_pickup(
-    state: Delivery | None, request: RequestedPickup, *, zone_id: UUID, slot: ArrivalWindow, slot_kind: SlotKind
+    stream: JobStream, request: RequestedPickup, *, zone_id: UUID, slot: ArrivalWindow, slot_kind: SlotKind
 ) -> list[IntegrationEvent]:
     """Opens the checkout's job with its first order and records the drop-off; adds the
-    others. A request seen before decides nothing."""
+    others. A request seen before (taken or refused) decides nothing; orders of the checkout
+    refused before the job opened are withdrawn from it as it opens."""
+    if stream.knows(request.order_id):
+        return []
+    state = stream.job
     events: list[IntegrationEvent] = []
     job_id = job_id_of(request.checkout_id)
     if state is None:
@@ -213,8 +267,6 @@ def add_pickup(
                 expected_orders=request.courier_orders,
             )
         )
-    elif request.order_id in state.pickups or request.order_id in state.withdrawn:
-        return []
     elif state.finished or state.begun:
         raise InvalidChange("this checkout's delivery is under way; the order is delivered on its own")
     events.append(
@@ -227,8 +279,32 @@ def add_pickup(
             fee_cents=request.fee_cents,
         )
     )
+    if state is None:
+        events.extend(
+            DeliveryJobPickupWithdrawn(job_id=job_id, order_id=order_id) for order_id in sorted(stream.refused)
+        )
     if state is None or state.drop_off is None:
         events.append(DeliveryDropOffRecorded(job_id=job_id, drop_off=request.drop_off))
+    return events
+
+
+RefusalReason = Literal["outside_zone", "no_slot", "no_terms", "unreadable_address"]
+
+
+def refuse(
+    stream: JobStream, *, job_id: UUID, order_id: UUID, merchant_id: UUID, reason: RefusalReason, detail: str = ""
+) -> list[IntegrationEvent]:
+    """Dispatch will not deliver the order: ordering ends it. An order already decided on
+    decides nothing; an open job stops waiting for it."""
+    if stream.knows(order_id):
+        return []
+    events: list[IntegrationEvent] = [
+        DeliveryJobRefused(
+            job_id=job_id, order_id=order_id, merchant_id=merchant_id, reason=reason, detail=detail[:300]
+        )
+    ]
+    if stream.job is not None and not stream.job.finished:
+        events.append(DeliveryJobPickupWithdrawn(job_id=job_id, order_id=order_id))
     return events
 
 

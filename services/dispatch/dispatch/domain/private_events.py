@@ -57,3 +57,16 @@ class DeliveryProofRecorded(DispatchPrivateEvent):
     recipient_name: EventLine = Field(min_length=1, max_length=120)
     photo_sha256: Sha256Hex | None = None
     at: AwareDatetime
+
+
+@registry.register
+class DeliveryOrderFiled(DispatchPrivateEvent):
+    """Which job an order ordering asked to deliver went to (on the order's own stream in
+    dispatch): ordering's later news of the order (cancelled, rejected) names the order, not
+    its checkout, and the reaction must find the job in its own transaction, not in a read
+    model that may lag."""
+
+    event_name: ClassVar[str] = "DeliveryOrderFiled"
+    schema_version: ClassVar[int] = 1
+    order_id: UUID
+    job_id: UUID

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The dispatch service's read models, registered under the ``downtown.projections`` entry point."""
 
+from dispatch.projections.board import Board
 from dispatch.projections.couriers import CourierProjection
 from downtown_events.runtime.delivery_terms import delivery_terms_replica
 from downtown_events.runtime.merchant_replica import merchant_replica
@@ -15,4 +16,7 @@ DELIVERY_TERMS = delivery_terms_replica("dispatch_delivery_terms")
 """The town's terms as last published, read with ``DeliveryTermsReader(DELIVERY_TERMS.table)``:
 jobs are judged by what customers were offered, the published event, not the stream."""
 
-PROJECTIONS = [MERCHANTS, COURIERS, DELIVERY_TERMS]
+BOARD = Board()
+"""Delivery jobs and tours, for the dispatcher's board, planning and the courier's tour."""
+
+PROJECTIONS = [MERCHANTS, COURIERS, DELIVERY_TERMS, BOARD]
