@@ -13,12 +13,16 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 from dispatch.app.jobs import DeliveryJobs, delivery_jobs
+from dispatch.app.setup import SetupHandlers
 from dispatch.projections import MERCHANTS, PROJECTIONS
+from dispatch.projections.couriers import CourierRoster, PooledRoster
 from dispatch.projections.delivery_ports import PostgresDeliveryPorts
 from dispatch.settings import SERVICE, DispatchSettings
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
+from downtown_events.runtime.identity import IssuingAuthenticator, trusted_keys
 from downtown_events.runtime.merchant_replica import MerchantReader
+from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import ServiceSettings
@@ -49,16 +53,43 @@ class ApiContainer:
     pool: Pool
     merchants: MerchantReader
     readiness: Readiness
+    authenticator: IssuingAuthenticator
+    roster: CourierRoster
+    setup: SetupHandlers
 
     async def close(self) -> None:
         await self.pool.close()
 
 
+def authenticator(settings: DispatchSettings) -> IssuingAuthenticator:
+    """Verifies merchant tokens (the catalog's key) and the association's, and mints and
+    verifies the courier tokens the association hands its couriers."""
+    return IssuingAuthenticator(
+        town=settings.town,
+        issuer=SERVICE,
+        key_id=settings.token_key_id,
+        signing_key=settings.token_signing_key,
+        trusted=trusted_keys(settings.trusted_token_keys),
+        association_token=settings.association_token,
+        signed_roles=("merchant", "courier"),
+    )
+
+
 async def build_api(settings: DispatchSettings) -> ApiContainer:
     pool = await open_api_pool(settings, SERVICE)
+    auth, roster = authenticator(settings), CourierRoster()
     return ApiContainer(
         settings=settings,
         pool=pool,
         merchants=MerchantReader(MERCHANTS.table),
         readiness=Readiness(pool, settings.database_url, settings.kafka_bootstrap, MIGRATIONS),
+        authenticator=auth,
+        roster=roster,
+        setup=SetupHandlers(
+            PostgresEventStore(pool, service=SERVICE),
+            PooledRoster(pool, roster),
+            auth,
+            settings.town,
+            settings.courier_token_days,
+        ),
     )

@@ -33,7 +33,7 @@ from downtown_events.dispatch import (
     CourierShiftScheduled,
 )
 from downtown_events.geo import GeoPoint
-from downtown_events.runtime.database import Connection
+from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.projection import Projection, Row, RowSet, Table
 from downtown_events.runtime.records import ReceivedEvent
 
@@ -318,3 +318,16 @@ def _shift(row: Row) -> RosterShift:
         dropped_out_at=dropped_at,
         dropped_out_at_position=None if drop_lat is None or drop_lon is None else GeoPoint(lat=drop_lat, lon=drop_lon),
     )
+
+
+class PooledRoster:
+    """The roster read on a connection of its own, for a use case that holds none (the app's
+    ``CourierLookup``)."""
+
+    def __init__(self, pool: Pool, roster: CourierRoster) -> None:
+        self._pool = pool
+        self._roster = roster
+
+    async def courier(self, courier_id: UUID) -> RosterCourier | None:
+        async with self._pool.connection() as conn:
+            return await self._roster.courier(conn, courier_id)
