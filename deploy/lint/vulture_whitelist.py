@@ -11,7 +11,7 @@ instead. Never executed: vulture only parses it.
 from reportlab.graphics.shapes import Drawing
 from reportlab.pdfbase import ttfonts
 
-from catalog.api.schemas import CatalogItem, DirectoryEntry, MerchantOut
+from catalog.api.schemas import CatalogItem, CourierDeliveryOut, DirectoryEntry, MerchantOut
 from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged, OfferVatRateChanged
 from downtown_events.contract import EventRegistry
 from downtown_events.envelope import CloudEvent
@@ -40,7 +40,7 @@ _ = (OrderCustomerRecorded.delivery_note, BasketCheckedOut.checked_out_at, Purch
 
 # Response fields: FastAPI serialises them; no Python code reads them by name.
 _ = (CatalogItem.listed_at, DirectoryEntry.products, Source.licence)
-_ = MerchantOut.iban_grouped
+_ = (MerchantOut.iban_grouped, CourierDeliveryOut.fee_kind)
 _ = (OrderOut.left_to_pay_cents, OrderSummaryOut.pickup_starts_at)
 _ = (SessionOut.customer_token, SessionOut.expires_in_seconds)
 _ = (FiguresOut.goods_cents_confirmed, FiguresOut.voucher_cents_confirmed, FiguresOut.merchants_with_orders)

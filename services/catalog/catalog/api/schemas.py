@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, time
+from collections.abc import Callable, Sequence
+from datetime import datetime, time, tzinfo
 from typing import Annotated, Any, cast
 from uuid import UUID
 
+import babel.dates
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -20,11 +21,14 @@ from pydantic import (
 )
 
 from catalog.api.weekdays import WEEKDAY_DESCRIPTION, named_windows
+from catalog.domain.courier_delivery import CourierDelivery, FeeKind, FeeOffer
 from catalog.domain.merchant import Merchant
 from catalog.domain.offer import Offer
 from catalog.domain.payment_details import checked_kind, normalised_bic, normalised_iban, normalised_tax_number
 from downtown_events.catalog import BankAccount, Held, MerchantProfile, TaxNumberKind, TimeWindow, VatPercent
+from downtown_events.delivery.slots import DeliverySlot, SlotKind
 from downtown_events.geo import GeoPoint
+from downtown_events.money import Language as MoneyLanguage
 from downtown_events.money import format_money
 from downtown_events.text import MultiLine, SingleLine
 
@@ -398,6 +402,80 @@ class SearchResults(BaseModel):
     items: list[CatalogItem]
 
 
+class DeliverySlotOut(BaseModel):
+    """A delivery slot of the town's couriers, on the town's clock."""
+
+    starts_at: datetime = Field(description="with the town's UTC offset")
+    ends_at: datetime
+    kind: SlotKind = Field(description="standard, or town_round: a town delivery round, often cheaper")
+    label: str = Field(description="the town's name for it, e.g. a round's (may be empty)")
+    text: str = Field(
+        examples=["Dienstag, 8. Dezember 2026, 16:00–18:00"], description="the slot in the reader's language"
+    )
+
+    @classmethod
+    def of(cls, slot: DeliverySlot, zone: tzinfo, language: str, gettext: Callable[[str], str]) -> DeliverySlotOut:
+        starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+        text = gettext("%(day)s, %(starts)s–%(ends)s") % {
+            "day": babel.dates.format_date(starts, "full", locale=language),
+            "starts": babel.dates.format_time(starts, "short", locale=language),
+            "ends": babel.dates.format_time(ends, "short", locale=language),
+        }
+        return cls(starts_at=starts, ends_at=ends, kind=slot.kind, label=slot.label, text=text)
+
+
+class CourierDeliveryOut(BaseModel):
+    """The town's couriers deliver for this merchant: what a customer reads before checkout.
+    The fee is the town's rule for a door in its zones (the checkout prices the door and the
+    basket); the next slot is the first to start after the terms' lead time from now, however
+    full it is (the checkout offers the slots with room)."""
+
+    zone_id: UUID = Field(description="the zone of the town's delivery terms the shop lies in")
+    zone: str = Field(examples=["Innenstadt"], description="its name")
+    delivers_to: list[str] = Field(description="the zones the town's couriers deliver to, by name")
+    fee: str = Field(
+        examples=["Lieferung ab 3,50 €, kostenlos ab 50,00 € Einkaufswert"],
+        description="the delivery fee in the reader's language",
+    )
+    fee_kind: FeeKind = Field(description="free; flat: fee_cents; from: by distance, at least fee_cents")
+    fee_cents: int = Field(ge=0)
+    free_above_cents: int | None = Field(description="from this value of goods delivery is free (null: never)")
+    next_slot: DeliverySlotOut | None = Field(description="null: the terms have no slot in the next two weeks")
+
+    @classmethod
+    def of(cls, delivery: CourierDelivery, language: str, gettext: Callable[[str], str]) -> CourierDeliveryOut:
+        town, fee = delivery.town, delivery.town.fee
+        slot = town.next_slot
+        return cls(
+            zone_id=delivery.zone.zone_id,
+            zone=delivery.zone.name,
+            delivers_to=list(town.zone_names),
+            fee=fee_text(fee, language, gettext),
+            fee_kind=fee.kind,
+            fee_cents=fee.cents,
+            free_above_cents=fee.free_above_cents,
+            next_slot=None if slot is None else DeliverySlotOut.of(slot, town.timezone, language, gettext),
+        )
+
+
+def fee_text(fee: FeeOffer, language: str, gettext: Callable[[str], str]) -> str:
+    """The fee as the reader's language says it, the amounts as its readers write money."""
+    if fee.kind == "free":
+        return gettext("free delivery")
+    amounts = {"fee": format_money(fee.cents, _money_language(language))}
+    if fee.free_above_cents is None:
+        message = gettext("delivery %(fee)s") if fee.kind == "flat" else gettext("delivery from %(fee)s")
+        return message % amounts
+    amounts["threshold"] = format_money(fee.free_above_cents, _money_language(language))
+    if fee.kind == "flat":
+        return gettext("delivery %(fee)s, free on orders from %(threshold)s") % amounts
+    return gettext("delivery from %(fee)s, free on orders from %(threshold)s") % amounts
+
+
+def _money_language(language: str) -> MoneyLanguage:
+    return "en" if language == "en" else "de"
+
+
 class DirectoryEntry(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -421,3 +499,9 @@ class DirectoryEntry(BaseModel):
     services: int
     open_now: bool
     availability: str = Field(description="how customers get something from the merchant, in the reader's language")
+    courier_delivery: CourierDeliveryOut | None = Field(
+        default=None,
+        description="the town's couriers deliver for this merchant: to which zones, at what fee, from when; "
+        "null when they do not (the merchant offers no delivery, its shop lies in none of the town's zones or "
+        "has no location, or the town has no couriers' terms yet)",
+    )

@@ -17,8 +17,11 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, sql
 
+from catalog.domain.courier_delivery import TownDelivery, delivered_for, town_delivery
 from catalog.domain.opening_hours import is_open
 from catalog.projections.compounds import STOP_WORDS, cut_word
+from catalog.projections.delivery_terms import TERMS
+from downtown_events.geo import GeoPoint
 from downtown_events.runtime.readable import each_readable
 
 Row = dict[str, Any]
@@ -231,6 +234,7 @@ async def get_offer(conn: AsyncConnection[Row], offer_id: UUID) -> Row | None:
 
 _DIRECTORY_OFFERS = {
     "delivery": sql.SQL("offers_delivery"),
+    "couriers": sql.SQL("offers_delivery"),  # and, below, in a zone of the town's couriers
     "pickup": sql.SQL("offers_pickup"),
     "vouchers": sql.SQL("sells_vouchers"),
     "services": sql.SQL("services > 0"),
@@ -254,10 +258,12 @@ async def directory(
     now_local: datetime,
     gettext: Gettext = _english,
 ) -> list[Row]:
-    """Merchants by name, each with ``open_now`` at ``now_local`` and a short ``availability``
-    in the reader's language (``gettext``: the English message in it).
+    """Merchants by name, each with ``open_now`` at ``now_local``, a short ``availability``
+    in the reader's language (``gettext``: the English message in it) and ``courier_delivery``:
+    whether the town's couriers deliver for it (None: they do not, or the town has none).
 
-    ``offers`` keeps merchants that deliver, offer pickup, sell vouchers or list services.
+    ``offers`` keeps merchants that deliver, that the town's couriers deliver for
+    (``couriers``), that offer pickup, sell vouchers or list services.
     """
     where = [_VISIBLE]
     if category is not None:
@@ -270,8 +276,14 @@ async def directory(
         sql.SQL(" AND ").join(where)
     )
     rows = await (await conn.execute(query, {"category": category})).fetchall()
-    entries = each_readable(rows, lambda row: _entry(row, now_local, gettext), key="merchant_id")
-    return [entry for entry in entries if open_now is None or entry["open_now"] is open_now]
+    town = await _town_delivery(conn, now_local)
+    entries = each_readable(rows, lambda row: _entry(row, now_local, gettext, town), key="merchant_id")
+    return [
+        entry
+        for entry in entries
+        if (open_now is None or entry["open_now"] is open_now)
+        and (offers != "couriers" or entry["courier_delivery"] is not None)
+    ]
 
 
 async def get_directory_entry(
@@ -280,15 +292,32 @@ async def get_directory_entry(
     """One merchant's directory entry, or ``None`` if unknown or suspended."""
     query = sql.SQL("SELECT * FROM directory_merchants WHERE merchant_id = %(merchant_id)s AND {}").format(_VISIBLE)
     row = await (await conn.execute(query, {"merchant_id": merchant_id})).fetchone()
-    return None if row is None else _entry(row, now_local, gettext)
+    if row is None:
+        return None
+    return _entry(row, now_local, gettext, await _town_delivery(conn, now_local))
 
 
-def _entry(row: Row, now_local: datetime, gettext: Gettext) -> Row:
+async def _town_delivery(conn: AsyncConnection[Row], now_local: datetime) -> TownDelivery | None:
+    """The town's couriers' terms as of now, read once for a page (None: dispatch has
+    published none, or the town runs no dispatch)."""
+    return town_delivery(await TERMS.current(conn), now_local)
+
+
+def _entry(row: Row, now_local: datetime, gettext: Gettext, town: TownDelivery | None) -> Row:
+    location = _location(row)
     return {
         **row,
+        "location": location,
         "open_now": not row["closed"] and is_open(row["opening_hours"], now_local),
         "availability": availability(row, gettext),
+        "courier_delivery": delivered_for(town, bool(row["offers_delivery"]), location, row["postal_code"]),
     }
+
+
+def _location(row: Row) -> GeoPoint | None:
+    """The shop's pin; a row written before the directory kept it has neither column (null)."""
+    lat, lon = row.get("latitude"), row.get("longitude")
+    return None if lat is None or lon is None else GeoPoint(lat=lat, lon=lon)
 
 
 def availability(row: Row, gettext: Gettext = _english) -> str:

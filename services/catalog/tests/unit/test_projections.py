@@ -94,7 +94,7 @@ VARIANTS = [PhotoVariant(name="thumb", width=200, height=150, content_type="imag
 
 
 def test_projections_are_registered() -> None:
-    assert [p.name for p in PROJECTIONS] == ["town_catalog", "town_directory"]
+    assert [p.name for p in PROJECTIONS] == ["town_catalog", "town_directory", "delivery_terms"]
 
 
 # --- town_catalog: offers --------------------------------------------------------------

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Query
 
 from catalog.api.deps import Container, ReadDb
 from catalog.api.reading import Reader, ReaderOf
-from catalog.api.schemas import CatalogItem, DirectoryEntry, Price, SearchResults
+from catalog.api.schemas import CatalogItem, CourierDeliveryOut, DirectoryEntry, Price, SearchResults
 from catalog.domain.errors import NotFound
 from catalog.domain.money import parse_price
 from catalog.projections import queries
-from downtown_events.geo import GeoPoint
+from downtown_events.runtime.clock_file import clock_of
 from downtown_events.runtime.readable import each_readable
 from downtown_events.text import SingleLine
 
@@ -63,7 +63,8 @@ async def catalog_offer(offer_id: UUID, db: ReadDb) -> CatalogItem:
 
 
 def local_now(container: Container) -> datetime:
-    return datetime.now(ZoneInfo(container.settings.timezone))
+    """Now on the town's clock (the kit's: a test town's clock file moves it)."""
+    return clock_of(container.settings)().astimezone(ZoneInfo(container.settings.timezone))
 
 
 @router.get("/directory", response_model=list[DirectoryEntry])
@@ -71,13 +72,29 @@ async def directory(
     db: ReadDb,
     container: Container,
     category: Annotated[SingleLine | None, Query(max_length=60)] = None,
-    offers: Literal["delivery", "pickup", "vouchers", "services"] | None = None,
+    offers: Annotated[
+        Literal["delivery", "couriers", "pickup", "vouchers", "services"] | None,
+        Query(
+            description="merchants that deliver (by any means), that the town's couriers deliver for, that "
+            "offer pickup, sell vouchers or list services"
+        ),
+    ] = None,
     open_now: bool | None = None,
     *,
     reader: ReaderOf,
 ) -> list[DirectoryEntry]:
     """Who is in town, open now or not, reachable how, offering what; the notes and weekday
-    names in the reader's language (`lang`, else `Accept-Language`, else German)."""
+    names in the reader's language (`lang`, else `Accept-Language`, else German).
+
+    **Who delivers here**: `courier_delivery` says, per merchant, whether the town's couriers
+    deliver for it, from the delivery terms the town's dispatch publishes. They do when the
+    merchant offers delivery and its shop lies in one of the town's delivery zones (its
+    `location` inside a zone's area, or its postal code on a zone's list). Then it names that
+    zone and the zones delivered to, the fee (the town's rule for a door in its zones: the
+    amount, "from" a distance fee's base, and the value of goods above which delivery is
+    free) and the next slot that starts after the terms' lead time from now. It is null for
+    every merchant while the town has published no terms. `offers=couriers` lists only the
+    merchants the couriers deliver for: the town's delivery directory."""
     rows = await queries.directory(
         db,
         category=category,
@@ -99,10 +116,6 @@ async def directory_entry(merchant_id: UUID, db: ReadDb, container: Container, r
 
 def _entry(row: dict[str, Any], reader: Reader) -> DirectoryEntry:
     hours = reader.opening_hours(row["opening_hours"] or [])
-    return DirectoryEntry.model_validate({**row, "opening_hours": hours, "location": _location(row)})
-
-
-def _location(row: dict[str, Any]) -> GeoPoint | None:
-    """A row written before the directory kept the location has neither column (null)."""
-    lat, lon = row.get("latitude"), row.get("longitude")
-    return None if lat is None or lon is None else GeoPoint(lat=lat, lon=lon)
+    couriers = row["courier_delivery"]
+    delivery = None if couriers is None else CourierDeliveryOut.of(couriers, reader.language, reader.gettext)
+    return DirectoryEntry.model_validate({**row, "opening_hours": hours, "courier_delivery": delivery})
