@@ -34,8 +34,10 @@ from downtown_events.runtime.texts import Texts
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
 from ordering.adapters.notifier import notifier
+from ordering.adapters.sealing import HandoffSealer
 from ordering.app.context import Context
 from ordering.app.customers import CustomerHandlers, SignInLink, sign_in_mail
+from ordering.app.delivery_saga import delivery_saga
 from ordering.app.invoicing import InvoicingHandlers
 from ordering.app.jobs import time_out_unanswered
 from ordering.app.notifications import mail_texts, without_reply_to
@@ -102,7 +104,12 @@ def build_handlers(pool: Pool, settings: OrderingSettings, store: EventStore | N
         replica,
         shopping,
         QuoteHandlers(context, replica, shopping, texts),
-        OrderHandlers(context, replica, jitsi_base_url=settings.jitsi_base_url),
+        OrderHandlers(
+            context,
+            replica,
+            jitsi_base_url=settings.jitsi_base_url,
+            sealer=HandoffSealer(settings.delivery_handoff_key),
+        ),
         CustomerHandlers(
             context, account_key=derived_key(settings, "accounts"), link_minutes=settings.sign_in_link_minutes
         ),
@@ -112,6 +119,10 @@ def build_handlers(pool: Pool, settings: OrderingSettings, store: EventStore | N
 
 def _saga(pool: Pool, settings: ServiceSettings) -> EventHandler:
     return ProcessManagerHandler(order_saga(build_handlers(pool, cast(OrderingSettings, settings)).orders))
+
+
+def _delivery_saga(pool: Pool, settings: ServiceSettings) -> EventHandler:
+    return ProcessManagerHandler(delivery_saga(build_handlers(pool, cast(OrderingSettings, settings)).orders))
 
 
 def _notifier(pool: Pool, settings: ServiceSettings) -> EventHandler:
@@ -137,6 +148,7 @@ def ordering_service(timer_seconds: float = 5.0, mail_seconds: float = 1.0) -> S
         projections=PROJECTIONS,
         reactions=[
             Reaction(_saga, sources=("catalog", "vouchers"), name="process:order_saga"),
+            Reaction(_delivery_saga, sources=("dispatch",), name="process:delivery_saga"),
             Reaction(_notifier, from_store=True, name=NOTIFIER),
         ],
         migrations=MIGRATIONS,

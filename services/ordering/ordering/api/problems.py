@@ -11,7 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from downtown_events.runtime.http.problems import DOMAIN_PROBLEMS, ProblemRule
-from ordering.domain.errors import AlreadyCheckedOut, OfferUnavailable, OutOfStock, PricesChanged, SlotUnavailable
+from ordering.domain.errors import (
+    AlreadyCheckedOut,
+    CouriersDeliver,
+    OfferUnavailable,
+    OutOfStock,
+    PricesChanged,
+    SlotUnavailable,
+)
 
 
 def _changes(error: PricesChanged) -> dict[str, Any]:
@@ -45,6 +52,7 @@ ORDERING_PROBLEMS = [
     ProblemRule(OutOfStock, 422, "Not enough left", extensions=lambda e: {"offer_id": str(e.offer_id), "left": e.left}),
     ProblemRule(PricesChanged, 409, "Prices changed", extensions=_changes),
     ProblemRule(SlotUnavailable, 409, "Time not available", extensions=_clash),
+    ProblemRule(CouriersDeliver, 409, "Delivered by the town's couriers"),
     ProblemRule(
         AlreadyCheckedOut,
         409,

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Ordering's scheduled work: an order whose answers do not come in time is rejected.
+"""Ordering's scheduled work: an order whose answers do not come in time is rejected (a
+courier order dispatch does not take into a job in time ends undelivered).
 
 The deadlines are in the order's own ``OrderPlaced`` (``merchant_answer_by`` for the
-merchant, ``answers_by`` for the catalog and vouchers): the job finds orders past one in a
+merchant, ``answers_by`` for the catalog and vouchers; dispatch's in the private
+``DispatchAnswerAwaited`` appended with the hand-off): the job finds orders past one in a
 read model and lets each order decide, so the timer is as durable as the log, and a round
 run twice (or by two replicas) changes nothing the first did not. The rejection is what the
 others compensate on: the catalog releases what it reserved, vouchers reverses what it

@@ -10,6 +10,7 @@ decision goes through the order's stream, so late or repeated requests change no
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Literal
@@ -20,24 +21,28 @@ from downtown_events.runtime.commands import HOT_STREAM_RETRIES, decide_again_on
 from downtown_events.runtime.principal import NotPermitted, Principal
 from downtown_events.runtime.store import EventStore
 from ordering.app.context import Context, order_of, token_hash
-from ordering.app.ports import CatalogReplica
-from ordering.domain import fulfilment
+from ordering.app.ports import CatalogReplica, DropOffSealer
+from ordering.domain import courier, fulfilment
 from ordering.domain import invoice as invoices
 from ordering.domain import order as orders
 from ordering.domain import receipt as receipts
-from ordering.domain.errors import NotFound
+from ordering.domain.errors import DomainError, NotFound
 from ordering.domain.facts import MerchantFacts
 from ordering.domain.order import Order
 
 Step = Callable[[Order | None], list[IntegrationEvent]]
+log = logging.getLogger(__name__)
 
 
 class OrderHandlers:
-    def __init__(self, context: Context, replica: CatalogReplica, *, jitsi_base_url: str) -> None:
+    def __init__(
+        self, context: Context, replica: CatalogReplica, *, jitsi_base_url: str, sealer: DropOffSealer
+    ) -> None:
         self._context = context
         self._store = context.store
         self._replica = replica
         self._jitsi = jitsi_base_url
+        self._sealer = sealer
 
     # --- seeing ---------------------------------------------------------------------------
 
@@ -126,8 +131,16 @@ class OrderHandlers:
 
     async def decide(self, store: EventStore, order_id: UUID, step: Step) -> Order:
         """Decide on the order in ``store`` (a unit of work, or a reaction's transaction) and
-        arrange what a confirmation brings with it there too."""
-        order = await execute(store, str(order_id), orders.replay, step, retries=HOT_STREAM_RETRIES)
+        arrange what a confirmation brings with it: a courier order's hand-off to dispatch in
+        the same decision, a meeting link in the same transaction."""
+        handoff = courier.Handoff(self._sealer.seal, self._context.now(), self._context.town.answers_time)
+        order = await execute(
+            store,
+            str(order_id),
+            orders.replay,
+            lambda state: courier.handed_off(state, step(state), handoff),
+            retries=HOT_STREAM_RETRIES,
+        )
         if order.confirmed and not order.ended:
             order = await self._arrange_meetings(store, order)
         return order
@@ -141,9 +154,7 @@ class OrderHandlers:
         merchant's next number, in the same unit of work (numbers without gaps); for one paid
         in full on the spot its receipt. Who issues them is read from the replica first, so
         that no pooled connection is held while the unit of work waits for another."""
-        merchant = None
-        if not read.fulfilled:
-            merchant = (await self._replica.merchants([read.merchant_id])).get(read.merchant_id)
+        merchant = await self._issuer(read)
         async with self._store.unit_of_work() as unit:
             order = await self.decide(unit, read.order_id, step)
             if order.fulfilled and order.payment.method == "invoice" and order.invoice is None:
@@ -151,6 +162,30 @@ class OrderHandlers:
             elif order.fulfilled and not read.fulfilled:
                 order = await self._receipt(unit, order, merchant)
         return order
+
+    async def follow_courier(self, store: EventStore, order_id: UUID, step: Step) -> Order:
+        """Dispatch's news of a courier order, decided in ``store`` (the reaction's
+        transaction); a delivery brings the invoice or receipt the merchant's would. An
+        invoice the merchant cannot issue (its tax number gone since the checkout) is logged
+        and left for the merchant: the delivery stands, as the courier's word does."""
+        read = orders.ensure_exists(await order_of(store, order_id))
+        order = await self.decide(store, order_id, step)
+        if not order.fulfilled or read.fulfilled:
+            return order
+        merchant = await self._issuer(read)
+        if order.payment.method != "invoice":
+            return await self._receipt(store, order, merchant)
+        try:
+            return await self._invoice(store, order, merchant)
+        except DomainError as refused:
+            log.warning("order %s delivered without its invoice: %s", order_id, refused)
+            return order
+
+    async def _issuer(self, read: Order) -> MerchantFacts | None:
+        """Who issues the invoice or receipt of an order not yet fulfilled (None: fulfilled)."""
+        if read.fulfilled:
+            return None
+        return (await self._replica.merchants([read.merchant_id])).get(read.merchant_id)
 
     async def _receipt(self, unit: EventStore, order: Order, merchant: MerchantFacts | None) -> Order:
         """The receipt of an order this unit of work handed over or delivered, paid in full

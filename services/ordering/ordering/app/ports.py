@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""What ordering's use cases ask of the world besides the event store: its read models."""
+"""What ordering's use cases ask of the world besides the event store: its read models, and
+the sealing of a courier order's drop-off for dispatch."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Protocol
 from uuid import UUID
 
 from downtown_events.dispatch import DeliveryTermsSet
-from downtown_events.ordering import TimeSlot
+from downtown_events.ordering import DeliveryDropOff, TimeSlot
 from ordering.domain.facts import MerchantFacts, OfferFacts
 
 
@@ -45,7 +46,15 @@ class TownDeliveryTerms(Protocol):
 
 
 class Deadlines(Protocol):
-    """Orders past a deadline without the answer it was for: the merchant's, or the catalog's
-    or vouchers' (candidates: the order's own stream decides)."""
+    """Orders past a deadline without the answer it was for: the merchant's, the catalog's or
+    vouchers', or dispatch's to a courier order's hand-off (candidates: the order's own
+    stream decides)."""
 
     async def unanswered_orders(self, now: datetime, limit: int) -> list[UUID]: ...
+
+
+class DropOffSealer(Protocol):
+    """Seals a courier order's drop-off so that only dispatch opens it (the town's delivery
+    hand-off key, the order's id bound to it): the text goes into a public event."""
+
+    def seal(self, order_id: UUID, drop_off: DeliveryDropOff) -> str: ...

@@ -30,6 +30,7 @@ from ordering.domain.choices import DeliveryChoice as DeliveryChoice
 from ordering.domain.choices import MerchantChoice as MerchantChoice
 from ordering.domain.choices import PaymentChoice as PaymentChoice
 from ordering.domain.choices import PickupChoice as PickupChoice
+from ordering.domain.courier import count_couriers
 from ordering.domain.errors import (
     AlreadyCheckedOut,
     InvalidChange,
@@ -125,6 +126,7 @@ def check_out(
         )
         for merchant_id in basket.merchant_ids
     )
+    orders = count_couriers(orders)  # dispatch makes one job of them: each says how many there are
     checked_out = BasketCheckedOut(
         basket_id=basket.basket_id,
         checkout_id=checkout_id,
@@ -189,7 +191,7 @@ def place_assisted(
     entered = AssistedOrderEntered(
         checkout_id=checkout_id, order_id=order.order_id, merchant_id=merchant_id, placed_by=placed_by
     )
-    return CheckoutDecision(checkout_id, (order,), StreamAppend(checkout_id, 0, (entered,)))
+    return CheckoutDecision(checkout_id, count_couriers((order,)), StreamAppend(checkout_id, 0, (entered,)))
 
 
 def _check_customer(customer: CustomerDetails, placed_by: PlacedBy) -> None:

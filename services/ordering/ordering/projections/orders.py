@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Orders as people look for them: the customer's history, the merchant's inbox, the town's
-figures, and the deadlines for the time-out job (the merchant's, and the catalog's and
-vouchers' answers').
+figures, and the deadlines for the time-out job (the merchant's, the catalog's and vouchers'
+answers', and dispatch's answer to a courier order's hand-off).
 
 Fed from ordering's own store (``from_store``): the customer record of an order is private
 (who ordered, for their history; their name and phone for the merchant's inbox), so this read
@@ -42,7 +42,7 @@ from downtown_events.ordering import (
 )
 from downtown_events.runtime.projection import Projection, Row, RowSet, Table
 from downtown_events.runtime.records import ReceivedEvent
-from ordering.domain.private_events import OrderCustomerRecorded
+from ordering.domain.private_events import DeliveryJobJoined, DispatchAnswerAwaited, OrderCustomerRecorded
 
 ORDERS = Table(
     name="ordering_orders",
@@ -83,12 +83,17 @@ ORDERS = Table(
         "invoice_cancelled": "boolean",
         "left_to_pay_cents": "bigint",
         "paid": "boolean",
+        # A courier order handed to dispatch waits for its answer until dispatch_answer_by
+        # (null: not a courier order, or a row from before; such orders were never handed off).
+        "awaiting_dispatch": "boolean",
+        "dispatch_answer_by": "timestamptz",
     },
     indexes=(
         "{table} (merchant_id, status)",
         "{table} (account_id, placed_at)",
         "{table} (status, answer_by)",
         "{table} (status, answers_by)",
+        "{table} (awaiting_dispatch, dispatch_answer_by)",
         "{table} (placed_at)",
     ),
 )
@@ -111,7 +116,7 @@ _ENDINGS = ("rejected", "cancelled", "delivery_failed")
 class OrderOverview(Projection):
     name = "orders"
     tables = (ORDERS,)
-    event_types = (*ORDER_EVENTS, OrderCustomerRecorded)
+    event_types = (*ORDER_EVENTS, OrderCustomerRecorded, DispatchAnswerAwaited, DeliveryJobJoined)
     from_store = True
 
     def touches(self, event: ReceivedEvent) -> Iterable[tuple[Table, Any]]:
@@ -142,6 +147,10 @@ class OrderOverview(Projection):
             row["awaiting_stock"] = False
         elif isinstance(data, OrderVoucherRedeemed):
             row["awaiting_voucher"] = False
+        elif isinstance(data, DispatchAnswerAwaited):
+            row.update(awaiting_dispatch=True, dispatch_answer_by=data.answer_by)
+        elif isinstance(data, DeliveryJobJoined):
+            row["awaiting_dispatch"] = False
         elif isinstance(data, InvoiceIssued):
             row.update(invoice_number=data.invoice_number, invoice_cancelled=False)
         else:
@@ -202,5 +211,7 @@ def _placed(data: OrderPlaced, event: ReceivedEvent) -> Row:
         "paid_on_spot_cents": 0,
         "payments_cents": 0,
         "invoice_cancelled": False,
+        "awaiting_dispatch": False,
+        "dispatch_answer_by": None,
     }
     return row | _owing(row)

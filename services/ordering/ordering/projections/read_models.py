@@ -141,7 +141,8 @@ class PostgresDeadlines:
 
     async def unanswered_orders(self, now: datetime, limit: int) -> list[UUID]:
         """Placed orders past the merchant's answer time unaccepted, or past the saga's answer
-        time still awaiting the catalog or vouchers; the oldest deadline first."""
+        time still awaiting the catalog or vouchers, and courier orders past dispatch's answer
+        time not yet in a job; the oldest deadline first."""
         query = f"""
             SELECT order_id FROM (
                 SELECT order_id, answer_by AS due FROM {ORDERS.name}
@@ -149,6 +150,9 @@ class PostgresDeadlines:
                 UNION
                 SELECT order_id, answers_by AS due FROM {ORDERS.name}
                 WHERE status = 'placed' AND answers_by <= %(now)s AND (awaiting_stock OR awaiting_voucher)
+                UNION
+                SELECT order_id, dispatch_answer_by AS due FROM {ORDERS.name}
+                WHERE awaiting_dispatch AND dispatch_answer_by <= %(now)s AND status IN ('confirmed', 'packed')
             ) AS due GROUP BY order_id ORDER BY min(due) LIMIT %(limit)s
         """
         async with self._pool.connection() as conn:

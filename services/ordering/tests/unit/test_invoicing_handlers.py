@@ -27,6 +27,7 @@ from downtown_events.ordering import (
 )
 from downtown_events.runtime.memory_store import InMemoryEventStore
 from downtown_events.runtime.principal import Principal
+from ordering.adapters.sealing import HandoffSealer
 from ordering.app.context import Context
 from ordering.app.invoicing import InvoicingHandlers
 from ordering.app.orders import OrderHandlers
@@ -84,7 +85,8 @@ def context(store: InMemoryEventStore) -> Context:
 
 @pytest.fixture
 def handlers(context: Context) -> OrderHandlers:
-    return OrderHandlers(context, Replica(), jitsi_base_url="https://meet.example")  # type: ignore[arg-type]
+    sealer = HandoffSealer("a test town's hand-off key")
+    return OrderHandlers(context, Replica(), jitsi_base_url="https://meet.example", sealer=sealer)  # type: ignore[arg-type]
 
 
 @pytest.fixture
