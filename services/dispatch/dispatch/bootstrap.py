@@ -13,14 +13,18 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 from dispatch.app.jobs import DeliveryJobs, delivery_jobs
+from dispatch.app.planning import Planning, Replanner
 from dispatch.app.setup import SetupHandlers
-from dispatch.projections import MERCHANTS, PROJECTIONS
+from dispatch.projections import DELIVERY_TERMS, MERCHANTS, PROJECTIONS
 from dispatch.projections.couriers import CourierRoster, PooledRoster
-from dispatch.projections.delivery_ports import PostgresDeliveryPorts
+from dispatch.projections.delivery_ports import PostgresDeliveryPorts, PostgresPlanningPorts
 from dispatch.settings import SERVICE, DispatchSettings
+from downtown_events.runtime.clock_file import clock_of
 from downtown_events.runtime.database import Pool, open_api_pool
+from downtown_events.runtime.delivery_terms import DeliveryTermsReader
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import IssuingAuthenticator, trusted_keys
+from downtown_events.runtime.jobs import ScheduledJob
 from downtown_events.runtime.merchant_replica import MerchantReader
 from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.process_handler import ProcessManagerHandler
@@ -39,11 +43,32 @@ def _delivery_jobs(pool: Pool, settings: ServiceSettings) -> EventHandler:
     return ProcessManagerHandler(delivery_jobs(DeliveryJobs(ports, ZoneInfo(dispatch.timezone))))
 
 
+def planning(pool: Pool, settings: DispatchSettings) -> Planning:
+    return Planning(
+        PostgresEventStore(pool, service=SERVICE),
+        PostgresPlanningPorts(pool),
+        timezone=ZoneInfo(settings.timezone),
+        clock=clock_of(settings),
+    )
+
+
+_REPLANNERS: dict[float, Replanner] = {}
+
+
+async def replan_today(pool: Pool, settings: ServiceSettings) -> int:
+    """The worker's replanning: every second it asks, every ``replan_seconds`` it looks, and
+    it plans only when today's jobs or couriers changed since it last planned."""
+    dispatch = cast(DispatchSettings, settings)
+    replanner = _REPLANNERS.setdefault(dispatch.replan_seconds, Replanner(dispatch.replan_seconds))
+    return await replanner.round(planning(pool, dispatch))
+
+
 DISPATCH = ServiceDefinition(
     SERVICE,
     projections=PROJECTIONS,
     reactions=[Reaction(_delivery_jobs, sources=("ordering",), name="process:delivery_jobs")],
     migrations=MIGRATIONS,
+    jobs=[ScheduledJob("replan", 1.0, replan_today)],
 )
 
 
@@ -56,6 +81,8 @@ class ApiContainer:
     authenticator: IssuingAuthenticator
     roster: CourierRoster
     setup: SetupHandlers
+    planning: Planning
+    terms: DeliveryTermsReader
 
     async def close(self) -> None:
         await self.pool.close()
@@ -92,4 +119,6 @@ async def build_api(settings: DispatchSettings) -> ApiContainer:
             settings.town,
             settings.courier_token_days,
         ),
+        planning=planning(pool, settings),
+        terms=DeliveryTermsReader(DELIVERY_TERMS.table),
     )

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from pydantic import ValidationError
 
 from dispatch.app.jobs import Shop
+from dispatch.app.planning import JobOnBoard, TourOnBoard
+from dispatch.domain.tours import Courier
 from dispatch.projections import DELIVERY_TERMS, MERCHANTS
 from dispatch.projections.board import BoardReader
+from dispatch.projections.couriers import CourierRoster
 from downtown_events.delivery.slots import DeliverySlot
 from downtown_events.dispatch import DeliveryTermsSet
 from downtown_events.ordering import DROP_OFF_SEAL_PURPOSE, DeliveryDropOff
@@ -64,3 +67,26 @@ class PostgresDeliveryPorts:
             (board.job.slot.starts_at, board.job.slot_kind) for board in jobs if board.job.status != "withdrawn"
         )
         return {slot.slot_id: taken[(slot.starts_at, slot.kind)] for slot in slots}
+
+
+class PostgresPlanningPorts:
+    """The board's jobs and tours and the roster's couriers, for planning."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self._board = BoardReader()
+        self._roster = CourierRoster()
+
+    async def jobs(self, starts: datetime, ends: datetime) -> list[JobOnBoard]:
+        async with self._pool.connection() as conn:
+            rows = await self._board.jobs_between(conn, starts, ends)
+        return [JobOnBoard(row.job, row.door) for row in rows]
+
+    async def couriers(self, starts: datetime, ends: datetime) -> list[Courier]:
+        async with self._pool.connection() as conn:
+            return await self._roster.couriers_on_shift(conn, starts, ends)
+
+    async def tours(self, day: date) -> list[TourOnBoard]:
+        async with self._pool.connection() as conn:
+            tours = await self._board.tours(conn, day)
+        return [TourOnBoard(tour.tour_id, tour.courier_id) for tour in tours]
