@@ -25,6 +25,12 @@ class DispatchSettings(ServiceSettings, DeliveryHandoffSettings):
         default=30, gt=0, le=3600, description="how often the worker plans today's tours again when something changed"
     )
 
+    max_proof_photo_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=64 * 1024, description="a proof-of-delivery photo's upload, at most"
+    )
+    proof_photo_workers: int = Field(default=2, ge=1, description="proof photos whose image work runs at once")
+    proof_photo_queue: int = Field(default=8, ge=0, description="proof photos that may wait for it; more get a 503")
+
     @model_validator(mode="after")
     def _courier_token_key(self) -> DispatchSettings:
         if self.environment == "production":
