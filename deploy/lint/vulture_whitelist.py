@@ -12,6 +12,7 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.pdfbase import ttfonts
 
 from catalog.api.schemas import CatalogItem, CourierDeliveryOut, DirectoryEntry, MerchantOut
+from dispatch.api.routes.statements import StatementOut
 from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged, OfferVatRateChanged
 from downtown_events.contract import EventRegistry
 from downtown_events.envelope import CloudEvent
@@ -47,6 +48,8 @@ _ = (FiguresOut.goods_cents_confirmed, FiguresOut.voucher_cents_confirmed, Figur
 _ = (FiguresOut.since, ProgrammeOut.vat_note, PurchaseOut.pay_by)
 _ = (AuthorizationOut.voucher_balance_cents, AuthorizationOut.voucher_expires_on, RedemptionOut.voucher_balance_cents)
 _ = (StatementLinks.json_url, StatementLinks.csv_url, StatementLinks.pdf_url)  # a merchant's settlement links
+_ = (StatementOut.customers_fees_cents, StatementOut.customers_fees, StatementOut.town_owes_cents)
+_ = StatementOut.town_owes  # a courier service's monthly statement
 
 # reportlab reads these attributes: a patched ToUnicode writer, a drawing's alignment.
 _ = (ttfonts.makeToUnicodeCMap, Drawing.hAlign)
