@@ -7,14 +7,16 @@ Money is integer cents; times are instants with the town's offset (``2026-10-25T
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from downtown_events.dispatch import SlotKind
 from downtown_events.money import Language
 from downtown_events.ordering import TimeSlot
+from ordering.domain.courier_delivery import CourierQuote, SlotOffer
 from ordering.domain.quote import LineQuote, Quote, QuoteWarning, ShopQuote, SlotStatus, WarningCode
 from ordering.domain.shop_terms import DeliveryQuote
 from ordering.domain.slots import FreeSlots
@@ -120,10 +122,52 @@ class ShopQuoteOut(BaseModel):
         )
 
 
+class DeliverySlotOut(BaseModel):
+    slot_id: str = Field(description="name it as the checkout's delivery_slot.slot_id")
+    starts_at: datetime
+    ends_at: datetime
+    kind: SlotKind
+    town_round: bool = Field(description="a town delivery round (usually cheaper), such as Thursday's town tour")
+    label: str
+    fee_cents: int | None = Field(description="what the delivery costs the customer in this slot; null: set the pin")
+
+    @classmethod
+    def of(cls, offer: SlotOffer, timezone: tzinfo) -> DeliverySlotOut:
+        slot = offer.slot
+        return cls(
+            slot_id=slot.slot_id,
+            starts_at=slot.starts_at.astimezone(timezone),
+            ends_at=slot.ends_at.astimezone(timezone),
+            kind=slot.kind,
+            town_round=slot.kind == "town_round",
+            label=slot.label,
+            fee_cents=offer.fee_cents,
+        )
+
+
+class CourierOut(BaseModel):
+    """One delivery for the whole basket by the town's couriers, on dispatch's terms."""
+
+    zone: str | None = Field(description="the zone that takes the door asked about; null: none does, or none asked")
+    fee_cents: int | None = Field(description="the delivery's fee in the next slot (checkout's default)")
+    slots: list[DeliverySlotOut] = Field(description="the next slots that can be booked, and the next town round")
+
+    @classmethod
+    def of(cls, courier: CourierQuote, timezone: tzinfo) -> CourierOut:
+        return cls(
+            zone=None if courier.zone is None else courier.zone.name,
+            fee_cents=courier.fee_cents,
+            slots=[DeliverySlotOut.of(offer, timezone) for offer in courier.slots],
+        )
+
+
 class QuoteOut(BaseModel):
     basket_id: UUID
     language: Literal["de", "en"]
     postal_code: str | None
+    courier: CourierOut | None = Field(
+        description="once dispatch publishes the town's terms: the basket's one delivery (null: the shops' fees count)"
+    )
     shops: list[ShopQuoteOut]
     goods_cents: int
     delivery_cents: int = Field(description="the fees of the shops that deliver to the postal code asked about")
@@ -131,11 +175,12 @@ class QuoteOut(BaseModel):
     warnings: list[WarningOut] = Field(description="every shop's, together: what checkout would refuse now")
 
     @classmethod
-    def of(cls, quote: Quote, language: Language, words: Words) -> QuoteOut:
+    def of(cls, quote: Quote, language: Language, words: Words, timezone: tzinfo = UTC) -> QuoteOut:
         return cls(
             basket_id=quote.basket_id,
             language=language,
             postal_code=quote.postal_code,
+            courier=None if quote.courier is None else CourierOut.of(quote.courier, timezone),
             shops=[ShopQuoteOut.of(shop, words) for shop in quote.shops],
             goods_cents=quote.goods_cents,
             delivery_cents=quote.delivery_cents,

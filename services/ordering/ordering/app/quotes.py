@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from uuid import UUID
 
+from downtown_events.geo import GeoPoint
 from downtown_events.money import Language
 from downtown_events.runtime.texts import Texts
 from ordering.app.context import Context
@@ -49,9 +50,17 @@ class QuoteHandlers:
         return free_slots(offer, span, taken(offer_id, facts, now), self._context.town, now)
 
     async def quote(
-        self, basket_id: UUID, key: BasketKey, *, postal_code: str | None, first_day: date | None, days: int
+        self,
+        basket_id: UUID,
+        key: BasketKey,
+        *,
+        postal_code: str | None,
+        first_day: date | None,
+        days: int,
+        pin: GeoPoint | None = None,
     ) -> Quote:
-        """What each shop's order would cost and allow if the basket were checked out now."""
+        """What each shop's order would cost and allow if the basket were checked out now; with
+        dispatch's terms, the one delivery's fee and the next slots to the door (``pin``)."""
         basket = await self._shopping.basket(basket_id, key)
         if basket.checked_out:
             raise AlreadyCheckedOut("this basket was checked out; its orders say what comes next", basket.checkout_id)
@@ -60,7 +69,16 @@ class QuoteHandlers:
         services = {line.offer_id for line in basket.lines.values() if line.slot is not None}
         slot_days = _slot_days(basket, self._context.town.timezone)
         facts = await self._facts(services, sorted({*span, *slot_days}), offer_ids, set(basket.merchant_ids))
-        return quote(basket, facts, self._context.town, self._context.now(), days=span, postal_code=postal_code)
+        return quote(
+            basket,
+            facts,
+            self._context.town,
+            self._context.now(),
+            days=span,
+            postal_code=postal_code,
+            terms=await self._shopping.delivery_terms(),
+            pin=pin,
+        )
 
     async def _facts(
         self,

@@ -217,3 +217,56 @@ def next_slots(terms: DeliveryTermsSet, settings: TownSettings, now: datetime, c
     if not any(slot.kind == "town_round" for slot in shown):
         shown += [slot for slot in bookable[count:] if slot.kind == "town_round"][:1]
     return shown
+
+
+@dataclass(frozen=True)
+class SlotOffer:
+    """A slot as a quote shows it: what the delivery would cost the customer in it (None: not
+    known yet, such as a fee by distance before the door's pin is set)."""
+
+    slot: DeliverySlot
+    fee_cents: int | None
+
+
+@dataclass(frozen=True)
+class CourierQuote:
+    """What a checkout's delivery would be on dispatch's terms: the door's zone (None: no
+    door given, or none takes it), the next slots with their fees, and the shop carrying it."""
+
+    zone: DeliveryZoneTerms | None
+    slots: tuple[SlotOffer, ...]
+    carrier: UUID | None
+    """The shop whose order would carry the fee (the first that would deliver)."""
+
+    @property
+    def fee_cents(self) -> int | None:
+        """The fee in the next slot, which checkout takes when none is named."""
+        return self.slots[0].fee_cents if self.slots else None
+
+
+QUOTED_SLOTS = 4
+"""How many of the next slots a quote shows (and the next town round besides)."""
+
+
+def quote_delivery(
+    terms: DeliveryTermsSet,
+    delivering: Sequence[MerchantFacts],
+    goods_cents: int,
+    postal_code: str | None,
+    pin: GeoPoint | None,
+    settings: TownSettings,
+    now: datetime,
+) -> CourierQuote:
+    """As :func:`plan_delivery` would decide for the shops ``delivering`` (in the checkout's
+    order) and their goods, without refusing: what is not known yet is None."""
+    code = postal_code.strip() if postal_code else None
+    zone = zone_for(terms, pin, code) if code or pin else None
+    shops = [merchant.location for merchant in delivering if merchant.location is not None]
+    offers = []
+    for slot in next_slots(terms, settings, now, QUOTED_SLOTS):
+        try:
+            fee: int | None = delivery_fee(terms, slot, shops, pin, goods_cents).customer_cents if shops else None
+        except InvalidChange:  # by distance without the door's pin
+            fee = None
+        offers.append(SlotOffer(slot, fee))
+    return CourierQuote(zone, tuple(offers), delivering[0].merchant_id if delivering else None)

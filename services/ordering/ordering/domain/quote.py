@@ -20,8 +20,11 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
+from downtown_events.dispatch import DeliveryTermsSet
+from downtown_events.geo import GeoPoint
 from downtown_events.ordering import TimeSlot
 from ordering.domain.basket import Basket, BasketLine
+from ordering.domain.courier_delivery import CourierQuote, quote_delivery
 from ordering.domain.errors import InvalidChange
 from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
 from ordering.domain.shop_terms import DeliveryQuote, PickupQuote, answer_by, delivery_terms, pickup_terms
@@ -86,6 +89,8 @@ class Quote:
     basket_id: UUID
     shops: tuple[ShopQuote, ...]
     postal_code: str | None
+    courier: CourierQuote | None = None
+    """Delivery on dispatch's terms (None: none published; the shops' settings' fees count)."""
 
     @property
     def goods_cents(self) -> int:
@@ -120,11 +125,28 @@ def quote(
     *,
     days: Sequence[date],
     postal_code: str | None = None,
+    terms: DeliveryTermsSet | None = None,
+    pin: GeoPoint | None = None,
 ) -> Quote:
+    """With dispatch's ``terms``: the shops that deliver (and take orders, and are on the map)
+    make one delivery to the door (``postal_code`` and/or ``pin``), whose fee the first carries."""
+    courier = None
+    if terms is not None:
+        delivering = [
+            merchant
+            for merchant_id in basket.merchant_ids
+            if (merchant := facts.merchants.get(merchant_id)) is not None
+            and merchant.offers_delivery
+            and not (merchant.suspended or merchant.closed)
+            and merchant.location is not None
+        ]
+        goods = sum(line.gross_cents for shop in delivering for line in basket.lines_of(shop.merchant_id))
+        courier = quote_delivery(terms, delivering, goods, postal_code, pin, settings, now)
     shops = tuple(
-        _shop(basket, merchant_id, facts, settings, now, days, postal_code) for merchant_id in basket.merchant_ids
+        _shop(basket, merchant_id, facts, settings, now, days, postal_code, courier)
+        for merchant_id in basket.merchant_ids
     )
-    return Quote(basket.basket_id, shops, postal_code)
+    return Quote(basket.basket_id, shops, postal_code, courier)
 
 
 def _shop(
@@ -135,6 +157,7 @@ def _shop(
     now: datetime,
     days: Sequence[date],
     postal_code: str | None,
+    courier: CourierQuote | None,
 ) -> ShopQuote:
     lines = basket.lines_of(merchant_id)
     merchant = facts.merchants.get(merchant_id)
@@ -146,7 +169,7 @@ def _shop(
         warnings.extend(line_warnings)
     warnings.extend(_stock_warnings(lines, facts.offers))
     taking = merchant is not None and not (merchant.suspended or merchant.closed)
-    delivery = delivery_terms(merchant, postal_code, settings)
+    delivery = delivery_terms(merchant, postal_code, settings) if courier is None else _by_courier(merchant, courier)
     if merchant is not None and delivery.offered and postal_code and not delivery.possible:
         warnings.append(QuoteWarning("no_delivery_here", merchant.name, values={"postal_code": postal_code.strip()}))
     return ShopQuote(
@@ -161,6 +184,15 @@ def _shop(
         free_slots=_free_slots(basket.basket_id, lines, facts, settings, now, days),
         warnings=tuple(warnings),
     )
+
+
+def _by_courier(merchant: MerchantFacts | None, courier: CourierQuote) -> DeliveryQuote:
+    """A shop's part of the checkout's one delivery: the zone, and the fee if it carries it."""
+    offered = merchant is not None and merchant.offers_delivery
+    if merchant is None or not offered or courier.zone is None or merchant.location is None:
+        return DeliveryQuote(False, offered=offered)
+    fee = courier.fee_cents if merchant.merchant_id == courier.carrier else 0
+    return DeliveryQuote(True, courier.zone.name, fee, offered=True)
 
 
 def _merchant_warnings(merchant: MerchantFacts | None) -> list[QuoteWarning]:

@@ -32,6 +32,7 @@ from ordering.domain.courier_delivery import SlotRequest, bookable_slots, choose
 from ordering.domain.errors import InvalidChange
 from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
 from ordering.domain.private_events import OrderCustomerRecorded
+from ordering.domain.quote import Quote, QuoteFacts, quote
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=BERLIN)  # a Monday
@@ -223,8 +224,8 @@ def test_a_slot_starting_within_the_lead_time_is_too_soon() -> None:
             now=now,
         )
     unnamed = checkout({WINE.merchant_id: delivery()}, offers=(RIESLING,), now=now)
-    assert placed(unnamed)[0].fulfilment.delivery_slot is not None
-    assert placed(unnamed)[0].fulfilment.delivery_slot.starts_at == datetime(2026, 3, 5, 9, tzinfo=BERLIN)
+    slot = placed(unnamed)[0].fulfilment.delivery_slot
+    assert slot is not None and slot.starts_at == datetime(2026, 3, 5, 9, tzinfo=BERLIN)
 
 
 def test_the_shops_of_one_checkout_deliver_to_one_door_in_one_slot() -> None:
@@ -317,3 +318,49 @@ def test_a_checkout_request_carries_the_pin_and_the_slot_into_the_choice() -> No
     assert (choice.pin, choice.slot) == (DOOR, SlotRequest(slot_id="town_round:20260305T0800Z"))
     with pytest.raises(ValidationError, match="one of them"):
         MerchantChoiceIn.model_validate(body | {"fulfilment": fulfilment | {"delivery_slot": {}}})
+
+
+def quoted(postal_code: str | None = "48624", pin: GeoPoint | None = DOOR, **changes: object) -> Quote:
+    fields: dict[str, object] = {"postal_code": postal_code, "terms": TERMS, "pin": pin} | changes
+    return quote(
+        filled(RIESLING, NOVEL),
+        QuoteFacts(OFFERS, MERCHANTS, {}, {}),
+        SETTINGS,
+        NOW,
+        days=[NOW.date()],
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_a_quote_shows_the_one_delivery_its_fee_on_the_first_shop_and_the_next_slots() -> None:
+    result = quoted()
+
+    wine, books = result.shops
+    assert (wine.delivery.possible, wine.delivery.zone, wine.delivery.fee_cents) == (True, "Innenstadt", 369)
+    assert (books.delivery.possible, books.delivery.fee_cents) == (True, 0)
+    assert result.delivery_cents == 369
+    courier = result.courier
+    assert courier is not None and courier.zone is not None and courier.fee_cents == 369
+    assert [(offer.slot.slot_id, offer.fee_cents) for offer in courier.slots] == [
+        ("standard:20260303T1500Z", 369),
+        ("town_round:20260305T0800Z", 150),
+        ("standard:20260310T1500Z", 369),
+        ("town_round:20260312T0800Z", 150),
+    ]
+
+
+def test_a_quote_without_the_pin_says_the_fee_by_distance_is_not_known_yet() -> None:
+    result = quoted(pin=None)
+
+    courier = result.courier
+    assert courier is not None and courier.zone is None and courier.fee_cents is None
+    assert [offer.fee_cents for offer in courier.slots][:2] == [None, 150]  # the town round's is flat
+    assert all(not shop.delivery.possible for shop in result.shops)
+    assert [warning.code for warning in result.warnings] == ["no_delivery_here", "no_delivery_here"]
+
+
+def test_a_quote_without_terms_is_as_before() -> None:
+    result = quoted(terms=None, pin=None)
+
+    assert result.courier is None
+    assert [(shop.delivery.zone, shop.delivery.fee_cents) for shop in result.shops] == [("48624", 390)] * 2

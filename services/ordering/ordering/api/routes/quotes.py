@@ -10,11 +10,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query
 
+from downtown_events.geo import GeoPoint
 from downtown_events.money import Language
 from downtown_events.runtime.http.openapi import also_anonymous, also_answers
 from ordering.api.deps import AppHandlers, BasketToken, MaybeCaller
 from ordering.api.quote_schemas import FreeSlotsOut, QuoteOut
 from ordering.app.shopping import BasketKey
+from ordering.domain.errors import InvalidChange
 
 router = APIRouter(tags=["quotes"])
 MAX_SLOT_DAYS = 14
@@ -29,6 +31,15 @@ PostalCode = Annotated[
         description="where the goods would be delivered: each shop says whether it delivers there, for what fee",
         pattern=r"^\s*[0-9]{5}\s*$",
     ),
+]
+Latitude = Annotated[
+    float | None,
+    Query(
+        ge=-90, le=90, allow_inf_nan=False, description="the door's pin on the map (with lon), for a fee by distance"
+    ),
+]
+Longitude = Annotated[
+    float | None, Query(ge=-180, le=180, allow_inf_nan=False, description="the door's pin (with lat)")
 ]
 LanguageQuery = Annotated[
     Language | None, Query(description="the language of the warnings (default: Accept-Language, else de)")
@@ -67,17 +78,26 @@ async def basket_quote(
     ] = 3,
     language: LanguageQuery = None,
     accept_language: Annotated[str | None, Header(max_length=200)] = None,
+    lat: Latitude = None,
+    lon: Longitude = None,
 ) -> QuoteOut:
     """Per shop of the basket: its lines and subtotal, delivery to ``postal_code`` (zone and
     fee), its pickup windows, by when it answers if ordered now, the free times of its services
     and whether each service line's time is still held; what checkout would refuse now, as
     warnings in the customer's language; the total."""
     key = BasketKey.of(caller, token)
+    if (lat is None) != (lon is None):
+        raise InvalidChange("a pin on the map has both lat and lon; give both or neither")
     quote = await handlers.quotes.quote(
-        basket_id, key, postal_code=postal_code.strip() if postal_code else None, first_day=first_day, days=days
+        basket_id,
+        key,
+        postal_code=postal_code.strip() if postal_code else None,
+        first_day=first_day,
+        days=days,
+        pin=None if lat is None or lon is None else GeoPoint(lat=lat, lon=lon),
     )
     chosen = language or _accepted(accept_language)
-    return QuoteOut.of(quote, chosen, handlers.quotes.words(chosen))
+    return QuoteOut.of(quote, chosen, handlers.quotes.words(chosen), handlers.context.town.timezone)
 
 
 def _accepted(header: str | None) -> Language:
