@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dispatch.api.routes import merchants, statements
+from dispatch.api.routes import board, courier, merchants, setup, statements, terms, tours
 from dispatch.bootstrap import build_api
 from dispatch.settings import DispatchSettings
 from downtown_events.runtime.http.app import create_service_app
+from downtown_events.runtime.http.body_limit import RouteLimit
 from downtown_events.runtime.http.problems import DOMAIN_PROBLEMS
+
+TERMS_LIMIT = RouteLimit("PUT", "/delivery-terms", 1024 * 1024, "draw the zones with fewer corners")
+"""Twenty zones of 500 corners each outgrow the kit's 64 KiB for a JSON body."""
 
 
 def create_app(settings: DispatchSettings) -> FastAPI:
@@ -18,6 +22,15 @@ def create_app(settings: DispatchSettings) -> FastAPI:
         description="Downtown's dispatch service.",
         settings=settings,
         open_container=lambda: build_api(settings),
-        routers=[merchants.router, statements.router],
-        problems=DOMAIN_PROBLEMS,
+        routers=[
+            merchants.router,
+            setup.router,
+            terms.router,
+            statements.router,
+            board.router,
+            tours.router,
+            courier.router,
+        ],
+        problems=[*DOMAIN_PROBLEMS, *courier.COURIER_PROBLEMS],
+        body_limits=[TERMS_LIMIT, courier.proof_photo_limit(settings)],
     )

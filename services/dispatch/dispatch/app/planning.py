@@ -29,7 +29,7 @@ from uuid import UUID, uuid5
 
 from dispatch.domain import delivery
 from dispatch.domain.delivery import Delivery
-from dispatch.domain.errors import InvalidChange
+from dispatch.domain.errors import InvalidChange, NotFound
 from dispatch.domain.jobs import DeliveryJob, Pickup, TimeWindow
 from dispatch.domain.planning import plan
 from dispatch.domain.tours import Courier, FixedStop, Plan, PlanningSettings, Route, Unplanned
@@ -38,7 +38,8 @@ from downtown_events.delivery.fees import FeeQuote
 from downtown_events.delivery.geo import Coordinates, haversine_m
 from downtown_events.dispatch import ArrivalWindow, TourPlanned, TourStop
 from downtown_events.geo import GeoPoint
-from downtown_events.runtime.commands import execute
+from downtown_events.ordering import DeliveryDropOff
+from downtown_events.runtime.commands import events_of, execute
 from downtown_events.runtime.store import EventStore
 
 PLANNED = ("ready", "planned", "picking_up")
@@ -79,6 +80,10 @@ class PlanningPorts(Protocol):
 
     async def tours(self, day: date) -> list[TourOnBoard]: ...
 
+    async def courier_rides(self, courier_id: UUID) -> bool:
+        """The courier is on the roster and not removed."""
+        ...
+
 
 @dataclass(frozen=True)
 class DayPlan:
@@ -112,6 +117,9 @@ class Planning:
         starts = datetime.combine(day, datetime.min.time(), tzinfo=self._timezone)
         return starts, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=self._timezone)
 
+    def now(self) -> datetime:
+        return self._clock()
+
     def today(self) -> date:
         return self._clock().astimezone(self._timezone).date()
 
@@ -133,6 +141,18 @@ class Planning:
         distances = {route.courier_id: route_distance_m(route, couriers, self._settings) for route in result.routes}
         await self._write(day, result, jobs, couriers, distances, now)
         return DayPlan(day, now, result, distances, seconds)
+
+    async def pin(self, job_id: UUID, courier_id: UUID | None) -> Delivery:
+        """A dispatcher keeps the job with one courier (None: lifts the pin); the next plan
+        honours it."""
+        if courier_id is not None and not await self._ports.courier_rides(courier_id):
+            raise NotFound("no courier of that id rides for the town")
+        return await execute(self._store, str(job_id), delivery.replay, partial(delivery.pin, courier_id=courier_id))
+
+    async def drop_off(self, job_id: UUID) -> DeliveryDropOff | None:
+        """Where and to whom the job goes (kept only on its stream, never on the board)."""
+        job = delivery.replay(events_of(await self._store.read(str(job_id))))
+        return None if job is None else job.drop_off
 
     async def _write(
         self,

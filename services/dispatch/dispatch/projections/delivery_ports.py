@@ -90,3 +90,8 @@ class PostgresPlanningPorts:
         async with self._pool.connection() as conn:
             tours = await self._board.tours(conn, day)
         return [TourOnBoard(tour.tour_id, tour.courier_id) for tour in tours]
+
+    async def courier_rides(self, courier_id: UUID) -> bool:
+        async with self._pool.connection() as conn:
+            courier = await self._roster.courier(conn, courier_id)
+        return courier is not None and courier.active
