@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dispatch.api.routes import merchants, setup, statements, statements, terms
+from dispatch.api.routes import board, courier, merchants, setup, statements, terms, tours
 from dispatch.bootstrap import build_api
 from dispatch.settings import DispatchSettings
 from downtown_events.runtime.http.app import create_service_app
@@ -22,7 +22,15 @@ def create_app(settings: DispatchSettings) -> FastAPI:
         description="Downtown's dispatch service.",
         settings=settings,
         open_container=lambda: build_api(settings),
-        routers=[merchants.router, setup.router, terms.router, statements.router, statements.router],
-        problems=DOMAIN_PROBLEMS,
-        body_limits=[TERMS_LIMIT],
+        routers=[
+            merchants.router,
+            setup.router,
+            terms.router,
+            statements.router,
+            board.router,
+            tours.router,
+            courier.router,
+        ],
+        problems=[*DOMAIN_PROBLEMS, *courier.COURIER_PROBLEMS],
+        body_limits=[TERMS_LIMIT, courier.proof_photo_limit(settings)],
     )
