@@ -291,6 +291,10 @@ class OrderOut(BaseModel):
     fulfilment: str
     pickup_window: TimeSlot | None
     delivery_fee_cents: int
+    delivery_slot: TimeSlot | None = Field(
+        default=None, description="when the town's couriers deliver it (a delivery on dispatch's terms)"
+    )
+    delivery_zone: str | None = Field(default=None, description="the delivery zone the door lies in")
     payment_method: str
     voucher_cents: int
     goods_cents: int
@@ -342,6 +346,8 @@ class OrderOut(BaseModel):
             fulfilment=order.fulfilment.method,
             pickup_window=order.fulfilment.pickup_window,
             delivery_fee_cents=order.fulfilment.delivery_fee_cents,
+            delivery_slot=order.fulfilment.delivery_slot,
+            delivery_zone=order.fulfilment.delivery_zone,
             payment_method=order.payment.method,
             voucher_cents=order.payment.voucher_cents,
             goods_cents=order.goods_cents,
