@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
+from dispatch.adapters.proof_photos import PostgresProofPhotos
+from dispatch.app.courier import CourierHandlers
 from dispatch.app.jobs import DeliveryJobs, delivery_jobs
 from dispatch.app.planning import Planning, Replanner
 from dispatch.app.setup import SetupHandlers
 from dispatch.projections import DELIVERY_TERMS, MERCHANTS, PROJECTIONS
+from dispatch.projections.courier_reads import PostgresCourierReads
 from dispatch.projections.couriers import CourierRoster, PooledRoster
 from dispatch.projections.delivery_ports import PostgresDeliveryPorts, PostgresPlanningPorts
 from dispatch.settings import SERVICE, DispatchSettings
+from downtown_events.runtime.clock import TownClock
 from downtown_events.runtime.clock_file import clock_of
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.delivery_terms import DeliveryTermsReader
@@ -26,14 +30,15 @@ from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import IssuingAuthenticator, trusted_keys
 from downtown_events.runtime.jobs import ScheduledJob
 from downtown_events.runtime.merchant_replica import MerchantReader
+from downtown_events.runtime.photos import PhotoSlots, PixelLimits
 from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import ServiceSettings
 from downtown_events.runtime.tracking import EventHandler
 
-MIGRATIONS: list[Path] = []
-"""The write side's own tables, beyond the kit's event store and outbox (none yet)."""
+MIGRATIONS: list[Path] = [Path(__file__).parent / "migrations"]
+"""The write side's own tables, beyond the kit's event store and outbox: the proof photos."""
 
 
 def _delivery_jobs(pool: Pool, settings: ServiceSettings) -> EventHandler:
@@ -83,6 +88,7 @@ class ApiContainer:
     setup: SetupHandlers
     planning: Planning
     terms: DeliveryTermsReader
+    courier: CourierHandlers
 
     async def close(self) -> None:
         await self.pool.close()
@@ -121,4 +127,19 @@ async def build_api(settings: DispatchSettings) -> ApiContainer:
         ),
         planning=planning(pool, settings),
         terms=DeliveryTermsReader(DELIVERY_TERMS.table),
+        courier=courier_handlers(pool, settings),
     )
+
+
+def courier_handlers(pool: Pool, settings: DispatchSettings) -> CourierHandlers:
+    """The courier's steps on the road; proof photos cleaned a few at a time, kept in the
+    transaction of the delivery's events."""
+    proofs = PostgresProofPhotos(
+        pool,
+        max_bytes=settings.max_proof_photo_bytes,
+        limits=PixelLimits(),
+        slots=PhotoSlots(workers=settings.proof_photo_workers, queue=settings.proof_photo_queue),
+    )
+    reads = PostgresCourierReads(pool, DeliveryTermsReader(DELIVERY_TERMS.table))
+    clock = TownClock(clock=clock_of(settings), timezone=ZoneInfo(settings.timezone))
+    return CourierHandlers(PostgresEventStore(pool, service=SERVICE), reads, proofs, clock)

@@ -3,6 +3,7 @@
 
 from dispatch.projections.board import Board
 from dispatch.projections.couriers import CourierProjection
+from dispatch.projections.order_jobs import OrderJobs
 from dispatch.projections.statements import StatementsProjection
 from downtown_events.runtime.delivery_terms import delivery_terms_replica
 from downtown_events.runtime.merchant_replica import merchant_replica
@@ -20,7 +21,10 @@ jobs are judged by what customers were offered, the published event, not the str
 BOARD = Board()
 """Delivery jobs and tours, for the dispatcher's board, planning and the courier's tour."""
 
+ORDER_JOBS = OrderJobs()
+"""Which job an order rides in: what a courier's scan of an order's slip finds."""
+
 STATEMENTS = StatementsProjection()
 """Per courier service and month: deliveries with who paid what, failed attempts and returns."""
 
-PROJECTIONS = [MERCHANTS, COURIERS, DELIVERY_TERMS, BOARD, STATEMENTS]
+PROJECTIONS = [MERCHANTS, COURIERS, DELIVERY_TERMS, BOARD, ORDER_JOBS, STATEMENTS]
