@@ -120,6 +120,7 @@ class ShiftOut(BaseModel):
     ends_at: datetime
     start: GeoPoint
     dropped_out_at: datetime | None = None
+    drop_out_position: GeoPoint | None = Field(default=None, description="where the courier stopped, if said")
 
 
 class CourierServiceOut(BaseModel):

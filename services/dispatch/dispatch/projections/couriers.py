@@ -192,7 +192,7 @@ class RosterShift:
     ends_at: datetime
     start: GeoPoint
     dropped_out_at: datetime | None = None
-    dropped_out_at_position: GeoPoint | None = None
+    drop_out_position: GeoPoint | None = None
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,6 @@ class CourierRoster:
         self._services = sql.SQL(
             "SELECT courier_service_id, name, phone FROM {services} ORDER BY name, courier_service_id"
         ).format(**names)
-        self._service_ids = sql.SQL("SELECT 1 FROM {services} WHERE courier_service_id = %s").format(**names)
         self._couriers_of = sql.SQL(
             f"SELECT {_COURIER_COLUMNS} FROM {{couriers}} ORDER BY display_name, courier_id"
         ).format(**names)
@@ -251,9 +250,6 @@ class CourierRoster:
         """The courier (removed ones too, ``active`` false); None if never added (or not read yet)."""
         row = await (await conn.execute(self._courier, (courier_id,))).fetchone()
         return None if row is None else _courier(row)
-
-    async def service_known(self, conn: Connection, courier_service_id: UUID) -> bool:
-        return await (await conn.execute(self._service_ids, (courier_service_id,))).fetchone() is not None
 
     async def couriers_on_shift(self, conn: Connection, starts: datetime, ends: datetime) -> list[Courier]:
         """Couriers with a shift overlapping ``[starts, ends)``, not removed and not dropped out
@@ -316,7 +312,7 @@ def _shift(row: Row) -> RosterShift:
         ends_at=row["ends_at"],
         start=GeoPoint(lat=row["start_lat"], lon=row["start_lon"]),
         dropped_out_at=dropped_at,
-        dropped_out_at_position=None if drop_lat is None or drop_lon is None else GeoPoint(lat=drop_lat, lon=drop_lon),
+        drop_out_position=None if drop_lat is None or drop_lon is None else GeoPoint(lat=drop_lat, lon=drop_lon),
     )
 
 

@@ -99,7 +99,6 @@ async def test_planning_gets_the_couriers_riding_and_not_the_removed_or_dropped_
         assert (riding[0].position.lat, riding[0].position.lon, riding[0].kind) == (DEPOT.lat, DEPOT.lon, "bike")
         assert await roster.courier(conn, ben) == RosterCourier(ben, service, "Ben", "bike", 6, active=False)
         assert await roster.courier(conn, uuid4()) is None
-        assert await roster.service_known(conn, service)
         [listed] = await roster.services(conn, shifts_after=NINE)
         assert [c.display_name for c in listed.couriers] == ["Anna", "Ben", "Cem", "Dora"]
         dropped = [s for s in listed.shifts if s.courier_id == cem]

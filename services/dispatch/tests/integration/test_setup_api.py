@@ -184,6 +184,14 @@ def test_a_courier_token_works_until_the_courier_is_removed(town: RunningTown) -
 
     dropped = httpx.post(f"{api}/couriers/{anna}/drop-out", json={"position": DEPOT}, headers=courier)
     assert dropped.status_code == 200, dropped.text
+
+    def dropped_shift() -> dict[str, Any] | None:
+        listed = httpx.get(f"{api}/courier-services", headers=association.headers).json()
+        shifts = [s for service in listed for s in service["shifts"] if s["courier_id"] == anna]
+        return shifts[0] if shifts and shifts[0]["dropped_out_at"] else None
+
+    shift = wait_until(dropped_shift, what="the roster shows the drop-out")
+    assert shift["drop_out_position"] == DEPOT and shift["dropped_out_at"] == dropped.json()["at"]
     refused(httpx.post(f"{api}/couriers/{ben}/drop-out", json={}, headers=courier), 404, "no courier")
     refused(httpx.post(f"{api}/courier-services", json={"name": "Mine"}, headers=courier), 403, "association")
     refused(httpx.post(f"{api}/couriers/{anna}/token", headers=courier), 403, "association")

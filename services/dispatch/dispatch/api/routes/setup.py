@@ -64,6 +64,7 @@ async def courier_services(caller: Caller, container: Container, db: ReadDb) -> 
                     ends_at=shift.ends_at,
                     start=shift.start,
                     dropped_out_at=shift.dropped_out_at,
+                    drop_out_position=shift.drop_out_position,
                 )
                 for shift in service.shifts
             ],
