@@ -12,6 +12,7 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.pdfbase import ttfonts
 
 from catalog.api.schemas import CatalogItem, CourierDeliveryOut, DirectoryEntry, MerchantOut
+from dispatch.api.routes.board import JobOut
 from dispatch.api.routes.statements import StatementOut
 from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged, OfferVatRateChanged
 from downtown_events.contract import EventRegistry
@@ -50,6 +51,7 @@ _ = (AuthorizationOut.voucher_balance_cents, AuthorizationOut.voucher_expires_on
 _ = (StatementLinks.json_url, StatementLinks.csv_url, StatementLinks.pdf_url)  # a merchant's settlement links
 _ = (StatementOut.customers_fees_cents, StatementOut.customers_fees, StatementOut.town_owes_cents)
 _ = StatementOut.town_owes  # a courier service's monthly statement
+_ = (JobOut.slot_starts, JobOut.arrives_from, JobOut.arrives_until, JobOut.door_pinned, JobOut.explanation)
 
 # reportlab reads these attributes: a patched ToUnicode writer, a drawing's alignment.
 _ = (ttfonts.makeToUnicodeCMap, Drawing.hAlign)

@@ -173,7 +173,8 @@ class Planning:
         for left in result.unplanned:
             await execute(self._store, str(left.job_id), delivery.replay, partial(delivery.unplan, reason=left.reason))
         routed = {route.courier_id: route for route in result.routes}
-        courier_ids = {courier.courier_id for courier in couriers} | {
+        # a courier with stops, or with a tour of the day already (which may have to be emptied)
+        courier_ids = {route.courier_id for route in result.routes if route.stops} | {
             t.courier_id for t in await self._ports.tours(day)
         }
         for courier_id in sorted(courier_ids):

@@ -109,6 +109,8 @@ class Delivery:
     pinned_to: UUID | None = None
     attempts: int = 0
     status: Status = "waiting"
+    unplanned_reason: str | None = None
+    """Why the planner last left the job out (None: planned since, or never planned)."""
 
     @property
     def open_pickups(self) -> tuple[PickupAt, ...]:
@@ -159,10 +161,17 @@ def evolve(state: Delivery | None, event: IntegrationEvent) -> Delivery:
         case DeliveryJobPlanned():
             status: Status = "picking_up" if state.begun else "planned"
             return replace(
-                state, courier_id=event.courier_id, tour_id=event.tour_id, arrives=event.arrives, status=status
+                state,
+                courier_id=event.courier_id,
+                tour_id=event.tour_id,
+                arrives=event.arrives,
+                status=status,
+                unplanned_reason=None,
             )
         case DeliveryJobUnplanned():
-            return replace(state, courier_id=None, tour_id=None, arrives=None, status="ready")
+            return replace(
+                state, courier_id=None, tour_id=None, arrives=None, status="ready", unplanned_reason=event.reason
+            )
         case DeliveryOrderPickedUp():
             picked = replace(state.pickups[event.order_id], picked_up=True, picked_up_at=event.at)
             return replace(
@@ -347,10 +356,15 @@ def plan(
 
 
 def unplan(state: Delivery | None, reason: str) -> list[IntegrationEvent]:
+    """The planner left the job out: taken off its tour, or (not planned yet) told why; the
+    same reason again decides nothing."""
     job = _existing(state)
-    if job.begun or job.finished or job.status in ("waiting", "to_return", "ready"):
+    reason = reason[:300]
+    if job.begun or job.finished or job.status in ("waiting", "to_return"):
         return []
-    return [DeliveryJobUnplanned(job_id=job.job_id, reason=reason[:300])]
+    if job.status == "ready" and job.unplanned_reason == reason:
+        return []
+    return [DeliveryJobUnplanned(job_id=job.job_id, reason=reason)]
 
 
 def pick_up(state: Delivery | None, *, order_id: UUID, courier_id: UUID, at: datetime) -> list[IntegrationEvent]:

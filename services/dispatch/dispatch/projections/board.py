@@ -127,10 +127,8 @@ class Board(Projection):
             pin = data.drop_off.pin
             new.update(door_lat=None if pin is None else pin.lat, door_lon=None if pin is None else pin.lon)
         elif isinstance(data, DeliveryJobPlanned):
-            new.update(pickup_by=data.pickup_by, unplanned_reason=None)
-        elif isinstance(data, DeliveryJobUnplanned):
-            new.update(pickup_by=None, unplanned_reason=data.reason)
-        elif isinstance(data, DeliveryAttemptFailed):
+            new["pickup_by"] = data.pickup_by
+        elif isinstance(data, DeliveryJobUnplanned | DeliveryAttemptFailed):
             new["pickup_by"] = None
         new["updated_at"] = event.envelope.time
         rows.put(BOARD_JOBS, new)
@@ -154,6 +152,7 @@ def _state_columns(state: Delivery) -> Row:
         "pinned_to": state.pinned_to,
         "attempts": state.attempts,
         "status": state.status,
+        "unplanned_reason": state.unplanned_reason,
     }
 
 
@@ -206,6 +205,7 @@ def job_of(row: Row) -> Delivery:
         pinned_to=row["pinned_to"],
         attempts=row["attempts"],
         status=row["status"],
+        unplanned_reason=row["unplanned_reason"],
     )
 
 
@@ -231,7 +231,6 @@ class BoardJob:
     door: GeoPoint | None
     pickup_by: datetime | None
     unplanned_reason: str | None
-    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -282,5 +281,4 @@ def _board_job(row: Row) -> BoardJob:
         door=None if lat is None or lon is None else GeoPoint(lat=lat, lon=lon),
         pickup_by=row["pickup_by"],
         unplanned_reason=row["unplanned_reason"],
-        updated_at=row["updated_at"],
     )

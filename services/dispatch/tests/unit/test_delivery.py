@@ -110,7 +110,9 @@ def test_plan_unplan_and_pin_decide_once() -> None:
     courier, tour = uuid4(), uuid4()
     arrives = ArrivalWindow(starts_at=SLOT.starts_at, ends_at=SLOT.starts_at + timedelta(minutes=30))
     job = delivery.replay(history)
-    assert delivery.unplan(job, "no courier") == []  # ready: nothing to take back
+    told = delivery.unplan(job, "no courier")
+    assert [type(e) for e in told] == [DeliveryJobUnplanned]
+    assert delivery.unplan(delivery.replay([*history, *told]), "no courier") == []  # told already
     planned = delivery.plan(job, courier_id=courier, tour_id=tour, pickup_by=NOW, arrives=arrives)
     assert [type(e) for e in planned] == [DeliveryJobPlanned]
     history.extend(planned)
