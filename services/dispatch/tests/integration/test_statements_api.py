@@ -15,7 +15,6 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from psycopg_pool import AsyncConnectionPool
 
 from dispatch.api.app import create_app
 from dispatch.api.deps import get_principal
@@ -31,6 +30,7 @@ from downtown_events.dispatch import (
     DeliveryJobReturned,
 )
 from downtown_events.envelope import CloudEvent
+from downtown_events.runtime.database import Pool
 from downtown_events.runtime.http.deps import get_container, get_read_connection
 from downtown_events.runtime.principal import Principal
 from downtown_events.runtime.projection import ProjectionWriter
@@ -109,7 +109,7 @@ class Town:
 
 
 @pytest.fixture
-async def client(pool: AsyncConnectionPool) -> AsyncIterator[tuple[httpx.AsyncClient, Town, dict[str, Any]]]:
+async def client(pool: Pool) -> AsyncIterator[tuple[httpx.AsyncClient, Town, dict[str, Any]]]:
     town, caller = Town(), {"principal": ASSOCIATION}
     events = town.events()
     async with pool.connection() as conn:
