@@ -39,3 +39,15 @@ def test_authenticated_operations_declare_the_bearer_scheme(document: dict[str, 
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert document["paths"]["/merchants/me"]["get"]["security"] == [{"HTTPBearer": []}]
     assert "security" not in document["paths"]["/catalog"]["get"]
+
+
+def test_the_directory_documents_who_the_towns_couriers_deliver_for(document: dict[str, Any]) -> None:
+    operation = document["paths"]["/directory"]["get"]
+    assert "Who delivers here" in operation["description"]
+    offers = next(parameter for parameter in operation["parameters"] if parameter["name"] == "offers")
+    assert "couriers" in offers["schema"]["anyOf"][0]["enum"]
+    schemas = document["components"]["schemas"]
+    assert "courier_delivery" in schemas["DirectoryEntry"]["properties"]
+    assert {"zone", "delivers_to", "fee", "next_slot"} <= set(schemas["CourierDeliveryOut"]["properties"])
+    for request in ("ProfileIn", "MerchantRegistration"):
+        assert "location" in schemas[request]["properties"]
