@@ -357,7 +357,8 @@ def _paid(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]:
 
 def _delivery_failed(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]:
     assert isinstance(event, OrderDeliveryFailed)
-    return c.to_customer(event, detail=clean(event.detail, TEXT_LIMIT))
+    courier = c.order.placed.fulfilment.delivery_slot is not None  # the town's couriers' delivery
+    return c.to_customer(event, detail=clean(event.detail, TEXT_LIMIT), courier=courier)
 
 
 def _invoice(c: _Compose, event: IntegrationEvent) -> list[OutgoingMail]:

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """A courier order: handed to dispatch in the decision that confirms it, its drop-off sealed;
 then out for delivery, delivered or not as dispatch says, never backwards; silence past the
-deadline ends it; the merchant's delivery steps are refused."""
+deadline ends it; the merchant's delivery steps are refused; the customer's mail of a failed
+courier delivery says so in their language, without dispatch's English detail."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from downtown_events.ordering import (
     Payment,
     TimeSlot,
 )
+from ordering.app.notifications import CustomerContact, MerchantContact, OrderContext, notifications_for
 from ordering.domain import courier, fulfilment, order
 from ordering.domain.courier import Handoff
 from ordering.domain.errors import CouriersDeliver, TooEarly
@@ -261,3 +263,27 @@ def test_the_merchant_packs_a_courier_order_but_never_marks_its_delivery() -> No
     ):
         with pytest.raises(CouriersDeliver, match="the town's couriers deliver this order; its state follows them"):
             step(state)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("de", "leider konnten die Kuriere der Stadt Ihre Bestellung"),
+        ("en", "Unfortunately the town's couriers could not deliver your order"),
+    ],
+)
+def test_the_mail_of_a_failed_courier_delivery_speaks_of_the_couriers_not_of_dispatchs_detail(
+    language: str, said: str
+) -> None:
+    first = placed()[0]
+    assert isinstance(first, OrderPlaced)
+    context = OrderContext(
+        placed=first,
+        customer=CustomerContact(name="Anna Beispiel", email="anna@example.de", language=language),  # type: ignore[arg-type]
+        merchant=MerchantContact(name="Imkerei Summ", email="laden@summ.example"),
+        town_name="Schöppingen",
+    )
+    failed = OrderDeliveryFailed(order_id=first.order_id, merchant_id=first.merchant_id, detail=order.DISPATCH_SILENT)
+    (mail,) = notifications_for(failed, uuid4(), context)
+    assert said in mail.body and "Imkerei Summ" in mail.body
+    assert order.DISPATCH_SILENT not in mail.body
