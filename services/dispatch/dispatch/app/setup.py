@@ -162,7 +162,9 @@ class SetupHandlers:
             self.store,
             str(service_id),
             services.replay,
-            lambda state: services.drop_out(state, courier_id=courier_id, at=moment, position=position),
+            lambda state: services.drop_out(
+                state, courier_id=courier_id, at=moment, position=position, now=self.clock.now()
+            ),
         )
         return moment
 

@@ -30,6 +30,8 @@ from downtown_events.dispatch import (
 )
 from downtown_events.geo import GeoPoint
 
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far a courier's phone may be ahead of the service's clock."""
 LONGEST_SHIFT = timedelta(hours=14)
 """No one rides longer in a day; a longer shift is a typing error (a date a day off)."""
 
@@ -193,13 +195,16 @@ def schedule_shift(
 
 
 def drop_out(
-    state: CourierService | None, *, courier_id: UUID, at: datetime, position: GeoPoint | None
+    state: CourierService | None, *, courier_id: UUID, at: datetime, position: GeoPoint | None, now: datetime
 ) -> Sequence[IntegrationEvent]:
-    """The courier stops during the shift running at ``at``; told again, nothing new."""
+    """The courier stops during the shift running at ``at``, which has come (a drop-out is
+    told when it happens, not booked ahead: that is a shorter shift); told again, nothing new."""
     service = _existing(state)
     service.active_courier(courier_id)
     if at.tzinfo is None:
         raise InvalidChange("a drop-out's moment names its time zone")
+    if at > now + CLOCK_SKEW:
+        raise InvalidChange("a drop-out is told when it happens, not ahead of time")
     shift = next((s for s in service.shifts if s.courier_id == courier_id and s.runs_at(at)), None)
     if shift is None:
         raise InvalidChange("the courier has no shift running at that moment")

@@ -182,6 +182,8 @@ def test_a_courier_token_works_until_the_courier_is_removed(town: RunningTown) -
     courier = {"Authorization": f"Bearer {issued['token']}"}
     api = association.api
 
+    ahead = {"at": (now() + timedelta(hours=2)).isoformat()}
+    refused(httpx.post(f"{api}/couriers/{anna}/drop-out", json=ahead, headers=courier), 422, "when it happens")
     dropped = httpx.post(f"{api}/couriers/{anna}/drop-out", json={"position": DEPOT}, headers=courier)
     assert dropped.status_code == 200, dropped.text
 

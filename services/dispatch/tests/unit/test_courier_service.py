@@ -135,11 +135,12 @@ def test_a_courier_drops_out_of_the_shift_running_and_only_once() -> None:
     history += shift_of(services.replay(history), EIGHT, 8)
     at = EIGHT + timedelta(hours=3)
     flat_tyre = GeoPoint(lat=51.85, lon=7.26)
-    history += services.drop_out(services.replay(history), courier_id=ANNA, at=at, position=flat_tyre)
+    history += services.drop_out(services.replay(history), courier_id=ANNA, at=at, position=flat_tyre, now=at)
     assert history[-1] == CourierDroppedOut(courier_service_id=SERVICE, courier_id=ANNA, at=at, position=flat_tyre)
     state = services.replay(history)
     assert state is not None and state.shifts[0].dropped_out_at == at
-    assert services.drop_out(state, courier_id=ANNA, at=at + timedelta(minutes=5), position=None) == []
+    later = at + timedelta(minutes=5)
+    assert services.drop_out(state, courier_id=ANNA, at=later, position=None, now=later) == []
 
 
 def test_a_drop_out_without_a_shift_running_is_refused() -> None:
@@ -148,4 +149,13 @@ def test_a_drop_out_without_a_shift_running_is_refused() -> None:
     state = services.replay(history)
     for at in (EIGHT - timedelta(minutes=1), EIGHT + timedelta(hours=8)):
         with pytest.raises(InvalidChange, match="no shift running"):
-            services.drop_out(state, courier_id=ANNA, at=at, position=None)
+            services.drop_out(state, courier_id=ANNA, at=at, position=None, now=at)
+
+
+def test_a_drop_out_ahead_of_time_is_refused() -> None:
+    history = with_anna()
+    history += shift_of(services.replay(history), EIGHT, 8)
+    with pytest.raises(InvalidChange, match="when it happens"):
+        services.drop_out(
+            services.replay(history), courier_id=ANNA, at=EIGHT + timedelta(hours=2), position=None, now=EIGHT
+        )
