@@ -10,7 +10,7 @@ courier alone (a drop-out, a token).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -21,11 +21,17 @@ from dispatch.domain import terms as town_terms
 from dispatch.domain.courier_service import CourierOfService, CourierService, Shift
 from dispatch.domain.errors import AlreadyExists, NotFound
 from downtown_events.contract import IntegrationEvent
-from downtown_events.dispatch import DeliveryTermsSet, VehicleKind
+from downtown_events.dispatch import CourierAdded, CourierShiftScheduled, DeliveryTermsSet, VehicleKind
 from downtown_events.geo import GeoPoint
 from downtown_events.runtime.clock import TownClock
-from downtown_events.runtime.commands import execute, load
-from downtown_events.runtime.idempotency import create_once, created_id
+from downtown_events.runtime.commands import events_of, execute, load
+from downtown_events.runtime.idempotency import (
+    create_once,
+    created_id,
+    ensure_same_request,
+    fingerprint,
+    fingerprint_metadata,
+)
 from downtown_events.runtime.principal import Principal, Role
 from downtown_events.runtime.store import EventStore
 
@@ -121,11 +127,17 @@ class SetupHandlers:
     async def add_courier(self, principal: Principal, command: AddCourier) -> CourierOfService:
         principal.association()
         courier_id = created_id(f"courier:{command.courier_service_id}", command.idempotency_key)
-        service = await execute(
-            self.store,
+        service = await self._keyed(
             str(command.courier_service_id),
-            services.replay,
-            lambda state: _added_once(state, courier_id, command),
+            command,
+            lambda event: isinstance(event, CourierAdded) and event.courier_id == courier_id,
+            lambda state: services.add_courier(
+                state,
+                courier_id=courier_id,
+                display_name=command.display_name,
+                vehicle=command.vehicle,
+                capacity=command.capacity,
+            ),
         )
         return service.couriers[courier_id]
 
@@ -141,11 +153,18 @@ class SetupHandlers:
     async def schedule_shift(self, principal: Principal, command: ScheduleShift) -> Shift:
         principal.association()
         shift_id = created_id(f"shift:{command.courier_id}", command.idempotency_key)
-        service = await execute(
-            self.store,
+        service = await self._keyed(
             str(command.courier_service_id),
-            services.replay,
-            lambda state: _scheduled_once(state, shift_id, command),
+            command,
+            lambda event: isinstance(event, CourierShiftScheduled) and event.shift_id == shift_id,
+            lambda state: services.schedule_shift(
+                state,
+                shift_id=shift_id,
+                courier_id=command.courier_id,
+                starts_at=command.starts_at,
+                ends_at=command.ends_at,
+                start=command.start,
+            ),
         )
         return next(shift for shift in service.shifts if shift.shift_id == shift_id)
 
@@ -208,32 +227,31 @@ class SetupHandlers:
             raise NotFound(UNKNOWN_COURIER)
         return courier.courier_service_id
 
-
-def _added_once(state: CourierService | None, courier_id: UUID, command: AddCourier) -> list[IntegrationEvent]:
-    """A retried request (the same key) finds its courier added and decides nothing."""
-    if state is not None and command.idempotency_key is not None and courier_id in state.couriers:
-        return []
-    return list(
-        services.add_courier(
-            state,
-            courier_id=courier_id,
-            display_name=command.display_name,
-            vehicle=command.vehicle,
-            capacity=command.capacity,
+    async def _keyed(
+        self,
+        stream_id: str,
+        command: AddCourier | ScheduleShift,
+        made_by: Callable[[IntegrationEvent], bool],
+        decide: Callable[[CourierService | None], Sequence[IntegrationEvent]],
+    ) -> CourierService:
+        """Add to a courier service what a keyed request asks for, once: the id came from the
+        Idempotency-Key, so a retry finds the event ``made_by`` it on the stream and gets the
+        service back, unless its content differs (the key reused: refused). The request's
+        fingerprint is stored with the event, as the kit's ``create_once`` does for a stream."""
+        request = fingerprint(command)
+        history = await self.store.read(stream_id)
+        if command.idempotency_key is not None:
+            made = [stored for stored in history if made_by(stored.event)]
+            if made:
+                ensure_same_request(made, request)
+                service = services.replay(events_of(history))
+                if service is not None:
+                    return service
+        return await execute(
+            self.store,
+            stream_id,
+            services.replay,
+            decide,
+            metadata=fingerprint_metadata(request),
+            history=history,
         )
-    )
-
-
-def _scheduled_once(state: CourierService | None, shift_id: UUID, command: ScheduleShift) -> list[IntegrationEvent]:
-    if state is not None and command.idempotency_key is not None and any(s.shift_id == shift_id for s in state.shifts):
-        return []
-    return list(
-        services.schedule_shift(
-            state,
-            shift_id=shift_id,
-            courier_id=command.courier_id,
-            starts_at=command.starts_at,
-            ends_at=command.ends_at,
-            start=command.start,
-        )
-    )

@@ -81,6 +81,12 @@ def test_the_association_registers_a_service_its_couriers_and_their_shifts(town:
     assert again.json()["courier_service_id"] == service_id
     refused(association.post("/courier-services", {"name": "Other", "phone": ""}, **key), 422, "Idempotency-Key")
     anna = association.courier(service_id)
+    key = {"Idempotency-Key": f"courier-{uuid4()}"}
+    ben = {"display_name": "Ben", "vehicle": "car", "capacity": 20}
+    path = f"/courier-services/{service_id}/couriers"
+    added, retried = association.post(path, ben, **key), association.post(path, ben, **key)
+    assert added.status_code == retried.status_code == 201 and added.json() == retried.json()
+    refused(association.post(path, {**ben, "capacity": 21}, **key), 422, "Idempotency-Key")
 
     starts = now() - timedelta(hours=1)
     assert association.shift(service_id, anna, starts, 8).status_code == 201
@@ -98,7 +104,7 @@ def test_the_association_registers_a_service_its_couriers_and_their_shifts(town:
         return mine[0] if mine and mine[0]["shifts"] else None
 
     service = wait_until(listed, what="the roster shows the service, its courier and the shift")
-    assert [(c["display_name"], c["active"]) for c in service["couriers"]] == [("Anna", True)]
+    assert [(c["display_name"], c["active"]) for c in service["couriers"]] == [("Anna", True), ("Ben", True)]
     assert [s["courier_id"] for s in service["shifts"]] == [anna]
 
 
