@@ -119,7 +119,9 @@ def _constrain(model: Any, manager: Any, problem: Problem, time: Any, load: Any,
 
 def _parameters(settings: PlanningSettings) -> Any:
     parameters = pywrapcp.DefaultRoutingSearchParameters()
-    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    # Local cheapest insertion places each pair where it costs least: on a 300-job day it planned
+    # 256 jobs in 2 s where parallel cheapest insertion planned 22 (bench/dispatch_planning.py).
+    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
     parameters.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         if settings.metaheuristic == "guided_local_search"
