@@ -256,6 +256,13 @@ class AddressOut(BaseModel):
     city: str
 
 
+class ExpectedDeliveryOut(BaseModel):
+    """When the town's couriers expect to be at the door: dispatch's plan, which may change."""
+
+    expected_from: datetime
+    expected_until: datetime
+
+
 class OrderCustomerOut(BaseModel):
     """Who ordered and where it goes: for the order's merchant (and the association) only."""
 
@@ -295,6 +302,11 @@ class OrderOut(BaseModel):
         default=None, description="when the town's couriers deliver it (a delivery on dispatch's terms)"
     )
     delivery_zone: str | None = Field(default=None, description="the delivery zone the door lies in")
+    delivery: ExpectedDeliveryOut | None = Field(
+        default=None,
+        description="a courier order on its way: when the courier is expected at the door, as dispatch planned "
+        "it (null until planned, and once the order is delivered or ended)",
+    )
     payment_method: str
     voucher_cents: int
     goods_cents: int
@@ -316,8 +328,9 @@ class OrderOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, order: Order, *, customer: bool = False) -> OrderOut:
-        """``customer``: the caller is the order's merchant (or the association), who sees who ordered."""
+    def of(cls, order: Order, *, customer: bool = False, arrival: TimeSlot | None = None) -> OrderOut:
+        """``customer``: the caller is the order's merchant (or the association), who sees who ordered;
+        ``arrival``: when dispatch expects its courier at the door of a courier order."""
         links = order.meeting_links
         return cls(
             order_id=order.order_id,
@@ -348,6 +361,9 @@ class OrderOut(BaseModel):
             delivery_fee_cents=order.fulfilment.delivery_fee_cents,
             delivery_slot=order.fulfilment.delivery_slot,
             delivery_zone=order.fulfilment.delivery_zone,
+            delivery=None
+            if arrival is None
+            else ExpectedDeliveryOut(expected_from=arrival.starts_at, expected_until=arrival.ends_at),
             payment_method=order.payment.method,
             voucher_cents=order.payment.voucher_cents,
             goods_cents=order.goods_cents,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from itertools import count
 from typing import Any
 from uuid import UUID, uuid4
@@ -30,6 +30,7 @@ from downtown_events.dispatch import (
     DeliveryJobDelivered,
     DeliveryJobOpened,
     DeliveryJobPickupAdded,
+    DeliveryJobPlanned,
     DeliveryJobReturned,
     DeliveryOrderPickedUp,
     DeliveryTermsSet,
@@ -60,6 +61,7 @@ from tests.support.ordering_client import (
     town_rows,
     wait_for,
 )
+from tests.support.ordering_client import order as order_view
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.integration
@@ -198,6 +200,14 @@ def picked_up(job_id: UUID, order_id: str, merchant_id: str) -> DeliveryOrderPic
     )
 
 
+def expected(town: RunningTown, order_id: str, headers: dict[str, str]) -> tuple[datetime, datetime] | None:
+    """When the customer's order view says the courier is expected at the door."""
+    delivery = order_view(town, order_id, headers)["delivery"]
+    if delivery is None:
+        return None
+    return datetime.fromisoformat(delivery["expected_from"]), datetime.fromisoformat(delivery["expected_until"])
+
+
 def event_types(town: RunningTown, order_id: str) -> list[str]:
     rows = town_rows(town, "SELECT event_type FROM events WHERE stream_id = %s ORDER BY version", (order_id,))
     return [row["event_type"].removeprefix("downtown.ordering.") for row in rows]
@@ -253,6 +263,19 @@ def test_a_courier_checkout_is_handed_to_dispatch_and_follows_it_to_the_door(
                 shop=GeoPoint(lat=52.1, lon=7.23),
             ),
         )
+    slot = handed[bread_order].slot
+    assert slot is not None
+    arrives = ArrivalWindow(starts_at=slot.starts_at, ends_at=slot.starts_at + timedelta(minutes=30))
+    plan = DeliveryJobPlanned(
+        job_id=job_id, courier_id=COURIER, tour_id=uuid4(), pickup_by=slot.starts_at, arrives=arrives
+    )
+    dispatch.publish(job_id, plan)
+    wait_until(
+        lambda: expected(town, bread_order, customer) == (arrives.starts_at, arrives.ends_at),
+        seconds=30,
+        what="the customer seeing when the courier comes",
+    )
+
     refused = step(town, honey, honey_order, "out-for-delivery")
     assert refused.status_code == 409, refused.text
     assert refused.json()["detail"] == "the town's couriers deliver this order; its state follows them"
@@ -274,6 +297,7 @@ def test_a_courier_checkout_is_handed_to_dispatch_and_follows_it_to_the_door(
     assert honey_done["invoice_number"]  # on invoice: issued with the delivery, as the merchant's would be
     bread_done = wait_for(town, bread_order, customer, status="fulfilled")
     assert bread_done["left_to_pay_cents"] == 1600  # cash at the door: dispatch's news names no payment
+    assert bread_done["delivery"] is None  # delivered: nobody is expected any more
 
     assert event_types(town, honey_order).count("OrderDelivered") == 1
     assert step(town, bread, bread_order, "delivered", paid_cents=1600).status_code == 409

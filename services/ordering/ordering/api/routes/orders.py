@@ -20,6 +20,7 @@ from ordering.adapters.notifier import document_texts, order_invoice_pdf
 from ordering.api.deps import AppHandlers, Caller, Container, IdempotencyKey, MaybeCaller, OrderToken, ReadDb
 from ordering.api.schemas import AssistedOrderIn, CheckoutOut, OrderOut, OrderSummaryOut, PaidIn, ReasonIn
 from ordering.domain.order import Order
+from ordering.projections.delivery_jobs import expected_arrival
 from ordering.projections.queries import order_list
 
 router = APIRouter(tags=["orders"])
@@ -54,9 +55,14 @@ async def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, openapi_extra=also_anonymous(also_answers(401, 404)))
-async def show_order(order_id: UUID, handlers: AppHandlers, caller: MaybeCaller, token: OrderToken) -> OrderOut:
+async def show_order(
+    order_id: UUID, handlers: AppHandlers, caller: MaybeCaller, token: OrderToken, db: ReadDb
+) -> OrderOut:
+    """The order; a courier order on its way says when the courier is expected (dispatch's plan)."""
     order = await handlers.orders.order(order_id, caller, token)
-    return OrderOut.of(order, customer=handlers.orders.shows_customer(order, caller))
+    job = order.delivery_job_id
+    arrival = await expected_arrival(db, job) if job is not None and not order.settled else None
+    return OrderOut.of(order, customer=handlers.orders.shows_customer(order, caller), arrival=arrival)
 
 
 @router.get(
