@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from uuid import UUID, uuid4
 
-from psycopg_pool import AsyncConnectionPool
-
 from dispatch.projections.couriers import CourierProjection, CourierRoster, RosterCourier
 from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import (
@@ -21,6 +19,7 @@ from downtown_events.dispatch import (
 )
 from downtown_events.envelope import CloudEvent
 from downtown_events.geo import GeoPoint
+from downtown_events.runtime.database import Pool
 from downtown_events.runtime.projection import ProjectionWriter
 from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
 
@@ -59,7 +58,7 @@ def shift(service: UUID, courier: UUID, starts: datetime, hours: int) -> Courier
 
 
 async def test_planning_gets_the_couriers_riding_and_not_the_removed_or_dropped_out(
-    pool: AsyncConnectionPool,
+    pool: Pool,
 ) -> None:
     projection = CourierProjection()
     writer, roster = ProjectionWriter(projection), CourierRoster()

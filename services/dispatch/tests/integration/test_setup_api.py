@@ -103,7 +103,7 @@ def test_the_association_registers_a_service_its_couriers_and_their_shifts(town:
         mine = [s for s in response.json() if s["courier_service_id"] == service_id]
         return mine[0] if mine and mine[0]["shifts"] else None
 
-    service = wait_until(listed, what="the roster shows the service, its courier and the shift")
+    service = wait_until(listed, what="the roster shows the service, its courier and the shift") or {}
     assert [(c["display_name"], c["active"]) for c in service["couriers"]] == [("Anna", True), ("Ben", True)]
     assert [s["courier_id"] for s in service["shifts"]] == [anna]
 
@@ -183,7 +183,7 @@ def test_a_courier_token_works_until_the_courier_is_removed(town: RunningTown) -
         response = association.post(f"/couriers/{courier_id}/token", None)
         return response.json() if response.status_code == 201 else None
 
-    issued = wait_until(lambda: token_of(anna), what="the roster knows the courier, so a token is issued")
+    issued = wait_until(lambda: token_of(anna), what="the roster knows the courier, so a token is issued") or {}
     assert datetime.fromisoformat(issued["expires_at"]) > now() + timedelta(days=29)
     courier = {"Authorization": f"Bearer {issued['token']}"}
     api = association.api
@@ -198,7 +198,7 @@ def test_a_courier_token_works_until_the_courier_is_removed(town: RunningTown) -
         shifts = [s for service in listed for s in service["shifts"] if s["courier_id"] == anna]
         return shifts[0] if shifts and shifts[0]["dropped_out_at"] else None
 
-    shift = wait_until(dropped_shift, what="the roster shows the drop-out")
+    shift = wait_until(dropped_shift, what="the roster shows the drop-out") or {}
     assert shift["drop_out_position"] == DEPOT and shift["dropped_out_at"] == dropped.json()["at"]
     refused(httpx.post(f"{api}/couriers/{ben}/drop-out", json={}, headers=courier), 404, "no courier")
     refused(httpx.post(f"{api}/courier-services", json={"name": "Mine"}, headers=courier), 403, "association")
