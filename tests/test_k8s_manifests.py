@@ -502,7 +502,9 @@ def test_kafka_names_and_acls_are_the_towns_and_the_services(town: str) -> None:
                 assert acl["resource"]["patternType"] == "literal" and acl["resource"]["type"] == "topic"
                 assert set(acl["operations"]) <= {"Read", "Describe"}
                 reads.add(acl["resource"]["name"])
-        assert reads == {f"{town}.{source}.events" for source in values_of(town)[service]["reads"]}
+        own = values_of(town)[service]
+        sources = [*own["reads"], *own.get("reads_if_running", [])]
+        assert reads == {f"{town}.{source}.events" for source in sources if source in services_of(town)}
         assert reads <= set(topics)
     assert f"{town}.catalog.events" in {
         acl["resource"]["name"] for acl in users[f"{town}-vouchers"]["spec"]["authorization"]["acls"]
@@ -756,14 +758,20 @@ def test_render_needs_a_host_per_service(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_a_town_may_leave_a_service_out_unless_another_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Ordering and dispatch read each other (the orders to deliver; the terms and the deliveries).
+    # A town without couriers leaves dispatch out: the catalog and ordering read it only where it runs.
+    overridden(monkeypatch, TOWNS[0], {"services": {"dispatch": None}})
+    docs = renderer.render(TOWNS[0])
+    assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == "dispatch"]
+    acls = [doc["spec"]["authorization"]["acls"] for doc in docs if doc["kind"] == "KafkaUser"]
+    assert not [acl for user in acls for acl in user if ".dispatch." in acl["resource"]["name"]]
+    # Dispatch reads ordering (the orders to deliver): ordering goes only with it.
+    overridden(monkeypatch, TOWNS[0], {"services": {"ordering": None}})
+    with pytest.raises(renderer.RenderError, match="dispatch reads 'ordering'"):
+        renderer.render(TOWNS[0])
     overridden(monkeypatch, TOWNS[0], {"services": {"ordering": None, "dispatch": None}})
     docs = renderer.render(TOWNS[0])
     assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == "ordering"]
     assert any(doc["metadata"]["name"] == "vouchers-api" for doc in docs)
-    overridden(monkeypatch, TOWNS[0], {"services": {"dispatch": None}})
-    with pytest.raises(renderer.RenderError, match="ordering reads 'dispatch'"):
-        renderer.render(TOWNS[0])
     overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": None, "ordering": None, "dispatch": None}})
     docs = renderer.render(TOWNS[0])
     assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == "vouchers"]

@@ -20,7 +20,8 @@ The manifests are the YAML files in ``base/`` with placeholders ``${dotted.key}`
    gets each of ``town_secrets`` from the Secret ``town-secrets`` and each of ``secrets`` from
    ``<service>-secrets`` (key: the name without ``DOWNTOWN_``, lower case, ``_`` → ``-``);
    ``api.claims`` (claim: path) are mounted into the API container; and its KafkaUser
-   ``<town>-<service>`` may Read/Describe ``<town>.<other>.events`` for each of ``reads``.
+   ``<town>-<service>`` may Read/Describe ``<town>.<other>.events`` for each of ``reads`` (and of
+   ``reads_if_running`` that the town runs: a town without couriers leaves dispatch out).
 
 Two services may not share a hostname. The output is one multi-document YAML stream
 (Namespace first) for ``kubectl apply -f -``. Needs Python 3.11+ and PyYAML.
@@ -157,6 +158,7 @@ def add_service_parts(docs: list[dict[str, Any]], own: dict[str, Any], services:
     for source in reads:
         if source not in services:
             raise RenderError(f"{service} reads {source!r}, which the town does not run ({', '.join(services)})")
+    reads += [source for source in own.get("reads_if_running") or [] if source in services]
     for doc in docs:
         kind, name = doc["kind"], doc["metadata"]["name"]
         if kind == "ConfigMap" and name == f"{service}-config":
