@@ -8,14 +8,18 @@ commands, pydantic validators and ``model_config`` are skipped by the Makefile's
 instead. Never executed: vulture only parses it.
 """
 
+from types import SimpleNamespace
+
 from reportlab.graphics.shapes import Drawing
 from reportlab.pdfbase import ttfonts
 
 from catalog.api.schemas import CatalogItem, CourierDeliveryOut, DirectoryEntry, MerchantOut
 from dispatch.api.routes.board import JobOut
 from dispatch.api.routes.statements import StatementOut
+from dispatch.domain.tours import Plan
 from downtown_events.catalog import RESERVATION_EVENTS, OfferPriceChanged, OfferVatRateChanged
 from downtown_events.contract import EventRegistry
+from downtown_events.dispatch import DeliveryJobDelivered
 from downtown_events.envelope import CloudEvent
 from downtown_events.runtime.clock_file import set_clock
 from downtown_events.runtime.http.app import Source
@@ -26,7 +30,8 @@ from downtown_events.runtime.pdf_text import string_width
 from downtown_events.schemas import breaking_changes
 from downtown_events.vouchers import VOUCHER_EVENTS, VoucherExpired
 from ordering.api.invoice_schemas import InvoiceSummaryOut
-from ordering.api.schemas import FiguresOut, OrderOut, OrderSummaryOut, SessionOut
+from ordering.api.quote_schemas import DeliverySlotOut
+from ordering.api.schemas import ExpectedDeliveryOut, FiguresOut, OrderOut, OrderSummaryOut, SessionOut
 from ordering.app.notifications import MailOrder
 from ordering.domain.private_events import BasketCheckedOut, OrderCustomerRecorded
 from vouchers.api.schemas import AuthorizationOut, ProgrammeOut, PurchaseOut, RedemptionOut, StatementLinks
@@ -72,3 +77,12 @@ _ = (mail_outbox_counts, requeue_mail)
 
 # The merchant's invoice list (GET /merchants/me/invoices) is read by JSON clients, not by Python.
 _ = (InvoiceSummaryOut.customer_name, InvoiceSummaryOut.open_cents, InvoiceSummaryOut.cancelled_by_number)
+
+# Dispatch: a published event's field (integrators read it), OR-Tools' search parameters (a
+# protobuf message the solver reads), a plan's lookup the tests use, and answer fields JSON
+# clients read (ordering's expected arrival, the quote's town round).
+_search = SimpleNamespace(first_solution_strategy=0, local_search_metaheuristic=0)  # routing._parameters' fields
+_ = DeliveryJobDelivered.photo_proof
+_ = (_search.first_solution_strategy, _search.local_search_metaheuristic)
+_ = Plan.route_of
+_ = (ExpectedDeliveryOut.expected_from, ExpectedDeliveryOut.expected_until, DeliverySlotOut.town_round)

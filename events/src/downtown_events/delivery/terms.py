@@ -11,7 +11,7 @@ from datetime import date, tzinfo
 
 from downtown_events.delivery.fees import DistanceFee, FeeQuote, FeeRule, FlatFee, FreeDelivery, Pricing, quote_fee
 from downtown_events.delivery.geo import Coordinates
-from downtown_events.delivery.slots import DeliverySlot, SlotDefinition, cut_slots
+from downtown_events.delivery.slots import DeliverySlot, SlotDefinition, cut_slots, fee_rule_for
 from downtown_events.delivery.zones import DeliveryZone, PolygonZone, PostalCodeZone, delivers_to
 from downtown_events.dispatch import DeliveryTermsSet, DeliveryZoneTerms, FeeRuleTerms, SlotTerms
 from downtown_events.geo import GeoPoint
@@ -74,7 +74,8 @@ def delivery_fee(
 ) -> FeeQuote:
     """What one delivery of a checkout costs, by the slot's rule (a town round's) or the
     town's: the customer's part and the town's part."""
-    rule = slot.fee_rule if slot is not None and slot.fee_rule is not None else fee_rule_of(terms.fee)
+    town_rule = fee_rule_of(terms.fee)
+    rule = town_rule if slot is None else fee_rule_for(slot, town_rule)
     return quote_fee(
         rule, [coordinates_of(shop) for shop in shops], None if door is None else coordinates_of(door), basket_cents
     )
