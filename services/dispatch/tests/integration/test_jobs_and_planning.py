@@ -285,3 +285,34 @@ def test_the_board_and_plans_are_the_associations(town: RunningTown) -> None:
     assert association.call("POST", "/plans/2000-01-01").status_code == 422
     assert association.call("PUT", f"/jobs/{uuid4()}/pin", {"courier_id": None}).status_code == 404
     assert association.call("PUT", f"/jobs/{uuid4()}/pin", {"courier": None}).status_code == 422
+
+
+def test_a_courier_who_drops_out_leaves_their_jobs_to_a_new_plan(
+    town: RunningTown, delivery_town: dict[str, Any]
+) -> None:
+    """Runs last: the town's only courier stops, and the worker plans again without them."""
+    day = delivery_town["day"]
+    if day != datetime.now(UTC).astimezone(BERLIN).date():
+        pytest.skip("the worker replans today only; late in the evening the test town delivers tomorrow")
+    association = Association(town)
+    checkout = uuid4()
+    publish(town, envelope(town, request(town, delivery_town["merchant_id"], checkout, 1, DOOR, the_slot(day))))
+
+    def job(status: str) -> dict[str, Any] | None:
+        response = association.call("GET", f"/jobs/{job_id_of(checkout)}")
+        return response.json() if response.status_code == 200 and response.json()["status"] == status else None
+
+    wait_until(lambda: job("planned"), seconds=90, what="the job planned by the worker")
+    dropped = association.call("POST", f"/couriers/{delivery_town['courier_id']}/drop-out", {})
+    assert dropped.status_code == 200, dropped.text
+    left = wait_until(lambda: job("ready"), seconds=90, what="the job taken off the tour of a courier who dropped out")
+    assert left["courier_id"] is None and "no courier" in left["unplanned_reason"]
+
+    def emptied() -> bool:
+        board = association.call("GET", f"/board?day={day.isoformat()}").json()
+        tours = [t for t in board["tours"] if t["courier_id"] == delivery_town["courier_id"]]
+        return (
+            bool(tours) and tours[0]["stops"] == [] and any(j["job_id"] == left["job_id"] for j in board["unplanned"])
+        )
+
+    wait_until(emptied, what="the courier's tour emptied and the job on the board among the unplanned")
