@@ -18,6 +18,7 @@ courier's shift or drop-out. Its own plans change nothing of what it looks at.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -136,7 +137,8 @@ class Planning:
             raise InvalidChange(f"{day} has passed; only today and later days are planned")
         jobs, couriers = await self.inputs(day)
         began = time.perf_counter()
-        result = plan_jobs(jobs, couriers, max(now, starts), self._settings)
+        # the solver works for its time limit: off the event loop, which keeps answering meanwhile
+        result = await asyncio.to_thread(plan_jobs, jobs, couriers, max(now, starts), self._settings)
         seconds = time.perf_counter() - began
         distances = {route.courier_id: route_distance_m(route, couriers, self._settings) for route in result.routes}
         await self._write(day, result, jobs, couriers, distances, now)
