@@ -49,6 +49,7 @@ ARRIVAL_STEP = timedelta(minutes=15)
 ARRIVAL_WINDOW = timedelta(minutes=30)
 """A customer is told a half hour, starting on a quarter: a replan that moves the courier
 by a few minutes does not tell them again."""
+PLAN_AHEAD = timedelta(days=31)
 NO_PIN = "the door has no pin on the map; pin it or plan the job by hand"
 TOUR_NAMESPACE = UUID("8a3b5f0e-2d71-4c1a-b6f4-3e9d2c7a5b18")
 
@@ -115,6 +116,8 @@ class Planning:
 
     def bounds(self, day: date) -> tuple[datetime, datetime]:
         """The day on the town's clock, as instants."""
+        if not date.min + timedelta(days=1) < day < date.max - timedelta(days=1):
+            raise InvalidChange(f"{day} is no day a delivery is planned for")
         starts = datetime.combine(day, datetime.min.time(), tzinfo=self._timezone)
         return starts, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=self._timezone)
 
@@ -135,6 +138,8 @@ class Planning:
         starts, ends = self.bounds(day)
         if ends <= now:
             raise InvalidChange(f"{day} has passed; only today and later days are planned")
+        if starts - now > PLAN_AHEAD:
+            raise InvalidChange(f"days are planned at most {PLAN_AHEAD.days} days ahead")
         jobs, couriers = await self.inputs(day)
         began = time.perf_counter()
         # the solver works for its time limit: off the event loop, which keeps answering meanwhile

@@ -283,6 +283,9 @@ def test_the_board_and_plans_are_the_associations(town: RunningTown) -> None:
     association = Association(town)
     assert association.call("POST", "/plans/not-a-day").status_code == 422
     assert association.call("POST", "/plans/2000-01-01").status_code == 422
+    assert association.call("POST", "/plans/9999-12-31").status_code == 422
+    assert association.call("GET", "/board?day=9999-12-31").status_code == 422
+    assert association.call("GET", "/board?day=0001-01-01").status_code == 422
     assert association.call("PUT", f"/jobs/{uuid4()}/pin", {"courier_id": None}).status_code == 404
     assert association.call("PUT", f"/jobs/{uuid4()}/pin", {"courier": None}).status_code == 422
 

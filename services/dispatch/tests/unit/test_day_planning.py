@@ -161,6 +161,10 @@ async def test_pins_name_a_courier_who_rides_and_days_past_are_not_planned() -> 
         await planning(ports).pin(job_id, uuid4())
     with pytest.raises(InvalidChange):
         await planning(ports).plan_day(TODAY - timedelta(days=1))
+    with pytest.raises(InvalidChange):
+        await planning(ports).plan_day(TODAY + timedelta(days=40))
+    with pytest.raises(InvalidChange):
+        planning(ports).bounds(date.max)
 
 
 @pytest.mark.asyncio
