@@ -18,7 +18,9 @@ a reason; a saga answer that contradicts it is recorded (``OrderAnswerContradict
 redemption the order cannot take is handed back (``OrderVoucherRedemptionReturned``). The
 merchant's steps after the confirmation (packed, ready, handed over, out for delivery,
 delivered or not) are in :mod:`ordering.domain.fulfilment`, which folds into the same
-:class:`Order`.
+:class:`Order`. An order the town's couriers deliver is handed to dispatch when it is
+confirmed and follows dispatch's events from then on (:mod:`ordering.domain.courier`); a
+dispatch that does not answer the hand-off by its deadline ends it here, in :func:`time_out`.
 """
 
 from __future__ import annotations
