@@ -62,7 +62,7 @@ _REPLANNERS: dict[float, Replanner] = {}
 
 async def replan_today(pool: Pool, settings: ServiceSettings) -> int:
     """The worker's replanning: every second it asks, every ``replan_seconds`` it looks, and
-    it plans only when today's jobs or couriers changed since it last planned."""
+    it plans today and tomorrow only when their jobs or couriers changed since it last did."""
     dispatch = cast(DispatchSettings, settings)
     replanner = _REPLANNERS.setdefault(dispatch.replan_seconds, Replanner(dispatch.replan_seconds))
     return await replanner.round(planning(pool, dispatch))
@@ -124,6 +124,7 @@ async def build_api(settings: DispatchSettings) -> ApiContainer:
             auth,
             settings.town,
             settings.courier_token_days,
+            TownClock(clock=clock_of(settings), timezone=ZoneInfo(settings.timezone)),
         ),
         planning=planning(pool, settings),
         terms=DeliveryTermsReader(DELIVERY_TERMS.table),

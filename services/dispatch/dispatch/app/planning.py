@@ -334,24 +334,32 @@ def fingerprint(jobs: Sequence[JobOnBoard], couriers: Sequence[Courier]) -> tupl
 
 
 class Replanner:
-    """The worker's round: today planned again when its inputs changed since this process
-    last planned (a new worker plans once on its first round), at most every
-    ``every_seconds``."""
+    """The worker's round: today and tomorrow planned again when their inputs changed since
+    this process last planned them (a new worker plans once on its first round), at most
+    every ``every_seconds``. Tomorrow too: an evening's orders go into tomorrow's first slots,
+    and couriers and customers want their tour and arrival before the day begins."""
+
+    DAYS_AHEAD = 1
 
     def __init__(self, every_seconds: float) -> None:
         self._every = every_seconds
-        self._last: tuple[date, tuple[object, ...]] | None = None
+        self._last: dict[date, tuple[object, ...]] = {}
         self._at = float("-inf")
 
     async def round(self, planning: Planning) -> int:
         if time.monotonic() - self._at < self._every:
             return 0
         self._at = time.monotonic()
-        day = planning.today()
-        jobs, couriers = await planning.inputs(day)
-        seen = (day, fingerprint(jobs, couriers))
-        if seen == self._last:
-            return 0
-        result = await planning.plan_day(day)
-        self._last = seen
-        return sum(len(route.stops) for route in result.plan.routes) + len(result.plan.unplanned)
+        today = planning.today()
+        self._last = {day: seen for day, seen in self._last.items() if day >= today}
+        placed = 0
+        for offset in range(self.DAYS_AHEAD + 1):
+            day = today + timedelta(days=offset)
+            jobs, couriers = await planning.inputs(day)
+            seen = fingerprint(jobs, couriers)
+            if self._last.get(day) == seen:
+                continue
+            result = await planning.plan_day(day)
+            self._last[day] = seen
+            placed += sum(len(route.stops) for route in result.plan.routes) + len(result.plan.unplanned)
+        return placed
