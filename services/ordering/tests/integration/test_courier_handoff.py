@@ -185,7 +185,7 @@ def opened(order_id: str, checkout_id: UUID, job_id: UUID, merchant_id: str) -> 
             job_id=job_id,
             checkout_id=checkout_id,
             zone_id=uuid4(),
-            slot=ArrivalWindow(starts_at=now, ends_at=now.replace(hour=23, minute=59)),
+            slot=ArrivalWindow(starts_at=now, ends_at=now + timedelta(hours=2)),
             expected_orders=1,
         ),
         DeliveryJobPickupAdded(
