@@ -8,7 +8,7 @@ A checkout of two shops delivered on dispatch's terms: each order, confirmed, is
 sealed so that the town's key opens it); picked up it is out for delivery, delivered it is
 fulfilled (the invoice issued, as the merchant's own delivery would), and the merchant's
 own delivery steps are refused. Goods brought back end an order undelivered and the stock
-comes back; dispatch's silence past the town's answer time ends one too."""
+and the voucher part come back; dispatch's silence past the town's answer time ends one too."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ from tests.support.ordering_client import (
 )
 from tests.support.ordering_client import order as order_view
 from tests.support.polling import wait_until
+from tests.support.vouchers_client import authorize, balance, join, paid_vouchers, town_programme
 
 pytestmark = pytest.mark.integration
 
@@ -208,6 +209,12 @@ def expected(town: RunningTown, order_id: str, headers: dict[str, str]) -> tuple
     return datetime.fromisoformat(delivery["expected_from"]), datetime.fromisoformat(delivery["expected_until"])
 
 
+def voucher_balance(town: RunningTown, code: str) -> int:
+    answer = balance(town["vouchers"], code)
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["balance_cents"])
+
+
 def event_types(town: RunningTown, order_id: str) -> list[str]:
     rows = town_rows(town, "SELECT event_type FROM events WHERE stream_id = %s ORDER BY version", (order_id,))
     return [row["event_type"].removeprefix("downtown.ordering.") for row in rows]
@@ -303,12 +310,20 @@ def test_a_courier_checkout_is_handed_to_dispatch_and_follows_it_to_the_door(
     assert step(town, bread, bread_order, "delivered", paid_cents=1600).status_code == 409
 
 
-def test_goods_brought_back_end_the_order_and_the_stock_comes_back(courier_town: tuple[RunningTown, Dispatch]) -> None:
+def test_goods_brought_back_end_the_order_and_the_stock_and_the_voucher_part_come_back(
+    courier_town: tuple[RunningTown, Dispatch],
+) -> None:
     town, dispatch = courier_town
     shop = courier_shop(town, "Hofladen Rückweg")
+    programme = town_programme(town, name="Stadtgutschein Rückweg")
+    join(town, programme, shop.auth)
+    ((_, code),) = paid_vouchers(town, programme, 2500, email="rueckweg@example.de")
+    authorization = authorize(town["vouchers"], code, 1000)
+    assert authorization.status_code == 201, authorization.text
     basket = open_basket(town)
     assert put(town, basket, shop.offers["Honig"], 3).status_code == 200
-    placed = check_out(town, basket, {shop.merchant_id: delivery()})
+    paying = {"voucher_authorization_id": authorization.json()["authorization_id"], "voucher_cents": 1000}
+    placed = check_out(town, basket, {shop.merchant_id: delivery(**paying)})
     assert placed.status_code == 201, placed.text
     customer = guest(placed.json()["order_link_token"])
     (order,) = placed.json()["orders"]
@@ -317,6 +332,7 @@ def test_goods_brought_back_end_the_order_and_the_stock_comes_back(courier_town:
     request = requested(town, order_id)
     assert request.courier_orders == 1
     wait_until(lambda: catalog_stock(town, shop) == STOCK - 3, seconds=30, what="the stock reserved")
+    assert voucher_balance(town, code) == 1500
 
     job_id = uuid4()
     dispatch.publish(job_id, *opened(order_id, request.checkout_id, job_id, shop.merchant_id))
@@ -325,6 +341,7 @@ def test_goods_brought_back_end_the_order_and_the_stock_comes_back(courier_town:
     dispatch.publish(job_id, DeliveryJobReturned(job_id=job_id, order_ids=[UUID(order_id)], at=datetime.now(UTC)))
     wait_for(town, order_id, customer, status="delivery_failed")
     wait_until(lambda: catalog_stock(town, shop) == STOCK, seconds=30, what="the stock given back")
+    wait_until(lambda: voucher_balance(town, code) == 2500, seconds=30, what="the voucher part given back")
     (failed,) = town_rows(
         town,
         "SELECT data->>'detail' AS detail FROM events WHERE stream_id = %s "
