@@ -16,6 +16,7 @@ goods has no reason to ride elsewhere between those shops.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -81,10 +82,11 @@ def plan(
     stays with that courier, as does a job pinned to one."""
     from dispatch.domain.routing import solve  # OR-Tools loads only when a plan is made
 
+    started = time.monotonic()
     settings = settings or PlanningSettings()
     done = tuple(fixed_stops)
     problem, unplanned = build_problem(tuple(jobs), tuple(couriers), now, done, settings)
-    return solve(problem, done, unplanned, settings)
+    return solve(problem, done, unplanned, settings, started)
 
 
 def build_problem(
