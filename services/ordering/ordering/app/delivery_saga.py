@@ -25,7 +25,6 @@ from downtown_events.dispatch import (
 from downtown_events.runtime.process_manager import ProcessManager
 from downtown_events.runtime.records import ReceivedEvent
 from downtown_events.runtime.store import EventStore
-from ordering.app.context import order_of
 from ordering.app.orders import OrderHandlers, Step
 from ordering.domain import courier
 
@@ -52,8 +51,6 @@ def steps_for(news: IntegrationEvent) -> list[tuple[UUID, Step]]:
 def delivery_saga(handlers: OrderHandlers) -> ProcessManager:
     async def react(received: ReceivedEvent, store: EventStore) -> None:
         for order_id, step in steps_for(received.event):
-            if await order_of(store, order_id) is None:
-                continue  # not one of ours (another town's test, a stray record): nothing to decide
             await handlers.follow_courier(store, order_id, step)
 
     return ProcessManager("delivery_saga", service=SERVICE, reacts_to=NEWS, react=react)

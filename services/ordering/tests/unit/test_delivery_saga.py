@@ -2,7 +2,8 @@
 """The courier hand-off's use cases on the in-memory store: the merchant's acceptance that
 confirms a courier order hands it to dispatch with a drop-off the town's key opens; dispatch's
 news, read by the delivery saga, takes it to the door, where it is invoiced as the merchant's
-own delivery would be; news of an order ordering does not hold decides nothing."""
+own delivery would be; news of an order ordering does not hold (or of a stream that is no
+order) decides nothing."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from downtown_events.catalog import Address
 from downtown_events.contract import IntegrationEvent
-from downtown_events.dispatch import DeliveryJobDelivered, DeliveryJobPickupAdded
+from downtown_events.dispatch import DeliveryJobDelivered, DeliveryJobPickupAdded, DeliveryJobReturned
 from downtown_events.envelope import CloudEvent
 from downtown_events.geo import GeoPoint
 from downtown_events.ordering import (
@@ -38,7 +39,7 @@ from ordering.app.delivery_saga import delivery_saga
 from ordering.app.orders import OrderHandlers
 from ordering.domain import order as orders
 from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
-from ordering.domain.private_events import CourierOrdersCounted, OrderCustomerRecorded
+from ordering.domain.private_events import CourierOrdersCounted, DeliveryJobJoined, OrderCustomerRecorded
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -153,3 +154,9 @@ async def test_the_merchants_acceptance_hands_the_order_off_and_dispatchs_news_t
     assert order is not None and order.status == "fulfilled" and order.delivery_job_id == job_id
     assert sum(isinstance(event, InvoiceIssued) for event in stored(store, order_id)) == 1
     assert str(stranger) not in store.streams  # news of an order ordering does not hold decides nothing
+
+    elsewhere = uuid4()  # a stream of something else under the id dispatch names
+    await store.append(str(elsewhere), 0, [DeliveryJobJoined(order_id=elsewhere, job_id=job_id)])
+    returned = DeliveryJobReturned(job_id=job_id, order_ids=[elsewhere], at=NOW)
+    await saga.react(received(returned, job_id, 4), store)
+    assert len(store.streams[str(elsewhere)]) == 1
