@@ -47,10 +47,16 @@ def travel_s(one: Coordinates, other: Coordinates, kind: VehicleKind, settings: 
 
 
 def ride_s(crow_m: float, kind: VehicleKind, settings: PlanningSettings) -> int:
-    """:func:`travel_s` from a crow's distance already measured: the solver's tables and the
-    schedule then agree to the second, as both take the same float through the same sum."""
+    """:func:`travel_s` from a crow's distance already measured."""
+    return rides_s([crow_m], kind, settings)[0]
+
+
+def rides_s(crow_m: Iterable[float], kind: VehicleKind, settings: PlanningSettings) -> list[int]:
+    """:func:`ride_s` for many distances at once (the solver's tables): the tables and the
+    schedule agree to the second, as both take the same floats through this one sum."""
     metres_per_s = settings.speeds_kmh[kind] / 3.6
-    return math.ceil(crow_m * settings.detour_factor / metres_per_s)
+    detour = settings.detour_factor
+    return [math.ceil(metres * detour / metres_per_s) for metres in crow_m]
 
 
 def shop_order(shops: Sequence[Pickup], drop_off: Coordinates) -> list[Pickup]:
