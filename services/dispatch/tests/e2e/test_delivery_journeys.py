@@ -410,6 +410,22 @@ def published(town: RunningTown, job_id: uuid.UUID, kind: type[IntegrationEvent]
     return wait_until(found, seconds=30, every=0.5, what=f"{count} {kind.__name__} of job {job_id} published")
 
 
+def statement_of(dispatch: Dispatch, job_id: uuid.UUID, lines: int) -> list[dict[str, Any]]:
+    """The courier service's statement lines (deliveries, failed attempts, returns) of the
+    job, once its month's statement shows ``lines`` of them."""
+    month = datetime.now(TOWN_CLOCK).strftime("%Y-%m")
+
+    def shown() -> list[dict[str, Any]]:
+        answer = dispatch.call("GET", f"/courier-services/{dispatch.courier_service_id}/statements/{month}")
+        if answer.status_code != 200:
+            return []
+        body = answer.json()
+        found = [line for line in body["lines"] + body["unpaid"] if line["job_id"] == str(job_id)]
+        return found if len(found) >= lines else []
+
+    return wait_until(shown, seconds=30, every=0.3, what=f"{lines} statement line(s) of job {job_id}")
+
+
 # --- the journeys --------------------------------------------------------------------------------
 
 
@@ -448,6 +464,8 @@ def test_two_shops_are_delivered_in_one_tour_for_one_fee(
     (told,) = published(town, checkout.job_id, DeliveryJobDelivered)
     assert told.fee_cents == TOWN_FEE and told.photo_proof and told.courier_id == uuid.UUID(courier.courier_id)
     assert {str(o) for o in told.order_ids} == {checkout.order_id(bakery), checkout.order_id(grocer)}
+    (line,) = statement_of(dispatch, checkout.job_id, 1)  # the courier service is paid for one delivery
+    assert (line["orders"], line["fee_cents"], line["courier_id"]) == (2, TOWN_FEE, courier.courier_id)
     proof = dispatch.call("GET", f"/jobs/{checkout.job_id}/proof.jpg")
     assert proof.status_code == 200 and proof.content[:2] == b"\xff\xd8"
     assert deliver(dispatch, courier, checkout.job_id).status_code == 409  # told twice: nothing new
@@ -511,6 +529,12 @@ def test_the_last_attempt_failing_sends_the_goods_back_and_the_stock_returns(
     attempts = published(town, checkout.job_id, DeliveryAttemptFailed, count=2)
     assert [a.then for a in attempts] == ["retry", "return"]
     published(town, checkout.job_id, DeliveryJobReturned)
+    unpaid = statement_of(dispatch, checkout.job_id, 3)
+    assert sorted((line["kind"], line.get("attempt")) for line in unpaid) == [
+        ("failed", 1),
+        ("failed", 2),
+        ("returned", None),
+    ]
 
 
 def test_a_courier_dropping_out_before_pickup_leaves_the_job_to_the_other(
@@ -545,6 +569,40 @@ def test_a_courier_dropping_out_before_pickup_leaves_the_job_to_the_other(
     wait_for(town, checkout.order_id(grocer), checkout.customer, status="fulfilled")
     (told,) = published(town, checkout.job_id, DeliveryJobDelivered)
     assert told.courier_id == uuid.UUID(other.courier_id)
+
+
+def test_a_courier_dropping_out_with_the_goods_on_board_keeps_the_job(
+    delivery_town: RunningTown, dispatch: Dispatch, hire: Hire
+) -> None:
+    town = delivery_town
+    couriers = [hire("Paul"), hire("Lea")]
+    grocer = shop(town, "Gemüse Unterwegs", GROCER)
+    checkout = courier_checkout(town, grocer)
+    _, first = planned(dispatch, checkout, couriers)
+    (other,) = [courier for courier in couriers if courier != first]
+    picked_up_all(dispatch, first, checkout, grocer)
+
+    dropped = dispatch.call("POST", f"/couriers/{first.courier_id}/drop-out", {}, headers=first.headers)
+    assert dropped.status_code == 200, dropped.text
+
+    def dropped_out() -> bool:
+        services = dispatch.call("GET", "/courier-services").json()
+        shifts = [shift for service in services for shift in service["shifts"]]
+        return any(shift["courier_id"] == first.courier_id and shift["dropped_out_at"] for shift in shifts)
+
+    wait_until(dropped_out, seconds=30, what="the roster knowing of the drop-out")
+    plan = dispatch.call("POST", f"/plans/{slot_day(checkout).isoformat()}")
+    assert plan.status_code == 200, plan.text
+    # the goods ride with the courier who stopped: the job moves to nobody else, left out with why
+    assert all(stop["job_id"] != str(checkout.job_id) for t in plan.json()["tours"] for stop in t["stops"])
+    reasons = {left["job_id"]: left["reason"] for left in plan.json()["unplanned"]}
+    assert "not on shift" in reasons[str(checkout.job_id)], reasons
+    job = dispatch.job(checkout.job_id)
+    assert job is not None and (job["status"], job["courier_id"]) == ("picking_up", first.courier_id)
+    assert deliver(dispatch, other, checkout.job_id).status_code == 404  # the goods are not with them
+
+    assert deliver(dispatch, first, checkout.job_id).status_code == 200  # brought to the door all the same
+    wait_for(town, checkout.order_id(grocer), checkout.customer, status="fulfilled")
 
 
 def test_a_town_round_is_delivered_for_its_own_fee(delivery_town: RunningTown, dispatch: Dispatch, hire: Hire) -> None:
