@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from itertools import count
 from uuid import UUID, uuid4
 
 from dispatch.domain import delivery
@@ -14,33 +13,21 @@ from dispatch.domain.delivery import RequestedPickup
 from dispatch.projections.board import BOARD_JOBS, TOURS, Board, job_of
 from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import ArrivalWindow, TourPlanned, TourStop
-from downtown_events.envelope import CloudEvent
 from downtown_events.geo import GeoPoint
 from downtown_events.ordering import DeliveryDropOff
 from downtown_events.runtime.projection import RowSet
-from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
+from downtown_events.runtime.records import ReceivedEvent
+from tests.support.received import received as received_event
 
 AT = datetime(2026, 12, 7, 9, tzinfo=UTC)
 SLOT = ArrivalWindow(starts_at=AT + timedelta(hours=1), ends_at=AT + timedelta(hours=3))
 DOOR = DeliveryDropOff(
     name="Ada", street="Markt 1", postal_code="48249", city="Dülmen", pin=GeoPoint(lat=51.8, lon=7.3)
 )
-_offsets = count(1)
 
 
 def received(event: IntegrationEvent, stream: UUID) -> ReceivedEvent:
-    envelope = CloudEvent(
-        id=str(uuid4()),
-        source="/dispatch",
-        type=event.ce_type(),
-        subject=str(stream),
-        time=AT,
-        town="testtown",
-        streamversion=1,
-        data=event.model_dump_json().encode(),
-    )
-    key, value, headers = envelope.to_kafka()
-    return ReceivedEvent(KafkaRecord("dispatch", 0, next(_offsets), key, value, headers), envelope, event)
+    return received_event(event, stream, at=AT, topic="testtown.dispatch.events")
 
 
 def test_a_jobs_row_is_its_fold_without_the_recipient() -> None:

@@ -5,34 +5,21 @@ job, an order withdrawn finds nothing, and a withdrawal from another job leaves 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from itertools import count
 from uuid import UUID, uuid4
 
 from dispatch.projections.order_jobs import ORDER_JOBS, OrderJobs
 from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import DeliveryJobPickupAdded, DeliveryJobPickupWithdrawn
-from downtown_events.envelope import CloudEvent
 from downtown_events.geo import GeoPoint
 from downtown_events.runtime.projection import RowSet
-from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
+from downtown_events.runtime.records import ReceivedEvent
+from tests.support.received import received as received_event
 
 AT = datetime(2026, 12, 7, 9, tzinfo=UTC)
-_offsets = count(1)
 
 
 def received(event: IntegrationEvent, job_id: UUID) -> ReceivedEvent:
-    envelope = CloudEvent(
-        id=str(uuid4()),
-        source="/dispatch",
-        type=event.ce_type(),
-        subject=str(job_id),
-        time=AT,
-        town="testtown",
-        streamversion=1,
-        data=event.model_dump_json().encode(),
-    )
-    key, value, headers = envelope.to_kafka()
-    return ReceivedEvent(KafkaRecord("dispatch", 0, next(_offsets), key, value, headers), envelope, event)
+    return received_event(event, job_id, at=AT, topic="testtown.dispatch.events")
 
 
 def added(job_id: UUID, order_id: UUID, merchant_id: UUID) -> ReceivedEvent:

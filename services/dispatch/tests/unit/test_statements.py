@@ -6,7 +6,6 @@ town's months cut at its midnights; each event touches only the rows it names.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from itertools import count
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -29,30 +28,16 @@ from downtown_events.dispatch import (
     DeliveryJobUnplanned,
     DeliveryOrderPickedUp,
 )
-from downtown_events.envelope import CloudEvent
 from downtown_events.runtime.projection import RowSet
-from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
+from downtown_events.runtime.records import ReceivedEvent
+from tests.support.received import received as received_event
 
 AT = datetime(2026, 12, 7, 15, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
-_offsets = count(1)
 
 
 def received(event: IntegrationEvent, stream: UUID) -> ReceivedEvent:
-    envelope = CloudEvent(
-        id=str(uuid4()),
-        source="/dispatch",
-        type=event.ce_type(),
-        subject=str(stream),
-        time=AT,
-        town="testtown",
-        streamversion=1,
-        data=event.model_dump_json().encode(),
-    )
-    key, value, headers = envelope.to_kafka()
-    return ReceivedEvent(
-        KafkaRecord("testtown.dispatch.events", 0, next(_offsets), key, value, headers), envelope, event
-    )
+    return received_event(event, stream, at=AT, topic="testtown.dispatch.events")
 
 
 def fold(events: list[ReceivedEvent]) -> RowSet:

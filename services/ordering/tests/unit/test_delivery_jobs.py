@@ -10,31 +10,22 @@ from uuid import UUID, uuid4
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import ArrivalWindow, DeliveryJobPlanned, DeliveryJobUnplanned
-from downtown_events.envelope import CloudEvent
 from downtown_events.ordering import Fulfilment, OrderLine, OrderPlaced, Payment, TimeSlot
 from downtown_events.runtime.projection import RowSet
-from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
+from downtown_events.runtime.records import ReceivedEvent
 from ordering.api.schemas import ExpectedDeliveryOut, OrderOut
 from ordering.domain.order import Order, replay
 from ordering.projections.delivery_jobs import DELIVERY_JOBS, DeliveryJobs
+from tests.support.received import received as received_event
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _offsets = count()
 
 
 def received(event: IntegrationEvent, job_id: UUID, version: int) -> ReceivedEvent:
-    envelope = CloudEvent(
-        id=str(uuid4()),
-        source="/dispatch",
-        type=event.ce_type(),
-        subject=str(job_id),
-        time=NOW + timedelta(minutes=version),
-        town="testtown",
-        streamversion=version,
-        data=event.model_dump_json().encode(),
+    return received_event(
+        event, job_id, at=NOW + timedelta(minutes=version), topic="testtown.dispatch.events", version=version
     )
-    key, value, headers = envelope.to_kafka()
-    return ReceivedEvent(KafkaRecord("dispatch", 0, next(_offsets), key, value, headers), envelope, event)
 
 
 def planned(job_id: UUID, hours: int) -> DeliveryJobPlanned:

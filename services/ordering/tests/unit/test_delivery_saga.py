@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from downtown_events.catalog import Address
 from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import DeliveryJobDelivered, DeliveryJobPickupAdded, DeliveryJobReturned
-from downtown_events.envelope import CloudEvent
 from downtown_events.geo import GeoPoint
 from downtown_events.ordering import (
     DROP_OFF_SEAL_PURPOSE,
@@ -31,7 +30,7 @@ from downtown_events.ordering import (
 )
 from downtown_events.runtime.memory_store import InMemoryEventStore
 from downtown_events.runtime.principal import Principal
-from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
+from downtown_events.runtime.records import ReceivedEvent
 from downtown_events.runtime.sealing import sealing_key, unseal
 from ordering.adapters.sealing import HandoffSealer
 from ordering.app.context import Context, order_of
@@ -40,6 +39,7 @@ from ordering.app.orders import OrderHandlers
 from ordering.domain import order as orders
 from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
 from ordering.domain.private_events import CourierOrdersCounted, DeliveryJobJoined, OrderCustomerRecorded
+from tests.support.received import received as received_event
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -106,18 +106,7 @@ async def placed_courier_order(store: InMemoryEventStore) -> UUID:
 
 
 def received(event: IntegrationEvent, subject: UUID, version: int) -> ReceivedEvent:
-    envelope = CloudEvent(
-        id=str(uuid4()),
-        source="/dispatch",
-        type=event.ce_type(),
-        subject=str(subject),
-        time=NOW,
-        town="testtown",
-        streamversion=version,
-        data=event.model_dump_json().encode(),
-    )
-    key, value, headers = envelope.to_kafka()
-    return ReceivedEvent(KafkaRecord("dispatch", 0, next(_offsets), key, value, headers), envelope, event)
+    return received_event(event, subject, at=NOW, topic="testtown.dispatch.events", version=version)
 
 
 def stored(store: InMemoryEventStore, order_id: UUID) -> list[IntegrationEvent]:

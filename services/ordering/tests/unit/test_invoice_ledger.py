@@ -9,7 +9,6 @@ from itertools import count
 from uuid import UUID, uuid4
 
 from downtown_events.contract import IntegrationEvent
-from downtown_events.envelope import CloudEvent
 from downtown_events.ordering import (
     Fulfilment,
     InvoiceCancelled,
@@ -21,9 +20,10 @@ from downtown_events.ordering import (
     VatAmount,
 )
 from downtown_events.runtime.projection import RowSet
-from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
+from downtown_events.runtime.records import ReceivedEvent
 from ordering.domain.private_events import OrderCustomerRecorded
 from ordering.projections.invoices import INVOICE_ORDERS, INVOICES, InvoiceLedger, invoice_id
+from tests.support.received import received as received_event
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MERCHANT = uuid4()
@@ -32,18 +32,7 @@ _offsets = count()
 
 
 def received(event: IntegrationEvent, stream: UUID, version: int) -> ReceivedEvent:
-    envelope = CloudEvent(
-        id=str(uuid4()),
-        source="/ordering",
-        type=event.ce_type(),
-        subject=str(stream),
-        time=START + timedelta(minutes=version),
-        town="testtown",
-        streamversion=version,
-        data=event.model_dump_json().encode(),
-    )
-    key, value, headers = envelope.to_kafka()
-    return ReceivedEvent(KafkaRecord("store", 0, next(_offsets), key, value, headers), envelope, event)
+    return received_event(event, stream, at=START + timedelta(minutes=version), version=version)
 
 
 def stream(order_id: UUID, *events: IntegrationEvent) -> list[ReceivedEvent]:

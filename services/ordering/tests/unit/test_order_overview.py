@@ -14,7 +14,6 @@ from uuid import UUID, uuid4
 import pytest
 
 from downtown_events.contract import IntegrationEvent
-from downtown_events.envelope import CloudEvent
 from downtown_events.ordering import (
     Fulfilment,
     InvoiceCancelled,
@@ -35,12 +34,13 @@ from downtown_events.ordering import (
 )
 from downtown_events.runtime.principal import Principal
 from downtown_events.runtime.projection import Row, RowSet
-from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
+from downtown_events.runtime.records import ReceivedEvent
 from ordering.api.schemas import OrderSummaryOut
 from ordering.domain.order import replay
 from ordering.domain.private_events import OrderCustomerRecorded
 from ordering.projections.orders import ORDERS, OrderOverview
 from ordering.projections.queries import order_list
+from tests.support.received import received as received_event
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MERCHANT = uuid4()
@@ -49,18 +49,7 @@ _offsets = count()
 
 
 def received(event: IntegrationEvent, stream: UUID, version: int) -> ReceivedEvent:
-    envelope = CloudEvent(
-        id=str(uuid4()),
-        source="/ordering",
-        type=event.ce_type(),
-        subject=str(stream),
-        time=START + timedelta(minutes=version),
-        town="testtown",
-        streamversion=version,
-        data=event.model_dump_json().encode(),
-    )
-    key, value, headers = envelope.to_kafka()
-    return ReceivedEvent(KafkaRecord("store", 0, next(_offsets), key, value, headers), envelope, event)
+    return received_event(event, stream, at=START + timedelta(minutes=version), version=version)
 
 
 def fold(order_id: UUID, *events: IntegrationEvent, rows: RowSet | None = None, first: int = 1) -> Row:

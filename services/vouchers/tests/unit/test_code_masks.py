@@ -6,34 +6,21 @@ an online checkout's authorisation, one row per voucher; an authorisation from b
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from itertools import count
 from uuid import UUID, uuid4
 
 from downtown_events.contract import IntegrationEvent
-from downtown_events.envelope import CloudEvent
 from downtown_events.runtime.projection import RowSet
-from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
+from downtown_events.runtime.records import ReceivedEvent
+from tests.support.received import received as received_event
 from vouchers.domain.private_events import VoucherCodeMaskRecorded, VoucherPaymentAuthorized
 from vouchers.projections.code_masks import MASKS, CodeMasks
 
 AT = datetime(2026, 12, 1, 10, tzinfo=UTC)
 MASKED = "••••-••••-••••-••••-X7KQ"
-_offsets = count(1)
 
 
 def stored(event: IntegrationEvent, stream: UUID) -> ReceivedEvent:
-    envelope = CloudEvent(
-        id=str(uuid4()),
-        source="/vouchers",
-        type=event.ce_type(),
-        subject=str(stream),
-        time=AT,
-        town="testtown",
-        streamversion=1,
-        data=event.model_dump_json().encode(),
-    )
-    key, value, headers = envelope.to_kafka()
-    return ReceivedEvent(KafkaRecord("store", 0, next(_offsets), key, value, headers), envelope, event)
+    return received_event(event, stream, at=AT)
 
 
 def authorized(voucher_id: UUID, masked_code: str | None) -> ReceivedEvent:
