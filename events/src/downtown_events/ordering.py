@@ -57,6 +57,8 @@ RejectionReason = Literal[
     "merchant_unavailable",
 ]
 Canceller = Literal["customer", "merchant", "association"]
+DeliverySlotKind = Literal["standard", "town_round"]
+"""A town delivery slot's kind (dispatch's ``SlotKind``): a town round may share a standard slot's times."""
 ServiceHeld = Literal["in_person", "video"]
 """How a booked service is held (the catalog's ``Held`` of the offer, at checkout)."""
 
@@ -111,6 +113,9 @@ class Fulfilment(ValueObject):
     delivery_zone: EventLine | None = Field(default=None, max_length=60, description="e.g. the postal code")
     delivery_fee_cents: Cents = Field(default=0, ge=0)
     delivery_slot: TimeSlot | None = Field(default=None, description="the town's delivery slot the customer chose")
+    delivery_slot_kind: DeliverySlotKind | None = Field(
+        default=None, description="the chosen slot's kind: a town round (usually cheaper) or a standard slot"
+    )
 
 
 class Payment(ValueObject):
@@ -232,6 +237,7 @@ class OrderDeliveryRequested(OrderEvent):
     checkout_id: UUID
     courier_orders: int = Field(ge=1, le=50)
     slot: TimeSlot | None = None
+    slot_kind: DeliverySlotKind = Field(default="standard", description="the kind of ``slot`` the customer chose")
     goods_cents: Cents = Field(ge=0)
     parcels: int = Field(default=1, ge=1, le=50)
     fee_cents: Cents = Field(default=0, ge=0, description="the delivery fee this order carries")

@@ -179,7 +179,8 @@ class DeliveryJobs:
         chosen = request.slot
         if chosen is not None:
             for slot in offered:
-                if slot.starts_at == chosen.starts_at and slot.ends_at == chosen.ends_at:
+                same_time = slot.starts_at == chosen.starts_at and slot.ends_at == chosen.ends_at
+                if same_time and slot.kind == request.slot_kind:  # a town round may share a standard slot's times
                     return slot
         free = next_free_slot(
             offered, at, await self._ports.booked(offered), lead_time=timedelta(minutes=terms.lead_minutes)

@@ -15,7 +15,7 @@ from dispatch.app.jobs import DeliveryJobs, Shop
 from dispatch.domain import delivery
 from dispatch.projections.delivery_ports import open_drop_off
 from downtown_events.delivery.slots import DeliverySlot
-from downtown_events.dispatch import DeliveryJobRefused, DeliveryTermsSet
+from downtown_events.dispatch import DeliveryJobRefused, DeliveryTermsSet, SlotTerms
 from downtown_events.geo import GeoPoint
 from downtown_events.ordering import DROP_OFF_SEAL_PURPOSE, DeliveryDropOff, OrderDeliveryRequested, TimeSlot
 from downtown_events.runtime.commands import events_of
@@ -130,6 +130,20 @@ async def test_a_full_slot_moves_to_the_next_and_a_chosen_one_is_kept() -> None:
     await jobs.on_delivery_requested(store, other, AT)
     job = (await stream(store, other)).job
     assert job is not None and job.slot.starts_at == chosen.starts_at
+
+
+@pytest.mark.asyncio
+async def test_a_town_round_sharing_a_standard_slots_times_is_taken_as_the_round() -> None:
+    rounds = [
+        {"weekday": day, "starts": time(10), "ends": time(12), "capacity": 5, "kind": "town_round"} for day in range(7)
+    ]
+    terms = TERMS.model_copy(update={"slots": [*TERMS.slots, *map(SlotTerms.model_validate, rounds)]})
+    ports, store = Ports(terms), InMemoryEventStore()
+    chosen = TimeSlot(starts_at=datetime(2026, 12, 9, 9, tzinfo=UTC), ends_at=datetime(2026, 12, 9, 11, tzinfo=UTC))
+    request = requested(ports, slot=chosen).model_copy(update={"slot_kind": "town_round"})
+    await DeliveryJobs(ports, ZoneInfo("Europe/Berlin")).on_delivery_requested(store, request, AT)
+    job = (await stream(store, request)).job
+    assert job is not None and job.slot_kind == "town_round" and job.slot.starts_at == chosen.starts_at
 
 
 @pytest.mark.asyncio

@@ -97,6 +97,7 @@ def handed_off(state: Order | None, events: list[IntegrationEvent], handoff: Han
         checkout_id=state.checkout_id,
         courier_orders=max(1, state.courier_orders),
         slot=fulfilment.delivery_slot,
+        slot_kind=fulfilment.delivery_slot_kind or "standard",
         goods_cents=state.goods_cents,
         parcels=1,  # what goes in how many bags is the shop's to know; one order, one parcel
         fee_cents=fulfilment.delivery_fee_cents,

@@ -98,6 +98,7 @@ class CourierDelivery:
             delivery_zone=self.zone.name[:ZONE_NAME_LENGTH],
             delivery_fee_cents=self.fee.customer_cents if merchant_id == self.carrier else 0,
             delivery_slot=TimeSlot(starts_at=self.slot.starts_at, ends_at=self.slot.ends_at),
+            delivery_slot_kind=self.slot.kind,
         )
 
 
