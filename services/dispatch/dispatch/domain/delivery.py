@@ -111,6 +111,9 @@ class Delivery:
     status: Status = "waiting"
     unplanned_reason: str | None = None
     """Why the planner last left the job out (None: planned since, or never planned)."""
+    failed_by: UUID | None = None
+    """The courier whose failed attempt is the job's last step at a door (None: picked up
+    since, or never failed): their report told again after a lost answer decides nothing."""
 
     @property
     def open_pickups(self) -> tuple[PickupAt, ...]:
@@ -175,7 +178,10 @@ def evolve(state: Delivery | None, event: IntegrationEvent) -> Delivery:
         case DeliveryOrderPickedUp():
             picked = replace(state.pickups[event.order_id], picked_up=True, picked_up_at=event.at)
             return replace(
-                state, pickups=MappingProxyType({**state.pickups, event.order_id: picked}), status="picking_up"
+                state,
+                pickups=MappingProxyType({**state.pickups, event.order_id: picked}),
+                status="picking_up",
+                failed_by=None,
             )
         case DeliveryJobDelivered():
             return replace(state, status="delivered")
@@ -189,9 +195,10 @@ def evolve(state: Delivery | None, event: IntegrationEvent) -> Delivery:
                 courier_id=None,
                 tour_id=None,
                 arrives=None,
+                failed_by=event.courier_id,
             )
         case DeliveryAttemptFailed():
-            return replace(state, attempts=event.attempt, status="to_return")
+            return replace(state, attempts=event.attempt, status="to_return", failed_by=event.courier_id)
         case DeliveryJobReturned():
             return replace(state, status="returned")
     return state
@@ -419,7 +426,11 @@ def fail_attempt(
 ) -> list[IntegrationEvent]:
     """Nobody took the goods. The courier brings them back to their shops either way; then
     the job is planned again for another attempt (its pickups to do again), or (the town's
-    last attempt, an address that is wrong, a refusal) the orders end with the return."""
+    last attempt, an address that is wrong, a refusal) the orders end with the return. The
+    same courier's report again, before the goods were picked up anew, decides nothing (a
+    phone that lost the answer sends it again; the job may be off their tour by then)."""
+    if state is not None and state.failed_by == courier_id:
+        return []
     job = _courier_job(state, courier_id)
     if job.status != "picking_up" or any(not p.picked_up for p in job.open_pickups):
         raise InvalidChange("a delivery fails at the door, with every order's goods on board")
