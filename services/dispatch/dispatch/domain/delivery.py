@@ -349,9 +349,13 @@ def pin(state: Delivery | None, courier_id: UUID | None) -> list[IntegrationEven
 def plan(
     state: Delivery | None, *, courier_id: UUID, tour_id: UUID, pickup_by: datetime, arrives: ArrivalWindow
 ) -> list[IntegrationEvent]:
-    """The planner put the job on a tour; the same placement again decides nothing."""
+    """The planner put the job on a tour; the same placement again decides nothing. A job
+    whose goods ride with a courier stays with them whatever the plan says (the planner
+    reads the board, which may not show a pickup made a moment ago)."""
     job = _existing(state)
     if job.finished or job.status in ("waiting", "to_return"):
+        return []
+    if job.begun and courier_id != job.courier_id:
         return []
     if job.courier_id == courier_id and job.tour_id == tour_id and job.arrives == arrives:
         return []

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""A courier's failed attempt told again after the phone lost the answer decides nothing,
-whether the job went back to be planned again (off the courier's tour by then) or its goods
-go back to the shops; a new attempt after a new pickup is decided as the first was. (The
-crash test found the repeat answered 404 and 422.)"""
+"""What the crash test taught the job's stream: a courier's failed attempt told again after
+the phone lost the answer decides nothing, whether the job went back to be planned again
+(off the courier's tour by then) or its goods go back to the shops, and a new attempt after
+a new pickup is decided as the first was (the repeat answered 404 and 422 before); a plan
+made from a board that does not show a pickup yet leaves the job with the courier who has
+the goods."""
 
 from __future__ import annotations
 
@@ -64,3 +66,14 @@ def test_after_a_new_pickup_the_next_failure_is_decided_again() -> None:
     history += delivery.pick_up(delivery.replay(history), order_id=req.order_id, courier_id=COURIER, at=NOW)
     again = fail(history)
     assert [(e.attempt, e.then) for e in again] == [(2, "return")]  # type: ignore[attr-defined]
+
+
+def test_a_plan_never_takes_a_job_from_the_courier_who_has_its_goods() -> None:
+    history, _ = on_board()
+    job = delivery.replay(history)
+    assert job is not None and job.begun
+    other = delivery.plan(job, courier_id=uuid4(), tour_id=uuid4(), pickup_by=NOW, arrives=SLOT)
+    assert other == []
+    later = ArrivalWindow(starts_at=SLOT.ends_at, ends_at=SLOT.ends_at + timedelta(minutes=30))
+    moved = delivery.plan(job, courier_id=COURIER, tour_id=uuid4(), pickup_by=NOW, arrives=later)
+    assert [e.courier_id for e in moved] == [COURIER]  # type: ignore[attr-defined]  # the same courier: replanned
