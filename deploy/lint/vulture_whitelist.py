@@ -84,5 +84,9 @@ _ = (InvoiceSummaryOut.customer_name, InvoiceSummaryOut.open_cents, InvoiceSumma
 _search = SimpleNamespace(first_solution_strategy=0, local_search_metaheuristic=0)  # routing._parameters' fields
 _ = DeliveryJobDelivered.photo_proof
 _ = (_search.first_solution_strategy, _search.local_search_metaheuristic)
+_search.min_neighbors = _search.neighbors_ratio = _search.use_neighbors_ratio_for_initialization = 0
+_search.use_relocate_pair = _search.guided_local_search_lambda_coefficient = 0
+_ = (_search.min_neighbors, _search.neighbors_ratio, _search.use_neighbors_ratio_for_initialization)
+_ = (_search.use_relocate_pair, _search.guided_local_search_lambda_coefficient)
 _ = Plan.route_of
 _ = (ExpectedDeliveryOut.expected_from, ExpectedDeliveryOut.expected_until, DeliverySlotOut.town_round)
