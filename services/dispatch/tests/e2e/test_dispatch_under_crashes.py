@@ -9,14 +9,18 @@ ready, and each courier's phone scans the slips at the shops and hands the goods
 the door — one customer refuses them (the goods go back), one is not at home the first
 time (the job is planned again and delivered on the second attempt). Meanwhile the test
 kills dispatch's API and worker (SIGKILL: no shutdown hook runs) at moments of the tour (as
-the hand-offs arrive, between pickups, between deliveries) and starts them again. A phone
-sends the same request again when its connection broke or the API answered 5xx.
+the hand-offs arrive, while a pickup, a failed attempt or a delivery is on its way, between
+deliveries) and starts them again. A phone sends the same request again when its connection
+broke or the API answered 5xx; some phones also lose answers (the network drops once the
+request went out).
 
-Then: every order has ended once in ordering (fulfilled, or failed for the refused door),
-each checkout's courier orders are in exactly one job (its own: ``GET /jobs/{id}``), and
-neither dispatch's nor ordering's topic carries an event twice — one ``DeliveryJobDelivered``
-per delivered job, one ``OrderDelivered`` per order (a record the relay sent again after a
-crash, with the same ``ce_id``, is counted and printed, not a duplicate); no dead letters.
+Then: every order has ended once in ordering (fulfilled, or failed for the refused door);
+each checkout's courier orders are in exactly one job (its own: ``GET /jobs/{id}``); a job
+whose goods a courier holds was never planned onto another; a step sent again answered 200
+with nothing new (a delivery: 409); and neither dispatch's nor ordering's topic carries an
+event twice — one ``DeliveryJobDelivered`` per delivered job, one ``OrderDelivered`` per
+order (a record the relay sent again after a crash, with the same ``ce_id``, is counted and
+printed, not a duplicate); no dead letters.
 """
 
 from __future__ import annotations
@@ -476,8 +480,8 @@ def test_every_courier_order_reaches_the_door_once_while_dispatch_crashes(crash_
         for crew in crews:
             crew.join(timeout=60)
     assert not road.errors, road.errors
-    print(f"tour: {time.monotonic() - began:.0f} s, {road.progress()}, {road.lost_answers} answers lost; crashes:")
-    print(*crashes, sep="\n  ")
+    print(f"tour: {time.monotonic() - began:.0f} s, {road.progress()}, {road.lost_answers} answers lost")
+    print("crashes:", *crashes, sep="\n  ")
     print("answers other than 200:", *road.odd, sep="\n  ")
     refused = [odd for odd in road.odd if odd.status >= 500 or odd.status in (401, 403)]
     assert not refused, refused  # a phone's token outlives a restart; no 5xx once the API is back
