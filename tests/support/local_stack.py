@@ -227,6 +227,8 @@ SERVICE_SECRETS: dict[str, Callable[[Path], dict[str, str]]] = {
         "DOWNTOWN_PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(32),
     },
     "ordering": lambda workdir: {"DOWNTOWN_TOKEN_SIGNING_KEY": new_signing_key()},
+    # couriers' tokens outlive a restart of the API (a crash test kills it)
+    "dispatch": lambda workdir: {"DOWNTOWN_TOKEN_SIGNING_KEY": new_signing_key()},
 }
 """What only that service of a test town gets: its own secrets and folders."""
 
