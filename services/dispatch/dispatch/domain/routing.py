@@ -36,6 +36,9 @@ MIN_NEIGHBOURS = 10
 tenth, three of four seeded 300-job days (the bench's town days, other seeds) left one to four
 jobs out that no later move took back in within 10 s; with 30 %, at most one. All of them, and
 a longer first plan, are the price of more (a 300-job day under a 2 s limit then ends before it)."""
+STOPS_PER_SECOND = 100
+"""Parallel cheapest insertion makes its first plan of a 300-job day (600 stops) in about 2 s on
+a busy two-core machine; it is chosen where the time limit allows a third of that pace."""
 GUIDED_SEARCH_LAMBDA = 1.0
 MIN_SEARCH_SHARE = 0.1
 """Had the tables taken the whole time limit, the solver still gets this share of it."""
@@ -59,7 +62,7 @@ def solve(
     model = pywrapcp.RoutingModel(manager)
     time, load = _dimensions(model, problem, settings)
     _constrain(model, manager, problem, time, load, first)
-    solution = model.SolveWithParameters(_parameters(settings, started))
+    solution = model.SolveWithParameters(_parameters(settings, started, len(problem.nodes)))
     if solution is None:
         return _plan(problem, done, [[] for _ in vehicles], unplanned, "the solver found no plan in time")
     routes = []
@@ -165,13 +168,19 @@ def _constrain(model: Any, manager: Any, problem: Problem, time: Any, load: Any,
             model.AddPickupAndDelivery(index, manager.NodeToIndex(first + position + 1))
 
 
-def _parameters(settings: PlanningSettings, started: float) -> Any:
+def _parameters(settings: PlanningSettings, started: float, stops: int) -> Any:
     parameters = pywrapcp.DefaultRoutingSearchParameters()
+    limit = settings.time_limit.total_seconds()
     # Parallel cheapest insertion places, of all the pairs left, the one that costs least where
     # it costs least, looking only near each stop: on the 300-job bench day
     # (bench/dispatch_planning.py) its first plan is 30 % shorter than local cheapest
     # insertion's, which places the pairs one by one in a fixed order, and comes in half the time.
-    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    # It weighs every pair before it places one, though: cut short by the time limit it has placed
+    # few (a 300-job day in 2 s: about a third). Where the limit is short for the day, local
+    # cheapest insertion, which places a pair at every step, plans the whole day first.
+    first = routing_enums_pb2.FirstSolutionStrategy
+    roomy = stops <= STOPS_PER_SECOND * limit
+    parameters.first_solution_strategy = first.PARALLEL_CHEAPEST_INSERTION if roomy else first.LOCAL_CHEAPEST_INSERTION
     insertion = parameters.global_cheapest_insertion_first_solution_parameters
     insertion.neighbors_ratio, insertion.min_neighbors = NEIGHBOURS_RATIO, MIN_NEIGHBOURS
     insertion.use_neighbors_ratio_for_initialization = True
@@ -190,7 +199,6 @@ def _parameters(settings: PlanningSettings, started: float) -> Any:
     # plan of a second or two needs (bench: 20-job days 1.06 -> 0.94 and 0.97 -> 0.92; larger
     # days unchanged).
     parameters.guided_local_search_lambda_coefficient = GUIDED_SEARCH_LAMBDA
-    limit = settings.time_limit.total_seconds()
     left = limit - (clock.monotonic() - started)
     parameters.time_limit.FromTimedelta(timedelta(seconds=max(left, limit * MIN_SEARCH_SHARE)))
     return parameters
