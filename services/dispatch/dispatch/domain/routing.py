@@ -26,16 +26,16 @@ from downtown_events.delivery.geo import Coordinates, haversine_m
 DROP_PENALTY = 10_000_000
 """Leaving a stop unplanned costs more than any day's metres of tours, so the solver drops only what cannot fit."""
 pywrapcp: Any = _pywrapcp
-BOOL_FALSE: Any = optional_boolean_pb2.BOOL_FALSE
 """OR-Tools' SWIG wrappers ship stubs without annotations; the boundary is typed as Any once, here."""
+BOOL_FALSE: Any = optional_boolean_pb2.BOOL_FALSE
 CARRIED_PENALTY = 1_000_000_000
 """Goods already on a bike are dropped from the plan only if no tour at all can deliver them."""
 NEIGHBOURS_RATIO = 0.3
 MIN_NEIGHBOURS = 10
 """The first plan inserts a stop next to its nearest 30 % of the stops, and at least ten: with a
 tenth, three of four seeded 300-job days (the bench's town days, other seeds) left one to four
-jobs out that no later move took back in within 10 s; with 30 %, at most one. All of them, and
-a longer first plan, are the price of more (a 300-job day under a 2 s limit then ends before it)."""
+jobs out that no later move took back in within 10 s; with 30 %, at most one (with half, none,
+but the first plan takes longer and the 100-job days' tours came out longer)."""
 STOPS_PER_SECOND = 100
 """Parallel cheapest insertion makes its first plan of a 300-job day (600 stops) in about 2 s on
 a busy two-core machine; it is chosen where the time limit allows a third of that pace."""
@@ -178,9 +178,11 @@ def _parameters(settings: PlanningSettings, started: float, stops: int) -> Any:
     # It weighs every pair before it places one, though: cut short by the time limit it has placed
     # few (a 300-job day in 2 s: about a third). Where the limit is short for the day, local
     # cheapest insertion, which places a pair at every step, plans the whole day first.
-    first = routing_enums_pb2.FirstSolutionStrategy
+    strategies = routing_enums_pb2.FirstSolutionStrategy
     roomy = stops <= STOPS_PER_SECOND * limit
-    parameters.first_solution_strategy = first.PARALLEL_CHEAPEST_INSERTION if roomy else first.LOCAL_CHEAPEST_INSERTION
+    parameters.first_solution_strategy = (
+        strategies.PARALLEL_CHEAPEST_INSERTION if roomy else strategies.LOCAL_CHEAPEST_INSERTION
+    )
     insertion = parameters.global_cheapest_insertion_first_solution_parameters
     insertion.neighbors_ratio, insertion.min_neighbors = NEIGHBOURS_RATIO, MIN_NEIGHBOURS
     insertion.use_neighbors_ratio_for_initialization = True
