@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 from itertools import pairwise
@@ -33,7 +33,7 @@ from dispatch.domain.delivery import Delivery
 from dispatch.domain.errors import InvalidChange, NotFound
 from dispatch.domain.jobs import DeliveryJob, Pickup, TimeWindow
 from dispatch.domain.planning import plan
-from dispatch.domain.tours import Courier, FixedStop, Plan, PlanningSettings, Route, Unplanned
+from dispatch.domain.tours import Courier, FixedStop, Plan, PlanningSettings, Route
 from downtown_events.contract import IntegrationEvent
 from downtown_events.delivery.fees import FeeQuote
 from downtown_events.delivery.geo import Coordinates, haversine_m
@@ -50,7 +50,7 @@ ARRIVAL_WINDOW = timedelta(minutes=30)
 """A customer is told a half hour, starting on a quarter: a replan that moves the courier
 by a few minutes does not tell them again."""
 PLAN_AHEAD = timedelta(days=31)
-NO_PIN = "the door has no pin on the map; pin it or plan the job by hand"
+MAX_PLANNING_TIME = timedelta(seconds=20)
 TOUR_NAMESPACE = UUID("8a3b5f0e-2d71-4c1a-b6f4-3e9d2c7a5b18")
 
 
@@ -200,17 +200,26 @@ class Planning:
 def plan_jobs(
     jobs: Sequence[JobOnBoard], couriers: Sequence[Courier], now: datetime, settings: PlanningSettings
 ) -> Plan:
-    """The planner's problem from the board's jobs; a job without a pinned door is left out."""
-    to_plan = [planning_job(board) for board in jobs if board.door is not None]
+    """The planner's problem from the board's jobs, with time for the day's size: a busy day
+    gets longer than the default (the solver needs about a second per hundred stops to place
+    them all; a 500-job day in 2 s placed none)."""
+    to_plan = [planning_job(board) for board in jobs if board.job.open_pickups]
     done = [stop for board in jobs for stop in fixed_stops(board.job)]
-    result = plan(to_plan, couriers, now, done, settings)
-    unpinned = tuple(Unplanned(board.job.job_id, NO_PIN) for board in jobs if board.door is None)
-    return Plan(result.routes, result.unplanned + unpinned)
+    return plan(to_plan, couriers, now, done, sized(settings, len(to_plan)))
+
+
+def sized(settings: PlanningSettings, jobs: int) -> PlanningSettings:
+    """At least the settings' time limit, and a second for every 30 jobs, at most 20 s (the
+    worker plans again every ``replan_seconds``)."""
+    wanted = min(MAX_PLANNING_TIME, timedelta(seconds=jobs / 30))
+    return replace(settings, time_limit=max(settings.time_limit, wanted))
 
 
 def planning_job(board: JobOnBoard) -> DeliveryJob:
-    job, door = board.job, board.door
-    assert door is not None
+    """A job as the planner takes it. A door the customer did not pin (a zone by postal code)
+    is placed at the middle of its shops: the tour is planned, its arrival times are rough,
+    and the courier reads the address (the board shows the door unpinned)."""
+    job = board.job
     shops: dict[UUID, list[delivery.PickupAt]] = {}
     for pickup in job.open_pickups:
         shops.setdefault(pickup.merchant_id, []).append(pickup)
@@ -227,10 +236,18 @@ def planning_job(board: JobOnBoard) -> DeliveryJob:
         job.job_id,
         job.checkout_id,
         pickups,
-        Coordinates(lat=door.lat, lon=door.lon),
+        door_of(board, pickups),
         TimeWindow(job.slot.starts_at, job.slot.ends_at),
         FeeQuote(job.fee_cents, job.fee_cents, 0),
         job.pinned_to,
+    )
+
+
+def door_of(board: JobOnBoard, pickups: Sequence[Pickup]) -> Coordinates:
+    if board.door is not None:
+        return Coordinates(lat=board.door.lat, lon=board.door.lon)
+    return Coordinates(
+        lat=sum(p.place.lat for p in pickups) / len(pickups), lon=sum(p.place.lon for p in pickups) / len(pickups)
     )
 
 

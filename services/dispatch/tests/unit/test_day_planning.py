@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dispatch.app.planning import (
-    NO_PIN,
     JobOnBoard,
     Planning,
     Replanner,
     TourOnBoard,
+    sized,
     tour_changes,
     tour_id_of,
 )
@@ -113,17 +113,24 @@ async def test_a_ready_job_goes_onto_the_couriers_tour_once() -> None:
 
 
 @pytest.mark.asyncio
-async def test_a_door_without_a_pin_is_left_out_with_why_and_no_courier_says_so() -> None:
+async def test_a_door_without_a_pin_is_planned_at_its_shops_and_no_courier_says_so() -> None:
     ports = Ports(InMemoryEventStore(), [])
     unpinned = await open_job(ports, pin=None)
-    pinned = await open_job(ports)
     result = await planning(ports).plan_day(TODAY)
-    reasons = {left.job_id: left.reason for left in result.plan.unplanned}
-    assert reasons[unpinned] == NO_PIN
-    assert "no courier" in reasons[pinned]
-    job = delivery.replay(events_of(await ports.store.read(str(unpinned))))
-    assert job is not None and job.unplanned_reason == NO_PIN
-    assert DeliveryJobUnplanned in await kinds(ports.store, pinned)
+    assert "no courier" in {left.job_id: left.reason for left in result.plan.unplanned}[unpinned]
+    assert DeliveryJobUnplanned in await kinds(ports.store, unpinned)
+
+    rider = courier()
+    ports.couriers_on_shift.append(rider)
+    result = await planning(ports).plan_day(TODAY)
+    assert result.plan.unplanned == ()
+    assert [s.job_id for s in result.plan.routes[0].stops] == [unpinned, unpinned]
+
+
+def test_a_busy_day_gets_time_to_place_its_jobs() -> None:
+    assert sized(PlanningSettings(), 10).time_limit == PlanningSettings().time_limit
+    assert sized(PlanningSettings(), 300).time_limit == timedelta(seconds=10)
+    assert sized(PlanningSettings(), 5_000).time_limit == timedelta(seconds=20)
 
 
 @pytest.mark.asyncio
