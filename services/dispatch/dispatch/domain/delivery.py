@@ -408,6 +408,8 @@ def deliver(
     job = _courier_job(state, courier_id)
     if job.status == "delivered":
         raise AlreadyExists("this delivery was handed over already")
+    if job.status in ("to_return", "returned"):
+        raise InvalidChange("the last attempt at the door failed: the goods go back to their shops, not to the door")
     missing = [p for p in job.open_pickups if not p.picked_up]
     if job.status != "picking_up" or missing:
         raise InvalidChange(f"{len(missing) or 'no'} order(s) of this delivery still to pick up at their shops")

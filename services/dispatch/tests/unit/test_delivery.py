@@ -156,6 +156,10 @@ def test_pick_up_deliver_and_a_failed_attempt_then_return() -> None:
     )
     assert last[0].then == "return"  # type: ignore[attr-defined]
     history.extend(last)
+    with pytest.raises(InvalidChange, match="go back to their shops"):
+        delivery.deliver(
+            delivery.replay(history), courier_id=courier, at=NOW, recipient_name="Ada", photo_sha256=None, town_cents=0
+        )
     returned = delivery.return_to_shops(delivery.replay(history), at=NOW)
     assert [type(e) for e in returned] == [DeliveryJobReturned]
     history.extend(returned)
