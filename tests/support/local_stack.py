@@ -178,8 +178,14 @@ class ServiceInstance:
         self.processes[name].wait()
 
     def stop(self) -> None:
+        self.ask_to_stop()
+        self.wait_stopped()
+
+    def ask_to_stop(self) -> None:
         for process in self.processes.values():
             process.terminate()
+
+    def wait_stopped(self) -> None:
         for process in self.processes.values():
             try:
                 process.wait(timeout=20)
@@ -317,8 +323,13 @@ class RunningTown:
         return self.services[service]
 
     def stop(self) -> None:
-        for instance in reversed(list(self.services.values())):
-            instance.stop()
+        """Every process asked at once, then each awaited: a town's eight processes shut down
+        side by side instead of one after another."""
+        instances = list(reversed(list(self.services.values())))
+        for instance in instances:
+            instance.ask_to_stop()
+        for instance in instances:
+            instance.wait_stopped()
 
 
 def start_town(
