@@ -26,6 +26,7 @@ import sys
 import uuid
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,7 @@ CENTRES = {  # the demo towns' centres and postal codes, as the catalog seed pla
     "muenster": ("Münster", 51.9625, 7.6256, "48143"),
 }
 COURIERS = [("lena", "Lena", "cargo_bike", 8), ("ahmet", "Ahmet", "car", 20)]
+WAIT_FOR_ROSTER_SECONDS = 90.0
 SHIFT_DAYS = 7
 SHIFT = (time(8, 0), time(20, 0))
 STANDARD_SLOTS = [(time(10, 0), time(12, 0)), (time(14, 0), time(16, 0)), (time(17, 0), time(19, 0))]
@@ -57,6 +59,19 @@ def call(client: httpx.Client, method: str, path: str, token: str, **kwargs: Any
     if response.status_code >= 400:
         raise SystemExit(f"{method} {path}: {response.status_code} {response.text[:500]}")
     return response
+
+
+def courier_token(client: httpx.Client, courier_id: str, association: str) -> str:
+    """A token for the courier, once dispatch's roster knows them (a moment after they were
+    added: the roster is a read model fed from dispatch's own topic)."""
+    deadline = monotonic() + WAIT_FOR_ROSTER_SECONDS
+    while True:
+        response = client.post(f"/couriers/{courier_id}/token", headers={"Authorization": f"Bearer {association}"})
+        if response.status_code == 201:
+            return str(response.json()["token"])
+        if response.status_code != 404 or monotonic() > deadline:
+            raise SystemExit(f"POST /couriers/{courier_id}/token: {response.status_code} {response.text[:500]}")
+        sleep(0.5)
 
 
 def terms(courier_service_id: str, lat: float, lon: float, postal_code: str, town_name: str) -> dict[str, Any]:
@@ -143,7 +158,7 @@ def seed(town: str, api: str, association: str) -> None:
                     },
                     headers={"Idempotency-Key": key(town, "shift", slug, day.isoformat())},
                 )
-            token = call(client, "POST", f"/couriers/{courier_id}/token", association).json()["token"]
+            token = courier_token(client, courier_id, association)
             tokens[courier_id] = {"name": name, "vehicle": vehicle, "token": token}
         call(client, "PUT", "/delivery-terms", association, json=terms(service_id, lat, lon, postal_code, town_name))
     kept = TOWNS_DIR / f"{town}.seed-couriers.json"
