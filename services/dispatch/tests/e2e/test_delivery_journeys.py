@@ -18,7 +18,6 @@ another town's token, a door outside every zone, a slot in the past).
 
 from __future__ import annotations
 
-import asyncio
 import io
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,17 +28,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from PIL import Image
 
 from dispatch.domain.delivery import job_id_of
 from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import DeliveryAttemptFailed, DeliveryJobDelivered, DeliveryJobReturned
-from downtown_events.envelope import CloudEvent
 from downtown_events.runtime.identity import TokenIssuer, new_signing_key
-from downtown_events.runtime.kafka import topic_partitions
 from downtown_events.topics import events_topic
-from tests.support.local_stack import KAFKA, RunningTown
+from tests.support.local_stack import RunningTown
 from tests.support.ordering_client import (
     GuestBasket,
     Shop,
@@ -53,6 +49,7 @@ from tests.support.ordering_client import (
     wait_for,
 )
 from tests.support.polling import wait_until
+from tests.support.topic_reader import events_on
 
 pytestmark = pytest.mark.e2e
 
@@ -376,28 +373,7 @@ def picked_up_all(dispatch: Dispatch, courier: Courier, checkout: Checkout, *sho
 
 def dispatch_events(town: RunningTown, job_id: uuid.UUID) -> list[IntegrationEvent]:
     """What dispatch published about the job so far (its topic read to its end)."""
-
-    async def read() -> list[IntegrationEvent]:
-        topic = events_topic(town.town, "dispatch")
-        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False, group_id=None)
-        await consumer.start()
-        try:
-            partitions = [TopicPartition(topic, p) for p in await topic_partitions(KAFKA, topic)]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            events: list[IntegrationEvent] = []
-            while [p for p in partitions if await consumer.position(p) < ends[p]]:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        event = CloudEvent.from_kafka(record.key, record.value, record.headers).decode()
-                        if getattr(event, "job_id", None) == job_id:
-                            events.append(event)
-            return events
-        finally:
-            await consumer.stop()
-
-    return asyncio.run(read())
+    return [e for e in events_on(events_topic(town.town, "dispatch")) if getattr(e, "job_id", None) == job_id]
 
 
 def published(town: RunningTown, job_id: uuid.UUID, kind: type[IntegrationEvent], count: int = 1) -> list[Any]:

@@ -25,7 +25,6 @@ printed, not a duplicate); no dead letters.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import json
 import threading
@@ -41,18 +40,17 @@ from zoneinfo import ZoneInfo
 import httpx
 import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from psycopg.rows import dict_row
 
 from conftest import Databases, start_delivery_town
 from dispatch.domain.delivery import job_id_of
 from downtown_events.runtime.identity import new_signing_key
-from downtown_events.runtime.kafka import topic_partitions
 from downtown_events.topics import dead_letter_topic, events_topic
-from tests.support.local_stack import KAFKA, RunningTown, wait_ready
+from tests.support.local_stack import RunningTown, wait_ready
 from tests.support.mailbox import Mailbox
 from tests.support.ordering_client import Shop, check_out, open_basket, open_shop, put, step, town_rows
 from tests.support.polling import wait_until
+from tests.support.topic_reader import read_all
 
 pytestmark = pytest.mark.e2e
 
@@ -630,30 +628,6 @@ def distinct_events(town: RunningTown, service: str) -> list[tuple[str, dict[str
         seen[headers["ce_id"]] = (kind, json.loads(record.value))
     print(f"{service}: {len(records)} records published, {len(records) - len(seen)} of them a second time")
     return list(seen.values())
-
-
-def read_all(topic: str) -> list[ConsumerRecord]:
-    """The topic from its beginning up to its end as it is now."""
-
-    async def read() -> list[ConsumerRecord]:
-        partitions = [TopicPartition(topic, p) for p in await topic_partitions(KAFKA, topic)]
-        if not partitions:
-            return []
-        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False, group_id=None)
-        await consumer.start()
-        try:
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            records: list[ConsumerRecord] = []
-            while [p for p in partitions if await consumer.position(p) < ends[p]]:
-                for batch in (await consumer.getmany(timeout_ms=500)).values():
-                    records.extend(batch)
-            return records
-        finally:
-            await consumer.stop()
-
-    return asyncio.run(read())
 
 
 def no_dead_letters(town: RunningTown) -> None:

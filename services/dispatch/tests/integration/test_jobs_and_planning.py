@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from conftest import Databases
 from dispatch.domain.delivery import job_id_of
@@ -31,12 +30,13 @@ from downtown_events.envelope import CloudEvent
 from downtown_events.geo import GeoPoint
 from downtown_events.ordering import DROP_OFF_SEAL_PURPOSE, DeliveryDropOff, OrderDeliveryRequested, TimeSlot
 from downtown_events.runtime.clock_file import set_clock
-from downtown_events.runtime.kafka import reliable_producer, topic_partitions
+from downtown_events.runtime.kafka import reliable_producer
 from downtown_events.runtime.sealing import seal, sealing_key
 from downtown_events.topics import event_source, events_topic
 from tests.support.catalog_client import register
 from tests.support.local_stack import KAFKA, RunningTown, random_town, start_town
 from tests.support.polling import wait_until
+from tests.support.topic_reader import events_on
 
 pytestmark = pytest.mark.integration
 
@@ -163,27 +163,7 @@ def publish(town: RunningTown, *envelopes: CloudEvent) -> None:
 
 def published(town: RunningTown) -> list[IntegrationEvent]:
     """Everything on the town's dispatch topic so far."""
-
-    async def read() -> list[IntegrationEvent]:
-        topic = events_topic(town.town, "dispatch")
-        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False, group_id=None)
-        await consumer.start()
-        try:
-            partitions = [TopicPartition(topic, p) for p in await topic_partitions(KAFKA, topic)]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            events: list[IntegrationEvent] = []
-            while [p for p in partitions if await consumer.position(p) < ends[p]]:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        envelope = CloudEvent.from_kafka(record.key, record.value, record.headers)
-                        events.append(envelope.decode())
-            return events
-        finally:
-            await consumer.stop()
-
-    return asyncio.run(read())
+    return events_on(events_topic(town.town, "dispatch"))
 
 
 @pytest.fixture(scope="module")
