@@ -185,7 +185,12 @@ async def _combine(
             overlap, wanted = _verdict(helper, bulk, theirs)
             helper.send(WRITE, wanted)
         except BaseException:
-            with suppress(psycopg.Error):  # e.g. a deadlock with the helper's own writes, now moot
+            # Stop writing at once, never wait for it: rows both sides wrote before the verdict
+            # can hold each side's COPY behind the other's open transaction, a wait across two
+            # processes PostgreSQL cannot see as a deadlock. Cancelled (psycopg cancels it in
+            # the server too) and rolled back, this side frees the helper to read its ABORT.
+            copying.cancel()
+            with suppress(asyncio.CancelledError, psycopg.Error):
                 await copying
             raise
         await copying
