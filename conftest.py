@@ -242,17 +242,22 @@ def ordering_town_running(
 
 
 def start_delivery_town(
-    databases: Databases, workdir: Path, mailbox: Mailbox, dispatch_env: dict[str, str] | None = None
+    databases: Databases,
+    workdir: Path,
+    mailbox: Mailbox,
+    dispatch_env: dict[str, str] | None = None,
+    clock: Path | None = None,
 ) -> RunningTown:
     """A random town running all four services as separate processes (catalog, vouchers,
     ordering, dispatch): a checkout goes to the town's couriers once dispatch publishes terms.
-    Dispatch replans every second, so a test never waits long for a tour."""
+    Dispatch replans every second, so a test never waits long for a tour. ``clock``: the
+    town's clock file, read by every process (``DOWNTOWN_CLOCK_FILE``)."""
     town = random_town()
-    env = {
-        "ordering": {**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **UNLIMITED_GUEST_CHECKOUTS},
-        "dispatch": {"DOWNTOWN_REPLAN_SECONDS": "1", **(dispatch_env or {})},
-    }
     services = ["catalog", "vouchers", "ordering", "dispatch"]
+    clocked = {"DOWNTOWN_CLOCK_FILE": str(clock)} if clock else {}
+    env: dict[str, dict[str, str]] = {service: dict(clocked) for service in services}
+    env["ordering"].update({**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **UNLIMITED_GUEST_CHECKOUTS})
+    env["dispatch"].update({"DOWNTOWN_REPLAN_SECONDS": "1", **(dispatch_env or {})})
     return start_town(town, services, lambda service: databases.create(town, service), workdir, env)
 
 

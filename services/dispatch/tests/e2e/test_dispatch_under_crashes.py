@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from datetime import time as wall_time
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -44,6 +45,7 @@ from psycopg.rows import dict_row
 
 from conftest import Databases, start_delivery_town
 from dispatch.domain.delivery import job_id_of
+from downtown_events.runtime.clock_file import set_clock
 from downtown_events.runtime.identity import new_signing_key
 from downtown_events.topics import dead_letter_topic, events_topic
 from tests.support.local_stack import RunningTown, wait_ready
@@ -73,18 +75,22 @@ RIDE = 1.0
 """Seconds a courier rides (or walks to the door) after each step: a tour takes a while."""
 SECONDS = 240.0
 """The whole tour, crashes and all, ends within this (a few minutes on a busy machine)."""
+TOWN_NOW = datetime.combine(datetime.now(BERLIN).date() + timedelta(days=7), wall_time(10, 0), tzinfo=BERLIN)
+"""Where the town's clock stands the whole test (a clock file every process reads), a week
+ahead of the machine's: the tour is tomorrow's whatever the hour the test runs at, and no
+midnight passes while it runs."""
 
 
 @pytest.fixture(scope="module")
 def crash_town(
     databases: Databases, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
 ) -> Iterator[RunningTown]:
+    workdir = tmp_path_factory.mktemp("dispatch-crash-town")
+    clock = workdir / "clock"
+    set_clock(clock, TOWN_NOW)
     # the courier tokens outlive a restarted API only with a key of the town's (production requires one)
     running = start_delivery_town(
-        databases,
-        tmp_path_factory.mktemp("dispatch-crash-town"),
-        mailbox,
-        {"DOWNTOWN_TOKEN_SIGNING_KEY": new_signing_key()},
+        databases, workdir, mailbox, {"DOWNTOWN_TOKEN_SIGNING_KEY": new_signing_key()}, clock=clock
     )
     try:
         yield running
@@ -393,7 +399,7 @@ def set_up(town: RunningTown) -> Setup:
 
     shops = [open_shop(town, name, {"Honig": ("8,00", 50)}, location=place) for name, place in SHOPS.items()]
     service = created("/courier-services", {"name": "Radkurier Dülmen", "phone": "02594 1"})["courier_service_id"]
-    day = datetime.now(BERLIN).date() + timedelta(days=1)
+    day = TOWN_NOW.date() + timedelta(days=1)
     starts = datetime.combine(day, datetime.min.time(), tzinfo=BERLIN) + timedelta(hours=7)
     shift = {"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=13)).isoformat(), "start": DEPOT}
     courier_ids = []
@@ -530,11 +536,27 @@ def ended_once_in_ordering(town: RunningTown, checkouts: list[Checkout]) -> None
 
 def one_job_per_checkout(road: Road, checkouts: list[Checkout]) -> None:
     """The association's view: each checkout's job holds exactly the checkout's courier
-    orders, ended as the door decided; and no order sits in any other job (dispatch's store)."""
+    orders, ended as the door decided; and no order sits in any other job (dispatch's store).
+
+    The board is a projection dispatch's worker keeps, and ordering may hear of a delivery
+    before the worker (just restarted by the last crash) has folded it: the jobs are read
+    once the board shows every one ended."""
+
+    jobs: dict[str, dict[str, Any]] = {}
+
+    def every_job_ended() -> bool:
+        for checkout in checkouts:
+            response = httpx.get(f"{road.api}/jobs/{checkout.job_id}", headers=road.association, timeout=10)
+            assert response.status_code == 200, response.text
+            jobs[checkout.job_id] = response.json()
+        return all(job["status"] in ("delivered", "returned") for job in jobs.values())
+
+    try:
+        wait_until(every_job_ended, seconds=60, every=0.5, what="the board showing every job ended")
+    except AssertionError as late:
+        raise AssertionError(f"{late}: {[(job['job_id'], job['status']) for job in jobs.values()]}") from None
     for checkout in checkouts:
-        response = httpx.get(f"{road.api}/jobs/{checkout.job_id}", headers=road.association, timeout=10)
-        assert response.status_code == 200, response.text
-        job = response.json()
+        job = jobs[checkout.job_id]
         assert {o["order_id"] for o in job["orders"] if not o["withdrawn"]} == set(checkout.order_ids), job
         assert job["status"] == ("returned" if checkout.index == REFUSED_AT_DOOR else "delivered"), job
         assert job["attempts"] == (1 if checkout.index in (REFUSED_AT_DOOR, NOT_AT_HOME_ONCE) else 0), job
