@@ -9,6 +9,7 @@
 #   bash deploy/local/stack.sh postgres  # PostgreSQL on 127.0.0.1:15432, user downtown, no password
 #   bash deploy/local/stack.sh postgres-crash  # tests: stop PostgreSQL as a crash would (-m immediate), start it again
 #   bash deploy/local/stack.sh asyncapi  # the official AsyncAPI parser (npm, pinned) that make test runs
+#   bash deploy/local/stack.sh browser   # Debian's Chromium for the browser tests (apt; Playwright downloads none)
 #   bash deploy/local/stack.sh down      # stop Kafka and PostgreSQL (data is kept)
 #   bash deploy/local/stack.sh status    # one line each for python, kafka, postgres
 #   bash deploy/local/stack.sh psql [ARGS...]   # psql as downtown, database postgres by default
@@ -21,7 +22,7 @@
 # interpreter for a new venv; DOWNTOWN_REQUIREMENTS another requirements file (default
 # requirements/dev.txt).
 #
-# Needs: bash, python3.11; Java 17+, Maven and PostgreSQL are installed with apt-get when
+# Needs: bash, python3.11; Java 17+, Maven, PostgreSQL and Chromium are installed with apt-get when
 # missing (sudo when not root). Works without a terminal (CI=true, no stdin).
 set -euo pipefail
 
@@ -627,6 +628,21 @@ cmd_asyncapi() {  # the AsyncAPI initiative's parser, pinned by package-lock.jso
     echo "$stamp" >"$ASYNCAPI_DIR/.stamp"
 }
 
+# ---------------------------------------------------------------------------- browser
+
+# The web front's tests drive a real Chromium through Playwright (tests/support/browser.py).
+# Playwright's own browser download is never used: Debian's chromium package is, kept up to
+# date by apt like the rest of the machine.
+cmd_browser() {
+    if ! command -v chromium >/dev/null 2>&1; then
+        apt_install chromium
+        command -v chromium >/dev/null 2>&1 || die "Chromium is needed for the browser tests and could not be installed"
+    fi
+    local version
+    version=$(dpkg-query -W -f='${Version}' chromium 2>/dev/null || true)
+    say "browser: Chromium ${version:-(not from apt)} at $(command -v chromium)"
+}
+
 # ---------------------------------------------------------------------------- main
 
 usage() {
@@ -640,6 +656,7 @@ main() {
     up)
         cmd_python
         cmd_asyncapi
+        cmd_browser
         cmd_kafka
         cmd_postgres
         ;;
@@ -648,6 +665,7 @@ main() {
     postgres) cmd_postgres ;;
     postgres-crash) pg_crash_restart ;;
     asyncapi) cmd_asyncapi ;;
+    browser) cmd_browser ;;
     down)
         kafka_stop
         pg_stop
