@@ -14,7 +14,6 @@ at once, by the kit's ``ensure_current`` as a revoked merchant token is.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -22,7 +21,8 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from downtown_events.runtime.commands import execute, load
 from downtown_events.runtime.principal import InvalidToken, Principal, ensure_current
 from downtown_events.runtime.texts import Texts
-from ordering.app.context import Context, token_hash
+from downtown_events.sign_in_links import new_token, token_hash
+from ordering.app.context import Context
 from ordering.app.notifications import OutgoingMail, mail_texts
 from ordering.domain import customer as customers
 from ordering.domain.choices import Language
@@ -50,7 +50,7 @@ class CustomerHandlers:
     async def request_link(self, email: str) -> SignInLink:
         address = customers.normalise_email(email)
         account_id = customers.account_id_for(address, key=self._key)
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         now = self._context.now()
         link_id = uuid4()
         await execute(

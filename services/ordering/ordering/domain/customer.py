@@ -1,12 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Customer accounts: one per e-mail address, signed in by an e-mailed one-time link.
 
-There are no passwords to leak. The app draws a link's token at random, mails it, and gives
-the domain only the token's SHA-256 and the link's expiry; signing in with the token uses the
-link up, and with it every older link still open: a link lying in a mailbox is a way in for
-whoever reads that mailbox later, and once the customer signed in with a newer one nobody
-needs it. A used, replaced or expired link, or one that never was, is refused with a reason
-that tells the customer to ask for a new one.
+There are no passwords to leak. The link's rule — a random token of which only the hash is
+kept, an expiry, a single use that retires the older links still open, a refusal that says
+why — is the kit's (:mod:`downtown_events.sign_in_links`), which the catalog's merchants
+sign in by too; this module keeps the account the links belong to.
 
 Signing in gives a customer token (the kit's, see ``runtime/principal``). The customer may
 sign out — that token is refused from then on — or sign out everywhere: every token issued
@@ -22,11 +20,13 @@ import hmac
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
+from downtown_events import sign_in_links
 from downtown_events.contract import IntegrationEvent
-from ordering.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound, SignInRefused, checked
+from downtown_events.sign_in_links import SignInLink
+from ordering.domain.errors import InvalidChange, NotFound, SignInRefused, checked
 from ordering.domain.private_events import (
     CustomerAccountOpened,
     CustomerSignedOut,
@@ -34,24 +34,6 @@ from ordering.domain.private_events import (
     SignInLinkIssued,
     SignInLinkUsed,
 )
-
-MAX_LINK_LIFETIME = timedelta(hours=1)
-MAX_OPEN_LINKS = 5
-"""Links still usable at once: enough for a slow mailbox, too few to flood it."""
-
-
-@dataclass(frozen=True)
-class SignInLink:
-    link_id: UUID
-    token_hash: str = field(repr=False)
-    issued_at: datetime
-    expires_at: datetime
-    used_at: datetime | None = None
-    replaced: bool = False
-    """A newer link was used before this one: it opens nothing any more."""
-
-    def usable_at(self, now: datetime) -> bool:
-        return self.used_at is None and not self.replaced and now < self.expires_at
 
 
 @dataclass(frozen=True)
@@ -107,9 +89,11 @@ def _fold(state: CustomerAccount | None, events: Sequence[IntegrationEvent]) -> 
     for event in events:
         match event:
             case SignInLinkIssued():
-                links[event.link_id] = SignInLink(event.link_id, event.token_hash, event.issued_at, event.expires_at)
+                links = sign_in_links.issued(
+                    links, SignInLink(event.link_id, event.token_hash, event.issued_at, event.expires_at)
+                )
             case SignInLinkUsed():
-                links = _used(links, event.link_id, event.used_at)
+                links = sign_in_links.used(links, event.link_id, event.used_at)
             case CustomerSignedOut():
                 signed_out[event.token_id] = event.token_issued_at
             case CustomerSignedOutEverywhere():
@@ -124,22 +108,6 @@ def _fold(state: CustomerAccount | None, events: Sequence[IntegrationEvent]) -> 
         signed_out_tokens=signed_out,
         version=state.version + len(events),
     )
-
-
-def _used(links: dict[UUID, SignInLink], link_id: UUID, used_at: datetime) -> dict[UUID, SignInLink]:
-    """The link used, and every link issued before it still open replaced. By the order of
-    issue, not the issue times (two links may share a moment)."""
-    updated = {}
-    older = True
-    for key, link in links.items():
-        if key == link_id:
-            updated[key] = replace(link, used_at=used_at)
-            older = False
-        elif older and link.used_at is None:
-            updated[key] = replace(link, replaced=True)
-        else:
-            updated[key] = link
-    return updated
 
 
 def ensure_exists(state: CustomerAccount | None) -> CustomerAccount:
@@ -169,14 +137,8 @@ def request_link(
         if state.account_id != account_id or state.email != address:
             raise InvalidChange("this account belongs to another e-mail address")
         links = state.links
-    if link_id in links:
-        if hmac.compare_digest(links[link_id].token_hash.encode(), token_hash.encode()):
-            return []
-        raise AlreadyExists("a sign-in link with this id was issued before")
-    if not now < expires_at <= now + MAX_LINK_LIFETIME:
-        raise InvalidChange("a sign-in link must expire within the hour, and not before it is sent")
-    if sum(link.usable_at(now) for link in links.values()) >= MAX_OPEN_LINKS:
-        raise NotAllowed("several sign-in links are on their way already; use the latest e-mail or try again later")
+    if not sign_in_links.check_new_link(links, link_id=link_id, token_hash=token_hash, expires_at=expires_at, now=now):
+        return []
     issued = checked(
         SignInLinkIssued,
         account_id=account_id,
@@ -190,22 +152,10 @@ def request_link(
 
 def sign_in(state: CustomerAccount | None, *, token_hash: str, now: datetime) -> list[IntegrationEvent]:
     """The link whose token hashes to ``token_hash`` signs the customer in, once."""
-    account = state
-    link = None
-    if account is not None:
-        given = token_hash.encode()
-        link = next(
-            (link for link in account.links.values() if hmac.compare_digest(link.token_hash.encode(), given)), None
-        )
-    if account is None or link is None:
+    if state is None:
         raise SignInRefused("this sign-in link is not valid; request a new one")
-    if link.used_at is not None:
-        raise SignInRefused("this sign-in link was used already; request a new one")
-    if link.replaced:
-        raise SignInRefused("a newer sign-in link was used since, so this one no longer works; request a new one")
-    if now >= link.expires_at:
-        raise SignInRefused("this sign-in link has expired; request a new one")
-    return [SignInLinkUsed(account_id=account.account_id, link_id=link.link_id, used_at=now)]
+    link = sign_in_links.link_to_use(state.links, token_hash=token_hash, now=now)
+    return [SignInLinkUsed(account_id=state.account_id, link_id=link.link_id, used_at=now)]
 
 
 def sign_out(

@@ -25,6 +25,7 @@ from downtown_events.refusals import (  # noqa: F401 - the shared refusals, re-e
     NotYetKnown,
     checked,
 )
+from downtown_events.sign_in_links import SignInRefused  # noqa: F401 - the kit's, re-exported
 
 
 class OfferUnavailable(InvalidChange):
@@ -93,11 +94,6 @@ class Contradiction(InvalidChange):
 class CouriersDeliver(InvalidChange):
     """A merchant's delivery step on an order the town's couriers deliver: its delivery
     follows dispatch's events, so the merchant's word would contradict the courier's."""
-
-
-class SignInRefused(NotAllowed):
-    """A sign-in link that is unknown, used or expired: the reason says which, so the
-    customer knows to ask for a new one."""
 
 
 class SlotUnavailable(InvalidChange):

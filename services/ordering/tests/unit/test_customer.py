@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.principal import InvalidToken, Principal, ensure_current
+from downtown_events.sign_in_links import MAX_OPEN_LINKS
 from ordering.domain import customer
 from ordering.domain.customer import CustomerAccount
 from ordering.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound, SignInRefused
@@ -120,7 +121,7 @@ def test_a_link_expires_within_the_hour_and_few_are_open_at_once() -> None:
                 expires_at=expires_at,
                 now=NOW,
             )
-    state = account_with(*(f"t{n}" for n in range(customer.MAX_OPEN_LINKS)))
+    state = account_with(*(f"t{n}" for n in range(MAX_OPEN_LINKS)))
     with pytest.raises(NotAllowed, match="on their way already"):
         requested(state, "one too many")
     assert requested(state, "later", now=NOW + timedelta(minutes=15))  # the first ones expired
