@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.http.body_limit import BodyDeadline, BodySizeLimit, RouteLimit
+from downtown_events.runtime.http.docs import docs_router
 from downtown_events.runtime.http.health import health_router
 from downtown_events.runtime.http.openapi import install_problem_documentation
 from downtown_events.runtime.http.problems import ProblemRule, install_problem_handlers
@@ -70,6 +71,10 @@ def create_service_app(
         version=version,
         license_info={"name": SERVICES_LICENCE, "identifier": SERVICES_LICENCE},
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc load their scripts from a CDN: /docs is the kit's own
+        # (docs_router, offline), and /redoc is off rather than a second bundle to vendor.
+        docs_url=None,
+        redoc_url=None,
     )
     install_problem_handlers(app, problems)
     install_problem_documentation(app)
@@ -77,7 +82,7 @@ def create_service_app(
     # Outermost, so nothing parses, spools or authenticates a body past its limit.
     deadline = BodyDeadline(settings.http_body_timeout_seconds, settings.http_body_min_bytes_per_second)
     app.add_middleware(BodySizeLimit, default_bytes=default_body_limit, routes=body_limits, deadline=deadline)
-    for router in (*routers, health_router(readiness), source_router(settings.source_url, version)):
+    for router in (*routers, health_router(readiness), source_router(settings.source_url, version), docs_router(title)):
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
     return app
