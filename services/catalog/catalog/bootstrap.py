@@ -15,16 +15,23 @@ from catalog.adapters.photo_storage import FilePhotoStorage
 from catalog.adapters.tokens import CatalogTokens
 from catalog.app.handlers import CatalogHandlers
 from catalog.app.reservations import order_reservations
+from catalog.app.sign_in import Language, MerchantLink, MerchantSignIn, sign_in_mail
 from catalog.projections import PROJECTIONS, compounds
+from catalog.projections.merchant_addresses import DirectoryMerchantAddresses
 from catalog.settings import SERVICE, CatalogSettings
+from downtown_events.runtime.clock_file import clock_of
 from downtown_events.runtime.database import Pool, open_api_pool
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import trusted_keys
+from downtown_events.runtime.jobs import ScheduledJob
+from downtown_events.runtime.mail_outbox import queue_mail, send_mail_job
 from downtown_events.runtime.photos import PixelLimits
 from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.texts import Texts
+from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
 
 SERVICE_MIGRATIONS: list[Path] = [Path(__file__).parent / "migrations"]
@@ -41,6 +48,8 @@ CATALOG = ServiceDefinition(
     projections=PROJECTIONS,
     reactions=[Reaction(_reservations, sources=("ordering",), name="process:order_reservations")],
     migrations=SERVICE_MIGRATIONS,
+    # A merchant's sign-in link goes out through the kit's mail outbox (runtime_0007), queued by the API.
+    jobs=[ScheduledJob("send-mail", 1.0, send_mail_job)],
 )
 
 
@@ -52,6 +61,22 @@ class ApiContainer:
     tokens: CatalogTokens
     photos: FilePhotoStorage
     readiness: Readiness
+    sign_in: MerchantSignIn
+    throttle: Throttle
+    texts: Texts
+
+    async def sign_in_mail(self, link: MerchantLink, language: Language) -> None:
+        """Queue the link's e-mail (the worker's sender delivers it)."""
+        settings = self.settings
+        mail = sign_in_mail(
+            link,
+            language=language,
+            web_url=settings.sign_in_url,
+            minutes=settings.sign_in_link_minutes,
+            texts=self.texts,
+        )
+        async with self.pool.connection() as conn:
+            await queue_mail(conn, mail)
 
     async def close(self) -> None:
         await self.pool.close()
@@ -69,10 +94,11 @@ async def build_api(settings: CatalogSettings) -> ApiContainer:
         workers=settings.photo_workers,
         queue=settings.photo_queue,
     )
+    store = PostgresEventStore(pool, service=SERVICE)
     return ApiContainer(
         settings=settings,
         pool=pool,
-        handlers=CatalogHandlers(PostgresEventStore(pool, service=SERVICE), photos),
+        handlers=CatalogHandlers(store, photos),
         tokens=CatalogTokens(
             town=settings.town,
             signing_key=settings.token_signing_key,
@@ -83,4 +109,12 @@ async def build_api(settings: CatalogSettings) -> ApiContainer:
         ),
         photos=photos,
         readiness=Readiness(pool, settings.database_url, settings.kafka_bootstrap, SERVICE_MIGRATIONS),
+        sign_in=MerchantSignIn(
+            store,
+            DirectoryMerchantAddresses(pool),
+            now=clock_of(settings),
+            link_minutes=settings.sign_in_link_minutes,
+        ),
+        throttle=Throttle(pool),
+        texts=Texts(SERVICE, override=settings.texts_dir, zone=settings.timezone),
     )

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The catalog's settings: every service's (town, database, broker, ports) plus its own."""
+"""The catalog's settings: every service's (town, database, broker, ports) and e-mail (a
+merchant's sign-in link) plus its own."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from pydantic import Field, model_validator
 
 from downtown_events.runtime.identity import new_signing_key, public_key_of, trusted_keys
 from downtown_events.runtime.secrets import check_secret
-from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.settings import MailSettings
 
 SERVICE = "catalog"
 
 
-class CatalogSettings(ServiceSettings):
+class CatalogSettings(MailSettings):
     photo_dir: Path = Path(".downtown/photos")
     max_photo_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
     photo_max_pixels_jpeg: int = Field(default=50_000_000, ge=1_000_000, description="JPEG decodes reduced")
@@ -26,6 +27,12 @@ class CatalogSettings(ServiceSettings):
     )
     token_key_id: str = "catalog-1"
     merchant_token_days: int = Field(default=30, ge=1, le=365)
+    mail_from: str = "haendler@downtown.example"  # the kit's MailSettings: the SMTP server, the resend pause
+    sign_in_link_minutes: int = Field(default=15, ge=1, le=60, description="how long a merchant's sign-in link works")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="where merchants reach this API")
+    web_url: str = Field(
+        default="", description="the town's web front, whose page a sign-in link opens; empty: this API (public_url)"
+    )
 
     @model_validator(mode="after")
     def _no_known_or_weak_secrets_in_production(self) -> CatalogSettings:
@@ -37,6 +44,11 @@ class CatalogSettings(ServiceSettings):
         public_key_of(self.token_signing_key)  # a malformed key fails at start
         trusted_keys(self.trusted_token_keys)
         return self
+
+    @property
+    def sign_in_url(self) -> str:
+        """Where a merchant's sign-in link leads: the web front's page, or this API's host."""
+        return self.web_url or self.public_url
 
     @property
     def town_photo_dir(self) -> Path:

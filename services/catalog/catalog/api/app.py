@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from catalog.api.problems import CATALOG_PROBLEMS
-from catalog.api.routes import merchants, offers, photos, town
+from catalog.api.routes import merchant_sign_in, merchants, offers, photos, town
 from catalog.bootstrap import build_api
 from catalog.settings import CatalogSettings
 from downtown_events.runtime.http.app import create_service_app
@@ -17,10 +17,11 @@ def create_app(settings: CatalogSettings) -> FastAPI:
     return create_service_app(
         title=f"Downtown catalog — {settings.town}",
         description="Merchants, their offers and the town catalog and directory. "
-        "Merchant calls need `Authorization: Bearer <merchant token>` (from registration).",
+        "Merchant calls need `Authorization: Bearer <merchant token>` (from registration, or a session "
+        "opened with an e-mailed sign-in link: `POST /merchants/sign-in-links`).",
         settings=settings,
         open_container=lambda: build_api(settings),
-        routers=[module.router for module in (merchants, offers, town, photos)],
+        routers=[module.router for module in (merchant_sign_in, merchants, offers, town, photos)],
         problems=CATALOG_PROBLEMS,
         body_limits=photo_upload_limits(settings),
     )

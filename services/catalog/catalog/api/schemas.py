@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, tzinfo
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 from uuid import UUID
 
 import babel.dates
@@ -30,6 +30,7 @@ from downtown_events.delivery.slots import DeliverySlot, SlotKind
 from downtown_events.geo import GeoPoint
 from downtown_events.money import Language as MoneyLanguage
 from downtown_events.money import format_money
+from downtown_events.runtime.http.fields import Email
 from downtown_events.text import MultiLine, SingleLine
 
 
@@ -254,6 +255,28 @@ class MerchantWithToken(BaseModel):
 
 class MerchantToken(BaseModel):
     token: str = Field(description="A fresh bearer token for the merchant; hand it over in person or by phone.")
+
+
+class SignInLinkIn(Request):
+    email: Email = Field(description="the e-mail address the merchant's profile names")
+    language: Literal["de", "en"] = Field(default="de", description="the language of the mail")
+
+
+class SignInLinkSent(BaseModel):
+    detail: str = Field(description="the same words whether or not a merchant has this address")
+
+
+class SessionIn(Request):
+    merchant_id: UUID = Field(description="`merchant` of the link")
+    token: Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")] = Field(
+        description="`token` of the link"
+    )
+
+
+class SessionOut(BaseModel):
+    token: str = Field(description="the merchant's bearer token: send as 'Authorization: Bearer <token>'")
+    merchant_id: UUID
+    expires_in_seconds: int
 
 
 VAT_DESCRIPTION = (

@@ -3,18 +3,25 @@
 
 State is a fold of the merchant's events (:func:`evolve`); each decision function checks
 the rules against the state and returns the events to append, changing nothing itself.
+
+A merchant signs in as a customer does, by a one-time link mailed to the profile's e-mail
+address (the kit's rule, :mod:`downtown_events.sign_in_links`): the links are private events
+on the merchant's own stream, so a link used twice at once meets the event store's
+concurrency check and only one use is recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import reduce
 from uuid import UUID
 
 from catalog.domain.errors import AlreadyExists, InvalidChange, NotAllowed, NotFound
 from catalog.domain.payment_details import checked_profile
+from catalog.domain.private_events import MerchantSignInLinkIssued, MerchantSignInLinkUsed
+from downtown_events import sign_in_links
 from downtown_events.catalog import (
     MerchantApprovalWithdrawn,
     MerchantApproved,
@@ -30,6 +37,7 @@ from downtown_events.catalog import (
     TimeWindow,
 )
 from downtown_events.contract import IntegrationEvent
+from downtown_events.sign_in_links import SignInLink, SignInRefused
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,9 @@ class Merchant:
     approved: bool = False
     """Vouched for by the association: may act with money (vouchers, cash, invoices)."""
     tokens_valid_after: datetime | None = None
+    # Read-only by convention, like the other fields: a fold copies it.
+    links: Mapping[UUID, SignInLink] = field(default_factory=dict, repr=False)
+    """Its sign-in links, in the order they were issued."""
     version: int = 0
 
 
@@ -71,6 +82,11 @@ def evolve(state: Merchant | None, event: IntegrationEvent) -> Merchant:
             return replace(state, approved=False)
         case MerchantTokensRevoked(revoked_at=revoked_at):
             return replace(state, tokens_valid_after=revoked_at)
+        case MerchantSignInLinkIssued():
+            link = SignInLink(event.link_id, event.token_hash, event.issued_at, event.expires_at)
+            return replace(state, links=sign_in_links.issued(state.links, link))
+        case MerchantSignInLinkUsed():
+            return replace(state, links=sign_in_links.used(state.links, event.link_id, event.used_at))
     return state
 
 
@@ -158,6 +174,36 @@ def revoke_tokens(state: Merchant | None, at: datetime) -> list[IntegrationEvent
     """Void every token issued before ``at`` (the association replaces a lost one)."""
     merchant = ensure_exists(state)
     return [MerchantTokensRevoked(merchant_id=merchant.merchant_id, revoked_at=at)]
+
+
+def request_sign_in_link(
+    state: Merchant | None, *, link_id: UUID, token_hash: str, expires_at: datetime, now: datetime
+) -> list[IntegrationEvent]:
+    """A sign-in link for the merchant, to be mailed to its profile's address. A suspended
+    merchant gets none (it would get no token either); the same request again decides nothing."""
+    merchant = ensure_not_suspended(state)
+    if not sign_in_links.check_new_link(
+        merchant.links, link_id=link_id, token_hash=token_hash, expires_at=expires_at, now=now
+    ):
+        return []
+    issued = MerchantSignInLinkIssued(
+        merchant_id=merchant.merchant_id,
+        link_id=link_id,
+        token_hash=token_hash,
+        issued_at=now,
+        expires_at=expires_at,
+    )
+    return [issued]
+
+
+def sign_in(state: Merchant | None, *, token_hash: str, now: datetime) -> list[IntegrationEvent]:
+    """The link whose token hashes to ``token_hash`` signs the merchant in, once; the caller
+    then hands out a merchant token. A merchant that is not, or is suspended, gets none."""
+    if state is None:
+        raise SignInRefused("this sign-in link is not valid; request a new one")
+    link = sign_in_links.link_to_use(state.links, token_hash=token_hash, now=now)
+    merchant = ensure_not_suspended(state)
+    return [MerchantSignInLinkUsed(merchant_id=merchant.merchant_id, link_id=link.link_id, used_at=now)]
 
 
 def accepts_token_issued_at(merchant: Merchant, issued_at: datetime) -> bool:

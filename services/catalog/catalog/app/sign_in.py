@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""A merchant signs in as a customer does: a one-time link mailed to the address its profile
+names, exchanged once for a merchant token. Nobody pastes a token any more; the token itself
+stays for machines (``POST /merchants/{id}/tokens`` by the association, ``/merchants/me/token``).
+
+The link carries the merchant's id and a random token; only the token's SHA-256 is stored, as
+a private event on the merchant's stream (the kit's rule, :mod:`downtown_events.sign_in_links`).
+Whether an address belongs to a merchant is read from the town directory; the caller learns
+nothing of it (the API answers alike), and a suspended merchant gets no link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from catalog.domain import merchant as merchants
+from catalog.domain.errors import DomainError
+from downtown_events.runtime.commands import execute, load
+from downtown_events.runtime.mail import OutgoingMail, clean
+from downtown_events.runtime.store import EventStore
+from downtown_events.runtime.texts import Texts
+from downtown_events.sign_in_links import new_token, token_hash
+
+Language = Literal["de", "en"]
+
+
+class MerchantAddresses(Protocol):
+    """Which merchants an e-mail address belongs to (a read model: a moment behind)."""
+
+    async def merchants_at(self, email: str) -> list[UUID]: ...
+
+
+@dataclass(frozen=True)
+class MerchantLink:
+    merchant_id: UUID
+    email: str
+    """The profile's address, where the link goes (not the spelling the caller typed)."""
+    name: str
+    token: str = field(repr=False)
+    link_id: UUID = field(default_factory=uuid4)
+
+
+class MerchantSignIn:
+    def __init__(
+        self, store: EventStore, addresses: MerchantAddresses, *, now: Callable[[], datetime], link_minutes: int
+    ) -> None:
+        self._store = store
+        self._addresses = addresses
+        self._now = now
+        self._lifetime = timedelta(minutes=link_minutes)
+
+    async def request_links(self, email: str) -> list[MerchantLink]:
+        """A link for each merchant the address belongs to, recorded on its stream; none for an
+        address no merchant has, nor for a suspended merchant or one with several links still
+        open. Those refusals are kept from the caller: they would tell who trades here."""
+        links = []
+        for merchant_id in await self._addresses.merchants_at(email):
+            link = await self._request_link(merchant_id)
+            if link is not None:
+                links.append(link)
+        return links
+
+    async def _request_link(self, merchant_id: UUID) -> MerchantLink | None:
+        merchant = await load(self._store, str(merchant_id), merchants.replay)
+        if merchant is None:
+            return None
+        link = MerchantLink(merchant_id, merchant.profile.email, clean(merchant.profile.name), new_token())
+        now = self._now()
+        try:
+            await execute(
+                self._store,
+                str(merchant_id),
+                merchants.replay,
+                lambda state: merchants.request_sign_in_link(
+                    state,
+                    link_id=link.link_id,
+                    token_hash=token_hash(link.token),
+                    expires_at=now + self._lifetime,
+                    now=now,
+                ),
+            )
+        except DomainError:
+            return None
+        return link
+
+    async def sign_in(self, merchant_id: UUID, token: str) -> UUID:
+        """The merchant the link opens; the link cannot be used again, nor the older ones."""
+        now = self._now()
+        digest = token_hash(token)
+        await execute(
+            self._store,
+            str(merchant_id),
+            merchants.replay,
+            lambda state: merchants.sign_in(state, token_hash=digest, now=now),
+        )
+        return merchant_id
+
+
+def sign_in_mail(link: MerchantLink, *, language: Language, web_url: str, minutes: int, texts: Texts) -> OutgoingMail:
+    """The e-mail carrying a merchant's sign-in link: the only place its token ever goes. Its
+    words are the template ``mail/sign_in_link_merchant.txt``; the link opens the web front's
+    page, which exchanges it for a session (``POST /merchants/sessions``)."""
+    url = f"{web_url.rstrip('/')}/merchant/sign-in?merchant={link.merchant_id}&token={link.token}"
+    text = texts.mail("mail/sign_in_link_merchant.txt", language, url=url, minutes=minutes, shop=link.name)
+    return OutgoingMail(
+        message_id=str(uuid5(NAMESPACE_URL, f"downtown:merchant-sign-in:{link.link_id}")),
+        to_address=link.email,
+        to_name=link.name,
+        subject=text.subject,
+        body=text.body,
+        language=language,
+        about="MerchantSignInLinkIssued",
+    )
