@@ -31,7 +31,9 @@ CLUSTER_SCOPED = {"Namespace"}
 EXPECTED_SERVICES = ["catalog", "vouchers", "ordering", "dispatch"]
 # Secrets only that service's pods may hold (from <service>-secrets); every service gets the town's.
 OWN_SECRETS = {
-    "catalog": {"DOWNTOWN_TOKEN_SIGNING_KEY"},
+    # Merchants' tokens, and its own login at the mail provider (merchants' sign-in links; same
+    # names as ordering's, its own Secret).
+    "catalog": {"DOWNTOWN_TOKEN_SIGNING_KEY", "DOWNTOWN_SMTP_USER", "DOWNTOWN_SMTP_PASSWORD"},
     # The buyers' e-mails: the delivery key, and its own login at the mail provider (same names as
     # ordering's, its own Secret).
     "vouchers": {
@@ -54,7 +56,13 @@ OWN_SECRETS = {
 TOWN_SECRETS = {"DOWNTOWN_ASSOCIATION_TOKEN", "DOWNTOWN_TRUSTED_TOKEN_KEYS"}
 # What each service's processes must be given (besides DOWNTOWN_TOWN and DOWNTOWN_DATABASE_URL).
 REQUIRED_ENV = {
-    "catalog": {"DOWNTOWN_PHOTO_DIR"},
+    "catalog": {
+        "DOWNTOWN_PHOTO_DIR",
+        "DOWNTOWN_SMTP_HOST",
+        "DOWNTOWN_SMTP_PORT",
+        "DOWNTOWN_MAIL_FROM",
+        "DOWNTOWN_PUBLIC_URL",
+    },
     "vouchers": {"DOWNTOWN_KAFKA_BOOTSTRAP", "DOWNTOWN_HTTP_PORT", "DOWNTOWN_WORKER_PORT"},
     "ordering": {
         "DOWNTOWN_SMTP_HOST",

@@ -27,11 +27,12 @@
 # but the catalog also gets DOWNTOWN_TRUSTED_TOKEN_KEYS, the catalog's public key, to verify
 # merchant tokens.
 #
-# Mail: when ordering or vouchers runs, each town gets a local SMTP catcher
+# Mail: when catalog, ordering or vouchers runs, each town gets a local SMTP catcher
 # (deploy/local/mailcatcher.py, on 127.0.0.1, the town's port base + 25: 18125 in Schöppingen)
 # that writes every mail it receives to .downtown/mail/<town>/<timestamp>-<id>.eml and sends
-# nothing on; the town's ordering and vouchers send there (DOWNTOWN_SMTP_HOST/PORT), ordering's
-# links point at its own API (DOWNTOWN_PUBLIC_URL). It starts before the services and stops
+# nothing on; the town's catalog (a merchant's sign-in link), ordering and vouchers send there
+# (DOWNTOWN_SMTP_HOST/PORT), ordering's and the catalog's links point at their own API
+# (DOWNTOWN_PUBLIC_URL). It starts before the services and stops
 # with them.
 #
 # Seeding, per town, in start order: deploy/local/seed/<service>.py, if it exists, runs as
@@ -241,7 +242,7 @@ service_env() {  # town, service: export exactly what that service's processes m
         DOWNTOWN_TRUSTED_TOKEN_KEYS=$(catalog_public_keys "$town")
         export DOWNTOWN_TRUSTED_TOKEN_KEYS
     fi
-    if [ "$service" = ordering ] || [ "$service" = vouchers ]; then  # mail goes to the town's catcher
+    if [ "$service" = ordering ] || [ "$service" = vouchers ] || [ "$service" = catalog ]; then  # mail goes to the town's catcher
         export DOWNTOWN_SMTP_HOST=127.0.0.1
         DOWNTOWN_SMTP_PORT=$(mail_port "$town")
         export DOWNTOWN_SMTP_PORT
@@ -251,6 +252,9 @@ service_env() {  # town, service: export exactly what that service's processes m
         export DOWNTOWN_PUBLIC_URL="http://127.0.0.1:$DOWNTOWN_HTTP_PORT"
     elif [ "$service" = vouchers ]; then
         export DOWNTOWN_MAIL_FROM="gutscheine@$town.downtown.example"
+    elif [ "$service" = catalog ]; then  # a merchant's sign-in link (to the web front once DOWNTOWN_WEB_URL is set)
+        export DOWNTOWN_MAIL_FROM="haendler@$town.downtown.example"
+        export DOWNTOWN_PUBLIC_URL="http://127.0.0.1:$DOWNTOWN_HTTP_PORT"
     fi
 }
 
@@ -319,7 +323,9 @@ start_mailcatcher() {  # town: its SMTP catcher, listening when this returns
     return 1
 }
 
-sends_mail() { [[ " ${RUNNABLE[*]} " == *" ordering "* || " ${RUNNABLE[*]} " == *" vouchers "* ]]; }
+sends_mail() {
+    [[ " ${RUNNABLE[*]} " == *" catalog "* || " ${RUNNABLE[*]} " == *" ordering "* || " ${RUNNABLE[*]} " == *" vouchers "* ]]
+}
 
 seed_town() {  # town: run each running service's seed script, in start order
     local town=$1 service
