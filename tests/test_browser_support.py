@@ -7,11 +7,12 @@ Each page carries the web front's Content-Security-Policy, so injecting axe must
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from playwright.async_api import ConsoleMessage
 
 from tests.support.browser import (
     PHONE,
@@ -57,11 +58,13 @@ BAD = _page(
     '<h1>Ohne Worte</h1><img src="/picture.svg"><form method="post" action="/"><input name="q"></form>',
 )
 BROKEN = _page("Kaputt", '<h1>Kaputt</h1><img src="/fails.svg" alt="fehlt"><script src="/throws.js"></script>')
+MISSING = _page("Nicht gefunden", '<h1>Nicht gefunden</h1><img src="/nowhere.svg" alt="Lageplan">')
 
 ROUTES: dict[str, tuple[HTTPStatus, str, bytes]] = {
     "/": (HTTPStatus.OK, "text/html; charset=utf-8", GOOD),
     "/bad": (HTTPStatus.OK, "text/html; charset=utf-8", BAD),
     "/broken": (HTTPStatus.OK, "text/html; charset=utf-8", BROKEN),
+    "/missing": (HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", MISSING),
     "/style.css": (HTTPStatus.OK, "text/css", STYLE),
     "/app.js": (HTTPStatus.OK, "text/javascript", SCRIPT),
     "/throws.js": (HTTPStatus.OK, "text/javascript", b"throw new Error('kaputt');"),
@@ -82,6 +85,10 @@ class _Pages(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # the tests say what they saw
+
+
+def _naming(path: str) -> Callable[[ConsoleMessage], bool]:
+    return lambda message: message.location.get("url", "").endswith(path)
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +138,9 @@ async def test_a_page_with_serious_violations_fails_naming_each_rule(new_page: P
 
 async def test_console_errors_and_server_errors_are_noted(new_page: Pages, site: str) -> None:
     page = await new_page()
-    await page.goto(f"{site}/broken")
+    # both are noted before the load event; waiting for them keeps the test from counting on it
+    async with page.expect_event("pageerror"), page.expect_console_message(_naming("/fails.svg")):
+        await page.goto(f"{site}/broken")
 
     with pytest.raises(AssertionError) as failure:
         no_page_errors(page)
@@ -139,6 +148,20 @@ async def test_console_errors_and_server_errors_are_noted(new_page: Pages, site:
     message = str(failure.value)
     assert f"500 Internal Server Error from GET {site}/fails.svg" in message
     assert "uncaught exception: kaputt" in message
+
+
+async def test_a_4xx_page_is_no_page_error_but_a_4xx_picture_on_it_is(new_page: Pages, site: str) -> None:
+    page = await new_page()
+    async with page.expect_console_message(_naming("/nowhere.svg")):
+        response = await page.goto(f"{site}/missing")
+    assert response is not None and response.status == HTTPStatus.NOT_FOUND
+
+    with pytest.raises(AssertionError) as failure:
+        no_page_errors(page)
+
+    errors = str(failure.value).splitlines()[1:]
+    assert len(errors) == 1
+    assert errors[0].endswith(f"status of 404 (Not Found) ({site}/nowhere.svg)")
 
 
 async def test_page_budget_counts_bytes_by_kind_and_the_first_paint(new_page: Pages, site: str) -> None:

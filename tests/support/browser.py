@@ -96,11 +96,25 @@ class _Shots:
 
 @dataclass
 class _Watched:
-    """What a page of a test noted: its viewport, the test's screenshots, its errors."""
+    """What a page of a test noted: its viewport, the test's screenshots, its errors (console
+    errors with the address they name apart: see ``no_page_errors``)."""
 
     viewport: Viewport
     shots: _Shots
     errors: list[str] = field(default_factory=list)
+    console_errors: list[tuple[str, str]] = field(default_factory=list)
+    refused_documents: set[str] = field(default_factory=set)
+
+    def page_errors(self) -> list[str]:
+        # Chromium logs every 4xx as "Failed to load resource", the page's own document too:
+        # a 404 or 422 page the server meant to show (its status is the test's to assert) is
+        # not a failing page, while a 4xx image, script or stylesheet of it is.
+        console = [
+            f"console error: {text} ({url})"
+            for text, url in self.console_errors
+            if not (url in self.refused_documents and text.startswith("Failed to load resource"))
+        ]
+        return [*self.errors, *console]
 
 
 _WATCHED: dict[Page, _Watched] = {}
@@ -115,17 +129,20 @@ def _watched(page: Page) -> _Watched:
         ) from None
 
 
-def _watch(page: Page, errors: list[str]) -> None:
+def _watch(page: Page, watched: _Watched) -> None:
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
-            errors.append(f"console error: {message.text} ({message.location.get('url', '?')})")
+            watched.console_errors.append((message.text, message.location.get("url", "?")))
 
     def on_page_error(error: Error) -> None:
-        errors.append(f"uncaught exception: {error.message}")
+        watched.errors.append(f"uncaught exception: {error.message}")
 
     def on_response(response: Response) -> None:
         if response.status >= 500:
-            errors.append(f"{response.status} {response.status_text} from {response.request.method} {response.url}")
+            request = response.request
+            watched.errors.append(f"{response.status} {response.status_text} from {request.method} {response.url}")
+        elif response.status >= 400 and response.request.resource_type == "document":
+            watched.refused_documents.add(response.url)
 
     page.on("console", on_console)
     page.on("pageerror", on_page_error)
@@ -153,7 +170,7 @@ class Pages:
         self._contexts.append(context)
         page = await context.new_page()
         watched = _Watched(viewport, self._shots)
-        _watch(page, watched.errors)
+        _watch(page, watched)
         _WATCHED[page] = watched
         return page
 
@@ -179,8 +196,9 @@ async def shoot(page: Page, name: str) -> Path:
 
 
 def no_page_errors(page: Page) -> None:
-    """Fails listing every console error, uncaught exception and 5xx response the page has had."""
-    errors = _watched(page).errors
+    """Fails listing every console error, uncaught exception and 5xx response the page has had
+    (a 4xx page itself, such as a form answered 422, is not one; a 4xx image on it is)."""
+    errors = _watched(page).page_errors()
     assert not errors, f"{len(errors)} error(s) on {page.url}:\n  " + "\n  ".join(errors)
 
 
