@@ -18,12 +18,12 @@ from typing import Literal, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from catalog.domain import merchant as merchants
-from catalog.domain.errors import DomainError
+from catalog.domain.errors import DomainError, NotFound
 from downtown_events.runtime.commands import execute, load
 from downtown_events.runtime.mail import OutgoingMail, clean
 from downtown_events.runtime.store import EventStore
 from downtown_events.runtime.texts import Texts
-from downtown_events.sign_in_links import new_token, token_hash
+from downtown_events.sign_in_links import SignInRefused, new_token, token_hash
 
 Language = Literal["de", "en"]
 
@@ -91,12 +91,15 @@ class MerchantSignIn:
         """The merchant the link opens; the link cannot be used again, nor the older ones."""
         now = self._now()
         digest = token_hash(token)
-        await execute(
-            self._store,
-            str(merchant_id),
-            merchants.replay,
-            lambda state: merchants.sign_in(state, token_hash=digest, now=now),
-        )
+        try:
+            await execute(
+                self._store,
+                str(merchant_id),
+                merchants.replay,
+                lambda state: merchants.sign_in(state, token_hash=digest, now=now),
+            )
+        except NotFound:  # another aggregate's id (an offer's): refused like any link that never was
+            raise SignInRefused("this sign-in link is not valid; request a new one") from None
         return merchant_id
 
 

@@ -140,3 +140,14 @@ def test_the_mail_carries_the_link_to_the_web_front_in_the_merchants_language(
     assert mail.subject == subject and words in mail.body
     assert f"https://web.example/merchant/sign-in?merchant={link.merchant_id}&token={link.token}" in mail.body
     assert mail.to_address == "backstube@kroeger.example" and mail.language == language
+
+
+async def test_another_aggregates_id_is_refused_like_a_link_that_never_was() -> None:
+    store = InMemoryEventStore()
+    other = uuid4()
+    await store.append(str(other), 0, [MerchantSuspended(merchant_id=other, reason="not a merchant's stream")])
+    sign_in = MerchantSignIn(store, Addresses({}), now=lambda: NOW, link_minutes=15)
+    with pytest.raises(SignInRefused, match="not valid"):
+        await sign_in.sign_in(other, "x" * 43)
+    with pytest.raises(SignInRefused, match="not valid"):
+        await sign_in.sign_in(uuid4(), "x" * 43)
