@@ -4,15 +4,15 @@ SHELL := /bin/bash
 VENV := .downtown/venv/bin
 PYTEST := $(VENV)/python -m pytest -p no:cacheprovider
 SERVICE_NAMES := $(notdir $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)))
-UNIT_TESTS := events/tests $(foreach s,$(SERVICE_NAMES),services/$(s)/tests/unit) tests/test_k8s_manifests.py tests/test_seed_ordering.py tests/test_licence.py tests/test_service_template.py
+UNIT_TESTS := events/tests $(foreach s,$(SERVICE_NAMES),services/$(s)/tests/unit) web/tests/unit tests/test_k8s_manifests.py tests/test_seed_ordering.py tests/test_licence.py tests/test_service_template.py
 STACK := bash deploy/local/stack.sh
 SERVICES := bash deploy/local/services.sh
 # Unused code: 60 % is vulture's level for unused classes, functions and fields. What frameworks
 # call by name (routes, typer commands, validators, signals) is skipped here; the rest that only
 # looks unused is listed, with why, in the whitelist.
-VULTURE := $(VENV)/vulture events/src $(foreach s,$(SERVICE_NAMES),services/$(s)/$(s)) deploy/lint/vulture_whitelist.py \
+VULTURE := $(VENV)/vulture events/src $(foreach s,$(SERVICE_NAMES),services/$(s)/$(s)) web/downtown_web deploy/lint/vulture_whitelist.py \
 	--min-confidence 60 --ignore-names model_config \
-	--ignore-decorators "@*.get,@*.post,@*.put,@*.patch,@*.delete,@*.command,@*.connect,@field_validator,@model_validator"
+	--ignore-decorators "@*.get,@*.post,@*.put,@*.patch,@*.delete,@*.command,@*.connect,@*.exception_handler,@field_validator,@model_validator"
 
 .PHONY: help run stop status test lint unit integration e2e bench rebuild schemas translations stack logs clean service
 
@@ -50,9 +50,9 @@ e2e: stack  ## tests that drive running service processes over HTTP
 	$(PYTEST) -q -m e2e
 
 lint:  ## ruff, mypy, unused code (vulture), and the architecture rules (no service imports another; domain does no I/O)
-	$(VENV)/ruff check events services tests bench deploy conftest.py
-	$(VENV)/ruff format --check events services tests bench deploy conftest.py
-	$(VENV)/mypy -p downtown_events $(foreach s,$(SERVICE_NAMES),-p $(s))
+	$(VENV)/ruff check events services web tests bench deploy conftest.py
+	$(VENV)/ruff format --check events services web tests bench deploy conftest.py
+	$(VENV)/mypy -p downtown_events $(foreach s,$(SERVICE_NAMES),-p $(s)) -p downtown_web
 	$(VULTURE)
 	$(VENV)/lint-imports --config .importlinter
 	$(PYTEST) -q tests/test_architecture.py
@@ -81,13 +81,15 @@ schemas:  ## regenerate the published JSON Schemas and AsyncAPI document (events
 # Texts people read (downtown_events.runtime.texts): every service with a babel.cfg has English
 # message ids in its templates (and N_() in Python) and a catalogue per other language.
 PYBABEL := $(CURDIR)/$(VENV)/pybabel
+TEXT_PACKAGES := $(foreach s,$(SERVICE_NAMES),services/$(s)/$(s)) web/downtown_web
 PYBABEL_KEYWORDS := --no-default-keywords -k _ -k gettext -k ngettext:1,2 -k N_ -c Translators:
 
 translations:  ## extract the services' texts and update their catalogues (ADD=fr starts a language)
-	@for s in $(SERVICE_NAMES); do \
-		[ -f services/$$s/babel.cfg ] || continue; \
+	@for package in $(TEXT_PACKAGES); do \
+		dir=$$(dirname $$package) s=$$(basename $$package); \
+		[ -f $$dir/babel.cfg ] || continue; \
 		pot=$$(mktemp --suffix=.pot) && \
-		(cd services/$$s && $(PYBABEL) -q extract -F babel.cfg $(PYBABEL_KEYWORDS) --no-wrap \
+		(cd $$dir && $(PYBABEL) -q extract -F babel.cfg $(PYBABEL_KEYWORDS) --no-wrap \
 			--project=downtown-$$s --copyright-holder="the Downtown contributors" -o $$pot $$s && \
 		$(PYBABEL) -q update -i $$pot -d $$s/locale --no-wrap --ignore-pot-creation-date \
 			$(if $(ADD),--init-missing -l $(ADD))) ; status=$$?; rm -f $$pot; [ $$status -eq 0 ] || exit $$status; \

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -47,8 +47,18 @@ def serve_api(service: str, settings: S, create_app: Callable[[S], FastAPI]) -> 
     uvicorn.run(app, **server_options(settings))
 
 
-def server_options(settings: ServiceSettings) -> dict[str, Any]:
-    """uvicorn's options for a service's API (see the module's docstring)."""
+class Listening(Protocol):
+    """What :func:`server_options` reads: a service's settings, or the web front's."""
+
+    @property
+    def http_port(self) -> int: ...
+
+    @property
+    def http_keep_alive_seconds(self) -> int: ...
+
+
+def server_options(settings: Listening) -> dict[str, Any]:
+    """uvicorn's options for a service's API or the web front (see the module's docstring)."""
     return {
         "host": "0.0.0.0",
         "port": settings.http_port,

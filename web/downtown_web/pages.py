@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Drawing a page: the template in the visitor's language, with what every page shows.
+
+Every page gets the town (name, colour, logo), the visitor's language and the other one to
+switch to, the form token, and the basket's size for the header. Templates are the kit's
+(:class:`~downtown_events.runtime.texts.Texts`: Jinja2 with autoescape for ``.html``, the
+``money``/``date``/``time`` filters, gettext from ``locale/<language>/``), so a page, a mail
+and a PDF word an amount the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+
+from downtown_events.runtime.texts import Texts
+from downtown_web.problems import Said, words_for
+from downtown_web.services import ServiceProblem, Services
+from downtown_web.settings import WebSettings
+from downtown_web.visitor import LANGUAGES, csrf_token, keep_csrf, language_of
+
+
+@dataclass
+class Page:
+    """One request's page drawer."""
+
+    request: Request
+    settings: WebSettings
+    texts: Texts
+    services: Services
+    language: str
+
+    def _(self, message: str) -> str:
+        return self.texts.gettext(self.language, message)
+
+    def render(self, template: str, *, status_code: int = 200, **data: Any) -> HTMLResponse:
+        other = next(language for language in LANGUAGES if language != self.language)
+        here = self.request.url.path + (f"?{self.request.url.query}" if self.request.url.query else "")
+        html = self.texts.render(
+            template,
+            self.language,
+            town=self.settings.display_name,
+            brand_colour=self.settings.brand_colour,
+            logo_url=self.settings.logo_url,
+            language=self.language,
+            other_language=other,
+            switch_language=f"/language/{other}?next={quote(here, safe='')}",
+            csrf=csrf_token(self.request),
+            path=self.request.url.path,
+            **data,
+        )
+        response = HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+        keep_csrf(self.request, response, secure=self.settings.secure_cookies)
+        return response
+
+    def refusal(self, problem: ServiceProblem) -> Said:
+        return words_for(problem, self._)
+
+
+def page(request: Request) -> Page:
+    state = request.app.state
+    return Page(request, state.settings, state.texts, state.services, language_of(request))
+
+
+PageOf = Annotated[Page, Depends(page)]

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""A guest's orders, read with the order token ordering gave at checkout and e-mails as a link.
+
+``/orders/{id}?token=…`` is the very link ordering's mails carry (its public URL is this
+front's), so the link opens a page, never raw JSON. The token travels to ordering as the
+``Order-Token`` header and is never stored here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from downtown_web.pages import Page, PageOf
+from downtown_web.services import ServiceProblem
+
+router = APIRouter()
+
+Token = Annotated[str, Query(min_length=16, max_length=2000, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+
+async def _order(page: Page, order_id: UUID, token: str) -> dict[str, Any]:
+    order: dict[str, Any] = await page.services.ordering.call(
+        "GET", f"/orders/{order_id}", language=page.language, headers={"Order-Token": token}
+    )
+    order["shop"] = await page.services.catalog.call(
+        "GET", f"/directory/{order['merchant_id']}", language=page.language
+    )
+    return order
+
+
+@router.get("/placed", summary="Thank you: the orders just placed, one per shop")
+async def placed(
+    page: PageOf, token: Token, orders: Annotated[str, Query(max_length=50 * 37, pattern=r"^[0-9a-f,-]+$")]
+) -> Response:
+    try:
+        ids = [UUID(each) for each in orders.split(",") if each][:50]
+    except ValueError:
+        raise ServiceProblem(404, "Not Found", "no such orders") from None
+    found = [await _order(page, order_id, token) for order_id in ids]
+    return page.render("placed.html", orders=found, token=token)
+
+
+@router.get("/orders/{order_id}", summary="An order's status, from the link in the customer's mail")
+async def order(page: PageOf, order_id: UUID, token: Token) -> Response:
+    return page.render("order.html", order=await _order(page, order_id, token), token=token)

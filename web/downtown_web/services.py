@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The town's services as the web front calls them: their public HTTP APIs, nothing else.
+
+One kept-alive client per service. Every call says the reader's language
+(``Accept-Language``: the directory's notes and the slots come back in it) and turns an
+answer other than 2xx into :class:`ServiceProblem` (the RFC 9457 body the services write),
+which ``problems`` words for a person. A service that cannot be reached is a
+:class:`ServiceProblem` too (503), so a page says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from downtown_web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceProblem(Exception):
+    """A service's refusal (or its silence) as it answered it."""
+
+    status: int
+    title: str
+    detail: str
+    errors: list[dict[str, str]] = field(default_factory=list)
+    """A 422's fields: ``{"field": "customer.email", "reason": ...}``."""
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> ServiceProblem:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+        return cls(response.status_code, str(body.get("title", "")), str(body.get("detail", "")), errors)
+
+
+class Service:
+    """One service's API."""
+
+    def __init__(self, name: str, base_url: str, timeout: float) -> None:
+        self.name = name
+        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
+
+    async def call(
+        self, method: str, path: str, *, language: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        """The answer's JSON; :class:`ServiceProblem` for anything but 2xx."""
+        try:
+            response = await self._client.request(
+                method, path, headers={"Accept-Language": language, **(headers or {})}, **kwargs
+            )
+        except httpx.HTTPError as error:
+            log.warning("%s %s %s: %s", self.name, method, path, error)
+            raise ServiceProblem(503, "Unavailable", f"{self.name} did not answer") from error
+        if response.status_code >= 400:
+            problem = ServiceProblem.of(response)
+            log.info("%s %s %s: %s %s", self.name, method, path, problem.status, problem.detail)
+            raise problem
+        return response.json() if response.content else None
+
+    async def get_bytes(self, path: str) -> httpx.Response:
+        """A file as the service sends it (a photo), streamed back by the caller."""
+        return await self._client.get(path)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class Services:
+    """The town's services this front reads and writes through."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        timeout = settings.service_timeout_seconds
+        self.catalog = Service("catalog", str(settings.catalog_url), timeout)
+        self.ordering = Service("ordering", str(settings.ordering_url), timeout)
+
+    async def close(self) -> None:
+        await self.catalog.close()
+        await self.ordering.close()

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""What the front remembers of a visitor, in cookies only: their language, their basket, and
+the token that guards their forms.
+
+- ``lang``: ``de`` or ``en``, set by the language links; else ``Accept-Language`` decides.
+- ``basket``: a guest basket's id and access token as ordering gave them (``id.token``),
+  HttpOnly: no script of a page can read it.
+- ``csrf``: a random token each form carries back in a hidden field (double submit). A
+  form posted from another site has the cookie but cannot know its value, so the post is
+  refused; the cookies are ``SameSite=Lax`` besides.
+
+Every cookie is ``Secure`` when the front is reached over https (its public URL).
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from uuid import UUID
+
+from fastapi import Request, Response
+
+from downtown_events.runtime.http.languages import preferred_language
+
+LANGUAGES = ("de", "en")
+"""German first (the towns are German), English second."""
+_BASKET = re.compile(r"^([0-9a-f-]{36})\.([A-Za-z0-9_\-]{16,200})$")
+_CSRF = re.compile(r"^[A-Za-z0-9_\-]{32,64}$")
+YEAR = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class GuestBasket:
+    basket_id: UUID
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Basket-Token": self.token}
+
+
+def language_of(request: Request) -> str:
+    chosen = request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return preferred_language(request.headers.get("accept-language"), LANGUAGES, LANGUAGES[0])
+
+
+def basket_of(request: Request) -> GuestBasket | None:
+    match = _BASKET.match(request.cookies.get("basket", ""))
+    if match is None:
+        return None
+    try:
+        return GuestBasket(UUID(match.group(1)), match.group(2))
+    except ValueError:
+        return None
+
+
+def keep_basket(response: Response, basket: GuestBasket, *, secure: bool) -> None:
+    value = f"{basket.basket_id}.{basket.token}"
+    response.set_cookie("basket", value, max_age=30 * 24 * 3600, httponly=True, secure=secure, samesite="lax")
+
+
+def forget_basket(response: Response) -> None:
+    response.delete_cookie("basket")
+
+
+def keep_language(response: Response, language: str, *, secure: bool) -> None:
+    response.set_cookie("lang", language, max_age=YEAR, httponly=True, secure=secure, samesite="lax")
+
+
+def csrf_token(request: Request) -> str:
+    """The visitor's form token: the cookie's, or a new one (set by :func:`keep_csrf`)."""
+    current = request.cookies.get("csrf", "")
+    if _CSRF.match(current):
+        return current
+    fresh: str = request.state.__dict__.setdefault("new_csrf", secrets.token_urlsafe(32))
+    return fresh
+
+
+def keep_csrf(request: Request, response: Response, *, secure: bool) -> None:
+    """Set the form token's cookie if this page made a new one."""
+    fresh = request.state.__dict__.get("new_csrf")
+    if fresh:
+        response.set_cookie("csrf", fresh, max_age=YEAR, httponly=True, secure=secure, samesite="lax")
+
+
+def csrf_ok(request: Request, sent: str | None) -> bool:
+    """Whether a posted form carries the visitor's own token."""
+    cookie = request.cookies.get("csrf", "")
+    return bool(sent) and bool(_CSRF.match(cookie)) and hmac.compare_digest(cookie, sent or "")
