@@ -31,9 +31,13 @@
 # (deploy/local/mailcatcher.py, on 127.0.0.1, the town's port base + 25: 18125 in Schöppingen)
 # that writes every mail it receives to .downtown/mail/<town>/<timestamp>-<id>.eml and sends
 # nothing on; the town's catalog (a merchant's sign-in link), ordering and vouchers send there
-# (DOWNTOWN_SMTP_HOST/PORT), ordering's and the catalog's links point at their own API
-# (DOWNTOWN_PUBLIC_URL). It starts before the services and stops
-# with them.
+# (DOWNTOWN_SMTP_HOST/PORT); ordering's links open the town's web front, the catalog's its own
+# API (DOWNTOWN_PUBLIC_URL). It starts before the services and stops with them.
+#
+# Web front: when ordering runs, each town's storefront (downtown-web, web/) starts after its
+# services, on the town's port base itself (http://127.0.0.1:18100 in Schöppingen), over the
+# catalog's and ordering's APIs (DOWNTOWN_CATALOG_URL, DOWNTOWN_ORDERING_URL); log
+# .downtown/logs/<town>-web.log.
 #
 # Seeding, per town, in start order: deploy/local/seed/<service>.py, if it exists, runs as
 #   .downtown/venv/bin/python -P deploy/local/seed/<service>.py --town <town>
@@ -199,6 +203,8 @@ place_of() {  # service: its place in SERVICES, from 1
 api_port() { (load_town "$1" && echo $((DOWNTOWN_PORT_BASE + $(place_of "$2")))); }
 worker_port() { (load_town "$1" && echo $((DOWNTOWN_PORT_BASE + 10 + $(place_of "$2")))); }
 mail_port() { (load_town "$1" && echo $((DOWNTOWN_PORT_BASE + 25))); }  # the town's mail catcher
+web_port() { (load_town "$1" && echo "$DOWNTOWN_PORT_BASE"); }  # the town's web front: the port base itself
+web_url() { echo "http://127.0.0.1:$(web_port "$1")"; }
 mail_dir() { echo ".downtown/mail/$1"; }
 
 database_url() {  # database name: DATABASE_SERVER with that database
@@ -247,9 +253,10 @@ service_env() {  # town, service: export exactly what that service's processes m
         DOWNTOWN_SMTP_PORT=$(mail_port "$town")
         export DOWNTOWN_SMTP_PORT
     fi
-    if [ "$service" = ordering ]; then  # links lead to this API
+    if [ "$service" = ordering ]; then  # the links it mails open the web front's pages
         export DOWNTOWN_MAIL_FROM="bestellungen@$town.downtown.example"
-        export DOWNTOWN_PUBLIC_URL="http://127.0.0.1:$DOWNTOWN_HTTP_PORT"
+        DOWNTOWN_PUBLIC_URL=$(web_url "$town")
+        export DOWNTOWN_PUBLIC_URL
     elif [ "$service" = vouchers ]; then
         export DOWNTOWN_MAIL_FROM="gutscheine@$town.downtown.example"
     elif [ "$service" = catalog ]; then  # a merchant's sign-in link (to the web front once DOWNTOWN_WEB_URL is set)
@@ -299,6 +306,25 @@ start_service() {  # town, service: provision, start API and worker, wait until 
         start_process "$town-$service-worker" "$BIN/$service-worker"
         wait_ready "$town-$service-api" "http://127.0.0.1:$DOWNTOWN_HTTP_PORT/healthz/ready"
         wait_ready "$town-$service-worker" "http://127.0.0.1:$DOWNTOWN_WORKER_PORT/healthz/ready"
+    )
+}
+
+start_web() {  # town: its web front (downtown-web) over the services' APIs, answering when this returns
+    local town=$1
+    [ -x "$BIN/downtown-web" ] || { say "$town: web front not installed (bash deploy/local/stack.sh python)"; return 0; }
+    (
+        for name in $(compgen -e); do
+            case $name in DOWNTOWN_LOG_LEVEL) ;; DOWNTOWN_*) unset "$name" ;; esac
+        done
+        set -a
+        load_town "$town"
+        set +a
+        export -n DOWNTOWN_PORT_BASE
+        export DOWNTOWN_TOWN="$town" DOWNTOWN_HTTP_PORT="$(web_port "$town")" DOWNTOWN_PUBLIC_URL="$(web_url "$town")"
+        export DOWNTOWN_CATALOG_URL="http://127.0.0.1:$(api_port "$town" catalog)"
+        export DOWNTOWN_ORDERING_URL="http://127.0.0.1:$(api_port "$town" ordering)"
+        start_process "$town-web" "$BIN/downtown-web"
+        wait_ready "$town-web" "$(web_url "$town")/healthz/ready"
     )
 }
 
@@ -358,6 +384,7 @@ start() {
         for service in "${RUNNABLE[@]}"; do
             start_service "$town" "$service"
         done
+        if [[ " ${RUNNABLE[*]} " == *" ordering "* ]]; then start_web "$town"; fi
         seed_town "$town" || unseeded+=("$town")
     done
     print_guide
@@ -400,6 +427,11 @@ status() {
                 fi
             done
         done
+        if running "$RUN/$town-web.pid"; then
+            echo "$town-web: running (pid $(cat "$RUN/$town-web.pid"), $(web_url "$town"))"
+        else
+            echo "$town-web: stopped"
+        fi
         if [ -f services/ordering/pyproject.toml ]; then
             if running "$RUN/$town-mailcatcher.pid"; then
                 echo "$town-mailcatcher: running (pid $(cat "$RUN/$town-mailcatcher.pid"), 127.0.0.1:$(mail_port "$town"), mails in $(mail_dir "$town")/)"
@@ -441,6 +473,9 @@ print_guide() {
             load_town "$town"
             echo
             echo "  $DOWNTOWN_TOWN_NAME ($town)"
+            if running "$RUN/$town-web.pid"; then
+                echo "    storefront  $(web_url "$town")/   (the town's shops, search, basket and checkout)"
+            fi
             echo "    association token in .downtown/towns/$town.secrets.env (suspend merchants, replace lost tokens)"
             if sends_mail; then
                 echo "    e-mails     every mail the town's services send lands in $(mail_dir "$town")/ as an .eml file"

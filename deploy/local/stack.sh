@@ -123,7 +123,7 @@ python_stamp() {
         done < <(
             {
                 ls -1 requirements/*.txt 2>/dev/null || true
-                for d in events services/*/; do
+                for d in events services/*/ web; do
                     [ -d "$d" ] || continue
                     find "$d" \( -name .git -o -name venv -o -name .venv -o -name node_modules -o -name build \
                         -o -name dist -o -name __pycache__ -o -name '*.egg-info' -o -name site-packages \) -prune \

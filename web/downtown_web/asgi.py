@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException
 from downtown_events.runtime.http.body_limit import BodySizeLimit
 from downtown_events.runtime.texts import Texts
 from downtown_web.pages import page
-from downtown_web.routes import basket, orders, storefront
+from downtown_web.routes import accounts, basket, orders, storefront
+from downtown_web.routes.forms import FormRefused
 from downtown_web.services import ServiceProblem, Services
 from downtown_web.settings import WebSettings
 
@@ -48,7 +49,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.texts = Texts("downtown_web", zone=settings.timezone)
-    for router in (storefront.router, basket.router, orders.router):
+    for router in (storefront.router, basket.router, orders.router, accounts.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(str(files("downtown_web") / "static"))), name="static")
     _install_health(app)
@@ -83,7 +84,7 @@ def _install_refusals(app: FastAPI) -> None:
         status = problem.status if 400 <= problem.status < 600 else 502
         return shown.render("refused.html", status_code=status, said=shown.refusal(problem))
 
-    @app.exception_handler(basket.FormRefused)
+    @app.exception_handler(FormRefused)
     async def forged(request: Request, _: Exception) -> Response:
         shown = page(request)
         said = shown.refusal(ServiceProblem(403, "Forbidden", "form token"))

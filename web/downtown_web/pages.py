@@ -21,7 +21,21 @@ from downtown_events.runtime.texts import Texts
 from downtown_web.problems import Said, words_for
 from downtown_web.services import ServiceProblem, Services
 from downtown_web.settings import WebSettings
-from downtown_web.visitor import LANGUAGES, csrf_token, keep_csrf, language_of
+from downtown_web.visitor import LANGUAGES, csrf_token, customer_of, keep_csrf, language_of
+from downtown_web.words import N_
+
+ORDER_STATUSES = {
+    "placed": N_("placed, waiting for the shop"),
+    "accepted": N_("accepted by the shop"),
+    "packed": N_("packed"),
+    "ready": N_("ready"),
+    "out_for_delivery": N_("on its way"),
+    "fulfilled": N_("done"),
+    "rejected": N_("not possible"),
+    "cancelled": N_("cancelled"),
+    "delivery_failed": N_("not delivered"),
+}
+"""An order's status as a customer reads it (ordering's names are for machines)."""
 
 
 @dataclass
@@ -51,6 +65,8 @@ class Page:
             switch_language=f"/language/{other}?next={quote(here, safe='')}",
             csrf=csrf_token(self.request),
             path=self.request.url.path,
+            statuses={status: self._(words) for status, words in ORDER_STATUSES.items()},
+            signed_in=customer_of(self.request) is not None,
             **data,
         )
         response = HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})

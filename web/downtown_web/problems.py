@@ -12,16 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from downtown_web.services import ServiceProblem
+from downtown_web.words import N_
 
 Translate = Callable[[str], str]
 
 
 # The last part of a field's name → what to say (message ids of the catalogue, marked with N_).
-def N_(text: str) -> str:
-    """Marks a message for the catalogue; it is translated where it is shown."""
-    return text
-
-
 FIELD_MESSAGES = {
     "email": N_("Please enter a valid e-mail address."),
     "name": N_("Please enter your name."),

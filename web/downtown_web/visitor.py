@@ -5,6 +5,8 @@ the token that guards their forms.
 - ``lang``: ``de`` or ``en``, set by the language links; else ``Accept-Language`` decides.
 - ``basket``: a guest basket's id and access token as ordering gave them (``id.token``),
   HttpOnly: no script of a page can read it.
+- ``customer``: a signed-in customer's token as ordering issued it (from an e-mailed link),
+  HttpOnly; signing out asks ordering to refuse it from then on.
 - ``csrf``: a random token each form carries back in a hidden field (double submit). A
   form posted from another site has the cookie but cannot know its value, so the post is
   refused; the cookies are ``SameSite=Lax`` besides.
@@ -65,6 +67,23 @@ def keep_basket(response: Response, basket: GuestBasket, *, secure: bool) -> Non
 
 def forget_basket(response: Response) -> None:
     response.delete_cookie("basket")
+
+
+_BEARER = re.compile(r"^[A-Za-z0-9_\-.]{20,4000}$")
+
+
+def customer_of(request: Request) -> dict[str, str] | None:
+    """The signed-in customer's ``Authorization`` header for ordering, or None."""
+    token = request.cookies.get("customer", "")
+    return {"Authorization": f"Bearer {token}"} if _BEARER.match(token) else None
+
+
+def keep_customer(response: Response, token: str, seconds: int, *, secure: bool) -> None:
+    response.set_cookie("customer", token, max_age=seconds, httponly=True, secure=secure, samesite="lax")
+
+
+def forget_customer(response: Response) -> None:
+    response.delete_cookie("customer")
 
 
 def keep_language(response: Response, language: str, *, secure: bool) -> None:

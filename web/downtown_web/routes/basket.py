@@ -19,22 +19,14 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from downtown_web.pages import Page, PageOf
+from downtown_web.routes.forms import checked
 from downtown_web.services import ServiceProblem
-from downtown_web.visitor import GuestBasket, basket_of, csrf_ok, forget_basket, keep_basket
+from downtown_web.visitor import GuestBasket, basket_of, forget_basket, keep_basket
 
 router = APIRouter()
 
 FULFILMENTS = ("pickup", "delivery")
 PAYMENTS = {"pickup": ("at_pickup", "invoice"), "delivery": ("invoice", "cash_at_door", "card_at_door")}
-
-
-class FormRefused(Exception):
-    """A form posted without the visitor's own token (another site's form, or a stale page)."""
-
-
-def _checked(request: Request, csrf: str | None) -> None:
-    if not csrf_ok(request, csrf):
-        raise FormRefused
 
 
 async def _basket(page: Page, basket: GuestBasket | None) -> dict[str, Any] | None:
@@ -78,7 +70,7 @@ async def put_line(
     quantity: Annotated[int, Form(ge=1, le=99)] = 1,
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
-    _checked(page.request, csrf)
+    checked(page.request, csrf)
     basket = basket_of(page.request)
     if await _basket(page, basket) is None:
         opened = await page.services.ordering.call("POST", "/baskets", language=page.language)
@@ -98,7 +90,7 @@ async def put_line(
 
 @router.post("/basket/lines/{line_id}/remove", summary="Take a line out of the basket")
 async def remove_line(page: PageOf, line_id: UUID, csrf: Annotated[str | None, Form()] = None) -> Response:
-    _checked(page.request, csrf)
+    checked(page.request, csrf)
     basket = basket_of(page.request)
     if basket is not None:
         await page.services.ordering.call(
@@ -116,7 +108,7 @@ async def checkout_form(page: PageOf) -> Response:
 async def check_out(page: PageOf, request: Request) -> Response:
     form = await request.form()
     values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
-    _checked(request, values.get("csrf"))
+    checked(request, values.get("csrf"))
     basket = basket_of(request)
     current = await _basket(page, basket)
     if basket is None or current is None:

@@ -12,18 +12,21 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import RedirectResponse
 
 from downtown_web.pages import Page, PageOf
 from downtown_web.services import ServiceProblem
+from downtown_web.visitor import customer_of
 
 router = APIRouter()
 
 Token = Annotated[str, Query(min_length=16, max_length=2000, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
-async def _order(page: Page, order_id: UUID, token: str) -> dict[str, Any]:
+async def _order(page: Page, order_id: UUID, token: str | None) -> dict[str, Any]:
+    reader = {"Order-Token": token} if token else customer_of(page.request) or {}
     order: dict[str, Any] = await page.services.ordering.call(
-        "GET", f"/orders/{order_id}", language=page.language, headers={"Order-Token": token}
+        "GET", f"/orders/{order_id}", language=page.language, headers=reader
     )
     order["shop"] = await page.services.catalog.call(
         "GET", f"/directory/{order['merchant_id']}", language=page.language
@@ -44,5 +47,8 @@ async def placed(
 
 
 @router.get("/orders/{order_id}", summary="An order's status, from the link in the customer's mail")
-async def order(page: PageOf, order_id: UUID, token: Token) -> Response:
+async def order(page: PageOf, order_id: UUID, token: Token | None = None) -> Response:
+    """A guest's link carries its token; a signed-in customer's session opens it without."""
+    if token is None and customer_of(page.request) is None:
+        return RedirectResponse("/sign-in", status_code=303)
     return page.render("order.html", order=await _order(page, order_id, token), token=token)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import RedirectResponse
 
 from downtown_events.runtime.http.fields import SingleLine
@@ -82,7 +82,7 @@ async def shop(page: PageOf, merchant_id: UUID) -> Response:
 
 
 @router.get("/photos/{photo_id}/{variant}.jpg", summary="An offer's photo, as the catalog keeps it")
-async def photo(page: PageOf, photo_id: UUID, variant: str) -> Response:
+async def photo(page: PageOf, photo_id: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], variant: str) -> Response:
     if variant not in PHOTO_WIDTHS:
         raise ServiceProblem(404, "Not Found", "no such variant")
     answer = await page.services.catalog.get_bytes(f"/photos/{photo_id}/{variant}.jpg")

@@ -17,7 +17,9 @@ import httpx
 import pytest
 
 from tests.support.local_stack import RunningTown
+from tests.support.mailbox import Mailbox
 from tests.support.ordering_client import Shop, open_shop
+from tests.support.polling import wait_until
 from tests.support.web_front import WebFront, running_web_front
 
 pytestmark = pytest.mark.e2e
@@ -123,3 +125,31 @@ def test_pages_are_german_or_english_and_unknown_things_are_a_page(front: WebFro
         missing = visitor.get("/offers/00000000-0000-0000-0000-000000000000")
         assert missing.status_code == 404 and "nicht mehr da" in missing.text
         assert visitor.get("/language/en", params={"next": "//evil.example"}).headers["location"] == "/"
+
+
+def test_a_customer_signs_in_by_the_mailed_link_once_and_sees_their_orders(front: WebFront, mailbox: Mailbox) -> None:
+    email = "berta@example.de"
+    with browser(front) as visitor:
+        form = visitor.get("/sign-in")
+        asked = visitor.post("/sign-in-links", data={"email": email, "csrf": csrf_of(form.text)})
+        assert asked.status_code == 200 and email in asked.text
+        mails = wait_until(lambda: mailbox.to(email), seconds=60, what="the sign-in mail")
+        link = re.search(r"/sign-in\?account=[0-9a-f-]+&token=[A-Za-z0-9_-]+", str(mails[-1].get_content()))
+        assert link, mails[-1].get_content()
+
+        opened = visitor.get(link.group(0))  # a link preview fetching it uses nothing up: a button signs in
+        assert opened.status_code == 200 and 'action="/sign-in"' in opened.text
+        fields = dict(re.findall(r'name="(account|token|csrf)" value="([^"]+)"', opened.text))
+        signed_in = visitor.post("/sign-in", data=fields)
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/my/orders"
+        cookie = next(c for c in signed_in.headers.get_list("set-cookie") if c.startswith("customer="))
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+        orders = visitor.get("/my/orders")
+        assert orders.status_code == 200 and "Abmelden" in orders.text
+
+        again = visitor.post("/sign-in", data=fields)  # the same link twice: no second credential
+        assert again.status_code == 403 and "customer=" not in " ".join(again.headers.get_list("set-cookie"))
+
+        out = visitor.post("/sign-out", data={"csrf": fields["csrf"]})
+        assert out.status_code == 303
+        assert visitor.get("/my/orders").headers.get("location") == "/sign-in"

@@ -105,3 +105,18 @@ def test_a_form_token_must_be_the_visitors_own() -> None:
     assert not csrf_ok(request(cookies={"csrf": token}), "b" * 43)
     assert not csrf_ok(request(), token)
     assert not csrf_ok(request(cookies={"csrf": token}), None)
+
+
+def test_every_sentence_of_the_pages_has_its_german() -> None:
+    from babel.messages.pofile import read_po
+
+    from downtown_web import __file__ as package
+
+    with open(package.replace("__init__.py", "locale/de/LC_MESSAGES/messages.po"), "rb") as po:
+        catalogue = read_po(po, locale="de")
+    untranslated = [
+        m.id
+        for m in catalogue
+        if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else [m.string]))
+    ]
+    assert not untranslated
