@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from downtown_events.runtime.http.body_limit import BodySizeLimit
 from downtown_events.runtime.texts import Texts
 from downtown_web.pages import page
-from downtown_web.routes import accounts, basket, orders, storefront
+from downtown_web.routes import accounts, basket, merchant, orders, storefront
 from downtown_web.routes.forms import FormRefused
 from downtown_web.services import ServiceProblem, Services
 from downtown_web.settings import WebSettings
@@ -49,13 +49,13 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.texts = Texts("downtown_web", zone=settings.timezone)
-    for router in (storefront.router, basket.router, orders.router, accounts.router):
+    for router in (storefront.router, basket.router, orders.router, accounts.router, merchant.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(str(files("downtown_web") / "static"))), name="static")
     _install_health(app)
     _install_refusals(app)
     app.middleware("http")(_security_headers)
-    app.add_middleware(BodySizeLimit, default_bytes=FORM_LIMIT)
+    app.add_middleware(BodySizeLimit, default_bytes=FORM_LIMIT, routes=merchant.BODY_LIMITS)
     return app
 
 

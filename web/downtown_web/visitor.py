@@ -7,6 +7,8 @@ the token that guards their forms.
   HttpOnly: no script of a page can read it.
 - ``customer``: a signed-in customer's token as ordering issued it (from an e-mailed link),
   HttpOnly; signing out asks ordering to refuse it from then on.
+- ``merchant``: a signed-in merchant's token as the catalog issued it (from an e-mailed
+  link), HttpOnly; the merchant's pages act with it at the catalog and ordering.
 - ``csrf``: a random token each form carries back in a hidden field (double submit). A
   form posted from another site has the cookie but cannot know its value, so the post is
   refused; the cookies are ``SameSite=Lax`` besides.
@@ -84,6 +86,20 @@ def keep_customer(response: Response, token: str, seconds: int, *, secure: bool)
 
 def forget_customer(response: Response) -> None:
     response.delete_cookie("customer")
+
+
+def merchant_of(request: Request) -> dict[str, str] | None:
+    """The signed-in merchant's ``Authorization`` header (catalog, ordering, vouchers), or None."""
+    token = request.cookies.get("merchant", "")
+    return {"Authorization": f"Bearer {token}"} if _BEARER.match(token) else None
+
+
+def keep_merchant(response: Response, token: str, seconds: int, *, secure: bool) -> None:
+    response.set_cookie("merchant", token, max_age=seconds, httponly=True, secure=secure, samesite="lax")
+
+
+def forget_merchant(response: Response) -> None:
+    response.delete_cookie("merchant")
 
 
 def keep_language(response: Response, language: str, *, secure: bool) -> None:

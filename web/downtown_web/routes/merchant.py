@@ -1,0 +1,343 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The merchant's phone pages: signing in by e-mailed link, today's orders with one button per
+step, and "photo → price → online".
+
+The catalog mails ``/merchant/sign-in?merchant=…&token=…``. As for a customer, opening the link
+only shows a button: the one-time token is exchanged by a POST with the form token, so a link
+preview uses nothing up. The merchant's token the catalog gives for it stays in an HttpOnly
+cookie and is never shown; the catalog, ordering and vouchers all take it.
+
+An order's step is a form of its own. Ordering's step routes take no ``Idempotency-Key``: a
+step is decided on the order's stream and a step done again decides nothing, so a form sent
+twice (a reload, a dropped connection) changes the order once. A new offer carries a key in
+its form, because listing twice would list two offers: the catalog answers a repeat with the
+first one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi.responses import RedirectResponse
+
+from downtown_events.runtime.http.body_limit import RouteLimit
+from downtown_web.pages import Page, PageOf
+from downtown_web.problems import Said
+from downtown_web.routes.forms import checked
+from downtown_web.services import ServiceProblem
+from downtown_web.visitor import forget_merchant, keep_merchant, merchant_of
+from downtown_web.words import N_
+
+router = APIRouter(prefix="/merchant")
+
+PHOTO_BYTES = 15 * 1024 * 1024
+"""The catalog's largest photo (its ``max_photo_bytes``' default)."""
+BODY_LIMITS = (
+    RouteLimit("POST", "/merchant/offers", PHOTO_BYTES + 64 * 1024, "photos larger than that should be resized first"),
+)
+"""The new offer's form carries a photo: as large as the catalog takes one, plus the form."""
+
+Step = Literal["accept", "decline", "packed", "ready", "handed-over"]
+STEP_WORDS: dict[str, str] = {
+    "accept": N_("Accept"),
+    "decline": N_("Decline"),
+    "packed": N_("Packed"),
+    "ready": N_("Ready for pickup"),
+    "handed-over": N_("Handed over"),
+}
+MERCHANT_STATUSES = {
+    "placed": N_("new: please answer"),
+    "accepted": N_("accepted, being confirmed"),
+    "confirmed": N_("confirmed: to pack"),
+    "packed": N_("packed"),
+    "ready_for_pickup": N_("ready for pickup"),
+    "out_for_delivery": N_("on its way"),
+}
+"""An open order's status as the shop reads it."""
+OFFER_FIELDS = {
+    "photo": N_("Please take or choose a photo (JPEG, PNG, WebP or HEIC)."),
+    "price": N_("Please enter the price in euros, for example 12,50."),
+    "title": N_("Please enter a shorter title."),
+    "description": N_("Please enter a shorter description."),
+}
+LinkToken = Annotated[str, Query(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+SHOWN_ORDERS = 50
+
+
+def steps_for(order: dict[str, Any]) -> list[str]:
+    """The steps the shop may take next on an open order, as its list row says it.
+
+    Only what the page offers: a delivery goes on from ``packed`` with the town's couriers
+    (or the shop's own delivery, not on this page yet)."""
+    status = order.get("status")
+    if status == "placed":
+        return [] if order.get("accepted") else ["accept", "decline"]
+    if order.get("fulfilment") != "pickup":
+        return ["packed"] if status == "confirmed" else []
+    return {
+        "confirmed": ["packed", "ready"],
+        "packed": ["ready", "handed-over"],
+        "ready_for_pickup": ["handed-over"],
+    }.get(str(status), [])
+
+
+def due_at_pickup(order: dict[str, Any]) -> int:
+    """What the customer pays when collecting it: what is left, when paid at the shop, else 0
+    (ordering refuses any other amount)."""
+    if order.get("payment_method") != "at_pickup":
+        return 0
+    left = order.get("left_to_pay_cents")
+    return int(left) if left is not None else int(order["total_cents"]) - int(order.get("voucher_cents") or 0)
+
+
+# --- signing in --------------------------------------------------------------------------
+
+
+@router.get("/sign-in", summary="A merchant asks for a sign-in link, or (from the link) signs in")
+async def sign_in_page(page: PageOf, merchant: UUID | None = None, token: LinkToken | None = None) -> Response:
+    return page.render("merchant_sign_in.html", merchant=merchant, token=token, sent=False, said=None, email="")
+
+
+@router.post("/sign-in-links", summary="Mail a merchant a sign-in link")
+async def request_link(
+    page: PageOf, email: Annotated[str, Form(max_length=254)], csrf: Annotated[str | None, Form()] = None
+) -> Response:
+    checked(page.request, csrf)
+    try:
+        await page.services.catalog.call(
+            "POST", "/merchants/sign-in-links", language=page.language, json={"email": email, "language": page.language}
+        )
+    except ServiceProblem as problem:
+        return page.render(
+            "merchant_sign_in.html",
+            status_code=problem.status,
+            merchant=None,
+            token=None,
+            sent=False,
+            said=page.refusal(problem),
+            email=email,
+        )
+    return page.render("merchant_sign_in.html", merchant=None, token=None, sent=True, said=None, email=email)
+
+
+@router.post("/sign-in", summary="Exchange the link's one-time token for the merchant's session")
+async def sign_in(
+    page: PageOf,
+    merchant: Annotated[UUID, Form()],
+    token: Annotated[str, Form(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
+    csrf: Annotated[str | None, Form()] = None,
+) -> Response:
+    checked(page.request, csrf)
+    try:
+        session = await page.services.catalog.call(
+            "POST", "/merchants/sessions", language=page.language, json={"merchant_id": str(merchant), "token": token}
+        )
+    except ServiceProblem as problem:
+        return page.render(
+            "merchant_sign_in.html",
+            status_code=problem.status,
+            merchant=None,
+            token=None,
+            sent=False,
+            said=page.refusal(problem),
+            email="",
+        )
+    response = RedirectResponse("/merchant", status_code=303)
+    keep_merchant(response, session["token"], session["expires_in_seconds"], secure=page.settings.secure_cookies)
+    return response
+
+
+@router.post("/sign-out", summary="The merchant signs out on this device")
+async def sign_out(page: PageOf, csrf: Annotated[str | None, Form()] = None) -> Response:
+    checked(page.request, csrf)
+    response = RedirectResponse("/merchant/sign-in", status_code=303)
+    forget_merchant(response)
+    return response
+
+
+def _signed_out() -> Response:
+    """Back to signing in, the cookie gone (none, or a token the services refuse)."""
+    response = RedirectResponse("/merchant/sign-in", status_code=303)
+    forget_merchant(response)
+    return response
+
+
+# --- the orders --------------------------------------------------------------------------
+
+
+@router.get("", summary="The shop's orders to act on")
+async def orders_page(page: PageOf) -> Response:
+    return await _orders_page(page)
+
+
+async def _orders_page(
+    page: Page, *, refused: str | None = None, said: Said | None = None, status_code: int = 200
+) -> Response:
+    auth = merchant_of(page.request)
+    if auth is None:
+        return _signed_out()
+    try:
+        shop, to_accept, open_ = await asyncio.gather(
+            page.services.catalog.call("GET", "/merchants/me", language=page.language, headers=auth),
+            _orders(page, auth, "to_accept"),
+            _orders(page, auth, "open"),
+        )
+    except ServiceProblem as problem:
+        if problem.status == 401:
+            return _signed_out()
+        raise
+    waiting = {order["order_id"] for order in to_accept}
+    others = [order for order in open_ if order["order_id"] not in waiting]
+    return page.render(
+        "merchant_orders.html",
+        status_code=status_code,
+        shop=shop,
+        to_accept=to_accept,
+        others=others,
+        refused=refused,
+        said=said,
+        step_words={step: page._(words) for step, words in STEP_WORDS.items()},
+        merchant_statuses={status: page._(words) for status, words in MERCHANT_STATUSES.items()},
+    )
+
+
+async def _orders(page: Page, auth: dict[str, str], view: str) -> list[dict[str, Any]]:
+    """The list's rows with each order's lines (the list has none), and the steps it may take."""
+    rows: list[dict[str, Any]] = await page.services.ordering.call(
+        "GET", "/orders", language=page.language, headers=auth, params={"view": view, "limit": SHOWN_ORDERS}
+    )
+    details = await asyncio.gather(
+        *(
+            page.services.ordering.call("GET", f"/orders/{row['order_id']}", language=page.language, headers=auth)
+            for row in rows
+        )
+    )
+    orders = []
+    for row, detail in zip(rows, details, strict=True):
+        status = "accepted" if row["status"] == "placed" and row["accepted"] else row["status"]
+        orders.append(
+            {
+                **row,
+                "shown_status": status,
+                "lines": detail.get("lines", []),
+                "placed_at": datetime.fromisoformat(row["placed_at"]),
+                "answer_by": datetime.fromisoformat(row["answer_by"]),
+                "pickup_starts_at": datetime.fromisoformat(row["pickup_starts_at"])
+                if row["pickup_starts_at"]
+                else None,
+                "steps": steps_for(row),
+                "due_cents": due_at_pickup(row),
+            }
+        )
+    return orders
+
+
+@router.post("/orders/{order_id}/{step}", summary="Take a step on an order")
+async def take_step(
+    page: PageOf,
+    order_id: UUID,
+    step: Step,
+    csrf: Annotated[str | None, Form()] = None,
+    reason: Annotated[str, Form(max_length=500)] = "",
+    paid_cents: Annotated[int, Form(ge=0, le=100_000_000)] = 0,
+) -> Response:
+    checked(page.request, csrf)
+    auth = merchant_of(page.request)
+    if auth is None:
+        return _signed_out()
+    body: dict[str, Any] | None = None
+    if step == "decline":
+        if not reason.strip():
+            said = Said(page._("Please say why: the customer reads it."))
+            return await _orders_page(page, refused=str(order_id), said=said, status_code=422)
+        body = {"reason": reason.strip()}
+    elif step == "handed-over":
+        body = {"paid_cents": paid_cents}
+    try:
+        await page.services.ordering.call(
+            "POST", f"/orders/{order_id}/{step}", language=page.language, headers=auth, json=body
+        )
+    except ServiceProblem as problem:
+        if problem.status == 401:
+            return _signed_out()
+        return await _orders_page(page, refused=str(order_id), said=page.refusal(problem), status_code=problem.status)
+    return RedirectResponse(f"/merchant#order-{order_id}", status_code=303)
+
+
+# --- photo → price → online --------------------------------------------------------------
+
+
+@router.get("/offers/new", summary="List a product: a photo, a price, online")
+async def new_offer(page: PageOf) -> Response:
+    if merchant_of(page.request) is None:
+        return _signed_out()
+    return _offer_form(page, {}, None)
+
+
+def _offer_form(page: Page, values: dict[str, str], said: Said | None, *, status_code: int = 200) -> Response:
+    return page.render(
+        "merchant_offer.html",
+        status_code=status_code,
+        values=values,
+        said=said,
+        idempotency_key=values.get("idempotency_key") or str(uuid.uuid4()),
+    )
+
+
+@router.post("/offers", summary="List the product at the catalog and show its page")
+async def list_offer(
+    page: PageOf,
+    photo: Annotated[UploadFile, File()],
+    price: Annotated[str, Form(max_length=30)],
+    title: Annotated[str, Form(max_length=120)] = "",
+    description: Annotated[str, Form(max_length=4000)] = "",
+    idempotency_key: Annotated[str, Form(max_length=100)] = "",
+    csrf: Annotated[str | None, Form()] = None,
+) -> Response:
+    checked(page.request, csrf)
+    auth = merchant_of(page.request)
+    if auth is None:
+        return _signed_out()
+    values = {"price": price, "title": title, "description": description, "idempotency_key": idempotency_key}
+    data = await photo.read()  # at most the route's body limit
+    if not data:
+        return _offer_form(
+            page, values, offer_refusal(page, ServiceProblem(422, "", "", [{"field": "photo"}])), status_code=422
+        )
+    try:
+        offer = await page.services.catalog.call(
+            "POST",
+            "/offers/products",
+            language=page.language,
+            headers={**auth, "Idempotency-Key": idempotency_key or str(uuid.uuid4())},
+            data={"price": price, "title": title, "description": description},
+            files={"photo": (photo.filename or "photo.jpg", data, photo.content_type or "application/octet-stream")},
+            timeout=60,
+        )
+    except ServiceProblem as problem:
+        if problem.status == 401:
+            return _signed_out()
+        return _offer_form(page, values, offer_refusal(page, problem), status_code=problem.status)
+    return RedirectResponse(f"/offers/{offer['offer_id']}", status_code=303)
+
+
+def offer_refusal(page: Page, problem: ServiceProblem) -> Said:
+    """The catalog's refusal of a new offer, beside the photo, the price or the title."""
+    said = page.refusal(problem)
+    fields = {}
+    for error in problem.errors:
+        name = error.get("field", "").rsplit(".", 1)[-1]
+        if name in OFFER_FIELDS:
+            fields[name] = page._(OFFER_FIELDS[name])
+    if not fields and problem.status == 422 and "price" in problem.detail:
+        fields["price"] = page._(OFFER_FIELDS["price"])
+    if problem.status == 413:
+        fields["photo"] = said.message
+    if fields:
+        return Said(page._("Please check the marked entries."), fields)
+    return said
