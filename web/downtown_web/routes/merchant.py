@@ -27,7 +27,7 @@ from fastapi.responses import RedirectResponse
 
 from downtown_events.runtime.http.body_limit import RouteLimit
 from downtown_web.pages import Page, PageOf
-from downtown_web.problems import Said
+from downtown_web.problems import Said, Translate, words_for
 from downtown_web.routes.forms import checked
 from downtown_web.services import ServiceProblem
 from downtown_web.visitor import forget_merchant, keep_merchant, merchant_of
@@ -307,7 +307,7 @@ async def list_offer(
     data = await photo.read()  # at most the route's body limit
     if not data:
         return _offer_form(
-            page, values, offer_refusal(page, ServiceProblem(422, "", "", [{"field": "photo"}])), status_code=422
+            page, values, offer_refusal(ServiceProblem(422, "", "", [{"field": "photo"}]), page._), status_code=422
         )
     try:
         offer = await page.services.catalog.call(
@@ -322,22 +322,22 @@ async def list_offer(
     except ServiceProblem as problem:
         if problem.status == 401:
             return _signed_out()
-        return _offer_form(page, values, offer_refusal(page, problem), status_code=problem.status)
+        return _offer_form(page, values, offer_refusal(problem, page._), status_code=problem.status)
     return RedirectResponse(f"/offers/{offer['offer_id']}", status_code=303)
 
 
-def offer_refusal(page: Page, problem: ServiceProblem) -> Said:
+def offer_refusal(problem: ServiceProblem, _: Translate) -> Said:
     """The catalog's refusal of a new offer, beside the photo, the price or the title."""
-    said = page.refusal(problem)
+    said = words_for(problem, _)
     fields = {}
     for error in problem.errors:
         name = error.get("field", "").rsplit(".", 1)[-1]
         if name in OFFER_FIELDS:
-            fields[name] = page._(OFFER_FIELDS[name])
+            fields[name] = _(OFFER_FIELDS[name])
     if not fields and problem.status == 422 and "price" in problem.detail:
-        fields["price"] = page._(OFFER_FIELDS["price"])
+        fields["price"] = _(OFFER_FIELDS["price"])
     if problem.status == 413:
         fields["photo"] = said.message
     if fields:
-        return Said(page._("Please check the marked entries."), fields)
+        return Said(_("Please check the marked entries."), fields)
     return said

@@ -11,7 +11,6 @@ refusal of ordering's comes back beside the field, in the visitor's language.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -20,15 +19,9 @@ from tests.support.local_stack import RunningTown
 from tests.support.mailbox import Mailbox
 from tests.support.ordering_client import Shop, open_shop
 from tests.support.polling import wait_until
-from tests.support.web_front import WebFront, running_web_front
+from tests.support.web_front import WebFront
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def front(ordering_town: RunningTown, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebFront]:
-    with running_web_front(ordering_town, tmp_path_factory.mktemp("web")) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +58,10 @@ def test_a_customer_finds_two_shops_offers_and_orders_from_both(front: WebFront,
 
         found = visitor.get("/search", params={"q": "Waldhonig"})
         assert found.status_code == 200 and "Waldhonig" in found.text
+        photo = re.search(r'src="(/photos/[0-9a-f]{64}/medium\.jpg)" srcset="([^"]+)"', found.text)
+        assert photo and "320w" in photo.group(2) and "1600w" in photo.group(2), found.text
+        picture = visitor.get(photo.group(1))  # passed through from the catalog
+        assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
         for shop, title, price in ((shops[0], "Waldhonig", "7,50\xa0€"), (shops[1], "Dinkelbrot", "4,20\xa0€")):
             offer = visitor.get(f"/offers/{shop.offers[title]}")
             assert offer.status_code == 200 and price in offer.text, offer.text
