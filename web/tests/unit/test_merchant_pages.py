@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The merchant's pages without a running town: which steps an order offers, what is due at
+pickup, a refused offer's words, the merchant cookie, the photo route's body limit, and the
+pages that need no service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.requests import Request
+
+from downtown_events.runtime.http.body_limit import BodySizeLimit
+from downtown_events.runtime.texts import Texts
+from downtown_web.asgi import FORM_LIMIT, create_app
+from downtown_web.routes.merchant import BODY_LIMITS, PHOTO_BYTES, due_at_pickup, offer_refusal, steps_for
+from downtown_web.services import ServiceProblem
+from downtown_web.settings import WebSettings
+from downtown_web.visitor import merchant_of
+
+GERMAN = Texts("downtown_web")
+
+
+def german(message: str) -> str:
+    return GERMAN.gettext("de", message)
+
+
+def row(status: str, *, accepted: bool = False, fulfilment: str = "pickup", **more: Any) -> dict[str, Any]:
+    return {"status": status, "accepted": accepted, "fulfilment": fulfilment, **more}
+
+
+@pytest.mark.parametrize(
+    ("order", "steps"),
+    [
+        (row("placed"), ["accept", "decline"]),
+        (row("placed", accepted=True), []),  # accepted, waiting for the stock or the voucher part
+        (row("confirmed"), ["packed", "ready"]),
+        (row("packed"), ["ready", "handed-over"]),
+        (row("ready_for_pickup"), ["handed-over"]),
+        (row("confirmed", fulfilment="delivery"), ["packed"]),
+        (row("packed", fulfilment="delivery"), []),
+        (row("fulfilled"), []),
+        (row("cancelled"), []),
+    ],
+)
+def test_an_order_offers_the_steps_its_status_allows(order: dict[str, Any], steps: list[str]) -> None:
+    assert steps_for(order) == steps
+
+
+def test_what_is_due_at_pickup_is_what_is_left_when_paid_at_the_shop_else_nothing() -> None:
+    assert due_at_pickup({"payment_method": "at_pickup", "left_to_pay_cents": 750, "total_cents": 1500}) == 750
+    at_shop_unknown = {"payment_method": "at_pickup", "left_to_pay_cents": None, "total_cents": 1500}
+    assert due_at_pickup({**at_shop_unknown, "voucher_cents": 500}) == 1000
+    assert due_at_pickup({"payment_method": "invoice", "left_to_pay_cents": 1500, "total_cents": 1500}) == 0
+
+
+def test_a_refused_offer_is_worded_beside_its_field() -> None:
+    photo = offer_refusal(ServiceProblem(422, "Photo rejected", "not an image", [{"field": "photo"}]), german)
+    assert set(photo.fields) == {"photo"} and photo.message == "Bitte prüfen Sie die markierten Angaben."
+    price = offer_refusal(ServiceProblem(422, "Refused", "price '12x' is not an amount in euros"), german)
+    assert set(price.fields) == {"price"}
+    too_large = offer_refusal(ServiceProblem(413, "Photo rejected", "larger than 15 MB"), lambda text: text)
+    assert too_large.fields == {"photo": "That is too large to send."}
+    assert offer_refusal(ServiceProblem(403, "", ""), lambda text: text).fields == {}
+
+
+def test_only_a_well_formed_merchant_cookie_is_a_merchant() -> None:
+    def request(cookie: str) -> Request:
+        headers = [(b"cookie", f"merchant={cookie}".encode())]
+        return Request({"type": "http", "method": "GET", "path": "/", "headers": headers, "query_string": b""})
+
+    assert merchant_of(request("a.b-c_" * 10)) == {"Authorization": f"Bearer {'a.b-c_' * 10}"}
+    for bad in ("", "short", "x" * 30 + "\x00", "x" * 30 + " y"):
+        assert merchant_of(request(bad)) is None
+
+
+def test_only_the_new_offer_form_may_carry_a_photo() -> None:
+    limits = BodySizeLimit(lambda *_: None, default_bytes=FORM_LIMIT, routes=BODY_LIMITS)  # type: ignore[arg-type, return-value]
+    assert limits.limit_for("POST", "/merchant/offers").max_bytes > PHOTO_BYTES
+    assert limits.limit_for("POST", "/merchant/offers/x").max_bytes == FORM_LIMIT
+    assert limits.limit_for("POST", "/checkout").max_bytes == FORM_LIMIT
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    # Services nobody answers at: only pages that call none are drawn.
+    monkeypatch.setenv("DOWNTOWN_CATALOG_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DOWNTOWN_ORDERING_URL", "http://127.0.0.1:9")
+    with TestClient(create_app(WebSettings(town="testtown")), headers={"Accept-Language": "en"}) as test_client:
+        yield test_client
+
+
+def test_the_mailed_link_shows_a_button_and_the_pages_ask_to_sign_in_first(client: TestClient) -> None:
+    link = client.get(
+        "/merchant/sign-in", params={"merchant": "7d4c2a7e-0000-4000-8000-000000000001", "token": "t" * 43}
+    )
+    assert link.status_code == 200 and 'action="/merchant/sign-in"' in link.text
+    assert 'name="token" value="' + "t" * 43 in link.text  # exchanged by the button, not by opening the link
+    for path in ("/merchant", "/merchant/offers/new"):
+        answer = client.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/merchant/sign-in"
+
+
+def test_the_new_offer_form_takes_a_photo_from_the_camera_and_a_forged_post_is_refused(client: TestClient) -> None:
+    client.cookies.set("merchant", "m" * 40)
+    form = client.get("/merchant/offers/new")
+    assert form.status_code == 200
+    assert 'type="file" accept="image/*" capture="environment"' in form.text
+    assert 'enctype="multipart/form-data"' in form.text and 'name="idempotency_key"' in form.text
+    assert '<script src="/static/merchant-photo.js" defer></script>' in form.text  # no inline script
+    forged = client.post("/merchant/offers", data={"price": "1", "csrf": "x" * 40}, files={"photo": ("a.jpg", b"x")})
+    assert forged.status_code == 403
+    step = client.post("/merchant/orders/7d4c2a7e-0000-4000-8000-000000000001/accept", data={"csrf": "x" * 40})
+    assert step.status_code == 403
