@@ -213,9 +213,10 @@ def start_ordering_town(
     **ordering_env: str,
 ) -> RunningTown:
     """A random town running catalog, vouchers and ordering as separate processes; ordering
-    mails to ``mailbox``."""
+    and the catalog (a merchant's sign-in link) mail to ``mailbox``."""
     town = random_town()
     env = {
+        "catalog": dict(mailbox.env),
         "ordering": {**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **UNLIMITED_GUEST_CHECKOUTS, **ordering_env},
         "vouchers": vouchers_env or {},
     }
