@@ -31,8 +31,8 @@
 # (deploy/local/mailcatcher.py, on 127.0.0.1, the town's port base + 25: 18125 in Schöppingen)
 # that writes every mail it receives to .downtown/mail/<town>/<timestamp>-<id>.eml and sends
 # nothing on; the town's catalog (a merchant's sign-in link), ordering and vouchers send there
-# (DOWNTOWN_SMTP_HOST/PORT); ordering's links open the town's web front, the catalog's its own
-# API (DOWNTOWN_PUBLIC_URL). It starts before the services and stops with them.
+# (DOWNTOWN_SMTP_HOST/PORT); their links open the town's web front (ordering's DOWNTOWN_PUBLIC_URL,
+# the catalog's DOWNTOWN_WEB_URL). It starts before the services and stops with them.
 #
 # Web front: when ordering runs, each town's storefront (downtown-web, web/) starts after its
 # services, on the town's port base itself (http://127.0.0.1:18100 in Schöppingen), over the
@@ -259,9 +259,11 @@ service_env() {  # town, service: export exactly what that service's processes m
         export DOWNTOWN_PUBLIC_URL
     elif [ "$service" = vouchers ]; then
         export DOWNTOWN_MAIL_FROM="gutscheine@$town.downtown.example"
-    elif [ "$service" = catalog ]; then  # a merchant's sign-in link (to the web front once DOWNTOWN_WEB_URL is set)
+    elif [ "$service" = catalog ]; then  # a merchant's sign-in link opens the web front's /merchant/sign-in
         export DOWNTOWN_MAIL_FROM="haendler@$town.downtown.example"
         export DOWNTOWN_PUBLIC_URL="http://127.0.0.1:$DOWNTOWN_HTTP_PORT"
+        DOWNTOWN_WEB_URL=$(web_url "$town")
+        export DOWNTOWN_WEB_URL
     fi
 }
 
