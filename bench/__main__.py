@@ -10,7 +10,18 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import append, dispatch_planning, hostile_uploads, latency, rebuild, redemptions, relay, saga, search
+from bench import (
+    append,
+    dispatch_planning,
+    hostile_uploads,
+    latency,
+    rebuild,
+    redemptions,
+    relay,
+    saga,
+    search,
+    storefront,
+)
 from bench.report import Figure, say, summary_table, write_json
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
@@ -23,6 +34,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[Figure]]] = {
     "saga": saga.run,
     "search": search.run,
     "dispatch-planning": dispatch_planning.run,
+    "storefront": storefront.run,
 }
 RESULTS = Path(".downtown/bench-results.json")
 
@@ -45,6 +57,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--shops", type=int, default=3, help="shops the saga's orders are spread over")
     parser.add_argument("--floor-messages", type=int, default=300, help="bare Kafka round trips for the saga's floor")
     parser.add_argument("--search-offers", type=int, default=1_000, help="offers the search throughput runs over")
+    parser.add_argument("--page-loads", type=int, default=10, help="browser loads of each storefront page")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON summary goes")
     options = parser.parse_args(argv)
     unknown = [name for name in options.benchmarks if name not in BENCHMARKS]
