@@ -59,9 +59,10 @@ MERCHANT_STATUSES = {
     "out_for_delivery": N_("on its way"),
 }
 """An open order's status as the shop reads it."""
+PRICE_WORDS = N_("Please enter the price in euros, for example 12,50.")
 OFFER_FIELDS = {
     "photo": N_("Please take or choose a photo (JPEG, PNG, WebP or HEIC)."),
-    "price": N_("Please enter the price in euros, for example 12,50."),
+    "price": PRICE_WORDS,
     "title": N_("Please enter a shorter title."),
     "description": N_("Please enter a shorter description."),
 }
@@ -335,7 +336,7 @@ def offer_refusal(problem: ServiceProblem, _: Translate) -> Said:
         if name in OFFER_FIELDS:
             fields[name] = _(OFFER_FIELDS[name])
     if not fields and problem.status == 422 and "price" in problem.detail:
-        fields["price"] = _(OFFER_FIELDS["price"])
+        fields["price"] = _(PRICE_WORDS)
     if problem.status == 413:
         fields["photo"] = said.message
     if fields:
