@@ -8,7 +8,8 @@ the token that guards their forms.
 - ``customer``: a signed-in customer's token as ordering issued it (from an e-mailed link),
   HttpOnly; signing out asks ordering to refuse it from then on.
 - ``merchant``: a signed-in merchant's token as the catalog issued it (from an e-mailed
-  link), HttpOnly; the merchant's pages act with it at the catalog and ordering.
+  link), HttpOnly, sent to the merchant's pages (``/merchant…``) only; they act with it at
+  the catalog and ordering.
 - ``csrf``: a random token each form carries back in a hidden field (double submit). A
   form posted from another site has the cookie but cannot know its value, so the post is
   refused; the cookies are ``SameSite=Lax`` besides.
@@ -33,6 +34,7 @@ LANGUAGES = ("de", "en")
 _BASKET = re.compile(r"^([0-9a-f-]{36})\.([A-Za-z0-9_\-]{16,200})$")
 _CSRF = re.compile(r"^[A-Za-z0-9_\-]{32,64}$")
 YEAR = 365 * 24 * 3600
+MERCHANT_PAGES = "/merchant"
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,14 @@ def merchant_of(request: Request) -> dict[str, str] | None:
 
 
 def keep_merchant(response: Response, token: str, seconds: int, *, secure: bool) -> None:
-    response.set_cookie("merchant", token, max_age=seconds, httponly=True, secure=secure, samesite="lax")
+    # Sent to the merchant's pages only: the storefront's pages never need it.
+    response.set_cookie(
+        "merchant", token, max_age=seconds, path=MERCHANT_PAGES, httponly=True, secure=secure, samesite="lax"
+    )
 
 
 def forget_merchant(response: Response) -> None:
-    response.delete_cookie("merchant")
+    response.delete_cookie("merchant", path=MERCHANT_PAGES)
 
 
 def keep_language(response: Response, language: str, *, secure: bool) -> None:

@@ -77,7 +77,7 @@ def test_only_a_well_formed_merchant_cookie_is_a_merchant() -> None:
 
 
 def test_only_the_new_offer_form_may_carry_a_photo() -> None:
-    limits = BodySizeLimit(lambda *_: None, default_bytes=FORM_LIMIT, routes=BODY_LIMITS)  # type: ignore[arg-type, return-value]
+    limits = BodySizeLimit(lambda *_: None, default_bytes=FORM_LIMIT, routes=BODY_LIMITS)  # type: ignore[arg-type]
     assert limits.limit_for("POST", "/merchant/offers").max_bytes > PHOTO_BYTES
     assert limits.limit_for("POST", "/merchant/offers/x").max_bytes == FORM_LIMIT
     assert limits.limit_for("POST", "/checkout").max_bytes == FORM_LIMIT
@@ -114,3 +114,100 @@ def test_the_new_offer_form_takes_a_photo_from_the_camera_and_a_forged_post_is_r
     assert forged.status_code == 403
     step = client.post("/merchant/orders/7d4c2a7e-0000-4000-8000-000000000001/accept", data={"csrf": "x" * 40})
     assert step.status_code == 403
+
+
+class FakeService:
+    """A service answering from a table, and keeping what was posted to it."""
+
+    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
+        self.answers = answers
+        self.posted: list[tuple[str, Any]] = []
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        if method == "POST":
+            self.posted.append((path, kwargs.get("json")))
+        answer = self.answers.get((method, path))
+        if isinstance(answer, ServiceProblem):
+            raise answer
+        return answer
+
+
+class FakeServices:
+    def __init__(self, catalog: FakeService, ordering: FakeService) -> None:
+        self.catalog, self.ordering = catalog, ordering
+
+    async def close(self) -> None:
+        return None
+
+
+ORDER = "5b9cf0a2-0000-4000-8000-00000000000"
+
+
+def summary(number: int, status: str, **more: Any) -> dict[str, Any]:
+    return {
+        "order_id": f"{ORDER}{number}",
+        "status": status,
+        "accepted": False,
+        "fulfilment": "pickup",
+        "pickup_starts_at": "2026-12-07T10:00:00+01:00",
+        "placed_at": "2026-12-06T09:00:00+01:00",
+        "answer_by": "2026-12-06T13:00:00+01:00",
+        "total_cents": 1250,
+        "voucher_cents": 0,
+        "payment_method": "at_pickup",
+        "left_to_pay_cents": 1250,
+        "customer": {"name": "Anna Beispiel", "phone": "+49 2555 99"},
+        **more,
+    }
+
+
+def test_the_orders_page_offers_each_steps_form_and_says_a_refusal_beside_its_order(client: TestClient) -> None:
+    new, ready = summary(1, "placed"), summary(2, "ready_for_pickup")
+    lines = {"lines": [{"quantity": 2, "title": "Apfelsaft"}]}
+    ordering = FakeService(
+        {
+            ("GET", "/orders"): [new, ready],
+            ("GET", f"/orders/{new['order_id']}"): lines,
+            ("GET", f"/orders/{ready['order_id']}"): lines,
+            ("POST", f"/orders/{ready['order_id']}/handed-over"): ServiceProblem(409, "Conflict", "changed"),
+        }
+    )
+    catalog = FakeService({("GET", "/merchants/me"): {"profile": {"name": "Hofladen Apfelbaum"}}})
+    client.app.state.services = FakeServices(catalog, ordering)  # type: ignore[attr-defined]
+    client.cookies.set("merchant", "m" * 40)
+
+    shown = client.get("/merchant")
+    assert shown.status_code == 200 and "Hofladen Apfelbaum" in shown.text and "2 × Apfelsaft" in shown.text
+    for step in ("accept", "decline"):
+        assert f'action="/merchant/orders/{new["order_id"]}/{step}"' in shown.text
+    assert f'action="/merchant/orders/{ready["order_id"]}/handed-over"' in shown.text
+    assert 'name="paid_cents" value="1250"' in shown.text and "€12.50 paid" in shown.text
+    csrf = client.cookies["csrf"]
+
+    unexplained = client.post(f"/merchant/orders/{new['order_id']}/decline", data={"csrf": csrf, "reason": " "})
+    assert unexplained.status_code == 422 and f'id="order-{new["order_id"]}-problem"' in unexplained.text
+    assert ordering.posted == []  # nothing sent without a reason
+
+    refused = client.post(
+        f"/merchant/orders/{ready['order_id']}/handed-over", data={"csrf": csrf, "paid_cents": "1250"}
+    )
+    assert refused.status_code == 409 and f'id="order-{ready["order_id"]}-problem"' in refused.text
+    assert ordering.posted == [(f"/orders/{ready['order_id']}/handed-over", {"paid_cents": 1250})]
+
+    ordering.answers[("POST", f"/orders/{new['order_id']}/decline")] = {}
+    declined = client.post(
+        f"/merchant/orders/{new['order_id']}/decline",
+        data={"csrf": csrf, "reason": "Ausverkauft"},
+        follow_redirects=False,
+    )
+    assert declined.status_code == 303 and declined.headers["location"] == f"/merchant#order-{new['order_id']}"
+    assert ordering.posted[-1] == (f"/orders/{new['order_id']}/decline", {"reason": "Ausverkauft"})
+
+
+def test_a_token_the_services_refuse_signs_the_merchant_out(client: TestClient) -> None:
+    expired = FakeService({("GET", "/merchants/me"): ServiceProblem(401, "Not authenticated", "expired")})
+    client.app.state.services = FakeServices(expired, FakeService({("GET", "/orders"): []}))  # type: ignore[attr-defined]
+    client.cookies.set("merchant", "m" * 40)
+    answer = client.get("/merchant", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/merchant/sign-in"
+    assert 'merchant=""' in answer.headers["set-cookie"] and "Path=/merchant" in answer.headers["set-cookie"]
