@@ -5,7 +5,8 @@ Custom resources (Strimzi, CloudNativePG) are validated against the JSON Schemas
 ``../shared/k8s-schemas`` in strict mode (unknown fields fail, as with kubeconform -strict);
 built-in kinds are checked for the rules below by hand. Every service a town's values list
 is checked the same way; what each service alone may hold (its secrets, the catalog's photo
-volume) is spelled out here. No cluster is needed.
+volume) is spelled out here. The web front (``web``: no database, no topic, no secret) is
+checked as a component of its own. No cluster is needed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ RENDER = ROOT / "deploy" / "k8s" / "render.py"
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 CLUSTER_SCOPED = {"Namespace"}
 EXPECTED_SERVICES = ["catalog", "vouchers", "ordering", "dispatch"]
+WEB = "web"
+WEB_CALLS = {"catalog", "ordering"}  # the only APIs the web front calls (its settings' two URLs)
 # Secrets only that service's pods may hold (from <service>-secrets); every service gets the town's.
 OWN_SECRETS = {
     # Merchants' tokens, and its own login at the mail provider (merchants' sign-in links; same
@@ -99,6 +102,14 @@ def rendered(town: str) -> tuple[Manifest, ...]:
 def values_of(town: str) -> dict[str, dict[str, Any]]:
     """Each service's own values, as render.py computes them."""
     return renderer.service_values(renderer.load_values(town))
+
+
+@cache
+def web_values(town: str) -> dict[str, Any]:
+    """The web front's own values, as render.py computes them."""
+    values = renderer.web_values(renderer.load_values(town))
+    assert values is not None, f"{town} runs no web front"
+    return values
 
 
 def services_of(town: str) -> list[str]:
@@ -307,7 +318,7 @@ def test_every_container_is_probed_limited_and_unprivileged(town: str, service: 
                 assert ports.get(check["port"], check["port"]) == probe_ports[workload["metadata"]["name"]], where
     assert {doc["metadata"]["name"] for doc in rendered(town) if doc["kind"] in WORKLOADS} == {
         f"{name}-{process}" for name in services_of(town) for process in ("api", "worker")
-    }
+    } | {WEB}
 
 
 @pytest.mark.parametrize(("town", "service"), TOWN_SERVICES)
@@ -393,10 +404,11 @@ def test_ordering_api_and_worker_sign_with_one_key_of_their_own(town: str) -> No
 
 
 @pytest.mark.parametrize("town", TOWNS)
-def test_ordering_mails_through_the_towns_smtp_server_with_links_to_its_own_host(town: str) -> None:
+def test_ordering_mails_through_the_towns_smtp_server_with_links_to_the_web_front(town: str) -> None:
+    """The mails' links (/orders/{id}?token=…, /sign-in?…) are the web front's pages, on the town's host."""
     own = values_of(town)["ordering"]
     settings = config(town, "ordering")
-    assert settings["DOWNTOWN_PUBLIC_URL"] == f"https://{own['hostname']}"
+    assert settings["DOWNTOWN_PUBLIC_URL"] == f"https://{web_values(town)['hostname']}"
     assert settings["DOWNTOWN_SMTP_HOST"] == own["smtp"]["host"] and "." in settings["DOWNTOWN_SMTP_HOST"]
     assert int(settings["DOWNTOWN_SMTP_PORT"]) in (587, 25)
     assert settings["DOWNTOWN_SMTP_STARTTLS"] == "true"
@@ -445,8 +457,9 @@ def test_api_is_served_and_budgeted(town: str, service: str) -> None:
 @pytest.mark.parametrize("town", TOWNS)
 def test_each_service_has_its_own_host(town: str) -> None:
     hosts = [rule["host"] for ingress in of_kind(town, "Ingress") for rule in ingress["spec"]["rules"]]
-    assert len(hosts) == len(services_of(town)) == len(set(hosts))
-    assert one(town, "Ingress", "catalog-api")["spec"]["rules"][0]["host"] == f"{town}.downtown.example"
+    assert len(hosts) == len(services_of(town)) + 1 == len(set(hosts)), "a host per service and the web front's"
+    assert one(town, "Ingress", WEB)["spec"]["rules"][0]["host"] == f"{town}.downtown.example", "the town's host"
+    assert one(town, "Ingress", "catalog-api")["spec"]["rules"][0]["host"] == f"catalog.{town}.downtown.example"
 
 
 def pod_labels(town: str, deployment: str) -> dict[str, str]:
@@ -589,11 +602,15 @@ def test_no_service_reaches_another_services_pods(town: str) -> None:
     def service_of(labels: dict[str, str]) -> str:
         return labels.get("downtown.service") or labels["cnpg.io/cluster"].removeprefix(f"{town}-").removesuffix("-db")
 
+    web_calls = {f"{service}-api" for service in WEB_CALLS}  # the web front calls these APIs, nothing else
     for target_name, target in pods.items():
         for source_name, source in pods.items():
             if service_of(target) != service_of(source):
                 for port in (8000, 6066, 5432):
-                    assert not admits(town, target, source, namespace, port), f"{source_name} -> {target_name}:{port}"
+                    expected = source_name == WEB and target_name in web_calls and port == 8000
+                    assert admits(town, target, source, namespace, port) == expected, (
+                        f"{source_name} -> {target_name}:{port}"
+                    )
     for service in services_of(town):
         api = pods[f"{service}-api"]
         assert admits(town, api, {}, values_of(town)[service]["ingress"]["controller_namespace"], 8000)
@@ -696,7 +713,8 @@ def test_ordering_reaches_out_only_to_smtp_and_what_it_needs(town: str) -> None:
 
 def test_render_fills_in_env_placeholders_and_refuses_unknown_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     town = TOWNS[0]
-    assert config(town, "ordering")["DOWNTOWN_PUBLIC_URL"] == f"https://{values_of(town)['ordering']['hostname']}"
+    assert config(town, "catalog")["DOWNTOWN_PUBLIC_URL"] == f"https://{values_of(town)['catalog']['hostname']}"
+    assert config(town, "ordering")["DOWNTOWN_PUBLIC_URL"] == f"https://{web_values(town)['hostname']}"
     overridden(monkeypatch, town, {"services": {"ordering": {"env": {"DOWNTOWN_X": "${nowhere}"}}}})
     with pytest.raises(renderer.RenderError, match=r"env of ordering: placeholder \$\{nowhere\} has no value"):
         renderer.render(town)
@@ -763,6 +781,12 @@ def test_render_needs_a_host_per_service(monkeypatch: pytest.MonkeyPatch) -> Non
     overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": {"hostname": catalog_host}}})
     with pytest.raises(renderer.RenderError, match="share the hostname"):
         renderer.render(TOWNS[0])
+    overridden(monkeypatch, TOWNS[0], {WEB: {"hostname": catalog_host}})
+    with pytest.raises(renderer.RenderError, match="the web front and catalog share the hostname"):
+        renderer.render(TOWNS[0])
+    overridden(monkeypatch, TOWNS[0], {WEB: {"hostname": None}})
+    with pytest.raises(renderer.RenderError, match=r"placeholder \$\{web.hostname\}"):
+        renderer.render(TOWNS[0])
 
 
 def test_a_town_may_leave_a_service_out_unless_another_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -776,11 +800,22 @@ def test_a_town_may_leave_a_service_out_unless_another_reads_it(monkeypatch: pyt
     overridden(monkeypatch, TOWNS[0], {"services": {"ordering": None}})
     with pytest.raises(renderer.RenderError, match="dispatch reads 'ordering'"):
         renderer.render(TOWNS[0])
+    # The web front calls ordering: a town without ordering leaves the front out too, and then says
+    # itself where the catalog's sign-in links lead.
     overridden(monkeypatch, TOWNS[0], {"services": {"ordering": None, "dispatch": None}})
+    with pytest.raises(renderer.RenderError, match="the web front calls 'ordering'"):
+        renderer.render(TOWNS[0])
+    overridden(monkeypatch, TOWNS[0], {WEB: None, "services": {"ordering": None, "dispatch": None}})
+    with pytest.raises(renderer.RenderError, match=r"env of catalog: placeholder \$\{web.hostname\}"):
+        renderer.render(TOWNS[0])
+    catalog_links = {"env": {"DOWNTOWN_WEB_URL": "https://${hostname}"}}
+    without_ordering = {"ordering": None, "dispatch": None, "catalog": catalog_links}
+    overridden(monkeypatch, TOWNS[0], {WEB: None, "services": without_ordering})
     docs = renderer.render(TOWNS[0])
+    assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == WEB]
     assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == "ordering"]
     assert any(doc["metadata"]["name"] == "vouchers-api" for doc in docs)
-    overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": None, "ordering": None, "dispatch": None}})
+    overridden(monkeypatch, TOWNS[0], {WEB: None, "services": {"vouchers": None, **without_ordering}})
     docs = renderer.render(TOWNS[0])
     assert not [doc for doc in docs if doc["metadata"].get("labels", {}).get("downtown.service") == "vouchers"]
     assert any(doc["metadata"]["name"] == "catalog-api" for doc in docs)
@@ -807,3 +842,158 @@ def test_the_api_counts_clients_by_the_address_the_ingress_controller_appended(t
         assert env["DOWNTOWN_TRUSTED_PROXY_HOPS"] == "1", where
         assert int(env["DOWNTOWN_HTTP_KEEP_ALIVE_SECONDS"]) > 60, where  # ingress-nginx keeps idle upstreams 60 s
         assert "FORWARDED_ALLOW_IPS" not in env, where
+
+
+# --- the web front: its own process, no database, no topic, no secret -----------------------
+
+
+def web_pod(town: str) -> Manifest:
+    return one(town, "Deployment", WEB)["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_web_front_has_its_own_named_and_labelled_objects_and_nothing_stateful(town: str) -> None:
+    labelled = {
+        (doc["kind"], doc["metadata"]["name"])
+        for doc in rendered(town)
+        if doc["metadata"]["labels"].get("downtown.service") == WEB
+    }
+    assert labelled == {
+        ("ConfigMap", "web-config"),
+        ("Deployment", WEB),
+        ("Service", WEB),
+        ("PodDisruptionBudget", WEB),
+        ("Ingress", WEB),
+        ("NetworkPolicy", "web-from-ingress-controller"),
+        ("NetworkPolicy", "web-egress"),
+        *{("NetworkPolicy", f"{service}-api-from-web") for service in WEB_CALLS},
+    }, "no database, no topic, no Kafka user, no volume claim"
+    deployment = one(town, "Deployment", WEB)
+    assert deployment["spec"]["replicas"] == web_values(town)["replicas"] >= 2, "stateless: more than one copy"
+    assert one(town, "Service", WEB)["spec"]["selector"] == pod_labels(town, WEB)
+    budget = one(town, "PodDisruptionBudget", WEB)
+    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels(town, WEB).items()
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert labels["downtown.service"] == WEB and labels["downtown.town"] == town
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_web_front_is_probed_limited_unprivileged_and_holds_no_secret(town: str) -> None:
+    pod = web_pod(town)
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] != 0
+    assert pod.get("automountServiceAccountToken") is False
+    assert not pod.get("initContainers"), "nothing to provision"
+    assert all(set(volume) == {"name", "emptyDir"} for volume in pod["volumes"]), "no volume but scratch space"
+    [web] = pod["containers"]
+    assert web["image"] == web_values(town)["image"] and web["image"].startswith("ghcr.io/downtown/web:")
+    assert web["command"] == ["downtown-web"]
+    security = web["securityContext"]
+    assert security["runAsNonRoot"] is True
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    assert {"cpu", "memory"} <= web["resources"]["requests"].keys() and "memory" in web["resources"]["limits"]
+    ports = {port["name"]: port["containerPort"] for port in web["ports"]}
+    for probe, path in (("livenessProbe", "/healthz/live"), ("readinessProbe", "/healthz/ready")):
+        check = web[probe]["httpGet"]
+        assert check["path"] == path
+        assert ports.get(check["port"], check["port"]) == int(config(town, WEB)["DOWNTOWN_HTTP_PORT"])
+    assert "env" not in web, "every setting from web-config: no secretKeyRef, no database URL"
+    assert [source["configMapRef"]["name"] for source in web["envFrom"]] == ["web-config"]
+    assert "secretKeyRef" not in json.dumps(one(town, "Deployment", WEB))
+    for name in config(town, WEB):
+        assert not any(word in name for word in ("KEY", "TOKEN", "SECRET", "PASSWORD", "DATABASE")), name
+
+
+def in_cluster_service(town: str, url: str) -> Manifest:
+    """The Service an in-cluster URL (``http://<service>.<namespace>.svc``) names, on its port 80."""
+    scheme, _, host = url.partition("://")
+    assert scheme == "http" and "/" not in host and ":" not in host, url
+    name, namespace, svc = host.split(".")
+    assert namespace == f"downtown-{town}" and svc == "svc", url
+    service = one(town, "Service", name)
+    assert 80 in {port["port"] for port in service["spec"]["ports"]}, url
+    return service
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_web_front_is_told_the_town_its_services_and_its_public_https_url(town: str) -> None:
+    from downtown_web.settings import WebSettings
+
+    settings = config(town, WEB)
+    assert all(isinstance(value, str) for value in settings.values()), "ConfigMap values are strings"
+    host = web_values(town)["hostname"]
+    assert settings["DOWNTOWN_PUBLIC_URL"] == f"https://{host}", "https: its cookies are Secure"
+    for service in WEB_CALLS:
+        api = in_cluster_service(town, settings[f"DOWNTOWN_{service.upper()}_URL"])
+        assert api["spec"]["selector"] == pod_labels(town, f"{service}-api")
+    known = {f"DOWNTOWN_{name.upper()}" for name in WebSettings.model_fields}
+    assert {name for name in settings if not name.startswith("OTEL_")} <= known, "no setting the front ignores"
+    web = WebSettings.model_validate(
+        {name.removeprefix("DOWNTOWN_").lower(): value for name, value in settings.items() if name in known}
+    )
+    assert web.town == town and web.environment == "production"
+    assert web.display_name == values_of(town)["catalog"]["env"]["DOWNTOWN_TOWN_NAME"] != town
+    assert web.secure_cookies
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_the_towns_host_is_the_storefront_and_the_services_keep_theirs(town: str) -> None:
+    ingress = one(town, "Ingress", WEB)
+    [rule] = ingress["spec"]["rules"]
+    assert rule["host"] == web_values(town)["hostname"]
+    assert ingress["spec"]["tls"] == [{"hosts": [rule["host"]], "secretName": "web-tls"}]
+    [path] = rule["http"]["paths"]
+    assert (path["path"], path["pathType"]) == ("/", "Prefix")
+    assert path["backend"]["service"] == {"name": WEB, "port": {"name": "http"}}
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "16m", "offer photos"
+    for service in services_of(town):
+        [api_rule] = one(town, "Ingress", f"{service}-api")["spec"]["rules"]
+        assert api_rule["host"] == values_of(town)[service]["hostname"] != rule["host"]
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_mailed_links_open_the_web_fronts_pages(town: str) -> None:
+    """Ordering's links (/orders/{id}?token=…, /sign-in?…) and the catalog's merchant sign-in
+    links (<web>/merchant/sign-in?…) lead to the pages the web front serves."""
+    storefront = config(town, WEB)["DOWNTOWN_PUBLIC_URL"]
+    assert config(town, "ordering")["DOWNTOWN_PUBLIC_URL"] == storefront
+    assert config(town, "catalog")["DOWNTOWN_WEB_URL"] == storefront
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_web_front_takes_connections_only_from_the_ingress_controller(town: str) -> None:
+    namespace = f"downtown-{town}"
+    pods = pods_of(town)
+    web = pods[WEB]
+    controller = web_values(town)["ingress"]["controller_namespace"]
+    assert admits(town, web, {}, controller, 8000)
+    assert not admits(town, web, {}, controller, 6066)
+    for elsewhere in ("downtown-elsewhere", "kafka", web_values(town)["dns"]["namespace"]):
+        assert not admits(town, web, {}, elsewhere, 8000), elsewhere
+    for name, labels in pods.items():
+        if name != WEB:
+            assert not admits(town, web, labels, namespace, 8000), f"{name} -> web"
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_web_front_reaches_only_the_catalogs_and_orderings_apis_and_dns(town: str) -> None:
+    namespace = f"downtown-{town}"
+    pods = pods_of(town)
+    web = pods[WEB]
+    own = web_values(town)
+    dns = ({"k8s-app": own["dns"]["k8s_app"]}, own["dns"]["namespace"])
+    assert admits_egress(town, web, *dns, 53, "UDP") and admits_egress(town, web, *dns, 53, "TCP")
+    for name, target in pods.items():
+        for port in (8000, 6066, 5432):
+            expected = name in {f"{service}-api" for service in WEB_CALLS} and port == 8000
+            assert admits_egress(town, web, target, namespace, port, "TCP") == expected, f"web -> {name}:{port}"
+            if expected:  # and the API lets it in
+                assert admits(town, target, web, namespace, port), f"{name} admits web"
+    broker = ({"strimzi.io/cluster": own["kafka"]["cluster"], "strimzi.io/kind": "Kafka"}, own["kafka"]["namespace"])
+    assert not admits_egress(town, web, *broker, 9092, "TCP"), "no Kafka"
+    assert not admits_egress(town, web, {"app.kubernetes.io/name": "catalog-api"}, "downtown-elsewhere", 8000, "TCP")
+    for port in (80, 443, 25, 587, 5432, 9092, 22):
+        assert not admits_egress(town, web, None, None, port, "TCP"), f"web -> the internet :{port}"
+    assert admits_egress(town, web, None, None, 4318, "TCP"), "OTLP to the collector, as ordering's"

@@ -22,9 +22,15 @@ The manifests are the YAML files in ``base/`` with placeholders ``${dotted.key}`
    ``api.claims`` (claim: path) are mounted into the API container; and its KafkaUser
    ``<town>-<service>`` may Read/Describe ``<town>.<other>.events`` for each of ``reads`` (and of
    ``reads_if_running`` that the town runs: a town without couriers leaves dispatch out).
+5. The web front (``web``, unless a town sets it to ``null``) is not a service: no database,
+   no topic, no secret. Its values are the top-level values with ``web`` merged over them;
+   ``base/web/*.yaml`` is rendered once with them, and its ``env`` (placeholders filled in)
+   goes into the ConfigMap ``web-config``. It calls the APIs of ``WEB_CALLS``, so the town
+   must run those.
 
-Two services may not share a hostname. The output is one multi-document YAML stream
-(Namespace first) for ``kubectl apply -f -``. Needs Python 3.11+ and PyYAML.
+Two services (or a service and the web front) may not share a hostname. The output is one
+multi-document YAML stream (Namespace first) for ``kubectl apply -f -``. Needs Python 3.11+
+and PyYAML.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ BASE = HERE / "base"
 TOWNS = HERE / "towns"
 VALUES_FILE = "values.yaml"
 TOWN_SECRET = "town-secrets"
+WEB = "web"
+WEB_CALLS = ("catalog", "ordering")  # the services whose APIs the web front calls (base/web/network-policy.yaml)
 
 TOWN_ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]{1,19}$")
@@ -88,10 +96,20 @@ def service_values(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for name, entry in (values.get("services") or {}).items():
         if entry is None:
             continue
-        if not SERVICE_NAME.match(name) or not isinstance(entry, dict):
-            raise RenderError(f"services.{name}: a service is a lowercase name with a map of values")
+        if not SERVICE_NAME.match(name) or name == WEB or not isinstance(entry, dict):
+            raise RenderError(f"services.{name}: a service is a lowercase name (not {WEB!r}) with a map of values")
         own[name] = merge(top, entry) | {"service": name}
     return own
+
+
+def web_values(values: dict[str, Any]) -> dict[str, Any] | None:
+    """The web front's own values (step 5), or None where the town leaves it out."""
+    entry = values.get(WEB)
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        raise RenderError(f"{WEB}: the web front's values are a map (or null to leave it out)")
+    return merge({key: value for key, value in values.items() if key != "services"}, entry)
 
 
 def lookup(values: dict[str, Any], key: str) -> str:
@@ -142,13 +160,18 @@ def secret_env(names: list[str], secret: str) -> list[dict[str, Any]]:
     ]
 
 
+def config_env(own: dict[str, Any], who: str) -> dict[str, str]:
+    """``env`` of a service's (or the web front's) values, for its ConfigMap."""
+    try:  # an env value may name other values (${hostname}), filled in as in the manifests
+        return {str(key): substitute(str(value), own) for key, value in (own.get("env") or {}).items()}
+    except RenderError as error:
+        raise RenderError(f"env of {who}: {error}") from None
+
+
 def add_service_parts(docs: list[dict[str, Any]], own: dict[str, Any], services: list[str]) -> None:
     """Step 4 for one service's documents."""
     service, town = own["service"], own["town"]
-    try:  # an env value may name other values (${hostname}), filled in as in the manifests
-        env = {str(key): substitute(str(value), own) for key, value in (own.get("env") or {}).items()}
-    except RenderError as error:
-        raise RenderError(f"env of {service}: {error}") from None
+    env = config_env(own, service)
     secrets = secret_env(own.get("town_secrets") or [], TOWN_SECRET)
     secrets += secret_env(own.get("secrets") or [], f"{service}-secrets")
     claims = {
@@ -196,6 +219,19 @@ def render(town: str) -> list[dict[str, Any]]:
         if host in hosts:
             raise RenderError(f"{service} and {hosts[host]} share the hostname {host}; each service needs its own")
         hosts[host] = service
+        documents += docs
+    web = web_values(values)
+    if web is not None:
+        for service in WEB_CALLS:
+            if service not in services:
+                raise RenderError(f"the web front calls {service!r}, which the town does not run (or set `web: null`)")
+        docs = render_files(sorted((BASE / WEB).glob("*.yaml")), web)
+        for doc in docs:
+            if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == f"{WEB}-config":
+                doc["data"].update(config_env(web, "the web front"))
+        host = lookup(web, "hostname")
+        if host in hosts:
+            raise RenderError(f"the web front and {hosts[host]} share the hostname {host}; each needs its own")
         documents += docs
     rank = {kind: index for index, kind in enumerate(KIND_ORDER)}
     return sorted(documents, key=lambda doc: rank.get(doc["kind"], len(KIND_ORDER)))
