@@ -57,7 +57,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--shops", type=int, default=3, help="shops the saga's orders are spread over")
     parser.add_argument("--floor-messages", type=int, default=300, help="bare Kafka round trips for the saga's floor")
     parser.add_argument("--search-offers", type=int, default=1_000, help="offers the search throughput runs over")
-    parser.add_argument("--page-loads", type=int, default=10, help="browser loads of each storefront page")
+    parser.add_argument("--page-loads", type=int, default=20, help="browser loads of each storefront page")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON summary goes")
     options = parser.parse_args(argv)
     unknown = [name for name in options.benchmarks if name not in BENCHMARKS]
