@@ -19,7 +19,7 @@ from downtown_events.runtime.texts import Texts
 from downtown_web.pages import page
 from downtown_web.routes import accounts, basket, merchant, orders, storefront
 from downtown_web.routes.forms import FormRefused
-from downtown_web.services import ServiceProblem, Services
+from downtown_web.services import FORWARDED_FOR, MAX_FORWARDED, ServiceProblem, Services
 from downtown_web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,16 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(str(files("downtown_web") / "static"))), name="static")
     _install_health(app)
     _install_refusals(app)
-    app.middleware("http")(_security_headers)
+    app.middleware("http")(_edge)
     app.add_middleware(BodySizeLimit, default_bytes=FORM_LIMIT, routes=merchant.BODY_LIMITS)
     return app
 
 
-async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+async def _edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Every page's way in and out: the visitor's forwarded address noted for the services it
+    calls (``services.FORWARDED_FOR``), the security headers put on the answer."""
+    forwarded = request.headers.get("x-forwarded-for", "")
+    FORWARDED_FOR.set(forwarded if 0 < len(forwarded) <= MAX_FORWARDED else None)
     response = await call_next(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)

@@ -11,6 +11,7 @@ which ``problems`` words for a person. A service that cannot be reached is a
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,14 @@ class ServiceProblem(Exception):
         return cls(response.status_code, str(body.get("title", "")), str(body.get("detail", "")), errors)
 
 
+FORWARDED_FOR: ContextVar[str | None] = ContextVar("forwarded_for", default=None)
+"""The ``X-Forwarded-For`` the town's ingress gave the page's request, passed on unchanged to
+every service it calls: a service limits what a client may try (sign-in links, guest
+checkouts) by the address its one trusted proxy appended last, which is the visitor's, not
+this front's (two front pods would otherwise share two budgets for the whole town)."""
+MAX_FORWARDED = 1000
+
+
 class Service:
     """One service's API."""
 
@@ -55,9 +64,9 @@ class Service:
     ) -> Any:
         """The answer's JSON; :class:`ServiceProblem` for anything but 2xx."""
         try:
-            response = await self._client.request(
-                method, path, headers={"Accept-Language": language, **(headers or {})}, **kwargs
-            )
+            forwarded = FORWARDED_FOR.get()
+            sent = {"Accept-Language": language, **({"X-Forwarded-For": forwarded} if forwarded else {})}
+            response = await self._client.request(method, path, headers={**sent, **(headers or {})}, **kwargs)
         except httpx.HTTPError as error:
             log.warning("%s %s %s: %s", self.name, method, path, error)
             raise ServiceProblem(503, "Unavailable", f"{self.name} did not answer") from error
