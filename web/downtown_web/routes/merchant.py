@@ -68,6 +68,8 @@ OFFER_FIELDS = {
 }
 LinkToken = Annotated[str, Query(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 SHOWN_ORDERS = 50
+STOREFRONT_PATIENCE = 25
+"""Times (every 0.2 s) a new offer's page waits for the storefront to list it."""
 
 
 def steps_for(order: dict[str, Any]) -> list[str]:
@@ -324,7 +326,21 @@ async def list_offer(
         if problem.status == 401:
             return _signed_out()
         return _offer_form(page, values, offer_refusal(problem, page._), status_code=problem.status)
+    await _listed_in_the_storefront(page, offer["offer_id"])
     return RedirectResponse(f"/offers/{offer['offer_id']}", status_code=303)
+
+
+async def _listed_in_the_storefront(page: Page, offer_id: str) -> None:
+    """Wait a moment for the storefront's side of the catalog (its read model, a moment
+    behind the listing) to show the offer, so the page the merchant lands on is not a 404."""
+    for _ in range(STOREFRONT_PATIENCE):
+        try:
+            await page.services.catalog.call("GET", f"/catalog/{offer_id}", language=page.language)
+            return
+        except ServiceProblem as problem:
+            if problem.status != 404:
+                return  # the offer page says what is wrong
+        await asyncio.sleep(0.2)
 
 
 def offer_refusal(problem: ServiceProblem, _: Translate) -> Said:
