@@ -51,7 +51,7 @@ from tests.support.polling import PATIENCE
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".downtown" / "artefacts" / "screenshots"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core"
-"""axe-core, vendored and pinned by ``deploy/vendor_axe_core.py``."""
+"""axe-core, vendored and pinned by ``deploy/vendor_npm.py``."""
 
 FAILING_IMPACTS = ("serious", "critical")
 SELECTORS_SHOWN = 3
@@ -211,8 +211,8 @@ def _axe_source() -> str:
     """The vendored axe.min.js, once its sha256 is the pinned one."""
     pin = json.loads((AXE / "pin.json").read_text())
     data = (AXE / "axe.min.js").read_bytes()
-    digest = "sha256-" + hashlib.sha256(data).hexdigest()
-    assert digest == pin["files"]["axe.min.js"], "axe.min.js is not the pinned file: deploy/vendor_axe_core.py"
+    digest = hashlib.sha256(data).hexdigest()
+    assert digest == pin["sha256"]["axe.min.js"], "axe.min.js is not the pinned file: deploy/vendor_npm.py axe-core"
     return data.decode()
 
 

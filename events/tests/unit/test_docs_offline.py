@@ -100,7 +100,7 @@ async def test_only_the_pages_assets_are_served_and_redoc_is_off() -> None:
 
 
 def test_the_vendored_files_are_the_pinned_release() -> None:
-    """``deploy/vendor_swagger_ui.py`` writes them from the npm tarball whose integrity is pinned,
+    """``deploy/vendor_npm.py`` writes them from the npm tarball whose integrity is pinned,
     and their hashes beside it: a hand-edited copy fails here, without the network."""
     pin = json.loads((VENDORED / "pin.json").read_text())
 

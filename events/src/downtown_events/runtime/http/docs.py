@@ -4,7 +4,7 @@
 FastAPI's own ``/docs`` loads its script and style from cdn.jsdelivr.net, which a town's
 intranet (or a machine without internet) cannot reach, and which learns of every visit. The
 kit serves a vendored ``swagger-ui-dist`` instead (``static/swagger-ui``, pinned in its
-``pin.json`` by ``deploy/vendor_swagger_ui.py``). Its asset URLs carry the version, so a
+``pin.json`` by ``deploy/vendor_npm.py``). Its asset URLs carry the version, so a
 browser may keep them for a year: a new version is a new URL. Swagger UI's validator badge is
 off, as it would send the document's address to validator.swagger.io.
 """
