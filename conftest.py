@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from hypothesis import settings
 from psycopg_pool import AsyncConnectionPool
 
 from downtown_events.runtime.kafka import topic_partitions
@@ -46,6 +48,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if "e2e" in parts:
             item.add_marker(pytest.mark.e2e)
+
+
+# Property tests explore new examples on every developer's run, and find what a fixed set
+# would not (a wall time in the spring's missing hour did); CI (CI=true) runs the same
+# examples every time, so a merge is never refused for an example nobody's change made.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 
 TEST_LOGS = Path(__file__).resolve().parent / ".downtown" / "test-logs"

@@ -170,7 +170,9 @@ def test_every_free_slot_is_one_checkout_accepts_and_overlaps_nothing_taken(
         uuid4(), uuid4(), "service", "Termin", 100, duration_minutes=minutes, weekly_availability=(window,)
     )
     now = datetime.combine(day - timedelta(days=1), time(12), tzinfo=UTC)
-    booked_start = datetime.combine(day, time(booked_at // 60, booked_at % 60), tzinfo=BERLIN)
+    # in UTC: a wall time in the spring's missing hour (02:15 on the last Sunday of March)
+    # plus 45 minutes of wall time would end before it starts
+    booked_start = datetime.combine(day, time(booked_at // 60, booked_at % 60), tzinfo=BERLIN).astimezone(UTC)
     booked = TimeSlot(starts_at=booked_start, ends_at=booked_start + timedelta(minutes=45))
     free = free_slots(offer, [day], [booked], SETTINGS, now)
     for slot in free.slots:
