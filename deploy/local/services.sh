@@ -36,7 +36,7 @@
 #
 # Web front: when ordering runs, each town's storefront (downtown-web, web/) starts after its
 # services, on the town's port base itself (http://127.0.0.1:18100 in Schöppingen), over the
-# catalog's and ordering's APIs (DOWNTOWN_CATALOG_URL, DOWNTOWN_ORDERING_URL); log
+# services' APIs (DOWNTOWN_CATALOG_URL, _ORDERING_URL, _VOUCHERS_URL, _DISPATCH_URL); log
 # .downtown/logs/<town>-web.log.
 #
 # Seeding, per town, in start order: deploy/local/seed/<service>.py, if it exists, runs as
@@ -325,6 +325,8 @@ start_web() {  # town: its web front (downtown-web) over the services' APIs, ans
         export DOWNTOWN_TOWN="$town" DOWNTOWN_HTTP_PORT="$(web_port "$town")" DOWNTOWN_PUBLIC_URL="$(web_url "$town")"
         export DOWNTOWN_CATALOG_URL="http://127.0.0.1:$(api_port "$town" catalog)"
         export DOWNTOWN_ORDERING_URL="http://127.0.0.1:$(api_port "$town" ordering)"
+        export DOWNTOWN_VOUCHERS_URL="http://127.0.0.1:$(api_port "$town" vouchers)"
+        export DOWNTOWN_DISPATCH_URL="http://127.0.0.1:$(api_port "$town" dispatch)"
         start_process "$town-web" "$BIN/downtown-web"
         wait_ready "$town-web" "$(web_url "$town")/healthz/ready"
     )

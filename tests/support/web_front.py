@@ -44,6 +44,9 @@ def start_web_front(town: RunningTown, workdir: Path, **env: str) -> WebFront:
         "DOWNTOWN_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "DOWNTOWN_CATALOG_URL": town["catalog"].api,
         "DOWNTOWN_ORDERING_URL": town["ordering"].api,
+        **{
+            f"DOWNTOWN_{name.upper()}_URL": town[name].api for name in ("vouchers", "dispatch") if name in town.services
+        },
         **env,
     }
     log = workdir / "web.log"

@@ -91,7 +91,9 @@ class Services:
         timeout = settings.service_timeout_seconds
         self.catalog = Service("catalog", str(settings.catalog_url), timeout)
         self.ordering = Service("ordering", str(settings.ordering_url), timeout)
+        self.vouchers = Service("vouchers", str(settings.vouchers_url), timeout)
+        self.dispatch = Service("dispatch", str(settings.dispatch_url), timeout)
 
     async def close(self) -> None:
-        await self.catalog.close()
-        await self.ordering.close()
+        for service in (self.catalog, self.ordering, self.vouchers, self.dispatch):
+            await service.close()

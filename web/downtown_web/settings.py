@@ -31,6 +31,8 @@ class WebSettings(BaseSettings):
     http_keep_alive_seconds: int = 75
     catalog_url: HttpUrl = HttpUrl("http://127.0.0.1:8001")
     ordering_url: HttpUrl = HttpUrl("http://127.0.0.1:8003")
+    vouchers_url: HttpUrl = HttpUrl("http://127.0.0.1:8002")
+    dispatch_url: HttpUrl = HttpUrl("http://127.0.0.1:8004")
     public_url: HttpUrl = Field(
         default=HttpUrl("http://127.0.0.1:8000"),
         description="where people reach this front: https in production, which makes its cookies Secure",
