@@ -26,9 +26,9 @@ from downtown_web.words import N_
 
 ORDER_STATUSES = {
     "placed": N_("placed, waiting for the shop"),
-    "accepted": N_("accepted by the shop"),
+    "confirmed": N_("confirmed by the shop"),
     "packed": N_("packed"),
-    "ready": N_("ready"),
+    "ready_for_pickup": N_("ready for pickup"),
     "out_for_delivery": N_("on its way"),
     "fulfilled": N_("done"),
     "rejected": N_("not possible"),
