@@ -87,8 +87,10 @@ class NotifierSettings:
     ordering's own).
 
     ``guest_token`` is the key-holder's way to a guest's order link (``Context.guest_token``):
-    a guest reads their order at ``{public_url}/orders/{id}?token=…``; a customer with an
-    account and a merchant at ``{public_url}/orders/{id}`` (signed in).
+    a guest reads their order at ``{public_url}/orders/{id}?token=…``, a customer with an
+    account at ``{public_url}/orders/{id}`` (signed in), a merchant on its orders page,
+    ``{public_url}/merchant#order-{id}`` (the web front's, signed in), unless the shop gave
+    an inbox of its own.
     """
 
     town_name: str
@@ -105,6 +107,9 @@ class NotifierSettings:
     def order_url(self, order_id: UUID, token: str | None = None) -> str:
         url = f"{self.public_url.rstrip('/')}/orders/{order_id}"
         return f"{url}?token={quote(token, safe='')}" if token else url
+
+    def merchant_url(self, order_id: UUID) -> str:
+        return f"{self.public_url.rstrip('/')}/merchant#order-{order_id}"
 
 
 READS = frozenset(kind.type_name() for kind in NOTIFIED_EVENTS)
@@ -153,7 +158,7 @@ def order_context(
     assert isinstance(placed, OrderPlaced)
     order = orders.ensure_exists(orders.replay(stored.event for stored in history))
     shop = merchant.contact if merchant is not None else MerchantContact(name="", email="")
-    inbox = shop.inbox_url or settings.order_url(order.order_id)
+    inbox = shop.inbox_url or settings.merchant_url(order.order_id)
     recorded = order.customer
     delivery = recorded.delivery_address if recorded is not None else None
     return OrderContext(

@@ -227,7 +227,7 @@ async def test_a_new_order_tells_the_merchant_at_once_and_the_customer_with_thei
     assert merchant.to_address == "laden@terhaar.example" and merchant.reply_to == "anna@example.org"
     assert merchant.message_id == mail_id(event_id, "merchant") and customer.message_id == mail_id(event_id, "customer")
     order_id, checkout_id = history[0].order_id, history[0].checkout_id  # type: ignore[attr-defined]
-    assert f"https://bestellen.example/orders/{order_id}" in merchant.body
+    assert f"https://bestellen.example/merchant#order-{order_id}" in merchant.body
     assert customer.to_address == "anna@example.org" and customer.reply_to == "laden@terhaar.example"
     assert f"https://bestellen.example/orders/{order_id}?token=key%3A{checkout_id}" in customer.body
     assert customer.subject == "Ihre Bestellung bei Fahrrad Terhaar ist eingegangen"
