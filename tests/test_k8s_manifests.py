@@ -31,7 +31,8 @@ WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 CLUSTER_SCOPED = {"Namespace"}
 EXPECTED_SERVICES = ["catalog", "vouchers", "ordering", "dispatch"]
 WEB = "web"
-WEB_CALLS = {"catalog", "ordering"}  # the only APIs the web front calls (its settings' two URLs)
+WEB_CALLS = {"catalog", "ordering", "vouchers"}  # APIs the web front calls: every town that has it runs them
+WEB_CALLS_IF_RUNNING = {"dispatch"}  # and where the town runs couriers, dispatch's (the couriers' pages)
 # Secrets only that service's pods may hold (from <service>-secrets); every service gets the town's.
 OWN_SECRETS = {
     # Merchants' tokens, and its own login at the mail provider (merchants' sign-in links; same
@@ -114,6 +115,11 @@ def web_values(town: str) -> dict[str, Any]:
 
 def services_of(town: str) -> list[str]:
     return list(values_of(town))
+
+
+def web_calls(town: str) -> set[str]:
+    """The services whose APIs the town's web front calls: those of its settings the town runs."""
+    return WEB_CALLS | (WEB_CALLS_IF_RUNNING & set(services_of(town)))
 
 
 TOWN_SERVICES = [(town, service) for town in TOWNS for service in services_of(town)]
@@ -602,12 +608,12 @@ def test_no_service_reaches_another_services_pods(town: str) -> None:
     def service_of(labels: dict[str, str]) -> str:
         return labels.get("downtown.service") or labels["cnpg.io/cluster"].removeprefix(f"{town}-").removesuffix("-db")
 
-    web_calls = {f"{service}-api" for service in WEB_CALLS}  # the web front calls these APIs, nothing else
+    called = {f"{service}-api" for service in web_calls(town)}  # the web front calls these APIs, nothing else
     for target_name, target in pods.items():
         for source_name, source in pods.items():
             if service_of(target) != service_of(source):
                 for port in (8000, 6066, 5432):
-                    expected = source_name == WEB and target_name in web_calls and port == 8000
+                    expected = source_name == WEB and target_name in called and port == 8000
                     assert admits(town, target, source, namespace, port) == expected, (
                         f"{source_name} -> {target_name}:{port}"
                     )
@@ -866,7 +872,8 @@ def test_web_front_has_its_own_named_and_labelled_objects_and_nothing_stateful(t
         ("Ingress", WEB),
         ("NetworkPolicy", "web-from-ingress-controller"),
         ("NetworkPolicy", "web-egress"),
-        *{("NetworkPolicy", f"{service}-api-from-web") for service in WEB_CALLS},
+        *{("NetworkPolicy", f"{service}-api-from-web") for service in web_calls(town)},
+        *{("NetworkPolicy", f"web-to-{service}-api") for service in web_calls(town)},
     }, "no database, no topic, no Kafka user, no volume claim"
     deployment = one(town, "Deployment", WEB)
     assert deployment["spec"]["replicas"] == web_values(town)["replicas"] >= 2, "stateless: more than one copy"
@@ -925,7 +932,9 @@ def test_web_front_is_told_the_town_its_services_and_its_public_https_url(town: 
     assert all(isinstance(value, str) for value in settings.values()), "ConfigMap values are strings"
     host = web_values(town)["hostname"]
     assert settings["DOWNTOWN_PUBLIC_URL"] == f"https://{host}", "https: its cookies are Secure"
-    for service in WEB_CALLS:
+    urls = {name for name in settings if name.endswith("_URL") and name != "DOWNTOWN_PUBLIC_URL"}
+    assert urls == {f"DOWNTOWN_{service.upper()}_URL" for service in web_calls(town)}, "the APIs the town runs"
+    for service in web_calls(town):
         api = in_cluster_service(town, settings[f"DOWNTOWN_{service.upper()}_URL"])
         assert api["spec"]["selector"] == pod_labels(town, f"{service}-api")
     known = {f"DOWNTOWN_{name.upper()}" for name in WebSettings.model_fields}
@@ -977,8 +986,24 @@ def test_web_front_takes_connections_only_from_the_ingress_controller(town: str)
             assert not admits(town, web, labels, namespace, 8000), f"{name} -> web"
 
 
-@pytest.mark.parametrize("town", TOWNS)
-def test_web_front_reaches_only_the_catalogs_and_orderings_apis_and_dns(town: str) -> None:
+def test_the_web_fronts_api_urls_are_the_ones_render_sets() -> None:
+    """Every service the front has a URL setting for is one render.py wires it to, and back."""
+    from pydantic import HttpUrl
+
+    from downtown_web.settings import WebSettings
+
+    urls = {
+        name.removesuffix("_url")
+        for name, field in WebSettings.model_fields.items()
+        if field.annotation is HttpUrl and name != "public_url"
+    }
+    assert urls == WEB_CALLS | WEB_CALLS_IF_RUNNING
+    assert set(renderer.WEB_CALLS) == WEB_CALLS and set(renderer.WEB_CALLS_IF_RUNNING) == WEB_CALLS_IF_RUNNING
+
+
+def assert_web_reaches_only_its_apis_dns_and_otlp(town: str, calls: set[str]) -> None:
+    """The web front's egress: DNS, OTLP, and port 8000 of exactly the API pods of ``calls``,
+    which admit it; no other pod (not even a service's the town leaves out), nothing outside."""
     namespace = f"downtown-{town}"
     pods = pods_of(town)
     web = pods[WEB]
@@ -987,13 +1012,57 @@ def test_web_front_reaches_only_the_catalogs_and_orderings_apis_and_dns(town: st
     assert admits_egress(town, web, *dns, 53, "UDP") and admits_egress(town, web, *dns, 53, "TCP")
     for name, target in pods.items():
         for port in (8000, 6066, 5432):
-            expected = name in {f"{service}-api" for service in WEB_CALLS} and port == 8000
+            expected = name in {f"{service}-api" for service in calls} and port == 8000
             assert admits_egress(town, web, target, namespace, port, "TCP") == expected, f"web -> {name}:{port}"
             if expected:  # and the API lets it in
                 assert admits(town, target, web, namespace, port), f"{name} admits web"
+    for service in set(EXPECTED_SERVICES) - calls:  # its pods' labels, were they there
+        absent = {"app.kubernetes.io/name": f"{service}-api", "downtown.service": service}
+        assert not admits_egress(town, web, absent, namespace, 8000, "TCP"), f"web -> {service}-api"
     broker = ({"strimzi.io/cluster": own["kafka"]["cluster"], "strimzi.io/kind": "Kafka"}, own["kafka"]["namespace"])
     assert not admits_egress(town, web, *broker, 9092, "TCP"), "no Kafka"
     assert not admits_egress(town, web, {"app.kubernetes.io/name": "catalog-api"}, "downtown-elsewhere", 8000, "TCP")
     for port in (80, 443, 25, 587, 5432, 9092, 22):
         assert not admits_egress(town, web, None, None, port, "TCP"), f"web -> the internet :{port}"
     assert admits_egress(town, web, None, None, 4318, "TCP"), "OTLP to the collector, as ordering's"
+    assert admits_egress(town, web, None, None, 4317, "TCP"), "OTLP over gRPC"
+
+
+@pytest.mark.parametrize("town", TOWNS)
+def test_web_front_reaches_only_the_apis_the_town_runs_and_dns(town: str) -> None:
+    assert web_calls(town) == set(EXPECTED_SERVICES), "every town here runs couriers"
+    assert_web_reaches_only_its_apis_dns_and_otlp(town, web_calls(town))
+
+
+def test_a_town_without_couriers_wires_its_web_front_to_three_apis(monkeypatch: pytest.MonkeyPatch) -> None:
+    town = TOWNS[0]
+    overridden(monkeypatch, town, {"services": {"dispatch": None}})
+    rendered.cache_clear()
+    values_of.cache_clear()
+    try:
+        assert web_calls(town) == WEB_CALLS
+        settings = config(town, WEB)
+        assert "DOWNTOWN_DISPATCH_URL" not in settings
+        assert {f"DOWNTOWN_{service.upper()}_URL" for service in WEB_CALLS} <= settings.keys()
+        names = {doc["metadata"]["name"] for doc in of_kind(town, "NetworkPolicy")}
+        assert not {"dispatch-api-from-web", "web-to-dispatch-api"} & names
+        assert {"vouchers-api-from-web", "web-to-vouchers-api"} <= names
+        assert_web_reaches_only_its_apis_dns_and_otlp(town, WEB_CALLS)
+    finally:
+        rendered.cache_clear()
+        values_of.cache_clear()
+
+
+def test_render_sets_the_web_fronts_api_urls_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A URL in web.env would send the front where its egress does not lead."""
+    for service in ("dispatch", "vouchers"):
+        overridden(monkeypatch, TOWNS[0], {WEB: {"env": {f"DOWNTOWN_{service.upper()}_URL": "http://x.example"}}})
+        with pytest.raises(renderer.RenderError, match=rf"web\.env sets DOWNTOWN_{service.upper()}_URL"):
+            renderer.render(TOWNS[0])
+    overridden(
+        monkeypatch,
+        TOWNS[0],
+        {WEB: {"env": {"DOWNTOWN_DISPATCH_URL": "http://x.example"}}, "services": {"dispatch": None}},
+    )
+    with pytest.raises(renderer.RenderError, match=r"web\.env sets DOWNTOWN_DISPATCH_URL"):
+        renderer.render(TOWNS[0])

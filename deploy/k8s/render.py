@@ -26,7 +26,10 @@ The manifests are the YAML files in ``base/`` with placeholders ``${dotted.key}`
    no topic, no secret. Its values are the top-level values with ``web`` merged over them;
    ``base/web/*.yaml`` is rendered once with them, and its ``env`` (placeholders filled in)
    goes into the ConfigMap ``web-config``. It calls the APIs of ``WEB_CALLS``, so the town
-   must run those.
+   must run those, and of ``WEB_CALLS_IF_RUNNING`` that the town runs: for each such service
+   ``base/web/calls/*.yaml`` is rendered with ``service`` its name (the front may reach that
+   API's pods and they admit it), and ``web-config`` gets ``DOWNTOWN_<SERVICE>_URL``, the
+   API's in-cluster Service (which ``web.env`` may not set itself).
 
 Two services (or a service and the web front) may not share a hostname. The output is one
 multi-document YAML stream (Namespace first) for ``kubectl apply -f -``. Needs Python 3.11+
@@ -50,7 +53,8 @@ TOWNS = HERE / "towns"
 VALUES_FILE = "values.yaml"
 TOWN_SECRET = "town-secrets"
 WEB = "web"
-WEB_CALLS = ("catalog", "ordering")  # the services whose APIs the web front calls (base/web/network-policy.yaml)
+WEB_CALLS = ("catalog", "ordering", "vouchers")  # the services whose APIs the web front calls (base/web/calls/)
+WEB_CALLS_IF_RUNNING = ("dispatch",)  # and those it calls where the town runs them (the couriers' pages)
 
 TOWN_ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]{1,19}$")
@@ -205,6 +209,26 @@ def add_service_parts(docs: list[dict[str, Any]], own: dict[str, Any], services:
             ]
 
 
+def render_web(web: dict[str, Any], services: list[str]) -> list[dict[str, Any]]:
+    """Step 5: the web front's documents, wired to the APIs of the services it calls."""
+    for service in WEB_CALLS:
+        if service not in services:
+            raise RenderError(f"the web front calls {service!r}, which the town does not run (or set `web: null`)")
+    calls = [service for service in services if service in WEB_CALLS + WEB_CALLS_IF_RUNNING]
+    env = config_env(web, "the web front")
+    for service in WEB_CALLS + WEB_CALLS_IF_RUNNING:
+        if (name := f"DOWNTOWN_{service.upper()}_URL") in env:
+            raise RenderError(f"web.env sets {name}: render.py sets it where the town runs {service}")
+    urls = {f"DOWNTOWN_{service.upper()}_URL": f"http://{service}-api.downtown-{web['town']}.svc" for service in calls}
+    docs = render_files(sorted((BASE / WEB).glob("*.yaml")), web)
+    for service in calls:
+        docs += render_files(sorted((BASE / WEB / "calls").glob("*.yaml")), web | {"service": service})
+    for doc in docs:
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == f"{WEB}-config":
+            doc["data"].update(urls | env)
+    return docs
+
+
 def render(town: str) -> list[dict[str, Any]]:
     """The town's manifests, in apply order."""
     values = load_values(town)
@@ -222,13 +246,7 @@ def render(town: str) -> list[dict[str, Any]]:
         documents += docs
     web = web_values(values)
     if web is not None:
-        for service in WEB_CALLS:
-            if service not in services:
-                raise RenderError(f"the web front calls {service!r}, which the town does not run (or set `web: null`)")
-        docs = render_files(sorted((BASE / WEB).glob("*.yaml")), web)
-        for doc in docs:
-            if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == f"{WEB}-config":
-                doc["data"].update(config_env(web, "the web front"))
+        docs = render_web(web, list(services))
         host = lookup(web, "hostname")
         if host in hosts:
             raise RenderError(f"the web front and {hosts[host]} share the hostname {host}; each needs its own")
