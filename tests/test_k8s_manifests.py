@@ -833,6 +833,23 @@ def test_a_town_may_leave_a_service_out_unless_another_reads_it(monkeypatch: pyt
         renderer.render(TOWNS[0])
 
 
+def test_a_town_without_a_web_front_says_where_the_couriers_links_lead(monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog_links = {"env": {"DOWNTOWN_WEB_URL": "https://${hostname}"}}
+    ordering_links = {"env": {"DOWNTOWN_PUBLIC_URL": "https://${hostname}"}}
+    without_front = {WEB: None, "services": {"catalog": catalog_links, "ordering": ordering_links}}
+    overridden(monkeypatch, TOWNS[0], without_front)
+    with pytest.raises(renderer.RenderError, match=r"env of dispatch: placeholder \$\{web.hostname\}"):
+        renderer.render(TOWNS[0])
+    couriers_page = "https://kurier.example/"
+    overridden(
+        monkeypatch,
+        TOWNS[0],
+        renderer.merge(without_front, {"services": {"dispatch": {"env": {"DOWNTOWN_WEB_URL": couriers_page}}}}),
+    )
+    [settings] = [doc for doc in renderer.render(TOWNS[0]) if doc["metadata"]["name"] == "dispatch-config"]
+    assert settings["data"]["DOWNTOWN_WEB_URL"] == couriers_page
+
+
 def test_render_refuses_odd_secret_names(monkeypatch: pytest.MonkeyPatch) -> None:
     overridden(monkeypatch, TOWNS[0], {"services": {"vouchers": {"secrets": ["code-hash-key"]}}})
     with pytest.raises(renderer.RenderError, match="must match"):
@@ -964,11 +981,14 @@ def test_the_towns_host_is_the_storefront_and_the_services_keep_theirs(town: str
 
 @pytest.mark.parametrize("town", TOWNS)
 def test_mailed_links_open_the_web_fronts_pages(town: str) -> None:
-    """Ordering's links (/orders/{id}?token=…, /sign-in?…) and the catalog's merchant sign-in
-    links (<web>/merchant/sign-in?…) lead to the pages the web front serves."""
+    """Ordering's links (/orders/{id}?token=…, /sign-in?…), the catalog's merchant sign-in links
+    (<web>/merchant/sign-in?…) and dispatch's courier sign-in links (<web>/courier/sign-in?…)
+    lead to the pages the web front serves."""
     storefront = config(town, WEB)["DOWNTOWN_PUBLIC_URL"]
     assert config(town, "ordering")["DOWNTOWN_PUBLIC_URL"] == storefront
     assert config(town, "catalog")["DOWNTOWN_WEB_URL"] == storefront
+    if "dispatch" in services_of(town):
+        assert config(town, "dispatch")["DOWNTOWN_WEB_URL"] == storefront
 
 
 @pytest.mark.parametrize("town", TOWNS)
