@@ -17,6 +17,7 @@ from dispatch.app.courier import CourierHandlers
 from dispatch.app.jobs import DeliveryJobs, delivery_jobs
 from dispatch.app.planning import Planning, Replanner
 from dispatch.app.setup import SetupHandlers
+from dispatch.app.sign_in import CourierLink, CourierSignIn, Language, sign_in_mail
 from dispatch.projections import DELIVERY_TERMS, MERCHANTS, PROJECTIONS
 from dispatch.projections.courier_reads import PostgresCourierReads
 from dispatch.projections.couriers import CourierRoster, PooledRoster
@@ -29,12 +30,15 @@ from downtown_events.runtime.delivery_terms import DeliveryTermsReader
 from downtown_events.runtime.health import Readiness
 from downtown_events.runtime.identity import IssuingAuthenticator, trusted_keys
 from downtown_events.runtime.jobs import ScheduledJob
+from downtown_events.runtime.mail_outbox import queue_mail, send_mail_job
 from downtown_events.runtime.merchant_replica import MerchantReader
 from downtown_events.runtime.photos import PhotoSlots, PixelLimits
 from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.texts import Texts
+from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
 
 MIGRATIONS: list[Path] = [Path(__file__).parent / "migrations"]
@@ -73,7 +77,8 @@ DISPATCH = ServiceDefinition(
     projections=PROJECTIONS,
     reactions=[Reaction(_delivery_jobs, sources=("ordering",), name="process:delivery_jobs")],
     migrations=MIGRATIONS,
-    jobs=[ScheduledJob("replan", 1.0, replan_today)],
+    # A courier's sign-in link goes out through the kit's mail outbox (runtime_0007), queued by the API.
+    jobs=[ScheduledJob("replan", 1.0, replan_today), ScheduledJob("send-mail", 1.0, send_mail_job)],
 )
 
 
@@ -89,6 +94,18 @@ class ApiContainer:
     planning: Planning
     terms: DeliveryTermsReader
     courier: CourierHandlers
+    sign_in: CourierSignIn
+    throttle: Throttle
+    texts: Texts
+
+    async def sign_in_mail(self, link: CourierLink, language: Language) -> None:
+        """Queue the link's e-mail (the worker's sender delivers it)."""
+        settings = self.settings
+        mail = sign_in_mail(
+            link, language=language, web_url=settings.web_url, minutes=settings.sign_in_link_minutes, texts=self.texts
+        )
+        async with self.pool.connection() as conn:
+            await queue_mail(conn, mail)
 
     async def close(self) -> None:
         await self.pool.close()
@@ -111,6 +128,7 @@ def authenticator(settings: DispatchSettings) -> IssuingAuthenticator:
 async def build_api(settings: DispatchSettings) -> ApiContainer:
     pool = await open_api_pool(settings, SERVICE)
     auth, roster = authenticator(settings), CourierRoster()
+    pooled = PooledRoster(pool, roster)
     return ApiContainer(
         settings=settings,
         pool=pool,
@@ -120,7 +138,7 @@ async def build_api(settings: DispatchSettings) -> ApiContainer:
         roster=roster,
         setup=SetupHandlers(
             PostgresEventStore(pool, service=SERVICE),
-            PooledRoster(pool, roster),
+            pooled,
             auth,
             settings.town,
             settings.courier_token_days,
@@ -129,6 +147,17 @@ async def build_api(settings: DispatchSettings) -> ApiContainer:
         planning=planning(pool, settings),
         terms=DeliveryTermsReader(DELIVERY_TERMS.table),
         courier=courier_handlers(pool, settings),
+        sign_in=CourierSignIn(
+            PostgresEventStore(pool, service=SERVICE),
+            pooled,
+            pooled,
+            auth,
+            now=clock_of(settings),
+            link_minutes=settings.sign_in_link_minutes,
+            token_days=settings.courier_token_days,
+        ),
+        throttle=Throttle(pool),
+        texts=Texts(SERVICE, override=settings.texts_dir, zone=settings.timezone),
     )
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The dispatch service's settings: every service's (town, database, broker, ports) plus its own."""
+"""The dispatch service's settings: every service's (town, database, broker, ports) and e-mail (a
+courier's sign-in link) plus its own."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from pydantic import Field, model_validator
 
 from downtown_events.runtime.identity import new_signing_key, public_key_of
 from downtown_events.runtime.secrets import check_secret
-from downtown_events.runtime.settings import DeliveryHandoffSettings, ServiceSettings
+from downtown_events.runtime.settings import DeliveryHandoffSettings, MailSettings
 
 SERVICE = "dispatch"
 
 
-class DispatchSettings(ServiceSettings, DeliveryHandoffSettings):
+class DispatchSettings(MailSettings, DeliveryHandoffSettings):
     """Add the service's own settings here; each is read from ``DOWNTOWN_<NAME>``."""
 
     token_signing_key: str = Field(
@@ -20,6 +21,11 @@ class DispatchSettings(ServiceSettings, DeliveryHandoffSettings):
     )
     token_key_id: str = "dispatch-1"
     courier_token_days: int = Field(default=30, ge=1, le=365, description="how long a courier's token lasts")
+    mail_from: str = "kurier@downtown.example"  # the kit's MailSettings: the SMTP server, the resend pause
+    sign_in_link_minutes: int = Field(default=15, ge=1, le=60, description="how long a courier's sign-in link works")
+    web_url: str = Field(
+        default="http://127.0.0.1:8000", description="the town's web front, whose courier page a sign-in link opens"
+    )
 
     replan_seconds: float = Field(
         default=30, gt=0, le=3600, description="how often the worker plans today's tours again when something changed"

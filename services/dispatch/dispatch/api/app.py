@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dispatch.api.routes import board, courier, merchants, setup, statements, terms, tours
+from dispatch.api.routes import board, courier, courier_sign_in, merchants, setup, statements, terms, tours
 from dispatch.bootstrap import build_api
 from dispatch.settings import DispatchSettings
 from downtown_events.runtime.http.app import create_service_app
@@ -19,11 +19,14 @@ TERMS_LIMIT = RouteLimit("PUT", "/delivery-terms", 1024 * 1024, "draw the zones 
 def create_app(settings: DispatchSettings) -> FastAPI:
     return create_service_app(
         title=f"Downtown dispatch — {settings.town}",
-        description="Downtown's dispatch service.",
+        description="Downtown's dispatch service. A courier signs in by an e-mailed one-time link "
+        "(`POST /couriers/sign-in-links`, then `POST /couriers/sessions`) and sends "
+        "`Authorization: Bearer <courier token>`.",
         settings=settings,
         open_container=lambda: build_api(settings),
         routers=[
             merchants.router,
+            courier_sign_in.router,
             setup.router,
             terms.router,
             statements.router,

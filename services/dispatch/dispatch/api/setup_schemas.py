@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from downtown_events.dispatch import FeePayer, FeePricing, SlotKind, VehicleKind
 from downtown_events.geo import GeoPoint
+from downtown_events.runtime.http.fields import Email
 from downtown_events.text import SingleLine
 
 Cents = Annotated[int, Field(ge=0, le=100_000, strict=True)]
@@ -43,6 +44,9 @@ class CourierIn(Body):
     display_name: SingleLine = Field(min_length=1, max_length=60, description="what recipients see, e.g. a first name")
     vehicle: VehicleKind
     capacity: int = Field(ge=1, le=200, strict=True, description="parcels the vehicle carries")
+    email: Email | None = Field(
+        default=None, description="where the courier's one-time sign-in links go (kept private; never published)"
+    )
 
 
 class ShiftIn(Body):

@@ -69,6 +69,8 @@ class AddCourier:
     vehicle: VehicleKind
     capacity: int
     idempotency_key: str | None = None
+    email: str | None = None
+    """Where the courier's sign-in links go (kept private); None: they sign in with a handed-over token."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class SetupHandlers:
                 display_name=command.display_name,
                 vehicle=command.vehicle,
                 capacity=command.capacity,
+                email=command.email,
             ),
         )
         return service.couriers[courier_id]

@@ -7,11 +7,16 @@ that two shifts of one courier booked at once meet the store's concurrency check
 second is judged against the first (no overlapping shifts). A step already taken decides
 nothing (a removed courier removed again, a drop-out told twice): a retried request after a
 lost answer must not fail.
+
+A courier signs in as a merchant or a customer does, by a one-time link mailed to the
+address the association gave (the kit's rule, :mod:`downtown_events.sign_in_links`). The
+address and the links are private events on the service's stream: integrators see a courier
+added, not their mailbox; and a link used twice at once meets the store's concurrency check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import reduce
@@ -19,6 +24,8 @@ from types import MappingProxyType
 from uuid import UUID
 
 from dispatch.domain.errors import AlreadyExists, InvalidChange, NotFound, checked
+from dispatch.domain.private_events import CourierEmailRecorded, CourierSignInLinkIssued, CourierSignInLinkUsed
+from downtown_events import sign_in_links
 from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import (
     CourierAdded,
@@ -29,6 +36,7 @@ from downtown_events.dispatch import (
     VehicleKind,
 )
 from downtown_events.geo import GeoPoint
+from downtown_events.sign_in_links import SignInLink, SignInRefused
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far a courier's phone may be ahead of the service's clock."""
@@ -43,6 +51,11 @@ class CourierOfService:
     vehicle: VehicleKind
     capacity: int
     removed: bool = False
+    email: str = field(default="", repr=False)
+    """Where their sign-in links go; empty: none can be mailed (a token handed over still works)."""
+    # Read-only by convention, like the other fields: a fold copies it.
+    links: Mapping[UUID, SignInLink] = field(default_factory=dict, repr=False)
+    """Their sign-in links, in the order they were issued."""
 
 
 @dataclass(frozen=True)
@@ -93,12 +106,31 @@ def evolve(state: CourierService | None, event: IntegrationEvent) -> CourierServ
     if isinstance(event, CourierRemoved) and event.courier_id in state.couriers:
         removed = replace(state.couriers[event.courier_id], removed=True)
         return replace(state, couriers=MappingProxyType({**state.couriers, event.courier_id: removed}))
+    if isinstance(event, CourierEmailRecorded | CourierSignInLinkIssued | CourierSignInLinkUsed):
+        return _signing_in(state, event)
     if isinstance(event, CourierShiftScheduled):
         shift = Shift(event.shift_id, event.courier_id, event.starts_at, event.ends_at, event.start)
         return replace(state, shifts=(*state.shifts, shift))
     if isinstance(event, CourierDroppedOut):
         return replace(state, shifts=tuple(_dropped(shift, event) for shift in state.shifts))
     return state
+
+
+def _signing_in(
+    state: CourierService, event: CourierEmailRecorded | CourierSignInLinkIssued | CourierSignInLinkUsed
+) -> CourierService:
+    courier = state.couriers.get(event.courier_id)
+    if courier is None:
+        return state
+    match event:
+        case CourierEmailRecorded(email=email):
+            courier = replace(courier, email=email)
+        case CourierSignInLinkIssued():
+            link = SignInLink(event.link_id, event.token_hash, event.issued_at, event.expires_at)
+            courier = replace(courier, links=sign_in_links.issued(courier.links, link))
+        case CourierSignInLinkUsed():
+            courier = replace(courier, links=sign_in_links.used(courier.links, event.link_id, event.used_at))
+    return replace(state, couriers=MappingProxyType({**state.couriers, event.courier_id: courier}))
 
 
 def _dropped(shift: Shift, event: CourierDroppedOut) -> Shift:
@@ -129,21 +161,33 @@ def register(
 
 
 def add_courier(
-    state: CourierService | None, *, courier_id: UUID, display_name: str, vehicle: str, capacity: int
+    state: CourierService | None,
+    *,
+    courier_id: UUID,
+    display_name: str,
+    vehicle: str,
+    capacity: int,
+    email: str | None = None,
 ) -> Sequence[IntegrationEvent]:
+    """A courier of the service; with ``email``, the address their sign-in links go to (kept
+    private, beside the public ``CourierAdded``)."""
     service = _existing(state)
     if courier_id in service.couriers:
         raise AlreadyExists("this courier was added already")
-    return [
-        checked(
-            CourierAdded,
-            courier_service_id=service.courier_service_id,
-            courier_id=courier_id,
-            display_name=display_name,
-            vehicle=vehicle,
-            capacity=capacity,
-        )
-    ]
+    added = checked(
+        CourierAdded,
+        courier_service_id=service.courier_service_id,
+        courier_id=courier_id,
+        display_name=display_name,
+        vehicle=vehicle,
+        capacity=capacity,
+    )
+    if not email:
+        return [added]
+    recorded = checked(
+        CourierEmailRecorded, courier_service_id=service.courier_service_id, courier_id=courier_id, email=email
+    )
+    return [added, recorded]
 
 
 def remove_courier(state: CourierService | None, *, courier_id: UUID) -> Sequence[IntegrationEvent]:
@@ -154,6 +198,55 @@ def remove_courier(state: CourierService | None, *, courier_id: UUID) -> Sequenc
     if courier.removed:
         return []
     return [CourierRemoved(courier_service_id=service.courier_service_id, courier_id=courier_id)]
+
+
+def request_sign_in_link(
+    state: CourierService | None,
+    *,
+    courier_id: UUID,
+    link_id: UUID,
+    token_hash: str,
+    expires_at: datetime,
+    now: datetime,
+) -> Sequence[IntegrationEvent]:
+    """A sign-in link for an active courier with an address, to be mailed there; the same
+    request again decides nothing. A removed courier gets none (they would get no token)."""
+    service = _existing(state)
+    courier = service.active_courier(courier_id)
+    if not courier.email:
+        raise InvalidChange("this courier has no e-mail address to send a sign-in link to")
+    if not sign_in_links.check_new_link(
+        courier.links, link_id=link_id, token_hash=token_hash, expires_at=expires_at, now=now
+    ):
+        return []
+    return [
+        CourierSignInLinkIssued(
+            courier_service_id=service.courier_service_id,
+            courier_id=courier_id,
+            link_id=link_id,
+            token_hash=token_hash,
+            issued_at=now,
+            expires_at=expires_at,
+        )
+    ]
+
+
+def sign_in(
+    state: CourierService | None, *, courier_id: UUID, token_hash: str, now: datetime
+) -> Sequence[IntegrationEvent]:
+    """The courier's link whose token hashes to ``token_hash`` signs them in, once; the caller
+    then hands out a courier token. A courier unknown here, or removed, gets none."""
+    courier = None if state is None else state.couriers.get(courier_id)
+    if state is None or courier is None:
+        raise SignInRefused("this sign-in link is not valid; request a new one")
+    link = sign_in_links.link_to_use(courier.links, token_hash=token_hash, now=now)
+    if courier.removed:
+        raise SignInRefused("this courier no longer rides for the town; ask the association")
+    return [
+        CourierSignInLinkUsed(
+            courier_service_id=state.courier_service_id, courier_id=courier_id, link_id=link.link_id, used_at=now
+        )
+    ]
 
 
 def schedule_shift(

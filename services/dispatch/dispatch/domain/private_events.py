@@ -3,7 +3,8 @@
 
 They hold what integrators must not see: who receives a delivery and where (opened from
 ordering's sealed hand-off), the name a recipient gave and the proof photo's digest, a
-dispatcher's pin of a job to a courier, and the hashes of couriers' access tokens.
+dispatcher's pin of a job to a courier, a courier's e-mail address and the hashes of their
+one-time sign-in links' tokens.
 """
 
 from __future__ import annotations
@@ -70,3 +71,43 @@ class DeliveryOrderFiled(DispatchPrivateEvent):
     schema_version: ClassVar[int] = 1
     order_id: UUID
     job_id: UUID
+
+
+@registry.register
+class CourierEmailRecorded(DispatchPrivateEvent):
+    """The address a courier's sign-in links go to, as the association gave it (appended with
+    ``CourierAdded``, which integrators see: a rider's mailbox is not theirs to know)."""
+
+    event_name: ClassVar[str] = "CourierEmailRecorded"
+    schema_version: ClassVar[int] = 1
+    courier_service_id: UUID
+    courier_id: UUID
+    email: EventLine = Field(min_length=3, max_length=254)
+
+
+@registry.register
+class CourierSignInLinkIssued(DispatchPrivateEvent):
+    """A one-time sign-in link was e-mailed to the courier; only its token's hash is kept (the
+    token is only ever in the mail)."""
+
+    event_name: ClassVar[str] = "CourierSignInLinkIssued"
+    schema_version: ClassVar[int] = 1
+    courier_service_id: UUID
+    courier_id: UUID
+    link_id: UUID
+    token_hash: Sha256Hex
+    issued_at: AwareDatetime
+    expires_at: AwareDatetime
+
+
+@registry.register
+class CourierSignInLinkUsed(DispatchPrivateEvent):
+    """The link gave the courier a token; it opens nothing any more, and neither does any link
+    of the courier issued before it that was still open."""
+
+    event_name: ClassVar[str] = "CourierSignInLinkUsed"
+    schema_version: ClassVar[int] = 1
+    courier_service_id: UUID
+    courier_id: UUID
+    link_id: UUID
+    used_at: AwareDatetime

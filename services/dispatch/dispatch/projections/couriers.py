@@ -271,6 +271,10 @@ class CourierRoster:
             )
         return list(couriers.values())
 
+    async def service_ids(self, conn: Connection) -> list[UUID]:
+        """Every courier service the roster knows."""
+        return [row["courier_service_id"] for row in await (await conn.execute(self._services)).fetchall()]
+
     async def services(self, conn: Connection, *, shifts_after: datetime, limit: int = 500) -> list[RosterService]:
         """Every courier service with its couriers and the shifts ending after ``shifts_after``
         (at most ``limit`` of them, the earliest first)."""
@@ -327,3 +331,7 @@ class PooledRoster:
     async def courier(self, courier_id: UUID) -> RosterCourier | None:
         async with self._pool.connection() as conn:
             return await self._roster.courier(conn, courier_id)
+
+    async def service_ids(self) -> list[UUID]:
+        async with self._pool.connection() as conn:
+            return await self._roster.service_ids(conn)

@@ -81,9 +81,13 @@ async def add_courier(
     container: Container,
     idempotency_key: IdempotencyKey = None,
 ) -> CourierOut:
-    """The association adds a courier to a courier service."""
+    """The association adds a courier to a courier service; with `email`, the courier signs in
+    by a link mailed there (`POST /couriers/sign-in-links`)."""
     courier = await container.setup.add_courier(
-        caller, AddCourier(courier_service_id, body.display_name, body.vehicle, body.capacity, idempotency_key)
+        caller,
+        AddCourier(
+            courier_service_id, body.display_name, body.vehicle, body.capacity, idempotency_key, email=body.email
+        ),
     )
     return CourierOut(
         courier_id=courier.courier_id,

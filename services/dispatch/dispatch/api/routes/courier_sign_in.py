@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""A courier signs in as a merchant or a customer does: an e-mailed one-time link opens a session.
+
+Asking for a link always answers 202 with the same words, whether or not a courier has the
+address (nobody learns who rides here by asking), and is throttled per client and per address
+however it is spelt (the kit's ``canonical_email``; the bucket is the address's hash, so the
+throttle's table holds no address). The link's token is only ever in the e-mail; exchanging
+it, once, gives the courier's bearer token — the same the association hands out
+(``POST /couriers/{id}/token``), which stays for machines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, BackgroundTasks, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.api.deps import Container
+from dispatch.app.sign_in import Language
+from dispatch.bootstrap import ApiContainer
+from downtown_events.runtime.addresses import canonical_email
+from downtown_events.runtime.http.deps import Client
+from downtown_events.runtime.http.fields import Email
+from downtown_events.runtime.http.openapi import also_answers
+from downtown_events.runtime.throttle import Limit
+
+HOUR = 3600
+SIGN_IN_PER_CLIENT = Limit("courier-sign-in:client", 20, HOUR)
+SIGN_IN_PER_ADDRESS = Limit("courier-sign-in:address", 5, HOUR)
+SESSIONS_PER_CLIENT = Limit("courier-session:client", 30, 600)
+SENT = "if a courier of this town has this address, a sign-in link is on its way to it"
+
+router = APIRouter(prefix="/couriers", tags=["courier sign-in"])
+
+
+class SignInLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email = Field(description="the e-mail address the association gave for the courier")
+    language: Literal["de", "en"] = Field(default="de", description="the language of the mail")
+
+
+class SignInLinkSent(BaseModel):
+    detail: str = Field(description="the same words whether or not a courier has this address")
+
+
+class SessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    courier_id: UUID = Field(description="`courier` of the link")
+    token: Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")] = Field(
+        description="`token` of the link"
+    )
+
+
+class SessionOut(BaseModel):
+    token: str = Field(description="the courier's bearer token: send as 'Authorization: Bearer <token>'")
+    courier_id: UUID
+    expires_in_seconds: int
+
+
+@router.post(
+    "/sign-in-links",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SignInLinkSent,
+    summary="E-mail a courier a one-time sign-in link",
+    openapi_extra=also_answers(429),
+)
+async def request_sign_in_link(
+    body: SignInLinkIn, container: Container, client: Client, background: BackgroundTasks
+) -> SignInLinkSent:
+    """If the association gave this address for a courier, a link that signs them in once,
+    within a few minutes (`sign_in_link_minutes`), is mailed there:
+    `<web>/courier/sign-in?courier=<id>&token=<token>`. The answer is 202 with the same words
+    either way. Too many tries from one client or for one address answer 429."""
+    address = hashlib.sha256(canonical_email(body.email).encode()).hexdigest()
+    await container.throttle.check([(SIGN_IN_PER_CLIENT, client), (SIGN_IN_PER_ADDRESS, address)])
+    # After the answer: a known address (a link recorded, a mail queued) must take no longer
+    # to answer than an unknown one, or the time would tell who rides here.
+    background.add_task(_send_links, container, body.email, body.language)
+    return SignInLinkSent(detail=SENT)
+
+
+async def _send_links(container: ApiContainer, email: str, language: Language) -> None:
+    for link in await container.sign_in.request_links(email):
+        await container.sign_in_mail(link, language)
+
+
+@router.post(
+    "/sessions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionOut,
+    summary="Exchange a sign-in link for the courier's token",
+    openapi_extra=also_answers(403, 429),
+)
+async def sign_in(body: SessionIn, container: Container, client: Client) -> SessionOut:
+    """The link's `courier` and `token` give the courier's bearer token, once: the link cannot
+    be used again, nor the older links still open. A used, replaced, expired or unknown link,
+    or a removed courier, is refused (403) with the reason, and no token is given."""
+    await container.throttle.check([(SESSIONS_PER_CLIENT, client)])
+    session = await container.sign_in.sign_in(body.courier_id, body.token)
+    return SessionOut(token=session.token, courier_id=session.courier_id, expires_in_seconds=session.expires_in_seconds)
