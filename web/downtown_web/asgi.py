@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from downtown_events.runtime.http.body_limit import BodySizeLimit
 from downtown_events.runtime.texts import Texts
 from downtown_web.pages import page
-from downtown_web.routes import accounts, basket, merchant, orders, storefront
+from downtown_web.routes import accounts, association, basket, merchant, orders, storefront
 from downtown_web.routes.forms import FormRefused
 from downtown_web.services import FORWARDED_FOR, MAX_FORWARDED, ServiceProblem, Services
 from downtown_web.settings import WebSettings
@@ -49,7 +49,14 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.texts = Texts("downtown_web", zone=settings.timezone)
-    for router in (storefront.router, basket.router, orders.router, accounts.router, merchant.router):
+    for router in (
+        storefront.router,
+        basket.router,
+        orders.router,
+        accounts.router,
+        merchant.router,
+        association.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(str(files("downtown_web") / "static"))), name="static")
     _install_health(app)

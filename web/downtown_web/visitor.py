@@ -10,6 +10,9 @@ the token that guards their forms.
 - ``merchant``: a signed-in merchant's token as the catalog issued it (from an e-mailed
   link), HttpOnly, sent to the merchant's pages (``/merchant…``) only; they act with it at
   the catalog and ordering.
+- ``association``: the town's association token (from its secrets), typed into its sign-in
+  page and checked against a service, HttpOnly, sent to the association's pages
+  (``/association…``) only, for a working day.
 - ``csrf``: a random token each form carries back in a hidden field (double submit). A
   form posted from another site has the cookie but cannot know its value, so the post is
   refused; the cookies are ``SameSite=Lax`` besides.
@@ -35,6 +38,8 @@ _BASKET = re.compile(r"^([0-9a-f-]{36})\.([A-Za-z0-9_\-]{16,200})$")
 _CSRF = re.compile(r"^[A-Za-z0-9_\-]{32,64}$")
 YEAR = 365 * 24 * 3600
 MERCHANT_PAGES = "/merchant"
+ASSOCIATION_PAGES = "/association"
+ASSOCIATION_DAY = 10 * 3600
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,29 @@ def keep_merchant(response: Response, token: str, seconds: int, *, secure: bool)
 
 def forget_merchant(response: Response) -> None:
     response.delete_cookie("merchant", path=MERCHANT_PAGES)
+
+
+def association_of(request: Request) -> dict[str, str] | None:
+    """The signed-in association's ``Authorization`` header (every service takes it), or None."""
+    token = request.cookies.get("association", "")
+    return {"Authorization": f"Bearer {token}"} if _BEARER.match(token) else None
+
+
+def keep_association(response: Response, token: str, *, secure: bool) -> None:
+    # The town's own token: sent to the association's pages only, and kept for a working day.
+    response.set_cookie(
+        "association",
+        token,
+        max_age=ASSOCIATION_DAY,
+        path=ASSOCIATION_PAGES,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+
+
+def forget_association(response: Response) -> None:
+    response.delete_cookie("association", path=ASSOCIATION_PAGES)
 
 
 def keep_language(response: Response, language: str, *, secure: bool) -> None:

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The association's page over a running town, as a browser without JavaScript uses it: it
+signs in with the town's token, sees a member, suspends it (the storefront drops it a moment
+later) and lifts the suspension (it is back), and reads the town's figures, a voucher
+programme and a campaign's budget as charts that say their numbers."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+
+import httpx
+import pytest
+
+from tests.support.local_stack import RunningTown
+from tests.support.ordering_client import open_shop
+from tests.support.polling import wait_until
+from tests.support.vouchers_client import campaign, town_programme
+from tests.support.web_front import WebFront
+
+pytestmark = pytest.mark.e2e
+
+
+def form_fields(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form that posts to ``action``, as a browser sends them."""
+    form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)
+    assert form, page[:3000]
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0))
+    }
+
+
+def test_the_association_suspends_a_member_and_reads_the_towns_figures(
+    ordering_town: RunningTown, front: WebFront
+) -> None:
+    name = f"Imkerei Summsumm {uuid.uuid4().hex[:6]}"
+    shop = open_shop(ordering_town, name, {"Honig": ("6,00", 5)})
+    programme_name = f"Stadtgutschein {uuid.uuid4().hex[:6]}"
+    programme_id = town_programme(ordering_town, name=programme_name)
+    started = campaign(ordering_town, programme_id, percent=20, budget=50_000, cap=2_000)
+
+    with httpx.Client(base_url=front.url, headers={"Accept-Language": "en"}, timeout=30) as office:
+        assert office.get("/association", follow_redirects=False).headers["location"] == "/association/sign-in"
+        asking = office.get("/association/sign-in")
+        assert 'type="password"' in asking.text and "DOWNTOWN_ASSOCIATION_TOKEN" in asking.text
+        fields = form_fields(asking.text, "/association/sign-in")
+        wrong = office.post("/association/sign-in", data={**fields, "token": "not-the-towns-token-at-all"})
+        assert wrong.status_code == 401 and "association=" not in " ".join(wrong.headers.get_list("set-cookie"))
+        signed_in = office.post("/association/sign-in", data={**fields, "token": ordering_town.association_token})
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/association", signed_in.text
+        cookie = next(c for c in signed_in.headers.get_list("set-cookie") if c.startswith("association="))
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/association" in cookie
+
+        board = wait_until(
+            lambda: name in (page := office.get("/association")).text and programme_name in page.text and page.text,
+            seconds=30,
+            what="the member and the programme on the association's page",
+        )
+        assert "Orders by status" in board and 'role="img"' in board
+        assert f"{programme_name}: sold a day" in board  # the programme's chart, its numbers in a table
+        suspend = f"/association/members/{shop.merchant_id}/suspension"
+        suspended = office.post(suspend, data={**form_fields(board, suspend), "reason": "Beschwerden von Kunden"})
+        assert suspended.status_code == 303, suspended.text
+        assert suspended.headers["location"] == f"/association?merchant={shop.merchant_id}#member"
+        wait_until(
+            lambda: name not in httpx.get(f"{front.url}/").text, seconds=30, what="the shop leaving the storefront"
+        )
+
+        member = office.get(f"/association?merchant={shop.merchant_id}")
+        lift = f"/association/members/{shop.merchant_id}/reinstatement"
+        assert f'action="{lift}"' in member.text and name in member.text, member.text
+        assert office.post(lift, data=form_fields(member.text, lift)).status_code == 303
+        wait_until(lambda: name in httpx.get(f"{front.url}/").text, seconds=30, what="the shop back in the storefront")
+
+        budget = office.get("/association", params={"campaign": started["campaign_id"]})
+        assert "Budget of €500.00" in budget.text and "left: €500.00" in budget.text, budget.text
+
+        out = office.post("/association/sign-out", data=form_fields(budget.text, "/association/sign-out"))
+        assert out.status_code == 303
+        assert office.get("/association", follow_redirects=False).headers["location"] == "/association/sign-in"
