@@ -268,7 +268,8 @@ def start_delivery_town(
     clocked = {"DOWNTOWN_CLOCK_FILE": str(clock)} if clock else {}
     env: dict[str, dict[str, str]] = {service: dict(clocked) for service in services}
     env["ordering"].update({**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **UNLIMITED_GUEST_CHECKOUTS})
-    env["dispatch"].update({"DOWNTOWN_REPLAN_SECONDS": "1", **(dispatch_env or {})})
+    # dispatch mails a courier's sign-in link there too (the web front's courier pages end-to-end)
+    env["dispatch"].update({**mailbox.env, "DOWNTOWN_REPLAN_SECONDS": "1", **(dispatch_env or {})})
     return start_town(town, services, lambda service: databases.create(town, service), workdir, env)
 
 

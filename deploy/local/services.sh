@@ -27,12 +27,12 @@
 # but the catalog also gets DOWNTOWN_TRUSTED_TOKEN_KEYS, the catalog's public key, to verify
 # merchant tokens.
 #
-# Mail: when catalog, ordering or vouchers runs, each town gets a local SMTP catcher
+# Mail: when catalog, ordering, vouchers or dispatch runs, each town gets a local SMTP catcher
 # (deploy/local/mailcatcher.py, on 127.0.0.1, the town's port base + 25: 18125 in Schöppingen)
 # that writes every mail it receives to .downtown/mail/<town>/<timestamp>-<id>.eml and sends
-# nothing on; the town's catalog (a merchant's sign-in link), ordering and vouchers send there
-# (DOWNTOWN_SMTP_HOST/PORT); their links open the town's web front (ordering's DOWNTOWN_PUBLIC_URL,
-# the catalog's DOWNTOWN_WEB_URL). It starts before the services and stops with them.
+# nothing on; the town's catalog (a merchant's sign-in link), ordering, vouchers and dispatch (a
+# courier's sign-in link) send there (DOWNTOWN_SMTP_HOST/PORT); their links open the town's web
+# front (ordering's DOWNTOWN_PUBLIC_URL, the catalog's and dispatch's DOWNTOWN_WEB_URL). It starts before the services and stops with them.
 #
 # Web front: when ordering runs, each town's storefront (downtown-web, web/) starts after its
 # services, on the town's port base itself (http://127.0.0.1:18100 in Schöppingen), over the
@@ -248,7 +248,7 @@ service_env() {  # town, service: export exactly what that service's processes m
         DOWNTOWN_TRUSTED_TOKEN_KEYS=$(catalog_public_keys "$town")
         export DOWNTOWN_TRUSTED_TOKEN_KEYS
     fi
-    if [ "$service" = ordering ] || [ "$service" = vouchers ] || [ "$service" = catalog ]; then  # mail goes to the town's catcher
+    if [ "$service" = ordering ] || [ "$service" = vouchers ] || [ "$service" = catalog ] || [ "$service" = dispatch ]; then  # mail goes to the town's catcher
         export DOWNTOWN_SMTP_HOST=127.0.0.1
         DOWNTOWN_SMTP_PORT=$(mail_port "$town")
         export DOWNTOWN_SMTP_PORT
@@ -262,6 +262,10 @@ service_env() {  # town, service: export exactly what that service's processes m
     elif [ "$service" = catalog ]; then  # a merchant's sign-in link opens the web front's /merchant/sign-in
         export DOWNTOWN_MAIL_FROM="haendler@$town.downtown.example"
         export DOWNTOWN_PUBLIC_URL="http://127.0.0.1:$DOWNTOWN_HTTP_PORT"
+        DOWNTOWN_WEB_URL=$(web_url "$town")
+        export DOWNTOWN_WEB_URL
+    elif [ "$service" = dispatch ]; then  # a courier's sign-in link opens the web front's /courier/sign-in
+        export DOWNTOWN_MAIL_FROM="kurier@$town.downtown.example"
         DOWNTOWN_WEB_URL=$(web_url "$town")
         export DOWNTOWN_WEB_URL
     fi
@@ -354,7 +358,7 @@ start_mailcatcher() {  # town: its SMTP catcher, listening when this returns
 }
 
 sends_mail() {
-    [[ " ${RUNNABLE[*]} " == *" catalog "* || " ${RUNNABLE[*]} " == *" ordering "* || " ${RUNNABLE[*]} " == *" vouchers "* ]]
+    [[ " ${RUNNABLE[*]} " == *" catalog "* || " ${RUNNABLE[*]} " == *" ordering "* || " ${RUNNABLE[*]} " == *" vouchers "* || " ${RUNNABLE[*]} " == *" dispatch "* ]]
 }
 
 seed_town() {  # town: run each running service's seed script, in start order

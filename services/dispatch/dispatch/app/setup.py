@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from dispatch.domain import courier_service as services
@@ -71,6 +71,8 @@ class AddCourier:
     idempotency_key: str | None = None
     email: str | None = None
     """Where the courier's sign-in links go (kept private); None: they sign in with a handed-over token."""
+    added_fields: ClassVar[frozenset[str]] = frozenset({"email"})
+    """Left out of the request's fingerprint when unset: a retry across the upgrade is the same request."""
 
 
 @dataclass(frozen=True)

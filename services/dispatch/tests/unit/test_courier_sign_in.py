@@ -11,12 +11,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from dispatch.app.setup import AddCourier
 from dispatch.app.sign_in import CourierLink, CourierSignIn, sign_in_mail
 from dispatch.domain import courier_service as services
 from dispatch.domain.errors import InvalidChange
 from dispatch.domain.private_events import CourierEmailRecorded, CourierSignInLinkIssued, CourierSignInLinkUsed
 from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import CourierAdded
+from downtown_events.runtime.idempotency import fingerprint
 from downtown_events.runtime.memory_store import InMemoryEventStore
 from downtown_events.runtime.principal import Role
 from downtown_events.runtime.store import ConcurrencyConflict
@@ -196,3 +198,11 @@ def test_the_mail_carries_the_link_to_the_web_front_in_the_couriers_language(
     assert mail.subject == subject and words in mail.body
     assert f"https://web.example/courier/sign-in?courier={ANNA}&token={link.token}" in mail.body
     assert mail.to_address == "anna@example.de" and mail.language == language
+
+
+def test_a_courier_added_without_an_address_prints_as_before_the_address_existed() -> None:
+    command = AddCourier(SERVICE, "Ben", "car", 20, "key-1")
+    assert fingerprint(command) == fingerprint(
+        {"courier_service_id": SERVICE, "display_name": "Ben", "vehicle": "car", "capacity": 20}
+    )
+    assert fingerprint(AddCourier(SERVICE, "Ben", "car", 20, "key-1", email="ben@example.de")) != fingerprint(command)
