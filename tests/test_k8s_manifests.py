@@ -54,8 +54,14 @@ OWN_SECRETS = {
         "DOWNTOWN_SMTP_USER",
         "DOWNTOWN_SMTP_PASSWORD",
     },
-    # Couriers' tokens, and the key that opens ordering's sealed drop-offs (ordering holds the same).
-    "dispatch": {"DOWNTOWN_TOKEN_SIGNING_KEY", "DOWNTOWN_DELIVERY_HANDOFF_KEY"},
+    # Couriers' tokens, the key that opens ordering's sealed drop-offs (ordering holds the same),
+    # and its own login at the mail provider (couriers' sign-in links; same names, its own Secret).
+    "dispatch": {
+        "DOWNTOWN_TOKEN_SIGNING_KEY",
+        "DOWNTOWN_DELIVERY_HANDOFF_KEY",
+        "DOWNTOWN_SMTP_USER",
+        "DOWNTOWN_SMTP_PASSWORD",
+    },
 }
 TOWN_SECRETS = {"DOWNTOWN_ASSOCIATION_TOKEN", "DOWNTOWN_TRUSTED_TOKEN_KEYS"}
 # What each service's processes must be given (besides DOWNTOWN_TOWN and DOWNTOWN_DATABASE_URL).
@@ -76,6 +82,7 @@ REQUIRED_ENV = {
         "DOWNTOWN_JITSI_BASE_URL",
         "DOWNTOWN_DELIVERY_ZONES",
     },
+    "dispatch": {"DOWNTOWN_SMTP_HOST", "DOWNTOWN_SMTP_PORT", "DOWNTOWN_MAIL_FROM", "DOWNTOWN_WEB_URL"},
 }
 
 
