@@ -161,6 +161,9 @@ async def association_page(page: PageOf, merchant: UUID | None = None, campaign:
         deliveries=None if isinstance(board, ServiceProblem) else deliveries_chart(board, page._),
         campaign=found_campaign if isinstance(found_campaign, dict) else None,
         burn=campaign_chart(found_campaign, page._) if isinstance(found_campaign, dict) else None,
+        burn_down=burn_down(found_campaign, [] if isinstance(vouchers, ServiceProblem) else vouchers, first, today)
+        if isinstance(found_campaign, dict)
+        else None,
         campaign_asked=campaign,
         figure_days=FIGURE_DAYS,
     )
@@ -238,6 +241,25 @@ def campaign_chart(campaign: dict[str, Any], _: Any) -> Chart:
             (_("left"), int(campaign["remaining_cents"])),
         ],
     )
+
+
+def burn_down(campaign: dict[str, Any], rows: list[dict[str, Any]], first: date, last: date) -> Chart:
+    """What of a campaign's budget was not yet given out at the end of each day, counted back
+    from today's (left and promised) with the bonus its programme granted on the later days.
+
+    Vouchers counts bonus by programme and day, not by campaign: were two campaigns of one
+    programme running at once, the line would burn with both."""
+    granted = {first + timedelta(days=n): 0 for n in range((last - first).days + 1)}
+    for row in rows:
+        day = date.fromisoformat(str(row["bucket"])[:10])
+        if row.get("programme_id") == campaign["programme_id"] and day in granted:
+            granted[day] += int(row.get("bonus_granted_cents") or 0)
+    left = int(campaign["remaining_cents"]) + int(campaign["reserved_cents"])
+    points = []
+    for day in sorted(granted, reverse=True):
+        points.append((day.isoformat(), left))
+        left += granted[day]  # the evening before: this day's bonus not yet given
+    return columns(points[::-1])
 
 
 def deliveries_chart(board: dict[str, Any], _: Any) -> Chart:

@@ -76,6 +76,7 @@ def test_the_association_suspends_a_member_and_reads_the_towns_figures(
 
         budget = office.get("/association", params={"campaign": started["campaign_id"]})
         assert "Budget of €500.00" in budget.text and "left: €500.00" in budget.text, budget.text
+        assert "Budget not yet given out at the end of each day" in budget.text  # its burn-down
 
         out = office.post("/association/sign-out", data=form_fields(budget.text, "/association/sign-out"))
         assert out.status_code == 303

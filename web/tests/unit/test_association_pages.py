@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from downtown_web.asgi import create_app
-from downtown_web.routes.association import campaign_chart, orders_chart, programme_charts
+from downtown_web.routes.association import burn_down, campaign_chart, orders_chart, programme_charts
 from downtown_web.services import ServiceProblem
 from downtown_web.settings import WebSettings
 
@@ -158,7 +158,7 @@ def test_each_section_draws_its_services_answer_and_says_which_did_not_answer(cl
     assert 'aria-label="Budget of €1,000.00: given out €250.00, promised €50.00, left €700.00"' in text
     assert "Stadtgutschein: sold a day" in text and "€40.00" in text  # owed, net of the counter cash
     assert "is not answering" in text  # dispatch: today's deliveries are not shown, the rest is
-    assert text.count('role="img"') == 5  # orders, vouchers, the programme's two, the budget
+    assert text.count('role="img"') == 6  # orders, vouchers, the programme's two, the budget, its burn-down
     assert not re.search(r"\sstyle=", text)  # the CSP refuses style attributes: none is drawn
 
 
@@ -223,3 +223,19 @@ def test_the_charts_numbers() -> None:
     )
     assert [bar.value for bar in programme["sold"].bars] == [2500, 0]
     assert programme["sold_cents"] == 2500 and programme["redeemed_cents"] == 0
+
+
+def test_a_campaigns_budget_burns_down_with_its_programmes_bonus_day_by_day() -> None:
+    campaign = {"programme_id": PROGRAMME, "budget_cents": 10_000, "remaining_cents": 6_000, "reserved_cents": 1_000}
+    rows = [
+        {"bucket": "2026-12-04T00:00:00", "programme_id": PROGRAMME, "bonus_granted_cents": 2_000},
+        {"bucket": "2026-12-06T00:00:00", "programme_id": PROGRAMME, "bonus_granted_cents": 1_000},
+        {"bucket": "2026-12-06T00:00:00", "programme_id": "another", "bonus_granted_cents": 5_000},
+    ]
+    chart = burn_down(campaign, rows, date(2026, 12, 3), date(2026, 12, 6))
+    assert [(bar.label, bar.value) for bar in chart.bars] == [
+        ("2026-12-03", 10_000),
+        ("2026-12-04", 8_000),
+        ("2026-12-05", 8_000),
+        ("2026-12-06", 7_000),  # today: what is left and what is promised
+    ]
