@@ -189,14 +189,15 @@ def orders_chart(figures: dict[str, Any], _: Any) -> Chart:
 
 
 def voucher_totals(rows: list[dict[str, Any]], _: Any) -> Chart:
-    """The town's vouchers over the last days, all programmes: sold, bonus, redeemed, expired."""
+    """The town's vouchers over the last days, all programmes: sold (what buyers paid), the
+    campaigns' bonus on top, redeemed, expired."""
     sums = {
         key: sum(int(row.get(key) or 0) for row in rows)
-        for key in ("sold_cents", "bonus_granted_cents", "redeemed_cents", "breakage_cents")
+        for key in ("sold_paid_cents", "bonus_granted_cents", "redeemed_cents", "breakage_cents")
     }
     return bars(
         [
-            (_("sold"), sums["sold_cents"]),
+            (_("sold"), sums["sold_paid_cents"]),
             (_("bonus given"), sums["bonus_granted_cents"]),
             (_("redeemed"), sums["redeemed_cents"]),
             (_("expired unused"), sums["breakage_cents"]),
@@ -207,7 +208,8 @@ def voucher_totals(rows: list[dict[str, Any]], _: Any) -> Chart:
 def programme_charts(
     programmes: list[dict[str, Any]], rows: list[dict[str, Any]], first: date, last: date
 ) -> list[dict[str, Any]]:
-    """Each open programme with its vouchers sold a day (in cents) and redeemed a day."""
+    """Each open programme with what its vouchers sold for a day (what buyers paid, without
+    the campaigns' bonus: vouchers' ``sold_cents`` is the value, bonus included) and redeemed."""
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     shown = []
     for programme in programmes:
@@ -217,7 +219,7 @@ def programme_charts(
         for row in mine:
             day = date.fromisoformat(str(row["bucket"])[:10])
             if day in sold:
-                sold[day] += int(row.get("sold_cents") or 0)
+                sold[day] += int(row.get("sold_paid_cents") or 0)
                 redeemed[day] += int(row.get("redeemed_cents") or 0)
         shown.append(
             {

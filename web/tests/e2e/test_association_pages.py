@@ -16,7 +16,7 @@ import pytest
 from tests.support.local_stack import RunningTown
 from tests.support.ordering_client import open_shop
 from tests.support.polling import wait_until
-from tests.support.vouchers_client import campaign, town_programme
+from tests.support.vouchers_client import buy, campaign, provider_pays, town_programme
 from tests.support.web_front import WebFront
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +40,8 @@ def test_the_association_suspends_a_member_and_reads_the_towns_figures(
     programme_name = f"Stadtgutschein {uuid.uuid4().hex[:6]}"
     programme_id = town_programme(ordering_town, name=programme_name)
     started = campaign(ordering_town, programme_id, percent=20, budget=50_000, cap=2_000)
+    bought = buy(ordering_town, programme_id, 2_500)  # €25.00 and a bonus of 20 %: €5.00 of the budget
+    assert provider_pays(ordering_town["vouchers"], bought["purchase"]).status_code == 200
 
     with httpx.Client(base_url=front.url, headers={"Accept-Language": "en"}, timeout=30) as office:
         assert office.get("/association", follow_redirects=False).headers["location"] == "/association/sign-in"
@@ -74,8 +76,16 @@ def test_the_association_suspends_a_member_and_reads_the_towns_figures(
         assert office.post(lift, data=form_fields(member.text, lift)).status_code == 303
         wait_until(lambda: name in httpx.get(f"{front.url}/").text, seconds=30, what="the shop back in the storefront")
 
-        budget = office.get("/association", params={"campaign": started["campaign_id"]})
-        assert "Budget of €500.00" in budget.text and "left: €500.00" in budget.text, budget.text
+        budget = wait_until(
+            lambda: (
+                "sold: €25.00" in (page := office.get("/association", params={"campaign": started["campaign_id"]})).text
+                and page
+            ),
+            seconds=30,
+            what="the voucher sale in vouchers' figures",
+        )
+        assert "Budget of €500.00" in budget.text and "given out: €5.00" in budget.text, budget.text
+        assert "left: €495.00" in budget.text
         assert "Budget not yet given out at the end of each day" in budget.text  # its burn-down
 
         out = office.post("/association/sign-out", data=form_fields(budget.text, "/association/sign-out"))

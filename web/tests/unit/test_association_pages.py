@@ -215,8 +215,13 @@ def test_the_charts_numbers() -> None:
     (programme,) = programme_charts(
         [{"programme_id": PROGRAMME, "name": "Stadtgutschein"}],
         [
-            {"bucket": "2026-12-05T00:00:00", "programme_id": PROGRAMME, "sold_cents": 2500, "redeemed_cents": None},
-            {"bucket": "2026-12-06T00:00:00", "programme_id": "other", "sold_cents": 9999},
+            {
+                "bucket": "2026-12-05T00:00:00",
+                "programme_id": PROGRAMME,
+                "sold_paid_cents": 2500,
+                "redeemed_cents": None,
+            },
+            {"bucket": "2026-12-06T00:00:00", "programme_id": "other", "sold_paid_cents": 9999},
         ],
         date(2026, 12, 5),
         date(2026, 12, 6),
