@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from downtown_events.runtime.http.body_limit import BodySizeLimit
 from downtown_events.runtime.texts import Texts
 from downtown_web.pages import page
-from downtown_web.routes import accounts, association, basket, merchant, orders, storefront
+from downtown_web.routes import accounts, association, basket, courier, merchant, orders, storefront
 from downtown_web.routes.forms import FormRefused
 from downtown_web.services import FORWARDED_FOR, MAX_FORWARDED, ServiceProblem, Services
 from downtown_web.settings import WebSettings
@@ -55,6 +55,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         orders.router,
         accounts.router,
         merchant.router,
+        courier.router,
         association.router,
     ):
         app.include_router(router)
@@ -62,7 +63,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     _install_health(app)
     _install_refusals(app)
     app.middleware("http")(_edge)
-    app.add_middleware(BodySizeLimit, default_bytes=FORM_LIMIT, routes=merchant.BODY_LIMITS)
+    app.add_middleware(BodySizeLimit, default_bytes=FORM_LIMIT, routes=(*merchant.BODY_LIMITS, *courier.BODY_LIMITS))
     return app
 
 

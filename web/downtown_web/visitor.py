@@ -10,6 +10,8 @@ the token that guards their forms.
 - ``merchant``: a signed-in merchant's token as the catalog issued it (from an e-mailed
   link), HttpOnly, sent to the merchant's pages (``/merchant…``) only; they act with it at
   the catalog and ordering.
+- ``courier``: a signed-in courier's token as dispatch issued it (from an e-mailed link),
+  HttpOnly, sent to the courier's pages (``/courier…``) only; they act with it at dispatch.
 - ``association``: the town's association token (from its secrets), typed into its sign-in
   page and checked against a service, HttpOnly, sent to the association's pages
   (``/association…``) only, for a working day.
@@ -38,6 +40,7 @@ _BASKET = re.compile(r"^([0-9a-f-]{36})\.([A-Za-z0-9_\-]{16,200})$")
 _CSRF = re.compile(r"^[A-Za-z0-9_\-]{32,64}$")
 YEAR = 365 * 24 * 3600
 MERCHANT_PAGES = "/merchant"
+COURIER_PAGES = "/courier"
 ASSOCIATION_PAGES = "/association"
 ASSOCIATION_DAY = 10 * 3600
 
@@ -110,6 +113,23 @@ def keep_merchant(response: Response, token: str, seconds: int, *, secure: bool)
 
 def forget_merchant(response: Response) -> None:
     response.delete_cookie("merchant", path=MERCHANT_PAGES)
+
+
+def courier_of(request: Request) -> dict[str, str] | None:
+    """The signed-in courier's ``Authorization`` header (dispatch), or None."""
+    token = request.cookies.get("courier", "")
+    return {"Authorization": f"Bearer {token}"} if _BEARER.match(token) else None
+
+
+def keep_courier(response: Response, token: str, seconds: int, *, secure: bool) -> None:
+    # Sent to the courier's pages only: the storefront's pages never need it.
+    response.set_cookie(
+        "courier", token, max_age=seconds, path=COURIER_PAGES, httponly=True, secure=secure, samesite="lax"
+    )
+
+
+def forget_courier(response: Response) -> None:
+    response.delete_cookie("courier", path=COURIER_PAGES)
 
 
 def association_of(request: Request) -> dict[str, str] | None:

@@ -1,0 +1,273 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The courier's phone pages: signing in by e-mailed link, today's tour stop by stop, the
+pickup scan at a shop, the delivery at a door (the recipient's name, a photo if wanted) and a
+failed attempt.
+
+Dispatch mails ``/courier/sign-in?courier=…&token=…``. As for a merchant, opening the link
+only shows a button: the one-time token is exchanged by a POST with the form token, so a link
+preview uses nothing up. The courier token dispatch gives for it stays in an HttpOnly cookie
+sent to ``/courier…`` only, and is never shown.
+
+Each step is a form of its own, and each works without JavaScript: the slip's code is typed
+(``static/courier-scan.js`` adds the camera where the browser can read QR codes). Dispatch
+decides every step on the job's stream and a step done again decides nothing (a pickup
+scanned twice), or is refused (a delivery told twice: 409), so a form sent twice changes the
+job once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi.responses import RedirectResponse
+
+from downtown_events.runtime.http.body_limit import RouteLimit
+from downtown_web.pages import Page, PageOf
+from downtown_web.problems import Said
+from downtown_web.routes.forms import checked
+from downtown_web.services import ServiceProblem
+from downtown_web.visitor import courier_of, forget_courier, keep_courier
+from downtown_web.words import N_
+
+router = APIRouter(prefix="/courier")
+
+PROOF_PHOTO_BYTES = 10 * 1024 * 1024
+"""Dispatch's largest proof photo (its ``max_proof_photo_bytes``' default)."""
+BODY_LIMITS = (
+    RouteLimit(
+        "POST", "/courier/jobs/[^/]+/delivery", PROOF_PHOTO_BYTES + 64 * 1024, "take the photo at a lower resolution"
+    ),
+)
+"""The delivery's form carries a photo: as large as dispatch takes one, plus the form."""
+
+Reason = Literal["not_at_home", "wrong_address", "refused", "unreachable", "damaged", "other"]
+REASONS: dict[str, str] = {
+    "not_at_home": N_("Nobody at home"),
+    "wrong_address": N_("Wrong or unknown address"),
+    "refused": N_("The recipient refused the goods"),
+    "unreachable": N_("The door could not be reached"),
+    "damaged": N_("The goods are damaged"),
+    "other": N_("Something else"),
+}
+"""Dispatch's reasons for a failed attempt, as a courier reads them."""
+DONE: dict[str, str] = {
+    "pickup": N_("Picked up: the goods ride with you."),
+    "delivery": N_("Delivered. Thank you!"),
+    "failure": N_("The failed attempt is noted; the goods go back to their shops."),
+}
+LinkToken = Annotated[str, Query(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+Done = Literal["pickup", "delivery", "failure"]
+
+
+# --- signing in --------------------------------------------------------------------------
+
+
+@router.get("/sign-in", summary="A courier asks for a sign-in link, or (from the link) signs in")
+async def sign_in_page(page: PageOf, courier: UUID | None = None, token: LinkToken | None = None) -> Response:
+    return _sign_in_page(page, courier=courier, token=token)
+
+
+def _sign_in_page(
+    page: Page,
+    *,
+    courier: UUID | None = None,
+    token: str | None = None,
+    sent: bool = False,
+    said: Said | None = None,
+    email: str = "",
+    status_code: int = 200,
+) -> Response:
+    return page.render(
+        "courier_sign_in.html", status_code=status_code, courier=courier, token=token, sent=sent, said=said, email=email
+    )
+
+
+@router.post("/sign-in-links", summary="Mail a courier a sign-in link")
+async def request_link(
+    page: PageOf, email: Annotated[str, Form(max_length=254)], csrf: Annotated[str | None, Form()] = None
+) -> Response:
+    checked(page.request, csrf)
+    try:
+        await page.services.dispatch.call(
+            "POST", "/couriers/sign-in-links", language=page.language, json={"email": email, "language": page.language}
+        )
+    except ServiceProblem as problem:
+        return _sign_in_page(page, said=page.refusal(problem), email=email, status_code=problem.status)
+    return _sign_in_page(page, sent=True, email=email)
+
+
+@router.post("/sign-in", summary="Exchange the link's one-time token for the courier's session")
+async def sign_in(
+    page: PageOf,
+    courier: Annotated[UUID, Form()],
+    token: Annotated[str, Form(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
+    csrf: Annotated[str | None, Form()] = None,
+) -> Response:
+    checked(page.request, csrf)
+    try:
+        session = await page.services.dispatch.call(
+            "POST", "/couriers/sessions", language=page.language, json={"courier_id": str(courier), "token": token}
+        )
+    except ServiceProblem as problem:
+        return _sign_in_page(page, said=page.refusal(problem), status_code=problem.status)
+    response = RedirectResponse("/courier", status_code=303)
+    keep_courier(response, session["token"], session["expires_in_seconds"], secure=page.settings.secure_cookies)
+    return response
+
+
+@router.post("/sign-out", summary="The courier signs out on this device")
+async def sign_out(page: PageOf, csrf: Annotated[str | None, Form()] = None) -> Response:
+    checked(page.request, csrf)
+    return _signed_out()
+
+
+def _signed_out() -> Response:
+    """Back to signing in, the cookie gone (none, or a token dispatch refuses)."""
+    response = RedirectResponse("/courier/sign-in", status_code=303)
+    forget_courier(response)
+    return response
+
+
+# --- the tour ----------------------------------------------------------------------------
+
+
+@router.get("", summary="Today's tour, stop by stop")
+async def tour_page(page: PageOf, done: Done | None = None) -> Response:
+    return await _tour_page(page, done=done)
+
+
+async def _tour_page(
+    page: Page,
+    *,
+    done: str | None = None,
+    refused: str | None = None,
+    said: Said | None = None,
+    status_code: int = 200,
+) -> Response:
+    auth = courier_of(page.request)
+    if auth is None:
+        return _signed_out()
+    try:
+        tour = await page.services.dispatch.call("GET", "/couriers/me/tour", language=page.language, headers=auth)
+    except ServiceProblem as problem:
+        if problem.status in (401, 403):
+            return _signed_out()
+        raise
+    stops = stops_of(tour)
+    if refused not in {stop["anchor"] for stop in stops}:
+        refused = None  # its stop is not (or no longer) on today's tour: said on top
+    return page.render(
+        "courier_tour.html",
+        status_code=status_code,
+        day=datetime.fromisoformat(f"{tour['day']}T12:00:00+00:00"),
+        stops=stops,
+        done=page._(DONE[done]) if done in DONE else None,
+        refused=refused,
+        said=said,
+        reasons={reason: page._(words) for reason, words in REASONS.items()},
+    )
+
+
+def stops_of(tour: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tour's stops in order, numbered, with what is picked up (the parcels the load grows
+    by) and when the courier is expected; a door is where its job's forms go."""
+    stops = []
+    load = 0
+    for number, stop in enumerate(tour.get("stops", []), start=1):
+        carried = int(stop.get("load_after", 0))
+        stops.append(
+            {
+                **stop,
+                "number": number,
+                # where the page shows a refusal of its step: a shop by its place in the tour, a door by its job
+                "anchor": f"stop-{number}" if stop["kind"] == "pickup" else f"job-{stop['job_id']}",
+                "arrives_at": datetime.fromisoformat(stop["arrives_at"]),
+                "parcels": max(carried - load, 0),
+            }
+        )
+        load = carried
+    return stops
+
+
+# --- the steps ---------------------------------------------------------------------------
+
+
+@router.post("/pickups", summary="Scan (or type) an order's slip at its shop")
+async def pick_up(
+    page: PageOf,
+    code: Annotated[str, Form(max_length=200)],
+    stop: Annotated[str, Form(max_length=60)] = "",
+    csrf: Annotated[str | None, Form()] = None,
+) -> Response:
+    checked(page.request, csrf)
+    if courier_of(page.request) is None:
+        return _signed_out()
+    order_id = slip_code(code)
+    if order_id is None:
+        said = Said(page._("Please type the code printed under the slip's QR code (or scan it)."))
+        return await _tour_page(page, refused=stop, said=said, status_code=422)
+    return await _step(page, stop, "/couriers/me/pickups", "pickup", json={"code": str(order_id)})
+
+
+def slip_code(code: str) -> UUID | None:
+    """The order's id a slip's QR code holds, however it was typed (spaces, capitals, with or
+    without dashes); None for anything else."""
+    try:
+        return UUID("".join(code.split()))
+    except ValueError:
+        return None
+
+
+@router.post("/jobs/{job_id}/delivery", summary="Handed over at the door: the recipient's name, a photo if wanted")
+async def deliver(
+    page: PageOf,
+    job_id: UUID,
+    recipient_name: Annotated[str, Form(max_length=120)] = "",
+    photo: Annotated[UploadFile | None, File()] = None,
+    csrf: Annotated[str | None, Form()] = None,
+) -> Response:
+    checked(page.request, csrf)
+    if courier_of(page.request) is None:
+        return _signed_out()
+    stop = f"job-{job_id}"
+    if not recipient_name.strip():
+        said = Said(page._("Please enter the name of the person who took the goods."))
+        return await _tour_page(page, refused=stop, said=said, status_code=422)
+    data = b"" if photo is None else await photo.read()  # at most the route's body limit
+    files = None
+    if data and photo is not None:
+        files = {"photo": (photo.filename or "door.jpg", data, photo.content_type or "application/octet-stream")}
+    return await _step(
+        page,
+        stop,
+        f"/jobs/{job_id}/delivery",
+        "delivery",
+        data={"recipient_name": recipient_name.strip()},
+        files=files,
+        timeout=60,
+    )
+
+
+@router.post("/jobs/{job_id}/failure", summary="Nobody took the goods")
+async def fail_attempt(
+    page: PageOf, job_id: UUID, reason: Annotated[Reason, Form()], csrf: Annotated[str | None, Form()] = None
+) -> Response:
+    checked(page.request, csrf)
+    if courier_of(page.request) is None:
+        return _signed_out()
+    return await _step(page, f"job-{job_id}", f"/jobs/{job_id}/failure", "failure", json={"reason": reason})
+
+
+async def _step(page: Page, stop: str, path: str, done: str, **sent: Any) -> Response:
+    """One step at dispatch; back to the tour, saying it is done, or the refusal beside its stop."""
+    auth = courier_of(page.request) or {}
+    try:
+        await page.services.dispatch.call("POST", path, language=page.language, headers=auth, **sent)
+    except ServiceProblem as problem:
+        if problem.status == 401:
+            return _signed_out()
+        return await _tour_page(page, refused=stop, said=page.refusal(problem), status_code=problem.status)
+    return RedirectResponse(f"/courier?done={done}#{stop}", status_code=303)
