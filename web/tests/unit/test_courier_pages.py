@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The courier's pages without a running town: the tour drawn stop by stop (a shop before its
+door, the parcels to pick up, each step's form), the slip's code however it is typed, a
+refusal beside its stop, the courier cookie, the delivery route's body limit, and the pages
+that need no service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+
+from downtown_events.runtime.http.body_limit import BodySizeLimit
+from downtown_web.asgi import FORM_LIMIT, create_app
+from downtown_web.routes.courier import BODY_LIMITS, PROOF_PHOTO_BYTES, slip_code, stops_of
+from downtown_web.services import ServiceProblem
+from downtown_web.settings import WebSettings
+
+JOB = "0c1d2e3f-0000-4000-8000-000000000001"
+ORDER = "5b9cf0a2-0000-4000-8000-000000000002"
+SHOP = {"name": "Bäckerei Krume", "street": "Markt 3", "postal_code": "48624", "city": "Schöppingen"}
+DOOR = {"name": "Anna Beispiel", "street": "Am Markt 1", "postal_code": "48624", "city": "Schöppingen"}
+TOUR = {
+    "tour_id": "9f000000-0000-4000-8000-000000000000",
+    "day": "2026-12-07",
+    "distance_m": 1200,
+    "planned_at": "2026-12-07T08:00:00+00:00",
+    "stops": [
+        {
+            "kind": "pickup",
+            "job_id": JOB,
+            "arrives_at": "2026-12-07T09:40:00+00:00",
+            "load_after": 2,
+            "shop": {**SHOP, "phone": "02555 1", "lat": None, "lon": None},
+        },
+        {
+            "kind": "drop_off",
+            "job_id": JOB,
+            "arrives_at": "2026-12-07T10:05:00+00:00",
+            "load_after": 0,
+            "door": {**DOOR, "phone": "", "note": "Hinterhaus", "lat": None, "lon": None},
+        },
+    ],
+}
+
+
+def test_the_stops_are_numbered_with_the_parcels_picked_up_at_each() -> None:
+    stops = stops_of(TOUR)
+    assert [(stop["number"], stop["kind"], stop["parcels"]) for stop in stops] == [(1, "pickup", 2), (2, "drop_off", 0)]
+    assert [stop["anchor"] for stop in stops] == ["stop-1", f"job-{JOB}"]
+
+
+@pytest.mark.parametrize("typed", [ORDER, ORDER.upper(), ORDER.replace("-", ""), " ".join(ORDER.split("-"))])
+def test_a_slips_code_is_read_however_it_is_typed(typed: str) -> None:
+    assert slip_code(typed) == UUID(ORDER)
+
+
+@pytest.mark.parametrize("typed", ["", "not a code", ORDER + "0", "https://example.org/" + ORDER])
+def test_anything_else_is_no_code(typed: str) -> None:
+    assert slip_code(typed) is None
+
+
+def test_only_the_delivery_form_may_carry_a_photo() -> None:
+    limits = BodySizeLimit(lambda *_: None, default_bytes=FORM_LIMIT, routes=BODY_LIMITS)  # type: ignore[arg-type]
+    assert limits.limit_for("POST", f"/courier/jobs/{JOB}/delivery").max_bytes > PROOF_PHOTO_BYTES
+    assert limits.limit_for("POST", f"/courier/jobs/{JOB}/failure").max_bytes == FORM_LIMIT
+    assert limits.limit_for("POST", "/courier/pickups").max_bytes == FORM_LIMIT
+
+
+class FakeDispatch:
+    """Dispatch answering from a table, and keeping what was posted to it."""
+
+    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
+        self.answers = answers
+        self.posted: list[tuple[str, Any]] = []
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        if method == "POST":
+            self.posted.append((path, kwargs.get("json") or kwargs.get("data")))
+        answer = self.answers.get((method, path))
+        if isinstance(answer, ServiceProblem):
+            raise answer
+        return answer
+
+
+class FakeServices:
+    def __init__(self, dispatch: FakeDispatch) -> None:
+        self.dispatch = dispatch
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("DOWNTOWN_DISPATCH_URL", "http://127.0.0.1:9")
+    settings = WebSettings(town="testtown", timezone="Europe/Berlin")
+    with TestClient(create_app(settings), headers={"Accept-Language": "en"}) as test_client:
+        yield test_client
+
+
+def test_the_mailed_link_shows_a_button_and_the_tour_asks_to_sign_in_first(client: TestClient) -> None:
+    link = client.get("/courier/sign-in", params={"courier": JOB, "token": "t" * 43})
+    assert link.status_code == 200 and 'action="/courier/sign-in"' in link.text
+    assert 'name="token" value="' + "t" * 43 in link.text  # exchanged by the button, not by opening the link
+    answer = client.get("/courier", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/courier/sign-in"
+
+
+def test_the_tour_shows_the_shop_before_the_door_with_each_steps_form(client: TestClient) -> None:
+    dispatch = FakeDispatch({("GET", "/couriers/me/tour"): TOUR})
+    client.app.state.services = FakeServices(dispatch)  # type: ignore[attr-defined]
+    client.cookies.set("courier", "c" * 40)
+
+    shown = client.get("/courier")
+    assert shown.status_code == 200, shown.text
+    page = shown.text
+    # the town's wall clock (Babel's English puts a narrow no-break space before AM)
+    assert page.index("10:40\u202fAM · Pick up at Bäckerei Krume") < page.index("11:05\u202fAM · Deliver to Anna")
+    assert "2 parcels to pick up" in page and "Hinterhaus" in page and 'href="tel:02555 1"' in page
+    assert 'action="/courier/pickups"' in page and 'inputmode="text"' in page and 'class="slip-code"' in page
+    assert f'action="/courier/jobs/{JOB}/delivery" enctype="multipart/form-data"' in page
+    assert 'type="file" accept="image/*" capture="environment"' in page
+    assert f'action="/courier/jobs/{JOB}/failure"' in page and '<option value="not_at_home">' in page
+    assert '<script src="/static/courier-scan.js" defer></script>' in page and "<script>" not in page
+    csrf = client.cookies["csrf"]
+
+    typo = client.post("/courier/pickups", data={"csrf": csrf, "code": "12345", "stop": "stop-1"})
+    assert typo.status_code == 422 and 'id="stop-1-problem"' in typo.text and dispatch.posted == []
+
+    dispatch.answers[("POST", "/couriers/me/pickups")] = {}
+    scanned = client.post(
+        "/courier/pickups", data={"csrf": csrf, "code": ORDER.upper(), "stop": "stop-1"}, follow_redirects=False
+    )
+    assert scanned.status_code == 303 and scanned.headers["location"] == "/courier?done=pickup#stop-1"
+    assert dispatch.posted == [("/couriers/me/pickups", {"code": ORDER})]
+
+    dispatch.answers[("POST", f"/jobs/{JOB}/delivery")] = ServiceProblem(409, "Conflict", "delivered already")
+    twice = client.post(f"/courier/jobs/{JOB}/delivery", data={"csrf": csrf, "recipient_name": "Anna"})
+    assert twice.status_code == 409 and f'id="job-{JOB}-problem"' in twice.text
+
+    dispatch.answers[("POST", f"/jobs/{JOB}/failure")] = {}
+    failed = client.post(
+        f"/courier/jobs/{JOB}/failure", data={"csrf": csrf, "reason": "not_at_home"}, follow_redirects=False
+    )
+    assert failed.status_code == 303 and failed.headers["location"] == f"/courier?done=failure#job-{JOB}"
+    assert dispatch.posted[-1] == (f"/jobs/{JOB}/failure", {"reason": "not_at_home"})
+    unknown_reason = client.post(f"/courier/jobs/{JOB}/failure", data={"csrf": csrf, "reason": "lazy"})
+    assert unknown_reason.status_code == 422
+
+
+def test_a_refused_courier_token_signs_out_and_a_forged_post_is_refused(client: TestClient) -> None:
+    removed = ServiceProblem(401, "Unauthorized", "this courier no longer rides for the town")
+    client.app.state.services = FakeServices(FakeDispatch({("GET", "/couriers/me/tour"): removed}))  # type: ignore[attr-defined]
+    client.cookies.set("courier", "c" * 40)
+    answer = client.get("/courier", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/courier/sign-in"
+    assert 'courier=""' in answer.headers["set-cookie"] and "Path=/courier" in answer.headers["set-cookie"]
+    forged = client.post("/courier/pickups", data={"code": ORDER, "csrf": "x" * 40})
+    assert forged.status_code == 403
