@@ -159,7 +159,9 @@ async def association_page(page: PageOf, merchant: UUID | None = None, campaign:
         settled_from=settled_from,
         today=today,
         deliveries=None if isinstance(board, ServiceProblem) else deliveries_chart(board, page._),
-        campaign=found_campaign if isinstance(found_campaign, dict) else None,
+        campaign={**found_campaign, "ends_at": datetime.fromisoformat(found_campaign["ends_at"])}
+        if isinstance(found_campaign, dict)
+        else None,
         burn=campaign_chart(found_campaign, page._) if isinstance(found_campaign, dict) else None,
         burn_down=burn_down(found_campaign, [] if isinstance(vouchers, ServiceProblem) else vouchers, first, today)
         if isinstance(found_campaign, dict)

@@ -85,6 +85,7 @@ def test_the_association_suspends_a_member_and_reads_the_towns_figures(
             what="the voucher sale in vouchers' figures",
         )
         assert "Budget of €500.00" in budget.text and "given out: €5.00" in budget.text, budget.text
+        assert "20 % bonus until" in budget.text
         assert "left: €495.00" in budget.text
         assert "Budget not yet given out at the end of each day" in budget.text  # its burn-down
 
