@@ -27,6 +27,7 @@ FIELD_MESSAGES = {
     "city": N_("Please enter the town."),
     "quantity": N_("Please enter a number from 1."),
     "billing_address": N_("Paying on invoice needs your billing address."),
+    "amount_cents": N_("Please enter an amount in euros, like 25 or 25,50, within what is offered."),
 }
 STATUS_MESSAGES = {
     401: N_("This link or session is no longer valid. Please sign in again."),

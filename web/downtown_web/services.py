@@ -76,9 +76,9 @@ class Service:
             raise problem
         return response.json() if response.content else None
 
-    async def get_bytes(self, path: str) -> httpx.Response:
-        """A file as the service sends it (a photo), streamed back by the caller."""
-        return await self._client.get(path)
+    async def get_bytes(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        """A file as the service sends it (a photo, a PDF), handed back by the caller."""
+        return await self._client.get(path, headers=headers)
 
     async def close(self) -> None:
         await self._client.aclose()
