@@ -84,75 +84,48 @@ def forget_basket(response: Response) -> None:
 _BEARER = re.compile(r"^[A-Za-z0-9_\-.]{20,4000}$")
 
 
-def customer_of(request: Request) -> dict[str, str] | None:
-    """The signed-in customer's ``Authorization`` header for ordering, or None."""
-    token = request.cookies.get("customer", "")
-    return {"Authorization": f"Bearer {token}"} if _BEARER.match(token) else None
+@dataclass(frozen=True)
+class Bearer:
+    """A signed-in visitor's token as a service issued it, kept in an HttpOnly cookie sent to
+    ``path`` only (the storefront's pages never need a merchant's or courier's)."""
+
+    cookie: str
+    path: str = "/"
+    seconds: int | None = None
+    """A fixed lifetime; else the one the service gave with the token."""
+
+    def of(self, request: Request) -> dict[str, str] | None:
+        """The visitor's ``Authorization`` header for the services, or None."""
+        token = request.cookies.get(self.cookie, "")
+        return {"Authorization": f"Bearer {token}"} if _BEARER.match(token) else None
+
+    def keep(self, response: Response, token: str, seconds: int | None = None, *, secure: bool) -> None:
+        response.set_cookie(
+            self.cookie,
+            token,
+            max_age=seconds if seconds is not None else self.seconds,
+            path=self.path,
+            httponly=True,
+            secure=secure,
+            samesite="lax",
+        )
+
+    def forget(self, response: Response) -> None:
+        response.delete_cookie(self.cookie, path=self.path)
 
 
-def keep_customer(response: Response, token: str, seconds: int, *, secure: bool) -> None:
-    response.set_cookie("customer", token, max_age=seconds, httponly=True, secure=secure, samesite="lax")
-
-
-def forget_customer(response: Response) -> None:
-    response.delete_cookie("customer")
-
-
-def merchant_of(request: Request) -> dict[str, str] | None:
-    """The signed-in merchant's ``Authorization`` header (catalog, ordering, vouchers), or None."""
-    token = request.cookies.get("merchant", "")
-    return {"Authorization": f"Bearer {token}"} if _BEARER.match(token) else None
-
-
-def keep_merchant(response: Response, token: str, seconds: int, *, secure: bool) -> None:
-    # Sent to the merchant's pages only: the storefront's pages never need it.
-    response.set_cookie(
-        "merchant", token, max_age=seconds, path=MERCHANT_PAGES, httponly=True, secure=secure, samesite="lax"
-    )
-
-
-def forget_merchant(response: Response) -> None:
-    response.delete_cookie("merchant", path=MERCHANT_PAGES)
-
-
-def courier_of(request: Request) -> dict[str, str] | None:
-    """The signed-in courier's ``Authorization`` header (dispatch), or None."""
-    token = request.cookies.get("courier", "")
-    return {"Authorization": f"Bearer {token}"} if _BEARER.match(token) else None
-
-
-def keep_courier(response: Response, token: str, seconds: int, *, secure: bool) -> None:
-    # Sent to the courier's pages only: the storefront's pages never need it.
-    response.set_cookie(
-        "courier", token, max_age=seconds, path=COURIER_PAGES, httponly=True, secure=secure, samesite="lax"
-    )
-
-
-def forget_courier(response: Response) -> None:
-    response.delete_cookie("courier", path=COURIER_PAGES)
-
-
-def association_of(request: Request) -> dict[str, str] | None:
-    """The signed-in association's ``Authorization`` header (every service takes it), or None."""
-    token = request.cookies.get("association", "")
-    return {"Authorization": f"Bearer {token}"} if _BEARER.match(token) else None
-
-
-def keep_association(response: Response, token: str, *, secure: bool) -> None:
-    # The town's own token: sent to the association's pages only, and kept for a working day.
-    response.set_cookie(
-        "association",
-        token,
-        max_age=ASSOCIATION_DAY,
-        path=ASSOCIATION_PAGES,
-        httponly=True,
-        secure=secure,
-        samesite="lax",
-    )
-
-
-def forget_association(response: Response) -> None:
-    response.delete_cookie("association", path=ASSOCIATION_PAGES)
+CUSTOMER = Bearer("customer")
+"""Ordering's customer token (from an e-mailed link)."""
+MERCHANT = Bearer("merchant", MERCHANT_PAGES)
+"""The catalog's merchant token (from an e-mailed link): catalog, ordering and vouchers take it."""
+COURIER = Bearer("courier", COURIER_PAGES)
+"""Dispatch's courier token (from an e-mailed link)."""
+ASSOCIATION = Bearer("association", ASSOCIATION_PAGES, ASSOCIATION_DAY)
+"""The town's own association token (every service takes it), kept for a working day."""
+customer_of = CUSTOMER.of
+merchant_of = MERCHANT.of
+courier_of = COURIER.of
+association_of = ASSOCIATION.of
 
 
 def keep_language(response: Response, language: str, *, secure: bool) -> None:

@@ -32,7 +32,7 @@ from downtown_web.pages import Page, PageOf
 from downtown_web.problems import Said
 from downtown_web.routes.forms import checked
 from downtown_web.services import Service, ServiceProblem
-from downtown_web.visitor import association_of, forget_association, keep_association
+from downtown_web.visitor import ASSOCIATION, association_of
 from downtown_web.words import N_
 
 router = APIRouter(prefix="/association")
@@ -82,7 +82,7 @@ async def sign_in(
         said = wrong if problem.status in (401, 403) else page.refusal(problem)
         return page.render("association_sign_in.html", status_code=problem.status, said=said)
     response = RedirectResponse("/association", status_code=303)
-    keep_association(response, token, secure=page.settings.secure_cookies)
+    ASSOCIATION.keep(response, token, secure=page.settings.secure_cookies)
     return response
 
 
@@ -95,7 +95,7 @@ async def sign_out(page: PageOf, csrf: Annotated[str | None, Form()] = None) -> 
 def _signed_out() -> Response:
     """Back to signing in, the cookie gone (none, or a token the services refuse now)."""
     response = RedirectResponse("/association/sign-in", status_code=303)
-    forget_association(response)
+    ASSOCIATION.forget(response)
     return response
 
 

@@ -3,10 +3,9 @@
 pickup scan at a shop, the delivery at a door (the recipient's name, a photo if wanted) and a
 failed attempt.
 
-Dispatch mails ``/courier/sign-in?courier=…&token=…``. As for a merchant, opening the link
-only shows a button: the one-time token is exchanged by a POST with the form token, so a link
-preview uses nothing up. The courier token dispatch gives for it stays in an HttpOnly cookie
-sent to ``/courier…`` only, and is never shown.
+Dispatch mails ``/courier/sign-in?courier=…&token=…``, signed in as a customer is
+(:mod:`downtown_web.routes.sign_in`). The courier token dispatch gives for it stays in an
+HttpOnly cookie sent to ``/courier…`` only, and is never shown.
 
 Each step is a form of its own, and each works without JavaScript: the slip's code is typed
 (``static/courier-scan.js`` adds the camera where the browser can read QR codes). Dispatch
@@ -21,15 +20,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from downtown_events.runtime.http.body_limit import RouteLimit
 from downtown_web.pages import Page, PageOf
 from downtown_web.problems import Said
 from downtown_web.routes.forms import checked
+from downtown_web.routes.sign_in import LinkSignIn, add_sign_in
 from downtown_web.services import ServiceProblem
-from downtown_web.visitor import courier_of, forget_courier, keep_courier
+from downtown_web.visitor import COURIER, courier_of
 from downtown_web.words import N_
 
 router = APIRouter(prefix="/courier")
@@ -58,77 +58,28 @@ DONE: dict[str, str] = {
     "delivery": N_("Delivered. Thank you!"),
     "failure": N_("The failed attempt is noted; the goods go back to their shops."),
 }
-LinkToken = Annotated[str, Query(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 Done = Literal["pickup", "delivery", "failure"]
 
 
 # --- signing in --------------------------------------------------------------------------
 
 
-@router.get("/sign-in", summary="A courier asks for a sign-in link, or (from the link) signs in")
-async def sign_in_page(page: PageOf, courier: UUID | None = None, token: LinkToken | None = None) -> Response:
-    return _sign_in_page(page, courier=courier, token=token)
-
-
-def _sign_in_page(
-    page: Page,
-    *,
-    courier: UUID | None = None,
-    token: str | None = None,
-    sent: bool = False,
-    said: Said | None = None,
-    email: str = "",
-    status_code: int = 200,
-) -> Response:
-    return page.render(
-        "courier_sign_in.html", status_code=status_code, courier=courier, token=token, sent=sent, said=said, email=email
-    )
-
-
-@router.post("/sign-in-links", summary="Mail a courier a sign-in link")
-async def request_link(
-    page: PageOf, email: Annotated[str, Form(max_length=254)], csrf: Annotated[str | None, Form()] = None
-) -> Response:
-    checked(page.request, csrf)
-    try:
-        await page.services.dispatch.call(
-            "POST", "/couriers/sign-in-links", language=page.language, json={"email": email, "language": page.language}
-        )
-    except ServiceProblem as problem:
-        return _sign_in_page(page, said=page.refusal(problem), email=email, status_code=problem.status)
-    return _sign_in_page(page, sent=True, email=email)
-
-
-@router.post("/sign-in", summary="Exchange the link's one-time token for the courier's session")
-async def sign_in(
-    page: PageOf,
-    courier: Annotated[UUID, Form()],
-    token: Annotated[str, Form(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
-    csrf: Annotated[str | None, Form()] = None,
-) -> Response:
-    checked(page.request, csrf)
-    try:
-        session = await page.services.dispatch.call(
-            "POST", "/couriers/sessions", language=page.language, json={"courier_id": str(courier), "token": token}
-        )
-    except ServiceProblem as problem:
-        return _sign_in_page(page, said=page.refusal(problem), status_code=problem.status)
-    response = RedirectResponse("/courier", status_code=303)
-    keep_courier(response, session["token"], session["expires_in_seconds"], secure=page.settings.secure_cookies)
-    return response
+SIGN_IN = LinkSignIn(
+    pages="/courier",
+    service=lambda services: services.dispatch,
+    at="/couriers",
+    field="courier",
+    bearer=COURIER,
+    template="courier_sign_in.html",
+    home="/courier",
+)
+add_sign_in(router, SIGN_IN)
 
 
 @router.post("/sign-out", summary="The courier signs out on this device")
 async def sign_out(page: PageOf, csrf: Annotated[str | None, Form()] = None) -> Response:
     checked(page.request, csrf)
-    return _signed_out()
-
-
-def _signed_out() -> Response:
-    """Back to signing in, the cookie gone (none, or a token dispatch refuses)."""
-    response = RedirectResponse("/courier/sign-in", status_code=303)
-    forget_courier(response)
-    return response
+    return SIGN_IN.signed_out()
 
 
 # --- the tour ----------------------------------------------------------------------------
@@ -149,12 +100,12 @@ async def _tour_page(
 ) -> Response:
     auth = courier_of(page.request)
     if auth is None:
-        return _signed_out()
+        return SIGN_IN.signed_out()
     try:
         tour = await page.services.dispatch.call("GET", "/couriers/me/tour", language=page.language, headers=auth)
     except ServiceProblem as problem:
         if problem.status in (401, 403):
-            return _signed_out()
+            return SIGN_IN.signed_out()
         raise
     stops = stops_of(tour)
     if refused not in {stop["anchor"] for stop in stops}:
@@ -204,7 +155,7 @@ async def pick_up(
 ) -> Response:
     checked(page.request, csrf)
     if courier_of(page.request) is None:
-        return _signed_out()
+        return SIGN_IN.signed_out()
     order_id = slip_code(code)
     if order_id is None:
         said = Said(page._("Please type the code printed under the slip's QR code (or scan it)."))
@@ -231,7 +182,7 @@ async def deliver(
 ) -> Response:
     checked(page.request, csrf)
     if courier_of(page.request) is None:
-        return _signed_out()
+        return SIGN_IN.signed_out()
     stop = f"job-{job_id}"
     if not recipient_name.strip():
         said = Said(page._("Please enter the name of the person who took the goods."))
@@ -257,7 +208,7 @@ async def fail_attempt(
 ) -> Response:
     checked(page.request, csrf)
     if courier_of(page.request) is None:
-        return _signed_out()
+        return SIGN_IN.signed_out()
     return await _step(page, f"job-{job_id}", f"/jobs/{job_id}/failure", "failure", json={"reason": reason})
 
 
@@ -268,6 +219,6 @@ async def _step(page: Page, stop: str, path: str, done: str, **sent: Any) -> Res
         await page.services.dispatch.call("POST", path, language=page.language, headers=auth, **sent)
     except ServiceProblem as problem:
         if problem.status == 401:
-            return _signed_out()
+            return SIGN_IN.signed_out()
         return await _tour_page(page, refused=stop, said=page.refusal(problem), status_code=problem.status)
     return RedirectResponse(f"/courier?done={done}#{stop}", status_code=303)

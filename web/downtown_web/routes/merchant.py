@@ -2,10 +2,9 @@
 """The merchant's phone pages: signing in by e-mailed link, today's orders with one button per
 step, and "photo → price → online".
 
-The catalog mails ``/merchant/sign-in?merchant=…&token=…``. As for a customer, opening the link
-only shows a button: the one-time token is exchanged by a POST with the form token, so a link
-preview uses nothing up. The merchant's token the catalog gives for it stays in an HttpOnly
-cookie and is never shown; the catalog, ordering and vouchers all take it.
+The catalog mails ``/merchant/sign-in?merchant=…&token=…``, signed in as a customer is
+(:mod:`downtown_web.routes.sign_in`). The merchant's token the catalog gives for it stays in an
+HttpOnly cookie and is never shown; the catalog, ordering and vouchers all take it.
 
 An order's step is a form of its own. Ordering's step routes take no ``Idempotency-Key``: a
 step is decided on the order's stream and a step done again decides nothing, so a form sent
@@ -22,15 +21,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from downtown_events.runtime.http.body_limit import RouteLimit
 from downtown_web.pages import Page, PageOf
 from downtown_web.problems import Said, Translate, words_for
 from downtown_web.routes.forms import checked
+from downtown_web.routes.sign_in import LinkSignIn, add_sign_in
 from downtown_web.services import ServiceProblem
-from downtown_web.visitor import forget_merchant, keep_merchant, merchant_of
+from downtown_web.visitor import MERCHANT, merchant_of
 from downtown_web.words import N_
 
 router = APIRouter(prefix="/merchant")
@@ -66,7 +66,6 @@ OFFER_FIELDS = {
     "title": N_("Please enter a shorter title."),
     "description": N_("Please enter a shorter description."),
 }
-LinkToken = Annotated[str, Query(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 SHOWN_ORDERS = 50
 STOREFRONT_PATIENCE = 25
 """Times (every 0.2 s) a new offer's page waits for the storefront to list it."""
@@ -101,73 +100,22 @@ def due_at_pickup(order: dict[str, Any]) -> int:
 # --- signing in --------------------------------------------------------------------------
 
 
-@router.get("/sign-in", summary="A merchant asks for a sign-in link, or (from the link) signs in")
-async def sign_in_page(page: PageOf, merchant: UUID | None = None, token: LinkToken | None = None) -> Response:
-    return page.render("merchant_sign_in.html", merchant=merchant, token=token, sent=False, said=None, email="")
-
-
-@router.post("/sign-in-links", summary="Mail a merchant a sign-in link")
-async def request_link(
-    page: PageOf, email: Annotated[str, Form(max_length=254)], csrf: Annotated[str | None, Form()] = None
-) -> Response:
-    checked(page.request, csrf)
-    try:
-        await page.services.catalog.call(
-            "POST", "/merchants/sign-in-links", language=page.language, json={"email": email, "language": page.language}
-        )
-    except ServiceProblem as problem:
-        return page.render(
-            "merchant_sign_in.html",
-            status_code=problem.status,
-            merchant=None,
-            token=None,
-            sent=False,
-            said=page.refusal(problem),
-            email=email,
-        )
-    return page.render("merchant_sign_in.html", merchant=None, token=None, sent=True, said=None, email=email)
-
-
-@router.post("/sign-in", summary="Exchange the link's one-time token for the merchant's session")
-async def sign_in(
-    page: PageOf,
-    merchant: Annotated[UUID, Form()],
-    token: Annotated[str, Form(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
-    csrf: Annotated[str | None, Form()] = None,
-) -> Response:
-    checked(page.request, csrf)
-    try:
-        session = await page.services.catalog.call(
-            "POST", "/merchants/sessions", language=page.language, json={"merchant_id": str(merchant), "token": token}
-        )
-    except ServiceProblem as problem:
-        return page.render(
-            "merchant_sign_in.html",
-            status_code=problem.status,
-            merchant=None,
-            token=None,
-            sent=False,
-            said=page.refusal(problem),
-            email="",
-        )
-    response = RedirectResponse("/merchant", status_code=303)
-    keep_merchant(response, session["token"], session["expires_in_seconds"], secure=page.settings.secure_cookies)
-    return response
+SIGN_IN = LinkSignIn(
+    pages="/merchant",
+    service=lambda services: services.catalog,
+    at="/merchants",
+    field="merchant",
+    bearer=MERCHANT,
+    template="merchant_sign_in.html",
+    home="/merchant",
+)
+add_sign_in(router, SIGN_IN)
 
 
 @router.post("/sign-out", summary="The merchant signs out on this device")
 async def sign_out(page: PageOf, csrf: Annotated[str | None, Form()] = None) -> Response:
     checked(page.request, csrf)
-    response = RedirectResponse("/merchant/sign-in", status_code=303)
-    forget_merchant(response)
-    return response
-
-
-def _signed_out() -> Response:
-    """Back to signing in, the cookie gone (none, or a token the services refuse)."""
-    response = RedirectResponse("/merchant/sign-in", status_code=303)
-    forget_merchant(response)
-    return response
+    return SIGN_IN.signed_out()
 
 
 # --- the orders --------------------------------------------------------------------------
@@ -183,7 +131,7 @@ async def _orders_page(
 ) -> Response:
     auth = merchant_of(page.request)
     if auth is None:
-        return _signed_out()
+        return SIGN_IN.signed_out()
     try:
         shop, to_accept, open_ = await asyncio.gather(
             page.services.catalog.call("GET", "/merchants/me", language=page.language, headers=auth),
@@ -192,7 +140,7 @@ async def _orders_page(
         )
     except ServiceProblem as problem:
         if problem.status == 401:
-            return _signed_out()
+            return SIGN_IN.signed_out()
         raise
     waiting = {order["order_id"] for order in to_accept}
     others = [order for order in open_ if order["order_id"] not in waiting]
@@ -252,7 +200,7 @@ async def take_step(
     checked(page.request, csrf)
     auth = merchant_of(page.request)
     if auth is None:
-        return _signed_out()
+        return SIGN_IN.signed_out()
     body: dict[str, Any] | None = None
     if step == "decline":
         if not reason.strip():
@@ -267,7 +215,7 @@ async def take_step(
         )
     except ServiceProblem as problem:
         if problem.status == 401:
-            return _signed_out()
+            return SIGN_IN.signed_out()
         return await _orders_page(page, refused=str(order_id), said=page.refusal(problem), status_code=problem.status)
     return RedirectResponse(f"/merchant#order-{order_id}", status_code=303)
 
@@ -278,7 +226,7 @@ async def take_step(
 @router.get("/offers/new", summary="List a product: a photo, a price, online")
 async def new_offer(page: PageOf) -> Response:
     if merchant_of(page.request) is None:
-        return _signed_out()
+        return SIGN_IN.signed_out()
     return _offer_form(page, {}, None)
 
 
@@ -305,7 +253,7 @@ async def list_offer(
     checked(page.request, csrf)
     auth = merchant_of(page.request)
     if auth is None:
-        return _signed_out()
+        return SIGN_IN.signed_out()
     values = {"price": price, "title": title, "description": description, "idempotency_key": idempotency_key}
     data = await photo.read()  # at most the route's body limit
     if not data:
@@ -324,7 +272,7 @@ async def list_offer(
         )
     except ServiceProblem as problem:
         if problem.status == 401:
-            return _signed_out()
+            return SIGN_IN.signed_out()
         return _offer_form(page, values, offer_refusal(problem, page._), status_code=problem.status)
     await _listed_in_the_storefront(page, offer["offer_id"])
     return RedirectResponse(f"/offers/{offer['offer_id']}", status_code=303)
