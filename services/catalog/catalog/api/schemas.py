@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, tzinfo
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import babel.dates
@@ -31,6 +31,7 @@ from downtown_events.geo import GeoPoint
 from downtown_events.money import Language as MoneyLanguage
 from downtown_events.money import format_money
 from downtown_events.runtime.http.fields import Email
+from downtown_events.runtime.http.sign_in import LinkToken, MailLanguage
 from downtown_events.text import MultiLine, SingleLine
 
 
@@ -259,7 +260,7 @@ class MerchantToken(BaseModel):
 
 class SignInLinkIn(Request):
     email: Email = Field(description="the e-mail address the merchant's profile names")
-    language: Literal["de", "en"] = Field(default="de", description="the language of the mail")
+    language: MailLanguage = Field(default="de", description="the language of the mail")
 
 
 class SignInLinkSent(BaseModel):
@@ -268,9 +269,7 @@ class SignInLinkSent(BaseModel):
 
 class SessionIn(Request):
     merchant_id: UUID = Field(description="`merchant` of the link")
-    token: Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")] = Field(
-        description="`token` of the link"
-    )
+    token: LinkToken = Field(description="`token` of the link")
 
 
 class SessionOut(BaseModel):

@@ -11,25 +11,12 @@ so the throttle's table holds no address.
 
 from __future__ import annotations
 
-import hashlib
-
-from downtown_events.runtime.addresses import canonical_email
+from downtown_events.runtime.http.sign_in import HOUR, SignInLimits, address_key
 from downtown_events.runtime.throttle import Limit, Throttle, Throttled
 from ordering.settings import OrderingSettings
 
-HOUR = 3600
-SIGN_IN_PER_CLIENT = Limit("sign-in:client", 20, HOUR)
-SIGN_IN_PER_ADDRESS = Limit("sign-in:address", 5, HOUR)
-SESSIONS_PER_CLIENT = Limit("session:client", 30, 600)
-
-
-def address_key(email: str) -> str:
-    """The throttle's key of an e-mail address: one per mailbox, however it is spelt."""
-    return hashlib.sha256(canonical_email(email).encode()).hexdigest()
-
-
-async def check_sign_in_link(throttle: Throttle, client: str, email: str) -> None:
-    await throttle.check([(SIGN_IN_PER_CLIENT, client), (SIGN_IN_PER_ADDRESS, address_key(email))])
+SIGN_IN = SignInLimits.named()
+"""A customer's sign-in links and sessions (the kit's limits; the buckets keep their old names)."""
 
 
 async def check_guest_checkout(throttle: Throttle, settings: OrderingSettings, client: str, email: str | None) -> None:

@@ -17,6 +17,7 @@ from downtown_events.catalog import Address
 from downtown_events.geo import GeoPoint
 from downtown_events.ordering import FulfilmentMethod, PaymentMethod, TimeSlot
 from downtown_events.runtime.http.fields import Email as KitEmail
+from downtown_events.runtime.http.sign_in import LinkToken, MailLanguage
 from downtown_events.text import SingleLine
 from ordering.app.shopping import CheckedOut
 from ordering.domain.basket import Basket, line_id
@@ -459,12 +460,12 @@ class OrderSummaryCustomerOut(BaseModel):
 
 class SignInLinkIn(Request):
     email: Email
-    language: Literal["de", "en"] = "de"
+    language: MailLanguage = "de"
 
 
 class SessionIn(Request):
     account_id: UUID
-    token: Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+    token: LinkToken
 
 
 class SessionOut(BaseModel):

@@ -11,23 +11,15 @@ association hands out, which stays for machines (a till, a script).
 
 from __future__ import annotations
 
-import hashlib
-
 from fastapi import APIRouter, BackgroundTasks, status
 
 from catalog.api.deps import Container
 from catalog.api.schemas import SessionIn, SessionOut, SignInLinkIn, SignInLinkSent
-from catalog.app.sign_in import Language
-from catalog.bootstrap import ApiContainer
-from downtown_events.runtime.addresses import canonical_email
 from downtown_events.runtime.http.deps import Client
 from downtown_events.runtime.http.openapi import also_answers
-from downtown_events.runtime.throttle import Limit
+from downtown_events.runtime.http.sign_in import SignInLimits, mail_after_answer
 
-HOUR = 3600
-SIGN_IN_PER_CLIENT = Limit("merchant-sign-in:client", 20, HOUR)
-SIGN_IN_PER_ADDRESS = Limit("merchant-sign-in:address", 5, HOUR)
-SESSIONS_PER_CLIENT = Limit("merchant-session:client", 30, 600)
+LIMITS = SignInLimits.named("merchant-")
 SENT = "if a merchant of this town has this address, a sign-in link is on its way to it"
 
 router = APIRouter(prefix="/merchants", tags=["merchant sign-in"])
@@ -47,17 +39,9 @@ async def request_sign_in_link(
     minutes (`sign_in_link_minutes`), is mailed there: `<web>/merchant/sign-in?merchant=<id>&token=<token>`.
     The answer is 202 with the same words either way. Too many tries from one client or for
     one address answer 429."""
-    address = hashlib.sha256(canonical_email(body.email).encode()).hexdigest()
-    await container.throttle.check([(SIGN_IN_PER_CLIENT, client), (SIGN_IN_PER_ADDRESS, address)])
-    # After the answer: a known address (a link recorded, a mail queued) must take no longer
-    # to answer than an unknown one, or the time would tell who trades here.
-    background.add_task(_send_links, container, body.email, body.language)
+    await LIMITS.check_link_request(container.throttle, client, body.email)
+    mail_after_answer(background, container.sign_in.request_links, container.sign_in_mail, body.email, body.language)
     return SignInLinkSent(detail=SENT)
-
-
-async def _send_links(container: ApiContainer, email: str, language: Language) -> None:
-    for link in await container.sign_in.request_links(email):
-        await container.sign_in_mail(link, language)
 
 
 @router.post(
@@ -71,7 +55,7 @@ async def sign_in(body: SessionIn, container: Container, client: Client) -> Sess
     """The link's `merchant` and `token` give the merchant's bearer token, once: the link
     cannot be used again, nor the older links still open. A used, replaced, expired or unknown
     link, or a suspended merchant, is refused (403) with the reason, and no token is given."""
-    await container.throttle.check([(SESSIONS_PER_CLIENT, client)])
+    await LIMITS.check_session(container.throttle, client)
     merchant_id = await container.sign_in.sign_in(body.merchant_id, body.token)
     settings = container.settings
     return SessionOut(

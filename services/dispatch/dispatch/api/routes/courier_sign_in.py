@@ -11,26 +11,18 @@ it, once, gives the courier's bearer token — the same the association hands ou
 
 from __future__ import annotations
 
-import hashlib
-from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, BackgroundTasks, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch.api.deps import Container
-from dispatch.app.sign_in import Language
-from dispatch.bootstrap import ApiContainer
-from downtown_events.runtime.addresses import canonical_email
 from downtown_events.runtime.http.deps import Client
 from downtown_events.runtime.http.fields import Email
 from downtown_events.runtime.http.openapi import also_answers
-from downtown_events.runtime.throttle import Limit
+from downtown_events.runtime.http.sign_in import LinkToken, MailLanguage, SignInLimits, mail_after_answer
 
-HOUR = 3600
-SIGN_IN_PER_CLIENT = Limit("courier-sign-in:client", 20, HOUR)
-SIGN_IN_PER_ADDRESS = Limit("courier-sign-in:address", 5, HOUR)
-SESSIONS_PER_CLIENT = Limit("courier-session:client", 30, 600)
+LIMITS = SignInLimits.named("courier-")
 SENT = "if a courier of this town has this address, a sign-in link is on its way to it"
 
 router = APIRouter(prefix="/couriers", tags=["courier sign-in"])
@@ -40,7 +32,7 @@ class SignInLinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email = Field(description="the e-mail address the association gave for the courier")
-    language: Literal["de", "en"] = Field(default="de", description="the language of the mail")
+    language: MailLanguage = Field(default="de", description="the language of the mail")
 
 
 class SignInLinkSent(BaseModel):
@@ -51,9 +43,7 @@ class SessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     courier_id: UUID = Field(description="`courier` of the link")
-    token: Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")] = Field(
-        description="`token` of the link"
-    )
+    token: LinkToken = Field(description="`token` of the link")
 
 
 class SessionOut(BaseModel):
@@ -76,17 +66,9 @@ async def request_sign_in_link(
     within a few minutes (`sign_in_link_minutes`), is mailed there:
     `<web>/courier/sign-in?courier=<id>&token=<token>`. The answer is 202 with the same words
     either way. Too many tries from one client or for one address answer 429."""
-    address = hashlib.sha256(canonical_email(body.email).encode()).hexdigest()
-    await container.throttle.check([(SIGN_IN_PER_CLIENT, client), (SIGN_IN_PER_ADDRESS, address)])
-    # After the answer: a known address (a link recorded, a mail queued) must take no longer
-    # to answer than an unknown one, or the time would tell who rides here.
-    background.add_task(_send_links, container, body.email, body.language)
+    await LIMITS.check_link_request(container.throttle, client, body.email)
+    mail_after_answer(background, container.sign_in.request_links, container.sign_in_mail, body.email, body.language)
     return SignInLinkSent(detail=SENT)
-
-
-async def _send_links(container: ApiContainer, email: str, language: Language) -> None:
-    for link in await container.sign_in.request_links(email):
-        await container.sign_in_mail(link, language)
 
 
 @router.post(
@@ -100,6 +82,6 @@ async def sign_in(body: SessionIn, container: Container, client: Client) -> Sess
     """The link's `courier` and `token` give the courier's bearer token, once: the link cannot
     be used again, nor the older links still open. A used, replaced, expired or unknown link,
     or a removed courier, is refused (403) with the reason, and no token is given."""
-    await container.throttle.check([(SESSIONS_PER_CLIENT, client)])
+    await LIMITS.check_session(container.throttle, client)
     session = await container.sign_in.sign_in(body.courier_id, body.token)
     return SessionOut(token=session.token, courier_id=session.courier_id, expires_in_seconds=session.expires_in_seconds)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Response, status
 
 from downtown_events.runtime.http.openapi import also_answers
 from ordering.api.deps import AppHandlers, Caller, Client, Container
-from ordering.api.limits import SESSIONS_PER_CLIENT, check_sign_in_link
+from ordering.api.limits import SIGN_IN
 from ordering.api.schemas import SessionIn, SessionOut, SignInLinkIn
 
 router = APIRouter(tags=["customers"])
@@ -24,7 +24,7 @@ router = APIRouter(tags=["customers"])
 async def request_sign_in_link(body: SignInLinkIn, container: Container, client: Client) -> dict[str, str]:
     """E-mail a one-time sign-in link to this address (valid for a few minutes)."""
     settings = container.settings
-    await check_sign_in_link(container.throttle, client, body.email)
+    await SIGN_IN.check_link_request(container.throttle, client, body.email)
     link = await container.handlers.customers.request_link(body.email)
     await container.sign_in_mail(link, body.language, settings.public_url)
     return {"detail": "if this address can receive mail, a sign-in link is on its way"}
@@ -36,7 +36,7 @@ async def request_sign_in_link(body: SignInLinkIn, container: Container, client:
 async def sign_in(body: SessionIn, container: Container, handlers: AppHandlers, client: Client) -> SessionOut:
     """Exchange the link's token for a customer token; the link cannot be used again, nor
     can the older links still open."""
-    await container.throttle.check([(SESSIONS_PER_CLIENT, client)])
+    await SIGN_IN.check_session(container.throttle, client)
     account_id = await handlers.customers.sign_in(body.account_id, body.token)
     lifetime = container.settings.customer_token_days * 86_400
     token = container.authenticator.issue(account_id, role="customer", lifetime_seconds=lifetime)
