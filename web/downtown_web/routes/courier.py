@@ -27,7 +27,7 @@ from downtown_events.runtime.http.body_limit import RouteLimit
 from downtown_web.pages import Page, PageOf
 from downtown_web.problems import Said
 from downtown_web.routes.forms import checked
-from downtown_web.routes.sign_in import LinkSignIn, add_sign_in
+from downtown_web.routes.sign_in import LinkSignIn, add_sign_in, add_sign_out
 from downtown_web.services import ServiceProblem
 from downtown_web.visitor import COURIER, courier_of
 from downtown_web.words import N_
@@ -74,12 +74,7 @@ SIGN_IN = LinkSignIn(
     home="/courier",
 )
 add_sign_in(router, SIGN_IN)
-
-
-@router.post("/sign-out", summary="The courier signs out on this device")
-async def sign_out(page: PageOf, csrf: Annotated[str | None, Form()] = None) -> Response:
-    checked(page.request, csrf)
-    return SIGN_IN.signed_out()
+add_sign_out(router, SIGN_IN)
 
 
 # --- the tour ----------------------------------------------------------------------------

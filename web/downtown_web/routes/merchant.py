@@ -28,7 +28,7 @@ from downtown_events.runtime.http.body_limit import RouteLimit
 from downtown_web.pages import Page, PageOf
 from downtown_web.problems import Said, Translate, words_for
 from downtown_web.routes.forms import checked
-from downtown_web.routes.sign_in import LinkSignIn, add_sign_in
+from downtown_web.routes.sign_in import LinkSignIn, add_sign_in, add_sign_out
 from downtown_web.services import ServiceProblem
 from downtown_web.visitor import MERCHANT, merchant_of
 from downtown_web.words import N_
@@ -110,12 +110,7 @@ SIGN_IN = LinkSignIn(
     home="/merchant",
 )
 add_sign_in(router, SIGN_IN)
-
-
-@router.post("/sign-out", summary="The merchant signs out on this device")
-async def sign_out(page: PageOf, csrf: Annotated[str | None, Form()] = None) -> Response:
-    checked(page.request, csrf)
-    return SIGN_IN.signed_out()
+add_sign_out(router, SIGN_IN)
 
 
 # --- the orders --------------------------------------------------------------------------

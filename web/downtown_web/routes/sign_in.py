@@ -112,3 +112,12 @@ def add_sign_in(router: APIRouter, way: LinkSignIn) -> None:
             response, session[way.answer_token], session["expires_in_seconds"], secure=page.settings.secure_cookies
         )
         return response
+
+
+def add_sign_out(router: APIRouter, way: LinkSignIn) -> None:
+    """Signing out on this device: the cookie gone, back to signing in."""
+
+    @router.post("/sign-out", summary="Sign out on this device")
+    async def sign_out(page: PageOf, csrf: Csrf = None) -> Response:
+        checked(page.request, csrf)
+        return way.signed_out()
