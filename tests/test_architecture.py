@@ -77,6 +77,7 @@ APP_MAY_REACH = {
     "readable",
     "records",
     "secrets",
+    "sign_in_mail",  # the mail carrying a sign-in link, composed in memory (queued by the outbox)
     "store",
     # templates and catalogues rendered in memory: read like tzdata, no effect on the world
     "texts",

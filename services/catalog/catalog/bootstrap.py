@@ -15,7 +15,7 @@ from catalog.adapters.photo_storage import FilePhotoStorage
 from catalog.adapters.tokens import CatalogTokens
 from catalog.app.handlers import CatalogHandlers
 from catalog.app.reservations import order_reservations
-from catalog.app.sign_in import Language, MerchantLink, MerchantSignIn, sign_in_mail
+from catalog.app.sign_in import MerchantSignIn, sign_in_mail
 from catalog.projections import PROJECTIONS, compounds
 from catalog.projections.merchant_addresses import DirectoryMerchantAddresses
 from catalog.settings import SERVICE, CatalogSettings
@@ -30,6 +30,7 @@ from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.sign_in_mail import Language, MailedLink
 from downtown_events.runtime.texts import Texts
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
@@ -65,7 +66,7 @@ class ApiContainer:
     throttle: Throttle
     texts: Texts
 
-    async def sign_in_mail(self, link: MerchantLink, language: Language) -> None:
+    async def sign_in_mail(self, link: MailedLink, language: Language) -> None:
         """Queue the link's e-mail (the worker's sender delivers it)."""
         settings = self.settings
         mail = sign_in_mail(

@@ -17,7 +17,7 @@ from dispatch.app.courier import CourierHandlers
 from dispatch.app.jobs import DeliveryJobs, delivery_jobs
 from dispatch.app.planning import Planning, Replanner
 from dispatch.app.setup import SetupHandlers
-from dispatch.app.sign_in import CourierLink, CourierSignIn, Language, sign_in_mail
+from dispatch.app.sign_in import CourierSignIn, sign_in_mail
 from dispatch.projections import DELIVERY_TERMS, MERCHANTS, PROJECTIONS
 from dispatch.projections.courier_reads import PostgresCourierReads
 from dispatch.projections.couriers import CourierRoster, PooledRoster
@@ -37,6 +37,7 @@ from downtown_events.runtime.postgres_store import PostgresEventStore
 from downtown_events.runtime.process_handler import ProcessManagerHandler
 from downtown_events.runtime.service import Reaction, ServiceDefinition
 from downtown_events.runtime.settings import ServiceSettings
+from downtown_events.runtime.sign_in_mail import Language, MailedLink
 from downtown_events.runtime.texts import Texts
 from downtown_events.runtime.throttle import Throttle
 from downtown_events.runtime.tracking import EventHandler
@@ -98,7 +99,7 @@ class ApiContainer:
     throttle: Throttle
     texts: Texts
 
-    async def sign_in_mail(self, link: CourierLink, language: Language) -> None:
+    async def sign_in_mail(self, link: MailedLink, language: Language) -> None:
         """Queue the link's e-mail (the worker's sender delivers it)."""
         settings = self.settings
         mail = sign_in_mail(

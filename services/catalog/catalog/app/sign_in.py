@@ -12,36 +12,23 @@ nothing of it (the API answers alike), and a suspended merchant gets no link.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from typing import Protocol
+from uuid import UUID
 
 from catalog.domain import merchant as merchants
 from catalog.domain.errors import DomainError, NotFound
 from downtown_events.runtime.commands import execute, load
-from downtown_events.runtime.mail import OutgoingMail, clean
+from downtown_events.runtime.mail import clean
+from downtown_events.runtime.sign_in_mail import MailedLink, SignInMail
 from downtown_events.runtime.store import EventStore
-from downtown_events.runtime.texts import Texts
 from downtown_events.sign_in_links import SignInRefused, new_token, token_hash
-
-Language = Literal["de", "en"]
 
 
 class MerchantAddresses(Protocol):
     """Which merchants an e-mail address belongs to (a read model: a moment behind)."""
 
     async def merchants_at(self, email: str) -> list[UUID]: ...
-
-
-@dataclass(frozen=True)
-class MerchantLink:
-    merchant_id: UUID
-    email: str
-    """The profile's address, where the link goes (not the spelling the caller typed)."""
-    name: str
-    token: str = field(repr=False)
-    link_id: UUID = field(default_factory=uuid4)
 
 
 class MerchantSignIn:
@@ -53,7 +40,7 @@ class MerchantSignIn:
         self._now = now
         self._lifetime = timedelta(minutes=link_minutes)
 
-    async def request_links(self, email: str) -> list[MerchantLink]:
+    async def request_links(self, email: str) -> list[MailedLink]:
         """A link for each merchant the address belongs to, recorded on its stream; none for an
         address no merchant has, nor for a suspended merchant or one with several links still
         open. Those refusals are kept from the caller: they would tell who trades here."""
@@ -64,11 +51,11 @@ class MerchantSignIn:
                 links.append(link)
         return links
 
-    async def _request_link(self, merchant_id: UUID) -> MerchantLink | None:
+    async def _request_link(self, merchant_id: UUID) -> MailedLink | None:
         merchant = await load(self._store, str(merchant_id), merchants.replay)
         if merchant is None:
             return None
-        link = MerchantLink(merchant_id, merchant.profile.email, clean(merchant.profile.name), new_token())
+        link = MailedLink(merchant_id, merchant.profile.email, clean(merchant.profile.name), new_token())
         now = self._now()
         try:
             await execute(
@@ -103,18 +90,7 @@ class MerchantSignIn:
         return merchant_id
 
 
-def sign_in_mail(link: MerchantLink, *, language: Language, web_url: str, minutes: int, texts: Texts) -> OutgoingMail:
-    """The e-mail carrying a merchant's sign-in link: the only place its token ever goes. Its
-    words are the template ``mail/sign_in_link_merchant.txt``; the link opens the web front's
-    page, which exchanges it for a session (``POST /merchants/sessions``)."""
-    url = f"{web_url.rstrip('/')}/merchant/sign-in?merchant={link.merchant_id}&token={link.token}"
-    text = texts.mail("mail/sign_in_link_merchant.txt", language, url=url, minutes=minutes, shop=link.name)
-    return OutgoingMail(
-        message_id=str(uuid5(NAMESPACE_URL, f"downtown:merchant-sign-in:{link.link_id}")),
-        to_address=link.email,
-        to_name=link.name,
-        subject=text.subject,
-        body=text.body,
-        language=language,
-        about="MerchantSignInLinkIssued",
-    )
+sign_in_mail = SignInMail("merchant", name_as="shop", about="MerchantSignInLinkIssued")
+"""The e-mail carrying a merchant's sign-in link: the only place its token ever goes. Its
+words are the template ``mail/sign_in_link_merchant.txt``; the link opens the web front's
+page, which exchanges it for a session (``POST /merchants/sessions``)."""

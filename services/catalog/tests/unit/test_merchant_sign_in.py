@@ -10,13 +10,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from catalog.app.sign_in import MerchantLink, MerchantSignIn, sign_in_mail
+from catalog.app.sign_in import MerchantSignIn, sign_in_mail
 from catalog.domain import merchant
 from catalog.domain.errors import NotAllowed
 from catalog.domain.private_events import MerchantSignInLinkIssued, MerchantSignInLinkUsed
 from downtown_events.catalog import Address, MerchantProfile, MerchantSuspended
 from downtown_events.contract import IntegrationEvent
 from downtown_events.runtime.memory_store import InMemoryEventStore
+from downtown_events.runtime.sign_in_mail import MailedLink
 from downtown_events.runtime.store import ConcurrencyConflict
 from downtown_events.runtime.texts import Texts
 from downtown_events.sign_in_links import SignInRefused, token_hash
@@ -98,7 +99,7 @@ async def test_a_link_goes_to_the_profiles_address_and_a_race_of_one_token_lets_
     )
     assert await sign_in.request_links("nobody@kroeger.example") == []
     (link,) = await sign_in.request_links("backstube@kroeger.example")
-    assert (link.merchant_id, link.email, link.name) == (merchant_id, "Backstube@kroeger.example", "Bäckerei Kröger")
+    assert (link.account_id, link.email, link.name) == (merchant_id, "Backstube@kroeger.example", "Bäckerei Kröger")
     # Two requests with the token decided on the same version: the store takes one use only.
     state = merchant.replay(event.event for event in await store.read(str(merchant_id)))
     assert state is not None
@@ -129,7 +130,7 @@ async def test_the_handler_signs_in_once() -> None:
 def test_the_mail_carries_the_link_to_the_web_front_in_the_merchants_language(
     language: str, subject: str, words: str
 ) -> None:
-    link = MerchantLink(uuid4(), "backstube@kroeger.example", "Bäckerei Kröger", "T0ken_-" * 6)
+    link = MailedLink(uuid4(), "backstube@kroeger.example", "Bäckerei Kröger", "T0ken_-" * 6)
     mail = sign_in_mail(
         link,
         language=language,
@@ -138,7 +139,7 @@ def test_the_mail_carries_the_link_to_the_web_front_in_the_merchants_language(
         texts=Texts("catalog"),  # type: ignore[arg-type]
     )
     assert mail.subject == subject and words in mail.body
-    assert f"https://web.example/merchant/sign-in?merchant={link.merchant_id}&token={link.token}" in mail.body
+    assert f"https://web.example/merchant/sign-in?merchant={link.account_id}&token={link.token}" in mail.body
     assert mail.to_address == "backstube@kroeger.example" and mail.language == language
 
 

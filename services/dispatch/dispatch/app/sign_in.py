@@ -14,22 +14,21 @@ answers alike), and a removed courier gets no link.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from typing import Protocol
+from uuid import UUID
 
 from dispatch.app.setup import CourierLookup, TokenMinter
 from dispatch.domain import courier_service as services
 from dispatch.domain.errors import DomainError
 from downtown_events.runtime.addresses import canonical_email
 from downtown_events.runtime.commands import execute, load
-from downtown_events.runtime.mail import OutgoingMail, clean
+from downtown_events.runtime.mail import clean
+from downtown_events.runtime.sign_in_mail import MailedLink, SignInMail
 from downtown_events.runtime.store import EventStore
-from downtown_events.runtime.texts import Texts
 from downtown_events.sign_in_links import SignInRefused, new_token, token_hash
 
-Language = Literal["de", "en"]
 MAX_COURIERS_PER_ADDRESS = 5
 """One person may ride for several services under one address; a link goes to each, up to these."""
 
@@ -38,16 +37,6 @@ class CourierServices(Protocol):
     """The town's courier services (the roster: one registered a moment ago may be missing)."""
 
     async def service_ids(self) -> list[UUID]: ...
-
-
-@dataclass(frozen=True)
-class CourierLink:
-    courier_id: UUID
-    email: str
-    """The address the association gave, where the link goes (not the spelling the caller typed)."""
-    name: str
-    token: str = field(repr=False)
-    link_id: UUID = field(default_factory=uuid4)
 
 
 @dataclass(frozen=True)
@@ -77,13 +66,13 @@ class CourierSignIn:
         self._lifetime = timedelta(minutes=link_minutes)
         self._token_lifetime = timedelta(days=token_days)
 
-    async def request_links(self, email: str) -> list[CourierLink]:
+    async def request_links(self, email: str) -> list[MailedLink]:
         """A link for each active courier the address belongs to, recorded on their service's
         stream; none for an address no courier has, nor for a removed courier or one with
         several links still open. Those refusals are kept from the caller: they would tell
         who rides here."""
         wanted = canonical_email(email)
-        links: list[CourierLink] = []
+        links: list[MailedLink] = []
         for service_id in await self._services.service_ids():
             service = await load(self._store, str(service_id), services.replay)
             if service is None:
@@ -93,12 +82,12 @@ class CourierSignIn:
                     return links
                 if courier.removed or not courier.email or canonical_email(courier.email) != wanted:
                     continue
-                link = CourierLink(courier.courier_id, courier.email, clean(courier.display_name), new_token())
+                link = MailedLink(courier.courier_id, courier.email, clean(courier.display_name), new_token())
                 if await self._record(service_id, link):
                     links.append(link)
         return links
 
-    async def _record(self, service_id: UUID, link: CourierLink) -> bool:
+    async def _record(self, service_id: UUID, link: MailedLink) -> bool:
         now = self._now()
         try:
             await execute(
@@ -107,7 +96,7 @@ class CourierSignIn:
                 services.replay,
                 lambda state: services.request_sign_in_link(
                     state,
-                    courier_id=link.courier_id,
+                    courier_id=link.account_id,
                     link_id=link.link_id,
                     token_hash=token_hash(link.token),
                     expires_at=now + self._lifetime,
@@ -136,18 +125,7 @@ class CourierSignIn:
         return CourierSession(token, courier_id, seconds)
 
 
-def sign_in_mail(link: CourierLink, *, language: Language, web_url: str, minutes: int, texts: Texts) -> OutgoingMail:
-    """The e-mail carrying a courier's sign-in link: the only place its token ever goes. Its
-    words are the template ``mail/sign_in_link_courier.txt``; the link opens the web front's
-    courier page, which exchanges it for a session (``POST /couriers/sessions``)."""
-    url = f"{web_url.rstrip('/')}/courier/sign-in?courier={link.courier_id}&token={link.token}"
-    text = texts.mail("mail/sign_in_link_courier.txt", language, url=url, minutes=minutes, name=link.name)
-    return OutgoingMail(
-        message_id=str(uuid5(NAMESPACE_URL, f"downtown:courier-sign-in:{link.link_id}")),
-        to_address=link.email,
-        to_name=link.name,
-        subject=text.subject,
-        body=text.body,
-        language=language,
-        about="CourierSignInLinkIssued",
-    )
+sign_in_mail = SignInMail("courier", name_as="name", about="CourierSignInLinkIssued")
+"""The e-mail carrying a courier's sign-in link: the only place its token ever goes. Its
+words are the template ``mail/sign_in_link_courier.txt``; the link opens the web front's
+courier page, which exchanges it for a session (``POST /couriers/sessions``)."""

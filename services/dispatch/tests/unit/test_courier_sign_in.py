@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from dispatch.app.setup import AddCourier
-from dispatch.app.sign_in import CourierLink, CourierSignIn, sign_in_mail
+from dispatch.app.sign_in import CourierSignIn, sign_in_mail
 from dispatch.domain import courier_service as services
 from dispatch.domain.errors import InvalidChange
 from dispatch.domain.private_events import CourierEmailRecorded, CourierSignInLinkIssued, CourierSignInLinkUsed
@@ -21,6 +21,7 @@ from downtown_events.dispatch import CourierAdded
 from downtown_events.runtime.idempotency import fingerprint
 from downtown_events.runtime.memory_store import InMemoryEventStore
 from downtown_events.runtime.principal import Role
+from downtown_events.runtime.sign_in_mail import MailedLink
 from downtown_events.runtime.store import ConcurrencyConflict
 from downtown_events.runtime.texts import Texts
 from downtown_events.sign_in_links import SignInRefused, token_hash
@@ -152,7 +153,7 @@ async def test_a_link_goes_to_the_given_address_however_it_is_spelt_and_a_race_l
     store, sign_in = await handlers()
     assert await sign_in.request_links("nobody@example.de") == []
     (link,) = await sign_in.request_links("anna.rad+phone@EXAMPLE.de")
-    assert (link.courier_id, link.email, link.name) == (ANNA, "Anna.Rad@example.de", "Anna")
+    assert (link.account_id, link.email, link.name) == (ANNA, "Anna.Rad@example.de", "Anna")
     state = services.replay(event.event for event in await store.read(str(SERVICE)))
     assert state is not None
     first, second = (
@@ -187,7 +188,7 @@ async def test_the_handler_gives_the_couriers_token_once() -> None:
 def test_the_mail_carries_the_link_to_the_web_front_in_the_couriers_language(
     language: str, subject: str, words: str
 ) -> None:
-    link = CourierLink(ANNA, "anna@example.de", "Anna", "T0ken_-" * 6)
+    link = MailedLink(ANNA, "anna@example.de", "Anna", "T0ken_-" * 6)
     mail = sign_in_mail(
         link,
         language=language,  # type: ignore[arg-type]

@@ -18,19 +18,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import BackgroundTasks
 from pydantic import Field
 
 from downtown_events.runtime.addresses import canonical_email
+from downtown_events.runtime.sign_in_mail import Language
 from downtown_events.runtime.throttle import Limit, Throttle
 
 HOUR = 3600
 Link = TypeVar("Link")
 
-MailLanguage = Literal["de", "en"]
-"""The languages a sign-in mail is written in."""
+MailLanguage = Language
+"""The languages a sign-in mail is written in (:mod:`downtown_events.runtime.sign_in_mail`'s)."""
 
 LinkToken = Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 """A link's token as it comes back (the kit's ``new_token``: URL-safe base64); anything else
