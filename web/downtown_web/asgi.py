@@ -17,7 +17,17 @@ from starlette.exceptions import HTTPException
 from downtown_events.runtime.http.body_limit import BodySizeLimit
 from downtown_events.runtime.texts import Texts
 from downtown_web.pages import page
-from downtown_web.routes import accounts, association, basket, courier, merchant, orders, storefront, vouchers
+from downtown_web.routes import (
+    accounts,
+    association,
+    basket,
+    courier,
+    merchant,
+    merchant_vouchers,
+    orders,
+    storefront,
+    vouchers,
+)
 from downtown_web.routes.forms import FormRefused
 from downtown_web.services import FORWARDED_FOR, MAX_FORWARDED, ServiceProblem, Services
 from downtown_web.settings import WebSettings
@@ -58,6 +68,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         courier.router,
         association.router,
         vouchers.router,
+        merchant_vouchers.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(str(files("downtown_web") / "static"))), name="static")

@@ -8,7 +8,7 @@ Dispatch mails ``/courier/sign-in?courier=…&token=…``, signed in as a custom
 HttpOnly cookie sent to ``/courier…`` only, and is never shown.
 
 Each step is a form of its own, and each works without JavaScript: the slip's code is typed
-(``static/courier-scan.js`` adds the camera where the browser can read QR codes). Dispatch
+(``static/scan.js`` adds the camera where the browser can read QR codes). Dispatch
 decides every step on the job's stream and a step done again decides nothing (a pickup
 scanned twice), or is refused (a delivery told twice: 409), so a form sent twice changes the
 job once.

@@ -239,7 +239,7 @@ def test_a_courier_signs_in_by_link_and_rides_their_tour(
             )
             assert html.escape(shop_name) in tour and "Pick up at" in tour and "Deliver to" in tour
             assert tour.index("Pick up at") < tour.index("Deliver to")  # the shop before the door
-            assert 'inputmode="' in tour and 'src="/static/courier-scan.js"' in tour and "<script>" not in tour
+            assert 'inputmode="' in tour and 'src="/static/scan.js"' in tour and "<script>" not in tour
             assert set(re.findall(r'action="/courier/jobs/([0-9a-f-]+)/delivery"', tour)) == {str(job_id)}
         else:  # today's page shows today's tour only: this one is tomorrow's
             tour = phone.get("/courier").text

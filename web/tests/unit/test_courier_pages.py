@@ -125,7 +125,7 @@ def test_the_tour_shows_the_shop_before_the_door_with_each_steps_form(client: Te
     assert f'action="/courier/jobs/{JOB}/delivery" enctype="multipart/form-data"' in page
     assert 'type="file" accept="image/*" capture="environment"' in page
     assert f'action="/courier/jobs/{JOB}/failure"' in page and '<option value="not_at_home">' in page
-    assert '<script src="/static/courier-scan.js" defer></script>' in page and "<script>" not in page
+    assert '<script src="/static/scan.js" defer></script>' in page and "<script>" not in page
     csrf = client.cookies["csrf"]
 
     typo = client.post("/courier/pickups", data={"csrf": csrf, "code": "12345", "stop": "stop-1"})

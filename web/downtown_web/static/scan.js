@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// The pickup's code read by the phone's camera, where the browser can read QR codes itself
-// (the BarcodeDetector API): a "Scan" button beside each code field opens the camera, and the
-// code it sees fills the field and sends the form. Progressive enhancement only: without this
+// A code read by the phone's camera (a pickup slip's, a voucher's), where the browser can read
+// QR codes itself (the BarcodeDetector API): a "Scan" button beside each field marked
+// data-scan="qr" opens the camera, and the code it sees fills the field and sends the form. Progressive enhancement only: without this
 // script, or where a browser has no BarcodeDetector, the code is typed.
 (function () {
   "use strict";
@@ -15,7 +15,7 @@
     return;
   }
   var label = document.documentElement.lang === "de" ? "Mit der Kamera scannen" : "Scan with the camera";
-  var fields = document.querySelectorAll("input.slip-code");
+  var fields = document.querySelectorAll('input[data-scan="qr"]');
   Array.prototype.forEach.call(fields, function (field) {
     var button = document.createElement("button");
     button.type = "button";
