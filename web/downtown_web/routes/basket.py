@@ -9,6 +9,7 @@ connection) places the orders once. Refusals come back next to the field concern
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from datetime import datetime
@@ -45,12 +46,15 @@ async def _basket(page: Page, basket: GuestBasket | None) -> dict[str, Any] | No
 
 
 async def _shops_of(page: Page, lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    shops = {}
-    for merchant_id in dict.fromkeys(line["merchant_id"] for line in lines):
-        shops[merchant_id] = await page.services.catalog.call(
-            "GET", f"/directory/{merchant_id}", language=page.language
+    """The directory entry of each shop of the basket, asked side by side."""
+    merchant_ids = list(dict.fromkeys(line["merchant_id"] for line in lines))
+    entries = await asyncio.gather(
+        *(
+            page.services.catalog.call("GET", f"/directory/{merchant_id}", language=page.language)
+            for merchant_id in merchant_ids
         )
-    return shops
+    )
+    return dict(zip(merchant_ids, entries, strict=True))
 
 
 @router.get("/basket", summary="The basket: what is in it, shop by shop")

@@ -8,6 +8,7 @@ front's), so the link opens a page, never raw JSON. The token travels to orderin
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -42,7 +43,7 @@ async def placed(
         ids = [UUID(each) for each in orders.split(",") if each][:50]
     except ValueError:
         raise ServiceProblem(404, "Not Found", "no such orders") from None
-    found = [await _order(page, order_id, token) for order_id in ids]
+    found = await asyncio.gather(*(_order(page, order_id, token) for order_id in ids))
     return page.render("placed.html", orders=found, token=token)
 
 

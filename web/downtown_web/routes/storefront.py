@@ -8,6 +8,7 @@ reach only this front.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -38,8 +39,10 @@ def photo_of(item: dict[str, Any]) -> dict[str, str] | None:
 
 @router.get("/", summary="The town's storefront: its shops and what is new")
 async def home(page: PageOf) -> Response:
-    directory = await page.services.catalog.call("GET", "/directory", language=page.language)
-    newest = await page.services.catalog.call("GET", "/catalog", language=page.language, params={"limit": 8})
+    directory, newest = await asyncio.gather(
+        page.services.catalog.call("GET", "/directory", language=page.language),
+        page.services.catalog.call("GET", "/catalog", language=page.language, params={"limit": 8}),
+    )
     shops = sorted(directory, key=lambda shop: (not shop["open_now"], shop["name"].casefold()))
     return page.render("home.html", shops=shops, offers=_with_photos(newest["items"]))
 
