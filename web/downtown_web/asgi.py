@@ -21,6 +21,7 @@ from downtown_web.routes import (
     accounts,
     association,
     basket,
+    checkout,
     courier,
     merchant,
     merchant_vouchers,
@@ -62,6 +63,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     for router in (
         storefront.router,
         basket.router,
+        checkout.router,
         orders.router,
         accounts.router,
         merchant.router,

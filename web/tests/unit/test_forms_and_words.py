@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from downtown_events.runtime.texts import Texts
 from downtown_web.problems import words_for
-from downtown_web.routes.basket import _checkout_body
+from downtown_web.routes.checkout import _checkout_body
 from downtown_web.routes.storefront import photo_of
 from downtown_web.services import ServiceProblem
 from downtown_web.visitor import basket_of, csrf_ok, language_of
