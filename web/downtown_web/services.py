@@ -76,9 +76,16 @@ class Service:
             raise problem
         return response.json() if response.content else None
 
-    async def get_bytes(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
-        """A file as the service sends it (a photo, a PDF), handed back by the caller."""
-        return await self._client.get(path, headers=headers)
+    async def get_bytes(
+        self, path: str, headers: dict[str, str] | None = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """A file as the service sends it (a photo, a PDF), handed back by the caller; a service
+        that cannot be reached is a :class:`ServiceProblem` (503), as for :meth:`call`."""
+        try:
+            return await self._client.get(path, headers=headers, params=params)
+        except httpx.HTTPError as error:
+            log.warning("%s GET %s: %s", self.name, path, error)
+            raise ServiceProblem(503, "Unavailable", f"{self.name} did not answer") from error
 
     async def close(self) -> None:
         await self._client.aclose()
