@@ -9,7 +9,7 @@ offer belongs to.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
@@ -226,6 +226,20 @@ class MerchantReopened(CatalogEvent):
     event_name: ClassVar[str] = "MerchantReopened"
     schema_version: ClassVar[int] = 1
     merchant_id: UUID
+
+
+@registry.register
+class MerchantAvailabilityNoted(CatalogEvent):
+    """The merchant's note to customers for one day ("Heute ab 14 Uhr nur Abholung"): the
+    directory shows it on ``for_day`` only, so yesterday's note never greets today's customers.
+    An empty note clears the day's. It says nothing of whether the shop is open (that is
+    ``MerchantClosed``) and no service's rules depend on it."""
+
+    event_name: ClassVar[str] = "MerchantAvailabilityNoted"
+    schema_version: ClassVar[int] = 1
+    merchant_id: UUID
+    note: EventLine = Field(max_length=200, description="one line for customers; empty: the day's note is cleared")
+    for_day: date = Field(description="the town-local date the note is for")
 
 
 @registry.register
@@ -465,6 +479,7 @@ MERCHANT_EVENTS = (
     OpeningHoursChanged,
     MerchantClosed,
     MerchantReopened,
+    MerchantAvailabilityNoted,
     MerchantSuspended,
     MerchantReinstated,
     MerchantTokensRevoked,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
 
 from downtown_events import CloudEvent, InvalidEnvelope, InvalidEventData, UnknownEventType, registry
-from downtown_events.catalog import MerchantRegistered, OfferListed
+from downtown_events.catalog import MerchantAvailabilityNoted, MerchantRegistered, OfferListed
 
 V1_MERCHANT = {
     "merchant_id": "5f0e7c8a-0000-4000-8000-000000000001",
@@ -41,6 +41,20 @@ def test_the_newest_version_decodes_unchanged() -> None:
     again = registry.decode_ce_type(type(v2).ce_type(), json.loads(v2.model_dump_json()))
     assert again == v2
     assert type(v2).ce_type() == "downtown.catalog.MerchantRegistered.v2"
+
+
+def test_an_availability_note_is_one_short_line_for_a_day_and_may_be_empty() -> None:
+    def noted(note: str) -> object:
+        data = {"merchant_id": str(uuid4()), "note": note, "for_day": "2026-12-07"}
+        return registry.decode("downtown.catalog.MerchantAvailabilityNoted", 1, data)
+
+    cleared = noted("")
+    assert isinstance(cleared, MerchantAvailabilityNoted)
+    assert (cleared.note, cleared.for_day) == ("", date(2026, 12, 7))
+    # like every EventLine, a control character the log might hold is dropped on reading
+    assert getattr(noted("Heute\tnur Abholung"), "note", None) == "Heutenur Abholung"
+    with pytest.raises(InvalidEventData):
+        noted("x" * 201)
 
 
 def test_unknown_types_and_future_versions_are_refused() -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 from uuid import UUID, uuid4
 
@@ -14,6 +14,7 @@ from downtown_events.catalog import (
     BankAccount,
     MerchantApprovalWithdrawn,
     MerchantApproved,
+    MerchantAvailabilityNoted,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -37,7 +38,7 @@ from downtown_events.runtime.merchant_replica import (
     profile_columns,
 )
 from downtown_events.runtime.projection import Row, RowSet
-from downtown_events.runtime.records import KafkaRecord, ReceivedEvent
+from downtown_events.runtime.records import KafkaRecord, ReceivedEvent, SkippedEvent, decode_record
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MONDAY = TimeWindow(weekday=0, opens=time(9), closes=time(18))
@@ -248,6 +249,23 @@ def test_other_events_touch_nothing() -> None:
 
     assert list(REPLICA.touches(event)) == []
     assert not fold([event]).changed
+
+
+def test_an_availability_note_is_for_customers_and_skipped_not_dead_lettered() -> None:
+    """The catalog's directory shows the day's note; no service's rule reads it, so the
+    replica does not decode it, and a consumer skips it like any type it does not read."""
+    merchant_id = uuid4()
+    stream, registration = registered(merchant_id)
+    rows = fold([registration])
+    before = dict(row_of(rows, merchant_id))
+    noted = stream(
+        MerchantAvailabilityNoted(merchant_id=merchant_id, note="Heute nur Abholung", for_day=date(2026, 3, 2))
+    )
+
+    assert "downtown.catalog.MerchantAvailabilityNoted" not in (REPLICA.reads() or ())
+    assert isinstance(decode_record(noted.record, "testtown", REPLICA.reads()), SkippedEvent)
+    assert list(REPLICA.touches(noted)) == []
+    assert row_of(fold([noted], rows), merchant_id) == before
 
 
 def test_two_declarations_fold_into_their_own_tables() -> None:

@@ -118,7 +118,9 @@ REPLICATED_EVENTS = (
     MerchantTokensRevoked,
 )
 """Every event of a merchant's stream the catalog publishes (``catalog.MERCHANT_EVENTS``
-and the association's approvals)."""
+and the association's approvals) but its availability notes (``MerchantAvailabilityNoted``):
+a day's note is for customers, shown by the catalog's directory, and no service's rule reads
+it, so a replica's consumer skips it undecoded as it skips any type it does not read."""
 _FLAGS: dict[type, Row] = {
     MerchantReopened: {"closed": False, "closed_note": ""},
     MerchantSuspended: {"suspended": True},

@@ -18,6 +18,7 @@ from catalog.projections.compounds import compound_parts
 from downtown_events.catalog import (
     MERCHANT_EVENTS,
     OFFER_EVENTS,
+    MerchantAvailabilityNoted,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -110,8 +111,12 @@ MERCHANTS = Table(
     indexes=("{table} USING gin (search)",),
 )
 
-# Opening hours are the directory's business, not the catalog's.
-_MERCHANT_EVENTS = tuple(kind for kind in MERCHANT_EVENTS if kind not in {OpeningHoursChanged, MerchantTokensRevoked})
+# Opening hours and the day's availability note are the directory's business, not the catalog's.
+_MERCHANT_EVENTS = tuple(
+    kind
+    for kind in MERCHANT_EVENTS
+    if kind not in {OpeningHoursChanged, MerchantAvailabilityNoted, MerchantTokensRevoked}
+)
 _OFFER_EVENTS = OFFER_EVENTS
 
 
