@@ -24,6 +24,7 @@ from downtown_web.routes import (
     checkout,
     courier,
     merchant,
+    merchant_accounts,
     merchant_vouchers,
     orders,
     storefront,
@@ -71,6 +72,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         association.router,
         vouchers.router,
         merchant_vouchers.router,
+        merchant_accounts.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(str(files("downtown_web") / "static"))), name="static")

@@ -20,7 +20,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from fastapi import APIRouter, Form, Response
 from fastapi.responses import RedirectResponse
 
 from downtown_web.charts import Chart, bars, budget, columns
+from downtown_web.documents import CSV, PDF, handed_on
 from downtown_web.pages import Page, PageOf
 from downtown_web.problems import Said
 from downtown_web.routes.forms import checked
@@ -277,6 +278,25 @@ def deliveries_chart(board: dict[str, Any], _: Any) -> Chart:
             (_("late"), len(board.get("late") or [])),
         ]
     )
+
+
+@router.get("/settlements/{programme_id}/{merchant_id}.{kind}", summary="A settlement statement as PDF or CSV")
+async def settlement_document(
+    page: PageOf, programme_id: UUID, merchant_id: UUID, kind: Literal["pdf", "csv"], start: date, end: date
+) -> Response:
+    """The statement vouchers draws for the association, handed on through this front
+    (:mod:`downtown_web.documents`): the browser never holds the association's token."""
+    auth = association_of(page.request)
+    if auth is None:
+        return _signed_out()
+    answer = await page.services.vouchers.get_bytes(
+        f"/settlements/{programme_id}/{merchant_id}.{kind}",
+        headers=auth,
+        params={"start": str(start), "end": str(end), "lang": page.language},
+    )
+    if answer.status_code in (401, 403):
+        return _signed_out()
+    return handed_on(answer, PDF if kind == "pdf" else CSV, f"statement-{merchant_id}-{start}-{end}.{kind}")
 
 
 # --- the association's decisions on a member ---------------------------------------------
