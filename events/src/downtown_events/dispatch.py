@@ -83,6 +83,18 @@ class CourierRemoved(DispatchEvent):
 
 
 @registry.register
+class CourierTokensRevoked(DispatchEvent):
+    """Every courier token of the courier issued until ``revoked_at`` is void: the courier
+    signed out (as a merchant's ``MerchantTokensRevoked``, it ends all of them, not one)."""
+
+    event_name: ClassVar[str] = "CourierTokensRevoked"
+    schema_version: ClassVar[int] = 1
+    courier_service_id: UUID
+    courier_id: UUID
+    revoked_at: AwareDatetime
+
+
+@registry.register
 class CourierShiftScheduled(DispatchEvent):
     """A courier works from ``starts_at`` to ``ends_at``, starting at ``start`` (the depot)."""
 

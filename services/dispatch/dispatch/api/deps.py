@@ -3,7 +3,8 @@
 
 A courier's token is signed by this service and lasts weeks; the roster decides whether its
 courier still rides for the town, on every request, so a courier removed by the association
-is refused from the next request on (a moment after, as the roster hears of it).
+is refused from the next request on (a moment after, as the roster hears of it), and so is
+a token issued before the courier signed out.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from downtown_events.runtime.principal import InvalidToken, Principal, ensure_cu
 Container = Annotated[ApiContainer, Depends(get_container)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 REMOVED = "this courier no longer rides for the town; ask the association"
+SIGNED_OUT = "this courier signed out since this token was issued; sign in again with a new link"
 
 
 async def _rostered(container: ApiContainer, principal: Principal) -> RosterCourier:
@@ -30,13 +32,14 @@ async def _rostered(container: ApiContainer, principal: Principal) -> RosterCour
         courier = await container.roster.courier(conn, principal.courier())
     if courier is None or not courier.active:
         raise InvalidToken(REMOVED)
+    ensure_current(principal, courier.tokens_valid_after, reason=SIGNED_OUT)
     return courier
 
 
 async def get_principal(container: Container, credentials: Credentials) -> Principal:
     """The association's token, a merchant token (the catalog's, refused once the merchant's
     tokens were revoked) or a courier token (this service's, refused once the courier was
-    removed)."""
+    removed or signed out since)."""
     principal = container.authenticator.authenticate(bearer_token(credentials))
     if principal.role == "merchant":
         async with container.pool.connection() as conn:

@@ -124,6 +124,17 @@ class CourierSignIn:
         token = self._tokens.issue(courier_id, role="courier", lifetime_seconds=seconds)
         return CourierSession(token, courier_id, seconds)
 
+    async def sign_out(self, courier_service_id: UUID, courier_id: UUID, at: datetime) -> None:
+        """Every courier token of the courier issued until ``at`` (the one they sent too) is
+        refused once the roster hears of it. ``at`` is the real time the tokens are stamped
+        with, not the town's clock (which a test may move)."""
+        await execute(
+            self._store,
+            str(courier_service_id),
+            services.replay,
+            lambda state: services.revoke_tokens(state, courier_id=courier_id, at=at),
+        )
+
 
 sign_in_mail = SignInMail("courier", name_as="name", about="CourierSignInLinkIssued")
 """The e-mail carrying a courier's sign-in link: the only place its token ever goes. Its

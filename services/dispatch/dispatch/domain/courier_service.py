@@ -33,6 +33,7 @@ from downtown_events.dispatch import (
     CourierRemoved,
     CourierServiceRegistered,
     CourierShiftScheduled,
+    CourierTokensRevoked,
     VehicleKind,
 )
 from downtown_events.geo import GeoPoint
@@ -198,6 +199,18 @@ def remove_courier(state: CourierService | None, *, courier_id: UUID) -> Sequenc
     if courier.removed:
         return []
     return [CourierRemoved(courier_service_id=service.courier_service_id, courier_id=courier_id)]
+
+
+def revoke_tokens(state: CourierService | None, *, courier_id: UUID, at: datetime) -> Sequence[IntegrationEvent]:
+    """The courier signs out: every courier token of theirs issued until ``at`` is void
+    (the roster, which every request of a courier is checked against, hears of it)."""
+    service = _existing(state)
+    courier = service.active_courier(courier_id)
+    return [
+        CourierTokensRevoked(
+            courier_service_id=service.courier_service_id, courier_id=courier.courier_id, revoked_at=at
+        )
+    ]
 
 
 def request_sign_in_link(

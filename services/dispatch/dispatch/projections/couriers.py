@@ -3,8 +3,9 @@
 
 Planning asks one question of it (who rides in this period, from where, carrying how much:
 :meth:`CourierRoster.couriers_on_shift`), a courier's token another (is this courier still
-active: :meth:`CourierRoster.courier`), the association's set-up page a third (the services
-with their couriers and coming shifts: :meth:`CourierRoster.services`).
+active, and were their tokens revoked since it was issued: :meth:`CourierRoster.courier`), the
+association's set-up page a third (the services with their couriers and coming shifts:
+:meth:`CourierRoster.services`).
 
 A drop-out names the courier and the moment, not the shift (the contract's
 ``CourierDroppedOut``), and a policy can only touch rows it can name from the event; so
@@ -31,6 +32,7 @@ from downtown_events.dispatch import (
     CourierRemoved,
     CourierServiceRegistered,
     CourierShiftScheduled,
+    CourierTokensRevoked,
 )
 from downtown_events.geo import GeoPoint
 from downtown_events.runtime.database import Connection, Pool
@@ -53,6 +55,7 @@ COURIERS = Table(
         "capacity": "integer",
         "active": "boolean",
         "removed_at": "timestamptz",
+        "tokens_valid_after": "timestamptz",
     },
     indexes=("{table} (courier_service_id)",),
 )
@@ -82,7 +85,14 @@ DROP_OUTS = Table(
     },
     indexes=("{table} (courier_id, at)",),
 )
-_EVENTS = (CourierServiceRegistered, CourierAdded, CourierRemoved, CourierShiftScheduled, CourierDroppedOut)
+_EVENTS = (
+    CourierServiceRegistered,
+    CourierAdded,
+    CourierRemoved,
+    CourierTokensRevoked,
+    CourierShiftScheduled,
+    CourierDroppedOut,
+)
 _DROP_OUT_IDS = UUID("6f1c0a52-4d8e-5a51-9a55-2f8f2d1a0c11")
 
 
@@ -102,7 +112,7 @@ class CourierProjection(Projection):
         data = event.event
         if isinstance(data, CourierServiceRegistered):
             return [(COURIER_SERVICES, data.courier_service_id)]
-        if isinstance(data, CourierAdded | CourierRemoved):
+        if isinstance(data, CourierAdded | CourierRemoved | CourierTokensRevoked):
             return [(COURIERS, data.courier_id)]
         if isinstance(data, CourierShiftScheduled):
             return [(SHIFTS, data.shift_id)]
@@ -133,12 +143,17 @@ class CourierProjection(Projection):
                     "capacity": data.capacity,
                     "active": True,
                     "removed_at": None,
+                    "tokens_valid_after": None,
                 },
             )
         elif isinstance(data, CourierRemoved):
             row = rows.get(COURIERS, data.courier_id)
             if row is not None:  # its addition was unreadable: there is nothing to remove
                 rows.put(COURIERS, {**row, "active": False, "removed_at": event.envelope.time})
+        elif isinstance(data, CourierTokensRevoked):
+            row = rows.get(COURIERS, data.courier_id)
+            if row is not None:
+                rows.put(COURIERS, {**row, "tokens_valid_after": data.revoked_at})
         elif isinstance(data, CourierShiftScheduled):
             rows.put(SHIFTS, _shift_row(data))
         elif isinstance(data, CourierDroppedOut):
@@ -180,6 +195,8 @@ class RosterCourier:
     vehicle: str
     capacity: int
     active: bool
+    tokens_valid_after: datetime | None = None
+    """When the courier last signed out: their tokens issued until then are void."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +223,7 @@ class RosterService:
     shifts: tuple[RosterShift, ...]
 
 
-_COURIER_COLUMNS = "courier_id, courier_service_id, display_name, vehicle, capacity, active"
+_COURIER_COLUMNS = "courier_id, courier_service_id, display_name, vehicle, capacity, active, tokens_valid_after"
 _SHIFT_COLUMNS = (
     "s.shift_id, s.courier_id, s.starts_at, s.ends_at, s.start_lat, s.start_lon,"
     " d.at AS dropped_out_at, d.lat AS drop_lat, d.lon AS drop_lon"
@@ -303,6 +320,7 @@ def _courier(row: Row) -> RosterCourier:
         vehicle=row["vehicle"],
         capacity=row["capacity"],
         active=bool(row["active"]),
+        tokens_valid_after=row["tokens_valid_after"],
     )
 
 

@@ -110,3 +110,28 @@ def test_asking_too_often_for_one_address_is_throttled(town: RunningTown) -> Non
     assert answers == [202] * 5 + [429]
     respelt = _ask(town, email.replace("@", "+neu@"))  # another spelling of the same mailbox
     assert respelt.status_code == 429 and int(respelt.headers["Retry-After"]) > 0
+
+
+def test_a_courier_who_signs_out_is_refused_with_every_older_token_and_a_new_one_works(town: RunningTown) -> None:
+    api, association = town["dispatch"].api, {"Authorization": f"Bearer {town.association_token}"}
+    courier_id = _courier(town, f"raus-{uuid.uuid4().hex[:12]}@example.de")
+
+    def token() -> dict[str, str]:
+        issued = httpx.post(f"{api}/couriers/{courier_id}/token", headers=association)
+        assert issued.status_code == 201, issued.text
+        return {"Authorization": f"Bearer {issued.json()['token']}"}
+
+    phone, other_phone = token(), token()
+    assert httpx.get(f"{api}/couriers/me/tour", headers=phone).status_code == 200
+
+    signed_out = httpx.delete(f"{api}/couriers/sessions", headers=phone)
+    assert signed_out.status_code == 204, signed_out.text
+
+    def refused(headers: dict[str, str]) -> bool:
+        return httpx.get(f"{api}/couriers/me/tour", headers=headers).status_code == 401
+
+    wait_until(lambda: refused(phone) and refused(other_phone), what="the roster hearing of the sign-out")
+    refused_answer = httpx.get(f"{api}/couriers/me/tour", headers=phone)
+    assert "signed out" in refused_answer.json()["detail"], refused_answer.text
+    assert httpx.delete(f"{api}/couriers/sessions", headers=phone).status_code == 401  # once is enough
+    assert httpx.get(f"{api}/couriers/me/tour", headers=token()).status_code == 200  # a new session works

@@ -14,7 +14,7 @@ from dispatch.domain import courier_service as services
 from dispatch.domain.courier_service import CourierService
 from dispatch.domain.errors import AlreadyExists, InvalidChange, NotFound
 from downtown_events.contract import IntegrationEvent
-from downtown_events.dispatch import CourierDroppedOut, CourierRemoved, CourierShiftScheduled
+from downtown_events.dispatch import CourierDroppedOut, CourierRemoved, CourierShiftScheduled, CourierTokensRevoked
 from downtown_events.geo import GeoPoint
 
 EIGHT = datetime(2026, 12, 7, 8, tzinfo=UTC)
@@ -159,3 +159,16 @@ def test_a_drop_out_ahead_of_time_is_refused() -> None:
         services.drop_out(
             services.replay(history), courier_id=ANNA, at=EIGHT + timedelta(hours=2), position=None, now=EIGHT
         )
+
+
+def test_a_courier_signing_out_revokes_their_tokens_and_a_removed_or_unknown_one_cannot() -> None:
+    history = with_anna()
+    (revoked,) = services.revoke_tokens(services.replay(history), courier_id=ANNA, at=EIGHT)
+    assert revoked == CourierTokensRevoked(courier_service_id=SERVICE, courier_id=ANNA, revoked_at=EIGHT)
+    assert services.replay([*history, revoked]) == services.replay(history)  # the roster holds it, not the service
+
+    removed = then(history, services.remove_courier(services.replay(history), courier_id=ANNA))
+    with pytest.raises(InvalidChange):
+        services.revoke_tokens(services.replay(removed), courier_id=ANNA, at=EIGHT)
+    with pytest.raises(NotFound):
+        services.revoke_tokens(services.replay(history), courier_id=uuid4(), at=EIGHT)

@@ -6,17 +6,19 @@ address (nobody learns who rides here by asking), and is throttled per client an
 however it is spelt (the kit's ``canonical_email``; the bucket is the address's hash, so the
 throttle's table holds no address). The link's token is only ever in the e-mail; exchanging
 it, once, gives the courier's bearer token — the same the association hands out
-(``POST /couriers/{id}/token``), which stays for machines.
+(``POST /couriers/{id}/token``), which stays for machines. Signing out ends every token of the
+courier issued until then.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, BackgroundTasks, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch.api.deps import Container
+from dispatch.api.deps import Container, CurrentCourier
 from downtown_events.runtime.http.deps import Client
 from downtown_events.runtime.http.fields import Email
 from downtown_events.runtime.http.openapi import also_answers
@@ -85,3 +87,17 @@ async def sign_in(body: SessionIn, container: Container, client: Client) -> Sess
     await LIMITS.check_session(container.throttle, client)
     session = await container.sign_in.sign_in(body.courier_id, body.token)
     return SessionOut(token=session.token, courier_id=session.courier_id, expires_in_seconds=session.expires_in_seconds)
+
+
+@router.delete(
+    "/sessions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Sign the courier out: every token of theirs issued until now stops working",
+    openapi_extra=also_answers(401, 403),
+)
+async def sign_out(courier: CurrentCourier, container: Container) -> None:
+    """The token sent, and every other courier token of the courier issued until now (another
+    phone's, one the association handed over), is refused from now on, once the roster hears
+    of it (a moment). A new session takes a new sign-in link."""
+    await container.sign_in.sign_out(courier.courier_service_id, courier.courier_id, datetime.now(UTC))
