@@ -115,11 +115,26 @@ def change_profile(town: RunningTown, shop: Shop, **changes: Any) -> None:
 
 
 def list_service(
-    town: RunningTown, shop: Shop, title: str, price: str, minutes: int, windows: list[dict[str, Any]]
+    town: RunningTown,
+    shop: Shop,
+    title: str,
+    price: str,
+    minutes: int,
+    windows: list[dict[str, Any]],
+    *,
+    held: str = "in_person",
 ) -> str:
+    """A service the shop lists at the catalog (``held="video"``: a video consultation, for a
+    shop whose profile has its ``video_consultation_url``); its id, also kept in ``shop.offers``."""
     response = httpx.post(
         f"{town['catalog'].api}/offers/services",
-        json={"title": title, "price": price, "duration_minutes": minutes, "weekly_availability": windows},
+        json={
+            "title": title,
+            "price": price,
+            "duration_minutes": minutes,
+            "weekly_availability": windows,
+            "held": held,
+        },
         headers={**shop.auth, **key()},
     )
     assert response.status_code == 201, response.text

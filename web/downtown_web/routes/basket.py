@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,7 +18,9 @@ from fastapi.responses import RedirectResponse
 
 from downtown_web.pages import Page, PageOf
 from downtown_web.routes.forms import checked
+from downtown_web.routes.storefront import offer_page
 from downtown_web.services import ServiceProblem
+from downtown_web.slots import CHOOSE, LOST, MAX_VALUE, SLOT_STATUSES, Slot, chosen, refusal_of_time
 from downtown_web.visitor import GuestBasket, basket_of, keep_basket
 
 router = APIRouter()
@@ -54,10 +57,58 @@ async def shops_of(page: Page, lines: list[dict[str, Any]]) -> dict[str, dict[st
 async def show_basket(page: PageOf) -> Response:
     basket = await open_basket(page, basket_of(page.request))
     lines = basket["lines"] if basket else []
+    shops, booked = await asyncio.gather(shops_of(page, lines), _booked_times(page, basket))
     by_shop: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for line in lines:
-        by_shop[line["merchant_id"]].append(line)
-    return page.render("basket.html", basket=basket, by_shop=by_shop, shops=await shops_of(page, lines))
+        by_shop[line["merchant_id"]].append({**line, "booked": booked.get(line["line_id"])})
+    return page.render("basket.html", basket=basket, by_shop=by_shop, shops=shops)
+
+
+async def _booked_times(page: Page, basket: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Per line booked for a time: the time, whether it is a video consultation, and what the
+    basket's quote says of it now (held for the basket until when, or taken meanwhile)."""
+    lines = [line for line in (basket["lines"] if basket else []) if line.get("slot")]
+    if basket is None or not lines:
+        return {}
+    offers, quoted = await asyncio.gather(
+        asyncio.gather(
+            *(
+                page.services.catalog.call("GET", f"/catalog/{line['offer_id']}", language=page.language)
+                for line in lines
+            )
+        ),
+        _quoted_lines(page, basket["basket_id"]),
+    )
+    booked = {}
+    for line, offer in zip(lines, offers, strict=True):
+        quote = quoted.get(line["line_id"], {})
+        status = quote.get("slot_status")
+        booked[line["line_id"]] = {
+            "slot": Slot.of(line["slot"]),
+            "video": offer.get("held") == "video",
+            "status": status,
+            "lost": status in LOST,
+            "said": SLOT_STATUSES.get(status or ""),
+            "held_until": datetime.fromisoformat(quote["held_until"]) if quote.get("held_until") else None,
+        }
+    return booked
+
+
+async def _quoted_lines(page: Page, basket_id: str) -> dict[str, dict[str, Any]]:
+    """The quote's lines by id; none when ordering cannot quote the basket now (the page then
+    shows the times without saying whether they are still held)."""
+    own = basket_of(page.request)
+    try:
+        quote = await page.services.ordering.call(
+            "GET",
+            f"/baskets/{basket_id}/quote",
+            language=page.language,
+            headers=own.headers if own else {},
+            params={"days": 1},
+        )
+    except ServiceProblem:
+        return {}
+    return {line["line_id"]: line for shop in quote["shops"] for line in shop["lines"]}
 
 
 @router.post("/basket/lines", summary="Put an offer in the basket")
@@ -66,21 +117,35 @@ async def put_line(
     offer_id: Annotated[UUID, Form()],
     quantity: Annotated[int, Form(ge=1, le=99)] = 1,
     csrf: Annotated[str | None, Form()] = None,
+    book: Annotated[bool, Form(description="sent by a service's booking form: a time must be chosen")] = False,
+    slot: Annotated[str | None, Form(max_length=MAX_VALUE, description="a service's time: starts|ends")] = None,
 ) -> Response:
+    """An offer in the basket; a service booked for the time chosen, which ordering holds for
+    the basket a while, or refuses (taken meanwhile, no longer bookable): then the offer's
+    page again, the refusal beside its fresh free times."""
     checked(page.request, csrf)
+    time = chosen(slot)
+    if book and time is None:
+        return await offer_page(page, offer_id, refusal=page._(CHOOSE), status_code=422)
     basket = basket_of(page.request)
     if await open_basket(page, basket) is None:
         opened = await page.services.ordering.call("POST", "/baskets", language=page.language)
         basket = GuestBasket(UUID(opened["basket"]["basket_id"]), opened["access_token"])
     assert basket is not None
-    await page.services.ordering.call(
-        "POST",
-        f"/baskets/{basket.basket_id}/lines",
-        language=page.language,
-        headers=basket.headers,
-        json={"offer_id": str(offer_id), "quantity": quantity},
-    )
-    response = RedirectResponse("/basket", status_code=303)
+    line: dict[str, Any] = {"offer_id": str(offer_id), "quantity": quantity}
+    if time is not None:
+        line["slot"] = time.as_json()
+    try:
+        await page.services.ordering.call(
+            "POST", f"/baskets/{basket.basket_id}/lines", language=page.language, headers=basket.headers, json=line
+        )
+    except ServiceProblem as problem:
+        if time is None:
+            raise
+        refusal = refusal_of_time(problem, page._, page.refusal(problem).message)
+        response: Response = await offer_page(page, offer_id, refusal=refusal, status_code=problem.status)
+    else:
+        response = RedirectResponse("/basket", status_code=303)
     keep_basket(response, basket, secure=page.settings.secure_cookies)
     return response
 

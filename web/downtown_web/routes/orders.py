@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 
 from downtown_web.pages import Page, PageOf
 from downtown_web.services import ServiceProblem
+from downtown_web.slots import Slot
 from downtown_web.visitor import customer_of
 
 router = APIRouter()
@@ -32,6 +33,8 @@ async def _order(page: Page, order_id: UUID, token: str | None) -> dict[str, Any
     order["shop"] = await page.services.catalog.call(
         "GET", f"/directory/{order['merchant_id']}", language=page.language
     )
+    for line in order["lines"]:
+        line["booked"] = Slot.of(line["slot"]) if line.get("slot") else None
     return order
 
 

@@ -9,20 +9,25 @@ reach only this front.
 from __future__ import annotations
 
 import asyncio
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from downtown_events.runtime.http.fields import SingleLine
-from downtown_web.pages import PageOf
+from downtown_web.pages import Page, PageOf
 from downtown_web.services import ServiceProblem
+from downtown_web.slots import Slot, SlotDay, by_town_day
 from downtown_web.visitor import LANGUAGES, keep_language
 
 router = APIRouter()
 
 PAGE_SIZE = 24
+SLOT_DAYS = 7
+"""How many days of a service's free times its page offers at once (a link shows the next)."""
+LAST_FIRST_DAY = date(9000, 1, 1)
 PHOTO_WIDTHS = {"thumb": 320, "medium": 800, "large": 1600}
 """The catalog's photo variants by their longest edge (catalog/adapters/photos.py's VARIANTS):
 the ``srcset`` lets a phone fetch the 320 px one and a wide screen the larger."""
@@ -68,11 +73,58 @@ async def search(
     )
 
 
-@router.get("/offers/{offer_id}", summary="One offer, to put in the basket")
-async def offer(page: PageOf, offer_id: UUID) -> Response:
+@router.get("/offers/{offer_id}", summary="One offer, to put in the basket (a service: its free times, to book)")
+async def offer(
+    page: PageOf, offer_id: UUID, first_day: Annotated[date | None, Query(alias="from")] = None
+) -> Response:
+    if first_day is not None and first_day > LAST_FIRST_DAY:
+        first_day = None  # a typed URL's: the days after it would run off the calendar
+    return await offer_page(page, offer_id, first_day=first_day)
+
+
+async def offer_page(
+    page: Page, offer_id: UUID, *, first_day: date | None = None, refusal: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """An offer's page; a service's with its free times from ``first_day`` (default: today),
+    grouped by the town's days, and ``refusal`` beside them when a time chosen was refused."""
     item = await page.services.catalog.call("GET", f"/catalog/{offer_id}", language=page.language)
-    shop = await page.services.catalog.call("GET", f"/directory/{item['merchant_id']}", language=page.language)
-    return page.render("offer.html", offer=item, photo=photo_of(item), shop=shop)
+    shop, (days, complete) = await asyncio.gather(
+        page.services.catalog.call("GET", f"/directory/{item['merchant_id']}", language=page.language),
+        _free_days(page, offer_id, first_day) if item["kind"] == "service" else _no_days(),
+    )
+    start = first_day or datetime.now(page.texts.zone).date()
+    # the day after those shown (or, when ordering cut the list short, the last one again)
+    later = (days[-1].day + timedelta(days=1 if complete else 0)) if days else start + timedelta(days=SLOT_DAYS)
+    return page.render(
+        "offer.html",
+        status_code=status_code,
+        offer=item,
+        photo=photo_of(item),
+        shop=shop,
+        days=days,
+        first_day=first_day,
+        later=later,
+        refusal=refusal,
+    )
+
+
+async def _free_days(page: Page, offer_id: UUID, first_day: date | None) -> tuple[list[SlotDay], bool]:
+    """The service's free times on the next days as ordering has them (none: it does not know
+    the offer yet, or it is not bookable), and whether ordering listed them all."""
+    params: dict[str, Any] = {"days": SLOT_DAYS, **({"from": first_day.isoformat()} if first_day else {})}
+    try:
+        free = await page.services.ordering.call(
+            "GET", f"/offers/{offer_id}/free-slots", language=page.language, params=params
+        )
+    except ServiceProblem as problem:
+        if problem.status in (404, 422):
+            return [], True
+        raise
+    return by_town_day((Slot.of(raw) for raw in free["slots"]), page.texts.zone), bool(free["complete"])
+
+
+async def _no_days() -> tuple[list[SlotDay], bool]:
+    return [], True
 
 
 @router.get("/shops/{merchant_id}", summary="A shop: how to reach it and what it offers")
