@@ -20,6 +20,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import psycopg
 from psycopg import sql
@@ -28,6 +29,7 @@ from downtown_events.envelope import InvalidEnvelope
 from downtown_events.runtime.database import Connection, Pool
 from downtown_events.runtime.projection import LIVE, REBUILD, Projection, ProjectionWriter, table_checksums
 from downtown_events.runtime.rebuild_fold import CAN_FORK, BulkFold, cyclic_gc_paused, fold_in_two
+from downtown_events.runtime.rebuild_records import record_rebuild
 from downtown_events.runtime.rebuild_sources import KafkaTopics, LogSource, Progress
 from downtown_events.runtime.records import Decoded, KafkaRecord, UnreadableEvent, decode_record
 from downtown_events.runtime.tracking import apply_tracked
@@ -99,17 +101,38 @@ class ProjectionRebuild:
         progress: Progress | None = None,
         live_wait_seconds: float = 60.0,
     ) -> RebuildReport:
-        started = time.perf_counter()
-        await self._source.open()
+        """The run, recorded in ``projection_rebuilds`` when it ends (see ``rebuild_records``),
+        also when it fails midway: then it does not match, and the note says why."""
+        started, started_at = time.perf_counter(), datetime.now(UTC)
         try:
-            await self._reset_tables()
-            with cyclic_gc_paused():
-                await self._bulk_phase(progress)
+            await self._source.open()
+            try:
+                await self._reset_tables()
+                with cyclic_gc_paused():
+                    await self._bulk_phase(progress)
+                self._report.seconds = time.perf_counter() - started
+                await self._compare_and_swap(swap=swap, force=force, live_wait_seconds=live_wait_seconds)
+            finally:
+                await self._source.close()
+        except (Exception, asyncio.CancelledError) as error:
             self._report.seconds = time.perf_counter() - started
-            await self._compare_and_swap(swap=swap, force=force, live_wait_seconds=live_wait_seconds)
-        finally:
-            await self._source.close()
+            self._report.note = f"failed: {type(error).__name__}: {error}"[:2000]
+            self._report.live = self._report.rebuilt = {}  # not compared to the end: no match to show
+            await self._record(started_at, forced=force)
+            raise
+        await self._record(started_at, forced=force)
         return self._report
+
+    async def _record(self, started_at: datetime, *, forced: bool) -> None:
+        """Write the run's record; a database that cannot take it is logged, never raised
+        over the run's own outcome (a swap that happened stays swapped)."""
+        try:
+            async with self._pool.connection() as conn:
+                await record_rebuild(
+                    conn, self._report, started_at=started_at, finished_at=datetime.now(UTC), forced=forced
+                )
+        except Exception:
+            log.exception("the rebuild of %s could not be recorded in projection_rebuilds", self._projection.name)
 
     async def _bulk_phase(self, progress: Progress | None) -> None:
         """From offset zero to where the log ended at the start, folded in memory, written once."""

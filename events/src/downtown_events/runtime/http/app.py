@@ -17,6 +17,7 @@ from downtown_events.runtime.http.docs import docs_router
 from downtown_events.runtime.http.health import health_router
 from downtown_events.runtime.http.openapi import install_problem_documentation
 from downtown_events.runtime.http.problems import ProblemRule, install_problem_handlers
+from downtown_events.runtime.http.projections import projections_router
 from downtown_events.runtime.http.unavailable import DatabaseUnavailable
 from downtown_events.runtime.settings import ServiceSettings
 
@@ -50,7 +51,7 @@ def create_service_app(
 ) -> FastAPI:
     """The app: the container opened at start (``app.state.container``) and closed at the end,
     the service's routers, problem details, body limits and deadline (``settings``), health
-    routes and tracing."""
+    routes, the association's ``/projections/rebuilds`` and tracing."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,7 +83,13 @@ def create_service_app(
     # Outermost, so nothing parses, spools or authenticates a body past its limit.
     deadline = BodyDeadline(settings.http_body_timeout_seconds, settings.http_body_min_bytes_per_second)
     app.add_middleware(BodySizeLimit, default_bytes=default_body_limit, routes=body_limits, deadline=deadline)
-    for router in (*routers, health_router(readiness), source_router(settings.source_url, version), docs_router(title)):
+    kit_routers = (
+        health_router(readiness),
+        source_router(settings.source_url, version),
+        docs_router(title),
+        projections_router(settings),  # the association's audit of the service's projection rebuilds
+    )
+    for router in (*routers, *kit_routers):
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
     return app
