@@ -1,18 +1,22 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""FastAPI dependencies: the container, the caller, a read connection, the idempotency key.
+"""FastAPI dependencies: the container, the caller, a read connection, the idempotency key,
+the town's clock.
 
 The container, handlers and read connection are the kit's (``runtime/http/deps``), typed
 here with the catalog's classes; the caller is the catalog's own."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials
 
 from catalog.app.handlers import CatalogHandlers
 from catalog.bootstrap import ApiContainer
+from downtown_events.runtime.clock_file import clock_of
 from downtown_events.runtime.http.auth import bearer, bearer_token
 from downtown_events.runtime.http.deps import ReadDb, get_container, get_handlers  # noqa: F401 - ReadDb re-exported
 from downtown_events.runtime.http.headers import IdempotencyKey  # noqa: F401 - re-exported for the routes
@@ -32,3 +36,9 @@ async def get_principal(
 
 
 Caller = Annotated[Principal, Depends(get_principal)]
+
+
+def local_now(container: ApiContainer) -> datetime:
+    """Now on the town's clock in its zone (the kit's: a test town's clock file moves it);
+    "today" for the directory and for a merchant's note is this date."""
+    return clock_of(container.settings)().astimezone(ZoneInfo(container.settings.timezone))

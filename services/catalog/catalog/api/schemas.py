@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, time, tzinfo
+from datetime import date, datetime, time, tzinfo
 from typing import Annotated, Any, cast
 from uuid import UUID
 
@@ -194,6 +194,20 @@ class ClosingIn(Request):
     note: SingleLine = Field(default="", max_length=200, examples=["Urlaub bis 3. Januar"])
 
 
+class AvailabilityNoteIn(Request):
+    note: SingleLine = Field(
+        min_length=1,
+        max_length=200,
+        examples=["Heute ab 14 Uhr nur Abholung"],
+        description="one line for customers, shown in the directory today only (clear it with DELETE)",
+    )
+
+
+class AvailabilityNoteOut(BaseModel):
+    note: str = Field(examples=["Heute ab 14 Uhr nur Abholung"])
+    for_day: date = Field(description="the town's date it is shown on; the directory shows it on no other")
+
+
 class SuspensionIn(Request):
     reason: SingleLine = Field(min_length=1, max_length=500)
 
@@ -222,6 +236,9 @@ class MerchantOut(BaseModel):
     )
     opening_hours: list[OpeningWindowOut]
     closed: bool
+    availability_note: AvailabilityNoteOut | None = Field(
+        default=None, description="the last note for customers the merchant set, and its day (null: none, or cleared)"
+    )
     suspended: bool
     approved: bool = Field(
         description="the town's association vouches for this merchant: it may sell and redeem vouchers, "
@@ -239,6 +256,9 @@ class MerchantOut(BaseModel):
             iban_grouped=None if merchant.profile.bank_account is None else merchant.profile.bank_account.grouped_iban,
             opening_hours=[OpeningWindowOut.model_validate(window) for window in named_windows(hours, language)],
             closed=merchant.closed,
+            availability_note=None
+            if not merchant.availability_note or merchant.availability_day is None
+            else AvailabilityNoteOut(note=merchant.availability_note, for_day=merchant.availability_day),
             suspended=merchant.suspended,
             approved=merchant.approved,
             version=merchant.version,
@@ -521,6 +541,11 @@ class DirectoryEntry(BaseModel):
     services: int
     open_now: bool
     availability: str = Field(description="how customers get something from the merchant, in the reader's language")
+    availability_note: str | None = Field(
+        default=None,
+        examples=["Heute ab 14 Uhr nur Abholung"],
+        description="the merchant's own note for customers today (the town's date), as written; null: none today",
+    )
     courier_delivery: CourierDeliveryOut | None = Field(
         default=None,
         description="the town's couriers deliver for this merchant: to which zones, at what fee, from when; "

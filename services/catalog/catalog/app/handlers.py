@@ -29,6 +29,7 @@ from catalog.domain.commands import (
     CloseShop,
     ListProduct,
     ListService,
+    NoteAvailability,
     RegisterMerchant,
     SuspendMerchant,
     WithdrawOffer,
@@ -99,6 +100,11 @@ class CatalogHandlers:
 
     async def reopen_shop(self, principal: Principal) -> Merchant:
         return await self._merchant_change(principal.merchant(), merchants.reopen)
+
+    async def note_availability(self, principal: Principal, command: NoteAvailability) -> Merchant:
+        return await self._merchant_change(
+            principal.merchant(), lambda s: merchants.note_availability(s, command.note, command.day)
+        )
 
     async def suspend_merchant(self, principal: Principal, command: SuspendMerchant) -> Merchant:
         principal.association()

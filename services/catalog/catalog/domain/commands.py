@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
@@ -36,6 +37,14 @@ class ChangeOpeningHours:
 @dataclass(frozen=True)
 class CloseShop:
     note: str = ""
+
+
+@dataclass(frozen=True)
+class NoteAvailability:
+    """The day's note for customers; ``note`` empty clears it."""
+
+    note: str
+    day: date
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import reduce
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from downtown_events import sign_in_links
 from downtown_events.catalog import (
     MerchantApprovalWithdrawn,
     MerchantApproved,
+    MerchantAvailabilityNoted,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -50,6 +51,9 @@ class Merchant:
     approved: bool = False
     """Vouched for by the association: may act with money (vouchers, cash, invoices)."""
     tokens_valid_after: datetime | None = None
+    availability_note: str = ""
+    """The last note to customers, for :attr:`availability_day` only ("": none or cleared)."""
+    availability_day: date | None = None
     # Read-only by convention, like the other fields: a fold copies it.
     links: Mapping[UUID, SignInLink] = field(default_factory=dict, repr=False)
     """Its sign-in links, in the order they were issued."""
@@ -72,6 +76,8 @@ def evolve(state: Merchant | None, event: IntegrationEvent) -> Merchant:
             return replace(state, closed=True)
         case MerchantReopened():
             return replace(state, closed=False)
+        case MerchantAvailabilityNoted(note=note, for_day=day):
+            return replace(state, availability_note=note, availability_day=day)
         case MerchantSuspended():
             return replace(state, suspended=True)
         case MerchantReinstated():
@@ -143,6 +149,21 @@ def reopen(state: Merchant | None) -> list[IntegrationEvent]:
     return [MerchantReopened(merchant_id=merchant.merchant_id)] if merchant.closed else []
 
 
+def note_for(merchant: Merchant, day: date) -> str:
+    """The merchant's note to customers on ``day`` ("": none); a note is for its day only."""
+    return merchant.availability_note if merchant.availability_day == day else ""
+
+
+def note_availability(state: Merchant | None, note: str, day: date) -> list[IntegrationEvent]:
+    """Today's note for customers (``day``: the town's date now); an empty one clears it.
+    Saying again what the day's note already says, or clearing a day without one, decides
+    nothing, so a form sent twice is noted once."""
+    merchant = ensure_not_suspended(state)
+    if note == note_for(merchant, day):
+        return []
+    return [MerchantAvailabilityNoted(merchant_id=merchant.merchant_id, note=note, for_day=day)]
+
+
 def suspend(state: Merchant | None, reason: str) -> list[IntegrationEvent]:
     """The association's decision; repeating it changes nothing."""
     merchant = ensure_exists(state)
@@ -211,7 +232,7 @@ def accepts_token_issued_at(merchant: Merchant, issued_at: datetime) -> bool:
 
 
 def ensure_not_suspended(state: Merchant | None) -> Merchant:
-    """A suspended merchant changes nothing of its own (profile, hours, closure, offers) until
+    """A suspended merchant changes nothing of its own (profile, hours, closure, notes, offers) until
     the association reinstates it."""
     merchant = ensure_exists(state)
     if merchant.suspended:

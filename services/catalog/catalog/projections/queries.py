@@ -310,6 +310,7 @@ def _entry(row: Row, now_local: datetime, gettext: Gettext, town: TownDelivery |
         "location": location,
         "open_now": not row["closed"] and is_open(row["opening_hours"], now_local),
         "availability": availability(row, gettext),
+        "availability_note": availability_note(row, now_local),
         "courier_delivery": delivered_for(town, bool(row["offers_delivery"]), location, row["postal_code"]),
     }
 
@@ -318,6 +319,14 @@ def _location(row: Row) -> GeoPoint | None:
     """The shop's pin; a row written before the directory kept it has neither column (null)."""
     lat, lon = row.get("latitude"), row.get("longitude")
     return None if lat is None or lon is None else GeoPoint(lat=lat, lon=lon)
+
+
+def availability_note(row: Row, now_local: datetime) -> str | None:
+    """The merchant's own note for customers if it is for the town's today, as written
+    (None: none today, or cleared); a row from before the directory kept notes has none."""
+    if row.get("availability_day") != now_local.date():
+        return None
+    return row.get("availability_note") or None
 
 
 def availability(row: Row, gettext: Gettext = _english) -> str:

@@ -8,6 +8,11 @@ counters, a registration fills in the profile and keeps the counters, and ``upda
 is the latest event time seen rather than the time of the last event applied. A row
 whose registration has not arrived yet has ``registered_at`` null and is not shown.
 
+A merchant's note for customers is kept with its day (``availability_note``,
+``availability_day``); the query shows it on that day only, so the row needs no event at
+midnight. Both columns were added after the table: null in a row written before them, as in
+a row that never had a note (no note was written before), so a rebuild compares equal.
+
 It is not the merchant replica other services keep (``downtown_events.runtime.merchant_replica``),
 though it maps a profile to the same columns with it: it is what the public sees of the
 catalog's own merchants, its rows also move with offer events (so a parallel rebuild merges
@@ -22,6 +27,7 @@ from typing import Any
 
 from downtown_events.catalog import (
     MERCHANT_EVENTS,
+    MerchantAvailabilityNoted,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -61,6 +67,8 @@ MERCHANTS = Table(
         "services": "integer",
         "closed": "boolean",
         "closed_note": "text",
+        "availability_note": "text",
+        "availability_day": "date",
         "suspended": "boolean",
         "registered_at": "timestamptz",
         "updated_at": "timestamptz",
@@ -118,6 +126,8 @@ class TownDirectory(Projection):
             row.update(closed=True, closed_note=data.note)
         elif isinstance(data, MerchantReopened):
             row.update(closed=False, closed_note="")
+        elif isinstance(data, MerchantAvailabilityNoted):
+            row.update(availability_note=data.note, availability_day=data.for_day)
         elif isinstance(data, MerchantSuspended | MerchantReinstated):
             row["suspended"] = isinstance(data, MerchantSuspended)
         row["updated_at"] = _latest(row["updated_at"], event.envelope.time)
@@ -146,6 +156,8 @@ def _unregistered(merchant_id: Any) -> Row:
         "services": 0,
         "closed": False,
         "closed_note": "",
+        "availability_note": None,
+        "availability_day": None,
         "suspended": False,
         "registered_at": None,
         "updated_at": None,

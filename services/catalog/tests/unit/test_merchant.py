@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from uuid import uuid4
 
 import pytest
@@ -14,6 +14,7 @@ from downtown_events.catalog import (
     Address,
     MerchantApprovalWithdrawn,
     MerchantApproved,
+    MerchantAvailabilityNoted,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -83,6 +84,39 @@ def test_closing_and_reopening_toggle_and_repeat_harmlessly() -> None:
     assert merchant.close(state, "again") == []
     state = merchant.evolve(state, merchant.reopen(state)[0])
     assert not state.closed and merchant.reopen(state) == []
+
+
+MONDAY, TUESDAY = date(2026, 12, 7), date(2026, 12, 8)
+
+
+def test_a_note_for_customers_is_for_its_day_replaced_or_cleared_once() -> None:
+    state = registered()
+    (noted,) = merchant.note_availability(state, "Heute ab 14 Uhr nur Abholung", MONDAY)
+    assert noted == MerchantAvailabilityNoted(
+        merchant_id=MERCHANT_ID, note="Heute ab 14 Uhr nur Abholung", for_day=MONDAY
+    )
+    state = merchant.evolve(state, noted)
+    assert merchant.note_for(state, MONDAY) == "Heute ab 14 Uhr nur Abholung"
+    assert merchant.note_for(state, TUESDAY) == ""  # yesterday's note greets nobody
+    assert merchant.note_availability(state, "Heute ab 14 Uhr nur Abholung", MONDAY) == []
+
+    (cleared,) = merchant.note_availability(state, "", MONDAY)
+    state = merchant.evolve(state, cleared)
+    assert (cleared.note, merchant.note_for(state, MONDAY)) == ("", "")
+    assert merchant.note_availability(state, "", MONDAY) == []
+    assert merchant.note_availability(state, "", TUESDAY) == []
+    (next_day,) = merchant.note_availability(state, "Heute ab 14 Uhr nur Abholung", TUESDAY)
+    assert isinstance(next_day, MerchantAvailabilityNoted) and next_day.for_day == TUESDAY
+
+
+def test_a_suspended_merchant_notes_nothing_and_a_closed_one_may() -> None:
+    closed = merchant.evolve(registered(), merchant.close(registered(), "Inventur")[0])
+    assert len(merchant.note_availability(closed, "Ab Montag wieder da", MONDAY)) == 1
+    suspended = merchant.evolve(registered(), merchant.suspend(registered(), "Beschwerden")[0])
+    with pytest.raises(NotAllowed, match="association"):
+        merchant.note_availability(suspended, "Heute geöffnet", MONDAY)
+    with pytest.raises(NotFound):
+        merchant.note_availability(None, "Heute geöffnet", MONDAY)
 
 
 def test_a_suspended_merchant_may_not_sell_until_reinstated() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -18,6 +18,7 @@ import pytest
 from catalog.projections import TownCatalog, TownDirectory
 from downtown_events.catalog import (
     Address,
+    MerchantAvailabilityNoted,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -79,6 +80,9 @@ def town_log(rng: random.Random) -> list[list[ReceivedEvent]]:
                     [
                         MerchantClosed(merchant_id=merchant_id, note="Urlaub"),
                         MerchantReopened(merchant_id=merchant_id),
+                        MerchantAvailabilityNoted(
+                            merchant_id=merchant_id, note=rng.choice(["", "nur Abholung"]), for_day=date(2024, 3, 1)
+                        ),
                         MerchantSuspended(merchant_id=merchant_id, reason="Prüfung"),
                         MerchantReinstated(merchant_id=merchant_id),
                         MerchantProfileChanged(merchant_id=merchant_id, profile=profile(rng)),

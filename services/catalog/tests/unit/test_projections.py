@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 from uuid import UUID, uuid4
 
@@ -14,6 +14,7 @@ from catalog.projections.town_catalog import OFFERS
 from catalog.projections.town_directory import MERCHANTS as DIRECTORY
 from downtown_events.catalog import (
     Address,
+    MerchantAvailabilityNoted,
     MerchantClosed,
     MerchantProfile,
     MerchantProfileChanged,
@@ -351,6 +352,8 @@ def test_directory_entry_has_contact_details_and_opening_hours() -> None:
         "services": 0,
         "closed": False,
         "closed_note": "",
+        "availability_note": None,
+        "availability_day": None,
         "suspended": False,
         "registered_at": event.envelope.time,
         "updated_at": event.envelope.time,
@@ -368,6 +371,30 @@ def test_the_directory_keeps_where_the_shop_is_as_the_profile_last_said() -> Non
     moved_off_the_map = merchant(MerchantProfileChanged(merchant_id=merchant_id, profile=profile()))
     row = fold(TownDirectory(), [registered, moved_off_the_map]).get(DIRECTORY, merchant_id)
     assert row is not None and (row["latitude"], row["longitude"]) == (None, None)
+
+
+def test_the_directory_keeps_the_last_availability_note_with_its_day_and_the_catalog_ignores_it() -> None:
+    merchant_id = uuid4()
+    merchant = Stream(merchant_id)
+    registered = merchant(MerchantRegistered(merchant_id=merchant_id, profile=profile()))
+    monday, tuesday = date(2024, 3, 4), date(2024, 3, 5)
+    events = [
+        registered,
+        merchant(MerchantAvailabilityNoted(merchant_id=merchant_id, note="nur Abholung", for_day=monday)),
+    ]
+
+    row = fold(TownDirectory(), events).get(DIRECTORY, merchant_id)
+    assert row is not None and (row["availability_note"], row["availability_day"]) == ("nur Abholung", monday)
+
+    events.append(merchant(MerchantAvailabilityNoted(merchant_id=merchant_id, note="", for_day=tuesday)))
+    row = fold(TownDirectory(), events).get(DIRECTORY, merchant_id)
+    assert row is not None and (row["availability_note"], row["availability_day"]) == ("", tuesday)
+    assert (
+        TownCatalog().reads() is not None and "downtown.catalog.MerchantAvailabilityNoted" not in TownCatalog().reads()
+    )
+    assert fold(TownCatalog(), events).get(CATALOG_MERCHANTS, merchant_id) == fold(TownCatalog(), [registered]).get(
+        CATALOG_MERCHANTS, merchant_id
+    )
 
 
 def test_directory_counts_listed_offers_per_kind() -> None:

@@ -5,11 +5,12 @@ OpenAPI document; and where an offer's VAT rate and a merchant's bank account sh
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from itertools import count
 from typing import Any
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,7 +19,7 @@ from catalog.api.reading import Reader, catalog_texts
 from catalog.api.schemas import CatalogItem, MerchantOut
 from catalog.domain.merchant import Merchant
 from catalog.projections import TownCatalog, TownDirectory
-from catalog.projections.queries import availability
+from catalog.projections.queries import availability, availability_note
 from catalog.projections.town_catalog import OFFERS
 from catalog.projections.town_directory import MERCHANTS as DIRECTORY
 from catalog.settings import CatalogSettings
@@ -69,6 +70,17 @@ def test_the_directorys_notes_are_in_the_readers_language(row: dict[str, Any], d
 def test_a_closing_note_with_a_percent_sign_is_printed_as_written() -> None:
     row = directory_row(closed=True, closed_note="alles 20 % günstiger ab %(Montag)s")
     assert availability(row, reader("de").gettext) == "vorübergehend geschlossen: alles 20 % günstiger ab %(Montag)s"
+
+
+def test_a_merchants_note_is_shown_on_its_day_in_the_towns_zone_only() -> None:
+    zone = ZoneInfo("Europe/Berlin")
+    row = directory_row(availability_note="Heute nur Abholung", availability_day=date(2026, 12, 7))
+    late_monday_in_town = datetime(2026, 12, 7, 22, 30, tzinfo=UTC).astimezone(zone)  # 23:30 in Berlin
+
+    assert availability_note(row, late_monday_in_town) == "Heute nur Abholung"
+    assert availability_note(row, late_monday_in_town + timedelta(hours=1)) is None  # Tuesday, 00:30
+    assert availability_note(row | {"availability_note": ""}, late_monday_in_town) is None
+    assert availability_note(directory_row(), late_monday_in_town) is None  # a row from before notes
 
 
 def test_weekdays_are_named_in_the_readers_language_from_monday_as_0() -> None:

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Merchants: register (get a token), keep the profile and hours current, close for a while.
+"""Merchants: register (get a token), keep the profile and hours current, close for a while,
+say a word to customers for today.
 
 The association's decisions live here too — approval (acting with money) and suspension (off
 the high street): they are changes of a merchant.
@@ -12,10 +13,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from catalog.api.deps import Caller, Container, Handlers, IdempotencyKey
+from catalog.api.deps import Caller, Container, Handlers, IdempotencyKey, local_now
 from catalog.api.reading import ReaderOf
 from catalog.api.schemas import (
     ApprovalWithdrawalIn,
+    AvailabilityNoteIn,
     ClosingIn,
     MerchantOut,
     MerchantRegistration,
@@ -26,7 +28,14 @@ from catalog.api.schemas import (
     SuspensionIn,
     windows,
 )
-from catalog.domain.commands import ChangeOpeningHours, ChangeProfile, CloseShop, RegisterMerchant, SuspendMerchant
+from catalog.domain.commands import (
+    ChangeOpeningHours,
+    ChangeProfile,
+    CloseShop,
+    NoteAvailability,
+    RegisterMerchant,
+    SuspendMerchant,
+)
 
 router = APIRouter(prefix="/merchants", tags=["merchants"])
 
@@ -81,6 +90,26 @@ async def close_shop(body: ClosingIn, caller: Caller, handlers: Handlers, reader
 @router.delete("/me/closure", response_model=MerchantOut)
 async def reopen_shop(caller: Caller, handlers: Handlers, reader: ReaderOf) -> MerchantOut:
     return MerchantOut.of(await handlers.reopen_shop(caller), reader.language)
+
+
+@router.put("/me/availability-note", response_model=MerchantOut)
+async def note_availability(
+    body: AvailabilityNoteIn, caller: Caller, handlers: Handlers, reader: ReaderOf, container: Container
+) -> MerchantOut:
+    """Today's note for customers ("Heute ab 14 Uhr nur Abholung"): the directory shows it
+    beside the shop for the rest of the town's day (its date on the town's clock), and not
+    after. It replaces today's earlier note; the same note again changes nothing."""
+    command = NoteAvailability(body.note, local_now(container).date())
+    return MerchantOut.of(await handlers.note_availability(caller, command), reader.language)
+
+
+@router.delete("/me/availability-note", response_model=MerchantOut)
+async def clear_availability_note(
+    caller: Caller, handlers: Handlers, reader: ReaderOf, container: Container
+) -> MerchantOut:
+    """Today's note is taken back; with none today, nothing changes."""
+    command = NoteAvailability("", local_now(container).date())
+    return MerchantOut.of(await handlers.note_availability(caller, command), reader.language)
 
 
 @router.post("/{merchant_id}/suspension", response_model=MerchantOut)

@@ -3,20 +3,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
-from catalog.api.deps import Container, ReadDb
+from catalog.api.deps import Container, ReadDb, local_now
 from catalog.api.reading import Reader, ReaderOf
 from catalog.api.schemas import CatalogItem, CourierDeliveryOut, DirectoryEntry, Price, SearchResults
 from catalog.domain.errors import NotFound
 from catalog.domain.money import parse_price
 from catalog.projections import queries
-from downtown_events.runtime.clock_file import clock_of
 from downtown_events.runtime.readable import each_readable
 from downtown_events.text import SingleLine
 
@@ -60,11 +57,6 @@ async def catalog_offer(offer_id: UUID, db: ReadDb) -> CatalogItem:
     if row is None:
         raise NotFound("no such offer in the town catalog")
     return CatalogItem.of(row)
-
-
-def local_now(container: Container) -> datetime:
-    """Now on the town's clock (the kit's: a test town's clock file moves it)."""
-    return clock_of(container.settings)().astimezone(ZoneInfo(container.settings.timezone))
 
 
 @router.get("/directory", response_model=list[DirectoryEntry])
