@@ -270,6 +270,7 @@ def start_delivery_town(
     env["ordering"].update({**mailbox.env, "DOWNTOWN_TIMER_JOB_SECONDS": "1", **UNLIMITED_GUEST_CHECKOUTS})
     # dispatch mails a courier's sign-in link there too (the web front's courier pages end-to-end)
     env["dispatch"].update({**mailbox.env, "DOWNTOWN_REPLAN_SECONDS": "1", **(dispatch_env or {})})
+    env["catalog"].update(mailbox.env)  # and the catalog a merchant's (the browser journeys)
     return start_town(town, services, lambda service: databases.create(town, service), workdir, env)
 
 
