@@ -29,6 +29,7 @@ from downtown_events.runtime.merchant_replica import Standing
 from downtown_events.runtime.pdf_text import string_width
 from downtown_events.schemas import breaking_changes
 from downtown_events.vouchers import VOUCHER_EVENTS, VoucherExpired
+from downtown_web.routes.association_audit import Rebuild, ServiceRebuilds
 from ordering.api.invoice_schemas import InvoiceSummaryOut
 from ordering.api.quote_schemas import DeliverySlotOut
 from ordering.api.schemas import ExpectedDeliveryOut, FiguresOut, OrderOut, OrderSummaryOut, SessionOut
@@ -68,6 +69,9 @@ _ = set_clock  # how an end-to-end test moves a town's clock (DOWNTOWN_CLOCK_FIL
 
 # The kit's merchant replica: a service made from deploy/service-template answers with it.
 _ = Standing.may_act_with_money
+
+# Read by the association's audit page (web templates/association_audit.html), never by Python.
+_ = (Rebuild.took, ServiceRebuilds.rebuilds)
 
 # Read by the mail templates (ordering/templates/mail/_order.txt), never by Python.
 _ = (MailOrder.merchant_address, MailOrder.delivery_to, MailOrder.video_only)

@@ -20,6 +20,7 @@ from downtown_web.pages import page
 from downtown_web.routes import (
     accounts,
     association,
+    association_audit,
     basket,
     checkout,
     courier,
@@ -70,6 +71,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         merchant.router,
         courier.router,
         association.router,
+        association_audit.router,
         vouchers.router,
         merchant_vouchers.router,
         merchant_accounts.router,
