@@ -30,6 +30,12 @@ async def _order(page: Page, order_id: UUID, token: str | None) -> dict[str, Any
     order: dict[str, Any] = await page.services.ordering.call(
         "GET", f"/orders/{order_id}", language=page.language, headers=reader
     )
+    return await shown(page, order)
+
+
+async def shown(page: Page, order: dict[str, Any]) -> dict[str, Any]:
+    """An order as ordering answers it (read, or a checkout's answer), with what its page
+    shows besides: the shop's directory entry, each booked line's time."""
     order["shop"] = await page.services.catalog.call(
         "GET", f"/directory/{order['merchant_id']}", language=page.language
     )
