@@ -14,21 +14,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from downtown_web.pages import Page, PageOf
 from downtown_web.problems import Said
 from downtown_web.routes.forms import checked
 from downtown_web.services import Service, ServiceProblem, Services
 from downtown_web.visitor import Bearer
+from downtown_web.words import N_
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]+$"
 FormToken = Annotated[str, Form(min_length=20, max_length=100, pattern=TOKEN_PATTERN)]
 Csrf = Annotated[str | None, Form()]
+NOT_ENDED = N_(
+    "You are signed out on this device. Your session could not be ended on the server just now, so it"
+    " stays valid until it expires for anyone who copied it. Sign in and sign out again once the"
+    " connection is back."
+)
 
 
 @dataclass(frozen=True)
@@ -57,22 +63,28 @@ class LinkSignIn:
         return response
 
 
+def _shown(
+    page: Page,
+    way: LinkSignIn,
+    *,
+    subject: UUID | None = None,
+    token: str | None = None,
+    sent: bool = False,
+    said: Said | None = None,
+    email: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The sign-in page of ``way``, as asked for, after a link was asked for, or with a refusal."""
+    drawn = {"subject": subject, "token": token, "sent": sent, "said": said, "email": email}
+    return page.render(way.template, status_code=status_code, pages=way.pages, field=way.field, **drawn)
+
+
 def add_sign_in(router: APIRouter, way: LinkSignIn) -> None:
     """The sign-in's routes on ``router`` (below its prefix): the page, the link's request and
     the token's exchange."""
 
-    def shown(
-        page: Page,
-        *,
-        subject: UUID | None = None,
-        token: str | None = None,
-        sent: bool = False,
-        said: Said | None = None,
-        email: str = "",
-        status_code: int = 200,
-    ) -> Response:
-        drawn = {"subject": subject, "token": token, "sent": sent, "said": said, "email": email}
-        return page.render(way.template, status_code=status_code, pages=way.pages, field=way.field, **drawn)
+    def shown(page: Page, **drawn: Any) -> Response:
+        return _shown(page, way, **drawn)
 
     @router.get("/sign-in", summary="Ask for a sign-in link, or (from the link) sign in")
     async def sign_in_page(
@@ -115,9 +127,25 @@ def add_sign_in(router: APIRouter, way: LinkSignIn) -> None:
 
 
 def add_sign_out(router: APIRouter, way: LinkSignIn) -> None:
-    """Signing out on this device: the cookie gone, back to signing in."""
+    """Signing out: the service ends the session (``DELETE <at>/sessions``: the catalog and
+    dispatch void every token of the account issued until then, in every service that takes
+    it), then the cookie goes and the visitor is back at signing in. A token the service
+    refuses already (401, 403) is signed out all the same. If the service cannot end it (it
+    does not answer), the cookie goes all the same, but the page says the session stays valid
+    elsewhere until it expires, and how to end it: a person leaving a shared phone must know."""
 
-    @router.post("/sign-out", summary="Sign out on this device")
+    @router.post("/sign-out", summary="Sign out: the service ends the session, and the cookie goes")
     async def sign_out(page: PageOf, csrf: Csrf = None) -> Response:
         checked(page.request, csrf)
+        auth = way.bearer.of(page.request)
+        if auth is None:
+            return way.signed_out()
+        try:
+            await way.service(page.services).call("DELETE", f"{way.at}/sessions", language=page.language, headers=auth)
+        except ServiceProblem as problem:
+            if problem.status not in (401, 403):
+                said = Said(page._(NOT_ENDED))
+                response = _shown(page, way, said=said, status_code=503 if problem.status >= 500 else problem.status)
+                way.bearer.forget(response)
+                return response
         return way.signed_out()

@@ -112,6 +112,13 @@ def test_a_merchant_signs_in_by_link_accepts_an_order_and_lists_a_product(
         )
         assert listed.headers["location"] in found
 
+        session = phone.cookies["merchant"]
         out = phone.post("/merchant/sign-out", data=form_fields(after.text, "/merchant/sign-out"))
-        assert out.status_code == 303
+        assert out.status_code == 303 and out.headers["location"] == "/merchant/sign-in", out.text
         assert phone.get("/merchant", follow_redirects=False).headers["location"] == "/merchant/sign-in"
+    # The catalog ended the session: its cookie, kept by someone and sent again, opens nothing.
+    with httpx.Client(base_url=front.url, cookies={"merchant": session}, timeout=30) as copied:
+        reopened = copied.get("/merchant", follow_redirects=False)
+        assert reopened.status_code == 303 and reopened.headers["location"] == "/merchant/sign-in", reopened.text
+    refused = httpx.get(f"{ordering_town['catalog'].api}/merchants/me", headers={"Authorization": f"Bearer {session}"})
+    assert refused.status_code == 401, refused.text

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The courier's pages without a running town: the tour drawn stop by stop (a shop before its
 door, the parcels to pick up, each step's form), the slip's code however it is typed, a
-refusal beside its stop, the courier cookie, the delivery route's body limit, and the pages
-that need no service."""
+refusal beside its stop, the courier cookie, signing out (the session ended by dispatch, or
+said not to be), the delivery route's body limit, and the pages that need no service."""
 
 from __future__ import annotations
 
@@ -76,8 +76,10 @@ class FakeDispatch:
     def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
         self.answers = answers
         self.posted: list[tuple[str, Any]] = []
+        self.asked: list[tuple[str, str]] = []
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        self.asked.append((method, path))
         if method == "POST":
             self.posted.append((path, kwargs.get("json") or kwargs.get("data")))
         answer = self.answers.get((method, path))
@@ -161,3 +163,38 @@ def test_a_refused_courier_token_signs_out_and_a_forged_post_is_refused(client: 
     assert 'courier=""' in answer.headers["set-cookie"] and "Path=/courier" in answer.headers["set-cookie"]
     forged = client.post("/courier/pickups", data={"code": ORDER, "csrf": "x" * 40})
     assert forged.status_code == 403
+
+
+def test_signing_out_ends_the_session_at_dispatch_and_then_drops_the_cookie(client: TestClient) -> None:
+    dispatch = FakeDispatch({("DELETE", "/couriers/sessions"): None})
+    client.app.state.services = FakeServices(dispatch)  # type: ignore[attr-defined]
+    client.get("/courier/sign-in")
+    client.cookies.set("courier", "c" * 40)
+    out = client.post("/courier/sign-out", data={"csrf": client.cookies["csrf"]}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/courier/sign-in"
+    assert dispatch.asked == [("DELETE", "/couriers/sessions")] and 'courier=""' in out.headers["set-cookie"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "could not be ended on the server just now"), ("de", "konnte auf dem Server gerade nicht beendet werden")],
+)
+def test_a_session_dispatch_could_not_end_drops_the_cookie_and_says_so(
+    client: TestClient, language: str, words: str
+) -> None:
+    silent = ServiceProblem(503, "Unavailable", "dispatch did not answer")
+    client.app.state.services = FakeServices(FakeDispatch({("DELETE", "/couriers/sessions"): silent}))  # type: ignore[attr-defined]
+    client.get("/courier/sign-in")
+    client.cookies.set("courier", "c" * 40)
+    out = client.post("/courier/sign-out", data={"csrf": client.cookies["csrf"]}, headers={"Accept-Language": language})
+    assert out.status_code == 503 and words in out.text, out.text
+    assert 'courier=""' in out.headers["set-cookie"] and 'action="/courier/sign-in-links"' in out.text
+
+
+def test_a_token_dispatch_refuses_already_is_signed_out_all_the_same(client: TestClient) -> None:
+    refused = ServiceProblem(401, "Unauthorized", "this courier signed out since this token was issued")
+    client.app.state.services = FakeServices(FakeDispatch({("DELETE", "/couriers/sessions"): refused}))  # type: ignore[attr-defined]
+    client.get("/courier/sign-in")
+    client.cookies.set("courier", "c" * 40)
+    out = client.post("/courier/sign-out", data={"csrf": client.cookies["csrf"]}, follow_redirects=False)
+    assert out.status_code == 303 and 'courier=""' in out.headers["set-cookie"]

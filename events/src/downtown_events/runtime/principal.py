@@ -91,7 +91,7 @@ class Principal:
             raise NotPermitted("only the town's association may do this")
 
 
-REPLACED = "this token was replaced by a newer one; use that, or ask the association"
+REPLACED = "this token was signed out or replaced by a newer one; sign in again, or ask the association"
 
 
 def ensure_current(

@@ -47,7 +47,7 @@ from downtown_events.runtime.idempotency import (
     fingerprint,
     fingerprint_metadata,
 )
-from downtown_events.runtime.principal import Principal
+from downtown_events.runtime.principal import REPLACED, Principal
 from downtown_events.runtime.store import EventStore
 
 S = TypeVar("S", Merchant, Offer)
@@ -129,10 +129,17 @@ class CatalogHandlers:
         principal.association()
         return await self._merchant_change(merchant_id, lambda s: merchants.revoke_tokens(s, now))
 
+    async def sign_out_merchant(self, principal: Principal, now: datetime) -> None:
+        """The merchant signs out: every token of it issued until ``now`` (the one sent too)
+        stops working, in every service, by the same revocation as the association's
+        replacement. Merchant tokens are checked against a replica of the merchant, not a
+        list of token ids, so one token cannot be revoked alone."""
+        await self._merchant_change(principal.merchant(), lambda s: merchants.revoke_tokens(s, now))
+
     async def ensure_token_not_revoked(self, principal: Principal, issued_at: datetime) -> None:
         merchant = await self._optional_merchant(principal.merchant())
         if merchant is None or not merchants.accepts_token_issued_at(merchant, issued_at):
-            raise TokenRevoked("this token was replaced by a newer one; use that, or ask the association")
+            raise TokenRevoked(REPLACED)
 
     async def _merchant_change(
         self, merchant_id: UUID, decide: Callable[[Merchant | None], list[IntegrationEvent]]

@@ -186,3 +186,14 @@ async def test_only_the_association_replaces_a_merchants_tokens_and_older_ones_s
     with pytest.raises(TokenRevoked):
         await handlers.ensure_token_not_revoked(caller, issued_before)
     await handlers.ensure_token_not_revoked(caller, datetime.now(UTC))
+
+
+async def test_a_merchant_signing_out_voids_its_tokens_issued_until_then(handlers: CatalogHandlers) -> None:
+    caller = await new_merchant(handlers)
+    issued_before = datetime.now(UTC)
+    await handlers.sign_out_merchant(caller, datetime.now(UTC))
+    with pytest.raises(TokenRevoked, match="signed out"):
+        await handlers.ensure_token_not_revoked(caller, issued_before)
+    await handlers.ensure_token_not_revoked(caller, datetime.now(UTC))  # a session opened afterwards
+    with pytest.raises(NotPermitted, match="merchant"):
+        await handlers.sign_out_merchant(Principal(role="association"), datetime.now(UTC))

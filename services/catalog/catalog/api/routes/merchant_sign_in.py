@@ -6,14 +6,17 @@ address (nobody learns who trades here by asking), and is throttled per client a
 address however it is spelt (the kit's ``canonical_email``; the bucket is the address's hash,
 so the throttle's table holds no address). The link's token is only ever in the e-mail;
 exchanging it, once, gives the merchant's bearer token — the same a registration or the
-association hands out, which stays for machines (a till, a script).
+association hands out, which stays for machines (a till, a script). Signing out ends every
+token of the merchant issued until then, in every service of the town.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, status
+from datetime import UTC, datetime
 
-from catalog.api.deps import Container
+from fastapi import APIRouter, BackgroundTasks, Response, status
+
+from catalog.api.deps import Caller, Container, Handlers
 from catalog.api.schemas import SessionIn, SessionOut, SignInLinkIn, SignInLinkSent
 from downtown_events.runtime.http.deps import Client
 from downtown_events.runtime.http.openapi import also_answers
@@ -63,3 +66,18 @@ async def sign_in(body: SessionIn, container: Container, client: Client) -> Sess
         merchant_id=merchant_id,
         expires_in_seconds=settings.merchant_token_days * 86_400,
     )
+
+
+@router.delete(
+    "/sessions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Sign the merchant out: every token of it issued until now stops working",
+    openapi_extra=also_answers(401, 403),
+)
+async def sign_out(caller: Caller, handlers: Handlers) -> None:
+    """The token sent, and every other token of the merchant issued until now (its other
+    devices', a till's), is refused from now on: by the catalog at once, by the other services
+    of the town as soon as their copy of the merchant hears of it (a moment). A new session
+    takes a new sign-in link; a till a new token from the association."""
+    await handlers.sign_out_merchant(caller, datetime.now(UTC))
