@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from downtown_events.runtime.http.body_limit import BodySizeLimit
 from downtown_events.runtime.texts import Texts
-from downtown_web.pages import page
+from downtown_web.pages import SECURITY_HEADERS, page
 from downtown_web.routes import (
     accounts,
     association,
@@ -39,13 +39,6 @@ log = logging.getLogger(__name__)
 
 FORM_LIMIT = 64 * 1024
 """The most a form may send (a checkout is a few hundred bytes)."""
-SECURITY_HEADERS = {
-    # Nothing from elsewhere: every script, style, font and picture is this front's own.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",  # an order link's token never leaves in a Referer
-}
 
 
 def create_app(settings: WebSettings) -> FastAPI:

@@ -10,13 +10,15 @@ and a PDF word an amount the same way.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
+from downtown_events.runtime.http.body_limit import Refusal, RouteLimit, Scope, TooLargeAnswer
 from downtown_events.runtime.texts import Texts
 from downtown_web.problems import Said, words_for
 from downtown_web.services import ServiceProblem, Services
@@ -36,6 +38,14 @@ ORDER_STATUSES = {
     "delivery_failed": N_("not delivered"),
 }
 """An order's status as a customer reads it (ordering's names are for machines)."""
+SECURITY_HEADERS = {
+    # Nothing from elsewhere: every script, style, font and picture is this front's own.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",  # an order link's token never leaves in a Referer
+}
+"""On every answer of the front (put there by the app's edge, and on a page drawn before it)."""
 
 
 @dataclass
@@ -80,6 +90,22 @@ class Page:
 def page(request: Request) -> Page:
     state = request.app.state
     return Page(request, state.settings, state.texts, state.services, language_of(request))
+
+
+def body_refusal(draw: Callable[[Page, RouteLimit], Awaitable[Response]]) -> TooLargeAnswer:
+    """A page as the answer to a body too large for its route (the kit's
+    :class:`~downtown_events.runtime.http.body_limit.BodySizeLimit`, which answers before the
+    app and its edge): ``draw`` draws it from the request's headers and cookies (the body is
+    never read, so what was typed is lost), in the visitor's language, with the front's
+    security headers."""
+
+    async def answer(scope: Scope, limit: RouteLimit) -> Refusal:
+        response = await draw(page(Request(scope)), limit)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return Refusal(response.status_code, response.raw_headers, bytes(response.body))
+
+    return answer
 
 
 PageOf = Annotated[Page, Depends(page)]

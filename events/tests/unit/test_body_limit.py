@@ -14,6 +14,7 @@ from downtown_events.runtime.http.body_limit import (
     BodySizeLimit,
     Message,
     Receive,
+    Refusal,
     RouteLimit,
     Scope,
     Send,
@@ -118,6 +119,40 @@ async def test_a_route_may_have_a_larger_limit_and_says_what_to_do() -> None:
     elsewhere = Answer()
     await limited(http_scope(path="/offers/abc/price"), chunks(b"x" * 4000), elsewhere)
     assert elsewhere.status == 413
+
+
+async def a_page(scope: Scope, limit: RouteLimit) -> Refusal:
+    """A route's own answer: it sees the request's scope and the limit, never the body."""
+    words = f"<p>{scope['path']}: at most {limit.max_bytes} bytes</p>".encode()
+    return Refusal(
+        413, [(b"content-type", b"text/html"), (b"content-length", b"1"), (b"x-frame-options", b"DENY")], words
+    )
+
+
+async def test_a_route_may_answer_a_body_too_large_with_its_own_page() -> None:
+    limited = BodySizeLimit(
+        reading_app, default_bytes=1000, routes=[RouteLimit("POST", "/offers", 5000, too_large=a_page)]
+    )
+    for headers, body in (([(b"content-length", b"9000")], chunks()), ([], chunks(b"x" * 3000, b"x" * 3000))):
+        answer = Answer()
+        await limited(http_scope(path="/offers", headers=headers), body, answer)
+        assert answer.status == 413
+        assert b"".join(m.get("body", b"") for m in answer.messages[1:]) == b"<p>/offers: at most 5000 bytes</p>"
+        sent = answer.messages[0]["headers"]
+        assert (b"content-type", b"text/html") in sent and (b"x-frame-options", b"DENY") in sent
+        # the length is the middleware's (the page's own claim dropped), and the connection closes
+        assert [value for name, value in sent if name == b"content-length"] == [b"34"]
+        assert (b"connection", b"close") in sent
+
+
+async def test_a_page_that_fails_to_draw_leaves_the_problem() -> None:
+    async def broken(scope: Scope, limit: RouteLimit) -> Refusal:
+        raise RuntimeError("the template is missing")
+
+    limited = BodySizeLimit(reading_app, default_bytes=10, routes=[RouteLimit("POST", "/offers", 10, too_large=broken)])
+    answer = Answer()
+    await limited(http_scope(path="/offers"), chunks(b"x" * 100), answer)
+    assert answer.status == 413 and answer.body["status"] == 413
 
 
 async def test_an_app_that_lets_the_error_escape_still_answers_413() -> None:

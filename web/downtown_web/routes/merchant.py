@@ -25,7 +25,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from downtown_events.runtime.http.body_limit import RouteLimit
-from downtown_web.pages import Page, PageOf
+from downtown_web.pages import Page, PageOf, body_refusal
 from downtown_web.problems import Said, Translate, words_for
 from downtown_web.routes.forms import checked
 from downtown_web.routes.sign_in import LinkSignIn, add_sign_in, add_sign_out
@@ -37,8 +37,25 @@ router = APIRouter(prefix="/merchant")
 
 PHOTO_BYTES = 15 * 1024 * 1024
 """The catalog's largest photo (its ``max_photo_bytes``' default)."""
+PHOTO_TOO_LARGE = N_("The photo is too large: at most %(megabytes)s MB. Take it again at a lower resolution.")
+
+
+async def _photo_too_large(page: Page, limit: RouteLimit) -> Response:
+    """The form again when its photo is past the limit (a phone's camera at full resolution
+    without the page's script, which scales it down): saying so beside the photo, in the
+    merchant's words, in place of the kit's problem for machines."""
+    message = page._(PHOTO_TOO_LARGE) % {"megabytes": PHOTO_BYTES // (1024 * 1024)}
+    return _offer_form(page, {}, Said(message, {"photo": message}), status_code=413)
+
+
 BODY_LIMITS = (
-    RouteLimit("POST", "/merchant/offers", PHOTO_BYTES + 64 * 1024, "photos larger than that should be resized first"),
+    RouteLimit(
+        "POST",
+        "/merchant/offers",
+        PHOTO_BYTES + 64 * 1024,
+        "photos larger than that should be resized first",
+        too_large=body_refusal(_photo_too_large),
+    ),
 )
 """The new offer's form carries a photo: as large as the catalog takes one, plus the form."""
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The merchant's pages without a running town: which steps an order offers, what is due at
-pickup, a refused offer's words, the merchant cookie, the photo route's body limit, and the
-pages that need no service."""
+pickup, a refused offer's words, the merchant cookie, the photo route's body limit (a photo
+past it gets the form again, saying so), and the pages that need no service."""
 
 from __future__ import annotations
 
@@ -211,3 +211,27 @@ def test_a_token_the_services_refuse_signs_the_merchant_out(client: TestClient) 
     answer = client.get("/merchant", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/merchant/sign-in"
     assert 'merchant=""' in answer.headers["set-cookie"] and "Path=/merchant" in answer.headers["set-cookie"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "The photo is too large: at most 15 MB. Take it again at a lower resolution."),
+        ("de", "Das Foto ist zu groß: höchstens 15 MB. Nehmen Sie es mit einer geringeren Auflösung noch einmal auf."),
+    ],
+)
+def test_a_photo_past_the_forms_limit_gets_the_form_again_saying_so(
+    client: TestClient, language: str, words: str
+) -> None:
+    client.cookies.set("merchant", "m" * 40)
+    client.get("/merchant/offers/new")
+    sent = client.post(
+        "/merchant/offers",
+        content=b"x" * (PHOTO_BYTES + 128 * 1024),
+        headers={"Content-Type": "multipart/form-data; boundary=x", "Accept-Language": language},
+    )
+    assert sent.status_code == 413 and sent.headers["content-type"].startswith("text/html"), sent.text[:300]
+    assert words in sent.text and 'id="photo-problem"' in sent.text and 'aria-invalid="true"' in sent.text
+    assert 'action="/merchant/offers"' in sent.text and 'capture="environment"' in sent.text  # the form again
+    assert sent.headers["content-security-policy"].startswith("default-src 'self'")
+    assert sent.headers["connection"] == "close"

@@ -5,7 +5,10 @@ A ``Content-Length`` header is a client's claim; a chunked body has none. So the
 is enforced twice: a declared length above it is refused before a byte is read, and the
 bytes actually received are counted, so the first chunk past the limit stops the read.
 Either way the client gets a 413 problem, whatever the application would have answered
-to a body cut short, and no route parses, spools or authenticates an oversized body.
+to a body cut short, and no route parses, spools or authenticates an oversized body. A route
+whose callers are people (a web page's form) may answer in their words instead: its
+:class:`RouteLimit` names a :data:`TooLargeAnswer`, asked for the answer once the body is
+refused (the problem all the same if it fails).
 
 A body must also arrive in time (:class:`BodyDeadline`): a client sending one byte a second,
 or nothing after its headers, held a connection and a request task for as long as it liked.
@@ -19,9 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -29,6 +33,24 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer of the application's own to a body refused as too large (a page that says
+    so in the reader's language, with the form again), in place of the 413 problem."""
+
+    status: int
+    headers: Sequence[tuple[bytes, bytes]]
+    """The answer's headers, as ASGI sends them; the content length and ``connection: close``
+    are the middleware's."""
+    body: bytes
+
+
+TooLargeAnswer = Callable[[Scope, "RouteLimit"], Awaitable[Refusal]]
+"""Draws a route's answer to a body too large for it, from the request's scope (its path,
+headers, cookies: never its body, which is not read) and the limit it broke."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +61,8 @@ class RouteLimit:
     path: str  # a regular expression matched against the whole path
     max_bytes: int
     hint: str = ""  # what the client can do instead, e.g. resize a photo
+    too_large: TooLargeAnswer | None = field(default=None, compare=False, repr=False)
+    """The route's own answer to a body too large (else the 413 problem)."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +128,9 @@ class BodySizeLimit:
         limit = self.limit_for(scope["method"], scope["path"])
         declared = _declared_length(scope)
         if declared is not None and declared > limit.max_bytes:
-            await _send_too_large(send, limit)
+            await _send_too_large(send, scope, limit)
             return
-        guard = _GuardedExchange(receive, send, limit, self.deadline)
+        guard = _GuardedExchange(scope, receive, send, limit, self.deadline)
         try:
             await self.app(scope, guard.receive, guard.send)
         except (BodyTooLarge, BodyTooSlow):
@@ -136,7 +160,8 @@ class _GuardedExchange:
     """Counts and times the body as it is received; once it is past its limit or its
     deadline, whatever the app answers becomes a 413 or a 408."""
 
-    def __init__(self, receive: Receive, send: Send, limit: RouteLimit, deadline: BodyDeadline) -> None:
+    def __init__(self, scope: Scope, receive: Receive, send: Send, limit: RouteLimit, deadline: BodyDeadline) -> None:
+        self._scope = scope
         self._receive = receive
         self._send = send
         self._limit = limit
@@ -185,7 +210,7 @@ class _GuardedExchange:
             await _send_too_slow(self._send, self._deadline)
             return
         await _drain(self._receive, max_bytes=max(4 * self._limit.max_bytes, DRAIN_AT_LEAST))
-        await _send_too_large(self._send, self._limit)
+        await _send_too_large(self._send, self._scope, self._limit)
 
     async def send(self, message: Message) -> None:
         if self.refused is not None:
@@ -212,7 +237,17 @@ def _size(size: int) -> str:
     return f"{size // 1024} KB" if size >= 1024 else f"{size} bytes"
 
 
-async def _send_too_large(send: Send, limit: RouteLimit) -> None:
+async def _send_too_large(send: Send, scope: Scope, limit: RouteLimit) -> None:
+    if limit.too_large is not None:
+        try:
+            refusal = await limit.too_large(scope, limit)
+        except Exception:  # the route's page failed to draw: the client is owed an answer all the same
+            log.exception(
+                "the answer to a body too large for %s %s failed; sending the problem", limit.method, limit.path
+            )
+        else:
+            await _send_answer(send, refusal.status, refusal.headers, refusal.body)
+            return
     detail = f"this request may carry at most {_size(limit.max_bytes)} of body"
     await _send_problem(send, 413, "Request too large", f"{detail}; {limit.hint}" if limit.hint else detail)
 
@@ -227,11 +262,15 @@ async def _send_too_slow(send: Send, deadline: BodyDeadline) -> None:
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
     problem = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    body = json.dumps(problem).encode()
-    headers = [
-        (b"content-type", b"application/problem+json"),
+    await _send_answer(send, status, [(b"content-type", b"application/problem+json")], json.dumps(problem).encode())
+
+
+async def _send_answer(send: Send, status: int, headers: Sequence[tuple[bytes, bytes]], body: bytes) -> None:
+    own = {b"content-length", b"connection"}
+    sent = [
+        *((name, value) for name, value in headers if name.lower() not in own),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),  # the rest of the body is never read
     ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": sent})
     await send({"type": "http.response.body", "body": body})
