@@ -110,7 +110,7 @@ def test_a_customer_books_a_video_consultation_and_the_time_is_offered_no_more(
         assert booked.status_code == 303, booked.text
         basket = customer.get("/basket")
         assert SERVICE in basket.text and "Videoberatung" in basket.text, basket.text
-        assert shown(time) in basket.text and "für Sie reserviert" in basket.text
+        assert shown(time) in basket.text and "Für Sie reserviert bis" in basket.text
 
         refused = latecomer.post(
             "/basket/lines", data={"offer_id": offer_id, "book": "1", "slot": time, "csrf": csrf_of(stale.text)}
