@@ -37,7 +37,7 @@ stack:  ## only the infrastructure: venv, Kafka, PostgreSQL
 test: stack  ## set up, then lint and run every test (unit, integration, end-to-end)
 	@$(MAKE) --no-print-directory lint
 	$(PYTEST) -q -m "not integration and not e2e" $(UNIT_TESTS)
-	$(PYTEST) -q -m "integration or e2e" --durations=8
+	$(PYTEST) -q -m "integration or e2e" --durations=30
 
 unit:  ## fast tests of pure code (no broker or database)
 	@$(STACK) asyncapi
