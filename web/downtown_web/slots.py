@@ -68,6 +68,35 @@ class SlotDay:
     slots: list[Slot] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class BookedTime:
+    """A basket line's time as the basket shows it, with what the basket's quote says of it."""
+
+    slot: Slot
+    video: bool
+    """A video consultation (the offer is held by video)."""
+    status: str | None = None
+    """The quote's ``slot_status``; None when there was no quote to ask."""
+    held_until: datetime | None = None
+
+    @classmethod
+    def of(cls, line: Mapping[str, Any], quoted: Mapping[str, Any] | None, *, video: bool) -> BookedTime:
+        """From the basket's line and the quote's line of the same id (None: not quoted)."""
+        until = (quoted or {}).get("held_until")
+        status = (quoted or {}).get("slot_status")
+        return cls(Slot.of(line["slot"]), video, status, datetime.fromisoformat(until) if until else None)
+
+    @property
+    def lost(self) -> bool:
+        """Whether checkout would refuse the time: taken meanwhile, or no longer bookable."""
+        return self.status in LOST
+
+    @property
+    def said(self) -> str | None:
+        """The message id saying what became of the time (``held`` names its time: the template's)."""
+        return SLOT_STATUSES.get(self.status or "")
+
+
 def by_town_day(slots: Iterable[Slot], zone: tzinfo) -> list[SlotDay]:
     """The times grouped by the town's day each begins on, days and times in time order."""
     days: dict[date, list[Slot]] = {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from downtown_web.pages import Page, PageOf
 from downtown_web.routes.forms import checked
 from downtown_web.routes.storefront import offer_page
 from downtown_web.services import ServiceProblem
-from downtown_web.slots import CHOOSE, LOST, MAX_VALUE, SLOT_STATUSES, Slot, chosen, refusal_of_time
+from downtown_web.slots import CHOOSE, MAX_VALUE, BookedTime, chosen, refusal_of_time
 from downtown_web.visitor import GuestBasket, basket_of, keep_basket
 
 router = APIRouter()
@@ -64,7 +63,7 @@ async def show_basket(page: PageOf) -> Response:
     return page.render("basket.html", basket=basket, by_shop=by_shop, shops=shops)
 
 
-async def _booked_times(page: Page, basket: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+async def _booked_times(page: Page, basket: dict[str, Any] | None) -> dict[str, BookedTime]:
     """Per line booked for a time: the time, whether it is a video consultation, and what the
     basket's quote says of it now (held for the basket until when, or taken meanwhile)."""
     lines = [line for line in (basket["lines"] if basket else []) if line.get("slot")]
@@ -79,19 +78,10 @@ async def _booked_times(page: Page, basket: dict[str, Any] | None) -> dict[str, 
         ),
         _quoted_lines(page, basket["basket_id"]),
     )
-    booked = {}
-    for line, offer in zip(lines, offers, strict=True):
-        quote = quoted.get(line["line_id"], {})
-        status = quote.get("slot_status")
-        booked[line["line_id"]] = {
-            "slot": Slot.of(line["slot"]),
-            "video": offer.get("held") == "video",
-            "status": status,
-            "lost": status in LOST,
-            "said": SLOT_STATUSES.get(status or ""),
-            "held_until": datetime.fromisoformat(quote["held_until"]) if quote.get("held_until") else None,
-        }
-    return booked
+    return {
+        line["line_id"]: BookedTime.of(line, quoted.get(line["line_id"]), video=offer.get("held") == "video")
+        for line, offer in zip(lines, offers, strict=True)
+    }
 
 
 async def _quoted_lines(page: Page, basket_id: str) -> dict[str, dict[str, Any]]:

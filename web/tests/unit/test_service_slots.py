@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from downtown_events.runtime.texts import Texts
 from downtown_web.services import ServiceProblem
-from downtown_web.slots import Slot, by_town_day, chosen, refusal_of_time
+from downtown_web.slots import BookedTime, Slot, by_town_day, chosen, refusal_of_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
-GERMAN = Texts("downtown_web")
+GERMAN = Texts("downtown_web", zone=BERLIN)  # the pages write times in the town's zone
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -82,3 +82,45 @@ def test_a_refused_time_is_worded_in_the_visitors_language() -> None:
     passed = ServiceProblem(422, "Invalid change", "the time chosen for … has passed")
     assert "nicht mehr buchbar" in refusal_of_time(passed, german, "")
     assert refusal_of_time(ServiceProblem(503, "", ""), german, "worded elsewhere") == "worded elsewhere"
+
+
+def booked_line(starts: datetime) -> dict[str, object]:
+    return {"line_id": "l1", "offer_id": "o1", "title": "Sehberatung", "slot": half_hour(starts).as_json()}
+
+
+def test_a_booked_time_says_what_the_quote_says_of_it() -> None:
+    line = booked_line(utc(2026, 12, 8, 9))
+    held = BookedTime.of(line, {"slot_status": "held", "held_until": "2026-12-07T14:10:00+01:00"}, video=True)
+    assert held.video and not held.lost and held.held_until == utc(2026, 12, 7, 13, 10)
+    for status in ("held_elsewhere", "booked", "not_bookable"):
+        lost = BookedTime.of(line, {"slot_status": status, "held_until": None}, video=False)
+        assert lost.lost and lost.said and "choose another one" in lost.said
+    ended = BookedTime.of(line, {"slot_status": "hold_ended", "held_until": None}, video=False)
+    assert not ended.lost and ended.said and "still free" in ended.said
+    unquoted = BookedTime.of(line, None, video=False)
+    assert unquoted.status is None and not unquoted.lost and unquoted.said is None
+
+
+def test_the_basket_shows_a_time_taken_meanwhile_as_a_problem_beside_it() -> None:
+    line = booked_line(utc(2026, 12, 8, 9))
+    taken = BookedTime.of(line, {"slot_status": "booked", "held_until": None}, video=True)
+    page = GERMAN.render(
+        "basket.html",
+        "de",
+        town="Teststadt",
+        brand_colour="#1f5c4a",
+        logo_url=None,
+        language="de",
+        other_language="en",
+        switch_language="/language/en?next=%2Fbasket",
+        csrf="c" * 43,
+        path="/basket",
+        statuses={},
+        signed_in=False,
+        basket={"goods_cents": 2500, "lines": [line]},
+        by_shop={"m1": [{**line, "merchant_id": "m1", "quantity": 1, "unit_price_cents": 2500, "booked": taken}]},
+        shops={"m1": {"name": "Optik Blick"}},
+    )
+    assert "Videoberatung: " in page and "Dienstag, 8. Dezember 2026, 10:00–10:30" in page
+    assert 'class="problem" role="alert"' in page and "inzwischen jemand anderes gebucht" in page
+    assert 'href="/offers/o1">Eine andere Zeit wählen' in page
