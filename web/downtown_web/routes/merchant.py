@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The merchant's phone pages: signing in by e-mailed link, today's orders with one button per
-step, and "photo → price → online".
+step, today's note for customers, and "photo → price → online".
 
 The catalog mails ``/merchant/sign-in?merchant=…&token=…``, signed in as a customer is
 (:mod:`downtown_web.routes.sign_in`). The merchant's token the catalog gives for it stays in an
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -83,6 +83,9 @@ OFFER_FIELDS = {
     "title": N_("Please enter a shorter title."),
     "description": N_("Please enter a shorter description."),
 }
+NOTE_WORDS = N_("Please write one line of at most 200 characters.")
+NOTE_FORM = "availability-note"
+"""The note's form on the orders page: where its refusal is shown."""
 SHOWN_ORDERS = 50
 STOREFRONT_PATIENCE = 25
 """Times (every 0.2 s) a new offer's page waits for the storefront to list it."""
@@ -139,7 +142,12 @@ async def orders_page(page: PageOf) -> Response:
 
 
 async def _orders_page(
-    page: Page, *, refused: str | None = None, said: Said | None = None, status_code: int = 200
+    page: Page,
+    *,
+    refused: str | None = None,
+    said: Said | None = None,
+    status_code: int = 200,
+    typed_note: str | None = None,
 ) -> Response:
     auth = merchant_of(page.request)
     if auth is None:
@@ -156,10 +164,14 @@ async def _orders_page(
         raise
     waiting = {order["order_id"] for order in to_accept}
     others = [order for order in open_ if order["order_id"] not in waiting]
+    noted = shop.get("availability_note")  # the last note and the town's day it is shown on
     return page.render(
         "merchant_orders.html",
         status_code=status_code,
         shop=shop,
+        noted=noted,
+        note_day=date.fromisoformat(noted["for_day"]) if noted else None,
+        typed_note=typed_note,
         to_accept=to_accept,
         others=others,
         refused=refused,
@@ -230,6 +242,42 @@ async def take_step(
             return SIGN_IN.signed_out()
         return await _orders_page(page, refused=str(order_id), said=page.refusal(problem), status_code=problem.status)
     return RedirectResponse(f"/merchant#order-{order_id}", status_code=303)
+
+
+# --- today's note for customers ------------------------------------------------------------
+
+
+@router.post("/availability-note", summary="Show customers a note beside the shop today")
+async def note_availability(
+    page: PageOf, note: Annotated[str, Form(max_length=1000)] = "", csrf: Annotated[str | None, Form()] = None
+) -> Response:
+    """The catalog decides what a note may be and which day is today (the town's); a note
+    sent twice is noted once."""
+    return await _change_note(page, csrf, "PUT", {"note": note}, note)
+
+
+@router.post("/availability-note/clear", summary="Take today's note back")
+async def clear_availability_note(page: PageOf, csrf: Annotated[str | None, Form()] = None) -> Response:
+    return await _change_note(page, csrf, "DELETE", None, None)
+
+
+async def _change_note(
+    page: Page, csrf: str | None, method: str, body: dict[str, str] | None, typed: str | None
+) -> Response:
+    checked(page.request, csrf)
+    auth = merchant_of(page.request)
+    if auth is None:
+        return SIGN_IN.signed_out()
+    try:
+        await page.services.catalog.call(
+            method, "/merchants/me/availability-note", language=page.language, headers=auth, json=body
+        )
+    except ServiceProblem as problem:
+        if problem.status == 401:
+            return SIGN_IN.signed_out()
+        said = Said(page._(NOTE_WORDS)) if problem.status == 422 else page.refusal(problem)
+        return await _orders_page(page, refused=NOTE_FORM, said=said, status_code=problem.status, typed_note=typed)
+    return RedirectResponse(f"/merchant#{NOTE_FORM}", status_code=303)
 
 
 # --- photo → price → online --------------------------------------------------------------
