@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The courier roster on PostgreSQL: folded by the projection writer, read back by planning's
-question (who rides in this period) and a token's (is this courier still active)."""
+question (who rides in this period) and a token's (is this courier still active, since when are
+their tokens void)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from downtown_events.dispatch import (
     CourierRemoved,
     CourierServiceRegistered,
     CourierShiftScheduled,
+    CourierTokensRevoked,
 )
 from downtown_events.envelope import CloudEvent
 from downtown_events.geo import GeoPoint
@@ -85,6 +87,7 @@ async def test_planning_gets_the_couriers_riding_and_not_the_removed_or_dropped_
             conn,
             [
                 received(service, CourierRemoved(courier_service_id=service, courier_id=ben)),
+                received(service, CourierTokensRevoked(courier_service_id=service, courier_id=dora, revoked_at=NINE)),
                 received(
                     service,
                     CourierDroppedOut(courier_service_id=service, courier_id=cem, at=NINE + timedelta(hours=1)),
@@ -98,6 +101,8 @@ async def test_planning_gets_the_couriers_riding_and_not_the_removed_or_dropped_
         assert (riding[0].position.lat, riding[0].position.lon, riding[0].kind) == (DEPOT.lat, DEPOT.lon, "bike")
         assert await roster.courier(conn, ben) == RosterCourier(ben, service, "Ben", "bike", 6, active=False)
         assert await roster.courier(conn, uuid4()) is None
+        signed_out = await roster.courier(conn, dora)  # her tokens until then are void, she still rides
+        assert signed_out == RosterCourier(dora, service, "Dora", "bike", 6, active=True, tokens_valid_after=NINE)
         [listed] = await roster.services(conn, shifts_after=NINE)
         assert [c.display_name for c in listed.couriers] == ["Anna", "Ben", "Cem", "Dora"]
         dropped = [s for s in listed.shifts if s.courier_id == cem]
