@@ -6,7 +6,9 @@ order's voucher part and what is left to pay, and the voucher holds nothing more
 The same form sent again after the first checkout went through (its answer lost: the basket's
 cookie still there) gives the same orders and the same thank-you page, and takes nothing
 more of the voucher. An unknown code, and a basket whose shop takes no vouchers, are said
-beside the voucher's field, and nothing is placed."""
+beside the voucher's field, and nothing is placed. In Debian's Chromium at a phone's viewport,
+the voucher's field is filled, refused and filled again, every step kept as a screenshot and
+passing axe-core."""
 
 from __future__ import annotations
 
@@ -15,12 +17,16 @@ import uuid
 
 import httpx
 import pytest
+from playwright.async_api import Page
 
+from tests.support.browser import PHONE, Pages, check_accessibility, no_page_errors, shoot
 from tests.support.local_stack import RunningTown
 from tests.support.ordering_client import Shop, open_shop
 from tests.support.polling import wait_until
 from tests.support.vouchers_client import balance, join, paid_vouchers, town_programme
 from tests.support.web_front import WebFront
+
+pytest_plugins = ["tests.support.browser_fixtures"]
 
 pytestmark = pytest.mark.e2e
 
@@ -135,3 +141,41 @@ def test_a_basket_whose_shop_takes_no_vouchers_is_told_so_beside_the_field(
         assert 'id="voucher_code-problem"' in refused.text and "None of the shops of your basket" in refused.text
         assert "Zeitung" in visitor.get("/basket").text  # nothing placed
     assert voucher_cents(code, ordering_town) == 1000
+
+
+async def looked_at(page: Page, name: str) -> None:
+    """Every step: kept as a screenshot, checked by axe, free of errors."""
+    await shoot(page, name)
+    await check_accessibility(page)
+    no_page_errors(page)
+
+
+async def test_a_customer_pays_with_a_voucher_on_a_phone(
+    new_page: Pages, front: WebFront, ordering_town: RunningTown, voucher_shops: tuple[Shop, Shop, Shop, str]
+) -> None:
+    hofladen, _, _, programme_id = voucher_shops
+    ((_, code),) = paid_vouchers(ordering_town, programme_id, 1000)
+    page = await new_page(PHONE)
+    await page.goto(f"{front.url}/offers/{hofladen.offers['Kürbis']}")
+    await page.get_by_role("button", name="In den Warenkorb").click()
+    await page.wait_for_url("**/basket")
+    await page.get_by_role("link", name="Zur Kasse").click()
+    await page.wait_for_url("**/checkout")
+    await page.get_by_label("Name").fill("Clara Kunde")
+    await page.get_by_label("E-Mail", exact=False).fill("clara@example.de")
+    await page.get_by_label("Gutscheincode").fill("XXXX-XXXX-XXXX")
+    await looked_at(page, "checkout-voucher")
+
+    await page.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    await page.wait_for_load_state()
+    field = page.get_by_label("Gutscheincode")
+    assert await field.get_attribute("aria-invalid") == "true"
+    assert await page.get_by_text("Kein Gutschein hat diesen Code", exact=False).count() == 1
+    await looked_at(page, "checkout-voucher-refused")
+
+    await field.fill(code)
+    await page.get_by_role("button", name="Zahlungspflichtig bestellen").click()
+    await page.wait_for_url("**/placed?*")
+    await looked_at(page, "thank-you-voucher")
+    shown = (await page.locator("main").inner_text()).replace("\xa0", " ")
+    assert "Mit Gutschein bezahlt: 10,00 €" in shown and "Noch zu zahlen: 8,00 €" in shown, shown
