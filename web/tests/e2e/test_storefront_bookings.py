@@ -146,10 +146,20 @@ def test_a_customer_books_a_video_consultation_and_the_time_is_offered_no_more(
         assert shown(time) in order_page.text
 
 
-def test_booking_without_choosing_a_time_asks_for_one(front: WebFront, optician: Shop) -> None:
+def test_booking_without_choosing_a_time_asks_for_one_and_later_times_are_a_link_away(
+    front: WebFront, optician: Shop
+) -> None:
     offer_id = optician.offers[SERVICE]
     with browser(front) as visitor:
         offer = visitor.get(f"/offers/{offer_id}")
+        later = re.search(rf'href="/offers/{offer_id}\?from=([0-9-]+)"', offer.text)
+        assert later, offer.text
+        next_week = visitor.get(f"/offers/{offer_id}", params={"from": later.group(1)})
+        times = offered_times(next_week.text)
+        assert times and all(
+            starts(value).astimezone(TOWN_ZONE).date().isoformat() >= later.group(1) for value in times
+        )
+        assert max(map(starts, offered_times(offer.text))) < min(map(starts, times))  # the days after, none again
         unchosen = visitor.post("/basket/lines", data={"offer_id": offer_id, "book": "1", "csrf": csrf_of(offer.text)})
         assert unchosen.status_code == 422 and "Bitte wählen Sie eine Zeit." in unchosen.text
         assert 'aria-describedby="slots-problem"' in unchosen.text
