@@ -208,12 +208,9 @@ async def _voucher_part(
     voucher = await _voucher_call(page, "/balance-lookups", {"code": code})
     if voucher["expired"]:
         raise VoucherRefused(EXPIRED)
-    shops = await shops_of(page, basket["lines"])
     goods = goods_by_shop(basket["lines"])
-    if voucher["kind"] == "merchant":
-        takers = {merchant_id: cents for merchant_id, cents in goods.items() if merchant_id == voucher["merchant_id"]}
-    else:
-        takers = {merchant_id: cents for merchant_id, cents in goods.items() if shops[merchant_id]["sells_vouchers"]}
+    taking = await _takers(page, voucher, goods)
+    takers = {merchant_id: cents for merchant_id, cents in goods.items() if merchant_id in taking}
     if not takers:
         raise VoucherRefused(OTHER_SHOP if voucher["kind"] == "merchant" else NO_TAKER)
     wanted = voucher_wanted(most, takers)
@@ -235,6 +232,23 @@ async def _voucher_part(
             continue
         return VoucherPart(str(authorized["authorization_id"]), split_voucher(authorized["amount_cents"], takers))
     raise VoucherRefused(EMPTY)
+
+
+async def _takers(page: Page, voucher: dict[str, Any], goods: Mapping[str, int]) -> set[str]:
+    """The basket's shops where the voucher pays: a merchant voucher at its own shop, a town
+    voucher at the members of its programme (asked of vouchers, side by side)."""
+    if voucher["kind"] == "merchant":
+        return {str(voucher["merchant_id"])} & set(goods)
+    merchant_ids = list(goods)
+    members = await asyncio.gather(
+        *(
+            page.services.vouchers.call(
+                "GET", f"/programmes/{voucher['programme_id']}/members/{merchant_id}", language=page.language
+            )
+            for merchant_id in merchant_ids
+        )
+    )
+    return {merchant_id for merchant_id, member in zip(merchant_ids, members, strict=True) if member["accepts"]}
 
 
 async def _voucher_call(

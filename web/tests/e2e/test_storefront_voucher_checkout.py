@@ -73,11 +73,14 @@ def voucher_cents(code: str, town: RunningTown) -> int:
 def voucher_shops(ordering_town: RunningTown) -> tuple[Shop, Shop, Shop, str]:
     """Two shops that take the town's vouchers (members of its programme), one that takes none."""
     programme_id = town_programme(ordering_town, name=f"Stadtgutschein {uuid.uuid4().hex[:6]}")
-    hofladen = open_shop(ordering_town, "Hofladen Grün", {"Kürbis": ("18,00", 10)}, sells_vouchers=True)
-    toepferei = open_shop(ordering_town, "Töpferei Ton", {"Becher": ("12,00", 10)}, sells_vouchers=True)
-    kiosk = open_shop(ordering_town, "Kiosk Eck", {"Zeitung": ("2,50", 10)})
+    hofladen = open_shop(ordering_town, "Hofladen Grün", {"Kürbis": ("18,00", 10)})
+    toepferei = open_shop(ordering_town, "Töpferei Ton", {"Becher": ("12,00", 10)})
+    kiosk = open_shop(ordering_town, "Kiosk Eck", {"Zeitung": ("2,50", 10)}, sells_vouchers=True)  # sells, no member
     for shop in (hofladen, toepferei):
         join(ordering_town, programme_id, shop.auth)
+    members = f"{ordering_town['vouchers'].api}/programmes/{programme_id}/members"
+    assert httpx.get(f"{members}/{hofladen.merchant_id}").json()["accepts"] is True  # public, no token
+    assert httpx.get(f"{members}/{kiosk.merchant_id}").json()["accepts"] is False
     return hofladen, toepferei, kiosk, programme_id
 
 

@@ -341,6 +341,7 @@ class RefundIn(AmountIn):
 class BalanceOut(BaseModel):
     voucher_id: UUID
     kind: ProgrammeKind
+    programme_id: UUID = Field(description="a town voucher pays at this programme's members (see its members)")
     merchant_id: UUID | None
     balance_cents: int
     value_cents: int
@@ -352,6 +353,7 @@ class BalanceOut(BaseModel):
         return cls(
             voucher_id=voucher.voucher_id,
             kind=voucher.kind,
+            programme_id=voucher.programme_id,
             merchant_id=voucher.merchant_id,
             balance_cents=voucher.balance_cents,
             value_cents=voucher.value_cents,

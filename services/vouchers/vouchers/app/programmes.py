@@ -14,7 +14,7 @@ from uuid import UUID
 from downtown_events.runtime.commands import execute
 from downtown_events.runtime.idempotency import create_once, created_id
 from downtown_events.runtime.principal import NotPermitted, Principal
-from vouchers.app.context import Context, campaign_of, programme_of
+from vouchers.app.context import Context, campaign_of, membership_of, programme_of
 from vouchers.app.ports import MerchantDirectory, ProgrammeDirectory
 from vouchers.domain import campaign as campaigns
 from vouchers.domain import membership as memberships
@@ -112,6 +112,12 @@ class ProgrammeHandlers:
 
     async def programme(self, programme_id: UUID) -> Programme:
         return programmes.ensure_exists(await programme_of(self._store, programme_id))
+
+    async def accepts(self, programme_id: UUID, merchant_id: UUID) -> bool:
+        """Whether the merchant accepts the programme's vouchers now: it joined and has not left
+        (a redemption also needs the merchant's standing: approved, not suspended)."""
+        programmes.ensure_exists(await programme_of(self._store, programme_id))
+        return memberships.accepts(await membership_of(self._store, programme_id, merchant_id))
 
     async def join(self, principal: Principal, command: JoinProgramme) -> Membership:
         merchant_id = _own(principal, command.merchant_id)

@@ -83,6 +83,15 @@ async def join(programme_id: UUID, body: MembershipIn, caller: Caller, handlers:
     return MembershipOut.of(await handlers.programmes.join(caller, JoinProgramme(programme_id, merchant_id)))
 
 
+@router.get("/{programme_id}/members/{merchant_id}", response_model=MembershipOut, openapi_extra=also_answers(404))
+async def membership(programme_id: UUID, merchant_id: UUID, handlers: AppHandlers) -> MembershipOut:
+    """Whether a merchant accepts the programme's vouchers, for anyone: a shop shows it, and a
+    checkout asks it before a town voucher pays an order there (`accepts` is false for a shop
+    that never joined, or left)."""
+    accepts = await handlers.programmes.accepts(programme_id, merchant_id)
+    return MembershipOut(programme_id=programme_id, merchant_id=merchant_id, accepts=accepts)
+
+
 @router.delete("/{programme_id}/members/{merchant_id}", response_model=MembershipOut)
 async def leave(programme_id: UUID, merchant_id: UUID, caller: Caller, handlers: AppHandlers) -> MembershipOut:
     """The merchant no longer accepts the programme's vouchers."""
