@@ -2,8 +2,8 @@
 """The courier's pages in Debian's Chromium on a phone: the courier signs in by the link
 dispatch mails, sees today's tour, types the slip's code at the bakery (as a phone without a
 camera scan does), confirms the delivery at the door with the recipient's name and a photo,
-and signs out; every page passes axe-core (no serious or critical violation) and shows no
-error.
+and signs out (dispatch then refuses the session's token); every page passes axe-core (no
+serious or critical violation) and shows no error.
 
 The town and its courier are set up as in ``test_courier_pages.py`` (``tests/support/courier_town``):
 the session's ``delivery_town``, this module's courier on shift and let go at its end.
@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import Iterator
 from datetime import datetime
 
+import httpx
 import pytest
 from playwright.async_api import Page
 
@@ -116,6 +117,14 @@ async def test_a_courier_signs_in_picks_up_by_the_typed_code_and_delivers_on_a_p
         wait_until, lambda: job_status(delivery_town, job) == "delivered", seconds=30, what="the job delivered"
     )
 
+    (session,) = [cookie["value"] for cookie in await page.context.cookies() if cookie["name"] == "courier"]
     await page.get_by_role("button", name="Abmelden").click()
     await page.wait_for_url("**/courier/sign-in")
     await looked_at(page, "courier-signed-out")
+    # dispatch ended the session: its token is refused once the roster hears of it
+    tour = f"{delivery_town['dispatch'].api}/couriers/me/tour"
+    await asyncio.to_thread(
+        wait_until,
+        lambda: httpx.get(tour, headers={"Authorization": f"Bearer {session}"}).status_code == 401,
+        what="dispatch refusing the signed-out courier's token",
+    )
