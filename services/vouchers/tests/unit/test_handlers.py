@@ -54,6 +54,7 @@ from vouchers.domain.commands import (
     CloseProgramme,
     ConfirmPayment,
     JoinProgramme,
+    LeaveProgramme,
     OpenProgramme,
     RedeemVoucher,
     RefundVoucher,
@@ -431,6 +432,19 @@ async def test_a_merchant_joins_for_itself_and_the_association_for_anyone(world:
     joined = await world.programmes.join(ASSOCIATION, JoinProgramme(town, other.merchant()))
 
     assert joined.merchant_id == other.merchant_id and joined.joined
+
+
+async def test_anyone_may_ask_whether_a_shop_accepts_a_programmes_vouchers(world: World) -> None:
+    town = await world.town_programme()
+    member, stranger = world.merchants.add("Weinhandlung"), world.merchants.add("Blumen Meyer")
+    await world.programmes.join(member, JoinProgramme(town, member.merchant()))
+
+    assert await world.programmes.accepts(town, member.merchant())
+    assert not await world.programmes.accepts(town, stranger.merchant())  # never joined
+    await world.programmes.leave(member, LeaveProgramme(town, member.merchant()))
+    assert not await world.programmes.accepts(town, member.merchant())  # left
+    with pytest.raises(NotFound):
+        await world.programmes.accepts(uuid4(), member.merchant())
 
 
 async def test_who_may_confirm_which_payment(world: World) -> None:
