@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from catalog.api.problems import CATALOG_PROBLEMS
-from catalog.api.routes import merchant_sign_in, merchants, offers, photos, town
+from catalog.api.routes import members, merchant_sign_in, merchants, offers, photos, town
 from catalog.bootstrap import build_api
 from catalog.settings import CatalogSettings
 from downtown_events.runtime.http.app import create_service_app
@@ -21,7 +21,7 @@ def create_app(settings: CatalogSettings) -> FastAPI:
         "opened with an e-mailed sign-in link: `POST /merchants/sign-in-links`).",
         settings=settings,
         open_container=lambda: build_api(settings),
-        routers=[module.router for module in (merchant_sign_in, merchants, offers, town, photos)],
+        routers=[module.router for module in (merchant_sign_in, merchants, members, offers, town, photos)],
         problems=CATALOG_PROBLEMS,
         body_limits=photo_upload_limits(settings),
     )

@@ -518,6 +518,33 @@ def _money_language(language: str) -> MoneyLanguage:
     return "en" if language == "en" else "de"
 
 
+class MemberOut(BaseModel):
+    """A member as the association knows it: contact details and its standing, suspended or not."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    merchant_id: UUID
+    name: str
+    category: str
+    street: str
+    postal_code: str
+    city: str
+    phone: str
+    email: str
+    approved: bool | None = Field(
+        description="the association vouches for the merchant: it may act with money (vouchers, invoices); "
+        "null: not known here yet, the directory was written before it kept approvals (rebuild the "
+        "town_directory projection once, see the README's status)"
+    )
+    suspended: bool = Field(description="taken off the high street by the association")
+    suspension_reason: str | None = Field(
+        default=None, description="why, as the association said; null when not suspended or not known"
+    )
+    closed: bool = Field(description="closed for now by the merchant (holiday, illness)")
+    closed_note: str
+    registered_at: datetime
+
+
 class DirectoryEntry(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

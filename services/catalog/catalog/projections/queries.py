@@ -345,3 +345,35 @@ def availability(row: Row, gettext: Gettext = _english) -> str:
     if row["services"]:
         return gettext("bookable services")
     return gettext("vouchers only") if row["sells_vouchers"] else gettext("in store only")
+
+
+# --- the association's members ---------------------------------------------------------
+
+MEMBERS_PAGE = 500
+"""At most this many members a page: a town's association has tens or hundreds of members."""
+_MEMBER_COLUMNS = sql.SQL(
+    "merchant_id, name, category, street, postal_code, city, phone, email, approved, suspended, "
+    "suspension_reason, closed, closed_note, registered_at"
+)
+
+
+@dataclass(frozen=True)
+class MembersPage:
+    """One page of members and whether more follow it."""
+
+    items: list[Row]
+    more: bool
+
+
+async def members(conn: AsyncConnection[Row], *, limit: int = MEMBERS_PAGE, offset: int = 0) -> MembersPage:
+    """Every registered merchant of the town by name, suspended ones too, with the standing the
+    association decides (``approved``, ``suspended`` and why): the association's list, never
+    the public's. ``approved`` is null in a row written before the directory kept approvals."""
+    if not 1 <= limit <= MEMBERS_PAGE or offset < 0:
+        raise ValueError(f"limit must be 1..{MEMBERS_PAGE} and offset >= 0")
+    query = sql.SQL(
+        "SELECT {} FROM directory_merchants WHERE registered_at IS NOT NULL "
+        "ORDER BY name, merchant_id LIMIT %(limit)s OFFSET %(offset)s"
+    ).format(_MEMBER_COLUMNS)
+    rows = await (await conn.execute(query, {"limit": limit + 1, "offset": offset})).fetchall()
+    return MembersPage(items=rows[:limit], more=len(rows) > limit)

@@ -13,10 +13,18 @@ A merchant's note for customers is kept with its day (``availability_note``,
 midnight. Both columns were added after the table: null in a row written before them, as in
 a row that never had a note (no note was written before), so a rebuild compares equal.
 
+For the association (never the public's queries) the row also says whether the association
+vouches for the merchant (``approved``: false from its registration, true once approved) and
+why it was suspended (``suspension_reason``, null when not suspended). Both came after the
+table: a row written before them has null, and an old approval or reason is learnt only from
+a rebuild, which then differs from the live table in exactly those columns (so its swap is
+forced once; the README's status says so). Until then the association reads "not known".
+
 It is not the merchant replica other services keep (``downtown_events.runtime.merchant_replica``),
 though it maps a profile to the same columns with it: it is what the public sees of the
-catalog's own merchants, its rows also move with offer events (so a parallel rebuild merges
-them), and approvals and revoked tokens are none of the public's business.
+catalog's own merchants (and, with approval and suspension, the association of its members),
+its rows also move with offer events (so a parallel rebuild merges them), and revoked tokens
+are nobody's business here.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from typing import Any
 
 from downtown_events.catalog import (
     MERCHANT_EVENTS,
+    MerchantApprovalWithdrawn,
+    MerchantApproved,
     MerchantAvailabilityNoted,
     MerchantClosed,
     MerchantProfile,
@@ -70,13 +80,21 @@ MERCHANTS = Table(
         "availability_note": "text",
         "availability_day": "date",
         "suspended": "boolean",
+        "suspension_reason": "text",
+        "approved": "boolean",
         "registered_at": "timestamptz",
         "updated_at": "timestamptz",
     },
     indexes=("{table} (category)",),
 )
 
-_EVENTS = (*(kind for kind in MERCHANT_EVENTS if kind is not MerchantTokensRevoked), OfferListed, OfferWithdrawn)
+_EVENTS = (
+    *(kind for kind in MERCHANT_EVENTS if kind is not MerchantTokensRevoked),
+    MerchantApproved,
+    MerchantApprovalWithdrawn,
+    OfferListed,
+    OfferWithdrawn,
+)
 _COUNTERS = {"product": "products", "service": "services"}
 
 
@@ -116,7 +134,7 @@ class TownDirectory(Projection):
             counter = _COUNTERS[data.kind]
             row[counter] += 1 if isinstance(data, OfferListed) else -1
         elif isinstance(data, MerchantRegistered):
-            row.update(_profile(data.profile), registered_at=event.envelope.time)
+            row.update(_profile(data.profile), registered_at=event.envelope.time, approved=False)
             row["opening_hours"] = opening_hours_column(data.opening_hours)
         elif isinstance(data, MerchantProfileChanged):
             row.update(_profile(data.profile))
@@ -128,8 +146,12 @@ class TownDirectory(Projection):
             row.update(closed=False, closed_note="")
         elif isinstance(data, MerchantAvailabilityNoted):
             row.update(availability_note=data.note, availability_day=data.for_day)
-        elif isinstance(data, MerchantSuspended | MerchantReinstated):
-            row["suspended"] = isinstance(data, MerchantSuspended)
+        elif isinstance(data, MerchantSuspended):
+            row.update(suspended=True, suspension_reason=data.reason)
+        elif isinstance(data, MerchantReinstated):
+            row.update(suspended=False, suspension_reason=None)
+        elif isinstance(data, MerchantApproved | MerchantApprovalWithdrawn):
+            row["approved"] = isinstance(data, MerchantApproved)
         row["updated_at"] = _latest(row["updated_at"], event.envelope.time)
         rows.put(MERCHANTS, row)
 
@@ -159,6 +181,8 @@ def _unregistered(merchant_id: Any) -> Row:
         "availability_note": None,
         "availability_day": None,
         "suspended": False,
+        "suspension_reason": None,
+        "approved": None,
         "registered_at": None,
         "updated_at": None,
     }

@@ -22,9 +22,10 @@ from psycopg.rows import dict_row
 
 from catalog.bootstrap import SERVICE_MIGRATIONS
 from catalog.projections import PROJECTIONS
-from catalog.projections.queries import directory, get_directory_entry, get_offer, search_offers
+from catalog.projections.queries import directory, get_directory_entry, get_offer, members, search_offers
 from downtown_events.catalog import (
     Address,
+    MerchantApproved,
     MerchantClosed,
     MerchantProfile,
     MerchantRegistered,
@@ -302,6 +303,38 @@ async def test_directory_entry(conn: Conn) -> None:
     assert entry["opening_hours"] == [{"weekday": 0, "opens": "09:00:00", "closes": "18:00:00"}]
     assert (entry["street"], entry["products"]) == ("Marktplatz 3", 2)
     assert await get_directory_entry(conn, uuid4(), MONDAY_10) is None
+
+
+# --- the association's members ----------------------------------------------------------
+
+
+async def test_members_include_the_suspended_with_their_standing_a_page_at_a_time(conn: Conn) -> None:
+    async with conn.transaction(force_rollback=True):
+        decisions = [
+            received(CONFISERIE, MerchantSuspended(merchant_id=CONFISERIE, reason="Beschwerden")),
+            received(WEINHAUS, MerchantApproved(merchant_id=WEINHAUS)),
+        ]
+        for projection in PROJECTIONS:
+            await ProjectionWriter(projection).handle(conn, decisions)
+
+        page = await members(conn)
+        standing = {row["name"]: (row["approved"], row["suspended"], row["suspension_reason"]) for row in page.items}
+        assert standing == {
+            "Confiserie Süß": (False, True, "Beschwerden"),
+            "Friseur Locke": (False, False, None),
+            "Käserei Holt": (False, False, None),
+            "Spielwaren Kunterbunt": (False, False, None),
+            "Weinhaus Bremer": (True, False, None),
+        }
+        assert page.more is False and [row["name"] for row in page.items] == sorted(standing)
+        friseur = next(row for row in page.items if row["name"] == "Friseur Locke")
+        assert (friseur["closed"], friseur["email"], friseur["phone"]) == (True, "laden@example.org", "02555 987")
+
+        first, second = await members(conn, limit=3), await members(conn, limit=3, offset=3)
+        assert first.more and not second.more
+        assert [row["name"] for row in first.items + second.items] == sorted(standing)
+        with pytest.raises(ValueError):
+            await members(conn, limit=501)
 
 
 # --- rebuild ---------------------------------------------------------------------------

@@ -18,6 +18,8 @@ import pytest
 from catalog.projections import TownCatalog, TownDirectory
 from downtown_events.catalog import (
     Address,
+    MerchantApprovalWithdrawn,
+    MerchantApproved,
     MerchantAvailabilityNoted,
     MerchantClosed,
     MerchantProfile,
@@ -85,6 +87,8 @@ def town_log(rng: random.Random) -> list[list[ReceivedEvent]]:
                         ),
                         MerchantSuspended(merchant_id=merchant_id, reason="Prüfung"),
                         MerchantReinstated(merchant_id=merchant_id),
+                        MerchantApproved(merchant_id=merchant_id),
+                        MerchantApprovalWithdrawn(merchant_id=merchant_id, reason="Prüfung"),
                         MerchantProfileChanged(merchant_id=merchant_id, profile=profile(rng)),
                         OpeningHoursChanged(merchant_id=merchant_id, opening_hours=[]),
                     ]

@@ -14,6 +14,8 @@ from catalog.projections.town_catalog import OFFERS
 from catalog.projections.town_directory import MERCHANTS as DIRECTORY
 from downtown_events.catalog import (
     Address,
+    MerchantApprovalWithdrawn,
+    MerchantApproved,
     MerchantAvailabilityNoted,
     MerchantClosed,
     MerchantProfile,
@@ -355,6 +357,8 @@ def test_directory_entry_has_contact_details_and_opening_hours() -> None:
         "availability_note": None,
         "availability_day": None,
         "suspended": False,
+        "suspension_reason": None,
+        "approved": False,
         "registered_at": event.envelope.time,
         "updated_at": event.envelope.time,
     }
@@ -455,6 +459,34 @@ def test_directory_follows_closing_suspension_and_new_hours() -> None:
     assert row is not None
     assert (row["closed"], row["closed_note"], row["suspended"]) == (False, "", False)
     assert row["updated_at"] == merchant.time
+
+
+def test_directory_keeps_the_associations_approval_and_why_it_suspended_for_its_member_list() -> None:
+    merchant_id = uuid4()
+    merchant = Stream(merchant_id)
+    rows = fold(TownDirectory(), [merchant(MerchantRegistered(merchant_id=merchant_id, profile=profile()))])
+
+    def standing() -> tuple[object, object, object]:
+        row = rows.get(DIRECTORY, merchant_id)
+        assert row is not None
+        return row["approved"], row["suspended"], row["suspension_reason"]
+
+    assert standing() == (False, False, None)  # registering is open to anyone; approving is the association's
+    fold(TownDirectory(), [merchant(MerchantApproved(merchant_id=merchant_id))], rows)
+    fold(TownDirectory(), [merchant(MerchantSuspended(merchant_id=merchant_id, reason="Beschwerden"))], rows)
+    assert standing() == (True, True, "Beschwerden")
+    fold(TownDirectory(), [merchant(MerchantApprovalWithdrawn(merchant_id=merchant_id, reason="Prüfung"))], rows)
+    fold(TownDirectory(), [merchant(MerchantReinstated(merchant_id=merchant_id))], rows)
+    assert standing() == (False, False, None)
+
+
+def test_a_directory_row_known_only_from_offers_has_no_standing_yet() -> None:
+    """An approval not yet folded is null, not "not approved": the association's list says
+    "not known" for rows written before the directory kept approvals, too."""
+    merchant_id = uuid4()
+    _, early_offer = listed(merchant_id)
+    row = fold(TownDirectory(), [early_offer]).get(DIRECTORY, merchant_id)
+    assert row is not None and (row["approved"], row["suspension_reason"]) == (None, None)
 
 
 def test_directory_ignores_offer_changes_that_do_not_move_counts() -> None:
