@@ -60,7 +60,8 @@ async def show_basket(page: PageOf) -> Response:
     by_shop: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for line in lines:
         by_shop[line["merchant_id"]].append({**line, "booked": booked.get(line["line_id"])})
-    return page.render("basket.html", basket=basket, by_shop=by_shop, shops=shops)
+    lost = any(time.lost for time in booked.values())  # checkout would refuse: said on top, too
+    return page.render("basket.html", basket=basket, by_shop=by_shop, shops=shops, lost=lost)
 
 
 async def _booked_times(page: Page, basket: dict[str, Any] | None) -> dict[str, BookedTime]:

@@ -120,7 +120,9 @@ def test_the_basket_shows_a_time_taken_meanwhile_as_a_problem_beside_it() -> Non
         basket={"goods_cents": 2500, "lines": [line]},
         by_shop={"m1": [{**line, "merchant_id": "m1", "quantity": 1, "unit_price_cents": 2500, "booked": taken}]},
         shops={"m1": {"name": "Optik Blick"}},
+        lost=True,
     )
     assert "Videoberatung: " in page and "Dienstag, 8. Dezember 2026, 10:00–10:30" in page
-    assert 'class="problem" role="alert"' in page and "inzwischen jemand anderes gebucht" in page
+    assert 'role="alert"><p>Eine Zeit in Ihrem Warenkorb ist nicht mehr frei.' in page
+    assert '<p class="problem">Diese Zeit hat inzwischen jemand anderes gebucht.' in page
     assert 'href="/offers/o1">Eine andere Zeit wählen' in page
