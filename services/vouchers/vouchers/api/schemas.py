@@ -9,8 +9,9 @@ voucher or gives back to it may instead be typed in euros as it types a price (`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -29,8 +30,9 @@ from downtown_events.runtime.http.fields import Email, TypedAmount
 from downtown_events.text import MultiLine, SingleLine
 from downtown_events.vouchers import AmountRange, ProgrammeKind, ProgrammeTerms, ValidityPolicy
 from vouchers.adapters.documents import SettlementStatement
+from vouchers.domain import campaign as campaigns
 from vouchers.domain.authorization import Authorization
-from vouchers.domain.campaign import Campaign
+from vouchers.domain.campaign import Campaign, CampaignState
 from vouchers.domain.membership import Membership
 from vouchers.domain.programme import Programme
 from vouchers.domain.purchase import Purchase
@@ -170,6 +172,25 @@ class CampaignOut(BaseModel):
             ends_at=campaign.ends_at,
             ended=campaign.ended,
         )
+
+
+class CampaignListed(CampaignOut):
+    """A campaign in the association's list: its budget's tallies and where it stands now."""
+
+    started_at: datetime | None = Field(
+        description="when the campaign started; null for one started before the list knew it (a rebuild of "
+        "the sales projection fills it)"
+    )
+    state: CampaignState = Field(
+        description="running; spent (running, nothing left to promise); expired (past its deadline); "
+        "ended (early, by the association)"
+    )
+
+    @classmethod
+    def of_row(cls, row: Mapping[str, Any], now: datetime) -> CampaignListed:
+        remaining = int(row["budget_cents"]) - int(row["reserved_cents"]) - int(row["granted_cents"])
+        state = campaigns.state_of(ended=row["ended"], ends_at=row["ends_at"], remaining_cents=remaining, now=now)
+        return cls.model_validate({**row, "remaining_cents": remaining, "state": state})
 
 
 # --- purchases --------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from vouchers.domain.private_events import CampaignBuyerRecorded
 from vouchers.domain.programme import Programme, ensure_selling
 
 ReservationStatus = Literal["reserved", "granted", "released"]
+CampaignState = Literal["running", "ended", "expired", "spent"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,17 @@ class Campaign:
     def running_at(self, now: datetime) -> bool:
         """A campaign promises bonus until the association ends it or its deadline passes."""
         return not self.ended and now < self.ends_at
+
+
+def state_of(*, ended: bool, ends_at: datetime, remaining_cents: int, now: datetime) -> CampaignState:
+    """Where a campaign stands for the association: ended early by it, past its deadline,
+    running with nothing left to promise (``spent``: bonus comes back only from a purchase
+    that expires unpaid), or running. Given as columns, so a listed row needs no replay."""
+    if ended:
+        return "ended"
+    if now >= ends_at:
+        return "expired"
+    return "spent" if remaining_cents <= 0 else "running"
 
 
 def evolve(state: Campaign | None, event: IntegrationEvent) -> Campaign:

@@ -25,7 +25,7 @@ from psycopg import AsyncConnection
 from vouchers.projections.code_masks import MASKS
 from vouchers.projections.ledger import BALANCES, HISTORY
 from vouchers.projections.merchants import MERCHANTS
-from vouchers.projections.sales import PROGRAMMES, PURCHASES
+from vouchers.projections.sales import CAMPAIGNS, PROGRAMMES, PURCHASES
 
 Row = dict[str, Any]
 
@@ -208,3 +208,20 @@ async def open_programmes(
     name, programme_id = after if after is not None else (None, None)
     params = {"name": name, "id": programme_id, "limit": limit}
     return list(await (await conn.execute(query, params)).fetchall())
+
+
+CAMPAIGNS_PAGE = 200
+"""At most this many campaigns in the association's list: a town starts a few a year."""
+
+
+async def newest_campaigns(conn: AsyncConnection[Row], *, limit: int = CAMPAIGNS_PAGE) -> list[Row]:
+    """The town's campaigns, the latest started first (a row from before the list knew when a
+    campaign started has no ``started_at`` and comes last), each with its budget's tallies."""
+    if not 1 <= limit <= CAMPAIGNS_PAGE:
+        raise ValueError(f"limit must be 1..{CAMPAIGNS_PAGE}")
+    query = f"""
+        SELECT campaign_id, programme_id, name, bonus_percent, budget_cents, reserved_cents, granted_cents,
+               per_buyer_cap_cents, ends_at, ended, started_at
+        FROM {CAMPAIGNS.name} ORDER BY started_at DESC NULLS LAST, campaign_id LIMIT %(limit)s
+    """
+    return list(await (await conn.execute(query, {"limit": limit})).fetchall())

@@ -66,8 +66,12 @@ CAMPAIGNS = Table(
         "per_buyer_cap_cents": "bigint",
         "ends_at": "timestamptz",
         "ended": "boolean",
+        "started_at": "timestamptz",
     },
 )
+"""``started_at`` (the ``CampaignStarted`` event's time, for the association's list, newest
+first) came after the table: null in a row written before it, until a rebuild fills it (which
+then differs from the live table in that column only: swap it with ``--force``)."""
 PURCHASES = Table(
     name="voucher_purchases",
     key="purchase_id",
@@ -149,7 +153,8 @@ def _campaign(rows: RowSet, event: ReceivedEvent) -> None:
     if isinstance(data, CampaignStarted):
         fields = ("campaign_id", "programme_id", "name", "bonus_percent", "budget_cents", "per_buyer_cap_cents")
         row: Row = {name: getattr(data, name) for name in fields}
-        rows.put(CAMPAIGNS, {**row, "ends_at": data.ends_at, "reserved_cents": 0, "granted_cents": 0, "ended": False})
+        row.update(ends_at=data.ends_at, reserved_cents=0, granted_cents=0, ended=False)
+        rows.put(CAMPAIGNS, {**row, "started_at": event.envelope.time})
         return
     existing = rows.get(CAMPAIGNS, data.campaign_id)
     if existing is None:

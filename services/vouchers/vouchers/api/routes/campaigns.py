@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from downtown_events.runtime.http.openapi import also_answers
-from vouchers.api.deps import AppHandlers, Caller, IdempotencyKey
-from vouchers.api.schemas import CampaignIn, CampaignOut, ClosingIn
+from vouchers.api.deps import AppHandlers, Caller, IdempotencyKey, ReadDb
+from vouchers.api.schemas import CampaignIn, CampaignListed, CampaignOut, ClosingIn
 from vouchers.domain.commands import EndCampaign, StartCampaign
+from vouchers.projections import queries
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -34,6 +36,23 @@ async def start_campaign(
     if not created:
         response.status_code = status.HTTP_200_OK
     return CampaignOut.of(campaign)
+
+
+@router.get("", response_model=list[CampaignListed], openapi_extra=also_answers(401, 403))
+async def campaigns(
+    caller: Caller,
+    db: ReadDb,
+    handlers: AppHandlers,
+    limit: Annotated[int, Query(ge=1, le=queries.CAMPAIGNS_PAGE, description="how many, newest first")] = (
+        queries.CAMPAIGNS_PAGE
+    ),
+) -> list[CampaignListed]:
+    """The town's campaigns, the latest started first, at most 200 (association token only):
+    each with its budget (reserved by purchases not yet paid, granted, left) and its state
+    now. An older campaign is still found by its id (`GET /campaigns/{id}`)."""
+    caller.association()
+    now = handlers.context.now()
+    return [CampaignListed.of_row(row, now) for row in await queries.newest_campaigns(db, limit=limit)]
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut)
