@@ -56,9 +56,10 @@ class LinkSignIn:
     answer_token: str = "token"
     """The token's name in the exchange's answer."""
 
-    def signed_out(self) -> Response:
-        """Back to signing in, the cookie gone (none, or a token the services refuse)."""
-        response = RedirectResponse(f"{self.pages}/sign-in", status_code=303)
+    def signed_out(self, *, ended: bool = False) -> Response:
+        """Back to signing in, the cookie gone (none, or a token the services refuse);
+        ``ended``: the visitor signed out and the service ended the session, which the page says."""
+        response = RedirectResponse(f"{self.pages}/sign-in{'?ended=1' if ended else ''}", status_code=303)
         self.bearer.forget(response)
         return response
 
@@ -72,10 +73,12 @@ def _shown(
     sent: bool = False,
     said: Said | None = None,
     email: str = "",
+    ended: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """The sign-in page of ``way``, as asked for, after a link was asked for, or with a refusal."""
-    drawn = {"subject": subject, "token": token, "sent": sent, "said": said, "email": email}
+    """The sign-in page of ``way``, as asked for, after a link was asked for, after signing
+    out (``ended``), or with a refusal."""
+    drawn = {"subject": subject, "token": token, "sent": sent, "said": said, "email": email, "ended": ended}
     return page.render(way.template, status_code=status_code, pages=way.pages, field=way.field, **drawn)
 
 
@@ -91,8 +94,9 @@ def add_sign_in(router: APIRouter, way: LinkSignIn) -> None:
         page: PageOf,
         subject: UUID | None = Query(None, alias=way.field),
         token: str | None = Query(None, min_length=20, max_length=100, pattern=TOKEN_PATTERN),
+        ended: bool = False,
     ) -> Response:
-        return shown(page, subject=subject, token=token)
+        return shown(page, subject=subject, token=token, ended=ended)
 
     @router.post("/sign-in-links", summary="Mail a sign-in link")
     async def request_link(page: PageOf, email: Annotated[str, Form(max_length=254)], csrf: Csrf = None) -> Response:
@@ -148,4 +152,4 @@ def add_sign_out(router: APIRouter, way: LinkSignIn) -> None:
                 response = _shown(page, way, said=said, status_code=503 if problem.status >= 500 else problem.status)
                 way.bearer.forget(response)
                 return response
-        return way.signed_out()
+        return way.signed_out(ended=True)

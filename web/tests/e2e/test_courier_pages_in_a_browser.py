@@ -119,7 +119,9 @@ async def test_a_courier_signs_in_picks_up_by_the_typed_code_and_delivers_on_a_p
 
     (session,) = [cookie["value"] for cookie in await page.context.cookies() if cookie["name"] == "courier"]
     await page.get_by_role("button", name="Abmelden").click()
-    await page.wait_for_url("**/courier/sign-in")
+    await page.wait_for_url("**/courier/sign-in?ended=1")
+    said = "Sie sind auf allen Geräten abgemeldet, auf denen Sie angemeldet waren."
+    assert await page.get_by_role("status").inner_text() == said
     await looked_at(page, "courier-signed-out")
     # dispatch ended the session: its token is refused once the roster hears of it
     tour = f"{delivery_town['dispatch'].api}/couriers/me/tour"

@@ -114,7 +114,8 @@ def test_a_merchant_signs_in_by_link_accepts_an_order_and_lists_a_product(
 
         session = phone.cookies["merchant"]
         out = phone.post("/merchant/sign-out", data=form_fields(after.text, "/merchant/sign-out"))
-        assert out.status_code == 303 and out.headers["location"] == "/merchant/sign-in", out.text
+        assert out.status_code == 303 and out.headers["location"] == "/merchant/sign-in?ended=1", out.text
+        assert "You are signed out on every device" in phone.get(out.headers["location"]).text
         assert phone.get("/merchant", follow_redirects=False).headers["location"] == "/merchant/sign-in"
     # The catalog ended the session: its cookie, kept by someone and sent again, opens nothing.
     with httpx.Client(base_url=front.url, cookies={"merchant": session}, timeout=30) as copied:

@@ -171,8 +171,10 @@ def test_signing_out_ends_the_session_at_dispatch_and_then_drops_the_cookie(clie
     client.get("/courier/sign-in")
     client.cookies.set("courier", "c" * 40)
     out = client.post("/courier/sign-out", data={"csrf": client.cookies["csrf"]}, follow_redirects=False)
-    assert out.status_code == 303 and out.headers["location"] == "/courier/sign-in"
+    assert out.status_code == 303 and out.headers["location"] == "/courier/sign-in?ended=1"
     assert dispatch.asked == [("DELETE", "/couriers/sessions")] and 'courier=""' in out.headers["set-cookie"]
+    said = client.get(out.headers["location"], headers={"Accept-Language": "de"})
+    assert '<p role="status">Sie sind auf allen Geräten abgemeldet, auf denen Sie angemeldet waren.</p>' in said.text
 
 
 @pytest.mark.parametrize(
@@ -197,4 +199,5 @@ def test_a_token_dispatch_refuses_already_is_signed_out_all_the_same(client: Tes
     client.get("/courier/sign-in")
     client.cookies.set("courier", "c" * 40)
     out = client.post("/courier/sign-out", data={"csrf": client.cookies["csrf"]}, follow_redirects=False)
-    assert out.status_code == 303 and 'courier=""' in out.headers["set-cookie"]
+    assert out.status_code == 303 and out.headers["location"] == "/courier/sign-in?ended=1"
+    assert 'courier=""' in out.headers["set-cookie"]
