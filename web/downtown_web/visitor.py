@@ -5,6 +5,9 @@ the token that guards their forms.
 - ``lang``: ``de`` or ``en``, set by the language links; else ``Accept-Language`` decides.
 - ``basket``: a guest basket's id and access token as ordering gave them (``id.token``),
   HttpOnly: no script of a page can read it.
+- ``placed``: the thank-you page of the visitor's last checkout and the form's key
+  (``key|order.order|token``), HttpOnly, sent to ``/checkout`` only, for a day: the same form sent
+  again once the basket is gone (back, then send) lands on that page, not an empty basket.
 - ``customer``: a signed-in customer's token as ordering issued it (from an e-mailed link),
   HttpOnly; signing out asks ordering to refuse it from then on.
 - ``merchant``: a signed-in merchant's token as the catalog issued it (from an e-mailed
@@ -79,6 +82,31 @@ def keep_basket(response: Response, basket: GuestBasket, *, secure: bool) -> Non
 
 def forget_basket(response: Response) -> None:
     response.delete_cookie("basket")
+
+
+_PLACED = re.compile(r"^([A-Za-z0-9_\-]{8,100})\|([0-9a-f.\-]{36,1900})\|([A-Za-z0-9_.\-]{16,2000})$")
+CHECKOUT_PAGES = "/checkout"
+
+
+def keep_placed(response: Response, key: str, orders: str, token: str, *, secure: bool) -> None:
+    """Remember where the checkout under ``key`` landed (see ``placed`` above)."""
+    response.set_cookie(
+        "placed",
+        f"{key}|{orders.replace(',', '.')}|{token}",  # a comma would have the value quoted
+        max_age=24 * 3600,
+        path=CHECKOUT_PAGES,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+
+
+def placed_of(request: Request, key: str) -> tuple[str, str] | None:
+    """The orders and link token of the checkout placed under ``key``, if this visitor placed it."""
+    match = _PLACED.match(request.cookies.get("placed", ""))
+    if match is None or not hmac.compare_digest(match.group(1), key):
+        return None
+    return match.group(2).replace(".", ","), match.group(3)
 
 
 _BEARER = re.compile(r"^[A-Za-z0-9_\-.]{20,4000}$")

@@ -12,7 +12,9 @@ and sends each order's part with the authorisation's id; the rest is paid as cho
 
 A form sent again after its checkout went through (the first answer lost, a double click)
 still carries the basket's cookie: it goes to ordering anyway, which answers the same orders
-for the same key, and the thank-you page shows them again rather than an empty basket.
+for the same key, and the thank-you page shows them again rather than an empty basket. Sent
+again once the basket's cookie is gone (back, then send), it lands on the thank-you page the
+``placed`` cookie remembers for that key.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from downtown_web.routes.forms import checked
 from downtown_web.routes.orders import shown
 from downtown_web.routes.vouchers import cents_of
 from downtown_web.services import ServiceProblem
-from downtown_web.visitor import GuestBasket, basket_of, forget_basket
+from downtown_web.visitor import GuestBasket, basket_of, forget_basket, keep_placed, placed_of
 from downtown_web.words import N_
 
 router = APIRouter()
@@ -137,7 +139,9 @@ async def check_out(page: PageOf, request: Request) -> Response:
     key = key if _KEY.match(key) else ""
     current = await _basket_as_it_is(page, basket)
     if basket is None or current is None or not current["lines"] or (current["checked_out"] and not key):
-        return RedirectResponse("/basket", status_code=303)
+        landed = placed_of(request, key) if key else None  # sent again once the basket was forgotten
+        where = f"/placed?orders={landed[0]}&token={landed[1]}" if landed else "/basket"
+        return RedirectResponse(where, status_code=303)
     resend = bool(current["checked_out"])
     try:
         voucher = await _voucher_part(page, values, current, key or str(uuid.uuid4()), resend=resend)
@@ -164,6 +168,8 @@ async def check_out(page: PageOf, request: Request) -> Response:
     else:
         orders = ",".join(order["order_id"] for order in placed["orders"])
         response = RedirectResponse(f"/placed?orders={orders}&token={token}", status_code=303)
+        if key:
+            keep_placed(response, key, orders, token, secure=page.settings.secure_cookies)
     forget_basket(response)
     return response
 

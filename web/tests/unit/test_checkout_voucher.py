@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+from fastapi import Response
+from starlette.requests import Request
+
 from downtown_web.routes.checkout import (
     VoucherPart,
     _checkout_body,
@@ -16,6 +19,7 @@ from downtown_web.routes.checkout import (
     voucher_key,
     voucher_wanted,
 )
+from downtown_web.visitor import keep_placed, placed_of
 
 
 def test_the_voucher_pays_the_orders_in_the_baskets_order_until_it_is_spent() -> None:
@@ -91,3 +95,17 @@ def test_each_order_carries_its_voucher_part_and_the_rest_is_paid_as_chosen() ->
     assert body["merchants"][kruste]["payment"]["voucher_cents"] == 700
     assert body["merchants"][elsewhere]["payment"] == {"method": "at_pickup"}  # takes no voucher: no part
     assert _checkout_body(values, {wabe}, "de")["merchants"][wabe]["payment"] == {"method": "at_pickup"}
+
+
+def test_the_thank_you_page_is_remembered_for_the_form_that_placed_the_orders_only() -> None:
+    key, orders, token = str(uuid4()), f"{uuid4()},{uuid4()}", "a1b2c3d4e5f6a7b8c9d0"
+    response = Response()
+    keep_placed(response, key, orders, token, secure=True)
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "Path=/checkout" in cookie and "Secure" in cookie and '"' not in cookie
+    value = cookie.split(";", 1)[0]
+    sent = Request({"type": "http", "method": "POST", "path": "/checkout", "headers": [(b"cookie", value.encode())]})
+    assert placed_of(sent, key) == (orders, token)
+    assert placed_of(sent, str(uuid4())) is None  # another form: not this one's page
+    forged = Request({"type": "http", "method": "POST", "path": "/checkout", "headers": [(b"cookie", b"placed=x|y")]})
+    assert placed_of(forged, key) is None
