@@ -8,10 +8,9 @@ call only the association may make, then keeps it in an HttpOnly cookie sent to 
 only. The front keeps nothing else: each section is what a service answers now, and a
 service that does not answer leaves its section saying so while the others show.
 
-What the services do not offer, the page does not pretend: the catalog lists the town's
-members through its directory, which leaves suspended shops out and does not say who is
-approved, so a suspended member is reached by its id (the page a decision leads to keeps
-it); vouchers has no list of campaigns, so a campaign is looked up by its id.
+The members come from the catalog's list for the association (``GET /members``: suspended
+ones too, with approval and the suspension's reason), the campaigns from vouchers' list
+(``GET /campaigns``, newest first), each linking to its budget's burn-down (``?campaign=``).
 """
 
 from __future__ import annotations
@@ -111,6 +110,20 @@ async def _answer(call: Awaitable[T]) -> T | ServiceProblem:
         return problem
 
 
+MEMBERS_SHOWN = 500
+"""The catalog's page of members (its most); a town's association has tens or hundreds."""
+CAMPAIGNS_SHOWN = 50
+"""The newest campaigns listed; an older one is still looked up by its number."""
+CAMPAIGN_STATES = {
+    "running": N_("running"),
+    "spent": N_("running, its budget given out or promised"),
+    "expired": N_("past its deadline"),
+    "ended": N_("ended early"),
+}
+"""Where a campaign stands (vouchers' ``state``), as the association reads it."""
+SECTIONS = ("members", "orders", "programmes", "vouchers", "settlements", "deliveries", "campaigns")
+
+
 @router.get("", summary="Members, figures, vouchers, settlements and deliveries")
 async def association_page(page: PageOf, merchant: UUID | None = None, campaign: UUID | None = None) -> Response:
     auth = association_of(page.request)
@@ -121,34 +134,31 @@ async def association_page(page: PageOf, merchant: UUID | None = None, campaign:
     settled_from = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     call = _reader(page, auth)
     answers: list[Any] = await asyncio.gather(
-        _answer(call(page.services.catalog, "/directory")),
+        _answer(call(page.services.catalog, "/members", {"limit": MEMBERS_SHOWN})),
         _answer(call(page.services.ordering, "/figures")),
         _answer(call(page.services.vouchers, "/programmes", {"limit": 200})),
         _answer(call(page.services.vouchers, "/figures", {"start": str(first), "end": str(today)})),
         _answer(call(page.services.vouchers, "/settlements", {"start": str(settled_from), "end": str(today)})),
         _answer(call(page.services.dispatch, "/board")),
+        _answer(call(page.services.vouchers, "/campaigns", {"limit": CAMPAIGNS_SHOWN})),
         _answer(call(page.services.vouchers, f"/campaigns/{campaign}")) if campaign else _none(),
         _answer(call(page.services.ordering, f"/shops/{merchant}/checkout-options")) if merchant else _none(),
     )
-    if any(isinstance(answer, ServiceProblem) and answer.status in (401, 403) for answer in answers[1:6]):
+    if any(isinstance(answer, ServiceProblem) and answer.status in (401, 403) for answer in answers[: len(SECTIONS)]):
         return _signed_out()  # the town's token changed: sign in with the new one
-    directory, orders, programmes, vouchers, settlements, board, found_campaign, member = answers
+    listed, orders, programmes, vouchers, settlements, board, campaigns, found_campaign, member = answers
     said = {
         name: page.refusal(answer)
-        for name, answer in zip(
-            ("members", "orders", "programmes", "vouchers", "settlements", "deliveries", "campaign", "member"),
-            answers,
-            strict=True,
-        )
+        for name, answer in zip((*SECTIONS, "campaign", "member"), answers, strict=True)
         if isinstance(answer, ServiceProblem)
     }
-    members = [] if isinstance(directory, ServiceProblem) else sorted(directory, key=lambda m: m["name"].casefold())
-    listed = {m["merchant_id"] for m in members}
+    members = [] if isinstance(listed, ServiceProblem) else sorted(listed, key=lambda m: m["name"].casefold())
+    named = {} if isinstance(programmes, ServiceProblem) else {p["programme_id"]: p["name"] for p in programmes}
     return page.render(
         "association_home.html",
         said=said,
         members=members,
-        member=None if not isinstance(member, dict) else {**member, "listed": member["merchant_id"] in listed},
+        member=looked_up_member(merchant, members, member),
         looked_up=merchant,
         orders=None if isinstance(orders, ServiceProblem) else orders_chart(orders, page._),
         order_figures=None if isinstance(orders, ServiceProblem) else orders,
@@ -160,6 +170,7 @@ async def association_page(page: PageOf, merchant: UUID | None = None, campaign:
         settled_from=settled_from,
         today=today,
         deliveries=None if isinstance(board, ServiceProblem) else deliveries_chart(board, page._),
+        campaigns=[] if isinstance(campaigns, ServiceProblem) else listed_campaigns(campaigns, named, page._),
         campaign={**found_campaign, "ends_at": datetime.fromisoformat(found_campaign["ends_at"])}
         if isinstance(found_campaign, dict)
         else None,
@@ -170,6 +181,43 @@ async def association_page(page: PageOf, merchant: UUID | None = None, campaign:
         campaign_asked=campaign,
         figure_days=FIGURE_DAYS,
     )
+
+
+def looked_up_member(
+    merchant: UUID | None, members: list[dict[str, Any]], shop: dict[str, Any] | ServiceProblem | None
+) -> dict[str, Any] | None:
+    """The member a decision led to: its standing from the catalog's list, whether it takes
+    orders from ordering's answer. A member the list has not caught up with yet (or that the
+    catalog did not answer for) has no standing: the page offers every decision then."""
+    if merchant is None:
+        return None
+    listed = next((m for m in members if m["merchant_id"] == str(merchant)), None)
+    taking = shop.get("taking_orders") if isinstance(shop, dict) else None
+    if listed is None and not isinstance(shop, dict):
+        return None
+    base = listed or {"merchant_id": str(merchant), "name": shop["name"] if isinstance(shop, dict) else ""}
+    unknown = {"suspended": None, "approved": None, "suspension_reason": None, "closed": False, "closed_note": ""}
+    return {**unknown, **base, "taking_orders": taking}
+
+
+def state_words(state: str, _: Any) -> str:
+    """A campaign's state in the reader's words; one this front does not know yet, as sent."""
+    words = CAMPAIGN_STATES.get(state)
+    return _(words) if words else state
+
+
+def listed_campaigns(campaigns: list[dict[str, Any]], programmes: dict[str, str], _: Any) -> list[dict[str, Any]]:
+    """The campaigns as the page lists them: where each stands in words, its deadline as a
+    time, its programme's name (when the programme still sells; else none)."""
+    return [
+        {
+            **listed,
+            "state_words": state_words(listed["state"], _),
+            "ends_at": datetime.fromisoformat(listed["ends_at"]),
+            "programme_name": programmes.get(listed["programme_id"]),
+        }
+        for listed in campaigns
+    ]
 
 
 async def _none() -> None:

@@ -67,11 +67,43 @@ SHOP_ENTRY = {
     "street": "Markt 1",
     "postal_code": "48624",
     "city": "Schöppingen",
+    "phone": "02555 1234",
+    "email": "imkerei@example.org",
+    "approved": True,
+    "suspended": False,
+    "suspension_reason": None,
+    "closed": False,
+    "closed_note": "",
+    "registered_at": "2026-11-02T10:00:00+00:00",
+}
+SUSPENDED = "7d4c2a7e-0000-4000-8000-000000000004"
+SUSPENDED_ENTRY = {
+    **SHOP_ENTRY,
+    "merchant_id": SUSPENDED,
+    "name": "Eisdiele Frost",
+    "approved": False,
+    "suspended": True,
+    "suspension_reason": "Beschwerden von Kunden",
+}
+LISTED_CAMPAIGN = {
+    "campaign_id": CAMPAIGN,
+    "programme_id": PROGRAMME,
+    "name": "Heimat shoppen",
+    "bonus_percent": 20,
+    "budget_cents": 100_000,
+    "reserved_cents": 5_000,
+    "granted_cents": 25_000,
+    "remaining_cents": 70_000,
+    "per_buyer_cap_cents": 2_000,
+    "ends_at": "2027-01-31T23:00:00+00:00",
+    "ended": False,
+    "started_at": "2026-11-02T10:00:00+00:00",
+    "state": "running",
 }
 
 
 def town(**overrides: FakeService) -> FakeServices:
-    catalog = FakeService({("GET", "/directory"): [SHOP_ENTRY]})
+    catalog = FakeService({("GET", "/members"): [SUSPENDED_ENTRY, SHOP_ENTRY]})
     ordering = FakeService({("GET", "/figures"): FIGURES})
     vouchers = FakeService(
         {
@@ -89,18 +121,9 @@ def town(**overrides: FakeService) -> FakeServices:
                     "owed_cents": 4_000,
                 }
             ],
+            ("GET", "/campaigns"): [LISTED_CAMPAIGN],
             ("GET", f"/campaigns/{CAMPAIGN}"): {
-                "campaign_id": CAMPAIGN,
-                "programme_id": PROGRAMME,
-                "name": "Heimat shoppen",
-                "bonus_percent": 20,
-                "budget_cents": 100_000,
-                "reserved_cents": 5_000,
-                "granted_cents": 25_000,
-                "remaining_cents": 70_000,
-                "per_buyer_cap_cents": 2_000,
-                "ends_at": "2027-01-31T23:00:00+00:00",
-                "ended": False,
+                key: value for key, value in LISTED_CAMPAIGN.items() if key not in ("started_at", "state")
             },
         }
     )
@@ -160,6 +183,57 @@ def test_each_section_draws_its_services_answer_and_says_which_did_not_answer(cl
     assert "is not answering" in text  # dispatch: today's deliveries are not shown, the rest is
     assert text.count('role="img"') == 6  # orders, vouchers, the programme's two, the budget, its burn-down
     assert not re.search(r"\sstyle=", text)  # the CSP refuses style attributes: none is drawn
+
+
+def test_the_members_show_their_standing_in_words_and_the_decisions_it_allows(client: TestClient) -> None:
+    use(client, town())
+    client.cookies.set("association", TOKEN, path="/association")
+    text = client.get("/association").text
+    frost, summsumm = (text[text.index(name) :] for name in ("Eisdiele Frost", "Imkerei Summsumm"))
+    frost = frost[: frost.index("</li>")]
+    summsumm = summsumm[: summsumm.index("</li>")]
+    assert text.index("Eisdiele Frost") < text.index("Imkerei Summsumm")  # by name, the suspended among them
+    assert "Suspended, not in the storefront: Beschwerden von Kunden" in frost and "Not approved" in frost
+    assert f'action="/association/members/{SUSPENDED}/reinstatement"' in frost
+    assert f'action="/association/members/{SUSPENDED}/approval"' in frost
+    assert "/suspension" not in frost and "approval-withdrawal" not in frost
+    assert "Approved: may act with money" in summsumm and "In the storefront." in summsumm
+    assert f'action="/association/members/{SHOP}/suspension"' in summsumm and 'for="suspend-' in summsumm
+    assert f'action="/association/members/{SHOP}/approval-withdrawal"' in summsumm
+    assert "reinstatement" not in summsumm and f'/members/{SHOP}/approval"' not in summsumm
+    assert "imkerei@example.org" in summsumm
+
+
+def test_a_member_the_list_does_not_know_yet_is_offered_every_decision(client: TestClient) -> None:
+    services = use(client, town())
+    fresh = "7d4c2a7e-0000-4000-8000-000000000009"
+    services.ordering.answers[("GET", f"/shops/{fresh}/checkout-options")] = {"name": "Neu", "taking_orders": True}
+    client.cookies.set("association", TOKEN, path="/association")
+    text = client.get("/association", params={"merchant": fresh}).text
+    box = text[text.index('id="member"') : text.index("Every member of the town")]
+    assert "Neu" in box and "Not in the catalog's member list yet" in box and "Taking orders." in box
+    for action in ("suspension", "reinstatement", "approval", "approval-withdrawal"):
+        assert f'action="/association/members/{fresh}/{action}"' in box
+    assert f'id="member-suspend-{fresh}"' in box  # not the list's ids: each id once on the page
+
+
+def test_the_campaigns_are_listed_newest_first_each_linking_to_its_burn_down(client: TestClient) -> None:
+    services = use(client, town())
+    older = {
+        **LISTED_CAMPAIGN,
+        "campaign_id": "c0ffee00-0000-4000-8000-000000000099",
+        "name": "Sommer",
+        "state": "ended",
+    }
+    services.vouchers.answers[("GET", "/campaigns")] = [LISTED_CAMPAIGN, older]
+    client.cookies.set("association", TOKEN, path="/association")
+    text = client.get("/association").text
+    assert f'href="/association?campaign={CAMPAIGN}#campaign">Heimat shoppen</a> (Stadtgutschein): running' in text
+    assert "budget €1,000.00, given out €250.00, promised €50.00, left €700.00" in text
+    assert "Sommer</a> (Stadtgutschein): ended early" in text
+    assert text.index("Heimat shoppen") < text.index("Sommer")
+    services.vouchers.answers[("GET", "/campaigns")] = ServiceProblem(503, "Unavailable", "vouchers is down")
+    assert "is not answering" in client.get("/association").text
 
 
 def test_a_token_the_services_refuse_signs_the_association_out(client: TestClient) -> None:
