@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from reportlab.graphics.shapes import Drawing
 from reportlab.pdfbase import ttfonts
 
-from catalog.api.schemas import CatalogItem, CourierDeliveryOut, DirectoryEntry, MerchantOut
+from catalog.api.schemas import CatalogItem, CourierDeliveryOut, DirectoryEntry, MemberOut, MerchantOut
 from dispatch.api.routes.board import JobOut
 from dispatch.api.routes.statements import StatementOut
 from dispatch.domain.tours import Plan
@@ -49,6 +49,7 @@ _ = (OrderCustomerRecorded.delivery_note, BasketCheckedOut.checked_out_at, Purch
 # Response fields: FastAPI serialises them; no Python code reads them by name.
 _ = (CatalogItem.listed_at, DirectoryEntry.products, Source.licence)
 _ = (MerchantOut.iban_grouped, CourierDeliveryOut.fee_kind)
+_ = (MemberOut.suspension_reason, MemberOut.registered_at)  # the association's member list
 _ = (OrderOut.left_to_pay_cents, OrderSummaryOut.pickup_starts_at)
 _ = (SessionOut.customer_token, SessionOut.expires_in_seconds)
 _ = (FiguresOut.goods_cents_confirmed, FiguresOut.voucher_cents_confirmed, FiguresOut.merchants_with_orders)
