@@ -454,7 +454,9 @@ pg_write_config() {
 port = $PG_PORT
 listen_addresses = '$PG_HOST'
 unix_socket_directories = '$sockets'
-max_connections = 200
+# A test session keeps three towns running (up to eleven services, two processes each, each
+# with its pools) beside the towns of single modules: 200 was reached on a busy machine.
+max_connections = 400
 shared_buffers = 256MB
 logging_collector = off
 log_destination = 'stderr'
