@@ -19,7 +19,7 @@ from tests.support.catalog_client import REGISTRATION
 from tests.support.fuzzing import FuzzTarget, fuzz_operation, operations
 from tests.support.local_stack import ServiceInstance
 
-ASSOCIATION_OPERATIONS = ("/merchants/{merchant_id}/",)
+ASSOCIATION_OPERATIONS = ("/merchants/{merchant_id}/", "/projections/")
 SIGN_OUT = ("DELETE", "/merchants/sessions")
 DOCUMENT = create_app(CatalogSettings(town="fuzz", database_url="postgresql://localhost/unused")).openapi()
 
