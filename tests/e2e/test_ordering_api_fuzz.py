@@ -21,7 +21,7 @@ from tests.support.local_stack import RunningTown
 from tests.support.ordering_client import check_out, open_basket, open_shop, pickup, put
 
 DOCUMENT = create_app(OrderingSettings(town="fuzz", database_url="postgresql://localhost/unused")).openapi()
-ASSOCIATION_OPERATIONS = ("/figures",)
+ASSOCIATION_OPERATIONS = ("/figures", "/projections/")
 GUEST_OPERATIONS = ("/baskets", "/sign-in-links", "/sessions")
 
 
