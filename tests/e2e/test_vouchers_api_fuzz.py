@@ -38,7 +38,15 @@ from vouchers.api.app import create_app
 from vouchers.settings import VouchersSettings
 
 DOCUMENT = create_app(VouchersSettings(town="fuzz", database_url="postgresql://localhost/unused")).openapi()
-ASSOCIATION_OPERATIONS = ("/campaigns", "/bulk-issues", "/figures", "/settlements", "/liability", "/programmes")
+ASSOCIATION_OPERATIONS = (
+    "/campaigns",
+    "/bulk-issues",
+    "/figures",
+    "/settlements",
+    "/liability",
+    "/programmes",
+    "/projections/",
+)
 MERCHANT_OPERATIONS = ("/programmes/{programme_id}/members",)
 
 
