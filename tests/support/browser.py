@@ -275,17 +275,49 @@ _FIRST_CONTENTFUL_PAINT = """patience => new Promise(resolve => {
 })"""
 
 
-async def page_budget(page: Page, url: str) -> Budget:
+@dataclass(frozen=True)
+class Throttle:
+    """A slower device and link than this machine's, emulated by Chromium (DevTools protocol):
+    the network's round trip and throughput, and the CPU slowed down by a factor."""
+
+    name: str
+    latency_ms: float
+    download_kbit: float
+    upload_kbit: float
+    cpu_slowdown: float
+
+    async def apply(self, page: Page) -> None:
+        session = await page.context.new_cdp_session(page)
+        await session.send("Network.enable")
+        await session.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": self.latency_ms,
+                "downloadThroughput": self.download_kbit * 1000 / 8,
+                "uploadThroughput": self.upload_kbit * 1000 / 8,
+            },
+        )
+        await session.send("Emulation.setCPUThrottlingRate", {"rate": self.cpu_slowdown})
+
+
+CHEAP_PHONE = Throttle("cheap phone on slow 4G", latency_ms=150, download_kbit=1_600, upload_kbit=750, cpu_slowdown=4)
+"""Lighthouse's mobile profile: a mid-range phone (4× slower CPU) on a slow 4G link."""
+
+
+async def page_budget(page: Page, url: str, throttle: Throttle | None = None) -> Budget:
     """Loads ``url`` in a fresh context (empty cache) of ``page``'s browser and viewport, and
     measures it: bytes by kind of every request made until the load event and the first
     contentful paint (each awaited to its end), and that paint's time (a page that never paints
-    fails)."""
+    fails). With ``throttle``, on that slower device and link."""
     viewport = _watched(page).viewport
     browser = page.context.browser
     assert browser is not None
     context = await _context(browser, viewport, LOCALE)
     try:
         measured = await context.new_page()
+        if throttle is not None:
+            await throttle.apply(measured)
         started: list[Request] = []
 
         def on_request(request: Request) -> None:
