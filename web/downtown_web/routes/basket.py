@@ -25,8 +25,11 @@ from downtown_web.visitor import GuestBasket, basket_of, keep_basket
 router = APIRouter()
 
 
-async def open_basket(page: Page, basket: GuestBasket | None) -> dict[str, Any] | None:
-    """The visitor's open basket as ordering has it, or None (none yet, gone, or checked out)."""
+async def open_basket(
+    page: Page, basket: GuestBasket | None, *, checked_out_too: bool = False
+) -> dict[str, Any] | None:
+    """The visitor's open basket as ordering has it, or None (none yet, gone, or checked out;
+    ``checked_out_too``: a checked-out one as well, which a resent checkout form finds)."""
     if basket is None:
         return None
     try:
@@ -37,7 +40,7 @@ async def open_basket(page: Page, basket: GuestBasket | None) -> dict[str, Any] 
         if problem.status in (401, 403, 404):
             return None
         raise
-    return None if body["checked_out"] else body
+    return None if body["checked_out"] and not checked_out_too else body
 
 
 async def shops_of(page: Page, lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

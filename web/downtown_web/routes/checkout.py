@@ -38,7 +38,7 @@ from downtown_web.routes.forms import checked
 from downtown_web.routes.orders import shown
 from downtown_web.routes.vouchers import cents_of
 from downtown_web.services import ServiceProblem
-from downtown_web.visitor import GuestBasket, basket_of, forget_basket, keep_placed, placed_of
+from downtown_web.visitor import basket_of, forget_basket, keep_placed, placed_of
 from downtown_web.words import N_
 
 router = APIRouter()
@@ -137,7 +137,7 @@ async def check_out(page: PageOf, request: Request) -> Response:
     basket = basket_of(request)
     key = values.get("idempotency_key", "")
     key = key if _KEY.match(key) else ""
-    current = await _basket_as_it_is(page, basket)
+    current = await open_basket(page, basket, checked_out_too=True)
     if basket is None or current is None or not current["lines"] or (current["checked_out"] and not key):
         landed = placed_of(request, key) if key else None  # sent again once the basket was forgotten
         where = f"/placed?orders={landed[0]}&token={landed[1]}" if landed else "/basket"
@@ -179,21 +179,6 @@ async def _placed_again(page: Page, orders: list[dict[str, Any]]) -> Response:
     where their links are (the mail; ordering hands the link's token out once)."""
     found = await asyncio.gather(*(shown(page, order) for order in orders))
     return page.render("placed.html", orders=found, token=None)
-
-
-async def _basket_as_it_is(page: Page, basket: GuestBasket | None) -> dict[str, Any] | None:
-    """The visitor's basket, checked out or not (a resent form finds it checked out), or None."""
-    if basket is None:
-        return None
-    try:
-        found: dict[str, Any] = await page.services.ordering.call(
-            "GET", f"/baskets/{basket.basket_id}", language=page.language, headers=basket.headers
-        )
-    except ServiceProblem as problem:
-        if problem.status in (401, 403, 404):
-            return None
-        raise
-    return found
 
 
 async def _voucher_part(
