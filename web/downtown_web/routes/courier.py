@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The courier's phone pages: signing in by e-mailed link, today's tour stop by stop, the
-pickup scan at a shop, the delivery at a door (the recipient's name, a photo if wanted) and a
-failed attempt.
+pickup scan at a shop, the delivery at a door (the recipient's name, a photo if wanted), a
+failed attempt, and the goods back at their shops once the last attempt failed.
 
 Dispatch mails ``/courier/sign-in?courier=…&token=…``, signed in as a customer is
 (:mod:`downtown_web.routes.sign_in`). The courier token dispatch gives for it stays in an
@@ -57,8 +57,14 @@ DONE: dict[str, str] = {
     "pickup": N_("Picked up: the goods ride with you."),
     "delivery": N_("Delivered. Thank you!"),
     "failure": N_("The failed attempt is noted; the goods go back to their shops."),
+    "last_failure": N_(
+        "The failed attempt is noted. It was the last one: take the goods back to their shops and say so here."
+    ),
+    "return": N_("The goods are back at their shops. Thank you!"),
 }
-Done = Literal["pickup", "delivery", "failure"]
+Done = Literal["pickup", "delivery", "failure", "last_failure", "return"]
+NOT_TO_RETURN = N_("These goods do not go back: only a delivery whose last attempt failed does. Reload the tour.")
+"""Dispatch's 422 on a return: the job is not (or no longer) one whose goods go back."""
 
 
 # --- signing in --------------------------------------------------------------------------
@@ -103,13 +109,15 @@ async def _tour_page(
             return SIGN_IN.signed_out()
         raise
     stops = stops_of(tour)
-    if refused not in {stop["anchor"] for stop in stops}:
+    returns = returns_of(tour)
+    if refused not in {item["anchor"] for item in [*stops, *returns]}:
         refused = None  # its stop is not (or no longer) on today's tour: said on top
     return page.render(
         "courier_tour.html",
         status_code=status_code,
         day=datetime.fromisoformat(f"{tour['day']}T12:00:00+00:00"),
         stops=stops,
+        returns=returns,
         done=page._(DONE[done]) if done in DONE else None,
         refused=refused,
         said=said,
@@ -138,6 +146,12 @@ def stops_of(tour: dict[str, Any]) -> list[dict[str, Any]]:
     return stops
 
 
+def returns_of(tour: dict[str, Any]) -> list[dict[str, Any]]:
+    """The goods to bring back (jobs whose last attempt failed), each with its shops and where
+    the page shows a refusal of its step. An older dispatch says nothing of returns: none."""
+    return [{**back, "anchor": f"back-{back['job_id']}"} for back in tour.get("returns", [])]
+
+
 # --- the steps ---------------------------------------------------------------------------
 
 
@@ -155,7 +169,8 @@ async def pick_up(
     if order_id is None:
         said = Said(page._("Please type the code printed under the slip's QR code (or scan it)."))
         return await _tour_page(page, refused=stop, said=said, status_code=422)
-    return await _step(page, stop, "/couriers/me/pickups", "pickup", json={"code": str(order_id)})
+    answer = await _step(page, stop, "/couriers/me/pickups", json={"code": str(order_id)})
+    return answer if isinstance(answer, Response) else _done("pickup", stop)
 
 
 def slip_code(code: str) -> UUID | None:
@@ -186,15 +201,10 @@ async def deliver(
     files = None
     if data and photo is not None:
         files = {"photo": (photo.filename or "door.jpg", data, photo.content_type or "application/octet-stream")}
-    return await _step(
-        page,
-        stop,
-        f"/jobs/{job_id}/delivery",
-        "delivery",
-        data={"recipient_name": recipient_name.strip()},
-        files=files,
-        timeout=60,
+    answer = await _step(
+        page, stop, f"/jobs/{job_id}/delivery", data={"recipient_name": recipient_name.strip()}, files=files, timeout=60
     )
+    return answer if isinstance(answer, Response) else _done("delivery", stop)
 
 
 @router.post("/jobs/{job_id}/failure", summary="Nobody took the goods")
@@ -204,16 +214,43 @@ async def fail_attempt(
     checked(page.request, csrf)
     if courier_of(page.request) is None:
         return SIGN_IN.signed_out()
-    return await _step(page, f"job-{job_id}", f"/jobs/{job_id}/failure", "failure", json={"reason": reason})
+    answer = await _step(page, f"job-{job_id}", f"/jobs/{job_id}/failure", json={"reason": reason})
+    if isinstance(answer, Response):
+        return answer
+    if answer.get("status") == "to_return":  # the town's last attempt: the goods go back, see below
+        return _done("last_failure", f"back-{job_id}")
+    return _done("failure", f"job-{job_id}")
 
 
-async def _step(page: Page, stop: str, path: str, done: str, **sent: Any) -> Response:
-    """One step at dispatch; back to the tour, saying it is done, or the refusal beside its stop."""
+@router.post(
+    "/jobs/{job_id}/return", summary="The goods of a delivery whose last attempt failed are back at their shops"
+)
+async def return_to_shops(page: PageOf, job_id: UUID, csrf: Annotated[str | None, Form()] = None) -> Response:
+    checked(page.request, csrf)
+    if courier_of(page.request) is None:
+        return SIGN_IN.signed_out()
+    stop = f"back-{job_id}"
+    answer = await _step(page, stop, f"/jobs/{job_id}/return", refusals={422: NOT_TO_RETURN})
+    return answer if isinstance(answer, Response) else _done("return", stop)
+
+
+async def _step(
+    page: Page, stop: str, path: str, refusals: dict[int, str] | None = None, **sent: Any
+) -> dict[str, Any] | Response:
+    """One step at dispatch: its answer (the job as it stands now), or the tour with the
+    refusal beside its stop (``refusals``: this step's own words for a status)."""
     auth = courier_of(page.request) or {}
     try:
-        await page.services.dispatch.call("POST", path, language=page.language, headers=auth, **sent)
+        answer = await page.services.dispatch.call("POST", path, language=page.language, headers=auth, **sent)
     except ServiceProblem as problem:
         if problem.status == 401:
             return SIGN_IN.signed_out()
-        return await _tour_page(page, refused=stop, said=page.refusal(problem), status_code=problem.status)
+        own = (refusals or {}).get(problem.status)
+        said = Said(page._(own)) if own else page.refusal(problem)
+        return await _tour_page(page, refused=stop, said=said, status_code=problem.status)
+    return answer if isinstance(answer, dict) else {}
+
+
+def _done(done: Done, stop: str) -> Response:
+    """Back to the tour, saying the step is done, at its stop."""
     return RedirectResponse(f"/courier?done={done}#{stop}", status_code=303)

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from downtown_events.runtime.http.body_limit import BodySizeLimit
 from downtown_web.asgi import FORM_LIMIT, create_app
-from downtown_web.routes.courier import BODY_LIMITS, PROOF_PHOTO_BYTES, slip_code, stops_of
+from downtown_web.routes.courier import BODY_LIMITS, PROOF_PHOTO_BYTES, returns_of, slip_code, stops_of
 from downtown_web.services import ServiceProblem
 from downtown_web.settings import WebSettings
 
@@ -201,3 +201,83 @@ def test_a_token_dispatch_refuses_already_is_signed_out_all_the_same(client: Tes
     out = client.post("/courier/sign-out", data={"csrf": client.cookies["csrf"]}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/courier/sign-in?ended=1"
     assert 'courier=""' in out.headers["set-cookie"]
+
+
+BACK = "0c1d2e3f-0000-4000-8000-000000000003"
+GOING_BACK = {
+    **TOUR,
+    "stops": [],
+    "returns": [
+        {
+            "job_id": BACK,
+            "attempts": 2,
+            "shops": [{"merchant_id": ORDER, "parcels": 2, "shop": {**SHOP, "phone": "", "lat": None, "lon": None}}],
+        }
+    ],
+}
+
+
+def test_goods_whose_last_attempt_failed_are_brought_back_to_their_shop_from_the_tour(client: TestClient) -> None:
+    dispatch = FakeDispatch({("GET", "/couriers/me/tour"): GOING_BACK})
+    client.app.state.services = FakeServices(dispatch)  # type: ignore[attr-defined]
+    client.cookies.set("courier", "c" * 40)
+
+    page = client.get("/courier").text
+    going_back = page[page.index(f'id="back-{BACK}"') :]
+    assert "Goods to take back to their shops" in page and "2 parcels to take back" in going_back
+    assert "Bäckerei Krume" in going_back and "Markt 3, 48624 Schöppingen" in going_back
+    assert f'<form method="post" action="/courier/jobs/{BACK}/return" class="checkout">' in going_back
+    csrf = client.cookies["csrf"]
+    assert f'name="csrf" value="{csrf}"' in going_back and "Goods back at Bäckerei Krume</button>" in going_back
+
+    forged = client.post(f"/courier/jobs/{BACK}/return", data={"csrf": "x" * 40})
+    assert forged.status_code == 403 and dispatch.posted == []
+    dispatch.answers[("POST", f"/jobs/{BACK}/return")] = {"job_id": BACK, "status": "returned"}
+    back = client.post(f"/courier/jobs/{BACK}/return", data={"csrf": csrf}, follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"] == f"/courier?done=return#back-{BACK}"
+    assert dispatch.posted == [(f"/jobs/{BACK}/return", None)]
+    assert "The goods are back at their shops. Thank you!" in client.get(back.headers["location"]).text
+
+
+def test_a_return_dispatch_refuses_is_said_beside_it_in_the_couriers_language(client: TestClient) -> None:
+    not_yet = ServiceProblem(422, "Invalid change", "only a delivery whose last attempt failed goes back to the shops")
+    dispatch = FakeDispatch({("GET", "/couriers/me/tour"): GOING_BACK, ("POST", f"/jobs/{BACK}/return"): not_yet})
+    client.app.state.services = FakeServices(dispatch)  # type: ignore[attr-defined]
+    client.cookies.set("courier", "c" * 40)
+    german = {"Accept-Language": "de"}
+    page = client.get("/courier", headers=german).text
+    assert "Ware zurück bei Bäckerei Krume</button>" in page and "2 Pakete zurückzubringen" in page
+
+    refused = client.post(f"/courier/jobs/{BACK}/return", data={"csrf": client.cookies["csrf"]}, headers=german)
+    assert refused.status_code == 422
+    beside = refused.text[refused.text.index(f'id="back-{BACK}-problem"') :]
+    assert beside.startswith(f'id="back-{BACK}-problem"><p>Diese Ware geht nicht zurück: Nur eine Lieferung')
+
+
+def test_the_last_failed_attempt_sends_the_courier_to_the_goods_to_take_back(client: TestClient) -> None:
+    dispatch = FakeDispatch({("POST", f"/jobs/{JOB}/failure"): {"job_id": JOB, "status": "to_return", "attempts": 2}})
+    client.app.state.services = FakeServices(dispatch)  # type: ignore[attr-defined]
+    client.get("/courier/sign-in")
+    client.cookies.set("courier", "c" * 40)
+    failed = client.post(
+        f"/courier/jobs/{JOB}/failure",
+        data={"csrf": client.cookies["csrf"], "reason": "refused"},
+        follow_redirects=False,
+    )
+    assert failed.status_code == 303 and failed.headers["location"] == f"/courier?done=last_failure#back-{JOB}"
+    dispatch.answers[("GET", "/couriers/me/tour")] = GOING_BACK
+    said = client.get(failed.headers["location"], headers={"Accept-Language": "de"}).text
+    assert "Es war der letzte: Bringen Sie die Ware zurück in ihre Geschäfte" in said
+
+
+def test_a_job_going_back_to_several_shops_names_each_and_has_one_button(client: TestClient) -> None:
+    first = GOING_BACK["returns"][0]
+    unknown = {"merchant_id": JOB, "parcels": 1, "shop": None}  # not in dispatch's replica yet
+    tour = {**GOING_BACK, "returns": [{**first, "shops": [*first["shops"], unknown]}]}
+    client.app.state.services = FakeServices(FakeDispatch({("GET", "/couriers/me/tour"): tour}))  # type: ignore[attr-defined]
+    client.cookies.set("courier", "c" * 40)
+    page = client.get("/courier").text
+    assert "<h3>Bäckerei Krume</h3>" in page and "<h3>A shop not known yet</h3>" in page
+    assert "1 parcel to take back" in page and page.count(f'action="/courier/jobs/{BACK}/return"') == 1
+    assert "Goods back at all 2 shops</button>" in page
+    assert returns_of({"stops": []}) == []  # a dispatch that tells no returns: none
