@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -73,18 +74,29 @@ async def _booked_times(page: Page, basket: dict[str, Any] | None) -> dict[str, 
     lines = [line for line in (basket["lines"] if basket else []) if line.get("slot")]
     if basket is None or not lines:
         return {}
-    offers, quoted = await asyncio.gather(
-        asyncio.gather(
-            *(
-                page.services.catalog.call("GET", f"/catalog/{line['offer_id']}", language=page.language)
-                for line in lines
-            )
-        ),
-        _quoted_lines(page, basket["basket_id"]),
+    video, quoted = await asyncio.gather(by_video(page, lines), _quoted_lines(page, basket["basket_id"]))
+    return booked_of(lines, quoted, video)
+
+
+async def by_video(page: Page, lines: list[dict[str, Any]]) -> set[str]:
+    """The offers of the lines booked for a time that are held by video (a basket's line does
+    not say; the catalog's offer does), asked side by side."""
+    offer_ids = list(dict.fromkeys(line["offer_id"] for line in lines if line.get("slot")))
+    offers = await asyncio.gather(
+        *(page.services.catalog.call("GET", f"/catalog/{offer_id}", language=page.language) for offer_id in offer_ids)
     )
+    return {offer_id for offer_id, offer in zip(offer_ids, offers, strict=True) if offer.get("held") == "video"}
+
+
+def booked_of(
+    lines: list[dict[str, Any]], quoted: Mapping[str, Mapping[str, Any]], video: set[str]
+) -> dict[str, BookedTime]:
+    """Each line booked for a time, by line id, with the quote's line of that id (``quoted``;
+    none: not quoted) and whether its offer is held by video."""
     return {
-        line["line_id"]: BookedTime.of(line, quoted.get(line["line_id"]), video=offer.get("held") == "video")
-        for line, offer in zip(lines, offers, strict=True)
+        line["line_id"]: BookedTime.of(line, quoted.get(line["line_id"]), video=line["offer_id"] in video)
+        for line in lines
+        if line.get("slot")
     }
 
 
@@ -102,6 +114,11 @@ async def _quoted_lines(page: Page, basket_id: str) -> dict[str, dict[str, Any]]
         )
     except ServiceProblem:
         return {}
+    return quoted_lines(quote)
+
+
+def quoted_lines(quote: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A basket quote's lines by id, from every shop."""
     return {line["line_id"]: line for shop in quote["shops"] for line in shop["lines"]}
 
 

@@ -5,6 +5,10 @@ Checkout sends each shop's choice (pickup or delivery, how to pay) with a fresh
 ``Idempotency-Key`` carried in the form, so a checkout sent twice (a reload, a dropped
 connection) places the orders once. Refusals come back next to the field concerned.
 
+Where the town's couriers deliver on dispatch's terms, the shops that deliver come together in
+one trip, in one slot: the form offers the slots of ordering's basket quote (with the fee in
+each) once for all of them, and ordering decides whether the one chosen can still be booked.
+
 A town voucher may pay part or all of the orders: the front authorises at vouchers what it
 will take (``POST /authorizations``, under a key derived from the form's, so the same form
 sent again authorises once), splits that over the orders of the shops that take the voucher,
@@ -32,8 +36,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from downtown_web.pages import Page, PageOf
-from downtown_web.problems import Said
-from downtown_web.routes.basket import open_basket, shops_of
+from downtown_web.problems import Said, Translate
+from downtown_web.routes.basket import booked_of, by_video, open_basket, quoted_lines, shops_of
 from downtown_web.routes.forms import checked
 from downtown_web.routes.orders import shown
 from downtown_web.routes.vouchers import cents_of
@@ -47,6 +51,10 @@ FULFILMENTS = ("pickup", "delivery")
 PAYMENTS = {"pickup": ("at_pickup", "invoice"), "delivery": ("invoice", "cash_at_door", "card_at_door")}
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{8,100}$")
 """An Idempotency-Key as this front's forms write it (a uuid); anything else is not a resend."""
+SLOT_FIELD = "delivery_slot"
+_SLOT_ID = re.compile(r"[a-z_]+:[0-9]{8}T[0-9]{4}Z")
+"""A delivery slot's id as ordering's quote lists it (and its checkout takes it)."""
+SLOT_REFUSED = N_("This delivery slot can no longer be booked. Please choose another one.")
 
 VOUCHER_FIELD = "voucher_code"
 MOST_FIELD = "voucher_most"
@@ -75,6 +83,45 @@ class VoucherRefused(Exception):
         super().__init__(message)
         self.message = message
         self.name = name
+
+
+@dataclass(frozen=True)
+class DeliverySlot:
+    """A slot the town's couriers offer for the basket's one delivery, as the form shows it."""
+
+    slot_id: str
+    starts_at: datetime
+    ends_at: datetime
+    town_round: bool
+    fee_cents: int | None
+    """What the delivery costs in it; None: not known before the door's pin is set."""
+
+
+def delivery_slots(quote: Mapping[str, Any]) -> list[DeliverySlot]:
+    """The delivery slots of ordering's basket quote, earliest first (its order); none when the
+    shops' own delivery counts (the town has no couriers on dispatch's terms)."""
+    courier = quote.get("courier") or {}
+    return [
+        DeliverySlot(
+            slot["slot_id"],
+            datetime.fromisoformat(slot["starts_at"]),
+            datetime.fromisoformat(slot["ends_at"]),
+            bool(slot["town_round"]),
+            slot["fee_cents"],
+        )
+        for slot in courier.get("slots") or []
+    ]
+
+
+def slot_on_the_form(said: Said, translate: Translate) -> Said:
+    """A refusal of the delivery slot under the form's one slot field: ordering names it
+    ``delivery_slot`` (a slot it cannot book now: passed, too soon to pack, no longer offered)
+    or by its place in the request (``merchants.<id>.fulfilment.delivery.delivery_slot.slot_id``);
+    the form has one group of slots for all the shops, since they deliver together."""
+    fields = {name: message for name, message in said.fields.items() if SLOT_FIELD not in name.split(".")}
+    if len(fields) < len(said.fields):
+        fields[SLOT_FIELD] = translate(SLOT_REFUSED)
+    return Said(said.message, fields)
 
 
 def split_voucher(amount_cents: int, totals: Mapping[str, int]) -> dict[str, int]:
@@ -272,16 +319,25 @@ async def _checkout_page(
     basket = await open_basket(page, basket_of(page.request))
     if basket is None or not basket["lines"]:
         return RedirectResponse("/basket", status_code=303)
-    shops = await shops_of(page, basket["lines"])
-    quote = await page.services.ordering.call(
-        "GET", f"/baskets/{basket['basket_id']}/quote", language=page.language, headers=basket_headers(page)
+    shops, quote, video = await asyncio.gather(
+        shops_of(page, basket["lines"]),
+        page.services.ordering.call(
+            "GET", f"/baskets/{basket['basket_id']}/quote", language=page.language, headers=basket_headers(page)
+        ),
+        by_video(page, basket["lines"]),
     )
-    said = page.refusal(problem) if problem else said
+    said = slot_on_the_form(page.refusal(problem), page._) if problem else said
     return page.render(
         "checkout.html",
         status_code=status_code if status_code >= 400 else 200,
         basket=basket,
         shops=shops,
+        lines={
+            merchant_id: [line for line in basket["lines"] if line["merchant_id"] == merchant_id]
+            for merchant_id in shops
+        },
+        booked=booked_of(basket["lines"], quoted_lines(quote), video),
+        delivery_slots=delivery_slots(quote),
         windows={shop["merchant_id"]: _windows(shop["pickup"]["windows"]) for shop in quote["shops"]},
         warnings=[warning["text"] for warning in quote["warnings"] if warning.get("text")],
         values=values,
@@ -313,7 +369,9 @@ def _checkout_body(
 ) -> dict[str, Any]:
     """Ordering's checkout request from the form's fields (``<merchant>.fulfilment``, …) and
     the voucher's part of each order (the rest is paid by the method chosen for the shop;
-    ordering makes an order the voucher pays whole a voucher payment)."""
+    ordering makes an order the voucher pays whole a voucher payment). The delivery slot
+    chosen (``delivery_slot``, one for all, as the town's couriers deliver the shops together)
+    goes with every delivery; none chosen, or not a slot's id, ordering takes the next."""
     customer: dict[str, Any] = {
         "name": values.get("name", ""),
         "email": values.get("email") or None,
@@ -325,6 +383,7 @@ def _checkout_body(
         "postal_code": values.get("postal_code", ""),
         "city": values.get("city", ""),
     }
+    slot_id = values.get(SLOT_FIELD, "")
     choices: dict[str, Any] = {}
     for merchant_id in sorted(merchants):
         method = values.get(f"{merchant_id}.fulfilment", "pickup")
@@ -334,6 +393,8 @@ def _checkout_body(
         fulfilment: dict[str, Any] = {"method": method}
         if method == "delivery":
             fulfilment["address"] = address
+            if _SLOT_ID.fullmatch(slot_id):
+                fulfilment["delivery_slot"] = {"slot_id": slot_id}
         elif "|" in values.get(f"{merchant_id}.window", ""):
             starts_at, ends_at = values[f"{merchant_id}.window"].split("|", 1)
             fulfilment["window"] = {"starts_at": starts_at, "ends_at": ends_at}

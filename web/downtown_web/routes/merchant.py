@@ -30,6 +30,7 @@ from downtown_web.problems import Said, Translate, words_for
 from downtown_web.routes.forms import checked
 from downtown_web.routes.sign_in import LinkSignIn, add_sign_in, add_sign_out
 from downtown_web.services import ServiceProblem
+from downtown_web.slots import BookedTime, Slot
 from downtown_web.visitor import MERCHANT, merchant_of
 from downtown_web.words import N_
 
@@ -199,7 +200,8 @@ async def _orders(page: Page, auth: dict[str, str], view: str) -> list[dict[str,
             {
                 **row,
                 "shown_status": status,
-                "lines": detail.get("lines", []),
+                "lines": shown_lines(detail.get("lines", [])),
+                "delivery_slot": Slot.of(detail["delivery_slot"]) if detail.get("delivery_slot") else None,
                 "placed_at": datetime.fromisoformat(row["placed_at"]),
                 "answer_by": datetime.fromisoformat(row["answer_by"]),
                 "pickup_starts_at": datetime.fromisoformat(row["pickup_starts_at"])
@@ -210,6 +212,15 @@ async def _orders(page: Page, auth: dict[str, str], view: str) -> list[dict[str,
             }
         )
     return orders
+
+
+def shown_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An order's lines as the shop reads them: a service's with its booked time (and whether
+    it is held by video), as the basket showed it to the customer."""
+    return [
+        {**line, "booked": BookedTime.of(line, None, video=line.get("held") == "video") if line.get("slot") else None}
+        for line in lines
+    ]
 
 
 @router.post("/orders/{order_id}/{step}", summary="Take a step on an order")

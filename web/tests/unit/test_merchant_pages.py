@@ -204,6 +204,40 @@ def test_the_orders_page_offers_each_steps_form_and_says_a_refusal_beside_its_or
     assert ordering.posted[-1] == (f"/orders/{new['order_id']}/decline", {"reason": "Ausverkauft"})
 
 
+def test_the_orders_page_shows_a_services_booked_time_and_the_couriers_slot(client: TestClient) -> None:
+    consultation = summary(1, "placed")
+    delivered = summary(2, "confirmed", fulfilment="delivery", pickup_starts_at=None)
+    at_the_shop = {"starts_at": "2026-12-08T09:00:00+00:00", "ends_at": "2026-12-08T09:30:00+00:00"}
+    ordering = FakeService(
+        {
+            ("GET", "/orders"): [consultation, delivered],
+            ("GET", f"/orders/{consultation['order_id']}"): {
+                "lines": [
+                    {"quantity": 1, "title": "Sehberatung", "slot": at_the_shop, "held": "video"},
+                    {"quantity": 1, "title": "Brillenreinigung", "slot": at_the_shop, "held": "in_person"},
+                ],
+                "delivery_slot": None,
+            },
+            ("GET", f"/orders/{delivered['order_id']}"): {
+                "lines": [{"quantity": 2, "title": "Apfelsaft", "slot": None, "held": None}],
+                "delivery_slot": {"starts_at": "2026-12-08T14:00:00+01:00", "ends_at": "2026-12-08T15:00:00+01:00"},
+            },
+        }
+    )
+    catalog = FakeService({("GET", "/merchants/me"): {"profile": {"name": "Optik Blick"}}})
+    client.app.state.services = FakeServices(catalog, ordering)  # type: ignore[attr-defined]
+    client.cookies.set("merchant", "m" * 40)
+
+    shown = client.get("/merchant")
+    assert shown.status_code == 200
+    hours = "10:00\u202fAM\u201310:30\u202fAM"  # Babel's English times: a narrow no-break space before AM
+    booked = f'<time datetime="2026-12-08T09:00:00+00:00">Tuesday, December 8, 2026, {hours}</time>'
+    assert f"1 × Sehberatung: Video consultation: {booked}</li>" in shown.text  # the town's time, as basket showed
+    assert f"1 × Brillenreinigung: {booked}</li>" in shown.text
+    assert "2 × Apfelsaft</li>" in shown.text
+    assert "Delivery: <time" in shown.text and "Tue, Dec 8, 2026, 2:00\u202fPM\u20133:00\u202fPM</time>" in shown.text
+
+
 def test_a_token_the_services_refuse_signs_the_merchant_out(client: TestClient) -> None:
     expired = FakeService({("GET", "/merchants/me"): ServiceProblem(401, "Not authenticated", "expired")})
     client.app.state.services = FakeServices(expired, FakeService({("GET", "/orders"): []}))  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from downtown_events.runtime.http.problems import DOMAIN_PROBLEMS, ProblemRule
 from ordering.domain.errors import (
     AlreadyCheckedOut,
     CouriersDeliver,
+    DeliverySlotRefused,
     OfferUnavailable,
     OutOfStock,
     PricesChanged,
@@ -53,6 +54,7 @@ ORDERING_PROBLEMS = [
     ProblemRule(PricesChanged, 409, "Prices changed", extensions=_changes),
     ProblemRule(SlotUnavailable, 409, "Time not available", extensions=_clash),
     ProblemRule(CouriersDeliver, 409, "Delivered by the town's couriers"),
+    ProblemRule(DeliverySlotRefused, 422, "Delivery slot not available", field="delivery_slot"),
     ProblemRule(
         AlreadyCheckedOut,
         409,

@@ -30,7 +30,7 @@ from downtown_events.delivery.terms import delivery_fee, offered_slots, zone_for
 from downtown_events.dispatch import DeliveryTermsSet, DeliveryZoneTerms
 from downtown_events.geo import GeoPoint
 from downtown_events.ordering import Fulfilment, TimeSlot
-from ordering.domain.errors import InvalidChange, checked
+from ordering.domain.errors import DeliverySlotRefused, InvalidChange, checked
 from ordering.domain.facts import MerchantFacts, TownSettings, as_utc
 
 SLOT_ID = re.compile(r"(standard|town_round):([0-9]{8}T[0-9]{4}Z)")
@@ -129,12 +129,14 @@ def choose_slot(
         return bookable[0]
     start = request.start()
     if start is not None and start <= as_utc(now):
-        raise InvalidChange("the delivery slot lies in the past; choose a later one")
+        raise DeliverySlotRefused("the delivery slot lies in the past; choose a later one")
     named = next((slot for slot in slots_ahead(terms, settings, now) if request.names(slot)), None)
     if named is None:
-        raise InvalidChange("the town's couriers do not offer that delivery slot; choose one the basket's quote lists")
+        raise DeliverySlotRefused(
+            "the town's couriers do not offer that delivery slot; choose one the basket's quote lists"
+        )
     if named not in bookable:
-        raise InvalidChange(
+        raise DeliverySlotRefused(
             f"the delivery slot starts too soon: the shops need {terms.lead_minutes} minutes to pack; "
             "choose a later one"
         )
@@ -207,7 +209,7 @@ def _one_slot(
         choose_slot(terms, None, settings, now)
     ]
     if any(slot.slot_id != chosen[0].slot_id for slot in chosen[1:]):
-        raise InvalidChange("the shops of one checkout deliver together: choose one delivery slot for every shop")
+        raise DeliverySlotRefused("the shops of one checkout deliver together: choose one delivery slot for every shop")
     return chosen[0]
 
 

@@ -96,6 +96,12 @@ class CouriersDeliver(InvalidChange):
     follows dispatch's events, so the merchant's word would contradict the courier's."""
 
 
+class DeliverySlotRefused(InvalidChange):
+    """The delivery slot named cannot be booked (past, too soon for the shops to pack, not
+    offered, or not the same for every shop of the checkout): a refusal of the slot field, so a
+    client shows it beside the slots it offers and the customer chooses another."""
+
+
 class SlotUnavailable(InvalidChange):
     """A service's time clashes with one another basket holds (``"held"``, for a few
     minutes) or an order booked (``"booked"``): the clash is named, so another can be chosen."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 from uuid import UUID, uuid4
@@ -17,6 +18,7 @@ from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import DeliveryTermsSet, DeliveryZoneTerms, FeeRuleTerms, SlotTerms
 from downtown_events.geo import GeoPoint
 from downtown_events.ordering import OrderPlaced, TimeSlot
+from ordering.api.problems import ORDERING_PROBLEMS
 from ordering.api.schemas import MerchantChoiceIn
 from ordering.domain import basket
 from ordering.domain.checkout import (
@@ -29,7 +31,7 @@ from ordering.domain.checkout import (
     check_out,
 )
 from ordering.domain.courier_delivery import SlotRequest, bookable_slots, choose_slot, next_slots
-from ordering.domain.errors import InvalidChange
+from ordering.domain.errors import DeliverySlotRefused, InvalidChange
 from ordering.domain.facts import MerchantFacts, OfferFacts, TownSettings
 from ordering.domain.private_events import OrderCustomerRecorded
 from ordering.domain.quote import Quote, QuoteFacts, quote
@@ -210,14 +212,23 @@ def test_a_postal_code_zone_takes_a_door_without_a_pin_unless_the_fee_is_by_dist
     ],
 )
 def test_a_slot_in_the_past_or_not_offered_is_refused(slot: SlotRequest, says: str) -> None:
-    with pytest.raises(InvalidChange, match=says):
+    with pytest.raises(DeliverySlotRefused, match=says):
         checkout({WINE.merchant_id: delivery(slot=slot)}, offers=(RIESLING,))
+
+
+def test_a_refused_slot_is_a_problem_of_the_slot_field_so_a_page_says_it_beside_the_slots() -> None:
+    answer = next(rule for rule in ORDERING_PROBLEMS if rule.error is DeliverySlotRefused).answer(
+        DeliverySlotRefused("the delivery slot starts too soon: the shops need 120 minutes to pack; choose a later one")
+    )
+    problem = json.loads(bytes(answer.body))
+    assert answer.status_code == 422 and problem["title"] == "Delivery slot not available"
+    assert problem["errors"] == [{"field": "delivery_slot", "reason": problem["detail"]}]
 
 
 def test_a_slot_starting_within_the_lead_time_is_too_soon() -> None:
     now = datetime(2026, 3, 3, 15, tzinfo=BERLIN)  # Tuesday, an hour before its slot; the shops need two
 
-    with pytest.raises(InvalidChange, match="too soon: the shops need 120 minutes"):
+    with pytest.raises(DeliverySlotRefused, match="too soon: the shops need 120 minutes"):
         checkout(
             {WINE.merchant_id: delivery(slot=SlotRequest(slot_id="standard:20260303T1500Z"))},
             offers=(RIESLING,),
@@ -232,7 +243,7 @@ def test_the_shops_of_one_checkout_deliver_to_one_door_in_one_slot() -> None:
     elsewhere = HOME.model_copy(update={"street": "Marktplatz 5"})
     with pytest.raises(InvalidChange, match="same delivery address and pin"):
         checkout({WINE.merchant_id: delivery(), BOOKS.merchant_id: delivery(address=elsewhere)})
-    with pytest.raises(InvalidChange, match="choose one delivery slot for every shop"):
+    with pytest.raises(DeliverySlotRefused, match="choose one delivery slot for every shop"):
         checkout(
             {
                 WINE.merchant_id: delivery(slot=SlotRequest(slot_id="standard:20260303T1500Z")),
