@@ -166,6 +166,7 @@ def test_the_checkout_offers_the_couriers_slots_with_their_fees_and_shows_the_bo
     assert first in page.text and page.text.count(" checked>") == 1 + 2  # the first slot; pickup for both shops
     assert "Di., 08.12.2026, 10:00–11:00</time>: Liefergebühr 4,90" in page.text
     assert "14:00–15:00</time> (Stadttour): Liefergebühr 2,90" in page.text
+    assert "je liefernden Geschäft" not in page.text  # one fee for the one trip, said with each slot
     assert "1 × Sehberatung: Videoberatung: <time" in page.text  # the booked time, as in the basket
     assert "Mittwoch, 9. Dezember 2026, 15:00–15:30</time>" in page.text
     assert "1 × Riesling</li>" in page.text
