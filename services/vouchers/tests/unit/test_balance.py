@@ -17,6 +17,7 @@ from downtown_events.vouchers import (
     VoucherRedemptionReversed,
     VoucherRefunded,
 )
+from vouchers.api.schemas import BalanceOut, VoucherOut
 from vouchers.domain import voucher
 from vouchers.domain.balance import expire, redeem, refund, reverse_redemption
 from vouchers.domain.errors import (
@@ -361,3 +362,13 @@ def test_a_credit_past_validity_before_the_expiry_job_turns_the_whole_balance_in
     )
     assert isinstance(credit, VoucherRefunded) and isinstance(breakage, VoucherExpired)
     assert breakage.breakage_cents == 700 and expire(apply(state, [credit, breakage]), today=date(2030, 1, 6)) == []
+
+
+def test_a_voucher_and_its_balance_read_out_name_its_programme_once() -> None:
+    """The balance look-up and the voucher's page share their fields: the programme (which a
+    checkout asks for its members) is the balance's, written once (a second keyword was a 500)."""
+    bought = issued()
+    balance = BalanceOut.of(bought, TODAY)
+    read = VoucherOut.of_voucher(bought, TODAY)
+    assert balance.programme_id == read.programme_id == bought.programme_id
+    assert read.balance_cents == balance.balance_cents == 3600

@@ -395,7 +395,6 @@ class RedemptionOut(BaseModel):
 
 
 class VoucherOut(BalanceOut):
-    programme_id: UUID
     purchase_id: UUID
     paid_cents: int
     bonus_cents: int
@@ -409,7 +408,6 @@ class VoucherOut(BalanceOut):
     def of_voucher(cls, voucher: Voucher, today: date) -> VoucherOut:
         return cls(
             **BalanceOut.of(voucher, today).model_dump(),
-            programme_id=voucher.programme_id,
             purchase_id=voucher.purchase_id,
             paid_cents=voucher.paid_cents,
             bonus_cents=voucher.bonus_cents,
