@@ -256,6 +256,9 @@ class BoardReader:
         self._job = sql.SQL("SELECT {} FROM {} WHERE job_id = %s").format(columns, jobs)
         self._tours = sql.SQL("SELECT {} FROM {} WHERE day = %s ORDER BY courier_id").format(tour_columns, tours)
         self._tour = sql.SQL("SELECT {} FROM {} WHERE tour_id = %s").format(tour_columns, tours)
+        self._to_return = sql.SQL(
+            "SELECT {} FROM {} WHERE courier_id = %s AND status = 'to_return' ORDER BY updated_at, job_id"
+        ).format(columns, jobs)
 
     async def jobs_between(self, conn: Connection, starts: datetime, ends: datetime) -> list[BoardJob]:
         """Jobs whose slot starts in ``[starts, ends)``."""
@@ -265,6 +268,12 @@ class BoardReader:
     async def job(self, conn: Connection, job_id: UUID) -> BoardJob | None:
         row = await (await conn.execute(self._job, (job_id,))).fetchone()
         return None if row is None else _board_job(row)
+
+    async def to_return(self, conn: Connection, courier_id: UUID) -> list[BoardJob]:
+        """The courier's jobs whose last attempt failed and whose goods are not back at their
+        shops yet, whatever day they were for (the planner leaves them off every tour)."""
+        rows = await (await conn.execute(self._to_return, (courier_id,))).fetchall()
+        return [_board_job(row) for row in rows]
 
     async def tours(self, conn: Connection, day: date) -> list[BoardTour]:
         return [BoardTour(**row) for row in await (await conn.execute(self._tours, (day,))).fetchall()]

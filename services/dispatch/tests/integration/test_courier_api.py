@@ -119,6 +119,12 @@ class Road:
         rows = self.query("SELECT event_type FROM events WHERE stream_id = %s ORDER BY version", str(job_id))
         return [row["event_type"].rsplit(".", 1)[-1] for row in rows]
 
+    def returns(self, auth: dict[str, str]) -> list[dict[str, Any]]:
+        """The goods the courier is to take back, as their tour of today lists them."""
+        tour = httpx.get(f"{self.api}/couriers/me/tour", headers=auth)
+        assert tour.status_code == 200, tour.text
+        return list(tour.json()["returns"])
+
     def proofs(self, job_id: UUID) -> int:
         return len(self.query("SELECT 1 FROM dispatch_proof_photos WHERE job_id = %s", job_id))
 
@@ -284,6 +290,10 @@ def test_a_failed_attempt_by_the_terms_and_the_goods_back_at_the_shop(road: Road
     failed = httpx.post(failure, json={"reason": "not_at_home"}, headers=road.anna)
     assert failed.status_code == 200, failed.text
     assert failed.json()["status"] == "to_return"  # the town's one attempt was the last
+    going_back = wait_until(lambda: road.returns(road.anna), what="the goods to take back on Anna's tour")
+    assert [(back["job_id"], back["attempts"]) for back in going_back] == [(str(job_id), 1)]
+    assert [(shop["parcels"], shop["shop"]) for shop in going_back[0]["shops"]] == [(1, None)]  # a shop not replicated
+    assert road.returns(road.ben) == []  # another courier's goods are not theirs to see
     before = road.events(job_id)
 
     back = f"{road.api}/jobs/{job_id}/return"
@@ -295,3 +305,4 @@ def test_a_failed_attempt_by_the_terms_and_the_goods_back_at_the_shop(road: Road
     assert returned.status_code == 200 and returned.json()["status"] == "returned", returned.text
     assert httpx.post(back, headers=road.association).status_code == 200  # told again: nothing new
     assert road.events(job_id) == [*before, "DeliveryJobReturned"]
+    wait_until(lambda: road.returns(road.anna) == [], what="the goods off Anna's list once back")
