@@ -3,7 +3,8 @@
 dispatch as separate processes), as a phone browser without JavaScript uses them: a courier
 signs in by the link dispatch mails (once), sees today's tour with the shop and the door in
 order, types the slip's code at the shop and confirms the delivery at the door with the
-recipient's name and a photo.
+recipient's name and a photo; and a courier whose every attempt at a door fails (the terms'
+two) is sent back to the shop by the page and says there that the goods are back.
 
 The town is the session's ``delivery_town``: its terms and its couriers are set up here as
 the association would, and this module's courier is let go at its end, so the planner (which
@@ -23,6 +24,7 @@ import pytest
 
 from tests.support.courier_town import (
     TOWN_CLOCK,
+    Association,
     courier_checkout,
     courier_on_shift,
     door_photo,
@@ -132,6 +134,42 @@ def test_a_courier_signs_in_by_link_and_rides_their_tour(
             seconds=30,
             what="the board showing the job delivered",
         )
+
+
+def test_goods_no_attempt_could_deliver_go_back_to_the_shop_from_the_page(
+    delivery_town: RunningTown, front: WebFront, courier: tuple[str, str]
+) -> None:
+    courier_id, _ = courier
+    handed_over = Association(delivery_town).call("POST", f"/couriers/{courier_id}/token")
+    assert handed_over.status_code == 201, handed_over.text  # signing in by link is the test above
+    job = courier_checkout(delivery_town)
+    back_at_shop = f"Goods back at {html.escape(job.shop_name)}</button>"
+    with httpx.Client(base_url=front.url, headers={"Accept-Language": "en"}, timeout=60) as phone:
+        phone.cookies.set("courier", handed_over.json()["token"])
+        csrf = form_fields(phone.get("/courier").text, "/courier/sign-out")
+        for then in ("failure", "last_failure"):  # the terms allow two attempts
+            wait_until_planned(delivery_town, job, courier_id)
+            scanned = phone.post("/courier/pickups", data={"code": job.order_id, **csrf})
+            assert scanned.status_code == 303, scanned.text
+            failed = phone.post(f"/courier/jobs/{job.job_id}/failure", data={"reason": "not_at_home", **csrf})
+            assert failed.status_code == 303 and f"done={then}" in failed.headers["location"], failed.text
+
+        def going_back() -> str:  # the board shows the last attempt failed a moment later
+            page = phone.get(failed.headers["location"]).text
+            return page if back_at_shop in page else ""
+
+        told = wait_until(going_back, seconds=30, what="the goods to take back on the courier's page")
+        assert "It was the last one: take the goods back" in told
+        assert f'action="/courier/jobs/{job.job_id}/delivery"' not in told  # not to the door any more
+        returned = phone.post(
+            f"/courier/jobs/{job.job_id}/return", data=form_fields(told, f"/courier/jobs/{job.job_id}/return")
+        )
+        assert returned.status_code == 303 and "done=return" in returned.headers["location"], returned.text
+        wait_until(
+            lambda: job_status(delivery_town, job) == "returned", seconds=30, what="the job returned on the board"
+        )
+        after = phone.get(returned.headers["location"]).text
+        assert "The goods are back at their shops" in after and back_at_shop not in after
 
 
 def test_without_a_session_the_tour_asks_to_sign_in(front: WebFront) -> None:
