@@ -380,6 +380,12 @@ async def test_a_photographed_candle_is_found_ordered_with_honey_accepted_and_de
         at_shop = customer.get_by_role("group", name=f"Ihre Bestellung bei {shop_name}")
         await at_shop.get_by_label("An meine Adresse liefern").check()
         await at_shop.get_by_label("Wie ich bezahle").select_option("cash_at_door")
+    # the couriers bring both in one trip: in the quote's second slot, an hour after the town's now
+    now = delivery_front.now
+    slots = customer.get_by_role("group", name="Wann die Kuriere der Stadt liefern")
+    assert await slots.get_by_role("radio").first.is_checked()  # the next slot, unless another is chosen
+    second = f"{now + timedelta(hours=1):%H:%M}–{now + timedelta(hours=2):%H:%M}: Liefergebühr {euros(390)}"
+    await slots.get_by_label(second, exact=False).check()
     # a 25 € town voucher pays 15 € of the goods: the candle's 12,50 € and 2,50 € of the honey
     code = await asyncio.to_thread(paid_voucher, town, delivery_front.now, shops.programme_id, 2500)
     await customer.get_by_label("Gutscheincode").fill(code)
@@ -396,6 +402,10 @@ async def test_a_photographed_candle_is_found_ordered_with_honey_accepted_and_de
     assert by_shop[shops.candles.merchant_id]["voucher_cents"] == 1250
     assert by_shop[shops.honey.merchant_id]["voucher_cents"] == 250
     assert sum(each["delivery_fee_cents"] for each in placed) == 390  # one trip, its fee on one of them
+    for each in placed:  # in the slot chosen
+        slot = each["delivery_slot"]
+        assert datetime.fromisoformat(slot["starts_at"]) == now + timedelta(hours=1), slot
+        assert datetime.fromisoformat(slot["ends_at"]) == now + timedelta(hours=2), slot
     for shop_name, shop in (("Kerzenzieherei Docht", shops.candles), (shops.honey_name, shops.honey)):
         ordered = by_shop[shop.merchant_id]
         assert ordered["left_to_pay_cents"] == ordered["total_cents"] - ordered["voucher_cents"]
@@ -408,6 +418,8 @@ async def test_a_photographed_candle_is_found_ordered_with_honey_accepted_and_de
     card = chandler.locator(f"#order-{candle_order}")
     await reload_until(chandler, card.is_visible, "the order on the shop's page")
     await looked_at(chandler, "merchant-new-order")
+    hours = f"{now + timedelta(hours=1):%H:%M}–{now + timedelta(hours=2):%H:%M}"
+    assert hours in await card.locator("p", has_text="Lieferung").inner_text()  # when the couriers deliver it
     await card.get_by_role("button", name="Annehmen").click()
     await chandler.wait_for_url(f"**/merchant#order-{candle_order}")
     await looked_at(chandler, "merchant-accepted")

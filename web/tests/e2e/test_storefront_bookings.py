@@ -3,7 +3,8 @@
 
 A customer picks one of the service's free times on its offer page (grouped by the town's
 days), books it, sees it held in the basket, checks out, and the order page shows the time;
-once the shop confirms, the meeting link. A second visitor, whose page still offered that
+once the shop confirms, the meeting link; the checkout and the shop's orders page show the
+time booked too. A second visitor, whose page still offered that
 time, is told in their language that it was taken, beside the fresh free times, which no
 longer list it.
 
@@ -122,6 +123,7 @@ def test_a_customer_books_a_video_consultation_and_the_time_is_offered_no_more(
 
         form = customer.get("/checkout")
         assert form.status_code == 200, form.text
+        assert "Videoberatung: <time" in form.text and shown(time) in form.text  # the time, as the basket said
         choices = dict(re.findall(r'<select id="[^"]+" name="([^"]+)">\s*<option value="([^"]*)"', form.text))
         key = re.search(r'name="idempotency_key" value="([^"]+)"', form.text)
         assert key
@@ -144,6 +146,17 @@ def test_a_customer_books_a_video_consultation_and_the_time_is_offered_no_more(
         order_page = customer.get(html.unescape(link.group(1)))
         assert f'href="{html.escape(meeting)}"' in order_page.text and "Zur Videoberatung" in order_page.text
         assert shown(time) in order_page.text
+
+    with browser(front) as shop_phone:  # the shop's orders page says the time booked, and that it is by video
+        shop_phone.cookies.set("merchant", optician.auth["Authorization"].removeprefix("Bearer "))
+
+        def with_the_order() -> str | None:
+            page = shop_phone.get("/merchant")
+            return page.text if page.status_code == 200 and order_id in page.text else None
+
+        orders = wait_until(with_the_order, seconds=30, what="the order on the shop's orders page")
+        card = str(orders).split(f'id="order-{order_id}"', 1)[1].split("</section>", 1)[0]
+        assert f"1 × {SERVICE}: Videoberatung: <time" in card and shown(time) in card, card
 
 
 def test_booking_without_choosing_a_time_asks_for_one_and_later_times_are_a_link_away(
