@@ -25,6 +25,7 @@ from dispatch.domain.errors import NotAllowed
 from dispatch.settings import DispatchSettings
 from downtown_events.dispatch import FailureReason
 from downtown_events.runtime.http.body_limit import RouteLimit
+from downtown_events.runtime.http.openapi import also_answers
 from downtown_events.runtime.http.problems import ProblemRule
 from downtown_events.runtime.photos import PhotoBusy, PhotoRejected, PhotoTooLarge
 from downtown_events.text import SingleLine
@@ -79,7 +80,11 @@ class CourierJobOut(BaseModel):
         return cls(job_id=job.job_id, status=job.status, attempts=job.attempts, pickups=pickups)
 
 
-@router.post("/couriers/me/pickups", summary="Scan an order's slip at its shop: the goods ride with me")
+@router.post(
+    "/couriers/me/pickups",
+    summary="Scan an order's slip at its shop: the goods ride with me",
+    openapi_extra=also_answers(404),  # a code of no order of the courier's
+)
 async def pick_up(body: ScanIn, courier: CurrentCourier, container: Container) -> CourierJobOut:
     """An order of another courier's job, of no job, or of another town is a 404; scanning
     it again is a 200 with nothing new."""

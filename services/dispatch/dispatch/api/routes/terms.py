@@ -12,11 +12,12 @@ from dispatch.api.deps import Caller, Container, ReadDb
 from dispatch.api.setup_schemas import TermsIn
 from dispatch.app.setup import SetTerms
 from dispatch.domain.errors import NotFound
+from downtown_events.runtime.http.openapi import also_answers
 
 router = APIRouter(tags=["delivery terms"])
 
 
-@router.put("/delivery-terms")
+@router.put("/delivery-terms", openapi_extra=also_answers(404))  # a courier service the town does not have
 async def set_terms(body: TermsIn, caller: Caller, container: Container) -> dict[str, Any]:
     """The association sets the town's terms whole (each set replaces the last); zone ids come
     from the zones' names, so a zone set again keeps its id. Answers the terms as published."""
