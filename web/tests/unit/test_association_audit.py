@@ -16,6 +16,7 @@ from downtown_web.asgi import create_app
 from downtown_web.routes.association_audit import rebuild_of
 from downtown_web.services import ServiceProblem
 from downtown_web.settings import WebSettings
+from tests.support.fake_services import SERVICE_NAMES, FakeService, FakeServices
 
 TOKEN = "association-testtown-" + "a" * 32
 
@@ -48,35 +49,15 @@ def rebuild(projection: str, *, live: int, rebuilt: int, swapped: bool, **extra:
     }
 
 
-class FakeService:
-    """A service answering ``GET /projections/rebuilds`` with what it is given."""
-
-    def __init__(self, answer: Any) -> None:
-        self.answer = answer
-        self.asked: list[tuple[str, dict[str, str], Any]] = []
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        self.asked.append((path, kwargs.get("headers") or {}, kwargs.get("params")))
-        if isinstance(self.answer, ServiceProblem):
-            raise self.answer
-        return self.answer
-
-
-class FakeServices:
-    def __init__(self, **answers: Any) -> None:
-        self.catalog = FakeService(answers.get("catalog", []))
-        self.ordering = FakeService(answers.get("ordering", []))
-        self.vouchers = FakeService(answers.get("vouchers", []))
-        self.dispatch = FakeService(answers.get("dispatch", []))
-
-    async def close(self) -> None:
-        return None
-
-
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     with TestClient(create_app(WebSettings(town="testtown")), headers={"Accept-Language": "en"}) as test_client:
         yield test_client
+
+
+def answering(**answers: Any) -> FakeServices:
+    """Each service answers every call with its answer here (its rebuilds), none by default."""
+    return FakeServices(**{name: FakeService(otherwise=answers.get(name, [])) for name in SERVICE_NAMES})
 
 
 def use(client: TestClient, services: FakeServices) -> FakeServices:
@@ -99,7 +80,7 @@ def test_each_services_rebuilds_say_in_words_whether_they_matched(client: TestCl
     }
     services = use(
         client,
-        FakeServices(
+        answering(
             catalog=[rebuild("town_catalog", live=1_204, rebuilt=1_204, swapped=True), failed],
             ordering=[rebuild("order_overview", live=7, rebuilt=8, swapped=False)],
             vouchers=ServiceProblem(503, "Unavailable", "vouchers did not answer"),
@@ -117,20 +98,20 @@ def test_each_services_rebuilds_say_in_words_whether_they_matched(client: TestCl
     assert "match</strong>" not in ordering and "<td>no</td>" in ordering
     assert "is not answering" in vouchers
     assert "No rebuild recorded yet." in dispatch
-    path, headers, params = services.catalog.asked[0]
-    assert path == "/projections/rebuilds" and headers == {"Authorization": f"Bearer {TOKEN}"}
-    assert params == {"limit": 20}
+    asked = services.catalog.calls[0]
+    assert asked.path == "/projections/rebuilds" and asked.headers == {"Authorization": f"Bearer {TOKEN}"}
+    assert asked.options["params"] == {"limit": 20}
 
 
 def test_the_page_reads_in_german(client: TestClient) -> None:
-    use(client, FakeServices(catalog=[rebuild("town_catalog", live=1_204, rebuilt=1_204, swapped=True)]))
+    use(client, answering(catalog=[rebuild("town_catalog", live=1_204, rebuilt=1_204, swapped=True)]))
     text = client.get("/association/audit", headers={"Accept-Language": "de"}).text
     assert "Prüfung: Neuaufbau der Projektionen" in text and "stimmen überein" in text
     assert "1.204 / 1.204" in text and "2,5 s" in text and "12.345" in text
 
 
 def test_a_token_the_services_refuse_signs_the_association_out(client: TestClient) -> None:
-    use(client, FakeServices(dispatch=ServiceProblem(401, "Not authenticated", "unknown token")))
+    use(client, answering(dispatch=ServiceProblem(401, "Not authenticated", "unknown token")))
     answer = client.get("/association/audit", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/association/sign-in"
     assert 'association=""' in answer.headers["set-cookie"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,38 +17,12 @@ from downtown_web.asgi import create_app
 from downtown_web.routes.association import burn_down, campaign_chart, orders_chart, programme_charts
 from downtown_web.services import ServiceProblem
 from downtown_web.settings import WebSettings
+from tests.support.fake_services import NOT_FOUND, FakeService, FakeServices
 
 TOKEN = "association-testtown-" + "a" * 32
 SHOP = "7d4c2a7e-0000-4000-8000-000000000001"
 PROGRAMME = "9e1f0000-0000-4000-8000-000000000002"
 CAMPAIGN = "c0ffee00-0000-4000-8000-000000000003"
-
-
-class FakeService:
-    """A service answering from a table (by method and path), keeping what was sent to it."""
-
-    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
-        self.answers = answers
-        self.sent: list[tuple[str, str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        self.headers.append(kwargs.get("headers") or {})
-        if method != "GET":
-            self.sent.append((method, path, kwargs.get("json")))
-        answer = self.answers.get((method, path), ServiceProblem(404, "Not Found", path))
-        if isinstance(answer, ServiceProblem):
-            raise answer
-        return answer
-
-
-class FakeServices:
-    def __init__(self, **services: FakeService) -> None:
-        for name in ("catalog", "ordering", "vouchers", "dispatch"):
-            setattr(self, name, services.get(name) or FakeService({}))
-
-    async def close(self) -> None:
-        return None
 
 
 FIGURES = {
@@ -103,8 +76,8 @@ LISTED_CAMPAIGN = {
 
 
 def town(**overrides: FakeService) -> FakeServices:
-    catalog = FakeService({("GET", "/members"): [SUSPENDED_ENTRY, SHOP_ENTRY]})
-    ordering = FakeService({("GET", "/figures"): FIGURES})
+    catalog = FakeService({("GET", "/members"): [SUSPENDED_ENTRY, SHOP_ENTRY]}, otherwise=NOT_FOUND)
+    ordering = FakeService({("GET", "/figures"): FIGURES}, otherwise=NOT_FOUND)
     vouchers = FakeService(
         {
             ("GET", "/programmes"): [{"programme_id": PROGRAMME, "kind": "town", "name": "Stadtgutschein"}],
@@ -125,11 +98,15 @@ def town(**overrides: FakeService) -> FakeServices:
             ("GET", f"/campaigns/{CAMPAIGN}"): {
                 key: value for key, value in LISTED_CAMPAIGN.items() if key not in ("started_at", "state")
             },
-        }
+        },
+        otherwise=NOT_FOUND,
     )
-    dispatch = FakeService({("GET", "/board"): ServiceProblem(503, "Unavailable", "dispatch did not answer")})
+    dispatch = FakeService(
+        {("GET", "/board"): ServiceProblem(503, "Unavailable", "dispatch did not answer")}, otherwise=NOT_FOUND
+    )
     return FakeServices(
-        **{"catalog": catalog, "ordering": ordering, "vouchers": vouchers, "dispatch": dispatch, **overrides}
+        otherwise=NOT_FOUND,
+        **{"catalog": catalog, "ordering": ordering, "vouchers": vouchers, "dispatch": dispatch, **overrides},
     )
 
 
@@ -165,7 +142,7 @@ def test_signing_in_checks_the_token_at_ordering_and_keeps_it_for_these_pages_on
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/association"
     cookie = signed_in.headers["set-cookie"]
     assert cookie.startswith(f"association={TOKEN};") and "HttpOnly" in cookie and "Path=/association" in cookie
-    assert services.ordering.headers[-1] == {"Authorization": f"Bearer {TOKEN}"}
+    assert services.ordering.calls[-1].headers == {"Authorization": f"Bearer {TOKEN}"}
     forged = client.post("/association/sign-in", data={"csrf": "x" * 40, "token": TOKEN})
     assert forged.status_code == 403
 

@@ -18,6 +18,7 @@ from downtown_web.problems import Said
 from downtown_web.routes.checkout import SLOT_REFUSED, _checkout_body, delivery_slots, slot_on_the_form
 from downtown_web.services import ServiceProblem
 from downtown_web.settings import WebSettings
+from tests.support.fake_services import FakeService, FakeServices
 
 BASKET = "0b6f3c1e-0000-4000-8000-000000000001"
 WINE, OPTICIAN = "7d4c2a7e-0000-4000-8000-000000000001", "7d4c2a7e-0000-4000-8000-000000000002"
@@ -79,30 +80,6 @@ def test_a_refused_slot_is_said_under_the_forms_slot_field_whatever_ordering_cal
     assert slot_on_the_form(Said("x", {"customer.email": "E-mail!"}), english).fields == {"customer.email": "E-mail!"}
 
 
-class FakeService:
-    """A service answering from a table, and keeping what was posted to it."""
-
-    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
-        self.answers = answers
-        self.posted: list[tuple[str, Any]] = []
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        if method == "POST":
-            self.posted.append((path, kwargs.get("json")))
-        answer = self.answers.get((method, path))
-        if isinstance(answer, ServiceProblem):
-            raise answer
-        return answer
-
-
-class FakeServices:
-    def __init__(self, catalog: FakeService, ordering: FakeService) -> None:
-        self.catalog, self.ordering = catalog, ordering
-
-    async def close(self) -> None:
-        return None
-
-
 def line(merchant_id: str, title: str, **more: Any) -> dict[str, Any]:
     return {
         "line_id": str(uuid4()),
@@ -148,7 +125,7 @@ def town(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, FakeServ
         }
     )
     with TestClient(create_app(WebSettings(town="testtown", timezone="Europe/Berlin"))) as client:
-        client.app.state.services = FakeServices(catalog, ordering)  # type: ignore[attr-defined]
+        client.app.state.services = FakeServices(catalog=catalog, ordering=ordering)  # type: ignore[attr-defined]
         client.cookies.set("basket", f"{BASKET}.{'t' * 20}")
         client.cookies.set("lang", "de")
         yield client, ordering

@@ -18,6 +18,7 @@ from downtown_web.asgi import FORM_LIMIT, create_app
 from downtown_web.routes.courier import BODY_LIMITS, PROOF_PHOTO_BYTES, returns_of, slip_code, stops_of
 from downtown_web.services import ServiceProblem
 from downtown_web.settings import WebSettings
+from tests.support.fake_services import FakeService, FakeServices
 
 JOB = "0c1d2e3f-0000-4000-8000-000000000001"
 ORDER = "5b9cf0a2-0000-4000-8000-000000000002"
@@ -70,32 +71,6 @@ def test_only_the_delivery_form_may_carry_a_photo() -> None:
     assert limits.limit_for("POST", "/courier/pickups").max_bytes == FORM_LIMIT
 
 
-class FakeDispatch:
-    """Dispatch answering from a table, and keeping what was posted to it."""
-
-    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
-        self.answers = answers
-        self.posted: list[tuple[str, Any]] = []
-        self.asked: list[tuple[str, str]] = []
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        self.asked.append((method, path))
-        if method == "POST":
-            self.posted.append((path, kwargs.get("json") or kwargs.get("data")))
-        answer = self.answers.get((method, path))
-        if isinstance(answer, ServiceProblem):
-            raise answer
-        return answer
-
-
-class FakeServices:
-    def __init__(self, dispatch: FakeDispatch) -> None:
-        self.dispatch = dispatch
-
-    async def close(self) -> None:
-        return None
-
-
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("DOWNTOWN_DISPATCH_URL", "http://127.0.0.1:9")
@@ -113,8 +88,8 @@ def test_the_mailed_link_shows_a_button_and_the_tour_asks_to_sign_in_first(clien
 
 
 def test_the_tour_shows_the_shop_before_the_door_with_each_steps_form(client: TestClient) -> None:
-    dispatch = FakeDispatch({("GET", "/couriers/me/tour"): TOUR})
-    client.app.state.services = FakeServices(dispatch)  # type: ignore[attr-defined]
+    dispatch = FakeService({("GET", "/couriers/me/tour"): TOUR})
+    client.app.state.services = FakeServices(dispatch=dispatch)  # type: ignore[attr-defined]
     client.cookies.set("courier", "c" * 40)
 
     shown = client.get("/courier")
@@ -156,7 +131,7 @@ def test_the_tour_shows_the_shop_before_the_door_with_each_steps_form(client: Te
 
 def test_a_refused_courier_token_signs_out_and_a_forged_post_is_refused(client: TestClient) -> None:
     removed = ServiceProblem(401, "Unauthorized", "this courier no longer rides for the town")
-    client.app.state.services = FakeServices(FakeDispatch({("GET", "/couriers/me/tour"): removed}))  # type: ignore[attr-defined]
+    client.app.state.services = FakeServices(dispatch=FakeService({("GET", "/couriers/me/tour"): removed}))  # type: ignore[attr-defined]
     client.cookies.set("courier", "c" * 40)
     answer = client.get("/courier", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/courier/sign-in"
@@ -166,13 +141,14 @@ def test_a_refused_courier_token_signs_out_and_a_forged_post_is_refused(client: 
 
 
 def test_signing_out_ends_the_session_at_dispatch_and_then_drops_the_cookie(client: TestClient) -> None:
-    dispatch = FakeDispatch({("DELETE", "/couriers/sessions"): None})
-    client.app.state.services = FakeServices(dispatch)  # type: ignore[attr-defined]
+    dispatch = FakeService({("DELETE", "/couriers/sessions"): None})
+    client.app.state.services = FakeServices(dispatch=dispatch)  # type: ignore[attr-defined]
     client.get("/courier/sign-in")
     client.cookies.set("courier", "c" * 40)
     out = client.post("/courier/sign-out", data={"csrf": client.cookies["csrf"]}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/courier/sign-in?ended=1"
-    assert dispatch.asked == [("DELETE", "/couriers/sessions")] and 'courier=""' in out.headers["set-cookie"]
+    assert [(call.method, call.path) for call in dispatch.calls] == [("DELETE", "/couriers/sessions")]
+    assert 'courier=""' in out.headers["set-cookie"]
     said = client.get(out.headers["location"], headers={"Accept-Language": "de"})
     assert '<p role="status">Sie sind auf allen Geräten abgemeldet, auf denen Sie angemeldet waren.</p>' in said.text
 
@@ -185,7 +161,7 @@ def test_a_session_dispatch_could_not_end_drops_the_cookie_and_says_so(
     client: TestClient, language: str, words: str
 ) -> None:
     silent = ServiceProblem(503, "Unavailable", "dispatch did not answer")
-    client.app.state.services = FakeServices(FakeDispatch({("DELETE", "/couriers/sessions"): silent}))  # type: ignore[attr-defined]
+    client.app.state.services = FakeServices(dispatch=FakeService({("DELETE", "/couriers/sessions"): silent}))  # type: ignore[attr-defined]
     client.get("/courier/sign-in")
     client.cookies.set("courier", "c" * 40)
     out = client.post("/courier/sign-out", data={"csrf": client.cookies["csrf"]}, headers={"Accept-Language": language})
@@ -195,7 +171,7 @@ def test_a_session_dispatch_could_not_end_drops_the_cookie_and_says_so(
 
 def test_a_token_dispatch_refuses_already_is_signed_out_all_the_same(client: TestClient) -> None:
     refused = ServiceProblem(401, "Unauthorized", "this courier signed out since this token was issued")
-    client.app.state.services = FakeServices(FakeDispatch({("DELETE", "/couriers/sessions"): refused}))  # type: ignore[attr-defined]
+    client.app.state.services = FakeServices(dispatch=FakeService({("DELETE", "/couriers/sessions"): refused}))  # type: ignore[attr-defined]
     client.get("/courier/sign-in")
     client.cookies.set("courier", "c" * 40)
     out = client.post("/courier/sign-out", data={"csrf": client.cookies["csrf"]}, follow_redirects=False)
@@ -204,7 +180,7 @@ def test_a_token_dispatch_refuses_already_is_signed_out_all_the_same(client: Tes
 
 
 BACK = "0c1d2e3f-0000-4000-8000-000000000003"
-GOING_BACK = {
+GOING_BACK: dict[str, Any] = {
     **TOUR,
     "stops": [],
     "returns": [
@@ -218,8 +194,8 @@ GOING_BACK = {
 
 
 def test_goods_whose_last_attempt_failed_are_brought_back_to_their_shop_from_the_tour(client: TestClient) -> None:
-    dispatch = FakeDispatch({("GET", "/couriers/me/tour"): GOING_BACK})
-    client.app.state.services = FakeServices(dispatch)  # type: ignore[attr-defined]
+    dispatch = FakeService({("GET", "/couriers/me/tour"): GOING_BACK})
+    client.app.state.services = FakeServices(dispatch=dispatch)  # type: ignore[attr-defined]
     client.cookies.set("courier", "c" * 40)
 
     page = client.get("/courier").text
@@ -241,8 +217,8 @@ def test_goods_whose_last_attempt_failed_are_brought_back_to_their_shop_from_the
 
 def test_a_return_dispatch_refuses_is_said_beside_it_in_the_couriers_language(client: TestClient) -> None:
     not_yet = ServiceProblem(422, "Invalid change", "only a delivery whose last attempt failed goes back to the shops")
-    dispatch = FakeDispatch({("GET", "/couriers/me/tour"): GOING_BACK, ("POST", f"/jobs/{BACK}/return"): not_yet})
-    client.app.state.services = FakeServices(dispatch)  # type: ignore[attr-defined]
+    dispatch = FakeService({("GET", "/couriers/me/tour"): GOING_BACK, ("POST", f"/jobs/{BACK}/return"): not_yet})
+    client.app.state.services = FakeServices(dispatch=dispatch)  # type: ignore[attr-defined]
     client.cookies.set("courier", "c" * 40)
     german = {"Accept-Language": "de"}
     page = client.get("/courier", headers=german).text
@@ -255,8 +231,8 @@ def test_a_return_dispatch_refuses_is_said_beside_it_in_the_couriers_language(cl
 
 
 def test_the_last_failed_attempt_sends_the_courier_to_the_goods_to_take_back(client: TestClient) -> None:
-    dispatch = FakeDispatch({("POST", f"/jobs/{JOB}/failure"): {"job_id": JOB, "status": "to_return", "attempts": 2}})
-    client.app.state.services = FakeServices(dispatch)  # type: ignore[attr-defined]
+    dispatch = FakeService({("POST", f"/jobs/{JOB}/failure"): {"job_id": JOB, "status": "to_return", "attempts": 2}})
+    client.app.state.services = FakeServices(dispatch=dispatch)  # type: ignore[attr-defined]
     client.get("/courier/sign-in")
     client.cookies.set("courier", "c" * 40)
     failed = client.post(
@@ -274,7 +250,7 @@ def test_a_job_going_back_to_several_shops_names_each_and_has_one_button(client:
     first = GOING_BACK["returns"][0]
     unknown = {"merchant_id": JOB, "parcels": 1, "shop": None}  # not in dispatch's replica yet
     tour = {**GOING_BACK, "returns": [{**first, "shops": [*first["shops"], unknown]}]}
-    client.app.state.services = FakeServices(FakeDispatch({("GET", "/couriers/me/tour"): tour}))  # type: ignore[attr-defined]
+    client.app.state.services = FakeServices(dispatch=FakeService({("GET", "/couriers/me/tour"): tour}))  # type: ignore[attr-defined]
     client.cookies.set("courier", "c" * 40)
     page = client.get("/courier").text
     assert "<h3>Bäckerei Krume</h3>" in page and "<h3>A shop not known yet</h3>" in page

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from downtown_web.documents import CSV, PDF, disposition, handed_on
 from downtown_web.routes.merchant_accounts import invoice_rows, settlement_rows
 from downtown_web.services import ServiceProblem
 from downtown_web.settings import WebSettings
+from tests.support.fake_services import NOT_FOUND, FakeService, FakeServices
 
 PROGRAMME = "9e1f0000-0000-4000-8000-000000000002"
 SHOP = "7d4c2a7e-0000-4000-8000-000000000001"
@@ -85,38 +85,6 @@ def test_the_rows_link_to_the_fronts_own_documents() -> None:
     assert month["csv"] == f"/merchant/settlements/2026-11/{PROGRAMME}.csv"
 
 
-class FakeService:
-    """A service answering from a table: JSON by method and path, files by path."""
-
-    def __init__(self, answers: dict[str, Any], files: dict[str, httpx.Response] | None = None) -> None:
-        self.answers = answers
-        self.files = files or {}
-        self.asked: list[tuple[str, dict[str, str] | None]] = []
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        answer = self.answers.get(path, ServiceProblem(404, "Not Found", path))
-        if isinstance(answer, ServiceProblem):
-            raise answer
-        return answer
-
-    async def get_bytes(
-        self, path: str, headers: dict[str, str] | None = None, params: dict[str, str] | None = None
-    ) -> httpx.Response:
-        self.asked.append((path, params))
-        if path not in self.files:
-            raise ServiceProblem(503, "Unavailable", "not answering")
-        return self.files[path]
-
-
-class FakeServices:
-    def __init__(self, **services: FakeService) -> None:
-        for name in ("catalog", "ordering", "vouchers", "dispatch"):
-            setattr(self, name, services.get(name) or FakeService({}))
-
-    async def close(self) -> None:
-        return None
-
-
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     with TestClient(create_app(WebSettings(town="testtown")), headers={"Accept-Language": "en"}) as test_client:
@@ -130,10 +98,12 @@ def test_the_invoices_and_settlements_pages_list_link_and_say_when_empty(client:
         headers={"content-type": PDF, "content-disposition": "inline; filename=RE-2026-0007.pdf"},
     )
     ordering = FakeService(
-        {"/merchants/me/invoices": [INVOICE]}, {"/merchants/me/invoices/RE-2026-0007.pdf": invoice_pdf}
+        {"/merchants/me/invoices": [INVOICE]},
+        files={"/merchants/me/invoices/RE-2026-0007.pdf": invoice_pdf},
+        otherwise=NOT_FOUND,
     )
-    vouchers = FakeService({"/merchants/me/settlements": [SETTLEMENT]})
-    client.app.state.services = FakeServices(ordering=ordering, vouchers=vouchers)  # type: ignore[attr-defined]
+    vouchers = FakeService({"/merchants/me/settlements": [SETTLEMENT]}, otherwise=NOT_FOUND)
+    client.app.state.services = FakeServices(otherwise=NOT_FOUND, ordering=ordering, vouchers=vouchers)  # type: ignore[attr-defined]
     for path in ("/merchant/invoices", "/merchant/settlements", "/merchant/invoices/RE-2026-0007.pdf"):
         assert client.get(path, follow_redirects=False).headers["location"] == "/merchant/sign-in"
     client.cookies.set("merchant", "m" * 40)
@@ -168,9 +138,10 @@ def test_the_association_opens_a_statement_through_the_front_and_a_refusal_is_a_
         headers={"content-type": "text/csv; charset=utf-8", "content-disposition": 'attachment; filename="a.csv"'},
     )
     vouchers = FakeService(
-        {}, {f"{stem}.csv": sheet, f"{stem}.pdf": httpx.Response(404, json={"title": "Not Found", "detail": "x"})}
+        otherwise=NOT_FOUND,
+        files={f"{stem}.csv": sheet, f"{stem}.pdf": httpx.Response(404, json={"title": "Not Found", "detail": "x"})},
     )
-    client.app.state.services = FakeServices(vouchers=vouchers)  # type: ignore[attr-defined]
+    client.app.state.services = FakeServices(otherwise=NOT_FOUND, vouchers=vouchers)  # type: ignore[attr-defined]
     period = {"start": "2026-11-01", "end": "2026-12-07"}
     signed_out = client.get(f"/association{stem}.csv", params=period, follow_redirects=False)
     assert signed_out.headers["location"] == "/association/sign-in"
@@ -179,7 +150,7 @@ def test_the_association_opens_a_statement_through_the_front_and_a_refusal_is_a_
     csv = client.get(f"/association{stem}.csv", params=period)
     assert csv.status_code == 200 and csv.headers["content-type"] == "text/csv; charset=utf-8"
     assert csv.headers["content-disposition"] == 'attachment; filename="a.csv"'
-    assert vouchers.asked[-1] == (f"{stem}.csv", {**period, "lang": "en"})
+    assert vouchers.fetched[-1] == (f"{stem}.csv", {**period, "lang": "en"})
     missing = client.get(f"/association{stem}.pdf", params=period)
     assert missing.status_code == 404 and "no longer here" in missing.text
     assert client.get(f"/association{stem}.doc", params=period).status_code == 422

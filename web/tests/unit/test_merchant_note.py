@@ -6,7 +6,6 @@ calls, and a forged post refused."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,32 +13,9 @@ from fastapi.testclient import TestClient
 from downtown_web.asgi import create_app
 from downtown_web.services import ServiceProblem
 from downtown_web.settings import WebSettings
+from tests.support.fake_services import FakeService, FakeServices
 
 NOTE_PATH = "/merchants/me/availability-note"
-
-
-class FakeService:
-    """A service answering from a table, and keeping what was sent to it."""
-
-    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
-        self.answers = answers
-        self.sent: list[tuple[str, str, Any]] = []
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        if method != "GET":
-            self.sent.append((method, path, kwargs.get("json")))
-        answer = self.answers.get((method, path))
-        if isinstance(answer, ServiceProblem):
-            raise answer
-        return answer
-
-
-class FakeServices:
-    def __init__(self, catalog: FakeService, ordering: FakeService) -> None:
-        self.catalog, self.ordering = catalog, ordering
-
-    async def close(self) -> None:
-        return None
 
 
 @pytest.fixture
@@ -52,7 +28,7 @@ def catalog(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, FakeS
     }
     fake = FakeService({("GET", "/merchants/me"): shop, ("PUT", NOTE_PATH): shop, ("DELETE", NOTE_PATH): shop})
     with TestClient(create_app(WebSettings(town="testtown")), headers={"Accept-Language": "de"}) as client:
-        client.app.state.services = FakeServices(fake, FakeService({("GET", "/orders"): []}))  # type: ignore[attr-defined]
+        client.app.state.services = FakeServices(catalog=fake, ordering=FakeService({("GET", "/orders"): []}))  # type: ignore[attr-defined]
         client.cookies.set("merchant", "m" * 40)
         yield client, fake
 

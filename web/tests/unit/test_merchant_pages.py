@@ -19,6 +19,7 @@ from downtown_web.routes.merchant import BODY_LIMITS, PHOTO_BYTES, due_at_pickup
 from downtown_web.services import ServiceProblem
 from downtown_web.settings import WebSettings
 from downtown_web.visitor import merchant_of
+from tests.support.fake_services import FakeService, FakeServices
 
 GERMAN = Texts("downtown_web")
 
@@ -116,30 +117,6 @@ def test_the_new_offer_form_takes_a_photo_from_the_camera_and_a_forged_post_is_r
     assert step.status_code == 403
 
 
-class FakeService:
-    """A service answering from a table, and keeping what was posted to it."""
-
-    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
-        self.answers = answers
-        self.posted: list[tuple[str, Any]] = []
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        if method == "POST":
-            self.posted.append((path, kwargs.get("json")))
-        answer = self.answers.get((method, path))
-        if isinstance(answer, ServiceProblem):
-            raise answer
-        return answer
-
-
-class FakeServices:
-    def __init__(self, catalog: FakeService, ordering: FakeService) -> None:
-        self.catalog, self.ordering = catalog, ordering
-
-    async def close(self) -> None:
-        return None
-
-
 ORDER = "5b9cf0a2-0000-4000-8000-00000000000"
 
 
@@ -173,7 +150,7 @@ def test_the_orders_page_offers_each_steps_form_and_says_a_refusal_beside_its_or
         }
     )
     catalog = FakeService({("GET", "/merchants/me"): {"profile": {"name": "Hofladen Apfelbaum"}}})
-    client.app.state.services = FakeServices(catalog, ordering)  # type: ignore[attr-defined]
+    client.app.state.services = FakeServices(catalog=catalog, ordering=ordering)  # type: ignore[attr-defined]
     client.cookies.set("merchant", "m" * 40)
 
     shown = client.get("/merchant")
@@ -225,7 +202,7 @@ def test_the_orders_page_shows_a_services_booked_time_and_the_couriers_slot(clie
         }
     )
     catalog = FakeService({("GET", "/merchants/me"): {"profile": {"name": "Optik Blick"}}})
-    client.app.state.services = FakeServices(catalog, ordering)  # type: ignore[attr-defined]
+    client.app.state.services = FakeServices(catalog=catalog, ordering=ordering)  # type: ignore[attr-defined]
     client.cookies.set("merchant", "m" * 40)
 
     shown = client.get("/merchant")
@@ -240,7 +217,7 @@ def test_the_orders_page_shows_a_services_booked_time_and_the_couriers_slot(clie
 
 def test_a_token_the_services_refuse_signs_the_merchant_out(client: TestClient) -> None:
     expired = FakeService({("GET", "/merchants/me"): ServiceProblem(401, "Not authenticated", "expired")})
-    client.app.state.services = FakeServices(expired, FakeService({("GET", "/orders"): []}))  # type: ignore[attr-defined]
+    client.app.state.services = FakeServices(catalog=expired, ordering=FakeService({("GET", "/orders"): []}))  # type: ignore[attr-defined]
     client.cookies.set("merchant", "m" * 40)
     answer = client.get("/merchant", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/merchant/sign-in"
