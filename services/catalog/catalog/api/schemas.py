@@ -518,8 +518,8 @@ def _money_language(language: str) -> MoneyLanguage:
     return "en" if language == "en" else "de"
 
 
-class MemberOut(BaseModel):
-    """A member as the association knows it: contact details and its standing, suspended or not."""
+class MerchantContact(BaseModel):
+    """Who a merchant is and how to reach it: what the directory and the members' list share."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -531,6 +531,11 @@ class MemberOut(BaseModel):
     city: str
     phone: str
     email: str
+
+
+class MemberOut(MerchantContact):
+    """A member as the association knows it: contact details and its standing, suspended or not."""
+
     approved: bool | None = Field(
         description="the association vouches for the merchant: it may act with money (vouchers, invoices); "
         "null: not known here yet, the directory was written before it kept approvals (rebuild the "
@@ -545,17 +550,7 @@ class MemberOut(BaseModel):
     registered_at: datetime
 
 
-class DirectoryEntry(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    merchant_id: UUID
-    name: str
-    category: str
-    street: str
-    postal_code: str
-    city: str
-    phone: str
-    email: str
+class DirectoryEntry(MerchantContact):
     video_consultation_url: str | None
     opening_hours: list[OpeningWindowOut]
     offers_delivery: bool
