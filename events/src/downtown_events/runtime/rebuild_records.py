@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.types.json import Jsonb
 
 from downtown_events.runtime.database import Connection
+from downtown_events.runtime.readable import each_readable
 
 if TYPE_CHECKING:
     from downtown_events.runtime.rebuild import RebuildReport
@@ -111,7 +112,7 @@ async def recent_rebuilds(conn: Connection, limit: int = 20) -> list[RebuildReco
         "SELECT * FROM projection_rebuilds ORDER BY finished_at DESC, id DESC LIMIT %s",
         (max(1, min(limit, MOST_REBUILDS)),),
     )
-    return [_record(row) for row in await cursor.fetchall()]
+    return each_readable(await cursor.fetchall(), _record, key="id")
 
 
 def _record(row: dict[str, Any]) -> RebuildRecord:

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 
 from downtown_events.runtime.http.openapi import also_answers
+from downtown_events.runtime.readable import each_readable
 from vouchers.api.deps import AppHandlers, Caller, IdempotencyKey, ReadDb
 from vouchers.api.schemas import CampaignIn, CampaignListed, CampaignOut, ClosingIn
 from vouchers.domain.commands import EndCampaign, StartCampaign
@@ -52,7 +53,8 @@ async def campaigns(
     now. An older campaign is still found by its id (`GET /campaigns/{id}`)."""
     caller.association()
     now = handlers.context.now()
-    return [CampaignListed.of_row(row, now) for row in await queries.newest_campaigns(db, limit=limit)]
+    rows = await queries.newest_campaigns(db, limit=limit)
+    return each_readable(rows, lambda row: CampaignListed.of_row(row, now), key="campaign_id")
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut)
