@@ -34,6 +34,7 @@ from downtown_events.runtime.kafka import reliable_producer
 from downtown_events.runtime.sealing import seal, sealing_key
 from downtown_events.topics import event_source, events_topic
 from tests.support.catalog_client import register
+from tests.support.courier_town import Association
 from tests.support.local_stack import KAFKA, RunningTown, random_town, start_town
 from tests.support.polling import wait_until
 from tests.support.topic_reader import events_on
@@ -83,20 +84,6 @@ def town(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield running
     finally:
         running.stop()
-
-
-class Association:
-    def __init__(self, town: RunningTown) -> None:
-        self.api = town["dispatch"].api
-        self.headers = {"Authorization": f"Bearer {town.association_token}"}
-
-    def call(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        return httpx.request(method, f"{self.api}{path}", json=body, headers=self.headers, timeout=30)
-
-    def created(self, path: str, body: Any) -> dict[str, Any]:
-        response = self.call("POST", path, body)
-        assert response.status_code == 201, response.text
-        return dict(response.json())
 
 
 def the_day() -> tuple[date, datetime, datetime]:
