@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -35,6 +34,7 @@ from downtown_events.contract import IntegrationEvent
 from downtown_events.dispatch import DeliveryAttemptFailed, DeliveryJobDelivered, DeliveryJobReturned
 from downtown_events.runtime.identity import TokenIssuer, new_signing_key
 from downtown_events.topics import events_topic
+from tests.support.courier_town import BAKERY, DEPOT, DOOR, TOWN_CLOCK, ZONE
 from tests.support.local_stack import RunningTown
 from tests.support.ordering_client import (
     GuestBasket,
@@ -53,18 +53,7 @@ from tests.support.topic_reader import events_on
 
 pytestmark = pytest.mark.e2e
 
-TOWN_CLOCK = ZoneInfo("Europe/Berlin")
-CENTRE = (52.100, 7.230)
-ZONE = [
-    {"lat": CENTRE[0] - 0.03, "lon": CENTRE[1] - 0.03},
-    {"lat": CENTRE[0] - 0.03, "lon": CENTRE[1] + 0.03},
-    {"lat": CENTRE[0] + 0.03, "lon": CENTRE[1] + 0.03},
-    {"lat": CENTRE[0] + 0.03, "lon": CENTRE[1] - 0.03},
-]
-DEPOT = {"lat": 52.1000, "lon": 7.2300}
-BAKERY = {"lat": 52.1012, "lon": 7.2318}
 GROCER = {"lat": 52.0991, "lon": 7.2284}
-DOOR = {"lat": 52.1034, "lon": 7.2351}
 FAR_AWAY = {"lat": 53.5511, "lon": 9.9937}
 TOWN_FEE, ROUND_FEE = 390, 150
 STOCK = 5
