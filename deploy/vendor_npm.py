@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Vendor pinned npm packages (Swagger UI for ``/docs``, axe-core for the browser tests), reproducibly.
+"""Vendor pinned npm packages (Swagger UI for ``/docs``, jsQR for the web front's camera scan,
+axe-core for the browser tests), reproducibly.
 
     .downtown/venv/bin/python deploy/vendor_npm.py                      # every pinned version again
     .downtown/venv/bin/python deploy/vendor_npm.py --check              # only compare, write nothing
@@ -12,8 +13,10 @@ registry's ``dist.integrity`` alike, so neither a changed registry entry nor a c
 unnoticed; the kept files must then be the pinned ones, unless the pin is being moved. Readers
 of the pins: the kit builds Swagger UI's asset URLs from its version (``runtime/http/docs.py``)
 and a unit test checks its files against the hashes (``events/tests/unit/test_docs_offline.py``);
-``tests/support/browser.py`` refuses to inject an ``axe.min.js`` whose sha256 is not the pinned one.
-Only what is used is kept, with the licence texts that must travel with it.
+``tests/support/browser.py`` refuses to inject an ``axe.min.js`` whose sha256 is not the pinned one;
+the web front's unit tests check jsQR's (``web/tests/unit/test_vendored_jsqr.py``).
+Only what is used is kept, with the licence texts that must travel with it; a file from a folder
+of the tarball (``dist/jsQR.js``) is kept under its own name, beside the others.
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ class Vendored:
     def pin(self) -> Path:
         return self.target / "pin.json"
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The kept files' names in ``target`` and the pin: each file's own name, without its folder."""
+        return tuple(Path(name).name for name in self.keep)
+
 
 PACKAGES = {
     # Apache-2.0 (LICENSE, NOTICE); the bundle's MIT and BSD code asks for its LICENSE.txt to travel with it.
@@ -61,6 +69,13 @@ PACKAGES = {
     # MPL-2.0: its LICENSE travels with the unmodified file (whose own header names it too);
     # nothing of it is built into Downtown's packages, only the tests load it.
     "axe-core": Vendored(ROOT / "tests" / "support" / "vendor" / "axe-core", ("axe.min.js", "LICENSE")),
+    # Apache-2.0 (LICENSE; no NOTICE): the web front's camera scan where a browser has no
+    # BarcodeDetector (static/scan.js loads it only when the camera is opened). Its one browser
+    # build (UMD, unminified) and the licence are kept.
+    "jsqr": Vendored(
+        ROOT / "web" / "downtown_web" / "static" / "vendor" / "jsqr",
+        ("dist/jsQR.js", "LICENSE"),
+    ),
 }
 
 
@@ -95,7 +110,7 @@ def fetch(package: str, version: str, pinned: str | None) -> tuple[str, dict[str
             member = archive.extractfile(f"package/{name}")
             if member is None:
                 raise SystemExit(f"{name} is not a file in {package}-{version}.tgz")
-            files[name] = member.read()
+            files[Path(name).name] = member.read()
     return expected, files
 
 
@@ -115,7 +130,7 @@ def vendor(package: str, new_version: str | None, check: bool) -> bool:
     checked, files = fetch(package, version, None if moving else pin["integrity"])
     hashes = {name: sha256(data) for name, data in files.items()}
     if check:
-        different = [name for name in vendored.keep if not _same(vendored.target / name, hashes[name])]
+        different = [name for name in vendored.names if not _same(vendored.target / name, hashes[name])]
         for name in different:
             print(f"differs from {package} {version}: {name}", file=sys.stderr)
         if hashes != pin.get("sha256"):
@@ -131,7 +146,7 @@ def vendor(package: str, new_version: str | None, check: bool) -> bool:
         (vendored.target / name).write_bytes(data)
     new_pin = {"package": package, "version": version, "integrity": checked, "sha256": hashes}
     vendored.pin.write_text(json.dumps(new_pin, indent=2) + "\n")
-    print(f"{package} {version}: {', '.join(vendored.keep)} in {vendored.target.relative_to(ROOT)}")
+    print(f"{package} {version}: {', '.join(vendored.names)} in {vendored.target.relative_to(ROOT)}")
     return True
 
 
