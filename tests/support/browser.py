@@ -20,7 +20,9 @@ running". The async API runs on pytest-asyncio's session loop, like the other as
 Why no ``playwright install``: the browser is Debian's ``chromium`` package, which
 ``deploy/local/stack.sh up`` installs with apt; Playwright only drives it (``executable_path``).
 One Chromium is started per test session (it takes a second or two; the machines have two
-cores) and each page gets a fresh context, so tests share no cookies or cache. Playwright starts
+cores) and each page gets a fresh context, so tests share no cookies or cache. A page that needs
+a camera (``new_page(PHONE, camera=video)``) gets a Chromium of its own, whose camera shows a
+video file (tests/support/fake_camera.py): Chromium takes its fake camera only at launch. Playwright starts
 Chromium with ``--no-sandbox`` by default, which running as root (as CI does) needs.
 
 Under the web front's Content-Security-Policy (no 'unsafe-eval') ``page.wait_for_function`` fails
@@ -160,17 +162,37 @@ async def _context(browser: Browser, viewport: Viewport, locale: str) -> Browser
     return context
 
 
+def camera_arguments(video: Path) -> list[str]:
+    """Chromium's switches for a camera that shows ``video`` (``.y4m`` or ``.mjpeg``, played in a
+    loop) to every page that asks for one, allowed without asking."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+
+
 class Pages:
     """One test's pages (the ``new_page`` fixture): each in a fresh context of the session's
-    browser, watched for errors, its screenshots kept in the test's folder."""
+    browser (or, with a camera, of a browser of its own), watched for errors, its screenshots
+    kept in the test's folder."""
 
     def __init__(self, browser: Browser, test: str) -> None:
         self._browser = browser
         self._shots = _Shots(SCREENSHOTS / re.sub(r"[^\w.-]+", "_", test).strip("_"))
         self._contexts: list[BrowserContext] = []
+        self._with_cameras: list[Browser] = []
 
-    async def __call__(self, viewport: Viewport = DESKTOP, locale: str = LOCALE) -> Page:
-        context = await _context(self._browser, viewport, locale)
+    async def __call__(self, viewport: Viewport = DESKTOP, locale: str = LOCALE, *, camera: Path | None = None) -> Page:
+        """A new page; with ``camera`` (a video file), in a Chromium whose camera shows it,
+        closed with the test's other pages."""
+        browser = self._browser
+        if camera is not None:
+            browser = await browser.browser_type.launch(
+                executable_path=chromium_executable(), headless=True, args=camera_arguments(camera)
+            )
+            self._with_cameras.append(browser)
+        context = await _context(browser, viewport, locale)
         self._contexts.append(context)
         page = await context.new_page()
         watched = _Watched(viewport, self._shots)
@@ -183,6 +205,8 @@ class Pages:
             for page in context.pages:
                 _WATCHED.pop(page, None)
             await context.close()
+        for browser in self._with_cameras:
+            await browser.close()
 
 
 async def shoot(page: Page, name: str) -> Path:

@@ -8,7 +8,9 @@
    phone, the courier (signed in by its link) picks up at both shops and delivers, and the
    customer's order page shows it done;
 2. a customer on a desktop buys a town voucher, is paid for, prints it (the PDF through the
-   front), a shop takes 10 € of it at the counter on its phone, and the balance shows the rest;
+   front), a shop takes 10 € of it at the counter on its phone by scanning its QR code with the
+   phone's camera (a Chromium whose fake camera shows the printed code), and the balance shows
+   the rest;
 3. a customer on a desktop orders a mug for pickup; the association (on a phone and a desktop)
    reads its members and charts and suspends the pottery, whose mug then leaves the search.
 
@@ -35,15 +37,17 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from PIL import Image
-from playwright.async_api import Locator, Page
+from playwright.async_api import Locator, Page, expect
 
 from tests.support.browser import DESKTOP, PHONE, Pages, check_accessibility, no_page_errors, shoot
+from tests.support.fake_camera import write_qr_video
 from tests.support.local_stack import RunningTown
 from tests.support.mailbox import Mailbox
 from tests.support.ordering_client import Shop, guest, open_basket, open_shop, order, step
@@ -62,6 +66,7 @@ CANDLES = {"lat": 52.1012, "lon": 7.2318}
 HONEY = {"lat": 52.1021, "lon": 7.2290}
 PROGRAMME = "Teststadt-Gutschein"
 CUSTOMER = "Clara Kunde"
+JSQR_LOADED = "() => performance.getEntriesByType('resource').some(entry => entry.name.includes('/jsqr/'))"
 
 
 # --- the steps every journey takes ---------------------------------------------------------
@@ -434,7 +439,7 @@ async def test_a_photographed_candle_is_found_ordered_with_honey_accepted_and_de
     await looked_at(rider, "courier-tour")
     for shop_name, order_id in (("Kerzenzieherei Docht", candle_order), (shops.honey_name, honey_order)):
         stop = rider.locator("li.order", has_text=shop_name)
-        # the slip's code typed as printed (the camera's QR reading cannot be driven headless)
+        # the slip's code typed as printed (journey 2 reads a code with a camera)
         await stop.get_by_label("Der Code auf dem Lieferschein der Bestellung").fill(order_id.upper())
         await stop.get_by_role("button", name="Abgeholt").click()
         await rider.wait_for_url("**/courier?done=pickup*")
@@ -462,7 +467,7 @@ async def test_a_photographed_candle_is_found_ordered_with_honey_accepted_and_de
 
 
 async def test_a_voucher_is_bought_printed_taken_at_the_counter_and_its_balance_checked(
-    new_page: Pages, delivery_front: Any, mailbox: Mailbox, shops: Shops
+    new_page: Pages, delivery_front: Any, mailbox: Mailbox, shops: Shops, tmp_path: Path
 ) -> None:
     town, front, now = delivery_front.town, delivery_front.front, delivery_front.now
 
@@ -490,22 +495,38 @@ async def test_a_voucher_is_bought_printed_taken_at_the_counter_and_its_balance_
     token = next(cookie["value"] for cookie in await buyer.context.cookies() if cookie["name"].startswith("purchase_"))
     await asyncio.to_thread(wait_for_codes, town["vouchers"], vouchers_of(town, purchase_id, token))
 
-    # the beekeeper, on its phone at the counter
-    counter = await new_page(PHONE)
+    # the beekeeper, on its phone at the counter, holds the printed voucher up to its camera: a
+    # Chromium of its own whose camera shows the voucher's QR code (tests/support/fake_camera.py)
+    camera = await asyncio.to_thread(write_qr_video, tmp_path / "voucher.y4m", code)
+    counter = await new_page(PHONE, camera=camera)
     await sign_in_by_link(counter, front, mailbox, shops.honey_email, "merchant", "E-Mail-Adresse Ihres Geschäfts")
     await counter.get_by_role("link", name="Gutschein annehmen").click()
     await counter.wait_for_url("**/merchant/vouchers")
     await looked_at(counter, "merchant-voucher-form")
-    # The page reads the QR code with the phone's camera where the browser has a
-    # BarcodeDetector; headless Chromium has no camera to drive, so the code is typed, as a
-    # shop does when the camera cannot read a crumpled print.
-    await counter.get_by_label("Der Code des Gutscheins").fill(code)
     await counter.get_by_label("Abzubuchender Betrag in Euro").fill("10,00")
-    await counter.get_by_role("button", name="Vom Gutschein abbuchen").click()
+    # Chromium on Linux has no BarcodeDetector: the page loads jsQR when the button is pressed
+    # (not before) and reads the camera's frames with it; the code fills the field and the
+    # form is sent.
+    assert not await counter.evaluate(JSQR_LOADED)
+    async with counter.expect_response("**/static/vendor/jsqr/jsQR.js") as jsqr:
+        await counter.get_by_role("button", name="Mit der Kamera scannen").click()
+    assert (await jsqr.value).ok
     await counter.wait_for_url("**/merchant/vouchers/redemptions")
     taken = await counter.get_by_role("status").inner_text()
     assert "10,00\xa0€" in taken and "15,00\xa0€" in taken, taken
     await looked_at(counter, "merchant-voucher-taken")
+
+    # where there is no camera (the session's Chromium has none), the button says so and the
+    # code is typed; jsQR is not downloaded for nothing
+    till = await new_page(PHONE)
+    await till.context.add_cookies(await counter.context.cookies())
+    await till.goto(f"{front.url}/merchant/vouchers")
+    await till.get_by_role("button", name="Mit der Kamera scannen").click()
+    no_camera = "Die Kamera ließ sich nicht öffnen. Bitte geben Sie den Code ein."
+    await expect(till.get_by_role("status")).to_have_text(no_camera)
+    await expect(till.get_by_label("Der Code des Gutscheins")).to_be_focused()
+    assert not await till.evaluate(JSQR_LOADED)
+    await looked_at(till, "merchant-voucher-no-camera")
 
     # the buyer checks what is left (the voucher itself answers: no read model to wait for)
     await buyer.goto(f"{front.url}/vouchers")
