@@ -3,7 +3,9 @@
 catalog's directory from the log (``downtown-projections rebuild``, as in production, beside
 the live worker), and the association's audit page, linked from its page, shows that rebuild
 as matching and swapped in, with the directory table's rows; the catalog's API itself gives
-the record to the association's token only. Then the page passes axe in Chromium."""
+the record to the association's token only. Then the page passes axe in Chromium, and so do
+the two refusals a person at the association's desk meets: the sign-in form refusing a token
+copied wrong, and the page asking why when a suspension's reason is left blank."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import uuid
 
 import httpx
 import pytest
+from playwright.async_api import Page
 
 from tests.support.browser import DESKTOP, Pages, check_accessibility, no_page_errors, shoot
 from tests.support.local_stack import RunningTown
@@ -63,18 +66,37 @@ def test_a_rebuild_of_the_directory_shows_on_the_audit_page_as_matching(
     assert "Deliveries" in page.text and "is not answering" in page.text  # this town runs no dispatch
 
 
-async def test_the_audit_page_passes_axe_in_a_browser(
+async def test_the_audit_page_and_the_associations_refusals_pass_axe_in_a_browser(
     new_page: Pages, front: WebFront, ordering_town: RunningTown
 ) -> None:
     page = await new_page(DESKTOP, locale="en-GB")
     await page.goto(f"{front.url}/association/audit")
     await page.wait_for_url("**/association/sign-in")
-    await page.get_by_label("The association's token").fill(ordering_town.association_token)
+    token = page.get_by_label("The association's token")
+    await token.fill("not-the-token-" + "x" * 30)  # a token copied wrong: said beside the form
+    await page.get_by_role("button", name="Sign in").last.click()
+    await page.get_by_role("alert").wait_for()
+    await looked_at(page, "association-wrong-token")
+    await token.fill(ordering_town.association_token)
     await page.get_by_role("button", name="Sign in").last.click()
     await page.wait_for_url("**/association")
     await page.get_by_role("link", name="Audit: projection rebuilds").click()
     await page.wait_for_url("**/association/audit")
     await page.get_by_role("heading", name="Catalogue and directory").wait_for()
-    await shoot(page, "association-audit")
+    await looked_at(page, "association-audit")
+
+    # a suspension with only spaces for its reason: the front asks why and suspends nobody
+    await page.goto(f"{front.url}/association")
+    suspension = page.locator('form[action$="/suspension"]').first
+    await suspension.get_by_role("textbox").fill("   ")
+    await suspension.get_by_role("button", name="Suspend", exact=True).click()
+    await page.wait_for_url("**/suspension")
+    assert await page.get_by_role("alert").inner_text() == "Please say why: the shop reads it."
+    await looked_at(page, "association-reason-needed")
+
+
+async def looked_at(page: Page, name: str) -> None:
+    """A step in the browser: kept as a screenshot, checked by axe, free of errors."""
+    await shoot(page, name)
     await check_accessibility(page)
     no_page_errors(page)
