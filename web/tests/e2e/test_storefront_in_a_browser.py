@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The storefront's weight in Debian's Chromium on a phone: its home and search pages load at
 most 100 KB of JavaScript and CSS (measured in the browser, with an empty cache). And the
-storefront's pages no journey passes through, on a phone: a shop's page with its offer, and a
-customer signing in by the mailed link (the form, the link sent, the link opened, their
-orders); each kept as a screenshot, passing axe-core (no serious or critical violation) and
-showing no error.
+storefront's pages no journey passes through, on a phone: a shop's page with its offer, a
+voucher's code nobody knows, and a customer signing in by the mailed link (the form, the link
+sent, the link opened, their orders); each kept as a screenshot, passing axe-core (no serious
+or critical violation) and showing no error.
 
 A customer finding, ordering and following an order in the browser, on a phone and on a
 desktop, is in test_journeys_in_a_browser.py.
@@ -56,7 +56,9 @@ async def looked_at(page: Page, name: str) -> None:
     no_page_errors(page)
 
 
-async def test_a_shops_page_passes_axe_on_a_phone(new_page: Pages, front: WebFront, candle_shop: Shop) -> None:
+async def test_a_shops_page_and_an_unknown_voucher_pass_axe_on_a_phone(
+    new_page: Pages, front: WebFront, candle_shop: Shop
+) -> None:
     page = await new_page(PHONE)
     await page.goto(f"{front.url}/shops/{candle_shop.merchant_id}")
     candle = page.get_by_role("link", name="Bienenwachskerze")
@@ -68,6 +70,15 @@ async def test_a_shops_page_passes_axe_on_a_phone(new_page: Pages, front: WebFro
     assert await page.get_by_role("heading", name="Kerzenzieherei Docht", level=1).count() == 1
     assert await candle.count() == 1
     await looked_at(page, "shop")
+
+    await page.goto(f"{front.url}/vouchers")  # a code typed wrong: the balance page says so
+    await page.get_by_label("Der Code des Gutscheins").fill("AAAA-BBBB-CCCC")
+    async with page.expect_navigation() as answered:
+        await page.get_by_role("button", name="Prüfen").click()
+    response = await answered.value
+    assert response is not None and response.status == 404
+    assert "Kein Gutschein hat diesen Code" in await page.get_by_role("alert").inner_text()
+    await looked_at(page, "voucher-unknown")
 
 
 async def test_a_customer_signs_in_by_the_mailed_link_on_a_phone(
