@@ -44,6 +44,10 @@ database (never someone else's)."""
 TOWNS_MADE: set[str] = set()
 """Every town this process named, so that the session can delete their topics at its end."""
 
+SESSION_TOWNS: set[str] = set()
+"""The towns that live as long as the session (its shared fixtures'): their topics stay until
+its end, while every other town's go when the module that made it ends."""
+
 
 def random_town(prefix: str = "t") -> str:
     town = f"{prefix}{uuid.uuid4().hex[:10]}"
@@ -111,10 +115,19 @@ def scratch_database(prefix: str = "scratch") -> Iterator[str]:
         drop_database(name)
 
 
+PORTS_GIVEN: set[int] = set()
+"""Every port :func:`free_port` handed out: a town's ports are all chosen before any of its
+processes binds one, so the kernel could otherwise offer the same free port twice."""
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in PORTS_GIVEN:
+            PORTS_GIVEN.add(port)
+            return port
 
 
 def kill_broker() -> None:
@@ -253,8 +266,26 @@ def start_service(
     ``commands`` starts ``<service>-admin``, ``-api`` or ``-worker`` otherwise than by its
     console script (a service made from the template in a test, never installed).
     """
-    commands = commands or {}
-    bin_dir = Path(sys.executable).parent
+    instance = prepared_service(service, town, database_url, workdir, extra_env, commands)
+    provision(instance)
+    try:
+        start(instance)
+        wait_ready(instance)
+    except BaseException:
+        instance.stop()
+        raise
+    return instance
+
+
+def prepared_service(
+    service: str,
+    town: str,
+    database_url: str,
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    commands: dict[str, list[str]] | None = None,
+) -> ServiceInstance:
+    """The town's instance of ``service`` with its environment and free ports, nothing started yet."""
     api_port, worker_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -269,11 +300,7 @@ def start_service(
         **SERVICE_SECRETS.get(service, lambda _workdir: {})(workdir),
         **(extra_env or {}),
     }
-    admin = commands.get(f"{service}-admin") or [str(bin_dir / f"{service}-admin")]
-    provision = subprocess.run([*admin, "provision"], env=env, cwd=workdir, capture_output=True, text=True)
-    if provision.returncode != 0:
-        raise RuntimeError(f"{service}-admin provision failed:\n{provision.stdout}{provision.stderr}")
-    instance = ServiceInstance(
+    return ServiceInstance(
         service,
         town,
         f"http://127.0.0.1:{api_port}",
@@ -281,16 +308,41 @@ def start_service(
         env["DOWNTOWN_ASSOCIATION_TOKEN"],
         env,
         workdir,
-        commands=commands,
+        commands=commands or {},
     )
-    try:
-        for name in (f"{service}-api", f"{service}-worker"):
-            instance.launch(name)
-        wait_ready(instance)
-    except BaseException:
-        instance.stop()
-        raise
-    return instance
+
+
+def provision(*instances: ServiceInstance) -> None:
+    """``<service>-admin provision`` for each instance, side by side: each has its own database,
+    and creating a topic another admin creates at the same moment is no error."""
+    bin_dir = Path(sys.executable).parent
+    running = [
+        subprocess.Popen(
+            [
+                *(instance.commands.get(f"{instance.service}-admin") or [str(bin_dir / f"{instance.service}-admin")]),
+                "provision",
+            ],
+            env=instance.env,
+            cwd=instance.logs,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for instance in instances
+    ]
+    failed = []
+    for instance, process in zip(instances, running, strict=True):
+        output, _ = process.communicate()
+        if process.returncode != 0:
+            failed.append(f"{instance.service}-admin provision failed:\n{output}")
+    if failed:
+        raise RuntimeError("\n".join(failed))
+
+
+def start(instance: ServiceInstance) -> None:
+    """Launch the instance's API and worker (without waiting for them)."""
+    for name in (f"{instance.service}-api", f"{instance.service}-worker"):
+        instance.launch(name)
 
 
 @contextlib.contextmanager
@@ -340,7 +392,9 @@ def start_town(
     extra_env: dict[str, dict[str, str]] | None = None,
     commands: dict[str, list[str]] | None = None,
 ) -> RunningTown:
-    """Start ``services`` in order (catalog first: the others read its topic) for one town.
+    """Start ``services`` for one town side by side: every instance provisioned at once (each
+    creates the topics it reads, too), then every process launched, then each awaited. One
+    after another, a four-service town took about 15 s to start on two busy cores.
 
     ``database_url(service)`` gives each service its own fresh database; ``extra_env[service]``
     adds to that service's environment (an SMTP server, a short answer time).
@@ -354,13 +408,19 @@ def start_town(
         "DOWNTOWN_DELIVERY_HANDOFF_KEY": f"handoff-{town}-{uuid.uuid4().hex}",
     }
     running = RunningTown(town, association, {})
+    for service in services:
+        folder = workdir / service
+        folder.mkdir(parents=True, exist_ok=True)
+        own = {"DOWNTOWN_TOKEN_SIGNING_KEY": catalog_key} if service == "catalog" else {}
+        env = {**shared, **own, **(extra_env or {}).get(service, {})}
+        running.services[service] = prepared_service(service, town, database_url(service), folder, env, commands)
+    instances = list(running.services.values())
     try:
-        for service in services:
-            folder = workdir / service
-            folder.mkdir(parents=True, exist_ok=True)
-            own = {"DOWNTOWN_TOKEN_SIGNING_KEY": catalog_key} if service == "catalog" else {}
-            env = {**shared, **own, **(extra_env or {}).get(service, {})}
-            running.services[service] = start_service(service, town, database_url(service), folder, env, commands)
+        provision(*instances)
+        for instance in instances:
+            start(instance)
+        for instance in instances:
+            wait_ready(instance)
     except BaseException:
         running.stop()
         raise

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import Databases, start_delivery_town
 from downtown_events.runtime.clock_file import set_clock
-from tests.support.local_stack import RunningTown
+from tests.support.local_stack import SESSION_TOWNS, RunningTown
 from tests.support.mailbox import Mailbox
 from tests.support.web_front import WebFront, running_web_front
 
@@ -49,6 +49,7 @@ def delivery_front(
     clock = workdir / "clock"
     set_clock(clock, now)
     town = start_delivery_town(databases, workdir, mailbox, clock=clock)
+    SESSION_TOWNS.add(town.town)
     try:
         with running_web_front(town, workdir) as web:
             yield ClockedTown(town, web, now)
