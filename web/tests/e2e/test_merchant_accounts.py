@@ -7,10 +7,10 @@ asking for that invoice's number gets a page, not the PDF; the association opens
 settlement statement as a PDF from its page.
 
 Then the same shop's pages in Debian's Chromium at a phone's viewport: its invoices under
-each filter, its voucher settlements, an address that is not there and the new offer's form
-answered 413 for a photo too large; each kept as a screenshot, passing axe-core (no serious or
-critical violation) and showing no error. They reuse this module's shop, so no town is
-started and no order placed for them.
+each filter, its voucher settlements, an address that is not there, a voucher's code refused at
+the counter and the new offer's form answered 413 for a photo too large; each kept as a
+screenshot, passing axe-core (no serious or critical violation) and showing no error. They
+reuse this module's shop, so no town is started and no order placed for them.
 
 The shops' sessions are their catalog tokens in the front's cookie, as signing in by the
 mailed link leaves them (that way in is tested in test_merchant_pages.py)."""
@@ -216,6 +216,16 @@ async def test_the_shops_accounts_and_its_refusals_pass_axe_on_a_phone(
     nowhere = await page.goto(f"{front.url}/merchant/nowhere")
     assert nowhere is not None and nowhere.status == 404
     await looked_at(page, "page-not-found")
+
+    # a voucher's code typed wrong at the counter: refused above the form, what was typed kept
+    await page.goto(f"{front.url}/merchant/vouchers")
+    await page.get_by_label("Der Code des Gutscheins").fill("AAAA-BBBB-CCCC")
+    await page.get_by_label("Abzubuchender Betrag in Euro").fill("10,00")
+    await page.get_by_role("button", name="Vom Gutschein abbuchen").click()
+    await page.wait_for_url(f"{front.url}/merchant/vouchers/redemptions")
+    await page.get_by_role("alert").wait_for()
+    assert await page.get_by_label("Der Code des Gutscheins").input_value() == "AAAA-BBBB-CCCC"
+    await looked_at(page, "voucher-refused")
 
     # a photo the page's script cannot scale down (an iPhone's HEIC, which Chromium cannot
     # read) is sent as taken: past the limit, the form comes back saying so beside the photo.
