@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The courier's pages in Debian's Chromium on a phone: the courier signs in by the link
 dispatch mails, sees today's tour, types the slip's code at the bakery (as a phone without a
-camera scan does), confirms the delivery at the door with the recipient's name and a photo,
-and signs out (dispatch then refuses the session's token); every page passes axe-core (no
-serious or critical violation) and shows no error.
+camera scan does; typed wrong first, refused beside the stop), confirms the delivery at the
+door with the recipient's name (forgotten first, asked for) and a photo, and signs out
+(dispatch then refuses the session's token); every page passes axe-core (no serious or
+critical violation) and shows no error.
 
 The town and its courier are set up as in ``test_courier_pages.py`` (``tests/support/courier_town``):
 the session's ``delivery_town``, this module's courier on shift and let go at its end.
@@ -95,6 +96,14 @@ async def test_a_courier_signs_in_picks_up_by_the_typed_code_and_delivers_on_a_p
     pickup = page.get_by_role("listitem").filter(has_text=job.shop_name)
     assert await pickup.get_by_role("heading").count() == 1
 
+    # a code typed wrong: refused beside its stop, the field marked
+    slip = pickup.get_by_label("Der Code auf dem Lieferschein der Bestellung")
+    await slip.fill("kein Code")
+    await pickup.get_by_role("button", name="Abgeholt").click()
+    await pickup.get_by_role("alert").wait_for()
+    assert await slip.get_attribute("aria-invalid") == "true"
+    await looked_at(page, "courier-code-refused")
+
     # The slip's code typed as it is printed, in blocks; the camera scan is the script's extra.
     await pickup.get_by_label("Der Code auf dem Lieferschein der Bestellung").fill(
         job.order_id.upper().replace("-", " ")
@@ -105,6 +114,11 @@ async def test_a_courier_signs_in_picks_up_by_the_typed_code_and_delivers_on_a_p
     await looked_at(page, "courier-picked-up")
 
     door = page.get_by_role("listitem").filter(has=delivery_form)
+    await door.get_by_label("Wer hat die Ware angenommen (Name)").fill(" ")  # no name: asked for one
+    await door.get_by_role("button", name="Zugestellt", exact=True).click()
+    await door.get_by_role("alert").wait_for()
+    assert "Bitte geben Sie den Namen" in await door.get_by_role("alert").inner_text()
+    await looked_at(page, "courier-name-refused")
     await door.get_by_label("Wer hat die Ware angenommen (Name)").fill("Anna Beispiel")
     await door.get_by_label("Foto der Ware an der Tür (freiwillig)").set_input_files(
         {"name": "door.jpg", "mimeType": "image/jpeg", "buffer": door_photo()}
