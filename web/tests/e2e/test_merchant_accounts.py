@@ -7,16 +7,18 @@ asking for that invoice's number gets a page, not the PDF; the association opens
 settlement statement as a PDF from its page.
 
 Then the same shop's pages in Debian's Chromium at a phone's viewport: its invoices under
-each filter, its voucher settlements, an address that is not there, a voucher's code refused at
-the counter and the new offer's form answered 413 for a photo too large; each kept as a
-screenshot, passing axe-core (no serious or critical violation) and showing no error. They
-reuse this module's shop, so no town is started and no order placed for them.
+each filter, its voucher settlements, its page with today's note set, an address that is not
+there, a voucher's code refused at the counter and the new offer's form answered 413 for a photo
+too large; each kept as a screenshot, passing axe-core (no serious or critical violation) and
+showing no error. They reuse this module's shop, so no town is started and no order placed for
+them.
 
 The shops' sessions are their catalog tokens in the front's cookie, as signing in by the
 mailed link leaves them (that way in is tested in test_merchant_pages.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import uuid
@@ -46,6 +48,7 @@ from tests.support.pdf_text import pdf_text
 from tests.support.polling import wait_until
 from tests.support.vouchers_client import join, paid_vouchers, redeem, town_programme
 from tests.support.web_front import WebFront
+from web.tests.e2e.test_merchant_note import clear_of_midnight
 
 pytest_plugins = ["tests.support.browser_fixtures"]
 
@@ -208,6 +211,15 @@ async def test_the_shops_accounts_and_its_refusals_pass_axe_on_a_phone(
     month = page.get_by_role("link", name=re.compile(r"^PDF für "))
     assert await month.count() == 1
     await looked_at(page, "settlements")
+
+    # today's note for customers, set on the shop's page (today is the town's: not at midnight)
+    await asyncio.to_thread(clear_of_midnight)
+    await page.get_by_role("link", name="Bestellungen", exact=True).click()
+    await page.get_by_label("Eine Zeile, neben Ihrem Laden gezeigt bis zum Ende des Tages").fill("Heute nur bis 16 Uhr")
+    await page.get_by_role("button", name="Heute zeigen").click()
+    await page.wait_for_url(f"{front.url}/merchant#availability-note")
+    await page.get_by_role("button", name="Hinweis entfernen").wait_for()
+    await looked_at(page, "note-set")
 
     # a page a person reaches by a link kept too long, or a typo: the front's 404, in their words
     gone = await page.goto(f"{front.url}/merchant/invoices/RE-1999-{uuid.uuid4().hex[:6]}.pdf")
