@@ -362,3 +362,10 @@ async def page_budget(page: Page, url: str, throttle: Throttle | None = None) ->
     finally:
         await context.close()
     return Budget(url=url, viewport=viewport.name, first_contentful_paint_ms=float(paint), **sizes)
+
+
+async def looked_at(page: Page, name: str) -> None:
+    """A step of a browser test: kept as a screenshot, checked by axe, free of page errors."""
+    await shoot(page, name)
+    await check_accessibility(page)
+    no_page_errors(page)

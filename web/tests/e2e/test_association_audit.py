@@ -15,9 +15,8 @@ import uuid
 
 import httpx
 import pytest
-from playwright.async_api import Page
 
-from tests.support.browser import DESKTOP, Pages, check_accessibility, no_page_errors, shoot
+from tests.support.browser import DESKTOP, Pages, looked_at
 from tests.support.local_stack import RunningTown
 from tests.support.ordering_client import open_shop
 from tests.support.vouchers_client import rebuild
@@ -93,10 +92,3 @@ async def test_the_audit_page_and_the_associations_refusals_pass_axe_in_a_browse
     await page.wait_for_url("**/suspension")
     assert await page.get_by_role("alert").inner_text() == "Please say why: the shop reads it."
     await looked_at(page, "association-reason-needed")
-
-
-async def looked_at(page: Page, name: str) -> None:
-    """A step in the browser: kept as a screenshot, checked by axe, free of errors."""
-    await shoot(page, name)
-    await check_accessibility(page)
-    no_page_errors(page)

@@ -25,9 +25,8 @@ from datetime import datetime
 
 import httpx
 import pytest
-from playwright.async_api import Page
 
-from tests.support.browser import PHONE, Pages, check_accessibility, no_page_errors, shoot
+from tests.support.browser import PHONE, Pages, looked_at
 from tests.support.courier_town import (
     TOWN_CLOCK,
     Association,
@@ -173,13 +172,6 @@ def last_attempt_failed(town: RunningTown, front: WebFront, courier_id: str) -> 
     assert "It was the last one: take the goods back" in told
     assert f'action="/courier/jobs/{job.job_id}/delivery"' not in told  # not to the door any more
     return token, job, told_at
-
-
-async def looked_at(page: Page, name: str) -> None:
-    """A step in the browser: kept as a screenshot, checked by axe, free of errors."""
-    await shoot(page, name)
-    await check_accessibility(page)
-    no_page_errors(page)
 
 
 async def test_goods_no_attempt_could_deliver_go_back_to_the_shop_from_the_page(

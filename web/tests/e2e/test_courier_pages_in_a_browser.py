@@ -19,9 +19,8 @@ from datetime import datetime
 
 import httpx
 import pytest
-from playwright.async_api import Page
 
-from tests.support.browser import PHONE, Pages, check_accessibility, no_page_errors, shoot
+from tests.support.browser import PHONE, Pages, looked_at
 from tests.support.courier_town import (
     TOWN_CLOCK,
     courier_checkout,
@@ -52,12 +51,6 @@ def courier(delivery_town: RunningTown) -> Iterator[tuple[str, str]]:
     """This module's courier on shift (their id and address), let go at its end."""
     with courier_on_shift(delivery_town) as rider:
         yield rider
-
-
-async def looked_at(page: Page, name: str) -> None:
-    await shoot(page, name)
-    await check_accessibility(page)
-    no_page_errors(page)
 
 
 async def test_a_courier_signs_in_picks_up_by_the_typed_code_and_delivers_on_a_phone(

@@ -46,7 +46,7 @@ import pytest
 from PIL import Image
 from playwright.async_api import Locator, Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, Pages, check_accessibility, no_page_errors, shoot
+from tests.support.browser import DESKTOP, PHONE, Pages, looked_at, shoot
 from tests.support.fake_camera import write_qr_video
 from tests.support.local_stack import RunningTown
 from tests.support.mailbox import Mailbox
@@ -70,13 +70,6 @@ JSQR_LOADED = "() => performance.getEntriesByType('resource').some(entry => entr
 
 
 # --- the steps every journey takes ---------------------------------------------------------
-
-
-async def looked_at(page: Page, name: str) -> None:
-    """Every step: kept as a screenshot, checked by axe, free of errors."""
-    await shoot(page, name)
-    await check_accessibility(page)
-    no_page_errors(page)
 
 
 async def reload_until(page: Page, shown: Callable[[], Awaitable[object]], what: str) -> None:

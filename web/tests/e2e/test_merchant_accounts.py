@@ -28,9 +28,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Page
 
-from tests.support.browser import PHONE, Pages, check_accessibility, no_page_errors, shoot
+from tests.support.browser import PHONE, Pages, looked_at
 from tests.support.local_stack import RunningTown
 from tests.support.ordering_client import (
     BILLING,
@@ -175,13 +174,6 @@ def test_a_shop_finds_its_invoice_and_voucher_month_and_the_association_its_stat
 
 
 # --- the same pages in a browser -------------------------------------------------------------
-
-
-async def looked_at(page: Page, name: str) -> None:
-    """Every step: kept as a screenshot, checked by axe, free of errors."""
-    await shoot(page, name)
-    await check_accessibility(page)
-    no_page_errors(page)
 
 
 async def test_the_shops_accounts_and_its_refusals_pass_axe_on_a_phone(

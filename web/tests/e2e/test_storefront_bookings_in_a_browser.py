@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.async_api import Page
 
-from tests.support.browser import PHONE, Pages, check_accessibility, no_page_errors, shoot
+from tests.support.browser import PHONE, Pages, looked_at
 from tests.support.local_stack import RunningTown
 from tests.support.ordering_client import EVERY_DAY, Shop, list_service, open_shop, town_rows
 from tests.support.polling import wait_until
@@ -37,12 +36,6 @@ def fitting_shop(ordering_town: RunningTown) -> Shop:
         what="ordering hearing of the fitting",
     )
     return shop
-
-
-async def looked_at(page: Page, name: str) -> None:
-    await shoot(page, name)
-    await check_accessibility(page)
-    no_page_errors(page)
 
 
 async def test_a_customer_books_a_time_on_a_phone(new_page: Pages, front: WebFront, fitting_shop: Shop) -> None:
