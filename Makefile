@@ -36,9 +36,15 @@ status:  ## what runs
 stack:  ## only the infrastructure: venv, Kafka, PostgreSQL
 	@$(STACK) up
 
+# Lint and the unit tests each keep one core busy, so they run side by side (lint's output is
+# printed after the unit tests'); the tiers that start services follow, alone.
 test: stack  ## set up, then lint and run every test (unit, integration, end-to-end)
-	@$(MAKE) --no-print-directory lint
-	$(PYTEST) -q -m "not integration and not e2e" $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory lint > .downtown/logs/lint.log 2>&1 & lint=$$!; \
+	echo "==> lint runs beside the unit tests (its output follows them)"; \
+	$(PYTEST) -q -m "not integration and not e2e" $(UNIT_TESTS); unit=$$?; \
+	wait $$lint; linted=$$?; cat .downtown/logs/lint.log; \
+	if [ $$linted -ne 0 ]; then echo "==> lint failed (above)" >&2; fi; \
+	[ $$linted -eq 0 ] && [ $$unit -eq 0 ]
 	$(PYTEST) -q -m "integration or e2e" --durations=30
 
 unit:  ## fast tests of pure code (no broker or database)
