@@ -12,16 +12,16 @@ import pytest
 from photo_samples import sample_photo
 
 from conftest import Databases
-from tests.support.local_stack import ServiceInstance, random_town, start_service
+from tests.support.local_stack import ServiceInstance, prepared_service, random_town, started
 
 
 @pytest.fixture(scope="module")
 def two_towns(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServiceInstance, ...]]:
     tmp = Path(tmp_path_factory.mktemp("towns"))
     towns = random_town(), random_town()
-    first = start_service("catalog", towns[0], databases.create(towns[0], "catalog"), tmp)
+    first = started(prepared_service("catalog", towns[0], databases.create(towns[0], "catalog"), tmp))
     try:
-        second = start_service("catalog", towns[1], databases.create(towns[1], "catalog"), tmp)
+        second = started(prepared_service("catalog", towns[1], databases.create(towns[1], "catalog"), tmp))
     except Exception:
         first.stop()
         raise

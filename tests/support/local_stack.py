@@ -252,21 +252,9 @@ SERVICE_SECRETS: dict[str, Callable[[Path], dict[str, str]]] = {
 """What only that service of a test town gets: its own secrets and folders."""
 
 
-def start_service(
-    service: str,
-    town: str,
-    database_url: str,
-    workdir: Path,
-    extra_env: dict[str, str] | None = None,
-    commands: dict[str, list[str]] | None = None,
-) -> ServiceInstance:
-    """Provision the town's instance (topics, migrations, read tables) and start its API and worker.
-
-    ``workdir`` holds the logs, faust's data folder and whatever files the service keeps;
-    ``commands`` starts ``<service>-admin``, ``-api`` or ``-worker`` otherwise than by its
-    console script (a service made from the template in a test, never installed).
-    """
-    instance = prepared_service(service, town, database_url, workdir, extra_env, commands)
+def started(instance: ServiceInstance) -> ServiceInstance:
+    """Provision a prepared instance (topics, migrations, read tables), start its API and
+    worker and wait until both are ready; stopped again if either is not."""
     provision(instance)
     try:
         start(instance)
@@ -285,7 +273,12 @@ def prepared_service(
     extra_env: dict[str, str] | None = None,
     commands: dict[str, list[str]] | None = None,
 ) -> ServiceInstance:
-    """The town's instance of ``service`` with its environment and free ports, nothing started yet."""
+    """The town's instance of ``service`` with its environment and free ports, nothing started yet.
+
+    ``workdir`` holds the logs, faust's data folder and whatever files the service keeps;
+    ``commands`` starts ``<service>-admin``, ``-api`` or ``-worker`` otherwise than by its
+    console script (a service made from the template in a test, never installed).
+    """
     api_port, worker_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -349,7 +342,7 @@ def start(instance: ServiceInstance) -> None:
 def running_service(
     service: str, town: str, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[ServiceInstance]:
-    instance = start_service(service, town, database_url, workdir, extra_env)
+    instance = started(prepared_service(service, town, database_url, workdir, extra_env))
     try:
         yield instance
     finally:
